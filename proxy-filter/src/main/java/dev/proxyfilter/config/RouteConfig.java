@@ -1,0 +1,36 @@
+package dev.proxyfilter.config;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Maps requests to a pool: {@code route.NAME.*}.
+ *
+ * @param name           the route name
+ * @param host           Host to match (case-insensitive, without port), or {@code null} for any host
+ * @param path           path prefix starting with "/"; matches whole segments ("/api" matches "/api" and
+ *                       "/api/x", not "/apix"); the longest matching prefix wins
+ * @param pool           name of the pool that serves the route
+ * @param stripPrefix    remove {@code path} from the forwarded path
+ * @param preserveHost   send the client's Host header (true) or the backend's authority (false)
+ * @param connectTimeout time to open a connection to a backend
+ * @param idleTimeout    longest silence on the backend exchange before 504
+ * @param timeout        total time for the backend exchange before 504, {@link Duration#ZERO} for no limit
+ */
+public record RouteConfig(String name, String host, String path, String pool, boolean stripPrefix,
+        boolean preserveHost, Duration connectTimeout, Duration idleTimeout, Duration timeout) {
+    public RouteConfig {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(path, "path");
+        Objects.requireNonNull(pool, "pool");
+        Objects.requireNonNull(connectTimeout, "connectTimeout");
+        Objects.requireNonNull(idleTimeout, "idleTimeout");
+        Objects.requireNonNull(timeout, "timeout");
+        if (!path.startsWith("/")) {
+            throw new IllegalArgumentException("path: " + path + " (expected: starts with /)");
+        }
+        if (host != null && host.isEmpty()) {
+            host = null;
+        }
+    }
+}
