@@ -2,13 +2,16 @@ package dev.proxyfilter.balance;
 
 import dev.proxyfilter.config.PoolConfig;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A named set of backends and the strategy that picks among them. TODO.
+ * A named set of backends and the strategy that picks among them. (Interim round-robin; the balance
+ * branch replaces it.)
  */
 public final class BackendPool {
     private final String name;
     private final List<Backend> backends;
+    private final AtomicInteger next = new AtomicInteger();
 
     public BackendPool(PoolConfig config) {
         this.name = config.name();
@@ -23,13 +26,21 @@ public final class BackendPool {
         return backends;
     }
 
-    /**
-     * Picks a backend for a new request, or {@code null} when none can take it.
-     *
-     * @param exclude a backend already tried for this request, avoided while another can take the
-     *                request; may be null
-     */
     public Backend select(Backend exclude) {
-        throw new UnsupportedOperationException("TODO");
+        int n = backends.size();
+        int start = Math.floorMod(next.getAndIncrement(), n);
+        Backend fallback = null;
+        for (int i = 0; i < n; i++) {
+            Backend b = backends.get((start + i) % n);
+            if (b.weight() == 0) {
+                continue;
+            }
+            if (b == exclude) {
+                fallback = b;
+                continue;
+            }
+            return b;
+        }
+        return fallback;
     }
 }

@@ -1,9 +1,11 @@
 package dev.proxyfilter.route;
 
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 
 /**
- * Host plus longest-path-prefix lookup. TODO.
+ * Host plus longest-path-prefix lookup. (Interim; the balance-route branch replaces it.)
  *
  * @param <T> what a route maps to
  */
@@ -13,7 +15,13 @@ public final class RouteTable<T> {
     public record Entry<T>(String host, String pathPrefix, T value) {
     }
 
+    private final List<Entry<T>> entries;
+
     private RouteTable(List<Entry<T>> entries) {
+        List<Entry<T>> sorted = new ArrayList<>(entries);
+        sorted.sort(Comparator.comparingInt((Entry<T> e) -> e.host() == null || e.host().isEmpty() ? 1 : 0)
+                .thenComparing(Comparator.comparingInt((Entry<T> e) -> e.pathPrefix().length()).reversed()));
+        this.entries = sorted;
     }
 
     /** Builds a table; entries may come in any order. */
@@ -21,13 +29,18 @@ public final class RouteTable<T> {
         return new RouteTable<>(entries);
     }
 
-    /**
-     * The value of the best route, or {@code null}.
-     *
-     * @param host the request's Host (may carry a port, any case; may be null)
-     * @param path the request path, already normalised, starting with "/"
-     */
+    /** The value of the best route, or {@code null}. */
     public T match(String host, String path) {
-        throw new UnsupportedOperationException("TODO");
+        String h = host == null ? "" : host.replaceFirst(":\\d+$", "");
+        for (Entry<T> e : entries) {
+            if (e.host() != null && !e.host().isEmpty() && !e.host().equalsIgnoreCase(h)) {
+                continue;
+            }
+            String p = e.pathPrefix();
+            if (p.equals("/") || path.equals(p) || (path.startsWith(p) && (p.endsWith("/") || path.charAt(p.length()) == '/'))) {
+                return e.value();
+            }
+        }
+        return null;
     }
 }

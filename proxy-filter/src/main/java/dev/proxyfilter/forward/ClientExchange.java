@@ -1,0 +1,91 @@
+package dev.proxyfilter.forward;
+
+import java.nio.ByteBuffer;
+import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.util.Callback;
+
+/**
+ * One client request and its response, as an adapter (servlet filter, Jetty servlet, Tomcat valve)
+ * hands it to the engine. The adapter translates; the engine decides.
+ *
+ * <p>The request side is read-only facts plus a body {@link Content.Source}. The response side is a
+ * {@link Content.Sink}: {@link #write} must not be called again before the previous callback completed,
+ * and a non-last write is flushed to the client (so that server-sent events are not held back).
+ */
+public interface ClientExchange extends Content.Sink {
+
+    // ---- clientToProxyRequest ----
+
+    /** Request method, e.g. {@code GET}. */
+    String method();
+
+    /** {@code http} or {@code https}, as the client connected. */
+    String scheme();
+
+    /** Protocol version as received, e.g. {@code HTTP/1.1}. */
+    String protocol();
+
+    /** The Host the client asked for, with port if it gave one; never null (falls back to the local name). */
+    String authority();
+
+    /** The local port the client connected to. */
+    int localPort();
+
+    /** The peer's IP address. */
+    String remoteAddress();
+
+    /** Path prefix the adapter lives under ("" for the standalone proxy; the context path in a webapp). */
+    String basePath();
+
+    /** The path used for routing and forwarding, still percent-encoded, starting with "/". */
+    String path();
+
+    /** The raw query string without "?", or null. */
+    String query();
+
+    /** The client's request headers. */
+    HttpFields requestHeaders();
+
+    /** Whether the client request has a body (a Content-Length above 0, or a Transfer-Encoding). */
+    boolean hasRequestBody();
+
+    /** Content-Length of the request body, -1 when unknown (chunked). */
+    long requestContentLength();
+
+    /** The request body; called at most once, and only when {@link #hasRequestBody()}. */
+    Content.Source requestBody();
+
+    // ---- proxyToClientResponse ----
+
+    /** Sets the status and headers; they reach the client with the first {@link #write}. */
+    void responseHead(int status, HttpFields headers);
+
+    /** Whether any response byte may have reached the client. */
+    boolean isCommitted();
+
+    /**
+     * Writes body content. The buffer is only read until {@code callback} completes.
+     * {@code last} ends the response body.
+     */
+    @Override
+    void write(boolean last, ByteBuffer content, Callback callback);
+
+    /** Ends the exchange after a successful last {@link #write}. */
+    void complete();
+
+    /**
+     * Answers with an error status and a short plain-text body when nothing was committed yet;
+     * otherwise aborts. Ends the exchange.
+     */
+    void sendError(int status, String message);
+
+    /**
+     * Closes the client connection without ending the response properly, so that the client sees a
+     * truncated response rather than a complete but wrong one. Ends the exchange.
+     */
+    void abort(Throwable failure);
+
+    /** Runs {@code onClientFailure} if the client goes away or the container gives up on the exchange. */
+    void onClientFailure(java.util.function.Consumer<Throwable> onClientFailure);
+}

@@ -1,0 +1,205 @@
+package dev.proxyfilter.forward;
+
+import dev.proxyfilter.balance.Backend;
+import java.util.EnumSet;
+import java.util.Locale;
+import java.util.Set;
+import java.util.TreeSet;
+import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.http.HttpHeader;
+
+/**
+ * Header hygiene in both directions: hop-by-hop removal (RFC 9110 §7.6.1), the forwarding headers
+ * ({@code X-Forwarded-*}, RFC 7239 {@code Forwarded}, {@code Via}) and the rewriting of
+ * {@code Location}/{@code Content-Location} that point at a backend.
+ */
+final class ForwardHeaders {
+    /**
+     * Never forwarded in either direction. {@code Expect} is answered by the container itself, as
+     * nginx does, so the backend never waits for a 100 that nobody will read.
+     */
+    private static final Set<HttpHeader> HOP_BY_HOP = EnumSet.of(HttpHeader.CONNECTION, HttpHeader.KEEP_ALIVE,
+            HttpHeader.PROXY_AUTHORIZATION, HttpHeader.PROXY_AUTHENTICATE, HttpHeader.PROXY_CONNECTION,
+            HttpHeader.TRANSFER_ENCODING, HttpHeader.TE, HttpHeader.TRAILER, HttpHeader.UPGRADE, HttpHeader.EXPECT);
+
+    private static final String X_FORWARDED_FOR = "X-Forwarded-For";
+    private static final String X_FORWARDED_PROTO = "X-Forwarded-Proto";
+    private static final String X_FORWARDED_HOST = "X-Forwarded-Host";
+    private static final String X_FORWARDED_PORT = "X-Forwarded-Port";
+
+    private ForwardHeaders() {
+    }
+
+    /** Copies the client's headers to the backend request, minus hop-by-hop, plus the forwarding headers. */
+    static void clientToServer(ClientExchange client, boolean preserveHost, String via, HttpFields.Mutable out) {
+        HttpFields in = client.requestHeaders();
+        Set<String> connectionTokens = connectionTokens(in);
+        String xff = null;
+        String forwarded = null;
+        String viaIn = null;
+        for (HttpField field : in) {
+            HttpHeader header = field.getHeader();
+            if (header != null) {
+                if (HOP_BY_HOP.contains(header) || header == HttpHeader.HOST) {
+                    continue;
+                }
+                if (header == HttpHeader.X_FORWARDED_FOR) {
+                    xff = join(xff, field.getValue());
+                    continue;
+                }
+                if (header == HttpHeader.FORWARDED) {
+                    forwarded = join(forwarded, field.getValue());
+                    continue;
+                }
+                if (header == HttpHeader.VIA) {
+                    viaIn = join(viaIn, field.getValue());
+                    continue;
+                }
+                if (header == HttpHeader.X_FORWARDED_PROTO || header == HttpHeader.X_FORWARDED_HOST
+                        || header == HttpHeader.X_FORWARDED_PORT) {
+                    continue; // replaced below: this hop knows better than the client
+                }
+            }
+            if (connectionTokens != null && connectionTokens.contains(field.getLowerCaseName())) {
+                continue;
+            }
+            out.add(field);
+        }
+        String remote = client.remoteAddress();
+        String authority = client.authority();
+        String scheme = client.scheme();
+        if (preserveHost) {
+            out.put(HttpHeader.HOST, authority);
+        }
+        out.put(X_FORWARDED_FOR, join(xff, remote));
+        out.put(X_FORWARDED_PROTO, scheme);
+        out.put(X_FORWARDED_HOST, authority);
+        out.put(X_FORWARDED_PORT, Integer.toString(client.localPort()));
+        out.put(HttpHeader.FORWARDED, join(forwarded, forwardedElement(remote, authority, scheme)));
+        out.put(HttpHeader.VIA, join(viaIn, viaElement(client.protocol(), via)));
+    }
+
+    /** Copies the backend's response headers for the client, minus hop-by-hop, plus {@code Via}. */
+    static HttpFields.Mutable serverToClient(HttpFields in, ClientExchange client, Backend backend,
+            ForwardRoute route, String via) {
+        HttpFields.Mutable out = HttpFields.build(in.size() + 1);
+        Set<String> connectionTokens = connectionTokens(in);
+        String viaIn = null;
+        for (HttpField field : in) {
+            HttpHeader header = field.getHeader();
+            if (header != null) {
+                if (HOP_BY_HOP.contains(header)) {
+                    continue;
+                }
+                if (header == HttpHeader.VIA) {
+                    viaIn = join(viaIn, field.getValue());
+                    continue;
+                }
+                if (header == HttpHeader.LOCATION || header == HttpHeader.CONTENT_LOCATION) {
+                    out.add(header, rewriteLocation(field.getValue(), backend, route, client));
+                    continue;
+                }
+            }
+            if (connectionTokens != null && connectionTokens.contains(field.getLowerCaseName())) {
+                continue;
+            }
+            out.add(field);
+        }
+        out.put(HttpHeader.VIA, join(viaIn, viaElement("HTTP/1.1", via)));
+        return out;
+    }
+
+    /**
+     * Maps a {@code Location} that points at the backend back to the proxy, the way nginx's
+     * {@code proxy_redirect default} does, and puts back what the proxy took off the path
+     * (the webapp context path, a stripped route prefix).
+     */
+    static String rewriteLocation(String location, Backend backend, ForwardRoute route, ClientExchange client) {
+        if (location == null || location.isEmpty()) {
+            return location;
+        }
+        String clientPrefix = client.basePath() + (route.stripPrefix() ? route.prefix() : "");
+        int schemeEnd = location.indexOf("://");
+        if (schemeEnd > 0) {
+            int authorityStart = schemeEnd + 3;
+            int authorityEnd = authorityStart;
+            while (authorityEnd < location.length() && "/?#".indexOf(location.charAt(authorityEnd)) < 0) {
+                authorityEnd++;
+            }
+            String scheme = location.substring(0, schemeEnd);
+            String authority = location.substring(authorityStart, authorityEnd);
+            if (pointsAt(scheme, authority, backend)) {
+                String rest = location.substring(authorityEnd);
+                if (rest.isEmpty() || rest.charAt(0) != '/') {
+                    rest = "/" + rest;
+                }
+                return client.scheme() + "://" + client.authority() + clientPrefix + rest;
+            }
+            return location;
+        }
+        if (!clientPrefix.isEmpty() && location.charAt(0) == '/' && !location.startsWith("//")) {
+            return clientPrefix + location;
+        }
+        return location;
+    }
+
+    private static boolean pointsAt(String scheme, String authority, Backend backend) {
+        if (!scheme.equalsIgnoreCase(backend.scheme())) {
+            return false;
+        }
+        String host = authority;
+        int port = "https".equalsIgnoreCase(scheme) ? 443 : 80;
+        int colon = authority.lastIndexOf(':');
+        if (colon > authority.lastIndexOf(']')) {
+            host = authority.substring(0, colon);
+            try {
+                port = Integer.parseInt(authority.substring(colon + 1));
+            } catch (NumberFormatException e) {
+                return false;
+            }
+        }
+        return port == backend.port() && host.equalsIgnoreCase(backend.host());
+    }
+
+    /** Header names listed in {@code Connection}, lower case; null when there are none to remove. */
+    private static Set<String> connectionTokens(HttpFields fields) {
+        Set<String> tokens = null;
+        for (HttpField field : fields) {
+            if (field.getHeader() != HttpHeader.CONNECTION) {
+                continue;
+            }
+            for (String token : field.getValues()) {
+                String name = token.trim().toLowerCase(Locale.ROOT);
+                if (name.isEmpty() || name.equals("close") || name.equals("keep-alive")) {
+                    continue;
+                }
+                if (tokens == null) {
+                    tokens = new TreeSet<>();
+                }
+                tokens.add(name);
+            }
+        }
+        return tokens;
+    }
+
+    private static String forwardedElement(String remote, String authority, String scheme) {
+        String node = remote.indexOf(':') >= 0 ? "\"[" + remote + "]\"" : remote;
+        return "for=" + node + ";host=\"" + authority.replace("\\", "\\\\").replace("\"", "\\\"") + "\";proto=" + scheme;
+    }
+
+    private static String viaElement(String protocol, String pseudonym) {
+        String version = protocol != null && protocol.startsWith("HTTP/") ? protocol.substring(5) : "1.1";
+        if (version.equals("2.0")) {
+            version = "2";
+        }
+        return version + " " + pseudonym;
+    }
+
+    private static String join(String existing, String value) {
+        if (existing == null || existing.isEmpty()) {
+            return value;
+        }
+        return existing + ", " + value;
+    }
+}

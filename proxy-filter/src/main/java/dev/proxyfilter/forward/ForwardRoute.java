@@ -1,0 +1,77 @@
+package dev.proxyfilter.forward;
+
+import dev.proxyfilter.balance.BackendPool;
+import dev.proxyfilter.config.RouteConfig;
+import org.eclipse.jetty.client.HttpClient;
+
+/**
+ * A route at run time: its config resolved to a pool and an upstream client, with the numbers the hot
+ * path needs precomputed.
+ */
+public final class ForwardRoute {
+    private final RouteConfig config;
+    private final BackendPool pool;
+    private final HttpClient client;
+    private final String prefix;
+    private final long idleTimeoutMillis;
+    private final long timeoutMillis;
+
+    ForwardRoute(RouteConfig config, BackendPool pool, HttpClient client) {
+        this.config = config;
+        this.pool = pool;
+        this.client = client;
+        String path = config.path();
+        this.prefix = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+        this.idleTimeoutMillis = config.idleTimeout().toMillis();
+        this.timeoutMillis = config.timeout().toMillis();
+    }
+
+    /** The route's configuration. */
+    public RouteConfig config() {
+        return config;
+    }
+
+    /** The route's name. */
+    public String name() {
+        return config.name();
+    }
+
+    /** The pool that serves the route. */
+    public BackendPool pool() {
+        return pool;
+    }
+
+    HttpClient client() {
+        return client;
+    }
+
+    /** The path prefix without a trailing slash ("" for the root route). */
+    String prefix() {
+        return prefix;
+    }
+
+    boolean stripPrefix() {
+        return config.stripPrefix();
+    }
+
+    boolean preserveHost() {
+        return config.preserveHost();
+    }
+
+    long idleTimeoutMillis() {
+        return idleTimeoutMillis;
+    }
+
+    long timeoutMillis() {
+        return timeoutMillis;
+    }
+
+    /** The path to send upstream for a client path that this route matched. */
+    String serverPath(String clientPath) {
+        if (!config.stripPrefix() || prefix.isEmpty()) {
+            return clientPath;
+        }
+        String rest = clientPath.length() <= prefix.length() ? "" : clientPath.substring(prefix.length());
+        return rest.isEmpty() ? "/" : rest;
+    }
+}

@@ -1,0 +1,155 @@
+package dev.proxyfilter.forward;
+
+import dev.proxyfilter.balance.BackendPool;
+import dev.proxyfilter.config.PoolConfig;
+import dev.proxyfilter.config.ProxyConfig;
+import dev.proxyfilter.config.RouteConfig;
+import dev.proxyfilter.route.RouteTable;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP;
+import org.eclipse.jetty.http.HttpCookieStore;
+import org.eclipse.jetty.io.ArrayByteBufferPool;
+import org.eclipse.jetty.io.ClientConnector;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.eclipse.jetty.util.thread.ScheduledExecutorScheduler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The proxy engine: routes, pools and the upstream {@link HttpClient}, with no servlet code.
+ * Adapters call {@link #route} to decide whether a request is theirs to forward, then {@link #forward}.
+ *
+ * <p>One {@code HttpClient} serves every route that shares a connect timeout (Jetty sets that per
+ * client, not per request); they share one thread pool, scheduler and buffer pool.
+ */
+public final class ProxyEngine implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ProxyEngine.class);
+
+    /** How long an idle pooled upstream connection is kept: below the common 20-30 s of backends. */
+    private static final Duration UPSTREAM_POOL_IDLE = Duration.ofSeconds(15);
+
+    private final ProxyConfig config;
+    private final Map<String, BackendPool> pools;
+    private final RouteTable<ForwardRoute> routes;
+    private final QueuedThreadPool executor;
+    private final ScheduledExecutorScheduler scheduler;
+    private final List<HttpClient> clients;
+
+    private ProxyEngine(ProxyConfig config) throws Exception {
+        this.config = config;
+        Map<String, BackendPool> pools = new LinkedHashMap<>();
+        for (PoolConfig pool : config.pools().values()) {
+            pools.put(pool.name(), new BackendPool(pool));
+        }
+        this.pools = Map.copyOf(pools);
+
+        executor = new QueuedThreadPool(256, 4);
+        executor.setName("proxy-upstream");
+        executor.setDaemon(true);
+        scheduler = new ScheduledExecutorScheduler("proxy-upstream-scheduler", true);
+        executor.start();
+        scheduler.start();
+        ArrayByteBufferPool bufferPool = new ArrayByteBufferPool();
+
+        Map<Duration, HttpClient> byConnectTimeout = new HashMap<>();
+        List<RouteTable.Entry<ForwardRoute>> entries = new ArrayList<>();
+        for (RouteConfig route : config.routes()) {
+            HttpClient client = byConnectTimeout.get(route.connectTimeout());
+            if (client == null) {
+                client = newClient(route.connectTimeout(), bufferPool);
+                byConnectTimeout.put(route.connectTimeout(), client);
+            }
+            ForwardRoute forwardRoute = new ForwardRoute(route, this.pools.get(route.pool()), client);
+            entries.add(new RouteTable.Entry<>(route.host(), route.path(), forwardRoute));
+        }
+        this.clients = List.copyOf(byConnectTimeout.values());
+        this.routes = RouteTable.of(entries);
+    }
+
+    /**
+     * Starts an engine for a validated configuration.
+     *
+     * @throws IllegalStateException if the upstream client cannot start
+     */
+    public static ProxyEngine start(ProxyConfig config) {
+        try {
+            return new ProxyEngine(config);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot start the upstream HTTP client", e);
+        }
+    }
+
+    private HttpClient newClient(Duration connectTimeout, ArrayByteBufferPool bufferPool) throws Exception {
+        ClientConnector connector = new ClientConnector();
+        connector.setSelectors(1);
+        HttpClient client = new HttpClient(new HttpClientTransportOverHTTP(connector));
+        client.setExecutor(executor);
+        client.setScheduler(scheduler);
+        client.setByteBufferPool(bufferPool);
+        client.setConnectTimeout(connectTimeout.toMillis());
+        client.setIdleTimeout(UPSTREAM_POOL_IDLE.toMillis());
+        // A proxy passes traffic through: no redirects, cookies, decoding or authentication of its own.
+        client.setFollowRedirects(false);
+        client.setHttpCookieStore(new HttpCookieStore.Empty());
+        client.getContentDecoderFactories().clear();
+        client.getProtocolHandlers().clear();
+        client.setUserAgentField(null);
+        client.setMaxConnectionsPerDestination(256);
+        client.setMaxRequestsQueuedPerDestination(1024);
+        // Heap buffers reach servlet output streams without a copy.
+        client.setUseInputDirectByteBuffers(false);
+        client.setUseOutputDirectByteBuffers(false);
+        client.start();
+        return client;
+    }
+
+    /** The configuration this engine runs. */
+    public ProxyConfig config() {
+        return config;
+    }
+
+    /** Pools by name. */
+    public Map<String, BackendPool> pools() {
+        return pools;
+    }
+
+    /**
+     * The route for a request, or {@code null} when no route matches (the adapter then answers 404 or
+     * passes the request on).
+     *
+     * @param authority the Host header, may carry a port, may be null
+     * @param path      the request path, starting with "/"
+     */
+    public ForwardRoute route(String authority, String path) {
+        return routes.match(authority, path);
+    }
+
+    /** Forwards the exchange asynchronously; the adapter must not touch the response afterwards. */
+    public void forward(ForwardRoute route, ClientExchange exchange) {
+        new Forwarding(this, route, exchange).start();
+    }
+
+    /** Stops the upstream clients; in-flight exchanges fail. */
+    @Override
+    public void close() {
+        for (HttpClient client : clients) {
+            stopQuietly(client);
+        }
+        stopQuietly(scheduler);
+        stopQuietly(executor);
+    }
+
+    private static void stopQuietly(org.eclipse.jetty.util.component.LifeCycle lifeCycle) {
+        try {
+            lifeCycle.stop();
+        } catch (Exception e) {
+            LOG.warn("stopping {} failed", lifeCycle, e);
+        }
+    }
+}

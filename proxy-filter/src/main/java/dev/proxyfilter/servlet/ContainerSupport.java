@@ -1,0 +1,49 @@
+package dev.proxyfilter.servlet;
+
+import jakarta.servlet.ServletRequest;
+import jakarta.servlet.ServletRequestWrapper;
+import jakarta.servlet.ServletResponse;
+import jakarta.servlet.ServletResponseWrapper;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What the Servlet API cannot say: closing a client connection in the middle of a committed response,
+ * so that a backend failure reaches the client as a truncated response instead of a complete-looking
+ * one. Jetty and Tomcat each have their own way; the classes for each load only where they run.
+ */
+final class ContainerSupport {
+    private static final Logger LOG = LoggerFactory.getLogger(ContainerSupport.class);
+    private static volatile boolean warned;
+
+    private ContainerSupport() {
+    }
+
+    /** Aborts the connection; returns false if this container is not supported. */
+    static boolean abort(ServletRequest request, ServletResponse response, Throwable failure) {
+        ServletRequest req = request;
+        while (req instanceof ServletRequestWrapper wrapper) {
+            req = wrapper.getRequest();
+        }
+        ServletResponse resp = response;
+        while (resp instanceof ServletResponseWrapper wrapper) {
+            resp = wrapper.getResponse();
+        }
+        String type = req.getClass().getName();
+        try {
+            if (type.startsWith("org.eclipse.jetty.ee10.")) {
+                return JettySupport.abort(req, failure);
+            }
+            if (type.startsWith("org.apache.catalina.")) {
+                return TomcatSupport.abort(resp, failure);
+            }
+        } catch (LinkageError | RuntimeException e) {
+            LOG.debug("cannot abort on {}", type, e);
+        }
+        if (!warned) {
+            warned = true;
+            LOG.warn("cannot abort a committed response on {}: a failed backend response may look complete to the client", type);
+        }
+        return false;
+    }
+}

@@ -1,0 +1,79 @@
+package dev.proxyfilter.servlet;
+
+import dev.proxyfilter.config.ConfigException;
+import dev.proxyfilter.config.ProxyConfig;
+import dev.proxyfilter.forward.ForwardRoute;
+import dev.proxyfilter.forward.ProxyEngine;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.UnavailableException;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import org.eclipse.jetty.ee10.proxy.AsyncProxyServlet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The engine as a Jetty {@link AsyncProxyServlet}, for Jetty deployments that expect a proxy servlet
+ * (the standalone distribution mounts it at "/"). A request that matches no route gets 404.
+ *
+ * <p>It keeps the servlet's place in Jetty's proxy family but hands each exchange to the engine
+ * instead of {@code AbstractProxyServlet}'s flow: that flow commits to one backend per request and
+ * has no place to fail over before the response starts, which the engine does. Configured like
+ * {@link ProxyFilter}, through init-params.
+ */
+public class JettyProxyServlet extends AsyncProxyServlet {
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(JettyProxyServlet.class);
+
+    private transient volatile ProxyEngine engine;
+    private final transient ProxyConfig presetConfig;
+
+    /** A servlet configured from its init-params. */
+    public JettyProxyServlet() {
+        this.presetConfig = null;
+    }
+
+    /** A servlet running a given configuration; init-params are then ignored. */
+    public JettyProxyServlet(ProxyConfig config) {
+        this.presetConfig = config;
+    }
+
+    @Override
+    public void init() throws ServletException {
+        try {
+            ProxyConfig config = presetConfig != null ? presetConfig
+                    : ServletConfigs.load(getInitParameterNames(), this::getInitParameter, getServletContext());
+            engine = ProxyEngine.start(config);
+        } catch (ConfigException e) {
+            LOG.error("proxy servlet not started: {}", e.getMessage());
+            throw new UnavailableException(e.getMessage());
+        }
+    }
+
+    /** The running engine. */
+    public ProxyEngine engine() {
+        return engine;
+    }
+
+    @Override
+    protected void service(HttpServletRequest request, HttpServletResponse response) throws ServletException, IOException {
+        String contextPath = request.getContextPath();
+        String uri = request.getRequestURI();
+        String path = uri.length() > contextPath.length() ? uri.substring(contextPath.length()) : "/";
+        ForwardRoute route = engine.route(request.getHeader("Host"), path);
+        if (route == null) {
+            response.sendError(HttpServletResponse.SC_NOT_FOUND, "no route for this host and path");
+            return;
+        }
+        engine.forward(route, new ServletExchange(request, response, contextPath, path));
+    }
+
+    @Override
+    public void destroy() {
+        ProxyEngine running = engine;
+        if (running != null) {
+            running.close();
+        }
+    }
+}

@@ -1,0 +1,92 @@
+package dev.proxyfilter.servlet;
+
+import dev.proxyfilter.config.ConfigException;
+import dev.proxyfilter.forward.ForwardRoute;
+import dev.proxyfilter.forward.ProxyEngine;
+import jakarta.servlet.DispatcherType;
+import jakarta.servlet.Filter;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.FilterConfig;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.ServletRequest;
+import jakarta.servlet.ServletResponse;
+import jakarta.servlet.UnavailableException;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The proxy as a {@link Filter} for any Servlet 6 container: a request that matches a route is
+ * forwarded to its pool asynchronously; everything else continues down the chain to the webapp.
+ *
+ * <p>Routes match the path inside the webapp (the context path removed), and that path is what the
+ * backend receives. Declare it {@code <async-supported>true</async-supported>}. Configuration: see
+ * {@link dev.proxyfilter.config.ConfigLoader}; the {@code config} init-param names a properties file
+ * ({@code /WEB-INF/proxy.properties}, a file path or a classpath resource), any other init-param is a
+ * key. A bad configuration fails {@link #init}, so the container marks the webapp unavailable.
+ */
+public class ProxyFilter implements Filter {
+    private static final Logger LOG = LoggerFactory.getLogger(ProxyFilter.class);
+
+    private volatile ProxyEngine engine;
+
+    /** A filter configured from its init-params. */
+    public ProxyFilter() {
+    }
+
+    /** A filter running a given engine (embedded use); init-params are then ignored. */
+    public ProxyFilter(ProxyEngine engine) {
+        this.engine = engine;
+    }
+
+    @Override
+    public void init(FilterConfig filterConfig) throws ServletException {
+        if (engine != null) {
+            return;
+        }
+        try {
+            engine = ProxyEngine.start(ServletConfigs.load(filterConfig.getInitParameterNames(),
+                    filterConfig::getInitParameter, filterConfig.getServletContext()));
+        } catch (ConfigException e) {
+            LOG.error("proxy filter '{}' not started: {}", filterConfig.getFilterName(), e.getMessage());
+            throw new UnavailableException(e.getMessage());
+        }
+        LOG.info("proxy filter '{}' started: {} route(s), {} pool(s) from {}", filterConfig.getFilterName(),
+                engine.config().routes().size(), engine.config().pools().size(), engine.config().sources());
+    }
+
+    /** The running engine. */
+    public ProxyEngine engine() {
+        return engine;
+    }
+
+    @Override
+    public void doFilter(ServletRequest request, ServletResponse response, FilterChain chain)
+            throws IOException, ServletException {
+        if (request.getDispatcherType() != DispatcherType.REQUEST
+                || !(request instanceof HttpServletRequest clientRequest)
+                || !(response instanceof HttpServletResponse clientResponse)) {
+            chain.doFilter(request, response);
+            return;
+        }
+        String contextPath = clientRequest.getContextPath();
+        String uri = clientRequest.getRequestURI();
+        String path = uri.length() > contextPath.length() ? uri.substring(contextPath.length()) : "/";
+        ForwardRoute route = engine.route(clientRequest.getHeader("Host"), path);
+        if (route == null) {
+            chain.doFilter(request, response);
+            return;
+        }
+        engine.forward(route, new ServletExchange(clientRequest, clientResponse, contextPath, path));
+    }
+
+    @Override
+    public void destroy() {
+        ProxyEngine running = engine;
+        if (running != null) {
+            running.close();
+        }
+    }
+}

@@ -1,0 +1,95 @@
+package dev.proxyfilter.servlet;
+
+import dev.proxyfilter.config.ConfigException;
+import dev.proxyfilter.config.ConfigLoader;
+import dev.proxyfilter.config.ConfigSource;
+import dev.proxyfilter.config.ProxyConfig;
+import dev.proxyfilter.forward.ForwardRoute;
+import dev.proxyfilter.forward.ProxyEngine;
+import jakarta.servlet.ServletException;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.catalina.LifecycleException;
+import org.apache.catalina.connector.Request;
+import org.apache.catalina.connector.Response;
+import org.apache.catalina.valves.ValveBase;
+
+/**
+ * The engine as a Tomcat {@code Valve}, installed once in {@code server.xml} at Engine or Host level
+ * instead of in each webapp:
+ * <pre>{@code <Valve className="dev.proxyfilter.servlet.ProxyValve" config="conf/proxy.properties"/>}</pre>
+ * Routes match the full request path; a request that matches none goes on to the webapps. Put the
+ * library jar and its dependencies in Tomcat's {@code lib/}.
+ */
+public class ProxyValve extends ValveBase {
+    private String config;
+    private ProxyConfig presetConfig;
+    private volatile ProxyEngine engine;
+
+    /** A valve that reads the file named by its {@code config} attribute. */
+    public ProxyValve() {
+        super(true);
+    }
+
+    /** A valve running a given configuration (embedded Tomcat). */
+    public ProxyValve(ProxyConfig config) {
+        super(true);
+        this.presetConfig = config;
+    }
+
+    /** The {@code config} attribute: a properties file path or classpath resource. */
+    public void setConfig(String config) {
+        this.config = config;
+    }
+
+    /** The {@code config} attribute. */
+    public String getConfig() {
+        return config;
+    }
+
+    /** The running engine, once started. */
+    public ProxyEngine engine() {
+        return engine;
+    }
+
+    @Override
+    protected void startInternal() throws LifecycleException {
+        ProxyConfig proxyConfig = presetConfig;
+        if (proxyConfig == null) {
+            try {
+                List<ConfigSource> sources = new ArrayList<>();
+                if (config == null || config.isBlank()) {
+                    throw new ConfigException("config", null, "a properties file path or classpath resource", "server.xml Valve attribute");
+                }
+                sources.add(ConfigSource.ofLocation(config.trim(), ProxyValve.class.getClassLoader()));
+                sources.add(ConfigSource.ofSystemProperties(System.getProperties()));
+                proxyConfig = ConfigLoader.load(sources);
+            } catch (ConfigException e) {
+                throw new LifecycleException(e.getMessage(), e);
+            }
+        }
+        engine = ProxyEngine.start(proxyConfig);
+        super.startInternal();
+    }
+
+    @Override
+    protected void stopInternal() throws LifecycleException {
+        super.stopInternal();
+        ProxyEngine running = engine;
+        if (running != null) {
+            running.close();
+        }
+    }
+
+    @Override
+    public void invoke(Request request, Response response) throws IOException, ServletException {
+        String path = request.getRequestURI();
+        ForwardRoute route = engine.route(request.getHeader("Host"), path);
+        if (route == null) {
+            getNext().invoke(request, response);
+            return;
+        }
+        engine.forward(route, new ServletExchange(request.getRequest(), response.getResponse(), "", path));
+    }
+}

@@ -1,0 +1,363 @@
+package dev.proxyfilter.servlet;
+
+import dev.proxyfilter.forward.ClientExchange;
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.AsyncEvent;
+import jakarta.servlet.AsyncListener;
+import jakarta.servlet.ServletOutputStream;
+import jakarta.servlet.WriteListener;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Enumeration;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.util.Callback;
+
+/**
+ * The servlet side of one exchange: an async-started request whose body is read and whose response
+ * is written with Servlet non-blocking I/O, so no container thread waits on a backend.
+ *
+ * <p>Writes follow Jetty's {@code AsyncProxyServlet.StreamWriter}: one write in flight; its callback
+ * completes once {@code isReady()} says the container took the bytes. Non-last writes are flushed so
+ * that streamed responses (server-sent events) reach the client as they arrive.
+ */
+final class ServletExchange implements ClientExchange, WriteListener, AsyncListener {
+    private enum WriteState { IDLE, WRITE, FLUSH, DRAIN }
+
+    private final HttpServletRequest request;
+    private final HttpServletResponse response;
+    private final AsyncContext async;
+    private final String basePath;
+    private final String path;
+    private final HttpFields headers;
+    private final long requestContentLength;
+    private final boolean hasRequestBody;
+    private final ServletRequestSource requestSource;
+    private final AtomicBoolean ended = new AtomicBoolean();
+    private volatile Consumer<Throwable> onClientFailure;
+
+    // Response writing, guarded by this.
+    private ServletOutputStream output;
+    private boolean writeListenerSet;
+    private WriteState state = WriteState.IDLE;
+    private ByteBuffer buffer;
+    private boolean last;
+    private Callback callback;
+    private byte[] scratch;
+    private long responseContentLength = -1;
+    private long written;
+
+    ServletExchange(HttpServletRequest request, HttpServletResponse response, String basePath, String path) throws IOException {
+        this.request = request;
+        this.response = response;
+        this.basePath = basePath;
+        this.path = path;
+        this.headers = copyHeaders(request);
+        this.requestContentLength = request.getContentLengthLong();
+        this.hasRequestBody = requestContentLength > 0 || request.getHeader("Transfer-Encoding") != null;
+        this.async = request.startAsync();
+        async.setTimeout(0);
+        async.addListener(this);
+        this.requestSource = hasRequestBody ? new ServletRequestSource(request.getInputStream(), requestContentLength) : null;
+    }
+
+    private static HttpFields copyHeaders(HttpServletRequest request) {
+        HttpFields.Mutable fields = HttpFields.build();
+        Enumeration<String> names = request.getHeaderNames();
+        while (names.hasMoreElements()) {
+            String name = names.nextElement();
+            Enumeration<String> values = request.getHeaders(name);
+            while (values.hasMoreElements()) {
+                fields.add(name, values.nextElement());
+            }
+        }
+        return fields.asImmutable();
+    }
+
+    // ---- clientToProxyRequest ----
+
+    @Override
+    public String method() {
+        return request.getMethod();
+    }
+
+    @Override
+    public String scheme() {
+        return request.getScheme();
+    }
+
+    @Override
+    public String protocol() {
+        return request.getProtocol();
+    }
+
+    @Override
+    public String authority() {
+        String host = headers.get(HttpHeader.HOST);
+        if (host != null && !host.isEmpty()) {
+            return host;
+        }
+        int port = request.getServerPort();
+        String name = request.getServerName();
+        boolean defaultPort = port == ("https".equals(scheme()) ? 443 : 80);
+        return defaultPort ? name : name + ":" + port;
+    }
+
+    @Override
+    public int localPort() {
+        return request.getLocalPort();
+    }
+
+    @Override
+    public String remoteAddress() {
+        return request.getRemoteAddr();
+    }
+
+    @Override
+    public String basePath() {
+        return basePath;
+    }
+
+    @Override
+    public String path() {
+        return path;
+    }
+
+    @Override
+    public String query() {
+        return request.getQueryString();
+    }
+
+    @Override
+    public HttpFields requestHeaders() {
+        return headers;
+    }
+
+    @Override
+    public boolean hasRequestBody() {
+        return hasRequestBody;
+    }
+
+    @Override
+    public long requestContentLength() {
+        return requestContentLength;
+    }
+
+    @Override
+    public Content.Source requestBody() {
+        return requestSource;
+    }
+
+    // ---- proxyToClientResponse ----
+
+    @Override
+    public void responseHead(int status, HttpFields fields) {
+        response.setStatus(status);
+        int size = fields.size();
+        for (int i = 0; i < size; i++) {
+            HttpField field = fields.getField(i);
+            String name = field.getName();
+            boolean repeated = false;
+            for (int j = 0; j < i && !repeated; j++) {
+                repeated = fields.getField(j).is(name);
+            }
+            if (repeated) {
+                response.addHeader(name, field.getValue());
+            } else {
+                response.setHeader(name, field.getValue());
+            }
+            if (field.getHeader() == HttpHeader.CONTENT_LENGTH) {
+                synchronized (this) {
+                    responseContentLength = field.getLongValue();
+                }
+            }
+        }
+    }
+
+    @Override
+    public boolean isCommitted() {
+        return response.isCommitted();
+    }
+
+    @Override
+    public void write(boolean last, ByteBuffer content, Callback callback) {
+        boolean setListener;
+        synchronized (this) {
+            if (state != WriteState.IDLE) {
+                callback.failed(new IllegalStateException("write pending"));
+                return;
+            }
+            this.state = WriteState.WRITE;
+            this.buffer = content;
+            this.last = last;
+            this.callback = callback;
+            setListener = !writeListenerSet;
+            writeListenerSet = true;
+        }
+        try {
+            if (setListener) {
+                output = response.getOutputStream();
+                output.setWriteListener(this); // the container calls onWritePossible()
+            } else {
+                onWritePossible();
+            }
+        } catch (Throwable x) {
+            onError(x);
+        }
+    }
+
+    @Override
+    public void onWritePossible() throws IOException {
+        Callback done;
+        synchronized (this) {
+            while (true) {
+                if (state == WriteState.IDLE) {
+                    return;
+                }
+                if (!output.isReady()) {
+                    return; // onWritePossible() again when it is
+                }
+                if (state == WriteState.WRITE) {
+                    int length = buffer.remaining();
+                    if (length > 0) {
+                        if (buffer.hasArray()) {
+                            output.write(buffer.array(), buffer.arrayOffset() + buffer.position(), length);
+                        } else {
+                            if (scratch == null || scratch.length < length) {
+                                scratch = new byte[Math.max(length, 8192)];
+                            }
+                            buffer.get(scratch, 0, length);
+                            output.write(scratch, 0, length);
+                        }
+                        buffer.position(buffer.limit());
+                        written += length;
+                    }
+                    // Flush streamed content now; a response whose last byte this was completes instead.
+                    boolean complete = last || (responseContentLength >= 0 && written >= responseContentLength);
+                    state = length > 0 && !complete ? WriteState.FLUSH : WriteState.DRAIN;
+                } else if (state == WriteState.FLUSH) {
+                    output.flush();
+                    state = WriteState.DRAIN;
+                } else {
+                    state = WriteState.IDLE;
+                    done = callback;
+                    callback = null;
+                    buffer = null;
+                    break;
+                }
+            }
+        }
+        done.succeeded();
+    }
+
+    @Override
+    public void onError(Throwable failure) {
+        Callback failed;
+        synchronized (this) {
+            failed = callback;
+            callback = null;
+            buffer = null;
+            state = WriteState.IDLE;
+        }
+        if (failed != null) {
+            failed.failed(failure);
+        } else {
+            clientFailed(failure);
+        }
+    }
+
+    @Override
+    public void complete() {
+        if (ended.compareAndSet(false, true)) {
+            try {
+                async.complete();
+            } catch (IllegalStateException ignored) {
+                // already completed by the container after an error
+            }
+        }
+    }
+
+    @Override
+    public void sendError(int status, String message) {
+        boolean writing;
+        synchronized (this) {
+            writing = state != WriteState.IDLE;
+        }
+        if (writing || response.isCommitted()) {
+            abort(new IOException(message));
+            return;
+        }
+        try {
+            response.reset();
+        } catch (IllegalStateException e) {
+            abort(new IOException(message));
+            return;
+        }
+        byte[] body = (message + "\n").getBytes(StandardCharsets.UTF_8);
+        response.setStatus(status);
+        response.setContentType("text/plain;charset=utf-8");
+        response.setHeader("Cache-Control", "no-store");
+        response.setContentLength(body.length);
+        if (hasRequestBody) {
+            // The rest of the request body will not be read: do not reuse the connection.
+            response.setHeader("Connection", "close");
+        }
+        write(true, ByteBuffer.wrap(body), Callback.from(this::complete, this::abort));
+    }
+
+    @Override
+    public void abort(Throwable failure) {
+        if (ended.compareAndSet(false, true)) {
+            ContainerSupport.abort(request, response, failure);
+            try {
+                async.complete();
+            } catch (IllegalStateException ignored) {
+                // the container ended the exchange itself
+            }
+        }
+    }
+
+    @Override
+    public void onClientFailure(Consumer<Throwable> onClientFailure) {
+        this.onClientFailure = onClientFailure;
+    }
+
+    private void clientFailed(Throwable failure) {
+        Consumer<Throwable> listener = onClientFailure;
+        if (listener != null) {
+            listener.accept(failure);
+        } else {
+            abort(failure);
+        }
+    }
+
+    // ---- AsyncListener ----
+
+    @Override
+    public void onComplete(AsyncEvent event) {
+        // nothing to do
+    }
+
+    @Override
+    public void onTimeout(AsyncEvent event) {
+        clientFailed(new IOException("async timeout"));
+    }
+
+    @Override
+    public void onError(AsyncEvent event) {
+        Throwable failure = event.getThrowable();
+        onError(failure == null ? new IOException("client failure") : failure);
+    }
+
+    @Override
+    public void onStartAsync(AsyncEvent event) {
+        // not re-dispatched
+    }
+}

@@ -1,0 +1,143 @@
+package dev.proxyfilter.servlet;
+
+import jakarta.servlet.ReadListener;
+import jakarta.servlet.ServletInputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.concurrent.atomic.AtomicReference;
+import org.eclipse.jetty.io.Content;
+
+/**
+ * A servlet request body read with non-blocking I/O, offered as a Jetty {@link Content.Source} so the
+ * upstream {@code HttpClient} pulls it at the pace the backend accepts it. Nothing is buffered beyond
+ * the chunk in flight.
+ */
+final class ServletRequestSource implements Content.Source, ReadListener {
+    /** Marks "data became available while nobody demanded". */
+    private static final Runnable SIGNAL = () -> { };
+
+    private final ServletInputStream input;
+    private final int bufferSize;
+    private final AtomicReference<Runnable> demand = new AtomicReference<>();
+    private volatile Throwable failure;
+    private volatile boolean eof;
+
+    ServletRequestSource(ServletInputStream input, long contentLength) {
+        this.input = input;
+        this.bufferSize = contentLength > 0 && contentLength < 16384 ? (int) contentLength : 16384;
+        input.setReadListener(this);
+    }
+
+    @Override
+    public Content.Chunk read() {
+        Throwable failed = failure;
+        if (failed != null) {
+            return Content.Chunk.from(failed);
+        }
+        if (eof) {
+            return Content.Chunk.EOF;
+        }
+        try {
+            if (input.isFinished()) {
+                eof = true;
+                return Content.Chunk.EOF;
+            }
+            if (!input.isReady()) {
+                return null; // the container calls onDataAvailable() later
+            }
+            byte[] buffer = new byte[bufferSize];
+            int read = input.read(buffer);
+            if (read < 0) {
+                eof = true;
+                return Content.Chunk.EOF;
+            }
+            if (read == 0) {
+                return null;
+            }
+            boolean last = input.isFinished();
+            if (last) {
+                eof = true;
+            }
+            return Content.Chunk.from(ByteBuffer.wrap(buffer, 0, read), last);
+        } catch (IOException | RuntimeException x) {
+            failure = x;
+            return Content.Chunk.from(x);
+        }
+    }
+
+    @Override
+    public void demand(Runnable demandCallback) {
+        while (true) {
+            Runnable current = demand.get();
+            if (current == SIGNAL) {
+                if (demand.compareAndSet(SIGNAL, null)) {
+                    demandCallback.run();
+                    return;
+                }
+            } else if (current == null) {
+                if (demand.compareAndSet(null, demandCallback)) {
+                    break;
+                }
+            } else {
+                throw new IllegalStateException("demand already pending");
+            }
+        }
+        // The caller may demand without having seen a null read: if data is there already, nobody
+        // will call onDataAvailable(), so run the callback now (isReady() == false arms the call).
+        boolean ready;
+        try {
+            ready = failure != null || eof || input.isFinished() || input.isReady();
+        } catch (RuntimeException x) {
+            failure = x;
+            ready = true;
+        }
+        if (ready && demand.compareAndSet(demandCallback, null)) {
+            demandCallback.run();
+        }
+    }
+
+    @Override
+    public void fail(Throwable failure) {
+        if (this.failure == null) {
+            this.failure = failure;
+        }
+    }
+
+    @Override
+    public long getLength() {
+        return -1;
+    }
+
+    @Override
+    public void onDataAvailable() {
+        wake();
+    }
+
+    @Override
+    public void onAllDataRead() {
+        wake();
+    }
+
+    @Override
+    public void onError(Throwable t) {
+        fail(t);
+        wake();
+    }
+
+    private void wake() {
+        while (true) {
+            Runnable current = demand.get();
+            if (current == SIGNAL) {
+                return;
+            }
+            if (current == null) {
+                if (demand.compareAndSet(null, SIGNAL)) {
+                    return;
+                }
+            } else if (demand.compareAndSet(current, null)) {
+                current.run();
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,49 @@
+package dev.proxyfilter.servlet;
+
+import jakarta.servlet.ServletResponse;
+import java.lang.reflect.Field;
+import org.apache.catalina.connector.Response;
+import org.apache.catalina.connector.ResponseFacade;
+import org.apache.coyote.ActionCode;
+
+/** Tomcat: loaded only when the request is Tomcat's. */
+final class TomcatSupport {
+    private static final Field FACADE_RESPONSE;
+
+    static {
+        Field field;
+        try {
+            field = ResponseFacade.class.getDeclaredField("response");
+            field.setAccessible(true);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            field = null;
+        }
+        FACADE_RESPONSE = field;
+    }
+
+    private TomcatSupport() {
+    }
+
+    static boolean abort(ServletResponse response, Throwable failure) {
+        Response connectorResponse = null;
+        if (response instanceof Response r) {
+            connectorResponse = r;
+        } else if (response instanceof ResponseFacade facade && FACADE_RESPONSE != null) {
+            try {
+                connectorResponse = (Response) FACADE_RESPONSE.get(facade);
+            } catch (IllegalAccessException e) {
+                return false;
+            }
+        }
+        if (connectorResponse == null) {
+            return false;
+        }
+        abort(connectorResponse, failure);
+        return true;
+    }
+
+    static void abort(Response response, Throwable failure) {
+        response.setError();
+        response.getCoyoteResponse().action(ActionCode.CLOSE_NOW, failure);
+    }
+}
