@@ -1,0 +1,64 @@
+package dev.proxyfilter.testing;
+
+import jakarta.servlet.http.HttpServlet;
+import java.net.URI;
+import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
+import org.eclipse.jetty.ee10.servlet.ServletHolder;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+
+/** A real backend: one servlet in a Jetty server on 127.0.0.1, port 0. */
+public final class TestBackend implements AutoCloseable {
+    private final String name;
+    private final Server server;
+    private final ServerConnector connector;
+
+    private TestBackend(String name, HttpServlet servlet) throws Exception {
+        this.name = name;
+        QueuedThreadPool threads = new QueuedThreadPool(64, 4);
+        threads.setName("backend-" + name);
+        server = new Server(threads);
+        connector = new ServerConnector(server, 1, 1);
+        connector.setHost("127.0.0.1");
+        connector.setPort(0);
+        server.addConnector(connector);
+        ServletContextHandler context = new ServletContextHandler("/");
+        ServletHolder holder = new ServletHolder(servlet);
+        holder.setAsyncSupported(true);
+        context.addServlet(holder, "/*");
+        server.setHandler(context);
+        server.start();
+    }
+
+    /** Starts a backend named {@code name} that serves every path with {@code servlet}. */
+    public static TestBackend start(String name, HttpServlet servlet) {
+        try {
+            return new TestBackend(name, servlet);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public int port() {
+        return connector.getLocalPort();
+    }
+
+    public URI url() {
+        return URI.create("http://127.0.0.1:" + port());
+    }
+
+    /** Stops it: new connections are refused from now on. */
+    @Override
+    public void close() {
+        try {
+            server.stop();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
