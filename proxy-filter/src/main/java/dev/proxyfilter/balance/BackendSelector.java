@@ -1,0 +1,17 @@
+package dev.proxyfilter.balance;
+
+/**
+ * Picks backends of one pool according to a {@link Strategy}; made by {@link Strategy#newSelector}.
+ * Thread-safe: request threads call it concurrently.
+ */
+public sealed interface BackendSelector permits WeightedRoundRobinSelector, RoundRobinSelector, RandomSelector {
+
+    /**
+     * Picks a backend for a new request.
+     *
+     * @param exclude a backend already tried for this request, avoided while another is eligible and
+     *                returned when it is the only eligible one, so the caller decides; may be null
+     * @return an available backend with a weight above zero, or {@code null} when there is none
+     */
+    Backend select(Backend exclude);
+}

@@ -1,0 +1,34 @@
+package dev.proxyfilter.balance;
+
+import dev.proxyfilter.config.BalanceStrategy;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Function;
+
+/** The hidden {@link Strategy}: a name, the one used in configuration, and a selector constructor. */
+final class NamedStrategy implements Strategy {
+    static final Strategy WEIGHTED_ROUND_ROBIN =
+            new NamedStrategy(BalanceStrategy.WEIGHTED_ROUND_ROBIN, WeightedRoundRobinSelector::new);
+    static final Strategy ROUND_ROBIN = new NamedStrategy(BalanceStrategy.ROUND_ROBIN, RoundRobinSelector::new);
+    static final Strategy RANDOM = new NamedStrategy(BalanceStrategy.RANDOM,
+            backends -> new RandomSelector(backends, ThreadLocalRandom::current));
+
+    private final String name;
+    private final Function<List<Backend>, BackendSelector> factory;
+
+    private NamedStrategy(BalanceStrategy strategy, Function<List<Backend>, BackendSelector> factory) {
+        this.name = strategy.configName();
+        this.factory = factory;
+    }
+
+    @Override
+    public BackendSelector newSelector(List<Backend> backends) {
+        return factory.apply(backends);
+    }
+
+    /** The configuration name, e.g. {@code weighted-round-robin}. */
+    @Override
+    public String toString() {
+        return name;
+    }
+}
