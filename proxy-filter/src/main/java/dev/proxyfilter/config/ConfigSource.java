@@ -92,7 +92,7 @@ public record ConfigSource(String name, Map<String, String> entries) {
         Objects.requireNonNull(loader, "loader");
         String expected = "an existing file or classpath resource";
         if (location == null || location.isBlank()) {
-            throw new ConfigException("config", location == null ? null : Setting.display(location), expected, null);
+            throw new ConfigException("config", location == null ? null : Setting.display(location.strip()), expected, null);
         }
         String trimmed = location.strip();
         if (trimmed.startsWith(CLASSPATH_PREFIX)) {
