@@ -4,6 +4,7 @@ import dev.proxyfilter.config.BackendConfig;
 import java.net.URI;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
 
 /**
  * A backend at run time: its fixed address plus mutable state that request threads, health checks
@@ -14,6 +15,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * and {@linkplain #available() availability} are volatile and read by every {@link Strategy} on every
  * pick, so a change takes effect with the next request. A backend takes new traffic only while it is
  * available and its weight is above zero.
+ *
+ * <p>The engine also reports each response's latency ({@link #onResponse(long)}), which feeds a decaying
+ * average ({@link #latencyNanos()}) that {@link Strategy#responseTime()} reads. Time for that average comes
+ * from a clock given when the pool is built, so that tests can move it without sleeping.
  *
  * <p>Identity matters: strategies compare backends with {@code ==} (see
  * {@link BackendPool#select(Backend)}), so there is one instance per configured backend.
@@ -27,6 +32,7 @@ public final class Backend {
     private final AtomicInteger inFlight = new AtomicInteger();
     private volatile int weight;
     private volatile boolean available = true;
+    private final LatencyEwma latency;
 
     /**
      * A backend of {@code pool}, available, with the configured weight.
@@ -35,6 +41,12 @@ public final class Backend {
      *                                  with a host
      */
     public Backend(String pool, BackendConfig config) {
+        this(pool, config, System::nanoTime);
+    }
+
+    /** As {@link #Backend(String, BackendConfig)}, with the clock of the latency average; for tests. */
+    Backend(String pool, BackendConfig config, LongSupplier nanoClock) {
+        this.latency = new LatencyEwma(nanoClock);
         this.pool = pool;
         this.config = config;
         URI url = config.url();
@@ -127,6 +139,32 @@ public final class Backend {
             throw new IllegalStateException("backend " + pool + "/" + name()
                     + ": onRequestEnd() without onRequestStart()");
         }
+    }
+
+    /**
+     * Reports a response from this backend: {@code latencyNanos} from sending the request to receiving the
+     * response headers. Thread-safe; call it once per response, whatever its status.
+     */
+    public void onResponse(long latencyNanos) {
+        latency.observe(latencyNanos);
+    }
+
+    /**
+     * The backend's latency as a peak-sensitive, exponentially decaying average of {@link #onResponse}
+     * reports (see {@link LatencyEwma}), in nanoseconds; {@link Double#NaN} until the first report.
+     */
+    public double latencyNanos() {
+        return latency.valueAt(latency.now());
+    }
+
+    /** {@link #latencyNanos()} as of {@code now}, a reading of {@link #nanoTime()}. */
+    double latencyNanos(long now) {
+        return latency.valueAt(now);
+    }
+
+    /** The clock of the latency average, so that a strategy reads it once per pick for all backends. */
+    long nanoTime() {
+        return latency.now();
     }
 
     /** The weight strategies use: {@link #weight()} while available, else 0. */

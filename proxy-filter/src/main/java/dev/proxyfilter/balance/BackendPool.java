@@ -1,26 +1,79 @@
 package dev.proxyfilter.balance;
 
 import dev.proxyfilter.config.PoolConfig;
+import dev.proxyfilter.config.StickyConfig;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
+import java.util.function.LongSupplier;
 
 /**
- * A named set of backends and the strategy that picks among them.
+ * A named set of backends, the strategy that picks among them and, optionally, session affinity.
  *
  * <p>The set is fixed when the pool is built; what changes at run time is each {@link Backend}'s weight
- * and availability, which the next {@link #select(Backend)} takes into account.
+ * and availability, which the next {@link #select(RequestView, Backend)} takes into account.
+ *
+ * <h2>Session affinity</h2>
+ * With {@code pool.NAME.sticky=cookie:NAME} ({@link StickyConfig}), a request whose cookie names an
+ * eligible backend of this pool (available, weight above zero, not the {@code exclude} of a retry) goes
+ * to that backend, whatever the strategy. Any other request, including one whose backend has become
+ * unavailable, is placed by the strategy, and {@link #stickyCookie} gives the {@code Set-Cookie} that
+ * names the backend that served it, so the client sticks there from then on.
+ *
+ * <p>The cookie's value is an opaque id: the first 8 bytes, in hex, of SHA-256 over the pool name and
+ * the backend name. It shows neither the address nor the name, yet it is stable across restarts and
+ * the same on every proxy instance with the same configuration, so that instances behind one DNS name
+ * share sessions without sharing a secret. It is not a secret itself: a client may send any backend's
+ * id and be served there, which gives it nothing it could not get by retrying until the strategy sends
+ * it there. The cookie is forwarded to the backend unchanged, as every other cookie is.
  */
 public final class BackendPool {
     private final String name;
     private final List<Backend> backends;
     private final Strategy strategy;
     private final BackendSelector selector;
+    private final StickyConfig sticky;
+    /** Sticky ids to backends; empty when not sticky. */
+    private final Map<String, Backend> byStickyId;
+    /** Per backend, in order: its sticky id and the ready-made Set-Cookie value; null when not sticky. */
+    private final String[] stickyIds;
+    private final String[] setCookies;
 
     /** A pool with the configured backends, all available, picked by the configured strategy. */
     public BackendPool(PoolConfig config) {
+        this(config, System::nanoTime);
+    }
+
+    /** As {@link #BackendPool(PoolConfig)}, with the clock of the backends' latency averages; for tests. */
+    BackendPool(PoolConfig config, LongSupplier nanoClock) {
         this.name = config.name();
-        this.backends = config.backends().stream().map(b -> new Backend(config.name(), b)).toList();
-        this.strategy = Strategy.of(config.strategy());
+        this.backends = config.backends().stream().map(b -> new Backend(config.name(), b, nanoClock)).toList();
+        this.strategy = Strategy.of(config);
         this.selector = strategy.newSelector(backends);
+        this.sticky = config.sticky();
+        if (sticky == null) {
+            this.byStickyId = Map.of();
+            this.stickyIds = null;
+            this.setCookies = null;
+        } else {
+            Map<String, Backend> ids = new HashMap<>();
+            this.stickyIds = new String[backends.size()];
+            this.setCookies = new String[backends.size()];
+            for (int i = 0; i < backends.size(); i++) {
+                String id = stickyId(name, backends.get(i).name());
+                if (ids.put(id, backends.get(i)) != null) {
+                    // 64 bits over a handful of names: never seen, but never ambiguous either.
+                    throw new IllegalStateException("pool " + name + ": two backends with sticky id " + id);
+                }
+                stickyIds[i] = id;
+                setCookies[i] = sticky.cookie() + "=" + id + "; Path=/; HttpOnly";
+            }
+            this.byStickyId = Map.copyOf(ids);
+        }
     }
 
     /** The pool's name. */
@@ -33,19 +86,74 @@ public final class BackendPool {
         return backends;
     }
 
+    /** The strategy that picks among the backends. */
+    public Strategy strategy() {
+        return strategy;
+    }
+
+    /** Session affinity, or {@code null} when the pool has none. */
+    public StickyConfig sticky() {
+        return sticky;
+    }
+
     /**
-     * Picks a backend for a new request, or {@code null} when none can take it; the rules are those of
-     * {@link BackendSelector#select(Backend)}.
+     * Picks a backend for a new request, or {@code null} when none can take it: the backend the request's
+     * sticky cookie names if it is eligible, else the strategy's pick under the rules of
+     * {@link BackendSelector#select(RequestView, Backend)}.
      *
+     * @param request what the strategy and session affinity may read of the request
      * @param exclude a backend already tried for this request, avoided while another can take the
      *                request and returned when it is the only one; may be null
      */
+    public Backend select(RequestView request, Backend exclude) {
+        if (sticky != null) {
+            String id = request.cookie(sticky.cookie());
+            if (id != null) {
+                Backend pinned = byStickyId.get(id);
+                if (pinned != null && pinned != exclude && pinned.effectiveWeight() > 0) {
+                    return pinned;
+                }
+            }
+        }
+        return selector.select(request, exclude);
+    }
+
+    /** {@link #select(RequestView, Backend)} for a caller without a request: the strategy alone picks. */
     public Backend select(Backend exclude) {
-        return selector.select(exclude);
+        return select(RequestView.NONE, exclude);
+    }
+
+    /**
+     * The {@code Set-Cookie} value for a response that {@code served} gave to {@code request}:
+     * {@code NAME=<id>; Path=/; HttpOnly} naming {@code served}, or {@code null} when the pool is not
+     * sticky or the request's cookie already names {@code served}.
+     */
+    public String stickyCookie(RequestView request, Backend served) {
+        if (sticky == null) {
+            return null;
+        }
+        for (int i = 0; i < stickyIds.length; i++) {
+            if (backends.get(i) == served) {
+                return stickyIds[i].equals(request.cookie(sticky.cookie())) ? null : setCookies[i];
+            }
+        }
+        return null;
+    }
+
+    /** The opaque, stable sticky id of backend {@code backend} in pool {@code pool}: 16 hex digits. */
+    static String stickyId(String pool, String backend) {
+        try {
+            MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
+            byte[] digest = sha256.digest(("proxy-filter sticky\0" + pool + "\0" + backend).getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(digest, 0, 8);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java platform has SHA-256", e);
+        }
     }
 
     @Override
     public String toString() {
-        return "BackendPool[" + name + ", " + strategy + ", " + backends.size() + " backends]";
+        return "BackendPool[" + name + ", " + strategy + ", " + backends.size() + " backends"
+                + (sticky == null ? "" : ", sticky " + sticky) + "]";
     }
 }

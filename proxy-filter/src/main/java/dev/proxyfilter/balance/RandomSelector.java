@@ -24,7 +24,7 @@ final class RandomSelector implements BackendSelector {
     }
 
     @Override
-    public Backend select(Backend exclude) {
+    public Backend select(RequestView request, Backend exclude) {
         long total = 0;
         boolean excludeEligible = false;
         for (Backend backend : backends) {

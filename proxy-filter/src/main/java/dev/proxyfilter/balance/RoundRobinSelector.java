@@ -20,7 +20,7 @@ final class RoundRobinSelector implements BackendSelector {
     }
 
     @Override
-    public Backend select(Backend exclude) {
+    public Backend select(RequestView request, Backend exclude) {
         int n = backends.length;
         if (n == 0) {
             return null;

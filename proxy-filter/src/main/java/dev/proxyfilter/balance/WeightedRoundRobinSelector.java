@@ -36,7 +36,7 @@ final class WeightedRoundRobinSelector implements BackendSelector {
     }
 
     @Override
-    public Backend select(Backend exclude) {
+    public Backend select(RequestView request, Backend exclude) {
         synchronized (lock) {
             boolean changed = false;
             for (int i = 0; i < backends.length; i++) {

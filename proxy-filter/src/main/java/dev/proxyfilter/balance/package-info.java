@@ -1,8 +1,14 @@
 /**
- * Starting points: {@link dev.proxyfilter.balance.BackendPool}, whose {@code select(exclude)} the
- * forwarding engine calls for each attempt; {@link dev.proxyfilter.balance.Backend}, a backend's address
- * and its run-time state (in-flight requests, weight, availability); and
- * {@link dev.proxyfilter.balance.Strategy}, the selection strategies behind static factories.
+ * Starting points: {@link dev.proxyfilter.balance.BackendPool}, whose
+ * {@code select(request, exclude)} the forwarding engine calls for each attempt, and which adds session
+ * affinity by cookie on top of any strategy; {@link dev.proxyfilter.balance.Backend}, a backend's address
+ * and its run-time state (in-flight requests, latency average, weight, availability);
+ * {@link dev.proxyfilter.balance.Strategy}, the selection strategies behind static factories
+ * (weighted round-robin, round-robin, random, least request, response time, consistent hash); and
+ * {@link dev.proxyfilter.balance.RequestView}, all a strategy may read of the request.
+ *
+ * <p>Every selector is thread-safe and allocates nothing per pick; time (for the latency average) comes
+ * from a clock injected when the pool is built, and randomness from a supplier that tests seed.
  *
  * <p>Depends on the JDK and {@code dev.proxyfilter.config} only.
  */

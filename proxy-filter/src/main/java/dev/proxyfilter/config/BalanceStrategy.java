@@ -10,7 +10,13 @@ public enum BalanceStrategy {
     /** Each backend in turn, ignoring weights (weight 0 still takes no traffic). */
     ROUND_ROBIN("round-robin"),
     /** Uniformly random, weighted. */
-    RANDOM("random");
+    RANDOM("random"),
+    /** Weighted least outstanding requests over two random choices, as Envoy's {@code LEAST_REQUEST}. */
+    LEAST_REQUEST("least-request"),
+    /** Weighted random with each weight divided by a decaying average of the backend's latency. */
+    RESPONSE_TIME("response-time"),
+    /** A hash ring keyed by {@link PoolConfig#hashKey()}: the same key reaches the same backend. */
+    CONSISTENT_HASH("consistent-hash");
 
     private final String configName;
 
@@ -28,7 +34,10 @@ public enum BalanceStrategy {
         return Arrays.stream(values()).filter(s -> s.configName.equals(name)).findFirst();
     }
 
-    /** The accepted names, for error messages: {@code weighted-round-robin|round-robin|random}. */
+    /**
+     * The accepted names, for error messages:
+     * {@code weighted-round-robin|round-robin|random|least-request|response-time|consistent-hash}.
+     */
     public static String configNames() {
         return String.join("|", Arrays.stream(values()).map(BalanceStrategy::configName).toList());
     }

@@ -17,6 +17,8 @@ enum ConfigKey {
     PROXY_IDLE_TIMEOUT("proxy.idle-timeout"),
     PROXY_TIMEOUT("proxy.timeout"),
     POOL_STRATEGY("pool.NAME.strategy"),
+    POOL_HASH_KEY("pool.NAME.hash-key"),
+    POOL_STICKY("pool.NAME.sticky"),
     BACKEND_URL("pool.NAME.backend.NAME.url"),
     BACKEND_WEIGHT("pool.NAME.backend.NAME.weight"),
     ROUTE_PATH("route.NAME.path"),

@@ -35,8 +35,18 @@ import java.util.TreeMap;
  *     <td>{@code 30s}</td></tr>
  * <tr><td>{@code proxy.timeout}</td><td>total time of a backend exchange, for every route; duration, 0 for none</td>
  *     <td>{@code 0}</td></tr>
- * <tr><td>{@code pool.NAME.strategy}</td><td>{@code weighted-round-robin}, {@code round-robin} or {@code random}</td>
+ * <tr><td>{@code pool.NAME.strategy}</td><td>how a backend is picked (see {@code dev.proxyfilter.balance.Strategy}):
+ *     {@code weighted-round-robin} (smooth, as nginx), {@code round-robin} (ignores weights but 0),
+ *     {@code random} (weighted), {@code least-request} (fewest in-flight requests per weight of two random
+ *     backends), {@code response-time} (weighted random, weights divided by a decaying average of latency)
+ *     or {@code consistent-hash} (a hash ring over {@code hash-key})</td>
  *     <td>{@code weighted-round-robin}</td></tr>
+ * <tr><td>{@code pool.NAME.hash-key}</td><td>what {@code consistent-hash} hashes, required by it and rejected with
+ *     any other strategy: {@code client-ip}, {@code path}, {@code header:NAME} or {@code cookie:NAME}; a request
+ *     without that header or cookie is hashed by its client IP</td><td></td></tr>
+ * <tr><td>{@code pool.NAME.sticky}</td><td>session affinity with any strategy, {@code cookie:NAME}: a request whose
+ *     cookie names an available backend goes there; otherwise the strategy picks and the response sets
+ *     {@code NAME=<opaque id>; Path=/; HttpOnly}</td><td>none</td></tr>
  * <tr><td>{@code pool.NAME.backend.NAME.url}</td><td>required: absolute {@code http} or {@code https} URL with
  *     host and optional port, nothing after but an optional "/"</td><td></td></tr>
  * <tr><td>{@code pool.NAME.backend.NAME.weight}</td><td>share of traffic, integer &gt;= 0 (0 takes none)</td>
@@ -160,6 +170,12 @@ public final class ConfigLoader {
                 case PROXY_IDLE_TIMEOUT -> idleTimeout = ConfigValues.duration(setting, true);
                 case PROXY_TIMEOUT -> timeout = ConfigValues.duration(setting, false);
                 case POOL_STRATEGY -> pool(names, setting).strategy = ConfigValues.strategy(setting);
+                case POOL_HASH_KEY -> {
+                    PoolDraft pool = pool(names, setting);
+                    pool.hashKey = ConfigValues.hashKey(setting);
+                    pool.hashKeySetting = setting;
+                }
+                case POOL_STICKY -> pool(names, setting).sticky = ConfigValues.sticky(setting);
                 case BACKEND_URL -> backend(names, setting).url = ConfigValues.backendUrl(setting);
                 case BACKEND_WEIGHT -> backend(names, setting).weight = ConfigValues.weight(setting);
                 case ROUTE_PATH -> {
@@ -245,7 +261,15 @@ public final class ConfigLoader {
                 }
                 backends.add(new BackendConfig(backendName, backend.url, backend.weight));
             });
-            return new PoolConfig(name, pool.strategy, backends);
+            if (pool.strategy == BalanceStrategy.CONSISTENT_HASH && pool.hashKey == null) {
+                throw new ConfigException("pool." + name + ".hash-key", null, ConfigValues.HASH_KEY
+                        + ", required by strategy consistent-hash", groupSource(pool.settings));
+            }
+            if (pool.strategy != BalanceStrategy.CONSISTENT_HASH && pool.hashKey != null) {
+                throw pool.hashKeySetting.invalid("no hash-key, which only strategy consistent-hash uses; pool." + name
+                        + ".strategy is " + pool.strategy.configName());
+            }
+            return new PoolConfig(name, pool.strategy, backends, pool.hashKey, pool.sticky);
         }
 
         private RouteConfig buildRoute(String name, RouteDraft route) {
@@ -284,6 +308,9 @@ public final class ConfigLoader {
         final List<Setting> settings = new ArrayList<>();
         final Map<String, BackendDraft> backends = new TreeMap<>();
         BalanceStrategy strategy = BalanceStrategy.WEIGHTED_ROUND_ROBIN;
+        HashKey hashKey;
+        Setting hashKeySetting;
+        StickyConfig sticky;
     }
 
     private static final class BackendDraft {

@@ -30,6 +30,8 @@ final class ConfigValues {
     static final String ROUTE_HOST = "host name without scheme, port or path, e.g. example.com, or empty for any";
     static final String LISTEN_HOST = "host name or IP address, e.g. 0.0.0.0";
     static final String TOKEN = "token of letters, digits and !#$%&'*+-.^_`|~";
+    static final String HASH_KEY = "client-ip|path|header:NAME|cookie:NAME with NAME a " + TOKEN;
+    static final String STICKY = "cookie:NAME with NAME a " + TOKEN;
 
     // Up to 9 digits always fits an int and 18 a long, so parsing can never overflow.
     private static final Pattern INT = Pattern.compile("[0-9]{1,9}");
@@ -123,6 +125,36 @@ final class ConfigValues {
                 .orElseThrow(() -> setting.invalid(BalanceStrategy.configNames()));
     }
 
+    /** {@code client-ip}, {@code path}, {@code header:NAME} or {@code cookie:NAME}; the source in any case. */
+    static HashKey hashKey(Setting setting) {
+        String value = setting.value();
+        int colon = value.indexOf(':');
+        String source = (colon < 0 ? value : value.substring(0, colon)).toLowerCase(Locale.ROOT);
+        String name = colon < 0 ? null : value.substring(colon + 1);
+        for (HashKey.Source candidate : HashKey.Source.values()) {
+            if (candidate.configName().equals(source) && candidate.named() == (name != null)
+                    && (name == null || isToken(name))) {
+                return new HashKey(candidate, name);
+            }
+        }
+        throw setting.invalid(HASH_KEY);
+    }
+
+    /** {@code cookie:NAME}, {@code cookie} in any case. */
+    static StickyConfig sticky(Setting setting) {
+        String value = setting.value();
+        int colon = value.indexOf(':');
+        if (colon < 0 || !value.substring(0, colon).equalsIgnoreCase("cookie") || !isToken(value.substring(colon + 1))) {
+            throw setting.invalid(STICKY);
+        }
+        return new StickyConfig(value.substring(colon + 1));
+    }
+
+    /** Whether {@code text} is an HTTP token (RFC 9110 section 5.6.2), as header and cookie names are. */
+    static boolean isToken(String text) {
+        return TOKEN_PATTERN.matcher(text).matches();
+    }
+
     /**
      * A backend address: absolute http or https URL with a host, an optional port, and nothing after
      * the authority but an optional "/". Returned as {@code scheme://host[:port]}, scheme and host in
@@ -202,7 +234,7 @@ final class ConfigValues {
 
     /** An HTTP token (RFC 9110 section 5.6.2), as the pseudonym in {@code Via} must be. */
     static String token(Setting setting) {
-        if (!TOKEN_PATTERN.matcher(setting.value()).matches()) {
+        if (!isToken(setting.value())) {
             throw setting.invalid(TOKEN);
         }
         return setting.value();

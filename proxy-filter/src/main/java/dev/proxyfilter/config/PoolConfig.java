@@ -9,8 +9,12 @@ import java.util.Objects;
  * @param name     the pool name, the {@code NAME} of {@code pool.NAME.*}
  * @param strategy how a backend is picked
  * @param backends at least one backend, in the order their names sort
+ * @param hashKey  what {@link BalanceStrategy#CONSISTENT_HASH} hashes: required by that strategy and
+ *                 {@code null} for every other one
+ * @param sticky   session affinity by cookie, with any strategy; {@code null} for none
  */
-public record PoolConfig(String name, BalanceStrategy strategy, List<BackendConfig> backends) {
+public record PoolConfig(String name, BalanceStrategy strategy, List<BackendConfig> backends, HashKey hashKey,
+        StickyConfig sticky) {
     public PoolConfig {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(strategy, "strategy");
@@ -18,5 +22,17 @@ public record PoolConfig(String name, BalanceStrategy strategy, List<BackendConf
         if (backends.isEmpty()) {
             throw new IllegalArgumentException("pool " + name + " has no backend");
         }
+        if (strategy == BalanceStrategy.CONSISTENT_HASH && hashKey == null) {
+            throw new IllegalArgumentException("pool " + name + ": strategy consistent-hash needs a hash key");
+        }
+        if (strategy != BalanceStrategy.CONSISTENT_HASH && hashKey != null) {
+            throw new IllegalArgumentException("pool " + name + ": hash key " + hashKey + " needs strategy consistent-hash, not "
+                    + strategy.configName());
+        }
+    }
+
+    /** A pool without hash key or session affinity. */
+    public PoolConfig(String name, BalanceStrategy strategy, List<BackendConfig> backends) {
+        this(name, strategy, backends, null, null);
     }
 }

@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.proxyfilter.config.BackendConfig;
 import dev.proxyfilter.config.BalanceStrategy;
+import dev.proxyfilter.config.HashKey;
 import dev.proxyfilter.config.PoolConfig;
+import dev.proxyfilter.config.StickyConfig;
 import java.net.URI;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -13,12 +15,16 @@ import org.junit.jupiter.api.Test;
 class BackendPoolTest {
 
     private static PoolConfig config(BalanceStrategy strategy, int... weights) {
+        return new PoolConfig("web", strategy, backendConfigs(weights));
+    }
+
+    private static List<BackendConfig> backendConfigs(int... weights) {
         List<BackendConfig> backends = new java.util.ArrayList<>();
         for (int i = 0; i < weights.length; i++) {
             String name = String.valueOf((char) ('a' + i));
             backends.add(new BackendConfig(name, URI.create("http://" + name + ".internal:808" + i), weights[i]));
         }
-        return new PoolConfig("web", strategy, backends);
+        return backends;
     }
 
     private static String picks(BackendPool pool, int n) {
@@ -79,4 +85,109 @@ class BackendPoolTest {
         pool.backends().get(0).weight(2);
         assertThat(picks(pool, 6)).isEqualTo("abaaba");
     }
+
+    // Session affinity
+
+    private static BackendPool sticky(BalanceStrategy strategy, HashKey key, int... weights) {
+        return new BackendPool(new PoolConfig("web", strategy, backendConfigs(weights), key, new StickyConfig("route")));
+    }
+
+    private static RequestView withRoute(String value) {
+        return TestRequest.withCookie("10.0.0.1", "route", value);
+    }
+
+    @Test
+    void stickyIdsAreOpaqueStableAndDistinct() {
+        String a = BackendPool.stickyId("web", "a");
+
+        assertThat(a).matches("[0-9a-f]{16}").isEqualTo(BackendPool.stickyId("web", "a"))
+                .doesNotContain("web").isNotEqualTo("a");
+        assertThat(BackendPool.stickyId("web", "b")).isNotEqualTo(a);
+        assertThat(BackendPool.stickyId("api", "a")).as("same backend name, other pool").isNotEqualTo(a);
+        // Pinned: the id is what clients hold, so a change would break every session on upgrade.
+        assertThat(a).isEqualTo(PINNED_STICKY_ID_WEB_A);
+    }
+
+    @Test
+    void aCookieNamingAnEligibleBackendWinsOverTheStrategy() {
+        BackendPool pool = sticky(BalanceStrategy.ROUND_ROBIN, null, 1, 1, 1);
+        Backend c = pool.backends().get(2);
+        RequestView request = withRoute(BackendPool.stickyId("web", "c"));
+
+        for (int i = 0; i < 10; i++) {
+            assertThat(pool.select(request, null)).isSameAs(c);
+        }
+        assertThat(pool.stickyCookie(request, c)).as("the cookie is already right").isNull();
+        assertThat(pool).hasToString("BackendPool[web, round-robin, 3 backends, sticky cookie:route]");
+    }
+
+    @Test
+    void withoutAUsableCookieTheStrategyPicksAndTheResponseSetsTheCookie() {
+        BackendPool pool = sticky(BalanceStrategy.ROUND_ROBIN, null, 1, 1);
+        Backend a = pool.backends().get(0);
+        Backend b = pool.backends().get(1);
+        String setCookieA = "route=" + BackendPool.stickyId("web", "a") + "; Path=/; HttpOnly";
+        String setCookieB = "route=" + BackendPool.stickyId("web", "b") + "; Path=/; HttpOnly";
+
+        // No cookie: round-robin.
+        assertThat(pool.select(RequestView.NONE, null)).isSameAs(a);
+        assertThat(pool.stickyCookie(RequestView.NONE, a)).isEqualTo(setCookieA);
+        // An id of no backend of this pool: the strategy, and a cookie that corrects it.
+        RequestView stranger = withRoute(BackendPool.stickyId("api", "a"));
+        assertThat(pool.select(stranger, null)).isSameAs(b);
+        assertThat(pool.stickyCookie(stranger, b)).isEqualTo(setCookieB);
+
+        // The backend named is unavailable, has weight 0, or was just tried: the strategy picks another.
+        RequestView onA = withRoute(BackendPool.stickyId("web", "a"));
+        a.available(false);
+        assertThat(pool.select(onA, null)).isSameAs(b);
+        assertThat(pool.stickyCookie(onA, b)).isEqualTo(setCookieB);
+        a.available(true);
+        a.weight(0);
+        assertThat(pool.select(onA, null)).isSameAs(b);
+        a.weight(1);
+        assertThat(pool.select(onA, a)).isSameAs(b);
+        assertThat(pool.select(onA, null)).isSameAs(a);
+    }
+
+    @Test
+    void aPoolWithoutAffinitySetsNoCookieAndIgnoresIt() {
+        BackendPool pool = new BackendPool(config(BalanceStrategy.ROUND_ROBIN, 1, 1));
+        RequestView onB = withRoute(BackendPool.stickyId("web", "b"));
+
+        assertThat(pool.sticky()).isNull();
+        assertThat(pool.select(onB, null)).isSameAs(pool.backends().get(0));
+        assertThat(pool.stickyCookie(onB, pool.backends().get(0))).isNull();
+    }
+
+    @Test
+    void affinityWorksOnTopOfAnyStrategy() {
+        for (BalanceStrategy strategy : BalanceStrategy.values()) {
+            HashKey key = strategy == BalanceStrategy.CONSISTENT_HASH ? HashKey.header("X-User") : null;
+            BackendPool pool = sticky(strategy, key, 1, 1, 1, 1);
+            Backend d = pool.backends().get(3);
+            RequestView onD = withRoute(BackendPool.stickyId("web", "d"));
+
+            for (int i = 0; i < 20; i++) {
+                assertThat(pool.select(onD, null)).as("%s", strategy).isSameAs(d);
+            }
+        }
+    }
+
+    @Test
+    void consistentHashPoolsPassTheRequestToTheRing() {
+        BackendPool pool = new BackendPool(new PoolConfig("web", BalanceStrategy.CONSISTENT_HASH,
+                backendConfigs(1, 1, 1, 1, 1), HashKey.header("X-User"), null));
+
+        java.util.Set<Backend> reached = new java.util.HashSet<>();
+        for (int i = 0; i < 100; i++) {
+            RequestView user = TestRequest.withHeader("10.0.0.1", "X-User", "user-" + i);
+            Backend first = pool.select(user, null);
+            assertThat(pool.select(user, null)).isSameAs(first);
+            reached.add(first);
+        }
+        assertThat(reached).hasSize(5);
+    }
+
+    private static final String PINNED_STICKY_ID_WEB_A = "cffdfb21982ec9a5";
 }

@@ -2,6 +2,7 @@ package dev.proxyfilter.balance;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.proxyfilter.config.HashKey;
 import java.util.List;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
@@ -10,6 +11,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntFunction;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -32,14 +34,20 @@ class StrategyRaceTest {
 
     /** Runs {@code THREADS} x {@code PICKS} picks started together; counts per backend index, plus nulls last. */
     private long[] race(BackendSelector selector, List<Backend> backends) throws Exception {
+        return race(selector, backends, PICKS, i -> RequestView.NONE);
+    }
+
+    /** As {@link #race(BackendSelector, List)}, with {@code picks} per thread and the {@code i}-th pick's request. */
+    private long[] race(BackendSelector selector, List<Backend> backends, int picks, IntFunction<RequestView> requests)
+            throws Exception {
         CyclicBarrier start = new CyclicBarrier(THREADS);
         List<Future<long[]>> results = new java.util.ArrayList<>();
         for (int t = 0; t < THREADS; t++) {
             results.add(pickers.submit(() -> {
                 long[] counts = new long[backends.size() + 1];
                 start.await();
-                for (int i = 0; i < PICKS; i++) {
-                    Backend picked = selector.select(null);
+                for (int i = 0; i < picks; i++) {
+                    Backend picked = selector.select(requests.apply(i), null);
                     counts[picked == null ? backends.size() : backends.indexOf(picked)]++;
                 }
                 return counts;
@@ -79,16 +87,20 @@ class StrategyRaceTest {
         Backend flapping = backends.get(2);
         AtomicBoolean done = new AtomicBoolean();
         Future<?> flipper = pickers.submit(() -> {
+            long latency = 1;
             while (!done.get()) {
                 flapping.available(!flapping.available());
                 flapping.weight(flapping.weight() == 2 ? 5 : 2);
+                // Latency reports race the picks of response-time.
+                backends.get((int) (latency % 3)).onResponse(latency);
+                latency = latency * 7 % 1_000_003;
                 Thread.yield();
             }
         });
 
         try {
             for (Strategy strategy : List.of(Strategy.weightedRoundRobin(), Strategy.roundRobin(),
-                    Strategy.random())) {
+                    Strategy.random(), Strategy.leastRequest(), Strategy.responseTime())) {
                 long[] totals = race(strategy.newSelector(backends), backends);
 
                 assertThat(totals[0] + totals[1] + totals[2]).as("%s picks", strategy).isEqualTo(THREADS * PICKS);
@@ -100,6 +112,89 @@ class StrategyRaceTest {
             done.set(true);
         }
         flipper.get(10, TimeUnit.SECONDS);
+    }
+
+    /**
+     * The consistent-hash ring is rebuilt by whichever picker sees a weight change first and published to
+     * the others; picks never fail meanwhile, and once the weights stop moving the ring is the one a
+     * fresh selector builds. Fewer picks than the other races: with the weight flipping all the time,
+     * most picks rebuild the ring.
+     */
+    @Test
+    void consistentHashStaysValidWhileTheRingIsRebuilt() throws Exception {
+        List<Backend> backends = StrategyTest.backends(3, 1, 2);
+        Backend flapping = backends.get(2);
+        BackendSelector selector = Strategy.consistentHash(HashKey.clientIp()).newSelector(backends);
+        IntFunction<RequestView> requests = i -> TestRequest.fromIp("10.0." + (i % 200) + ".1");
+        AtomicBoolean done = new AtomicBoolean();
+        Future<?> flipper = pickers.submit(() -> {
+            while (!done.get()) {
+                flapping.available(!flapping.available());
+                flapping.weight(flapping.weight() == 2 ? 5 : 2);
+                Thread.yield();
+            }
+        });
+
+        long[] totals;
+        try {
+            totals = race(selector, backends, 5_000, requests);
+        } finally {
+            done.set(true);
+        }
+        flipper.get(10, TimeUnit.SECONDS);
+
+        assertThat(totals[0] + totals[1] + totals[2]).isEqualTo(THREADS * 5_000);
+        assertThat(totals[3]).isZero();
+        BackendSelector fresh = Strategy.consistentHash(HashKey.clientIp()).newSelector(backends);
+        for (int i = 0; i < 200; i++) {
+            assertThat(selector.select(requests.apply(i), null)).isSameAs(fresh.select(requests.apply(i), null));
+        }
+    }
+
+    /**
+     * Least request with every pick holding its backend for the next few picks of its thread, as requests
+     * in flight do: the counters end at exactly zero, and two backends of equal weight get equal shares.
+     */
+    @Test
+    void leastRequestKeepsInFlightExactAndSharesEvenUnderContention() throws Exception {
+        List<Backend> backends = StrategyTest.backends(1, 1);
+        BackendSelector selector = Strategy.leastRequest().newSelector(backends);
+        CyclicBarrier start = new CyclicBarrier(THREADS);
+        List<Future<long[]>> results = new java.util.ArrayList<>();
+        for (int t = 0; t < THREADS; t++) {
+            results.add(pickers.submit(() -> {
+                long[] counts = new long[3];
+                java.util.ArrayDeque<Backend> open = new java.util.ArrayDeque<>();
+                start.await();
+                for (int i = 0; i < PICKS; i++) {
+                    Backend picked = selector.select(null);
+                    if (picked == null) {
+                        counts[2]++;
+                        continue;
+                    }
+                    counts[backends.indexOf(picked)]++;
+                    picked.onRequestStart();
+                    open.addLast(picked);
+                    if (open.size() > 8) {
+                        open.removeFirst().onRequestEnd();
+                    }
+                }
+                open.forEach(Backend::onRequestEnd);
+                return counts;
+            }));
+        }
+        long[] totals = new long[3];
+        for (Future<long[]> result : results) {
+            long[] counts = result.get(20, TimeUnit.SECONDS);
+            for (int i = 0; i < totals.length; i++) {
+                totals[i] += counts[i];
+            }
+        }
+
+        assertThat(totals[2]).isZero();
+        assertThat(totals[0] + totals[1]).isEqualTo(THREADS * PICKS);
+        assertThat(totals[0] / (double) (THREADS * PICKS)).isBetween(0.45, 0.55);
+        assertThat(backends).extracting(Backend::inFlight).containsExactly(0, 0);
     }
 
     @Test

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.proxyfilter.config.BackendConfig;
 import dev.proxyfilter.config.BalanceStrategy;
+import dev.proxyfilter.config.HashKey;
+import dev.proxyfilter.config.PoolConfig;
 import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.util.ArrayList;
@@ -49,7 +51,8 @@ class StrategyTest {
     }
 
     static Stream<Strategy> strategies() {
-        return Stream.of(Strategy.weightedRoundRobin(), Strategy.roundRobin(), Strategy.random());
+        return Stream.of(Strategy.weightedRoundRobin(), Strategy.roundRobin(), Strategy.random(),
+                Strategy.leastRequest(), Strategy.responseTime(), Strategy.consistentHash(HashKey.clientIp()));
     }
 
     // Weighted round-robin
@@ -300,14 +303,20 @@ class StrategyTest {
     @ParameterizedTest
     @EnumSource(BalanceStrategy.class)
     void ofMapsEveryConfiguredStrategy(BalanceStrategy configured) {
-        Strategy strategy = Strategy.of(configured);
+        HashKey key = configured == BalanceStrategy.CONSISTENT_HASH ? HashKey.header("X-User") : null;
+        Strategy strategy = Strategy.of(new PoolConfig("p", configured,
+                List.of(new BackendConfig("a", URI.create("http://a.internal"), 1)), key, null));
 
         assertThat(strategy).hasToString(configured.configName());
-        assertThat(strategy).isSameAs(switch (configured) {
-            case WEIGHTED_ROUND_ROBIN -> Strategy.weightedRoundRobin();
-            case ROUND_ROBIN -> Strategy.roundRobin();
-            case RANDOM -> Strategy.random();
-        });
+        switch (configured) {
+            case WEIGHTED_ROUND_ROBIN -> assertThat(strategy).isSameAs(Strategy.weightedRoundRobin());
+            case ROUND_ROBIN -> assertThat(strategy).isSameAs(Strategy.roundRobin());
+            case RANDOM -> assertThat(strategy).isSameAs(Strategy.random());
+            case LEAST_REQUEST -> assertThat(strategy).isSameAs(Strategy.leastRequest());
+            case RESPONSE_TIME -> assertThat(strategy).isSameAs(Strategy.responseTime());
+            case CONSISTENT_HASH -> assertThat(strategy.newSelector(backends(1, 1)))
+                    .isInstanceOf(ConsistentHashSelector.class);
+        }
     }
 
     @Test

@@ -56,6 +56,8 @@ class BadConfigTest {
                 "unknown-strategy.properties", "unknown-key-typo.properties", "unknown-pool.properties",
                 "path-without-slash.properties", "bad-duration.properties", "bad-boolean.properties",
                 "port-out-of-range.properties", "duplicate-route.properties", "bad-name-chars.properties",
-                "pool-without-backend.properties");
+                "pool-without-backend.properties", "bad-hash-key.properties",
+                "consistent-hash-without-hash-key.properties", "hash-key-without-consistent-hash.properties",
+                "bad-sticky.properties");
     }
 }

@@ -44,6 +44,7 @@ class ConfigLoaderFuzzTest {
             Map.entry("proxy.idle-timeout", "30s"),
             Map.entry("proxy.timeout", "0"),
             Map.entry("pool.web.strategy", "weighted-round-robin"),
+            Map.entry("pool.web.sticky", "cookie:route"),
             Map.entry("pool.web.backend.a.url", "http://127.0.0.1:9001"),
             Map.entry("pool.web.backend.a.weight", "3"),
             Map.entry("pool.web.backend.b.url", "http://127.0.0.1:9002"),
@@ -61,7 +62,8 @@ class ConfigLoaderFuzzTest {
 
     private static final String[] NAMES = {"web", "api", "a", "b", "main", "x-1", "_", "Web"};
     private static final String[] WORDS = {"true", "false", "TRUE", "yes", "random", "round-robin",
-        "weighted-round-robin", "/", "/api", "example.com", "0", "-0", "+1", "1e3", "0x10", "NaN", "null"};
+        "weighted-round-robin", "least-request", "response-time", "consistent-hash", "client-ip", "path",
+        "header:X-User", "cookie:uid", "cookie:", "header", "/", "/api", "example.com", "0", "-0", "+1", "1e3", "0x10", "NaN", "null"};
     private static final String[] UNITS = {"ms", "s", "m", "h", "d", "S", "", " s", "sec"};
     private static final String[] SCHEMES = {"http://", "https://", "HTTP://", "ftp://", "//", "", "http:", "http:///"};
     private static final String[] HOSTS = {"127.0.0.1", "[::1]", "example.com", "my_host", "", "bücher.de", "[::1",

@@ -13,6 +13,7 @@ import java.util.Properties;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class ConfigLoaderTest {
     private static final ClassLoader LOADER = ConfigLoaderTest.class.getClassLoader();
@@ -32,9 +33,11 @@ class ConfigLoaderTest {
                 Map.of(
                         "web", new PoolConfig("web", BalanceStrategy.ROUND_ROBIN, List.of(
                                 new BackendConfig("a", URI.create("http://127.0.0.1:9001"), 3),
-                                new BackendConfig("b", URI.create("https://backend-b.example.com"), 0))),
-                        "api", new PoolConfig("api", BalanceStrategy.RANDOM, List.of(
-                                new BackendConfig("only", URI.create("http://[::1]:9100"), 1)))),
+                                new BackendConfig("b", URI.create("https://backend-b.example.com"), 0)),
+                                null, new StickyConfig("SERVERID")),
+                        "api", new PoolConfig("api", BalanceStrategy.CONSISTENT_HASH, List.of(
+                                new BackendConfig("only", URI.create("http://[::1]:9100"), 1)),
+                                HashKey.header("X-User"), null)),
                 List.of(
                         new RouteConfig("api", "api.example.com", "/api", "api", true, false,
                                 Duration.ofMillis(250), Duration.ofSeconds(10), Duration.ZERO),
@@ -308,5 +311,114 @@ class ConfigLoaderTest {
         assertThatThrownBy(() -> ConfigLoader.load(List.of(new ConfigSource("test",
                 Map.of("route.main.path", "/", "route.main.pool", "web")))))
                 .hasMessage("route.main.pool: web (expected: a defined pool; none is defined) [test]");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "weighted-round-robin | WEIGHTED_ROUND_ROBIN",
+            "round-robin          | ROUND_ROBIN",
+            "random               | RANDOM",
+            "least-request        | LEAST_REQUEST",
+            "Response-Time        | RESPONSE_TIME",
+    })
+    void everyStrategyLoadsByItsNameInAnyCase(String name, BalanceStrategy expected) {
+        Map<String, String> entries = new HashMap<>(MINIMAL);
+        entries.put("pool.web.strategy", name);
+
+        PoolConfig pool = ConfigLoader.load(List.of(new ConfigSource("test", entries))).pools().get("web");
+
+        assertThat(pool.strategy()).isEqualTo(expected);
+        assertThat(pool.hashKey()).isNull();
+        assertThat(pool.sticky()).isNull();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "client-ip         | CLIENT_IP |",
+            "Client-IP         | CLIENT_IP |",
+            "path              | PATH      |",
+            "header:X-User     | HEADER    | X-User",
+            "Header:x-user     | HEADER    | x-user",
+            "cookie:JSESSIONID | COOKIE    | JSESSIONID",
+            "' cookie:uid '    | COOKIE    | uid",
+    })
+    void hashKeysNameWhereTheKeyComesFrom(String value, HashKey.Source source, String name) {
+        Map<String, String> entries = new HashMap<>(MINIMAL);
+        entries.putAll(Map.of("pool.web.strategy", "consistent-hash", "pool.web.hash-key", value));
+
+        PoolConfig pool = ConfigLoader.load(List.of(new ConfigSource("test", entries))).pools().get("web");
+
+        assertThat(pool.strategy()).isEqualTo(BalanceStrategy.CONSISTENT_HASH);
+        assertThat(pool.hashKey()).isEqualTo(new HashKey(source, name));
+        assertThat(pool.hashKey()).hasToString(source.configName() + (name == null ? "" : ":" + name));
+    }
+
+    @ParameterizedTest(name = "[{0}]")
+    @ValueSource(strings = {"", "header", "header:", "cookie", "cookie:a b", "header:X;Y", "client-ip:x", "path:/a",
+        "query:q", "ip", "header:X-User:2"})
+    void badHashKeysAreRejected(String value) {
+        Map<String, String> entries = new HashMap<>(MINIMAL);
+        entries.putAll(Map.of("pool.web.strategy", "consistent-hash", "pool.web.hash-key", value));
+
+        assertThatThrownBy(() -> ConfigLoader.load(List.of(new ConfigSource("test", entries))))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("pool.web.hash-key: " + (value.isEmpty() ? "\"\"" : value) + " (expected: "
+                        + "client-ip|path|header:NAME|cookie:NAME with NAME a token of letters, digits and "
+                        + "!#$%&'*+-.^_`|~) [test]");
+    }
+
+    @Test
+    void consistentHashNeedsAHashKeyAndNoOtherStrategyTakesOne() {
+        Map<String, String> withoutKey = new HashMap<>(MINIMAL);
+        withoutKey.put("pool.web.strategy", "consistent-hash");
+        Map<String, String> keyWithoutRing = new HashMap<>(MINIMAL);
+        keyWithoutRing.put("pool.web.hash-key", "client-ip");
+
+        assertThatThrownBy(() -> ConfigLoader.load(List.of(new ConfigSource("test", withoutKey))))
+                .hasMessage("pool.web.hash-key: missing (expected: client-ip|path|header:NAME|cookie:NAME with NAME a "
+                        + "token of letters, digits and !#$%&'*+-.^_`|~, required by strategy consistent-hash) [test]");
+        assertThatThrownBy(() -> ConfigLoader.load(List.of(new ConfigSource("test", keyWithoutRing))))
+                .hasMessage("pool.web.hash-key: client-ip (expected: no hash-key, which only strategy consistent-hash "
+                        + "uses; pool.web.strategy is weighted-round-robin) [test]");
+    }
+
+    @Test
+    void stickyTakesACookieNameWithAnyStrategy() {
+        for (String strategy : List.of("weighted-round-robin", "least-request", "consistent-hash")) {
+            Map<String, String> entries = new HashMap<>(MINIMAL);
+            entries.putAll(Map.of("pool.web.strategy", strategy, "pool.web.sticky", "COOKIE:lb_route"));
+            if (strategy.equals("consistent-hash")) {
+                entries.put("pool.web.hash-key", "path");
+            }
+
+            PoolConfig pool = ConfigLoader.load(List.of(new ConfigSource("test", entries))).pools().get("web");
+
+            assertThat(pool.sticky()).isEqualTo(new StickyConfig("lb_route")).hasToString("cookie:lb_route");
+        }
+    }
+
+    @ParameterizedTest(name = "[{0}]")
+    @ValueSource(strings = {"", "cookie", "cookie:", "route", "header:X-Route", "cookie:a=b", "cookie:a b"})
+    void badStickyValuesAreRejected(String value) {
+        Map<String, String> entries = new HashMap<>(MINIMAL);
+        entries.put("pool.web.sticky", value);
+
+        assertThatThrownBy(() -> ConfigLoader.load(List.of(new ConfigSource("test", entries))))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("pool.web.sticky: " + (value.isEmpty() ? "\"\"" : value) + " (expected: "
+                        + "cookie:NAME with NAME a token of letters, digits and !#$%&'*+-.^_`|~) [test]");
+    }
+
+    @Test
+    void theRecordsCheckTheSameRulesAsTheLoader() {
+        List<BackendConfig> one = List.of(new BackendConfig("a", URI.create("http://127.0.0.1:9001"), 1));
+
+        assertThatThrownBy(() -> new PoolConfig("web", BalanceStrategy.CONSISTENT_HASH, one))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("needs a hash key");
+        assertThatThrownBy(() -> new PoolConfig("web", BalanceStrategy.RANDOM, one, HashKey.path(), null))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("needs strategy consistent-hash");
+        assertThatThrownBy(() -> HashKey.header("X User")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new HashKey(HashKey.Source.PATH, "x")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new StickyConfig("a;b")).isInstanceOf(IllegalArgumentException.class);
     }
 }
