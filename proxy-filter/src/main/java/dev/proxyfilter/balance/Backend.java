@@ -150,8 +150,9 @@ public final class Backend {
     }
 
     /**
-     * The backend's latency as a peak-sensitive, exponentially decaying average of {@link #onResponse}
-     * reports (see {@link LatencyEwma}), in nanoseconds; {@link Double#NaN} until the first report.
+     * The backend's latency in nanoseconds: a moving average of about the last ten {@link #onResponse}
+     * reports that decays toward 0 while none comes (see {@link LatencyEwma}); {@link Double#NaN} until the
+     * first report.
      */
     public double latencyNanos() {
         return latency.valueAt(latency.now());

@@ -4,32 +4,48 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 /**
- * A backend's latency as a peak-sensitive exponentially weighted moving average with time-based decay,
- * after Finagle's {@code PeakEwma}.
+ * A backend's latency as an exponentially weighted moving average of its responses, which decays toward
+ * 0 while no response comes.
  *
- * <p>A report above the average replaces it at once, so that a backend that slows down loses traffic
- * with its next response. A report below it is blended in as if its latency had lasted since the
- * previous report: with weight {@code 1 - exp(-dt / tau)}, {@code dt} being the time since that report and
- * the half-life {@code tau * ln 2} being {@value #HALF_LIFE_SECONDS} s. The average thus forgets by time,
- * not by number of reports, and means the same at 10 and at 10,000 requests a second: ten reports of the
- * same latency a second apart move it exactly as far as one report ten seconds after the last.
+ * <h2>Reports</h2>
+ * Each report moves the average a tenth of the way to it ({@code alpha =} {@value #ALPHA}), so the
+ * average speaks for roughly the last ten responses: after a backend slows down, the average covers
+ * half the way to its new latency within seven responses, and one outlier (a GC pause) is forgotten as
+ * fast. The first ten
+ * reports are averaged evenly instead ({@code alpha = 1/n}), so that the very first response, often slow
+ * on a cold connection, does not weigh for more than its share.
  *
- * <p>Read at time {@code t}, the average assumes the opposite about the time since the last report: that
- * its latency was 0. So it decays toward 0 while no report comes, and a backend that was slow once and
- * then got little traffic looks better and better until it is tried again, rather than starving on one
- * bad sample forever. The next report replaces that optimism with its own latency over the same time,
- * which may raise the average back above the decayed reading.
+ * <p>Why per response and not per unit of time, as Finagle's {@code PeakEwma} (which also takes any
+ * higher report at once) does: with a time constant the first report, or one outlier, decides the
+ * average for that long whatever comes after it, and the backends of a proxy that just started would
+ * be judged by their cold starts for tens of seconds. Per response, evidence counts as soon as it
+ * arrives; what a time constant buys, an average that means the same at any request rate, matters less
+ * here than recovering fast.
  *
- * <p>Reports are serialised by a lock; reads take none. A writer sets the time before the value and a
+ * <h2>Idle decay</h2>
+ * Read at time {@code t}, the average is multiplied by {@code 2^(-(t - last report) / 10 s)}: it decays
+ * toward 0 with a {@value #IDLE_HALF_LIFE_SECONDS} s half-life while no report comes. A backend that was
+ * slow and then got little traffic thus looks better and better until it is tried again, instead of
+ * starving on stale numbers forever. Under steady traffic reports come far more often than that and the
+ * decay is negligible. A report is blended with the undecayed average: the decay was an incentive to
+ * probe, not a measurement.
+ *
+ * <h2>Threads</h2>
+ * Reports are serialised by a lock; reads take none. A writer sets the time before the value and a
  * reader reads the value before the time, so a read racing a report sees either the new pair or the old
  * value with a newer time, that is, the previous average decayed a little less than it should be.
  */
 final class LatencyEwma {
-    static final int HALF_LIFE_SECONDS = 10;
-    private static final double TAU_NANOS = TimeUnit.SECONDS.toNanos(HALF_LIFE_SECONDS) / Math.log(2);
+    static final double ALPHA = 0.1;
+    static final int IDLE_HALF_LIFE_SECONDS = 10;
+    private static final double IDLE_TAU_NANOS = TimeUnit.SECONDS.toNanos(IDLE_HALF_LIFE_SECONDS) / Math.log(2);
+    /** Reports after which {@code 1/n} falls to {@link #ALPHA}. */
+    private static final int WARM_UP = (int) Math.round(1 / ALPHA);
 
     private final LongSupplier clock;
     private final Object lock = new Object();
+    /** Reports so far, up to {@link #WARM_UP}; guarded by {@link #lock}. */
+    private int reports;
     /** Nanoseconds; NaN until the first report. */
     private volatile double value = Double.NaN;
     /** Clock reading of the last report. */
@@ -46,16 +62,12 @@ final class LatencyEwma {
     void observe(long latencyNanos) {
         double sample = Math.max(0, latencyNanos);
         synchronized (lock) {
-            long now = clock.getAsLong();
-            double current = value;
-            double next;
-            if (Double.isNaN(current) || sample >= current) {
-                next = sample;
-            } else {
-                double w = decay(now - stamp);
-                next = current * w + sample * (1 - w);
+            if (reports < WARM_UP) {
+                reports++;
             }
-            stamp = now;
+            double current = value;
+            double next = Double.isNaN(current) ? sample : current + (sample - current) / Math.min(reports, WARM_UP);
+            stamp = clock.getAsLong();
             value = next;
         }
     }
@@ -66,11 +78,7 @@ final class LatencyEwma {
         if (Double.isNaN(current)) {
             return current;
         }
-        return current * decay(now - stamp);
-    }
-
-    /** The weight the past keeps after {@code elapsedNanos}: 1 at 0, 1/2 after a half-life. */
-    private static double decay(long elapsedNanos) {
-        return elapsedNanos <= 0 ? 1 : Math.exp(-elapsedNanos / TAU_NANOS);
+        long idle = now - stamp;
+        return idle <= 0 ? current : current * Math.exp(-idle / IDLE_TAU_NANOS);
     }
 }

@@ -9,7 +9,7 @@ import java.util.random.RandomGenerator;
  * another of the same weight gets about half as many requests.
  *
  * <p>A backend's share is {@code weight / (latency * (inFlight + 1))}, where latency is
- * {@link Backend#latencyNanos()}, the peak-sensitive decaying average of its response times. The
+ * {@link Backend#latencyNanos()}, a moving average of its recent response times. The
  * in-flight factor, Finagle's {@code cost * (pending + 1)}, is a guard: an average lags, and without it a
  * backend that has just become slow, or whose average decayed while it was idle, would take a burst of
  * requests before its next response corrects the average. At low concurrency it is 1 and the shares

@@ -60,10 +60,10 @@ public sealed interface Strategy permits NamedStrategy {
     }
 
     /**
-     * Weighted random with each weight divided by the backend's latency, a peak-sensitive average of
-     * its response times that decays with a 10 s half-life ({@link Backend#latencyNanos()}), and by
-     * {@code inFlight + 1}: a backend twice as slow gets about half the traffic. Backends without a
-     * measurement yet count as average. Lock-free.
+     * Weighted random with each weight divided by the backend's latency, a moving average of about its
+     * last ten response times ({@link Backend#latencyNanos()}), and by {@code inFlight + 1}: a backend
+     * twice as slow gets about half the traffic. Backends without a measurement yet count as average.
+     * Lock-free.
      */
     static Strategy responseTime() {
         return NamedStrategy.RESPONSE_TIME;

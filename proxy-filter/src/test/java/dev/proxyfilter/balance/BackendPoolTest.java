@@ -189,5 +189,42 @@ class BackendPoolTest {
         assertThat(reached).hasSize(5);
     }
 
+    /** Fails on any read: a pool that needs nothing from the request must not ask, cookies least of all. */
+    private static final RequestView UNTOUCHABLE = new RequestView() {
+        @Override
+        public String clientIp() {
+            throw new AssertionError("clientIp read");
+        }
+
+        @Override
+        public String header(String name) {
+            throw new AssertionError("header " + name + " read");
+        }
+
+        @Override
+        public String cookie(String name) {
+            throw new AssertionError("cookie " + name + " parsed");
+        }
+
+        @Override
+        public String path() {
+            throw new AssertionError("path read");
+        }
+    };
+
+    @Test
+    void onlyConsistentHashAndAffinityReadTheRequest() {
+        for (BalanceStrategy strategy : BalanceStrategy.values()) {
+            if (strategy == BalanceStrategy.CONSISTENT_HASH) {
+                continue;
+            }
+            BackendPool pool = new BackendPool(config(strategy, 1, 2));
+            Backend picked = pool.select(UNTOUCHABLE, null);
+
+            assertThat(pool.select(UNTOUCHABLE, picked)).as("%s", strategy).isNotNull();
+            assertThat(pool.stickyCookie(UNTOUCHABLE, picked)).isNull();
+        }
+    }
+
     private static final String PINNED_STICKY_ID_WEB_A = "cffdfb21982ec9a5";
 }

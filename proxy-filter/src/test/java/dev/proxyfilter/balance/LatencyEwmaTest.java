@@ -15,8 +15,10 @@ class LatencyEwmaTest {
     private final FakeClock clock = new FakeClock();
     private final Backend backend = new Backend("p", new BackendConfig("a", URI.create("http://a.internal"), 1), clock);
 
-    private void report(double millis) {
-        backend.onResponse((long) (millis * MS));
+    private void report(double millis, int times) {
+        for (int i = 0; i < times; i++) {
+            backend.onResponse((long) (millis * MS));
+        }
     }
 
     private double millis() {
@@ -27,80 +29,77 @@ class LatencyEwmaTest {
     void unknownUntilTheFirstReportWhichItTakesAsIs() {
         assertThat(backend.latencyNanos()).isNaN();
 
-        report(40);
+        report(40, 1);
 
         assertThat(millis()).isEqualTo(40);
     }
 
     @Test
-    void aHigherReportReplacesTheAverageAtOnce() {
-        report(10);
-        clock.advance(Duration.ofMillis(1));
+    void theFirstTenReportsCountEvenlySoAColdStartDoesNotDominate() {
+        report(500, 1);
+        report(5, 9);
 
-        report(300);
-
-        assertThat(millis()).isEqualTo(300);
+        assertThat(millis()).isCloseTo(54.5, within(1e-9));
     }
 
     @Test
-    void aLowerReportBlendsInByTheTimeSinceThePreviousOne() {
-        report(100);
-        report(10);
-        assertThat(millis()).as("no time passed, no weight").isEqualTo(100);
+    void thenEachReportMovesTheAverageATenthOfTheWay() {
+        report(10, 10);
 
-        clock.advance(Duration.ofSeconds(10));
-        report(10);
+        report(110, 1);
 
-        assertThat(millis()).as("one half-life later, half way").isCloseTo(55, within(1e-6));
+        assertThat(millis()).isCloseTo(20, within(1e-9));
     }
 
     @Test
-    void forgetsByTimeNotByNumberOfReports() {
-        Backend other = new Backend("p", new BackendConfig("b", URI.create("http://b.internal"), 1), clock);
-        report(100);
-        other.onResponse((long) (100 * MS));
+    void aSlowdownShowsWithinAFewResponses() {
+        report(10, 10);
 
-        for (int i = 0; i < 100; i++) {
-            clock.advance(Duration.ofMillis(100));
-            report(10);
-        }
-        other.onResponse((long) (10 * MS));
+        report(100, 7);
 
-        assertThat(millis()).isCloseTo(55, within(1e-6));
-        assertThat(other.latencyNanos() / MS).isCloseTo(55, within(1e-6));
+        // 10 + 90 * (1 - 0.9^7)
+        assertThat(millis()).isCloseTo(56.95, within(0.01));
+    }
+
+    @Test
+    void anOutlierIsForgottenAsFast() {
+        report(1, 10);
+        report(1_000, 1);
+        assertThat(millis()).isCloseTo(100.9, within(1e-9));
+
+        report(1, 30);
+
+        assertThat(millis()).isLessThan(6);
     }
 
     @Test
     void decaysTowardZeroWhileNoReportComesSoThatAnIdleBackendIsTriedAgain() {
-        report(100);
+        report(100, 10);
 
         clock.advance(Duration.ofSeconds(10));
         assertThat(millis()).isCloseTo(50, within(1e-6));
         clock.advance(Duration.ofSeconds(10));
         assertThat(millis()).isCloseTo(25, within(1e-6));
 
-        // The next report covers the whole gap: it is blended with the undecayed average.
-        report(100);
-        assertThat(millis()).isEqualTo(100);
+        // A report is blended with the undecayed average: the decay was no measurement.
+        report(100, 1);
+        assertThat(millis()).isCloseTo(100, within(1e-9));
     }
 
     @Test
     void negativeReportsCountAsZero() {
-        report(10);
-        clock.advance(Duration.ofSeconds(10));
+        report(10, 10);
 
         backend.onResponse(-5);
 
-        assertThat(millis()).isCloseTo(5, within(1e-6));
+        assertThat(millis()).isCloseTo(9, within(1e-9));
     }
 
     @Test
-    void aClockThatGoesBackDoesNotDecay() {
-        report(100);
+    void aClockThatGoesBackDoesNotRaiseTheAverage() {
+        report(100, 1);
         clock.advance(Duration.ofSeconds(-5));
 
-        assertThat(millis()).isEqualTo(100);
-        report(10);
         assertThat(millis()).isEqualTo(100);
     }
 }
