@@ -1,6 +1,7 @@
 package dev.proxyfilter.forward;
 
 import dev.proxyfilter.balance.Backend;
+import dev.proxyfilter.balance.RequestView;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.SocketTimeoutException;
@@ -12,6 +13,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.eclipse.jetty.client.Request;
 import org.eclipse.jetty.client.Response;
 import org.eclipse.jetty.client.Result;
+import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpVersion;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.util.BufferUtil;
@@ -22,15 +25,17 @@ import org.slf4j.LoggerFactory;
 /**
  * One client request on its way through the proxy. The whole pipeline, in order:
  * <ol>
- *   <li>{@link #start}: pick a backend from the route's pool (503 naming the pool if none can take it);</li>
+ *   <li>{@link #start}: pick a backend from the route's pool (503 naming the pool if none can take it); the
+ *       pool reads the request through this class's {@link RequestView} methods, only as far as it needs;</li>
  *   <li>{@link Attempt#send}: build {@code proxyToServerRequest} with clean headers and the streamed body;</li>
- *   <li>{@link Attempt#onHeaders}: {@code serverToProxyResponse} headers become {@code proxyToClientResponse};</li>
+ *   <li>{@link Attempt#onHeaders}: report the backend's latency; {@code serverToProxyResponse} headers become
+ *       {@code proxyToClientResponse}, plus the pool's sticky cookie when it has to change;</li>
  *   <li>{@link Attempt#onContentSource}: the body is copied chunk by chunk with back-pressure both ways;</li>
  *   <li>{@link #failed}: before any response byte reached the client, a failure is retried once on another
  *       backend where that is safe, else mapped to 502/503/504; after, the client connection is aborted.</li>
  * </ol>
  */
-final class Forwarding {
+final class Forwarding implements RequestView {
     private static final Logger LOG = LoggerFactory.getLogger(Forwarding.class);
     private static final int MAX_ATTEMPTS = 2;
 
@@ -51,12 +56,34 @@ final class Forwarding {
 
     void start() {
         client.onClientFailure(this::clientFailed);
-        Backend backend = route.pool().select(null);
+        Backend backend = route.pool().select(this, null);
         if (backend == null) {
             noBackend();
             return;
         }
         new Attempt(backend).send();
+    }
+
+    // ---- RequestView: what the pool may read of the client request; nothing is copied or parsed ahead ----
+
+    @Override
+    public String clientIp() {
+        return client.remoteAddress();
+    }
+
+    @Override
+    public String header(String name) {
+        return client.requestHeaders().get(name);
+    }
+
+    @Override
+    public String cookie(String name) {
+        return RequestCookies.find(client.requestHeaders(), name);
+    }
+
+    @Override
+    public String path() {
+        return client.path();
     }
 
     private void noBackend() {
@@ -80,7 +107,7 @@ final class Forwarding {
             return;
         }
         if (!attempt.responseStarted && !client.isCommitted() && mayRetry(attempt, failure)) {
-            Backend next = route.pool().select(attempt.backend);
+            Backend next = route.pool().select(this, attempt.backend);
             if (next != null && (next != attempt.backend || !neverReachedBackend(failure))) {
                 LOG.debug("retrying {} {} on backend {} after {}", client.method(), client.path(), next.name(), failure.toString());
                 new Attempt(next).send();
@@ -161,6 +188,7 @@ final class Forwarding {
     private final class Attempt implements Response.Listener {
         private final Backend backend;
         private Request request;
+        private long sentNanos;
         private volatile boolean responseStarted;
         private volatile boolean copyStarted;
 
@@ -190,17 +218,24 @@ final class Forwarding {
                 request.body(requestBody);
             }
             backend.onRequestStart();
+            sentNanos = System.nanoTime();
             request.send(this);
         }
 
         @Override
         public void onHeaders(Response serverResponse) {
             responseStarted = true;
+            backend.onResponse(System.nanoTime() - sentNanos);
             if (done.get()) {
                 return;
             }
-            client.responseHead(serverResponse.getStatus(),
-                    ForwardHeaders.serverToClient(serverResponse.getHeaders(), client, backend, route, engine.config().via()));
+            HttpFields.Mutable headers = ForwardHeaders.serverToClient(serverResponse.getHeaders(), client, backend, route,
+                    engine.config().via());
+            String stickyCookie = route.pool().stickyCookie(Forwarding.this, backend);
+            if (stickyCookie != null) {
+                headers.add(HttpHeader.SET_COOKIE, stickyCookie);
+            }
+            client.responseHead(serverResponse.getStatus(), headers);
         }
 
         @Override
@@ -249,7 +284,7 @@ final class Forwarding {
 
         RequestBody(ClientExchange client) {
             this.client = client;
-            this.contentType = client.requestHeaders().get(org.eclipse.jetty.http.HttpHeader.CONTENT_TYPE);
+            this.contentType = client.requestHeaders().get(HttpHeader.CONTENT_TYPE);
         }
 
         boolean started() {

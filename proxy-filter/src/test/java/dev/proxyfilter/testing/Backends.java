@@ -11,6 +11,9 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Collections;
 import java.util.HexFormat;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** The small servlets tests put behind the proxy. */
@@ -115,6 +118,45 @@ public final class Backends {
             req.getInputStream().readAllBytes();
             resp.setStatus(status);
             resp.getWriter().print("status " + status);
+        }
+    }
+
+    /**
+     * Answers with its name, like {@link Echo} without the echo, after {@code delayMillis}: asynchronously,
+     * so that a slow backend holds no thread while it waits and many requests can wait at once.
+     */
+    public static final class Delayed extends HttpServlet {
+        private static final long serialVersionUID = 1L;
+        private static final ScheduledExecutorService TIMER = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread thread = new Thread(r, "backend-delay");
+            thread.setDaemon(true);
+            return thread;
+        });
+        private final String name;
+        private final long delayMillis;
+        public final AtomicInteger requests = new AtomicInteger();
+
+        public Delayed(String name, long delayMillis) {
+            this.name = name;
+            this.delayMillis = delayMillis;
+        }
+
+        @Override
+        protected void service(HttpServletRequest req, HttpServletResponse resp) {
+            requests.incrementAndGet();
+            AsyncContext async = req.startAsync();
+            async.setTimeout(30_000);
+            TIMER.schedule(() -> {
+                try {
+                    resp.setHeader("X-Backend", name);
+                    resp.setContentType("text/plain");
+                    resp.getOutputStream().write(name.getBytes(StandardCharsets.UTF_8));
+                } catch (IOException | RuntimeException e) {
+                    // The client went away; the exchange ends below all the same.
+                } finally {
+                    async.complete();
+                }
+            }, delayMillis, TimeUnit.MILLISECONDS);
         }
     }
 

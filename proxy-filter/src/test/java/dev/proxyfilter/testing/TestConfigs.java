@@ -3,10 +3,12 @@ package dev.proxyfilter.testing;
 import dev.proxyfilter.config.BackendConfig;
 import dev.proxyfilter.config.BalanceStrategy;
 import dev.proxyfilter.config.DemoConfig;
+import dev.proxyfilter.config.HashKey;
 import dev.proxyfilter.config.PoolConfig;
 import dev.proxyfilter.config.ProxyConfig;
 import dev.proxyfilter.config.RouteConfig;
 import dev.proxyfilter.config.ServerConfig;
+import dev.proxyfilter.config.StickyConfig;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -25,12 +27,18 @@ public final class TestConfigs {
 
     /** A pool of backends given as name, url, weight triples. */
     public TestConfigs pool(String name, BalanceStrategy strategy, Object... nameUrlWeight) {
+        return pool(name, strategy, null, null, nameUrlWeight);
+    }
+
+    /** A pool with a hash key and session affinity (either may be null), backends as name, url, weight triples. */
+    public TestConfigs pool(String name, BalanceStrategy strategy, HashKey hashKey, StickyConfig sticky,
+            Object... nameUrlWeight) {
         List<BackendConfig> backends = new ArrayList<>();
         for (int i = 0; i < nameUrlWeight.length; i += 3) {
             backends.add(new BackendConfig((String) nameUrlWeight[i], URI.create(nameUrlWeight[i + 1].toString()),
                     (Integer) nameUrlWeight[i + 2]));
         }
-        pools.put(name, new PoolConfig(name, strategy, backends));
+        pools.put(name, new PoolConfig(name, strategy, backends, hashKey, sticky));
         return this;
     }
 
