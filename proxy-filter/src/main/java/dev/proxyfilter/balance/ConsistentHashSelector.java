@@ -64,12 +64,25 @@ final class ConsistentHashSelector implements BackendSelector {
     @Override
     public Backend select(RequestView request, Backend exclude) {
         Ring ring = currentRing();
+        // Count first, so that a pool with nothing to offer is answered without walking a ring of
+        // up to MAX_POINTS points, and a walk always has somewhere to arrive.
+        int eligible = 0;
+        boolean excludeEligible = false;
+        for (Backend backend : backends) {
+            if (backend.effectiveWeight() == 0) {
+                continue;
+            }
+            if (backend == exclude) {
+                excludeEligible = true;
+                continue;
+            }
+            eligible++;
+        }
         long[] points = ring.points;
-        if (points.length == 0) {
-            return null;
+        if (eligible == 0 || points.length == 0) {
+            return excludeEligible ? exclude : null;
         }
         int start = ceiling(points, keyHash(request));
-        boolean excludeEligible = false;
         // A backend owns many points, often in a row: skipping an ineligible one tests it again cheaply.
         for (int k = 0; k < points.length; k++) {
             int i = start + k < points.length ? start + k : start + k - points.length;
@@ -78,11 +91,11 @@ final class ConsistentHashSelector implements BackendSelector {
                 continue;
             }
             if (backend == exclude) {
-                excludeEligible = true;
                 continue;
             }
             return backend;
         }
+        // Only when weights or availability changed during the walk.
         return excludeEligible ? exclude : null;
     }
 

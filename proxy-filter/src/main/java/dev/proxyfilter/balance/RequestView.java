@@ -40,7 +40,7 @@ public interface RequestView {
     /** The peer's IP address as the container sees it. */
     String clientIp();
 
-    /** The first value of request header {@code name}, compared without regard to case. */
+    /** The value of the first request header field called {@code name}, compared without regard to case. */
     String header(String name);
 
     /** The value of cookie {@code name} from the request's {@code Cookie} headers; names are case-sensitive. */
