@@ -1,11 +1,100 @@
 package dev.proxyfilter.config;
 
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
 
 /**
- * The one loader for every source. TODO: document every key here.
+ * The one loader for every source: a properties file, {@code web.xml} init-params and
+ * {@code -Dproxyfilter.*} system properties all become the same {@link ProxyConfig}.
+ *
+ * <h2>Keys</h2>
+ * This table is the reference; {@code config/proxy.properties} is a commented sample of it.
+ * {@code NAME} is a pool, backend, route or demo backend name of letters, digits, {@code _} and
+ * {@code -}.
+ *
+ * <table>
+ * <caption>Configuration keys</caption>
+ * <tr><th>key</th><th>value</th><th>default</th></tr>
+ * <tr><td>{@code server.host}</td><td>interface the standalone proxy listens on</td>
+ *     <td>{@code 0.0.0.0}</td></tr>
+ * <tr><td>{@code server.port}</td><td>port of the standalone proxy, 0..65535 (0 picks a free one)</td>
+ *     <td>{@code 8080}</td></tr>
+ * <tr><td>{@code proxy.via}</td><td>pseudonym this proxy adds to {@code Via}; an HTTP token</td>
+ *     <td>{@code proxy-filter}</td></tr>
+ * <tr><td>{@code proxy.connect-timeout}</td><td>time to open a backend connection, for every route; duration &gt; 0</td>
+ *     <td>{@code 5s}</td></tr>
+ * <tr><td>{@code proxy.idle-timeout}</td><td>longest silence on a backend exchange, for every route; duration &gt; 0</td>
+ *     <td>{@code 30s}</td></tr>
+ * <tr><td>{@code proxy.timeout}</td><td>total time of a backend exchange, for every route; duration, 0 for none</td>
+ *     <td>{@code 0}</td></tr>
+ * <tr><td>{@code pool.NAME.strategy}</td><td>{@code weighted-round-robin}, {@code round-robin} or {@code random}</td>
+ *     <td>{@code weighted-round-robin}</td></tr>
+ * <tr><td>{@code pool.NAME.backend.NAME.url}</td><td>required: absolute {@code http} or {@code https} URL with
+ *     host and optional port, nothing after but an optional "/"</td><td></td></tr>
+ * <tr><td>{@code pool.NAME.backend.NAME.weight}</td><td>share of traffic, integer &gt;= 0 (0 takes none)</td>
+ *     <td>{@code 1}</td></tr>
+ * <tr><td>{@code route.NAME.path}</td><td>required: path prefix starting with "/"; the longest matching prefix
+ *     wins</td><td></td></tr>
+ * <tr><td>{@code route.NAME.host}</td><td>Host to match, without scheme, port or "/"; empty for any</td>
+ *     <td>any</td></tr>
+ * <tr><td>{@code route.NAME.pool}</td><td>required: name of a defined pool</td><td></td></tr>
+ * <tr><td>{@code route.NAME.strip-prefix}</td><td>{@code true}: remove {@code path} before forwarding</td>
+ *     <td>{@code false}</td></tr>
+ * <tr><td>{@code route.NAME.preserve-host}</td><td>{@code true}: send the client's Host; {@code false}: the
+ *     backend's</td><td>{@code true}</td></tr>
+ * <tr><td>{@code route.NAME.connect-timeout}</td><td>overrides {@code proxy.connect-timeout}</td>
+ *     <td>{@code proxy.connect-timeout}</td></tr>
+ * <tr><td>{@code route.NAME.idle-timeout}</td><td>overrides {@code proxy.idle-timeout}</td>
+ *     <td>{@code proxy.idle-timeout}</td></tr>
+ * <tr><td>{@code route.NAME.timeout}</td><td>overrides {@code proxy.timeout}</td><td>{@code proxy.timeout}</td></tr>
+ * <tr><td>{@code demo.backend.NAME.port}</td><td>standalone only: starts a demo backend on this loopback port,
+ *     1..65535, answering with its name</td><td>none</td></tr>
+ * </table>
+ *
+ * <h2>Values</h2>
+ * <ul>
+ * <li>Values are trimmed. Booleans are {@code true} or {@code false} in any case.
+ * <li>Durations are an integer with a unit, {@code ms}, {@code s}, {@code m} or {@code h}
+ *     ({@code 500ms}, {@code 5s}), or plain {@code 0}.
+ * <li>Backend URLs are stored without the trailing "/", scheme and host in lower case.
+ * </ul>
+ *
+ * <h2>Rules</h2>
+ * <ul>
+ * <li>An empty configuration is valid: with no route, the filter passes every request down the chain.
+ * <li>A pool needs at least one backend; a route needs {@code path} and {@code pool}, and the pool
+ *     must exist. A pool no route uses is fine.
+ * <li>No two routes may have the same host and path.
+ * <li>Demo backends need distinct ports, none equal to {@code server.port}.
+ * <li>Unknown keys are errors, so that a typo is never silently ignored.
+ * </ul>
+ *
+ * <h2>Sources</h2>
+ * {@link #load} merges {@link ConfigSource}s key by key, later ones winning: typically a file or
+ * {@code web.xml} init-params, then {@link ConfigSource#ofSystemProperties system properties}
+ * ({@code -Dproxyfilter.server.port=9090}). Errors name the key, its value, what was expected and the
+ * source of that value, e.g.
+ * {@code pool.web.backend.b.weight: -1 (expected: integer >= 0) [config/proxy.properties]}.
+ * Keys are checked in sorted order, then groups (pools, routes, demo backends) in name order; the first
+ * problem is reported.
  */
 public final class ConfigLoader {
+    /** Default pseudonym in {@code Via}. */
+    static final String DEFAULT_VIA = "proxy-filter";
+    static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
+    static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(30);
+    static final Duration DEFAULT_TIMEOUT = Duration.ZERO;
+    static final boolean DEFAULT_STRIP_PREFIX = false;
+    static final boolean DEFAULT_PRESERVE_HOST = true;
+
     private ConfigLoader() {
     }
 
@@ -15,6 +104,206 @@ public final class ConfigLoader {
      * @throws ConfigException naming the first bad key, its value, what was expected and its source
      */
     public static ProxyConfig load(List<ConfigSource> sources) {
-        throw new UnsupportedOperationException("TODO");
+        Objects.requireNonNull(sources, "sources");
+        List<String> names = new ArrayList<>(sources.size());
+        Map<String, Setting> merged = new TreeMap<>();
+        for (int i = 0; i < sources.size(); i++) {
+            ConfigSource source = Objects.requireNonNull(sources.get(i), "source");
+            names.add(source.name());
+            // Sorted, so that keys differing only in surrounding whitespace merge the same way every time.
+            for (Map.Entry<String, String> entry : new TreeMap<>(source.entries()).entrySet()) {
+                String key = entry.getKey().strip();
+                String value = entry.getValue().strip();
+                String from = source.sourceOf(entry.getKey());
+                Setting previous = merged.get(key);
+                merged.put(key, previous == null ? new Setting(key, value, from, from, i)
+                        : previous.overriddenBy(value, from));
+            }
+        }
+        Builder builder = new Builder();
+        for (Setting setting : merged.values()) {
+            builder.accept(setting);
+        }
+        return builder.build(names);
+    }
+
+    /** Collects settings into drafts, checking each value, then checks groups and builds the records. */
+    private static final class Builder {
+        private String serverHost = ServerConfig.DEFAULT_HOST;
+        private int serverPort = ServerConfig.DEFAULT_PORT;
+        private String via = DEFAULT_VIA;
+        private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
+        private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
+        private Duration timeout = DEFAULT_TIMEOUT;
+        private final Map<String, PoolDraft> pools = new TreeMap<>();
+        private final Map<String, RouteDraft> routes = new TreeMap<>();
+        private final Map<String, DemoDraft> demos = new TreeMap<>();
+
+        void accept(Setting setting) {
+            List<String> segments = ConfigKey.segments(setting.key());
+            ConfigKey key = ConfigKey.match(segments);
+            if (key == null) {
+                throw setting.invalid("a known key, e.g. " + ConfigKey.suggest(setting.key()));
+            }
+            List<String> names = key.names(segments);
+            for (int i = 0; i < names.size(); i++) {
+                if (!ConfigKey.NAME_PATTERN.matcher(names.get(i)).matches()) {
+                    throw setting.invalid(key.nameKind(i) + " name matching " + ConfigKey.NAME_PATTERN.pattern());
+                }
+            }
+            switch (key) {
+                case SERVER_HOST -> serverHost = ConfigValues.listenHost(setting);
+                case SERVER_PORT -> serverPort = ConfigValues.listenPort(setting);
+                case PROXY_VIA -> via = ConfigValues.token(setting);
+                case PROXY_CONNECT_TIMEOUT -> connectTimeout = ConfigValues.duration(setting, true);
+                case PROXY_IDLE_TIMEOUT -> idleTimeout = ConfigValues.duration(setting, true);
+                case PROXY_TIMEOUT -> timeout = ConfigValues.duration(setting, false);
+                case POOL_STRATEGY -> pool(names, setting).strategy = ConfigValues.strategy(setting);
+                case BACKEND_URL -> backend(names, setting).url = ConfigValues.backendUrl(setting);
+                case BACKEND_WEIGHT -> backend(names, setting).weight = ConfigValues.weight(setting);
+                case ROUTE_PATH -> {
+                    RouteDraft route = route(names, setting);
+                    route.path = ConfigValues.path(setting);
+                    route.pathSetting = setting;
+                }
+                case ROUTE_HOST -> route(names, setting).host = ConfigValues.routeHost(setting);
+                case ROUTE_POOL -> route(names, setting).poolSetting = setting;
+                case ROUTE_STRIP_PREFIX -> route(names, setting).stripPrefix = ConfigValues.bool(setting);
+                case ROUTE_PRESERVE_HOST -> route(names, setting).preserveHost = ConfigValues.bool(setting);
+                case ROUTE_CONNECT_TIMEOUT -> route(names, setting).connectTimeout = ConfigValues.duration(setting, true);
+                case ROUTE_IDLE_TIMEOUT -> route(names, setting).idleTimeout = ConfigValues.duration(setting, true);
+                case ROUTE_TIMEOUT -> route(names, setting).timeout = ConfigValues.duration(setting, false);
+                case DEMO_PORT -> demos.put(names.get(0), new DemoDraft(setting, ConfigValues.demoPort(setting)));
+            }
+        }
+
+        private PoolDraft pool(List<String> names, Setting setting) {
+            PoolDraft pool = pools.computeIfAbsent(names.get(0), name -> new PoolDraft());
+            pool.settings.add(setting);
+            return pool;
+        }
+
+        private BackendDraft backend(List<String> names, Setting setting) {
+            BackendDraft backend = pool(names, setting).backends.computeIfAbsent(names.get(1), name -> new BackendDraft());
+            backend.settings.add(setting);
+            return backend;
+        }
+
+        private RouteDraft route(List<String> names, Setting setting) {
+            RouteDraft route = routes.computeIfAbsent(names.get(0), name -> new RouteDraft());
+            route.settings.add(setting);
+            return route;
+        }
+
+        ProxyConfig build(List<String> sourceNames) {
+            Map<String, PoolConfig> poolConfigs = new LinkedHashMap<>();
+            pools.forEach((name, pool) -> poolConfigs.put(name, buildPool(name, pool)));
+
+            List<RouteConfig> routeConfigs = new ArrayList<>();
+            Map<String, String> routeByHostAndPath = new HashMap<>();
+            routes.forEach((name, route) -> {
+                RouteConfig config = buildRoute(name, route);
+                // NUL cannot occur in a valid host, so it separates host from path unambiguously.
+                String hostAndPath = (config.host() == null ? "" : config.host()) + '\0' + config.path();
+                String first = routeByHostAndPath.putIfAbsent(hostAndPath, name);
+                if (first != null) {
+                    throw route.pathSetting.invalid("a path no other route has for the same host; route "
+                            + first + " has it");
+                }
+                routeConfigs.add(config);
+            });
+            routeConfigs.sort(Comparator.comparing(RouteConfig::name));
+
+            Map<String, Integer> demoPorts = new LinkedHashMap<>();
+            Map<Integer, String> demoByPort = new HashMap<>();
+            demos.forEach((name, demo) -> {
+                if (demo.port == serverPort) {
+                    throw demo.setting.invalid("a port other than server.port " + serverPort);
+                }
+                String first = demoByPort.putIfAbsent(demo.port, name);
+                if (first != null) {
+                    throw demo.setting.invalid("a port no other demo backend uses; demo backend " + first + " has it");
+                }
+                demoPorts.put(name, demo.port);
+            });
+
+            return new ProxyConfig(new ServerConfig(serverHost, serverPort), poolConfigs, routeConfigs,
+                    new DemoConfig(demoPorts), via, sourceNames);
+        }
+
+        private static PoolConfig buildPool(String name, PoolDraft pool) {
+            if (pool.backends.isEmpty()) {
+                throw new ConfigException("pool." + name + ".backend.NAME.url", null, "at least one backend per pool",
+                        groupSource(pool.settings));
+            }
+            List<BackendConfig> backends = new ArrayList<>();
+            pool.backends.forEach((backendName, backend) -> {
+                if (backend.url == null) {
+                    throw new ConfigException("pool." + name + ".backend." + backendName + ".url", null,
+                            ConfigValues.URL, groupSource(backend.settings));
+                }
+                backends.add(new BackendConfig(backendName, backend.url, backend.weight));
+            });
+            return new PoolConfig(name, pool.strategy, backends);
+        }
+
+        private RouteConfig buildRoute(String name, RouteDraft route) {
+            String prefix = "route." + name + ".";
+            if (route.path == null) {
+                throw new ConfigException(prefix + "path", null, ConfigValues.PATH, groupSource(route.settings));
+            }
+            String expectedPool = pools.isEmpty() ? "a defined pool; none is defined"
+                    : "a defined pool, one of: " + String.join(", ", pools.keySet());
+            if (route.poolSetting == null) {
+                throw new ConfigException(prefix + "pool", null, expectedPool, groupSource(route.settings));
+            }
+            String pool = route.poolSetting.value();
+            if (!pools.containsKey(pool)) {
+                throw route.poolSetting.invalid(expectedPool);
+            }
+            return new RouteConfig(name, route.host, route.path, pool,
+                    route.stripPrefix == null ? DEFAULT_STRIP_PREFIX : route.stripPrefix,
+                    route.preserveHost == null ? DEFAULT_PRESERVE_HOST : route.preserveHost,
+                    route.connectTimeout == null ? connectTimeout : route.connectTimeout,
+                    route.idleTimeout == null ? idleTimeout : route.idleTimeout,
+                    route.timeout == null ? timeout : route.timeout);
+        }
+
+        /**
+         * Where a group (a pool, backend or route) was defined, to name in "missing" errors: the earliest
+         * source that set any of its keys, even if a later one overrode them, since that is where the
+         * missing key belongs; later sources usually override single values.
+         */
+        private static String groupSource(List<Setting> settings) {
+            return settings.stream().min(Comparator.comparingInt(Setting::firstIndex)).orElseThrow().firstSource();
+        }
+    }
+
+    private static final class PoolDraft {
+        final List<Setting> settings = new ArrayList<>();
+        final Map<String, BackendDraft> backends = new TreeMap<>();
+        BalanceStrategy strategy = BalanceStrategy.WEIGHTED_ROUND_ROBIN;
+    }
+
+    private static final class BackendDraft {
+        final List<Setting> settings = new ArrayList<>();
+        URI url;
+        int weight = BackendConfig.DEFAULT_WEIGHT;
+    }
+
+    private static final class RouteDraft {
+        final List<Setting> settings = new ArrayList<>();
+        String path;
+        Setting pathSetting;
+        String host;
+        Setting poolSetting;
+        Boolean stripPrefix;
+        Boolean preserveHost;
+        Duration connectTimeout;
+        Duration idleTimeout;
+        Duration timeout;
+    }
+
+    private record DemoDraft(Setting setting, int port) {
     }
 }

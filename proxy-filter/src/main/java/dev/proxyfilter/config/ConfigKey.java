@@ -1,0 +1,180 @@
+package dev.proxyfilter.config;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * The key grammar: every key {@link ConfigLoader} knows, as a template where {@code NAME} stands for a
+ * user-chosen pool, backend, route or demo backend name. Anything that matches no template is unknown.
+ */
+enum ConfigKey {
+    SERVER_HOST("server.host"),
+    SERVER_PORT("server.port"),
+    PROXY_VIA("proxy.via"),
+    PROXY_CONNECT_TIMEOUT("proxy.connect-timeout"),
+    PROXY_IDLE_TIMEOUT("proxy.idle-timeout"),
+    PROXY_TIMEOUT("proxy.timeout"),
+    POOL_STRATEGY("pool.NAME.strategy"),
+    BACKEND_URL("pool.NAME.backend.NAME.url"),
+    BACKEND_WEIGHT("pool.NAME.backend.NAME.weight"),
+    ROUTE_PATH("route.NAME.path"),
+    ROUTE_HOST("route.NAME.host"),
+    ROUTE_POOL("route.NAME.pool"),
+    ROUTE_STRIP_PREFIX("route.NAME.strip-prefix"),
+    ROUTE_PRESERVE_HOST("route.NAME.preserve-host"),
+    ROUTE_CONNECT_TIMEOUT("route.NAME.connect-timeout"),
+    ROUTE_IDLE_TIMEOUT("route.NAME.idle-timeout"),
+    ROUTE_TIMEOUT("route.NAME.timeout"),
+    DEMO_PORT("demo.backend.NAME.port");
+
+    /** What a pool, backend, route or demo backend name may contain. */
+    static final Pattern NAME_PATTERN = Pattern.compile("[A-Za-z0-9_-]+");
+
+    private static final String NAME = "NAME";
+    // The suggestion only needs the start of a key; this bounds its cost for absurd keys.
+    private static final int MAX_SUGGEST_SEGMENTS = 12;
+    private static final int MAX_SUGGEST_SEGMENT_LENGTH = 32;
+
+    private final String template;
+    private final String[] segments;
+
+    ConfigKey(String template) {
+        this.template = template;
+        this.segments = template.split("\\.");
+    }
+
+    /** The documented form, e.g. {@code pool.NAME.backend.NAME.weight}. */
+    String template() {
+        return template;
+    }
+
+    /** A key split at its dots, keeping empty segments so that {@code route..path} has an empty name. */
+    static List<String> segments(String key) {
+        return Arrays.asList(key.split("\\.", -1));
+    }
+
+    /** The template with this shape, or {@code null}. Names are not checked here, only positions. */
+    static ConfigKey match(List<String> segments) {
+        for (ConfigKey key : values()) {
+            if (key.matches(segments)) {
+                return key;
+            }
+        }
+        return null;
+    }
+
+    private boolean matches(List<String> keySegments) {
+        if (keySegments.size() != segments.length) {
+            return false;
+        }
+        for (int i = 0; i < segments.length; i++) {
+            if (!segments[i].equals(NAME) && !segments[i].equals(keySegments.get(i))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The segments at the {@code NAME} positions of a matching key, outermost first. */
+    List<String> names(List<String> keySegments) {
+        List<String> names = new ArrayList<>(2);
+        for (int i = 0; i < segments.length; i++) {
+            if (segments[i].equals(NAME)) {
+                names.add(keySegments.get(i));
+            }
+        }
+        return names;
+    }
+
+    /** What the {@code index}-th name names: the segment in front of it, e.g. {@code pool} or {@code backend}. */
+    String nameKind(int index) {
+        int seen = 0;
+        for (int i = 0; i < segments.length; i++) {
+            if (segments[i].equals(NAME) && seen++ == index) {
+                return segments[i - 1];
+            }
+        }
+        throw new IndexOutOfBoundsException(index);
+    }
+
+    /**
+     * The known key closest to an unknown one, for the hint in its error message. Keys are compared
+     * segment by segment (an edit distance over segments, where a valid name costs nothing against
+     * {@code NAME}), so {@code pool.web.backend.a.wieght} suggests {@code pool.NAME.backend.NAME.weight}.
+     */
+    static String suggest(String unknownKey) {
+        List<String> keySegments = new ArrayList<>();
+        for (String segment : segments(unknownKey)) {
+            if (keySegments.size() == MAX_SUGGEST_SEGMENTS) {
+                break;
+            }
+            keySegments.add(segment.length() > MAX_SUGGEST_SEGMENT_LENGTH
+                    ? segment.substring(0, MAX_SUGGEST_SEGMENT_LENGTH) : segment);
+        }
+        ConfigKey best = values()[0];
+        int bestCost = Integer.MAX_VALUE;
+        for (ConfigKey key : values()) {
+            int cost = key.distance(keySegments);
+            if (cost < bestCost) {
+                best = key;
+                bestCost = cost;
+            }
+        }
+        return best.template;
+    }
+
+    private int distance(List<String> keySegments) {
+        int n = keySegments.size();
+        int m = segments.length;
+        int[][] d = new int[n + 1][m + 1];
+        for (int i = 1; i <= n; i++) {
+            d[i][0] = d[i - 1][0] + indelCost(keySegments.get(i - 1));
+        }
+        for (int j = 1; j <= m; j++) {
+            d[0][j] = d[0][j - 1] + indelCost(segments[j - 1]);
+        }
+        for (int i = 1; i <= n; i++) {
+            for (int j = 1; j <= m; j++) {
+                d[i][j] = Math.min(
+                        Math.min(d[i - 1][j] + indelCost(keySegments.get(i - 1)),
+                                d[i][j - 1] + indelCost(segments[j - 1])),
+                        d[i - 1][j - 1] + substitutionCost(keySegments.get(i - 1), segments[j - 1]));
+            }
+        }
+        return d[n][m];
+    }
+
+    // A missing or extra segment costs about half its length: forgetting "backend." in
+    // pool.web.a.url is a smaller mistake than a wholly different key.
+    private static int indelCost(String segment) {
+        return segment.equals(NAME) ? 1 : Math.max(1, (segment.length() + 1) / 2);
+    }
+
+    private static int substitutionCost(String keySegment, String templateSegment) {
+        if (templateSegment.equals(NAME)) {
+            return NAME_PATTERN.matcher(keySegment).matches() ? 0 : 1;
+        }
+        return levenshtein(keySegment, templateSegment);
+    }
+
+    private static int levenshtein(String a, String b) {
+        int[] previous = new int[b.length() + 1];
+        int[] current = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            previous[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            current[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int substitution = previous[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+                current[j] = Math.min(substitution, Math.min(previous[j], current[j - 1]) + 1);
+            }
+            int[] swap = previous;
+            previous = current;
+            current = swap;
+        }
+        return previous[b.length()];
+    }
+}

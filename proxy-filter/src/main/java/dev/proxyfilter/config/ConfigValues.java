@@ -1,0 +1,210 @@
+package dev.proxyfilter.config;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Parsers for the value types of {@link ConfigLoader}'s keys. Each either returns a valid value or
+ * throws {@link ConfigException} naming the setting; none lets a {@link NumberFormatException} or
+ * {@link IllegalArgumentException} escape.
+ */
+final class ConfigValues {
+    static final String URL = "absolute http(s) URL";
+    static final String URL_NO_PATH = "absolute http(s) URL without path, query or fragment, e.g. http://10.0.0.1:8080";
+    static final String URL_NO_USER_INFO = "absolute http(s) URL without user info";
+    static final String URL_PORT = "absolute http(s) URL with port 1..65535";
+    static final String WEIGHT = "integer >= 0";
+    static final String WEIGHT_RANGE = "integer 0.." + Integer.MAX_VALUE;
+    static final String LISTEN_PORT = "integer 0..65535";
+    static final String DEMO_PORT = "integer 1..65535";
+    static final String BOOLEAN = "true|false";
+    static final String POSITIVE_DURATION = "duration > 0 such as 500ms, 5s, 2m or 1h";
+    static final String DURATION = "duration such as 500ms, 5s, 2m or 1h, or 0 for none";
+    static final String DURATION_RANGE = "duration of at most " + Long.MAX_VALUE + "ms";
+    static final String PATH = "path starting with /";
+    static final String PATH_CHARS = "path without whitespace, ? or #";
+    static final String ROUTE_HOST = "host name without scheme, port or path, e.g. example.com, or empty for any";
+    static final String LISTEN_HOST = "host name or IP address, e.g. 0.0.0.0";
+    static final String TOKEN = "token of letters, digits and !#$%&'*+-.^_`|~";
+
+    // Up to 9 digits always fits an int and 18 a long, so parsing can never overflow.
+    private static final Pattern INT = Pattern.compile("[0-9]{1,9}");
+    private static final Pattern DIGITS = Pattern.compile("[0-9]+");
+    private static final Pattern DURATION_PATTERN = Pattern.compile("([0-9]{1,18})(ms|s|m|h)");
+    private static final Pattern TOKEN_PATTERN = Pattern.compile("[A-Za-z0-9!#$%&'*+.^_`|~-]+");
+    private static final Pattern HOST_NAME = Pattern.compile("[A-Za-z0-9._-]+|\\[[0-9A-Fa-f:.]+]");
+    private static final Pattern LISTEN_HOST_PATTERN = Pattern.compile("[A-Za-z0-9._%:-]+|\\[[0-9A-Fa-f:.%A-Za-z]+]");
+    private static final Pattern PATH_FORBIDDEN = Pattern.compile("[\\s\\p{Cntrl}?#]");
+
+    private ConfigValues() {
+    }
+
+    /** A port for the standalone listener: 0 (ephemeral) to 65535. */
+    static int listenPort(Setting setting) {
+        return intInRange(setting, 0, 65535, LISTEN_PORT);
+    }
+
+    /** A port for a demo backend: 1 to 65535. */
+    static int demoPort(Setting setting) {
+        return intInRange(setting, 1, 65535, DEMO_PORT);
+    }
+
+    /** A backend weight: 0 (no new traffic) to {@link Integer#MAX_VALUE}. */
+    static int weight(Setting setting) {
+        String value = setting.value();
+        if (DIGITS.matcher(value).matches() && !INT.matcher(value).matches()) {
+            // Too big for an int: say so, rather than repeat ">= 0" to someone who typed a positive number.
+            throw setting.invalid(WEIGHT_RANGE);
+        }
+        return intInRange(setting, 0, Integer.MAX_VALUE, WEIGHT);
+    }
+
+    private static int intInRange(Setting setting, int min, int max, String expected) {
+        if (!INT.matcher(setting.value()).matches()) {
+            throw setting.invalid(expected);
+        }
+        int value = Integer.parseInt(setting.value());
+        if (value < min || value > max) {
+            throw setting.invalid(expected);
+        }
+        return value;
+    }
+
+    /** Exactly {@code true} or {@code false}, in any case. */
+    static boolean bool(Setting setting) {
+        if (setting.value().equalsIgnoreCase("true")) {
+            return true;
+        }
+        if (setting.value().equalsIgnoreCase("false")) {
+            return false;
+        }
+        throw setting.invalid(BOOLEAN);
+    }
+
+    /** {@code <integer><unit>} with unit ms, s, m or h; plain {@code 0} only when {@code positive} is false. */
+    static Duration duration(Setting setting, boolean positive) {
+        String expected = positive ? POSITIVE_DURATION : DURATION;
+        String value = setting.value();
+        if (value.equals("0")) {
+            if (positive) {
+                throw setting.invalid(expected);
+            }
+            return Duration.ZERO;
+        }
+        Matcher matcher = DURATION_PATTERN.matcher(value);
+        if (!matcher.matches()) {
+            throw setting.invalid(expected);
+        }
+        long amount = Long.parseLong(matcher.group(1));
+        long unitMillis = switch (matcher.group(2)) {
+            case "ms" -> 1L;
+            case "s" -> 1_000L;
+            case "m" -> 60_000L;
+            default -> 3_600_000L;
+        };
+        // Callers hand the limit to clients as milliseconds; reject what toMillis() could not return.
+        if (amount > Long.MAX_VALUE / unitMillis) {
+            throw setting.invalid(DURATION_RANGE);
+        }
+        Duration duration = Duration.ofMillis(amount * unitMillis);
+        if (positive && duration.isZero()) {
+            throw setting.invalid(expected);
+        }
+        return duration;
+    }
+
+    /** A pool's strategy by its configuration name, in any case. */
+    static BalanceStrategy strategy(Setting setting) {
+        return BalanceStrategy.fromConfigName(setting.value().toLowerCase(Locale.ROOT))
+                .orElseThrow(() -> setting.invalid(BalanceStrategy.configNames()));
+    }
+
+    /**
+     * A backend address: absolute http or https URL with a host, an optional port, and nothing after
+     * the authority but an optional "/". Returned as {@code scheme://host[:port]}, scheme and host in
+     * lower case, without the slash, so that the forwarder can append the request path as it is.
+     */
+    static URI backendUrl(Setting setting) {
+        URI uri;
+        try {
+            uri = new URI(setting.value());
+        } catch (URISyntaxException e) {
+            throw setting.invalid(URL);
+        }
+        String scheme = uri.getScheme();
+        if (scheme == null || uri.isOpaque()
+                || !(scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))) {
+            throw setting.invalid(URL);
+        }
+        // A null host also covers authorities java.net.URI cannot parse as host[:port],
+        // such as a port beyond int range or an underscore in the host name.
+        if (uri.getHost() == null) {
+            throw setting.invalid(URL);
+        }
+        if (uri.getRawUserInfo() != null) {
+            // Error messages end up in logs: do not copy a password there.
+            throw setting.invalid(setting.value().replace(uri.getRawUserInfo() + "@", "***@"), URL_NO_USER_INFO);
+        }
+        String path = uri.getRawPath();
+        if (!(path == null || path.isEmpty() || path.equals("/")) || uri.getRawQuery() != null
+                || uri.getRawFragment() != null) {
+            throw setting.invalid(URL_NO_PATH);
+        }
+        int port = uri.getPort();
+        if (port == 0 || port > 65535) {
+            throw setting.invalid(URL_PORT);
+        }
+        String normalised = scheme.toLowerCase(Locale.ROOT) + "://" + uri.getHost().toLowerCase(Locale.ROOT)
+                + (port == -1 ? "" : ":" + port);
+        try {
+            return new URI(normalised);
+        } catch (URISyntaxException e) {
+            // Rebuilt from parts java.net.URI has just accepted; kept as a ConfigException all the same.
+            throw setting.invalid(URL);
+        }
+    }
+
+    /** A route path prefix: starts with "/", no whitespace, query or fragment. */
+    static String path(Setting setting) {
+        String value = setting.value();
+        if (!value.startsWith("/")) {
+            throw setting.invalid(PATH);
+        }
+        if (PATH_FORBIDDEN.matcher(value).find()) {
+            throw setting.invalid(PATH_CHARS);
+        }
+        return value;
+    }
+
+    /** A route's Host to match, in lower case, or {@code null} for any host when empty. */
+    static String routeHost(Setting setting) {
+        String value = setting.value();
+        if (value.isEmpty()) {
+            return null;
+        }
+        if (!HOST_NAME.matcher(value).matches()) {
+            throw setting.invalid(ROUTE_HOST);
+        }
+        return value.toLowerCase(Locale.ROOT);
+    }
+
+    /** The interface the standalone proxy binds: a host name or an IPv4 or IPv6 address. */
+    static String listenHost(Setting setting) {
+        if (!LISTEN_HOST_PATTERN.matcher(setting.value()).matches()) {
+            throw setting.invalid(LISTEN_HOST);
+        }
+        return setting.value();
+    }
+
+    /** An HTTP token (RFC 9110 section 5.6.2), as the pseudonym in {@code Via} must be. */
+    static String token(Setting setting) {
+        if (!TOKEN_PATTERN.matcher(setting.value()).matches()) {
+            throw setting.invalid(TOKEN);
+        }
+        return setting.value();
+    }
+}

@@ -1,0 +1,312 @@
+package dev.proxyfilter.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class ConfigLoaderTest {
+    private static final ClassLoader LOADER = ConfigLoaderTest.class.getClassLoader();
+    private static final String WEB_XML = "WEB-INF/web.xml init-param";
+
+    private static final Map<String, String> MINIMAL = Map.of(
+            "pool.web.backend.a.url", "http://127.0.0.1:9001",
+            "route.main.path", "/",
+            "route.main.pool", "web");
+
+    @Test
+    void fullConfigRoundTripsIntoTheRecords() {
+        ProxyConfig config = ConfigLoader.load(List.of(ConfigSource.ofResource(LOADER, "config/full.properties")));
+
+        ProxyConfig expected = new ProxyConfig(
+                new ServerConfig("127.0.0.1", 18080),
+                Map.of(
+                        "web", new PoolConfig("web", BalanceStrategy.ROUND_ROBIN, List.of(
+                                new BackendConfig("a", URI.create("http://127.0.0.1:9001"), 3),
+                                new BackendConfig("b", URI.create("https://backend-b.example.com"), 0))),
+                        "api", new PoolConfig("api", BalanceStrategy.RANDOM, List.of(
+                                new BackendConfig("only", URI.create("http://[::1]:9100"), 1)))),
+                List.of(
+                        new RouteConfig("api", "api.example.com", "/api", "api", true, false,
+                                Duration.ofMillis(250), Duration.ofSeconds(10), Duration.ZERO),
+                        new RouteConfig("main", null, "/", "web", false, true,
+                                Duration.ofSeconds(2), Duration.ofMinutes(1), Duration.ofHours(1)),
+                        new RouteConfig("static", null, "/static", "web", false, true,
+                                Duration.ofSeconds(2), Duration.ofMinutes(1), Duration.ofSeconds(30))),
+                new DemoConfig(Map.of("a", 9001, "b", 9002)),
+                "edge-1",
+                List.of("classpath:config/full.properties"));
+        assertThat(config).isEqualTo(expected);
+        // Equality of lists checks order too: routes by name, backends by name.
+        assertThat(config.routes()).extracting(RouteConfig::name).containsExactly("api", "main", "static");
+        assertThat(config.pools().get("web").backends()).extracting(BackendConfig::name).containsExactly("a", "b");
+    }
+
+    @Test
+    void defaultsApplyToEveryKeyLeftOut() {
+        ProxyConfig config = ConfigLoader.load(List.of(new ConfigSource("minimal", MINIMAL)));
+
+        assertThat(config.server()).isEqualTo(new ServerConfig("0.0.0.0", 8080));
+        assertThat(config.via()).isEqualTo("proxy-filter");
+        assertThat(config.demo()).isEqualTo(DemoConfig.none());
+        assertThat(config.pools()).containsExactly(Map.entry("web", new PoolConfig("web",
+                BalanceStrategy.WEIGHTED_ROUND_ROBIN,
+                List.of(new BackendConfig("a", URI.create("http://127.0.0.1:9001"), 1)))));
+        assertThat(config.routes()).containsExactly(new RouteConfig("main", null, "/", "web", false, true,
+                Duration.ofSeconds(5), Duration.ofSeconds(30), Duration.ZERO));
+        assertThat(config.sources()).containsExactly("minimal");
+    }
+
+    @Test
+    void routesInheritProxyTimeoutsUnlessTheyOverrideThem() {
+        Map<String, String> entries = new HashMap<>(MINIMAL);
+        entries.putAll(Map.of(
+                "proxy.connect-timeout", "1500ms",
+                "proxy.idle-timeout", "2m",
+                "proxy.timeout", "10s",
+                "route.fast.path", "/fast",
+                "route.fast.pool", "web",
+                "route.fast.idle-timeout", "3s",
+                "route.fast.timeout", "0"));
+
+        ProxyConfig config = ConfigLoader.load(List.of(new ConfigSource("test", entries)));
+
+        RouteConfig main = config.routes().get(1);
+        assertThat(main.name()).isEqualTo("main");
+        assertThat(main.connectTimeout()).isEqualTo(Duration.ofMillis(1500));
+        assertThat(main.idleTimeout()).isEqualTo(Duration.ofMinutes(2));
+        assertThat(main.timeout()).isEqualTo(Duration.ofSeconds(10));
+        RouteConfig fast = config.routes().get(0);
+        assertThat(fast.name()).isEqualTo("fast");
+        assertThat(fast.connectTimeout()).isEqualTo(Duration.ofMillis(1500));
+        assertThat(fast.idleTimeout()).isEqualTo(Duration.ofSeconds(3));
+        assertThat(fast.timeout()).isEqualTo(Duration.ZERO);
+    }
+
+    @Test
+    void laterSourcesOverrideEarlierOnesKeyByKey() {
+        ConfigSource file = ConfigSource.ofResource(LOADER, "config/full.properties");
+        ConfigSource webXml = new ConfigSource(WEB_XML, Map.of(
+                "server.port", "9000",
+                "pool.web.backend.a.weight", "5",
+                "route.main.path", "/app"));
+        Properties system = new Properties();
+        system.setProperty("proxyfilter.server.port", "9090");
+        system.setProperty("proxyfilter.route.api.timeout", "5s");
+        system.setProperty("user.home", "/home/someone");
+
+        ProxyConfig config = ConfigLoader.load(List.of(file, webXml, ConfigSource.ofSystemProperties(system)));
+
+        assertThat(config.server()).isEqualTo(new ServerConfig("127.0.0.1", 9090));
+        assertThat(config.pools().get("web").backends().get(0).weight()).isEqualTo(5);
+        assertThat(config.pools().get("web").backends().get(1).weight()).isEqualTo(0);
+        assertThat(config.routes()).extracting(RouteConfig::name, RouteConfig::path, RouteConfig::timeout)
+                .containsExactly(
+                        tuple("api", "/api", Duration.ofSeconds(5)),
+                        tuple("main", "/app", Duration.ofHours(1)),
+                        tuple("static", "/static", Duration.ofSeconds(30)));
+        assertThat(config.sources())
+                .containsExactly("classpath:config/full.properties", WEB_XML, "system property");
+    }
+
+    @Test
+    void anErrorNamesTheSourceOfTheWinningValue() {
+        ConfigSource file = new ConfigSource("config/proxy.properties", MINIMAL);
+        Properties system = new Properties();
+        system.setProperty("proxyfilter.server.port", "http");
+
+        assertThatThrownBy(() -> ConfigLoader.load(List.of(file, ConfigSource.ofSystemProperties(system))))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("server.port: http (expected: integer 0..65535) [system property proxyfilter.server.port]")
+                .satisfies(e -> {
+                    ConfigException error = (ConfigException) e;
+                    assertThat(error.key()).isEqualTo("server.port");
+                    assertThat(error.source()).isEqualTo("system property proxyfilter.server.port");
+                });
+    }
+
+    @Test
+    void aValueOverriddenByALaterSourceIsNotChecked() {
+        ConfigSource file = new ConfigSource("file", Map.of("server.port", "-1"));
+        ConfigSource override = new ConfigSource("override", Map.of("server.port", "0"));
+
+        assertThat(ConfigLoader.load(List.of(file, override)).server().port()).isZero();
+    }
+
+    @Test
+    void aMissingKeyIsBlamedOnTheSourceThatDefinedItsGroup() {
+        ConfigSource webXml = new ConfigSource(WEB_XML, Map.of(
+                "pool.web.backend.a.url", "http://127.0.0.1:9001",
+                "pool.web.backend.c.weight", "2"));
+        Properties system = new Properties();
+        system.setProperty("proxyfilter.pool.web.backend.c.weight", "4");
+
+        assertThatThrownBy(() -> ConfigLoader.load(List.of(webXml, ConfigSource.ofSystemProperties(system))))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("pool.web.backend.c.url: missing (expected: absolute http(s) URL) [" + WEB_XML + "]");
+    }
+
+    @Test
+    void anEmptyConfigurationIsValid() {
+        ProxyConfig none = ConfigLoader.load(List.of());
+        ProxyConfig empty = ConfigLoader.load(List.of(new ConfigSource("empty", Map.of())));
+
+        assertThat(none.routes()).isEmpty();
+        assertThat(none.pools()).isEmpty();
+        assertThat(none.sources()).isEmpty();
+        assertThat(empty.routes()).isEmpty();
+        assertThat(empty.sources()).containsExactly("empty");
+    }
+
+    @Test
+    void aPoolNoRouteUsesIsFine() {
+        ProxyConfig config = ConfigLoader.load(List.of(new ConfigSource("test",
+                Map.of("pool.spare.backend.x.url", "http://10.0.0.1"))));
+
+        assertThat(config.pools()).containsOnlyKeys("spare");
+        assertThat(config.routes()).isEmpty();
+    }
+
+    @Test
+    void routesWithTheSamePathButDifferentHostsAreFine() {
+        Map<String, String> entries = new HashMap<>(MINIMAL);
+        entries.putAll(Map.of(
+                "route.a.path", "/", "route.a.pool", "web", "route.a.host", "a.example.com",
+                "route.b.path", "/", "route.b.pool", "web", "route.b.host", "b.example.com"));
+
+        assertThat(ConfigLoader.load(List.of(new ConfigSource("test", entries))).routes()).hasSize(3);
+    }
+
+    @Test
+    void hostsDifferingOnlyInCaseAreTheSameHost() {
+        Map<String, String> entries = new HashMap<>(MINIMAL);
+        entries.putAll(Map.of(
+                "route.a.path", "/", "route.a.pool", "web", "route.a.host", "Example.com",
+                "route.b.path", "/", "route.b.pool", "web", "route.b.host", "example.COM"));
+
+        assertThatThrownBy(() -> ConfigLoader.load(List.of(new ConfigSource("test", entries))))
+                .hasMessage("route.b.path: / (expected: a path no other route has for the same host; route a has it)"
+                        + " [test]");
+    }
+
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource(delimiter = '|', value = {
+            "http://127.0.0.1:9001/    | http://127.0.0.1:9001",
+            "HTTP://LocalHost:9001     | http://localhost:9001",
+            "https://example.com       | https://example.com",
+            "'  http://example.com:80 '| http://example.com:80",
+            "http://[::1]:8080/        | http://[::1]:8080",
+    })
+    void backendUrlsAreNormalised(String url, String expected) {
+        ProxyConfig config = ConfigLoader.load(List.of(new ConfigSource("test", Map.of("pool.p.backend.b.url", url))));
+
+        assertThat(config.pools().get("p").backends().get(0).url()).isEqualTo(URI.create(expected));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "0      | PT0S",
+            "0s     | PT0S",
+            "750ms  | PT0.75S",
+            "45s    | PT45S",
+            "90m    | PT1H30M",
+            "2h     | PT2H",
+            "007s   | PT7S",
+    })
+    void durationsTakeAUnit(String text, String expected) {
+        Map<String, String> entries = new HashMap<>(MINIMAL);
+        entries.put("proxy.timeout", text);
+        assertThat(ConfigLoader.load(List.of(new ConfigSource("test", entries))).routes().get(0).timeout())
+                .isEqualTo(Duration.parse(expected));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "5         | duration > 0 such as 500ms, 5s, 2m or 1h",
+            "5 s       | duration > 0 such as 500ms, 5s, 2m or 1h",
+            "5S        | duration > 0 such as 500ms, 5s, 2m or 1h",
+            "0ms       | duration > 0 such as 500ms, 5s, 2m or 1h",
+            "1.5s      | duration > 0 such as 500ms, 5s, 2m or 1h",
+            "PT5S      | duration > 0 such as 500ms, 5s, 2m or 1h",
+            "99999999999999999h | duration of at most 9223372036854775807ms",
+            "9999999999999999999s | duration > 0 such as 500ms, 5s, 2m or 1h",
+    })
+    void badDurationsAreRejected(String text, String expected) {
+        assertThatThrownBy(() -> ConfigLoader.load(List.of(new ConfigSource("test",
+                Map.of("proxy.connect-timeout", text)))))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("proxy.connect-timeout: " + text + " (expected: " + expected + ") [test]");
+    }
+
+    @Test
+    void booleansIgnoreCaseAndRouteHostsAreLowerCase() {
+        Map<String, String> entries = new HashMap<>(MINIMAL);
+        entries.putAll(Map.of(
+                "route.main.strip-prefix", "True",
+                "route.main.preserve-host", "FALSE",
+                "route.main.host", "WWW.Example.com"));
+
+        RouteConfig route = ConfigLoader.load(List.of(new ConfigSource("test", entries))).routes().get(0);
+
+        assertThat(route.stripPrefix()).isTrue();
+        assertThat(route.preserveHost()).isFalse();
+        assertThat(route.host()).isEqualTo("www.example.com");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "pool.web.backend.a.wieght    | pool.NAME.backend.NAME.weight",
+            "pool.web.backend.a.uri       | pool.NAME.backend.NAME.url",
+            "pool.web.a.url               | pool.NAME.backend.NAME.url",
+            "pool.web.strategie           | pool.NAME.strategy",
+            "route.main.strip_prefix      | route.NAME.strip-prefix",
+            "route.main.preserveHost      | route.NAME.preserve-host",
+            "routes.main.path             | route.NAME.path",
+            "proxy.connectTimeout         | proxy.connect-timeout",
+            "server.adress                | server.host",
+            "demo.a.port                  | demo.backend.NAME.port",
+            "Server.Port                  | server.port",
+    })
+    void unknownKeysAreRejectedWithTheClosestKnownKey(String key, String suggestion) {
+        assertThatThrownBy(() -> ConfigLoader.load(List.of(new ConfigSource("test", Map.of(key, "1")))))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage(key + ": 1 (expected: a known key, e.g. " + suggestion + ") [test]");
+    }
+
+    @Test
+    void anEmptyKeyIsShownQuoted() {
+        assertThatThrownBy(() -> ConfigLoader.load(List.of(new ConfigSource("test", Map.of("", "x")))))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("\"\": x (expected: a known key, e.g. ");
+    }
+
+    @Test
+    void anEmptyNameIsABadName() {
+        assertThatThrownBy(() -> ConfigLoader.load(List.of(new ConfigSource("test", Map.of("route..path", "/")))))
+                .hasMessage("route..path: / (expected: route name matching [A-Za-z0-9_-]+) [test]");
+    }
+
+    @Test
+    void twoDemoBackendsCannotShareAPort() {
+        assertThatThrownBy(() -> ConfigLoader.load(List.of(new ConfigSource("test",
+                Map.of("demo.backend.x.port", "9001", "demo.backend.y.port", "9001")))))
+                .hasMessage("demo.backend.y.port: 9001 (expected: a port no other demo backend uses;"
+                        + " demo backend x has it) [test]");
+    }
+
+    @Test
+    void aRouteToAnUndefinedPoolSaysWhenThereIsNoPoolAtAll() {
+        assertThatThrownBy(() -> ConfigLoader.load(List.of(new ConfigSource("test",
+                Map.of("route.main.path", "/", "route.main.pool", "web")))))
+                .hasMessage("route.main.pool: web (expected: a defined pool; none is defined) [test]");
+    }
+}
