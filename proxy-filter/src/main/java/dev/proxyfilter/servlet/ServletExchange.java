@@ -62,6 +62,10 @@ final class ServletExchange implements ClientExchange, WriteListener, AsyncListe
         this.headers = copyHeaders(request);
         this.requestContentLength = request.getContentLengthLong();
         this.hasRequestBody = requestContentLength > 0 || request.getHeader("Transfer-Encoding") != null;
+        if (!request.isAsyncSupported()) {
+            throw new IllegalStateException("the proxy needs asynchronous processing: declare the filter or servlet "
+                    + "<async-supported>true</async-supported>, and every filter before it too");
+        }
         this.async = request.startAsync();
         async.setTimeout(0);
         async.addListener(this);

@@ -1,0 +1,197 @@
+package dev.proxyfilter.testing;
+
+import dev.proxyfilter.config.ProxyConfig;
+import dev.proxyfilter.forward.ProxyEngine;
+import dev.proxyfilter.servlet.JettyProxyServlet;
+import dev.proxyfilter.servlet.ProxyFilter;
+import dev.proxyfilter.servlet.ProxyValve;
+import jakarta.servlet.DispatcherType;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.EnumSet;
+import org.apache.catalina.Context;
+import org.apache.catalina.connector.Connector;
+import org.apache.catalina.startup.Tomcat;
+import org.apache.tomcat.util.descriptor.web.FilterDef;
+import org.apache.tomcat.util.descriptor.web.FilterMap;
+import org.eclipse.jetty.ee10.servlet.FilterHolder;
+import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
+import org.eclipse.jetty.ee10.servlet.ServletHolder;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+
+/**
+ * The ways the engine runs inside a container. The behaviour suite runs over each, as Jetty's proxy
+ * tests run over each servlet variant. Where a route does not match, the filter and the valve pass the
+ * request on to the webapp's own servlet (which answers "local"), and the proxy servlet answers 404.
+ */
+public enum ProxyAdapter {
+    FILTER_IN_JETTY(true),
+    FILTER_IN_TOMCAT(true),
+    PROXY_SERVLET_IN_JETTY(false),
+    VALVE_IN_TOMCAT(true);
+
+    private final boolean passesOn;
+
+    ProxyAdapter(boolean passesOn) {
+        this.passesOn = passesOn;
+    }
+
+    /** Whether an unmatched request reaches the webapp (else it gets 404). */
+    public boolean passesOn() {
+        return passesOn;
+    }
+
+    /** A running proxy. */
+    public interface Running extends AutoCloseable {
+        URI uri();
+
+        ProxyEngine engine();
+
+        @Override
+        void close();
+    }
+
+    /** The webapp's own servlet, reached by requests no route takes. */
+    public static final class Local extends HttpServlet {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+            resp.setContentType("text/plain");
+            resp.getWriter().print("local " + req.getRequestURI());
+        }
+    }
+
+    public Running start(ProxyConfig config) {
+        try {
+            return switch (this) {
+                case FILTER_IN_JETTY -> jetty(config, false);
+                case PROXY_SERVLET_IN_JETTY -> jetty(config, true);
+                case FILTER_IN_TOMCAT -> tomcat(config, false);
+                case VALVE_IN_TOMCAT -> tomcat(config, true);
+            };
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot start " + this, e);
+        }
+    }
+
+    private static Running jetty(ProxyConfig config, boolean servlet) throws Exception {
+        QueuedThreadPool threads = new QueuedThreadPool(64, 4);
+        threads.setName(servlet ? "proxy-servlet" : "proxy-filter-jetty");
+        Server server = new Server(threads);
+        ServerConnector connector = new ServerConnector(server, 1, 1);
+        connector.setHost("127.0.0.1");
+        connector.setPort(0);
+        server.addConnector(connector);
+        ServletContextHandler context = new ServletContextHandler("/");
+        ProxyEngine[] engine = new ProxyEngine[1];
+        if (servlet) {
+            JettyProxyServlet proxy = new JettyProxyServlet(config);
+            ServletHolder holder = new ServletHolder(proxy);
+            holder.setAsyncSupported(true);
+            holder.setInitOrder(0);
+            context.addServlet(holder, "/*");
+            server.setHandler(context);
+            server.start();
+            engine[0] = proxy.engine();
+        } else {
+            ProxyEngine running = ProxyEngine.start(config);
+            FilterHolder filter = new FilterHolder(new ProxyFilter(running));
+            filter.setAsyncSupported(true);
+            context.addFilter(filter, "/*", EnumSet.of(DispatcherType.REQUEST));
+            context.addServlet(new ServletHolder(new Local()), "/*");
+            server.setHandler(context);
+            server.start();
+            engine[0] = running;
+        }
+        URI uri = URI.create("http://127.0.0.1:" + connector.getLocalPort());
+        return new Running() {
+            @Override
+            public URI uri() {
+                return uri;
+            }
+
+            @Override
+            public ProxyEngine engine() {
+                return engine[0];
+            }
+
+            @Override
+            public void close() {
+                try {
+                    server.stop();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                } finally {
+                    engine[0].close();
+                }
+            }
+        };
+    }
+
+    private static Running tomcat(ProxyConfig config, boolean valve) throws Exception {
+        Path base = Files.createTempDirectory("tomcat-proxy");
+        Tomcat tomcat = new Tomcat();
+        tomcat.setBaseDir(base.toString());
+        Connector connector = new Connector();
+        connector.setPort(0);
+        connector.setProperty("address", "127.0.0.1");
+        tomcat.setConnector(connector);
+        Context context = tomcat.addContext("", base.toString());
+        Tomcat.addServlet(context, "local", new Local()).setAsyncSupported(true);
+        context.addServletMappingDecoded("/", "local");
+        ProxyEngine[] engine = new ProxyEngine[1];
+        if (valve) {
+            ProxyValve proxyValve = new ProxyValve(config);
+            tomcat.getHost().getPipeline().addValve(proxyValve);
+            tomcat.start();
+            engine[0] = proxyValve.engine();
+        } else {
+            ProxyEngine running = ProxyEngine.start(config);
+            FilterDef def = new FilterDef();
+            def.setFilterName("proxy");
+            def.setFilter(new ProxyFilter(running));
+            def.setAsyncSupported("true");
+            context.addFilterDef(def);
+            FilterMap map = new FilterMap();
+            map.setFilterName("proxy");
+            map.addURLPattern("/*");
+            context.addFilterMap(map);
+            tomcat.start();
+            engine[0] = running;
+        }
+        URI uri = URI.create("http://127.0.0.1:" + connector.getLocalPort());
+        return new Running() {
+            @Override
+            public URI uri() {
+                return uri;
+            }
+
+            @Override
+            public ProxyEngine engine() {
+                return engine[0];
+            }
+
+            @Override
+            public void close() {
+                try {
+                    tomcat.stop();
+                    tomcat.destroy();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                } finally {
+                    if (!valve) {
+                        engine[0].close();
+                    }
+                }
+            }
+        };
+    }
+}

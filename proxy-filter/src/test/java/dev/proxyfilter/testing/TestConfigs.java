@@ -1,0 +1,52 @@
+package dev.proxyfilter.testing;
+
+import dev.proxyfilter.config.BackendConfig;
+import dev.proxyfilter.config.BalanceStrategy;
+import dev.proxyfilter.config.DemoConfig;
+import dev.proxyfilter.config.PoolConfig;
+import dev.proxyfilter.config.ProxyConfig;
+import dev.proxyfilter.config.RouteConfig;
+import dev.proxyfilter.config.ServerConfig;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Builds configurations for tests without going through a properties file. */
+public final class TestConfigs {
+    private final Map<String, PoolConfig> pools = new LinkedHashMap<>();
+    private final List<RouteConfig> routes = new ArrayList<>();
+
+    public static TestConfigs builder() {
+        return new TestConfigs();
+    }
+
+    /** A pool of backends given as name, url, weight triples. */
+    public TestConfigs pool(String name, BalanceStrategy strategy, Object... nameUrlWeight) {
+        List<BackendConfig> backends = new ArrayList<>();
+        for (int i = 0; i < nameUrlWeight.length; i += 3) {
+            backends.add(new BackendConfig((String) nameUrlWeight[i], URI.create(nameUrlWeight[i + 1].toString()),
+                    (Integer) nameUrlWeight[i + 2]));
+        }
+        pools.put(name, new PoolConfig(name, strategy, backends));
+        return this;
+    }
+
+    /** A route with default timeouts (connect 2 s, idle 10 s, total none). */
+    public TestConfigs route(String name, String path, String pool) {
+        return route(new RouteConfig(name, null, path, pool, false, true, Duration.ofSeconds(2),
+                Duration.ofSeconds(10), Duration.ZERO));
+    }
+
+    public TestConfigs route(RouteConfig route) {
+        routes.add(route);
+        return this;
+    }
+
+    public ProxyConfig build() {
+        return new ProxyConfig(new ServerConfig("127.0.0.1", 0), pools, routes, DemoConfig.none(), "proxy-filter",
+                List.of("test"));
+    }
+}
