@@ -118,7 +118,7 @@ class SampleWarIT {
         return URI.create(deployed.contextUri() + pathInContext);
     }
 
-    @ParameterizedTest
+    @ParameterizedTest(name = "{0}")
     @EnumSource(Container.class)
     void apiRequestsReachBothBackendsWithThePathInsideTheWebapp(Container container) throws Exception {
         deploy(container);
@@ -140,7 +140,7 @@ class SampleWarIT {
         assertThat(backendB.requests()).isEqualTo(2);
     }
 
-    @ParameterizedTest
+    @ParameterizedTest(name = "{0}")
     @EnumSource(Container.class)
     void postBodyRoundTripsThroughTheProxy(Container container) throws Exception {
         deploy(container);
@@ -156,7 +156,7 @@ class SampleWarIT {
         assertThat(response.body()).isEqualTo(body);
     }
 
-    @ParameterizedTest
+    @ParameterizedTest(name = "{0}")
     @EnumSource(Container.class)
     void theWebappsOwnServletIsServedLocally(Container container) throws Exception {
         deploy(container);
@@ -169,7 +169,7 @@ class SampleWarIT {
         assertThat(backendA.requests() + backendB.requests()).isZero();
     }
 
-    @ParameterizedTest
+    @ParameterizedTest(name = "{0}")
     @EnumSource(Container.class)
     void theIndexPageIsServedLocally(Container container) throws Exception {
         deploy(container);
@@ -183,7 +183,7 @@ class SampleWarIT {
         assertThat(backendA.requests() + backendB.requests()).isZero();
     }
 
-    @ParameterizedTest
+    @ParameterizedTest(name = "{0}")
     @EnumSource(Container.class)
     void withoutWebXmlTheFilterInstallsItselfFromProxyFilterProperties(Container container) throws Exception {
         // The drop-in installation: no ProxyFilter in web.xml, the configuration renamed to
@@ -204,7 +204,7 @@ class SampleWarIT {
         assertThat(backendA.requests() + backendB.requests()).isEqualTo(1);
     }
 
-    @ParameterizedTest
+    @ParameterizedTest(name = "{0}")
     @EnumSource(Container.class)
     void theFilterLogsItsStartThroughTheWarsOwnLoggingProvider(Container container) throws Exception {
         // slf4j-jdk14 in WEB-INF/lib hands the library's SLF4J lines to java.util.logging, the JVM-wide
@@ -236,7 +236,7 @@ class SampleWarIT {
                 .startsWith("INFO proxy filter 'proxy' started: 1 route(s), 1 pool(s)"));
     }
 
-    @ParameterizedTest
+    @ParameterizedTest(name = "{0}")
     @EnumSource(Container.class)
     void aBadConfigurationKeepsTheWebappFromStarting(Container container) throws Exception {
         System.setProperty(WEIGHT_A, "-1");
@@ -254,7 +254,7 @@ class SampleWarIT {
         assertThat(backendA.requests() + backendB.requests()).isZero();
     }
 
-    @ParameterizedTest
+    @ParameterizedTest(name = "{0}")
     @EnumSource(Container.class)
     void aBackendFailingMidBodyReachesTheClientAsATruncatedResponse(Container container) throws Exception {
         // Known engine bug, to be removed with its fix: in a WAR on Jetty, JettySupport cannot link
@@ -273,7 +273,7 @@ class SampleWarIT {
         assertThat(backendA.requests() + backendB.requests()).isEqualTo(1);
     }
 
-    @ParameterizedTest
+    @ParameterizedTest(name = "{0}")
     @EnumSource(Container.class)
     void undeployingStopsEveryThreadTheWebappStarted(Container container) throws Exception {
         deploy(container);
