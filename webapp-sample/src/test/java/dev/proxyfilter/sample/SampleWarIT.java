@@ -3,7 +3,6 @@ package dev.proxyfilter.sample;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.proxyfilter.sample.DeployedWar.Container;
 import java.io.IOException;
@@ -257,12 +256,6 @@ class SampleWarIT {
     @ParameterizedTest(name = "{0}")
     @EnumSource(Container.class)
     void aBackendFailingMidBodyReachesTheClientAsATruncatedResponse(Container container) throws Exception {
-        // Known engine bug, to be removed with its fix: in a WAR on Jetty, JettySupport cannot link
-        // org.eclipse.jetty.ee10.servlet.ServletContextRequest (Jetty hides server classes from webapps),
-        // ContainerSupport swallows the NoClassDefFoundError and the exchange completes normally, so the
-        // client gets a 200 whose chunked body ends cleanly after the first chunk.
-        assumeTrue(container != Container.JETTY,
-                "engine bug: ProxyFilter cannot abort a committed response in a WAR on Jetty 12");
         deploy(container);
 
         // The status and the first chunk are already on their way: the only honest signal left is to
