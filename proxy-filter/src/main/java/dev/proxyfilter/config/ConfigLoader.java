@@ -74,7 +74,8 @@ import java.util.TreeMap;
  *     must exist. A pool no route uses is fine.
  * <li>No two routes may have the same host and path.
  * <li>Demo backends need distinct ports, none equal to {@code server.port}.
- * <li>Unknown keys are errors, so that a typo is never silently ignored.
+ * <li>Unknown keys are errors, so that a typo is never silently ignored. For the same reason a
+ *     properties file may set each key only once ({@link ConfigSource#ofFile}).
  * </ul>
  *
  * <h2>Sources</h2>

@@ -83,6 +83,21 @@ public record ConfigSource(String name, Map<String, String> entries) {
     }
 
     /**
+     * Reads properties text from a stream the caller opened and closes, such as a webapp resource,
+     * with the same rules as {@link #ofFile}.
+     *
+     * @param name how messages name the source, e.g. {@code WEB-INF/proxy.properties}
+     * @throws ConfigException if the stream cannot be read or is not valid UTF-8
+     */
+    public static ConfigSource ofStream(String name, InputStream in) {
+        try {
+            return read(name, new InputStreamReader(in, StandardCharsets.UTF_8.newDecoder()));
+        } catch (IOException e) {
+            throw new ConfigException("cannot read configuration: " + reason(e), name, e);
+        }
+    }
+
+    /**
      * Resolves a {@code config} init-param or {@code --config} argument: an existing file path, or else
      * a classpath resource (an optional {@code classpath:} prefix forces the latter).
      *

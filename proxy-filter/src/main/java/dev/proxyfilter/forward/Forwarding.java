@@ -160,7 +160,7 @@ final class Forwarding {
     /** One try against one backend. */
     private final class Attempt implements Response.Listener {
         private final Backend backend;
-        private Request request;
+        private volatile Request request;
         private volatile boolean responseStarted;
         private volatile boolean copyStarted;
 
@@ -170,7 +170,6 @@ final class Forwarding {
 
         void send() {
             attempts++;
-            current = this;
             String path = route.serverPath(client.path());
             String query = client.query();
             request = route.client().newRequest(backend.host(), backend.port())
@@ -189,6 +188,7 @@ final class Forwarding {
             if (requestBody != null) {
                 request.body(requestBody);
             }
+            current = this;
             backend.onRequestStart();
             request.send(this);
         }

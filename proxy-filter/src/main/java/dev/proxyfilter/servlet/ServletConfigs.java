@@ -7,14 +7,11 @@ import dev.proxyfilter.config.ProxyConfig;
 import jakarta.servlet.ServletContext;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Enumeration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.function.Function;
 
 /**
@@ -60,13 +57,7 @@ final class ServletConfigs {
                 if (in == null) {
                     throw new ConfigException(CONFIG_PARAM, location, "an existing file, webapp resource or classpath resource", INIT_PARAM_SOURCE);
                 }
-                Properties properties = new Properties();
-                properties.load(new InputStreamReader(in, StandardCharsets.UTF_8));
-                Map<String, String> entries = new HashMap<>();
-                for (String key : properties.stringPropertyNames()) {
-                    entries.put(key, properties.getProperty(key));
-                }
-                return new ConfigSource(resource.substring(1), entries);
+                return ConfigSource.ofStream(resource.substring(1), in);
             } catch (IOException e) {
                 throw new ConfigException("cannot read configuration", location, e);
             }

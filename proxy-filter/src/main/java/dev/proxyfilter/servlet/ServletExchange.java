@@ -62,10 +62,21 @@ final class ServletExchange implements ClientExchange, WriteListener, AsyncListe
         this.headers = copyHeaders(request);
         this.requestContentLength = request.getContentLengthLong();
         this.hasRequestBody = requestContentLength > 0 || request.getHeader("Transfer-Encoding") != null;
+        if (!request.isAsyncSupported()) {
+            throw new IllegalStateException("the proxy needs asynchronous processing: declare the filter or servlet "
+                    + "<async-supported>true</async-supported>, and every filter before it too");
+        }
         this.async = request.startAsync();
         async.setTimeout(0);
         async.addListener(this);
         this.requestSource = hasRequestBody ? new ServletRequestSource(request.getInputStream(), requestContentLength) : null;
+    }
+
+    /** The request path inside the webapp, still percent-encoded: what routes match and backends get. */
+    static String pathInContext(HttpServletRequest request) {
+        String contextPath = request.getContextPath();
+        String uri = request.getRequestURI();
+        return uri.length() > contextPath.length() ? uri.substring(contextPath.length()) : "/";
     }
 
     private static HttpFields copyHeaders(HttpServletRequest request) {

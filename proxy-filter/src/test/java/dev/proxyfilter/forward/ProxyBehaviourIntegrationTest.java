@@ -365,6 +365,23 @@ class ProxyBehaviourIntegrationTest {
 
     @ParameterizedTest
     @EnumSource(ProxyAdapter.class)
+    void totalTimeoutGives504EvenWhenTheIdleTimeoutIsLonger(ProxyAdapter adapter) throws Exception {
+        Backends.Stall stall = new Backends.Stall();
+        TestBackend a = backend("a", stall);
+        ProxyAdapter.Running proxy = proxy(adapter, TestConfigs.builder()
+                .pool("web", BalanceStrategy.ROUND_ROBIN, "a", a.url(), 1)
+                .route(new RouteConfig("main", null, "/", "web", false, true, Duration.ofSeconds(2),
+                        Duration.ofSeconds(30), Duration.ofMillis(700))));
+
+        long start = System.nanoTime();
+        HttpResponse<String> response = get(proxy.uri().resolve("/slow"));
+        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        assertThat(response.statusCode()).isEqualTo(504);
+        assertThat(millis).isBetween(600L, 10_000L);
+    }
+
+    @ParameterizedTest
+    @EnumSource(ProxyAdapter.class)
     void noBackendThatCanTakeTheRequestGives503NamingThePool(ProxyAdapter adapter) throws Exception {
         TestBackend a = backend("a", new Backends.Echo("a"));
         ProxyAdapter.Running proxy = proxy(adapter, TestConfigs.builder()
