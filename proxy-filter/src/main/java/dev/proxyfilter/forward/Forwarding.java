@@ -187,7 +187,7 @@ final class Forwarding implements RequestView {
     /** One try against one backend. */
     private final class Attempt implements Response.Listener {
         private final Backend backend;
-        private Request request;
+        private volatile Request request;
         private long sentNanos;
         private volatile boolean responseStarted;
         private volatile boolean copyStarted;
@@ -198,7 +198,6 @@ final class Forwarding implements RequestView {
 
         void send() {
             attempts++;
-            current = this;
             String path = route.serverPath(client.path());
             String query = client.query();
             request = route.client().newRequest(backend.host(), backend.port())
@@ -217,6 +216,7 @@ final class Forwarding implements RequestView {
             if (requestBody != null) {
                 request.body(requestBody);
             }
+            current = this;
             backend.onRequestStart();
             sentNanos = System.nanoTime();
             request.send(this);

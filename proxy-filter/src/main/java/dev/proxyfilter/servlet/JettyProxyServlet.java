@@ -59,8 +59,7 @@ public class JettyProxyServlet extends AsyncProxyServlet {
     @Override
     protected void service(HttpServletRequest request, HttpServletResponse response) throws ServletException, IOException {
         String contextPath = request.getContextPath();
-        String uri = request.getRequestURI();
-        String path = uri.length() > contextPath.length() ? uri.substring(contextPath.length()) : "/";
+        String path = ServletExchange.pathInContext(request);
         ForwardRoute route = engine.route(request.getHeader("Host"), path);
         if (route == null) {
             response.sendError(HttpServletResponse.SC_NOT_FOUND, "no route for this host and path");

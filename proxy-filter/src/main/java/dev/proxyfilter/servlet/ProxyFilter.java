@@ -72,8 +72,7 @@ public class ProxyFilter implements Filter {
             return;
         }
         String contextPath = clientRequest.getContextPath();
-        String uri = clientRequest.getRequestURI();
-        String path = uri.length() > contextPath.length() ? uri.substring(contextPath.length()) : "/";
+        String path = ServletExchange.pathInContext(clientRequest);
         ForwardRoute route = engine.route(clientRequest.getHeader("Host"), path);
         if (route == null) {
             chain.doFilter(request, response);

@@ -72,6 +72,13 @@ final class ServletExchange implements ClientExchange, WriteListener, AsyncListe
         this.requestSource = hasRequestBody ? new ServletRequestSource(request.getInputStream(), requestContentLength) : null;
     }
 
+    /** The request path inside the webapp, still percent-encoded: what routes match and backends get. */
+    static String pathInContext(HttpServletRequest request) {
+        String contextPath = request.getContextPath();
+        String uri = request.getRequestURI();
+        return uri.length() > contextPath.length() ? uri.substring(contextPath.length()) : "/";
+    }
+
     private static HttpFields copyHeaders(HttpServletRequest request) {
         HttpFields.Mutable fields = HttpFields.build();
         Enumeration<String> names = request.getHeaderNames();

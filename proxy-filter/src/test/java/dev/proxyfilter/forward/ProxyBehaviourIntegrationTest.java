@@ -205,6 +205,8 @@ class ProxyBehaviourIntegrationTest {
         assertThat(response.header("Location")).isEqualTo("http://www.example/login?next=%2Fhome");
         assertThat(response.header("Content-Location")).isEqualTo("http://www.example/moved");
         assertThat(response.all("Via")).containsExactly("1.1 origin-cache, 1.1 proxy-filter");
+        assertThat(response.all("Date")).hasSizeLessThanOrEqualTo(1);
+        assertThat(response.all("Content-Length")).containsExactly("5");
         assertThat(response.bodyText()).isEqualTo("moved");
     }
 

@@ -1,0 +1,212 @@
+package dev.proxyfilter.standalone;
+
+import dev.proxyfilter.config.ConfigException;
+import dev.proxyfilter.config.ConfigLoader;
+import dev.proxyfilter.config.ConfigSource;
+import dev.proxyfilter.config.PoolConfig;
+import dev.proxyfilter.config.ProxyConfig;
+import dev.proxyfilter.servlet.JettyProxyServlet;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
+import org.eclipse.jetty.ee10.servlet.ServletHolder;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.handler.GracefulHandler;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The standalone proxy's entry point, run by {@code bin/proxy-filter [--config FILE]}.
+ *
+ * <p>It loads the configuration file with {@code proxyfilter.*} system properties on top, starts the
+ * demo backends ({@code demo.backend.NAME.port}), then a Jetty server on {@code server.host:server.port}
+ * with {@link JettyProxyServlet} at "/*". {@link #start(String...)} does all that and returns the running
+ * servers, which is what the in-process tests call; {@link #main} adds the process concerns: exit
+ * statuses, the shutdown hook and SIGTERM.
+ *
+ * <p>Exit statuses: 0 after SIGTERM or {@code --help}; 1 when it cannot start (configuration error,
+ * port in use); 2 for a bad command line.
+ */
+public final class ProxyMain {
+    private static final Logger LOG = LoggerFactory.getLogger(ProxyMain.class);
+
+    /** How long a stop waits for in-flight exchanges before closing their connections. */
+    public static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
+
+    private ProxyMain() {
+    }
+
+    /** Starts the proxy and blocks until it is stopped; exits non-zero if it cannot start. */
+    public static void main(String[] args) {
+        RunningProxy proxy;
+        try {
+            CommandLine commandLine = CommandLine.parse(args, CommandLine.home(System.getProperty(CommandLine.HOME_PROPERTY)));
+            if (commandLine.help()) {
+                System.out.print(CommandLine.USAGE);
+                return;
+            }
+            proxy = start(commandLine, System.getProperties());
+        } catch (Exception | LinkageError e) {
+            report(e, System.err);
+            System.exit(exitStatus(e));
+            return;
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(proxy::stop, "proxy-filter-stop"));
+        TermSignal.exitZeroOnTerm();
+        try {
+            proxy.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Starts the proxy as {@code bin/proxy-filter} would, without the process concerns of {@link #main}.
+     *
+     * @param args the command line, without {@code --help}
+     * @throws ConfigException  for a bad or missing configuration file
+     * @throws StartupException for a bad command line or a port in use
+     */
+    public static RunningProxy start(String... args) throws Exception {
+        CommandLine commandLine = CommandLine.parse(args, CommandLine.home(System.getProperty(CommandLine.HOME_PROPERTY)));
+        if (commandLine.help()) {
+            throw StartupException.usage("--help: nothing to start");
+        }
+        return start(commandLine, System.getProperties());
+    }
+
+    static RunningProxy start(CommandLine commandLine, Properties systemProperties) throws Exception {
+        ProxyConfig config = load(commandLine.config(), systemProperties);
+        Server demo = null;
+        Map<String, Integer> demoBackends = new TreeMap<>(config.demo().backends());
+        if (!demoBackends.isEmpty()) {
+            demo = DemoBackends.start(demoBackends);
+            for (String name : demoBackends.keySet()) {
+                LOG.info("demo backend {} on http://{}:{}", name, DemoBackends.HOST, DemoBackends.port(demo, name));
+            }
+        }
+        Server proxy = null;
+        try {
+            proxy = newProxyServer(config);
+            ServerConnector connector = (ServerConnector) proxy.getConnectors()[0];
+            Servers.bind(connector, "server.port");
+            proxy.start();
+            LOG.info("proxy-filter listening on http://{}:{}, {} route(s), pools: {}",
+                    config.server().host(), connector.getLocalPort(), config.routes().size(), describePools(config));
+            return new RunningProxy(config, proxy, connector, demo);
+        } catch (Exception | Error e) {
+            if (proxy != null) {
+                Servers.stopAndClose(proxy);
+            }
+            if (demo != null) {
+                Servers.stopAndClose(demo);
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Loads the file, then the {@code proxyfilter.*} system properties over it, through the one loader.
+     *
+     * @throws ConfigException naming the key, or {@code --config} when the file is missing
+     */
+    static ProxyConfig load(Path file, Properties systemProperties) {
+        if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
+            throw new ConfigException("--config", file.toString(), "an existing, readable properties file", null);
+        }
+        // proxyfilter.home is set by bin/proxy-filter for this class, it is not a configuration key.
+        Properties overrides = new Properties();
+        for (String name : systemProperties.stringPropertyNames()) {
+            if (!name.equals(CommandLine.HOME_PROPERTY)) {
+                overrides.setProperty(name, systemProperties.getProperty(name));
+            }
+        }
+        return ConfigLoader.load(List.of(ConfigSource.ofFile(file), ConfigSource.ofSystemProperties(overrides)));
+    }
+
+    private static Server newProxyServer(ProxyConfig config) {
+        QueuedThreadPool threads = new QueuedThreadPool();
+        threads.setName("proxy-server");
+        Server server = new Server(threads);
+        // Graceful stop: stop accepting, let in-flight exchanges finish, then close.
+        server.setStopTimeout(STOP_TIMEOUT.toMillis());
+
+        HttpConfiguration http = new HttpConfiguration();
+        http.setSendServerVersion(false);
+        http.setSendXPoweredBy(false);
+        ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http));
+        connector.setHost(config.server().host());
+        connector.setPort(config.server().port());
+        server.addConnector(connector);
+
+        ServletContextHandler context = new ServletContextHandler("/", ServletContextHandler.NO_SESSIONS);
+        ServletHolder holder = new ServletHolder("proxy", new JettyProxyServlet(config));
+        holder.setAsyncSupported(true);
+        holder.setInitOrder(0);
+        context.addServlet(holder, "/*");
+        server.setHandler(new GracefulHandler(context));
+        return server;
+    }
+
+    private static String describePools(ProxyConfig config) {
+        return new TreeMap<>(config.pools()).values().stream()
+                .map(ProxyMain::describePool)
+                .collect(Collectors.joining("; "));
+    }
+
+    private static String describePool(PoolConfig pool) {
+        return pool.name() + " (" + pool.strategy().configName() + ": " + pool.backends().stream()
+                .map(b -> b.name() + "=" + b.url() + " weight " + b.weight())
+                .collect(Collectors.joining(", ")) + ")";
+    }
+
+    /**
+     * The exit status for a failure to start: 2 for a bad command line, 1 for anything else (a bad
+     * configuration, a port in use, an unexpected error).
+     */
+    static int exitStatus(Throwable failure) {
+        if (failure instanceof StartupException startup) {
+            return startup.exitStatus();
+        }
+        return StartupException.FAILURE_STATUS;
+    }
+
+    /**
+     * Prints what the operator needs: the message alone for failures they can fix from it (with the
+     * usage for a bad command line), a stack trace only for the unexpected.
+     */
+    static void report(Throwable failure, PrintStream err) {
+        if (failure instanceof ConfigException) {
+            err.println("proxy-filter: configuration error: " + failure.getMessage());
+        } else if (failure instanceof StartupException startup) {
+            err.println("proxy-filter: " + startup.getMessage());
+            if (startup.isUsage()) {
+                err.println();
+                err.print(CommandLine.USAGE);
+            }
+        } else {
+            err.println("proxy-filter: cannot start: " + failure);
+            failure.printStackTrace(err);
+        }
+    }
+
+    /** The innermost cause's message, e.g. "Address already in use". */
+    static String rootMessage(Throwable failure) {
+        Throwable root = failure;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+    }
+}

@@ -1,0 +1,262 @@
+package dev.proxyfilter.standalone;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Unpacks {@code target/proxy-filter.tar.gz} and runs its real {@code bin/proxy-filter} as a separate
+ * process, as an operator would (after Jetty's {@code JettyHomeTester}). Runs in the
+ * {@code integration-test} phase, after {@code package} has built the tarball: tagged so that the
+ * {@code test} phase skips it.
+ */
+@Tag("distribution")
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class DistributionBlackBoxIntegrationTest {
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration EXIT_TIMEOUT = Duration.ofSeconds(20);
+
+    @TempDir
+    Path dir;
+
+    private Path home;
+    private final List<Process> processes = new ArrayList<>();
+    private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    @BeforeEach
+    void unpack() throws Exception {
+        Path tarball = Path.of(System.getProperty("proxyfilter.distribution", "target/proxy-filter.tar.gz"));
+        assertThat(tarball).as("run `mvn verify`: the tarball is built in `package`").isRegularFile();
+        Process tar = new ProcessBuilder("tar", "xzf", tarball.toAbsolutePath().toString(), "-C", dir.toString())
+                .redirectErrorStream(true).start();
+        assertThat(tar.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(tar.exitValue()).as(new String(tar.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).isZero();
+        home = dir.resolve("proxy-filter");
+    }
+
+    @AfterEach
+    void killLeftovers() throws InterruptedException {
+        for (Process process : processes) {
+            if (process.isAlive()) {
+                process.destroyForcibly();
+                process.waitFor(10, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    @Test
+    void tarballHoldsScriptJarsAndSampleConfig() throws IOException {
+        assertThat(home.resolve("bin/proxy-filter")).isRegularFile().isExecutable();
+        assertThat(home.resolve("config/proxy.properties")).isRegularFile();
+        assertThat(home.resolve("README.txt")).isRegularFile();
+        try (var jars = Files.list(home.resolve("lib"))) {
+            assertThat(jars.map(p -> p.getFileName().toString()).toList())
+                    .anyMatch(n -> n.startsWith("jetty-distribution-") && n.endsWith(".jar"))
+                    .anyMatch(n -> n.startsWith("proxy-filter-") && n.endsWith(".jar"))
+                    .anyMatch(n -> n.startsWith("jetty-ee10-proxy-"))
+                    .anyMatch(n -> n.startsWith("jetty-ee10-servlet-"))
+                    .anyMatch(n -> n.startsWith("jakarta.servlet-api-"))
+                    .anyMatch(n -> n.startsWith("jetty-slf4j-impl-"))
+                    .noneMatch(n -> n.startsWith("junit") || n.startsWith("assertj") || n.startsWith("awaitility"));
+        }
+    }
+
+    @Test
+    void scriptBalancesOverDemoBackendsAndExitsZeroOnSigterm() throws Exception {
+        int port = freePort();
+        int portA = freePort();
+        int portB = freePort();
+        Path config = Files.writeString(dir.resolve("test.properties"), """
+                server.host=127.0.0.1
+                server.port=%d
+                pool.web.strategy=weighted-round-robin
+                pool.web.backend.a.url=http://127.0.0.1:%d
+                pool.web.backend.a.weight=3
+                pool.web.backend.b.url=http://127.0.0.1:%d
+                pool.web.backend.b.weight=1
+                route.main.path=/
+                route.main.pool=web
+                demo.backend.a.port=%d
+                demo.backend.b.port=%d
+                """.formatted(port, portA, portB, portA, portB));
+
+        Process process = startScript("run", "--config", config.toString());
+        awaitAnswering(process, "run", port);
+
+        // exec: the script's process is the JVM itself, so SIGTERM reaches it; default JAVA_OPTS applied.
+        assertThat(process.info().command()).hasValueSatisfying(c -> assertThat(c).endsWith("java"));
+        String homeArgument = "-Dproxyfilter.home=" + home.toRealPath();
+        assertThat(process.info().arguments()).hasValueSatisfying(args -> assertThat(args)
+                .contains("-Xmx256m", "-XX:+UseSerialGC", homeArgument));
+
+        Map<String, Integer> counts = new HashMap<>();
+        for (int i = 0; i < 40; i++) {
+            HttpResponse<String> response = get(port, "/page/" + i);
+            assertThat(response.statusCode()).isEqualTo(200);
+            assertThat(response.headers().firstValue("Server")).isEmpty();
+            counts.merge(response.body(), 1, Integer::sum);
+        }
+        assertThat(counts).containsOnlyKeys("backend a\n", "backend b\n");
+        assertThat(counts.get("backend a\n")).isCloseTo(30, within(2));
+
+        process.destroy(); // SIGTERM
+        assertThat(process.waitFor(EXIT_TIMEOUT.toSeconds(), TimeUnit.SECONDS)).as(output("run")).isTrue();
+        assertThat(process.exitValue()).as(output("run")).isZero();
+        assertThat(output("run"))
+                .contains("demo backend a on http://127.0.0.1:" + portA)
+                .contains("proxy-filter listening on http://127.0.0.1:" + port + ", 1 route(s)")
+                .contains("proxy-filter stopped");
+    }
+
+    @Test
+    void badConfigurationExitsOneNamingKeyAndFile() throws Exception {
+        Path config = Files.writeString(dir.resolve("bad-weight.properties"), """
+                server.port=0
+                pool.web.backend.a.url=http://127.0.0.1:1
+                pool.web.backend.a.weight=-1
+                route.main.path=/
+                route.main.pool=web
+                """);
+
+        Process process = startScript("bad", "--config", config.toString());
+
+        assertThat(process.waitFor(EXIT_TIMEOUT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        assertThat(process.exitValue()).isEqualTo(1);
+        assertThat(stderr("bad")).isEqualTo("proxy-filter: configuration error: pool.web.backend.a.weight: -1"
+                + " (expected: integer >= 0) [" + config + "]\n");
+    }
+
+    @Test
+    void unknownArgumentExitsTwoWithUsage() throws Exception {
+        Process process = startScript("usage", "--port", "80");
+
+        assertThat(process.waitFor(EXIT_TIMEOUT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        assertThat(process.exitValue()).isEqualTo(2);
+        assertThat(stderr("usage")).startsWith("proxy-filter: unknown argument: --port").contains("usage: proxy-filter");
+    }
+
+    @Test
+    void scriptFindsItsHomeThroughASymlink() throws Exception {
+        Path link = Files.createSymbolicLink(Files.createDirectories(dir.resolve("usr/bin")).resolve("proxy-filter"),
+                home.resolve("bin/proxy-filter"));
+
+        Process process = start("help", new ProcessBuilder(link.toString(), "--help"));
+
+        assertThat(process.waitFor(EXIT_TIMEOUT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        assertThat(process.exitValue()).as(output("help")).isZero();
+        assertThat(Files.readString(dir.resolve("help.out"))).startsWith("usage: proxy-filter");
+    }
+
+    /** The shipped config/proxy.properties, run with no argument; needs ports 8080, 9001 and 9002. */
+    @Test
+    void defaultConfigurationServesDemoBackends() throws Exception {
+        Assumptions.assumeTrue(free("0.0.0.0", 8080) && free("127.0.0.1", 9001) && free("127.0.0.1", 9002),
+                "ports 8080, 9001 and 9002 must be free");
+
+        Process process = startScript("default");
+        await().atMost(START_TIMEOUT).pollInterval(Duration.ofMillis(100)).ignoreExceptions().until(() -> {
+            if (!process.isAlive()) {
+                // Lost a race for a port to another program: not this distribution's fault.
+                Assumptions.assumeFalse(stderr("default").contains("Address already in use"), stderr("default"));
+                throw new AssertionError("exited with " + process.exitValue() + ":\n" + output("default"));
+            }
+            return get(8080, "/").statusCode() == 200;
+        });
+
+        List<String> bodies = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            bodies.add(get(8080, "/").body());
+        }
+        assertThat(bodies).containsOnly("backend a\n", "backend b\n").contains("backend a\n", "backend b\n");
+
+        process.destroy();
+        assertThat(process.waitFor(EXIT_TIMEOUT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        assertThat(process.exitValue()).as(output("default")).isZero();
+    }
+
+    private Process startScript(String name, String... args) throws IOException {
+        List<String> command = new ArrayList<>();
+        command.add(home.resolve("bin/proxy-filter").toString());
+        command.addAll(List.of(args));
+        return start(name, new ProcessBuilder(command));
+    }
+
+    /** Runs from an unrelated working directory, with this JVM's Java and the script's default options. */
+    private Process start(String name, ProcessBuilder builder) throws IOException {
+        Path cwd = Files.createDirectories(dir.resolve("cwd"));
+        builder.directory(cwd.toFile())
+                .redirectOutput(dir.resolve(name + ".out").toFile())
+                .redirectError(dir.resolve(name + ".err").toFile());
+        builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        builder.environment().remove("JAVA_OPTS");
+        builder.environment().remove("PROXY_FILTER_OPTS");
+        Process process = builder.start();
+        processes.add(process);
+        return process;
+    }
+
+    private void awaitAnswering(Process process, String name, int port) {
+        await().atMost(START_TIMEOUT).pollInterval(Duration.ofMillis(100)).ignoreExceptions().until(() -> {
+            if (!process.isAlive()) {
+                throw new AssertionError("exited with " + process.exitValue() + ":\n" + output(name));
+            }
+            return get(port, "/").statusCode() == 200;
+        });
+    }
+
+    private HttpResponse<String> get(int port, String path) throws Exception {
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .timeout(Duration.ofSeconds(5)).build();
+        return client.send(request, HttpResponse.BodyHandlers.ofString());
+    }
+
+    private String stderr(String name) throws IOException {
+        return Files.readString(dir.resolve(name + ".err"));
+    }
+
+    private String output(String name) {
+        try {
+            return Files.readString(dir.resolve(name + ".out")) + Files.readString(dir.resolve(name + ".err"));
+        } catch (IOException e) {
+            return "(no output: " + e + ")";
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
+            return socket.getLocalPort();
+        }
+    }
+
+    private static boolean free(String host, int port) {
+        try (ServerSocket socket = new ServerSocket(port, 50, InetAddress.getByName(host))) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+}
