@@ -226,6 +226,7 @@ final class Forwarding implements RequestView {
         public void onHeaders(Response serverResponse) {
             responseStarted = true;
             backend.onResponse(System.nanoTime() - sentNanos);
+            PassiveHealth.responded(backend, serverResponse.getStatus());
             if (done.get()) {
                 return;
             }
@@ -254,6 +255,9 @@ final class Forwarding implements RequestView {
         @Override
         public void onComplete(Result result) {
             backend.onRequestEnd();
+            if (result.isFailed() && !responseStarted) {
+                PassiveHealth.failed(backend, request, result.getFailure());
+            }
             if (result.isFailed()) {
                 Throwable failure = result.getFailure();
                 if (copyStarted) {

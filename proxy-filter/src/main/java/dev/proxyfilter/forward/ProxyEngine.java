@@ -27,6 +27,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>One {@code HttpClient} serves every route that shares a connect timeout (Jetty sets that per
  * client, not per request); they share one thread pool, scheduler and buffer pool.
+ *
+ * <p>Health: pools report every change of a backend's state or of their mode to {@link HealthLog}; a
+ * {@link HealthChecker} runs the active checks of pools that have {@code health.path}, through the client of
+ * the pool's first route (or, for a pool no route uses, a client whose connect timeout is the check's
+ * timeout), on the shared scheduler. Operators reach a backend with
+ * {@code engine.pools().get(pool).backend(name)} to drain, disable or enable it.
  */
 public final class ProxyEngine implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ProxyEngine.class);
@@ -40,12 +46,13 @@ public final class ProxyEngine implements AutoCloseable {
     private final QueuedThreadPool executor;
     private final ScheduledExecutorScheduler scheduler;
     private final List<HttpClient> clients;
+    private final HealthChecker healthChecker;
 
     private ProxyEngine(ProxyConfig config) throws Exception {
         this.config = config;
         Map<String, BackendPool> pools = new LinkedHashMap<>();
         for (PoolConfig pool : config.pools().values()) {
-            pools.put(pool.name(), new BackendPool(pool));
+            pools.put(pool.name(), new BackendPool(pool, HealthLog.INSTANCE));
         }
         this.pools = Map.copyOf(pools);
 
@@ -68,8 +75,35 @@ public final class ProxyEngine implements AutoCloseable {
             ForwardRoute forwardRoute = new ForwardRoute(route, this.pools.get(route.pool()), client);
             entries.add(new RouteTable.Entry<>(route.host(), route.path(), forwardRoute));
         }
+        Map<String, HttpClient> clientByPool = healthCheckClients(byConnectTimeout, bufferPool);
         this.clients = List.copyOf(byConnectTimeout.values());
         this.routes = RouteTable.of(entries);
+        this.healthChecker = new HealthChecker(this.pools, pool -> clientByPool.get(pool.name()), scheduler);
+        healthChecker.start();
+    }
+
+    /**
+     * The client each checked pool's health checks use: the client of its first route, so that checks
+     * travel the way its requests do, else one whose connect timeout is the check's timeout.
+     */
+    private Map<String, HttpClient> healthCheckClients(Map<Duration, HttpClient> byConnectTimeout,
+            ArrayByteBufferPool bufferPool) throws Exception {
+        Map<String, HttpClient> clientByPool = new HashMap<>();
+        for (RouteConfig route : config.routes()) {
+            clientByPool.putIfAbsent(route.pool(), byConnectTimeout.get(route.connectTimeout()));
+        }
+        for (PoolConfig pool : config.pools().values()) {
+            if (pool.health().check() != null && !clientByPool.containsKey(pool.name())) {
+                Duration timeout = pool.health().check().timeout();
+                HttpClient client = byConnectTimeout.get(timeout);
+                if (client == null) {
+                    client = newClient(timeout, bufferPool);
+                    byConnectTimeout.put(timeout, client);
+                }
+                clientByPool.put(pool.name(), client);
+            }
+        }
+        return clientByPool;
     }
 
     /**
@@ -135,9 +169,10 @@ public final class ProxyEngine implements AutoCloseable {
         new Forwarding(this, route, exchange).start();
     }
 
-    /** Stops the upstream clients; in-flight exchanges fail. */
+    /** Stops the health checks, then the upstream clients; in-flight exchanges fail. */
     @Override
     public void close() {
+        healthChecker.close();
         for (HttpClient client : clients) {
             stopQuietly(client);
         }
