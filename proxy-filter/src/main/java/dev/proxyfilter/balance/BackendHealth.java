@@ -20,7 +20,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *     that is UP counts failures, so that requests a DOWN backend gets in panic, or that were in flight
  *     when it left, do not pile up. {@code consecutive-failures} in a row eject it for
  *     {@code base-ejection-time} times its number of recent ejections, at most
- *     {@value PoolHealth#MAX_EJECTION_MULTIPLIER} times; that number drops by one for each base time it
+ *     10 times; that number drops by one for each base time it
  *     spends readmitted, so that a backend that failed once long ago starts again from one. When the
  *     pool's cap is reached the backend stays in, and its next failure tries again. Readmission is lazy:
  *     the next pick, {@link #state()} or health check after the time is over.</li>
@@ -139,6 +139,11 @@ public final class BackendHealth {
     /** Neither draining nor disabled. */
     boolean inService() {
         return (flags & (DRAINING | DISABLED)) == 0;
+    }
+
+    /** Ejected, whatever else it is: the ejection cap counts these. */
+    boolean ejected() {
+        return (flags & EJECTED) != 0;
     }
 
     /** Neither DOWN nor ejected. */

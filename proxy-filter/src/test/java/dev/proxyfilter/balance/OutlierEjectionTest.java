@@ -23,8 +23,8 @@ class OutlierEjectionTest {
     /** Ejection after 3 failures, base 30 s, at most {@code maxPercent}; no panic. */
     private BackendPool pool(int maxPercent, int backends) {
         return HealthPools.pool(clock, events, HealthConfig.DEFAULT.withOutlier(new OutlierConfig(3, BASE, maxPercent))
-                .withPanicThreshold(0), BalanceStrategy.ROUND_ROBIN, primaries(new int[backends]).stream()
-                .map(b -> new dev.proxyfilter.config.BackendConfig(b.name(), b.url(), 1)).toList());
+                .withPanicThreshold(0), BalanceStrategy.ROUND_ROBIN, primaries(java.util.Collections.nCopies(backends, 1)
+                .stream().mapToInt(Integer::intValue).toArray()));
     }
 
     @Test
