@@ -16,11 +16,18 @@ enum ConfigKey {
     PROXY_CONNECT_TIMEOUT("proxy.connect-timeout"),
     PROXY_IDLE_TIMEOUT("proxy.idle-timeout"),
     PROXY_TIMEOUT("proxy.timeout"),
+    PROXY_RETRIES("proxy.retries"),
+    PROXY_PER_TRY_TIMEOUT("proxy.per-try-timeout"),
+    PROXY_RETRY_ON("proxy.retry-on"),
+    PROXY_RETRY_BUDGET("proxy.retry-budget"),
     POOL_STRATEGY("pool.NAME.strategy"),
     POOL_HASH_KEY("pool.NAME.hash-key"),
     POOL_STICKY("pool.NAME.sticky"),
+    POOL_MAX_PENDING("pool.NAME.max-pending"),
+    POOL_QUEUE_TIMEOUT("pool.NAME.queue-timeout"),
     BACKEND_URL("pool.NAME.backend.NAME.url"),
     BACKEND_WEIGHT("pool.NAME.backend.NAME.weight"),
+    BACKEND_MAX_CONNECTIONS("pool.NAME.backend.NAME.max-connections"),
     ROUTE_PATH("route.NAME.path"),
     ROUTE_HOST("route.NAME.host"),
     ROUTE_POOL("route.NAME.pool"),
@@ -29,6 +36,9 @@ enum ConfigKey {
     ROUTE_CONNECT_TIMEOUT("route.NAME.connect-timeout"),
     ROUTE_IDLE_TIMEOUT("route.NAME.idle-timeout"),
     ROUTE_TIMEOUT("route.NAME.timeout"),
+    ROUTE_RETRIES("route.NAME.retries"),
+    ROUTE_PER_TRY_TIMEOUT("route.NAME.per-try-timeout"),
+    ROUTE_RETRY_ON("route.NAME.retry-on"),
     DEMO_PORT("demo.backend.NAME.port");
 
     /** What a pool, backend, route or demo backend name may contain. */

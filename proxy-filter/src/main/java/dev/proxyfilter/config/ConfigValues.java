@@ -65,6 +65,45 @@ final class ConfigValues {
         return intInRange(setting, 0, Integer.MAX_VALUE, WEIGHT);
     }
 
+    static final String MAX_CONNECTIONS = "integer 0..1000000 (0 for no limit)";
+    static final String MAX_PENDING = "integer 0..1000000";
+    static final String RETRIES = "integer 0..10";
+    static final String PERCENT = "integer 0..100";
+
+    static int maxConnections(Setting setting) {
+        return intInRange(setting, 0, 1_000_000, MAX_CONNECTIONS);
+    }
+
+    static int maxPending(Setting setting) {
+        return intInRange(setting, 0, 1_000_000, MAX_PENDING);
+    }
+
+    static int retries(Setting setting) {
+        return intInRange(setting, 0, 10, RETRIES);
+    }
+
+    static int percent(Setting setting) {
+        return intInRange(setting, 0, 100, PERCENT);
+    }
+
+    /** A comma-separated list of retry conditions, or {@code none}. */
+    static java.util.Set<RetryConfig.RetryOn> retryOn(Setting setting) {
+        String expected = "none, or a comma-separated list of: " + String.join(", ",
+                java.util.Arrays.stream(RetryConfig.RetryOn.values()).map(RetryConfig.RetryOn::configName).toList());
+        java.util.Set<RetryConfig.RetryOn> on = java.util.EnumSet.noneOf(RetryConfig.RetryOn.class);
+        if (setting.value().equalsIgnoreCase("none")) {
+            return on;
+        }
+        for (String token : setting.value().split(",", -1)) {
+            RetryConfig.RetryOn condition = RetryConfig.RetryOn.fromConfigName(token.strip().toLowerCase(Locale.ROOT));
+            if (condition == null) {
+                throw setting.invalid(expected);
+            }
+            on.add(condition);
+        }
+        return on;
+    }
+
     private static int intInRange(Setting setting, int min, int max, String expected) {
         if (!INT.matcher(setting.value()).matches()) {
             throw setting.invalid(expected);

@@ -11,14 +11,16 @@ import org.eclipse.jetty.client.HttpClient;
 public final class ForwardRoute {
     private final RouteConfig config;
     private final BackendPool pool;
+    private final PoolGate gate;
     private final HttpClient client;
     private final String prefix;
     private final long idleTimeoutMillis;
     private final long timeoutMillis;
 
-    ForwardRoute(RouteConfig config, BackendPool pool, HttpClient client) {
+    ForwardRoute(RouteConfig config, BackendPool pool, PoolGate gate, HttpClient client) {
         this.config = config;
         this.pool = pool;
+        this.gate = gate;
         this.client = client;
         String path = config.path();
         this.prefix = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
@@ -39,6 +41,10 @@ public final class ForwardRoute {
     /** The pool that serves the route. */
     public BackendPool pool() {
         return pool;
+    }
+
+    PoolGate gate() {
+        return gate;
     }
 
     HttpClient client() {

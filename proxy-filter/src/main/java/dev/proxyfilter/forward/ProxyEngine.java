@@ -36,6 +36,7 @@ public final class ProxyEngine implements AutoCloseable {
 
     private final ProxyConfig config;
     private final Map<String, BackendPool> pools;
+    private final Map<String, PoolGate> gates;
     private final RouteTable<ForwardRoute> routes;
     private final QueuedThreadPool executor;
     private final ScheduledExecutorScheduler scheduler;
@@ -56,6 +57,11 @@ public final class ProxyEngine implements AutoCloseable {
         executor.start();
         scheduler.start();
         ArrayByteBufferPool bufferPool = new ArrayByteBufferPool();
+        Map<String, PoolGate> gates = new LinkedHashMap<>();
+        for (PoolConfig pool : config.pools().values()) {
+            gates.put(pool.name(), new PoolGate(this.pools.get(pool.name()), pool, config.retryBudgetPercent(), scheduler));
+        }
+        this.gates = Map.copyOf(gates);
 
         Map<Duration, HttpClient> byConnectTimeout = new HashMap<>();
         List<RouteTable.Entry<ForwardRoute>> entries = new ArrayList<>();
@@ -65,7 +71,7 @@ public final class ProxyEngine implements AutoCloseable {
                 client = newClient(route.connectTimeout(), bufferPool);
                 byConnectTimeout.put(route.connectTimeout(), client);
             }
-            ForwardRoute forwardRoute = new ForwardRoute(route, this.pools.get(route.pool()), client);
+            ForwardRoute forwardRoute = new ForwardRoute(route, this.pools.get(route.pool()), this.gates.get(route.pool()), client);
             entries.add(new RouteTable.Entry<>(route.host(), route.path(), forwardRoute));
         }
         this.clients = List.copyOf(byConnectTimeout.values());
