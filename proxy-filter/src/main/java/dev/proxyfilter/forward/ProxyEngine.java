@@ -120,6 +120,17 @@ public final class ProxyEngine implements AutoCloseable {
         return config;
     }
 
+    /** Admission state (limits, queue, retry budget) of a pool, or null. */
+    PoolGate gate(String pool) {
+        return gates.get(pool);
+    }
+
+    /** Requests waiting in a pool's queue for a backend with room. */
+    public int pending(String pool) {
+        PoolGate gate = gates.get(pool);
+        return gate == null ? 0 : gate.pending();
+    }
+
     /** Pools by name. */
     public Map<String, BackendPool> pools() {
         return pools;
