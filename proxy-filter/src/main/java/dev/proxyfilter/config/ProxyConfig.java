@@ -48,6 +48,6 @@ public record ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, Li
     public ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, List<RouteConfig> routes, DemoConfig demo,
             String via, List<String> sources) {
         this(server, pools, routes, demo, via, sources, DEFAULT_RETRY_BUDGET_PERCENT, AdminConfig.defaults(),
-                AccessLogFormat.OFF);
+                AccessLogFormat.COMBINED);
     }
 }
