@@ -69,7 +69,7 @@ public final class ProxyEngine implements AutoCloseable {
         this.gates = Map.copyOf(gates);
         for (BackendPool pool : this.pools.values()) {
             PoolGate gate = this.gates.get(pool.name());
-            metrics.gauge("proxy.pool." + pool.name() + ".pending", gate::pending);
+            metrics.poolPending(pool.name(), gate::pending);
             for (Backend backend : pool.backends()) {
                 ProxyMetrics.BackendMetrics holder = metrics.backend(pool.name(), backend.name());
                 holder.state(backend::inFlight, backend::weight, () -> backend.available() ? 1 : 0);

@@ -10,8 +10,6 @@ import com.codahale.metrics.jvm.MemoryUsageGaugeSet;
 import com.codahale.metrics.jvm.ThreadStatesGaugeSet;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.instrumentation.dropwizard.DropwizardExports;
-import io.prometheus.metrics.instrumentation.dropwizard5.labels.CustomLabelMapper;
-import io.prometheus.metrics.instrumentation.dropwizard5.labels.MapperConfig;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -40,11 +38,12 @@ import java.util.function.LongSupplier;
  */
 public final class ProxyMetrics implements AutoCloseable {
     /** Status classes, indexed by {@code status / 100 - 1}. */
-    private static final String[] CLASSES = {"1xx", "2xx", "3xx", "4xx", "5xx"};
+    static final String[] CLASSES = {"1xx", "2xx", "3xx", "4xx", "5xx"};
 
     private final MetricRegistry registry = new MetricRegistry();
     private final Map<String, BackendMetrics> backends = new ConcurrentHashMap<>();
     private final Map<String, RouteMetrics> routes = new ConcurrentHashMap<>();
+    private final Map<String, LongSupplier> poolPending = new ConcurrentHashMap<>();
     private final PrometheusRegistry prometheus = new PrometheusRegistry();
     private volatile JmxReporter jmx;
 
@@ -53,7 +52,13 @@ public final class ProxyMetrics implements AutoCloseable {
         registry.register("jvm.memory", new MemoryUsageGaugeSet());
         registry.register("jvm.gc", new GarbageCollectorMetricSet());
         registry.register("jvm.threads", new ThreadStatesGaugeSet());
-        DropwizardExports.builder().dropwizardRegistry(registry).customLabelMapper(labelMapper()).register(prometheus);
+        // The bridge names metrics by their dotted names; the pool, backend and route families go out
+        // with those names as labels instead, which the bridge cannot merge into one family.
+        DropwizardExports.builder().dropwizardRegistry(registry)
+                .metricFilter((name, metric) -> !name.startsWith("proxy.backend.") && !name.startsWith("proxy.route.")
+                        && !name.startsWith("proxy.pool."))
+                .register(prometheus);
+        prometheus.register(new LabeledExports(this));
     }
 
     /** Publishes every metric as an MBean under {@code domain} (the standalone proxy does; tests start many). */
@@ -64,23 +69,6 @@ public final class ProxyMetrics implements AutoCloseable {
         }
     }
 
-    private static CustomLabelMapper labelMapper() {
-        List<MapperConfig> configs = new ArrayList<>();
-        configs.add(new MapperConfig("proxy.backend.*.*.responses.*", "proxyfilter_backend_responses",
-                Map.of("pool", "${0}", "backend", "${1}", "class", "${2}")));
-        configs.add(new MapperConfig("proxy.backend.*.*.errors.*", "proxyfilter_backend_errors",
-                Map.of("pool", "${0}", "backend", "${1}", "kind", "${2}")));
-        for (String metric : List.of("requests", "retries", "in_flight", "weight", "healthy", "ejections")) {
-            configs.add(new MapperConfig("proxy.backend.*.*." + metric, "proxyfilter_backend_" + metric,
-                    Map.of("pool", "${0}", "backend", "${1}")));
-        }
-        configs.add(new MapperConfig("proxy.pool.*.pending", "proxyfilter_pool_pending", Map.of("pool", "${0}")));
-        configs.add(new MapperConfig("proxy.route.*.requests", "proxyfilter_route_requests", Map.of("route", "${0}")));
-        configs.add(new MapperConfig("proxy.route.*.responses.*", "proxyfilter_route_responses",
-                Map.of("route", "${0}", "class", "${1}")));
-        return new CustomLabelMapper(configs);
-    }
-
     /** The registry, for reporters and for adapters adding their own gauges. */
     public MetricRegistry registry() {
         return registry;
@@ -88,12 +76,31 @@ public final class ProxyMetrics implements AutoCloseable {
 
     /** The metrics of one backend, created on first use. */
     public BackendMetrics backend(String pool, String backend) {
-        return backends.computeIfAbsent(pool + '\0' + backend, k -> new BackendMetrics(registry, "proxy.backend." + pool + "." + backend));
+        return backends.computeIfAbsent(pool + '\0' + backend,
+                k -> new BackendMetrics(registry, pool, backend, "proxy.backend." + pool + "." + backend));
     }
 
     /** The metrics of one route, created on first use. */
     public RouteMetrics route(String route) {
-        return routes.computeIfAbsent(route, k -> new RouteMetrics(registry, "proxy.route." + route));
+        return routes.computeIfAbsent(route, k -> new RouteMetrics(registry, route, "proxy.route." + route));
+    }
+
+    /** Registers the queue-depth gauge of a pool. */
+    public void poolPending(String pool, LongSupplier pending) {
+        poolPending.put(pool, pending);
+        gauge("proxy.pool." + pool + ".pending", pending);
+    }
+
+    Map<String, BackendMetrics> backends() {
+        return backends;
+    }
+
+    Map<String, RouteMetrics> routes() {
+        return routes;
+    }
+
+    Map<String, LongSupplier> poolPending() {
+        return poolPending;
     }
 
     /** Registers (or replaces) a gauge. */
@@ -132,9 +139,16 @@ public final class ProxyMetrics implements AutoCloseable {
         private final Counter ejections;
         private final String prefix;
         private final MetricRegistry registry;
+        final String pool;
+        final String name;
+        volatile LongSupplier inFlight = () -> 0;
+        volatile LongSupplier weight = () -> 0;
+        volatile LongSupplier healthy = () -> 1;
 
-        BackendMetrics(MetricRegistry registry, String prefix) {
+        BackendMetrics(MetricRegistry registry, String pool, String name, String prefix) {
             this.registry = registry;
+            this.pool = pool;
+            this.name = name;
             this.prefix = prefix;
             requests = registry.timer(prefix + ".requests");
             for (int i = 0; i < CLASSES.length; i++) {
@@ -178,6 +192,9 @@ public final class ProxyMetrics implements AutoCloseable {
 
         /** Registers the live-state gauges: in-flight requests, effective weight, health (1 or 0). */
         public void state(LongSupplier inFlight, LongSupplier weight, LongSupplier healthy) {
+            this.inFlight = inFlight;
+            this.weight = weight;
+            this.healthy = healthy;
             replace(prefix + ".in_flight", inFlight);
             replace(prefix + ".weight", weight);
             replace(prefix + ".healthy", healthy);
@@ -216,6 +233,11 @@ public final class ProxyMetrics implements AutoCloseable {
         public long retries() {
             return retries.getCount();
         }
+
+        /** Times passive health checking ejected it. */
+        public long ejections() {
+            return ejections.getCount();
+        }
     }
 
     /** Kinds of backend failure. */
@@ -227,8 +249,10 @@ public final class ProxyMetrics implements AutoCloseable {
     public static final class RouteMetrics {
         private final Timer requests;
         private final Counter[] responses = new Counter[CLASSES.length];
+        final String name;
 
-        RouteMetrics(MetricRegistry registry, String prefix) {
+        RouteMetrics(MetricRegistry registry, String name, String prefix) {
+            this.name = name;
             requests = registry.timer(prefix + ".requests");
             for (int i = 0; i < CLASSES.length; i++) {
                 responses[i] = registry.counter(prefix + ".responses." + CLASSES[i]);
