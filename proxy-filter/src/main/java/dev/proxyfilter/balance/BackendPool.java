@@ -151,6 +151,16 @@ public final class BackendPool {
         return health.config();
     }
 
+    /**
+     * Whether a pick may return {@code backend} now: its weight is above zero and the pool's mode allows it
+     * (normally: it is UP; in panic, any primary in service; see the class comment). What the strategies
+     * test, for callers that look past the strategy, such as a connection limit looking for room.
+     */
+    public boolean eligible(Backend backend) {
+        health.refresh();
+        return backend.effectiveWeight() > 0;
+    }
+
     /** Which backends the strategy picks from now; see the class comment. */
     public PoolMode mode() {
         health.refresh();

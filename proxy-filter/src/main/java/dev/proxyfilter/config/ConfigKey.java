@@ -16,11 +16,18 @@ enum ConfigKey {
     PROXY_CONNECT_TIMEOUT("proxy.connect-timeout"),
     PROXY_IDLE_TIMEOUT("proxy.idle-timeout"),
     PROXY_TIMEOUT("proxy.timeout"),
+    PROXY_RETRIES("proxy.retries"),
+    PROXY_PER_TRY_TIMEOUT("proxy.per-try-timeout"),
+    PROXY_RETRY_ON("proxy.retry-on"),
+    PROXY_RETRY_BUDGET("proxy.retry-budget"),
     POOL_STRATEGY("pool.NAME.strategy"),
     POOL_HASH_KEY("pool.NAME.hash-key"),
     POOL_STICKY("pool.NAME.sticky"),
+    POOL_MAX_PENDING("pool.NAME.max-pending"),
+    POOL_QUEUE_TIMEOUT("pool.NAME.queue-timeout"),
     BACKEND_URL("pool.NAME.backend.NAME.url"),
     BACKEND_WEIGHT("pool.NAME.backend.NAME.weight"),
+    BACKEND_MAX_CONNECTIONS("pool.NAME.backend.NAME.max-connections"),
     // Health: active checks, outlier ejection, panic mode, slow start, backups.
     POOL_HEALTH_PATH("pool.NAME.health.path"),
     POOL_HEALTH_INTERVAL("pool.NAME.health.interval"),
@@ -42,7 +49,14 @@ enum ConfigKey {
     ROUTE_CONNECT_TIMEOUT("route.NAME.connect-timeout"),
     ROUTE_IDLE_TIMEOUT("route.NAME.idle-timeout"),
     ROUTE_TIMEOUT("route.NAME.timeout"),
-    DEMO_PORT("demo.backend.NAME.port");
+    ROUTE_RETRIES("route.NAME.retries"),
+    ROUTE_PER_TRY_TIMEOUT("route.NAME.per-try-timeout"),
+    ROUTE_RETRY_ON("route.NAME.retry-on"),
+    DEMO_PORT("demo.backend.NAME.port"),
+    ADMIN_HOST("admin.host"),
+    ADMIN_PORT("admin.port"),
+    ADMIN_TOKEN("admin.token"),
+    LOG_ACCESS("log.access");
 
     /** What a pool, backend, route or demo backend name may contain. */
     static final Pattern NAME_PATTERN = Pattern.compile("[A-Za-z0-9_-]+");

@@ -37,7 +37,6 @@ final class ConfigValues {
     static final String STATUS_RANGE = "status 100..599 or a range of them such as 200-399";
     static final String COUNT = "integer >= 1";
     static final String COUNT_OR_ZERO = "integer >= 0, 0 for off";
-    static final String PERCENT = "integer 0..100";
 
     // Up to 9 digits always fits an int and 18 a long, so parsing can never overflow.
     private static final Pattern INT = Pattern.compile("[0-9]{1,9}");
@@ -72,6 +71,71 @@ final class ConfigValues {
             throw setting.invalid(WEIGHT_RANGE);
         }
         return intInRange(setting, 0, Integer.MAX_VALUE, WEIGHT);
+    }
+
+    static final String MAX_CONNECTIONS = "integer 0..1000000 (0 for no limit)";
+    static final String MAX_PENDING = "integer 0..1000000";
+    static final String RETRIES = "integer 0..10";
+    static final String PERCENT = "integer 0..100";
+
+    static int maxConnections(Setting setting) {
+        return intInRange(setting, 0, 1_000_000, MAX_CONNECTIONS);
+    }
+
+    static int maxPending(Setting setting) {
+        return intInRange(setting, 0, 1_000_000, MAX_PENDING);
+    }
+
+    static int retries(Setting setting) {
+        return intInRange(setting, 0, 10, RETRIES);
+    }
+
+    static int percent(Setting setting) {
+        return intInRange(setting, 0, 100, PERCENT);
+    }
+
+    /** A comma-separated list of retry conditions, or {@code none}. */
+    static java.util.Set<RetryConfig.RetryOn> retryOn(Setting setting) {
+        String expected = "none, or a comma-separated list of: " + String.join(", ",
+                java.util.Arrays.stream(RetryConfig.RetryOn.values()).map(RetryConfig.RetryOn::configName).toList());
+        java.util.Set<RetryConfig.RetryOn> on = java.util.EnumSet.noneOf(RetryConfig.RetryOn.class);
+        if (setting.value().equalsIgnoreCase("none")) {
+            return on;
+        }
+        for (String token : setting.value().split(",", -1)) {
+            RetryConfig.RetryOn condition = RetryConfig.RetryOn.fromConfigName(token.strip().toLowerCase(Locale.ROOT));
+            if (condition == null) {
+                throw setting.invalid(expected);
+            }
+            on.add(condition);
+        }
+        return on;
+    }
+
+    static final String ADMIN_PORT = "integer -1..65535 (-1 for no admin listener, 0 for any free port)";
+
+    static int adminPort(Setting setting) {
+        if (setting.value().equals("-1")) {
+            return -1;
+        }
+        return intInRange(setting, 0, 65535, ADMIN_PORT);
+    }
+
+    static AccessLogFormat accessLog(Setting setting) {
+        AccessLogFormat format = AccessLogFormat.fromConfigName(setting.value().toLowerCase(Locale.ROOT));
+        if (format == null) {
+            throw setting.invalid("off|combined|json");
+        }
+        return format;
+    }
+
+    /** A token of at least 16 visible ASCII characters. */
+    static String adminToken(Setting setting) {
+        String value = setting.value();
+        if (value.length() < 16 || !value.chars().allMatch(c -> c > 32 && c < 127)) {
+            throw setting.invalid("***", "at least 16 visible ASCII characters");
+        }
+        return value;
     }
 
     private static int intInRange(Setting setting, int min, int max, String expected) {
@@ -281,10 +345,5 @@ final class ConfigValues {
     /** A count where 0 turns the feature off. */
     static int countOrZero(Setting setting) {
         return intInRange(setting, 0, Integer.MAX_VALUE, COUNT_OR_ZERO);
-    }
-
-    /** A percentage, 0 to 100. */
-    static int percent(Setting setting) {
-        return intInRange(setting, 0, 100, PERCENT);
     }
 }

@@ -99,6 +99,45 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void limitsAndRetriesLoadWithProxyDefaultsAndRouteOverrides() {
+        Map<String, String> entries = new HashMap<>(MINIMAL);
+        entries.putAll(Map.of(
+                "proxy.retries", "2",
+                "proxy.per-try-timeout", "250ms",
+                "proxy.retry-on", "connect-failure, 503",
+                "proxy.retry-budget", "35",
+                "pool.web.backend.a.max-connections", "64",
+                "pool.web.max-pending", "100",
+                "pool.web.queue-timeout", "2s",
+                "route.fast.path", "/fast",
+                "route.fast.pool", "web",
+                "route.fast.retry-on", "none"));
+        entries.put("route.fast.retries", "0");
+
+        ProxyConfig config = ConfigLoader.load(List.of(new ConfigSource("test", entries)));
+
+        assertThat(config.retryBudgetPercent()).isEqualTo(35);
+        PoolConfig web = config.pools().get("web");
+        assertThat(web.maxPending()).isEqualTo(100);
+        assertThat(web.queueTimeout()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(web.backends().get(0).maxConnections()).isEqualTo(64);
+        RouteConfig main = config.routes().get(1);
+        assertThat(main.retry()).isEqualTo(new RetryConfig(2, Duration.ofMillis(250),
+                java.util.EnumSet.of(RetryConfig.RetryOn.CONNECT_FAILURE, RetryConfig.RetryOn.STATUS_503)));
+        RouteConfig fast = config.routes().get(0);
+        assertThat(fast.retry()).isEqualTo(new RetryConfig(0, Duration.ofMillis(250), java.util.Set.of()));
+    }
+
+    @Test
+    void limitsAndRetriesDefaults() {
+        ProxyConfig config = ConfigLoader.load(List.of(new ConfigSource("minimal", MINIMAL)));
+        assertThat(config.retryBudgetPercent()).isEqualTo(20);
+        assertThat(config.routes().get(0).retry()).isEqualTo(RetryConfig.DEFAULT);
+        assertThat(config.pools().get("web").maxPending()).isZero();
+        assertThat(config.pools().get("web").backends().get(0).maxConnections()).isZero();
+    }
+
+    @Test
     void laterSourcesOverrideEarlierOnesKeyByKey() {
         ConfigSource file = ConfigSource.ofResource(LOADER, "config/full.properties");
         ConfigSource webXml = new ConfigSource(WEB_XML, Map.of(
