@@ -2,6 +2,9 @@ package dev.proxyfilter.forward;
 
 import dev.proxyfilter.balance.Backend;
 import dev.proxyfilter.balance.BackendPool;
+import dev.proxyfilter.balance.BackendState;
+import dev.proxyfilter.balance.HealthListener;
+import dev.proxyfilter.balance.PoolMode;
 import dev.proxyfilter.metrics.ProxyMetrics;
 import java.util.IdentityHashMap;
 import dev.proxyfilter.config.PoolConfig;
@@ -58,7 +61,20 @@ public final class ProxyEngine implements AutoCloseable {
         this.config = config;
         Map<String, BackendPool> pools = new LinkedHashMap<>();
         for (PoolConfig pool : config.pools().values()) {
-            pools.put(pool.name(), new BackendPool(pool, HealthLog.INSTANCE));
+            pools.put(pool.name(), new BackendPool(pool, new HealthListener() {
+                @Override
+                public void backendChanged(Backend backend, BackendState from, BackendState to, String reason) {
+                    HealthLog.INSTANCE.backendChanged(backend, from, to, reason);
+                    if (to == BackendState.EJECTED) {
+                        metrics.backend(backend.pool(), backend.name()).onEjection();
+                    }
+                }
+
+                @Override
+                public void poolModeChanged(String pool, PoolMode from, PoolMode to, String reason) {
+                    HealthLog.INSTANCE.poolModeChanged(pool, from, to, reason);
+                }
+            }));
         }
         this.pools = Map.copyOf(pools);
 
@@ -79,7 +95,8 @@ public final class ProxyEngine implements AutoCloseable {
             metrics.poolPending(pool.name(), gate::pending);
             for (Backend backend : pool.backends()) {
                 ProxyMetrics.BackendMetrics holder = metrics.backend(pool.name(), backend.name());
-                holder.state(backend::inFlight, backend::weight, () -> backend.available() ? 1 : 0);
+                holder.state(backend::inFlight, () -> (long) backend.weight() * backend.health().weightPercent() / 100,
+                        () -> backend.available() ? 1 : 0);
                 backendMetrics.put(backend, holder);
             }
         }
