@@ -260,7 +260,7 @@ public final class CacheControl {
                     continue;
                 }
                 int nameStart = i;
-                while (i < n && (c = s.charAt(i)) != '=' && c != ',' && c != ' ' && c != '\t') {
+                while (i < n && (c = s.charAt(i)) != '=' && c != ',' && c != ' ' && c != '\t' && c != ';') {
                     i++;
                 }
                 String name = s.substring(nameStart, i).toLowerCase(Locale.ROOT);

@@ -262,9 +262,9 @@ public final class HttpCache implements AutoCloseable {
     }
 
     /**
-     * Stores the backend's complete response if it may be stored. A response that may not be stored
-     * removes the one stored for the same request, which it supersedes, unless it is an error that
-     * {@code stale-if-error} might want to hide (5xx) or a 304.
+     * Stores the backend's complete response if it may be stored. A response that the resource forbids
+     * storing ({@code no-store}, {@code private}, ...) removes the one stored for the same request, which it
+     * supersedes; a 5xx never does, so that {@code stale-if-error} can still hide it.
      *
      * @param lookup             the lookup of the request that was forwarded
      * @param status             the backend's status
@@ -278,11 +278,8 @@ public final class HttpCache implements AutoCloseable {
         String primary = lookup.primaryKey();
         Storability storability = primary == null ? Storability.METHOD
                 : policy.storability(lookup.request().method(), lookup.request().headers(), status, responseHeaders);
-        if (storability.storable() && body.length > store.maxEntryBytes()) {
-            storability = Storability.TOO_LARGE;
-        }
         if (!storability.storable()) {
-            if (lookup.entryKey() != null && status < 500 && status != 304) {
+            if (lookup.entryKey() != null && status < 500 && supersedes(storability)) {
                 store.remove(lookup.entryKey());
             }
             return new StoreResult(storability, null);
@@ -302,9 +299,22 @@ public final class HttpCache implements AutoCloseable {
             key = CacheKeys.variant(primary, index, selection);
         }
         if (!store.put(key, response)) {
-            return new StoreResult(Storability.TOO_LARGE, null);
+            return new StoreResult(Storability.TOO_LARGE, null); // the store counted it and removed the old one
         }
         return new StoreResult(Storability.STORABLE, response);
+    }
+
+    /**
+     * Whether a response that may not be stored makes the stored one outdated: yes when the resource itself
+     * now says not to cache it; no when only this request could not store it (another method,
+     * {@code no-store} or {@code Authorization} in the request, a personal {@code Set-Cookie}), and no for
+     * statuses that are not stored at all (a 304, a 206, a 5xx that {@code stale-if-error} may want to hide).
+     */
+    private static boolean supersedes(Storability storability) {
+        return switch (storability) {
+            case NO_STORE, PRIVATE, NOT_CACHEABLE, USELESS, VARY_STAR -> true;
+            default -> false;
+        };
     }
 
     /**
