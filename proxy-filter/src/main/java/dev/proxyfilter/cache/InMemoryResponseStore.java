@@ -55,9 +55,8 @@ final class InMemoryResponseStore implements ResponseStore {
 
     @Override
     public synchronized void remove(String key) {
-        if (entries.remove(key) != null) {
-            removals.increment();
-        }
+        entries.remove(key);
+        removals.increment();
     }
 
     @Override
