@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -35,6 +36,25 @@ import java.util.TreeMap;
  *     <td>{@code 30s}</td></tr>
  * <tr><td>{@code proxy.timeout}</td><td>total time of a backend exchange, for every route; duration, 0 for none</td>
  *     <td>{@code 0}</td></tr>
+ * <tr><td>{@code proxy.retries}</td><td>tries after the first on another backend, for every route; 0..10</td>
+ *     <td>{@code 1}</td></tr>
+ * <tr><td>{@code proxy.per-try-timeout}</td><td>limit of one try, for every route; duration, 0 for none</td>
+ *     <td>{@code 0}</td></tr>
+ * <tr><td>{@code proxy.retry-on}</td><td>failures that allow a retry, for every route: {@code none} or a list of
+ *     {@code connect-failure}, {@code reset}, {@code timeout}, {@code 502}, {@code 503}, {@code 504} (the last
+ *     four for idempotent methods only)</td><td>{@code connect-failure,reset}</td></tr>
+ * <tr><td>{@code proxy.retry-budget}</td><td>retries a pool may add, in percent of its requests; 0..100</td>
+ *     <td>{@code 20}</td></tr>
+ * <tr><td>{@code pool.NAME.max-pending}</td><td>requests that may wait when every backend is at its
+ *     {@code max-connections}; past it, 503 at once; 0..1000000</td><td>{@code 0}</td></tr>
+ * <tr><td>{@code pool.NAME.queue-timeout}</td><td>longest wait in that queue before 503; duration &gt; 0</td>
+ *     <td>{@code 1s}</td></tr>
+ * <tr><td>{@code pool.NAME.backend.NAME.max-connections}</td><td>most requests in flight to the backend,
+ *     0..1000000, 0 for no limit</td><td>{@code 0}</td></tr>
+ * <tr><td>{@code route.NAME.retries}</td><td>overrides {@code proxy.retries}</td><td>{@code proxy.retries}</td></tr>
+ * <tr><td>{@code route.NAME.per-try-timeout}</td><td>overrides {@code proxy.per-try-timeout}</td>
+ *     <td>{@code proxy.per-try-timeout}</td></tr>
+ * <tr><td>{@code route.NAME.retry-on}</td><td>overrides {@code proxy.retry-on}</td><td>{@code proxy.retry-on}</td></tr>
  * <tr><td>{@code pool.NAME.strategy}</td><td>how a backend is picked (see {@code dev.proxyfilter.balance.Strategy}):
  *     {@code weighted-round-robin} (smooth, as nginx), {@code round-robin} (ignores weights but 0),
  *     {@code random} (weighted), {@code least-request} (fewest in-flight requests per weight of two random
@@ -51,6 +71,36 @@ import java.util.TreeMap;
  *     host and optional port, nothing after but an optional "/"</td><td></td></tr>
  * <tr><td>{@code pool.NAME.backend.NAME.weight}</td><td>share of traffic, integer &gt;= 0 (0 takes none)</td>
  *     <td>{@code 1}</td></tr>
+ * <tr><td>{@code pool.NAME.backend.NAME.backup}</td><td>{@code true}: a backup, which takes traffic only while
+ *     the pool's primary backends cannot (see {@link HealthConfig} for the order)</td><td>{@code false}</td></tr>
+ * <tr><td>{@code pool.NAME.health.path}</td><td>turns active health checks on: {@code GET} of the backend's
+ *     URL plus this path (query allowed) with the backend's Host, through the pool's upstream client</td>
+ *     <td>no checks</td></tr>
+ * <tr><td>{@code pool.NAME.health.interval}</td><td>time between two checks of a backend; duration &gt; 0</td>
+ *     <td>{@code 5s}</td></tr>
+ * <tr><td>{@code pool.NAME.health.timeout}</td><td>longest a check may take, connect included; duration &gt; 0</td>
+ *     <td>{@code 2s}</td></tr>
+ * <tr><td>{@code pool.NAME.health.expected-status}</td><td>statuses that pass, a status or a range of them,
+ *     100..599, e.g. {@code 200-399} or {@code 204}</td><td>{@code 200-399}</td></tr>
+ * <tr><td>{@code pool.NAME.health.rise}</td><td>passed checks in a row that bring a DOWN backend back UP;
+ *     integer &gt;= 1</td><td>{@code 2}</td></tr>
+ * <tr><td>{@code pool.NAME.health.fall}</td><td>failed checks in a row that take an UP backend DOWN (backends
+ *     start UP); integer &gt;= 1</td><td>{@code 3}</td></tr>
+ * <tr><td>{@code pool.NAME.outlier.consecutive-failures}</td><td>requests in a row failed by a backend (connect
+ *     failure, reset or timeout before the response, or a 502, 503 or 504 from it) that eject it; integer
+ *     &gt;= 0, 0 for no ejection</td><td>{@code 5}</td></tr>
+ * <tr><td>{@code pool.NAME.outlier.base-ejection-time}</td><td>how long a first ejection lasts; the n-th in a
+ *     row lasts n times as long, at most 10 times; duration &gt; 0</td><td>{@code 30s}</td></tr>
+ * <tr><td>{@code pool.NAME.outlier.max-ejection-percent}</td><td>most of the pool's backends ejected at once,
+ *     0..100, rounded down, yet always one in a pool of two or more; a lone backend is never ejected</td>
+ *     <td>{@code 50}</td></tr>
+ * <tr><td>{@code pool.NAME.panic-threshold}</td><td>percent, 0..100: below this share of healthy primary
+ *     backends, and with no healthy backup, the pool picks among all its primaries in service, healthy or
+ *     not; 0 for never</td><td>{@code 50}</td></tr>
+ * <tr><td>{@code pool.NAME.slow-start}</td><td>a backend coming back (UP again, readmitted, enabled again)
+ *     ramps from 10% to all of its weight over this long, in steps of 10%; duration, 0 for none; weights
+ *     are then at most {@value HealthConfig#MAX_WEIGHT_WITH_SLOW_START}; {@code consistent-hash} ignores it
+ *     </td><td>{@code 0}</td></tr>
  * <tr><td>{@code route.NAME.path}</td><td>required: path prefix starting with "/"; the longest matching prefix
  *     wins</td><td></td></tr>
  * <tr><td>{@code route.NAME.host}</td><td>Host to match, without scheme, port or "/"; empty for any</td>
@@ -65,6 +115,14 @@ import java.util.TreeMap;
  * <tr><td>{@code route.NAME.idle-timeout}</td><td>overrides {@code proxy.idle-timeout}</td>
  *     <td>{@code proxy.idle-timeout}</td></tr>
  * <tr><td>{@code route.NAME.timeout}</td><td>overrides {@code proxy.timeout}</td><td>{@code proxy.timeout}</td></tr>
+ * <tr><td>{@code admin.host}</td><td>standalone only: interface of the admin listener (dashboard, metrics,
+ *     API); another than loopback needs {@code admin.token}</td><td>{@code 127.0.0.1}</td></tr>
+ * <tr><td>{@code admin.port}</td><td>standalone only: its port, 0 for any free one, -1 for none</td>
+ *     <td>{@code 8081}</td></tr>
+ * <tr><td>{@code admin.token}</td><td>bearer token the admin interface requires; at least 16 visible ASCII
+ *     characters</td><td>none</td></tr>
+ * <tr><td>{@code log.access}</td><td>access log through SLF4J logger {@code dev.proxyfilter.access}:
+ *     {@code off}, {@code combined} (NCSA plus proxy fields) or {@code json}</td><td>{@code combined}</td></tr>
  * <tr><td>{@code demo.backend.NAME.port}</td><td>standalone only: starts a demo backend on this loopback port,
  *     1..65535, answering with its name</td><td>none</td></tr>
  * </table>
@@ -83,6 +141,8 @@ import java.util.TreeMap;
  * <li>A pool needs at least one backend; a route needs {@code path} and {@code pool}, and the pool
  *     must exist. A pool no route uses is fine.
  * <li>No two routes may have the same host and path.
+ * <li>{@code pool.NAME.health.*} keys other than {@code path} need {@code path}, which turns checks on. A pool
+ *     needs a backend that is not a backup.
  * <li>Demo backends need distinct ports, none equal to {@code server.port}.
  * <li>Unknown keys are errors, so that a typo is never silently ignored. For the same reason a
  *     properties file may set each key only once ({@link ConfigSource#ofFile}).
@@ -146,6 +206,15 @@ public final class ConfigLoader {
         private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
         private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
         private Duration timeout = DEFAULT_TIMEOUT;
+        private int retries = RetryConfig.DEFAULT.retries();
+        private Duration perTryTimeout = RetryConfig.DEFAULT.perTryTimeout();
+        private Set<RetryConfig.RetryOn> retryOn = RetryConfig.DEFAULT.retryOn();
+        private int retryBudget = ProxyConfig.DEFAULT_RETRY_BUDGET_PERCENT;
+        private String adminHost = AdminConfig.DEFAULT_HOST;
+        private int adminPort = AdminConfig.DEFAULT_PORT;
+        private String adminToken;
+        private Setting adminHostSetting;
+        private AccessLogFormat accessLog = AccessLogFormat.COMBINED;
         private final Map<String, PoolDraft> pools = new TreeMap<>();
         private final Map<String, RouteDraft> routes = new TreeMap<>();
         private final Map<String, DemoDraft> demos = new TreeMap<>();
@@ -169,6 +238,10 @@ public final class ConfigLoader {
                 case PROXY_CONNECT_TIMEOUT -> connectTimeout = ConfigValues.duration(setting, true);
                 case PROXY_IDLE_TIMEOUT -> idleTimeout = ConfigValues.duration(setting, true);
                 case PROXY_TIMEOUT -> timeout = ConfigValues.duration(setting, false);
+                case PROXY_RETRIES -> retries = ConfigValues.retries(setting);
+                case PROXY_PER_TRY_TIMEOUT -> perTryTimeout = ConfigValues.duration(setting, false);
+                case PROXY_RETRY_ON -> retryOn = ConfigValues.retryOn(setting);
+                case PROXY_RETRY_BUDGET -> retryBudget = ConfigValues.percent(setting);
                 case POOL_STRATEGY -> pool(names, setting).strategy = ConfigValues.strategy(setting);
                 case POOL_HASH_KEY -> {
                     PoolDraft pool = pool(names, setting);
@@ -176,8 +249,36 @@ public final class ConfigLoader {
                     pool.hashKeySetting = setting;
                 }
                 case POOL_STICKY -> pool(names, setting).sticky = ConfigValues.sticky(setting);
+                case POOL_MAX_PENDING -> pool(names, setting).maxPending = ConfigValues.maxPending(setting);
+                case POOL_QUEUE_TIMEOUT -> pool(names, setting).queueTimeout = ConfigValues.duration(setting, true);
                 case BACKEND_URL -> backend(names, setting).url = ConfigValues.backendUrl(setting);
-                case BACKEND_WEIGHT -> backend(names, setting).weight = ConfigValues.weight(setting);
+                case BACKEND_WEIGHT -> {
+                    BackendDraft backend = backend(names, setting);
+                    backend.weight = ConfigValues.weight(setting);
+                    backend.weightSetting = setting;
+                }
+                case BACKEND_MAX_CONNECTIONS -> backend(names, setting).maxConnections = ConfigValues.maxConnections(setting);
+                // Health: active checks, outlier ejection, panic mode, slow start, backups.
+                case POOL_HEALTH_PATH -> pool(names, setting).healthPath = ConfigValues.healthPath(setting);
+                case POOL_HEALTH_INTERVAL -> healthCheck(names, setting).interval = ConfigValues.duration(setting, true);
+                case POOL_HEALTH_TIMEOUT -> healthCheck(names, setting).timeout = ConfigValues.duration(setting, true);
+                case POOL_HEALTH_EXPECTED_STATUS ->
+                        healthCheck(names, setting).expectedStatus = ConfigValues.statusRange(setting);
+                case POOL_HEALTH_RISE -> healthCheck(names, setting).rise = ConfigValues.count(setting);
+                case POOL_HEALTH_FALL -> healthCheck(names, setting).fall = ConfigValues.count(setting);
+                case POOL_OUTLIER_CONSECUTIVE_FAILURES ->
+                        pool(names, setting).consecutiveFailures = ConfigValues.countOrZero(setting);
+                case POOL_OUTLIER_BASE_EJECTION_TIME ->
+                        pool(names, setting).baseEjectionTime = ConfigValues.duration(setting, true);
+                case POOL_OUTLIER_MAX_EJECTION_PERCENT ->
+                        pool(names, setting).maxEjectionPercent = ConfigValues.percent(setting);
+                case POOL_PANIC_THRESHOLD -> pool(names, setting).panicThreshold = ConfigValues.percent(setting);
+                case POOL_SLOW_START -> pool(names, setting).slowStart = ConfigValues.duration(setting, false);
+                case BACKEND_BACKUP -> {
+                    BackendDraft backend = backend(names, setting);
+                    backend.backup = ConfigValues.bool(setting);
+                    backend.backupSetting = setting;
+                }
                 case ROUTE_PATH -> {
                     RouteDraft route = route(names, setting);
                     route.path = ConfigValues.path(setting);
@@ -190,6 +291,16 @@ public final class ConfigLoader {
                 case ROUTE_CONNECT_TIMEOUT -> route(names, setting).connectTimeout = ConfigValues.duration(setting, true);
                 case ROUTE_IDLE_TIMEOUT -> route(names, setting).idleTimeout = ConfigValues.duration(setting, true);
                 case ROUTE_TIMEOUT -> route(names, setting).timeout = ConfigValues.duration(setting, false);
+                case ROUTE_RETRIES -> route(names, setting).retries = ConfigValues.retries(setting);
+                case ROUTE_PER_TRY_TIMEOUT -> route(names, setting).perTryTimeout = ConfigValues.duration(setting, false);
+                case ROUTE_RETRY_ON -> route(names, setting).retryOn = ConfigValues.retryOn(setting);
+                case ADMIN_HOST -> {
+                    adminHost = ConfigValues.listenHost(setting);
+                    adminHostSetting = setting;
+                }
+                case ADMIN_PORT -> adminPort = ConfigValues.adminPort(setting);
+                case ADMIN_TOKEN -> adminToken = ConfigValues.adminToken(setting);
+                case LOG_ACCESS -> accessLog = ConfigValues.accessLog(setting);
                 case DEMO_PORT -> demos.put(names.get(0), new DemoDraft(setting, ConfigValues.demoPort(setting)));
             }
         }
@@ -204,6 +315,15 @@ public final class ConfigLoader {
             BackendDraft backend = pool(names, setting).backends.computeIfAbsent(names.get(1), name -> new BackendDraft());
             backend.settings.add(setting);
             return backend;
+        }
+
+        /** The pool's draft, remembering a {@code health.*} setting that needs {@code health.path}. */
+        private PoolDraft healthCheck(List<String> names, Setting setting) {
+            PoolDraft pool = pool(names, setting);
+            if (pool.healthSetting == null) {
+                pool.healthSetting = setting;
+            }
+            return pool;
         }
 
         private RouteDraft route(List<String> names, Setting setting) {
@@ -245,7 +365,7 @@ public final class ConfigLoader {
             });
 
             return new ProxyConfig(new ServerConfig(serverHost, serverPort), poolConfigs, routeConfigs,
-                    new DemoConfig(demoPorts), via, sourceNames);
+                    new DemoConfig(demoPorts), via, sourceNames, retryBudget, admin(), accessLog);
         }
 
         private static PoolConfig buildPool(String name, PoolDraft pool) {
@@ -259,7 +379,8 @@ public final class ConfigLoader {
                     throw new ConfigException("pool." + name + ".backend." + backendName + ".url", null,
                             ConfigValues.URL, groupSource(backend.settings));
                 }
-                backends.add(new BackendConfig(backendName, backend.url, backend.weight));
+                backends.add(new BackendConfig(backendName, backend.url, backend.weight, backend.maxConnections,
+                        backend.backup));
             });
             if (pool.strategy == BalanceStrategy.CONSISTENT_HASH && pool.hashKey == null) {
                 throw new ConfigException("pool." + name + ".hash-key", null, ConfigValues.HASH_KEY
@@ -269,7 +390,33 @@ public final class ConfigLoader {
                 throw pool.hashKeySetting.invalid("no hash-key, which only strategy consistent-hash uses; pool." + name
                         + ".strategy is " + pool.strategy.configName());
             }
-            return new PoolConfig(name, pool.strategy, backends, pool.hashKey, pool.sticky);
+            return new PoolConfig(name, pool.strategy, backends, pool.hashKey, pool.sticky, pool.maxPending,
+                    pool.queueTimeout, buildHealth(name, pool));
+        }
+
+        /** Checks the health settings of a pool against each other and its backends. */
+        private static HealthConfig buildHealth(String name, PoolDraft pool) {
+            if (pool.healthPath == null && pool.healthSetting != null) {
+                throw pool.healthSetting.invalid("to be set only with pool." + name
+                        + ".health.path, which turns checks on");
+            }
+            if (pool.backends.values().stream().allMatch(backend -> backend.backup)) {
+                throw pool.backends.values().iterator().next().backupSetting.invalid("false for at least one backend of"
+                        + " pool " + name + ", since backups only stand in for the others");
+            }
+            if (!pool.slowStart.isZero()) {
+                for (BackendDraft backend : pool.backends.values()) {
+                    if (backend.weight > HealthConfig.MAX_WEIGHT_WITH_SLOW_START) {
+                        throw backend.weightSetting.invalid("integer 0.." + HealthConfig.MAX_WEIGHT_WITH_SLOW_START
+                                + " with pool." + name + ".slow-start");
+                    }
+                }
+            }
+            HealthCheckConfig check = pool.healthPath == null ? null : new HealthCheckConfig(pool.healthPath,
+                    pool.interval, pool.timeout, pool.expectedStatus, pool.rise, pool.fall);
+            return new HealthConfig(check,
+                    new OutlierConfig(pool.consecutiveFailures, pool.baseEjectionTime, pool.maxEjectionPercent),
+                    pool.panicThreshold, pool.slowStart);
         }
 
         private RouteConfig buildRoute(String name, RouteDraft route) {
@@ -291,7 +438,19 @@ public final class ConfigLoader {
                     route.preserveHost == null ? DEFAULT_PRESERVE_HOST : route.preserveHost,
                     route.connectTimeout == null ? connectTimeout : route.connectTimeout,
                     route.idleTimeout == null ? idleTimeout : route.idleTimeout,
-                    route.timeout == null ? timeout : route.timeout);
+                    route.timeout == null ? timeout : route.timeout,
+                    new RetryConfig(route.retries == null ? retries : route.retries,
+                            route.perTryTimeout == null ? perTryTimeout : route.perTryTimeout,
+                            route.retryOn == null ? retryOn : route.retryOn));
+        }
+
+        private AdminConfig admin() {
+            AdminConfig admin = new AdminConfig(adminHost, adminPort, adminToken);
+            if (!admin.loopback() && admin.token() == null && adminPort >= 0) {
+                throw adminHostSetting.invalid("a loopback address such as 127.0.0.1, or set admin.token: the admin "
+                        + "interface can drain backends and purge the cache");
+            }
+            return admin;
         }
 
         /**
@@ -311,12 +470,32 @@ public final class ConfigLoader {
         HashKey hashKey;
         Setting hashKeySetting;
         StickyConfig sticky;
+        int maxPending = PoolConfig.DEFAULT_MAX_PENDING;
+        Duration queueTimeout = PoolConfig.DEFAULT_QUEUE_TIMEOUT;
+        // Health: active checks, outlier ejection, panic mode, slow start.
+        String healthPath;
+        /** The first {@code health.*} setting other than the path, which needs the path. */
+        Setting healthSetting;
+        Duration interval = HealthCheckConfig.DEFAULT_INTERVAL;
+        Duration timeout = HealthCheckConfig.DEFAULT_TIMEOUT;
+        HealthCheckConfig.StatusRange expectedStatus = HealthCheckConfig.DEFAULT_EXPECTED_STATUS;
+        int rise = HealthCheckConfig.DEFAULT_RISE;
+        int fall = HealthCheckConfig.DEFAULT_FALL;
+        int consecutiveFailures = OutlierConfig.DEFAULT_CONSECUTIVE_FAILURES;
+        Duration baseEjectionTime = OutlierConfig.DEFAULT_BASE_EJECTION_TIME;
+        int maxEjectionPercent = OutlierConfig.DEFAULT_MAX_EJECTION_PERCENT;
+        int panicThreshold = HealthConfig.DEFAULT_PANIC_THRESHOLD_PERCENT;
+        Duration slowStart = HealthConfig.DEFAULT_SLOW_START;
     }
 
     private static final class BackendDraft {
         final List<Setting> settings = new ArrayList<>();
         URI url;
         int weight = BackendConfig.DEFAULT_WEIGHT;
+        int maxConnections;
+        Setting weightSetting;
+        boolean backup;
+        Setting backupSetting;
     }
 
     private static final class RouteDraft {
@@ -330,6 +509,9 @@ public final class ConfigLoader {
         Duration connectTimeout;
         Duration idleTimeout;
         Duration timeout;
+        Integer retries;
+        Duration perTryTimeout;
+        Set<RetryConfig.RetryOn> retryOn;
     }
 
     private record DemoDraft(Setting setting, int port) {

@@ -14,9 +14,17 @@ import java.util.Objects;
  * @param demo    demo backends for the standalone proxy
  * @param via     the pseudonym this proxy adds to {@code Via}, e.g. {@code 1.1 proxy-filter}
  * @param sources where the values came from, for reports and error messages
+ * @param retryBudgetPercent retries each pool may add on top of its requests, in percent of them
+ *                (Finagle's retry budget), so that a failing pool is not hammered by retries
+ * @param admin   the standalone proxy's admin listener
+ * @param accessLog how each request is logged
  */
 public record ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, List<RouteConfig> routes,
-        DemoConfig demo, String via, List<String> sources) {
+        DemoConfig demo, String via, List<String> sources, int retryBudgetPercent, AdminConfig admin,
+        AccessLogFormat accessLog) {
+    /** Default {@code proxy.retry-budget}. */
+    public static final int DEFAULT_RETRY_BUDGET_PERCENT = 20;
+
     public ProxyConfig {
         Objects.requireNonNull(server, "server");
         pools = Map.copyOf(pools);
@@ -24,10 +32,22 @@ public record ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, Li
         Objects.requireNonNull(demo, "demo");
         Objects.requireNonNull(via, "via");
         sources = List.copyOf(sources);
+        Objects.requireNonNull(admin, "admin");
+        Objects.requireNonNull(accessLog, "accessLog");
+        if (retryBudgetPercent < 0 || retryBudgetPercent > 100) {
+            throw new IllegalArgumentException("retryBudgetPercent: " + retryBudgetPercent + " (expected: 0..100)");
+        }
         for (RouteConfig route : routes) {
             if (!pools.containsKey(route.pool())) {
                 throw new IllegalArgumentException("route " + route.name() + " names unknown pool " + route.pool());
             }
         }
+    }
+
+    /** A configuration with the default retry budget. */
+    public ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, List<RouteConfig> routes, DemoConfig demo,
+            String via, List<String> sources) {
+        this(server, pools, routes, demo, via, sources, DEFAULT_RETRY_BUDGET_PERCENT, AdminConfig.defaults(),
+                AccessLogFormat.COMBINED);
     }
 }

@@ -15,10 +15,12 @@ import java.util.Objects;
  * @param preserveHost   send the client's Host header (true) or the backend's authority (false)
  * @param connectTimeout time to open a connection to a backend
  * @param idleTimeout    longest silence on the backend exchange before 504
- * @param timeout        total time for the backend exchange before 504, {@link Duration#ZERO} for no limit
+ * @param timeout        total time for the backend exchange before 504, {@link Duration#ZERO} for no limit;
+ *                       it spans every try
+ * @param retry          when a failed exchange is tried again
  */
 public record RouteConfig(String name, String host, String path, String pool, boolean stripPrefix,
-        boolean preserveHost, Duration connectTimeout, Duration idleTimeout, Duration timeout) {
+        boolean preserveHost, Duration connectTimeout, Duration idleTimeout, Duration timeout, RetryConfig retry) {
     public RouteConfig {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(path, "path");
@@ -26,11 +28,18 @@ public record RouteConfig(String name, String host, String path, String pool, bo
         Objects.requireNonNull(connectTimeout, "connectTimeout");
         Objects.requireNonNull(idleTimeout, "idleTimeout");
         Objects.requireNonNull(timeout, "timeout");
+        Objects.requireNonNull(retry, "retry");
         if (!path.startsWith("/")) {
             throw new IllegalArgumentException("path: " + path + " (expected: starts with /)");
         }
         if (host != null && host.isEmpty()) {
             host = null;
         }
+    }
+
+    /** A route with the default retry policy. */
+    public RouteConfig(String name, String host, String path, String pool, boolean stripPrefix, boolean preserveHost,
+            Duration connectTimeout, Duration idleTimeout, Duration timeout) {
+        this(name, host, path, pool, stripPrefix, preserveHost, connectTimeout, idleTimeout, timeout, RetryConfig.DEFAULT);
     }
 }

@@ -2,6 +2,7 @@ package dev.proxyfilter.forward;
 
 import dev.proxyfilter.balance.BackendPool;
 import dev.proxyfilter.config.RouteConfig;
+import dev.proxyfilter.metrics.ProxyMetrics;
 import org.eclipse.jetty.client.HttpClient;
 
 /**
@@ -11,14 +12,18 @@ import org.eclipse.jetty.client.HttpClient;
 public final class ForwardRoute {
     private final RouteConfig config;
     private final BackendPool pool;
+    private final PoolGate gate;
+    private final ProxyMetrics.RouteMetrics metrics;
     private final HttpClient client;
     private final String prefix;
     private final long idleTimeoutMillis;
     private final long timeoutMillis;
 
-    ForwardRoute(RouteConfig config, BackendPool pool, HttpClient client) {
+    ForwardRoute(RouteConfig config, BackendPool pool, PoolGate gate, HttpClient client, ProxyMetrics.RouteMetrics metrics) {
         this.config = config;
         this.pool = pool;
+        this.gate = gate;
+        this.metrics = metrics;
         this.client = client;
         String path = config.path();
         this.prefix = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
@@ -39,6 +44,14 @@ public final class ForwardRoute {
     /** The pool that serves the route. */
     public BackendPool pool() {
         return pool;
+    }
+
+    ProxyMetrics.RouteMetrics metrics() {
+        return metrics;
+    }
+
+    PoolGate gate() {
+        return gate;
     }
 
     HttpClient client() {

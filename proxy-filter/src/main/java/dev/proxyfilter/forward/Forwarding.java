@@ -2,6 +2,9 @@ package dev.proxyfilter.forward;
 
 import dev.proxyfilter.balance.Backend;
 import dev.proxyfilter.balance.RequestView;
+import dev.proxyfilter.config.AccessLogFormat;
+import dev.proxyfilter.config.RetryConfig;
+import dev.proxyfilter.metrics.ProxyMetrics;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.SocketTimeoutException;
@@ -25,43 +28,83 @@ import org.slf4j.LoggerFactory;
 /**
  * One client request on its way through the proxy. The whole pipeline, in order:
  * <ol>
- *   <li>{@link #start}: pick a backend from the route's pool (503 naming the pool if none can take it); the
- *       pool reads the request through this class's {@link RequestView} methods, only as far as it needs;</li>
+ *   <li>{@link #start}: pick a backend from the route's pool with room under its {@code max-connections}
+ *       (503 naming the pool if none can take it; a full pool queues the request, bounded in size and time);
+ *       the pool reads the request through this class's {@link RequestView} methods, only as far as it needs;</li>
  *   <li>{@link Attempt#send}: build {@code proxyToServerRequest} with clean headers and the streamed body;</li>
  *   <li>{@link Attempt#onHeaders}: report the backend's latency; {@code serverToProxyResponse} headers become
  *       {@code proxyToClientResponse}, plus the pool's sticky cookie when it has to change;</li>
  *   <li>{@link Attempt#onContentSource}: the body is copied chunk by chunk with back-pressure both ways;</li>
- *   <li>{@link #failed}: before any response byte reached the client, a failure is retried once on another
- *       backend where that is safe, else mapped to 502/503/504; after, the client connection is aborted.</li>
+ *   <li>{@link #failed}: before any response byte reached the client, a failure the route's {@code retry-on}
+ *       names is retried on a backend not tried yet, where that is safe and the pool's retry budget allows,
+ *       else mapped to 502/503/504; after, the client connection is aborted.</li>
  * </ol>
  */
-final class Forwarding implements RequestView {
+final class Forwarding implements RequestView, PoolGate.Waiter {
     private static final Logger LOG = LoggerFactory.getLogger(Forwarding.class);
-    private static final int MAX_ATTEMPTS = 2;
 
     private final ProxyEngine engine;
     private final ForwardRoute route;
+    private final PoolGate gate;
+    private final RetryConfig retry;
     private final ClientExchange client;
     private final RequestBody requestBody;
     private final AtomicBoolean done = new AtomicBoolean();
+    private final long deadlineNanos;
+    private final long startNanos = System.nanoTime();
+    /** The status the client got (or is getting), for metrics and the access log. */
+    private volatile int clientStatus;
+    private volatile boolean clientGone;
     private volatile Attempt current;
-    private int attempts;
+    private volatile int attempts;
+    /** Backends tried so far, in order; a retry prefers one that is not in it. */
+    private Backend[] tried = new Backend[2];
 
     Forwarding(ProxyEngine engine, ForwardRoute route, ClientExchange client) {
         this.engine = engine;
         this.route = route;
+        this.gate = route.gate();
+        this.retry = route.config().retry();
         this.client = client;
         this.requestBody = client.hasRequestBody() ? new RequestBody(client) : null;
+        this.deadlineNanos = route.timeoutMillis() > 0 ? System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(route.timeoutMillis()) : 0;
     }
 
     void start() {
         client.onClientFailure(this::clientFailed);
-        Backend backend = route.pool().select(this, null);
-        if (backend == null) {
-            noBackend();
+        gate.onRequestStart();
+        admit(false);
+    }
+
+    /** Takes a backend with room, or queues, or answers 503. */
+    private void admit(boolean front) {
+        if (done.get()) {
             return;
         }
-        new Attempt(backend).send();
+        Backend backend = gate.acquire(this, null);
+        if (backend == null) {
+            noBackend();
+        } else if (backend == PoolGate.FULL) {
+            if (!gate.enqueue(this, front)) {
+                finishWithError(503, "Service Unavailable: every backend of pool '" + route.pool().name()
+                        + "' is at its connection limit and the queue is full");
+            }
+        } else {
+            new Attempt(backend).send();
+        }
+    }
+
+    // ---- PoolGate.Waiter: this request waits in the pool's queue ----
+
+    @Override
+    public void retry() {
+        admit(true);
+    }
+
+    @Override
+    public void expired() {
+        finishWithError(503, "Service Unavailable: no backend of pool '" + route.pool().name()
+                + "' had room within the queue timeout");
     }
 
     // ---- RequestView: what the pool may read of the client request; nothing is copied or parsed ahead ----
@@ -96,9 +139,11 @@ final class Forwarding implements RequestView {
         if (attempt != null) {
             attempt.request.abort(failure);
         }
+        clientGone = true;
         if (done.compareAndSet(false, true)) {
             LOG.debug("client failed on route {}", route.name(), failure);
             client.abort(failure);
+            ended();
         }
     }
 
@@ -106,11 +151,17 @@ final class Forwarding implements RequestView {
         if (done.get()) {
             return;
         }
-        if (!attempt.responseStarted && !client.isCommitted() && mayRetry(attempt, failure)) {
-            Backend next = route.pool().select(this, attempt.backend);
-            if (next != null && (next != attempt.backend || !neverReachedBackend(failure))) {
+        if (!attempt.responseStarted || attempt.retryStatus != 0) {
+            Backend next = retryBackend(attempt, failure);
+            if (next != null) {
                 LOG.debug("retrying {} {} on backend {} after {}", client.method(), client.path(), next.name(), failure.toString());
                 new Attempt(next).send();
+                return;
+            }
+            if (attempt.retryStatus != 0) {
+                // The backend's own 5xx was given up for a retry that cannot happen after all.
+                finishWithError(attempt.retryStatus, "backend '" + attempt.backend.name() + "' of pool '"
+                        + route.pool().name() + "' answered " + attempt.retryStatus + " and no retry was possible");
                 return;
             }
         }
@@ -132,14 +183,85 @@ final class Forwarding implements RequestView {
         });
     }
 
+    /**
+     * The backend for the next try, its slot taken, or null when this failure must not be retried: the
+     * response started, the request body was (partly) sent, the route's retry-on does not name it, the
+     * method is not idempotent and the request may have reached the backend, tries or budget are spent,
+     * or no other backend has room.
+     */
+    private Backend retryBackend(Attempt attempt, Throwable failure) {
+        if (client.isCommitted() || !mayRetry(attempt, failure) || !gate.tryRetry()) {
+            return null;
+        }
+        Backend next = pickRetryBackend(attempt, failure);
+        if (next == null) {
+            gate.onRetryEnd();
+        }
+        return next;
+    }
+
+    private Backend pickRetryBackend(Attempt attempt, Throwable failure) {
+        Backend next = gate.acquire(this, attempt.backend);
+        if (next == null || next == PoolGate.FULL) {
+            return null;
+        }
+        if (wasTried(next)) {
+            // Prefer a backend not tried yet; retry one already tried only on a stale-connection kind of failure.
+            Backend other = gate.acquire(this, next);
+            if (other != null && other != PoolGate.FULL && !wasTried(other)) {
+                gate.release(next);
+                return other;
+            }
+            if (other != null && other != PoolGate.FULL) {
+                gate.release(other);
+            }
+            if (neverReachedBackend(failure) || failure instanceof TimeoutException) {
+                gate.release(next);
+                return null;
+            }
+        }
+        return next;
+    }
+
     private boolean mayRetry(Attempt attempt, Throwable failure) {
-        if (attempts >= MAX_ATTEMPTS || (requestBody != null && requestBody.started())) {
+        if (attempts > retry.retries() || (requestBody != null && requestBody.started()) || deadlinePassed()) {
             return false;
         }
-        if (neverReachedBackend(failure)) {
-            return true; // safe for any method, POST included
+        if (attempt.retryStatus != 0) {
+            return true; // checked in onHeaders
         }
-        return isIdempotent(client.method()) && !(failure instanceof TimeoutException);
+        if (neverReachedBackend(failure)) {
+            return retry.on(RetryConfig.RetryOn.CONNECT_FAILURE); // safe for any method, POST included
+        }
+        if (!isIdempotent(client.method())) {
+            return false;
+        }
+        if (failure instanceof TimeoutException) {
+            return attempt.perTryTimedOut && retry.on(RetryConfig.RetryOn.TIMEOUT);
+        }
+        return retry.on(RetryConfig.RetryOn.RESET);
+    }
+
+    private boolean hasUntriedBackend() {
+        for (Backend backend : route.pool().backends()) {
+            if (!wasTried(backend) && route.pool().eligible(backend)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private boolean wasTried(Backend backend) {
+        for (Backend b : tried) {
+            if (b == backend) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private boolean deadlinePassed() {
+        return deadlineNanos != 0 && System.nanoTime() - deadlineNanos >= 0;
     }
 
     private static boolean neverReachedBackend(Throwable failure) {
@@ -168,19 +290,40 @@ final class Forwarding implements RequestView {
 
     private void finishWithError(int status, String message) {
         if (done.compareAndSet(false, true)) {
+            clientStatus = status;
             client.sendError(status, message);
+            ended();
         }
     }
 
     private void finishAbort(Throwable failure) {
         if (done.compareAndSet(false, true)) {
             client.abort(failure);
+            ended();
         }
     }
 
     private void finishSuccess() {
         if (done.compareAndSet(false, true)) {
             client.complete();
+            ended();
+        }
+    }
+
+    /** Accounting once the exchange ended, however it ended. */
+    private void ended() {
+        gate.onRequestEnd();
+        long nanos = System.nanoTime() - startNanos;
+        route.metrics().onExchange(clientStatus, nanos);
+        AccessLogFormat format = engine.config().accessLog();
+        if (AccessLog.enabled(format)) {
+            Attempt last = current;
+            HttpFields headers = client.requestHeaders();
+            AccessLog.log(format, new AccessLog.Entry(clientIp(), client.method(), client.path(), client.query(),
+                    client.protocol(), clientStatus, client.bytesWritten(), nanos,
+                    last == null ? "-" : route.pool().name() + "/" + last.backend.name(),
+                    last == null || last.sentNanos == 0 ? -1 : last.upstreamNanos(), Math.max(0, attempts - 1), null,
+                    headers.get(HttpHeader.REFERER), headers.get(HttpHeader.USER_AGENT)));
         }
     }
 
@@ -188,16 +331,26 @@ final class Forwarding implements RequestView {
     private final class Attempt implements Response.Listener {
         private final Backend backend;
         private volatile Request request;
-        private long sentNanos;
+        private volatile long sentNanos;
+        private volatile long endNanos;
         private volatile boolean responseStarted;
         private volatile boolean copyStarted;
+        /** The backend status this try gave up to retry elsewhere, 0 if none. */
+        private volatile int retryStatus;
+        private volatile boolean perTryTimedOut;
+        private boolean isRetry;
 
         Attempt(Backend backend) {
             this.backend = backend;
         }
 
         void send() {
-            attempts++;
+            int index = attempts++;
+            isRetry = index > 0;
+            if (index >= tried.length) {
+                tried = java.util.Arrays.copyOf(tried, tried.length * 2);
+            }
+            tried[index] = backend;
             String path = route.serverPath(client.path());
             String query = client.query();
             request = route.client().newRequest(backend.host(), backend.port())
@@ -210,8 +363,19 @@ final class Forwarding implements RequestView {
             if (route.idleTimeoutMillis() > 0) {
                 request.idleTimeout(route.idleTimeoutMillis(), TimeUnit.MILLISECONDS);
             }
-            if (route.timeoutMillis() > 0) {
-                request.timeout(route.timeoutMillis(), TimeUnit.MILLISECONDS);
+            long tryMillis = retry.perTryTimeout().toMillis();
+            if (deadlineNanos != 0) {
+                long remaining = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()));
+                if (tryMillis == 0 || remaining <= tryMillis) {
+                    tryMillis = remaining;
+                } else {
+                    perTryTimedOut = true; // a timeout of this try is the per-try one
+                }
+            } else if (tryMillis > 0) {
+                perTryTimedOut = true;
+            }
+            if (tryMillis > 0) {
+                request.timeout(tryMillis, TimeUnit.MILLISECONDS);
             }
             if (requestBody != null) {
                 request.body(requestBody);
@@ -226,7 +390,13 @@ final class Forwarding implements RequestView {
         public void onHeaders(Response serverResponse) {
             responseStarted = true;
             backend.onResponse(System.nanoTime() - sentNanos);
+            PassiveHealth.responded(backend, serverResponse.getStatus());
             if (done.get()) {
+                return;
+            }
+            if (shouldRetryStatus(serverResponse.getStatus())) {
+                retryStatus = serverResponse.getStatus();
+                serverResponse.abort(new RetryableStatusException(retryStatus));
                 return;
             }
             HttpFields.Mutable headers = ForwardHeaders.serverToClient(serverResponse.getHeaders(), client, backend, route,
@@ -235,11 +405,43 @@ final class Forwarding implements RequestView {
             if (stickyCookie != null) {
                 headers.add(HttpHeader.SET_COOKIE, stickyCookie);
             }
+            clientStatus = serverResponse.getStatus();
             client.responseHead(serverResponse.getStatus(), headers);
+        }
+
+        private void record(Result result) {
+            ProxyMetrics.BackendMetrics metrics = engine.metrics(backend);
+            if (metrics == null) {
+                return;
+            }
+            if (isRetry) {
+                metrics.onRetry();
+            }
+            if (!result.isFailed()) {
+                metrics.onResponse(result.getResponse().getStatus(), endNanos - sentNanos);
+            } else if (retryStatus != 0) {
+                metrics.onResponse(retryStatus, endNanos - sentNanos);
+            } else if (!clientGone) {
+                Throwable failure = result.getFailure();
+                metrics.onError(neverReachedBackend(failure) ? ProxyMetrics.ErrorKind.CONNECT
+                        : failure instanceof TimeoutException || failure instanceof SocketTimeoutException
+                                ? ProxyMetrics.ErrorKind.TIMEOUT : ProxyMetrics.ErrorKind.RESET);
+            }
+        }
+
+        /** A 502/503/504 the route retries elsewhere, when a retry is possible at all. */
+        private boolean shouldRetryStatus(int status) {
+            RetryConfig.RetryOn on = RetryConfig.RetryOn.forStatus(status);
+            return on != null && retry.on(on) && isIdempotent(client.method()) && attempts <= retry.retries()
+                    && (requestBody == null || !requestBody.started()) && !deadlinePassed() && gate.retryAvailable()
+                    && hasUntriedBackend();
         }
 
         @Override
         public void onContentSource(Response serverResponse, Content.Source source) {
+            if (retryStatus != 0) {
+                return; // aborted for a retry; onComplete goes on
+            }
             copyStarted = true;
             if (done.get()) {
                 source.fail(new IllegalStateException("exchange already ended"));
@@ -251,9 +453,23 @@ final class Forwarding implements RequestView {
             }));
         }
 
+        long upstreamNanos() {
+            long end = endNanos;
+            return (end == 0 ? System.nanoTime() : end) - sentNanos;
+        }
+
         @Override
         public void onComplete(Result result) {
+            endNanos = System.nanoTime();
             backend.onRequestEnd();
+            gate.release(backend);
+            record(result);
+            if (isRetry) {
+                gate.onRetryEnd();
+            }
+            if (result.isFailed() && !responseStarted) {
+                PassiveHealth.failed(backend, request, result.getFailure());
+            }
             if (result.isFailed()) {
                 Throwable failure = result.getFailure();
                 if (copyStarted) {
@@ -330,6 +546,15 @@ final class Forwarding implements RequestView {
         @Override
         public boolean rewind() {
             return !started;
+        }
+    }
+
+    /** Ends a try whose backend answered a status the route retries elsewhere. */
+    private static final class RetryableStatusException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        RetryableStatusException(int status) {
+            super("backend answered " + status + "; retrying elsewhere", null, false, false);
         }
     }
 }

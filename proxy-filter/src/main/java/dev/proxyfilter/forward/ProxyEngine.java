@@ -1,6 +1,9 @@
 package dev.proxyfilter.forward;
 
+import dev.proxyfilter.balance.Backend;
 import dev.proxyfilter.balance.BackendPool;
+import dev.proxyfilter.metrics.ProxyMetrics;
+import java.util.IdentityHashMap;
 import dev.proxyfilter.config.PoolConfig;
 import dev.proxyfilter.config.ProxyConfig;
 import dev.proxyfilter.config.RouteConfig;
@@ -27,6 +30,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>One {@code HttpClient} serves every route that shares a connect timeout (Jetty sets that per
  * client, not per request); they share one thread pool, scheduler and buffer pool.
+ *
+ * <p>Health: pools report every change of a backend's state or of their mode to {@link HealthLog}; a
+ * {@link HealthChecker} runs the active checks of pools that have {@code health.path}, through the client of
+ * the pool's first route (or, for a pool no route uses, a client whose connect timeout is the check's
+ * timeout), on the shared scheduler. Operators reach a backend with
+ * {@code engine.pools().get(pool).backend(name)} to drain, disable or enable it.
  */
 public final class ProxyEngine implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ProxyEngine.class);
@@ -36,16 +45,20 @@ public final class ProxyEngine implements AutoCloseable {
 
     private final ProxyConfig config;
     private final Map<String, BackendPool> pools;
+    private final Map<String, PoolGate> gates;
+    private final ProxyMetrics metrics = new ProxyMetrics();
+    private final Map<Backend, ProxyMetrics.BackendMetrics> backendMetrics = new IdentityHashMap<>();
     private final RouteTable<ForwardRoute> routes;
     private final QueuedThreadPool executor;
     private final ScheduledExecutorScheduler scheduler;
     private final List<HttpClient> clients;
+    private final HealthChecker healthChecker;
 
     private ProxyEngine(ProxyConfig config) throws Exception {
         this.config = config;
         Map<String, BackendPool> pools = new LinkedHashMap<>();
         for (PoolConfig pool : config.pools().values()) {
-            pools.put(pool.name(), new BackendPool(pool));
+            pools.put(pool.name(), new BackendPool(pool, HealthLog.INSTANCE));
         }
         this.pools = Map.copyOf(pools);
 
@@ -56,6 +69,23 @@ public final class ProxyEngine implements AutoCloseable {
         executor.start();
         scheduler.start();
         ArrayByteBufferPool bufferPool = new ArrayByteBufferPool();
+        Map<String, PoolGate> gates = new LinkedHashMap<>();
+        for (PoolConfig pool : config.pools().values()) {
+            gates.put(pool.name(), new PoolGate(this.pools.get(pool.name()), pool, config.retryBudgetPercent(), scheduler));
+        }
+        this.gates = Map.copyOf(gates);
+        for (BackendPool pool : this.pools.values()) {
+            PoolGate gate = this.gates.get(pool.name());
+            metrics.poolPending(pool.name(), gate::pending);
+            for (Backend backend : pool.backends()) {
+                ProxyMetrics.BackendMetrics holder = metrics.backend(pool.name(), backend.name());
+                holder.state(backend::inFlight, backend::weight, () -> backend.available() ? 1 : 0);
+                backendMetrics.put(backend, holder);
+            }
+        }
+        metrics.gauge("proxy.upstream.threads.busy", executor::getBusyThreads);
+        metrics.gauge("proxy.upstream.threads.max", executor::getMaxThreads);
+        metrics.gauge("proxy.upstream.threads.queued", executor::getQueueSize);
 
         Map<Duration, HttpClient> byConnectTimeout = new HashMap<>();
         List<RouteTable.Entry<ForwardRoute>> entries = new ArrayList<>();
@@ -65,11 +95,39 @@ public final class ProxyEngine implements AutoCloseable {
                 client = newClient(route.connectTimeout(), bufferPool);
                 byConnectTimeout.put(route.connectTimeout(), client);
             }
-            ForwardRoute forwardRoute = new ForwardRoute(route, this.pools.get(route.pool()), client);
+            ForwardRoute forwardRoute = new ForwardRoute(route, this.pools.get(route.pool()), this.gates.get(route.pool()), client,
+                    metrics.route(route.name()));
             entries.add(new RouteTable.Entry<>(route.host(), route.path(), forwardRoute));
         }
+        Map<String, HttpClient> clientByPool = healthCheckClients(byConnectTimeout, bufferPool);
         this.clients = List.copyOf(byConnectTimeout.values());
         this.routes = RouteTable.of(entries);
+        this.healthChecker = new HealthChecker(this.pools, pool -> clientByPool.get(pool.name()), scheduler);
+        healthChecker.start();
+    }
+
+    /**
+     * The client each checked pool's health checks use: the client of its first route, so that checks
+     * travel the way its requests do, else one whose connect timeout is the check's timeout.
+     */
+    private Map<String, HttpClient> healthCheckClients(Map<Duration, HttpClient> byConnectTimeout,
+            ArrayByteBufferPool bufferPool) throws Exception {
+        Map<String, HttpClient> clientByPool = new HashMap<>();
+        for (RouteConfig route : config.routes()) {
+            clientByPool.putIfAbsent(route.pool(), byConnectTimeout.get(route.connectTimeout()));
+        }
+        for (PoolConfig pool : config.pools().values()) {
+            if (pool.health().check() != null && !clientByPool.containsKey(pool.name())) {
+                Duration timeout = pool.health().check().timeout();
+                HttpClient client = byConnectTimeout.get(timeout);
+                if (client == null) {
+                    client = newClient(timeout, bufferPool);
+                    byConnectTimeout.put(timeout, client);
+                }
+                clientByPool.put(pool.name(), client);
+            }
+        }
+        return clientByPool;
     }
 
     /**
@@ -114,6 +172,32 @@ public final class ProxyEngine implements AutoCloseable {
         return config;
     }
 
+    /** Admission state (limits, queue, retry budget) of a pool, or null. */
+    PoolGate gate(String pool) {
+        return gates.get(pool);
+    }
+
+    /** Requests waiting in a pool's queue for a backend with room. */
+    public int pending(String pool) {
+        PoolGate gate = gates.get(pool);
+        return gate == null ? 0 : gate.pending();
+    }
+
+    /** What the admin interface may see and change. */
+    public AdminOperations admin() {
+        return new AdminOperations(this);
+    }
+
+    /** This proxy's metrics. */
+    public ProxyMetrics metrics() {
+        return metrics;
+    }
+
+    /** The metrics of a backend of this engine. */
+    ProxyMetrics.BackendMetrics metrics(Backend backend) {
+        return backendMetrics.get(backend);
+    }
+
     /** Pools by name. */
     public Map<String, BackendPool> pools() {
         return pools;
@@ -135,14 +219,16 @@ public final class ProxyEngine implements AutoCloseable {
         new Forwarding(this, route, exchange).start();
     }
 
-    /** Stops the upstream clients; in-flight exchanges fail. */
+    /** Stops the health checks, then the upstream clients; in-flight exchanges fail. */
     @Override
     public void close() {
+        healthChecker.close();
         for (HttpClient client : clients) {
             stopQuietly(client);
         }
         stopQuietly(scheduler);
         stopQuietly(executor);
+        metrics.close();
     }
 
     private static void stopQuietly(org.eclipse.jetty.util.component.LifeCycle lifeCycle) {

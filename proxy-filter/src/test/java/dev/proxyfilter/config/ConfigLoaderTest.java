@@ -33,8 +33,11 @@ class ConfigLoaderTest {
                 Map.of(
                         "web", new PoolConfig("web", BalanceStrategy.ROUND_ROBIN, List.of(
                                 new BackendConfig("a", URI.create("http://127.0.0.1:9001"), 3),
-                                new BackendConfig("b", URI.create("https://backend-b.example.com"), 0)),
-                                null, new StickyConfig("SERVERID")),
+                                new BackendConfig("b", URI.create("https://backend-b.example.com"), 0, true)),
+                                null, new StickyConfig("SERVERID"),
+                                new HealthConfig(new HealthCheckConfig("/health?full=1", Duration.ofSeconds(10),
+                                        Duration.ofMillis(500), new HealthCheckConfig.StatusRange(200, 299), 1, 4),
+                                        new OutlierConfig(0, Duration.ofMinutes(1), 100), 0, Duration.ofSeconds(20))),
                         "api", new PoolConfig("api", BalanceStrategy.CONSISTENT_HASH, List.of(
                                 new BackendConfig("only", URI.create("http://[::1]:9100"), 1)),
                                 HashKey.header("X-User"), null)),
@@ -93,6 +96,45 @@ class ConfigLoaderTest {
         assertThat(fast.connectTimeout()).isEqualTo(Duration.ofMillis(1500));
         assertThat(fast.idleTimeout()).isEqualTo(Duration.ofSeconds(3));
         assertThat(fast.timeout()).isEqualTo(Duration.ZERO);
+    }
+
+    @Test
+    void limitsAndRetriesLoadWithProxyDefaultsAndRouteOverrides() {
+        Map<String, String> entries = new HashMap<>(MINIMAL);
+        entries.putAll(Map.of(
+                "proxy.retries", "2",
+                "proxy.per-try-timeout", "250ms",
+                "proxy.retry-on", "connect-failure, 503",
+                "proxy.retry-budget", "35",
+                "pool.web.backend.a.max-connections", "64",
+                "pool.web.max-pending", "100",
+                "pool.web.queue-timeout", "2s",
+                "route.fast.path", "/fast",
+                "route.fast.pool", "web",
+                "route.fast.retry-on", "none"));
+        entries.put("route.fast.retries", "0");
+
+        ProxyConfig config = ConfigLoader.load(List.of(new ConfigSource("test", entries)));
+
+        assertThat(config.retryBudgetPercent()).isEqualTo(35);
+        PoolConfig web = config.pools().get("web");
+        assertThat(web.maxPending()).isEqualTo(100);
+        assertThat(web.queueTimeout()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(web.backends().get(0).maxConnections()).isEqualTo(64);
+        RouteConfig main = config.routes().get(1);
+        assertThat(main.retry()).isEqualTo(new RetryConfig(2, Duration.ofMillis(250),
+                java.util.EnumSet.of(RetryConfig.RetryOn.CONNECT_FAILURE, RetryConfig.RetryOn.STATUS_503)));
+        RouteConfig fast = config.routes().get(0);
+        assertThat(fast.retry()).isEqualTo(new RetryConfig(0, Duration.ofMillis(250), java.util.Set.of()));
+    }
+
+    @Test
+    void limitsAndRetriesDefaults() {
+        ProxyConfig config = ConfigLoader.load(List.of(new ConfigSource("minimal", MINIMAL)));
+        assertThat(config.retryBudgetPercent()).isEqualTo(20);
+        assertThat(config.routes().get(0).retry()).isEqualTo(RetryConfig.DEFAULT);
+        assertThat(config.pools().get("web").maxPending()).isZero();
+        assertThat(config.pools().get("web").backends().get(0).maxConnections()).isZero();
     }
 
     @Test
