@@ -29,7 +29,8 @@ import org.eclipse.jetty.http.HttpHeader;
  *     {@link #answer(CacheRequest, CachedResponse, long, boolean)}; a 500/502/503/504 or a failure may be
  *     answered from the stored response when {@link #serveStaleOnError}; otherwise {@link #storability}
  *     says whether to collect the body in a {@link BodyBuffer} while it streams to the client.</li>
- * <li>At the end of the body: {@link #store}, then complete or release the leader.</li>
+ * <li>At the end of the body: {@link #store} (or {@link #discard} when the body passed the limit), then
+ *     complete or release the leader.</li>
  * <li>For methods that are not served from the cache ({@link CacheAction#PASS}): forward, then
  *     {@link #invalidate}.</li>
  * </ol>
@@ -302,6 +303,18 @@ public final class HttpCache implements AutoCloseable {
             return new StoreResult(Storability.TOO_LARGE, null); // the store counted it and removed the old one
         }
         return new StoreResult(Storability.STORABLE, response);
+    }
+
+    /**
+     * The backend's response was storable but its body passed the per-entry limit while streaming
+     * ({@link BodyBuffer#overflowed()}): it is not stored, and the response stored for the same request,
+     * which it supersedes, is removed.
+     */
+    public StoreResult discard(CacheLookup lookup) {
+        if (lookup.entryKey() != null) {
+            store.remove(lookup.entryKey());
+        }
+        return new StoreResult(Storability.TOO_LARGE, null);
     }
 
     /**

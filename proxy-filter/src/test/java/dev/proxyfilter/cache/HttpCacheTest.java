@@ -43,7 +43,7 @@ class HttpCacheTest {
             buffer.append(ByteBuffer.wrap(all, i, Math.min(5, all.length - i)));
         }
         if (buffer.overflowed()) {
-            return cache.store(lookup, status, responseHeaders, all, now, now);
+            return cache.discard(lookup);
         }
         return cache.store(lookup, status, responseHeaders, buffer.toByteArray(), now, now);
     }
@@ -94,6 +94,13 @@ class HttpCacheTest {
         assertThat(cache.storability(lookup, 200, fields("Cache-Control", "max-age=60", "Content-Length", "65")))
                 .isEqualTo(Storability.TOO_LARGE);
         StoreResult result = forward(get("/big"), 200, fields("Cache-Control", "max-age=60"), "x".repeat(65), T0);
+        assertThat(result.storability()).isEqualTo(Storability.TOO_LARGE);
+        assertThat(cache.lookup(get("/big"), T0).action()).isEqualTo(CacheAction.MISS);
+
+        // without a Content-Length the limit is found by the buffer, or at the latest by the store
+        forward(get("/big"), 200, fields("Cache-Control", "max-age=60"), "small", T0);
+        result = cache.store(cache.lookup(get("/big"), T0), 200, fields("Cache-Control", "max-age=60"),
+                bytes("y".repeat(65)), T0, T0);
         assertThat(result.storability()).isEqualTo(Storability.TOO_LARGE);
         assertThat(cache.lookup(get("/big"), T0).action()).isEqualTo(CacheAction.MISS);
         assertThat(cache.store().stats().rejected()).isEqualTo(1);
