@@ -16,9 +16,10 @@ import java.util.Objects;
  * @param sources where the values came from, for reports and error messages
  * @param retryBudgetPercent retries each pool may add on top of its requests, in percent of them
  *                (Finagle's retry budget), so that a failing pool is not hammered by retries
+ * @param security client identity, access rules, rate limits, authentication and response hygiene
  */
 public record ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, List<RouteConfig> routes,
-        DemoConfig demo, String via, List<String> sources, int retryBudgetPercent) {
+        DemoConfig demo, String via, List<String> sources, int retryBudgetPercent, SecurityConfig security) {
     /** Default {@code proxy.retry-budget}. */
     public static final int DEFAULT_RETRY_BUDGET_PERCENT = 20;
 
@@ -37,6 +38,23 @@ public record ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, Li
                 throw new IllegalArgumentException("route " + route.name() + " names unknown pool " + route.pool());
             }
         }
+        Objects.requireNonNull(security, "security");
+        for (String name : security.routes().keySet()) {
+            if (routes.stream().noneMatch(route -> route.name().equals(name))) {
+                throw new IllegalArgumentException("security settings for unknown route " + name);
+            }
+        }
+    }
+
+    /** A configuration without security settings ({@link SecurityConfig#NONE}). */
+    public ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, List<RouteConfig> routes, DemoConfig demo,
+            String via, List<String> sources, int retryBudgetPercent) {
+        this(server, pools, routes, demo, via, sources, retryBudgetPercent, SecurityConfig.NONE);
+    }
+
+    /** A copy with these security settings. */
+    public ProxyConfig withSecurity(SecurityConfig security) {
+        return new ProxyConfig(server, pools, routes, demo, via, sources, retryBudgetPercent, security);
     }
 
     /** A configuration with the default retry budget. */
