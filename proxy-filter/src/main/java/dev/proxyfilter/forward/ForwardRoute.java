@@ -2,6 +2,7 @@ package dev.proxyfilter.forward;
 
 import dev.proxyfilter.balance.BackendPool;
 import dev.proxyfilter.config.RouteConfig;
+import dev.proxyfilter.security.RouteGuard;
 import org.eclipse.jetty.client.HttpClient;
 
 /**
@@ -16,8 +17,10 @@ public final class ForwardRoute {
     private final String prefix;
     private final long idleTimeoutMillis;
     private final long timeoutMillis;
+    private final RouteGuard guard;
 
-    ForwardRoute(RouteConfig config, BackendPool pool, PoolGate gate, HttpClient client) {
+    ForwardRoute(RouteConfig config, BackendPool pool, PoolGate gate, HttpClient client, RouteGuard guard) {
+        this.guard = guard;
         this.config = config;
         this.pool = pool;
         this.gate = gate;
@@ -45,6 +48,11 @@ public final class ForwardRoute {
 
     PoolGate gate() {
         return gate;
+    }
+
+    /** The route's security step; {@link RouteGuard#NONE} when nothing applies to it. */
+    RouteGuard guard() {
+        return guard;
     }
 
     HttpClient client() {

@@ -3,6 +3,7 @@ package dev.proxyfilter.forward;
 import dev.proxyfilter.balance.Backend;
 import dev.proxyfilter.balance.RequestView;
 import dev.proxyfilter.config.RetryConfig;
+import dev.proxyfilter.security.Admission;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.SocketTimeoutException;
@@ -46,6 +47,8 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
     private final PoolGate gate;
     private final RetryConfig retry;
     private final ClientExchange client;
+    /** The security step's verdict: the client IP, and what to change in the upstream request. */
+    private final Admission admission;
     private final RequestBody requestBody;
     private final AtomicBoolean done = new AtomicBoolean();
     private final long deadlineNanos;
@@ -54,8 +57,9 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
     /** Backends tried so far, in order; a retry prefers one that is not in it. */
     private Backend[] tried = new Backend[2];
 
-    Forwarding(ProxyEngine engine, ForwardRoute route, ClientExchange client) {
+    Forwarding(ProxyEngine engine, ForwardRoute route, ClientExchange client, Admission admission) {
         this.engine = engine;
+        this.admission = admission;
         this.route = route;
         this.gate = route.gate();
         this.retry = route.config().retry();
@@ -105,7 +109,8 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
 
     @Override
     public String clientIp() {
-        return client.remoteAddress();
+        String ip = admission.clientIp();
+        return ip != null ? ip : client.remoteAddress();
     }
 
     @Override
@@ -284,7 +289,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
     private void finishWithError(int status, String message) {
         if (done.compareAndSet(false, true)) {
             gate.onRequestEnd();
-            client.sendError(status, message);
+            client.sendError(status, message, SecurityStep.errorHeaders(java.util.List.of(), engine.hygiene(), client));
         }
     }
 
@@ -332,7 +337,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
                     .method(client.method())
                     .version(HttpVersion.HTTP_1_1)
                     .path(query == null ? path : path + "?" + query)
-                    .headers(headers -> ForwardHeaders.clientToServer(client, route.preserveHost(),
+                    .headers(headers -> ForwardHeaders.clientToServer(client, admission, route.preserveHost(),
                             engine.config().via(), headers));
             if (route.idleTimeoutMillis() > 0) {
                 request.idleTimeout(route.idleTimeoutMillis(), TimeUnit.MILLISECONDS);
@@ -373,7 +378,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
                 return;
             }
             HttpFields.Mutable headers = ForwardHeaders.serverToClient(serverResponse.getHeaders(), client, backend, route,
-                    engine.config().via());
+                    engine.config().via(), engine.hygiene());
             String stickyCookie = route.pool().stickyCookie(Forwarding.this, backend);
             if (stickyCookie != null) {
                 headers.add(HttpHeader.SET_COOKIE, stickyCookie);

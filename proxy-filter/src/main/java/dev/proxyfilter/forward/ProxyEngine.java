@@ -5,6 +5,9 @@ import dev.proxyfilter.config.PoolConfig;
 import dev.proxyfilter.config.ProxyConfig;
 import dev.proxyfilter.config.RouteConfig;
 import dev.proxyfilter.route.RouteTable;
+import dev.proxyfilter.security.Admission;
+import dev.proxyfilter.security.ResponseHygiene;
+import dev.proxyfilter.security.Security;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -41,9 +44,11 @@ public final class ProxyEngine implements AutoCloseable {
     private final QueuedThreadPool executor;
     private final ScheduledExecutorScheduler scheduler;
     private final List<HttpClient> clients;
+    private final Security security;
 
-    private ProxyEngine(ProxyConfig config) throws Exception {
+    private ProxyEngine(ProxyConfig config, Security security) throws Exception {
         this.config = config;
+        this.security = security;
         Map<String, BackendPool> pools = new LinkedHashMap<>();
         for (PoolConfig pool : config.pools().values()) {
             pools.put(pool.name(), new BackendPool(pool));
@@ -71,7 +76,8 @@ public final class ProxyEngine implements AutoCloseable {
                 client = newClient(route.connectTimeout(), bufferPool);
                 byConnectTimeout.put(route.connectTimeout(), client);
             }
-            ForwardRoute forwardRoute = new ForwardRoute(route, this.pools.get(route.pool()), this.gates.get(route.pool()), client);
+            ForwardRoute forwardRoute = new ForwardRoute(route, this.pools.get(route.pool()), this.gates.get(route.pool()), client,
+                    security.guard(route.name()));
             entries.add(new RouteTable.Entry<>(route.host(), route.path(), forwardRoute));
         }
         this.clients = List.copyOf(byConnectTimeout.values());
@@ -81,11 +87,17 @@ public final class ProxyEngine implements AutoCloseable {
     /**
      * Starts an engine for a validated configuration.
      *
+     * @throws dev.proxyfilter.config.ConfigException if a users or JWKS file named by the configuration is unreadable or malformed
      * @throws IllegalStateException if the upstream client cannot start
      */
     public static ProxyEngine start(ProxyConfig config) {
+        return start(config, Security.start(config.security(), config.routes().stream().map(RouteConfig::name).toList()));
+    }
+
+    /** Starts an engine with a security layer built by the caller (tests inject its clocks). */
+    public static ProxyEngine start(ProxyConfig config, Security security) {
         try {
-            return new ProxyEngine(config);
+            return new ProxyEngine(config, security);
         } catch (Exception e) {
             throw new IllegalStateException("cannot start the upstream HTTP client", e);
         }
@@ -147,9 +159,20 @@ public final class ProxyEngine implements AutoCloseable {
         return routes.match(authority, path);
     }
 
-    /** Forwards the exchange asynchronously; the adapter must not touch the response afterwards. */
+    /** What every response loses and gains (identity headers out, security headers in). */
+    ResponseHygiene hygiene() {
+        return security.hygiene();
+    }
+
+    /**
+     * Forwards the exchange asynchronously; the adapter must not touch the response afterwards. The
+     * route's security step runs first and may answer 401, 403 or 429 itself.
+     */
     public void forward(ForwardRoute route, ClientExchange exchange) {
-        new Forwarding(this, route, exchange).start();
+        Admission admission = SecurityStep.admit(route.guard(), exchange, security.hygiene());
+        if (admission != null) {
+            new Forwarding(this, route, SecurityStep.releasing(exchange, admission), admission).start();
+        }
     }
 
     /** Stops the upstream clients; in-flight exchanges fail. */
