@@ -65,7 +65,7 @@ public final class JwtAuthenticator implements Authenticator {
      */
     public JwtAuthenticator(String realm, JWKSet keys, String issuer, String audience, Map<String, String> claimsToHeaders,
             Clock clock) {
-        this.claimsToHeaders = Map.copyOf(claimsToHeaders);
+        this.claimsToHeaders = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(claimsToHeaders));
         this.challenge = new Header("WWW-Authenticate", "Bearer realm=\"" + realm + "\"");
         this.invalid = new Header("WWW-Authenticate", "Bearer realm=\"" + realm
                 + "\", error=\"invalid_token\", error_description=\"The access token is invalid or expired\"");
