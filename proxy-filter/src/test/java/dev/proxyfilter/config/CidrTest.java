@@ -115,6 +115,29 @@ class CidrTest {
         assertThatThrownBy(() -> Cidr.parse(text)).as(text).isInstanceOf(IllegalArgumentException.class);
     }
 
+    /** Random strings over the characters of addresses: parsing never throws anything unexpected. */
+    @Test
+    void parsingRandomTextFailsOnlyTheDocumentedWay() {
+        java.util.Random random = new java.util.Random(0xC1D2L);
+        String alphabet = "0123456789abcdefABCDEF:.[]%/ fx-";
+        for (int i = 0; i < 50_000; i++) {
+            StringBuilder text = new StringBuilder();
+            int length = random.nextInt(24);
+            for (int j = 0; j < length; j++) {
+                text.append(alphabet.charAt(random.nextInt(alphabet.length())));
+            }
+            String candidate = text.toString();
+            byte[] address = Cidr.parseAddress(candidate);
+            assertThat(address == null || address.length == 4 || address.length == 16).as(candidate).isTrue();
+            try {
+                Cidr cidr = Cidr.parse(candidate);
+                assertThat(Cidr.parse(cidr.toString())).as(candidate).isEqualTo(cidr);
+            } catch (IllegalArgumentException expected) {
+                // the documented failure
+            }
+        }
+    }
+
     @Test
     void toStringIsCanonical() {
         assertThat(Cidr.parse("10.0.0.0/8")).hasToString("10.0.0.0/8");
