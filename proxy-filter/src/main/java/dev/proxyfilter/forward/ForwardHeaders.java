@@ -5,6 +5,7 @@ import dev.proxyfilter.security.Admission;
 import dev.proxyfilter.security.Header;
 import dev.proxyfilter.security.ResponseHygiene;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.TreeSet;
@@ -83,8 +84,9 @@ final class ForwardHeaders {
             }
             out.add(field);
         }
-        for (Header header : admission.upstreamHeaders()) {
-            out.put(header.name(), header.value());
+        List<Header> upstream = admission.upstreamHeaders();
+        for (int i = 0, n = upstream.size(); i < n; i++) {
+            out.put(upstream.get(i).name(), upstream.get(i).value());
         }
         String remote = client.remoteAddress();
         String authority = client.authority();
@@ -138,8 +140,9 @@ final class ForwardHeaders {
             out.add(field);
         }
         out.put(HttpHeader.VIA, join(viaIn, viaElement("HTTP/1.1", via)));
-        for (Header header : hygiene.headers("https".equalsIgnoreCase(client.scheme()))) {
-            out.put(header.name(), header.value());
+        List<Header> security = hygiene.headers("https".equalsIgnoreCase(client.scheme()));
+        for (int i = 0, n = security.size(); i < n; i++) {
+            out.put(security.get(i).name(), security.get(i).value());
         }
         return out;
     }

@@ -327,6 +327,18 @@ class SecurityIntegrationTest {
         assertThat(missing.headers().firstValue("WWW-Authenticate")).hasValue("Bearer realm=\"api\"");
     }
 
+    @org.junit.jupiter.api.Test
+    void aBadJwksFileStopsTheEngineNamingTheKeyTheFileAndTheSource() throws Exception {
+        Path jwks = Files.writeString(dir.resolve("jwks.json"), "{\"keys\":[{\"kty\":\"oct\",\"k\":\"c2VjcmV0\"}]}");
+        ProxyConfig config = ConfigLoader.load(List.of(new ConfigSource("proxy.properties", Map.of(
+                "pool.web.backend.a.url", "http://127.0.0.1:9", "route.api.path", "/", "route.api.pool", "web",
+                "route.api.auth", "jwt", "route.api.auth.jwks-file", jwks.toString()))));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> dev.proxyfilter.forward.ProxyEngine.start(config))
+                .isInstanceOf(dev.proxyfilter.config.ConfigException.class)
+                .hasMessage("route.api.auth.jwks-file: " + jwks + " (expected: a JWKS file (JSON Web Key Set) with at "
+                        + "least one RSA or EC public key; it has none) [proxy.properties]");
+    }
+
     // ---- response hygiene ----
 
     /** A backend that tells too much about itself, or fails with a given status. */
