@@ -52,11 +52,6 @@ public record ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, Li
         this(server, pools, routes, demo, via, sources, retryBudgetPercent, SecurityConfig.NONE);
     }
 
-    /** A copy with these security settings. */
-    public ProxyConfig withSecurity(SecurityConfig security) {
-        return new ProxyConfig(server, pools, routes, demo, via, sources, retryBudgetPercent, security);
-    }
-
     /** A configuration with the default retry budget. */
     public ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, List<RouteConfig> routes, DemoConfig demo,
             String via, List<String> sources) {

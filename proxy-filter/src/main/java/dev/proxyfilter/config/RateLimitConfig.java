@@ -39,9 +39,4 @@ public record RateLimitConfig(long tokens, Duration period, long burst, HashKey 
         double millis = Math.ceil((double) burst * periodMillis / tokens);
         return Duration.ofMillis(millis >= Long.MAX_VALUE ? Long.MAX_VALUE : (long) millis);
     }
-
-    /** The configuration form of the rate, e.g. {@code 100/1s}. */
-    public String rate() {
-        return tokens + "/" + period.toMillis() + "ms";
-    }
 }

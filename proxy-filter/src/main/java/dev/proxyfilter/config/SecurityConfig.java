@@ -80,10 +80,4 @@ public record SecurityConfig(List<Cidr> trustedProxies, ClientIpHeader clientIpH
     public RouteSecurityConfig route(String name) {
         return routes.getOrDefault(name, RouteSecurityConfig.NONE);
     }
-
-    /** A copy with these route settings. */
-    public SecurityConfig withRoutes(Map<String, RouteSecurityConfig> routes) {
-        return new SecurityConfig(trustedProxies, clientIpHeader, allow, deny, rateLimit, rateLimitMaxKeys,
-                maxConcurrentPerClient, stripResponseHeaders, responseHeaders, hsts, routes);
-    }
 }

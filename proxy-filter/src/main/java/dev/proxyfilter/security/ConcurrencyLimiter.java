@@ -46,9 +46,4 @@ public final class ConcurrencyLimiter {
     public int clients() {
         return inFlight.size();
     }
-
-    /** The limit. */
-    public int max() {
-        return max;
-    }
 }

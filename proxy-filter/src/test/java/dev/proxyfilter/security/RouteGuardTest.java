@@ -94,7 +94,7 @@ class RouteGuardTest {
     void concurrencySlotsAreHeldUntilReleasedAndGivenBackOnAuthFailure(@TempDir Path dir) throws Exception {
         Path users = dir.resolve("users");
         Files.writeString(users, "ann:" + BasicAuthenticatorTest.bcrypt(BCrypt.Version.VERSION_2Y, "pw") + "\n");
-        AuthConfig basic = new AuthConfig(AuthConfig.Kind.BASIC, "r", users, null, null, null, Map.of(), false, "test");
+        AuthConfig basic = AuthConfig.basic("r", users, false);
         RouteGuard guard = guard(config(List.of(), List.of(), List.of(), null, 1,
                 Map.of("a", new RouteSecurityConfig(List.of(), List.of(), null, false, basic))), "a");
         TestRequest good = TestRequest.from("192.0.2.1").header("Authorization", BasicAuthenticatorTest.basic("ann", "pw"));
