@@ -5,6 +5,7 @@ import dev.proxyfilter.config.ConfigLoader;
 import dev.proxyfilter.config.ConfigSource;
 import dev.proxyfilter.config.PoolConfig;
 import dev.proxyfilter.config.ProxyConfig;
+import dev.proxyfilter.forward.ProxyEngine;
 import dev.proxyfilter.servlet.JettyProxyServlet;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -97,15 +98,31 @@ public final class ProxyMain {
             }
         }
         Server proxy = null;
+        Server admin = null;
         try {
-            proxy = newProxyServer(config);
+            JettyProxyServlet servlet = new JettyProxyServlet(config);
+            proxy = newProxyServer(config, servlet);
             ServerConnector connector = (ServerConnector) proxy.getConnectors()[0];
             Servers.bind(connector, "server.port");
             proxy.start();
+            ProxyEngine engine = servlet.engine();
+            engine.metrics().startJmx("dev.proxyfilter");
+            QueuedThreadPool threads = (QueuedThreadPool) proxy.getThreadPool();
+            engine.metrics().gauge("proxy.server.threads.busy", threads::getBusyThreads);
+            engine.metrics().gauge("proxy.server.threads.max", threads::getMaxThreads);
+            engine.metrics().gauge("proxy.server.threads.queued", threads::getQueueSize);
             LOG.info("proxy-filter listening on http://{}:{}, {} route(s), pools: {}",
                     config.server().host(), connector.getLocalPort(), config.routes().size(), describePools(config));
-            return new RunningProxy(config, proxy, connector, demo);
+            admin = AdminListener.start(config.admin(), engine);
+            if (admin != null) {
+                LOG.info("admin interface on http://{}:{}/ (dashboard, /metrics, /api/, /healthz, /readyz)",
+                        config.admin().host(), AdminListener.port(admin));
+            }
+            return new RunningProxy(config, proxy, connector, demo, admin);
         } catch (Exception | Error e) {
+            if (admin != null) {
+                Servers.stopAndClose(admin);
+            }
             if (proxy != null) {
                 Servers.stopAndClose(proxy);
             }
@@ -135,7 +152,7 @@ public final class ProxyMain {
         return ConfigLoader.load(List.of(ConfigSource.ofFile(file), ConfigSource.ofSystemProperties(overrides)));
     }
 
-    private static Server newProxyServer(ProxyConfig config) {
+    private static Server newProxyServer(ProxyConfig config, JettyProxyServlet servlet) {
         QueuedThreadPool threads = new QueuedThreadPool();
         threads.setName("proxy-server");
         Server server = new Server(threads);
@@ -151,7 +168,7 @@ public final class ProxyMain {
         server.addConnector(connector);
 
         ServletContextHandler context = new ServletContextHandler("/", ServletContextHandler.NO_SESSIONS);
-        ServletHolder holder = new ServletHolder("proxy", new JettyProxyServlet(config));
+        ServletHolder holder = new ServletHolder("proxy", servlet);
         holder.setAsyncSupported(true);
         holder.setInitOrder(0);
         context.addServlet(holder, "/*");

@@ -28,6 +28,19 @@ enum ConfigKey {
     BACKEND_URL("pool.NAME.backend.NAME.url"),
     BACKEND_WEIGHT("pool.NAME.backend.NAME.weight"),
     BACKEND_MAX_CONNECTIONS("pool.NAME.backend.NAME.max-connections"),
+    // Health: active checks, outlier ejection, panic mode, slow start, backups.
+    POOL_HEALTH_PATH("pool.NAME.health.path"),
+    POOL_HEALTH_INTERVAL("pool.NAME.health.interval"),
+    POOL_HEALTH_TIMEOUT("pool.NAME.health.timeout"),
+    POOL_HEALTH_EXPECTED_STATUS("pool.NAME.health.expected-status"),
+    POOL_HEALTH_RISE("pool.NAME.health.rise"),
+    POOL_HEALTH_FALL("pool.NAME.health.fall"),
+    POOL_OUTLIER_CONSECUTIVE_FAILURES("pool.NAME.outlier.consecutive-failures"),
+    POOL_OUTLIER_BASE_EJECTION_TIME("pool.NAME.outlier.base-ejection-time"),
+    POOL_OUTLIER_MAX_EJECTION_PERCENT("pool.NAME.outlier.max-ejection-percent"),
+    POOL_PANIC_THRESHOLD("pool.NAME.panic-threshold"),
+    POOL_SLOW_START("pool.NAME.slow-start"),
+    BACKEND_BACKUP("pool.NAME.backend.NAME.backup"),
     ROUTE_PATH("route.NAME.path"),
     ROUTE_HOST("route.NAME.host"),
     ROUTE_POOL("route.NAME.pool"),
@@ -39,6 +52,11 @@ enum ConfigKey {
     ROUTE_RETRIES("route.NAME.retries"),
     ROUTE_PER_TRY_TIMEOUT("route.NAME.per-try-timeout"),
     ROUTE_RETRY_ON("route.NAME.retry-on"),
+    DEMO_PORT("demo.backend.NAME.port"),
+    ADMIN_HOST("admin.host"),
+    ADMIN_PORT("admin.port"),
+    ADMIN_TOKEN("admin.token"),
+    LOG_ACCESS("log.access"),
     SECURITY_TRUSTED_PROXIES("security.trusted-proxies"),
     SECURITY_CLIENT_IP_HEADER("security.client-ip-header"),
     SECURITY_ALLOW("security.allow"),
@@ -63,8 +81,7 @@ enum ConfigKey {
     ROUTE_AUTH_ISSUER("route.NAME.auth.issuer"),
     ROUTE_AUTH_AUDIENCE("route.NAME.auth.audience"),
     ROUTE_AUTH_CLAIMS_TO_HEADERS("route.NAME.auth.claims-to-headers"),
-    ROUTE_AUTH_KEEP_AUTHORIZATION("route.NAME.auth.keep-authorization"),
-    DEMO_PORT("demo.backend.NAME.port");
+    ROUTE_AUTH_KEEP_AUTHORIZATION("route.NAME.auth.keep-authorization");
 
     /** What a pool, backend, route or demo backend name (or a header in security.response-headers.NAME) may contain. */
     static final Pattern NAME_PATTERN = Pattern.compile("[A-Za-z0-9_-]+");

@@ -16,10 +16,13 @@ import java.util.Objects;
  * @param sources where the values came from, for reports and error messages
  * @param retryBudgetPercent retries each pool may add on top of its requests, in percent of them
  *                (Finagle's retry budget), so that a failing pool is not hammered by retries
+ * @param admin   the standalone proxy's admin listener
+ * @param accessLog how each request is logged
  * @param security client identity, access rules, rate limits, authentication and response hygiene
  */
 public record ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, List<RouteConfig> routes,
-        DemoConfig demo, String via, List<String> sources, int retryBudgetPercent, SecurityConfig security) {
+        DemoConfig demo, String via, List<String> sources, int retryBudgetPercent, AdminConfig admin,
+        AccessLogFormat accessLog, SecurityConfig security) {
     /** Default {@code proxy.retry-budget}. */
     public static final int DEFAULT_RETRY_BUDGET_PERCENT = 20;
 
@@ -30,6 +33,8 @@ public record ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, Li
         Objects.requireNonNull(demo, "demo");
         Objects.requireNonNull(via, "via");
         sources = List.copyOf(sources);
+        Objects.requireNonNull(admin, "admin");
+        Objects.requireNonNull(accessLog, "accessLog");
         if (retryBudgetPercent < 0 || retryBudgetPercent > 100) {
             throw new IllegalArgumentException("retryBudgetPercent: " + retryBudgetPercent + " (expected: 0..100)");
         }
@@ -48,13 +53,14 @@ public record ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, Li
 
     /** A configuration without security settings ({@link SecurityConfig#NONE}). */
     public ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, List<RouteConfig> routes, DemoConfig demo,
-            String via, List<String> sources, int retryBudgetPercent) {
-        this(server, pools, routes, demo, via, sources, retryBudgetPercent, SecurityConfig.NONE);
+            String via, List<String> sources, int retryBudgetPercent, AdminConfig admin, AccessLogFormat accessLog) {
+        this(server, pools, routes, demo, via, sources, retryBudgetPercent, admin, accessLog, SecurityConfig.NONE);
     }
 
     /** A configuration with the default retry budget. */
     public ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, List<RouteConfig> routes, DemoConfig demo,
             String via, List<String> sources) {
-        this(server, pools, routes, demo, via, sources, DEFAULT_RETRY_BUDGET_PERCENT);
+        this(server, pools, routes, demo, via, sources, DEFAULT_RETRY_BUDGET_PERCENT, AdminConfig.defaults(),
+                AccessLogFormat.COMBINED);
     }
 }

@@ -2,6 +2,7 @@ package dev.proxyfilter.forward;
 
 import dev.proxyfilter.balance.BackendPool;
 import dev.proxyfilter.config.RouteConfig;
+import dev.proxyfilter.metrics.ProxyMetrics;
 import dev.proxyfilter.security.RouteGuard;
 import org.eclipse.jetty.client.HttpClient;
 
@@ -13,17 +14,20 @@ public final class ForwardRoute {
     private final RouteConfig config;
     private final BackendPool pool;
     private final PoolGate gate;
+    private final ProxyMetrics.RouteMetrics metrics;
     private final HttpClient client;
     private final String prefix;
     private final long idleTimeoutMillis;
     private final long timeoutMillis;
     private final RouteGuard guard;
 
-    ForwardRoute(RouteConfig config, BackendPool pool, PoolGate gate, HttpClient client, RouteGuard guard) {
+    ForwardRoute(RouteConfig config, BackendPool pool, PoolGate gate, HttpClient client, ProxyMetrics.RouteMetrics metrics,
+            RouteGuard guard) {
         this.guard = guard;
         this.config = config;
         this.pool = pool;
         this.gate = gate;
+        this.metrics = metrics;
         this.client = client;
         String path = config.path();
         this.prefix = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
@@ -44,6 +48,10 @@ public final class ForwardRoute {
     /** The pool that serves the route. */
     public BackendPool pool() {
         return pool;
+    }
+
+    ProxyMetrics.RouteMetrics metrics() {
+        return metrics;
     }
 
     PoolGate gate() {

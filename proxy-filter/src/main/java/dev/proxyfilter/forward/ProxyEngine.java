@@ -1,6 +1,9 @@
 package dev.proxyfilter.forward;
 
+import dev.proxyfilter.balance.Backend;
 import dev.proxyfilter.balance.BackendPool;
+import dev.proxyfilter.metrics.ProxyMetrics;
+import java.util.IdentityHashMap;
 import dev.proxyfilter.config.PoolConfig;
 import dev.proxyfilter.config.ProxyConfig;
 import dev.proxyfilter.config.RouteConfig;
@@ -30,6 +33,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>One {@code HttpClient} serves every route that shares a connect timeout (Jetty sets that per
  * client, not per request); they share one thread pool, scheduler and buffer pool.
+ *
+ * <p>Health: pools report every change of a backend's state or of their mode to {@link HealthLog}; a
+ * {@link HealthChecker} runs the active checks of pools that have {@code health.path}, through the client of
+ * the pool's first route (or, for a pool no route uses, a client whose connect timeout is the check's
+ * timeout), on the shared scheduler. Operators reach a backend with
+ * {@code engine.pools().get(pool).backend(name)} to drain, disable or enable it.
  */
 public final class ProxyEngine implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ProxyEngine.class);
@@ -40,10 +49,13 @@ public final class ProxyEngine implements AutoCloseable {
     private final ProxyConfig config;
     private final Map<String, BackendPool> pools;
     private final Map<String, PoolGate> gates;
+    private final ProxyMetrics metrics = new ProxyMetrics();
+    private final Map<Backend, ProxyMetrics.BackendMetrics> backendMetrics = new IdentityHashMap<>();
     private final RouteTable<ForwardRoute> routes;
     private final QueuedThreadPool executor;
     private final ScheduledExecutorScheduler scheduler;
     private final List<HttpClient> clients;
+    private final HealthChecker healthChecker;
     private final Security security;
 
     private ProxyEngine(ProxyConfig config, Security security) throws Exception {
@@ -51,7 +63,7 @@ public final class ProxyEngine implements AutoCloseable {
         this.security = security;
         Map<String, BackendPool> pools = new LinkedHashMap<>();
         for (PoolConfig pool : config.pools().values()) {
-            pools.put(pool.name(), new BackendPool(pool));
+            pools.put(pool.name(), new BackendPool(pool, HealthLog.INSTANCE));
         }
         this.pools = Map.copyOf(pools);
 
@@ -67,6 +79,18 @@ public final class ProxyEngine implements AutoCloseable {
             gates.put(pool.name(), new PoolGate(this.pools.get(pool.name()), pool, config.retryBudgetPercent(), scheduler));
         }
         this.gates = Map.copyOf(gates);
+        for (BackendPool pool : this.pools.values()) {
+            PoolGate gate = this.gates.get(pool.name());
+            metrics.poolPending(pool.name(), gate::pending);
+            for (Backend backend : pool.backends()) {
+                ProxyMetrics.BackendMetrics holder = metrics.backend(pool.name(), backend.name());
+                holder.state(backend::inFlight, backend::weight, () -> backend.available() ? 1 : 0);
+                backendMetrics.put(backend, holder);
+            }
+        }
+        metrics.gauge("proxy.upstream.threads.busy", executor::getBusyThreads);
+        metrics.gauge("proxy.upstream.threads.max", executor::getMaxThreads);
+        metrics.gauge("proxy.upstream.threads.queued", executor::getQueueSize);
 
         Map<Duration, HttpClient> byConnectTimeout = new HashMap<>();
         List<RouteTable.Entry<ForwardRoute>> entries = new ArrayList<>();
@@ -77,11 +101,38 @@ public final class ProxyEngine implements AutoCloseable {
                 byConnectTimeout.put(route.connectTimeout(), client);
             }
             ForwardRoute forwardRoute = new ForwardRoute(route, this.pools.get(route.pool()), this.gates.get(route.pool()), client,
-                    security.guard(route.name()));
+                    metrics.route(route.name()), security.guard(route.name()));
             entries.add(new RouteTable.Entry<>(route.host(), route.path(), forwardRoute));
         }
+        Map<String, HttpClient> clientByPool = healthCheckClients(byConnectTimeout, bufferPool);
         this.clients = List.copyOf(byConnectTimeout.values());
         this.routes = RouteTable.of(entries);
+        this.healthChecker = new HealthChecker(this.pools, pool -> clientByPool.get(pool.name()), scheduler);
+        healthChecker.start();
+    }
+
+    /**
+     * The client each checked pool's health checks use: the client of its first route, so that checks
+     * travel the way its requests do, else one whose connect timeout is the check's timeout.
+     */
+    private Map<String, HttpClient> healthCheckClients(Map<Duration, HttpClient> byConnectTimeout,
+            ArrayByteBufferPool bufferPool) throws Exception {
+        Map<String, HttpClient> clientByPool = new HashMap<>();
+        for (RouteConfig route : config.routes()) {
+            clientByPool.putIfAbsent(route.pool(), byConnectTimeout.get(route.connectTimeout()));
+        }
+        for (PoolConfig pool : config.pools().values()) {
+            if (pool.health().check() != null && !clientByPool.containsKey(pool.name())) {
+                Duration timeout = pool.health().check().timeout();
+                HttpClient client = byConnectTimeout.get(timeout);
+                if (client == null) {
+                    client = newClient(timeout, bufferPool);
+                    byConnectTimeout.put(timeout, client);
+                }
+                clientByPool.put(pool.name(), client);
+            }
+        }
+        return clientByPool;
     }
 
     /**
@@ -143,6 +194,21 @@ public final class ProxyEngine implements AutoCloseable {
         return gate == null ? 0 : gate.pending();
     }
 
+    /** What the admin interface may see and change. */
+    public AdminOperations admin() {
+        return new AdminOperations(this);
+    }
+
+    /** This proxy's metrics. */
+    public ProxyMetrics metrics() {
+        return metrics;
+    }
+
+    /** The metrics of a backend of this engine. */
+    ProxyMetrics.BackendMetrics metrics(Backend backend) {
+        return backendMetrics.get(backend);
+    }
+
     /** Pools by name. */
     public Map<String, BackendPool> pools() {
         return pools;
@@ -166,23 +232,23 @@ public final class ProxyEngine implements AutoCloseable {
 
     /**
      * Forwards the exchange asynchronously; the adapter must not touch the response afterwards. The
-     * route's security step runs first and may answer 401, 403 or 429 itself.
+     * route's security step runs first; a refusal (401, 403, 429) is answered without a backend.
      */
     public void forward(ForwardRoute route, ClientExchange exchange) {
-        Admission admission = SecurityStep.admit(route.guard(), exchange, security.hygiene());
-        if (admission != null) {
-            new Forwarding(this, route, SecurityStep.releasing(exchange, admission), admission).start();
-        }
+        Admission admission = SecurityStep.admit(route.guard(), exchange);
+        new Forwarding(this, route, SecurityStep.releasing(exchange, admission), admission).start();
     }
 
-    /** Stops the upstream clients; in-flight exchanges fail. */
+    /** Stops the health checks, then the upstream clients; in-flight exchanges fail. */
     @Override
     public void close() {
+        healthChecker.close();
         for (HttpClient client : clients) {
             stopQuietly(client);
         }
         stopQuietly(scheduler);
         stopQuietly(executor);
+        metrics.close();
     }
 
     private static void stopQuietly(org.eclipse.jetty.util.component.LifeCycle lifeCycle) {

@@ -14,25 +14,18 @@ import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.util.Callback;
 
 /**
- * The first step of the pipeline: the route's {@link RouteGuard} over the client request. A refusal
- * (401, 403, 429) is answered here and never reaches {@link Forwarding}. With nothing configured the
- * guard is {@link RouteGuard#NONE}: no view of the request is built and nothing is read.
+ * The first step of the pipeline: the route's {@link RouteGuard} over the client request. Its verdict goes
+ * to {@link Forwarding}, which answers a refusal (401, 403, 429) without picking a backend, so that metrics
+ * and the access log see refusals too. With nothing configured the guard is {@link RouteGuard#NONE}: no
+ * view of the request is built and nothing is read.
  */
 final class SecurityStep {
     private SecurityStep() {
     }
 
-    /** The verdict for {@code client}, or {@code null} when the request was refused (and answered). */
-    static Admission admit(RouteGuard guard, ClientExchange client, ResponseHygiene hygiene) {
-        if (guard.isOpen()) {
-            return Admission.NONE;
-        }
-        Admission admission = guard.admit(new ExchangeRequest(client));
-        if (admission.admitted()) {
-            return admission;
-        }
-        client.sendError(admission.status(), admission.message(), errorHeaders(admission.responseHeaders(), hygiene, client));
-        return null;
+    /** The verdict for {@code client}: admitted, or refused with a status for {@link Forwarding} to answer. */
+    static Admission admit(RouteGuard guard, ClientExchange client) {
+        return guard.isOpen() ? Admission.NONE : guard.admit(new ExchangeRequest(client));
     }
 
     /** The exchange the forwarding step works on: one that gives back the admission's slot when it ends. */
@@ -167,6 +160,11 @@ final class SecurityStep {
         @Override
         public void responseHead(int status, HttpFields headers) {
             delegate.responseHead(status, headers);
+        }
+
+        @Override
+        public long bytesWritten() {
+            return delegate.bytesWritten();
         }
 
         @Override

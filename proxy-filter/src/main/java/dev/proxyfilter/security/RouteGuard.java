@@ -95,7 +95,7 @@ public final class RouteGuard {
             globalKey = globalLimit.key(request, ip);
             RateLimiter.Outcome outcome = globalLimit.tryAcquire(globalKey);
             if (!outcome.allowed()) {
-                return tooMany(globalLimit, outcome);
+                return tooMany(globalLimit, outcome, ip);
             }
         }
         if (routeLimit != null) {
@@ -104,7 +104,7 @@ public final class RouteGuard {
                 if (globalKey != null) {
                     globalLimit.refund(globalKey);
                 }
-                return tooMany(routeLimit, outcome);
+                return tooMany(routeLimit, outcome, ip);
             }
         }
         if (concurrency != null && !concurrency.tryAcquire(ip)) {
@@ -128,7 +128,7 @@ public final class RouteGuard {
      * 429 with {@code Retry-After}, and the draft's fields (draft-ietf-httpapi-ratelimit-headers-09/10):
      * {@code RateLimit-Policy: "name";q=BURST;w=SECONDS} and {@code RateLimit: "name";r=0;t=SECONDS}.
      */
-    private static Admission tooMany(RateLimiter limiter, RateLimiter.Outcome outcome) {
+    private static Admission tooMany(RateLimiter limiter, RateLimiter.Outcome outcome, String ip) {
         String seconds = Long.toString(outcome.retryAfterSeconds());
         String policy = limiter.policy();
         String name = policy.substring(0, policy.indexOf(';'));
@@ -136,6 +136,6 @@ public final class RouteGuard {
         headers.add(new Header("Retry-After", seconds));
         headers.add(new Header("RateLimit-Policy", policy));
         headers.add(new Header("RateLimit", name + ";r=" + outcome.remaining() + ";t=" + seconds));
-        return Admission.refused(429, TOO_MANY, headers, null);
+        return Admission.refused(429, TOO_MANY, headers, ip);
     }
 }
