@@ -131,6 +131,8 @@ class SecurityIntegrationTest {
         assertPlainError(get(proxy.uri().resolve("/allow/x"), "X-Forwarded-For", "203.0.113.5"), 403);
         assertPlainError(get(proxy.uri().resolve("/allow/x"), "X-Forwarded-For", "2001:db8::1, 203.0.113.5"), 403);
         assertThat(echo.requests.get()).as("no refused request reached the backend").isZero();
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(
+                proxy.engine().metrics().route("deny").responses("4xx")).as("refusals are counted").isEqualTo(3));
 
         HttpResponse<String> open = get(proxy.uri().resolve("/open/x"), "X-Forwarded-For", "1.2.3.4",
                 "Forwarded", "for=1.2.3.4");
