@@ -18,10 +18,11 @@ import java.util.Objects;
  *                (Finagle's retry budget), so that a failing pool is not hammered by retries
  * @param admin   the standalone proxy's admin listener
  * @param accessLog how each request is logged
+ * @param security client identity, access rules, rate limits, authentication and response hygiene
  */
 public record ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, List<RouteConfig> routes,
         DemoConfig demo, String via, List<String> sources, int retryBudgetPercent, AdminConfig admin,
-        AccessLogFormat accessLog) {
+        AccessLogFormat accessLog, SecurityConfig security) {
     /** Default {@code proxy.retry-budget}. */
     public static final int DEFAULT_RETRY_BUDGET_PERCENT = 20;
 
@@ -42,6 +43,18 @@ public record ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, Li
                 throw new IllegalArgumentException("route " + route.name() + " names unknown pool " + route.pool());
             }
         }
+        Objects.requireNonNull(security, "security");
+        for (String name : security.routes().keySet()) {
+            if (routes.stream().noneMatch(route -> route.name().equals(name))) {
+                throw new IllegalArgumentException("security settings for unknown route " + name);
+            }
+        }
+    }
+
+    /** A configuration without security settings ({@link SecurityConfig#NONE}). */
+    public ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, List<RouteConfig> routes, DemoConfig demo,
+            String via, List<String> sources, int retryBudgetPercent, AdminConfig admin, AccessLogFormat accessLog) {
+        this(server, pools, routes, demo, via, sources, retryBudgetPercent, admin, accessLog, SecurityConfig.NONE);
     }
 
     /** A configuration with the default retry budget. */

@@ -3,6 +3,7 @@ package dev.proxyfilter.forward;
 import dev.proxyfilter.balance.BackendPool;
 import dev.proxyfilter.config.RouteConfig;
 import dev.proxyfilter.metrics.ProxyMetrics;
+import dev.proxyfilter.security.RouteGuard;
 import org.eclipse.jetty.client.HttpClient;
 
 /**
@@ -18,8 +19,11 @@ public final class ForwardRoute {
     private final String prefix;
     private final long idleTimeoutMillis;
     private final long timeoutMillis;
+    private final RouteGuard guard;
 
-    ForwardRoute(RouteConfig config, BackendPool pool, PoolGate gate, HttpClient client, ProxyMetrics.RouteMetrics metrics) {
+    ForwardRoute(RouteConfig config, BackendPool pool, PoolGate gate, HttpClient client, ProxyMetrics.RouteMetrics metrics,
+            RouteGuard guard) {
+        this.guard = guard;
         this.config = config;
         this.pool = pool;
         this.gate = gate;
@@ -52,6 +56,11 @@ public final class ForwardRoute {
 
     PoolGate gate() {
         return gate;
+    }
+
+    /** The route's security step; {@link RouteGuard#NONE} when nothing applies to it. */
+    RouteGuard guard() {
+        return guard;
     }
 
     HttpClient client() {

@@ -11,6 +11,9 @@ import dev.proxyfilter.config.PoolConfig;
 import dev.proxyfilter.config.ProxyConfig;
 import dev.proxyfilter.config.RouteConfig;
 import dev.proxyfilter.route.RouteTable;
+import dev.proxyfilter.security.Admission;
+import dev.proxyfilter.security.ResponseHygiene;
+import dev.proxyfilter.security.Security;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -56,9 +59,11 @@ public final class ProxyEngine implements AutoCloseable {
     private final ScheduledExecutorScheduler scheduler;
     private final List<HttpClient> clients;
     private final HealthChecker healthChecker;
+    private final Security security;
 
-    private ProxyEngine(ProxyConfig config) throws Exception {
+    private ProxyEngine(ProxyConfig config, Security security) throws Exception {
         this.config = config;
+        this.security = security;
         Map<String, BackendPool> pools = new LinkedHashMap<>();
         for (PoolConfig pool : config.pools().values()) {
             pools.put(pool.name(), new BackendPool(pool, new HealthListener() {
@@ -113,7 +118,7 @@ public final class ProxyEngine implements AutoCloseable {
                 byConnectTimeout.put(route.connectTimeout(), client);
             }
             ForwardRoute forwardRoute = new ForwardRoute(route, this.pools.get(route.pool()), this.gates.get(route.pool()), client,
-                    metrics.route(route.name()));
+                    metrics.route(route.name()), security.guard(route.name()));
             entries.add(new RouteTable.Entry<>(route.host(), route.path(), forwardRoute));
         }
         Map<String, HttpClient> clientByPool = healthCheckClients(byConnectTimeout, bufferPool);
@@ -150,11 +155,17 @@ public final class ProxyEngine implements AutoCloseable {
     /**
      * Starts an engine for a validated configuration.
      *
+     * @throws dev.proxyfilter.config.ConfigException if a users or JWKS file named by the configuration is unreadable or malformed
      * @throws IllegalStateException if the upstream client cannot start
      */
     public static ProxyEngine start(ProxyConfig config) {
+        return start(config, Security.start(config.security(), config.routes().stream().map(RouteConfig::name).toList()));
+    }
+
+    /** Starts an engine with a security layer built by the caller (tests inject its clocks). */
+    public static ProxyEngine start(ProxyConfig config, Security security) {
         try {
-            return new ProxyEngine(config);
+            return new ProxyEngine(config, security);
         } catch (Exception e) {
             throw new IllegalStateException("cannot start the upstream HTTP client", e);
         }
@@ -231,9 +242,18 @@ public final class ProxyEngine implements AutoCloseable {
         return routes.match(authority, path);
     }
 
-    /** Forwards the exchange asynchronously; the adapter must not touch the response afterwards. */
+    /** What every response loses and gains (identity headers out, security headers in). */
+    ResponseHygiene hygiene() {
+        return security.hygiene();
+    }
+
+    /**
+     * Forwards the exchange asynchronously; the adapter must not touch the response afterwards. The
+     * route's security step runs first; a refusal (401, 403, 429) is answered without a backend.
+     */
     public void forward(ForwardRoute route, ClientExchange exchange) {
-        new Forwarding(this, route, exchange).start();
+        Admission admission = SecurityStep.admit(route.guard(), exchange);
+        new Forwarding(this, route, SecurityStep.releasing(exchange, admission), admission).start();
     }
 
     /** Stops the health checks, then the upstream clients; in-flight exchanges fail. */

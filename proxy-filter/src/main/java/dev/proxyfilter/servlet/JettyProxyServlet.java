@@ -62,7 +62,14 @@ public class JettyProxyServlet extends AsyncProxyServlet {
         String path = ServletExchange.pathInContext(request);
         ForwardRoute route = engine.route(request.getHeader("Host"), path);
         if (route == null) {
-            response.sendError(HttpServletResponse.SC_NOT_FOUND, "no route for this host and path");
+            // Plain text, as every error of the proxy's own: Jetty's HTML error page would echo the URI.
+            byte[] body = "Not Found: no route for this host and path\n".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            response.setStatus(HttpServletResponse.SC_NOT_FOUND);
+            response.setContentType("text/plain;charset=utf-8");
+            response.setHeader("X-Content-Type-Options", "nosniff");
+            response.setHeader("Cache-Control", "no-store");
+            response.setContentLength(body.length);
+            response.getOutputStream().write(body);
             return;
         }
         engine.forward(route, new ServletExchange(request, response, contextPath, path));
