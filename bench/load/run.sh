@@ -22,7 +22,8 @@
 #   --no-jetty-stock        skip the stock Jetty AsyncProxyServlet
 #   --dist DIR              the unpacked distribution (default jetty-distribution/target/proxy-filter,
 #                           built with ./mvnw when missing)
-#   --out FILE              the Markdown results (default bench/results.md)
+#   --out FILE              the Markdown results (default bench/results.md; with --no-load,
+#                           bench/results-idle.md)
 #   --no-install            fail instead of running apt-get for missing tools
 #
 # Environment: JAVA_OPTS / PROXY_FILTER_OPTS go to bin/proxy-filter as usual (unset: the shipped
@@ -49,7 +50,7 @@ IDLE_COUNT=10000
 LOAD=1
 JETTY_STOCK=1
 DIST="$ROOT/jetty-distribution/target/proxy-filter"
-OUT="$ROOT/bench/results.md"
+OUT=""
 INSTALL=1
 
 usage() { sed -n '2,/^$/s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
@@ -83,6 +84,9 @@ fi
 for n in "$ROUNDS" "$DURATION" "$WARMUP" "$JVM_WARMUP" "$CONNECTIONS" "$THREADS" "$IDLE_COUNT"; do
   case "$n" in ''|*[!0-9]*) echo "run.sh: not a number: '$n'" >&2; exit 2 ;; esac
 done
+if [ -z "$OUT" ]; then
+  if [ "$LOAD" = 1 ]; then OUT="$ROOT/bench/results.md"; else OUT="$ROOT/bench/results-idle.md"; fi
+fi
 if [ "$LOAD" = 0 ] && [ "$IDLE" = 0 ]; then
   echo "run.sh: --no-load needs --idle-connections: nothing to do" >&2
   exit 2
@@ -642,8 +646,9 @@ CPU_MODEL="$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/
 MEM_TOTAL="$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo 2>/dev/null || true)"
 JETTY_VERSION="$(ls "$DIST"/lib/ | sed -n 's/^jetty-server-\(.*\)\.jar$/\1/p' | sed -n 1p)"
 GIT_REV="$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-if [ "$GIT_REV" != unknown ] && [ -n "$(cd "$ROOT" && git status --porcelain --untracked-files=no 2>/dev/null)" ]; then
-  GIT_REV="$GIT_REV (with uncommitted changes)"
+# Changes to bench/ itself do not change what is measured.
+if [ "$GIT_REV" != unknown ] && [ -n "$(cd "$ROOT" && git status --porcelain --untracked-files=no -- . ':!bench' 2>/dev/null)" ]; then
+  GIT_REV="$GIT_REV (with uncommitted changes outside bench/)"
 fi
 LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
 STARTED_AT="$(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -811,17 +816,20 @@ fi
 LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg)"
 ELAPSED=$((SECONDS - START_SECONDS))
 {
-  echo "# Load test results"
+  if [ "$LOAD" = 1 ]; then echo "# Load test results"; else echo "# Idle connections: results"; fi
   echo
   echo "Written by \`$COMMAND_LINE\` (bench/load/README.md says how to read it)."
   echo
   echo "- date: $STARTED_AT; took $((ELAPSED / 60)) min $((ELAPSED % 60)) s"
   echo "- machine: $(nproc) CPU(s), ${CPU_MODEL:-unknown CPU}, $MEM_TOTAL, Linux $(uname -r); load average before $LOAD_BEFORE, after $LOAD_AFTER"
   echo "- wrk, the origins and the proxy share these CPUs: the numbers are for comparing the proxies in this run, not absolute."
+  if awk -v l="${LOAD_BEFORE%% *}" -v n="$(nproc)" 'BEGIN { exit !(l + 0 > n / 2) }'; then
+    echo "- **The machine was busy before the run started (load average ${LOAD_BEFORE%% *} on $(nproc) CPUs): other work competed with this run, and its numbers are noisy.**"
+  fi
   echo "- proxy-filter $GIT_REV, Jetty ${JETTY_VERSION:-?}; JVM options: $PF_JAVA_OPTS_DESC"
   echo "- java: $JAVA_VERSION"
   echo "- $NGINX_VERSION; $HAPROXY_VERSION; $WRK_VERSION"
-  echo "- load: \`wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency\`, keep-alive, $ROUNDS round(s) interleaved, ${WARMUP}s warm-up per proxy and path (${JVM_WARMUP}s more for each Java proxy); two nginx origins on 127.0.0.1, balanced round-robin with keep-alive upstream connections"
+  [ "$LOAD" = 1 ] && echo "- load: \`wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency\`, keep-alive, $ROUNDS round(s) interleaved, ${WARMUP}s warm-up per proxy and path (${JVM_WARMUP}s more for each Java proxy); two nginx origins on 127.0.0.1, balanced round-robin with keep-alive upstream connections"
   echo
   if [ "$LOAD" = 1 ]; then
     echo "## Throughput, latency, CPU and memory"
