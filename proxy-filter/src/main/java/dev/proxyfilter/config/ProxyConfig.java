@@ -18,10 +18,11 @@ import java.util.Objects;
  *                (Finagle's retry budget), so that a failing pool is not hammered by retries
  * @param admin   the standalone proxy's admin listener
  * @param accessLog how each request is logged
+ * @param cache   the shared response cache ({@code cache.*}); off unless {@code cache.enabled}
  */
 public record ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, List<RouteConfig> routes,
         DemoConfig demo, String via, List<String> sources, int retryBudgetPercent, AdminConfig admin,
-        AccessLogFormat accessLog) {
+        AccessLogFormat accessLog, CacheConfig cache) {
     /** Default {@code proxy.retry-budget}. */
     public static final int DEFAULT_RETRY_BUDGET_PERCENT = 20;
 
@@ -34,6 +35,7 @@ public record ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, Li
         sources = List.copyOf(sources);
         Objects.requireNonNull(admin, "admin");
         Objects.requireNonNull(accessLog, "accessLog");
+        Objects.requireNonNull(cache, "cache");
         if (retryBudgetPercent < 0 || retryBudgetPercent > 100) {
             throw new IllegalArgumentException("retryBudgetPercent: " + retryBudgetPercent + " (expected: 0..100)");
         }
@@ -48,6 +50,17 @@ public record ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, Li
     public ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, List<RouteConfig> routes, DemoConfig demo,
             String via, List<String> sources) {
         this(server, pools, routes, demo, via, sources, DEFAULT_RETRY_BUDGET_PERCENT, AdminConfig.defaults(),
-                AccessLogFormat.COMBINED);
+                AccessLogFormat.COMBINED, CacheConfig.disabled());
+    }
+
+    /** A configuration without a response cache. */
+    public ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, List<RouteConfig> routes, DemoConfig demo,
+            String via, List<String> sources, int retryBudgetPercent, AdminConfig admin, AccessLogFormat accessLog) {
+        this(server, pools, routes, demo, via, sources, retryBudgetPercent, admin, accessLog, CacheConfig.disabled());
+    }
+
+    /** This configuration with another cache configuration. */
+    public ProxyConfig withCache(CacheConfig cache) {
+        return new ProxyConfig(server, pools, routes, demo, via, sources, retryBudgetPercent, admin, accessLog, cache);
     }
 }

@@ -59,6 +59,8 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
     private volatile int attempts;
     /** Backends tried so far, in order; a retry prefers one that is not in it. */
     private Backend[] tried = new Backend[2];
+    /** The response cache's part in this exchange; {@code null} when the route does not cache. */
+    private CachedExchange cached;
 
     Forwarding(ProxyEngine engine, ForwardRoute route, ClientExchange client) {
         this.engine = engine;
@@ -73,7 +75,35 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
     void start() {
         client.onClientFailure(this::clientFailed);
         gate.onRequestStart();
-        admit(false);
+        CachingStep caching = engine.caching();
+        cached = caching == null ? null : caching.exchange(route, client);
+        if (cached == null) {
+            admit(false);
+            return;
+        }
+        cached.begin(new CachedExchange.Pipeline() {
+            @Override
+            public void answer(int status, HttpFields.Mutable headers, java.nio.ByteBuffer body) {
+                if (!done.get()) {
+                    clientStatus = status;
+                    client.responseHead(status, headers);
+                    client.write(true, body, Callback.from(Forwarding.this::finishSuccess, Forwarding.this::finishAbort));
+                }
+            }
+
+            @Override
+            public void forward() {
+                admit(false);
+            }
+        });
+    }
+
+    /** The response was written in full: let the cache store it, then end. */
+    private void bodySent() {
+        if (cached != null) {
+            cached.bodyComplete();
+        }
+        finishSuccess();
     }
 
     /** Takes a backend with room, or queues, or answers 503. */
@@ -312,6 +342,9 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
 
     /** Accounting once the exchange ended, however it ended. */
     private void ended() {
+        if (cached != null) {
+            cached.end();
+        }
         gate.onRequestEnd();
         long nanos = System.nanoTime() - startNanos;
         route.metrics().onExchange(clientStatus, nanos);
@@ -322,7 +355,8 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
             AccessLog.log(format, new AccessLog.Entry(clientIp(), client.method(), client.path(), client.query(),
                     client.protocol(), clientStatus, client.bytesWritten(), nanos,
                     last == null ? "-" : route.pool().name() + "/" + last.backend.name(),
-                    last == null || last.sentNanos == 0 ? -1 : last.upstreamNanos(), Math.max(0, attempts - 1), null,
+                    last == null || last.sentNanos == 0 ? -1 : last.upstreamNanos(), Math.max(0, attempts - 1),
+                    cached == null ? null : cached.logToken(),
                     headers.get(HttpHeader.REFERER), headers.get(HttpHeader.USER_AGENT)));
         }
     }
@@ -359,7 +393,12 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
                     .version(HttpVersion.HTTP_1_1)
                     .path(query == null ? path : path + "?" + query)
                     .headers(headers -> ForwardHeaders.clientToServer(client, route.preserveHost(),
-                            engine.config().via(), headers));
+                            engine.config().via(), headers))
+                    .headers(headers -> {
+                        if (cached != null) {
+                            cached.proxyToServer(headers);
+                        }
+                    });
             if (route.idleTimeoutMillis() > 0) {
                 request.idleTimeout(route.idleTimeoutMillis(), TimeUnit.MILLISECONDS);
             }
@@ -401,6 +440,9 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
             }
             HttpFields.Mutable headers = ForwardHeaders.serverToClient(serverResponse.getHeaders(), client, backend, route,
                     engine.config().via());
+            if (cached != null) {
+                cached.serverToClient(serverResponse.getStatus(), headers);
+            }
             String stickyCookie = route.pool().stickyCookie(Forwarding.this, backend);
             if (stickyCookie != null) {
                 headers.add(HttpHeader.SET_COOKIE, stickyCookie);
@@ -447,7 +489,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
                 source.fail(new IllegalStateException("exchange already ended"));
                 return;
             }
-            Content.copy(source, client, Callback.from(Forwarding.this::finishSuccess, failure -> {
+            Content.copy(source, cached == null ? client : cached.tee(client), Callback.from(Forwarding.this::bodySent, failure -> {
                 request.abort(failure);
                 Forwarding.this.failed(this, failure);
             }));
@@ -483,7 +525,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
                     Forwarding.this.failed(this, failure);
                 }
             } else if (!copyStarted) {
-                client.write(true, BufferUtil.EMPTY_BUFFER, Callback.from(Forwarding.this::finishSuccess, Forwarding.this::finishAbort));
+                client.write(true, BufferUtil.EMPTY_BUFFER, Callback.from(Forwarding.this::bodySent, Forwarding.this::finishAbort));
             }
         }
     }

@@ -1,0 +1,236 @@
+package dev.proxyfilter.forward;
+
+import dev.proxyfilter.cache.BodyBuffer;
+import dev.proxyfilter.cache.CacheAction;
+import dev.proxyfilter.cache.CacheLookup;
+import dev.proxyfilter.cache.CacheRequest;
+import dev.proxyfilter.cache.CacheStatus;
+import dev.proxyfilter.cache.CachedAnswer;
+import dev.proxyfilter.cache.Coalescer;
+import dev.proxyfilter.cache.Conditionals;
+import dev.proxyfilter.cache.HttpCache;
+import dev.proxyfilter.cache.Storability;
+import dev.proxyfilter.cache.StoreResult;
+import java.nio.ByteBuffer;
+import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.util.Callback;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One request's way through the response cache, as {@link Forwarding} drives it:
+ * <ol>
+ *   <li>{@link #begin}: look the request up; a hit is answered from the cache, {@code only-if-cached} with
+ *       nothing usable gets 504; a miss joins the {@link Coalescer}: the leader goes to the backend, a follower
+ *       waits (without a thread) for the leader's stored response, or goes itself when there is none;</li>
+ *   <li>{@link #proxyToServer}: the leader asks for a whole response (client conditionals removed);</li>
+ *   <li>{@link #serverToClient}: on the backend's headers, decide whether the body is collected for storing
+ *       ({@link BodyBuffer}, bounded by the per-entry limit); after an unsafe method, invalidate; add
+ *       {@code Cache-Status};</li>
+ *   <li>{@link #tee}: the body streams to the client as always while a copy accumulates;</li>
+ *   <li>{@link #bodyComplete}: store, then hand the stored response to the followers; {@link #end} (always
+ *       called) releases them when nothing was stored.</li>
+ * </ol>
+ * A stale response that must be validated is refetched whole for now: the 304 path
+ * ({@code HttpCache.freshen}) is not wired yet.
+ */
+final class CachedExchange {
+    private static final Logger LOG = LoggerFactory.getLogger(CachedExchange.class);
+
+    /** What this exchange needs of its {@link Forwarding}. */
+    interface Pipeline {
+        /** Answers the client from the cache; ends the exchange. */
+        void answer(int status, HttpFields.Mutable headers, ByteBuffer body);
+
+        /** Goes to the backend the usual way. */
+        void forward();
+    }
+
+    private final CachingStep step;
+    private final HttpCache cache;
+    private final ClientExchange client;
+    private CacheLookup lookup;
+    private Coalescer.Leader leader;
+    private BodyBuffer body;
+    private int backendStatus;
+    private HttpFields.Mutable headersToStore;
+    private long requestTimeMillis;
+    private long responseTimeMillis;
+    private volatile String logToken;
+
+    CachedExchange(CachingStep step, ClientExchange client) {
+        this.step = step;
+        this.cache = step.cache();
+        this.client = client;
+    }
+
+    void begin(Pipeline pipeline) {
+        CacheRequest request = new CacheRequest(client.method(), client.scheme(), client.authority(),
+                client.basePath() + client.path(), client.query(), client.requestHeaders());
+        long now = step.now();
+        lookup = cache.lookup(request, now);
+        CacheAction action = lookup.action();
+        switch (action) {
+            case HIT, STALE_HIT, STALE_WHILE_REVALIDATE -> {
+                (action == CacheAction.HIT ? step.hits : step.staleServed).increment();
+                answer(pipeline, cache.answer(lookup, now), lookup.cacheStatus());
+            }
+            case GATEWAY_TIMEOUT -> {
+                HttpFields.Mutable headers = HttpFields.build(3);
+                headers.put(HttpHeader.CONTENT_LENGTH, "0");
+                answer(pipeline, new CachedAnswer(504, headers, ByteBuffer.allocate(0)), lookup.cacheStatus());
+            }
+            case MISS, VALIDATE -> {
+                step.misses.increment();
+                if (!"GET".equals(request.method())) {
+                    forward(pipeline);
+                    return;
+                }
+                Coalescer.Ticket ticket = cache.coalescer().join(lookup.primaryKey());
+                if (ticket instanceof Coalescer.Leader first) {
+                    leader = first;
+                    forward(pipeline);
+                } else {
+                    Coalescer.Follower follower = (Coalescer.Follower) ticket;
+                    follower.outcome().whenComplete((outcome, failure) -> {
+                        CachedAnswer answer = outcome == null || outcome.stored() == null ? null
+                                : cache.answerFollower(request, outcome.stored(), step.now());
+                        if (answer == null) {
+                            forward(pipeline);
+                        } else {
+                            step.coalesced.increment();
+                            step.misses.decrement();
+                            answer(pipeline, answer, lookup.cacheStatus().withCollapsed());
+                        }
+                    });
+                }
+            }
+            default -> forward(pipeline);
+        }
+    }
+
+    private void forward(Pipeline pipeline) {
+        requestTimeMillis = step.now();
+        pipeline.forward();
+    }
+
+    private void answer(Pipeline pipeline, CachedAnswer answer, CacheStatus status) {
+        HttpFields.Mutable headers = answer.headers();
+        String ours = "1.1 " + step.via();
+        String via = String.join(", ", headers.getValuesList(HttpHeader.VIA));
+        headers.put(HttpHeader.VIA, via.isEmpty() ? ours : via + ", " + ours);
+        String member = status.toString();
+        headers.put(CacheStatus.HEADER, member);
+        logToken = member;
+        pipeline.answer(answer.status(), headers, answer.body());
+    }
+
+    /** Adjusts the backend request: a leader asks for the whole response, not the client's conditional one. */
+    void proxyToServer(HttpFields.Mutable headers) {
+        if (leader != null) {
+            Conditionals.stripClientConditionals(headers);
+        }
+    }
+
+    /**
+     * The backend's response headers as the client will get them (after {@code Location} rewriting, with this
+     * proxy's {@code Via}), before the sticky cookie: decides whether to collect the body, invalidates after
+     * an unsafe method, and adds {@code Cache-Status}.
+     */
+    void serverToClient(int status, HttpFields.Mutable clientHeaders) {
+        responseTimeMillis = step.now();
+        backendStatus = status;
+        CacheStatus cacheStatus = lookup.cacheStatus().withForwardStatus(status);
+        if (lookup.action() == CacheAction.PASS) {
+            if (cache.invalidate(lookup.request(), status, clientHeaders) > 0) {
+                step.invalidated.increment();
+            }
+        } else if (leader != null) {
+            HttpFields.Mutable toStore = withoutOurVia(clientHeaders);
+            Storability storability = cache.storability(lookup, status, toStore);
+            if (storability.storable()) {
+                long length;
+                try {
+                    length = clientHeaders.getLongField(HttpHeader.CONTENT_LENGTH);
+                } catch (NumberFormatException e) {
+                    length = -1;
+                }
+                body = new BodyBuffer(cache.store().maxEntryBytes(), length);
+                headersToStore = toStore;
+                cacheStatus = cacheStatus.withStored();
+            } else {
+                cacheStatus = cacheStatus.withDetail(storability.detail());
+                if (storability != Storability.TOO_LARGE) {
+                    // Lets the cache drop what the response supersedes (no-store, private, ...).
+                    cache.store(lookup, status, toStore, new byte[0], requestTimeMillis, responseTimeMillis);
+                }
+            }
+        }
+        String member = cacheStatus.toString();
+        clientHeaders.put(CacheStatus.HEADER, member);
+        logToken = member;
+    }
+
+    private HttpFields.Mutable withoutOurVia(HttpFields clientHeaders) {
+        HttpFields.Mutable copy = HttpFields.build(clientHeaders);
+        String via = copy.get(HttpHeader.VIA);
+        String ours = "1.1 " + step.via();
+        if (via != null) {
+            if (via.equals(ours)) {
+                copy.remove(HttpHeader.VIA);
+            } else if (via.endsWith(", " + ours)) {
+                copy.put(HttpHeader.VIA, via.substring(0, via.length() - ours.length() - 2));
+            }
+        }
+        return copy;
+    }
+
+    /** The sink the backend's body is copied to: the client, plus the cache's copy when it is collected. */
+    Content.Sink tee(Content.Sink clientSink) {
+        BodyBuffer buffer = body;
+        if (buffer == null) {
+            return clientSink;
+        }
+        return (last, content, callback) -> {
+            if (content != null) {
+                buffer.append(content);
+            }
+            clientSink.write(last, content, callback);
+        };
+    }
+
+    /** The whole body reached the client: store the response and serve the followers from it. */
+    void bodyComplete() {
+        BodyBuffer buffer = body;
+        if (buffer == null || leader == null) {
+            return;
+        }
+        try {
+            StoreResult result = buffer.overflowed() ? cache.discard(lookup)
+                    : cache.store(lookup, backendStatus, headersToStore, buffer.toByteArray(), requestTimeMillis,
+                            responseTimeMillis);
+            if (result.isStored()) {
+                step.stored.increment();
+                leader.complete(result.stored());
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("storing {} failed", lookup.primaryKey(), e);
+        } finally {
+            leader.release(); // ignored when completed
+        }
+    }
+
+    /** The exchange ended, however it ended: followers never wait for a leader that is gone. */
+    void end() {
+        if (leader != null) {
+            leader.release();
+        }
+    }
+
+    /** {@code Cache-Status} member for the access log, or {@code null}. */
+    String logToken() {
+        return logToken;
+    }
+}
