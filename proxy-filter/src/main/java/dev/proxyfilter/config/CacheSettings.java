@@ -54,7 +54,7 @@ final class CacheSettings {
                     }
                 }
             }
-            throw new ConfigException(message, source, e);
+            throw new ConfigException(message, source, null); // the message says it all
         }
     }
 

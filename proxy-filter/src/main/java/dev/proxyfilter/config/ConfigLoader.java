@@ -123,7 +123,8 @@ import java.util.TreeMap;
  *     characters</td><td>none</td></tr>
  * <tr><td>{@code log.access}</td><td>access log through SLF4J logger {@code dev.proxyfilter.access}:
  *     {@code off}, {@code combined} (NCSA plus proxy fields) or {@code json}</td><td>{@code combined}</td></tr>
- * <tr><td>{@code route.NAME.cache}</td><td>{@code false}: this route bypasses the response cache</td>
+ * <tr><td>{@code route.NAME.cache}</td><td>{@code false}: this route bypasses the response cache (which only
+ *     {@code cache.enabled} turns on)</td>
  *     <td>{@code cache.enabled}</td></tr>
  * <tr><td>{@code cache.enabled}</td><td>{@code true}: the shared HTTP response cache (RFC 9111) is on</td>
  *     <td>{@code false}</td></tr>
@@ -466,7 +467,7 @@ public final class ConfigLoader {
                     new RetryConfig(route.retries == null ? retries : route.retries,
                             route.perTryTimeout == null ? perTryTimeout : route.perTryTimeout,
                             route.retryOn == null ? retryOn : route.retryOn),
-                    route.cache == null ? cache.enabled() : route.cache);
+                    route.cache == null || route.cache); // only with cache.enabled, see ProxyEngine
         }
 
         private AdminConfig admin() {
