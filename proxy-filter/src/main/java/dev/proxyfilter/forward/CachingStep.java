@@ -20,6 +20,7 @@ import java.util.function.LongSupplier;
 final class CachingStep implements AutoCloseable {
     private final HttpCache cache;
     private final String via;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile LongSupplier clock = System::currentTimeMillis;
     final LongAdder hits = new LongAdder();
     final LongAdder misses = new LongAdder();
@@ -96,8 +97,11 @@ final class CachingStep implements AutoCloseable {
         return cache.purge(uriPrefix);
     }
 
+    /** Closes the store once; the engine may be closed more than once (adapter and container). */
     @Override
     public void close() {
-        cache.close();
+        if (closed.compareAndSet(false, true)) {
+            cache.close();
+        }
     }
 }
