@@ -183,6 +183,7 @@ public final class AdminOperations {
         c.put("stale_served", caching.staleServed.sum());
         c.put("coalesced", caching.coalesced.sum());
         c.put("stored", caching.stored.sum());
+        c.put("revalidated", caching.revalidated.sum());
         c.put("invalidated", caching.invalidated.sum());
         c.put("rejected_too_large", stats.rejected());
         c.put("removals", stats.removals());

@@ -6,6 +6,7 @@ import dev.proxyfilter.cache.CacheLookup;
 import dev.proxyfilter.cache.CacheRequest;
 import dev.proxyfilter.cache.CacheStatus;
 import dev.proxyfilter.cache.CachedAnswer;
+import dev.proxyfilter.cache.CachedResponse;
 import dev.proxyfilter.cache.Coalescer;
 import dev.proxyfilter.cache.Conditionals;
 import dev.proxyfilter.cache.HttpCache;
@@ -33,8 +34,10 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link #bodyComplete}: store, then hand the stored response to the followers; {@link #end} (always
  *       called) releases them when nothing was stored.</li>
  * </ol>
- * A stale response that must be validated is refetched whole for now: the 304 path
- * ({@code HttpCache.freshen}) is not wired yet.
+ * A stale response with a validator is revalidated ({@code If-None-Match}/{@code If-Modified-Since}); a 304
+ * freshens it and the client is answered from it ({@link #replaceResponse}), as it is from a stored response
+ * that {@code stale-if-error} allows when the backend fails. Not yet: the background refresh of
+ * {@code stale-while-revalidate} (the stale response is served until the window closes, then validated).
  */
 final class CachedExchange {
     private static final Logger LOG = LoggerFactory.getLogger(CachedExchange.class);
@@ -53,12 +56,13 @@ final class CachedExchange {
     private final ClientExchange client;
     private CacheLookup lookup;
     private Coalescer.Leader leader;
-    private BodyBuffer body;
+    private volatile BodyBuffer body;
     private int backendStatus;
     private HttpFields.Mutable headersToStore;
     private long requestTimeMillis;
     private long responseTimeMillis;
     private volatile String logToken;
+    private boolean validating;
 
     CachedExchange(CachingStep step, ClientExchange client) {
         this.step = step;
@@ -117,6 +121,61 @@ final class CachedExchange {
     }
 
     private void answer(Pipeline pipeline, CachedAnswer answer, CacheStatus status) {
+        withOurFields(answer, status);
+        pipeline.answer(answer.status(), answer.headers(), answer.body());
+    }
+
+    /** Adjusts the backend request: a leader asks for the whole response, not the client's conditional one. */
+    void proxyToServer(HttpFields.Mutable headers) {
+        if (leader != null && lookup.action() == CacheAction.VALIDATE && lookup.stored() != null) {
+            Conditionals.toValidationRequest(headers, lookup.stored());
+            validating = true;
+        } else if (leader != null) {
+            Conditionals.stripClientConditionals(headers);
+        }
+    }
+
+    /**
+     * An answer from the cache that replaces the backend's response, decided on its headers: the stored
+     * response freshened by a 304 to a validation, or the stored response when the backend answered 5xx and
+     * {@code stale-if-error} allows it; {@code null} to send the backend's response. Headers carry {@code Via}
+     * and {@code Cache-Status}.
+     */
+    CachedAnswer replaceResponse(int status, HttpFields backendHeaders) {
+        long now = step.now();
+        if (validating && status == 304) {
+            responseTimeMillis = now;
+            CachedResponse freshened = cache.freshen(lookup, withoutOurVia(backendHeaders), requestTimeMillis, now);
+            if (freshened != null) {
+                step.revalidated.increment();
+                leader.complete(freshened);
+                CachedAnswer answer = cache.answer(lookup.request(), freshened, now, true);
+                return withOurFields(answer, lookup.cacheStatus().withForwardStatus(304));
+            }
+            return null;
+        }
+        if (status >= 500 && cache.serveStaleOnError(lookup, now)) {
+            return answerOnError(status);
+        }
+        return null;
+    }
+
+    /** The stored response when the backend failed ({@code status} 0) or answered 5xx, if it may serve; else null. */
+    CachedAnswer answerOnError(int status) {
+        long now = step.now();
+        if (lookup == null || lookup.stored() == null || !cache.serveStaleOnError(lookup, now)) {
+            return null;
+        }
+        step.staleServed.increment();
+        CacheStatus cacheStatus = lookup.cacheStatus();
+        if (status > 0) {
+            cacheStatus = cacheStatus.withForwardStatus(status);
+        }
+        return withOurFields(cache.answer(lookup.request(), lookup.stored(), now, false),
+                cacheStatus.withDetail("stale-if-error"));
+    }
+
+    private CachedAnswer withOurFields(CachedAnswer answer, CacheStatus status) {
         HttpFields.Mutable headers = answer.headers();
         String ours = "1.1 " + step.via();
         String via = String.join(", ", headers.getValuesList(HttpHeader.VIA));
@@ -124,14 +183,7 @@ final class CachedExchange {
         String member = status.toString();
         headers.put(CacheStatus.HEADER, member);
         logToken = member;
-        pipeline.answer(answer.status(), headers, answer.body());
-    }
-
-    /** Adjusts the backend request: a leader asks for the whole response, not the client's conditional one. */
-    void proxyToServer(HttpFields.Mutable headers) {
-        if (leader != null) {
-            Conditionals.stripClientConditionals(headers);
-        }
+        return answer;
     }
 
     /**
@@ -174,6 +226,9 @@ final class CachedExchange {
     }
 
     private HttpFields.Mutable withoutOurVia(HttpFields clientHeaders) {
+        if (clientHeaders.get(HttpHeader.VIA) == null) {
+            return HttpFields.build(clientHeaders);
+        }
         HttpFields.Mutable copy = HttpFields.build(clientHeaders);
         String via = copy.get(HttpHeader.VIA);
         String ours = "1.1 " + step.via();
@@ -197,6 +252,9 @@ final class CachedExchange {
             if (content != null) {
                 buffer.append(content);
             }
+            if (last) {
+                bodyComplete(); // before the client sees the end, so that its next request finds the entry
+            }
             clientSink.write(last, content, callback);
         };
     }
@@ -207,6 +265,7 @@ final class CachedExchange {
         if (buffer == null || leader == null) {
             return;
         }
+        body = null; // once
         try {
             StoreResult result = buffer.overflowed() ? cache.discard(lookup)
                     : cache.store(lookup, backendStatus, headersToStore, buffer.toByteArray(), requestTimeMillis,

@@ -27,6 +27,7 @@ final class CachingStep implements AutoCloseable {
     final LongAdder staleServed = new LongAdder();
     final LongAdder coalesced = new LongAdder();
     final LongAdder stored = new LongAdder();
+    final LongAdder revalidated = new LongAdder();
     final LongAdder invalidated = new LongAdder();
 
     private CachingStep(HttpCache cache, String via) {
@@ -52,6 +53,7 @@ final class CachingStep implements AutoCloseable {
         metrics.gauge("proxy.cache.stale_served", staleServed::sum);
         metrics.gauge("proxy.cache.coalesced", coalesced::sum);
         metrics.gauge("proxy.cache.stored", stored::sum);
+        metrics.gauge("proxy.cache.revalidated", revalidated::sum);
         metrics.gauge("proxy.cache.invalidated", invalidated::sum);
         metrics.gauge("proxy.cache.store.rejected_too_large", () -> cache.store().stats().rejected());
         metrics.gaugeDouble("proxy.cache.hit_ratio", this::hitRatio);

@@ -84,11 +84,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
         cached.begin(new CachedExchange.Pipeline() {
             @Override
             public void answer(int status, HttpFields.Mutable headers, java.nio.ByteBuffer body) {
-                if (!done.get()) {
-                    clientStatus = status;
-                    client.responseHead(status, headers);
-                    client.write(true, body, Callback.from(Forwarding.this::finishSuccess, Forwarding.this::finishAbort));
-                }
+                answerFromCache(status, headers, body);
             }
 
             @Override
@@ -96,6 +92,14 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
                 admit(false);
             }
         });
+    }
+
+    private void answerFromCache(int status, HttpFields headers, java.nio.ByteBuffer body) {
+        if (!done.get()) {
+            clientStatus = status;
+            client.responseHead(status, headers);
+            client.write(true, body, Callback.from(this::finishSuccess, this::finishAbort));
+        }
     }
 
     /** The response was written in full: let the cache store it, then end. */
@@ -194,6 +198,14 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
                         + route.pool().name() + "' answered " + attempt.retryStatus + " and no retry was possible");
                 return;
             }
+        }
+        dev.proxyfilter.cache.CachedAnswer stale = cached == null || attempt.responseStarted || client.isCommitted()
+                ? null : cached.answerOnError(0);
+        if (stale != null) { // stale-if-error
+            LOG.warn("{} {} -> backend {}/{} failed, answered from the cache: {}", client.method(), client.path(),
+                    route.pool().name(), attempt.backend.name(), failure.toString());
+            answerFromCache(stale.status(), stale.headers(), stale.body());
+            return;
         }
         int status = statusFor(failure);
         if (!attempt.responseStarted || !client.isCommitted()) {
@@ -372,6 +384,8 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
         /** The backend status this try gave up to retry elsewhere, 0 if none. */
         private volatile int retryStatus;
         private volatile boolean perTryTimedOut;
+        /** The cache's answer that replaces the backend's body, or null. */
+        private volatile java.nio.ByteBuffer replacementBody;
         private boolean isRetry;
 
         Attempt(Backend backend) {
@@ -441,6 +455,13 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
             HttpFields.Mutable headers = ForwardHeaders.serverToClient(serverResponse.getHeaders(), client, backend, route,
                     engine.config().via());
             if (cached != null) {
+                dev.proxyfilter.cache.CachedAnswer replacement = cached.replaceResponse(serverResponse.getStatus(), headers);
+                if (replacement != null) { // a 304 freshened the stored response, or stale-if-error
+                    replacementBody = replacement.body();
+                    clientStatus = replacement.status();
+                    client.responseHead(replacement.status(), replacement.headers());
+                    return;
+                }
                 cached.serverToClient(serverResponse.getStatus(), headers);
             }
             String stickyCookie = route.pool().stickyCookie(Forwarding.this, backend);
@@ -489,6 +510,15 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
                 source.fail(new IllegalStateException("exchange already ended"));
                 return;
             }
+            if (replacementBody != null) {
+                Content.Sink discard = (last, content, callback) -> callback.succeeded();
+                Content.copy(source, discard, Callback.from(() -> client.write(true, replacementBody,
+                        Callback.from(Forwarding.this::finishSuccess, Forwarding.this::finishAbort)), failure -> {
+                            request.abort(failure);
+                            Forwarding.this.failed(this, failure);
+                        }));
+                return;
+            }
             Content.copy(source, cached == null ? client : cached.tee(client), Callback.from(Forwarding.this::bodySent, failure -> {
                 request.abort(failure);
                 Forwarding.this.failed(this, failure);
@@ -525,7 +555,12 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
                     Forwarding.this.failed(this, failure);
                 }
             } else if (!copyStarted) {
-                client.write(true, BufferUtil.EMPTY_BUFFER, Callback.from(Forwarding.this::bodySent, Forwarding.this::finishAbort));
+                java.nio.ByteBuffer replacement = replacementBody;
+                if (cached != null) {
+                    cached.bodyComplete(); // before the client sees the end
+                }
+                client.write(true, replacement == null ? BufferUtil.EMPTY_BUFFER : replacement,
+                        Callback.from(Forwarding.this::bodySent, Forwarding.this::finishAbort));
             }
         }
     }

@@ -61,6 +61,9 @@ class CacheIntegrationTest {
         private static final long serialVersionUID = 1L;
         final Map<String, AtomicInteger> counts = new ConcurrentHashMap<>();
         volatile CountDownLatch gate = new CountDownLatch(0);
+        volatile int failStatus;
+        volatile java.util.function.LongSupplier clock = System::currentTimeMillis;
+        final AtomicInteger notModified = new AtomicInteger();
 
         int count(String methodAndPath) {
             AtomicInteger n = counts.get(methodAndPath);
@@ -79,9 +82,23 @@ class CacheIntegrationTest {
                 }
             }
             resp.setContentType("text/plain");
+            resp.setDateHeader("Date", clock.getAsLong()); // the proxy's cache clock, so that ages add up
             String cc = req.getParameter("cc");
             if (cc != null) {
                 resp.setHeader("Cache-Control", cc);
+            }
+            if (failStatus != 0 && req.getRequestURI().startsWith("/e")) {
+                resp.sendError(failStatus);
+                return;
+            }
+            String etag = req.getParameter("etag");
+            if (etag != null) {
+                resp.setHeader("ETag", etag);
+                if (etag.equals(req.getHeader("If-None-Match"))) {
+                    notModified.incrementAndGet();
+                    resp.setStatus(304);
+                    return;
+                }
             }
             if (req.getMethod().equals("POST")) {
                 resp.getWriter().print("posted");
@@ -278,6 +295,7 @@ class CacheIntegrationTest {
         ProxyAdapter.Running proxy = proxy(cacheOn());
         AtomicLong now = new AtomicLong(System.currentTimeMillis());
         proxy.engine().cacheClock(now::get);
+        script.clock = now::get;
 
         get(proxy, "/fresh?cc=max-age%3D60");
         now.addAndGet(30_000);
@@ -324,5 +342,49 @@ class CacheIntegrationTest {
         assertThat(caching.coalesced.sum()).isEqualTo(49);
         long collapsed = responses.stream().filter(r -> cacheStatus(r.join()).contains("collapsed")).count();
         assertThat(collapsed).isEqualTo(49);
+    }
+
+    @Test
+    void aStaleResponseWithAnETagIsRevalidatedAndA304Freshens() throws Exception {
+        ProxyAdapter.Running proxy = proxy(cacheOn());
+        AtomicLong now = new AtomicLong(System.currentTimeMillis());
+        proxy.engine().cacheClock(now::get);
+        script.clock = now::get;
+        String path = "/v?cc=max-age%3D10&etag=%22v1%22";
+
+        get(proxy, path);
+        now.addAndGet(11_000);
+        HttpResponse<String> validated = get(proxy, path);
+        HttpResponse<String> hit = get(proxy, path);
+
+        assertThat(validated.statusCode()).isEqualTo(200);
+        assertThat(validated.body()).isEqualTo("body 1");
+        assertThat(cacheStatus(validated)).contains("fwd=stale").contains("fwd-status=304");
+        assertThat(script.notModified.get()).isEqualTo(1);
+        assertThat(hit.body()).isEqualTo("body 1");
+        assertThat(cacheStatus(hit)).contains("hit");
+        assertThat(script.count("GET /v")).isEqualTo(2);
+    }
+
+    @Test
+    void staleIfErrorAnswersFromTheCacheWhenTheBackendAnswers503() throws Exception {
+        ProxyAdapter.Running proxy = proxy(cacheOn());
+        AtomicLong now = new AtomicLong(System.currentTimeMillis());
+        proxy.engine().cacheClock(now::get);
+        script.clock = now::get;
+        String path = "/e?cc=max-age%3D10%2C%20stale-if-error%3D60";
+
+        get(proxy, path);
+        now.addAndGet(11_000);
+        script.failStatus = 503;
+        HttpResponse<String> stale = get(proxy, path);
+
+        assertThat(stale.statusCode()).isEqualTo(200);
+        assertThat(stale.body()).isEqualTo("body 1");
+        assertThat(cacheStatus(stale)).contains("fwd-status=503").contains("stale-if-error");
+        assertThat(script.count("GET /e")).isEqualTo(2);
+
+        now.addAndGet(60_000);
+        assertThat(get(proxy, path).statusCode()).isEqualTo(503);
     }
 }
