@@ -63,6 +63,7 @@ final class CachedExchange {
     private long responseTimeMillis;
     private volatile String logToken;
     private boolean validating;
+    private volatile long expectedLength = -1;
 
     CachedExchange(CachingStep step, ClientExchange client) {
         this.step = step;
@@ -210,10 +211,12 @@ final class CachedExchange {
                     length = -1;
                 }
                 body = new BodyBuffer(cache.store().maxEntryBytes(), length);
+                expectedLength = length;
                 headersToStore = toStore;
                 cacheStatus = cacheStatus.withStored();
             } else {
                 cacheStatus = cacheStatus.withDetail(storability.detail());
+                leader.release(); // followers need not wait for a body that will not be stored
                 if (storability != Storability.TOO_LARGE) {
                     // Lets the cache drop what the response supersedes (no-store, private, ...).
                     cache.store(lookup, status, toStore, new byte[0], requestTimeMillis, responseTimeMillis);
@@ -252,8 +255,10 @@ final class CachedExchange {
             if (content != null) {
                 buffer.append(content);
             }
-            if (last) {
-                bodyComplete(); // before the client sees the end, so that its next request finds the entry
+            // Store before the client has the whole body, so that its next request finds the entry: with a
+            // Content-Length the client has it with the last byte, before the last (empty) write.
+            if (last || (expectedLength >= 0 && buffer.size() == expectedLength)) {
+                bodyComplete();
             }
             clientSink.write(last, content, callback);
         };
