@@ -49,6 +49,9 @@ final class CachedExchange {
 
         /** Goes to the backend the usual way. */
         void forward();
+
+        /** Starts a background exchange that revalidates the stored response with {@code revalidation}. */
+        void revalidateInBackground(CachedExchange revalidation);
     }
 
     private final CachingStep step;
@@ -71,6 +74,25 @@ final class CachedExchange {
         this.client = client;
     }
 
+    /** The leader of a background revalidation of {@code stale}'s stored response. */
+    private CachedExchange(CachingStep step, CacheLookup stale, Coalescer.Leader leader) {
+        this.step = step;
+        this.cache = step.cache();
+        this.client = null;
+        CacheRequest r = stale.request(); // copied: the client's request may be recycled before this ends
+        CacheRequest copy = new CacheRequest(r.method(), r.scheme(), r.authority(), r.path(), r.query(),
+                HttpFields.build(r.headers()).asImmutable());
+        this.lookup = new CacheLookup(copy, stale.primaryKey(), stale.entryKey(), stale.stored(),
+                new dev.proxyfilter.cache.CacheDecision(CacheAction.VALIDATE, CacheStatus.Forward.STALE, 0, 0),
+                CacheStatus.forward(cache.name(), CacheStatus.Forward.STALE));
+        this.leader = leader;
+    }
+
+    /** Starts a background revalidation: it goes straight to the backend. */
+    void beginRevalidation(Pipeline pipeline) {
+        forward(pipeline);
+    }
+
     void begin(Pipeline pipeline) {
         CacheRequest request = new CacheRequest(client.method(), client.scheme(), client.authority(),
                 client.basePath() + client.path(), client.query(), client.requestHeaders());
@@ -81,6 +103,10 @@ final class CachedExchange {
             case HIT, STALE_HIT, STALE_WHILE_REVALIDATE -> {
                 (action == CacheAction.HIT ? step.hits : step.staleServed).increment();
                 answer(pipeline, cache.answer(lookup, now), lookup.cacheStatus());
+                if (action == CacheAction.STALE_WHILE_REVALIDATE && "GET".equals(request.method())
+                        && cache.coalescer().join(lookup.primaryKey()) instanceof Coalescer.Leader refresher) {
+                    pipeline.revalidateInBackground(new CachedExchange(step, lookup, refresher));
+                }
             }
             case GATEWAY_TIMEOUT -> {
                 HttpFields.Mutable headers = HttpFields.build(3);

@@ -91,6 +91,30 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
             public void forward() {
                 admit(false);
             }
+
+            @Override
+            public void revalidateInBackground(CachedExchange revalidation) {
+                Forwarding background = new Forwarding(engine, route, new BackgroundExchange(client));
+                background.cached = revalidation;
+                background.client.onClientFailure(background::clientFailed);
+                background.gate.onRequestStart();
+                revalidation.beginRevalidation(new CachedExchange.Pipeline() {
+                    @Override
+                    public void answer(int status, HttpFields.Mutable headers, java.nio.ByteBuffer body) {
+                        background.answerFromCache(status, headers, body);
+                    }
+
+                    @Override
+                    public void forward() {
+                        background.admit(false);
+                    }
+
+                    @Override
+                    public void revalidateInBackground(CachedExchange ignored) {
+                        // a background exchange does not start another
+                    }
+                });
+            }
         });
     }
 

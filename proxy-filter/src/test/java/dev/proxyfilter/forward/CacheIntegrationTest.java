@@ -387,4 +387,35 @@ class CacheIntegrationTest {
         now.addAndGet(60_000);
         assertThat(get(proxy, path).statusCode()).isEqualTo(503);
     }
+
+    @Test
+    void staleWhileRevalidateServesStaleAndRefreshesInTheBackground() throws Exception {
+        ProxyAdapter.Running proxy = proxy(cacheOn());
+        AtomicLong now = new AtomicLong(System.currentTimeMillis());
+        proxy.engine().cacheClock(now::get);
+        script.clock = now::get;
+        String path = "/swr?cc=max-age%3D10%2C%20stale-while-revalidate%3D60";
+
+        get(proxy, path);
+        now.addAndGet(11_000);
+        HttpResponse<String> stale = get(proxy, path);
+
+        assertThat(stale.body()).isEqualTo("body 1");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (script.count("GET /swr") < 2 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(script.count("GET /swr")).isEqualTo(2);
+        HttpResponse<String> refreshed = null;
+        while (System.nanoTime() < deadline) { // the refresh is stored once its body arrived
+            refreshed = get(proxy, path);
+            if (refreshed.body().equals("body 2")) {
+                break;
+            }
+            Thread.sleep(10);
+        }
+        assertThat(refreshed.body()).isEqualTo("body 2");
+        assertThat(cacheStatus(refreshed)).contains("hit");
+        assertThat(script.count("GET /swr")).isEqualTo(2);
+    }
 }
