@@ -28,7 +28,9 @@ import org.slf4j.LoggerFactory;
 /**
  * One client request on its way through the proxy. The whole pipeline, in order:
  * <ol>
- *   <li>{@link #start}: pick a backend from the route's pool with room under its {@code max-connections}
+ *   <li>{@link #start}: on a caching route, {@link CachedExchange#begin} answers from the response cache
+ *       (hit, stale, {@code only-if-cached}), waits for an identical miss in flight, or lets the request go on;</li>
+ *   <li>{@code admit}: pick a backend from the route's pool with room under its {@code max-connections}
  *       (503 naming the pool if none can take it; a full pool queues the request, bounded in size and time);
  *       the pool reads the request through this class's {@link RequestView} methods, only as far as it needs;</li>
  *   <li>{@link Attempt#send}: build {@code proxyToServerRequest} with clean headers and the streamed body;</li>
