@@ -175,6 +175,24 @@ import java.util.TreeMap;
  *     those names are always removed</td><td>none</td></tr>
  * <tr><td>{@code route.NAME.auth.keep-authorization}</td><td>{@code true}: forward the client's
  *     {@code Authorization} header; by default an authenticating route removes it</td><td>{@code false}</td></tr>
+ * <tr><td>{@code route.NAME.cache}</td><td>{@code false}: this route bypasses the response cache (which only
+ *     {@code cache.enabled} turns on)</td>
+ *     <td>{@code cache.enabled}</td></tr>
+ * <tr><td>{@code cache.enabled}</td><td>{@code true}: the shared HTTP response cache (RFC 9111) is on</td>
+ *     <td>{@code false}</td></tr>
+ * <tr><td>{@code cache.heap-entries}</td><td>entries on the heap tier, integer >= 1</td><td>{@code 1000}</td></tr>
+ * <tr><td>{@code cache.off-heap-mb}</td><td>off-heap tier in MiB, 0 for none</td><td>{@code 0}</td></tr>
+ * <tr><td>{@code cache.disk-mb}</td><td>disk tier in MiB, 0 for none; needs {@code cache.disk-path}</td>
+ *     <td>{@code 0}</td></tr>
+ * <tr><td>{@code cache.disk-path}</td><td>the disk tier's folder</td><td>none</td></tr>
+ * <tr><td>{@code cache.disk-persistent}</td><td>whether the disk tier survives a restart</td><td>{@code true}</td></tr>
+ * <tr><td>{@code cache.max-entry-bytes}</td><td>largest body stored; larger ones stream through</td>
+ *     <td>{@code 1048576}</td></tr>
+ * <tr><td>{@code cache.ehcache-xml}</td><td>Ehcache XML with {@code <cache-template name="proxy-filter">},
+ *     instead of the tier sizes</td><td>none</td></tr>
+ * <tr><td>{@code cache.coalesce-timeout}</td><td>how long identical misses wait for the first; 0 turns
+ *     coalescing off</td><td>{@code 5s}</td></tr>
+ * <tr><td>{@code cache.heuristic-max}</td><td>cap of heuristic freshness; 0 turns it off</td><td>{@code 24h}</td></tr>
  * <tr><td>{@code demo.backend.NAME.port}</td><td>standalone only: starts a demo backend on this loopback port,
  *     1..65535, answering with its name</td><td>none</td></tr>
  * </table>
@@ -275,6 +293,8 @@ public final class ConfigLoader {
         private final Map<String, RouteDraft> routes = new TreeMap<>();
         private final Map<String, DemoDraft> demos = new TreeMap<>();
         private final SecurityDraft security = new SecurityDraft();
+        private final Map<ConfigKey, Setting> cacheSettings = new java.util.EnumMap<>(ConfigKey.class);
+        private CacheConfig cache = CacheConfig.disabled();
 
         void accept(Setting setting) {
             List<String> segments = ConfigKey.segments(setting.key());
@@ -351,6 +371,10 @@ public final class ConfigLoader {
                 case ROUTE_RETRIES -> route(names, setting).retries = ConfigValues.retries(setting);
                 case ROUTE_PER_TRY_TIMEOUT -> route(names, setting).perTryTimeout = ConfigValues.duration(setting, false);
                 case ROUTE_RETRY_ON -> route(names, setting).retryOn = ConfigValues.retryOn(setting);
+                case ROUTE_CACHE -> route(names, setting).cache = ConfigValues.bool(setting);
+                case CACHE_ENABLED, CACHE_HEAP_ENTRIES, CACHE_OFF_HEAP_MB, CACHE_DISK_MB, CACHE_DISK_PATH,
+                        CACHE_DISK_PERSISTENT, CACHE_MAX_ENTRY_BYTES, CACHE_EHCACHE_XML, CACHE_COALESCE_TIMEOUT,
+                        CACHE_HEURISTIC_MAX -> cacheSettings.put(key, setting);
                 case ADMIN_HOST -> {
                     adminHost = ConfigValues.listenHost(setting);
                     adminHostSetting = setting;
@@ -424,6 +448,7 @@ public final class ConfigLoader {
         }
 
         ProxyConfig build(List<String> sourceNames) {
+            cache = CacheSettings.build(cacheSettings);
             Map<String, PoolConfig> poolConfigs = new LinkedHashMap<>();
             pools.forEach((name, pool) -> poolConfigs.put(name, buildPool(name, pool)));
 
@@ -462,7 +487,7 @@ public final class ConfigLoader {
 
             return new ProxyConfig(new ServerConfig(serverHost, serverPort), poolConfigs, routeConfigs,
                     new DemoConfig(demoPorts), via, sourceNames, retryBudget, admin(), accessLog,
-                    security.build(routeSecurity));
+                    security.build(routeSecurity), cache);
         }
 
         private static PoolConfig buildPool(String name, PoolDraft pool) {
@@ -538,7 +563,8 @@ public final class ConfigLoader {
                     route.timeout == null ? timeout : route.timeout,
                     new RetryConfig(route.retries == null ? retries : route.retries,
                             route.perTryTimeout == null ? perTryTimeout : route.perTryTimeout,
-                            route.retryOn == null ? retryOn : route.retryOn));
+                            route.retryOn == null ? retryOn : route.retryOn),
+                    route.cache == null || route.cache); // only with cache.enabled, see ProxyEngine
         }
 
         private AdminConfig admin() {
@@ -610,6 +636,7 @@ public final class ConfigLoader {
         Duration perTryTimeout;
         Set<RetryConfig.RetryOn> retryOn;
         final RouteSecurityDraft security = new RouteSecurityDraft();
+        Boolean cache;
     }
 
     /** A rate limit being read: {@code rate-limit}, {@code rate-limit-burst}, {@code rate-limit-key}. */

@@ -19,10 +19,11 @@ import java.util.Objects;
  * @param admin   the standalone proxy's admin listener
  * @param accessLog how each request is logged
  * @param security client identity, access rules, rate limits, authentication and response hygiene
+ * @param cache   the shared response cache ({@code cache.*}); off unless {@code cache.enabled}
  */
 public record ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, List<RouteConfig> routes,
         DemoConfig demo, String via, List<String> sources, int retryBudgetPercent, AdminConfig admin,
-        AccessLogFormat accessLog, SecurityConfig security) {
+        AccessLogFormat accessLog, SecurityConfig security, CacheConfig cache) {
     /** Default {@code proxy.retry-budget}. */
     public static final int DEFAULT_RETRY_BUDGET_PERCENT = 20;
 
@@ -35,6 +36,7 @@ public record ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, Li
         sources = List.copyOf(sources);
         Objects.requireNonNull(admin, "admin");
         Objects.requireNonNull(accessLog, "accessLog");
+        Objects.requireNonNull(cache, "cache");
         if (retryBudgetPercent < 0 || retryBudgetPercent > 100) {
             throw new IllegalArgumentException("retryBudgetPercent: " + retryBudgetPercent + " (expected: 0..100)");
         }
@@ -51,16 +53,39 @@ public record ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, Li
         }
     }
 
-    /** A configuration without security settings ({@link SecurityConfig#NONE}). */
+    /** A configuration without security settings ({@link SecurityConfig#NONE}) or response cache. */
     public ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, List<RouteConfig> routes, DemoConfig demo,
             String via, List<String> sources, int retryBudgetPercent, AdminConfig admin, AccessLogFormat accessLog) {
-        this(server, pools, routes, demo, via, sources, retryBudgetPercent, admin, accessLog, SecurityConfig.NONE);
+        this(server, pools, routes, demo, via, sources, retryBudgetPercent, admin, accessLog, SecurityConfig.NONE,
+                CacheConfig.disabled());
+    }
+
+    /** A configuration with security settings and no response cache. */
+    public ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, List<RouteConfig> routes, DemoConfig demo,
+            String via, List<String> sources, int retryBudgetPercent, AdminConfig admin, AccessLogFormat accessLog,
+            SecurityConfig security) {
+        this(server, pools, routes, demo, via, sources, retryBudgetPercent, admin, accessLog, security,
+                CacheConfig.disabled());
+    }
+
+    /** A configuration with a response cache and no security settings. */
+    public ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, List<RouteConfig> routes, DemoConfig demo,
+            String via, List<String> sources, int retryBudgetPercent, AdminConfig admin, AccessLogFormat accessLog,
+            CacheConfig cache) {
+        this(server, pools, routes, demo, via, sources, retryBudgetPercent, admin, accessLog, SecurityConfig.NONE, cache);
     }
 
     /** A configuration with the default retry budget. */
     public ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, List<RouteConfig> routes, DemoConfig demo,
             String via, List<String> sources) {
         this(server, pools, routes, demo, via, sources, DEFAULT_RETRY_BUDGET_PERCENT, AdminConfig.defaults(),
-                AccessLogFormat.COMBINED);
+                AccessLogFormat.COMBINED, SecurityConfig.NONE, CacheConfig.disabled());
+    }
+
+
+    /** This configuration with another cache configuration. */
+    public ProxyConfig withCache(CacheConfig cache) {
+        return new ProxyConfig(server, pools, routes, demo, via, sources, retryBudgetPercent, admin, accessLog, security,
+                cache);
     }
 }

@@ -18,9 +18,12 @@ import java.util.Objects;
  * @param timeout        total time for the backend exchange before 504, {@link Duration#ZERO} for no limit;
  *                       it spans every try
  * @param retry          when a failed exchange is tried again
+ * @param cache          whether this route's responses go through the response cache ({@code route.NAME.cache},
+ *                       default {@code cache.enabled}); without an enabled cache it has no effect
  */
 public record RouteConfig(String name, String host, String path, String pool, boolean stripPrefix,
-        boolean preserveHost, Duration connectTimeout, Duration idleTimeout, Duration timeout, RetryConfig retry) {
+        boolean preserveHost, Duration connectTimeout, Duration idleTimeout, Duration timeout, RetryConfig retry,
+        boolean cache) {
     public RouteConfig {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(path, "path");
@@ -41,5 +44,17 @@ public record RouteConfig(String name, String host, String path, String pool, bo
     public RouteConfig(String name, String host, String path, String pool, boolean stripPrefix, boolean preserveHost,
             Duration connectTimeout, Duration idleTimeout, Duration timeout) {
         this(name, host, path, pool, stripPrefix, preserveHost, connectTimeout, idleTimeout, timeout, RetryConfig.DEFAULT);
+    }
+
+    /** A route that uses the response cache when the proxy has one enabled. */
+    public RouteConfig(String name, String host, String path, String pool, boolean stripPrefix, boolean preserveHost,
+            Duration connectTimeout, Duration idleTimeout, Duration timeout, RetryConfig retry) {
+        this(name, host, path, pool, stripPrefix, preserveHost, connectTimeout, idleTimeout, timeout, retry, true);
+    }
+
+    /** This route with caching switched on or off. */
+    public RouteConfig withCache(boolean cache) {
+        return new RouteConfig(name, host, path, pool, stripPrefix, preserveHost, connectTimeout, idleTimeout, timeout,
+                retry, cache);
     }
 }

@@ -166,4 +166,83 @@ public final class AdminOperations {
         LOG.info("admin: {}", what);
         engine.metrics().registry().counter("proxy.admin.changes").inc();
     }
+
+    // ---- the response cache ----
+
+    /** The cache's numbers for the dashboard, or {@code null} when the cache is off. */
+    public Map<String, Object> cache() {
+        CachingStep caching = engine.caching();
+        if (caching == null) {
+            return null;
+        }
+        dev.proxyfilter.cache.StoreStats stats = caching.storeStats();
+        Map<String, Object> c = new LinkedHashMap<>();
+        c.put("hit_ratio", caching.hitRatio());
+        c.put("hits", caching.hits.sum());
+        c.put("misses", caching.misses.sum());
+        c.put("stale_served", caching.staleServed.sum());
+        c.put("coalesced", caching.coalesced.sum());
+        c.put("stored", caching.stored.sum());
+        c.put("revalidated", caching.revalidated.sum());
+        c.put("invalidated", caching.invalidated.sum());
+        c.put("rejected_too_large", stats.rejected());
+        c.put("removals", stats.removals());
+        return c;
+    }
+
+    /**
+     * Removes the stored responses (all variants) of one URL, such as {@code http://example.com/a?b=1}.
+     *
+     * @return how many were removed: 1 or 0
+     * @throws IllegalArgumentException when the URL is not absolute http(s), or the cache is off
+     */
+    public int purgeUrl(String url) {
+        CachingStep caching = requireCache();
+        String key = cacheUri(url, "url");
+        var store = caching.cache().store();
+        boolean present = store.get(key) != null;
+        store.remove(key);
+        LOG.info("cache purge of {}: {}", key, present ? "removed" : "not stored");
+        return present ? 1 : 0;
+    }
+
+    /**
+     * Removes every stored response whose URL starts with {@code prefix}, such as {@code http://example.com/api/}.
+     *
+     * @return how many entries were removed (variants and their indexes included)
+     */
+    public int purgePrefix(String prefix) {
+        CachingStep caching = requireCache();
+        int removed = caching.purge(cacheUri(prefix, "prefix"));
+        LOG.info("cache purge of prefix {}: {} entries removed", prefix, removed);
+        return removed;
+    }
+
+    private CachingStep requireCache() {
+        CachingStep caching = engine.caching();
+        if (caching == null) {
+            throw new IllegalArgumentException("cache: off (expected: cache.enabled=true to purge)");
+        }
+        return caching;
+    }
+
+    private static String cacheUri(String value, String name) {
+        String expected = " (expected: absolute http(s) URL such as http://example.com/path)";
+        if (value == null || value.isEmpty()) {
+            throw new IllegalArgumentException(name + ": missing" + expected);
+        }
+        java.net.URI uri;
+        try {
+            uri = java.net.URI.create(value);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(name + ": " + value + expected);
+        }
+        String scheme = uri.getScheme();
+        if (scheme == null || uri.getRawAuthority() == null
+                || !(scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))) {
+            throw new IllegalArgumentException(name + ": " + value + expected);
+        }
+        String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
+        return dev.proxyfilter.cache.CacheKeys.uri(scheme, uri.getRawAuthority(), path, uri.getRawQuery());
+    }
 }

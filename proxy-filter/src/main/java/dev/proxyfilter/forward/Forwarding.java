@@ -29,7 +29,9 @@ import org.slf4j.LoggerFactory;
 /**
  * One client request on its way through the proxy. The whole pipeline, in order:
  * <ol>
- *   <li>{@link #start}: pick a backend from the route's pool with room under its {@code max-connections}
+ *   <li>{@link #start}: on a caching route, {@link CachedExchange#begin} answers from the response cache
+ *       (hit, stale, {@code only-if-cached}), waits for an identical miss in flight, or lets the request go on;</li>
+ *   <li>{@code admit}: pick a backend from the route's pool with room under its {@code max-connections}
  *       (503 naming the pool if none can take it; a full pool queues the request, bounded in size and time);
  *       the pool reads the request through this class's {@link RequestView} methods, only as far as it needs;</li>
  *   <li>{@link Attempt#send}: build {@code proxyToServerRequest} with clean headers and the streamed body;</li>
@@ -62,6 +64,8 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
     private volatile int attempts;
     /** Backends tried so far, in order; a retry prefers one that is not in it. */
     private Backend[] tried = new Backend[2];
+    /** The response cache's part in this exchange; {@code null} when the route does not cache. */
+    private CachedExchange cached;
 
     Forwarding(ProxyEngine engine, ForwardRoute route, ClientExchange client, Admission admission) {
         this.engine = engine;
@@ -82,7 +86,64 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
             finishWithError(admission.status(), admission.message(), admission.responseHeaders());
             return;
         }
-        admit(false);
+        CachingStep caching = engine.caching();
+        cached = caching == null ? null : caching.exchange(route, client);
+        if (cached == null) {
+            admit(false);
+            return;
+        }
+        cached.begin(new CachedExchange.Pipeline() {
+            @Override
+            public void answer(int status, HttpFields.Mutable headers, java.nio.ByteBuffer body) {
+                answerFromCache(status, headers, body);
+            }
+
+            @Override
+            public void forward() {
+                admit(false);
+            }
+
+            @Override
+            public void revalidateInBackground(CachedExchange revalidation) {
+                // The refresh carries this request's admission: the same client identity and upstream headers.
+                Forwarding background = new Forwarding(engine, route, new BackgroundExchange(client), admission);
+                background.cached = revalidation;
+                background.client.onClientFailure(background::clientFailed);
+                background.gate.onRequestStart();
+                revalidation.beginRevalidation(new CachedExchange.Pipeline() {
+                    @Override
+                    public void answer(int status, HttpFields.Mutable headers, java.nio.ByteBuffer body) {
+                        background.answerFromCache(status, headers, body);
+                    }
+
+                    @Override
+                    public void forward() {
+                        background.admit(false);
+                    }
+
+                    @Override
+                    public void revalidateInBackground(CachedExchange ignored) {
+                        // a background exchange does not start another
+                    }
+                });
+            }
+        });
+    }
+
+    private void answerFromCache(int status, HttpFields headers, java.nio.ByteBuffer body) {
+        if (!done.get()) {
+            clientStatus = status;
+            client.responseHead(status, headers);
+            client.write(true, body, Callback.from(this::finishSuccess, this::finishAbort));
+        }
+    }
+
+    /** The response was written in full: let the cache store it, then end. */
+    private void bodySent() {
+        if (cached != null) {
+            cached.bodyComplete();
+        }
+        finishSuccess();
     }
 
     /** Takes a backend with room, or queues, or answers 503. */
@@ -174,6 +235,14 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
                         + route.pool().name() + "' answered " + attempt.retryStatus + " and no retry was possible");
                 return;
             }
+        }
+        dev.proxyfilter.cache.CachedAnswer stale = cached == null || attempt.responseStarted || client.isCommitted()
+                ? null : cached.answerOnError(0);
+        if (stale != null) { // stale-if-error
+            LOG.warn("{} {} -> backend {}/{} failed, answered from the cache: {}", client.method(), client.path(),
+                    route.pool().name(), attempt.backend.name(), failure.toString());
+            answerFromCache(stale.status(), stale.headers(), stale.body());
+            return;
         }
         int status = statusFor(failure);
         if (!attempt.responseStarted || !client.isCommitted()) {
@@ -326,6 +395,9 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
 
     /** Accounting once the exchange ended, however it ended. */
     private void ended() {
+        if (cached != null) {
+            cached.end();
+        }
         gate.onRequestEnd();
         long nanos = System.nanoTime() - startNanos;
         route.metrics().onExchange(clientStatus, nanos);
@@ -336,7 +408,8 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
             AccessLog.log(format, new AccessLog.Entry(clientIp(), client.method(), client.path(), client.query(),
                     client.protocol(), clientStatus, client.bytesWritten(), nanos,
                     last == null ? "-" : route.pool().name() + "/" + last.backend.name(),
-                    last == null || last.sentNanos == 0 ? -1 : last.upstreamNanos(), Math.max(0, attempts - 1), null,
+                    last == null || last.sentNanos == 0 ? -1 : last.upstreamNanos(), Math.max(0, attempts - 1),
+                    cached == null ? null : cached.logToken(),
                     headers.get(HttpHeader.REFERER), headers.get(HttpHeader.USER_AGENT)));
         }
     }
@@ -352,6 +425,8 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
         /** The backend status this try gave up to retry elsewhere, 0 if none. */
         private volatile int retryStatus;
         private volatile boolean perTryTimedOut;
+        /** The cache's answer that replaces the backend's body, or null. */
+        private volatile java.nio.ByteBuffer replacementBody;
         private boolean isRetry;
 
         Attempt(Backend backend) {
@@ -373,7 +448,12 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
                     .version(HttpVersion.HTTP_1_1)
                     .path(query == null ? path : path + "?" + query)
                     .headers(headers -> ForwardHeaders.clientToServer(client, admission, route.preserveHost(),
-                            engine.config().via(), headers));
+                            engine.config().via(), headers))
+                    .headers(headers -> {
+                        if (cached != null) {
+                            cached.proxyToServer(headers);
+                        }
+                    });
             if (route.idleTimeoutMillis() > 0) {
                 request.idleTimeout(route.idleTimeoutMillis(), TimeUnit.MILLISECONDS);
             }
@@ -415,6 +495,16 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
             }
             HttpFields.Mutable headers = ForwardHeaders.serverToClient(serverResponse.getHeaders(), client, backend, route,
                     engine.config().via(), engine.hygiene());
+            if (cached != null) {
+                dev.proxyfilter.cache.CachedAnswer replacement = cached.replaceResponse(serverResponse.getStatus(), headers);
+                if (replacement != null) { // a 304 freshened the stored response, or stale-if-error
+                    replacementBody = replacement.body();
+                    clientStatus = replacement.status();
+                    client.responseHead(replacement.status(), replacement.headers());
+                    return;
+                }
+                cached.serverToClient(serverResponse.getStatus(), headers);
+            }
             String stickyCookie = route.pool().stickyCookie(Forwarding.this, backend);
             if (stickyCookie != null) {
                 headers.add(HttpHeader.SET_COOKIE, stickyCookie);
@@ -461,7 +551,16 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
                 source.fail(new IllegalStateException("exchange already ended"));
                 return;
             }
-            Content.copy(source, client, Callback.from(Forwarding.this::finishSuccess, failure -> {
+            if (replacementBody != null) {
+                Content.Sink discard = (last, content, callback) -> callback.succeeded();
+                Content.copy(source, discard, Callback.from(() -> client.write(true, replacementBody,
+                        Callback.from(Forwarding.this::finishSuccess, Forwarding.this::finishAbort)), failure -> {
+                            request.abort(failure);
+                            Forwarding.this.failed(this, failure);
+                        }));
+                return;
+            }
+            Content.copy(source, cached == null ? client : cached.tee(client), Callback.from(Forwarding.this::bodySent, failure -> {
                 request.abort(failure);
                 Forwarding.this.failed(this, failure);
             }));
@@ -497,7 +596,12 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
                     Forwarding.this.failed(this, failure);
                 }
             } else if (!copyStarted) {
-                client.write(true, BufferUtil.EMPTY_BUFFER, Callback.from(Forwarding.this::finishSuccess, Forwarding.this::finishAbort));
+                java.nio.ByteBuffer replacement = replacementBody;
+                if (cached != null) {
+                    cached.bodyComplete(); // before the client sees the end
+                }
+                client.write(true, replacement == null ? BufferUtil.EMPTY_BUFFER : replacement,
+                        Callback.from(Forwarding.this::bodySent, Forwarding.this::finishAbort));
             }
         }
     }

@@ -60,10 +60,13 @@ public final class ProxyEngine implements AutoCloseable {
     private final List<HttpClient> clients;
     private final HealthChecker healthChecker;
     private final Security security;
+    /** The response cache, {@code null} when {@code cache.enabled=false}. */
+    private final CachingStep caching;
 
     private ProxyEngine(ProxyConfig config, Security security) throws Exception {
         this.config = config;
         this.security = security;
+        this.caching = CachingStep.open(config, metrics); // first: a bad cache.* setting must not leak threads
         Map<String, BackendPool> pools = new LinkedHashMap<>();
         for (PoolConfig pool : config.pools().values()) {
             pools.put(pool.name(), new BackendPool(pool, new HealthListener() {
@@ -166,6 +169,8 @@ public final class ProxyEngine implements AutoCloseable {
     public static ProxyEngine start(ProxyConfig config, Security security) {
         try {
             return new ProxyEngine(config, security);
+        } catch (dev.proxyfilter.config.ConfigException e) {
+            throw e; // the cache's store could not be opened
         } catch (Exception e) {
             throw new IllegalStateException("cannot start the upstream HTTP client", e);
         }
@@ -256,7 +261,22 @@ public final class ProxyEngine implements AutoCloseable {
         new Forwarding(this, route, SecurityStep.releasing(exchange, admission), admission).start();
     }
 
-    /** Stops the health checks, then the upstream clients; in-flight exchanges fail. */
+    /** The response cache step, or {@code null} when the cache is off. */
+    CachingStep caching() {
+        return caching;
+    }
+
+    /**
+     * Replaces the clock (epoch milliseconds) the response cache judges freshness by; for tests, so that
+     * they need not sleep. No effect when the cache is off.
+     */
+    public void cacheClock(java.util.function.LongSupplier millis) {
+        if (caching != null) {
+            caching.clock(millis);
+        }
+    }
+
+    /** Stops the health checks, then the upstream clients; in-flight exchanges fail. Closes the cache. */
     @Override
     public void close() {
         healthChecker.close();
@@ -265,6 +285,9 @@ public final class ProxyEngine implements AutoCloseable {
         }
         stopQuietly(scheduler);
         stopQuietly(executor);
+        if (caching != null) {
+            caching.close();
+        }
         metrics.close();
     }
 

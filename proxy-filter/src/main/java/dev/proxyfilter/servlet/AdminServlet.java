@@ -27,7 +27,8 @@ import java.util.function.Supplier;
  * in a webapp map it to e.g. {@code /proxy-admin/*}).
  *
  * <p>API: {@code GET /api/pools}; {@code POST /api/pools/P/backends/B/enable|disable|drain};
- * {@code POST /api/pools/P/backends/B/weight?value=N}; {@code GET /api/config}. A bad request gets 400
+ * {@code POST /api/pools/P/backends/B/weight?value=N}; {@code GET /api/config};
+ * {@code POST /api/cache/purge?url=U} or {@code ?prefix=P}, answering {@code {"removed": N}}. A bad request gets 400
  * with a reason. When a token is set ({@code admin.token}, or the {@code token} init-param), every path
  * but {@code /healthz} and {@code /readyz} needs {@code Authorization: Bearer TOKEN} (the dashboard page
  * also accepts {@code ?token=} and passes it on).
@@ -106,7 +107,14 @@ public class AdminServlet extends HttpServlet {
             json(response, 200, metricsJson(running));
         } else if (path.equals("/api/pools")) {
             requireMethod(method, "GET");
-            json(response, 200, Map.of("pools", admin.pools()));
+            Map<String, Object> cache = admin.cache();
+            json(response, 200, cache == null ? Map.of("pools", admin.pools())
+                    : Map.of("pools", admin.pools(), "cache", cache));
+        } else if (path.equals("/api/cache/purge")) {
+            requireMethod(method, "POST");
+            String url = request.getParameter("url");
+            int removed = url != null ? admin.purgeUrl(url) : admin.purgePrefix(request.getParameter("prefix"));
+            json(response, 200, Map.of("removed", removed));
         } else if (path.equals("/api/config")) {
             requireMethod(method, "GET");
             json(response, 200, Map.of("sources", running.config().sources(), "config", admin.config()));

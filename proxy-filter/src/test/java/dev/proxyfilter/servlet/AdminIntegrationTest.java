@@ -194,6 +194,14 @@ class AdminIntegrationTest {
     }
 
     @Test
+    void cachePurgeWithTheCacheOffIsABadRequestAndPoolsHaveNoCacheNumbers() throws Exception {
+        HttpResponse<String> purge = adminCall("POST", "/api/cache/purge?url=http%3A%2F%2Fexample.com%2F", true);
+        assertThat(purge.statusCode()).isEqualTo(400);
+        assertThat(purge.body()).contains("cache: off (expected: cache.enabled=true to purge)");
+        assertThat(adminCall("GET", "/api/pools", true).body()).doesNotContain("\"cache\"");
+    }
+
+    @Test
     void healthAndReadiness() throws Exception {
         assertThat(adminCall("GET", "/healthz", false).statusCode()).isEqualTo(200);
         assertThat(adminCall("GET", "/readyz", false).statusCode()).isEqualTo(200);

@@ -1,0 +1,326 @@
+package dev.proxyfilter.forward;
+
+import dev.proxyfilter.cache.BodyBuffer;
+import dev.proxyfilter.cache.CacheAction;
+import dev.proxyfilter.cache.CacheLookup;
+import dev.proxyfilter.cache.CacheRequest;
+import dev.proxyfilter.cache.CacheStatus;
+import dev.proxyfilter.cache.CachedAnswer;
+import dev.proxyfilter.cache.CachedResponse;
+import dev.proxyfilter.cache.Coalescer;
+import dev.proxyfilter.cache.Conditionals;
+import dev.proxyfilter.cache.HttpCache;
+import dev.proxyfilter.cache.Storability;
+import dev.proxyfilter.cache.StoreResult;
+import java.nio.ByteBuffer;
+import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.util.Callback;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One request's way through the response cache, as {@link Forwarding} drives it:
+ * <ol>
+ *   <li>{@link #begin}: look the request up; a hit is answered from the cache, {@code only-if-cached} with
+ *       nothing usable gets 504; a miss joins the {@link Coalescer}: the leader goes to the backend, a follower
+ *       waits (without a thread) for the leader's stored response, or goes itself when there is none;</li>
+ *   <li>{@link #proxyToServer}: the leader asks for a whole response (client conditionals removed);</li>
+ *   <li>{@link #serverToClient}: on the backend's headers, decide whether the body is collected for storing
+ *       ({@link BodyBuffer}, bounded by the per-entry limit); after an unsafe method, invalidate; add
+ *       {@code Cache-Status};</li>
+ *   <li>{@link #tee}: the body streams to the client as always while a copy accumulates;</li>
+ *   <li>{@link #bodyComplete}: store, then hand the stored response to the followers; {@link #end} (always
+ *       called) releases them when nothing was stored.</li>
+ * </ol>
+ * A stale response with a validator is revalidated ({@code If-None-Match}/{@code If-Modified-Since}); a 304
+ * freshens it and the client is answered from it ({@link #replaceResponse}), as it is from a stored response
+ * that {@code stale-if-error} allows when the backend fails. Not yet: the background refresh of
+ * {@code stale-while-revalidate} (the stale response is served until the window closes, then validated).
+ */
+final class CachedExchange {
+    private static final Logger LOG = LoggerFactory.getLogger(CachedExchange.class);
+
+    /** What this exchange needs of its {@link Forwarding}. */
+    interface Pipeline {
+        /** Answers the client from the cache; ends the exchange. */
+        void answer(int status, HttpFields.Mutable headers, ByteBuffer body);
+
+        /** Goes to the backend the usual way. */
+        void forward();
+
+        /** Starts a background exchange that revalidates the stored response with {@code revalidation}. */
+        void revalidateInBackground(CachedExchange revalidation);
+    }
+
+    private final CachingStep step;
+    private final HttpCache cache;
+    private final ClientExchange client;
+    private CacheLookup lookup;
+    private Coalescer.Leader leader;
+    private volatile BodyBuffer body;
+    private int backendStatus;
+    private HttpFields.Mutable headersToStore;
+    private long requestTimeMillis;
+    private long responseTimeMillis;
+    private volatile String logToken;
+    private boolean validating;
+    private volatile long expectedLength = -1;
+
+    CachedExchange(CachingStep step, ClientExchange client) {
+        this.step = step;
+        this.cache = step.cache();
+        this.client = client;
+    }
+
+    /** The leader of a background revalidation of {@code stale}'s stored response. */
+    private CachedExchange(CachingStep step, CacheLookup stale, Coalescer.Leader leader) {
+        this.step = step;
+        this.cache = step.cache();
+        this.client = null;
+        CacheRequest r = stale.request(); // copied: the client's request may be recycled before this ends
+        CacheRequest copy = new CacheRequest(r.method(), r.scheme(), r.authority(), r.path(), r.query(),
+                HttpFields.build(r.headers()).asImmutable());
+        this.lookup = new CacheLookup(copy, stale.primaryKey(), stale.entryKey(), stale.stored(),
+                new dev.proxyfilter.cache.CacheDecision(CacheAction.VALIDATE, CacheStatus.Forward.STALE, 0, 0),
+                CacheStatus.forward(cache.name(), CacheStatus.Forward.STALE));
+        this.leader = leader;
+    }
+
+    /** Starts a background revalidation: it goes straight to the backend. */
+    void beginRevalidation(Pipeline pipeline) {
+        forward(pipeline);
+    }
+
+    void begin(Pipeline pipeline) {
+        CacheRequest request = new CacheRequest(client.method(), client.scheme(), client.authority(),
+                client.basePath() + client.path(), client.query(), client.requestHeaders());
+        long now = step.now();
+        lookup = cache.lookup(request, now);
+        CacheAction action = lookup.action();
+        switch (action) {
+            case HIT, STALE_HIT, STALE_WHILE_REVALIDATE -> {
+                (action == CacheAction.HIT ? step.hits : step.staleServed).increment();
+                answer(pipeline, cache.answer(lookup, now), lookup.cacheStatus());
+                if (action == CacheAction.STALE_WHILE_REVALIDATE && "GET".equals(request.method())
+                        && cache.coalescer().join(lookup.primaryKey()) instanceof Coalescer.Leader refresher) {
+                    pipeline.revalidateInBackground(new CachedExchange(step, lookup, refresher));
+                }
+            }
+            case GATEWAY_TIMEOUT -> {
+                HttpFields.Mutable headers = HttpFields.build(3);
+                headers.put(HttpHeader.CONTENT_LENGTH, "0");
+                answer(pipeline, new CachedAnswer(504, headers, ByteBuffer.allocate(0)), lookup.cacheStatus());
+            }
+            case MISS, VALIDATE -> {
+                step.misses.increment();
+                if (!"GET".equals(request.method())) {
+                    forward(pipeline);
+                    return;
+                }
+                Coalescer.Ticket ticket = cache.coalescer().join(lookup.primaryKey());
+                if (ticket instanceof Coalescer.Leader first) {
+                    leader = first;
+                    forward(pipeline);
+                } else {
+                    Coalescer.Follower follower = (Coalescer.Follower) ticket;
+                    follower.outcome().whenComplete((outcome, failure) -> {
+                        CachedAnswer answer = outcome == null || outcome.stored() == null ? null
+                                : cache.answerFollower(request, outcome.stored(), step.now());
+                        if (answer == null) {
+                            forward(pipeline);
+                        } else {
+                            step.coalesced.increment();
+                            step.misses.decrement();
+                            answer(pipeline, answer, lookup.cacheStatus().withCollapsed());
+                        }
+                    });
+                }
+            }
+            default -> forward(pipeline);
+        }
+    }
+
+    private void forward(Pipeline pipeline) {
+        requestTimeMillis = step.now();
+        pipeline.forward();
+    }
+
+    private void answer(Pipeline pipeline, CachedAnswer answer, CacheStatus status) {
+        withOurFields(answer, status);
+        pipeline.answer(answer.status(), answer.headers(), answer.body());
+    }
+
+    /** Adjusts the backend request: a leader asks for the whole response, not the client's conditional one. */
+    void proxyToServer(HttpFields.Mutable headers) {
+        if (leader != null && lookup.action() == CacheAction.VALIDATE && lookup.stored() != null) {
+            Conditionals.toValidationRequest(headers, lookup.stored());
+            validating = true;
+        } else if (leader != null) {
+            Conditionals.stripClientConditionals(headers);
+        }
+    }
+
+    /**
+     * An answer from the cache that replaces the backend's response, decided on its headers: the stored
+     * response freshened by a 304 to a validation, or the stored response when the backend answered 5xx and
+     * {@code stale-if-error} allows it; {@code null} to send the backend's response. Headers carry {@code Via}
+     * and {@code Cache-Status}.
+     */
+    CachedAnswer replaceResponse(int status, HttpFields backendHeaders) {
+        long now = step.now();
+        if (validating && status == 304) {
+            responseTimeMillis = now;
+            CachedResponse freshened = cache.freshen(lookup, withoutOurVia(backendHeaders), requestTimeMillis, now);
+            if (freshened != null) {
+                step.revalidated.increment();
+                leader.complete(freshened);
+                CachedAnswer answer = cache.answer(lookup.request(), freshened, now, true);
+                return withOurFields(answer, lookup.cacheStatus().withForwardStatus(304));
+            }
+            return null;
+        }
+        if (status >= 500 && cache.serveStaleOnError(lookup, now)) {
+            return answerOnError(status);
+        }
+        return null;
+    }
+
+    /** The stored response when the backend failed ({@code status} 0) or answered 5xx, if it may serve; else null. */
+    CachedAnswer answerOnError(int status) {
+        long now = step.now();
+        if (lookup == null || lookup.stored() == null || !cache.serveStaleOnError(lookup, now)) {
+            return null;
+        }
+        step.staleServed.increment();
+        CacheStatus cacheStatus = lookup.cacheStatus();
+        if (status > 0) {
+            cacheStatus = cacheStatus.withForwardStatus(status);
+        }
+        return withOurFields(cache.answer(lookup.request(), lookup.stored(), now, false),
+                cacheStatus.withDetail("stale-if-error"));
+    }
+
+    private CachedAnswer withOurFields(CachedAnswer answer, CacheStatus status) {
+        HttpFields.Mutable headers = answer.headers();
+        String ours = "1.1 " + step.via();
+        String via = String.join(", ", headers.getValuesList(HttpHeader.VIA));
+        headers.put(HttpHeader.VIA, via.isEmpty() ? ours : via + ", " + ours);
+        String member = status.toString();
+        headers.put(CacheStatus.HEADER, member);
+        logToken = member;
+        return answer;
+    }
+
+    /**
+     * The backend's response headers as the client will get them (after {@code Location} rewriting, with this
+     * proxy's {@code Via}), before the sticky cookie: decides whether to collect the body, invalidates after
+     * an unsafe method, and adds {@code Cache-Status}.
+     */
+    void serverToClient(int status, HttpFields.Mutable clientHeaders) {
+        responseTimeMillis = step.now();
+        backendStatus = status;
+        CacheStatus cacheStatus = lookup.cacheStatus().withForwardStatus(status);
+        if (lookup.action() == CacheAction.PASS) {
+            if (cache.invalidate(lookup.request(), status, clientHeaders) > 0) {
+                step.invalidated.increment();
+            }
+        } else if (leader != null) {
+            HttpFields.Mutable toStore = withoutOurVia(clientHeaders);
+            Storability storability = cache.storability(lookup, status, toStore);
+            if (storability.storable()) {
+                long length;
+                try {
+                    length = clientHeaders.getLongField(HttpHeader.CONTENT_LENGTH);
+                } catch (NumberFormatException e) {
+                    length = -1;
+                }
+                body = new BodyBuffer(cache.store().maxEntryBytes(), length);
+                expectedLength = length;
+                headersToStore = toStore;
+                cacheStatus = cacheStatus.withStored();
+            } else {
+                cacheStatus = cacheStatus.withDetail(storability.detail());
+                leader.release(); // followers need not wait for a body that will not be stored
+                if (storability != Storability.TOO_LARGE) {
+                    // Lets the cache drop what the response supersedes (no-store, private, ...).
+                    cache.store(lookup, status, toStore, new byte[0], requestTimeMillis, responseTimeMillis);
+                }
+            }
+        }
+        String member = cacheStatus.toString();
+        clientHeaders.put(CacheStatus.HEADER, member);
+        logToken = member;
+    }
+
+    private HttpFields.Mutable withoutOurVia(HttpFields clientHeaders) {
+        if (clientHeaders.get(HttpHeader.VIA) == null) {
+            return HttpFields.build(clientHeaders);
+        }
+        HttpFields.Mutable copy = HttpFields.build(clientHeaders);
+        String via = copy.get(HttpHeader.VIA);
+        String ours = "1.1 " + step.via();
+        if (via != null) {
+            if (via.equals(ours)) {
+                copy.remove(HttpHeader.VIA);
+            } else if (via.endsWith(", " + ours)) {
+                copy.put(HttpHeader.VIA, via.substring(0, via.length() - ours.length() - 2));
+            }
+        }
+        return copy;
+    }
+
+    /** The sink the backend's body is copied to: the client, plus the cache's copy when it is collected. */
+    Content.Sink tee(Content.Sink clientSink) {
+        BodyBuffer buffer = body;
+        if (buffer == null) {
+            return clientSink;
+        }
+        return (last, content, callback) -> {
+            if (content != null) {
+                buffer.append(content);
+            }
+            // Store before the client has the whole body, so that its next request finds the entry: with a
+            // Content-Length the client has it with the last byte, before the last (empty) write.
+            if (last || (expectedLength >= 0 && buffer.size() == expectedLength)) {
+                bodyComplete();
+            }
+            clientSink.write(last, content, callback);
+        };
+    }
+
+    /** The whole body reached the client: store the response and serve the followers from it. */
+    void bodyComplete() {
+        BodyBuffer buffer = body;
+        if (buffer == null || leader == null) {
+            return;
+        }
+        body = null; // once
+        try {
+            StoreResult result = buffer.overflowed() ? cache.discard(lookup)
+                    : cache.store(lookup, backendStatus, headersToStore, buffer.toByteArray(), requestTimeMillis,
+                            responseTimeMillis);
+            if (result.isStored()) {
+                step.stored.increment();
+                leader.complete(result.stored());
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("storing {} failed", lookup.primaryKey(), e);
+        } finally {
+            leader.release(); // ignored when completed
+        }
+    }
+
+    /** The exchange ended, however it ended: followers never wait for a leader that is gone. */
+    void end() {
+        if (leader != null) {
+            leader.release();
+        }
+    }
+
+    /** {@code Cache-Status} member for the access log, or {@code null}. */
+    String logToken() {
+        return logToken;
+    }
+}

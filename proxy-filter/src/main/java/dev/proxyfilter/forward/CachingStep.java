@@ -1,0 +1,109 @@
+package dev.proxyfilter.forward;
+
+import dev.proxyfilter.cache.HttpCache;
+import dev.proxyfilter.cache.ResponseStore;
+import dev.proxyfilter.cache.StoreStats;
+import dev.proxyfilter.cache.ehcache.EhcacheResponseStore;
+import dev.proxyfilter.config.CacheConfig;
+import dev.proxyfilter.config.ProxyConfig;
+import dev.proxyfilter.metrics.ProxyMetrics;
+import java.util.Objects;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongSupplier;
+
+/**
+ * The response cache's place in the engine: the one {@link HttpCache} of the proxy (on Ehcache), the clock
+ * its freshness is judged by, and its counters. {@link #exchange} gives each request on a caching route its
+ * {@link CachedExchange}; requests on other routes, and every request when {@code cache.enabled=false}, never
+ * see the cache.
+ */
+final class CachingStep implements AutoCloseable {
+    private final HttpCache cache;
+    private final String via;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+    private volatile LongSupplier clock = System::currentTimeMillis;
+    final LongAdder hits = new LongAdder();
+    final LongAdder misses = new LongAdder();
+    final LongAdder staleServed = new LongAdder();
+    final LongAdder coalesced = new LongAdder();
+    final LongAdder stored = new LongAdder();
+    final LongAdder revalidated = new LongAdder();
+    final LongAdder invalidated = new LongAdder();
+
+    private CachingStep(HttpCache cache, String via) {
+        this.cache = cache;
+        this.via = via;
+    }
+
+    /** The step for a configuration, or {@code null} when its cache is off. */
+    static CachingStep open(ProxyConfig config, ProxyMetrics metrics) {
+        CacheConfig cacheConfig = config.cache();
+        if (!cacheConfig.enabled()) {
+            return null;
+        }
+        ResponseStore store = EhcacheResponseStore.open(cacheConfig);
+        CachingStep step = new CachingStep(HttpCache.create(cacheConfig, store, config.via()), config.via());
+        step.registerMetrics(metrics);
+        return step;
+    }
+
+    private void registerMetrics(ProxyMetrics metrics) {
+        metrics.gauge("proxy.cache.hits", hits::sum);
+        metrics.gauge("proxy.cache.misses", misses::sum);
+        metrics.gauge("proxy.cache.stale_served", staleServed::sum);
+        metrics.gauge("proxy.cache.coalesced", coalesced::sum);
+        metrics.gauge("proxy.cache.stored", stored::sum);
+        metrics.gauge("proxy.cache.revalidated", revalidated::sum);
+        metrics.gauge("proxy.cache.invalidated", invalidated::sum);
+        metrics.gauge("proxy.cache.store.rejected_too_large", () -> cache.store().stats().rejected());
+        metrics.gaugeDouble("proxy.cache.hit_ratio", this::hitRatio);
+    }
+
+    /** The share of cacheable lookups answered from the cache, 0..1. */
+    double hitRatio() {
+        long h = hits.sum() + staleServed.sum() + coalesced.sum();
+        long total = h + misses.sum();
+        return total == 0 ? 0 : (double) h / total;
+    }
+
+    StoreStats storeStats() {
+        return cache.store().stats();
+    }
+
+    HttpCache cache() {
+        return cache;
+    }
+
+    String via() {
+        return via;
+    }
+
+    long now() {
+        return clock.getAsLong();
+    }
+
+    void clock(LongSupplier millis) {
+        this.clock = Objects.requireNonNull(millis, "millis");
+    }
+
+    /** The cache's part in one exchange, or {@code null} when the route does not cache. */
+    CachedExchange exchange(ForwardRoute route, ClientExchange client) {
+        if (!route.config().cache()) {
+            return null;
+        }
+        return new CachedExchange(this, client);
+    }
+
+    /** Removes every stored response whose normalised URI starts with {@code uriPrefix}. */
+    int purge(String uriPrefix) {
+        return cache.purge(uriPrefix);
+    }
+
+    /** Closes the store once; the engine may be closed more than once (adapter and container). */
+    @Override
+    public void close() {
+        if (closed.compareAndSet(false, true)) {
+            cache.close();
+        }
+    }
+}
