@@ -12,6 +12,13 @@ import java.util.regex.Pattern;
 enum ConfigKey {
     SERVER_HOST("server.host"),
     SERVER_PORT("server.port"),
+    SERVER_MAX_HEADER_BYTES("server.max-header-bytes"),
+    SERVER_MAX_URI_BYTES("server.max-uri-bytes"),
+    SERVER_HEADER_TIMEOUT("server.header-timeout"),
+    SERVER_IDLE_TIMEOUT("server.idle-timeout"),
+    SERVER_TLS_KEYSTORE("server.tls.keystore"),
+    SERVER_TLS_KEYSTORE_PASSWORD("server.tls.keystore-password"),
+    SERVER_TLS_REDIRECT_PORT("server.tls.redirect-port"),
     PROXY_VIA("proxy.via"),
     PROXY_CONNECT_TIMEOUT("proxy.connect-timeout"),
     PROXY_IDLE_TIMEOUT("proxy.idle-timeout"),
@@ -20,6 +27,12 @@ enum ConfigKey {
     PROXY_PER_TRY_TIMEOUT("proxy.per-try-timeout"),
     PROXY_RETRY_ON("proxy.retry-on"),
     PROXY_RETRY_BUDGET("proxy.retry-budget"),
+    PROXY_MAX_HEADER_COUNT("proxy.max-header-count"),
+    PROXY_MAX_BODY_BYTES("proxy.max-body-bytes"),
+    PROXY_BODY_TIMEOUT("proxy.body-timeout"),
+    PROXY_TLS_TRUSTSTORE("proxy.tls.truststore"),
+    PROXY_TLS_TRUSTSTORE_PASSWORD("proxy.tls.truststore-password"),
+    PROXY_TLS_VERIFY_HOSTNAME("proxy.tls.verify-hostname"),
     POOL_STRATEGY("pool.NAME.strategy"),
     POOL_HASH_KEY("pool.NAME.hash-key"),
     POOL_STICKY("pool.NAME.sticky"),
@@ -39,6 +52,7 @@ enum ConfigKey {
     ROUTE_RETRIES("route.NAME.retries"),
     ROUTE_PER_TRY_TIMEOUT("route.NAME.per-try-timeout"),
     ROUTE_RETRY_ON("route.NAME.retry-on"),
+    ROUTE_MAX_BODY_BYTES("route.NAME.max-body-bytes"),
     DEMO_PORT("demo.backend.NAME.port");
 
     /** What a pool, backend, route or demo backend name may contain. */

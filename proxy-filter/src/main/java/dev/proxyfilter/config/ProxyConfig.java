@@ -16,9 +16,12 @@ import java.util.Objects;
  * @param sources where the values came from, for reports and error messages
  * @param retryBudgetPercent retries each pool may add on top of its requests, in percent of them
  *                (Finagle's retry budget), so that a failing pool is not hammered by retries
+ * @param limits  what the engine accepts of a client request (header count, body size and time)
+ * @param upstreamTls how {@code https://} backends are trusted
  */
 public record ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, List<RouteConfig> routes,
-        DemoConfig demo, String via, List<String> sources, int retryBudgetPercent) {
+        DemoConfig demo, String via, List<String> sources, int retryBudgetPercent, RequestLimits limits,
+        UpstreamTlsConfig upstreamTls) {
     /** Default {@code proxy.retry-budget}. */
     public static final int DEFAULT_RETRY_BUDGET_PERCENT = 20;
 
@@ -29,6 +32,8 @@ public record ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, Li
         Objects.requireNonNull(demo, "demo");
         Objects.requireNonNull(via, "via");
         sources = List.copyOf(sources);
+        Objects.requireNonNull(limits, "limits");
+        Objects.requireNonNull(upstreamTls, "upstreamTls");
         if (retryBudgetPercent < 0 || retryBudgetPercent > 100) {
             throw new IllegalArgumentException("retryBudgetPercent: " + retryBudgetPercent + " (expected: 0..100)");
         }
@@ -37,6 +42,13 @@ public record ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, Li
                 throw new IllegalArgumentException("route " + route.name() + " names unknown pool " + route.pool());
             }
         }
+    }
+
+    /** A configuration with the default request limits and upstream TLS trust. */
+    public ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, List<RouteConfig> routes, DemoConfig demo,
+            String via, List<String> sources, int retryBudgetPercent) {
+        this(server, pools, routes, demo, via, sources, retryBudgetPercent, RequestLimits.DEFAULT,
+                UpstreamTlsConfig.DEFAULT);
     }
 
     /** A configuration with the default retry budget. */

@@ -18,9 +18,14 @@ import java.util.Objects;
  * @param timeout        total time for the backend exchange before 504, {@link Duration#ZERO} for no limit;
  *                       it spans every try
  * @param retry          when a failed exchange is tried again
+ * @param maxBodyBytes   most request body bytes, 0 for no limit, {@link #INHERIT} for {@code proxy.max-body-bytes}
  */
 public record RouteConfig(String name, String host, String path, String pool, boolean stripPrefix,
-        boolean preserveHost, Duration connectTimeout, Duration idleTimeout, Duration timeout, RetryConfig retry) {
+        boolean preserveHost, Duration connectTimeout, Duration idleTimeout, Duration timeout, RetryConfig retry,
+        long maxBodyBytes) {
+    /** {@code maxBodyBytes} when the route has no limit of its own. */
+    public static final long INHERIT = -1;
+
     public RouteConfig {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(path, "path");
@@ -29,12 +34,21 @@ public record RouteConfig(String name, String host, String path, String pool, bo
         Objects.requireNonNull(idleTimeout, "idleTimeout");
         Objects.requireNonNull(timeout, "timeout");
         Objects.requireNonNull(retry, "retry");
+        if (maxBodyBytes < INHERIT) {
+            throw new IllegalArgumentException("maxBodyBytes: " + maxBodyBytes + " (expected: >= -1)");
+        }
         if (!path.startsWith("/")) {
             throw new IllegalArgumentException("path: " + path + " (expected: starts with /)");
         }
         if (host != null && host.isEmpty()) {
             host = null;
         }
+    }
+
+    /** A route with the proxy-wide body limit. */
+    public RouteConfig(String name, String host, String path, String pool, boolean stripPrefix, boolean preserveHost,
+            Duration connectTimeout, Duration idleTimeout, Duration timeout, RetryConfig retry) {
+        this(name, host, path, pool, stripPrefix, preserveHost, connectTimeout, idleTimeout, timeout, retry, INHERIT);
     }
 
     /** A route with the default retry policy. */
