@@ -9,13 +9,17 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP;
 import org.eclipse.jetty.http.HttpCookieStore;
 import org.eclipse.jetty.io.ArrayByteBufferPool;
 import org.eclipse.jetty.io.ClientConnector;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.eclipse.jetty.util.thread.ScheduledExecutorScheduler;
 import org.slf4j.Logger;
@@ -41,6 +45,9 @@ public final class ProxyEngine implements AutoCloseable {
     private final QueuedThreadPool executor;
     private final ScheduledExecutorScheduler scheduler;
     private final List<HttpClient> clients;
+    /** Hosts some route names, folded; and whether some route serves any host. */
+    private final Set<String> routeHosts;
+    private final boolean anyHostRoute;
 
     private ProxyEngine(ProxyConfig config) throws Exception {
         this.config = config;
@@ -71,11 +78,23 @@ public final class ProxyEngine implements AutoCloseable {
                 client = newClient(route.connectTimeout(), bufferPool);
                 byConnectTimeout.put(route.connectTimeout(), client);
             }
-            ForwardRoute forwardRoute = new ForwardRoute(route, this.pools.get(route.pool()), this.gates.get(route.pool()), client);
+            ForwardRoute forwardRoute = new ForwardRoute(route, this.pools.get(route.pool()), this.gates.get(route.pool()), client,
+                    config.limits());
             entries.add(new RouteTable.Entry<>(route.host(), route.path(), forwardRoute));
         }
         this.clients = List.copyOf(byConnectTimeout.values());
         this.routes = RouteTable.of(entries);
+        Set<String> hosts = new HashSet<>();
+        boolean anyHost = false;
+        for (RouteConfig route : config.routes()) {
+            if (route.host() == null) {
+                anyHost = true;
+            } else {
+                hosts.add(hostOf(route.host()));
+            }
+        }
+        this.routeHosts = Set.copyOf(hosts);
+        this.anyHostRoute = anyHost;
     }
 
     /**
@@ -94,6 +113,7 @@ public final class ProxyEngine implements AutoCloseable {
     private HttpClient newClient(Duration connectTimeout, ArrayByteBufferPool bufferPool) throws Exception {
         ClientConnector connector = new ClientConnector();
         connector.setSelectors(1);
+        connector.setSslContextFactory(upstreamTls());
         HttpClient client = new HttpClient(new HttpClientTransportOverHTTP(connector));
         client.setExecutor(executor);
         client.setScheduler(scheduler);
@@ -113,6 +133,25 @@ public final class ProxyEngine implements AutoCloseable {
         client.setUseOutputDirectByteBuffers(false);
         client.start();
         return client;
+    }
+
+    /**
+     * TLS to {@code https://} backends: the configured trust store or the JDK's CAs, and the backend's
+     * certificate must name the host of its URL unless {@code proxy.tls.verify-hostname=false}.
+     */
+    private SslContextFactory.Client upstreamTls() {
+        SslContextFactory.Client tls = new SslContextFactory.Client();
+        var upstream = config.upstreamTls();
+        if (upstream.truststore() != null) {
+            tls.setTrustStorePath(upstream.truststore());
+            tls.setTrustStoreType("PKCS12");
+            if (upstream.truststorePassword() != null) {
+                tls.setTrustStorePassword(upstream.truststorePassword());
+            }
+        }
+        tls.setEndpointIdentificationAlgorithm(upstream.verifyHostname() ? "HTTPS" : null);
+        tls.setIncludeProtocols("TLSv1.3", "TLSv1.2");
+        return tls;
     }
 
     /** The configuration this engine runs. */
@@ -147,8 +186,43 @@ public final class ProxyEngine implements AutoCloseable {
         return routes.match(authority, path);
     }
 
-    /** Forwards the exchange asynchronously; the adapter must not touch the response afterwards. */
+    /**
+     * Whether some route serves this Host (or absolute-form authority), port ignored. A request for a
+     * host no route serves is not forwarded anywhere: this proxy is no open proxy.
+     */
+    public boolean servesHost(String authority) {
+        return anyHostRoute || (authority != null && routeHosts.contains(hostOf(authority)));
+    }
+
+    /** Host without port or root dot, lower case; IPv6 literals keep their brackets. */
+    private static String hostOf(String authority) {
+        String host = authority;
+        int colon = host.lastIndexOf(':');
+        if (colon > host.lastIndexOf(']')) {
+            host = host.substring(0, colon);
+        }
+        if (host.endsWith(".")) {
+            host = host.substring(0, host.length() - 1);
+        }
+        return host.toLowerCase(Locale.ROOT);
+    }
+
+    ScheduledExecutorScheduler scheduler() {
+        return scheduler;
+    }
+
+    /**
+     * Forwards the exchange asynchronously; the adapter must not touch the response afterwards. A request
+     * with ambiguous framing, too many headers or a too large body is answered here and no backend sees it
+     * (see {@link RequestChecks}).
+     */
     public void forward(ForwardRoute route, ClientExchange exchange) {
+        RequestChecks.Refusal refusal = RequestChecks.check(exchange.method(), exchange.requestHeaders(),
+                config.limits().maxHeaderCount(), route.maxBodyBytes());
+        if (refusal != null) {
+            exchange.sendError(refusal.status(), refusal.message());
+            return;
+        }
         new Forwarding(this, route, exchange).start();
     }
 

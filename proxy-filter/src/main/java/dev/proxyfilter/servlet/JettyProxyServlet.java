@@ -59,10 +59,19 @@ public class JettyProxyServlet extends AsyncProxyServlet {
     @Override
     protected void service(HttpServletRequest request, HttpServletResponse response) throws ServletException, IOException {
         String contextPath = request.getContextPath();
-        String path = ServletExchange.pathInContext(request);
-        ForwardRoute route = engine.route(request.getHeader("Host"), path);
+        String path = StrictRequests.admit(request, response, ServletExchange.pathInContext(request));
+        if (path == null) {
+            return;
+        }
+        String host = request.getHeader("Host");
+        ForwardRoute route = engine.route(host, path);
         if (route == null) {
-            response.sendError(HttpServletResponse.SC_NOT_FOUND, "no route for this host and path");
+            // An absolute-form request carries its host as Host too (the container checks they agree).
+            if (!engine.servesHost(host)) {
+                response.sendError(HttpServletResponse.SC_FORBIDDEN, "no route serves this host; this is no open proxy");
+            } else {
+                response.sendError(HttpServletResponse.SC_NOT_FOUND, "no route for this host and path");
+            }
             return;
         }
         engine.forward(route, new ServletExchange(request, response, contextPath, path));

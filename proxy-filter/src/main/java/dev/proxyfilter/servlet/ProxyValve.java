@@ -84,7 +84,10 @@ public class ProxyValve extends ValveBase {
 
     @Override
     public void invoke(Request request, Response response) throws IOException, ServletException {
-        String path = request.getRequestURI();
+        String path = StrictRequests.admit(request, response, request.getRequestURI());
+        if (path == null) {
+            return;
+        }
         ForwardRoute route = engine.route(request.getHeader("Host"), path);
         if (route == null) {
             getNext().invoke(request, response);
