@@ -503,8 +503,12 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
         public Content.Chunk read() {
             started = true;
             Content.Chunk chunk = source().read();
-            if (chunk == null || Content.Chunk.isFailure(chunk)) {
-                return chunk;
+            if (chunk == null) {
+                return null;
+            }
+            if (Content.Chunk.isFailure(chunk)) {
+                // The client's side failed (bad chunk framing, idle timeout, gone): not the backend's fault.
+                return Content.Chunk.from(RequestBodyException.unreadable(chunk.getFailure()));
             }
             received += chunk.remaining();
             if (maxBytes > 0 && received > maxBytes) {
@@ -552,6 +556,22 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
             this.status = status;
         }
 
+        RequestBodyException(int status, String message, Throwable cause) {
+            super(message, cause, false, false);
+            this.status = status;
+        }
+
+        /** The client's body failed to arrive: 408 after a timeout, else 400; the message echoes nothing. */
+        static RequestBodyException unreadable(Throwable cause) {
+            RequestBodyException known = find(cause);
+            if (known != null) {
+                return known;
+            }
+            return timedOut(cause)
+                    ? new RequestBodyException(408, "Request Timeout: the request body stopped arriving", cause)
+                    : new RequestBodyException(400, "Bad Request: the request body could not be read", cause);
+        }
+
         static RequestBodyException find(Throwable failure) {
             for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
                 if (t instanceof RequestBodyException found) {
@@ -560,6 +580,15 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
             }
             return null;
         }
+    }
+
+    private static boolean timedOut(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof TimeoutException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Ends a try whose backend answered a status the route retries elsewhere. */

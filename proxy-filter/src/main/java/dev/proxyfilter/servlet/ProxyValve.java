@@ -84,6 +84,11 @@ public class ProxyValve extends ValveBase {
 
     @Override
     public void invoke(Request request, Response response) throws IOException, ServletException {
+        if (request.getContext() == null || response.isError()) {
+            // Tomcat refused the request itself (bad syntax, no context to run it in): its answer stands.
+            getNext().invoke(request, response);
+            return;
+        }
         String path = StrictRequests.admit(request, response, request.getRequestURI());
         if (path == null) {
             return;
