@@ -91,6 +91,8 @@ class StrictListenerIntegrationTest {
         assertThat(status("GET /app/x HTTP/1.1\r\nHost: evil.example\r\n\r\n")).isEqualTo(403);
         assertThat(status("CONNECT evil.example:443 HTTP/1.1\r\nHost: evil.example:443\r\n\r\n")).isEqualTo(405);
         assertThat(status("CONNECT app.example:443 HTTP/1.1\r\nHost: app.example:443\r\n\r\n")).isEqualTo(405);
+        assertThat(response("CONNECT app.example:443 HTTP/1.1\r\nHost: app.example:443\r\nConnection: close\r\n\r\n"))
+                .containsIgnoringCase("\r\nAllow: GET, HEAD, POST");
         assertThat(backend.requests()).isZero();
         // The absolute form of a host a route serves is an ordinary request (RFC 9112 section 3.2.2).
         assertThat(status("GET http://app.example/app/x HTTP/1.1\r\nHost: app.example\r\n\r\n")).isEqualTo(200);
@@ -142,6 +144,15 @@ class StrictListenerIntegrationTest {
             return true;
         } finally {
             socket.setSoTimeout(5_000);
+        }
+    }
+
+    /** Sends {@code request} as it is and returns the whole response as text. */
+    private String response(String request) throws IOException {
+        try (Socket socket = new Socket("127.0.0.1", proxy.port())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
         }
     }
 
