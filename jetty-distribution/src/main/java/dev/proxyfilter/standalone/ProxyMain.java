@@ -6,6 +6,7 @@ import dev.proxyfilter.config.ConfigSource;
 import dev.proxyfilter.config.PoolConfig;
 import dev.proxyfilter.config.ProxyConfig;
 import dev.proxyfilter.config.ServerConfig;
+import dev.proxyfilter.forward.ProxyEngine;
 import dev.proxyfilter.servlet.JettyConnectors;
 import dev.proxyfilter.servlet.JettyProxyServlet;
 import java.io.PrintStream;
@@ -109,8 +110,10 @@ public final class ProxyMain {
             }
         }
         Server proxy = null;
+        Server admin = null;
         try {
-            proxy = newProxyServer(config);
+            JettyProxyServlet servlet = new JettyProxyServlet(config);
+            proxy = newProxyServer(config, servlet);
             ServerConnector connector = connector(proxy, PROXY_CONNECTOR);
             Servers.bind(connector, "server.port");
             ServerConnector redirect = connector(proxy, REDIRECT_CONNECTOR);
@@ -120,14 +123,28 @@ public final class ProxyMain {
                         .setSecurePort(connector.getLocalPort());
             }
             proxy.start();
+            ProxyEngine engine = servlet.engine();
+            engine.metrics().startJmx("dev.proxyfilter");
+            QueuedThreadPool threads = (QueuedThreadPool) proxy.getThreadPool();
+            engine.metrics().gauge("proxy.server.threads.busy", threads::getBusyThreads);
+            engine.metrics().gauge("proxy.server.threads.max", threads::getMaxThreads);
+            engine.metrics().gauge("proxy.server.threads.queued", threads::getQueueSize);
             String scheme = config.server().tls() == null ? "http" : "https";
             LOG.info("proxy-filter listening on {}://{}:{}{}, {} route(s), pools: {}", scheme,
                     config.server().host(), connector.getLocalPort(),
                     redirect == null ? "" : " (http://" + config.server().host() + ":" + redirect.getLocalPort()
                             + " redirects there)",
                     config.routes().size(), describePools(config));
-            return new RunningProxy(config, proxy, connector, redirect, demo);
+            admin = AdminListener.start(config.admin(), engine);
+            if (admin != null) {
+                LOG.info("admin interface on http://{}:{}/ (dashboard, /metrics, /api/, /healthz, /readyz)",
+                        config.admin().host(), AdminListener.port(admin));
+            }
+            return new RunningProxy(config, proxy, connector, redirect, demo, admin);
         } catch (Exception | Error e) {
+            if (admin != null) {
+                Servers.stopAndClose(admin);
+            }
             if (proxy != null) {
                 Servers.stopAndClose(proxy);
             }
@@ -162,7 +179,7 @@ public final class ProxyMain {
      * deadline). With {@code server.tls.keystore}, {@code server.port} speaks HTTPS only, HTTP/2 and HTTP/1.1
      * over ALPN, and {@code server.tls.redirect-port} (if set) is a plain listener that only redirects there.
      */
-    static Server newProxyServer(ProxyConfig config) {
+    static Server newProxyServer(ProxyConfig config, JettyProxyServlet servlet) {
         QueuedThreadPool threads = new QueuedThreadPool();
         threads.setName("proxy-server");
         Server server = new Server(threads);
@@ -189,7 +206,7 @@ public final class ProxyMain {
         JettyConnectors.limit(connector, listener);
         server.addConnector(connector);
 
-        Handler handler = new GracefulHandler(proxyContext(config));
+        Handler handler = new GracefulHandler(proxyContext(servlet));
         if (listener.tls() != null && listener.tls().redirects()) {
             HttpConfiguration plain = JettyConnectors.httpConfiguration(listener);
             plain.setSecureScheme("https");
@@ -206,9 +223,9 @@ public final class ProxyMain {
         return server;
     }
 
-    private static ServletContextHandler proxyContext(ProxyConfig config) {
+    private static ServletContextHandler proxyContext(JettyProxyServlet servlet) {
         ServletContextHandler context = new ServletContextHandler("/", ServletContextHandler.NO_SESSIONS);
-        ServletHolder holder = new ServletHolder("proxy", new JettyProxyServlet(config));
+        ServletHolder holder = new ServletHolder("proxy", servlet);
         holder.setAsyncSupported(true);
         holder.setInitOrder(0);
         context.addServlet(holder, "/*");

@@ -20,14 +20,22 @@ public final class RunningProxy implements AutoCloseable {
     private final ServerConnector connector;
     private final ServerConnector redirect;
     private final Server demo;
+    private final Server admin;
     private boolean stopped;
 
-    RunningProxy(ProxyConfig config, Server proxy, ServerConnector connector, ServerConnector redirect, Server demo) {
+    RunningProxy(ProxyConfig config, Server proxy, ServerConnector connector, ServerConnector redirect, Server demo,
+            Server admin) {
         this.config = config;
         this.proxy = proxy;
         this.connector = connector;
         this.redirect = redirect;
         this.demo = demo;
+        this.admin = admin;
+    }
+
+    /** The admin listener's bound port, or -1 when it is off. */
+    public int adminPort() {
+        return admin == null ? -1 : AdminListener.port(admin);
     }
 
     /** The configuration this proxy runs. */
@@ -69,6 +77,9 @@ public final class RunningProxy implements AutoCloseable {
         }
         stopped = true;
         stop(proxy, "proxy server");
+        if (admin != null) {
+            stop(admin, "admin listener");
+        }
         if (demo != null) {
             stop(demo, "demo backends");
         }

@@ -93,6 +93,7 @@ class DistributionBlackBoxIntegrationTest {
         Path config = Files.writeString(dir.resolve("test.properties"), """
                 server.host=127.0.0.1
                 server.port=%d
+                admin.port=0
                 pool.web.strategy=weighted-round-robin
                 pool.web.backend.a.url=http://127.0.0.1:%d
                 pool.web.backend.a.weight=3
@@ -136,6 +137,7 @@ class DistributionBlackBoxIntegrationTest {
     void badConfigurationExitsOneNamingKeyAndFile() throws Exception {
         Path config = Files.writeString(dir.resolve("bad-weight.properties"), """
                 server.port=0
+                admin.port=0
                 pool.web.backend.a.url=http://127.0.0.1:1
                 pool.web.backend.a.weight=-1
                 route.main.path=/
@@ -171,11 +173,11 @@ class DistributionBlackBoxIntegrationTest {
         assertThat(Files.readString(dir.resolve("help.out"))).startsWith("usage: proxy-filter");
     }
 
-    /** The shipped config/proxy.properties, run with no argument; needs ports 8080, 9001 and 9002. */
+    /** The shipped config/proxy.properties, run with no argument; needs ports 8080, 8081, 9001 and 9002. */
     @Test
     void defaultConfigurationServesDemoBackends() throws Exception {
-        Assumptions.assumeTrue(free("0.0.0.0", 8080) && free("127.0.0.1", 9001) && free("127.0.0.1", 9002),
-                "ports 8080, 9001 and 9002 must be free");
+        Assumptions.assumeTrue(free("0.0.0.0", 8080) && free("127.0.0.1", 8081) && free("127.0.0.1", 9001)
+                && free("127.0.0.1", 9002), "ports 8080, 8081, 9001 and 9002 must be free");
 
         Process process = startScript("default");
         await().atMost(START_TIMEOUT).pollInterval(Duration.ofMillis(100)).ignoreExceptions().until(() -> {
@@ -192,6 +194,12 @@ class DistributionBlackBoxIntegrationTest {
             bodies.add(get(8080, "/").body());
         }
         assertThat(bodies).containsOnly("backend a\n", "backend b\n").contains("backend a\n", "backend b\n");
+        // The admin listener of the shipped config, on loopback.
+        assertThat(get(8081, "/healthz").statusCode()).isEqualTo(200);
+        assertThat(get(8081, "/metrics").body())
+                // the readiness probe above plus 8 requests, smooth weighted 3:1: a a b a a a b a a
+                .contains("proxyfilter_backend_requests_seconds_count{backend=\"a\",pool=\"web\"} 7\n")
+                .contains("proxyfilter_backend_requests_seconds_count{backend=\"b\",pool=\"web\"} 2\n");
 
         process.destroy();
         assertThat(process.waitFor(EXIT_TIMEOUT.toSeconds(), TimeUnit.SECONDS)).isTrue();

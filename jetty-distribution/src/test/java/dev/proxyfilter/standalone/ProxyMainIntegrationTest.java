@@ -105,6 +105,7 @@ class ProxyMainIntegrationTest {
         proxy = ProxyMain.start("--config", writeConfig("""
                 server.host=127.0.0.1
                 server.port=0
+                admin.port=0
                 pool.demo.backend.a.url=http://127.0.0.1:%d
                 pool.demo.backend.a.weight=3
                 pool.demo.backend.b.url=http://127.0.0.1:%d
@@ -221,6 +222,7 @@ class ProxyMainIntegrationTest {
         return """
                 server.host=127.0.0.1
                 server.port=0
+                admin.port=0
                 pool.web.strategy=weighted-round-robin
                 pool.web.backend.a.url=%s
                 pool.web.backend.a.weight=3

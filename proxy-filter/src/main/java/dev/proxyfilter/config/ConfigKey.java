@@ -53,7 +53,11 @@ enum ConfigKey {
     ROUTE_PER_TRY_TIMEOUT("route.NAME.per-try-timeout"),
     ROUTE_RETRY_ON("route.NAME.retry-on"),
     ROUTE_MAX_BODY_BYTES("route.NAME.max-body-bytes"),
-    DEMO_PORT("demo.backend.NAME.port");
+    DEMO_PORT("demo.backend.NAME.port"),
+    ADMIN_HOST("admin.host"),
+    ADMIN_PORT("admin.port"),
+    ADMIN_TOKEN("admin.token"),
+    LOG_ACCESS("log.access");
 
     /** What a pool, backend, route or demo backend name may contain. */
     static final Pattern NAME_PATTERN = Pattern.compile("[A-Za-z0-9_-]+");

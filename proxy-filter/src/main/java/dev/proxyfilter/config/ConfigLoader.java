@@ -113,6 +113,14 @@ import java.util.TreeMap;
  * <tr><td>{@code route.NAME.idle-timeout}</td><td>overrides {@code proxy.idle-timeout}</td>
  *     <td>{@code proxy.idle-timeout}</td></tr>
  * <tr><td>{@code route.NAME.timeout}</td><td>overrides {@code proxy.timeout}</td><td>{@code proxy.timeout}</td></tr>
+ * <tr><td>{@code admin.host}</td><td>standalone only: interface of the admin listener (dashboard, metrics,
+ *     API); another than loopback needs {@code admin.token}</td><td>{@code 127.0.0.1}</td></tr>
+ * <tr><td>{@code admin.port}</td><td>standalone only: its port, 0 for any free one, -1 for none</td>
+ *     <td>{@code 8081}</td></tr>
+ * <tr><td>{@code admin.token}</td><td>bearer token the admin interface requires; at least 16 visible ASCII
+ *     characters</td><td>none</td></tr>
+ * <tr><td>{@code log.access}</td><td>access log through SLF4J logger {@code dev.proxyfilter.access}:
+ *     {@code off}, {@code combined} (NCSA plus proxy fields) or {@code json}</td><td>{@code combined}</td></tr>
  * <tr><td>{@code demo.backend.NAME.port}</td><td>standalone only: starts a demo backend on this loopback port,
  *     1..65535, answering with its name</td><td>none</td></tr>
  * </table>
@@ -215,6 +223,11 @@ public final class ConfigLoader {
         private Setting truststore;
         private Setting truststorePassword;
         private boolean verifyHostname = UpstreamTlsConfig.DEFAULT.verifyHostname();
+        private String adminHost = AdminConfig.DEFAULT_HOST;
+        private int adminPort = AdminConfig.DEFAULT_PORT;
+        private String adminToken;
+        private Setting adminHostSetting;
+        private AccessLogFormat accessLog = AccessLogFormat.COMBINED;
         private final Map<String, PoolDraft> pools = new TreeMap<>();
         private final Map<String, RouteDraft> routes = new TreeMap<>();
         private final Map<String, DemoDraft> demos = new TreeMap<>();
@@ -292,6 +305,13 @@ public final class ConfigLoader {
                 case ROUTE_RETRIES -> route(names, setting).retries = ConfigValues.retries(setting);
                 case ROUTE_PER_TRY_TIMEOUT -> route(names, setting).perTryTimeout = ConfigValues.duration(setting, false);
                 case ROUTE_RETRY_ON -> route(names, setting).retryOn = ConfigValues.retryOn(setting);
+                case ADMIN_HOST -> {
+                    adminHost = ConfigValues.listenHost(setting);
+                    adminHostSetting = setting;
+                }
+                case ADMIN_PORT -> adminPort = ConfigValues.adminPort(setting);
+                case ADMIN_TOKEN -> adminToken = ConfigValues.adminToken(setting);
+                case LOG_ACCESS -> accessLog = ConfigValues.accessLog(setting);
                 case DEMO_PORT -> demos.put(names.get(0), new DemoDraft(setting, ConfigValues.demoPort(setting)));
             }
         }
@@ -348,8 +368,8 @@ public final class ConfigLoader {
 
             return new ProxyConfig(new ServerConfig(serverHost, serverPort, maxHeaderBytes, maxUriBytes, headerTimeout,
                     serverIdleTimeout, serverTls()), poolConfigs, routeConfigs, new DemoConfig(demoPorts), via,
-                    sourceNames, retryBudget, new RequestLimits(maxHeaderCount, maxBodyBytes, bodyTimeout),
-                    upstreamTls());
+                    sourceNames, retryBudget, admin(), accessLog,
+                    new RequestLimits(maxHeaderCount, maxBodyBytes, bodyTimeout), upstreamTls());
         }
 
         /** {@code server.tls.*}: all or nothing, the redirect port apart from {@code server.port}. */
@@ -431,6 +451,15 @@ public final class ConfigLoader {
                             route.perTryTimeout == null ? perTryTimeout : route.perTryTimeout,
                             route.retryOn == null ? retryOn : route.retryOn),
                     route.maxBodyBytes == null ? RouteConfig.INHERIT : route.maxBodyBytes);
+        }
+
+        private AdminConfig admin() {
+            AdminConfig admin = new AdminConfig(adminHost, adminPort, adminToken);
+            if (!admin.loopback() && admin.token() == null && adminPort >= 0) {
+                throw adminHostSetting.invalid("a loopback address such as 127.0.0.1, or set admin.token: the admin "
+                        + "interface can drain backends and purge the cache");
+            }
+            return admin;
         }
 
         /**

@@ -152,6 +152,32 @@ final class ConfigValues {
         return on;
     }
 
+    static final String ADMIN_PORT = "integer -1..65535 (-1 for no admin listener, 0 for any free port)";
+
+    static int adminPort(Setting setting) {
+        if (setting.value().equals("-1")) {
+            return -1;
+        }
+        return intInRange(setting, 0, 65535, ADMIN_PORT);
+    }
+
+    static AccessLogFormat accessLog(Setting setting) {
+        AccessLogFormat format = AccessLogFormat.fromConfigName(setting.value().toLowerCase(Locale.ROOT));
+        if (format == null) {
+            throw setting.invalid("off|combined|json");
+        }
+        return format;
+    }
+
+    /** A token of at least 16 visible ASCII characters. */
+    static String adminToken(Setting setting) {
+        String value = setting.value();
+        if (value.length() < 16 || !value.chars().allMatch(c -> c > 32 && c < 127)) {
+            throw setting.invalid("***", "at least 16 visible ASCII characters");
+        }
+        return value;
+    }
+
     private static int intInRange(Setting setting, int min, int max, String expected) {
         if (!INT.matcher(setting.value()).matches()) {
             throw setting.invalid(expected);

@@ -16,12 +16,14 @@ import java.util.Objects;
  * @param sources where the values came from, for reports and error messages
  * @param retryBudgetPercent retries each pool may add on top of its requests, in percent of them
  *                (Finagle's retry budget), so that a failing pool is not hammered by retries
+ * @param admin   the standalone proxy's admin listener
+ * @param accessLog how each request is logged
  * @param limits  what the engine accepts of a client request (header count, body size and time)
  * @param upstreamTls how {@code https://} backends are trusted
  */
 public record ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, List<RouteConfig> routes,
-        DemoConfig demo, String via, List<String> sources, int retryBudgetPercent, RequestLimits limits,
-        UpstreamTlsConfig upstreamTls) {
+        DemoConfig demo, String via, List<String> sources, int retryBudgetPercent, AdminConfig admin,
+        AccessLogFormat accessLog, RequestLimits limits, UpstreamTlsConfig upstreamTls) {
     /** Default {@code proxy.retry-budget}. */
     public static final int DEFAULT_RETRY_BUDGET_PERCENT = 20;
 
@@ -32,6 +34,8 @@ public record ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, Li
         Objects.requireNonNull(demo, "demo");
         Objects.requireNonNull(via, "via");
         sources = List.copyOf(sources);
+        Objects.requireNonNull(admin, "admin");
+        Objects.requireNonNull(accessLog, "accessLog");
         Objects.requireNonNull(limits, "limits");
         Objects.requireNonNull(upstreamTls, "upstreamTls");
         if (retryBudgetPercent < 0 || retryBudgetPercent > 100) {
@@ -46,14 +50,15 @@ public record ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, Li
 
     /** A configuration with the default request limits and upstream TLS trust. */
     public ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, List<RouteConfig> routes, DemoConfig demo,
-            String via, List<String> sources, int retryBudgetPercent) {
-        this(server, pools, routes, demo, via, sources, retryBudgetPercent, RequestLimits.DEFAULT,
+            String via, List<String> sources, int retryBudgetPercent, AdminConfig admin, AccessLogFormat accessLog) {
+        this(server, pools, routes, demo, via, sources, retryBudgetPercent, admin, accessLog, RequestLimits.DEFAULT,
                 UpstreamTlsConfig.DEFAULT);
     }
 
     /** A configuration with the default retry budget. */
     public ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, List<RouteConfig> routes, DemoConfig demo,
             String via, List<String> sources) {
-        this(server, pools, routes, demo, via, sources, DEFAULT_RETRY_BUDGET_PERCENT);
+        this(server, pools, routes, demo, via, sources, DEFAULT_RETRY_BUDGET_PERCENT, AdminConfig.defaults(),
+                AccessLogFormat.COMBINED);
     }
 }

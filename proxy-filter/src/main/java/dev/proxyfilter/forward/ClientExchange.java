@@ -61,6 +61,9 @@ public interface ClientExchange extends Content.Sink {
     /** Sets the status and headers; they reach the client with the first {@link #write}. */
     void responseHead(int status, HttpFields headers);
 
+    /** Body bytes written to the client so far. */
+    long bytesWritten();
+
     /** Whether any response byte may have reached the client. */
     boolean isCommitted();
 

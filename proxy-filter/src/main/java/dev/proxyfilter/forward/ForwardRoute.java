@@ -3,6 +3,7 @@ package dev.proxyfilter.forward;
 import dev.proxyfilter.balance.BackendPool;
 import dev.proxyfilter.config.RequestLimits;
 import dev.proxyfilter.config.RouteConfig;
+import dev.proxyfilter.metrics.ProxyMetrics;
 import org.eclipse.jetty.client.HttpClient;
 
 /**
@@ -13,6 +14,7 @@ public final class ForwardRoute {
     private final RouteConfig config;
     private final BackendPool pool;
     private final PoolGate gate;
+    private final ProxyMetrics.RouteMetrics metrics;
     private final HttpClient client;
     private final String prefix;
     private final long idleTimeoutMillis;
@@ -20,10 +22,12 @@ public final class ForwardRoute {
     private final long maxBodyBytes;
     private final long bodyTimeoutMillis;
 
-    ForwardRoute(RouteConfig config, BackendPool pool, PoolGate gate, HttpClient client, RequestLimits limits) {
+    ForwardRoute(RouteConfig config, BackendPool pool, PoolGate gate, HttpClient client, RequestLimits limits,
+            ProxyMetrics.RouteMetrics metrics) {
         this.config = config;
         this.pool = pool;
         this.gate = gate;
+        this.metrics = metrics;
         this.client = client;
         String path = config.path();
         this.prefix = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
@@ -56,6 +60,10 @@ public final class ForwardRoute {
     /** The pool that serves the route. */
     public BackendPool pool() {
         return pool;
+    }
+
+    ProxyMetrics.RouteMetrics metrics() {
+        return metrics;
     }
 
     PoolGate gate() {

@@ -2,7 +2,9 @@ package dev.proxyfilter.forward;
 
 import dev.proxyfilter.balance.Backend;
 import dev.proxyfilter.balance.RequestView;
+import dev.proxyfilter.config.AccessLogFormat;
 import dev.proxyfilter.config.RetryConfig;
+import dev.proxyfilter.metrics.ProxyMetrics;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.SocketTimeoutException;
@@ -50,6 +52,10 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
     private final RequestBody requestBody;
     private final AtomicBoolean done = new AtomicBoolean();
     private final long deadlineNanos;
+    private final long startNanos = System.nanoTime();
+    /** The status the client got (or is getting), for metrics and the access log. */
+    private volatile int clientStatus;
+    private volatile boolean clientGone;
     private volatile Attempt current;
     private volatile int attempts;
     /** Backends tried so far, in order; a retry prefers one that is not in it. */
@@ -153,10 +159,11 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
         if (attempt != null) {
             attempt.request.abort(failure);
         }
+        clientGone = true;
         if (done.compareAndSet(false, true)) {
-            gate.onRequestEnd();
             LOG.debug("client failed on route {}", route.name(), failure);
             client.abort(failure);
+            ended();
         }
     }
 
@@ -309,22 +316,40 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
 
     private void finishWithError(int status, String message) {
         if (done.compareAndSet(false, true)) {
-            gate.onRequestEnd();
+            clientStatus = status;
             client.sendError(status, message);
+            ended();
         }
     }
 
     private void finishAbort(Throwable failure) {
         if (done.compareAndSet(false, true)) {
-            gate.onRequestEnd();
             client.abort(failure);
+            ended();
         }
     }
 
     private void finishSuccess() {
         if (done.compareAndSet(false, true)) {
-            gate.onRequestEnd();
             client.complete();
+            ended();
+        }
+    }
+
+    /** Accounting once the exchange ended, however it ended. */
+    private void ended() {
+        gate.onRequestEnd();
+        long nanos = System.nanoTime() - startNanos;
+        route.metrics().onExchange(clientStatus, nanos);
+        AccessLogFormat format = engine.config().accessLog();
+        if (AccessLog.enabled(format)) {
+            Attempt last = current;
+            HttpFields headers = client.requestHeaders();
+            AccessLog.log(format, new AccessLog.Entry(clientIp(), client.method(), client.path(), client.query(),
+                    client.protocol(), clientStatus, client.bytesWritten(), nanos,
+                    last == null ? "-" : route.pool().name() + "/" + last.backend.name(),
+                    last == null || last.sentNanos == 0 ? -1 : last.upstreamNanos(), Math.max(0, attempts - 1), null,
+                    headers.get(HttpHeader.REFERER), headers.get(HttpHeader.USER_AGENT)));
         }
     }
 
@@ -332,7 +357,8 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
     private final class Attempt implements Response.Listener {
         private final Backend backend;
         private volatile Request request;
-        private long sentNanos;
+        private volatile long sentNanos;
+        private volatile long endNanos;
         private volatile boolean responseStarted;
         private volatile boolean copyStarted;
         /** The backend status this try gave up to retry elsewhere, 0 if none. */
@@ -404,7 +430,28 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
             if (stickyCookie != null) {
                 headers.add(HttpHeader.SET_COOKIE, stickyCookie);
             }
+            clientStatus = serverResponse.getStatus();
             client.responseHead(serverResponse.getStatus(), headers);
+        }
+
+        private void record(Result result) {
+            ProxyMetrics.BackendMetrics metrics = engine.metrics(backend);
+            if (metrics == null) {
+                return;
+            }
+            if (isRetry) {
+                metrics.onRetry();
+            }
+            if (!result.isFailed()) {
+                metrics.onResponse(result.getResponse().getStatus(), endNanos - sentNanos);
+            } else if (retryStatus != 0) {
+                metrics.onResponse(retryStatus, endNanos - sentNanos);
+            } else if (!clientGone) {
+                Throwable failure = result.getFailure();
+                metrics.onError(neverReachedBackend(failure) ? ProxyMetrics.ErrorKind.CONNECT
+                        : failure instanceof TimeoutException || failure instanceof SocketTimeoutException
+                                ? ProxyMetrics.ErrorKind.TIMEOUT : ProxyMetrics.ErrorKind.RESET);
+            }
         }
 
         /** A 502/503/504 the route retries elsewhere, when a retry is possible at all. */
@@ -431,10 +478,17 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
             }));
         }
 
+        long upstreamNanos() {
+            long end = endNanos;
+            return (end == 0 ? System.nanoTime() : end) - sentNanos;
+        }
+
         @Override
         public void onComplete(Result result) {
+            endNanos = System.nanoTime();
             backend.onRequestEnd();
             gate.release(backend);
+            record(result);
             if (isRetry) {
                 gate.onRetryEnd();
             }

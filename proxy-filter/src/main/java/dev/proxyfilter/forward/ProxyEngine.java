@@ -1,6 +1,9 @@
 package dev.proxyfilter.forward;
 
+import dev.proxyfilter.balance.Backend;
 import dev.proxyfilter.balance.BackendPool;
+import dev.proxyfilter.metrics.ProxyMetrics;
+import java.util.IdentityHashMap;
 import dev.proxyfilter.config.PoolConfig;
 import dev.proxyfilter.config.ProxyConfig;
 import dev.proxyfilter.config.RouteConfig;
@@ -41,6 +44,8 @@ public final class ProxyEngine implements AutoCloseable {
     private final ProxyConfig config;
     private final Map<String, BackendPool> pools;
     private final Map<String, PoolGate> gates;
+    private final ProxyMetrics metrics = new ProxyMetrics();
+    private final Map<Backend, ProxyMetrics.BackendMetrics> backendMetrics = new IdentityHashMap<>();
     private final RouteTable<ForwardRoute> routes;
     private final QueuedThreadPool executor;
     private final ScheduledExecutorScheduler scheduler;
@@ -69,6 +74,18 @@ public final class ProxyEngine implements AutoCloseable {
             gates.put(pool.name(), new PoolGate(this.pools.get(pool.name()), pool, config.retryBudgetPercent(), scheduler));
         }
         this.gates = Map.copyOf(gates);
+        for (BackendPool pool : this.pools.values()) {
+            PoolGate gate = this.gates.get(pool.name());
+            metrics.poolPending(pool.name(), gate::pending);
+            for (Backend backend : pool.backends()) {
+                ProxyMetrics.BackendMetrics holder = metrics.backend(pool.name(), backend.name());
+                holder.state(backend::inFlight, backend::weight, () -> backend.available() ? 1 : 0);
+                backendMetrics.put(backend, holder);
+            }
+        }
+        metrics.gauge("proxy.upstream.threads.busy", executor::getBusyThreads);
+        metrics.gauge("proxy.upstream.threads.max", executor::getMaxThreads);
+        metrics.gauge("proxy.upstream.threads.queued", executor::getQueueSize);
 
         Map<Duration, HttpClient> byConnectTimeout = new HashMap<>();
         List<RouteTable.Entry<ForwardRoute>> entries = new ArrayList<>();
@@ -79,7 +96,7 @@ public final class ProxyEngine implements AutoCloseable {
                 byConnectTimeout.put(route.connectTimeout(), client);
             }
             ForwardRoute forwardRoute = new ForwardRoute(route, this.pools.get(route.pool()), this.gates.get(route.pool()), client,
-                    config.limits());
+                    config.limits(), metrics.route(route.name()));
             entries.add(new RouteTable.Entry<>(route.host(), route.path(), forwardRoute));
         }
         this.clients = List.copyOf(byConnectTimeout.values());
@@ -170,6 +187,21 @@ public final class ProxyEngine implements AutoCloseable {
         return gate == null ? 0 : gate.pending();
     }
 
+    /** What the admin interface may see and change. */
+    public AdminOperations admin() {
+        return new AdminOperations(this);
+    }
+
+    /** This proxy's metrics. */
+    public ProxyMetrics metrics() {
+        return metrics;
+    }
+
+    /** The metrics of a backend of this engine. */
+    ProxyMetrics.BackendMetrics metrics(Backend backend) {
+        return backendMetrics.get(backend);
+    }
+
     /** Pools by name. */
     public Map<String, BackendPool> pools() {
         return pools;
@@ -234,6 +266,7 @@ public final class ProxyEngine implements AutoCloseable {
         }
         stopQuietly(scheduler);
         stopQuietly(executor);
+        metrics.close();
     }
 
     private static void stopQuietly(org.eclipse.jetty.util.component.LifeCycle lifeCycle) {

@@ -44,6 +44,7 @@ public class ProxyFilter implements Filter {
     @Override
     public void init(FilterConfig filterConfig) throws ServletException {
         if (engine != null) {
+            filterConfig.getServletContext().setAttribute(AdminServlet.ENGINE_ATTRIBUTE, engine);
             return;
         }
         try {
@@ -53,6 +54,7 @@ public class ProxyFilter implements Filter {
             LOG.error("proxy filter '{}' not started: {}", filterConfig.getFilterName(), e.getMessage());
             throw new UnavailableException(e.getMessage());
         }
+        filterConfig.getServletContext().setAttribute(AdminServlet.ENGINE_ATTRIBUTE, engine);
         LOG.info("proxy filter '{}' started: {} route(s), {} pool(s) from {}", filterConfig.getFilterName(),
                 engine.config().routes().size(), engine.config().pools().size(), engine.config().sources());
     }

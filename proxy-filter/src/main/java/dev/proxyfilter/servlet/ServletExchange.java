@@ -193,6 +193,11 @@ final class ServletExchange implements ClientExchange, WriteListener, AsyncListe
     }
 
     @Override
+    public synchronized long bytesWritten() {
+        return written;
+    }
+
+    @Override
     public boolean isCommitted() {
         return response.isCommitted();
     }

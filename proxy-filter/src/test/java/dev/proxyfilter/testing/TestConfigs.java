@@ -1,5 +1,7 @@
 package dev.proxyfilter.testing;
 
+import dev.proxyfilter.config.AccessLogFormat;
+import dev.proxyfilter.config.AdminConfig;
 import dev.proxyfilter.config.BackendConfig;
 import dev.proxyfilter.config.BalanceStrategy;
 import dev.proxyfilter.config.DemoConfig;
@@ -76,6 +78,7 @@ public final class TestConfigs {
 
     public ProxyConfig build() {
         return new ProxyConfig(server, pools, routes, DemoConfig.none(), "proxy-filter", List.of("test"),
-                ProxyConfig.DEFAULT_RETRY_BUDGET_PERCENT, limits, upstreamTls);
+                ProxyConfig.DEFAULT_RETRY_BUDGET_PERCENT, AdminConfig.defaults(), AccessLogFormat.COMBINED, limits,
+                upstreamTls);
     }
 }

@@ -1,0 +1,188 @@
+package dev.proxyfilter.servlet;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.proxyfilter.config.BalanceStrategy;
+import dev.proxyfilter.forward.ProxyEngine;
+import dev.proxyfilter.metrics.ProxyMetrics;
+import dev.proxyfilter.testing.Backends;
+import dev.proxyfilter.testing.ProxyAdapter;
+import dev.proxyfilter.testing.TestBackend;
+import dev.proxyfilter.testing.TestConfigs;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
+import org.eclipse.jetty.ee10.servlet.ServletHolder;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** Metrics under a scripted workload, their Prometheus form, and what each admin action changes. */
+@Timeout(60)
+class AdminIntegrationTest {
+    private static final String TOKEN = "0123456789abcdef-token";
+    private final HttpClient http = HttpClient.newHttpClient();
+    private final List<AutoCloseable> resources = new ArrayList<>();
+    private Backends.Echo echoA;
+    private Backends.Echo echoB;
+    private ProxyAdapter.Running proxy;
+    private URI admin;
+
+    @BeforeEach
+    void start() throws Exception {
+        echoA = new Backends.Echo("a");
+        echoB = new Backends.Echo("b");
+        TestBackend a = track(TestBackend.start("a", echoA));
+        TestBackend b = track(TestBackend.start("b", echoB));
+        TestBackend failing = track(TestBackend.start("f", new Backends.Status(500)));
+        proxy = track(ProxyAdapter.FILTER_IN_JETTY.start(TestConfigs.builder()
+                .pool("web", BalanceStrategy.ROUND_ROBIN, "a", a.url(), 1, "b", b.url(), 1)
+                .pool("bad", BalanceStrategy.ROUND_ROBIN, "f", failing.url(), 1)
+                .route("web", "/web", "web")
+                .route("bad", "/bad", "bad")
+                .build()));
+        Server server = new Server();
+        ServerConnector connector = new ServerConnector(server, 1, 1);
+        connector.setHost("127.0.0.1");
+        server.addConnector(connector);
+        ServletContextHandler context = new ServletContextHandler("/");
+        context.addServlet(new ServletHolder(new AdminServlet(proxy.engine(), TOKEN)), "/*");
+        server.setHandler(context);
+        server.start();
+        resources.add(server::stop);
+        admin = URI.create("http://127.0.0.1:" + connector.getLocalPort());
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        for (int i = resources.size() - 1; i >= 0; i--) {
+            resources.get(i).close();
+        }
+    }
+
+    private <T extends AutoCloseable> T track(T resource) {
+        resources.add(resource);
+        return resource;
+    }
+
+    private HttpResponse<String> adminCall(String method, String path, boolean withToken) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(admin.resolve(path)).method(method, HttpRequest.BodyPublishers.noBody());
+        if (withToken) {
+            request.header("Authorization", "Bearer " + TOKEN);
+        }
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private String proxied(String path) throws Exception {
+        HttpResponse<String> response = http.send(HttpRequest.newBuilder(proxy.uri().resolve(path)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        return response.statusCode() + " " + response.body();
+    }
+
+    @Test
+    void metricsCountTheScriptedWorkloadExactly() throws Exception {
+        for (int i = 0; i < 10; i++) {
+            proxied("/web/x");
+        }
+        for (int i = 0; i < 3; i++) {
+            assertThat(proxied("/bad/y")).startsWith("500");
+        }
+        ProxyEngine engine = proxy.engine();
+        ProxyMetrics metrics = engine.metrics();
+        ProxyMetrics.BackendMetrics a = metrics.backend("web", "a");
+        ProxyMetrics.BackendMetrics b = metrics.backend("web", "b");
+        assertThat(a.requests().getCount()).isEqualTo(5);
+        assertThat(b.requests().getCount()).isEqualTo(5);
+        assertThat(a.responses("2xx")).isEqualTo(5);
+        assertThat(metrics.backend("bad", "f").responses("5xx")).isEqualTo(3);
+        assertThat(metrics.route("web").requests().getCount()).isEqualTo(10);
+        assertThat(metrics.route("web").responses("2xx")).isEqualTo(10);
+        assertThat(metrics.route("bad").responses("5xx")).isEqualTo(3);
+        assertThat(metrics.backend("web", "a").errors(ProxyMetrics.ErrorKind.CONNECT)).isZero();
+    }
+
+    /** One sample line of the Prometheus text format: name{labels} value. */
+    private static final Pattern SAMPLE = Pattern.compile(
+            "([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{(?:[a-zA-Z_][a-zA-Z0-9_]*=\"(?:[^\"\\\\]|\\\\.)*\",?)*\\})? (-?[0-9.eE+-]+|NaN|[+-]Inf)");
+
+    @Test
+    void prometheusOutputParsesAndCarriesPoolAndBackendLabels() throws Exception {
+        for (int i = 0; i < 4; i++) {
+            proxied("/web/x");
+        }
+        HttpResponse<String> response = adminCall("GET", "/metrics", true);
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/plain"));
+        Map<String, Double> samples = new HashMap<>();
+        for (String line : response.body().split("\n")) {
+            if (line.isEmpty() || line.startsWith("# HELP ") || line.startsWith("# TYPE ")) {
+                continue;
+            }
+            Matcher m = SAMPLE.matcher(line);
+            assertThat(m.matches()).as("a valid sample line: %s", line).isTrue();
+            samples.put(m.group(1) + (m.group(2) == null ? "" : m.group(2)), Double.parseDouble(m.group(3).replace("Inf", "Infinity")));
+        }
+        assertThat(samples).containsEntry("proxyfilter_backend_requests_seconds_count{backend=\"a\",pool=\"web\"}", 2.0);
+        assertThat(samples).containsEntry("proxyfilter_backend_responses_total{backend=\"b\",class=\"2xx\",pool=\"web\"}", 2.0);
+        assertThat(samples).containsEntry("proxyfilter_route_requests_seconds_count{route=\"web\"}", 4.0);
+        assertThat(samples.keySet()).anyMatch(k -> k.startsWith("jvm_memory"));
+    }
+
+    @Test
+    void adminActionsChangeWhatTheyClaim() throws Exception {
+        assertThat(adminCall("GET", "/api/pools", false).statusCode()).isEqualTo(401);
+        HttpResponse<String> pools = adminCall("GET", "/api/pools", true);
+        assertThat(pools.statusCode()).isEqualTo(200);
+        assertThat(pools.body()).contains("\"name\":\"web\"").contains("\"name\":\"a\"").contains("\"state\":\"up\"");
+
+        assertThat(adminCall("POST", "/api/pools/web/backends/a/disable", true).statusCode()).isEqualTo(200);
+        int before = echoA.requests.get();
+        for (int i = 0; i < 6; i++) {
+            assertThat(proxied("/web/x")).isEqualTo("200 b");
+        }
+        assertThat(echoA.requests.get()).isEqualTo(before);
+        assertThat(adminCall("GET", "/api/pools", true).body()).contains("\"state\":\"disabled\"");
+
+        assertThat(adminCall("POST", "/api/pools/web/backends/a/enable", true).statusCode()).isEqualTo(200);
+        assertThat(adminCall("POST", "/api/pools/web/backends/b/weight?value=0", true).statusCode()).isEqualTo(200);
+        for (int i = 0; i < 4; i++) {
+            assertThat(proxied("/web/x")).isEqualTo("200 a");
+        }
+
+        HttpResponse<String> bad = adminCall("POST", "/api/pools/web/backends/zz/disable", true);
+        assertThat(bad.statusCode()).isEqualTo(400);
+        assertThat(bad.body()).contains("backend: zz (expected: one of [a, b] in pool web)");
+        assertThat(adminCall("POST", "/api/pools/web/backends/a/weight?value=-3", true).body()).contains("weight: -3");
+        assertThat(adminCall("POST", "/api/pools/web/backends/a/explode", true).statusCode()).isEqualTo(400);
+        assertThat(adminCall("GET", "/api/config", true).body()).contains("\"sources\":[\"test\"]");
+        assertThat(proxy.engine().metrics().registry().counter("proxy.admin.changes").getCount()).isEqualTo(3);
+    }
+
+    @Test
+    void healthAndReadiness() throws Exception {
+        assertThat(adminCall("GET", "/healthz", false).statusCode()).isEqualTo(200);
+        assertThat(adminCall("GET", "/readyz", false).statusCode()).isEqualTo(200);
+        adminCall("POST", "/api/pools/bad/backends/f/disable", true);
+        HttpResponse<String> notReady = adminCall("GET", "/readyz", false);
+        assertThat(notReady.statusCode()).isEqualTo(503);
+        assertThat(notReady.body()).contains("\"pools_without_backend\":[\"bad\"]");
+    }
+
+    @Test
+    void dashboardIsServedSelfContained() throws Exception {
+        HttpResponse<String> page = adminCall("GET", "/?token=" + TOKEN, false);
+        assertThat(page.statusCode()).as(page.body()).isEqualTo(200);
+        assertThat(page.body()).contains("<title>Proxy Filter</title>").doesNotContain("http://").doesNotContain("https://");
+    }
+}
