@@ -1,7 +1,9 @@
 package dev.proxyfilter.balance;
 
 import dev.proxyfilter.config.BackendConfig;
+import dev.proxyfilter.config.HealthConfig;
 import java.net.URI;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
@@ -12,9 +14,11 @@ import java.util.function.LongSupplier;
  *
  * <p>The address ({@link #scheme()}, {@link #host()}, {@link #port()}) is parsed once. The state is
  * thread-safe: the {@linkplain #inFlight() in-flight counter} is atomic, {@linkplain #weight() weight}
- * and {@linkplain #available() availability} are volatile and read by every {@link Strategy} on every
- * pick, so a change takes effect with the next request. A backend takes new traffic only while it is
- * available and its weight is above zero.
+ * and {@linkplain #health() health} are volatile and read by every {@link Strategy} on every
+ * pick, so a change takes effect with the next request. A backend takes new traffic only while its weight
+ * is above zero and its pool's mode allows it: normally while it is {@link BackendState#UP UP} (see
+ * {@link BackendPool} for backups and panic). Operators {@link #drain()}, {@link #disable()} and
+ * {@link #enable()} it; checks and request outcomes reach it through {@link #health()}.
  *
  * <p>The engine also reports each response's latency ({@link #onResponse(long)}), which feeds a decaying
  * average ({@link #latencyNanos()}) that {@link Strategy#responseTime()} reads. Time for that average comes
@@ -31,8 +35,9 @@ public final class Backend {
     private final int port;
     private final AtomicInteger inFlight = new AtomicInteger();
     private volatile int weight;
-    private volatile boolean available = true;
     private final LatencyEwma latency;
+    private final boolean backup;
+    private final BackendHealth health;
 
     /**
      * A backend of {@code pool}, available, with the configured weight.
@@ -46,6 +51,12 @@ public final class Backend {
 
     /** As {@link #Backend(String, BackendConfig)}, with the clock of the latency average; for tests. */
     Backend(String pool, BackendConfig config, LongSupplier nanoClock) {
+        this(pool, config, nanoClock, PoolHealth.standalone(pool, nanoClock));
+        health.poolHealth().attach(List.of(this));
+    }
+
+    /** A backend of a pool whose health is {@code poolHealth}, with the pool's clock. */
+    Backend(String pool, BackendConfig config, LongSupplier nanoClock, PoolHealth poolHealth) {
         this.latency = new LatencyEwma(nanoClock);
         this.pool = pool;
         this.config = config;
@@ -59,6 +70,8 @@ public final class Backend {
         this.host = url.getHost();
         this.port = url.getPort() >= 0 ? url.getPort() : "https".equals(s) ? 443 : 80;
         this.weight = config.weight();
+        this.backup = config.backup();
+        this.health = new BackendHealth(this, poolHealth);
     }
 
     /** The name of the pool this backend belongs to. */
@@ -91,7 +104,10 @@ public final class Backend {
         return port;
     }
 
-    /** The current weight: the configured one until {@link #weight(int)} changes it. 0 takes no new traffic. */
+    /**
+     * The current weight: the configured one until {@link #weight(int)} changes it. 0 takes no new traffic.
+     * Slow start does not change it; see {@link BackendHealth#weightPercent()}.
+     */
     public int weight() {
         return weight;
     }
@@ -99,23 +115,67 @@ public final class Backend {
     /**
      * Changes the weight for the next picks; requests already in flight are not affected.
      *
-     * @throws IllegalArgumentException if {@code weight} is negative
+     * @throws IllegalArgumentException if {@code weight} is negative, or above
+     *                                  {@link HealthConfig#MAX_WEIGHT_WITH_SLOW_START} in a pool with slow start
      */
     public void weight(int weight) {
         if (weight < 0) {
             throw new IllegalArgumentException("weight: " + weight + " (expected: >= 0)");
         }
+        if (health.poolHealth().weightScale() > 1 && weight > HealthConfig.MAX_WEIGHT_WITH_SLOW_START) {
+            throw new IllegalArgumentException("weight: " + weight + " (expected: 0.."
+                    + HealthConfig.MAX_WEIGHT_WITH_SLOW_START + " with slow start)");
+        }
+        int previous = this.weight;
         this.weight = weight;
+        health.weightChanged(previous, weight);
     }
 
-    /** Whether the backend may take new traffic; true until {@link #available(boolean)} says otherwise. */
+    /** Whether this is a backup, which takes traffic only while the pool's primaries cannot. */
+    public boolean backup() {
+        return backup;
+    }
+
+    /** Health checks, outlier ejection, slow start and the state they add up to. */
+    public BackendHealth health() {
+        return health;
+    }
+
+    /** {@link BackendHealth#state()}: UP, DOWN, EJECTED, DRAINING or DISABLED. */
+    public BackendState state() {
+        return health.state();
+    }
+
+    /**
+     * Stops sending new requests here, sticky ones included, while the requests in flight finish
+     * ({@link #inFlight()} tells when they have). {@link #enable()} undoes it.
+     */
+    public void drain() {
+        health.drain();
+    }
+
+    /** Takes the backend out of the pool until {@link #enable()}; requests in flight are not affected. */
+    public void disable() {
+        health.disable();
+    }
+
+    /** Undoes {@link #drain()} and {@link #disable()}; the backend is UP again unless its health says otherwise. */
+    public void enable() {
+        health.enable();
+    }
+
+    /** Whether the backend takes new traffic in a normal pool: its {@link #state()} is UP. */
     public boolean available() {
-        return available;
+        return state() == BackendState.UP;
     }
 
-    /** Marks the backend as able (true) or unable (false) to take new traffic, e.g. from a health check. */
+    /** {@link #enable()} (true) or {@link #disable()} (false); kept for callers from before health states. */
     public void available(boolean available) {
-        this.available = available;
+        if (available) {
+            enable();
+        } else {
+            disable();
+        }
     }
 
     /** Requests sent to this backend and not finished yet. */
@@ -168,15 +228,18 @@ public final class Backend {
         return latency.now();
     }
 
-    /** The weight strategies use: {@link #weight()} while available, else 0. */
+    /**
+     * The weight strategies use: 0 while the pool's mode does not allow this backend (see
+     * {@link BackendPool}), else {@link #weight()}, times the slow-start steps in a pool with slow start.
+     */
     int effectiveWeight() {
-        return available ? weight : 0;
+        return health.selectionWeight(weight, backup);
     }
 
     /** Pool, name and state; never the address, which clients must not see. */
     @Override
     public String toString() {
-        return "Backend[" + pool + "/" + name() + ", weight=" + weight + ", available=" + available
+        return "Backend[" + pool + "/" + name() + ", weight=" + weight + ", available=" + available()
                 + ", inFlight=" + inFlight.get() + "]";
     }
 }

@@ -1,5 +1,6 @@
 package dev.proxyfilter.balance;
 
+import dev.proxyfilter.config.HealthConfig;
 import dev.proxyfilter.config.PoolConfig;
 import dev.proxyfilter.config.StickyConfig;
 import java.nio.charset.StandardCharsets;
@@ -9,20 +10,46 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.LongSupplier;
 
 /**
  * A named set of backends, the strategy that picks among them and, optionally, session affinity.
  *
  * <p>The set is fixed when the pool is built; what changes at run time is each {@link Backend}'s weight
- * and availability, which the next {@link #select(RequestView, Backend)} takes into account.
+ * and health, which the next {@link #select(RequestView, Backend)} takes into account.
+ *
+ * <h2>Health</h2>
+ * Each backend has a {@link BackendState} ({@link Backend#health()}). A backend is <em>in service</em>
+ * while its weight is above zero and it is neither draining nor disabled, and <em>healthy</em> while it is
+ * in service, not DOWN and not ejected. After every change of health the pool decides its
+ * {@link PoolMode}, which says which backends the strategy sees:
+ * <ol>
+ * <li>{@link PoolMode#NORMAL}: the healthy primary (non-backup) backends, while at least
+ *     {@code panic-threshold} percent of the primaries in service are healthy, and at least one is.</li>
+ * <li>{@link PoolMode#BACKUP}: otherwise, while a backup is healthy, the healthy primaries and the
+ *     healthy backups together. As in HAProxy, backups take over when no primary is healthy; unlike it,
+ *     they also join in when so few primaries are left that the pool would panic, since sending to a
+ *     healthy backup beats both panicking and overloading the last primaries.</li>
+ * <li>{@link PoolMode#PANIC}: otherwise, if the share of healthy primaries is below the threshold, every
+ *     primary in service, healthy or not, as Envoy does: when most backends look down, the checks may be
+ *     what is wrong, and spreading the load beats crushing the few left. Draining and disabled backends
+ *     stay out: they are the operator's decision, not a health verdict. Threshold 0 turns panic off.</li>
+ * <li>Otherwise (no primary in service, or panic off) {@link PoolMode#NORMAL}, which finds no backend: the
+ *     engine answers 503.</li>
+ * </ol>
+ * Each change of mode is reported once to the pool's {@link HealthListener}, as is each change of a
+ * backend's state. Weights ramp up after a backend comes back when the pool has slow start
+ * ({@link BackendHealth}).
  *
  * <h2>Session affinity</h2>
  * With {@code pool.NAME.sticky=cookie:NAME} ({@link StickyConfig}), a request whose cookie names an
- * eligible backend of this pool (available, weight above zero, not the {@code exclude} of a retry) goes
- * to that backend, whatever the strategy. Any other request, including one whose backend has become
- * unavailable, is placed by the strategy, and {@link #stickyCookie} gives the {@code Set-Cookie} that
- * names the backend that served it, so the client sticks there from then on.
+ * eligible backend of this pool (one the mode allows, weight above zero, not the {@code exclude} of a
+ * retry) goes to that backend, whatever the strategy. Any other request, including one whose backend has
+ * become unavailable or is draining, is placed by the strategy, and {@link #stickyCookie} gives the
+ * {@code Set-Cookie} that names the backend that served it, so the client sticks there from then on. A
+ * draining or disabled backend is never named in a new cookie, even by the response to a request it
+ * took before the drain: its sessions move on their next request.
  *
  * <p>The cookie's value is an opaque id: the first 8 bytes, in hex, of SHA-256 over the pool name and
  * the backend name. It shows neither the address nor the name, yet it is stable across restarts and
@@ -33,6 +60,7 @@ import java.util.function.LongSupplier;
  */
 public final class BackendPool {
     private final String name;
+    private final PoolHealth health;
     private final List<Backend> backends;
     private final Strategy strategy;
     private final BackendSelector selector;
@@ -43,15 +71,27 @@ public final class BackendPool {
     private final String[] stickyIds;
     private final String[] setCookies;
 
-    /** A pool with the configured backends, all available, picked by the configured strategy. */
+    /** A pool with the configured backends, all UP, picked by the configured strategy; nobody hears its health. */
     public BackendPool(PoolConfig config) {
-        this(config, System::nanoTime);
+        this(config, HealthListener.NONE);
     }
 
-    /** As {@link #BackendPool(PoolConfig)}, with the clock of the backends' latency averages; for tests. */
+    /** A pool whose changes of health go to {@code listener}, e.g. a log. */
+    public BackendPool(PoolConfig config, HealthListener listener) {
+        this(config, System::nanoTime, listener);
+    }
+
+    /** As {@link #BackendPool(PoolConfig)}, with the clock of latency averages and health; for tests. */
     BackendPool(PoolConfig config, LongSupplier nanoClock) {
+        this(config, nanoClock, HealthListener.NONE);
+    }
+
+    /** As {@link #BackendPool(PoolConfig, HealthListener)}, with the clock of latency averages and health. */
+    BackendPool(PoolConfig config, LongSupplier nanoClock, HealthListener listener) {
         this.name = config.name();
-        this.backends = config.backends().stream().map(b -> new Backend(config.name(), b, nanoClock)).toList();
+        this.health = new PoolHealth(config.name(), config.health(), nanoClock, listener);
+        this.backends = config.backends().stream().map(b -> new Backend(config.name(), b, nanoClock, health)).toList();
+        health.attach(backends);
         this.strategy = Strategy.of(config);
         this.selector = strategy.newSelector(backends);
         this.sticky = config.sticky();
@@ -96,6 +136,37 @@ public final class BackendPool {
         return sticky;
     }
 
+    /** The backend called {@code name}, if the pool has one; e.g. to {@link Backend#drain()} it. */
+    public Optional<Backend> backend(String name) {
+        for (Backend backend : backends) {
+            if (backend.name().equals(name)) {
+                return Optional.of(backend);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Health checks, outlier ejection, panic threshold and slow start, as configured. */
+    public HealthConfig healthConfig() {
+        return health.config();
+    }
+
+    /**
+     * Whether a pick may return {@code backend} now: its weight is above zero and the pool's mode allows it
+     * (normally: it is UP; in panic, any primary in service; see the class comment). What the strategies
+     * test, for callers that look past the strategy, such as a connection limit looking for room.
+     */
+    public boolean eligible(Backend backend) {
+        health.refresh();
+        return backend.effectiveWeight() > 0;
+    }
+
+    /** Which backends the strategy picks from now; see the class comment. */
+    public PoolMode mode() {
+        health.refresh();
+        return health.mode();
+    }
+
     /**
      * Picks a backend for a new request, or {@code null} when none can take it: the backend the request's
      * sticky cookie names if it is eligible, else the strategy's pick under the rules of
@@ -106,6 +177,7 @@ public final class BackendPool {
      *                request and returned when it is the only one; may be null
      */
     public Backend select(RequestView request, Backend exclude) {
+        health.refresh();
         if (sticky != null) {
             String id = request.cookie(sticky.cookie());
             if (id != null) {
@@ -126,10 +198,11 @@ public final class BackendPool {
     /**
      * The {@code Set-Cookie} value for a response that {@code served} gave to {@code request}:
      * {@code NAME=<id>; Path=/; HttpOnly} naming {@code served}, or {@code null} when the pool is not
-     * sticky or the request's cookie already names {@code served}.
+     * sticky, the request's cookie already names {@code served}, or {@code served} is draining or disabled
+     * (no new session goes there).
      */
     public String stickyCookie(RequestView request, Backend served) {
-        if (sticky == null) {
+        if (sticky == null || !served.health().inService()) {
             return null;
         }
         for (int i = 0; i < stickyIds.length; i++) {

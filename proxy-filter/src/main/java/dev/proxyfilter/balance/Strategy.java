@@ -12,9 +12,10 @@ import java.util.concurrent.ThreadLocalRandom;
  * {@code EndpointSelectionStrategy}: a strategy is a stateless factory, and the
  * {@link BackendSelector} it makes for one pool holds that pool's selection state.
  *
- * <p>Every strategy follows the same rules: a backend is eligible while it is
- * {@linkplain Backend#available() available} and its {@linkplain Backend#weight() weight} is above zero,
- * both read at each pick; the {@code exclude} argument of {@link BackendSelector#select(RequestView, Backend)}
+ * <p>Every strategy follows the same rules: a backend is eligible while its pool's {@link PoolMode} allows
+ * it (normally: while it is {@linkplain BackendState#UP UP}) and its {@linkplain Backend#weight() weight}
+ * is above zero, both read at each pick, with the weight ramping up after a return when the pool has slow
+ * start; the {@code exclude} argument of {@link BackendSelector#select(RequestView, Backend)}
  * is avoided while another backend is eligible and returned when it is the only one; and {@code null}
  * means no backend is eligible.
  *

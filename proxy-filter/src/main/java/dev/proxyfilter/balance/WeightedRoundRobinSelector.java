@@ -16,7 +16,9 @@ import java.util.List;
  * accumulated credit or debt along, and the remaining ones would run in a burst until it wore off. The
  * {@code exclude} of a retry is not such a change: it is skipped for that pick only, as nginx skips the
  * peers a request has tried. nginx's {@code effective_weight}, which shrinks on failures, is left to
- * outlier ejection, which will drive {@link Backend#weight(int)} and {@link Backend#available(boolean)}.
+ * health ({@link BackendHealth}): ejection takes a failing backend out, and slow start changes the weight
+ * of one that comes back in ten steps only, so that the cycle restarts ten times per ramp rather than at
+ * every pick.
  *
  * <p>One short {@code synchronized} section per pick and pool, with no allocation: the state is two
  * arrays that are updated in place.

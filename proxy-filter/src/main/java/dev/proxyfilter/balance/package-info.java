@@ -5,10 +5,13 @@
  * and its run-time state (in-flight requests, latency average, weight, availability);
  * {@link dev.proxyfilter.balance.Strategy}, the selection strategies behind static factories
  * (weighted round-robin, round-robin, random, least request, response time, consistent hash); and
- * {@link dev.proxyfilter.balance.RequestView}, all a strategy may read of the request.
+ * {@link dev.proxyfilter.balance.RequestView}, all a strategy may read of the request. For health:
+ * {@link dev.proxyfilter.balance.BackendHealth} (active checks' rise and fall, outlier ejection, slow start,
+ * drain) and the pool's {@link dev.proxyfilter.balance.PoolMode} (backups, panic), whose changes go to a
+ * {@link dev.proxyfilter.balance.HealthListener}.
  *
- * <p>Every selector is thread-safe and allocates nothing per pick; time (for the latency average) comes
- * from a clock injected when the pool is built, and randomness from a supplier that tests seed.
+ * <p>Every selector is thread-safe and allocates nothing per pick; time (for the latency average,
+ * ejections and slow start) comes from a clock injected when the pool is built, and randomness from a supplier that tests seed.
  *
  * <p>Depends on the JDK and {@code dev.proxyfilter.config} only.
  */

@@ -99,6 +99,36 @@ import java.util.TreeMap;
  *     host and optional port, nothing after but an optional "/"</td><td></td></tr>
  * <tr><td>{@code pool.NAME.backend.NAME.weight}</td><td>share of traffic, integer &gt;= 0 (0 takes none)</td>
  *     <td>{@code 1}</td></tr>
+ * <tr><td>{@code pool.NAME.backend.NAME.backup}</td><td>{@code true}: a backup, which takes traffic only while
+ *     the pool's primary backends cannot (see {@link HealthConfig} for the order)</td><td>{@code false}</td></tr>
+ * <tr><td>{@code pool.NAME.health.path}</td><td>turns active health checks on: {@code GET} of the backend's
+ *     URL plus this path (query allowed) with the backend's Host, through the pool's upstream client</td>
+ *     <td>no checks</td></tr>
+ * <tr><td>{@code pool.NAME.health.interval}</td><td>time between two checks of a backend; duration &gt; 0</td>
+ *     <td>{@code 5s}</td></tr>
+ * <tr><td>{@code pool.NAME.health.timeout}</td><td>longest a check may take, connect included; duration &gt; 0</td>
+ *     <td>{@code 2s}</td></tr>
+ * <tr><td>{@code pool.NAME.health.expected-status}</td><td>statuses that pass, a status or a range of them,
+ *     100..599, e.g. {@code 200-399} or {@code 204}</td><td>{@code 200-399}</td></tr>
+ * <tr><td>{@code pool.NAME.health.rise}</td><td>passed checks in a row that bring a DOWN backend back UP;
+ *     integer &gt;= 1</td><td>{@code 2}</td></tr>
+ * <tr><td>{@code pool.NAME.health.fall}</td><td>failed checks in a row that take an UP backend DOWN (backends
+ *     start UP); integer &gt;= 1</td><td>{@code 3}</td></tr>
+ * <tr><td>{@code pool.NAME.outlier.consecutive-failures}</td><td>requests in a row failed by a backend (connect
+ *     failure, reset or timeout before the response, or a 502, 503 or 504 from it) that eject it; integer
+ *     &gt;= 0, 0 for no ejection</td><td>{@code 5}</td></tr>
+ * <tr><td>{@code pool.NAME.outlier.base-ejection-time}</td><td>how long a first ejection lasts; the n-th in a
+ *     row lasts n times as long, at most 10 times; duration &gt; 0</td><td>{@code 30s}</td></tr>
+ * <tr><td>{@code pool.NAME.outlier.max-ejection-percent}</td><td>most of the pool's backends ejected at once,
+ *     0..100, rounded down, yet always one in a pool of two or more; a lone backend is never ejected</td>
+ *     <td>{@code 50}</td></tr>
+ * <tr><td>{@code pool.NAME.panic-threshold}</td><td>percent, 0..100: below this share of healthy primary
+ *     backends, and with no healthy backup, the pool picks among all its primaries in service, healthy or
+ *     not; 0 for never</td><td>{@code 50}</td></tr>
+ * <tr><td>{@code pool.NAME.slow-start}</td><td>a backend coming back (UP again, readmitted, enabled again)
+ *     ramps from 10% to all of its weight over this long, in steps of 10%; duration, 0 for none; weights
+ *     are then at most {@value HealthConfig#MAX_WEIGHT_WITH_SLOW_START}; {@code consistent-hash} ignores it
+ *     </td><td>{@code 0}</td></tr>
  * <tr><td>{@code route.NAME.path}</td><td>required: path prefix starting with "/"; the longest matching prefix
  *     wins</td><td></td></tr>
  * <tr><td>{@code route.NAME.host}</td><td>Host to match, without scheme, port or "/"; empty for any</td>
@@ -139,6 +169,8 @@ import java.util.TreeMap;
  * <li>A pool needs at least one backend; a route needs {@code path} and {@code pool}, and the pool
  *     must exist. A pool no route uses is fine.
  * <li>No two routes may have the same host and path.
+ * <li>{@code pool.NAME.health.*} keys other than {@code path} need {@code path}, which turns checks on. A pool
+ *     needs a backend that is not a backup.
  * <li>Demo backends need distinct ports, none equal to {@code server.port}.
  * <li>{@code server.tls.keystore-password} and {@code server.tls.redirect-port} need {@code server.tls.keystore};
  *     {@code proxy.tls.truststore-password} needs {@code proxy.tls.truststore}. Key and trust store files must
@@ -288,8 +320,33 @@ public final class ConfigLoader {
                 case POOL_MAX_PENDING -> pool(names, setting).maxPending = ConfigValues.maxPending(setting);
                 case POOL_QUEUE_TIMEOUT -> pool(names, setting).queueTimeout = ConfigValues.duration(setting, true);
                 case BACKEND_URL -> backend(names, setting).url = ConfigValues.backendUrl(setting);
-                case BACKEND_WEIGHT -> backend(names, setting).weight = ConfigValues.weight(setting);
+                case BACKEND_WEIGHT -> {
+                    BackendDraft backend = backend(names, setting);
+                    backend.weight = ConfigValues.weight(setting);
+                    backend.weightSetting = setting;
+                }
                 case BACKEND_MAX_CONNECTIONS -> backend(names, setting).maxConnections = ConfigValues.maxConnections(setting);
+                // Health: active checks, outlier ejection, panic mode, slow start, backups.
+                case POOL_HEALTH_PATH -> pool(names, setting).healthPath = ConfigValues.healthPath(setting);
+                case POOL_HEALTH_INTERVAL -> healthCheck(names, setting).interval = ConfigValues.duration(setting, true);
+                case POOL_HEALTH_TIMEOUT -> healthCheck(names, setting).timeout = ConfigValues.duration(setting, true);
+                case POOL_HEALTH_EXPECTED_STATUS ->
+                        healthCheck(names, setting).expectedStatus = ConfigValues.statusRange(setting);
+                case POOL_HEALTH_RISE -> healthCheck(names, setting).rise = ConfigValues.count(setting);
+                case POOL_HEALTH_FALL -> healthCheck(names, setting).fall = ConfigValues.count(setting);
+                case POOL_OUTLIER_CONSECUTIVE_FAILURES ->
+                        pool(names, setting).consecutiveFailures = ConfigValues.countOrZero(setting);
+                case POOL_OUTLIER_BASE_EJECTION_TIME ->
+                        pool(names, setting).baseEjectionTime = ConfigValues.duration(setting, true);
+                case POOL_OUTLIER_MAX_EJECTION_PERCENT ->
+                        pool(names, setting).maxEjectionPercent = ConfigValues.percent(setting);
+                case POOL_PANIC_THRESHOLD -> pool(names, setting).panicThreshold = ConfigValues.percent(setting);
+                case POOL_SLOW_START -> pool(names, setting).slowStart = ConfigValues.duration(setting, false);
+                case BACKEND_BACKUP -> {
+                    BackendDraft backend = backend(names, setting);
+                    backend.backup = ConfigValues.bool(setting);
+                    backend.backupSetting = setting;
+                }
                 case ROUTE_PATH -> {
                     RouteDraft route = route(names, setting);
                     route.path = ConfigValues.path(setting);
@@ -326,6 +383,15 @@ public final class ConfigLoader {
             BackendDraft backend = pool(names, setting).backends.computeIfAbsent(names.get(1), name -> new BackendDraft());
             backend.settings.add(setting);
             return backend;
+        }
+
+        /** The pool's draft, remembering a {@code health.*} setting that needs {@code health.path}. */
+        private PoolDraft healthCheck(List<String> names, Setting setting) {
+            PoolDraft pool = pool(names, setting);
+            if (pool.healthSetting == null) {
+                pool.healthSetting = setting;
+            }
+            return pool;
         }
 
         private RouteDraft route(List<String> names, Setting setting) {
@@ -413,7 +479,8 @@ public final class ConfigLoader {
                     throw new ConfigException("pool." + name + ".backend." + backendName + ".url", null,
                             ConfigValues.URL, groupSource(backend.settings));
                 }
-                backends.add(new BackendConfig(backendName, backend.url, backend.weight, backend.maxConnections));
+                backends.add(new BackendConfig(backendName, backend.url, backend.weight, backend.maxConnections,
+                        backend.backup));
             });
             if (pool.strategy == BalanceStrategy.CONSISTENT_HASH && pool.hashKey == null) {
                 throw new ConfigException("pool." + name + ".hash-key", null, ConfigValues.HASH_KEY
@@ -424,7 +491,32 @@ public final class ConfigLoader {
                         + ".strategy is " + pool.strategy.configName());
             }
             return new PoolConfig(name, pool.strategy, backends, pool.hashKey, pool.sticky, pool.maxPending,
-                    pool.queueTimeout);
+                    pool.queueTimeout, buildHealth(name, pool));
+        }
+
+        /** Checks the health settings of a pool against each other and its backends. */
+        private static HealthConfig buildHealth(String name, PoolDraft pool) {
+            if (pool.healthPath == null && pool.healthSetting != null) {
+                throw pool.healthSetting.invalid("to be set only with pool." + name
+                        + ".health.path, which turns checks on");
+            }
+            if (pool.backends.values().stream().allMatch(backend -> backend.backup)) {
+                throw pool.backends.values().iterator().next().backupSetting.invalid("false for at least one backend of"
+                        + " pool " + name + ", since backups only stand in for the others");
+            }
+            if (!pool.slowStart.isZero()) {
+                for (BackendDraft backend : pool.backends.values()) {
+                    if (backend.weight > HealthConfig.MAX_WEIGHT_WITH_SLOW_START) {
+                        throw backend.weightSetting.invalid("integer 0.." + HealthConfig.MAX_WEIGHT_WITH_SLOW_START
+                                + " with pool." + name + ".slow-start");
+                    }
+                }
+            }
+            HealthCheckConfig check = pool.healthPath == null ? null : new HealthCheckConfig(pool.healthPath,
+                    pool.interval, pool.timeout, pool.expectedStatus, pool.rise, pool.fall);
+            return new HealthConfig(check,
+                    new OutlierConfig(pool.consecutiveFailures, pool.baseEjectionTime, pool.maxEjectionPercent),
+                    pool.panicThreshold, pool.slowStart);
         }
 
         private RouteConfig buildRoute(String name, RouteDraft route) {
@@ -481,6 +573,20 @@ public final class ConfigLoader {
         StickyConfig sticky;
         int maxPending = PoolConfig.DEFAULT_MAX_PENDING;
         Duration queueTimeout = PoolConfig.DEFAULT_QUEUE_TIMEOUT;
+        // Health: active checks, outlier ejection, panic mode, slow start.
+        String healthPath;
+        /** The first {@code health.*} setting other than the path, which needs the path. */
+        Setting healthSetting;
+        Duration interval = HealthCheckConfig.DEFAULT_INTERVAL;
+        Duration timeout = HealthCheckConfig.DEFAULT_TIMEOUT;
+        HealthCheckConfig.StatusRange expectedStatus = HealthCheckConfig.DEFAULT_EXPECTED_STATUS;
+        int rise = HealthCheckConfig.DEFAULT_RISE;
+        int fall = HealthCheckConfig.DEFAULT_FALL;
+        int consecutiveFailures = OutlierConfig.DEFAULT_CONSECUTIVE_FAILURES;
+        Duration baseEjectionTime = OutlierConfig.DEFAULT_BASE_EJECTION_TIME;
+        int maxEjectionPercent = OutlierConfig.DEFAULT_MAX_EJECTION_PERCENT;
+        int panicThreshold = HealthConfig.DEFAULT_PANIC_THRESHOLD_PERCENT;
+        Duration slowStart = HealthConfig.DEFAULT_SLOW_START;
     }
 
     private static final class BackendDraft {
@@ -488,6 +594,9 @@ public final class ConfigLoader {
         URI url;
         int weight = BackendConfig.DEFAULT_WEIGHT;
         int maxConnections;
+        Setting weightSetting;
+        boolean backup;
+        Setting backupSetting;
     }
 
     private static final class RouteDraft {

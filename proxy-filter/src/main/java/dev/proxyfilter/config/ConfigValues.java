@@ -32,6 +32,11 @@ final class ConfigValues {
     static final String TOKEN = "token of letters, digits and !#$%&'*+-.^_`|~";
     static final String HASH_KEY = "client-ip|path|header:NAME|cookie:NAME with NAME a " + TOKEN;
     static final String STICKY = "cookie:NAME with NAME a " + TOKEN;
+    // Health: checks, outlier ejection, panic, slow start, backups.
+    static final String HEALTH_PATH = "path starting with / in URI characters, optionally with a query, e.g. /health";
+    static final String STATUS_RANGE = "status 100..599 or a range of them such as 200-399";
+    static final String COUNT = "integer >= 1";
+    static final String COUNT_OR_ZERO = "integer >= 0, 0 for off";
 
     // Up to 9 digits always fits an int and 18 a long, so parsing can never overflow.
     private static final Pattern INT = Pattern.compile("[0-9]{1,9}");
@@ -40,6 +45,9 @@ final class ConfigValues {
     private static final Pattern TOKEN_PATTERN = Pattern.compile("[A-Za-z0-9!#$%&'*+.^_`|~-]+");
     private static final Pattern HOST_NAME = Pattern.compile("[A-Za-z0-9._-]+|\\[[0-9A-Fa-f:.]+]");
     private static final Pattern LISTEN_HOST_PATTERN = Pattern.compile("[A-Za-z0-9._%:-]+|\\[[0-9A-Fa-f:.%A-Za-z]+]");
+    private static final Pattern HEALTH_PATH_PATTERN =
+            Pattern.compile("/(?:[A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*");
+    private static final Pattern STATUS_RANGE_PATTERN = Pattern.compile("([0-9]{3})(?:-([0-9]{3}))?");
     private static final Pattern PATH_FORBIDDEN = Pattern.compile("[\\s\\p{Cntrl}?#]");
 
     private ConfigValues() {
@@ -351,5 +359,39 @@ final class ConfigValues {
             throw setting.invalid(TOKEN);
         }
         return setting.value();
+    }
+
+    // ---- Health: checks, outlier ejection, panic, slow start ----
+
+    /** A health check path: "/" then URI characters, a query allowed, no fragment. */
+    static String healthPath(Setting setting) {
+        if (!HEALTH_PATH_PATTERN.matcher(setting.value()).matches()) {
+            throw setting.invalid(HEALTH_PATH);
+        }
+        return setting.value();
+    }
+
+    /** {@code 200-399} or {@code 204}: statuses 100..599, the first not above the second. */
+    static HealthCheckConfig.StatusRange statusRange(Setting setting) {
+        Matcher matcher = STATUS_RANGE_PATTERN.matcher(setting.value());
+        if (!matcher.matches()) {
+            throw setting.invalid(STATUS_RANGE);
+        }
+        int min = Integer.parseInt(matcher.group(1));
+        int max = matcher.group(2) == null ? min : Integer.parseInt(matcher.group(2));
+        if (min < 100 || max > 599 || min > max) {
+            throw setting.invalid(STATUS_RANGE);
+        }
+        return new HealthCheckConfig.StatusRange(min, max);
+    }
+
+    /** A count of checks or failures: 1 or more. */
+    static int count(Setting setting) {
+        return intInRange(setting, 1, Integer.MAX_VALUE, COUNT);
+    }
+
+    /** A count where 0 turns the feature off. */
+    static int countOrZero(Setting setting) {
+        return intInRange(setting, 0, Integer.MAX_VALUE, COUNT_OR_ZERO);
     }
 }

@@ -16,9 +16,11 @@ import java.util.Objects;
  * @param maxPending   requests that may wait when every backend is at its {@code max-connections};
  *                     past it the proxy answers 503 at once
  * @param queueTimeout longest wait in that queue before 503
+ * @param health   health checks, outlier ejection, panic mode and slow start
  */
 public record PoolConfig(String name, BalanceStrategy strategy, List<BackendConfig> backends, HashKey hashKey,
-        StickyConfig sticky, int maxPending, Duration queueTimeout) {
+        StickyConfig sticky, int maxPending, Duration queueTimeout,
+        HealthConfig health) {
     /** Default {@code pool.NAME.max-pending}. */
     public static final int DEFAULT_MAX_PENDING = 0;
     /** Default {@code pool.NAME.queue-timeout}. */
@@ -42,16 +44,40 @@ public record PoolConfig(String name, BalanceStrategy strategy, List<BackendConf
             throw new IllegalArgumentException("pool " + name + ": hash key " + hashKey + " needs strategy consistent-hash, not "
                     + strategy.configName());
         }
+        Objects.requireNonNull(health, "health");
+        if (backends.stream().allMatch(BackendConfig::backup)) {
+            throw new IllegalArgumentException("pool " + name + " has only backup backends");
+        }
+        if (!health.slowStart().isZero()) {
+            for (BackendConfig backend : backends) {
+                if (backend.weight() > HealthConfig.MAX_WEIGHT_WITH_SLOW_START) {
+                    throw new IllegalArgumentException("pool " + name + ": weight " + backend.weight() + " of backend "
+                            + backend.name() + " is above " + HealthConfig.MAX_WEIGHT_WITH_SLOW_START + " with slow start");
+                }
+            }
+        }
     }
 
-    /** A pool without hash key or session affinity. */
+    /** A pool without hash key, session affinity or pending queue, with the default {@link HealthConfig}. */
     public PoolConfig(String name, BalanceStrategy strategy, List<BackendConfig> backends) {
         this(name, strategy, backends, null, null);
     }
 
-    /** A pool without a pending queue. */
+    /** A pool without a pending queue, with the default {@link HealthConfig}. */
     public PoolConfig(String name, BalanceStrategy strategy, List<BackendConfig> backends, HashKey hashKey,
             StickyConfig sticky) {
-        this(name, strategy, backends, hashKey, sticky, DEFAULT_MAX_PENDING, DEFAULT_QUEUE_TIMEOUT);
+        this(name, strategy, backends, hashKey, sticky, HealthConfig.DEFAULT);
+    }
+
+    /** A pool without a pending queue. */
+    public PoolConfig(String name, BalanceStrategy strategy, List<BackendConfig> backends, HashKey hashKey,
+            StickyConfig sticky, HealthConfig health) {
+        this(name, strategy, backends, hashKey, sticky, DEFAULT_MAX_PENDING, DEFAULT_QUEUE_TIMEOUT, health);
+    }
+
+    /** A pool with the default {@link HealthConfig}. */
+    public PoolConfig(String name, BalanceStrategy strategy, List<BackendConfig> backends, HashKey hashKey,
+            StickyConfig sticky, int maxPending, Duration queueTimeout) {
+        this(name, strategy, backends, hashKey, sticky, maxPending, queueTimeout, HealthConfig.DEFAULT);
     }
 }

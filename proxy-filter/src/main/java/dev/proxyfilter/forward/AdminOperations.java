@@ -3,7 +3,9 @@ package dev.proxyfilter.forward;
 import com.codahale.metrics.Snapshot;
 import com.codahale.metrics.Timer;
 import dev.proxyfilter.balance.Backend;
+import dev.proxyfilter.balance.BackendHealth;
 import dev.proxyfilter.balance.BackendPool;
+import dev.proxyfilter.balance.BackendState;
 import dev.proxyfilter.metrics.ProxyMetrics;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -34,6 +36,7 @@ public final class AdminOperations {
             p.put("name", pool.name());
             p.put("strategy", engine.config().pools().get(pool.name()).strategy().configName());
             p.put("pending", engine.pending(pool.name()));
+            p.put("mode", pool.mode().name().toLowerCase(java.util.Locale.ROOT));
             List<Map<String, Object>> backends = new ArrayList<>();
             for (Backend backend : pool.backends()) {
                 backends.add(backend(backend));
@@ -49,7 +52,14 @@ public final class AdminOperations {
         b.put("name", backend.name());
         b.put("url", backend.url().toString());
         b.put("state", state(backend));
+        BackendHealth health = backend.health();
+        b.put("reason", health.reason());
+        b.put("backup", backend.backup());
         b.put("weight", backend.weight());
+        b.put("weight_percent", health.weightPercent());
+        b.put("consecutive_failures", health.consecutiveFailures());
+        health.lastCheck().ifPresent(check -> b.put("last_check", check));
+        health.sinceLastCheck().ifPresent(since -> b.put("last_check_ms_ago", since.toMillis()));
         b.put("in_flight", backend.inFlight());
         ProxyMetrics.BackendMetrics metrics = engine.metrics(backend);
         if (metrics != null) {
@@ -74,11 +84,19 @@ public final class AdminOperations {
         return b;
     }
 
+    /**
+     * The backend's {@link BackendState} in lower case, except that an UP backend is {@code idle} at weight 0
+     * and {@code starting} while slow start ramps it up.
+     */
     private static String state(Backend backend) {
-        if (!backend.available()) {
-            return "disabled";
+        BackendState state = backend.state();
+        if (state != BackendState.UP) {
+            return state.name().toLowerCase(java.util.Locale.ROOT);
         }
-        return backend.weight() == 0 ? "idle" : "up";
+        if (backend.weight() == 0) {
+            return "idle";
+        }
+        return backend.health().weightPercent() < 100 ? "starting" : "up";
     }
 
     /** Sets a backend's weight; 0 stops new traffic. */
@@ -94,13 +112,19 @@ public final class AdminOperations {
 
     /** Takes the backend out of rotation (in-flight requests finish). */
     public void disable(String pool, String backend) {
-        find(pool, backend).available(false);
+        find(pool, backend).disable();
         changed("pool " + pool + " backend " + backend + ": disabled");
     }
 
-    /** Puts the backend back in rotation. */
+    /** Sends no new request to the backend, sticky ones included, while those in flight finish. */
+    public void drain(String pool, String backend) {
+        find(pool, backend).drain();
+        changed("pool " + pool + " backend " + backend + ": draining");
+    }
+
+    /** Puts the backend back in rotation after {@link #disable} or {@link #drain}; its health still applies. */
     public void enable(String pool, String backend) {
-        find(pool, backend).available(true);
+        find(pool, backend).enable();
         changed("pool " + pool + " backend " + backend + ": enabled");
     }
 
@@ -110,7 +134,7 @@ public final class AdminOperations {
         for (BackendPool pool : engine.pools().values()) {
             boolean any = false;
             for (Backend backend : pool.backends()) {
-                any |= backend.available() && backend.weight() > 0;
+                any |= pool.eligible(backend);
             }
             if (!any) {
                 missing.add(pool.name());

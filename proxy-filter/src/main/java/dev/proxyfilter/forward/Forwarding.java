@@ -270,7 +270,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
 
     private boolean hasUntriedBackend() {
         for (Backend backend : route.pool().backends()) {
-            if (!wasTried(backend) && backend.available() && backend.weight() > 0) {
+            if (!wasTried(backend) && route.pool().eligible(backend)) {
                 return true;
             }
         }
@@ -416,6 +416,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
         public void onHeaders(Response serverResponse) {
             responseStarted = true;
             backend.onResponse(System.nanoTime() - sentNanos);
+            PassiveHealth.responded(backend, serverResponse.getStatus());
             if (done.get()) {
                 return;
             }
@@ -491,6 +492,9 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
             record(result);
             if (isRetry) {
                 gate.onRetryEnd();
+            }
+            if (result.isFailed() && !responseStarted) {
+                PassiveHealth.failed(backend, request, result.getFailure());
             }
             if (result.isFailed()) {
                 Throwable failure = result.getFailure();

@@ -101,7 +101,7 @@ final class PoolGate {
         }
         for (Map.Entry<Backend, Slot> entry : slots.entrySet()) {
             Backend candidate = entry.getKey();
-            if (candidate != exclude && candidate.available() && candidate.weight() > 0 && entry.getValue().tryAcquire()) {
+            if (candidate != exclude && pool.eligible(candidate) && entry.getValue().tryAcquire()) {
                 return candidate;
             }
         }

@@ -34,6 +34,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>One {@code HttpClient} serves every route that shares a connect timeout (Jetty sets that per
  * client, not per request); they share one thread pool, scheduler and buffer pool.
+ *
+ * <p>Health: pools report every change of a backend's state or of their mode to {@link HealthLog}; a
+ * {@link HealthChecker} runs the active checks of pools that have {@code health.path}, through the client of
+ * the pool's first route (or, for a pool no route uses, a client whose connect timeout is the check's
+ * timeout), on the shared scheduler. Operators reach a backend with
+ * {@code engine.pools().get(pool).backend(name)} to drain, disable or enable it.
  */
 public final class ProxyEngine implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ProxyEngine.class);
@@ -53,12 +59,13 @@ public final class ProxyEngine implements AutoCloseable {
     /** Hosts some route names, folded; and whether some route serves any host. */
     private final Set<String> routeHosts;
     private final boolean anyHostRoute;
+    private final HealthChecker healthChecker;
 
     private ProxyEngine(ProxyConfig config) throws Exception {
         this.config = config;
         Map<String, BackendPool> pools = new LinkedHashMap<>();
         for (PoolConfig pool : config.pools().values()) {
-            pools.put(pool.name(), new BackendPool(pool));
+            pools.put(pool.name(), new BackendPool(pool, HealthLog.INSTANCE));
         }
         this.pools = Map.copyOf(pools);
 
@@ -99,6 +106,7 @@ public final class ProxyEngine implements AutoCloseable {
                     config.limits(), metrics.route(route.name()));
             entries.add(new RouteTable.Entry<>(route.host(), route.path(), forwardRoute));
         }
+        Map<String, HttpClient> clientByPool = healthCheckClients(byConnectTimeout, bufferPool);
         this.clients = List.copyOf(byConnectTimeout.values());
         this.routes = RouteTable.of(entries);
         Set<String> hosts = new HashSet<>();
@@ -112,6 +120,32 @@ public final class ProxyEngine implements AutoCloseable {
         }
         this.routeHosts = Set.copyOf(hosts);
         this.anyHostRoute = anyHost;
+        this.healthChecker = new HealthChecker(this.pools, pool -> clientByPool.get(pool.name()), scheduler);
+        healthChecker.start();
+    }
+
+    /**
+     * The client each checked pool's health checks use: the client of its first route, so that checks
+     * travel the way its requests do, else one whose connect timeout is the check's timeout.
+     */
+    private Map<String, HttpClient> healthCheckClients(Map<Duration, HttpClient> byConnectTimeout,
+            ArrayByteBufferPool bufferPool) throws Exception {
+        Map<String, HttpClient> clientByPool = new HashMap<>();
+        for (RouteConfig route : config.routes()) {
+            clientByPool.putIfAbsent(route.pool(), byConnectTimeout.get(route.connectTimeout()));
+        }
+        for (PoolConfig pool : config.pools().values()) {
+            if (pool.health().check() != null && !clientByPool.containsKey(pool.name())) {
+                Duration timeout = pool.health().check().timeout();
+                HttpClient client = byConnectTimeout.get(timeout);
+                if (client == null) {
+                    client = newClient(timeout, bufferPool);
+                    byConnectTimeout.put(timeout, client);
+                }
+                clientByPool.put(pool.name(), client);
+            }
+        }
+        return clientByPool;
     }
 
     /**
@@ -258,9 +292,10 @@ public final class ProxyEngine implements AutoCloseable {
         new Forwarding(this, route, exchange).start();
     }
 
-    /** Stops the upstream clients; in-flight exchanges fail. */
+    /** Stops the health checks, then the upstream clients; in-flight exchanges fail. */
     @Override
     public void close() {
+        healthChecker.close();
         for (HttpClient client : clients) {
             stopQuietly(client);
         }

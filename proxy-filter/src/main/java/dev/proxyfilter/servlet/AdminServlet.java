@@ -122,6 +122,7 @@ public class AdminServlet extends HttpServlet {
             switch (parts[3]) {
                 case "enable" -> admin.enable(pool, backend);
                 case "disable" -> admin.disable(pool, backend);
+                case "drain" -> admin.drain(pool, backend);
                 case "weight" -> admin.weight(pool, backend, intParam(request, "value"));
                 default -> throw new IllegalArgumentException("action: " + parts[3]
                         + " (expected: enable, disable, drain or weight)");

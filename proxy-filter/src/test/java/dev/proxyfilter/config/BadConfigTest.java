@@ -58,6 +58,11 @@ class BadConfigTest {
                 "port-out-of-range.properties", "duplicate-route.properties", "bad-name-chars.properties",
                 "pool-without-backend.properties", "bad-hash-key.properties",
                 "consistent-hash-without-hash-key.properties", "hash-key-without-consistent-hash.properties",
-                "bad-sticky.properties");
+                "bad-sticky.properties",
+                // Health: checks, outlier ejection, panic, slow start, backups.
+                "health-interval-without-path.properties", "bad-health-path.properties",
+                "bad-expected-status.properties", "zero-rise.properties", "negative-consecutive-failures.properties",
+                "bad-max-ejection-percent.properties", "bad-panic-threshold.properties", "bad-slow-start.properties",
+                "bad-backup.properties", "only-backups.properties", "slow-start-huge-weight.properties");
     }
 }

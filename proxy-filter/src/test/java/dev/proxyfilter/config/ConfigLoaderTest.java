@@ -33,8 +33,11 @@ class ConfigLoaderTest {
                 Map.of(
                         "web", new PoolConfig("web", BalanceStrategy.ROUND_ROBIN, List.of(
                                 new BackendConfig("a", URI.create("http://127.0.0.1:9001"), 3),
-                                new BackendConfig("b", URI.create("https://backend-b.example.com"), 0)),
-                                null, new StickyConfig("SERVERID")),
+                                new BackendConfig("b", URI.create("https://backend-b.example.com"), 0, true)),
+                                null, new StickyConfig("SERVERID"),
+                                new HealthConfig(new HealthCheckConfig("/health?full=1", Duration.ofSeconds(10),
+                                        Duration.ofMillis(500), new HealthCheckConfig.StatusRange(200, 299), 1, 4),
+                                        new OutlierConfig(0, Duration.ofMinutes(1), 100), 0, Duration.ofSeconds(20))),
                         "api", new PoolConfig("api", BalanceStrategy.CONSISTENT_HASH, List.of(
                                 new BackendConfig("only", URI.create("http://[::1]:9100"), 1)),
                                 HashKey.header("X-User"), null)),

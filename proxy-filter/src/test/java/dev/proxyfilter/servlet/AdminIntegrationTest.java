@@ -170,6 +170,22 @@ class AdminIntegrationTest {
     }
 
     @Test
+    void drainThroughTheApiTakesNoNewRequestAndShowsHealth() throws Exception {
+        assertThat(adminCall("POST", "/api/pools/web/backends/a/drain", true).statusCode()).isEqualTo(200);
+        int before = echoA.requests.get();
+        for (int i = 0; i < 4; i++) {
+            assertThat(proxied("/web/x")).isEqualTo("200 b");
+        }
+        assertThat(echoA.requests.get()).isEqualTo(before);
+        String pools = adminCall("GET", "/api/pools", true).body();
+        assertThat(pools).contains("\"mode\":\"normal\"").contains("\"state\":\"draining\"")
+                .contains("\"reason\":\"on operator request\"").contains("\"weight_percent\":100");
+
+        assertThat(adminCall("POST", "/api/pools/web/backends/a/enable", true).statusCode()).isEqualTo(200);
+        assertThat(adminCall("GET", "/api/pools", true).body()).doesNotContain("\"state\":\"draining\"");
+    }
+
+    @Test
     void healthAndReadiness() throws Exception {
         assertThat(adminCall("GET", "/healthz", false).statusCode()).isEqualTo(200);
         assertThat(adminCall("GET", "/readyz", false).statusCode()).isEqualTo(200);

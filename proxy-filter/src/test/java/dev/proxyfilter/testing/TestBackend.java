@@ -14,29 +14,59 @@ public final class TestBackend implements AutoCloseable {
     private final Server server;
     private final ServerConnector connector;
 
-    private TestBackend(String name, HttpServlet servlet) throws Exception {
+    private TestBackend(String name, HttpServlet servlet, int port) throws Exception {
         this.name = name;
         QueuedThreadPool threads = new QueuedThreadPool(64, 4);
         threads.setName("backend-" + name);
         server = new Server(threads);
         connector = new ServerConnector(server, 1, 1);
         connector.setHost("127.0.0.1");
-        connector.setPort(0);
+        connector.setPort(port);
         server.addConnector(connector);
         ServletContextHandler context = new ServletContextHandler("/");
         ServletHolder holder = new ServletHolder(servlet);
         holder.setAsyncSupported(true);
         context.addServlet(holder, "/*");
         server.setHandler(context);
-        server.start();
+        try {
+            server.start();
+        } catch (Exception e) {
+            server.stop();
+            throw e;
+        }
     }
 
     /** Starts a backend named {@code name} that serves every path with {@code servlet}. */
     public static TestBackend start(String name, HttpServlet servlet) {
         try {
-            return new TestBackend(name, servlet);
+            return new TestBackend(name, servlet, 0);
         } catch (Exception e) {
             throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * Starts a backend on a given port, such as the one of a backend just stopped, as a restarted server
+     * would; retries for up to two seconds while the port is still taken.
+     */
+    public static TestBackend startOn(int port, String name, HttpServlet servlet) {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(2);
+        while (true) {
+            try {
+                return new TestBackend(name, servlet, port);
+            } catch (java.io.IOException e) {
+                if (System.nanoTime() - deadline > 0) {
+                    throw new IllegalStateException("port " + port + " still taken", e);
+                }
+                try {
+                    Thread.sleep(50);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException(interrupted);
+                }
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
         }
     }
 

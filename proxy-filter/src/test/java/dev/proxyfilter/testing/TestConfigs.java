@@ -6,6 +6,7 @@ import dev.proxyfilter.config.BackendConfig;
 import dev.proxyfilter.config.BalanceStrategy;
 import dev.proxyfilter.config.DemoConfig;
 import dev.proxyfilter.config.HashKey;
+import dev.proxyfilter.config.HealthConfig;
 import dev.proxyfilter.config.PoolConfig;
 import dev.proxyfilter.config.ProxyConfig;
 import dev.proxyfilter.config.RequestLimits;
@@ -46,6 +47,13 @@ public final class TestConfigs {
                     (Integer) nameUrlWeight[i + 2]));
         }
         pools.put(name, new PoolConfig(name, strategy, backends, hashKey, sticky));
+        return this;
+    }
+
+    /** Replaces the health configuration of pool {@code name}, defined before. */
+    public TestConfigs health(String name, HealthConfig health) {
+        PoolConfig pool = pools.get(name);
+        pools.put(name, new PoolConfig(name, pool.strategy(), pool.backends(), pool.hashKey(), pool.sticky(), health));
         return this;
     }
 
