@@ -57,6 +57,21 @@ class PackageBoundaryTest {
     }
 
     @Test
+    void securityDependsOnConfigAndItsLibrariesOnly() throws IOException {
+        List<String> allowed = List.of("import java.", "import static java.", "import dev.proxyfilter.config.",
+                "import dev.proxyfilter.security.", "import com.nimbusds.", "import at.favre.lib.crypto.bcrypt.",
+                "import io.github.bucket4j.", "import com.github.benmanes.caffeine.", "import org.slf4j.");
+        try (Stream<Path> files = Files.list(SOURCES.resolve("security"))) {
+            List<String> foreign = files.filter(p -> p.toString().endsWith(".java"))
+                    .flatMap(p -> lines(p).stream().filter(l -> l.startsWith("import "))
+                            .filter(l -> allowed.stream().noneMatch(l::startsWith))
+                            .map(l -> p.getFileName() + ": " + l))
+                    .toList();
+            assertThat(foreign).isEmpty();
+        }
+    }
+
+    @Test
     void routeAndBalanceDependOnConfigOnly() throws IOException {
         for (String pkg : List.of("route", "balance")) {
             try (Stream<Path> files = Files.list(SOURCES.resolve(pkg))) {

@@ -37,7 +37,7 @@ public interface RequestView {
         }
     };
 
-    /** The peer's IP address as the container sees it. */
+    /** The client's IP address: the peer's, or behind trusted proxies the one they report (security.trusted-proxies). */
     String clientIp();
 
     /** The value of the first request header field called {@code name}, compared without regard to case. */

@@ -70,9 +70,34 @@ enum ConfigKey {
     ADMIN_HOST("admin.host"),
     ADMIN_PORT("admin.port"),
     ADMIN_TOKEN("admin.token"),
-    LOG_ACCESS("log.access");
+    LOG_ACCESS("log.access"),
+    SECURITY_TRUSTED_PROXIES("security.trusted-proxies"),
+    SECURITY_CLIENT_IP_HEADER("security.client-ip-header"),
+    SECURITY_ALLOW("security.allow"),
+    SECURITY_DENY("security.deny"),
+    SECURITY_RATE_LIMIT("security.rate-limit"),
+    SECURITY_RATE_LIMIT_BURST("security.rate-limit-burst"),
+    SECURITY_RATE_LIMIT_KEY("security.rate-limit-key"),
+    SECURITY_RATE_LIMIT_MAX_KEYS("security.rate-limit-max-keys"),
+    SECURITY_MAX_CONCURRENT_PER_CLIENT("security.max-concurrent-per-client"),
+    SECURITY_STRIP_RESPONSE_HEADERS("security.strip-response-headers"),
+    SECURITY_RESPONSE_HEADER("security.response-headers.NAME"),
+    SECURITY_HSTS("security.hsts"),
+    ROUTE_ALLOW("route.NAME.allow"),
+    ROUTE_DENY("route.NAME.deny"),
+    ROUTE_RATE_LIMIT("route.NAME.rate-limit"),
+    ROUTE_RATE_LIMIT_BURST("route.NAME.rate-limit-burst"),
+    ROUTE_RATE_LIMIT_KEY("route.NAME.rate-limit-key"),
+    ROUTE_AUTH("route.NAME.auth"),
+    ROUTE_AUTH_REALM("route.NAME.auth.realm"),
+    ROUTE_AUTH_USERS_FILE("route.NAME.auth.users-file"),
+    ROUTE_AUTH_JWKS_FILE("route.NAME.auth.jwks-file"),
+    ROUTE_AUTH_ISSUER("route.NAME.auth.issuer"),
+    ROUTE_AUTH_AUDIENCE("route.NAME.auth.audience"),
+    ROUTE_AUTH_CLAIMS_TO_HEADERS("route.NAME.auth.claims-to-headers"),
+    ROUTE_AUTH_KEEP_AUTHORIZATION("route.NAME.auth.keep-authorization");
 
-    /** What a pool, backend, route or demo backend name may contain. */
+    /** What a pool, backend, route or demo backend name (or a header in security.response-headers.NAME) may contain. */
     static final Pattern NAME_PATTERN = Pattern.compile("[A-Za-z0-9_-]+");
 
     private static final String NAME = "NAME";

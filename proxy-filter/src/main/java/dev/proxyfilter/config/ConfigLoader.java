@@ -151,6 +151,58 @@ import java.util.TreeMap;
  *     characters</td><td>none</td></tr>
  * <tr><td>{@code log.access}</td><td>access log through SLF4J logger {@code dev.proxyfilter.access}:
  *     {@code off}, {@code combined} (NCSA plus proxy fields) or {@code json}</td><td>{@code combined}</td></tr>
+ * <tr><td>{@code security.trusted-proxies}</td><td>peers whose {@code X-Forwarded-For} (or {@code Forwarded}) is
+ *     believed: comma-separated IPv4/IPv6 addresses or CIDR blocks. The client IP (for access rules, rate
+ *     limits, {@code hash-key=client-ip}) is the right-most address of that chain that is not trusted; from
+ *     any other peer the chain is ignored, and dropped before forwarding</td><td>none</td></tr>
+ * <tr><td>{@code security.client-ip-header}</td><td>the chain the trusted proxies maintain:
+ *     {@code x-forwarded-for} or {@code forwarded} (RFC 7239 {@code for=})</td><td>{@code x-forwarded-for}</td></tr>
+ * <tr><td>{@code security.allow}</td><td>CIDR list: when set, only client IPs in it are served, 403 otherwise</td>
+ *     <td>all</td></tr>
+ * <tr><td>{@code security.deny}</td><td>CIDR list: client IPs in it get 403, whatever an allow list says</td>
+ *     <td>none</td></tr>
+ * <tr><td>{@code security.rate-limit}</td><td>a token bucket per key for every route: {@code N/s}, {@code N/m},
+ *     {@code N/h} or {@code N/DURATION} ({@code 100/s}, {@code 5/10s}); over it, 429 with {@code Retry-After}</td>
+ *     <td>none</td></tr>
+ * <tr><td>{@code security.rate-limit-burst}</td><td>the bucket's size, 1..1000000000: requests a key may send at
+ *     once</td><td>N of the rate</td></tr>
+ * <tr><td>{@code security.rate-limit-key}</td><td>{@code client-ip} or {@code header:NAME} (a request without the
+ *     header counts by client IP)</td><td>{@code client-ip}</td></tr>
+ * <tr><td>{@code security.rate-limit-max-keys}</td><td>most buckets each rate limit keeps, the least recently used
+ *     evicted past it; 1..10000000</td><td>{@code 100000}</td></tr>
+ * <tr><td>{@code security.max-concurrent-per-client}</td><td>most requests in flight per client IP, 429 past it;
+ *     0..1000000, 0 for no limit</td><td>{@code 0}</td></tr>
+ * <tr><td>{@code security.strip-response-headers}</td><td>backend response headers removed, comma-separated, on
+ *     top of {@code Server} and {@code X-Powered-By}, which always go</td><td>none</td></tr>
+ * <tr><td>{@code security.response-headers.NAME}</td><td>header {@code NAME} set to this value on every
+ *     response (proxied or the proxy's own), replacing the backend's; not hop-by-hop, framing or
+ *     {@code Set-Cookie}</td><td>none</td></tr>
+ * <tr><td>{@code security.hsts}</td><td>{@code Strict-Transport-Security} for https clients only:
+ *     {@code max-age=SECONDS} with optional {@code ; includeSubDomains} and {@code ; preload}</td><td>none</td></tr>
+ * <tr><td>{@code route.NAME.allow}</td><td>CIDR list, checked after {@code security.allow}: both must let the
+ *     client in</td><td>all</td></tr>
+ * <tr><td>{@code route.NAME.deny}</td><td>CIDR list, checked with {@code security.deny}</td><td>none</td></tr>
+ * <tr><td>{@code route.NAME.rate-limit}</td><td>a bucket of the route's own, taken in addition to
+ *     {@code security.rate-limit}; {@code none} exempts the route from that one</td><td>none</td></tr>
+ * <tr><td>{@code route.NAME.rate-limit-burst}</td><td>as {@code security.rate-limit-burst}</td>
+ *     <td>N of the rate</td></tr>
+ * <tr><td>{@code route.NAME.rate-limit-key}</td><td>as {@code security.rate-limit-key}</td>
+ *     <td>{@code security.rate-limit-key}</td></tr>
+ * <tr><td>{@code route.NAME.auth}</td><td>{@code none}, {@code basic} (users file) or {@code jwt} (Bearer token
+ *     checked against a JWKS file); a failure is 401 with {@code WWW-Authenticate}</td><td>{@code none}</td></tr>
+ * <tr><td>{@code route.NAME.auth.realm}</td><td>realm in {@code WWW-Authenticate}, visible ASCII without
+ *     {@code "} or {@code \}</td><td>{@code restricted}</td></tr>
+ * <tr><td>{@code route.NAME.auth.users-file}</td><td>required by {@code basic}: readable file of
+ *     {@code user:bcrypt-hash} lines ({@code htpasswd -B}; {@code $2a$}, {@code $2b$}, {@code $2y$})</td><td></td></tr>
+ * <tr><td>{@code route.NAME.auth.jwks-file}</td><td>required by {@code jwt}: readable JSON Web Key Set with the RSA
+ *     or EC public keys that sign tokens (RS*, PS*, ES* only; {@code none} and HMAC are refused)</td><td></td></tr>
+ * <tr><td>{@code route.NAME.auth.issuer}</td><td>{@code jwt}: the {@code iss} a token must have</td><td>any</td></tr>
+ * <tr><td>{@code route.NAME.auth.audience}</td><td>{@code jwt}: a value {@code aud} must contain</td><td>any</td></tr>
+ * <tr><td>{@code route.NAME.auth.claims-to-headers}</td><td>{@code jwt}: claims passed to the backend as
+ *     headers, {@code claim:Header,...} ({@code sub:X-User,email:X-Email}); the client's own headers of
+ *     those names are always removed</td><td>none</td></tr>
+ * <tr><td>{@code route.NAME.auth.keep-authorization}</td><td>{@code true}: forward the client's
+ *     {@code Authorization} header; by default an authenticating route removes it</td><td>{@code false}</td></tr>
  * <tr><td>{@code demo.backend.NAME.port}</td><td>standalone only: starts a demo backend on this loopback port,
  *     1..65535, answering with its name</td><td>none</td></tr>
  * </table>
@@ -176,6 +228,10 @@ import java.util.TreeMap;
  *     {@code proxy.tls.truststore-password} needs {@code proxy.tls.truststore}. Key and trust store files must
  *     exist when the configuration loads (a relative path is relative to the working directory). Passwords
  *     never appear in error messages.
+ * <li>{@code rate-limit-burst} and {@code rate-limit-key} need a {@code rate-limit} beside them; the
+ *     {@code route.NAME.auth.*} keys need {@code route.NAME.auth} of the kind that uses them. The users and
+ *     JWKS files must be readable at load time; their content is checked when the engine starts, and an
+ *     error there names the key and the file the same way.
  * <li>Unknown keys are errors, so that a typo is never silently ignored. For the same reason a
  *     properties file may set each key only once ({@link ConfigSource#ofFile}).
  * </ul>
@@ -263,6 +319,7 @@ public final class ConfigLoader {
         private final Map<String, PoolDraft> pools = new TreeMap<>();
         private final Map<String, RouteDraft> routes = new TreeMap<>();
         private final Map<String, DemoDraft> demos = new TreeMap<>();
+        private final SecurityDraft security = new SecurityDraft();
 
         void accept(Setting setting) {
             List<String> segments = ConfigKey.segments(setting.key());
@@ -370,6 +427,40 @@ public final class ConfigLoader {
                 case ADMIN_TOKEN -> adminToken = ConfigValues.adminToken(setting);
                 case LOG_ACCESS -> accessLog = ConfigValues.accessLog(setting);
                 case DEMO_PORT -> demos.put(names.get(0), new DemoDraft(setting, ConfigValues.demoPort(setting)));
+                case SECURITY_TRUSTED_PROXIES -> security.trustedProxies = ConfigValues.cidrs(setting);
+                case SECURITY_CLIENT_IP_HEADER -> security.clientIpHeader = ConfigValues.clientIpHeader(setting);
+                case SECURITY_ALLOW -> security.allow = ConfigValues.cidrs(setting);
+                case SECURITY_DENY -> security.deny = ConfigValues.cidrs(setting);
+                case SECURITY_RATE_LIMIT -> security.limit.rate = ConfigValues.rate(setting, false);
+                case SECURITY_RATE_LIMIT_BURST -> security.limit.burst(setting);
+                case SECURITY_RATE_LIMIT_KEY -> security.limit.key(setting);
+                case SECURITY_RATE_LIMIT_MAX_KEYS -> security.maxKeys = ConfigValues.maxKeys(setting);
+                case SECURITY_MAX_CONCURRENT_PER_CLIENT -> security.maxConcurrent = ConfigValues.maxConcurrent(setting);
+                case SECURITY_STRIP_RESPONSE_HEADERS -> security.stripResponseHeaders = ConfigValues.headerNames(setting);
+                case SECURITY_RESPONSE_HEADER -> security.responseHeader(names.get(0), setting);
+                case SECURITY_HSTS -> security.hsts = ConfigValues.hsts(setting);
+                case ROUTE_ALLOW -> route(names, setting).security.allow = ConfigValues.cidrs(setting);
+                case ROUTE_DENY -> route(names, setting).security.deny = ConfigValues.cidrs(setting);
+                case ROUTE_RATE_LIMIT -> {
+                    RouteSecurityDraft draft = route(names, setting).security;
+                    draft.limit.rate = ConfigValues.rate(setting, true);
+                    draft.limit.rateSetting = setting;
+                }
+                case ROUTE_RATE_LIMIT_BURST -> route(names, setting).security.limit.burst(setting);
+                case ROUTE_RATE_LIMIT_KEY -> route(names, setting).security.limit.key(setting);
+                case ROUTE_AUTH -> route(names, setting).security.auth(key, setting).kind = ConfigValues.auth(setting);
+                case ROUTE_AUTH_REALM -> route(names, setting).security.auth(key, setting).realm = ConfigValues.realm(setting);
+                case ROUTE_AUTH_USERS_FILE -> route(names, setting).security.auth(key, setting).usersFile =
+                        ConfigValues.readableFile(setting);
+                case ROUTE_AUTH_JWKS_FILE -> route(names, setting).security.auth(key, setting).jwksFile =
+                        ConfigValues.readableFile(setting);
+                case ROUTE_AUTH_ISSUER -> route(names, setting).security.auth(key, setting).issuer = ConfigValues.text(setting);
+                case ROUTE_AUTH_AUDIENCE -> route(names, setting).security.auth(key, setting).audience =
+                        ConfigValues.text(setting);
+                case ROUTE_AUTH_CLAIMS_TO_HEADERS -> route(names, setting).security.auth(key, setting).claimsToHeaders =
+                        ConfigValues.claimsToHeaders(setting);
+                case ROUTE_AUTH_KEEP_AUTHORIZATION -> route(names, setting).security.auth(key, setting).keepAuthorization =
+                        ConfigValues.bool(setting);
             }
         }
 
@@ -406,8 +497,13 @@ public final class ConfigLoader {
 
             List<RouteConfig> routeConfigs = new ArrayList<>();
             Map<String, String> routeByHostAndPath = new HashMap<>();
+            Map<String, RouteSecurityConfig> routeSecurity = new TreeMap<>();
             routes.forEach((name, route) -> {
                 RouteConfig config = buildRoute(name, route);
+                RouteSecurityConfig securityConfig = route.security.build(name, security.limit, groupSource(route.settings));
+                if (!securityConfig.equals(RouteSecurityConfig.NONE)) {
+                    routeSecurity.put(name, securityConfig);
+                }
                 // NUL cannot occur in a valid host, so it separates host from path unambiguously.
                 String hostAndPath = (config.host() == null ? "" : config.host()) + '\0' + config.path();
                 String first = routeByHostAndPath.putIfAbsent(hostAndPath, name);
@@ -434,7 +530,7 @@ public final class ConfigLoader {
 
             return new ProxyConfig(new ServerConfig(serverHost, serverPort, maxHeaderBytes, maxUriBytes, headerTimeout,
                     serverIdleTimeout, serverTls()), poolConfigs, routeConfigs, new DemoConfig(demoPorts), via,
-                    sourceNames, retryBudget, admin(), accessLog,
+                    sourceNames, retryBudget, admin(), accessLog, security.build(routeSecurity),
                     new RequestLimits(maxHeaderCount, maxBodyBytes, bodyTimeout), upstreamTls());
         }
 
@@ -614,6 +710,148 @@ public final class ConfigLoader {
         Duration perTryTimeout;
         Set<RetryConfig.RetryOn> retryOn;
         Long maxBodyBytes;
+        final RouteSecurityDraft security = new RouteSecurityDraft();
+    }
+
+    /** A rate limit being read: {@code rate-limit}, {@code rate-limit-burst}, {@code rate-limit-key}. */
+    private static final class RateLimitDraft {
+        RateLimitConfig rate;
+        Setting rateSetting;
+        Long burst;
+        Setting burstSetting;
+        HashKey key;
+        Setting keySetting;
+
+        void burst(Setting setting) {
+            burst = ConfigValues.burst(setting);
+            burstSetting = setting;
+        }
+
+        void key(Setting setting) {
+            key = ConfigValues.rateLimitKey(setting);
+            keySetting = setting;
+        }
+
+        /** The limit, or null; burst and key without a rate are errors. {@code inherited} supplies the default key. */
+        RateLimitConfig build(String rateKey, HashKey inheritedKey) {
+            if (rate == null) {
+                for (Setting orphan : new Setting[] {burstSetting, keySetting}) {
+                    if (orphan != null) {
+                        String name = orphan.key().substring(orphan.key().lastIndexOf('.') + 1);
+                        throw orphan.invalid("no " + name + ", which only a rate limit uses; " + rateKey + " is "
+                                + (rateSetting == null ? "not set" : "none"));
+                    }
+                }
+                return null;
+            }
+            HashKey limitKey = key != null ? key : inheritedKey != null ? inheritedKey : HashKey.clientIp();
+            return new RateLimitConfig(rate.tokens(), rate.period(), burst == null ? rate.tokens() : burst, limitKey);
+        }
+    }
+
+    /** The {@code security.*} keys being read. */
+    private static final class SecurityDraft {
+        List<Cidr> trustedProxies = List.of();
+        SecurityConfig.ClientIpHeader clientIpHeader = SecurityConfig.ClientIpHeader.X_FORWARDED_FOR;
+        List<Cidr> allow = List.of();
+        List<Cidr> deny = List.of();
+        final RateLimitDraft limit = new RateLimitDraft();
+        int maxKeys = SecurityConfig.DEFAULT_RATE_LIMIT_MAX_KEYS;
+        int maxConcurrent;
+        List<String> stripResponseHeaders = List.of();
+        final Map<String, String> responseHeaders = new LinkedHashMap<>();
+        final Map<String, String> responseHeaderNames = new HashMap<>();
+        String hsts;
+
+        void responseHeader(String name, Setting setting) {
+            String value = ConfigValues.responseHeaderValue(setting, name);
+            String first = responseHeaderNames.putIfAbsent(name.toLowerCase(java.util.Locale.ROOT), name);
+            if (first != null) {
+                throw setting.invalid("a header set once; security.response-headers." + first + " sets it");
+            }
+            responseHeaders.put(name, value);
+        }
+
+        SecurityConfig build(Map<String, RouteSecurityConfig> routes) {
+            return new SecurityConfig(trustedProxies, clientIpHeader, allow, deny,
+                    limit.build("security.rate-limit", null), maxKeys, maxConcurrent, stripResponseHeaders,
+                    responseHeaders, hsts, routes);
+        }
+    }
+
+    /** The security keys of one route being read. */
+    private static final class RouteSecurityDraft {
+        List<Cidr> allow = List.of();
+        List<Cidr> deny = List.of();
+        final RateLimitDraft limit = new RateLimitDraft();
+        AuthDraft auth;
+
+        AuthDraft auth(ConfigKey key, Setting setting) {
+            if (auth == null) {
+                auth = new AuthDraft();
+            }
+            auth.settings.put(key, setting);
+            return auth;
+        }
+
+        RouteSecurityConfig build(String route, RateLimitDraft global, String source) {
+            String prefix = "route." + route + ".";
+            RateLimitConfig rateLimit = limit.build(prefix + "rate-limit", global.key);
+            boolean exempt = limit.rateSetting != null && limit.rate == null;
+            return new RouteSecurityConfig(allow, deny, rateLimit, exempt,
+                    auth == null ? null : auth.build(prefix, source));
+        }
+    }
+
+    /** The {@code route.NAME.auth*} keys being read. */
+    private static final class AuthDraft {
+        final Map<ConfigKey, Setting> settings = new java.util.EnumMap<>(ConfigKey.class);
+        AuthConfig.Kind kind;
+        String realm = AuthConfig.DEFAULT_REALM;
+        java.nio.file.Path usersFile;
+        java.nio.file.Path jwksFile;
+        String issuer;
+        String audience;
+        Map<String, String> claimsToHeaders = Map.of();
+        boolean keepAuthorization;
+
+        AuthConfig build(String prefix, String source) {
+            Setting authSetting = settings.get(ConfigKey.ROUTE_AUTH);
+            for (Map.Entry<ConfigKey, Setting> entry : settings.entrySet()) {
+                ConfigKey key = entry.getKey();
+                String name = key.template().substring(key.template().indexOf("auth"));
+                String state = prefix + "auth is " + (kind == null ? (authSetting == null ? "not set" : "none")
+                        : kind.configName());
+                boolean basicOnly = key == ConfigKey.ROUTE_AUTH_USERS_FILE;
+                boolean jwtOnly = key == ConfigKey.ROUTE_AUTH_JWKS_FILE || key == ConfigKey.ROUTE_AUTH_ISSUER
+                        || key == ConfigKey.ROUTE_AUTH_AUDIENCE || key == ConfigKey.ROUTE_AUTH_CLAIMS_TO_HEADERS;
+                if (key == ConfigKey.ROUTE_AUTH) {
+                    continue;
+                }
+                if (kind == null) {
+                    throw entry.getValue().invalid("no " + name + ", which only " + prefix + "auth=basic or jwt uses; "
+                            + state);
+                }
+                if (basicOnly && kind != AuthConfig.Kind.BASIC) {
+                    throw entry.getValue().invalid("no " + name + ", which only " + prefix + "auth=basic uses; " + state);
+                }
+                if (jwtOnly && kind != AuthConfig.Kind.JWT) {
+                    throw entry.getValue().invalid("no " + name + ", which only " + prefix + "auth=jwt uses; " + state);
+                }
+            }
+            if (kind == null) {
+                return null;
+            }
+            ConfigKey fileKey = kind == AuthConfig.Kind.BASIC ? ConfigKey.ROUTE_AUTH_USERS_FILE : ConfigKey.ROUTE_AUTH_JWKS_FILE;
+            Setting fileSetting = settings.get(fileKey);
+            if (fileSetting == null) {
+                String name = fileKey.template().substring(fileKey.template().indexOf("auth"));
+                throw new ConfigException(prefix + name, null, ConfigValues.READABLE_FILE + ", required by " + prefix
+                        + "auth=" + kind.configName(), source);
+            }
+            return new AuthConfig(kind, realm, usersFile, jwksFile, issuer, audience, claimsToHeaders, keepAuthorization,
+                    fileSetting.source());
+        }
     }
 
     private record DemoDraft(Setting setting, int port) {

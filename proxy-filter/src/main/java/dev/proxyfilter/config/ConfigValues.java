@@ -394,4 +394,229 @@ final class ConfigValues {
     static int countOrZero(Setting setting) {
         return intInRange(setting, 0, Integer.MAX_VALUE, COUNT_OR_ZERO);
     }
+
+    // ---- security.* and the security keys of routes ----
+
+    static final String CIDRS = "comma-separated IPv4 or IPv6 addresses or CIDR blocks without bits set after the "
+            + "prefix, e.g. 10.0.0.0/8, 192.0.2.7, 2001:db8::/32; empty for none";
+    static final String RATE = "tokens per period: N/s, N/m, N/h or N/DURATION such as 100/s or 5/10s, N 1..1000000000";
+    static final String ROUTE_RATE = RATE + ", or none to take nothing from security.rate-limit";
+    static final String BURST = "integer 1..1000000000";
+    static final String RATE_LIMIT_KEY = "client-ip|header:NAME with NAME a " + TOKEN;
+    static final String MAX_KEYS = "integer 1..10000000";
+    static final String MAX_CONCURRENT = "integer 0..1000000 (0 for no limit)";
+    static final String HEADER_NAMES = "comma-separated header names, each a " + TOKEN;
+    static final String HEADER_VALUE = "a header value of visible ASCII characters and spaces";
+    static final String RESPONSE_HEADER_NAME = "a header the proxy may set: not hop-by-hop, framing or "
+            + "Set-Cookie";
+    static final String HSTS = "max-age=SECONDS with optional ; includeSubDomains and ; preload";
+    static final String CLIENT_IP_HEADER = "x-forwarded-for|forwarded";
+    static final String AUTH = "none|basic|jwt";
+    static final String REALM = "1..100 visible ASCII characters or spaces, without \" or \\";
+    static final String READABLE_FILE = "path of a readable file";
+    static final String CLAIMS_TO_HEADERS = "comma-separated claim:Header pairs, e.g. sub:X-User,email:X-Email, "
+            + "each header a " + TOKEN + " that the proxy does not manage itself (Host, Authorization, "
+            + "Forwarded, X-Forwarded-*, Via, hop-by-hop and framing headers)";
+    static final String TEXT = "non-empty text without control characters";
+
+    private static final Pattern RATE_PATTERN = Pattern.compile("([0-9]{1,10})/(s|m|h|[0-9]{1,18}(?:ms|s|m|h))");
+    private static final Pattern HEADER_VALUE_PATTERN = Pattern.compile("[\\x21-\\x7e]([\\x20-\\x7e]*[\\x21-\\x7e])?");
+    private static final Pattern HSTS_PATTERN = Pattern.compile(
+            "max-age=[0-9]{1,10}(\\s*;\\s*includeSubDomains)?(\\s*;\\s*preload)?", Pattern.CASE_INSENSITIVE);
+    private static final Pattern REALM_PATTERN = Pattern.compile("[\\x20-\\x21\\x23-\\x5b\\x5d-\\x7e]{1,100}");
+    private static final Pattern CONTROL = Pattern.compile("[\\p{Cntrl}]");
+    /** Headers the proxy manages on the way out; configuration may not set them. */
+    private static final java.util.Set<String> FRAMING_AND_HOP = java.util.Set.of("connection", "keep-alive",
+            "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "content-length", "content-encoding",
+            "content-type", "content-range", "expect");
+    private static final java.util.Set<String> PROXY_REQUEST_HEADERS = java.util.Set.of("host", "authorization",
+            "proxy-authorization", "forwarded", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host",
+            "x-forwarded-port", "via", "cookie");
+
+    /** A comma-separated list of CIDR blocks; empty for none. */
+    static java.util.List<Cidr> cidrs(Setting setting) {
+        java.util.List<Cidr> blocks = new java.util.ArrayList<>();
+        if (setting.value().isEmpty()) {
+            return blocks;
+        }
+        for (String item : setting.value().split(",", -1)) {
+            try {
+                blocks.add(Cidr.parse(item.strip()));
+            } catch (IllegalArgumentException e) {
+                throw setting.invalid(CIDRS);
+            }
+        }
+        return blocks;
+    }
+
+    /** {@code N/s}, {@code N/m}, {@code N/h} or {@code N/DURATION}; {@code none} (null) when {@code allowNone}. */
+    static RateLimitConfig rate(Setting setting, boolean allowNone) {
+        String expected = allowNone ? ROUTE_RATE : RATE;
+        if (allowNone && setting.value().equalsIgnoreCase("none")) {
+            return null;
+        }
+        Matcher matcher = RATE_PATTERN.matcher(setting.value());
+        if (!matcher.matches()) {
+            throw setting.invalid(expected);
+        }
+        long tokens = Long.parseLong(matcher.group(1));
+        if (tokens < 1 || tokens > 1_000_000_000L) {
+            throw setting.invalid(expected);
+        }
+        String unit = matcher.group(2);
+        Duration period;
+        try {
+            period = switch (unit) {
+                case "s" -> Duration.ofSeconds(1);
+                case "m" -> Duration.ofMinutes(1);
+                case "h" -> Duration.ofHours(1);
+                default -> duration(new Setting(setting.key(), unit, setting.source(), setting.firstSource(),
+                        setting.firstIndex()), true);
+            };
+        } catch (ConfigException e) {
+            throw setting.invalid(expected);
+        }
+        if (period.toMillis() < 1 || period.compareTo(Duration.ofDays(366)) > 0) {
+            throw setting.invalid(expected);
+        }
+        return new RateLimitConfig(tokens, period, tokens, HashKey.clientIp());
+    }
+
+    static long burst(Setting setting) {
+        return intInRange(setting, 1, 1_000_000_000, BURST);
+    }
+
+    /** {@code client-ip} or {@code header:NAME}. */
+    static HashKey rateLimitKey(Setting setting) {
+        String value = setting.value();
+        if (value.equalsIgnoreCase("client-ip")) {
+            return HashKey.clientIp();
+        }
+        int colon = value.indexOf(':');
+        if (colon > 0 && value.substring(0, colon).equalsIgnoreCase("header") && isToken(value.substring(colon + 1))) {
+            return HashKey.header(value.substring(colon + 1));
+        }
+        throw setting.invalid(RATE_LIMIT_KEY);
+    }
+
+    static int maxKeys(Setting setting) {
+        return intInRange(setting, 1, 10_000_000, MAX_KEYS);
+    }
+
+    static int maxConcurrent(Setting setting) {
+        return intInRange(setting, 0, 1_000_000, MAX_CONCURRENT);
+    }
+
+    /** Comma-separated header names, returned in lower case; empty for none. */
+    static java.util.List<String> headerNames(Setting setting) {
+        java.util.List<String> names = new java.util.ArrayList<>();
+        if (setting.value().isEmpty()) {
+            return names;
+        }
+        for (String item : setting.value().split(",", -1)) {
+            String name = item.strip();
+            if (!isToken(name)) {
+                throw setting.invalid(HEADER_NAMES);
+            }
+            names.add(name.toLowerCase(Locale.ROOT));
+        }
+        return names;
+    }
+
+    /** The value of {@code security.response-headers.NAME}; the name is checked too. */
+    static String responseHeaderValue(Setting setting, String name) {
+        String lower = name.toLowerCase(Locale.ROOT);
+        if (FRAMING_AND_HOP.contains(lower) || lower.equals("set-cookie")) {
+            throw setting.invalid(RESPONSE_HEADER_NAME);
+        }
+        if (!HEADER_VALUE_PATTERN.matcher(setting.value()).matches()) {
+            throw setting.invalid(HEADER_VALUE);
+        }
+        return setting.value();
+    }
+
+    /** A {@code Strict-Transport-Security} value; empty for none (null). */
+    static String hsts(Setting setting) {
+        if (setting.value().isEmpty()) {
+            return null;
+        }
+        if (!HSTS_PATTERN.matcher(setting.value()).matches()) {
+            throw setting.invalid(HSTS);
+        }
+        return setting.value();
+    }
+
+    static SecurityConfig.ClientIpHeader clientIpHeader(Setting setting) {
+        for (SecurityConfig.ClientIpHeader header : SecurityConfig.ClientIpHeader.values()) {
+            if (header.configName().equalsIgnoreCase(setting.value())) {
+                return header;
+            }
+        }
+        throw setting.invalid(CLIENT_IP_HEADER);
+    }
+
+    /** {@code none} (null), {@code basic} or {@code jwt}. */
+    static AuthConfig.Kind auth(Setting setting) {
+        if (setting.value().equalsIgnoreCase("none")) {
+            return null;
+        }
+        for (AuthConfig.Kind kind : AuthConfig.Kind.values()) {
+            if (kind.configName().equalsIgnoreCase(setting.value())) {
+                return kind;
+            }
+        }
+        throw setting.invalid(AUTH);
+    }
+
+    static String realm(Setting setting) {
+        if (!REALM_PATTERN.matcher(setting.value()).matches()) {
+            throw setting.invalid(REALM);
+        }
+        return setting.value();
+    }
+
+    /** A file that exists and can be read now; its content is checked when the engine starts. */
+    static java.nio.file.Path readableFile(Setting setting) {
+        java.nio.file.Path path;
+        try {
+            path = java.nio.file.Path.of(setting.value());
+        } catch (java.nio.file.InvalidPathException e) {
+            throw setting.invalid(READABLE_FILE);
+        }
+        if (setting.value().isEmpty() || !java.nio.file.Files.isRegularFile(path) || !java.nio.file.Files.isReadable(path)) {
+            throw setting.invalid(READABLE_FILE);
+        }
+        return path;
+    }
+
+    /** Non-empty text without control characters, e.g. an issuer or an audience. */
+    static String text(Setting setting) {
+        if (setting.value().isEmpty() || CONTROL.matcher(setting.value()).find()) {
+            throw setting.invalid(TEXT);
+        }
+        return setting.value();
+    }
+
+    /** {@code claim:Header,...}; the claim is everything before the last colon, so it may be a URI. */
+    static java.util.Map<String, String> claimsToHeaders(Setting setting) {
+        java.util.Map<String, String> claims = new java.util.LinkedHashMap<>();
+        java.util.Set<String> headers = new java.util.HashSet<>();
+        for (String item : setting.value().split(",", -1)) {
+            String pair = item.strip();
+            int colon = pair.lastIndexOf(':');
+            if (colon <= 0) {
+                throw setting.invalid(CLAIMS_TO_HEADERS);
+            }
+            String claim = pair.substring(0, colon).strip();
+            String header = pair.substring(colon + 1).strip();
+            String lower = header.toLowerCase(Locale.ROOT);
+            if (claim.isEmpty() || CONTROL.matcher(claim).find() || !isToken(header) || FRAMING_AND_HOP.contains(lower)
+                    || PROXY_REQUEST_HEADERS.contains(lower) || lower.startsWith("proxy-")
+                    || claims.containsKey(claim) || !headers.add(lower)) {
+                throw setting.invalid(CLAIMS_TO_HEADERS);
+            }
+            claims.put(claim, header);
+        }
+        return claims;
+    }
 }

@@ -15,7 +15,7 @@ public record HashKey(Source source, String name) {
 
     /** Where a request's hash key is read from. */
     public enum Source {
-        /** The peer's IP address as the container sees it. */
+        /** The client's IP address: the peer's, or behind trusted proxies the one they report. */
         CLIENT_IP("client-ip"),
         /** The first value of a request header. */
         HEADER("header"),

@@ -18,12 +18,13 @@ import java.util.Objects;
  *                (Finagle's retry budget), so that a failing pool is not hammered by retries
  * @param admin   the standalone proxy's admin listener
  * @param accessLog how each request is logged
+ * @param security client identity, access rules, rate limits, authentication and response hygiene
  * @param limits  what the engine accepts of a client request (header count, body size and time)
  * @param upstreamTls how {@code https://} backends are trusted
  */
 public record ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, List<RouteConfig> routes,
         DemoConfig demo, String via, List<String> sources, int retryBudgetPercent, AdminConfig admin,
-        AccessLogFormat accessLog, RequestLimits limits, UpstreamTlsConfig upstreamTls) {
+        AccessLogFormat accessLog, SecurityConfig security, RequestLimits limits, UpstreamTlsConfig upstreamTls) {
     /** Default {@code proxy.retry-budget}. */
     public static final int DEFAULT_RETRY_BUDGET_PERCENT = 20;
 
@@ -46,13 +47,26 @@ public record ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, Li
                 throw new IllegalArgumentException("route " + route.name() + " names unknown pool " + route.pool());
             }
         }
+        Objects.requireNonNull(security, "security");
+        for (String name : security.routes().keySet()) {
+            if (routes.stream().noneMatch(route -> route.name().equals(name))) {
+                throw new IllegalArgumentException("security settings for unknown route " + name);
+            }
+        }
+    }
+
+    /** A configuration without security settings ({@link SecurityConfig#NONE}). */
+    public ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, List<RouteConfig> routes, DemoConfig demo,
+            String via, List<String> sources, int retryBudgetPercent, AdminConfig admin, AccessLogFormat accessLog) {
+        this(server, pools, routes, demo, via, sources, retryBudgetPercent, admin, accessLog, SecurityConfig.NONE);
     }
 
     /** A configuration with the default request limits and upstream TLS trust. */
     public ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, List<RouteConfig> routes, DemoConfig demo,
-            String via, List<String> sources, int retryBudgetPercent, AdminConfig admin, AccessLogFormat accessLog) {
-        this(server, pools, routes, demo, via, sources, retryBudgetPercent, admin, accessLog, RequestLimits.DEFAULT,
-                UpstreamTlsConfig.DEFAULT);
+            String via, List<String> sources, int retryBudgetPercent, AdminConfig admin, AccessLogFormat accessLog,
+            SecurityConfig security) {
+        this(server, pools, routes, demo, via, sources, retryBudgetPercent, admin, accessLog, security,
+                RequestLimits.DEFAULT, UpstreamTlsConfig.DEFAULT);
     }
 
     /** A configuration with the default retry budget. */

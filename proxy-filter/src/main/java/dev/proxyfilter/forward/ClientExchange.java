@@ -81,7 +81,16 @@ public interface ClientExchange extends Content.Sink {
      * Answers with an error status and a short plain-text body when nothing was committed yet;
      * otherwise aborts. Ends the exchange.
      */
-    void sendError(int status, String message);
+    default void sendError(int status, String message) {
+        sendError(status, message, HttpFields.EMPTY);
+    }
+
+    /**
+     * Like {@link #sendError(int, String)}, with extra response headers such as {@code WWW-Authenticate},
+     * {@code Retry-After} or configured security headers. The body is {@code text/plain} with
+     * {@code X-Content-Type-Options: nosniff}; {@code message} must not contain request data.
+     */
+    void sendError(int status, String message, HttpFields headers);
 
     /**
      * Closes the client connection without ending the response properly, so that the client sees a

@@ -1,7 +1,11 @@
 package dev.proxyfilter.forward;
 
 import dev.proxyfilter.balance.Backend;
+import dev.proxyfilter.security.Admission;
+import dev.proxyfilter.security.Header;
+import dev.proxyfilter.security.ResponseHygiene;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.TreeSet;
@@ -31,8 +35,19 @@ final class ForwardHeaders {
     private ForwardHeaders() {
     }
 
-    /** Copies the client's headers to the backend request, minus hop-by-hop, plus the forwarding headers. */
-    static void clientToServer(ClientExchange client, boolean preserveHost, String via, HttpFields.Mutable out) {
+    /**
+     * Copies the client's headers to the backend request, minus hop-by-hop, plus the forwarding headers.
+     *
+     * <p>{@code X-Forwarded-For} and {@code Forwarded} are appended to (nginx's
+     * {@code $proxy_add_x_forwarded_for}) only when the peer is a trusted proxy; from any other peer they
+     * are dropped and the chain starts afresh at the peer, so a backend can believe its left-most entry as
+     * far as this proxy's trust reaches. The security step may also remove headers ({@code Authorization}
+     * on an authenticated route, claim headers a client sent itself) and add the validated claims.
+     */
+    static void clientToServer(ClientExchange client, Admission admission, boolean preserveHost, String via,
+            HttpFields.Mutable out) {
+        boolean trusted = admission.peerTrusted();
+        boolean removes = admission.removesRequestHeaders();
         HttpFields in = client.requestHeaders();
         Set<String> connectionTokens = connectionTokens(in);
         String xff = null;
@@ -45,11 +60,11 @@ final class ForwardHeaders {
                     continue;
                 }
                 if (header == HttpHeader.X_FORWARDED_FOR) {
-                    xff = join(xff, field.getValue());
+                    xff = trusted ? join(xff, field.getValue()) : null;
                     continue;
                 }
                 if (header == HttpHeader.FORWARDED) {
-                    forwarded = join(forwarded, field.getValue());
+                    forwarded = trusted ? join(forwarded, field.getValue()) : null;
                     continue;
                 }
                 if (header == HttpHeader.VIA) {
@@ -64,7 +79,14 @@ final class ForwardHeaders {
             if (connectionTokens != null && connectionTokens.contains(field.getLowerCaseName())) {
                 continue;
             }
+            if (removes && admission.removesRequestHeader(field.getLowerCaseName())) {
+                continue;
+            }
             out.add(field);
+        }
+        List<Header> upstream = admission.upstreamHeaders();
+        for (int i = 0, n = upstream.size(); i < n; i++) {
+            out.put(upstream.get(i).name(), upstream.get(i).value());
         }
         String remote = client.remoteAddress();
         String authority = client.authority();
@@ -80,9 +102,14 @@ final class ForwardHeaders {
         out.put(HttpHeader.VIA, join(viaIn, viaElement(client.protocol(), via)));
     }
 
-    /** Copies the backend's response headers for the client, minus hop-by-hop, plus {@code Via}. */
+    /**
+     * Copies the backend's response headers for the client, minus hop-by-hop and backend identity
+     * ({@code Server}, {@code X-Powered-By}, configured ones), plus {@code Via} and the configured
+     * security headers.
+     */
     static HttpFields.Mutable serverToClient(HttpFields in, ClientExchange client, Backend backend,
-            ForwardRoute route, String via) {
+            ForwardRoute route, String via, ResponseHygiene hygiene) {
+        boolean stripsMore = hygiene.stripsMore();
         HttpFields.Mutable out = HttpFields.build(in.size() + 1);
         Set<String> connectionTokens = connectionTokens(in);
         String viaIn = null;
@@ -100,13 +127,23 @@ final class ForwardHeaders {
                     out.add(header, rewriteLocation(field.getValue(), backend, route, client));
                     continue;
                 }
+                if (header == HttpHeader.SERVER || header == HttpHeader.X_POWERED_BY) {
+                    continue;
+                }
             }
             if (connectionTokens != null && connectionTokens.contains(field.getLowerCaseName())) {
+                continue;
+            }
+            if (stripsMore && hygiene.strips(field.getLowerCaseName())) {
                 continue;
             }
             out.add(field);
         }
         out.put(HttpHeader.VIA, join(viaIn, viaElement("HTTP/1.1", via)));
+        List<Header> security = hygiene.headers("https".equalsIgnoreCase(client.scheme()));
+        for (int i = 0, n = security.size(); i < n; i++) {
+            out.put(security.get(i).name(), security.get(i).value());
+        }
         return out;
     }
 

@@ -4,6 +4,7 @@ import dev.proxyfilter.balance.BackendPool;
 import dev.proxyfilter.config.RequestLimits;
 import dev.proxyfilter.config.RouteConfig;
 import dev.proxyfilter.metrics.ProxyMetrics;
+import dev.proxyfilter.security.RouteGuard;
 import org.eclipse.jetty.client.HttpClient;
 
 /**
@@ -21,9 +22,11 @@ public final class ForwardRoute {
     private final long timeoutMillis;
     private final long maxBodyBytes;
     private final long bodyTimeoutMillis;
+    private final RouteGuard guard;
 
     ForwardRoute(RouteConfig config, BackendPool pool, PoolGate gate, HttpClient client, RequestLimits limits,
-            ProxyMetrics.RouteMetrics metrics) {
+            ProxyMetrics.RouteMetrics metrics, RouteGuard guard) {
+        this.guard = guard;
         this.config = config;
         this.pool = pool;
         this.gate = gate;
@@ -68,6 +71,11 @@ public final class ForwardRoute {
 
     PoolGate gate() {
         return gate;
+    }
+
+    /** The route's security step; {@link RouteGuard#NONE} when nothing applies to it. */
+    RouteGuard guard() {
+        return guard;
     }
 
     HttpClient client() {

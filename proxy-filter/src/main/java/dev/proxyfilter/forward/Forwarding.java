@@ -5,6 +5,7 @@ import dev.proxyfilter.balance.RequestView;
 import dev.proxyfilter.config.AccessLogFormat;
 import dev.proxyfilter.config.RetryConfig;
 import dev.proxyfilter.metrics.ProxyMetrics;
+import dev.proxyfilter.security.Admission;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.SocketTimeoutException;
@@ -49,6 +50,8 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
     private final PoolGate gate;
     private final RetryConfig retry;
     private final ClientExchange client;
+    /** The security step's verdict: the client IP, and what to change in the upstream request. */
+    private final Admission admission;
     private final RequestBody requestBody;
     private final AtomicBoolean done = new AtomicBoolean();
     private final long deadlineNanos;
@@ -61,8 +64,9 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
     /** Backends tried so far, in order; a retry prefers one that is not in it. */
     private Backend[] tried = new Backend[2];
 
-    Forwarding(ProxyEngine engine, ForwardRoute route, ClientExchange client) {
+    Forwarding(ProxyEngine engine, ForwardRoute route, ClientExchange client, Admission admission) {
         this.engine = engine;
+        this.admission = admission;
         this.route = route;
         this.gate = route.gate();
         this.retry = route.config().retry();
@@ -74,11 +78,26 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
     void start() {
         client.onClientFailure(this::clientFailed);
         gate.onRequestStart();
+        if (!admission.admitted()) {
+            // The security step refused (401, 403, 429): answered here, so that metrics and the access log see it.
+            finishWithError(admission.status(), admission.message(), admission.responseHeaders());
+            return;
+        }
         if (requestBody != null && route.bodyTimeoutMillis() > 0) {
             requestBody.timer = engine.scheduler().schedule(this::bodyTimedOut, route.bodyTimeoutMillis(),
                     TimeUnit.MILLISECONDS);
         }
         admit(false);
+    }
+
+    /**
+     * Answers a request {@link RequestChecks} refused (ambiguous framing, limits) without contacting a
+     * backend, counted in the metrics and the access log like any refusal.
+     */
+    void refuse(int status, String message) {
+        client.onClientFailure(this::clientFailed);
+        gate.onRequestStart();
+        finishWithError(status, message);
     }
 
     /** {@code proxy.body-timeout}: the client did not send its whole body in time. No thread waited for it. */
@@ -131,7 +150,8 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
 
     @Override
     public String clientIp() {
-        return client.remoteAddress();
+        String ip = admission.clientIp();
+        return ip != null ? ip : client.remoteAddress();
     }
 
     @Override
@@ -315,9 +335,13 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
     }
 
     private void finishWithError(int status, String message) {
+        finishWithError(status, message, java.util.List.of());
+    }
+
+    private void finishWithError(int status, String message, java.util.List<dev.proxyfilter.security.Header> headers) {
         if (done.compareAndSet(false, true)) {
             clientStatus = status;
-            client.sendError(status, message);
+            client.sendError(status, message, SecurityStep.errorHeaders(headers, engine.hygiene(), client));
             ended();
         }
     }
@@ -384,7 +408,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
                     .method(client.method())
                     .version(HttpVersion.HTTP_1_1)
                     .path(query == null ? path : path + "?" + query)
-                    .headers(headers -> ForwardHeaders.clientToServer(client, route.preserveHost(),
+                    .headers(headers -> ForwardHeaders.clientToServer(client, admission, route.preserveHost(),
                             engine.config().via(), headers));
             if (route.idleTimeoutMillis() > 0) {
                 request.idleTimeout(route.idleTimeoutMillis(), TimeUnit.MILLISECONDS);
@@ -426,7 +450,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
                 return;
             }
             HttpFields.Mutable headers = ForwardHeaders.serverToClient(serverResponse.getHeaders(), client, backend, route,
-                    engine.config().via());
+                    engine.config().via(), engine.hygiene());
             String stickyCookie = route.pool().stickyCookie(Forwarding.this, backend);
             if (stickyCookie != null) {
                 headers.add(HttpHeader.SET_COOKIE, stickyCookie);

@@ -2,12 +2,18 @@ package dev.proxyfilter.forward;
 
 import dev.proxyfilter.balance.Backend;
 import dev.proxyfilter.balance.BackendPool;
+import dev.proxyfilter.balance.BackendState;
+import dev.proxyfilter.balance.HealthListener;
+import dev.proxyfilter.balance.PoolMode;
 import dev.proxyfilter.metrics.ProxyMetrics;
 import java.util.IdentityHashMap;
 import dev.proxyfilter.config.PoolConfig;
 import dev.proxyfilter.config.ProxyConfig;
 import dev.proxyfilter.config.RouteConfig;
 import dev.proxyfilter.route.RouteTable;
+import dev.proxyfilter.security.Admission;
+import dev.proxyfilter.security.ResponseHygiene;
+import dev.proxyfilter.security.Security;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -60,12 +66,27 @@ public final class ProxyEngine implements AutoCloseable {
     private final Set<String> routeHosts;
     private final boolean anyHostRoute;
     private final HealthChecker healthChecker;
+    private final Security security;
 
-    private ProxyEngine(ProxyConfig config) throws Exception {
+    private ProxyEngine(ProxyConfig config, Security security) throws Exception {
         this.config = config;
+        this.security = security;
         Map<String, BackendPool> pools = new LinkedHashMap<>();
         for (PoolConfig pool : config.pools().values()) {
-            pools.put(pool.name(), new BackendPool(pool, HealthLog.INSTANCE));
+            pools.put(pool.name(), new BackendPool(pool, new HealthListener() {
+                @Override
+                public void backendChanged(Backend backend, BackendState from, BackendState to, String reason) {
+                    HealthLog.INSTANCE.backendChanged(backend, from, to, reason);
+                    if (to == BackendState.EJECTED) {
+                        metrics.backend(backend.pool(), backend.name()).onEjection();
+                    }
+                }
+
+                @Override
+                public void poolModeChanged(String pool, PoolMode from, PoolMode to, String reason) {
+                    HealthLog.INSTANCE.poolModeChanged(pool, from, to, reason);
+                }
+            }));
         }
         this.pools = Map.copyOf(pools);
 
@@ -86,7 +107,8 @@ public final class ProxyEngine implements AutoCloseable {
             metrics.poolPending(pool.name(), gate::pending);
             for (Backend backend : pool.backends()) {
                 ProxyMetrics.BackendMetrics holder = metrics.backend(pool.name(), backend.name());
-                holder.state(backend::inFlight, backend::weight, () -> backend.available() ? 1 : 0);
+                holder.state(backend::inFlight, () -> (long) backend.weight() * backend.health().weightPercent() / 100,
+                        () -> backend.available() ? 1 : 0);
                 backendMetrics.put(backend, holder);
             }
         }
@@ -103,7 +125,7 @@ public final class ProxyEngine implements AutoCloseable {
                 byConnectTimeout.put(route.connectTimeout(), client);
             }
             ForwardRoute forwardRoute = new ForwardRoute(route, this.pools.get(route.pool()), this.gates.get(route.pool()), client,
-                    config.limits(), metrics.route(route.name()));
+                    config.limits(), metrics.route(route.name()), security.guard(route.name()));
             entries.add(new RouteTable.Entry<>(route.host(), route.path(), forwardRoute));
         }
         Map<String, HttpClient> clientByPool = healthCheckClients(byConnectTimeout, bufferPool);
@@ -151,11 +173,17 @@ public final class ProxyEngine implements AutoCloseable {
     /**
      * Starts an engine for a validated configuration.
      *
+     * @throws dev.proxyfilter.config.ConfigException if a users or JWKS file named by the configuration is unreadable or malformed
      * @throws IllegalStateException if the upstream client cannot start
      */
     public static ProxyEngine start(ProxyConfig config) {
+        return start(config, Security.start(config.security(), config.routes().stream().map(RouteConfig::name).toList()));
+    }
+
+    /** Starts an engine with a security layer built by the caller (tests inject its clocks). */
+    public static ProxyEngine start(ProxyConfig config, Security security) {
         try {
-            return new ProxyEngine(config);
+            return new ProxyEngine(config, security);
         } catch (Exception e) {
             throw new IllegalStateException("cannot start the upstream HTTP client", e);
         }
@@ -277,19 +305,26 @@ public final class ProxyEngine implements AutoCloseable {
         return scheduler;
     }
 
+    /** What every response loses and gains (identity headers out, security headers in). */
+    ResponseHygiene hygiene() {
+        return security.hygiene();
+    }
+
     /**
-     * Forwards the exchange asynchronously; the adapter must not touch the response afterwards. A request
-     * with ambiguous framing, too many headers or a too large body is answered here and no backend sees it
-     * (see {@link RequestChecks}).
+     * Forwards the exchange asynchronously; the adapter must not touch the response afterwards. First a
+     * request with ambiguous framing, too many headers or a too large body is refused (see
+     * {@link RequestChecks}): it is not worth authenticating. Then the route's security step runs; a
+     * refusal (401, 403, 429) is answered without a backend too.
      */
     public void forward(ForwardRoute route, ClientExchange exchange) {
         RequestChecks.Refusal refusal = RequestChecks.check(exchange.method(), exchange.requestHeaders(),
                 config.limits().maxHeaderCount(), route.maxBodyBytes());
         if (refusal != null) {
-            exchange.sendError(refusal.status(), refusal.message());
+            new Forwarding(this, route, exchange, Admission.NONE).refuse(refusal.status(), refusal.message());
             return;
         }
-        new Forwarding(this, route, exchange).start();
+        Admission admission = SecurityStep.admit(route.guard(), exchange);
+        new Forwarding(this, route, SecurityStep.releasing(exchange, admission), admission).start();
     }
 
     /** Stops the health checks, then the upstream clients; in-flight exchanges fail. */

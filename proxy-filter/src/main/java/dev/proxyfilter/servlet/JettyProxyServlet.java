@@ -68,9 +68,11 @@ public class JettyProxyServlet extends AsyncProxyServlet {
         if (route == null) {
             // An absolute-form request carries its host as Host too (the container checks they agree).
             if (!engine.servesHost(host)) {
-                response.sendError(HttpServletResponse.SC_FORBIDDEN, "no route serves this host; this is no open proxy");
+                StrictRequests.plainError(response, HttpServletResponse.SC_FORBIDDEN,
+                        "Forbidden: no route serves this host; this is no open proxy");
             } else {
-                response.sendError(HttpServletResponse.SC_NOT_FOUND, "no route for this host and path");
+                StrictRequests.plainError(response, HttpServletResponse.SC_NOT_FOUND,
+                        "Not Found: no route for this host and path");
             }
             return;
         }

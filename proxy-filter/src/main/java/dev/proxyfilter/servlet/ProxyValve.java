@@ -69,7 +69,12 @@ public class ProxyValve extends ValveBase {
                 throw new LifecycleException(e.getMessage(), e);
             }
         }
-        engine = ProxyEngine.start(proxyConfig);
+        try {
+            engine = ProxyEngine.start(proxyConfig);
+        } catch (ConfigException e) {
+            // A users or JWKS file named by the configuration is unreadable or malformed.
+            throw new LifecycleException(e.getMessage(), e);
+        }
         super.startInternal();
     }
 

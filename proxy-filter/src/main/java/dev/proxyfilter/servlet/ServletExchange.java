@@ -301,7 +301,7 @@ final class ServletExchange implements ClientExchange, WriteListener, AsyncListe
     }
 
     @Override
-    public void sendError(int status, String message) {
+    public void sendError(int status, String message, HttpFields extraHeaders) {
         boolean writing;
         synchronized (this) {
             writing = state != WriteState.IDLE;
@@ -320,6 +320,10 @@ final class ServletExchange implements ClientExchange, WriteListener, AsyncListe
         response.setStatus(status);
         response.setContentType("text/plain;charset=utf-8");
         response.setHeader("Cache-Control", "no-store");
+        response.setHeader("X-Content-Type-Options", "nosniff");
+        for (HttpField field : extraHeaders) {
+            response.addHeader(field.getName(), field.getValue());
+        }
         response.setContentLength(body.length);
         if (hasRequestBody) {
             // The rest of the request body will not be read: do not reuse the connection.

@@ -4,6 +4,7 @@ import dev.proxyfilter.route.PathNormalizer;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 
 /**
  * What every adapter checks before routing, the same way: {@code CONNECT} is refused (the proxy opens no
@@ -26,13 +27,29 @@ final class StrictRequests {
     static String admit(HttpServletRequest request, HttpServletResponse response, String rawPath) throws IOException {
         if ("CONNECT".equals(request.getMethod())) {
             response.setHeader("Allow", ALLOW);
-            response.sendError(HttpServletResponse.SC_METHOD_NOT_ALLOWED, "this proxy opens no tunnels");
+            plainError(response, HttpServletResponse.SC_METHOD_NOT_ALLOWED,
+                    "Method Not Allowed: this proxy opens no tunnels");
             return null;
         }
         String path = PathNormalizer.normalize(rawPath);
         if (path == null) {
-            response.sendError(HttpServletResponse.SC_BAD_REQUEST, "the request path cannot be normalised safely");
+            plainError(response, HttpServletResponse.SC_BAD_REQUEST,
+                    "Bad Request: the request path cannot be normalised safely");
         }
         return path;
+    }
+
+    /**
+     * One of the proxy's own errors, as plain text with a fixed message: a container's HTML error page
+     * would echo the request URI.
+     */
+    static void plainError(HttpServletResponse response, int status, String message) throws IOException {
+        byte[] body = (message + "\n").getBytes(StandardCharsets.UTF_8);
+        response.setStatus(status);
+        response.setContentType("text/plain;charset=utf-8");
+        response.setHeader("X-Content-Type-Options", "nosniff");
+        response.setHeader("Cache-Control", "no-store");
+        response.setContentLength(body.length);
+        response.getOutputStream().write(body);
     }
 }

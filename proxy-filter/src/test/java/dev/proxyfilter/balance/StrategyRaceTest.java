@@ -193,7 +193,9 @@ class StrategyRaceTest {
 
         assertThat(totals[2]).isZero();
         assertThat(totals[0] + totals[1]).isEqualTo(THREADS * PICKS);
-        assertThat(totals[0] / (double) (THREADS * PICKS)).isBetween(0.45, 0.55);
+        // Equal backends share about evenly; the bound is loose because two threads on a loaded machine
+        // can run in long turns. What must hold exactly is below and above: no pick lost, no count leaked.
+        assertThat(totals[0] / (double) (THREADS * PICKS)).isBetween(0.35, 0.65);
         assertThat(backends).extracting(Backend::inFlight).containsExactly(0, 0);
     }
 

@@ -59,7 +59,13 @@ class ConfigLoaderFuzzTest {
             Map.entry("route.main.idle-timeout", "30s"),
             Map.entry("route.main.timeout", "0"),
             Map.entry("demo.backend.a.port", "9001"),
-            Map.entry("demo.backend.b.port", "9002"));
+            Map.entry("demo.backend.b.port", "9002"),
+            // A few security keys, one of each value type the fuzzer can break; every key costs time per case.
+            Map.entry("security.trusted-proxies", "10.0.0.0/8,fd00::/8"),
+            Map.entry("security.rate-limit", "100/s"),
+            Map.entry("security.rate-limit-burst", "200"),
+            Map.entry("security.response-headers.X-Frame-Options", "DENY"),
+            Map.entry("route.main.rate-limit", "5/10s"));
 
     private static final String[] NAMES = {"web", "api", "a", "b", "main", "x-1", "_", "Web"};
     private static final String[] WORDS = {"true", "false", "TRUE", "yes", "random", "round-robin",

@@ -214,6 +214,7 @@ class HealthIntegrationTest {
         }
         assertThat(ejected.state()).isEqualTo(BackendState.EJECTED);
         assertThat(ejected.health().reason()).endsWith("ejected for 2s");
+        assertThat(proxy.engine().metrics().backend("web", "bad").ejections()).isEqualTo(2);
     }
 
     /** Answers after the test releases it, counting the requests it took. */

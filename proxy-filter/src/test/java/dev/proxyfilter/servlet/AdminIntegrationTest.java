@@ -100,6 +100,10 @@ class AdminIntegrationTest {
         }
         ProxyEngine engine = proxy.engine();
         ProxyMetrics metrics = engine.metrics();
+        // A backend exchange is recorded when it completes, which may be just after the client has its response.
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5)).until(() ->
+                metrics.backend("web", "a").requests().getCount() + metrics.backend("web", "b").requests().getCount() == 10
+                        && metrics.backend("bad", "f").responses("5xx") == 3 && metrics.route("bad").responses("5xx") == 3);
         ProxyMetrics.BackendMetrics a = metrics.backend("web", "a");
         ProxyMetrics.BackendMetrics b = metrics.backend("web", "b");
         assertThat(a.requests().getCount()).isEqualTo(5);
@@ -121,6 +125,10 @@ class AdminIntegrationTest {
         for (int i = 0; i < 4; i++) {
             proxied("/web/x");
         }
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5)).until(() ->
+                proxy.engine().metrics().route("web").requests().getCount() == 4
+                        && proxy.engine().metrics().backend("web", "a").requests().getCount() == 2
+                        && proxy.engine().metrics().backend("web", "b").requests().getCount() == 2);
         HttpResponse<String> response = adminCall("GET", "/metrics", true);
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
         assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/plain"));

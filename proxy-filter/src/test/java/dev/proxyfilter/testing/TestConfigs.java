@@ -11,6 +11,7 @@ import dev.proxyfilter.config.PoolConfig;
 import dev.proxyfilter.config.ProxyConfig;
 import dev.proxyfilter.config.RequestLimits;
 import dev.proxyfilter.config.RouteConfig;
+import dev.proxyfilter.config.SecurityConfig;
 import dev.proxyfilter.config.ServerConfig;
 import dev.proxyfilter.config.StickyConfig;
 import dev.proxyfilter.config.UpstreamTlsConfig;
@@ -86,7 +87,7 @@ public final class TestConfigs {
 
     public ProxyConfig build() {
         return new ProxyConfig(server, pools, routes, DemoConfig.none(), "proxy-filter", List.of("test"),
-                ProxyConfig.DEFAULT_RETRY_BUDGET_PERCENT, AdminConfig.defaults(), AccessLogFormat.COMBINED, limits,
-                upstreamTls);
+                ProxyConfig.DEFAULT_RETRY_BUDGET_PERCENT, AdminConfig.defaults(), AccessLogFormat.COMBINED,
+                SecurityConfig.NONE, limits, upstreamTls);
     }
 }

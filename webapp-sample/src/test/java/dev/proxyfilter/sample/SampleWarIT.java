@@ -141,6 +141,24 @@ class SampleWarIT {
 
     @ParameterizedTest(name = "{0}")
     @EnumSource(Container.class)
+    void theAdminServletServesTheFiltersMetricsAndApiUnderItsMapping(Container container) throws Exception {
+        deploy(container);
+        get("/api/x");
+        get("/api/x");
+
+        assertThat(get("/proxy-admin/healthz").statusCode()).isEqualTo(200);
+        assertThat(get("/proxy-admin/api/pools").statusCode()).isEqualTo(401);
+        HttpResponse<String> pools = send(HttpRequest.newBuilder(uri("/proxy-admin/api/pools"))
+                .header("Authorization", "Bearer change-me-to-a-long-random-token"));
+        assertThat(pools.statusCode()).isEqualTo(200);
+        assertThat(pools.body()).contains("\"name\":\"api\"").contains("\"name\":\"a\"").contains("\"name\":\"b\"");
+        HttpResponse<String> metrics = send(HttpRequest.newBuilder(uri("/proxy-admin/metrics"))
+                .header("Authorization", "Bearer change-me-to-a-long-random-token"));
+        assertThat(metrics.body()).contains("proxyfilter_route_requests_seconds_count{route=\"api\"}");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(Container.class)
     void postBodyRoundTripsThroughTheProxy(Container container) throws Exception {
         deploy(container);
         String body = "{\"order\": 42, \"note\": \"caf\u00e9\"}".repeat(100);

@@ -1,0 +1,367 @@
+package dev.proxyfilter.cache;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The directives of a {@code Cache-Control} field (RFC 9111 §5.2), request or response, plus the
+ * RFC 5861 extensions {@code stale-while-revalidate} and {@code stale-if-error}.
+ *
+ * <p>Parsing is lenient and never throws: directive names are case-insensitive, several field lines are
+ * one list, unknown directives are ignored. Where RFC 9111 §4.2.1 leaves a choice, this class takes the
+ * safe one: the first occurrence of a repeated directive wins; an invalid {@code max-age} or
+ * {@code s-maxage} (not a delta-seconds) counts as 0, so the response is stale; a delta-seconds beyond
+ * 2^31 counts as 2^31 (§1.2.2). Unqualified {@code no-cache} or {@code private} win over their qualified
+ * forms, the more restrictive reading.
+ *
+ * <p>Seconds are {@code long}; -1 means the directive is absent.
+ */
+public final class CacheControl {
+    /** {@link #maxStale()} of a bare {@code max-stale}: any staleness is acceptable. */
+    public static final long ANY = Long.MAX_VALUE;
+    /** The greatest delta-seconds a recipient must handle (RFC 9111 §1.2.2). */
+    public static final long DELTA_SECONDS_CAP = 2_147_483_648L;
+
+    /** No directives at all. */
+    public static final CacheControl NONE = new CacheControl(new Parser());
+
+    private final boolean present;
+    private final boolean noStore;
+    private final boolean noCache;
+    private final List<String> noCacheFields;
+    private final boolean isPrivate;
+    private final List<String> privateFields;
+    private final boolean isPublic;
+    private final long maxAge;
+    private final long sMaxAge;
+    private final boolean mustRevalidate;
+    private final boolean proxyRevalidate;
+    private final boolean mustUnderstand;
+    private final boolean noTransform;
+    private final boolean immutable;
+    private final long maxStale;
+    private final long minFresh;
+    private final boolean onlyIfCached;
+    private final long staleWhileRevalidate;
+    private final long staleIfError;
+
+    private CacheControl(Parser p) {
+        present = p.present;
+        noStore = p.noStore;
+        noCache = p.noCache;
+        noCacheFields = p.noCacheFields;
+        isPrivate = p.isPrivate;
+        privateFields = p.privateFields;
+        isPublic = p.isPublic;
+        maxAge = p.maxAge;
+        sMaxAge = p.sMaxAge;
+        mustRevalidate = p.mustRevalidate;
+        proxyRevalidate = p.proxyRevalidate;
+        mustUnderstand = p.mustUnderstand;
+        noTransform = p.noTransform;
+        immutable = p.immutable;
+        maxStale = p.maxStale;
+        minFresh = p.minFresh;
+        onlyIfCached = p.onlyIfCached;
+        staleWhileRevalidate = p.staleWhileRevalidate;
+        staleIfError = p.staleIfError;
+    }
+
+    /** Parses one or more field values (field lines in order); {@link #NONE} for none. */
+    public static CacheControl parse(List<String> values) {
+        if (values == null || values.isEmpty()) {
+            return NONE;
+        }
+        Parser parser = new Parser();
+        for (String value : values) {
+            if (value != null) {
+                parser.parseInto(value);
+            }
+        }
+        return new CacheControl(parser);
+    }
+
+    /** Parses one field value; {@link #NONE} for {@code null}. */
+    public static CacheControl parse(String value) {
+        return value == null ? NONE : parse(List.of(value));
+    }
+
+    /** A freshness directive's seconds; an invalid value makes the response stale (§4.2.1). */
+    private static long freshnessSeconds(String argument) {
+        long seconds = deltaSeconds(argument);
+        return seconds < 0 ? 0 : seconds;
+    }
+
+    /** Parses delta-seconds (§1.2.2): digits only, capped at 2^31; -1 when invalid or missing. */
+    static long deltaSeconds(String argument) {
+        if (argument == null || argument.isEmpty()) {
+            return -1;
+        }
+        long value = 0;
+        for (int i = 0; i < argument.length(); i++) {
+            char c = argument.charAt(i);
+            if (c < '0' || c > '9') {
+                return -1;
+            }
+            value = value * 10 + (c - '0');
+            if (value > DELTA_SECONDS_CAP) {
+                value = DELTA_SECONDS_CAP; // keep reading to reject trailing garbage
+            }
+        }
+        return value;
+    }
+
+    private static List<String> fieldNames(String argument) {
+        List<String> names = new ArrayList<>(2);
+        for (String name : argument.split(",")) {
+            String trimmed = name.trim().toLowerCase(Locale.ROOT);
+            if (!trimmed.isEmpty()) {
+                names.add(trimmed);
+            }
+        }
+        return names;
+    }
+
+    private static List<String> concat(List<String> a, List<String> b) {
+        if (a.isEmpty()) {
+            return List.copyOf(b);
+        }
+        List<String> all = new ArrayList<>(a);
+        all.addAll(b);
+        return List.copyOf(all);
+    }
+
+    /** Whether the field had any directive at all. */
+    public boolean isPresent() {
+        return present;
+    }
+
+    public boolean noStore() {
+        return noStore;
+    }
+
+    /** Unqualified {@code no-cache}. */
+    public boolean noCache() {
+        return noCache;
+    }
+
+    /** The field names of qualified {@code no-cache="..."}, lower case; empty when none. */
+    public List<String> noCacheFields() {
+        return noCacheFields;
+    }
+
+    /** Unqualified {@code private}. */
+    public boolean isPrivate() {
+        return isPrivate;
+    }
+
+    /** The field names of qualified {@code private="..."}, lower case; empty when none. */
+    public List<String> privateFields() {
+        return privateFields;
+    }
+
+    public boolean isPublic() {
+        return isPublic;
+    }
+
+    /** {@code max-age} seconds, -1 when absent. */
+    public long maxAge() {
+        return maxAge;
+    }
+
+    /** {@code s-maxage} seconds, -1 when absent. */
+    public long sMaxAge() {
+        return sMaxAge;
+    }
+
+    public boolean mustRevalidate() {
+        return mustRevalidate;
+    }
+
+    public boolean proxyRevalidate() {
+        return proxyRevalidate;
+    }
+
+    public boolean mustUnderstand() {
+        return mustUnderstand;
+    }
+
+    public boolean noTransform() {
+        return noTransform;
+    }
+
+    public boolean immutable() {
+        return immutable;
+    }
+
+    /** {@code max-stale} seconds, {@link #ANY} without a value, -1 when absent. */
+    public long maxStale() {
+        return maxStale;
+    }
+
+    /** {@code min-fresh} seconds, -1 when absent. */
+    public long minFresh() {
+        return minFresh;
+    }
+
+    public boolean onlyIfCached() {
+        return onlyIfCached;
+    }
+
+    /** RFC 5861 {@code stale-while-revalidate} seconds, -1 when absent. */
+    public long staleWhileRevalidate() {
+        return staleWhileRevalidate;
+    }
+
+    /** RFC 5861 {@code stale-if-error} seconds, -1 when absent. */
+    public long staleIfError() {
+        return staleIfError;
+    }
+
+    /**
+     * Whether a shared cache may serve this response stale at all (RFC 9111 §4.2.4): not with
+     * {@code must-revalidate}, {@code proxy-revalidate}, {@code s-maxage} (which implies proxy-revalidate
+     * for shared caches, §5.2.2.10) or unqualified {@code no-cache}.
+     */
+    public boolean forbidsStale() {
+        return mustRevalidate || proxyRevalidate || sMaxAge >= 0 || noCache;
+    }
+
+    /** Mutable state while parsing; {@link CacheControl} itself is immutable, so it may be cached racily. */
+    private static final class Parser {
+        boolean present;
+        boolean noStore;
+        boolean noCache;
+        List<String> noCacheFields = List.of();
+        boolean isPrivate;
+        List<String> privateFields = List.of();
+        boolean isPublic;
+        long maxAge = -1;
+        long sMaxAge = -1;
+        boolean mustRevalidate;
+        boolean proxyRevalidate;
+        boolean mustUnderstand;
+        boolean noTransform;
+        boolean immutable;
+        long maxStale = -1;
+        long minFresh = -1;
+        boolean onlyIfCached;
+        long staleWhileRevalidate = -1;
+        long staleIfError = -1;
+
+        private void parseInto(String s) {
+            int i = 0;
+            int n = s.length();
+            while (i < n) {
+                char c = s.charAt(i);
+                if (c == ',' || c == ' ' || c == '\t') {
+                    i++;
+                    continue;
+                }
+                int nameStart = i;
+                while (i < n && (c = s.charAt(i)) != '=' && c != ',' && c != ' ' && c != '\t' && c != ';') {
+                    i++;
+                }
+                String name = s.substring(nameStart, i).toLowerCase(Locale.ROOT);
+                while (i < n && (s.charAt(i) == ' ' || s.charAt(i) == '\t')) {
+                    i++;
+                }
+                String argument = null;
+                if (i < n && s.charAt(i) == '=') {
+                    i++;
+                    while (i < n && (s.charAt(i) == ' ' || s.charAt(i) == '\t')) {
+                        i++;
+                    }
+                    if (i < n && s.charAt(i) == '"') {
+                        StringBuilder quoted = new StringBuilder();
+                        i++;
+                        while (i < n && (c = s.charAt(i)) != '"') {
+                            if (c == '\\' && i + 1 < n) {
+                                i++;
+                                c = s.charAt(i);
+                            }
+                            quoted.append(c);
+                            i++;
+                        }
+                        i++; // the closing quote, if any
+                        argument = quoted.toString();
+                    } else {
+                        int argStart = i;
+                        while (i < n && s.charAt(i) != ',') {
+                            i++;
+                        }
+                        argument = s.substring(argStart, i).trim();
+                    }
+                }
+                while (i < n && s.charAt(i) != ',') {
+                    i++; // anything after a directive up to the next comma is not ours to understand
+                }
+                apply(name, argument);
+            }
+        }
+
+        private void apply(String name, String argument) {
+            present = true;
+            switch (name) {
+                case "no-store" -> noStore = true;
+                case "no-cache" -> {
+                    if (argument == null) {
+                        noCache = true;
+                    } else {
+                        noCacheFields = concat(noCacheFields, fieldNames(argument));
+                    }
+                }
+                case "private" -> {
+                    if (argument == null) {
+                        isPrivate = true;
+                    } else {
+                        privateFields = concat(privateFields, fieldNames(argument));
+                    }
+                }
+                case "public" -> isPublic = true;
+                case "max-age" -> maxAge = maxAge >= 0 ? maxAge : freshnessSeconds(argument);
+                case "s-maxage" -> sMaxAge = sMaxAge >= 0 ? sMaxAge : freshnessSeconds(argument);
+                case "must-revalidate" -> mustRevalidate = true;
+                case "proxy-revalidate" -> proxyRevalidate = true;
+                case "must-understand" -> mustUnderstand = true;
+                case "no-transform" -> noTransform = true;
+                case "immutable" -> immutable = true;
+                case "max-stale" -> {
+                    if (maxStale < 0) {
+                        maxStale = argument == null ? ANY : deltaSeconds(argument);
+                    }
+                }
+                case "min-fresh" -> minFresh = minFresh >= 0 ? minFresh : deltaSeconds(argument);
+                case "only-if-cached" -> onlyIfCached = true;
+                case "stale-while-revalidate" -> staleWhileRevalidate = staleWhileRevalidate >= 0 ? staleWhileRevalidate
+                        : deltaSeconds(argument);
+                case "stale-if-error" -> staleIfError = staleIfError >= 0 ? staleIfError : deltaSeconds(argument);
+                default -> {
+                    // an extension we do not know: ignored, as RFC 9111 §5.2.3 asks
+                }
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder b = new StringBuilder("CacheControl[");
+        if (noStore) b.append("no-store ");
+        if (noCache) b.append("no-cache ");
+        if (!noCacheFields.isEmpty()) b.append("no-cache=").append(noCacheFields).append(' ');
+        if (isPrivate) b.append("private ");
+        if (!privateFields.isEmpty()) b.append("private=").append(privateFields).append(' ');
+        if (isPublic) b.append("public ");
+        if (maxAge >= 0) b.append("max-age=").append(maxAge).append(' ');
+        if (sMaxAge >= 0) b.append("s-maxage=").append(sMaxAge).append(' ');
+        if (mustRevalidate) b.append("must-revalidate ");
+        if (proxyRevalidate) b.append("proxy-revalidate ");
+        if (maxStale >= 0) b.append("max-stale=").append(maxStale == ANY ? "any" : maxStale).append(' ');
+        if (minFresh >= 0) b.append("min-fresh=").append(minFresh).append(' ');
+        if (onlyIfCached) b.append("only-if-cached ");
+        if (staleWhileRevalidate >= 0) b.append("stale-while-revalidate=").append(staleWhileRevalidate).append(' ');
+        if (staleIfError >= 0) b.append("stale-if-error=").append(staleIfError).append(' ');
+        return b.toString().trim() + "]";
+    }
+}

@@ -1,0 +1,369 @@
+package dev.proxyfilter.cache;
+
+import dev.proxyfilter.config.CacheConfig;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.TreeSet;
+import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.http.HttpHeader;
+
+/**
+ * The HTTP caching rules of a shared cache (RFC 9111, with RFC 5861's stale extensions), as pure functions:
+ * no I/O, no state, and the clock passed in as {@code nowMillis}, the way OkHttp's
+ * {@code CacheStrategy.Factory(nowMillis, ...)} takes it. Tests give any time they like and never sleep.
+ *
+ * <h2>Storing (§3)</h2>
+ * {@link #storability} lets a response be stored when all of these hold:
+ * <ul>
+ * <li>the method is {@code GET} ({@code HEAD} is answered from a stored {@code GET});</li>
+ * <li>the request has no {@code no-store};</li>
+ * <li>the status is final and understood: 200..599 as registered in RFC 9110, except 206 (partial content
+ *     is not combined) and 304 (which only updates, §4.3.4);</li>
+ * <li>the response has no {@code no-store} (ignored under {@code must-understand}, §5.2.2.3) and no
+ *     unqualified {@code private}; qualified {@code private="F"} stores the response without field F;</li>
+ * <li>a request with {@code Authorization} only when the response says {@code public}, {@code s-maxage} or
+ *     {@code must-revalidate} (§3.5);</li>
+ * <li>no {@code Set-Cookie}. RFC 9111 would allow storing the rest of such a response, but a response that
+ *     sets a cookie is nearly always personal, so this cache does what nginx and Varnish do by default and
+ *     does not store it. {@code Set-Cookie} is also never part of a stored copy;</li>
+ * <li>no {@code Vary: *};</li>
+ * <li>explicit freshness ({@code s-maxage}, {@code max-age}, {@code Expires}, {@code public}) or a
+ *     heuristically cacheable status (200, 203, 204, 300, 301, 308, 404, 405, 410, 414, 501);</li>
+ * <li>something could use it later: a freshness lifetime above 0, a validator, or a stale extension.</li>
+ * </ul>
+ *
+ * <h2>Freshness (§4.2)</h2>
+ * The lifetime is {@code s-maxage}, else {@code max-age}, else {@code Expires − Date}, else heuristic: 10% of
+ * {@code Date − Last-Modified}, capped (24 h by default), only for heuristically cacheable statuses or
+ * {@code public} responses. URIs with a query get heuristic freshness too: RFC 2616's exception for them is
+ * gone from RFC 7234 and 9111. The age is {@link #currentAgeMillis exactly §4.2.3}, in milliseconds.
+ *
+ * <h2>Choosing (§4, §5.2.1, RFC 5861)</h2>
+ * {@link #decide} applies the request's {@code no-cache} (or {@code Pragma: no-cache} without
+ * {@code Cache-Control}), {@code max-age}, {@code min-fresh}, {@code max-stale} and {@code only-if-cached}
+ * and the response's {@code no-cache}, {@code must-revalidate}, {@code proxy-revalidate}, {@code s-maxage}
+ * and {@code stale-while-revalidate}; {@link #mayServeStaleOnError} applies {@code stale-if-error}.
+ * Qualified {@code no-cache="F"} is served without validation minus field F (see {@link HttpCache#answer}).
+ */
+public final class CachePolicy {
+    private static final CacheControl PRAGMA_NO_CACHE = CacheControl.parse("no-cache");
+
+    /** Never stored with a response: hop-by-hop fields (RFC 9110 §7.6.1), proxy credentials, cookies. */
+    private static final Set<String> NOT_STORED = Set.of("connection", "keep-alive", "proxy-connection", "te",
+            "transfer-encoding", "trailer", "upgrade", "proxy-authenticate", "proxy-authentication-info",
+            "proxy-authorization", "set-cookie", "set-cookie2", "content-length");
+
+    private final long maxHeuristicMillis;
+
+    /** @param maxHeuristicFreshness cap of heuristic freshness; {@link Duration#ZERO} turns it off */
+    public CachePolicy(Duration maxHeuristicFreshness) {
+        if (maxHeuristicFreshness.isNegative()) {
+            throw new IllegalArgumentException("maxHeuristicFreshness: " + maxHeuristicFreshness + " (expected: >= 0)");
+        }
+        this.maxHeuristicMillis = maxHeuristicFreshness.toMillis();
+    }
+
+    /** A shared cache with the default heuristic cap of 24 hours. */
+    public static CachePolicy sharedCache() {
+        return new CachePolicy(CacheConfig.DEFAULT_MAX_HEURISTIC_FRESHNESS);
+    }
+
+    /** The policy the configuration asks for. */
+    public static CachePolicy from(CacheConfig config) {
+        return new CachePolicy(config.maxHeuristicFreshness());
+    }
+
+    // ---- §3: storing ----
+
+    /** Statuses cacheable without explicit freshness (RFC 9110 §15.1), minus 206, which is not stored here. */
+    public static boolean isHeuristicallyCacheable(int status) {
+        return switch (status) {
+            case 200, 203, 204, 300, 301, 308, 404, 405, 410, 414, 501 -> true;
+            default -> false;
+        };
+    }
+
+    /** Final statuses this cache understands and may store with explicit freshness. */
+    public static boolean isStorableStatus(int status) {
+        return switch (status) {
+            case 200, 201, 202, 203, 204, 205,
+                    300, 301, 302, 303, 305, 307, 308,
+                    400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412, 413, 414, 415, 416, 417,
+                    421, 422, 426, 428, 429, 431, 451,
+                    500, 501, 502, 503, 504, 505 -> true;
+            default -> false;
+        };
+    }
+
+    /**
+     * Whether the response to this request may be stored, and if not why (see the class comment).
+     *
+     * @param method          the request method
+     * @param requestHeaders  the client's request headers
+     * @param status          the backend's status
+     * @param responseHeaders the backend's response headers, before this proxy adds any (a sticky cookie
+     *                        added by the proxy is not the backend's {@code Set-Cookie})
+     */
+    public Storability storability(String method, HttpFields requestHeaders, int status, HttpFields responseHeaders) {
+        if (!"GET".equals(method)) {
+            return Storability.METHOD;
+        }
+        if (requestDirectives(requestHeaders).noStore()) {
+            return Storability.REQUEST_NO_STORE;
+        }
+        if (!isStorableStatus(status)) {
+            return Storability.STATUS;
+        }
+        CacheControl cc = CacheControl.parse(responseHeaders.getValuesList(HttpHeader.CACHE_CONTROL));
+        if (cc.noStore() && !cc.mustUnderstand()) {
+            return Storability.NO_STORE;
+        }
+        if (cc.isPrivate()) {
+            return Storability.PRIVATE;
+        }
+        if (requestHeaders.contains(HttpHeader.AUTHORIZATION)
+                && !(cc.isPublic() || cc.sMaxAge() >= 0 || cc.mustRevalidate())) {
+            return Storability.AUTHORIZATION;
+        }
+        if (responseHeaders.contains(HttpHeader.SET_COOKIE) || responseHeaders.contains(HttpHeader.SET_COOKIE2)) {
+            return Storability.SET_COOKIE;
+        }
+        if (CacheKeys.varyNames(responseHeaders.getValuesList(HttpHeader.VARY)).contains("*")) {
+            return Storability.VARY_STAR;
+        }
+        String expires = responseHeaders.get(HttpHeader.EXPIRES);
+        boolean explicit = cc.sMaxAge() >= 0 || cc.maxAge() >= 0 || expires != null || cc.isPublic();
+        if (!explicit && !isHeuristicallyCacheable(status)) {
+            return Storability.NOT_CACHEABLE;
+        }
+        boolean validator = responseHeaders.contains(HttpHeader.ETAG) || responseHeaders.contains(HttpHeader.LAST_MODIFIED);
+        if (!validator && cc.staleWhileRevalidate() < 0 && cc.staleIfError() < 0) {
+            long date = HttpDates.parse(responseHeaders.get(HttpHeader.DATE));
+            long lifetime = lifetimeMillis(status, cc, date, expires, null);
+            if (lifetime <= 0) {
+                return Storability.USELESS;
+            }
+        }
+        return Storability.STORABLE;
+    }
+
+    /**
+     * The header fields to store with a response: all but hop-by-hop fields and those named in
+     * {@code Connection}, proxy credentials, {@code Set-Cookie}, {@code Content-Length} (the stored body's
+     * length is sent instead) and the fields named by a qualified {@code private} (§5.2.2.7).
+     */
+    public static List<Header> headersToStore(HttpFields responseHeaders) {
+        Set<String> dropped = null;
+        for (HttpField field : responseHeaders) {
+            if (field.getHeader() == HttpHeader.CONNECTION) {
+                dropped = addNames(dropped, List.of(field.getValue()));
+            }
+        }
+        CacheControl cc = CacheControl.parse(responseHeaders.getValuesList(HttpHeader.CACHE_CONTROL));
+        if (!cc.privateFields().isEmpty()) {
+            dropped = addNames(dropped, cc.privateFields());
+        }
+        List<Header> stored = new ArrayList<>(responseHeaders.size());
+        for (HttpField field : responseHeaders) {
+            String name = field.getLowerCaseName();
+            if (NOT_STORED.contains(name) || (dropped != null && dropped.contains(name))) {
+                continue;
+            }
+            stored.add(new Header(field.getName(), field.getValue()));
+        }
+        return stored;
+    }
+
+    private static Set<String> addNames(Set<String> names, List<String> lists) {
+        Set<String> result = names == null ? new TreeSet<>() : names;
+        for (String list : lists) {
+            for (String name : list.split(",")) {
+                String trimmed = name.trim().toLowerCase(Locale.ROOT);
+                if (!trimmed.isEmpty()) {
+                    result.add(trimmed);
+                }
+            }
+        }
+        return result;
+    }
+
+    // ---- §4.2: freshness ----
+
+    /** The freshness lifetime of a stored response (§4.2.1), in milliseconds, 0 when it has none. */
+    public long freshnessLifetimeMillis(CachedResponse response) {
+        long date = HttpDates.parse(response.header("Date"));
+        return lifetimeMillis(response.status(), response.cacheControl(),
+                date == HttpDates.INVALID ? response.responseTimeMillis() : date, response.header("Expires"),
+                response.header("Last-Modified"));
+    }
+
+    /**
+     * @param dateValue    the Date, or the response time without one; {@link HttpDates#INVALID} when neither
+     *                     is known (only while deciding storability, when any positive result will do)
+     * @param lastModified {@code null} when heuristics do not matter to the caller
+     */
+    private long lifetimeMillis(int status, CacheControl cc, long dateValue, String expires, String lastModified) {
+        if (cc.sMaxAge() >= 0) {
+            return cc.sMaxAge() * 1000;
+        }
+        if (cc.maxAge() >= 0) {
+            return cc.maxAge() * 1000;
+        }
+        if (expires != null) {
+            long expiresMillis = HttpDates.parse(expires);
+            if (expiresMillis == HttpDates.INVALID) {
+                return 0; // an invalid date, "0" in particular, is in the past (§5.3)
+            }
+            if (dateValue == HttpDates.INVALID) {
+                return 1; // no Date yet to compare with: let the store decide with the response time
+            }
+            return Math.max(0, expiresMillis - dateValue);
+        }
+        if (lastModified != null && maxHeuristicMillis > 0 && (isHeuristicallyCacheable(status) || cc.isPublic())) {
+            long lastModifiedMillis = HttpDates.parse(lastModified);
+            if (lastModifiedMillis != HttpDates.INVALID && dateValue != HttpDates.INVALID && dateValue > lastModifiedMillis) {
+                return Math.min((dateValue - lastModifiedMillis) / 10, maxHeuristicMillis);
+            }
+        }
+        return 0;
+    }
+
+    /**
+     * The current age of a stored response (§4.2.3), in milliseconds:
+     * <pre>
+     * apparent_age          = max(0, response_time - date_value)
+     * response_delay        = response_time - request_time
+     * corrected_age_value   = age_value + response_delay
+     * corrected_initial_age = max(apparent_age, corrected_age_value)
+     * resident_time         = now - response_time
+     * current_age           = corrected_initial_age + resident_time
+     * </pre>
+     * {@code age_value} is the stored {@code Age} (0 when absent or invalid); without a valid {@code Date}
+     * the apparent age is 0. A clock that went backwards gives no negative resident time.
+     */
+    public static long currentAgeMillis(CachedResponse response, long nowMillis) {
+        long ageValue = CacheControl.deltaSeconds(trim(response.header("Age")));
+        long ageValueMillis = ageValue < 0 ? 0 : ageValue * 1000;
+        long dateValue = HttpDates.parse(response.header("Date"));
+        long responseTime = response.responseTimeMillis();
+        long apparentAge = dateValue == HttpDates.INVALID ? 0 : Math.max(0, responseTime - dateValue);
+        long responseDelay = Math.max(0, responseTime - response.requestTimeMillis());
+        long correctedAgeValue = ageValueMillis + responseDelay;
+        long correctedInitialAge = Math.max(apparentAge, correctedAgeValue);
+        long residentTime = Math.max(0, nowMillis - responseTime);
+        return correctedInitialAge + residentTime;
+    }
+
+    private static String trim(String value) {
+        return value == null ? null : value.trim();
+    }
+
+    // ---- §4, §5.2.1, RFC 5861: choosing ----
+
+    /**
+     * The request's {@code Cache-Control}, or {@code no-cache} when it has none but {@code Pragma: no-cache}
+     * (RFC 9111 §5.4).
+     */
+    public static CacheControl requestDirectives(HttpFields requestHeaders) {
+        List<String> values = requestHeaders.getValuesList(HttpHeader.CACHE_CONTROL);
+        if (values.isEmpty()) {
+            String pragma = requestHeaders.get(HttpHeader.PRAGMA);
+            if (pragma != null && pragma.toLowerCase(Locale.ROOT).contains("no-cache")) {
+                return PRAGMA_NO_CACHE;
+            }
+            return CacheControl.NONE;
+        }
+        return CacheControl.parse(values);
+    }
+
+    /**
+     * What to do when nothing usable is stored: {@link CacheAction#MISS}, or
+     * {@link CacheAction#GATEWAY_TIMEOUT} under {@code only-if-cached}.
+     *
+     * @param reason {@link CacheStatus.Forward#URI_MISS} or {@link CacheStatus.Forward#VARY_MISS}
+     */
+    public static CacheDecision noStoredResponse(HttpFields requestHeaders, CacheStatus.Forward reason) {
+        CacheAction action = requestDirectives(requestHeaders).onlyIfCached() ? CacheAction.GATEWAY_TIMEOUT : CacheAction.MISS;
+        return new CacheDecision(action, reason, 0, 0);
+    }
+
+    /**
+     * Whether and how a stored response that matches the request (same key, same variant) may answer it.
+     *
+     * @param requestHeaders the client's request headers
+     * @param stored         the stored response selected for the request
+     * @param nowMillis      the current time
+     */
+    public CacheDecision decide(HttpFields requestHeaders, CachedResponse stored, long nowMillis) {
+        CacheControl request = requestDirectives(requestHeaders);
+        CacheControl response = stored.cacheControl();
+        long age = currentAgeMillis(stored, nowMillis);
+        long lifetime = freshnessLifetimeMillis(stored);
+        long ttl = lifetime - age;
+        CacheDecision validate = validate(request, CacheStatus.Forward.STALE, age, ttl);
+
+        if (response.noCache()) {
+            return validate; // §5.2.2.4: never without validation, fresh or not
+        }
+        if (request.noCache()
+                || (request.maxAge() >= 0 && age > request.maxAge() * 1000)
+                || (request.minFresh() >= 0 && ttl < request.minFresh() * 1000)) {
+            // §5.2.1.4, §5.2.1.1, §5.2.1.3: a stored response exists but the request won't take it
+            return validate(request, ttl > 0 ? CacheStatus.Forward.REQUEST : CacheStatus.Forward.STALE, age, ttl);
+        }
+        if (ttl > 0) {
+            return new CacheDecision(CacheAction.HIT, null, age, ttl);
+        }
+        long staleness = -ttl;
+        if (response.forbidsStale()) {
+            return validate; // §4.2.4, §5.2.2.2, §5.2.2.8, §5.2.2.10: overrides max-stale and RFC 5861
+        }
+        if (request.maxStale() >= 0 && (request.maxStale() == CacheControl.ANY || staleness <= request.maxStale() * 1000)) {
+            return new CacheDecision(CacheAction.STALE_HIT, null, age, ttl);
+        }
+        if (response.staleWhileRevalidate() >= 0 && staleness <= response.staleWhileRevalidate() * 1000) {
+            return new CacheDecision(CacheAction.STALE_WHILE_REVALIDATE, null, age, ttl);
+        }
+        return validate;
+    }
+
+    private static CacheDecision validate(CacheControl request, CacheStatus.Forward reason, long age, long ttl) {
+        // §5.2.1.7: only-if-cached never contacts the backend, so what needs validation is a 504
+        CacheAction action = request.onlyIfCached() ? CacheAction.GATEWAY_TIMEOUT : CacheAction.VALIDATE;
+        return new CacheDecision(action, reason, age, ttl);
+    }
+
+    /**
+     * Whether a stored response may answer when the backend failed or answered with an error
+     * (RFC 5861 §4 {@code stale-if-error}, request or response directive; RFC 9111 §4.2.4): only within the
+     * window a directive gives, never when the response forbids stale service, and never when the request
+     * insisted on validation ({@code no-cache}).
+     *
+     * @see #isErrorForStale(int)
+     */
+    public boolean mayServeStaleOnError(HttpFields requestHeaders, CachedResponse stored, long nowMillis) {
+        CacheControl response = stored.cacheControl();
+        if (response.forbidsStale()) {
+            return false;
+        }
+        CacheControl request = requestDirectives(requestHeaders);
+        if (request.noCache()) {
+            return false;
+        }
+        long staleness = currentAgeMillis(stored, nowMillis) - freshnessLifetimeMillis(stored);
+        long window = Math.max(response.staleIfError(), request.staleIfError());
+        if (window < 0) {
+            return false;
+        }
+        return staleness <= window * 1000;
+    }
+
+    /** The statuses that count as an error for {@code stale-if-error} (RFC 5861 §4): 500, 502, 503, 504. */
+    public static boolean isErrorForStale(int status) {
+        return status == 500 || status == 502 || status == 503 || status == 504;
+    }
+}

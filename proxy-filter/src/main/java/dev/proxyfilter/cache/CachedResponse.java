@@ -1,0 +1,161 @@
+package dev.proxyfilter.cache;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import org.eclipse.jetty.http.HttpFields;
+
+/**
+ * A stored response: status, header fields, the whole body, the times of the exchange that produced it
+ * (for the age calculation of RFC 9111 §4.2.3) and the request header values that selected it when the
+ * response carries {@code Vary} (§4.1).
+ *
+ * <p>Immutable. The body array passed to the constructor is owned by the instance from then on and must
+ * not be changed by the caller; {@link #body()} hands out read-only views. Parsed header values
+ * ({@code Cache-Control}, dates) are computed on first use and kept.
+ */
+public final class CachedResponse implements CacheEntry {
+    private static final byte[] NO_BODY = new byte[0];
+
+    private final int status;
+    private final List<Header> headers;
+    private final byte[] body;
+    private final long requestTimeMillis;
+    private final long responseTimeMillis;
+    private final List<Header> varySelection;
+
+    // Derived from headers on first use; a race computes the same value twice, which is harmless.
+    private CacheControl cacheControl;
+
+    /**
+     * @param status             the final status, 200..599
+     * @param headers            the stored header fields, in order
+     * @param body               the whole body; owned by this instance from now on ({@code null} for none)
+     * @param requestTimeMillis  when the request that produced this response was sent (§4.2.3 request_time)
+     * @param responseTimeMillis when this response was received (§4.2.3 response_time)
+     * @param varySelection      the selecting request header values, sorted by lower-case name; empty
+     *                           without {@code Vary}
+     */
+    public CachedResponse(int status, List<Header> headers, byte[] body, long requestTimeMillis,
+            long responseTimeMillis, List<Header> varySelection) {
+        if (status < 200 || status > 599) {
+            throw new IllegalArgumentException("status: " + status + " (expected: 200..599)");
+        }
+        this.status = status;
+        this.headers = List.copyOf(headers);
+        for (Header header : this.headers) {
+            Objects.requireNonNull(header.value(), "header value");
+        }
+        this.body = body == null ? NO_BODY : body;
+        this.requestTimeMillis = requestTimeMillis;
+        this.responseTimeMillis = responseTimeMillis;
+        this.varySelection = List.copyOf(varySelection);
+    }
+
+    public int status() {
+        return status;
+    }
+
+    /** The stored header fields, in order, without hop-by-hop fields, {@code Set-Cookie} or {@code Content-Length}. */
+    public List<Header> headers() {
+        return headers;
+    }
+
+    /** A read-only view of the whole body, positioned at 0. */
+    public ByteBuffer body() {
+        return ByteBuffer.wrap(body).asReadOnlyBuffer();
+    }
+
+    public int bodyLength() {
+        return body.length;
+    }
+
+    /** The body array itself, for the codec; never modified. */
+    byte[] bodyArray() {
+        return body;
+    }
+
+    /** When the request that produced this response was sent, epoch millis. */
+    public long requestTimeMillis() {
+        return requestTimeMillis;
+    }
+
+    /** When this response was received, epoch millis. */
+    public long responseTimeMillis() {
+        return responseTimeMillis;
+    }
+
+    /**
+     * The normalised values of the request headers named by {@code Vary}, sorted by lower-case name, a
+     * {@code null} value for a header the request lacked; empty when the response has no {@code Vary}.
+     */
+    public List<Header> varySelection() {
+        return varySelection;
+    }
+
+    /** The first value of the named field, or {@code null}. */
+    public String header(String name) {
+        for (Header header : headers) {
+            if (header.name().equalsIgnoreCase(name)) {
+                return header.value();
+            }
+        }
+        return null;
+    }
+
+    /** Every value of the named field, in order; empty when absent. */
+    public List<String> headerValues(String name) {
+        List<String> values = null;
+        for (Header header : headers) {
+            if (header.name().equalsIgnoreCase(name)) {
+                if (values == null) {
+                    values = new ArrayList<>(2);
+                }
+                values.add(header.value());
+            }
+        }
+        return values == null ? List.of() : values;
+    }
+
+    /** The response's {@code Cache-Control} directives. */
+    public CacheControl cacheControl() {
+        CacheControl cc = cacheControl;
+        if (cc == null) {
+            cc = CacheControl.parse(headerValues("Cache-Control"));
+            cacheControl = cc;
+        }
+        return cc;
+    }
+
+    /** The {@code Vary} field names, lower case, sorted, without duplicates; {@code *} stays as is. */
+    public List<String> varyNames() {
+        return CacheKeys.varyNames(headerValues("Vary"));
+    }
+
+    /** The same response with other headers and exchange times, as after a 304 (RFC 9111 §4.3.4). */
+    public CachedResponse withHeaders(List<Header> newHeaders, long newRequestTimeMillis, long newResponseTimeMillis) {
+        return new CachedResponse(status, newHeaders, body, newRequestTimeMillis, newResponseTimeMillis, varySelection);
+    }
+
+    /** The stored headers as Jetty fields, for the engine. */
+    public HttpFields.Mutable toHttpFields() {
+        HttpFields.Mutable fields = HttpFields.build(headers.size() + 4);
+        for (Header header : headers) {
+            fields.add(header.name(), header.value());
+        }
+        return fields;
+    }
+
+    @Override
+    public long weightBytes() {
+        return body.length;
+    }
+
+    @Override
+    public String toString() {
+        return "CachedResponse[" + status + ", " + headers.size() + " headers, " + body.length + " bytes"
+                + (varySelection.isEmpty() ? "" : ", vary " + varySelection.toString().toLowerCase(Locale.ROOT)) + "]";
+    }
+}

@@ -1,0 +1,156 @@
+package dev.proxyfilter.cache;
+
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Request coalescing (collapsed forwarding): of the concurrent misses for one key, the first becomes the
+ * {@link Leader} and goes to the backend; the others become {@link Follower}s and wait for its outcome
+ * instead of stampeding the backend. No thread is parked: a follower holds a {@link CompletableFuture}.
+ *
+ * <p>The leader ends with {@link Leader#complete(CachedResponse)}: followers are served from the stored
+ * response (each checks that it matches its own request, {@code Vary} included, see
+ * {@link HttpCache#answerFollower}); or with {@link Leader#release()} (not storable, failed): followers go to
+ * the backend on their own. A follower waits at most the configured time, then goes to the backend too
+ * ({@link Outcome.Kind#TIMED_OUT}), and removes the slow leader from the table, so the next miss starts a new
+ * one; this also bounds the damage of a leader that never ends. A leader must end exactly once, on every
+ * path ({@code finally}); later calls are ignored.
+ *
+ * <p>Pure bookkeeping: no I/O and no clock of its own (the timeout uses
+ * {@link CompletableFuture#completeOnTimeout}, which schedules on the JDK's one shared delay thread).
+ */
+public final class Coalescer {
+    private final ConcurrentHashMap<String, Leader> inflight = new ConcurrentHashMap<>();
+    private final long maxWaitMillis;
+
+    /** @param maxWait how long a follower waits for its leader; {@link Duration#ZERO} makes every request a leader */
+    public Coalescer(Duration maxWait) {
+        if (maxWait.isNegative()) {
+            throw new IllegalArgumentException("maxWait: " + maxWait + " (expected: >= 0)");
+        }
+        this.maxWaitMillis = maxWait.toMillis();
+    }
+
+    /**
+     * Joins the misses in flight for {@code key}: the first caller since the last leader ended gets the
+     * {@link Leader}, every other caller a {@link Follower}.
+     */
+    public Ticket join(String key) {
+        Objects.requireNonNull(key, "key");
+        Leader candidate = new Leader(key);
+        if (maxWaitMillis == 0) {
+            return candidate; // coalescing is off: everybody leads, nobody is registered
+        }
+        Leader current = inflight.putIfAbsent(key, candidate);
+        if (current == null) {
+            return candidate;
+        }
+        return new Follower(current);
+    }
+
+    /** Keys with a leader in flight. */
+    public int inflight() {
+        return inflight.size();
+    }
+
+    /** What {@link #join} hands out. */
+    public sealed interface Ticket permits Leader, Follower {
+        /** The key joined. */
+        String key();
+    }
+
+    /** The one request per key that goes to the backend while the others wait. */
+    public final class Leader implements Ticket {
+        private final String key;
+        private final CompletableFuture<Outcome> outcome = new CompletableFuture<>();
+        private final AtomicBoolean ended = new AtomicBoolean();
+
+        private Leader(String key) {
+            this.key = key;
+        }
+
+        @Override
+        public String key() {
+            return key;
+        }
+
+        /** The response was stored: followers answer from it. */
+        public void complete(CachedResponse stored) {
+            end(new Outcome(Outcome.Kind.SERVED, Objects.requireNonNull(stored, "stored")));
+        }
+
+        /** Nothing was stored (not storable, too large, backend failed): followers go to the backend. */
+        public void release() {
+            end(Outcome.RELEASED);
+        }
+
+        private void end(Outcome result) {
+            if (ended.compareAndSet(false, true)) {
+                inflight.remove(key, this); // first, so that a late joiner leads a new exchange
+                outcome.complete(result);
+            }
+        }
+
+        /** Whether {@link #complete} or {@link #release} was called. */
+        public boolean ended() {
+            return ended.get();
+        }
+
+        private CompletableFuture<Outcome> follow() {
+            CompletableFuture<Outcome> mine = outcome.copy().completeOnTimeout(Outcome.TIMED_OUT, maxWaitMillis,
+                    TimeUnit.MILLISECONDS);
+            mine.thenAccept(result -> {
+                if (result.kind() == Outcome.Kind.TIMED_OUT) {
+                    inflight.remove(key, this);
+                }
+            });
+            return mine;
+        }
+    }
+
+    /** A request that waits for the leader of its key. */
+    public final class Follower implements Ticket {
+        private final Leader leader;
+        private final CompletableFuture<Outcome> outcome;
+
+        private Follower(Leader leader) {
+            this.leader = leader;
+            this.outcome = leader.follow();
+        }
+
+        @Override
+        public String key() {
+            return leader.key();
+        }
+
+        /** Completes when the leader ends or the wait times out; never completes exceptionally. */
+        public CompletableFuture<Outcome> outcome() {
+            return outcome;
+        }
+    }
+
+    /**
+     * How a wait ended.
+     *
+     * @param kind   served, released or timed out
+     * @param stored the leader's stored response when {@link Kind#SERVED}, else {@code null}
+     */
+    public record Outcome(Kind kind, CachedResponse stored) {
+        static final Outcome RELEASED = new Outcome(Kind.RELEASED, null);
+        static final Outcome TIMED_OUT = new Outcome(Kind.TIMED_OUT, null);
+
+        /** How a wait ended. */
+        public enum Kind {
+            /** The leader stored a response; answer from it if it matches the request. */
+            SERVED,
+            /** The leader stored nothing; go to the backend. */
+            RELEASED,
+            /** The leader took too long; go to the backend. */
+            TIMED_OUT
+        }
+    }
+}

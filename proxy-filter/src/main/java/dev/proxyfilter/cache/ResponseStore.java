@@ -1,0 +1,56 @@
+package dev.proxyfilter.cache;
+
+/**
+ * Where cache entries live, by key: a {@link CachedResponse} under a primary or variant key, a
+ * {@link VaryIndex} under the primary key of a resource whose responses vary (see {@link CacheKeys}).
+ * The store knows nothing of HTTP; {@link HttpCache} decides what goes in and comes out.
+ *
+ * <p>Implementations are thread-safe, may evict any entry at any time (capacity), and enforce a per-entry
+ * limit: a response whose body is larger than {@link #maxEntryBytes()} is refused. The Ehcache-backed
+ * implementation is {@code dev.proxyfilter.cache.ehcache.EhcacheResponseStore}; {@link #inMemory} is a
+ * small heap-only one for tests and embedding.
+ */
+public interface ResponseStore extends AutoCloseable {
+
+    /** The entry under {@code key}, or {@code null}. */
+    CacheEntry get(String key);
+
+    /**
+     * Stores {@code entry} under {@code key}, replacing what was there. A response larger than
+     * {@link #maxEntryBytes()} is refused, and what was stored under the key is removed, since it is
+     * outdated by the refused response.
+     *
+     * @return whether the entry was stored
+     */
+    boolean put(String key, CacheEntry entry);
+
+    /** Removes what is stored under {@code key}, if anything. */
+    void remove(String key);
+
+    /**
+     * Removes every entry whose key starts with {@code prefix} (purge by URI prefix: variants included,
+     * since their keys start with their primary key). May visit every entry: an administrative operation,
+     * not one for each request.
+     *
+     * @return how many entries were removed
+     */
+    int removeByPrefix(String prefix);
+
+    /** The largest body stored, in bytes. */
+    long maxEntryBytes();
+
+    /** Counters since the store was opened. */
+    StoreStats stats();
+
+    /** Releases the store's resources; a persistent store writes what it must to survive a restart. */
+    @Override
+    void close();
+
+    /**
+     * A heap-only store holding at most {@code maxEntries} entries, least recently used evicted first.
+     * Meant for tests and small embeddings; use Ehcache for anything with a disk or off-heap tier.
+     */
+    static ResponseStore inMemory(int maxEntries, long maxEntryBytes) {
+        return new InMemoryResponseStore(maxEntries, maxEntryBytes);
+    }
+}

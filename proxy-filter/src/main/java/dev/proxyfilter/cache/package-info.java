@@ -1,0 +1,20 @@
+/**
+ * Starting points: {@link dev.proxyfilter.cache.HttpCache}, the shared HTTP cache as the forwarding pipeline
+ * calls it, step by step; {@link dev.proxyfilter.cache.CachePolicy}, the RFC 9111 rules (storing, freshness,
+ * age, request and response directives, RFC 5861 stale extensions) as pure functions with the time passed in;
+ * {@link dev.proxyfilter.cache.CacheKeys}, the keys (effective URI plus {@code Vary}-selected headers, nothing
+ * else); and {@link dev.proxyfilter.cache.ResponseStore}, the storage interface.
+ *
+ * <p>Around them: {@link dev.proxyfilter.cache.Conditionals} (validation, 304 freshening, the client's own
+ * conditions), {@link dev.proxyfilter.cache.ByteRanges} (a single range from a stored 200),
+ * {@link dev.proxyfilter.cache.Invalidation} (after unsafe methods), {@link dev.proxyfilter.cache.CacheStatus}
+ * (the RFC 9211 field), {@link dev.proxyfilter.cache.Coalescer} (one backend request for concurrent misses),
+ * {@link dev.proxyfilter.cache.BodyBuffer} (collects a body up to the per-entry limit) and
+ * {@link dev.proxyfilter.cache.ResponseCodec} (the byte form of entries for off-heap and disk tiers).
+ *
+ * <p>No servlet, no server and no clock here: headers are Jetty's {@code HttpFields} from {@code jetty-http},
+ * as in the engine, and every time-dependent call takes {@code nowMillis}. Depends on the JDK,
+ * {@code jetty-http} and {@code dev.proxyfilter.config}; the Ehcache store lives in
+ * {@code dev.proxyfilter.cache.ehcache}, the only package that imports {@code org.ehcache}.
+ */
+package dev.proxyfilter.cache;
