@@ -41,6 +41,7 @@ class StrictListenerIntegrationTest {
                 server.max-uri-bytes=1024
                 server.header-timeout=1s
                 server.idle-timeout=5s
+                admin.port=-1
                 pool.web.backend.a.url=%s
                 route.main.path=/app
                 route.main.host=app.example

@@ -68,6 +68,7 @@ class TlsTerminationIntegrationTest {
         return Files.writeString(dir.resolve("proxy.properties"), """
                 server.host=127.0.0.1
                 server.port=0
+                admin.port=-1
                 pool.web.backend.a.url=%s
                 route.main.path=/
                 route.main.pool=web
