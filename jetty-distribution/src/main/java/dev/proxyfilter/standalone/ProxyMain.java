@@ -5,7 +5,9 @@ import dev.proxyfilter.config.ConfigLoader;
 import dev.proxyfilter.config.ConfigSource;
 import dev.proxyfilter.config.PoolConfig;
 import dev.proxyfilter.config.ProxyConfig;
+import dev.proxyfilter.config.ServerConfig;
 import dev.proxyfilter.forward.ProxyEngine;
+import dev.proxyfilter.servlet.JettyConnectors;
 import dev.proxyfilter.servlet.JettyProxyServlet;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -18,11 +20,18 @@ import java.util.TreeMap;
 import java.util.stream.Collectors;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
+import org.eclipse.jetty.alpn.server.ALPNServerConnectionFactory;
+import org.eclipse.jetty.http.HttpStatus;
+import org.eclipse.jetty.http2.server.HTTP2ServerConnectionFactory;
+import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
 import org.eclipse.jetty.server.handler.GracefulHandler;
+import org.eclipse.jetty.server.handler.SecuredRedirectHandler;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,6 +50,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class ProxyMain {
     private static final Logger LOG = LoggerFactory.getLogger(ProxyMain.class);
+
+    private static final String PROXY_CONNECTOR = "proxy";
+    private static final String REDIRECT_CONNECTOR = "https-redirect";
 
     /** How long a stop waits for in-flight exchanges before closing their connections. */
     public static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
@@ -102,8 +114,14 @@ public final class ProxyMain {
         try {
             JettyProxyServlet servlet = new JettyProxyServlet(config);
             proxy = newProxyServer(config, servlet);
-            ServerConnector connector = (ServerConnector) proxy.getConnectors()[0];
+            ServerConnector connector = connector(proxy, PROXY_CONNECTOR);
             Servers.bind(connector, "server.port");
+            ServerConnector redirect = connector(proxy, REDIRECT_CONNECTOR);
+            if (redirect != null) {
+                Servers.bind(redirect, "server.tls.redirect-port");
+                redirect.getConnectionFactory(HttpConnectionFactory.class).getHttpConfiguration()
+                        .setSecurePort(connector.getLocalPort());
+            }
             proxy.start();
             ProxyEngine engine = servlet.engine();
             engine.metrics().startJmx("dev.proxyfilter");
@@ -111,14 +129,18 @@ public final class ProxyMain {
             engine.metrics().gauge("proxy.server.threads.busy", threads::getBusyThreads);
             engine.metrics().gauge("proxy.server.threads.max", threads::getMaxThreads);
             engine.metrics().gauge("proxy.server.threads.queued", threads::getQueueSize);
-            LOG.info("proxy-filter listening on http://{}:{}, {} route(s), pools: {}",
-                    config.server().host(), connector.getLocalPort(), config.routes().size(), describePools(config));
+            String scheme = config.server().tls() == null ? "http" : "https";
+            LOG.info("proxy-filter listening on {}://{}:{}{}, {} route(s), pools: {}", scheme,
+                    config.server().host(), connector.getLocalPort(),
+                    redirect == null ? "" : " (http://" + config.server().host() + ":" + redirect.getLocalPort()
+                            + " redirects there)",
+                    config.routes().size(), describePools(config));
             admin = AdminListener.start(config.admin(), engine);
             if (admin != null) {
                 LOG.info("admin interface on http://{}:{}/ (dashboard, /metrics, /api/, /healthz, /readyz)",
                         config.admin().host(), AdminListener.port(admin));
             }
-            return new RunningProxy(config, proxy, connector, demo, admin);
+            return new RunningProxy(config, proxy, connector, redirect, demo, admin);
         } catch (Exception | Error e) {
             if (admin != null) {
                 Servers.stopAndClose(admin);
@@ -152,28 +174,71 @@ public final class ProxyMain {
         return ConfigLoader.load(List.of(ConfigSource.ofFile(file), ConfigSource.ofSystemProperties(overrides)));
     }
 
-    private static Server newProxyServer(ProxyConfig config, JettyProxyServlet servlet) {
+    /**
+     * The proxy's Jetty server, made strict by {@link JettyConnectors} (compliance modes, limits, header
+     * deadline). With {@code server.tls.keystore}, {@code server.port} speaks HTTPS only, HTTP/2 and HTTP/1.1
+     * over ALPN, and {@code server.tls.redirect-port} (if set) is a plain listener that only redirects there.
+     */
+    static Server newProxyServer(ProxyConfig config, JettyProxyServlet servlet) {
         QueuedThreadPool threads = new QueuedThreadPool();
         threads.setName("proxy-server");
         Server server = new Server(threads);
         // Graceful stop: stop accepting, let in-flight exchanges finish, then close.
         server.setStopTimeout(STOP_TIMEOUT.toMillis());
 
-        HttpConfiguration http = new HttpConfiguration();
-        http.setSendServerVersion(false);
-        http.setSendXPoweredBy(false);
-        ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http));
-        connector.setHost(config.server().host());
-        connector.setPort(config.server().port());
+        ServerConfig listener = config.server();
+        HttpConfiguration http = JettyConnectors.httpConfiguration(listener);
+        ServerConnector connector;
+        if (listener.tls() == null) {
+            connector = new ServerConnector(server, new HttpConnectionFactory(http));
+        } else {
+            http.addCustomizer(new SecureRequestCustomizer());
+            HttpConnectionFactory http1 = new HttpConnectionFactory(http);
+            HTTP2ServerConnectionFactory http2 = new HTTP2ServerConnectionFactory(http);
+            ALPNServerConnectionFactory alpn = new ALPNServerConnectionFactory();
+            alpn.setDefaultProtocol(http1.getProtocol());
+            SslConnectionFactory tls = new SslConnectionFactory(TlsSupport.serverContext(listener.tls()), alpn.getProtocol());
+            connector = new ServerConnector(server, tls, alpn, http2, http1);
+        }
+        connector.setName(PROXY_CONNECTOR);
+        connector.setHost(listener.host());
+        connector.setPort(listener.port());
+        JettyConnectors.limit(connector, listener);
         server.addConnector(connector);
 
+        Handler handler = new GracefulHandler(proxyContext(servlet));
+        if (listener.tls() != null && listener.tls().redirects()) {
+            HttpConfiguration plain = JettyConnectors.httpConfiguration(listener);
+            plain.setSecureScheme("https");
+            plain.setSecurePort(listener.port()); // the bound port once known, see start()
+            ServerConnector redirect = new ServerConnector(server, new HttpConnectionFactory(plain));
+            redirect.setName(REDIRECT_CONNECTOR);
+            redirect.setHost(listener.host());
+            redirect.setPort(listener.tls().redirectPort());
+            JettyConnectors.limit(redirect, listener);
+            server.addConnector(redirect);
+            handler = new SecuredRedirectHandler(handler, HttpStatus.PERMANENT_REDIRECT_308);
+        }
+        server.setHandler(JettyConnectors.handler(handler, listener));
+        return server;
+    }
+
+    private static ServletContextHandler proxyContext(JettyProxyServlet servlet) {
         ServletContextHandler context = new ServletContextHandler("/", ServletContextHandler.NO_SESSIONS);
         ServletHolder holder = new ServletHolder("proxy", servlet);
         holder.setAsyncSupported(true);
         holder.setInitOrder(0);
         context.addServlet(holder, "/*");
-        server.setHandler(new GracefulHandler(context));
-        return server;
+        return context;
+    }
+
+    private static ServerConnector connector(Server server, String name) {
+        for (var connector : server.getConnectors()) {
+            if (name.equals(connector.getName())) {
+                return (ServerConnector) connector;
+            }
+        }
+        return null;
     }
 
     private static String describePools(ProxyConfig config) {

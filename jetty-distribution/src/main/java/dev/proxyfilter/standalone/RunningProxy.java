@@ -18,14 +18,17 @@ public final class RunningProxy implements AutoCloseable {
     private final ProxyConfig config;
     private final Server proxy;
     private final ServerConnector connector;
+    private final ServerConnector redirect;
     private final Server demo;
     private final Server admin;
     private boolean stopped;
 
-    RunningProxy(ProxyConfig config, Server proxy, ServerConnector connector, Server demo, Server admin) {
+    RunningProxy(ProxyConfig config, Server proxy, ServerConnector connector, ServerConnector redirect, Server demo,
+            Server admin) {
         this.config = config;
         this.proxy = proxy;
         this.connector = connector;
+        this.redirect = redirect;
         this.demo = demo;
         this.admin = admin;
     }
@@ -43,6 +46,11 @@ public final class RunningProxy implements AutoCloseable {
     /** The port the proxy listens on; the bound one when {@code server.port} is 0. */
     public int port() {
         return connector.getLocalPort();
+    }
+
+    /** The bound port of the plain HTTP listener that redirects to HTTPS, or -1 without one. */
+    public int redirectPort() {
+        return redirect == null ? -1 : redirect.getLocalPort();
     }
 
     /** The demo backends' bound ports by name; empty without demo backends. */

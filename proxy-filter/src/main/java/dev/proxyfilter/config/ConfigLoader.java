@@ -28,6 +28,34 @@ import java.util.TreeMap;
  *     <td>{@code 0.0.0.0}</td></tr>
  * <tr><td>{@code server.port}</td><td>port of the standalone proxy, 0..65535 (0 picks a free one)</td>
  *     <td>{@code 8080}</td></tr>
+ * <tr><td>{@code server.max-header-bytes}</td><td>standalone: most bytes of request line plus headers, 1024..1048576;
+ *     past it 431 (414 when the request line alone is too long)</td><td>{@code 16384}</td></tr>
+ * <tr><td>{@code server.max-uri-bytes}</td><td>standalone: most bytes of the request target, 1024..1048576; past it
+ *     414</td><td>{@code 8192}</td></tr>
+ * <tr><td>{@code server.header-timeout}</td><td>standalone: time a client has to send a whole request head, then the
+ *     connection is closed (slowloris); duration &gt; 0</td><td>{@code 10s}</td></tr>
+ * <tr><td>{@code server.idle-timeout}</td><td>standalone: longest silence on a client connection, a stalled request
+ *     body included; duration &gt; 0</td><td>{@code 30s}</td></tr>
+ * <tr><td>{@code server.tls.keystore}</td><td>standalone: a PKCS12 file with key and certificate; when set,
+ *     {@code server.port} speaks HTTPS only (TLS 1.2+, HTTP/2 and HTTP/1.1 over ALPN)</td><td>none (plain HTTP)</td></tr>
+ * <tr><td>{@code server.tls.keystore-password}</td><td>password of that key store and its key; required with
+ *     it</td><td></td></tr>
+ * <tr><td>{@code server.tls.redirect-port}</td><td>standalone with TLS: a plain HTTP port that answers every request
+ *     with a 308 redirect to HTTPS on {@code server.port}; 0..65535, empty for none</td><td>none</td></tr>
+ * <tr><td>{@code proxy.max-header-count}</td><td>most request header fields, every adapter; past it 431;
+ *     1..10000</td><td>{@code 100}</td></tr>
+ * <tr><td>{@code proxy.max-body-bytes}</td><td>most request body bytes, every adapter, also counted while a chunked body
+ *     streams; past it 413 (or an aborted response if the backend already answered); 0 for no limit</td>
+ *     <td>{@code 0}</td></tr>
+ * <tr><td>{@code proxy.body-timeout}</td><td>time to receive the whole request body, every adapter; past it 408 (or an
+ *     aborted response); duration, 0 for none</td><td>{@code 0}</td></tr>
+ * <tr><td>{@code proxy.tls.truststore}</td><td>PKCS12 trust store for {@code https://} backends, instead of the JDK's
+ *     trusted CAs</td><td>the JDK's</td></tr>
+ * <tr><td>{@code proxy.tls.truststore-password}</td><td>its password</td><td>none</td></tr>
+ * <tr><td>{@code proxy.tls.verify-hostname}</td><td>{@code true}: a backend's certificate must name the host of its
+ *     URL</td><td>{@code true}</td></tr>
+ * <tr><td>{@code route.NAME.max-body-bytes}</td><td>overrides {@code proxy.max-body-bytes}</td>
+ *     <td>{@code proxy.max-body-bytes}</td></tr>
  * <tr><td>{@code proxy.via}</td><td>pseudonym this proxy adds to {@code Via}; an HTTP token</td>
  *     <td>{@code proxy-filter}</td></tr>
  * <tr><td>{@code proxy.connect-timeout}</td><td>time to open a backend connection, for every route; duration &gt; 0</td>
@@ -214,6 +242,10 @@ import java.util.TreeMap;
  * <li>{@code pool.NAME.health.*} keys other than {@code path} need {@code path}, which turns checks on. A pool
  *     needs a backend that is not a backup.
  * <li>Demo backends need distinct ports, none equal to {@code server.port}.
+ * <li>{@code server.tls.keystore-password} and {@code server.tls.redirect-port} need {@code server.tls.keystore};
+ *     {@code proxy.tls.truststore-password} needs {@code proxy.tls.truststore}. Key and trust store files must
+ *     exist when the configuration loads (a relative path is relative to the working directory). Passwords
+ *     never appear in error messages.
  * <li>{@code rate-limit-burst} and {@code rate-limit-key} need a {@code rate-limit} beside them; the
  *     {@code route.NAME.auth.*} keys need {@code route.NAME.auth} of the kind that uses them. The users and
  *     JWKS files must be readable at load time; their content is checked when the engine starts, and an
@@ -284,6 +316,19 @@ public final class ConfigLoader {
         private Duration perTryTimeout = RetryConfig.DEFAULT.perTryTimeout();
         private Set<RetryConfig.RetryOn> retryOn = RetryConfig.DEFAULT.retryOn();
         private int retryBudget = ProxyConfig.DEFAULT_RETRY_BUDGET_PERCENT;
+        private int maxHeaderBytes = ServerConfig.DEFAULT_MAX_HEADER_BYTES;
+        private int maxUriBytes = ServerConfig.DEFAULT_MAX_URI_BYTES;
+        private Duration headerTimeout = ServerConfig.DEFAULT_HEADER_TIMEOUT;
+        private Duration serverIdleTimeout = ServerConfig.DEFAULT_IDLE_TIMEOUT;
+        private Setting keystore;
+        private Setting keystorePassword;
+        private Setting redirectPort;
+        private int maxHeaderCount = RequestLimits.DEFAULT_MAX_HEADER_COUNT;
+        private long maxBodyBytes = RequestLimits.DEFAULT_MAX_BODY_BYTES;
+        private Duration bodyTimeout = RequestLimits.DEFAULT.bodyTimeout();
+        private Setting truststore;
+        private Setting truststorePassword;
+        private boolean verifyHostname = UpstreamTlsConfig.DEFAULT.verifyHostname();
         private String adminHost = AdminConfig.DEFAULT_HOST;
         private int adminPort = AdminConfig.DEFAULT_PORT;
         private String adminToken;
@@ -319,6 +364,29 @@ public final class ConfigLoader {
                 case PROXY_PER_TRY_TIMEOUT -> perTryTimeout = ConfigValues.duration(setting, false);
                 case PROXY_RETRY_ON -> retryOn = ConfigValues.retryOn(setting);
                 case PROXY_RETRY_BUDGET -> retryBudget = ConfigValues.percent(setting);
+                case SERVER_MAX_HEADER_BYTES -> maxHeaderBytes = ConfigValues.headerBytes(setting);
+                case SERVER_MAX_URI_BYTES -> maxUriBytes = ConfigValues.headerBytes(setting);
+                case SERVER_HEADER_TIMEOUT -> headerTimeout = ConfigValues.duration(setting, true);
+                case SERVER_IDLE_TIMEOUT -> serverIdleTimeout = ConfigValues.duration(setting, true);
+                case SERVER_TLS_KEYSTORE -> {
+                    ConfigValues.storeFile(setting);
+                    keystore = setting;
+                }
+                case SERVER_TLS_KEYSTORE_PASSWORD -> keystorePassword = setting;
+                case SERVER_TLS_REDIRECT_PORT -> {
+                    ConfigValues.redirectPort(setting);
+                    redirectPort = setting;
+                }
+                case PROXY_MAX_HEADER_COUNT -> maxHeaderCount = ConfigValues.headerCount(setting);
+                case PROXY_MAX_BODY_BYTES -> maxBodyBytes = ConfigValues.bodyBytes(setting);
+                case PROXY_BODY_TIMEOUT -> bodyTimeout = ConfigValues.duration(setting, false);
+                case PROXY_TLS_TRUSTSTORE -> {
+                    ConfigValues.storeFile(setting);
+                    truststore = setting;
+                }
+                case PROXY_TLS_TRUSTSTORE_PASSWORD -> truststorePassword = setting;
+                case PROXY_TLS_VERIFY_HOSTNAME -> verifyHostname = ConfigValues.bool(setting);
+                case ROUTE_MAX_BODY_BYTES -> route(names, setting).maxBodyBytes = ConfigValues.bodyBytes(setting);
                 case POOL_STRATEGY -> pool(names, setting).strategy = ConfigValues.strategy(setting);
                 case POOL_HASH_KEY -> {
                     PoolDraft pool = pool(names, setting);
@@ -485,9 +553,40 @@ public final class ConfigLoader {
                 demoPorts.put(name, demo.port);
             });
 
-            return new ProxyConfig(new ServerConfig(serverHost, serverPort), poolConfigs, routeConfigs,
-                    new DemoConfig(demoPorts), via, sourceNames, retryBudget, admin(), accessLog,
-                    security.build(routeSecurity), cache);
+            return new ProxyConfig(new ServerConfig(serverHost, serverPort, maxHeaderBytes, maxUriBytes, headerTimeout,
+                    serverIdleTimeout, serverTls()), poolConfigs, routeConfigs, new DemoConfig(demoPorts), via,
+                    sourceNames, retryBudget, admin(), accessLog, security.build(routeSecurity),
+                    new RequestLimits(maxHeaderCount, maxBodyBytes, bodyTimeout), upstreamTls(), cache);
+        }
+
+        /** {@code server.tls.*}: all or nothing, the redirect port apart from {@code server.port}. */
+        private ServerTlsConfig serverTls() {
+            if (keystore == null) {
+                Setting stray = keystorePassword != null ? keystorePassword : redirectPort;
+                if (stray != null) {
+                    throw new ConfigException(Setting.display(stray.key()), "set", "server.tls.keystore too",
+                            stray.source());
+                }
+                return null;
+            }
+            if (keystorePassword == null) {
+                throw new ConfigException("server.tls.keystore-password", null, ConfigValues.PASSWORD
+                        + ", required with server.tls.keystore", keystore.source());
+            }
+            int redirect = redirectPort == null ? -1 : ConfigValues.redirectPort(redirectPort);
+            if (redirect > 0 && redirect == serverPort) {
+                throw redirectPort.invalid(ConfigValues.REDIRECT_PORT);
+            }
+            return new ServerTlsConfig(keystore.value(), keystorePassword.value(), redirect);
+        }
+
+        private UpstreamTlsConfig upstreamTls() {
+            if (truststore == null && truststorePassword != null) {
+                throw new ConfigException(Setting.display(truststorePassword.key()), "set", "proxy.tls.truststore too",
+                        truststorePassword.source());
+            }
+            return new UpstreamTlsConfig(truststore == null ? null : truststore.value(),
+                    truststorePassword == null ? null : truststorePassword.value(), verifyHostname);
         }
 
         private static PoolConfig buildPool(String name, PoolDraft pool) {
@@ -564,6 +663,7 @@ public final class ConfigLoader {
                     new RetryConfig(route.retries == null ? retries : route.retries,
                             route.perTryTimeout == null ? perTryTimeout : route.perTryTimeout,
                             route.retryOn == null ? retryOn : route.retryOn),
+                    route.maxBodyBytes == null ? RouteConfig.INHERIT : route.maxBodyBytes,
                     route.cache == null || route.cache); // only with cache.enabled, see ProxyEngine
         }
 
@@ -635,6 +735,7 @@ public final class ConfigLoader {
         Integer retries;
         Duration perTryTimeout;
         Set<RetryConfig.RetryOn> retryOn;
+        Long maxBodyBytes;
         final RouteSecurityDraft security = new RouteSecurityDraft();
         Boolean cache;
     }

@@ -73,6 +73,54 @@ final class ConfigValues {
         return intInRange(setting, 0, Integer.MAX_VALUE, WEIGHT);
     }
 
+    static final String HEADER_BYTES = "integer 1024..1048576 (bytes)";
+    static final String HEADER_COUNT = "integer 1..10000";
+    static final String BODY_BYTES = "integer >= 0 (bytes, 0 for no limit)";
+    static final String REDIRECT_PORT = "integer 0..65535 other than server.port, or empty for none";
+    static final String FILE = "path of a readable PKCS12 file";
+    static final String PASSWORD = "a password";
+    private static final Pattern LONG = Pattern.compile("[0-9]{1,18}");
+
+    /** Bytes of a request head or target: 1 KiB to 1 MiB. */
+    static int headerBytes(Setting setting) {
+        return intInRange(setting, 1024, 1024 * 1024, HEADER_BYTES);
+    }
+
+    static int headerCount(Setting setting) {
+        return intInRange(setting, 1, 10_000, HEADER_COUNT);
+    }
+
+    /** A body size in bytes, 0 for no limit. */
+    static long bodyBytes(Setting setting) {
+        if (!LONG.matcher(setting.value()).matches()) {
+            throw setting.invalid(BODY_BYTES);
+        }
+        return Long.parseLong(setting.value());
+    }
+
+    /** The plain HTTP port that redirects to HTTPS, or -1 when empty. */
+    static int redirectPort(Setting setting) {
+        if (setting.value().isEmpty()) {
+            return -1;
+        }
+        return intInRange(setting, 0, 65535, REDIRECT_PORT);
+    }
+
+    /** A key or trust store file: it must exist when the configuration is loaded. */
+    static String storeFile(Setting setting) {
+        String value = setting.value();
+        java.nio.file.Path file;
+        try {
+            file = java.nio.file.Path.of(value);
+        } catch (java.nio.file.InvalidPathException e) {
+            throw setting.invalid(FILE);
+        }
+        if (value.isEmpty() || !java.nio.file.Files.isRegularFile(file) || !java.nio.file.Files.isReadable(file)) {
+            throw setting.invalid(FILE);
+        }
+        return value;
+    }
+
     static final String MAX_CONNECTIONS = "integer 0..1000000 (0 for no limit)";
     static final String MAX_PENDING = "integer 0..1000000";
     static final String RETRIES = "integer 0..10";

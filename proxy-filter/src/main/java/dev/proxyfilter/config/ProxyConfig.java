@@ -19,11 +19,14 @@ import java.util.Objects;
  * @param admin   the standalone proxy's admin listener
  * @param accessLog how each request is logged
  * @param security client identity, access rules, rate limits, authentication and response hygiene
+ * @param limits  what the engine accepts of a client request (header count, body size and time)
+ * @param upstreamTls how {@code https://} backends are trusted
  * @param cache   the shared response cache ({@code cache.*}); off unless {@code cache.enabled}
  */
 public record ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, List<RouteConfig> routes,
         DemoConfig demo, String via, List<String> sources, int retryBudgetPercent, AdminConfig admin,
-        AccessLogFormat accessLog, SecurityConfig security, CacheConfig cache) {
+        AccessLogFormat accessLog, SecurityConfig security, RequestLimits limits, UpstreamTlsConfig upstreamTls,
+        CacheConfig cache) {
     /** Default {@code proxy.retry-budget}. */
     public static final int DEFAULT_RETRY_BUDGET_PERCENT = 20;
 
@@ -36,6 +39,8 @@ public record ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, Li
         sources = List.copyOf(sources);
         Objects.requireNonNull(admin, "admin");
         Objects.requireNonNull(accessLog, "accessLog");
+        Objects.requireNonNull(limits, "limits");
+        Objects.requireNonNull(upstreamTls, "upstreamTls");
         Objects.requireNonNull(cache, "cache");
         if (retryBudgetPercent < 0 || retryBudgetPercent > 100) {
             throw new IllegalArgumentException("retryBudgetPercent: " + retryBudgetPercent + " (expected: 0..100)");
@@ -56,36 +61,43 @@ public record ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, Li
     /** A configuration without security settings ({@link SecurityConfig#NONE}) or response cache. */
     public ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, List<RouteConfig> routes, DemoConfig demo,
             String via, List<String> sources, int retryBudgetPercent, AdminConfig admin, AccessLogFormat accessLog) {
-        this(server, pools, routes, demo, via, sources, retryBudgetPercent, admin, accessLog, SecurityConfig.NONE,
-                CacheConfig.disabled());
+        this(server, pools, routes, demo, via, sources, retryBudgetPercent, admin, accessLog, SecurityConfig.NONE);
     }
 
-    /** A configuration with security settings and no response cache. */
+    /** A configuration with security settings, the default request limits and upstream trust, and no cache. */
     public ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, List<RouteConfig> routes, DemoConfig demo,
             String via, List<String> sources, int retryBudgetPercent, AdminConfig admin, AccessLogFormat accessLog,
             SecurityConfig security) {
         this(server, pools, routes, demo, via, sources, retryBudgetPercent, admin, accessLog, security,
-                CacheConfig.disabled());
+                RequestLimits.DEFAULT, UpstreamTlsConfig.DEFAULT);
     }
 
-    /** A configuration with a response cache and no security settings. */
+    /** A configuration with a response cache and the defaults for the rest. */
     public ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, List<RouteConfig> routes, DemoConfig demo,
             String via, List<String> sources, int retryBudgetPercent, AdminConfig admin, AccessLogFormat accessLog,
             CacheConfig cache) {
-        this(server, pools, routes, demo, via, sources, retryBudgetPercent, admin, accessLog, SecurityConfig.NONE, cache);
+        this(server, pools, routes, demo, via, sources, retryBudgetPercent, admin, accessLog, SecurityConfig.NONE,
+                RequestLimits.DEFAULT, UpstreamTlsConfig.DEFAULT, cache);
+    }
+
+    /** A configuration without a response cache. */
+    public ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, List<RouteConfig> routes, DemoConfig demo,
+            String via, List<String> sources, int retryBudgetPercent, AdminConfig admin, AccessLogFormat accessLog,
+            SecurityConfig security, RequestLimits limits, UpstreamTlsConfig upstreamTls) {
+        this(server, pools, routes, demo, via, sources, retryBudgetPercent, admin, accessLog, security, limits,
+                upstreamTls, CacheConfig.disabled());
     }
 
     /** A configuration with the default retry budget. */
     public ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, List<RouteConfig> routes, DemoConfig demo,
             String via, List<String> sources) {
         this(server, pools, routes, demo, via, sources, DEFAULT_RETRY_BUDGET_PERCENT, AdminConfig.defaults(),
-                AccessLogFormat.COMBINED, SecurityConfig.NONE, CacheConfig.disabled());
+                AccessLogFormat.COMBINED);
     }
-
 
     /** This configuration with another cache configuration. */
     public ProxyConfig withCache(CacheConfig cache) {
         return new ProxyConfig(server, pools, routes, demo, via, sources, retryBudgetPercent, admin, accessLog, security,
-                cache);
+                limits, upstreamTls, cache);
     }
 }

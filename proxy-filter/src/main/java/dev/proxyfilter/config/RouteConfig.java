@@ -18,12 +18,16 @@ import java.util.Objects;
  * @param timeout        total time for the backend exchange before 504, {@link Duration#ZERO} for no limit;
  *                       it spans every try
  * @param retry          when a failed exchange is tried again
+ * @param maxBodyBytes   most request body bytes, 0 for no limit, {@link #INHERIT} for {@code proxy.max-body-bytes}
  * @param cache          whether this route's responses go through the response cache ({@code route.NAME.cache},
  *                       default {@code cache.enabled}); without an enabled cache it has no effect
  */
 public record RouteConfig(String name, String host, String path, String pool, boolean stripPrefix,
         boolean preserveHost, Duration connectTimeout, Duration idleTimeout, Duration timeout, RetryConfig retry,
-        boolean cache) {
+        long maxBodyBytes, boolean cache) {
+    /** {@code maxBodyBytes} when the route has no limit of its own. */
+    public static final long INHERIT = -1;
+
     public RouteConfig {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(path, "path");
@@ -32,6 +36,9 @@ public record RouteConfig(String name, String host, String path, String pool, bo
         Objects.requireNonNull(idleTimeout, "idleTimeout");
         Objects.requireNonNull(timeout, "timeout");
         Objects.requireNonNull(retry, "retry");
+        if (maxBodyBytes < INHERIT) {
+            throw new IllegalArgumentException("maxBodyBytes: " + maxBodyBytes + " (expected: >= -1)");
+        }
         if (!path.startsWith("/")) {
             throw new IllegalArgumentException("path: " + path + " (expected: starts with /)");
         }
@@ -40,21 +47,35 @@ public record RouteConfig(String name, String host, String path, String pool, bo
         }
     }
 
+    /** A route with its own body limit and caching choice left to {@code cache.enabled}. */
+    public RouteConfig(String name, String host, String path, String pool, boolean stripPrefix, boolean preserveHost,
+            Duration connectTimeout, Duration idleTimeout, Duration timeout, RetryConfig retry, long maxBodyBytes) {
+        this(name, host, path, pool, stripPrefix, preserveHost, connectTimeout, idleTimeout, timeout, retry, maxBodyBytes,
+                true);
+    }
+
+    /** A route inheriting {@code proxy.max-body-bytes}, with a caching choice. */
+    public RouteConfig(String name, String host, String path, String pool, boolean stripPrefix, boolean preserveHost,
+            Duration connectTimeout, Duration idleTimeout, Duration timeout, RetryConfig retry, boolean cache) {
+        this(name, host, path, pool, stripPrefix, preserveHost, connectTimeout, idleTimeout, timeout, retry, INHERIT,
+                cache);
+    }
+
+    /** A route inheriting {@code proxy.max-body-bytes}. */
+    public RouteConfig(String name, String host, String path, String pool, boolean stripPrefix, boolean preserveHost,
+            Duration connectTimeout, Duration idleTimeout, Duration timeout, RetryConfig retry) {
+        this(name, host, path, pool, stripPrefix, preserveHost, connectTimeout, idleTimeout, timeout, retry, INHERIT);
+    }
+
     /** A route with the default retry policy. */
     public RouteConfig(String name, String host, String path, String pool, boolean stripPrefix, boolean preserveHost,
             Duration connectTimeout, Duration idleTimeout, Duration timeout) {
         this(name, host, path, pool, stripPrefix, preserveHost, connectTimeout, idleTimeout, timeout, RetryConfig.DEFAULT);
     }
 
-    /** A route that uses the response cache when the proxy has one enabled. */
-    public RouteConfig(String name, String host, String path, String pool, boolean stripPrefix, boolean preserveHost,
-            Duration connectTimeout, Duration idleTimeout, Duration timeout, RetryConfig retry) {
-        this(name, host, path, pool, stripPrefix, preserveHost, connectTimeout, idleTimeout, timeout, retry, true);
-    }
-
-    /** This route with caching switched on or off. */
+    /** This route with another caching choice. */
     public RouteConfig withCache(boolean cache) {
         return new RouteConfig(name, host, path, pool, stripPrefix, preserveHost, connectTimeout, idleTimeout, timeout,
-                retry, cache);
+                retry, maxBodyBytes, cache);
     }
 }

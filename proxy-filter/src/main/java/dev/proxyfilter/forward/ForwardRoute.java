@@ -1,6 +1,7 @@
 package dev.proxyfilter.forward;
 
 import dev.proxyfilter.balance.BackendPool;
+import dev.proxyfilter.config.RequestLimits;
 import dev.proxyfilter.config.RouteConfig;
 import dev.proxyfilter.metrics.ProxyMetrics;
 import dev.proxyfilter.security.RouteGuard;
@@ -19,10 +20,12 @@ public final class ForwardRoute {
     private final String prefix;
     private final long idleTimeoutMillis;
     private final long timeoutMillis;
+    private final long maxBodyBytes;
+    private final long bodyTimeoutMillis;
     private final RouteGuard guard;
 
-    ForwardRoute(RouteConfig config, BackendPool pool, PoolGate gate, HttpClient client, ProxyMetrics.RouteMetrics metrics,
-            RouteGuard guard) {
+    ForwardRoute(RouteConfig config, BackendPool pool, PoolGate gate, HttpClient client, RequestLimits limits,
+            ProxyMetrics.RouteMetrics metrics, RouteGuard guard) {
         this.guard = guard;
         this.config = config;
         this.pool = pool;
@@ -33,6 +36,18 @@ public final class ForwardRoute {
         this.prefix = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
         this.idleTimeoutMillis = config.idleTimeout().toMillis();
         this.timeoutMillis = config.timeout().toMillis();
+        this.maxBodyBytes = config.maxBodyBytes() == RouteConfig.INHERIT ? limits.maxBodyBytes() : config.maxBodyBytes();
+        this.bodyTimeoutMillis = limits.bodyTimeout().toMillis();
+    }
+
+    /** Most request body bytes, 0 for no limit: the route's own or {@code proxy.max-body-bytes}. */
+    long maxBodyBytes() {
+        return maxBodyBytes;
+    }
+
+    /** Time to receive the request body, 0 for none. */
+    long bodyTimeoutMillis() {
+        return bodyTimeoutMillis;
     }
 
     /** The route's configuration. */

@@ -23,6 +23,7 @@ import org.eclipse.jetty.http.HttpVersion;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.util.BufferUtil;
 import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.thread.Scheduler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -74,7 +75,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
         this.gate = route.gate();
         this.retry = route.config().retry();
         this.client = client;
-        this.requestBody = client.hasRequestBody() ? new RequestBody(client) : null;
+        this.requestBody = client.hasRequestBody() ? new RequestBody(client, route.maxBodyBytes()) : null;
         this.deadlineNanos = route.timeoutMillis() > 0 ? System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(route.timeoutMillis()) : 0;
     }
 
@@ -85,6 +86,10 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
             // The security step refused (401, 403, 429): answered here, so that metrics and the access log see it.
             finishWithError(admission.status(), admission.message(), admission.responseHeaders());
             return;
+        }
+        if (requestBody != null && route.bodyTimeoutMillis() > 0) {
+            requestBody.timer = engine.scheduler().schedule(this::bodyTimedOut, route.bodyTimeoutMillis(),
+                    TimeUnit.MILLISECONDS);
         }
         CachingStep caching = engine.caching();
         cached = caching == null ? null : caching.exchange(route, client);
@@ -144,6 +149,31 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
             cached.bodyComplete();
         }
         finishSuccess();
+    }
+
+    /**
+     * Answers a request {@link RequestChecks} refused (ambiguous framing, limits) without contacting a
+     * backend, counted in the metrics and the access log like any refusal.
+     */
+    void refuse(int status, String message) {
+        client.onClientFailure(this::clientFailed);
+        gate.onRequestStart();
+        finishWithError(status, message);
+    }
+
+    /** {@code proxy.body-timeout}: the client did not send its whole body in time. No thread waited for it. */
+    private void bodyTimedOut() {
+        if (requestBody.finished || done.get()) {
+            return;
+        }
+        RequestBodyException failure = new RequestBodyException(408, "Request Timeout: the request body did not "
+                + "arrive within " + route.bodyTimeoutMillis() + " ms");
+        Attempt attempt = current;
+        if (attempt != null) {
+            attempt.request.abort(failure); // fails the try; failed() answers 408 or aborts
+        } else {
+            finishWithError(failure.status, failure.getMessage());
+        }
     }
 
     /** Takes a backend with room, or queues, or answers 503. */
@@ -220,6 +250,12 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
 
     private void failed(Attempt attempt, Throwable failure) {
         if (done.get()) {
+            return;
+        }
+        RequestBodyException refused = RequestBodyException.find(failure);
+        if (refused != null) {
+            LOG.debug("{} {} on route {}: {}", client.method(), client.path(), route.name(), refused.getMessage());
+            finishWithError(refused.status, refused.getMessage()); // aborts instead if the response started
             return;
         }
         if (!attempt.responseStarted || attempt.retryStatus != 0) {
@@ -613,12 +649,18 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
     private static final class RequestBody implements Request.Content {
         private final ClientExchange client;
         private final String contentType;
+        private final long maxBytes;
         private Content.Source source;
         private volatile boolean started;
+        /** Bytes read so far; HttpClient reads one chunk at a time. */
+        private long received;
+        private volatile boolean finished;
+        private volatile Scheduler.Task timer;
 
-        RequestBody(ClientExchange client) {
+        RequestBody(ClientExchange client, long maxBytes) {
             this.client = client;
             this.contentType = client.requestHeaders().get(HttpHeader.CONTENT_TYPE);
+            this.maxBytes = maxBytes;
         }
 
         boolean started() {
@@ -642,10 +684,33 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
             return client.requestContentLength();
         }
 
+        /** Counts the body as it streams: past {@code max-body-bytes} the upstream request fails (413). */
         @Override
         public Content.Chunk read() {
             started = true;
-            return source().read();
+            Content.Chunk chunk = source().read();
+            if (chunk == null) {
+                return null;
+            }
+            if (Content.Chunk.isFailure(chunk)) {
+                // The client's side failed (bad chunk framing, idle timeout, gone): not the backend's fault.
+                return Content.Chunk.from(RequestBodyException.unreadable(chunk.getFailure()));
+            }
+            received += chunk.remaining();
+            if (maxBytes > 0 && received > maxBytes) {
+                chunk.release();
+                RequestBodyException failure = new RequestBodyException(413, RequestChecks.tooLarge(maxBytes).message());
+                source().fail(failure);
+                return Content.Chunk.from(failure);
+            }
+            if (chunk.isLast()) {
+                finished = true;
+                Scheduler.Task task = timer;
+                if (task != null) {
+                    task.cancel();
+                }
+            }
+            return chunk;
         }
 
         @Override
@@ -665,6 +730,51 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
         public boolean rewind() {
             return !started;
         }
+    }
+
+    /** The client's request body broke a limit (413) or a deadline (408): the client's fault, not the backend's. */
+    private static final class RequestBodyException extends Exception {
+        private static final long serialVersionUID = 1L;
+        private final int status;
+
+        RequestBodyException(int status, String message) {
+            super(message, null, false, false);
+            this.status = status;
+        }
+
+        RequestBodyException(int status, String message, Throwable cause) {
+            super(message, cause, false, false);
+            this.status = status;
+        }
+
+        /** The client's body failed to arrive: 408 after a timeout, else 400; the message echoes nothing. */
+        static RequestBodyException unreadable(Throwable cause) {
+            RequestBodyException known = find(cause);
+            if (known != null) {
+                return known;
+            }
+            return timedOut(cause)
+                    ? new RequestBodyException(408, "Request Timeout: the request body stopped arriving", cause)
+                    : new RequestBodyException(400, "Bad Request: the request body could not be read", cause);
+        }
+
+        static RequestBodyException find(Throwable failure) {
+            for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+                if (t instanceof RequestBodyException found) {
+                    return found;
+                }
+            }
+            return null;
+        }
+    }
+
+    private static boolean timedOut(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof TimeoutException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Ends a try whose backend answered a status the route retries elsewhere. */

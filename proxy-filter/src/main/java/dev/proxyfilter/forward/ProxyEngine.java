@@ -18,13 +18,17 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP;
 import org.eclipse.jetty.http.HttpCookieStore;
 import org.eclipse.jetty.io.ArrayByteBufferPool;
 import org.eclipse.jetty.io.ClientConnector;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.eclipse.jetty.util.thread.ScheduledExecutorScheduler;
 import org.slf4j.Logger;
@@ -58,6 +62,9 @@ public final class ProxyEngine implements AutoCloseable {
     private final QueuedThreadPool executor;
     private final ScheduledExecutorScheduler scheduler;
     private final List<HttpClient> clients;
+    /** Hosts some route names, folded; and whether some route serves any host. */
+    private final Set<String> routeHosts;
+    private final boolean anyHostRoute;
     private final HealthChecker healthChecker;
     private final Security security;
     /** The response cache, {@code null} when {@code cache.enabled=false}. */
@@ -121,12 +128,23 @@ public final class ProxyEngine implements AutoCloseable {
                 byConnectTimeout.put(route.connectTimeout(), client);
             }
             ForwardRoute forwardRoute = new ForwardRoute(route, this.pools.get(route.pool()), this.gates.get(route.pool()), client,
-                    metrics.route(route.name()), security.guard(route.name()));
+                    config.limits(), metrics.route(route.name()), security.guard(route.name()));
             entries.add(new RouteTable.Entry<>(route.host(), route.path(), forwardRoute));
         }
         Map<String, HttpClient> clientByPool = healthCheckClients(byConnectTimeout, bufferPool);
         this.clients = List.copyOf(byConnectTimeout.values());
         this.routes = RouteTable.of(entries);
+        Set<String> hosts = new HashSet<>();
+        boolean anyHost = false;
+        for (RouteConfig route : config.routes()) {
+            if (route.host() == null) {
+                anyHost = true;
+            } else {
+                hosts.add(hostOf(route.host()));
+            }
+        }
+        this.routeHosts = Set.copyOf(hosts);
+        this.anyHostRoute = anyHost;
         this.healthChecker = new HealthChecker(this.pools, pool -> clientByPool.get(pool.name()), scheduler);
         healthChecker.start();
     }
@@ -179,6 +197,7 @@ public final class ProxyEngine implements AutoCloseable {
     private HttpClient newClient(Duration connectTimeout, ArrayByteBufferPool bufferPool) throws Exception {
         ClientConnector connector = new ClientConnector();
         connector.setSelectors(1);
+        connector.setSslContextFactory(upstreamTls());
         HttpClient client = new HttpClient(new HttpClientTransportOverHTTP(connector));
         client.setExecutor(executor);
         client.setScheduler(scheduler);
@@ -198,6 +217,25 @@ public final class ProxyEngine implements AutoCloseable {
         client.setUseOutputDirectByteBuffers(false);
         client.start();
         return client;
+    }
+
+    /**
+     * TLS to {@code https://} backends: the configured trust store or the JDK's CAs, and the backend's
+     * certificate must name the host of its URL unless {@code proxy.tls.verify-hostname=false}.
+     */
+    private SslContextFactory.Client upstreamTls() {
+        SslContextFactory.Client tls = new SslContextFactory.Client();
+        var upstream = config.upstreamTls();
+        if (upstream.truststore() != null) {
+            tls.setTrustStorePath(upstream.truststore());
+            tls.setTrustStoreType("PKCS12");
+            if (upstream.truststorePassword() != null) {
+                tls.setTrustStorePassword(upstream.truststorePassword());
+            }
+        }
+        tls.setEndpointIdentificationAlgorithm(upstream.verifyHostname() ? "HTTPS" : null);
+        tls.setIncludeProtocols("TLSv1.3", "TLSv1.2");
+        return tls;
     }
 
     /** The configuration this engine runs. */
@@ -247,16 +285,49 @@ public final class ProxyEngine implements AutoCloseable {
         return routes.match(authority, path);
     }
 
+    /**
+     * Whether some route serves this Host (or absolute-form authority), port ignored. A request for a
+     * host no route serves is not forwarded anywhere: this proxy is no open proxy.
+     */
+    public boolean servesHost(String authority) {
+        return anyHostRoute || (authority != null && routeHosts.contains(hostOf(authority)));
+    }
+
+    /** Host without port or root dot, lower case; IPv6 literals keep their brackets. */
+    private static String hostOf(String authority) {
+        String host = authority;
+        int colon = host.lastIndexOf(':');
+        if (colon > host.lastIndexOf(']')) {
+            host = host.substring(0, colon);
+        }
+        if (host.endsWith(".")) {
+            host = host.substring(0, host.length() - 1);
+        }
+        return host.toLowerCase(Locale.ROOT);
+    }
+
+    ScheduledExecutorScheduler scheduler() {
+        return scheduler;
+    }
+
     /** What every response loses and gains (identity headers out, security headers in). */
     ResponseHygiene hygiene() {
         return security.hygiene();
     }
 
     /**
-     * Forwards the exchange asynchronously; the adapter must not touch the response afterwards. The
-     * route's security step runs first; a refusal (401, 403, 429) is answered without a backend.
+     * Forwards the exchange asynchronously; the adapter must not touch the response afterwards. First a
+     * request with ambiguous framing, too many headers or a too large body is refused (see
+     * {@link RequestChecks}): it is not worth authenticating. Then the route's security step runs; a
+     * refusal (401, 403, 429) is answered without a backend too.
      */
     public void forward(ForwardRoute route, ClientExchange exchange) {
+        RequestChecks.Refusal refusal = RequestChecks.check(exchange.method(), exchange.requestHeaders(),
+                config.limits().maxHeaderCount(), route.maxBodyBytes());
+        if (refusal != null) {
+            new Forwarding(this, route, exchange, Admission.NONE).refuse(refusal.status(), refusal.message());
+            return;
+        }
         Admission admission = SecurityStep.admit(route.guard(), exchange);
         new Forwarding(this, route, SecurityStep.releasing(exchange, admission), admission).start();
     }

@@ -59,17 +59,21 @@ public class JettyProxyServlet extends AsyncProxyServlet {
     @Override
     protected void service(HttpServletRequest request, HttpServletResponse response) throws ServletException, IOException {
         String contextPath = request.getContextPath();
-        String path = ServletExchange.pathInContext(request);
-        ForwardRoute route = engine.route(request.getHeader("Host"), path);
+        String path = StrictRequests.admit(request, response, ServletExchange.pathInContext(request));
+        if (path == null) {
+            return;
+        }
+        String host = request.getHeader("Host");
+        ForwardRoute route = engine.route(host, path);
         if (route == null) {
-            // Plain text, as every error of the proxy's own: Jetty's HTML error page would echo the URI.
-            byte[] body = "Not Found: no route for this host and path\n".getBytes(java.nio.charset.StandardCharsets.UTF_8);
-            response.setStatus(HttpServletResponse.SC_NOT_FOUND);
-            response.setContentType("text/plain;charset=utf-8");
-            response.setHeader("X-Content-Type-Options", "nosniff");
-            response.setHeader("Cache-Control", "no-store");
-            response.setContentLength(body.length);
-            response.getOutputStream().write(body);
+            // An absolute-form request carries its host as Host too (the container checks they agree).
+            if (!engine.servesHost(host)) {
+                StrictRequests.plainError(response, HttpServletResponse.SC_FORBIDDEN,
+                        "Forbidden: no route serves this host; this is no open proxy");
+            } else {
+                StrictRequests.plainError(response, HttpServletResponse.SC_NOT_FOUND,
+                        "Not Found: no route for this host and path");
+            }
             return;
         }
         engine.forward(route, new ServletExchange(request, response, contextPath, path));

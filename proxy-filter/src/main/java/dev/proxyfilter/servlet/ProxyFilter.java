@@ -74,7 +74,10 @@ public class ProxyFilter implements Filter {
             return;
         }
         String contextPath = clientRequest.getContextPath();
-        String path = ServletExchange.pathInContext(clientRequest);
+        String path = StrictRequests.admit(clientRequest, clientResponse, ServletExchange.pathInContext(clientRequest));
+        if (path == null) {
+            return;
+        }
         ForwardRoute route = engine.route(clientRequest.getHeader("Host"), path);
         if (route == null) {
             chain.doFilter(request, response);

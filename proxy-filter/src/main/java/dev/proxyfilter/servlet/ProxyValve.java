@@ -89,7 +89,15 @@ public class ProxyValve extends ValveBase {
 
     @Override
     public void invoke(Request request, Response response) throws IOException, ServletException {
-        String path = request.getRequestURI();
+        if (request.getContext() == null || response.isError()) {
+            // Tomcat refused the request itself (bad syntax, no context to run it in): its answer stands.
+            getNext().invoke(request, response);
+            return;
+        }
+        String path = StrictRequests.admit(request, response, request.getRequestURI());
+        if (path == null) {
+            return;
+        }
         ForwardRoute route = engine.route(request.getHeader("Host"), path);
         if (route == null) {
             getNext().invoke(request, response);

@@ -463,4 +463,46 @@ class ConfigLoaderTest {
         assertThatThrownBy(() -> new HashKey(HashKey.Source.PATH, "x")).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> new StickyConfig("a;b")).isInstanceOf(IllegalArgumentException.class);
     }
+
+    @Test
+    void strictHttpLimitsAndTlsDefaults() {
+        ProxyConfig config = ConfigLoader.load(List.of(new ConfigSource("test", MINIMAL)));
+
+        assertThat(config.server()).isEqualTo(new ServerConfig("0.0.0.0", 8080, 16384, 8192, Duration.ofSeconds(10),
+                Duration.ofSeconds(30), null));
+        assertThat(config.limits()).isEqualTo(new RequestLimits(100, 0, Duration.ZERO));
+        assertThat(config.upstreamTls()).isEqualTo(new UpstreamTlsConfig(null, null, true));
+        assertThat(config.routes().get(0).maxBodyBytes()).isEqualTo(RouteConfig.INHERIT);
+    }
+
+    @Test
+    void strictHttpLimitsAndTlsLoad() {
+        Map<String, String> entries = new HashMap<>(MINIMAL);
+        String store = "src/test/resources/jetty-logging.properties"; // any readable file passes the loader
+        entries.putAll(Map.of("server.max-header-bytes", "32768", "server.max-uri-bytes", "2048",
+                "server.header-timeout", "3s", "server.idle-timeout", "1m", "server.tls.keystore", store,
+                "server.tls.keystore-password", "pw", "server.tls.redirect-port", "8081",
+                "proxy.max-header-count", "50", "proxy.max-body-bytes", "1048576", "proxy.body-timeout", "30s"));
+        entries.putAll(Map.of("proxy.tls.truststore", store, "proxy.tls.truststore-password", "tpw",
+                "proxy.tls.verify-hostname", "false", "route.main.max-body-bytes", "0"));
+
+        ProxyConfig config = ConfigLoader.load(List.of(new ConfigSource("test", entries)));
+
+        assertThat(config.server()).isEqualTo(new ServerConfig("0.0.0.0", 8080, 32768, 2048, Duration.ofSeconds(3),
+                Duration.ofMinutes(1), new ServerTlsConfig(store, "pw", 8081)));
+        assertThat(config.server().tls().toString()).doesNotContain("pw,").contains("***");
+        assertThat(config.limits()).isEqualTo(new RequestLimits(50, 1048576, Duration.ofSeconds(30)));
+        assertThat(config.upstreamTls()).isEqualTo(new UpstreamTlsConfig(store, "tpw", false));
+        assertThat(config.upstreamTls().toString()).doesNotContain("tpw");
+        assertThat(config.routes().get(0).maxBodyBytes()).isZero();
+    }
+
+    @Test
+    void anEmptyRedirectPortMeansNone() {
+        Map<String, String> entries = new HashMap<>(MINIMAL);
+        entries.putAll(Map.of("server.tls.keystore", "src/test/resources/jetty-logging.properties",
+                "server.tls.keystore-password", "pw", "server.tls.redirect-port", ""));
+
+        assertThat(ConfigLoader.load(List.of(new ConfigSource("test", entries))).server().tls().redirects()).isFalse();
+    }
 }

@@ -2,6 +2,7 @@ package dev.proxyfilter.testing;
 
 import dev.proxyfilter.config.ProxyConfig;
 import dev.proxyfilter.forward.ProxyEngine;
+import dev.proxyfilter.servlet.JettyConnectors;
 import dev.proxyfilter.servlet.JettyProxyServlet;
 import dev.proxyfilter.servlet.ProxyFilter;
 import dev.proxyfilter.servlet.ProxyValve;
@@ -22,6 +23,7 @@ import org.apache.tomcat.util.descriptor.web.FilterMap;
 import org.eclipse.jetty.ee10.servlet.FilterHolder;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
+import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
@@ -86,7 +88,10 @@ public enum ProxyAdapter {
         QueuedThreadPool threads = new QueuedThreadPool(64, 4);
         threads.setName(servlet ? "proxy-servlet" : "proxy-filter-jetty");
         Server server = new Server(threads);
-        ServerConnector connector = new ServerConnector(server, 1, 1);
+        // Strict as the standalone proxy is: compliance modes, limits, header deadline.
+        ServerConnector connector = new ServerConnector(server, 1, 1,
+                new HttpConnectionFactory(JettyConnectors.httpConfiguration(config.server())));
+        JettyConnectors.limit(connector, config.server());
         connector.setHost("127.0.0.1");
         connector.setPort(0);
         server.addConnector(connector);
@@ -98,7 +103,7 @@ public enum ProxyAdapter {
             holder.setAsyncSupported(true);
             holder.setInitOrder(0);
             context.addServlet(holder, "/*");
-            server.setHandler(context);
+            server.setHandler(JettyConnectors.handler(context, config.server()));
             server.start();
             engine[0] = proxy.engine();
         } else {
@@ -107,7 +112,7 @@ public enum ProxyAdapter {
             filter.setAsyncSupported(true);
             context.addFilter(filter, "/*", EnumSet.of(DispatcherType.REQUEST));
             context.addServlet(new ServletHolder(new Local()), "/*");
-            server.setHandler(context);
+            server.setHandler(JettyConnectors.handler(context, config.server()));
             server.start();
             engine[0] = running;
         }

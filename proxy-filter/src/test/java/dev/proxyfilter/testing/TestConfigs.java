@@ -1,5 +1,7 @@
 package dev.proxyfilter.testing;
 
+import dev.proxyfilter.config.AccessLogFormat;
+import dev.proxyfilter.config.AdminConfig;
 import dev.proxyfilter.config.BackendConfig;
 import dev.proxyfilter.config.BalanceStrategy;
 import dev.proxyfilter.config.DemoConfig;
@@ -7,9 +9,12 @@ import dev.proxyfilter.config.HashKey;
 import dev.proxyfilter.config.HealthConfig;
 import dev.proxyfilter.config.PoolConfig;
 import dev.proxyfilter.config.ProxyConfig;
+import dev.proxyfilter.config.RequestLimits;
 import dev.proxyfilter.config.RouteConfig;
+import dev.proxyfilter.config.SecurityConfig;
 import dev.proxyfilter.config.ServerConfig;
 import dev.proxyfilter.config.StickyConfig;
+import dev.proxyfilter.config.UpstreamTlsConfig;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -21,6 +26,9 @@ import java.util.Map;
 public final class TestConfigs {
     private final Map<String, PoolConfig> pools = new LinkedHashMap<>();
     private final List<RouteConfig> routes = new ArrayList<>();
+    private ServerConfig server = new ServerConfig("127.0.0.1", 0);
+    private RequestLimits limits = RequestLimits.DEFAULT;
+    private UpstreamTlsConfig upstreamTls = UpstreamTlsConfig.DEFAULT;
 
     public static TestConfigs builder() {
         return new TestConfigs();
@@ -61,8 +69,25 @@ public final class TestConfigs {
         return this;
     }
 
+    /** The listener settings Jetty-hosted adapters apply (limits, timeouts). */
+    public TestConfigs server(ServerConfig server) {
+        this.server = server;
+        return this;
+    }
+
+    public TestConfigs limits(RequestLimits limits) {
+        this.limits = limits;
+        return this;
+    }
+
+    public TestConfigs upstreamTls(UpstreamTlsConfig upstreamTls) {
+        this.upstreamTls = upstreamTls;
+        return this;
+    }
+
     public ProxyConfig build() {
-        return new ProxyConfig(new ServerConfig("127.0.0.1", 0), pools, routes, DemoConfig.none(), "proxy-filter",
-                List.of("test"));
+        return new ProxyConfig(server, pools, routes, DemoConfig.none(), "proxy-filter", List.of("test"),
+                ProxyConfig.DEFAULT_RETRY_BUDGET_PERCENT, AdminConfig.defaults(), AccessLogFormat.COMBINED,
+                SecurityConfig.NONE, limits, upstreamTls);
     }
 }

@@ -1,0 +1,229 @@
+package dev.proxyfilter.servlet;
+
+import dev.proxyfilter.config.ServerConfig;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.jetty.http.HttpCompliance;
+import org.eclipse.jetty.http.HttpStatus;
+import org.eclipse.jetty.http.UriCompliance;
+import org.eclipse.jetty.io.Connection;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.internal.HttpConnection;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.thread.Scheduler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one place that makes a Jetty listener strict, used by the standalone proxy and by tests that run
+ * the filter or the proxy servlet in Jetty.
+ *
+ * <h2>Compliance modes</h2>
+ * <ul>
+ *   <li>{@link #HTTP_COMPLIANCE}: {@link HttpCompliance#RFC9110} without {@code LF_HEADER_TERMINATION}, so
+ *       nothing is allowed that RFC 9110/9112 forbid: {@code Content-Length} with {@code Transfer-Encoding},
+ *       several {@code Content-Length}s, whitespace before the colon, obs-fold, a header without colon,
+ *       duplicate {@code Host}, an authority that differs from {@code Host}, bare LF in chunks and in the head.
+ *       Jetty answers 400 itself (501 for an unknown transfer coding). RFC 9112 lets a server accept a bare
+ *       LF; since a proxy is exactly where two parsers may disagree about one, we do not.</li>
+ *   <li>{@link #URI_COMPLIANCE}: {@link UriCompliance#RFC3986}, which allows no violation at all: encoded
+ *       slashes and dots, empty segments ({@code //}), {@code ..;} parameters, encoded {@code %}, bad UTF-8
+ *       and characters a path may not hold are 400. What is left ({@code /a/../b}) is normalised by
+ *       {@link dev.proxyfilter.route.PathNormalizer} before routing.</li>
+ * </ul>
+ *
+ * <h2>Limits</h2>
+ * {@code server.max-header-bytes} is Jetty's request header size (431, or 414 when the request line alone
+ * passes it); {@code server.max-uri-bytes} is checked by {@link #handler} (414); {@code server.idle-timeout}
+ * is the connector's idle timeout. Jetty has no deadline for a request head, and an idle timeout does not
+ * stop a client that sends one byte every few seconds (slowloris), so {@code server.header-timeout} is
+ * enforced here: a connection's first request head must be complete within it, else the connection is
+ * closed; on a kept-alive connection, a request head that started arriving must be complete within twice
+ * it. A scheduler task per connection does this; no thread waits. HTTP/2 streams are not covered by it.
+ */
+public final class JettyConnectors {
+    private static final Logger LOG = LoggerFactory.getLogger(JettyConnectors.class);
+
+    /** RFC 9110 as Jetty reads it, bare LF refused too. */
+    public static final HttpCompliance HTTP_COMPLIANCE = HttpCompliance.RFC9110.without("RFC9110_NO_BARE_LF",
+            HttpCompliance.Violation.LF_HEADER_TERMINATION);
+    /** RFC 3986 with no ambiguous path allowed. */
+    public static final UriCompliance URI_COMPLIANCE = UriCompliance.RFC3986;
+
+    private JettyConnectors() {
+    }
+
+    /** An HTTP configuration with the compliance modes, the header size limit and no server identity. */
+    public static HttpConfiguration httpConfiguration(ServerConfig server) {
+        HttpConfiguration http = new HttpConfiguration();
+        http.setHttpCompliance(HTTP_COMPLIANCE);
+        http.setUriCompliance(URI_COMPLIANCE);
+        http.setRequestHeaderSize(server.maxHeaderBytes());
+        http.setIdleTimeout(server.idleTimeout().toMillis());
+        http.setSendServerVersion(false);
+        http.setSendXPoweredBy(false);
+        return http;
+    }
+
+    /** Applies {@code server.idle-timeout} and {@code server.header-timeout} to a connector. */
+    public static void limit(ServerConnector connector, ServerConfig server) {
+        connector.setIdleTimeout(server.idleTimeout().toMillis());
+        HeaderDeadlines deadlines = new HeaderDeadlines(server.headerTimeout().toMillis());
+        connector.addEventListener(deadlines); // each new connection gets the connector's listeners
+        if (connector.getBean(HeaderDeadlines.class) == null) {
+            connector.addBean(deadlines);
+        }
+    }
+
+    /**
+     * Wraps the server's handler: 414 for a request target longer than {@code server.max-uri-bytes}, and
+     * tells the header deadline of the connection that its request head is complete.
+     */
+    public static Handler handler(Handler next, ServerConfig server) {
+        return new StrictHandler(next, server.maxUriBytes());
+    }
+
+    private static final class StrictHandler extends Handler.Wrapper {
+        private final int maxUriBytes;
+
+        StrictHandler(Handler next, int maxUriBytes) {
+            super(next);
+            this.maxUriBytes = maxUriBytes;
+        }
+
+        @Override
+        public boolean handle(Request request, Response response, Callback callback) throws Exception {
+            HeaderDeadlines deadlines = request.getConnectionMetaData().getConnector().getBean(HeaderDeadlines.class);
+            Callback done = deadlines == null ? callback
+                    : deadlines.headComplete(request.getConnectionMetaData().getConnection(), callback);
+            String target = request.getHttpURI().getPathQuery();
+            if (target != null && target.length() > maxUriBytes) {
+                Response.writeError(request, response, done, HttpStatus.URI_TOO_LONG_414,
+                        "the request target exceeds " + maxUriBytes + " bytes");
+                return true;
+            }
+            return super.handle(request, response, done);
+        }
+    }
+
+    /**
+     * Per HTTP/1 connection: a scheduled check that the request head arrives in time. Armed when the
+     * connection opens and again when a response completes; disarmed when the head is complete.
+     */
+    static final class HeaderDeadlines implements Connection.Listener {
+        private final long timeoutMillis;
+        private final Map<Connection, Deadline> deadlines = new ConcurrentHashMap<>();
+
+        HeaderDeadlines(long timeoutMillis) {
+            this.timeoutMillis = timeoutMillis;
+        }
+
+        @Override
+        public void onOpened(Connection connection) {
+            if (connection instanceof HttpConnection) {
+                Deadline deadline = new Deadline(connection);
+                deadlines.put(connection, deadline);
+                deadline.arm(true);
+            }
+        }
+
+        @Override
+        public void onClosed(Connection connection) {
+            Deadline deadline = deadlines.remove(connection);
+            if (deadline != null) {
+                deadline.disarm();
+            }
+        }
+
+        Callback headComplete(Connection connection, Callback callback) {
+            Deadline deadline = deadlines.get(connection);
+            if (deadline == null) {
+                return callback;
+            }
+            deadline.disarm();
+            return new Callback.Nested(callback) {
+                @Override
+                public void succeeded() {
+                    deadline.arm(false);
+                    super.succeeded();
+                }
+
+                @Override
+                public void failed(Throwable x) {
+                    deadline.arm(false);
+                    super.failed(x);
+                }
+            };
+        }
+
+        private final class Deadline {
+            private final Connection connection;
+            private final Scheduler scheduler;
+            private Scheduler.Task task;
+            private boolean first;
+            private long bytesInAtArm;
+
+            Deadline(Connection connection) {
+                this.connection = connection;
+                this.scheduler = connection.getEndPoint() == null ? null : connectorScheduler(connection);
+            }
+
+            synchronized void arm(boolean firstRequest) {
+                if (scheduler == null) {
+                    return;
+                }
+                cancel();
+                first = firstRequest;
+                bytesInAtArm = connection.getBytesIn();
+                task = scheduler.schedule(this::expired, timeoutMillis, TimeUnit.MILLISECONDS);
+            }
+
+            synchronized void disarm() {
+                cancel();
+            }
+
+            private void cancel() {
+                if (task != null) {
+                    task.cancel();
+                    task = null;
+                }
+            }
+
+            private void expired() {
+                synchronized (this) {
+                    if (task == null) {
+                        return; // disarmed meanwhile
+                    }
+                    task = null;
+                    long bytesIn = connection.getBytesIn();
+                    if (!first && bytesIn == bytesInAtArm) {
+                        // Kept alive and silent: the idle timeout's business. Look again later.
+                        task = scheduler.schedule(this::expired, timeoutMillis, TimeUnit.MILLISECONDS);
+                        return;
+                    }
+                    if (!first) {
+                        // A head started arriving after the last response; it gets one more period.
+                        first = true;
+                        bytesInAtArm = bytesIn;
+                        task = scheduler.schedule(this::expired, timeoutMillis, TimeUnit.MILLISECONDS);
+                        return;
+                    }
+                }
+                LOG.debug("closing {}: no complete request head within {} ms", connection, timeoutMillis);
+                connection.getEndPoint().close();
+            }
+        }
+
+        private static Scheduler connectorScheduler(Connection connection) {
+            if (connection instanceof HttpConnection http) {
+                return http.getConnector().getScheduler();
+            }
+            return null;
+        }
+    }
+}
