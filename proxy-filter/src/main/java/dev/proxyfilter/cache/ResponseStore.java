@@ -12,6 +12,11 @@ package dev.proxyfilter.cache;
  */
 public interface ResponseStore extends AutoCloseable {
 
+    /** Usage by tier name ({@code OnHeap}, {@code OffHeap}, {@code Disk}); empty where the store cannot tell. */
+    default java.util.Map<String, TierUsage> tiers() {
+        return java.util.Map.of();
+    }
+
     /** The entry under {@code key}, or {@code null}. */
     CacheEntry get(String key);
 

@@ -35,6 +35,10 @@ final class CachingStep implements AutoCloseable {
         this.via = via;
     }
 
+    private dev.proxyfilter.cache.TierUsage usage(String tier) {
+        return cache.store().tiers().getOrDefault(tier, new dev.proxyfilter.cache.TierUsage(0, 0, 0));
+    }
+
     /** The step for a configuration, or {@code null} when its cache is off. */
     static CachingStep open(ProxyConfig config, ProxyMetrics metrics) {
         CacheConfig cacheConfig = config.cache();
@@ -57,6 +61,13 @@ final class CachingStep implements AutoCloseable {
         metrics.gauge("proxy.cache.invalidated", invalidated::sum);
         metrics.gauge("proxy.cache.store.rejected_too_large", () -> cache.store().stats().rejected());
         metrics.gaugeDouble("proxy.cache.hit_ratio", this::hitRatio);
+        // Bytes held, entries and evictions per tier (OnHeap, OffHeap, Disk), as the store reports them.
+        for (String tier : cache.store().tiers().keySet()) {
+            String prefix = "proxy.cache.tier." + tier.toLowerCase(java.util.Locale.ROOT);
+            metrics.gauge(prefix + ".bytes", () -> usage(tier).bytes());
+            metrics.gauge(prefix + ".entries", () -> usage(tier).entries());
+            metrics.gauge(prefix + ".evictions", () -> usage(tier).evictions());
+        }
     }
 
     /** The share of cacheable lookups answered from the cache, 0..1. */

@@ -16,7 +16,14 @@ import java.util.concurrent.atomic.LongAdder;
 import org.ehcache.Cache;
 import org.ehcache.CacheManager;
 import org.ehcache.config.builders.CacheConfigurationBuilder;
+import dev.proxyfilter.cache.TierUsage;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import org.ehcache.config.builders.CacheManagerBuilder;
+import org.ehcache.core.EhcacheManager;
+import org.ehcache.core.internal.statistics.DefaultStatisticsService;
+import org.ehcache.core.spi.service.StatisticsService;
 import org.ehcache.config.builders.ResourcePoolsBuilder;
 import org.ehcache.config.units.MemoryUnit;
 import org.ehcache.xml.XmlConfiguration;
@@ -39,6 +46,7 @@ public final class EhcacheResponseStore implements ResponseStore {
     public static final String CACHE_ALIAS = "proxy-filter";
 
     private final CacheManager manager;
+    private final StatisticsService statistics;
     private final Cache<String, CacheEntry> cache;
     private final long maxEntryBytes;
     private final LongAdder hits = new LongAdder();
@@ -47,8 +55,10 @@ public final class EhcacheResponseStore implements ResponseStore {
     private final LongAdder rejected = new LongAdder();
     private final LongAdder removals = new LongAdder();
 
-    private EhcacheResponseStore(CacheManager manager, Cache<String, CacheEntry> cache, long maxEntryBytes) {
+    private EhcacheResponseStore(CacheManager manager, StatisticsService statistics, Cache<String, CacheEntry> cache,
+            long maxEntryBytes) {
         this.manager = manager;
+        this.statistics = statistics;
         this.cache = cache;
         this.maxEntryBytes = maxEntryBytes;
     }
@@ -73,6 +83,7 @@ public final class EhcacheResponseStore implements ResponseStore {
         CacheConfigurationBuilder<String, CacheEntry> cacheConfig = CacheConfigurationBuilder
                 .newCacheConfigurationBuilder(String.class, CacheEntry.class, pools)
                 .withValueSerializer(CacheEntrySerializer.class);
+        StatisticsService statistics = new DefaultStatisticsService();
         CacheManager manager;
         if (config.hasDiskTier()) {
             Path folder = config.diskPath();
@@ -81,15 +92,15 @@ public final class EhcacheResponseStore implements ResponseStore {
             } catch (Exception e) {
                 throw invalid("cache.disk-path", folder.toString(), "a folder that can be created and written", null, e);
             }
-            manager = build(CacheManagerBuilder.newCacheManagerBuilder()
+            manager = build(CacheManagerBuilder.newCacheManagerBuilder().using(statistics)
                     .with(CacheManagerBuilder.persistence(folder.toFile()))
                     .withCache(CACHE_ALIAS, cacheConfig), "cache.disk-path", folder.toString(),
                     "a folder that no other cache or process uses");
         } else {
-            manager = build(CacheManagerBuilder.newCacheManagerBuilder().withCache(CACHE_ALIAS, cacheConfig),
+            manager = build(CacheManagerBuilder.newCacheManagerBuilder().using(statistics).withCache(CACHE_ALIAS, cacheConfig),
                     "cache.off-heap-mb", Long.toString(config.offHeapMb()), "a size the JVM's direct memory can hold");
         }
-        return new EhcacheResponseStore(manager, manager.getCache(CACHE_ALIAS, String.class, CacheEntry.class),
+        return new EhcacheResponseStore(manager, statistics, manager.getCache(CACHE_ALIAS, String.class, CacheEntry.class),
                 config.maxEntryBytes());
     }
 
@@ -139,9 +150,10 @@ public final class EhcacheResponseStore implements ResponseStore {
         if (template == null) {
             throw invalid("cache.ehcache-xml", source, expected, source, null);
         }
+        StatisticsService statistics = new DefaultStatisticsService();
         CacheManager manager;
         try {
-            manager = CacheManagerBuilder.newCacheManager(xml);
+            manager = new EhcacheManager(xml, List.of(statistics));
             manager.init();
         } catch (RuntimeException e) {
             throw invalid("cache.ehcache-xml", source, expected, source, e);
@@ -153,7 +165,7 @@ public final class EhcacheResponseStore implements ResponseStore {
             manager.close();
             throw invalid("cache.ehcache-xml", source, expected, source, e);
         }
-        return new EhcacheResponseStore(manager, cache, maxEntryBytes);
+        return new EhcacheResponseStore(manager, statistics, cache, maxEntryBytes);
     }
 
     @Override
@@ -197,6 +209,14 @@ public final class EhcacheResponseStore implements ResponseStore {
     @Override
     public long maxEntryBytes() {
         return maxEntryBytes;
+    }
+
+    @Override
+    public Map<String, TierUsage> tiers() {
+        Map<String, TierUsage> tiers = new TreeMap<>();
+        statistics.getCacheStatistics(CACHE_ALIAS).getTierStatistics().forEach((name, tier) ->
+                tiers.put(name, new TierUsage(tier.getMappings(), tier.getOccupiedByteSize(), tier.getEvictions())));
+        return tiers;
     }
 
     @Override

@@ -72,6 +72,10 @@ class EhcacheResponseStoreTest {
                 assertThat(got.responseTimeMillis()).isEqualTo(T0 + 5);
             }
             assertThat(store.get("http://a/index")).isEqualTo(new VaryIndex(List.of("accept-encoding"), 42L));
+            // Per-tier usage for the metrics: all 51 entries are off-heap (the authority), some bytes held there.
+            assertThat(store.tiers()).containsKeys("OnHeap", "OffHeap");
+            assertThat(store.tiers().get("OffHeap").entries()).isEqualTo(51);
+            assertThat(store.tiers().get("OffHeap").bytes()).isPositive();
         }
     }
 
