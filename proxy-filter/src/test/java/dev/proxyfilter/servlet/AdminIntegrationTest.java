@@ -145,6 +145,12 @@ class AdminIntegrationTest {
         assertThat(samples).containsEntry("proxyfilter_backend_responses_total{backend=\"b\",class=\"2xx\",pool=\"web\"}", 2.0);
         assertThat(samples).containsEntry("proxyfilter_route_requests_seconds_count{route=\"web\"}", 4.0);
         assertThat(samples.keySet()).anyMatch(k -> k.startsWith("jvm_memory"));
+
+        HttpResponse<String> json = adminCall("GET", "/metrics.json", true);
+        assertThat(json.statusCode()).isEqualTo(200);
+        assertThat(json.headers().firstValue("Content-Type")).hasValue("application/json");
+        assertThat(json.body()).startsWith("{").contains("\"proxy.route.web.requests\":{\"count\":4,")
+                .contains("\"proxy.backend.web.a.responses.2xx\":{\"count\":2}");
     }
 
     @Test
