@@ -85,6 +85,16 @@ public final class ProxyMetrics implements AutoCloseable {
         return routes.computeIfAbsent(route, k -> new RouteMetrics(registry, route, "proxy.route." + route));
     }
 
+    /** The count of one status class ("2xx") in counters indexed like {@link #CLASSES}. */
+    private static long count(Counter[] byClass, String statusClass) {
+        for (int i = 0; i < CLASSES.length; i++) {
+            if (CLASSES[i].equals(statusClass)) {
+                return byClass[i].getCount();
+            }
+        }
+        return 0;
+    }
+
     /** Registers the queue-depth gauge of a pool. */
     public void poolPending(String pool, LongSupplier pending) {
         poolPending.put(pool, pending);
@@ -212,12 +222,7 @@ public final class ProxyMetrics implements AutoCloseable {
 
         /** Responses of one class ("2xx"). */
         public long responses(String statusClass) {
-            for (int i = 0; i < CLASSES.length; i++) {
-                if (CLASSES[i].equals(statusClass)) {
-                    return responses[i].getCount();
-                }
-            }
-            return 0;
+            return count(responses, statusClass);
         }
 
         /** Errors of one kind. */
@@ -274,12 +279,7 @@ public final class ProxyMetrics implements AutoCloseable {
 
         /** Responses of one class ("5xx"). */
         public long responses(String statusClass) {
-            for (int i = 0; i < CLASSES.length; i++) {
-                if (CLASSES[i].equals(statusClass)) {
-                    return responses[i].getCount();
-                }
-            }
-            return 0;
+            return count(responses, statusClass);
         }
     }
 }
