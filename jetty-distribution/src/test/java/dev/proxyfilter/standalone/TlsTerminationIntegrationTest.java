@@ -1,5 +1,7 @@
 package dev.proxyfilter.standalone;
 
+import dev.proxyfilter.testing.TestCertificates;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -116,29 +116,7 @@ public enum ProxyAdapter {
             server.start();
             engine[0] = running;
         }
-        URI uri = URI.create("http://127.0.0.1:" + connector.getLocalPort());
-        return new Running() {
-            @Override
-            public URI uri() {
-                return uri;
-            }
-
-            @Override
-            public ProxyEngine engine() {
-                return engine[0];
-            }
-
-            @Override
-            public void close() {
-                try {
-                    server.stop();
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                } finally {
-                    engine[0].close();
-                }
-            }
-        };
+        return new Started(URI.create("http://127.0.0.1:" + connector.getLocalPort()), engine[0], server::stop, true);
     }
 
     private static Running tomcat(ProxyConfig config, boolean valve) throws Exception {
@@ -172,31 +150,30 @@ public enum ProxyAdapter {
             tomcat.start();
             engine[0] = running;
         }
-        URI uri = URI.create("http://127.0.0.1:" + connector.getLocalPort());
-        return new Running() {
-            @Override
-            public URI uri() {
-                return uri;
-            }
+        return new Started(URI.create("http://127.0.0.1:" + connector.getLocalPort()), engine[0], () -> {
+            tomcat.stop();
+            tomcat.destroy();
+        }, !valve); // the valve closes its own engine when Tomcat stops it
+    }
 
-            @Override
-            public ProxyEngine engine() {
-                return engine[0];
-            }
+    /** What stops a container. */
+    private interface Stopper {
+        void stop() throws Exception;
+    }
 
-            @Override
-            public void close() {
-                try {
-                    tomcat.stop();
-                    tomcat.destroy();
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                } finally {
-                    if (!valve) {
-                        engine[0].close();
-                    }
+    /** A started container; {@code closeEngine} when the engine was started for it rather than by it. */
+    private record Started(URI uri, ProxyEngine engine, Stopper stopper, boolean closeEngine) implements Running {
+        @Override
+        public void close() {
+            try {
+                stopper.stop();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            } finally {
+                if (closeEngine) {
+                    engine.close();
                 }
             }
-        };
+        }
     }
 }
