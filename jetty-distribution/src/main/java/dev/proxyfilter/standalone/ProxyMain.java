@@ -47,15 +47,16 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Exit statuses: 0 after SIGTERM or {@code --help}; 1 when it cannot start (configuration error,
  * port in use); 2 for a bad command line.
+ *
+ * <p>SIGTERM stops it gracefully (see {@link RunningProxy#stop()}): new connections are refused at once,
+ * in-flight exchanges get {@code server.shutdown-timeout} to finish, then the admin listener stops and
+ * the engine closes its upstream pools and its cache.
  */
 public final class ProxyMain {
     private static final Logger LOG = LoggerFactory.getLogger(ProxyMain.class);
 
     private static final String PROXY_CONNECTOR = "proxy";
     private static final String REDIRECT_CONNECTOR = "https-redirect";
-
-    /** How long a stop waits for in-flight exchanges before closing their connections. */
-    public static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
 
     private ProxyMain() {
     }
@@ -111,8 +112,11 @@ public final class ProxyMain {
         }
         Server proxy = null;
         Server admin = null;
+        ProxyEngine engine = null;
         try {
-            JettyProxyServlet servlet = new JettyProxyServlet(config);
+            // The engine outlives the proxy server's stop, so that the admin listener stops before it closes.
+            engine = ProxyEngine.start(config);
+            JettyProxyServlet servlet = new JettyProxyServlet(engine);
             proxy = newProxyServer(config, servlet);
             ServerConnector connector = connector(proxy, PROXY_CONNECTOR);
             Servers.bind(connector, "server.port");
@@ -123,7 +127,6 @@ public final class ProxyMain {
                         .setSecurePort(connector.getLocalPort());
             }
             proxy.start();
-            ProxyEngine engine = servlet.engine();
             engine.metrics().startJmx("dev.proxyfilter");
             QueuedThreadPool threads = (QueuedThreadPool) proxy.getThreadPool();
             engine.metrics().gauge("proxy.server.threads.busy", threads::getBusyThreads);
@@ -140,13 +143,16 @@ public final class ProxyMain {
                 LOG.info("admin interface on http://{}:{}/ (dashboard, /metrics, /api/, /healthz, /readyz)",
                         config.admin().host(), AdminListener.port(admin));
             }
-            return new RunningProxy(config, proxy, connector, redirect, demo, admin);
+            return new RunningProxy(config, engine, proxy, connector, redirect, demo, admin);
         } catch (Exception | Error e) {
             if (admin != null) {
                 Servers.stopAndClose(admin);
             }
             if (proxy != null) {
                 Servers.stopAndClose(proxy);
+            }
+            if (engine != null) {
+                engine.close();
             }
             if (demo != null) {
                 Servers.stopAndClose(demo);
@@ -183,8 +189,9 @@ public final class ProxyMain {
         QueuedThreadPool threads = new QueuedThreadPool();
         threads.setName("proxy-server");
         Server server = new Server(threads);
-        // Graceful stop: stop accepting, let in-flight exchanges finish, then close.
-        server.setStopTimeout(STOP_TIMEOUT.toMillis());
+        // Graceful stop: the connectors stop accepting and the GracefulHandler below counts requests until
+        // their (async) response completes, up to this; then Jetty closes what is left. 0: no grace.
+        server.setStopTimeout(config.server().shutdownTimeout().toMillis());
 
         ServerConfig listener = config.server();
         HttpConfiguration http = JettyConnectors.httpConfiguration(listener);

@@ -1,6 +1,8 @@
 package dev.proxyfilter.standalone;
 
 import dev.proxyfilter.config.ProxyConfig;
+import dev.proxyfilter.forward.ProxyEngine;
+import java.time.Duration;
 import java.util.Map;
 import java.util.TreeMap;
 import org.eclipse.jetty.server.Server;
@@ -9,13 +11,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A started standalone proxy: the proxy server and, if configured, the demo backends. Returned by
- * {@link ProxyMain#start(String...)}; {@link #stop()} (or {@code close()}) stops both, proxy first.
+ * A started standalone proxy: the engine, the proxy server, the admin listener and, if configured, the
+ * demo backends. Returned by {@link ProxyMain#start(String...)}; {@link #stop()} (or {@code close()})
+ * stops them gracefully, in that order reversed.
  */
 public final class RunningProxy implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RunningProxy.class);
 
     private final ProxyConfig config;
+    private final ProxyEngine engine;
     private final Server proxy;
     private final ServerConnector connector;
     private final ServerConnector redirect;
@@ -23,9 +27,10 @@ public final class RunningProxy implements AutoCloseable {
     private final Server admin;
     private boolean stopped;
 
-    RunningProxy(ProxyConfig config, Server proxy, ServerConnector connector, ServerConnector redirect, Server demo,
-            Server admin) {
+    RunningProxy(ProxyConfig config, ProxyEngine engine, Server proxy, ServerConnector connector,
+            ServerConnector redirect, Server demo, Server admin) {
         this.config = config;
+        this.engine = engine;
         this.proxy = proxy;
         this.connector = connector;
         this.redirect = redirect;
@@ -67,18 +72,42 @@ public final class RunningProxy implements AutoCloseable {
         proxy.join();
     }
 
+    /** The running engine. */
+    public ProxyEngine engine() {
+        return engine;
+    }
+
     /**
-     * Stops the proxy gracefully (in-flight exchanges get up to {@link ProxyMain#STOP_TIMEOUT} to
-     * finish), then the demo backends, which those exchanges may still be reading from. Idempotent.
+     * Stops gracefully, within {@code server.shutdown-timeout} (the grace) plus the time closing takes:
+     * <ol>
+     *   <li>the proxy server: its connectors close at once, so new connections are refused; a request on a
+     *       kept-alive connection gets 503; in-flight exchanges (async ones too, tracked by Jetty's
+     *       {@code GracefulHandler} until their response completes) get the grace to finish, then Jetty
+     *       closes the connections left;</li>
+     *   <li>the admin listener, which reads the engine;</li>
+     *   <li>the engine, with what is left of the grace for exchanges Jetty does not see (background cache
+     *       revalidations): upstream clients, health checks, threads, then the cache, flushed to disk;</li>
+     *   <li>the demo backends, which those exchanges may have been reading from.</li>
+     * </ol>
+     * Idempotent.
      */
     public synchronized void stop() {
         if (stopped) {
             return;
         }
         stopped = true;
+        Duration grace = config.server().shutdownTimeout();
+        long deadline = System.nanoTime() + grace.toNanos();
+        LOG.info("proxy-filter stopping: new connections refused, {} exchange(s) in flight get up to {} ms",
+                engine.inFlightExchanges(), grace.toMillis());
         stop(proxy, "proxy server");
         if (admin != null) {
             stop(admin, "admin listener");
+        }
+        try {
+            engine.close(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+        } catch (RuntimeException e) {
+            LOG.warn("closing the engine failed", e);
         }
         if (demo != null) {
             stop(demo, "demo backends");

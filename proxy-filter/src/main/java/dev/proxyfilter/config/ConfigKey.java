@@ -16,6 +16,7 @@ enum ConfigKey {
     SERVER_MAX_URI_BYTES("server.max-uri-bytes"),
     SERVER_HEADER_TIMEOUT("server.header-timeout"),
     SERVER_IDLE_TIMEOUT("server.idle-timeout"),
+    SERVER_SHUTDOWN_TIMEOUT("server.shutdown-timeout"),
     SERVER_TLS_KEYSTORE("server.tls.keystore"),
     SERVER_TLS_KEYSTORE_PASSWORD("server.tls.keystore-password"),
     SERVER_TLS_REDIRECT_PORT("server.tls.redirect-port"),

@@ -36,6 +36,9 @@ import java.util.TreeMap;
  *     connection is closed (slowloris); duration &gt; 0</td><td>{@code 10s}</td></tr>
  * <tr><td>{@code server.idle-timeout}</td><td>standalone: longest silence on a client connection, a stalled request
  *     body included; duration &gt; 0</td><td>{@code 30s}</td></tr>
+ * <tr><td>{@code server.shutdown-timeout}</td><td>every adapter: on SIGTERM (standalone) or when the webapp or valve
+ *     stops, the grace in-flight exchanges get to finish while new connections are refused; then the upstream
+ *     pools and the cache close, cutting what is left; duration &gt;= 0 (0 cuts at once)</td><td>{@code 25s}</td></tr>
  * <tr><td>{@code server.tls.keystore}</td><td>standalone: a PKCS12 file with key and certificate; when set,
  *     {@code server.port} speaks HTTPS only (TLS 1.2+, HTTP/2 and HTTP/1.1 over ALPN)</td><td>none (plain HTTP)</td></tr>
  * <tr><td>{@code server.tls.keystore-password}</td><td>password of that key store and its key; required with
@@ -320,6 +323,7 @@ public final class ConfigLoader {
         private int maxUriBytes = ServerConfig.DEFAULT_MAX_URI_BYTES;
         private Duration headerTimeout = ServerConfig.DEFAULT_HEADER_TIMEOUT;
         private Duration serverIdleTimeout = ServerConfig.DEFAULT_IDLE_TIMEOUT;
+        private Duration shutdownTimeout = ServerConfig.DEFAULT_SHUTDOWN_TIMEOUT;
         private Setting keystore;
         private Setting keystorePassword;
         private Setting redirectPort;
@@ -368,6 +372,7 @@ public final class ConfigLoader {
                 case SERVER_MAX_URI_BYTES -> maxUriBytes = ConfigValues.headerBytes(setting);
                 case SERVER_HEADER_TIMEOUT -> headerTimeout = ConfigValues.duration(setting, true);
                 case SERVER_IDLE_TIMEOUT -> serverIdleTimeout = ConfigValues.duration(setting, true);
+                case SERVER_SHUTDOWN_TIMEOUT -> shutdownTimeout = ConfigValues.duration(setting, false);
                 case SERVER_TLS_KEYSTORE -> {
                     ConfigValues.storeFile(setting);
                     keystore = setting;
@@ -554,7 +559,7 @@ public final class ConfigLoader {
             });
 
             return new ProxyConfig(new ServerConfig(serverHost, serverPort, maxHeaderBytes, maxUriBytes, headerTimeout,
-                    serverIdleTimeout, serverTls()), poolConfigs, routeConfigs, new DemoConfig(demoPorts), via,
+                    serverIdleTimeout, serverTls(), shutdownTimeout), poolConfigs, routeConfigs, new DemoConfig(demoPorts), via,
                     sourceNames, retryBudget, admin(), accessLog, security.build(routeSecurity),
                     new RequestLimits(maxHeaderCount, maxBodyBytes, bodyTimeout), upstreamTls(), cache);
         }

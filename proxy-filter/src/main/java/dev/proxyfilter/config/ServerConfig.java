@@ -5,7 +5,7 @@ import java.util.Objects;
 
 /**
  * The standalone proxy's listener ({@code server.*}); ignored by the filter and the valve, whose
- * container owns the listener.
+ * container owns the listener, except {@code shutdownTimeout}, which every adapter honours when it stops.
  *
  * @param host           interface to bind, {@code 0.0.0.0} for all
  * @param port           TCP port, 0 for an ephemeral one; HTTPS when {@code tls} is set
@@ -14,9 +14,11 @@ import java.util.Objects;
  * @param headerTimeout  time a client has to send a complete request head (slowloris)
  * @param idleTimeout    longest silence on a client connection, a stalled request body included
  * @param tls            HTTPS termination, or {@code null} for plain HTTP
+ * @param shutdownTimeout grace that in-flight exchanges get to finish when the proxy stops (SIGTERM, undeploy);
+ *                       zero cuts them at once
  */
 public record ServerConfig(String host, int port, int maxHeaderBytes, int maxUriBytes, Duration headerTimeout,
-        Duration idleTimeout, ServerTlsConfig tls) {
+        Duration idleTimeout, ServerTlsConfig tls, Duration shutdownTimeout) {
     public static final String DEFAULT_HOST = "0.0.0.0";
     public static final int DEFAULT_PORT = 8080;
     /** Room for large cookies and bearer tokens; Jetty's and Tomcat's own default is 8 KiB. */
@@ -24,6 +26,13 @@ public record ServerConfig(String host, int port, int maxHeaderBytes, int maxUri
     public static final int DEFAULT_MAX_URI_BYTES = 8 * 1024;
     public static final Duration DEFAULT_HEADER_TIMEOUT = Duration.ofSeconds(10);
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(30);
+    /**
+     * Below Kubernetes' default {@code terminationGracePeriodSeconds} (30 s), after which it kills the process:
+     * the remaining seconds close the upstream pools and the cache, so the exit stays clean. Spring Boot's
+     * graceful shutdown also defaults to 30 s per phase; Envoy's drain time (600 s) suits long-lived
+     * connections more than request/response traffic.
+     */
+    public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(25);
 
     public ServerConfig {
         if (port < 0 || port > 65535) {
@@ -35,11 +44,26 @@ public record ServerConfig(String host, int port, int maxHeaderBytes, int maxUri
         }
         Objects.requireNonNull(headerTimeout, "headerTimeout");
         Objects.requireNonNull(idleTimeout, "idleTimeout");
+        Objects.requireNonNull(shutdownTimeout, "shutdownTimeout");
+        if (shutdownTimeout.isNegative()) {
+            throw new IllegalArgumentException("shutdownTimeout: " + shutdownTimeout + " (expected: >= 0)");
+        }
+    }
+
+    /** A listener with the default shutdown timeout. */
+    public ServerConfig(String host, int port, int maxHeaderBytes, int maxUriBytes, Duration headerTimeout,
+            Duration idleTimeout, ServerTlsConfig tls) {
+        this(host, port, maxHeaderBytes, maxUriBytes, headerTimeout, idleTimeout, tls, DEFAULT_SHUTDOWN_TIMEOUT);
+    }
+
+    /** This listener with another shutdown timeout. */
+    public ServerConfig withShutdownTimeout(Duration shutdownTimeout) {
+        return new ServerConfig(host, port, maxHeaderBytes, maxUriBytes, headerTimeout, idleTimeout, tls, shutdownTimeout);
     }
 
     /** A plain HTTP listener with the default limits and timeouts. */
     public ServerConfig(String host, int port) {
         this(host, port, DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_URI_BYTES, DEFAULT_HEADER_TIMEOUT, DEFAULT_IDLE_TIMEOUT,
-                null);
+                null, DEFAULT_SHUTDOWN_TIMEOUT);
     }
 }

@@ -77,6 +77,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
         this.client = client;
         this.requestBody = client.hasRequestBody() ? new RequestBody(client, route.maxBodyBytes()) : null;
         this.deadlineNanos = route.timeoutMillis() > 0 ? System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(route.timeoutMillis()) : 0;
+        engine.inFlight().begin(); // last: ended() pairs with it once, see InFlight
     }
 
     void start() {
@@ -431,6 +432,14 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
 
     /** Accounting once the exchange ended, however it ended. */
     private void ended() {
+        try {
+            accountEnded();
+        } finally {
+            engine.inFlight().end();
+        }
+    }
+
+    private void accountEnded() {
         if (cached != null) {
             cached.end();
         }

@@ -52,6 +52,8 @@ public final class ProxyEngine implements AutoCloseable {
 
     /** How long an idle pooled upstream connection is kept: below the common 20-30 s of backends. */
     private static final Duration UPSTREAM_POOL_IDLE = Duration.ofSeconds(15);
+    /** How long exchanges cut by a close get to run their failure callbacks before the cache closes. */
+    private static final Duration CUT_SETTLE = Duration.ofMillis(500);
 
     private final ProxyConfig config;
     private final Map<String, BackendPool> pools;
@@ -69,6 +71,9 @@ public final class ProxyEngine implements AutoCloseable {
     private final Security security;
     /** The response cache, {@code null} when {@code cache.enabled=false}. */
     private final CachingStep caching;
+    /** Exchanges in flight, for a graceful {@link #close(Duration)}. */
+    private final InFlight inFlight = new InFlight();
+    private final java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
 
     private ProxyEngine(ProxyConfig config, Security security) throws Exception {
         this.config = config;
@@ -322,6 +327,11 @@ public final class ProxyEngine implements AutoCloseable {
      * refusal (401, 403, 429) is answered without a backend too.
      */
     public void forward(ForwardRoute route, ClientExchange exchange) {
+        if (closing.get()) {
+            // Closing: the container may still hand over a request on a kept-alive connection.
+            new Forwarding(this, route, exchange, Admission.NONE).refuse(503, "Service Unavailable: shutting down");
+            return;
+        }
         RequestChecks.Refusal refusal = RequestChecks.check(exchange.method(), exchange.requestHeaders(),
                 config.limits().maxHeaderCount(), route.maxBodyBytes());
         if (refusal != null) {
@@ -347,19 +357,56 @@ public final class ProxyEngine implements AutoCloseable {
         }
     }
 
-    /** Stops the health checks, then the upstream clients; in-flight exchanges fail. Closes the cache. */
+    /** Exchanges in flight now: forwarded, answered from the cache or refused, and not ended yet. */
+    public int inFlightExchanges() {
+        return inFlight.count();
+    }
+
+    InFlight inFlight() {
+        return inFlight;
+    }
+
+    /** Closes at once, like {@link #close(Duration)} with no grace: in-flight exchanges fail. */
     @Override
     public void close() {
+        close(Duration.ZERO);
+    }
+
+    /**
+     * Closes gracefully: new exchanges get 503, the health checks stop, in-flight exchanges get up to
+     * {@code grace} to end; then the upstream clients stop (cutting what is left, which ends with 502 or an
+     * aborted response), then the cache closes (a persistent disk tier is flushed and reopens consistent),
+     * then the metrics (JMX). Blocks the caller meanwhile; only the first call does anything.
+     */
+    public void close(Duration grace) {
+        if (!closing.compareAndSet(false, true)) {
+            return;
+        }
         healthChecker.close();
+        if (!awaitInFlight(grace)) {
+            LOG.warn("{} exchange(s) still in flight after the {} ms shutdown grace; cutting them", inFlight.count(),
+                    grace.toMillis());
+        }
         for (HttpClient client : clients) {
             stopQuietly(client);
         }
+        // A cut exchange ends through its failure callback, which may still touch the cache: let it first.
+        awaitInFlight(CUT_SETTLE);
         stopQuietly(scheduler);
         stopQuietly(executor);
         if (caching != null) {
             caching.close();
         }
         metrics.close();
+    }
+
+    private boolean awaitInFlight(Duration timeout) {
+        try {
+            return inFlight.awaitIdle(timeout);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // close the rest at once
+            return false;
+        }
     }
 
     private static void stopQuietly(org.eclipse.jetty.util.component.LifeCycle lifeCycle) {

@@ -28,19 +28,36 @@ public class JettyProxyServlet extends AsyncProxyServlet {
 
     private transient volatile ProxyEngine engine;
     private final transient ProxyConfig presetConfig;
+    /** Whether {@link #destroy()} closes the engine: not when the caller handed it over and closes it. */
+    private final boolean ownsEngine;
 
     /** A servlet configured from its init-params. */
     public JettyProxyServlet() {
         this.presetConfig = null;
+        this.ownsEngine = true;
     }
 
     /** A servlet running a given configuration; init-params are then ignored. */
     public JettyProxyServlet(ProxyConfig config) {
         this.presetConfig = config;
+        this.ownsEngine = true;
+    }
+
+    /**
+     * A servlet running a started engine, which the caller closes: the standalone proxy does, after the
+     * server stopped and its admin listener too (see {@code RunningProxy.stop()}).
+     */
+    public JettyProxyServlet(ProxyEngine engine) {
+        this.presetConfig = engine.config();
+        this.engine = engine;
+        this.ownsEngine = false;
     }
 
     @Override
     public void init() throws ServletException {
+        if (engine != null) {
+            return;
+        }
         try {
             ProxyConfig config = presetConfig != null ? presetConfig
                     : ServletConfigs.load(getInitParameterNames(), this::getInitParameter, getServletContext());
@@ -79,11 +96,15 @@ public class JettyProxyServlet extends AsyncProxyServlet {
         engine.forward(route, new ServletExchange(request, response, contextPath, path));
     }
 
+    /**
+     * Closes the engine it started, giving in-flight exchanges up to {@code server.shutdown-timeout}: a
+     * servlet container may destroy the servlet while async exchanges still stream.
+     */
     @Override
     public void destroy() {
         ProxyEngine running = engine;
-        if (running != null) {
-            running.close();
+        if (running != null && ownsEngine) {
+            running.close(running.config().server().shutdownTimeout());
         }
     }
 }

@@ -86,11 +86,16 @@ public class ProxyFilter implements Filter {
         engine.forward(route, new ServletExchange(clientRequest, clientResponse, contextPath, path));
     }
 
+    /**
+     * Closes the engine gracefully when the webapp stops (undeploy, redeploy, container shutdown): the
+     * container does not wait for async exchanges, so the engine does, up to {@code server.shutdown-timeout},
+     * answering new ones 503; then its threads, connections, cache and JMX registrations are released.
+     */
     @Override
     public void destroy() {
         ProxyEngine running = engine;
         if (running != null) {
-            running.close();
+            running.close(running.config().server().shutdownTimeout());
         }
     }
 }

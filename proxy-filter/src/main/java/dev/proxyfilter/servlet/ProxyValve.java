@@ -78,12 +78,13 @@ public class ProxyValve extends ValveBase {
         super.startInternal();
     }
 
+    /** Closes the engine, in-flight exchanges getting up to {@code server.shutdown-timeout} to end. */
     @Override
     protected void stopInternal() throws LifecycleException {
         super.stopInternal();
         ProxyEngine running = engine;
         if (running != null) {
-            running.close();
+            running.close(running.config().server().shutdownTimeout());
         }
     }
 

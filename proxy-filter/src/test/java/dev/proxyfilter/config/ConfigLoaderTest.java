@@ -476,6 +476,24 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void shutdownTimeoutDefaultsTo25sAndAcceptsZero() {
+        assertThat(ConfigLoader.load(List.of(new ConfigSource("test", MINIMAL))).server().shutdownTimeout())
+                .isEqualTo(Duration.ofSeconds(25));
+        Map<String, String> entries = new HashMap<>(MINIMAL);
+        entries.put("server.shutdown-timeout", "1500ms");
+        assertThat(ConfigLoader.load(List.of(new ConfigSource("test", entries))).server().shutdownTimeout())
+                .isEqualTo(Duration.ofMillis(1500));
+        entries.put("server.shutdown-timeout", "0");
+        assertThat(ConfigLoader.load(List.of(new ConfigSource("test", entries))).server().shutdownTimeout())
+                .isEqualTo(Duration.ZERO);
+        entries.put("server.shutdown-timeout", "-1s");
+        assertThatThrownBy(() -> ConfigLoader.load(List.of(new ConfigSource("test", entries))))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("server.shutdown-timeout: -1s (expected: ")
+                .hasMessageEndingWith("[test]");
+    }
+
+    @Test
     void strictHttpLimitsAndTlsLoad() {
         Map<String, String> entries = new HashMap<>(MINIMAL);
         String store = "src/test/resources/jetty-logging.properties"; // any readable file passes the loader

@@ -173,6 +173,45 @@ public final class Backends {
         }
     }
 
+    /**
+     * Answers 200 slowly: the first half of a {@value #SLOW_BODY_BYTES}-byte body at once, the rest after
+     * {@code ?ms=} milliseconds (default 1000), so that a client sees a request in flight mid-body.
+     * {@link #started} counts requests that got their first half.
+     */
+    public static final class Slow extends HttpServlet {
+        private static final long serialVersionUID = 1L;
+        public final AtomicInteger started = new AtomicInteger();
+
+        @Override
+        protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+            String ms = req.getParameter("ms");
+            byte[] body = slowBody();
+            resp.setContentType("application/octet-stream");
+            resp.setContentLength(body.length);
+            ServletOutputStream out = resp.getOutputStream();
+            out.write(body, 0, body.length / 2);
+            out.flush();
+            started.incrementAndGet();
+            try {
+                Thread.sleep(ms == null ? 1000 : Long.parseLong(ms)); // the slow part of the backend
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            out.write(body, body.length / 2, body.length - body.length / 2);
+        }
+    }
+
+    /** Size of {@link Slow}'s body. */
+    public static final int SLOW_BODY_BYTES = 64 * 1024;
+
+    /** {@link Slow}'s body: a byte pattern a truncation cannot match. */
+    public static byte[] slowBody() {
+        byte[] body = new byte[SLOW_BODY_BYTES];
+        Digest.pattern(body, 0, body.length);
+        return body;
+    }
+
     public static MessageDigest sha256() {
         try {
             return MessageDigest.getInstance("SHA-256");
