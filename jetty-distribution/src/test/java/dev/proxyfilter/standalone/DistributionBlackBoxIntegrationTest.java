@@ -4,9 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 import static org.awaitility.Awaitility.await;
 
+import dev.proxyfilter.testing.Backends;
+import dev.proxyfilter.testing.TestBackend;
 import java.io.IOException;
+import java.net.ConnectException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -19,6 +24,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
@@ -45,6 +51,7 @@ class DistributionBlackBoxIntegrationTest {
 
     private Path home;
     private final List<Process> processes = new ArrayList<>();
+    private final List<TestBackend> backends = new ArrayList<>();
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     @BeforeEach
@@ -66,6 +73,7 @@ class DistributionBlackBoxIntegrationTest {
                 process.waitFor(10, TimeUnit.SECONDS);
             }
         }
+        backends.forEach(TestBackend::close);
     }
 
     @Test
@@ -131,6 +139,76 @@ class DistributionBlackBoxIntegrationTest {
                 .contains("demo backend a on http://127.0.0.1:" + portA)
                 .contains("proxy-filter listening on http://127.0.0.1:" + port + ", 1 route(s)")
                 .contains("proxy-filter stopped");
+    }
+
+    /**
+     * Issue 7's graceful shutdown, black-box: SIGTERM in the middle of slow requests. They finish with their
+     * whole body, a new connection is refused meanwhile, and the process exits 0.
+     */
+    @Test
+    void sigtermLetsSlowRequestsFinishRefusesNewConnectionsAndExitsZero() throws Exception {
+        Backends.Slow slow = new Backends.Slow();
+        TestBackend backend = TestBackend.start("slow", slow);
+        backends.add(backend);
+        int port = freePort();
+        Process process = startScript("drain", "--config", slowConfig(port, backend, "10s").toString());
+        awaitAnswering(process, "drain", port, "/ready?ms=0");
+        int before = slow.started.get();
+
+        HttpClient clients = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        List<CompletableFuture<HttpResponse<byte[]>>> inFlight = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            inFlight.add(clients.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/slow/" + i
+                    + "?ms=2500")).timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofByteArray()));
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> slow.started.get() == before + 4);
+
+        process.destroy(); // SIGTERM, half-way through their bodies
+        await().atMost(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(20)).until(() -> refused(port));
+        assertThat(inFlight).as("still draining when the port closed").noneMatch(CompletableFuture::isDone);
+
+        for (CompletableFuture<HttpResponse<byte[]>> response : inFlight) {
+            assertThat(response.get(10, TimeUnit.SECONDS).statusCode()).as(output("drain")).isEqualTo(200);
+            assertThat(response.get().body()).isEqualTo(Backends.slowBody());
+        }
+        assertThat(process.waitFor(EXIT_TIMEOUT.toSeconds(), TimeUnit.SECONDS)).as(output("drain")).isTrue();
+        assertThat(process.exitValue()).as(output("drain")).isZero();
+        assertThat(output("drain"))
+                .contains("proxy-filter stopping: new connections refused, 4 exchange(s) in flight get up to 10000 ms")
+                .contains("proxy-filter stopped")
+                .doesNotContain("still in flight after");
+    }
+
+    /** A request longer than {@code server.shutdown-timeout} is cut, and the exit is still 0, soon after the grace. */
+    @Test
+    void sigtermCutsWhatOutlivesTheGraceAndStillExitsZero() throws Exception {
+        Backends.Stall stall = new Backends.Stall();
+        TestBackend backend = TestBackend.start("stall", stall);
+        backends.add(backend);
+        int port = freePort();
+        Process process = startScript("cut", "--config", slowConfig(port, backend, "1s").toString());
+        await().atMost(START_TIMEOUT).pollInterval(Duration.ofMillis(100)).ignoreExceptions().until(() -> {
+            if (!process.isAlive()) {
+                throw new AssertionError("exited with " + process.exitValue() + ":\n" + output("cut"));
+            }
+            return !refused(port);
+        });
+        CompletableFuture<HttpResponse<byte[]>> stalled = client.sendAsync(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + port + "/stalled")).timeout(Duration.ofSeconds(30)).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        await().atMost(Duration.ofSeconds(10)).until(() -> stall.requests.get() == 1);
+
+        long start = System.nanoTime();
+        process.destroy();
+        assertThat(process.waitFor(EXIT_TIMEOUT.toSeconds(), TimeUnit.SECONDS)).as(output("cut")).isTrue();
+        long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+
+        assertThat(process.exitValue()).as(output("cut")).isZero();
+        assertThat(tookMillis).as("grace 1s, then cut").isBetween(1_000L, 8_000L);
+        Object outcome = stalled.handle((response, failure) -> response != null ? response.statusCode() : failure)
+                .get(5, TimeUnit.SECONDS);
+        assertThat(outcome).as("the stalled request did not get a normal answer").isNotEqualTo(200);
+        assertThat(output("cut")).contains("proxy-filter stopped");
     }
 
     @Test
@@ -228,12 +306,41 @@ class DistributionBlackBoxIntegrationTest {
     }
 
     private void awaitAnswering(Process process, String name, int port) {
+        awaitAnswering(process, name, port, "/");
+    }
+
+    private void awaitAnswering(Process process, String name, int port, String path) {
         await().atMost(START_TIMEOUT).pollInterval(Duration.ofMillis(100)).ignoreExceptions().until(() -> {
             if (!process.isAlive()) {
                 throw new AssertionError("exited with " + process.exitValue() + ":\n" + output(name));
             }
-            return get(port, "/").statusCode() == 200;
+            return get(port, path).statusCode() == 200;
         });
+    }
+
+    /** One route to one backend in this JVM, with the given {@code server.shutdown-timeout}. */
+    private Path slowConfig(int port, TestBackend backend, String grace) throws IOException {
+        return Files.writeString(dir.resolve("slow-" + port + ".properties"), """
+                server.host=127.0.0.1
+                server.port=%d
+                server.shutdown-timeout=%s
+                admin.port=0
+                pool.web.backend.a.url=%s
+                route.main.path=/
+                route.main.pool=web
+                """.formatted(port, grace, backend.url()));
+    }
+
+    /** Whether a connection to the port is refused. */
+    private static boolean refused(int port) {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress("127.0.0.1", port), 1000);
+            return false;
+        } catch (ConnectException e) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     private HttpResponse<String> get(int port, String path) throws Exception {
