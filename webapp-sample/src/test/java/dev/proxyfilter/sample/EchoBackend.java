@@ -19,16 +19,20 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * A real backend for the proxied paths: a Jetty core server on 127.0.0.1, port 0. It answers with its
  * name, or with the request body when there is one, and reports what it received in
  * {@code X-Backend}, {@code X-Received-Method}, {@code X-Received-Path} and {@code X-Received-Query}.
- * A path ending in {@code /broken} gets the start of a chunked body, then the connection is aborted.
+ * A path ending in {@code /broken} gets the start of a chunked body, then the connection is aborted; one
+ * ending in {@code /slow} is answered after {@link #SLOW_MILLIS}.
  */
 final class EchoBackend implements AutoCloseable {
     /** What a {@code /broken} path gets before the failure. */
     static final String PARTIAL_BODY = "the first part of the body";
+    /** How long a {@code /slow} path waits for its answer. */
+    static final long SLOW_MILLIS = 1500;
 
     private final String name;
     private final Server server;
     private final ServerConnector connector;
     private final AtomicInteger requests = new AtomicInteger();
+    private final AtomicInteger slowRequests = new AtomicInteger();
 
     EchoBackend(String name) throws Exception {
         this.name = name;
@@ -57,6 +61,10 @@ final class EchoBackend implements AutoCloseable {
                                     callback::failed));
                     return true;
                 }
+                if (request.getHttpURI().getPath().endsWith("/slow")) {
+                    slowRequests.incrementAndGet();
+                    Thread.sleep(SLOW_MILLIS); // a slow backend: the request stays in flight meanwhile
+                }
                 ByteBuffer answer = body.hasRemaining() ? body : ByteBuffer.wrap(name.getBytes(StandardCharsets.UTF_8));
                 response.write(true, answer, callback);
                 return true;
@@ -71,6 +79,16 @@ final class EchoBackend implements AutoCloseable {
 
     URI url() {
         return URI.create("http://127.0.0.1:" + connector.getLocalPort());
+    }
+
+    /** Connections open to this backend now (the proxy's pooled upstream connections). */
+    int openConnections() {
+        return connector.getConnectedEndPoints().size();
+    }
+
+    /** {@code /slow} requests received so far. */
+    int slowRequests() {
+        return slowRequests.get();
     }
 
     /** Requests received so far. */
