@@ -1,6 +1,7 @@
 package dev.proxyfilter.standalone;
 
 import dev.proxyfilter.config.ProxyConfig;
+import dev.proxyfilter.forward.ProxyEngine;
 import java.util.Map;
 import java.util.TreeMap;
 import org.eclipse.jetty.server.Server;
@@ -21,10 +22,12 @@ public final class RunningProxy implements AutoCloseable {
     private final ServerConnector redirect;
     private final Server demo;
     private final Server admin;
+    private final ProxyEngine engine;
     private boolean stopped;
 
     RunningProxy(ProxyConfig config, Server proxy, ServerConnector connector, ServerConnector redirect, Server demo,
-            Server admin) {
+            Server admin, ProxyEngine engine) {
+        this.engine = engine;
         this.config = config;
         this.proxy = proxy;
         this.connector = connector;
@@ -33,12 +36,17 @@ public final class RunningProxy implements AutoCloseable {
         this.admin = admin;
     }
 
+    /** The proxy's engine: its live configuration, metrics and {@link ProxyEngine#reloadFromSource reload}. */
+    public ProxyEngine engine() {
+        return engine;
+    }
+
     /** The admin listener's bound port, or -1 when it is off. */
     public int adminPort() {
         return admin == null ? -1 : AdminListener.port(admin);
     }
 
-    /** The configuration this proxy runs. */
+    /** The configuration this proxy started with; {@code engine().config()} is the one it runs now. */
     public ProxyConfig config() {
         return config;
     }

@@ -143,6 +143,27 @@ public final class AdminOperations {
         return missing;
     }
 
+    /**
+     * Re-reads the configuration's sources and applies them (see {@link ProxyEngine#reload}); never throws
+     * for a bad configuration, which the result reports as rejected.
+     */
+    public ReloadResult reload() {
+        ReloadResult result = engine.reloadFromSource("admin");
+        changed("configuration reload: " + result.outcome().name().toLowerCase(java.util.Locale.ROOT));
+        return result;
+    }
+
+    /** The outcome of the last reload and the generation serving, as plain maps for JSON. */
+    public Map<String, Object> reloadStatus() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("generation", engine.generation());
+        m.put("reloadable", engine.reloadable());
+        m.put("restart_only", ProxyEngine.RESTART_ONLY);
+        ReloadResult last = engine.lastReload();
+        m.put("last", last == null ? null : last.toMap());
+        return m;
+    }
+
     /** The running configuration and where it came from. */
     public Object config() {
         return engine.config();

@@ -79,7 +79,8 @@ public final class ProxyEngine implements AutoCloseable {
      * bound, the demo backends started, the clients' TLS context ({@code proxy.tls.*}) and the cache's store
      * ({@code cache.*}) built once.
      */
-    public static final List<String> RESTART_ONLY = List.of("server.*", "admin.*", "demo.*", "proxy.tls.*", "cache.*");
+    public static final List<String> RESTART_ONLY = List.of("server.*", "admin.*", "demo.*", "proxy.tls.*", "cache.*",
+            "reload.*");
 
     private final ProxyMetrics metrics = new ProxyMetrics();
     /** Per backend of any live generation; identity keys (Backend has no equals). */
@@ -521,7 +522,7 @@ public final class ProxyEngine implements AutoCloseable {
         List<String> restartRequired = restartRequired(next);
         ProxyConfig effective = new ProxyConfig(baseline.server(), next.pools(), next.routes(), baseline.demo(), next.via(),
                 next.sources(), next.retryBudgetPercent(), baseline.admin(), next.accessLog(), next.security(),
-                next.limits(), baseline.upstreamTls(), baseline.cache());
+                next.limits(), baseline.upstreamTls(), baseline.cache(), baseline.reload());
         if (effective.equals(previous.config)) {
             return record(new ReloadResult(ReloadResult.Outcome.UNCHANGED, previous.number,
                     restartRequired.isEmpty() ? "configuration unchanged" : "configuration unchanged; needs a restart: "
@@ -593,7 +594,7 @@ public final class ProxyEngine implements AutoCloseable {
      * {@link #configSource} when it changes; stopped by {@link #close()}.
      */
     public ConfigWatcher watch(java.nio.file.Path file) {
-        ConfigWatcher watcher = ConfigWatcher.start(file, ConfigWatcher.DEFAULT_DEBOUNCE, () -> reloadFromSource("file"));
+        ConfigWatcher watcher = ConfigWatcher.start(file, baseline.reload().debounce(), () -> reloadFromSource("file"));
         reloaders.add(watcher);
         return watcher;
     }
@@ -620,6 +621,9 @@ public final class ProxyEngine implements AutoCloseable {
         }
         if (!next.cache().equals(baseline.cache())) {
             keys.add("cache.*");
+        }
+        if (!next.reload().equals(baseline.reload())) {
+            keys.add("reload.*");
         }
         return keys;
     }
