@@ -160,6 +160,7 @@ class ReloadIntegrationTest {
         return names;
     }
 
+    @org.junit.jupiter.api.Tag("slow")
     @ParameterizedTest
     @EnumSource(value = ProxyAdapter.class, names = {"FILTER_IN_JETTY", "VALVE_IN_TOMCAT"})
     void twentyReloadsUnderASteadyStreamLoseNoRequestAndTrafficFollowsEachConfiguration(ProxyAdapter adapter)
