@@ -18,9 +18,10 @@ import org.slf4j.LoggerFactory;
  * Watches one configuration file and runs a reload when it changes, on one daemon thread that
  * {@link #close()} stops (a webapp undeploy must not leave it behind).
  *
- * <p>It watches the file's directory, not the file: editors and tools such as Kubernetes' ConfigMap
- * volumes replace a file by renaming another over it, which a watch on the file itself would lose. Any
- * create, modify or delete event naming the file starts a quiet period ({@link #DEFAULT_DEBOUNCE}); the
+ * <p>It watches the file's directory, not the file: editors and deploy tools replace a file by renaming
+ * another over it, which a watch on the file itself would lose (a Kubernetes ConfigMap volume renames its
+ * {@code ..data} link, which counts as a change of the file too). Any create, modify or delete event naming
+ * the file starts a quiet period ({@code reload.debounce}, by default {@link #DEFAULT_DEBOUNCE}); the
  * reload runs once no event came for that long, so that an editor's several writes make one reload, and
  * a half-written file is not read while the writes go on. A reload that finds the file invalid or missing
  * is rejected by the engine and the old configuration keeps serving.
@@ -30,6 +31,8 @@ public final class ConfigWatcher implements AutoCloseable {
 
     /** The quiet period after the last change before reloading. */
     public static final Duration DEFAULT_DEBOUNCE = Duration.ofMillis(300);
+
+    private static final Path KUBERNETES_DATA = Path.of("..data");
 
     private final Path file;
     private final WatchService watchService;
@@ -106,7 +109,9 @@ public final class ConfigWatcher implements AutoCloseable {
         boolean changed = false;
         for (WatchEvent<?> event : key.pollEvents()) {
             // An overflow lost events: the file may be among them.
-            changed |= event.kind() == StandardWatchEventKinds.OVERFLOW || name.equals(event.context());
+            // A Kubernetes ConfigMap volume swaps its "..data" link instead of touching the file's own link.
+            changed |= event.kind() == StandardWatchEventKinds.OVERFLOW || name.equals(event.context())
+                    || KUBERNETES_DATA.equals(event.context());
         }
         key.reset();
         return changed;
