@@ -94,10 +94,21 @@ public final class BackendHealth {
         }
     }
 
+    /**
+     * Starts the slow-start ramp of a backend that a reload added to a running pool, as if it had come
+     * back: it joins the others gradually instead of taking its full share at once. No effect without
+     * slow start.
+     */
+    void startRamp() {
+        if (pool.slowStartNanos() > 0) {
+            rampStart.set(pool.now());
+        }
+    }
+
     /** Drains a backend that a reload removed from its pool, with that reason. */
     void retire() {
         synchronized (pool.lock) {
-            change(flags | DRAINING, "removed from the configuration", pool.now());
+            change(flags | DRAINING, "on removal from the configuration", pool.now());
         }
     }
 

@@ -95,7 +95,8 @@ public final class BackendPool {
      * The next generation of {@code previous} after a configuration reload. A backend with the same name
      * and URL in both is the same {@link Backend}, carried over with its health (DOWN, ejected, drained,
      * disabled, its ramp), in-flight count, latency average and sticky id, under the new weight and backup
-     * flag; any other backend is new and starts UP, as at start-up. Backends of {@code previous} that are
+     * flag; any other backend is new and starts UP, ramping up like a backend that came back when the pool
+     * has slow start. Backends of {@code previous} that are
      * not carried over are left as they are: the caller retires them ({@link Backend#retire()}).
      *
      * <p>Call it only once the rest of the new configuration is known to start: carrying over moves the
@@ -120,7 +121,9 @@ public final class BackendPool {
             for (dev.proxyfilter.config.BackendConfig b : config.backends()) {
                 Backend kept = previous.backend(b.name()).filter(old -> old.url().equals(b.url())).orElse(null);
                 if (kept == null) {
-                    next.add(new Backend(config.name(), b, nanoClock, health));
+                    Backend added = new Backend(config.name(), b, nanoClock, health);
+                    added.health().startRamp();
+                    next.add(added);
                 } else {
                     kept.carryOver(b, health);
                     next.add(kept);

@@ -74,6 +74,9 @@ public final class ProxyEngine implements AutoCloseable {
     /** How often a retired generation is looked at until its requests have ended. */
     private static final long SWEEP_MILLIS = 250;
 
+    /** How long a retired generation is kept at least, for requests between {@link #route} and their start. */
+    private static final long RETIRE_GRACE_NANOS = TimeUnit.SECONDS.toNanos(1);
+
     /**
      * The settings a reload cannot change, with why: the listeners ({@code server.*}, {@code admin.*}) are
      * bound, the demo backends started, the clients' TLS context ({@code proxy.tls.*}) and the cache's store
@@ -135,8 +138,18 @@ public final class ProxyEngine implements AutoCloseable {
             this.clientTimeouts = clientTimeouts;
         }
 
-        /** Whether no request that started on this generation is still running. */
+        /** When it stopped taking new requests, from {@link System#nanoTime()}. */
+        volatile long retiredAt;
+
+        /**
+         * Whether no request that started on this generation is still running. A request counts from
+         * {@link PoolGate#onRequestStart}, a moment after {@link ProxyEngine#route} gave it its route, so a
+         * generation retired only just now is not idle yet whatever its gates say.
+         */
         boolean idle() {
+            if (System.nanoTime() - retiredAt < RETIRE_GRACE_NANOS) {
+                return false;
+            }
             for (PoolGate gate : gates.values()) {
                 if (gate.activeRequests() > 0) {
                     return false;
@@ -174,6 +187,10 @@ public final class ProxyEngine implements AutoCloseable {
      * good configuration (starting a client) come before carrying backends over, which moves their health.
      */
     private Generation build(long number, ProxyConfig config, Security security, Generation previous) throws Exception {
+        // The route table's own checks (one route per host and prefix) before anything starts or a backend
+        // moves: a configuration built in code has not been through the loader's.
+        RouteTable.of(config.routes().stream()
+                .map(route -> new RouteTable.Entry<>(route.host(), route.path(), route)).toList());
         Map<Duration, HttpClient> started = new HashMap<>();
         Map<String, HttpClient> clientByPool = new HashMap<>();
         Map<String, HttpClient> clientByRoute = new HashMap<>();
@@ -599,6 +616,11 @@ public final class ProxyEngine implements AutoCloseable {
         return watcher;
     }
 
+    /** Upstream clients running now; for tests that check that a retired generation's clients stop. */
+    synchronized int clientCount() {
+        return clients.size();
+    }
+
     /** The outcome of the last reload, or {@code null} before the first. */
     public ReloadResult lastReload() {
         return lastReload;
@@ -678,6 +700,7 @@ public final class ProxyEngine implements AutoCloseable {
                 metrics.removePool(pool.name());
             }
         }
+        previous.retiredAt = System.nanoTime();
         retired.add(previous);
         if (!sweeping) {
             sweeping = true;

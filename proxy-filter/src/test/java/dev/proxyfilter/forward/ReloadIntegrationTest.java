@@ -487,6 +487,55 @@ class ReloadIntegrationTest {
     }
 
     @Test
+    void aClientNoConfigurationUsesAnyMoreIsStoppedOnceItsRequestsEnded() throws Exception {
+        startBackends();
+        ProxyAdapter.Running proxy = track(ProxyAdapter.FILTER_IN_JETTY.start(TestConfigs.builder()
+                .pool("web", BalanceStrategy.ROUND_ROBIN, "a", backends.get("a").url(), 1)
+                .route("main", "/", "web").build()));
+        ProxyEngine engine = proxy.engine();
+        assertThat(engine.clientCount()).isEqualTo(1);
+
+        // Another connect timeout needs another client (Jetty sets it per client).
+        engine.reload(TestConfigs.builder()
+                .pool("web", BalanceStrategy.ROUND_ROBIN, "a", backends.get("a").url(), 1)
+                .route(new dev.proxyfilter.config.RouteConfig("main", null, "/", "web", false, true, Duration.ofSeconds(3),
+                        Duration.ofSeconds(10), Duration.ZERO))
+                .build());
+
+        assertThat(engine.clientCount()).isEqualTo(2);
+        assertThat(get(proxy.uri().resolve("/x")).body()).isEqualTo("a");
+        Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> engine.clientCount() == 1);
+        assertThat(get(proxy.uri().resolve("/x")).body()).isEqualTo("a");
+    }
+
+    @Test
+    void aBackendAddedToAPoolWithSlowStartRampsUp() throws Exception {
+        startBackends();
+        dev.proxyfilter.config.HealthConfig slowStart = dev.proxyfilter.config.HealthConfig.DEFAULT
+                .withSlowStart(Duration.ofMinutes(5));
+        ProxyAdapter.Running proxy = track(ProxyAdapter.FILTER_IN_JETTY.start(TestConfigs.builder()
+                .pool("web", BalanceStrategy.WEIGHTED_ROUND_ROBIN, "a", backends.get("a").url(), 1)
+                .health("web", slowStart)
+                .route("main", "/", "web").build()));
+        ProxyEngine engine = proxy.engine();
+
+        engine.reload(TestConfigs.builder()
+                .pool("web", BalanceStrategy.WEIGHTED_ROUND_ROBIN, "a", backends.get("a").url(), 1,
+                        "b", backends.get("b").url(), 1)
+                .health("web", slowStart)
+                .route("main", "/", "web").build());
+
+        assertThat(backend(engine, "a").health().weightPercent()).isEqualTo(100);
+        assertThat(backend(engine, "b").health().weightPercent()).isEqualTo(10);
+        Map<String, Integer> counts = new java.util.HashMap<>();
+        for (int r = 0; r < 22; r++) {
+            counts.merge(get(proxy.uri().resolve("/x")).body(), 1, Integer::sum);
+        }
+        // Selection weights 10 and 1: the newcomer gets one request in eleven.
+        assertThat(counts).isEqualTo(Map.of("a", 20, "b", 2));
+    }
+
+    @Test
     void withoutASourceAReloadFromSourceIsRejectedNotThrown() {
         startBackends();
         ProxyAdapter.Running proxy = track(ProxyAdapter.FILTER_IN_JETTY.start(TestConfigs.builder()
