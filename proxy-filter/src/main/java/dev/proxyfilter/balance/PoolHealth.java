@@ -161,6 +161,11 @@ final class PoolHealth {
         return ejected < allowed;
     }
 
+    /** Backends the pool counts as ejected, for the cap. */
+    int ejectedCount() {
+        return ejected;
+    }
+
     /** Under {@link #lock}. */
     void ejectedChanged(int delta) {
         ejected += delta;

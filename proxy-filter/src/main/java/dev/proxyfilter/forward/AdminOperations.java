@@ -31,11 +31,13 @@ public final class AdminOperations {
     /** Every pool with its backends' state and numbers, as plain maps ready for JSON. */
     public List<Map<String, Object>> pools() {
         List<Map<String, Object>> pools = new ArrayList<>();
-        for (BackendPool pool : engine.pools().values()) {
+        // One generation throughout, so that a reload meanwhile cannot mix two configurations.
+        ProxyEngine.Generation generation = engine.serving();
+        for (BackendPool pool : generation.pools.values()) {
             Map<String, Object> p = new LinkedHashMap<>();
             p.put("name", pool.name());
-            p.put("strategy", engine.config().pools().get(pool.name()).strategy().configName());
-            p.put("pending", engine.pending(pool.name()));
+            p.put("strategy", generation.config.pools().get(pool.name()).strategy().configName());
+            p.put("pending", generation.gates.get(pool.name()).pending());
             p.put("mode", pool.mode().name().toLowerCase(java.util.Locale.ROOT));
             List<Map<String, Object>> backends = new ArrayList<>();
             for (Backend backend : pool.backends()) {

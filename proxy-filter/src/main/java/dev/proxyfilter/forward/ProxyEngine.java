@@ -616,6 +616,11 @@ public final class ProxyEngine implements AutoCloseable {
         return watcher;
     }
 
+    /** The generation serving new requests now. */
+    Generation serving() {
+        return current;
+    }
+
     /** Upstream clients running now; for tests that check that a retired generation's clients stop. */
     synchronized int clientCount() {
         return clients.size();
