@@ -535,6 +535,82 @@ class ReloadIntegrationTest {
         assertThat(counts).isEqualTo(Map.of("a", 20, "b", 2));
     }
 
+    /** Answers every GET with a response the cache may keep for a minute, and counts what reaches it. */
+    private static final class Cacheable extends jakarta.servlet.http.HttpServlet {
+        private static final long serialVersionUID = 1L;
+        final AtomicInteger requests = new AtomicInteger();
+
+        @Override
+        protected void doGet(jakarta.servlet.http.HttpServletRequest req, jakarta.servlet.http.HttpServletResponse resp)
+                throws java.io.IOException {
+            requests.incrementAndGet();
+            resp.setHeader("Cache-Control", "max-age=60");
+            resp.setContentType("text/plain");
+            resp.getWriter().print("cacheable");
+        }
+    }
+
+    private static ProxyConfig cached(TestBackend backend, boolean routeCaches) {
+        return TestConfigs.builder()
+                .pool("web", BalanceStrategy.ROUND_ROBIN, "a", backend.url(), 1)
+                .route(new dev.proxyfilter.config.RouteConfig("main", null, "/", "web", false, true, Duration.ofSeconds(2),
+                        Duration.ofSeconds(10), Duration.ZERO).withCache(routeCaches))
+                .build()
+                .withCache(dev.proxyfilter.config.CacheConfig.builder().build());
+    }
+
+    @Test
+    void theCacheSurvivesReloadsAndARouteSwitchedOffStopsUsingIt() throws Exception {
+        Cacheable servlet = new Cacheable();
+        TestBackend backend = track(TestBackend.start("a", servlet));
+        ProxyAdapter.Running proxy = track(ProxyAdapter.FILTER_IN_JETTY.start(cached(backend, true)));
+        ProxyEngine engine = proxy.engine();
+        get(proxy.uri().resolve("/page"));
+        assertThat(get(proxy.uri().resolve("/page")).body()).isEqualTo("cacheable");
+        assertThat(servlet.requests.get()).isEqualTo(1);
+
+        assertThat(engine.reload(cached(backend, false)).outcome()).isEqualTo(ReloadResult.Outcome.APPLIED);
+        get(proxy.uri().resolve("/page"));
+        get(proxy.uri().resolve("/page"));
+        assertThat(servlet.requests.get()).as("the route no longer caches").isEqualTo(3);
+
+        assertThat(engine.reload(cached(backend, true)).outcome()).isEqualTo(ReloadResult.Outcome.APPLIED);
+        HttpResponse<String> hit = get(proxy.uri().resolve("/page"));
+        assertThat(hit.body()).isEqualTo("cacheable");
+        assertThat(servlet.requests.get()).as("the entry stored before the reloads is still there").isEqualTo(3);
+        assertThat(hit.headers().firstValue("Cache-Status")).hasValueSatisfying(v -> assertThat(v).contains("hit"));
+
+        // Switching the whole cache off is a restart-only change: reported, and the cache stays.
+        ReloadResult off = engine.reload(cached(backend, true).withCache(dev.proxyfilter.config.CacheConfig.disabled()));
+        assertThat(off.restartRequired()).containsExactly("cache.*");
+        assertThat(off.outcome()).isEqualTo(ReloadResult.Outcome.UNCHANGED);
+        get(proxy.uri().resolve("/page"));
+        assertThat(servlet.requests.get()).isEqualTo(3);
+    }
+
+    @Test
+    void aBurstOfWritesMakesOneReloadOfTheLastContent() throws Exception {
+        startBackends();
+        Path file = temp.resolve("proxy.properties");
+        Files.writeString(file, properties("a", "1") + "reload.debounce=500ms\n");
+        java.util.function.Supplier<ProxyConfig> loader = () -> ConfigLoader.load(List.of(ConfigSource.ofFile(file)));
+        ProxyAdapter.Running proxy = track(ProxyAdapter.FILTER_IN_JETTY.start(loader.get()));
+        ProxyEngine engine = proxy.engine();
+        engine.configSource(loader);
+        engine.watch(file);
+
+        // As an editor or a script saving several times in a row: half-written states never load.
+        for (String name : List.of("b", "c", "d", "b", "c")) {
+            Files.writeString(file, properties(name, "1") + "reload.debounce=500ms\n");
+        }
+
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> engine.generation() == 2);
+        Awaitility.await().during(Duration.ofMillis(1000)).atMost(Duration.ofSeconds(3)).until(() -> engine.generation() == 2);
+        assertThat(engine.metrics().registry().counter("proxy.reload.success").getCount()).isEqualTo(1);
+        assertThat(engine.metrics().registry().counter("proxy.reload.failure").getCount()).isZero();
+        assertThat(get(proxy.uri().resolve("/x")).body()).isEqualTo("c");
+    }
+
     @Test
     void withoutASourceAReloadFromSourceIsRejectedNotThrown() {
         startBackends();
