@@ -78,6 +78,7 @@ public final class ProxyMain {
         }
         Runtime.getRuntime().addShutdownHook(new Thread(proxy::stop, "proxy-filter-stop"));
         TermSignal.exitZeroOnTerm();
+        HangupSignal.reloadOnHup(proxy.engine());
         try {
             proxy.join();
         } catch (InterruptedException e) {
@@ -132,6 +133,7 @@ public final class ProxyMain {
             engine.metrics().gauge("proxy.server.threads.busy", threads::getBusyThreads);
             engine.metrics().gauge("proxy.server.threads.max", threads::getMaxThreads);
             engine.metrics().gauge("proxy.server.threads.queued", threads::getQueueSize);
+            enableReload(engine, commandLine.config(), systemProperties);
             String scheme = config.server().tls() == null ? "http" : "https";
             LOG.info("proxy-filter listening on {}://{}:{}{}, {} route(s), pools: {}", scheme,
                     config.server().host(), connector.getLocalPort(),
@@ -158,6 +160,21 @@ public final class ProxyMain {
                 Servers.stopAndClose(demo);
             }
             throw e;
+        }
+    }
+
+    /**
+     * Lets the engine read {@code file} and the system properties again on SIGHUP and {@code POST /api/reload},
+     * and, with {@code reload.watch}, when the file changes.
+     */
+    private static void enableReload(ProxyEngine engine, Path file, Properties systemProperties) {
+        engine.configSource(() -> load(file, systemProperties));
+        if (engine.config().reload().watch()) {
+            try {
+                engine.watch(file);
+            } catch (IllegalStateException e) {
+                LOG.warn("configuration file {} is not watched: {}", file, e.getMessage());
+            }
         }
     }
 

@@ -38,12 +38,17 @@ public final class RunningProxy implements AutoCloseable {
         this.admin = admin;
     }
 
+    /** The proxy's engine: its live configuration, metrics and {@link ProxyEngine#reloadFromSource reload}. */
+    public ProxyEngine engine() {
+        return engine;
+    }
+
     /** The admin listener's bound port, or -1 when it is off. */
     public int adminPort() {
         return admin == null ? -1 : AdminListener.port(admin);
     }
 
-    /** The configuration this proxy runs. */
+    /** The configuration this proxy started with; {@code engine().config()} is the one it runs now. */
     public ProxyConfig config() {
         return config;
     }
@@ -70,11 +75,6 @@ public final class RunningProxy implements AutoCloseable {
     /** Waits until the proxy server has stopped. */
     public void join() throws InterruptedException {
         proxy.join();
-    }
-
-    /** The running engine. */
-    public ProxyEngine engine() {
-        return engine;
     }
 
     /**

@@ -211,6 +211,58 @@ class DistributionBlackBoxIntegrationTest {
         assertThat(output("cut")).contains("proxy-filter stopped");
     }
 
+    /** A configuration over the two demo backends where only {@code serving} takes traffic. */
+    private static String hupConfig(int port, int portA, int portB, String serving, String extra) {
+        return """
+                server.host=127.0.0.1
+                server.port=%d
+                admin.port=-1
+                reload.watch=false
+                pool.web.backend.%s.url=http://127.0.0.1:%d
+                route.main.path=/
+                route.main.pool=web
+                demo.backend.a.port=%d
+                demo.backend.b.port=%d
+                """.formatted(port, serving, serving.equals("a") ? portA : portB, portA, portB) + extra;
+    }
+
+    @Test
+    void sighupReloadsTheConfigurationAndAnInvalidOneKeepsTheOldServing() throws Exception {
+        int port = freePort();
+        int portA = freePort();
+        int portB = freePort();
+        Path config = Files.writeString(dir.resolve("hup.properties"), hupConfig(port, portA, portB, "a", ""));
+        Process process = startScript("hup", "--config", config.toString());
+        awaitAnswering(process, "hup", port);
+        assertThat(get(port, "/x").body()).isEqualTo("backend a\n");
+
+        // reload.watch=false: only the signal makes the proxy read the file again.
+        Files.writeString(config, hupConfig(port, portA, portB, "b", ""));
+        signal(process, "HUP");
+        await().atMost(Duration.ofSeconds(10)).until(() -> get(port, "/x").body().equals("backend b\n"));
+        assertThat(output("hup")).contains("configuration reloaded (signal): generation 2");
+
+        Files.writeString(config, hupConfig(port, portA, portB, "a", "pool.web.backend.a.weight=-1\n"));
+        signal(process, "HUP");
+        await().atMost(Duration.ofSeconds(10)).until(() -> output("hup").contains("rejected"));
+        assertThat(output("hup")).contains("configuration reload (signal) rejected, generation 2 keeps serving: "
+                + "pool.web.backend.a.weight: -1 (expected: integer >= 0) [" + config + "]");
+        assertThat(process.isAlive()).isTrue();
+        for (int i = 0; i < 5; i++) {
+            assertThat(get(port, "/x").body()).isEqualTo("backend b\n");
+        }
+
+        process.destroy();
+        assertThat(process.waitFor(EXIT_TIMEOUT.toSeconds(), TimeUnit.SECONDS)).as(output("hup")).isTrue();
+        assertThat(process.exitValue()).as(output("hup")).isZero();
+    }
+
+    private static void signal(Process process, String signal) throws Exception {
+        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).redirectErrorStream(true).start();
+        assertThat(kill.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(kill.exitValue()).isZero();
+    }
+
     @Test
     void badConfigurationExitsOneNamingKeyAndFile() throws Exception {
         Path config = Files.writeString(dir.resolve("bad-weight.properties"), """

@@ -29,14 +29,15 @@ import java.util.function.LongSupplier;
  */
 public final class Backend {
     private final String pool;
-    private final BackendConfig config;
+    /** Replaced only by a reload that carries the backend over; name and URL never change. */
+    private volatile BackendConfig config;
     private final String scheme;
     private final String host;
     private final int port;
     private final AtomicInteger inFlight = new AtomicInteger();
     private volatile int weight;
     private final LatencyEwma latency;
-    private final boolean backup;
+    private volatile boolean backup;
     private final BackendHealth health;
 
     /**
@@ -129,6 +130,40 @@ public final class Backend {
         int previous = this.weight;
         this.weight = weight;
         health.weightChanged(previous, weight);
+    }
+
+    /**
+     * Carries this backend into the next generation of its pool after a reload: same name and URL, the
+     * new configuration's weight (only if the configured weight changed, so that an operator's weight
+     * survives a reload that does not touch it) and backup flag, and all of its health.
+     */
+    void carryOver(BackendConfig next, PoolHealth nextPool) {
+        if (!next.name().equals(config.name()) || !next.url().equals(config.url())) {
+            throw new IllegalArgumentException("backend " + pool + "/" + name() + ": only a backend with the same name"
+                    + " and URL carries over");
+        }
+        BackendConfig previous = config;
+        health.moveTo(nextPool);
+        synchronized (nextPool.lock) {
+            config = next;
+            backup = next.backup();
+            if (next.weight() != previous.weight()) {
+                weight = next.weight();
+            }
+        }
+    }
+
+    /**
+     * Takes a backend that a reload removed out of service: DRAINING, so that the old configuration's
+     * requests still in flight do not retry there, while those it serves finish.
+     */
+    public void retire() {
+        health.retire();
+    }
+
+    /** The configuration this backend runs with now. */
+    public BackendConfig config() {
+        return config;
     }
 
     /** Whether this is a backup, which takes traffic only while the pool's primaries cannot. */

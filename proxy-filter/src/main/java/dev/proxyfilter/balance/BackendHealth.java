@@ -47,7 +47,8 @@ public final class BackendHealth {
     private static final long NOT_RAMPING = Long.MIN_VALUE;
 
     private final Backend backend;
-    private final PoolHealth pool;
+    /** The health of the pool this backend is in; changes only when a reload carries the backend over. */
+    private volatile PoolHealth pool;
     /** DOWN, EJECTED, DRAINING and DISABLED bits; written under the pool's lock. */
     private volatile int flags;
 
@@ -77,6 +78,38 @@ public final class BackendHealth {
 
     PoolHealth poolHealth() {
         return pool;
+    }
+
+    /**
+     * Moves this health into the next generation of its pool, keeping every flag, count and ramp. The two
+     * generations share one lock (see {@link PoolHealth#lock}), taken here, so that no change of health
+     * interleaves with the move. Slow start that the new pool does not have ends at once.
+     */
+    void moveTo(PoolHealth next) {
+        synchronized (next.lock) {
+            pool = next;
+            if (next.slowStartNanos() <= 0) {
+                rampStart.set(NOT_RAMPING);
+            }
+        }
+    }
+
+    /**
+     * Starts the slow-start ramp of a backend that a reload added to a running pool, as if it had come
+     * back: it joins the others gradually instead of taking its full share at once. No effect without
+     * slow start.
+     */
+    void startRamp() {
+        if (pool.slowStartNanos() > 0) {
+            rampStart.set(pool.now());
+        }
+    }
+
+    /** Drains a backend that a reload removed from its pool, with that reason. */
+    void retire() {
+        synchronized (pool.lock) {
+            change(flags | DRAINING, "on removal from the configuration", pool.now());
+        }
     }
 
     // ---- State, for selection and for operators ----

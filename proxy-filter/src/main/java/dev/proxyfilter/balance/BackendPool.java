@@ -88,10 +88,52 @@ public final class BackendPool {
 
     /** As {@link #BackendPool(PoolConfig, HealthListener)}, with the clock of latency averages and health. */
     BackendPool(PoolConfig config, LongSupplier nanoClock, HealthListener listener) {
+        this(config, nanoClock, listener, null);
+    }
+
+    /**
+     * The next generation of {@code previous} after a configuration reload. A backend with the same name
+     * and URL in both is the same {@link Backend}, carried over with its health (DOWN, ejected, drained,
+     * disabled, its ramp), in-flight count, latency average and sticky id, under the new weight and backup
+     * flag; any other backend is new and starts UP, ramping up like a backend that came back when the pool
+     * has slow start. Backends of {@code previous} that are
+     * not carried over are left as they are: the caller retires them ({@link Backend#retire()}).
+     *
+     * <p>Call it only once the rest of the new configuration is known to start: carrying over moves the
+     * backends' health into this pool at once.
+     */
+    public BackendPool(PoolConfig config, HealthListener listener, BackendPool previous) {
+        this(config, previous == null ? System::nanoTime : previous.health.clock(), listener, previous);
+    }
+
+    private BackendPool(PoolConfig config, LongSupplier nanoClock, HealthListener listener, BackendPool previous) {
+        if (previous != null && !previous.name.equals(config.name())) {
+            throw new IllegalArgumentException("pool " + config.name() + " cannot follow pool " + previous.name);
+        }
         this.name = config.name();
-        this.health = new PoolHealth(config.name(), config.health(), nanoClock, listener);
-        this.backends = config.backends().stream().map(b -> new Backend(config.name(), b, nanoClock, health)).toList();
-        health.attach(backends);
+        if (previous == null) {
+            this.health = new PoolHealth(config.name(), config.health(), nanoClock, listener);
+            this.backends = config.backends().stream().map(b -> new Backend(config.name(), b, nanoClock, health)).toList();
+            health.attach(backends);
+        } else {
+            this.health = new PoolHealth(config.name(), config.health(), nanoClock, listener, previous.health.lock);
+            List<Backend> next = new java.util.ArrayList<>();
+            for (dev.proxyfilter.config.BackendConfig b : config.backends()) {
+                Backend kept = previous.backend(b.name()).filter(old -> old.url().equals(b.url())).orElse(null);
+                if (kept == null) {
+                    Backend added = new Backend(config.name(), b, nanoClock, health);
+                    added.health().startRamp();
+                    next.add(added);
+                } else {
+                    kept.carryOver(b, health);
+                    next.add(kept);
+                }
+            }
+            this.backends = List.copyOf(next);
+            synchronized (health.lock) {
+                health.adopt(backends);
+            }
+        }
         this.strategy = Strategy.of(config);
         this.selector = strategy.newSelector(backends);
         this.sticky = config.sticky();

@@ -29,7 +29,11 @@ final class PoolHealth {
     private final int weightScale;
     private final int rise;
     private final int fall;
-    final Object lock = new Object();
+    /**
+     * Shared by every generation of the pool across configuration reloads, so that a backend carried over
+     * into a new pool (see {@link BackendHealth#moveTo}) is never guarded by two locks at once.
+     */
+    final Object lock;
     /** Set once, right after the pool's backends are built. */
     private volatile List<Backend> backends = List.of();
     private volatile PoolMode mode = PoolMode.NORMAL;
@@ -37,6 +41,12 @@ final class PoolHealth {
     private volatile int ejected;
 
     PoolHealth(String pool, HealthConfig config, LongSupplier clock, HealthListener listener) {
+        this(pool, config, clock, listener, new Object());
+    }
+
+    /** A pool's health that takes over the lock of the previous generation of the same pool. */
+    PoolHealth(String pool, HealthConfig config, LongSupplier clock, HealthListener listener, Object lock) {
+        this.lock = lock;
         this.pool = pool;
         this.config = config;
         this.clock = clock;
@@ -59,6 +69,30 @@ final class PoolHealth {
 
     void attach(List<Backend> backends) {
         this.backends = List.copyOf(backends);
+    }
+
+    /**
+     * Attaches backends some of which come from a previous generation of the pool with their health:
+     * counts the ejected ones for the cap and decides the mode. Under {@link #lock}.
+     */
+    void adopt(List<Backend> backends) {
+        this.backends = List.copyOf(backends);
+        int count = 0;
+        for (Backend backend : backends) {
+            if (backend.health().ejected()) {
+                count++;
+            }
+        }
+        ejected = count;
+        recompute();
+    }
+
+    LongSupplier clock() {
+        return clock;
+    }
+
+    HealthListener listener() {
+        return listener;
     }
 
     String pool() {
@@ -125,6 +159,11 @@ final class PoolHealth {
         }
         int allowed = Math.max(1, size * config.outlier().maxEjectionPercent() / 100);
         return ejected < allowed;
+    }
+
+    /** Backends the pool counts as ejected, for the cap. */
+    int ejectedCount() {
+        return ejected;
     }
 
     /** Under {@link #lock}. */

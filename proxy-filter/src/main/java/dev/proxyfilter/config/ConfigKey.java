@@ -83,6 +83,8 @@ enum ConfigKey {
     ADMIN_PORT("admin.port"),
     ADMIN_TOKEN("admin.token"),
     LOG_ACCESS("log.access"),
+    RELOAD_WATCH("reload.watch"),
+    RELOAD_DEBOUNCE("reload.debounce"),
     SECURITY_TRUSTED_PROXIES("security.trusted-proxies"),
     SECURITY_CLIENT_IP_HEADER("security.client-ip-header"),
     SECURITY_ALLOW("security.allow"),

@@ -154,6 +154,11 @@ import java.util.TreeMap;
  *     characters</td><td>none</td></tr>
  * <tr><td>{@code log.access}</td><td>access log through SLF4J logger {@code dev.proxyfilter.access}:
  *     {@code off}, {@code combined} (NCSA plus proxy fields) or {@code json}</td><td>{@code combined}</td></tr>
+ * <tr><td>{@code reload.watch}</td><td>{@code true}: a change of the properties file the configuration was read
+ *     from reloads it (see the README, "Reloading the configuration"; SIGHUP and {@code POST /api/reload} work
+ *     either way); needs a restart to change</td><td>{@code true}</td></tr>
+ * <tr><td>{@code reload.debounce}</td><td>how long the file must stay unchanged before it is read again; duration
+ *     &gt; 0; needs a restart to change</td><td>{@code 300ms}</td></tr>
  * <tr><td>{@code security.trusted-proxies}</td><td>peers whose {@code X-Forwarded-For} (or {@code Forwarded}) is
  *     believed: comma-separated IPv4/IPv6 addresses or CIDR blocks. The client IP (for access rules, rate
  *     limits, {@code hash-key=client-ip}) is the right-most address of that chain that is not trusted; from
@@ -338,6 +343,8 @@ public final class ConfigLoader {
         private String adminToken;
         private Setting adminHostSetting;
         private AccessLogFormat accessLog = AccessLogFormat.COMBINED;
+        private boolean reloadWatch = ReloadConfig.DEFAULT.watch();
+        private Duration reloadDebounce = ReloadConfig.DEFAULT.debounce();
         private final Map<String, PoolDraft> pools = new TreeMap<>();
         private final Map<String, RouteDraft> routes = new TreeMap<>();
         private final Map<String, DemoDraft> demos = new TreeMap<>();
@@ -455,6 +462,8 @@ public final class ConfigLoader {
                 case ADMIN_PORT -> adminPort = ConfigValues.adminPort(setting);
                 case ADMIN_TOKEN -> adminToken = ConfigValues.adminToken(setting);
                 case LOG_ACCESS -> accessLog = ConfigValues.accessLog(setting);
+                case RELOAD_WATCH -> reloadWatch = ConfigValues.bool(setting);
+                case RELOAD_DEBOUNCE -> reloadDebounce = ConfigValues.duration(setting, true);
                 case DEMO_PORT -> demos.put(names.get(0), new DemoDraft(setting, ConfigValues.demoPort(setting)));
                 case SECURITY_TRUSTED_PROXIES -> security.trustedProxies = ConfigValues.cidrs(setting);
                 case SECURITY_CLIENT_IP_HEADER -> security.clientIpHeader = ConfigValues.clientIpHeader(setting);
@@ -561,7 +570,8 @@ public final class ConfigLoader {
             return new ProxyConfig(new ServerConfig(serverHost, serverPort, maxHeaderBytes, maxUriBytes, headerTimeout,
                     serverIdleTimeout, serverTls(), shutdownTimeout), poolConfigs, routeConfigs, new DemoConfig(demoPorts), via,
                     sourceNames, retryBudget, admin(), accessLog, security.build(routeSecurity),
-                    new RequestLimits(maxHeaderCount, maxBodyBytes, bodyTimeout), upstreamTls(), cache);
+                    new RequestLimits(maxHeaderCount, maxBodyBytes, bodyTimeout), upstreamTls(), cache,
+                    new ReloadConfig(reloadWatch, reloadDebounce));
         }
 
         /** {@code server.tls.*}: all or nothing, the redirect port apart from {@code server.port}. */

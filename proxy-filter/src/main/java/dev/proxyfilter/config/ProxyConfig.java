@@ -22,11 +22,12 @@ import java.util.Objects;
  * @param limits  what the engine accepts of a client request (header count, body size and time)
  * @param upstreamTls how {@code https://} backends are trusted
  * @param cache   the shared response cache ({@code cache.*}); off unless {@code cache.enabled}
+ * @param reload  how the configuration is reloaded ({@code reload.*})
  */
 public record ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, List<RouteConfig> routes,
         DemoConfig demo, String via, List<String> sources, int retryBudgetPercent, AdminConfig admin,
         AccessLogFormat accessLog, SecurityConfig security, RequestLimits limits, UpstreamTlsConfig upstreamTls,
-        CacheConfig cache) {
+        CacheConfig cache, ReloadConfig reload) {
     /** Default {@code proxy.retry-budget}. */
     public static final int DEFAULT_RETRY_BUDGET_PERCENT = 20;
 
@@ -42,6 +43,7 @@ public record ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, Li
         Objects.requireNonNull(limits, "limits");
         Objects.requireNonNull(upstreamTls, "upstreamTls");
         Objects.requireNonNull(cache, "cache");
+        Objects.requireNonNull(reload, "reload");
         if (retryBudgetPercent < 0 || retryBudgetPercent > 100) {
             throw new IllegalArgumentException("retryBudgetPercent: " + retryBudgetPercent + " (expected: 0..100)");
         }
@@ -56,6 +58,14 @@ public record ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, Li
                 throw new IllegalArgumentException("security settings for unknown route " + name);
             }
         }
+    }
+
+    /** A configuration with the default {@link ReloadConfig}. */
+    public ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, List<RouteConfig> routes, DemoConfig demo,
+            String via, List<String> sources, int retryBudgetPercent, AdminConfig admin, AccessLogFormat accessLog,
+            SecurityConfig security, RequestLimits limits, UpstreamTlsConfig upstreamTls, CacheConfig cache) {
+        this(server, pools, routes, demo, via, sources, retryBudgetPercent, admin, accessLog, security, limits,
+                upstreamTls, cache, ReloadConfig.DEFAULT);
     }
 
     /** A configuration without security settings ({@link SecurityConfig#NONE}) or response cache. */
@@ -98,6 +108,6 @@ public record ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, Li
     /** This configuration with another cache configuration. */
     public ProxyConfig withCache(CacheConfig cache) {
         return new ProxyConfig(server, pools, routes, demo, via, sources, retryBudgetPercent, admin, accessLog, security,
-                limits, upstreamTls, cache);
+                limits, upstreamTls, cache, reload);
     }
 }

@@ -31,11 +31,13 @@ public final class AdminOperations {
     /** Every pool with its backends' state and numbers, as plain maps ready for JSON. */
     public List<Map<String, Object>> pools() {
         List<Map<String, Object>> pools = new ArrayList<>();
-        for (BackendPool pool : engine.pools().values()) {
+        // One generation throughout, so that a reload meanwhile cannot mix two configurations.
+        ProxyEngine.Generation generation = engine.serving();
+        for (BackendPool pool : generation.pools.values()) {
             Map<String, Object> p = new LinkedHashMap<>();
             p.put("name", pool.name());
-            p.put("strategy", engine.config().pools().get(pool.name()).strategy().configName());
-            p.put("pending", engine.pending(pool.name()));
+            p.put("strategy", generation.config.pools().get(pool.name()).strategy().configName());
+            p.put("pending", generation.gates.get(pool.name()).pending());
             p.put("mode", pool.mode().name().toLowerCase(java.util.Locale.ROOT));
             List<Map<String, Object>> backends = new ArrayList<>();
             for (Backend backend : pool.backends()) {
@@ -141,6 +143,27 @@ public final class AdminOperations {
             }
         }
         return missing;
+    }
+
+    /**
+     * Re-reads the configuration's sources and applies them (see {@link ProxyEngine#reload}); never throws
+     * for a bad configuration, which the result reports as rejected.
+     */
+    public ReloadResult reload() {
+        ReloadResult result = engine.reloadFromSource("admin");
+        changed("configuration reload: " + result.outcome().name().toLowerCase(java.util.Locale.ROOT));
+        return result;
+    }
+
+    /** The outcome of the last reload and the generation serving, as plain maps for JSON. */
+    public Map<String, Object> reloadStatus() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("generation", engine.generation());
+        m.put("reloadable", engine.reloadable());
+        m.put("restart_only", ProxyEngine.RESTART_ONLY);
+        ReloadResult last = engine.lastReload();
+        m.put("last", last == null ? null : last.toMap());
+        return m;
     }
 
     /** The running configuration and where it came from. */

@@ -22,6 +22,7 @@ public final class ForwardRoute {
     private final long timeoutMillis;
     private final long maxBodyBytes;
     private final long bodyTimeoutMillis;
+    private final int maxHeaderCount;
     private final RouteGuard guard;
 
     ForwardRoute(RouteConfig config, BackendPool pool, PoolGate gate, HttpClient client, RequestLimits limits,
@@ -38,11 +39,17 @@ public final class ForwardRoute {
         this.timeoutMillis = config.timeout().toMillis();
         this.maxBodyBytes = config.maxBodyBytes() == RouteConfig.INHERIT ? limits.maxBodyBytes() : config.maxBodyBytes();
         this.bodyTimeoutMillis = limits.bodyTimeout().toMillis();
+        this.maxHeaderCount = limits.maxHeaderCount();
     }
 
     /** Most request body bytes, 0 for no limit: the route's own or {@code proxy.max-body-bytes}. */
     long maxBodyBytes() {
         return maxBodyBytes;
+    }
+
+    /** {@code proxy.max-header-count} of the configuration this route belongs to. */
+    int maxHeaderCount() {
+        return maxHeaderCount;
     }
 
     /** Time to receive the request body, 0 for none. */

@@ -51,6 +51,15 @@ final class PoolGate {
     private final AtomicInteger activeRetries = new AtomicInteger();
 
     PoolGate(BackendPool pool, PoolConfig config, int retryBudgetPercent, Scheduler scheduler) {
+        this(pool, config, retryBudgetPercent, scheduler, null);
+    }
+
+    /**
+     * The gate of a pool's next generation after a reload: a backend carried over shares its count of
+     * connections in use with {@code previous}, so that requests still in flight on the old configuration
+     * count against {@code max-connections} too.
+     */
+    PoolGate(BackendPool pool, PoolConfig config, int retryBudgetPercent, Scheduler scheduler, PoolGate previous) {
         this.pool = pool;
         boolean anyLimit = false;
         List<BackendConfig> backendConfigs = config.backends();
@@ -62,7 +71,8 @@ final class PoolGate {
                 }
             }
             anyLimit |= max > 0;
-            slots.put(backend, new Slot(max));
+            Slot before = previous == null ? null : previous.slots.get(backend);
+            slots.put(backend, before == null ? new Slot(max) : new Slot(max, before.inUse));
         }
         this.limited = anyLimit;
         this.maxPending = config.maxPending();
@@ -170,6 +180,11 @@ final class PoolGate {
         activeRequests.decrementAndGet();
     }
 
+    /** Client requests started on this gate and not ended: 0 once a retired generation has no more. */
+    int activeRequests() {
+        return activeRequests.get();
+    }
+
     /** Whether the budget has room for one more retry now, without taking it. */
     boolean retryAvailable() {
         return activeRetries.get() < retryLimit();
@@ -200,10 +215,15 @@ final class PoolGate {
     /** In-use count and limit of one backend. */
     private static final class Slot {
         private final int max;
-        private final AtomicInteger inUse = new AtomicInteger();
+        private final AtomicInteger inUse;
 
         Slot(int max) {
+            this(max, new AtomicInteger());
+        }
+
+        Slot(int max, AtomicInteger inUse) {
             this.max = max;
+            this.inUse = inUse;
         }
 
         boolean tryAcquire() {

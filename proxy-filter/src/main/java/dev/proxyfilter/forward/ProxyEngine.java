@@ -6,7 +6,6 @@ import dev.proxyfilter.balance.BackendState;
 import dev.proxyfilter.balance.HealthListener;
 import dev.proxyfilter.balance.PoolMode;
 import dev.proxyfilter.metrics.ProxyMetrics;
-import java.util.IdentityHashMap;
 import dev.proxyfilter.config.PoolConfig;
 import dev.proxyfilter.config.ProxyConfig;
 import dev.proxyfilter.config.RouteConfig;
@@ -23,6 +22,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import java.time.Instant;
+import dev.proxyfilter.config.ConfigException;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP;
 import org.eclipse.jetty.http.HttpCookieStore;
@@ -46,6 +50,20 @@ import org.slf4j.LoggerFactory;
  * the pool's first route (or, for a pool no route uses, a client whose connect timeout is the check's
  * timeout), on the shared scheduler. Operators reach a backend with
  * {@code engine.pools().get(pool).backend(name)} to drain, disable or enable it.
+ *
+ * <h2>Reloading</h2>
+ * The engine is the long-lived facade adapters hold; what a configuration decides (route table, pools,
+ * admission gates, security, health checks) lives in an immutable {@link Generation}, which
+ * {@link #reload(ProxyConfig)} replaces through one volatile write once the next one is completely built.
+ * {@link #route} hands out a {@link ForwardRoute} of the current generation, and a route carries its pool,
+ * gate and client, so a request in flight finishes on the generation it started on while new requests
+ * take the new one. Long-lived across generations: thread pool, scheduler, buffer pool, metrics, the
+ * response cache and the clients (one per connect timeout, stopped once no live generation uses it).
+ * Backends whose pool, name and URL stay are the same objects in the next generation (see
+ * {@link BackendPool#BackendPool(PoolConfig, HealthListener, BackendPool)}): health, statistics and sticky
+ * sessions carry over. Removed backends drain, and their metrics go once their last request ended.
+ * Settings the running listeners, clients or cache were built from ({@link #RESTART_ONLY}) are reported,
+ * not applied.
  */
 public final class ProxyEngine implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ProxyEngine.class);
@@ -55,127 +73,228 @@ public final class ProxyEngine implements AutoCloseable {
     /** How long exchanges cut by a close get to run their failure callbacks before the cache closes. */
     private static final Duration CUT_SETTLE = Duration.ofMillis(500);
 
-    private final ProxyConfig config;
-    private final Map<String, BackendPool> pools;
-    private final Map<String, PoolGate> gates;
+    /** How often a retired generation is looked at until its requests have ended. */
+    private static final long SWEEP_MILLIS = 250;
+
+    /** How long a retired generation is kept at least, for requests between {@link #route} and their start. */
+    private static final long RETIRE_GRACE_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+    /**
+     * The settings a reload cannot change, with why: the listeners ({@code server.*}, {@code admin.*}) are
+     * bound, the demo backends started, the clients' TLS context ({@code proxy.tls.*}) and the cache's store
+     * ({@code cache.*}) built once.
+     */
+    public static final List<String> RESTART_ONLY = List.of("server.*", "admin.*", "demo.*", "proxy.tls.*", "cache.*",
+            "reload.*");
+
     private final ProxyMetrics metrics = new ProxyMetrics();
-    private final Map<Backend, ProxyMetrics.BackendMetrics> backendMetrics = new IdentityHashMap<>();
-    private final RouteTable<ForwardRoute> routes;
+    /** Per backend of any live generation; identity keys (Backend has no equals). */
+    private final Map<Backend, ProxyMetrics.BackendMetrics> backendMetrics = new ConcurrentHashMap<>();
     private final QueuedThreadPool executor;
     private final ScheduledExecutorScheduler scheduler;
-    private final List<HttpClient> clients;
-    /** Hosts some route names, folded; and whether some route serves any host. */
-    private final Set<String> routeHosts;
-    private final boolean anyHostRoute;
-    private final HealthChecker healthChecker;
-    private final Security security;
+    private final ArrayByteBufferPool bufferPool = new ArrayByteBufferPool();
+    /** Upstream clients by connect timeout, shared by generations; guarded by {@code this}. */
+    private final Map<Duration, HttpClient> clients = new HashMap<>();
     /** The response cache, {@code null} when {@code cache.enabled=false}. */
     private final CachingStep caching;
-    /** Exchanges in flight, for a graceful {@link #close(Duration)}. */
+    /** Exchanges in flight, for a graceful {@link #close(Duration)}; engine-wide, across generations. */
     private final InFlight inFlight = new InFlight();
     private final java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
+    /** The configuration the long-lived parts were built from: what restart-only settings compare to. */
+    private final ProxyConfig baseline;
+    private volatile Generation current;
+    /** Older generations with requests still in flight; guarded by {@code this}. */
+    private final List<Generation> retired = new ArrayList<>();
+    /** Removed backends still draining; guarded by {@code this}. */
+    private final List<Backend> draining = new ArrayList<>();
+    private boolean sweeping;
+    private boolean closed;
+    private volatile ReloadResult lastReload;
+    private volatile Supplier<ProxyConfig> source;
+    private final List<AutoCloseable> reloaders = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /** Everything one configuration decides; immutable once built. */
+    static final class Generation {
+        final long number;
+        final ProxyConfig config;
+        final Map<String, BackendPool> pools;
+        final Map<String, PoolGate> gates;
+        final RouteTable<ForwardRoute> routes;
+        /** Hosts some route names, folded; and whether some route serves any host. */
+        final Set<String> routeHosts;
+        final boolean anyHostRoute;
+        final HealthChecker healthChecker;
+        final Security security;
+        /** Connect timeouts of the clients this generation's routes and checks use. */
+        final Set<Duration> clientTimeouts;
+
+        Generation(long number, ProxyConfig config, Map<String, BackendPool> pools, Map<String, PoolGate> gates,
+                RouteTable<ForwardRoute> routes, Set<String> routeHosts, boolean anyHostRoute,
+                HealthChecker healthChecker, Security security, Set<Duration> clientTimeouts) {
+            this.number = number;
+            this.config = config;
+            this.pools = pools;
+            this.gates = gates;
+            this.routes = routes;
+            this.routeHosts = routeHosts;
+            this.anyHostRoute = anyHostRoute;
+            this.healthChecker = healthChecker;
+            this.security = security;
+            this.clientTimeouts = clientTimeouts;
+        }
+
+        /** When it stopped taking new requests, from {@link System#nanoTime()}. */
+        volatile long retiredAt;
+
+        /**
+         * Whether no request that started on this generation is still running. A request counts from
+         * {@link PoolGate#onRequestStart}, a moment after {@link ProxyEngine#route} gave it its route, so a
+         * generation retired only just now is not idle yet whatever its gates say.
+         */
+        boolean idle() {
+            if (System.nanoTime() - retiredAt < RETIRE_GRACE_NANOS) {
+                return false;
+            }
+            for (PoolGate gate : gates.values()) {
+                if (gate.activeRequests() > 0) {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
 
     private ProxyEngine(ProxyConfig config, Security security) throws Exception {
-        this.config = config;
-        this.security = security;
+        this.baseline = config;
         this.caching = CachingStep.open(config, metrics); // first: a bad cache.* setting must not leak threads
-        Map<String, BackendPool> pools = new LinkedHashMap<>();
-        for (PoolConfig pool : config.pools().values()) {
-            pools.put(pool.name(), new BackendPool(pool, new HealthListener() {
-                @Override
-                public void backendChanged(Backend backend, BackendState from, BackendState to, String reason) {
-                    HealthLog.INSTANCE.backendChanged(backend, from, to, reason);
-                    if (to == BackendState.EJECTED) {
-                        metrics.backend(backend.pool(), backend.name()).onEjection();
-                    }
-                }
-
-                @Override
-                public void poolModeChanged(String pool, PoolMode from, PoolMode to, String reason) {
-                    HealthLog.INSTANCE.poolModeChanged(pool, from, to, reason);
-                }
-            }));
-        }
-        this.pools = Map.copyOf(pools);
-
         executor = new QueuedThreadPool(256, 4);
         executor.setName("proxy-upstream");
         executor.setDaemon(true);
         scheduler = new ScheduledExecutorScheduler("proxy-upstream-scheduler", true);
         executor.start();
         scheduler.start();
-        ArrayByteBufferPool bufferPool = new ArrayByteBufferPool();
-        Map<String, PoolGate> gates = new LinkedHashMap<>();
-        for (PoolConfig pool : config.pools().values()) {
-            gates.put(pool.name(), new PoolGate(this.pools.get(pool.name()), pool, config.retryBudgetPercent(), scheduler));
-        }
-        this.gates = Map.copyOf(gates);
-        for (BackendPool pool : this.pools.values()) {
-            PoolGate gate = this.gates.get(pool.name());
-            metrics.poolPending(pool.name(), gate::pending);
-            for (Backend backend : pool.backends()) {
-                ProxyMetrics.BackendMetrics holder = metrics.backend(pool.name(), backend.name());
-                holder.state(backend::inFlight, () -> (long) backend.weight() * backend.health().weightPercent() / 100,
-                        () -> backend.available() ? 1 : 0);
-                backendMetrics.put(backend, holder);
-            }
-        }
         metrics.gauge("proxy.upstream.threads.busy", executor::getBusyThreads);
         metrics.gauge("proxy.upstream.threads.max", executor::getMaxThreads);
         metrics.gauge("proxy.upstream.threads.queued", executor::getQueueSize);
-
-        Map<Duration, HttpClient> byConnectTimeout = new HashMap<>();
-        List<RouteTable.Entry<ForwardRoute>> entries = new ArrayList<>();
-        for (RouteConfig route : config.routes()) {
-            HttpClient client = byConnectTimeout.get(route.connectTimeout());
-            if (client == null) {
-                client = newClient(route.connectTimeout(), bufferPool);
-                byConnectTimeout.put(route.connectTimeout(), client);
-            }
-            ForwardRoute forwardRoute = new ForwardRoute(route, this.pools.get(route.pool()), this.gates.get(route.pool()), client,
-                    config.limits(), metrics.route(route.name()), security.guard(route.name()));
-            entries.add(new RouteTable.Entry<>(route.host(), route.path(), forwardRoute));
+        synchronized (this) {
+            current = build(1, config, security, null);
         }
-        Map<String, HttpClient> clientByPool = healthCheckClients(byConnectTimeout, bufferPool);
-        this.clients = List.copyOf(byConnectTimeout.values());
-        this.routes = RouteTable.of(entries);
+        current.healthChecker.start();
+        metrics.gauge("proxy.reload.generation", () -> current.number);
+        metrics.gauge("proxy.reload.last_ok", () -> lastReload == null || lastReload.ok() ? 1 : 0);
+        metrics.gauge("proxy.reload.restart_required", () -> lastReload == null ? 0 : lastReload.restartRequired().size());
+        metrics.registry().counter("proxy.reload.success");
+        metrics.registry().counter("proxy.reload.failure");
+    }
+
+    /**
+     * Builds a generation; carries over the pools of {@code previous}, if any. The parts that can fail on
+     * good configuration (starting a client) come before carrying backends over, which moves their health.
+     */
+    private Generation build(long number, ProxyConfig config, Security security, Generation previous) throws Exception {
+        // The route table's own checks (one route per host and prefix) before anything starts or a backend
+        // moves: a configuration built in code has not been through the loader's.
+        RouteTable.of(config.routes().stream()
+                .map(route -> new RouteTable.Entry<>(route.host(), route.path(), route)).toList());
+        Map<Duration, HttpClient> started = new HashMap<>();
+        Map<String, HttpClient> clientByPool = new HashMap<>();
+        Map<String, HttpClient> clientByRoute = new HashMap<>();
+        try {
+            for (RouteConfig route : config.routes()) {
+                HttpClient client = client(route.connectTimeout(), started);
+                clientByRoute.put(route.name(), client);
+                // Checks travel the way the pool's requests do: through the client of its first route.
+                clientByPool.putIfAbsent(route.pool(), client);
+            }
+            for (PoolConfig pool : config.pools().values()) {
+                if (pool.health().check() != null && !clientByPool.containsKey(pool.name())) {
+                    clientByPool.put(pool.name(), client(pool.health().check().timeout(), started));
+                }
+            }
+        } catch (Exception | Error e) {
+            for (HttpClient client : started.values()) {
+                stopQuietly(client);
+            }
+            throw e;
+        }
+        clients.putAll(started);
+        Set<Duration> timeouts = new HashSet<>();
+        for (var entry : clients.entrySet()) {
+            if (clientByRoute.containsValue(entry.getValue()) || clientByPool.containsValue(entry.getValue())) {
+                timeouts.add(entry.getKey());
+            }
+        }
+
+        Map<String, BackendPool> pools = new LinkedHashMap<>();
+        Map<String, PoolGate> gates = new LinkedHashMap<>();
+        for (PoolConfig pool : config.pools().values()) {
+            BackendPool before = previous == null ? null : previous.pools.get(pool.name());
+            BackendPool next = new BackendPool(pool, healthListener(), before);
+            pools.put(pool.name(), next);
+            gates.put(pool.name(), new PoolGate(next, pool, config.retryBudgetPercent(), scheduler,
+                    before == null ? null : previous.gates.get(pool.name())));
+        }
+        for (BackendPool pool : pools.values()) {
+            PoolGate gate = gates.get(pool.name());
+            metrics.poolPending(pool.name(), gate::pending);
+            for (Backend backend : pool.backends()) {
+                if (!backendMetrics.containsKey(backend)) {
+                    ProxyMetrics.BackendMetrics holder = metrics.backend(pool.name(), backend.name());
+                    holder.state(backend::inFlight, () -> (long) backend.weight() * backend.health().weightPercent() / 100,
+                            () -> backend.available() ? 1 : 0);
+                    backendMetrics.put(backend, holder);
+                }
+            }
+        }
+
+        List<RouteTable.Entry<ForwardRoute>> entries = new ArrayList<>();
         Set<String> hosts = new HashSet<>();
         boolean anyHost = false;
         for (RouteConfig route : config.routes()) {
+            ForwardRoute forwardRoute = new ForwardRoute(route, pools.get(route.pool()), gates.get(route.pool()),
+                    clientByRoute.get(route.name()), config.limits(), metrics.route(route.name()),
+                    security.guard(route.name()));
+            entries.add(new RouteTable.Entry<>(route.host(), route.path(), forwardRoute));
             if (route.host() == null) {
                 anyHost = true;
             } else {
                 hosts.add(hostOf(route.host()));
             }
         }
-        this.routeHosts = Set.copyOf(hosts);
-        this.anyHostRoute = anyHost;
-        this.healthChecker = new HealthChecker(this.pools, pool -> clientByPool.get(pool.name()), scheduler);
-        healthChecker.start();
+        Map<String, BackendPool> frozen = Map.copyOf(pools);
+        HealthChecker checker = new HealthChecker(frozen, pool -> clientByPool.get(pool.name()), scheduler);
+        return new Generation(number, config, frozen, Map.copyOf(gates), RouteTable.of(entries), Set.copyOf(hosts),
+                anyHost, checker, security, Set.copyOf(timeouts));
     }
 
-    /**
-     * The client each checked pool's health checks use: the client of its first route, so that checks
-     * travel the way its requests do, else one whose connect timeout is the check's timeout.
-     */
-    private Map<String, HttpClient> healthCheckClients(Map<Duration, HttpClient> byConnectTimeout,
-            ArrayByteBufferPool bufferPool) throws Exception {
-        Map<String, HttpClient> clientByPool = new HashMap<>();
-        for (RouteConfig route : config.routes()) {
-            clientByPool.putIfAbsent(route.pool(), byConnectTimeout.get(route.connectTimeout()));
-        }
-        for (PoolConfig pool : config.pools().values()) {
-            if (pool.health().check() != null && !clientByPool.containsKey(pool.name())) {
-                Duration timeout = pool.health().check().timeout();
-                HttpClient client = byConnectTimeout.get(timeout);
-                if (client == null) {
-                    client = newClient(timeout, bufferPool);
-                    byConnectTimeout.put(timeout, client);
+    private HealthListener healthListener() {
+        return new HealthListener() {
+            @Override
+            public void backendChanged(Backend backend, BackendState from, BackendState to, String reason) {
+                HealthLog.INSTANCE.backendChanged(backend, from, to, reason);
+                if (to == BackendState.EJECTED) {
+                    metrics.backend(backend.pool(), backend.name()).onEjection();
                 }
-                clientByPool.put(pool.name(), client);
             }
+
+            @Override
+            public void poolModeChanged(String pool, PoolMode from, PoolMode to, String reason) {
+                HealthLog.INSTANCE.poolModeChanged(pool, from, to, reason);
+            }
+        };
+    }
+
+    /** The shared client for a connect timeout, started now (and noted in {@code started}) if none runs. */
+    private HttpClient client(Duration connectTimeout, Map<Duration, HttpClient> started) throws Exception {
+        HttpClient client = clients.get(connectTimeout);
+        if (client == null) {
+            client = started.get(connectTimeout);
         }
-        return clientByPool;
+        if (client == null) {
+            client = newClient(connectTimeout, bufferPool);
+            started.put(connectTimeout, client);
+        }
+        return client;
     }
 
     /**
@@ -230,7 +349,7 @@ public final class ProxyEngine implements AutoCloseable {
      */
     private SslContextFactory.Client upstreamTls() {
         SslContextFactory.Client tls = new SslContextFactory.Client();
-        var upstream = config.upstreamTls();
+        var upstream = baseline.upstreamTls();
         if (upstream.truststore() != null) {
             tls.setTrustStorePath(upstream.truststore());
             tls.setTrustStoreType("PKCS12");
@@ -243,19 +362,27 @@ public final class ProxyEngine implements AutoCloseable {
         return tls;
     }
 
-    /** The configuration this engine runs. */
+    /**
+     * The configuration this engine runs: the latest one applied, with the restart-only settings
+     * ({@link #RESTART_ONLY}) the engine started with.
+     */
     public ProxyConfig config() {
-        return config;
+        return current.config;
+    }
+
+    /** The number of the configuration generation serving new requests: 1 at start, one more per applied reload. */
+    public long generation() {
+        return current.number;
     }
 
     /** Admission state (limits, queue, retry budget) of a pool, or null. */
     PoolGate gate(String pool) {
-        return gates.get(pool);
+        return current.gates.get(pool);
     }
 
     /** Requests waiting in a pool's queue for a backend with room. */
     public int pending(String pool) {
-        PoolGate gate = gates.get(pool);
+        PoolGate gate = current.gates.get(pool);
         return gate == null ? 0 : gate.pending();
     }
 
@@ -276,7 +403,7 @@ public final class ProxyEngine implements AutoCloseable {
 
     /** Pools by name. */
     public Map<String, BackendPool> pools() {
-        return pools;
+        return current.pools;
     }
 
     /**
@@ -287,7 +414,7 @@ public final class ProxyEngine implements AutoCloseable {
      * @param path      the request path, starting with "/"
      */
     public ForwardRoute route(String authority, String path) {
-        return routes.match(authority, path);
+        return current.routes.match(authority, path);
     }
 
     /**
@@ -295,7 +422,8 @@ public final class ProxyEngine implements AutoCloseable {
      * host no route serves is not forwarded anywhere: this proxy is no open proxy.
      */
     public boolean servesHost(String authority) {
-        return anyHostRoute || (authority != null && routeHosts.contains(hostOf(authority)));
+        Generation generation = current;
+        return generation.anyHostRoute || (authority != null && generation.routeHosts.contains(hostOf(authority)));
     }
 
     /** Host without port or root dot, lower case; IPv6 literals keep their brackets. */
@@ -317,7 +445,7 @@ public final class ProxyEngine implements AutoCloseable {
 
     /** What every response loses and gains (identity headers out, security headers in). */
     ResponseHygiene hygiene() {
-        return security.hygiene();
+        return current.security.hygiene();
     }
 
     /**
@@ -333,7 +461,7 @@ public final class ProxyEngine implements AutoCloseable {
             return;
         }
         RequestChecks.Refusal refusal = RequestChecks.check(exchange.method(), exchange.requestHeaders(),
-                config.limits().maxHeaderCount(), route.maxBodyBytes());
+                route.maxHeaderCount(), route.maxBodyBytes());
         if (refusal != null) {
             new Forwarding(this, route, exchange, Admission.NONE).refuse(refusal.status(), refusal.message());
             return;
@@ -382,12 +510,12 @@ public final class ProxyEngine implements AutoCloseable {
         if (!closing.compareAndSet(false, true)) {
             return;
         }
-        healthChecker.close();
+        List<HttpClient> running = closeGenerations(); // watchers and health checks stop first
         if (!awaitInFlight(grace)) {
             LOG.warn("{} exchange(s) still in flight after the {} ms shutdown grace; cutting them", inFlight.count(),
                     grace.toMillis());
         }
-        for (HttpClient client : clients) {
+        for (HttpClient client : running) {
             stopQuietly(client);
         }
         // A cut exchange ends through its failure callback, which may still touch the cache: let it first.
@@ -406,6 +534,281 @@ public final class ProxyEngine implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt(); // close the rest at once
             return false;
+        }
+    }
+
+    /**
+     * Stops watching for reloads and every generation's health checks; returns the clients to stop.
+     * Idempotent: a second call returns none.
+     */
+    private List<HttpClient> closeGenerations() {
+        for (AutoCloseable reloader : reloaders) {
+            try {
+                reloader.close();
+            } catch (Exception e) {
+                LOG.warn("stopping {} failed", reloader, e);
+            }
+        }
+        reloaders.clear();
+        synchronized (this) {
+            closed = true;
+            current.healthChecker.close();
+            for (Generation generation : retired) {
+                generation.healthChecker.close();
+            }
+            retired.clear();
+            draining.clear();
+            List<HttpClient> running = List.copyOf(clients.values());
+            clients.clear();
+            return running;
+        }
+    }
+
+    // ---- Reloading ----
+
+    /**
+     * Applies a new configuration (see the class comment), for requests that start from now on. Nothing
+     * changes unless the whole configuration can be started: a users or JWKS file that cannot be read, or
+     * a client that cannot start, rejects it and the old configuration keeps serving. Settings listed in
+     * {@link #RESTART_ONLY} that differ from the running ones are named in the result and the log, and
+     * otherwise ignored. Thread-safe; reloads run one at a time.
+     */
+    public ReloadResult reload(ProxyConfig next) {
+        return reload(next, "api");
+    }
+
+    /** {@link #reload(ProxyConfig)}, naming what triggered it ({@code file}, {@code signal}, {@code admin}). */
+    public synchronized ReloadResult reload(ProxyConfig next, String trigger) {
+        Generation previous = current;
+        if (closed) {
+            return rejected(trigger, previous, "engine closed");
+        }
+        List<String> restartRequired = restartRequired(next);
+        ProxyConfig effective = new ProxyConfig(baseline.server(), next.pools(), next.routes(), baseline.demo(), next.via(),
+                next.sources(), next.retryBudgetPercent(), baseline.admin(), next.accessLog(), next.security(),
+                next.limits(), baseline.upstreamTls(), baseline.cache(), baseline.reload());
+        if (effective.equals(previous.config)) {
+            return record(new ReloadResult(ReloadResult.Outcome.UNCHANGED, previous.number,
+                    restartRequired.isEmpty() ? "configuration unchanged" : "configuration unchanged; needs a restart: "
+                            + String.join(", ", restartRequired), restartRequired, trigger, Instant.now()));
+        }
+        Generation generation;
+        try {
+            Security security = Security.start(next.security(), next.routes().stream().map(RouteConfig::name).toList());
+            generation = build(previous.number + 1, effective, security, previous);
+        } catch (ConfigException e) {
+            return rejected(trigger, previous, e.getMessage());
+        } catch (Exception | LinkageError e) {
+            LOG.warn("configuration reload ({}) could not start", trigger, e);
+            return rejected(trigger, previous, "cannot start the new configuration: " + e);
+        }
+        current = generation;
+        generation.healthChecker.start();
+        previous.healthChecker.close();
+        retire(previous, generation);
+        String summary = "generation " + generation.number + ": " + effective.routes().size() + " route(s), "
+                + effective.pools().size() + " pool(s)" + (restartRequired.isEmpty() ? ""
+                : "; not applied, needs a restart: " + String.join(", ", restartRequired));
+        return record(new ReloadResult(ReloadResult.Outcome.APPLIED, generation.number, summary, restartRequired, trigger,
+                Instant.now()));
+    }
+
+    /**
+     * Re-reads the sources the configuration came from ({@link #configSource}) and applies them; an error
+     * reading or validating them is a rejected result, never an exception.
+     */
+    public ReloadResult reloadFromSource(String trigger) {
+        Supplier<ProxyConfig> from = source;
+        if (from == null) {
+            synchronized (this) {
+                return rejected(trigger, current, "reload: no configuration source (expected: an engine started"
+                        + " from a configuration file or init-params)");
+            }
+        }
+        ProxyConfig next;
+        try {
+            next = from.get();
+        } catch (ConfigException e) {
+            synchronized (this) {
+                return rejected(trigger, current, e.getMessage());
+            }
+        } catch (RuntimeException e) {
+            synchronized (this) {
+                return rejected(trigger, current, "cannot read the configuration: " + e);
+            }
+        }
+        return reload(next, trigger);
+    }
+
+    /**
+     * Where {@link #reloadFromSource} reads the configuration: the loader the adapter started the engine
+     * with, which reads the same sources again (throwing {@link ConfigException} when they are invalid).
+     */
+    public void configSource(Supplier<ProxyConfig> loader) {
+        this.source = loader;
+    }
+
+    /** Whether {@link #configSource} was given. */
+    public boolean reloadable() {
+        return source != null;
+    }
+
+    /**
+     * Watches {@code file} (the properties file the configuration was loaded from) and reloads from
+     * {@link #configSource} when it changes; stopped by {@link #close()}.
+     */
+    public ConfigWatcher watch(java.nio.file.Path file) {
+        ConfigWatcher watcher = ConfigWatcher.start(file, baseline.reload().debounce(), () -> reloadFromSource("file"));
+        reloaders.add(watcher);
+        return watcher;
+    }
+
+    /** The generation serving new requests now. */
+    Generation serving() {
+        return current;
+    }
+
+    /** Upstream clients running now; for tests that check that a retired generation's clients stop. */
+    synchronized int clientCount() {
+        return clients.size();
+    }
+
+    /** The outcome of the last reload, or {@code null} before the first. */
+    public ReloadResult lastReload() {
+        return lastReload;
+    }
+
+    /** Restart-only settings that differ between the running configuration and {@code next}. */
+    private List<String> restartRequired(ProxyConfig next) {
+        List<String> keys = new ArrayList<>();
+        if (!next.server().equals(baseline.server())) {
+            keys.add("server.*");
+        }
+        if (!next.admin().equals(baseline.admin())) {
+            keys.add("admin.*");
+        }
+        if (!next.demo().equals(baseline.demo())) {
+            keys.add("demo.*");
+        }
+        if (!next.upstreamTls().equals(baseline.upstreamTls())) {
+            keys.add("proxy.tls.*");
+        }
+        if (!next.cache().equals(baseline.cache())) {
+            keys.add("cache.*");
+        }
+        if (!next.reload().equals(baseline.reload())) {
+            keys.add("reload.*");
+        }
+        return keys;
+    }
+
+    /** Under {@code this}. */
+    private ReloadResult rejected(String trigger, Generation serving, String message) {
+        return record(new ReloadResult(ReloadResult.Outcome.REJECTED, serving.number, message, List.of(), trigger,
+                Instant.now()));
+    }
+
+    private ReloadResult record(ReloadResult result) {
+        lastReload = result;
+        switch (result.outcome()) {
+            case APPLIED -> {
+                metrics.registry().counter("proxy.reload.success").inc();
+                if (result.restartRequired().isEmpty()) {
+                    LOG.info("configuration reloaded ({}): {}", result.trigger(), result.message());
+                } else {
+                    LOG.warn("configuration reloaded ({}): {}", result.trigger(), result.message());
+                }
+            }
+            case UNCHANGED -> {
+                metrics.registry().counter("proxy.reload.success").inc();
+                LOG.info("configuration reload ({}): {}", result.trigger(), result.message());
+            }
+            case REJECTED -> {
+                metrics.registry().counter("proxy.reload.failure").inc();
+                LOG.error("configuration reload ({}) rejected, generation {} keeps serving: {}", result.trigger(),
+                        result.generation(), result.message());
+            }
+        }
+        return result;
+    }
+
+    /**
+     * Drains the backends {@code next} dropped and keeps {@code previous} until its requests have ended;
+     * {@link #sweep} then stops the clients and removes the metrics nobody uses any more. Under {@code this}.
+     */
+    private void retire(Generation previous, Generation next) {
+        Set<Backend> kept = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        for (BackendPool pool : next.pools.values()) {
+            kept.addAll(pool.backends());
+        }
+        for (BackendPool pool : previous.pools.values()) {
+            for (Backend backend : pool.backends()) {
+                if (!kept.contains(backend)) {
+                    backend.retire();
+                    draining.add(backend);
+                }
+            }
+            if (!next.pools.containsKey(pool.name())) {
+                metrics.removePool(pool.name());
+            }
+        }
+        previous.retiredAt = System.nanoTime();
+        retired.add(previous);
+        if (!sweeping) {
+            sweeping = true;
+            scheduler.schedule(this::sweep, SWEEP_MILLIS, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** Lets go of what retired generations held once their requests have ended; again later while some run. */
+    private void sweep() {
+        List<HttpClient> unused = new ArrayList<>();
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            Generation serving = current;
+            retired.removeIf(Generation::idle);
+            Set<Duration> inUse = new HashSet<>(serving.clientTimeouts);
+            Set<String> routesInUse = new HashSet<>();
+            for (Generation generation : retired) {
+                inUse.addAll(generation.clientTimeouts);
+            }
+            for (Generation generation : retired) {
+                generation.config.routes().forEach(route -> routesInUse.add(route.name()));
+            }
+            serving.config.routes().forEach(route -> routesInUse.add(route.name()));
+            for (var it = clients.entrySet().iterator(); it.hasNext(); ) {
+                var entry = it.next();
+                if (!inUse.contains(entry.getKey())) {
+                    unused.add(entry.getValue());
+                    it.remove();
+                }
+            }
+            for (var it = draining.iterator(); it.hasNext(); ) {
+                Backend backend = it.next();
+                if (backend.inFlight() == 0) {
+                    it.remove();
+                    backendMetrics.remove(backend);
+                    BackendPool pool = serving.pools.get(backend.pool());
+                    if (pool == null || pool.backend(backend.name()).isEmpty()) {
+                        metrics.removeBackend(backend.pool(), backend.name());
+                    }
+                }
+            }
+            for (String name : List.copyOf(metrics.routeNames())) {
+                if (!routesInUse.contains(name)) {
+                    metrics.removeRoute(name);
+                }
+            }
+            if (retired.isEmpty() && draining.isEmpty()) {
+                sweeping = false;
+            } else {
+                scheduler.schedule(this::sweep, SWEEP_MILLIS, TimeUnit.MILLISECONDS);
+            }
+        }
+        for (HttpClient client : unused) {
+            stopQuietly(client);
         }
     }
 

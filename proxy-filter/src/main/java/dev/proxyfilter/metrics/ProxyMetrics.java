@@ -85,6 +85,36 @@ public final class ProxyMetrics implements AutoCloseable {
         return routes.computeIfAbsent(route, k -> new RouteMetrics(registry, route, "proxy.route." + route));
     }
 
+    /**
+     * Removes every series of a backend that a configuration reload removed, once its last request ended,
+     * so that the exposition does not list it forever. A later {@link #backend} starts it from zero.
+     */
+    public void removeBackend(String pool, String backend) {
+        if (backends.remove(pool + '\0' + backend) != null) {
+            String prefix = "proxy.backend." + pool + "." + backend + ".";
+            registry.removeMatching((name, metric) -> name.startsWith(prefix));
+        }
+    }
+
+    /** The routes that have metrics now. */
+    public java.util.Set<String> routeNames() {
+        return java.util.Set.copyOf(routes.keySet());
+    }
+
+    /** Removes every series of a route that a reload removed; see {@link #removeBackend}. */
+    public void removeRoute(String route) {
+        if (routes.remove(route) != null) {
+            String prefix = "proxy.route." + route + ".";
+            registry.removeMatching((name, metric) -> name.startsWith(prefix));
+        }
+    }
+
+    /** Removes the queue-depth gauge of a pool that a reload removed. */
+    public void removePool(String pool) {
+        poolPending.remove(pool);
+        registry.remove("proxy.pool." + pool + ".pending");
+    }
+
     /** The count of one status class ("2xx") in counters indexed like {@link #CLASSES}. */
     private static long count(Counter[] byClass, String statusClass) {
         for (int i = 0; i < CLASSES.length; i++) {

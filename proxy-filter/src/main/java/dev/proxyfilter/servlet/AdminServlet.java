@@ -7,6 +7,7 @@ import com.codahale.metrics.Sampling;
 import com.codahale.metrics.Snapshot;
 import dev.proxyfilter.forward.AdminOperations;
 import dev.proxyfilter.forward.ProxyEngine;
+import dev.proxyfilter.forward.ReloadResult;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
@@ -28,6 +29,9 @@ import java.util.function.Supplier;
  *
  * <p>API: {@code GET /api/pools}; {@code POST /api/pools/P/backends/B/enable|disable|drain};
  * {@code POST /api/pools/P/backends/B/weight?value=N}; {@code GET /api/config};
+ * {@code POST /api/reload} re-reads the configuration's sources and applies them, answering the
+ * {@link ReloadResult} (200, or 422 when the configuration is invalid and the old one keeps serving), and
+ * {@code GET /api/reload} shows the last one;
  * {@code POST /api/cache/purge?url=U} or {@code ?prefix=P}, answering {@code {"removed": N}}. A bad request gets 400
  * with a reason. When a token is set ({@code admin.token}, or the {@code token} init-param), every path
  * but {@code /healthz} and {@code /readyz} needs {@code Authorization: Bearer TOKEN} (the dashboard page
@@ -117,7 +121,17 @@ public class AdminServlet extends HttpServlet {
             json(response, 200, Map.of("removed", removed));
         } else if (path.equals("/api/config")) {
             requireMethod(method, "GET");
-            json(response, 200, Map.of("sources", running.config().sources(), "config", admin.config()));
+            json(response, 200, Map.of("sources", running.config().sources(), "config", admin.config(),
+                    "reload", admin.reloadStatus()));
+        } else if (path.equals("/api/reload")) {
+            if (method.equals("GET")) {
+                json(response, 200, admin.reloadStatus());
+            } else {
+                requireMethod(method, "POST");
+                ReloadResult result = admin.reload();
+                // 422: the request was fine, the configuration it made the proxy read was not.
+                json(response, result.ok() ? 200 : 422, result.toMap());
+            }
         } else if (path.startsWith("/api/pools/")) {
             requireMethod(method, "POST");
             String[] parts = path.substring("/api/pools/".length()).split("/");

@@ -59,9 +59,15 @@ public class JettyProxyServlet extends AsyncProxyServlet {
             return;
         }
         try {
-            ProxyConfig config = presetConfig != null ? presetConfig
-                    : ServletConfigs.load(getInitParameterNames(), this::getInitParameter, getServletContext());
-            engine = ProxyEngine.start(config);
+            if (presetConfig != null) {
+                // The embedder loaded the configuration; it gives the engine a source to reload from.
+                engine = ProxyEngine.start(presetConfig);
+            } else {
+                ServletConfigs.Loading loading = ServletConfigs.loading(getInitParameterNames(), this::getInitParameter,
+                        getServletContext());
+                engine = ProxyEngine.start(loading.loader().get());
+                ServletConfigs.enableReload(engine, loading, LOG);
+            }
         } catch (ConfigException e) {
             LOG.error("proxy servlet not started: {}", e.getMessage());
             throw new UnavailableException(e.getMessage());

@@ -48,8 +48,10 @@ public class ProxyFilter implements Filter {
             return;
         }
         try {
-            engine = ProxyEngine.start(ServletConfigs.load(filterConfig.getInitParameterNames(),
-                    filterConfig::getInitParameter, filterConfig.getServletContext()));
+            ServletConfigs.Loading loading = ServletConfigs.loading(filterConfig.getInitParameterNames(),
+                    filterConfig::getInitParameter, filterConfig.getServletContext());
+            engine = ProxyEngine.start(loading.loader().get());
+            ServletConfigs.enableReload(engine, loading, LOG);
         } catch (ConfigException e) {
             LOG.error("proxy filter '{}' not started: {}", filterConfig.getFilterName(), e.getMessage());
             throw new UnavailableException(e.getMessage());

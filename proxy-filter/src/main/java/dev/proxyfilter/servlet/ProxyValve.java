@@ -23,6 +23,8 @@ import org.apache.catalina.valves.ValveBase;
  * library jar and its dependencies in Tomcat's {@code lib/}.
  */
 public class ProxyValve extends ValveBase {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ProxyValve.class);
+
     private String config;
     private ProxyConfig presetConfig;
     private volatile ProxyEngine engine;
@@ -56,16 +58,24 @@ public class ProxyValve extends ValveBase {
     @Override
     protected void startInternal() throws LifecycleException {
         ProxyConfig proxyConfig = presetConfig;
+        ServletConfigs.Loading loading = null;
         if (proxyConfig == null) {
             try {
-                List<ConfigSource> sources = new ArrayList<>();
                 if (config == null || config.isBlank()) {
                     throw new ConfigException("config", null, "a properties file path or classpath resource", "server.xml Valve attribute");
                 }
-                sources.add(ConfigSource.ofLocation(config.trim(), ProxyValve.class.getClassLoader()));
-                sources.add(ConfigSource.ofSystemProperties(System.getProperties()));
-                proxyConfig = ConfigLoader.load(sources);
-            } catch (ConfigException e) {
+                String location = config.trim();
+                java.util.function.Supplier<ProxyConfig> loader = () -> {
+                    List<ConfigSource> sources = new ArrayList<>();
+                    sources.add(ConfigSource.ofLocation(location, ProxyValve.class.getClassLoader()));
+                    sources.add(ConfigSource.ofSystemProperties(System.getProperties()));
+                    return ConfigLoader.load(sources);
+                };
+                java.nio.file.Path file = location.startsWith("classpath:") ? null : java.nio.file.Path.of(location);
+                loading = new ServletConfigs.Loading(loader,
+                        file != null && java.nio.file.Files.isRegularFile(file) ? file : null);
+                proxyConfig = loader.get();
+            } catch (ConfigException | java.nio.file.InvalidPathException e) {
                 throw new LifecycleException(e.getMessage(), e);
             }
         }
@@ -74,6 +84,9 @@ public class ProxyValve extends ValveBase {
         } catch (ConfigException e) {
             // A users or JWKS file named by the configuration is unreadable or malformed.
             throw new LifecycleException(e.getMessage(), e);
+        }
+        if (loading != null) {
+            ServletConfigs.enableReload(engine, loading, LOG);
         }
         super.startInternal();
     }

@@ -13,6 +13,12 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
+import java.util.function.Supplier;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import dev.proxyfilter.forward.ProxyEngine;
+import org.slf4j.Logger;
 
 /**
  * Builds a {@link ProxyConfig} from init-params, the same way for the filter and the servlet: the
@@ -29,7 +35,24 @@ final class ServletConfigs {
     }
 
     static ProxyConfig load(Enumeration<String> names, Function<String, String> param, ServletContext context) {
-        List<ConfigSource> sources = new ArrayList<>();
+        return loading(names, param, context).loader().get();
+    }
+
+    /**
+     * Where a configuration comes from, to read it again on a reload.
+     *
+     * @param loader reads every source again and loads them; throws {@link ConfigException} when invalid
+     * @param file   the properties file on disk to watch, or null when there is none (classpath resource,
+     *               init-params only, a webapp not unpacked)
+     */
+    record Loading(Supplier<ProxyConfig> loader, Path file) {
+    }
+
+    /**
+     * The loading of the configuration from init-params: the init-params are read now (they never change),
+     * the file they name and the system properties each time the loader runs.
+     */
+    static Loading loading(Enumeration<String> names, Function<String, String> param, ServletContext context) {
         Map<String, String> inline = new HashMap<>();
         String location = null;
         while (names.hasMoreElements()) {
@@ -40,14 +63,55 @@ final class ServletConfigs {
                 inline.put(name, param.apply(name));
             }
         }
-        if (location != null && !location.isEmpty()) {
-            sources.add(locate(location, context));
+        String config = location == null || location.isEmpty() ? null : location;
+        Map<String, String> params = Map.copyOf(inline);
+        Supplier<ProxyConfig> loader = () -> {
+            List<ConfigSource> sources = new ArrayList<>();
+            if (config != null) {
+                sources.add(locate(config, context));
+            }
+            if (!params.isEmpty()) {
+                sources.add(new ConfigSource(INIT_PARAM_SOURCE, params));
+            }
+            sources.add(ConfigSource.ofSystemProperties(System.getProperties()));
+            return ConfigLoader.load(sources);
+        };
+        return new Loading(loader, config == null ? null : fileOf(config, context));
+    }
+
+    /** The file on disk a {@code config} location names, or null. */
+    private static Path fileOf(String location, ServletContext context) {
+        String path = location;
+        if (location.startsWith("classpath:")) {
+            return null;
         }
-        if (!inline.isEmpty()) {
-            sources.add(new ConfigSource(INIT_PARAM_SOURCE, inline));
+        if (context != null && (location.startsWith("/WEB-INF/") || location.startsWith("WEB-INF/"))) {
+            path = context.getRealPath(location.startsWith("/") ? location : "/" + location);
+            if (path == null) {
+                return null;
+            }
         }
-        sources.add(ConfigSource.ofSystemProperties(System.getProperties()));
-        return ConfigLoader.load(sources);
+        try {
+            Path file = Path.of(path);
+            return Files.isRegularFile(file) ? file : null;
+        } catch (InvalidPathException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Lets {@code engine} reload from where its configuration came from ({@code POST /api/reload}), and, with
+     * {@code reload.watch}, when its file changes. A file that cannot be watched is logged, not fatal.
+     */
+    static void enableReload(ProxyEngine engine, Loading loading, Logger log) {
+        engine.configSource(loading.loader());
+        if (loading.file() != null && engine.config().reload().watch()) {
+            try {
+                engine.watch(loading.file());
+            } catch (IllegalStateException e) {
+                log.warn("configuration file {} is not watched: {}", loading.file(), e.getMessage());
+            }
+        }
     }
 
     static ConfigSource locate(String location, ServletContext context) {
