@@ -36,8 +36,9 @@ import org.slf4j.LoggerFactory;
  * </ol>
  * A stale response with a validator is revalidated ({@code If-None-Match}/{@code If-Modified-Since}); a 304
  * freshens it and the client is answered from it ({@link #replaceResponse}), as it is from a stored response
- * that {@code stale-if-error} allows when the backend fails. Not yet: the background refresh of
- * {@code stale-while-revalidate} (the stale response is served until the window closes, then validated).
+ * that {@code stale-if-error} allows when the backend fails. Within {@code stale-while-revalidate}, the stale
+ * response is served and one background exchange per key ({@link BackgroundExchange}, led through the
+ * {@link Coalescer}) revalidates it.
  */
 final class CachedExchange {
     private static final Logger LOG = LoggerFactory.getLogger(CachedExchange.class);
@@ -50,7 +51,10 @@ final class CachedExchange {
         /** Goes to the backend the usual way. */
         void forward();
 
-        /** Starts a background exchange that revalidates the stored response with {@code revalidation}. */
+        /**
+         * Starts a background exchange that revalidates the stored response with {@code revalidation}. Called
+         * before the client is answered; copies what it needs of the client's request before it returns.
+         */
         void revalidateInBackground(CachedExchange revalidation);
     }
 
@@ -102,11 +106,16 @@ final class CachedExchange {
         switch (action) {
             case HIT, STALE_HIT, STALE_WHILE_REVALIDATE -> {
                 (action == CacheAction.HIT ? step.hits : step.staleServed).increment();
-                answer(pipeline, cache.answer(lookup, now), lookup.cacheStatus());
-                if (action == CacheAction.STALE_WHILE_REVALIDATE && "GET".equals(request.method())
-                        && cache.coalescer().join(lookup.primaryKey()) instanceof Coalescer.Leader refresher) {
-                    pipeline.revalidateInBackground(new CachedExchange(step, lookup, refresher));
+                CachedAnswer stale = cache.answer(lookup, now);
+                if (action == CacheAction.STALE_WHILE_REVALIDATE && "GET".equals(request.method())) {
+                    // Started before the client is answered: the background exchange copies the client's
+                    // request, which the container recycles as soon as the answer below completes.
+                    Coalescer.Leader refresher = cache.coalescer().tryLead(lookup.primaryKey());
+                    if (refresher != null) {
+                        pipeline.revalidateInBackground(new CachedExchange(step, lookup, refresher));
+                    }
                 }
+                answer(pipeline, stale, lookup.cacheStatus());
             }
             case GATEWAY_TIMEOUT -> {
                 HttpFields.Mutable headers = HttpFields.build(3);
