@@ -70,7 +70,11 @@ final class CachedExchange {
     private long responseTimeMillis;
     private volatile String logToken;
     private boolean validating;
+    /** Set when a 304 did not select the stored response: the request goes again, without conditions. */
+    private boolean unconditional;
     private volatile long expectedLength = -1;
+    /** The access-log token once the response is stored. */
+    private CacheStatus statusOfStored;
 
     CachedExchange(CachingStep step, ClientExchange client) {
         this.step = step;
@@ -163,12 +167,31 @@ final class CachedExchange {
 
     /** Adjusts the backend request: a leader asks for the whole response, not the client's conditional one. */
     void proxyToServer(HttpFields.Mutable headers) {
-        if (leader != null && lookup.action() == CacheAction.VALIDATE && lookup.stored() != null) {
+        if (leader != null && lookup.action() == CacheAction.VALIDATE && lookup.stored() != null && !unconditional) {
             Conditionals.toValidationRequest(headers, lookup.stored());
             validating = true;
         } else if (leader != null) {
             Conditionals.stripClientConditionals(headers);
         }
+    }
+
+    /**
+     * Whether the backend's response must be dropped and the request sent again without conditions: a 304 to
+     * our validation that does not select the stored response (its validators differ, RFC 9111 §4.3.3 and
+     * §4.3.4). It must not update the stored response, and the client, who did not send these conditions,
+     * must not get it. Once per exchange, so that a backend that keeps answering 304 cannot loop.
+     */
+    boolean resendUnconditionally(int status, HttpFields backendHeaders) {
+        if (!validating || status != 304 || unconditional
+                || Conditionals.notModifiedSelects(lookup.stored(), backendHeaders)) {
+            return false;
+        }
+        LOG.debug("{}: the backend's 304 does not select the stored response; asking again without conditions",
+                lookup.primaryKey());
+        validating = false;
+        unconditional = true;
+        requestTimeMillis = step.now();
+        return true;
     }
 
     /**
@@ -248,7 +271,14 @@ final class CachedExchange {
                 body = new BodyBuffer(cache.store().maxEntryBytes(), length);
                 expectedLength = length;
                 headersToStore = toStore;
-                cacheStatus = cacheStatus.withStored();
+                // RFC 9211 "stored" goes out with the headers, before the body: only said when the whole
+                // response is known to fit (a Content-Length within the limit), and the store takes any entry
+                // within it. A body of unknown length may pass the limit while streaming: it says nothing
+                // here, and the access log's token tells whether it was stored (bodyComplete).
+                if (length >= 0) {
+                    cacheStatus = cacheStatus.withStored();
+                }
+                statusOfStored = lookup.cacheStatus().withForwardStatus(status).withStored();
             } else {
                 cacheStatus = cacheStatus.withDetail(storability.detail());
                 leader.release(); // followers need not wait for a body that will not be stored
@@ -278,6 +308,16 @@ final class CachedExchange {
             }
         }
         return copy;
+    }
+
+    /** Aborts a backend response that {@link #resendUnconditionally} dropped; the exchange asks again. */
+    static final class Resend extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        Resend() {
+            super("the 304 does not select the stored response; sending the request again without conditions",
+                    null, false, false);
+        }
     }
 
     /** The sink the backend's body is copied to: the client, plus the cache's copy when it is collected. */
@@ -311,6 +351,7 @@ final class CachedExchange {
                     : cache.store(lookup, backendStatus, headersToStore, buffer.toByteArray(), requestTimeMillis,
                             responseTimeMillis);
             if (result.isStored()) {
+                logToken = statusOfStored.toString();
                 step.stored.increment();
                 leader.complete(result.stored());
             }
