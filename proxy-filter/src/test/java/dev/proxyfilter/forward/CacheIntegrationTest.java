@@ -334,10 +334,8 @@ class CacheIntegrationTest {
             responses.add(http.sendAsync(HttpRequest.newBuilder(proxy.uri().resolve("/slow?cc=max-age%3D60"))
                     .timeout(Duration.ofSeconds(40)).build(), HttpResponse.BodyHandlers.ofString()));
         }
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (caching.misses.sum() < 50 && System.nanoTime() < deadline) {
-            Thread.sleep(10); // until every request has looked up and joined the leader
-        }
+        // Until every request has looked up and joined the leader.
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> caching.misses.sum() == 50);
         script.gate.countDown();
 
         for (CompletableFuture<HttpResponse<String>> response : responses) {
