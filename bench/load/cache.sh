@@ -10,7 +10,7 @@
 #   hit           cache on, GET /hit: Cache-Control public, max-age=3600; stored by a first request,
 #                 then every request is a hit (the origin's request count during the run is printed:
 #                 it must be 0)
-#   miss-stored   cache on, GET /hit?n=<unique> (wrk Lua script): every request is a new key, a miss
+#   miss-stored   cache on, GET /hit?<unique> (wrk Lua script): every request is a new key, a miss
 #                 that goes to the origin and whose response is stored (Cache-Status: fwd=uri-miss;
 #                 stored), the store evicting as it fills (heap tier, 10,000 entries)
 #   miss-pass     cache on, GET /pass: Cache-Control no-store; looked up, forwarded, never stored: a
@@ -85,6 +85,7 @@ done
 # --- origin: nginx, 100-byte body ---
 mkdir -p "$TMP/nginx/logs" "$TMP/www"
 head -c 100 /dev/zero | tr '\0' 'x' >"$TMP/www/body"
+chmod 755 "$TMP" "$TMP/www"; chmod 644 "$TMP/www/body" # nginx workers run as another user
 cat >"$TMP/nginx/nginx.conf" <<NGINX
 worker_processes 1;
 pid $TMP/nginx/nginx.pid;
@@ -125,7 +126,7 @@ start_proxy() {
   write_config "$TMP/$name/proxy.properties" "$port" "$cache"
   "$DIST/bin/proxy-filter" --config "$TMP/$name/proxy.properties" >"$TMP/$name/log" 2>&1 &
   PIDS+=($!)
-  for _ in $(seq 600); do
+  for _ in $(seq 300); do
     [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$port/hit" 2>/dev/null)" = 200 ] && return 0
     sleep 0.1
   done
@@ -138,21 +139,29 @@ start_proxy off "$CACHE_OFF" false
 status="$(curl -s -D - -o /dev/null "http://127.0.0.1:$CACHE_ON/hit" | tr -d '\r' | sed -n 's/^[Cc]ache-[Ss]tatus: //p')"
 case "$status" in *hit*) ;; *) die "second GET /hit is not a hit (Cache-Status: $status)" ;; esac
 
+# Unique per thread and per run: thread ids from setup(), a run tag from the command line.
 cat >"$TMP/unique.lua" <<'LUA'
-local n = 0
-request = function()
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("id", threads)
+end
+function init(args)
+  tag = args[1] or "run"
+  n = 0
+end
+function request()
   n = n + 1
-  return wrk.format("GET", "/hit?n=" .. tostring(n) .. "-" .. tostring(math.random(1, 1000000000)))
+  return wrk.format("GET", "/hit?" .. tag .. "-" .. id .. "-" .. n)
 end
 LUA
-
 origin_requests() { wc -l <"$TMP/nginx/logs/access.log"; }
 
 # run NAME PORT PATH [LUA]: one wrk run, one row
 run() {
   local name=$1 port=$2 path=$3 lua=${4:-} out before after
   before=$(origin_requests)
-  out="$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency ${lua:+-s "$lua"} "http://127.0.0.1:$port$path")"
+  out="$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency ${lua:+-s "$lua"} "http://127.0.0.1:$port$path" ${lua:+-- "$name"})"
   after=$(origin_requests)
   awk -v name="$name" -v origin=$((after - before)) '
     /Requests\/sec:/ { rps = $2 }
@@ -164,7 +173,7 @@ run() {
 
 log "warm-up: ${WARMUP}s per proxy"
 wrk -t2 -c"$CONNECTIONS" -d"${WARMUP}s" "http://127.0.0.1:$CACHE_ON/hit" >/dev/null
-wrk -t2 -c"$CONNECTIONS" -d"$((WARMUP / 2))s" -s "$TMP/unique.lua" "http://127.0.0.1:$CACHE_ON/hit" >/dev/null
+wrk -t2 -c"$CONNECTIONS" -d"$((WARMUP / 2))s" -s "$TMP/unique.lua" "http://127.0.0.1:$CACHE_ON/hit" -- warmup >/dev/null
 wrk -t2 -c"$CONNECTIONS" -d"${WARMUP}s" "http://127.0.0.1:$CACHE_OFF/hit" >/dev/null
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) CPUs"
