@@ -11,7 +11,9 @@ import org.eclipse.jetty.http.HttpFields;
  * @param status  the status to send
  * @param headers the stored fields plus {@code Age}, {@code Content-Length} and {@code Content-Range} as
  *                needed; the pipeline adds its {@code Via} and {@code Cache-Status}
- * @param body    the bytes to send (read-only; empty for {@code HEAD}, 304, 412, 416)
+ * @param body    the bytes to send (empty for {@code HEAD}, 304, 412, 416); often the stored body itself,
+ *                shared by every hit: it must only be read, never written to (it is not a read-only
+ *                buffer so that the container can write from its array without a copy)
  */
 public record CachedAnswer(int status, HttpFields.Mutable headers, ByteBuffer body) {
     public CachedAnswer {

@@ -52,6 +52,19 @@ public final class Coalescer {
         return new Follower(current);
     }
 
+    /**
+     * The {@link Leader} for {@code key} if no exchange leads it now, else {@code null}; unlike {@link #join},
+     * a caller that does not lead does not wait (a stale hit that starts at most one background refresh).
+     */
+    public Leader tryLead(String key) {
+        Objects.requireNonNull(key, "key");
+        Leader candidate = new Leader(key);
+        if (maxWaitMillis == 0) {
+            return candidate;
+        }
+        return inflight.putIfAbsent(key, candidate) == null ? candidate : null;
+    }
+
     /** Keys with a leader in flight. */
     public int inflight() {
         return inflight.size();

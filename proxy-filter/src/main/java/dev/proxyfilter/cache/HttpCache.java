@@ -195,14 +195,16 @@ public final class HttpCache implements AutoCloseable {
             if (result.kind() == ByteRanges.Kind.PARTIAL) {
                 headers.put(HttpHeader.CONTENT_RANGE, result.contentRange(length));
                 headers.put(HttpHeader.CONTENT_LENGTH, Long.toString(result.length()));
-                ByteBuffer body = stored.body().position((int) result.first()).limit((int) result.last() + 1).slice();
+                ByteBuffer body = ByteBuffer.wrap(stored.bodyArray(), (int) result.first(), (int) result.length()).slice();
                 return new CachedAnswer(206, headers, body);
             }
         }
         if (stored.status() != 204) {
             headers.put(HttpHeader.CONTENT_LENGTH, Integer.toString(length));
         }
-        return new CachedAnswer(stored.status(), headers, head ? ByteBuffer.allocate(0) : stored.body());
+        // The stored array itself, not a read-only view: the container then writes from it, with no copy
+        // per hit (a read-only buffer hides its array). CachedAnswer's contract forbids writing to it.
+        return new CachedAnswer(stored.status(), headers, head ? ByteBuffer.allocate(0) : ByteBuffer.wrap(stored.bodyArray()));
     }
 
     private static HttpFields.Mutable fieldsToSend(CachedResponse stored, boolean validated) {

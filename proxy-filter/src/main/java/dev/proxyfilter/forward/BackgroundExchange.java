@@ -9,13 +9,31 @@ import org.eclipse.jetty.util.Callback;
 /**
  * A client that is no one: the request of a background revalidation ({@code stale-while-revalidate}),
  * made from a real client's {@code GET}, whose response only the cache reads. Its body is discarded.
+ *
+ * <p>Everything it answers is copied from the original exchange when it is made, which must be before the
+ * original client is answered: the container recycles a request once its response completed, and a
+ * background exchange outlives it. (Reading the original lazily was the cause of the lost refreshes of
+ * issue 4: about one run in three, {@code getScheme()} or {@code getQueryString()} on the recycled request
+ * threw inside the backend response's listener, the refresh was aborted, and nothing was stored.)
  */
 final class BackgroundExchange implements ClientExchange {
-    private final ClientExchange original;
+    private final String scheme;
+    private final String authority;
+    private final int localPort;
+    private final String remoteAddress;
+    private final String basePath;
+    private final String path;
+    private final String query;
     private final HttpFields requestHeaders;
 
     BackgroundExchange(ClientExchange original) {
-        this.original = original;
+        this.scheme = original.scheme();
+        this.authority = original.authority();
+        this.localPort = original.localPort();
+        this.remoteAddress = original.remoteAddress();
+        this.basePath = original.basePath();
+        this.path = original.path();
+        this.query = original.query();
         this.requestHeaders = HttpFields.build(original.requestHeaders()).asImmutable();
     }
 
@@ -26,7 +44,7 @@ final class BackgroundExchange implements ClientExchange {
 
     @Override
     public String scheme() {
-        return original.scheme();
+        return scheme;
     }
 
     @Override
@@ -36,32 +54,32 @@ final class BackgroundExchange implements ClientExchange {
 
     @Override
     public String authority() {
-        return original.authority();
+        return authority;
     }
 
     @Override
     public int localPort() {
-        return original.localPort();
+        return localPort;
     }
 
     @Override
     public String remoteAddress() {
-        return original.remoteAddress();
+        return remoteAddress;
     }
 
     @Override
     public String basePath() {
-        return original.basePath();
+        return basePath;
     }
 
     @Override
     public String path() {
-        return original.path();
+        return path;
     }
 
     @Override
     public String query() {
-        return original.query();
+        return query;
     }
 
     @Override

@@ -36,8 +36,9 @@ import org.slf4j.LoggerFactory;
  * </ol>
  * A stale response with a validator is revalidated ({@code If-None-Match}/{@code If-Modified-Since}); a 304
  * freshens it and the client is answered from it ({@link #replaceResponse}), as it is from a stored response
- * that {@code stale-if-error} allows when the backend fails. Not yet: the background refresh of
- * {@code stale-while-revalidate} (the stale response is served until the window closes, then validated).
+ * that {@code stale-if-error} allows when the backend fails. Within {@code stale-while-revalidate}, the stale
+ * response is served and one background exchange per key ({@link BackgroundExchange}, led through the
+ * {@link Coalescer}) revalidates it.
  */
 final class CachedExchange {
     private static final Logger LOG = LoggerFactory.getLogger(CachedExchange.class);
@@ -50,7 +51,10 @@ final class CachedExchange {
         /** Goes to the backend the usual way. */
         void forward();
 
-        /** Starts a background exchange that revalidates the stored response with {@code revalidation}. */
+        /**
+         * Starts a background exchange that revalidates the stored response with {@code revalidation}. Called
+         * before the client is answered; copies what it needs of the client's request before it returns.
+         */
         void revalidateInBackground(CachedExchange revalidation);
     }
 
@@ -66,7 +70,11 @@ final class CachedExchange {
     private long responseTimeMillis;
     private volatile String logToken;
     private boolean validating;
+    /** Set when a 304 did not select the stored response: the request goes again, without conditions. */
+    private boolean unconditional;
     private volatile long expectedLength = -1;
+    /** The access-log token once the response is stored. */
+    private CacheStatus statusOfStored;
 
     CachedExchange(CachingStep step, ClientExchange client) {
         this.step = step;
@@ -102,11 +110,16 @@ final class CachedExchange {
         switch (action) {
             case HIT, STALE_HIT, STALE_WHILE_REVALIDATE -> {
                 (action == CacheAction.HIT ? step.hits : step.staleServed).increment();
-                answer(pipeline, cache.answer(lookup, now), lookup.cacheStatus());
-                if (action == CacheAction.STALE_WHILE_REVALIDATE && "GET".equals(request.method())
-                        && cache.coalescer().join(lookup.primaryKey()) instanceof Coalescer.Leader refresher) {
-                    pipeline.revalidateInBackground(new CachedExchange(step, lookup, refresher));
+                CachedAnswer stale = cache.answer(lookup, now);
+                if (action == CacheAction.STALE_WHILE_REVALIDATE && "GET".equals(request.method())) {
+                    // Started before the client is answered: the background exchange copies the client's
+                    // request, which the container recycles as soon as the answer below completes.
+                    Coalescer.Leader refresher = cache.coalescer().tryLead(lookup.primaryKey());
+                    if (refresher != null) {
+                        pipeline.revalidateInBackground(new CachedExchange(step, lookup, refresher));
+                    }
                 }
+                answer(pipeline, stale, lookup.cacheStatus());
             }
             case GATEWAY_TIMEOUT -> {
                 HttpFields.Mutable headers = HttpFields.build(3);
@@ -154,12 +167,31 @@ final class CachedExchange {
 
     /** Adjusts the backend request: a leader asks for the whole response, not the client's conditional one. */
     void proxyToServer(HttpFields.Mutable headers) {
-        if (leader != null && lookup.action() == CacheAction.VALIDATE && lookup.stored() != null) {
+        if (leader != null && lookup.action() == CacheAction.VALIDATE && lookup.stored() != null && !unconditional) {
             Conditionals.toValidationRequest(headers, lookup.stored());
             validating = true;
         } else if (leader != null) {
             Conditionals.stripClientConditionals(headers);
         }
+    }
+
+    /**
+     * Whether the backend's response must be dropped and the request sent again without conditions: a 304 to
+     * our validation that does not select the stored response (its validators differ, RFC 9111 §4.3.3 and
+     * §4.3.4). It must not update the stored response, and the client, who did not send these conditions,
+     * must not get it. Once per exchange, so that a backend that keeps answering 304 cannot loop.
+     */
+    boolean resendUnconditionally(int status, HttpFields backendHeaders) {
+        if (!validating || status != 304 || unconditional
+                || Conditionals.notModifiedSelects(lookup.stored(), backendHeaders)) {
+            return false;
+        }
+        LOG.debug("{}: the backend's 304 does not select the stored response; asking again without conditions",
+                lookup.primaryKey());
+        validating = false;
+        unconditional = true;
+        requestTimeMillis = step.now();
+        return true;
     }
 
     /**
@@ -239,7 +271,14 @@ final class CachedExchange {
                 body = new BodyBuffer(cache.store().maxEntryBytes(), length);
                 expectedLength = length;
                 headersToStore = toStore;
-                cacheStatus = cacheStatus.withStored();
+                // RFC 9211 "stored" goes out with the headers, before the body: only said when the whole
+                // response is known to fit (a Content-Length within the limit), and the store takes any entry
+                // within it. A body of unknown length may pass the limit while streaming: it says nothing
+                // here, and the access log's token tells whether it was stored (bodyComplete).
+                if (length >= 0) {
+                    cacheStatus = cacheStatus.withStored();
+                }
+                statusOfStored = lookup.cacheStatus().withForwardStatus(status).withStored();
             } else {
                 cacheStatus = cacheStatus.withDetail(storability.detail());
                 leader.release(); // followers need not wait for a body that will not be stored
@@ -269,6 +308,16 @@ final class CachedExchange {
             }
         }
         return copy;
+    }
+
+    /** Aborts a backend response that {@link #resendUnconditionally} dropped; the exchange asks again. */
+    static final class Resend extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        Resend() {
+            super("the 304 does not select the stored response; sending the request again without conditions",
+                    null, false, false);
+        }
     }
 
     /** The sink the backend's body is copied to: the client, plus the cache's copy when it is collected. */
@@ -302,6 +351,7 @@ final class CachedExchange {
                     : cache.store(lookup, backendStatus, headersToStore, buffer.toByteArray(), requestTimeMillis,
                             responseTimeMillis);
             if (result.isStored()) {
+                logToken = statusOfStored.toString();
                 step.stored.increment();
                 leader.complete(result.stored());
             }

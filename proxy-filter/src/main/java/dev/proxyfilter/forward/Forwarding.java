@@ -253,6 +253,10 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
         if (done.get()) {
             return;
         }
+        if (failure instanceof CachedExchange.Resend) {
+            admit(true); // the cache's validation got a 304 it cannot use: ask again, without conditions
+            return;
+        }
         RequestBodyException refused = RequestBodyException.find(failure);
         if (refused != null) {
             LOG.debug("{} {} on route {}: {}", client.method(), client.path(), route.name(), refused.getMessage());
@@ -536,6 +540,11 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
             if (shouldRetryStatus(serverResponse.getStatus())) {
                 retryStatus = serverResponse.getStatus();
                 serverResponse.abort(new RetryableStatusException(retryStatus));
+                return;
+            }
+            if (cached != null && cached.resendUnconditionally(serverResponse.getStatus(), serverResponse.getHeaders())) {
+                retryStatus = serverResponse.getStatus(); // not for the client: the body is skipped, see failed()
+                serverResponse.abort(new CachedExchange.Resend());
                 return;
             }
             HttpFields.Mutable headers = ForwardHeaders.serverToClient(serverResponse.getHeaders(), client, backend, route,

@@ -24,6 +24,17 @@ class CoalescerTest {
     }
 
     @Test
+    void tryLeadLeadsOnlyAnIdleKeyAndNeverWaits() {
+        Coalescer coalescer = new Coalescer(Duration.ofSeconds(5));
+        Coalescer.Leader refresher = coalescer.tryLead("a");
+        assertThat(refresher).isNotNull();
+        assertThat(coalescer.tryLead("a")).isNull(); // a stale hit during the refresh starts no other
+        assertThat(coalescer.join("a")).isInstanceOf(Coalescer.Follower.class); // a miss waits for it
+        refresher.release();
+        assertThat(coalescer.tryLead("a")).isNotNull();
+    }
+
+    @Test
     void aLeaderEndsOnceAndLaterCallsAreIgnored() throws Exception {
         Coalescer coalescer = new Coalescer(Duration.ofSeconds(5));
         Coalescer.Leader leader = (Coalescer.Leader) coalescer.join("a");
