@@ -100,6 +100,7 @@ public final class RunningProxy implements AutoCloseable {
         long deadline = System.nanoTime() + grace.toNanos();
         LOG.info("proxy-filter stopping: new connections refused, {} exchange(s) in flight get up to {} ms",
                 engine.inFlightExchanges(), grace.toMillis());
+        engine.startDraining(); // /readyz fails from now on, while Jetty drains
         stop(proxy, "proxy server");
         if (admin != null) {
             stop(admin, "admin listener");

@@ -100,6 +100,8 @@ public final class ProxyEngine implements AutoCloseable {
     /** Exchanges in flight, for a graceful {@link #close(Duration)}; engine-wide, across generations. */
     private final InFlight inFlight = new InFlight();
     private final java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
+    /** Set when a stop begins, before the container stops handing over requests: what {@code /readyz} reports. */
+    private volatile boolean stopping;
     /** The configuration the long-lived parts were built from: what restart-only settings compare to. */
     private final ProxyConfig baseline;
     private volatile Generation current;
@@ -494,6 +496,19 @@ public final class ProxyEngine implements AutoCloseable {
         return inFlight;
     }
 
+    /**
+     * Marks the engine as going away, so that readiness checks fail and load balancers in front stop
+     * sending new work while in-flight exchanges finish; {@link #close(Duration)} marks it too.
+     */
+    public void startDraining() {
+        stopping = true;
+    }
+
+    /** Whether a stop has begun ({@link #startDraining} or {@link #close(Duration)}). */
+    public boolean draining() {
+        return stopping;
+    }
+
     /** Closes at once, like {@link #close(Duration)} with no grace: in-flight exchanges fail. */
     @Override
     public void close() {
@@ -507,6 +522,7 @@ public final class ProxyEngine implements AutoCloseable {
      * then the metrics (JMX). Blocks the caller meanwhile; only the first call does anything.
      */
     public void close(Duration grace) {
+        stopping = true;
         if (!closing.compareAndSet(false, true)) {
             return;
         }

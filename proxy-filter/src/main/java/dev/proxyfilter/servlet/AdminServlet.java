@@ -78,6 +78,10 @@ public class AdminServlet extends HttpServlet {
             return;
         }
         if (path.equals("/readyz")) {
+            if (running.draining()) {
+                json(response, 503, Map.of("ready", false, "draining", true));
+                return;
+            }
             List<String> missing = running.admin().poolsWithoutBackend();
             json(response, missing.isEmpty() ? 200 : 503, Map.of("ready", missing.isEmpty(), "pools_without_backend", missing));
             return;

@@ -217,6 +217,17 @@ class AdminIntegrationTest {
         assertThat(notReady.body()).contains("\"pools_without_backend\":[\"bad\"]");
     }
 
+    /** Issue 7: while a stop drains in-flight exchanges, load balancers in front are told to stop sending. */
+    @Test
+    void readinessFailsOnceAStopBegins() throws Exception {
+        assertThat(adminCall("GET", "/readyz", false).statusCode()).isEqualTo(200);
+        proxy.engine().startDraining();
+        HttpResponse<String> draining = adminCall("GET", "/readyz", false);
+        assertThat(draining.statusCode()).isEqualTo(503);
+        assertThat(draining.body()).contains("\"draining\":true").contains("\"ready\":false");
+        assertThat(adminCall("GET", "/healthz", false).statusCode()).as("alive while draining").isEqualTo(200);
+    }
+
     @Test
     void dashboardIsServedSelfContained() throws Exception {
         HttpResponse<String> page = adminCall("GET", "/?token=" + TOKEN, false);
