@@ -16,12 +16,13 @@ BEGIN {
     FS = "\t"
     npaths = split("100b 64k 1m cache", paths, " ")
     label["100b"] = "100 B"; label["64k"] = "64 KiB"; label["1m"] = "1 MiB"; label["cache"] = "cache hit (100 B)"
-    proxied = "nginx haproxy proxy-filter jetty-stock"
+    proxied = "nginx haproxy proxy-filter jetty-stock tomcat-filter"
     cached = "nginx-cache proxy-filter-cache"
     name["nginx"] = "nginx (proxy_pass)"
     name["haproxy"] = "HAProxy"
     name["proxy-filter"] = "**proxy-filter**"
     name["jetty-stock"] = "Jetty 12 stock AsyncProxyServlet"
+    name["tomcat-filter"] = "ProxyFilter in Tomcat 11"
     name["nginx-cache"] = "nginx proxy_cache"
     name["proxy-filter-cache"] = "**proxy-filter** cache"
     if (rss_limit_mib == "") rss_limit_mib = 300
@@ -114,7 +115,7 @@ END {
         nt = split(p == "cache" ? cached : proxied, ts, " ")
         for (ti = 1; ti <= nt; ti++) {
             t = ts[ti]
-            if (t == "jetty-stock" && !present[t]) continue
+            if ((t == "jetty-stock" || t == "tomcat-filter") && !present[t]) continue
             row(t, p, base)
         }
         if (p == "cache") {

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 #
 # Side-by-side load test of issue 8: proxy-filter's standalone distribution against nginx and HAProxy
-# (and Jetty 12's stock AsyncProxyServlet), all balancing round-robin over the same two nginx origins,
-# driven by wrk in interleaved rounds. Writes bench/results.md. See bench/load/README.md.
+# (and Jetty 12's stock AsyncProxyServlet, and our ProxyFilter inside an embedded Tomcat 11), all
+# balancing round-robin over the same two nginx origins, driven by wrk in interleaved rounds. Writes
+# bench/results.md. See bench/load/README.md.
 #
 #   bench/load/run.sh [--quick] [options]
 #
@@ -20,6 +21,8 @@
 #                           connections (default 10000), on a fresh instance
 #   --no-load               skip the load rounds (with --idle-connections: only that step)
 #   --no-jetty-stock        skip the stock Jetty AsyncProxyServlet
+#   --no-tomcat             skip ProxyFilter in embedded Tomcat (its jars come from the local Maven
+#                           repository, or TOMCAT_JAR and TOMCAT_ANNOTATIONS_JAR)
 #   --dist DIR              the unpacked distribution (default jetty-distribution/target/proxy-filter,
 #                           built with ./mvnw when missing)
 #   --out FILE              the Markdown results (default bench/results.md; with --no-load,
@@ -49,6 +52,7 @@ IDLE=0
 IDLE_COUNT=10000
 LOAD=1
 JETTY_STOCK=1
+TOMCAT=1
 DIST="$ROOT/jetty-distribution/target/proxy-filter"
 OUT=""
 INSTALL=1
@@ -68,6 +72,7 @@ while [ $# -gt 0 ]; do
     --idle-connections=*) IDLE=1; IDLE_COUNT="${1#*=}" ;;
     --no-load) LOAD=0 ;;
     --no-jetty-stock) JETTY_STOCK=0 ;;
+    --no-tomcat) TOMCAT=0 ;;
     --dist) DIST="$(cd -P "$2" && pwd)"; shift ;;
     --out) OUT="$2"; shift ;;
     --no-install) INSTALL=0 ;;
@@ -295,6 +300,35 @@ if [ "$JETTY_STOCK" = 1 ] && [ "$LOAD" = 1 ]; then
   fi
 fi
 
+if [ "$TOMCAT" = 1 ] && [ "$LOAD" = 1 ]; then
+  # ProxyFilter in embedded Tomcat: Tomcat's embed jar (Servlet 6.1) goes before the distribution's lib/.
+  tomcat_version="$(sed -n 's:.*<tomcat.version>\(.*\)</tomcat.version>.*:\1:p' "$ROOT/pom.xml" | sed -n 1p)"
+  maven_repo="${MAVEN_REPO:-$HOME/.m2/repository}"
+  if [ -z "${TOMCAT_JAR:-}" ]; then
+    TOMCAT_JAR="$maven_repo/org/apache/tomcat/embed/tomcat-embed-core/$tomcat_version/tomcat-embed-core-$tomcat_version.jar"
+  fi
+  # Tomcat's annotation API (jakarta.annotation), which its instance manager loads.
+  TOMCAT_ANNOTATIONS="${TOMCAT_ANNOTATIONS_JAR:-$maven_repo/org/apache/tomcat/tomcat-annotations-api/$tomcat_version/tomcat-annotations-api-$tomcat_version.jar}"
+  TOMCAT_CLASSES="$ROOT/bench/target/load-classes-tomcat"
+  pf_jar="$(ls "$DIST"/lib/proxy-filter-*.jar 2>/dev/null | sed -n 1p)"
+  if [ ! -f "$TOMCAT_JAR" ] || [ ! -f "$TOMCAT_ANNOTATIONS" ] || [ -z "$pf_jar" ]; then
+    log "no Tomcat jars ($TOMCAT_JAR, $TOMCAT_ANNOTATIONS; set TOMCAT_JAR, TOMCAT_ANNOTATIONS_JAR) or no proxy-filter jar in $DIST/lib: ProxyFilter in Tomcat skipped"
+    TOMCAT=0
+  elif [ -f "$TOMCAT_CLASSES/TomcatFilterProxy.class" ] && [ "$TOMCAT_CLASSES/TomcatFilterProxy.class" -nt "$SCRIPT_DIR/TomcatFilterProxy.java" ] \
+      && [ "$TOMCAT_CLASSES/TomcatFilterProxy.class" -nt "$pf_jar" ]; then
+    :
+  elif command -v "$JAVAC" >/dev/null 2>&1; then
+    mkdir -p "$TOMCAT_CLASSES" "$TMP/tomcat"
+    if ! "$JAVAC" -nowarn -d "$TOMCAT_CLASSES" -cp "$TOMCAT_JAR:$DIST/lib/*" "$SCRIPT_DIR/TomcatFilterProxy.java" >"$TMP/tomcat/javac.log" 2>&1; then
+      log "ProxyFilter in Tomcat does not compile, skipped: $(head -3 "$TMP/tomcat/javac.log")"
+      TOMCAT=0
+    fi
+  else
+    log "no javac: ProxyFilter in Tomcat skipped"
+    TOMCAT=0
+  fi
+fi
+
 # --- Ports, bodies, configurations ---------------------------------------------------------------
 
 USED_PORTS=" "
@@ -317,7 +351,7 @@ ORIGIN_A=$(free_port); USED_PORTS="$USED_PORTS$ORIGIN_A "
 ORIGIN_B=$(free_port); USED_PORTS="$USED_PORTS$ORIGIN_B "
 ORIGIN_STATUS=$(free_port); USED_PORTS="$USED_PORTS$ORIGIN_STATUS "
 declare -A PORT=()
-for t in nginx haproxy proxy-filter jetty-stock nginx-cache proxy-filter-cache proxy-filter-idle; do
+for t in nginx haproxy proxy-filter jetty-stock tomcat-filter nginx-cache proxy-filter-cache proxy-filter-idle; do
   PORT[$t]=$(free_port); USED_PORTS="$USED_PORTS${PORT[$t]} "
 done
 
@@ -497,6 +531,18 @@ launch_jetty_stock() {
   READY_LOG[jetty-stock]="$TMP/stock/proxy.log"
 }
 
+# ProxyFilter in embedded Tomcat, on proxy-filter's configuration (its own port), same JVM options.
+launch_tomcat_filter() {
+  mkdir -p "$TMP/tomcat"
+  write_proxy_filter "$TMP/tomcat/proxy.properties" "${PORT[tomcat-filter]}"
+  # shellcheck disable=SC2086
+  start_bg "$TMP/tomcat/proxy.log" "$JAVA" $SHIPPED_JAVA_OPTS -cp "$TOMCAT_CLASSES:$TOMCAT_JAR:$TOMCAT_ANNOTATIONS:$DIST/lib/*" TomcatFilterProxy \
+    "$TMP/tomcat/proxy.properties"
+  MAIN_PID[tomcat-filter]=$BG_PID
+  READY_URL[tomcat-filter]="http://127.0.0.1:${PORT[tomcat-filter]}/100b"
+  READY_LOG[tomcat-filter]="$TMP/tomcat/proxy.log"
+}
+
 # Waits until NAME's URL answers 200 while its process lives; shows its log when it does not.
 ready() {
   local name=$1 i pid=${MAIN_PID[$1]} url=${READY_URL[$1]} logf=${READY_LOG[$1]}
@@ -664,9 +710,10 @@ check_bodies origin-a "$ORIGIN_A" && check_bodies origin-b "$ORIGIN_B" || die "t
 
 declare -a PROXIED=() CACHED=()
 if [ "$LOAD" = 1 ]; then
-  log "proxies: nginx :${PORT[nginx]}, HAProxy :${PORT[haproxy]}, proxy-filter :${PORT[proxy-filter]}$([ "$JETTY_STOCK" = 1 ] && echo ", stock Jetty :${PORT[jetty-stock]}"), nginx proxy_cache :${PORT[nginx-cache]}$([ "$PF_CACHE" = 1 ] && echo ", proxy-filter cache :${PORT[proxy-filter-cache]}")"
+  log "proxies: nginx :${PORT[nginx]}, HAProxy :${PORT[haproxy]}, proxy-filter :${PORT[proxy-filter]}$([ "$JETTY_STOCK" = 1 ] && echo ", stock Jetty :${PORT[jetty-stock]}")$([ "$TOMCAT" = 1 ] && echo ", ProxyFilter in Tomcat :${PORT[tomcat-filter]}"), nginx proxy_cache :${PORT[nginx-cache]}$([ "$PF_CACHE" = 1 ] && echo ", proxy-filter cache :${PORT[proxy-filter-cache]}")"
   launch_proxy_filter proxy-filter
   [ "$JETTY_STOCK" = 1 ] && launch_jetty_stock
+  [ "$TOMCAT" = 1 ] && launch_tomcat_filter
   [ "$PF_CACHE" = 1 ] && launch_proxy_filter proxy-filter-cache 1
   launch_nginx nginx "${PORT[nginx]}"
   launch_nginx nginx-cache "${PORT[nginx-cache]}"
@@ -678,6 +725,9 @@ if [ "$LOAD" = 1 ]; then
   PROXIED=(nginx haproxy proxy-filter)
   if [ "$JETTY_STOCK" = 1 ]; then
     if ready jetty-stock; then PROXIED+=(jetty-stock); else log "stock Jetty proxy skipped"; JETTY_STOCK=0; fi
+  fi
+  if [ "$TOMCAT" = 1 ]; then
+    if ready tomcat-filter; then PROXIED+=(tomcat-filter); else log "ProxyFilter in Tomcat skipped"; TOMCAT=0; fi
   fi
   for t in "${PROXIED[@]}"; do check_bodies "$t" "${PORT[$t]}" || die "$t serves wrong bodies"; done
 
@@ -720,7 +770,7 @@ pairs_of_round() {
 # The cache-hit runs ask the cache proxies for /100b, and are recorded under the path "cache".
 url_path() { if [ "$1" = cache ]; then echo 100b; else echo "$1"; fi; }
 
-is_java() { case "$1" in proxy-filter|proxy-filter-cache|jetty-stock) return 0 ;; *) return 1 ;; esac; }
+is_java() { case "$1" in proxy-filter|proxy-filter-cache|jetty-stock|tomcat-filter) return 0 ;; *) return 1 ;; esac; }
 
 if [ "$LOAD" = 1 ]; then
   runs_per_round=$(pairs_of_round 0 | wc -l)
@@ -841,6 +891,10 @@ ELAPSED=$((SECONDS - START_SECONDS))
     fi
     if [ "$JETTY_STOCK" = 0 ]; then
       echo "Stock Jetty AsyncProxyServlet: not measured (--no-jetty-stock, or it could not be built or started)."
+      echo
+    fi
+    if [ "$TOMCAT" = 0 ]; then
+      echo "ProxyFilter in Tomcat: not measured (--no-tomcat, or no Tomcat embed jar, or it could not be built or started)."
       echo
     fi
     if [ -n "${PF_HWM:-}" ]; then

@@ -39,8 +39,14 @@ class PackageBoundaryTest {
 
     @Test
     void onlyTheServletPackageTouchesServletsOrContainers() throws IOException {
-        assertThat(importsOutside("servlet", "jakarta.servlet", "org.eclipse.jetty.ee10", "org.eclipse.jetty.server",
+        assertThat(importsOutside("servlet", "jakarta.servlet", "org.eclipse.jetty.ee10",
                 "org.apache.catalina", "org.apache.coyote", "org.apache.tomcat")).isEmpty();
+    }
+
+    @Test
+    void onlyTheAdaptersTouchJettysServer() throws IOException {
+        assertThat(importsOutside("servlet", "org.eclipse.jetty.server").stream()
+                .filter(line -> !line.startsWith("jetty/")).toList()).isEmpty();
     }
 
     @Test

@@ -8,7 +8,7 @@ import dev.proxyfilter.config.ProxyConfig;
 import dev.proxyfilter.config.ServerConfig;
 import dev.proxyfilter.forward.ProxyEngine;
 import dev.proxyfilter.servlet.JettyConnectors;
-import dev.proxyfilter.servlet.JettyProxyServlet;
+import dev.proxyfilter.jetty.ProxyHandler;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,8 +18,6 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
-import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
-import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.eclipse.jetty.alpn.server.ALPNServerConnectionFactory;
 import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.http2.server.HTTP2ServerConnectionFactory;
@@ -41,7 +39,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>It loads the configuration file with {@code proxyfilter.*} system properties on top, starts the
  * demo backends ({@code demo.backend.NAME.port}), then a Jetty server on {@code server.host:server.port}
- * with {@link JettyProxyServlet} at "/*". {@link #start(String...)} does all that and returns the running
+ * with the core {@link ProxyHandler} (no servlet layer). {@link #start(String...)} does all that and returns the running
  * servers, which is what the in-process tests call; {@link #main} adds the process concerns: exit
  * statuses, the shutdown hook and SIGTERM.
  *
@@ -117,8 +115,7 @@ public final class ProxyMain {
         try {
             // The engine outlives the proxy server's stop, so that the admin listener stops before it closes.
             engine = ProxyEngine.start(config);
-            JettyProxyServlet servlet = new JettyProxyServlet(engine);
-            proxy = newProxyServer(config, servlet);
+            proxy = newProxyServer(config, new ProxyHandler(engine));
             ServerConnector connector = connector(proxy, PROXY_CONNECTOR);
             Servers.bind(connector, "server.port");
             ServerConnector redirect = connector(proxy, REDIRECT_CONNECTOR);
@@ -202,7 +199,7 @@ public final class ProxyMain {
      * deadline). With {@code server.tls.keystore}, {@code server.port} speaks HTTPS only, HTTP/2 and HTTP/1.1
      * over ALPN, and {@code server.tls.redirect-port} (if set) is a plain listener that only redirects there.
      */
-    static Server newProxyServer(ProxyConfig config, JettyProxyServlet servlet) {
+    static Server newProxyServer(ProxyConfig config, ProxyHandler proxyHandler) {
         QueuedThreadPool threads = new QueuedThreadPool();
         threads.setName("proxy-server");
         Server server = new Server(threads);
@@ -230,7 +227,7 @@ public final class ProxyMain {
         JettyConnectors.limit(connector, listener);
         server.addConnector(connector);
 
-        Handler handler = new GracefulHandler(proxyContext(servlet));
+        Handler handler = new GracefulHandler(proxyHandler);
         if (listener.tls() != null && listener.tls().redirects()) {
             HttpConfiguration plain = JettyConnectors.httpConfiguration(listener);
             plain.setSecureScheme("https");
@@ -245,15 +242,6 @@ public final class ProxyMain {
         }
         server.setHandler(JettyConnectors.handler(handler, listener));
         return server;
-    }
-
-    private static ServletContextHandler proxyContext(JettyProxyServlet servlet) {
-        ServletContextHandler context = new ServletContextHandler("/", ServletContextHandler.NO_SESSIONS);
-        ServletHolder holder = new ServletHolder("proxy", servlet);
-        holder.setAsyncSupported(true);
-        holder.setInitOrder(0);
-        context.addServlet(holder, "/*");
-        return context;
     }
 
     private static ServerConnector connector(Server server, String name) {

@@ -12,6 +12,6 @@
  * </ul>
  *
  * <p>This is an adapter like the servlet ones: it builds Jetty servers around
- * {@link dev.proxyfilter.servlet.JettyProxyServlet} and holds no proxy logic of its own.
+ * the core {@link dev.proxyfilter.jetty.ProxyHandler} and holds no proxy logic of its own.
  */
 package dev.proxyfilter.standalone;

@@ -27,11 +27,6 @@ final class ForwardHeaders {
             HttpHeader.PROXY_AUTHORIZATION, HttpHeader.PROXY_AUTHENTICATE, HttpHeader.PROXY_CONNECTION,
             HttpHeader.TRANSFER_ENCODING, HttpHeader.TE, HttpHeader.TRAILER, HttpHeader.UPGRADE, HttpHeader.EXPECT);
 
-    private static final String X_FORWARDED_FOR = "X-Forwarded-For";
-    private static final String X_FORWARDED_PROTO = "X-Forwarded-Proto";
-    private static final String X_FORWARDED_HOST = "X-Forwarded-Host";
-    private static final String X_FORWARDED_PORT = "X-Forwarded-Port";
-
     private ForwardHeaders() {
     }
 
@@ -91,15 +86,26 @@ final class ForwardHeaders {
         String remote = client.remoteAddress();
         String authority = client.authority();
         String scheme = client.scheme();
+        // The loop above copied none of these names; only the security step's headers might have set one.
+        // Then put replaces it as before; else add, which skips put's search of the fields (an iterator each).
+        boolean replace = !upstream.isEmpty();
         if (preserveHost) {
-            out.put(HttpHeader.HOST, authority);
+            set(out, replace, HttpHeader.HOST, authority);
         }
-        out.put(X_FORWARDED_FOR, join(xff, remote));
-        out.put(X_FORWARDED_PROTO, scheme);
-        out.put(X_FORWARDED_HOST, authority);
-        out.put(X_FORWARDED_PORT, Integer.toString(client.localPort()));
-        out.put(HttpHeader.FORWARDED, join(forwarded, forwardedElement(remote, authority, scheme)));
-        out.put(HttpHeader.VIA, join(viaIn, viaElement(client.protocol(), via)));
+        set(out, replace, HttpHeader.X_FORWARDED_FOR, join(xff, remote));
+        set(out, replace, HttpHeader.X_FORWARDED_PROTO, scheme);
+        set(out, replace, HttpHeader.X_FORWARDED_HOST, authority);
+        set(out, replace, HttpHeader.X_FORWARDED_PORT, Integer.toString(client.localPort()));
+        set(out, replace, HttpHeader.FORWARDED, join(forwarded, forwardedElement(remote, authority, scheme)));
+        set(out, replace, HttpHeader.VIA, join(viaIn, viaElement(client.protocol(), via)));
+    }
+
+    private static void set(HttpFields.Mutable out, boolean replace, HttpHeader header, String value) {
+        if (replace) {
+            out.put(header, value);
+        } else {
+            out.add(header, value);
+        }
     }
 
     /**
@@ -139,7 +145,7 @@ final class ForwardHeaders {
             }
             out.add(field);
         }
-        out.put(HttpHeader.VIA, join(viaIn, viaElement("HTTP/1.1", via)));
+        out.add(HttpHeader.VIA, join(viaIn, viaElement("HTTP/1.1", via))); // the loop copied no Via
         List<Header> security = hygiene.headers("https".equalsIgnoreCase(client.scheme()));
         for (int i = 0, n = security.size(); i < n; i++) {
             out.put(security.get(i).name(), security.get(i).value());

@@ -19,6 +19,8 @@ final class ServletRequestSource implements Content.Source, ReadListener {
     private final ServletInputStream input;
     private final int bufferSize;
     private final AtomicReference<Runnable> demand = new AtomicReference<>();
+    /** The array of the last chunk, once its reader released it. */
+    private final AtomicReference<byte[]> spare = new AtomicReference<>();
     private volatile Throwable failure;
     private volatile boolean eof;
 
@@ -45,20 +47,27 @@ final class ServletRequestSource implements Content.Source, ReadListener {
             if (!input.isReady()) {
                 return null; // the container calls onDataAvailable() later
             }
-            byte[] buffer = new byte[bufferSize];
+            byte[] buffer = spare.getAndSet(null);
+            if (buffer == null) {
+                buffer = new byte[bufferSize];
+            }
             int read = input.read(buffer);
             if (read < 0) {
                 eof = true;
+                spare.set(buffer);
                 return Content.Chunk.EOF;
             }
             if (read == 0) {
+                spare.set(buffer);
                 return null;
             }
             boolean last = input.isFinished();
             if (last) {
                 eof = true;
             }
-            return Content.Chunk.from(ByteBuffer.wrap(buffer, 0, read), last);
+            // The reader releases a chunk before it reads the next one: its array is then read into again.
+            byte[] reusable = buffer;
+            return Content.Chunk.from(ByteBuffer.wrap(buffer, 0, read), last, () -> spare.set(reusable));
         } catch (IOException | RuntimeException x) {
             failure = x;
             return Content.Chunk.from(x);

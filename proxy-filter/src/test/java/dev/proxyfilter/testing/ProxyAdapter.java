@@ -2,6 +2,7 @@ package dev.proxyfilter.testing;
 
 import dev.proxyfilter.config.ProxyConfig;
 import dev.proxyfilter.forward.ProxyEngine;
+import dev.proxyfilter.jetty.ProxyHandler;
 import dev.proxyfilter.servlet.JettyConnectors;
 import dev.proxyfilter.servlet.JettyProxyServlet;
 import dev.proxyfilter.servlet.ProxyFilter;
@@ -37,7 +38,9 @@ public enum ProxyAdapter {
     FILTER_IN_JETTY(true),
     FILTER_IN_TOMCAT(true),
     PROXY_SERVLET_IN_JETTY(false),
-    VALVE_IN_TOMCAT(true);
+    VALVE_IN_TOMCAT(true),
+    /** The core handler, as the standalone distribution runs it: no servlet layer. */
+    HANDLER_IN_JETTY(false);
 
     private final boolean passesOn;
 
@@ -78,6 +81,7 @@ public enum ProxyAdapter {
                 case PROXY_SERVLET_IN_JETTY -> jetty(config, true);
                 case FILTER_IN_TOMCAT -> tomcat(config, false);
                 case VALVE_IN_TOMCAT -> tomcat(config, true);
+                case HANDLER_IN_JETTY -> jettyHandler(config);
             };
         } catch (Exception e) {
             throw new IllegalStateException("cannot start " + this, e);
@@ -117,6 +121,23 @@ public enum ProxyAdapter {
             engine[0] = running;
         }
         return new Started(URI.create("http://127.0.0.1:" + connector.getLocalPort()), engine[0], server::stop, true);
+    }
+
+    private static Running jettyHandler(ProxyConfig config) throws Exception {
+        QueuedThreadPool threads = new QueuedThreadPool(64, 4);
+        threads.setName("proxy-handler");
+        Server server = new Server(threads);
+        ServerConnector connector = new ServerConnector(server, 1, 1,
+                new HttpConnectionFactory(JettyConnectors.httpConfiguration(config.server())));
+        JettyConnectors.limit(connector, config.server());
+        connector.setHost("127.0.0.1");
+        connector.setPort(0);
+        server.addConnector(connector);
+        ProxyHandler handler = new ProxyHandler(config);
+        server.setHandler(JettyConnectors.handler(handler, config.server()));
+        server.start();
+        // The handler closes the engine it started when the server stops it.
+        return new Started(URI.create("http://127.0.0.1:" + connector.getLocalPort()), handler.engine(), server::stop, false);
     }
 
     private static Running tomcat(ProxyConfig config, boolean valve) throws Exception {

@@ -1,0 +1,308 @@
+package dev.proxyfilter.jetty;
+
+import dev.proxyfilter.forward.ClientExchange;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpHeaderValue;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+
+/**
+ * The Jetty core side of one exchange. The request's headers are Jetty's own (no copy) and the request
+ * itself is the body's {@link Content.Source}, read by demand; the response is written with
+ * {@link Response#write}, one write at a time as {@link ClientExchange} promises.
+ *
+ * <p>A write that carries the last byte of a response with a {@code Content-Length} is sent as the last
+ * write, so that the head, the body and the end of a small response leave in one gathering write; the
+ * engine's own last (empty) write then just succeeds. This object is the callback of every write it
+ * passes on, so a write allocates nothing.
+ */
+final class HandlerExchange implements ClientExchange, Callback {
+    private final Request request;
+    private final Response response;
+    private final Callback callback;
+    private final String path;
+    private final HttpFields headers;
+    private final long requestContentLength;
+    private final boolean hasRequestBody;
+    private final AtomicBoolean ended = new AtomicBoolean();
+    private volatile Consumer<Throwable> onClientFailure;
+
+    // Response writing: one write at a time (the engine's contract), so no lock.
+    private volatile Callback pending;
+    private volatile long written;
+    private long responseContentLength = -1;
+    private boolean lastWritten;
+
+    HandlerExchange(Request request, Response response, Callback callback, String path) {
+        this.request = request;
+        this.response = response;
+        this.callback = callback;
+        this.path = path;
+        this.headers = request.getHeaders();
+        this.requestContentLength = headers.getLongField(HttpHeader.CONTENT_LENGTH);
+        this.hasRequestBody = requestContentLength > 0 || headers.contains(HttpHeader.TRANSFER_ENCODING);
+        request.addFailureListener(this::clientFailed);
+    }
+
+    // ---- clientToProxyRequest ----
+
+    @Override
+    public String method() {
+        return request.getMethod();
+    }
+
+    @Override
+    public String scheme() {
+        return request.getHttpURI().getScheme();
+    }
+
+    @Override
+    public String protocol() {
+        return request.getConnectionMetaData().getProtocol();
+    }
+
+    @Override
+    public String authority() {
+        String host = headers.get(HttpHeader.HOST);
+        if (host != null && !host.isEmpty()) {
+            return host;
+        }
+        int port = Request.getServerPort(request);
+        String name = Request.getServerName(request);
+        boolean defaultPort = port == ("https".equals(scheme()) ? 443 : 80);
+        return defaultPort ? name : name + ":" + port;
+    }
+
+    @Override
+    public int localPort() {
+        return Request.getLocalPort(request);
+    }
+
+    @Override
+    public String remoteAddress() {
+        return Request.getRemoteAddr(request);
+    }
+
+    @Override
+    public String basePath() {
+        return "";
+    }
+
+    @Override
+    public String path() {
+        return path;
+    }
+
+    @Override
+    public String query() {
+        return request.getHttpURI().getQuery();
+    }
+
+    @Override
+    public HttpFields requestHeaders() {
+        return headers;
+    }
+
+    @Override
+    public boolean hasRequestBody() {
+        return hasRequestBody;
+    }
+
+    @Override
+    public long requestContentLength() {
+        return requestContentLength;
+    }
+
+    @Override
+    public Content.Source requestBody() {
+        return new RequestBody(request);
+    }
+
+    /**
+     * The request as the body's source, except that {@link #fail} only stops this reader: failing Jetty's
+     * request itself would fail the whole exchange (its failure listeners, a 500), where the engine wants
+     * to answer the client itself (413, or 400 for a body that could not be read), as the servlet adapters do.
+     */
+    private static final class RequestBody implements Content.Source {
+        private final Request request;
+        private volatile Throwable failure;
+
+        RequestBody(Request request) {
+            this.request = request;
+        }
+
+        @Override
+        public Content.Chunk read() {
+            Throwable failed = failure;
+            return failed != null ? Content.Chunk.from(failed, true) : request.read();
+        }
+
+        @Override
+        public void demand(Runnable demandCallback) {
+            if (failure != null) {
+                demandCallback.run();
+            } else {
+                request.demand(demandCallback);
+            }
+        }
+
+        @Override
+        public void fail(Throwable failure) {
+            if (this.failure == null) {
+                this.failure = failure;
+            }
+        }
+
+        @Override
+        public long getLength() {
+            return request.getLength();
+        }
+    }
+
+    // ---- proxyToClientResponse ----
+
+    @Override
+    public void responseHead(int status, HttpFields fields) {
+        response.setStatus(status);
+        HttpFields.Mutable out = response.getHeaders();
+        int size = fields.size();
+        for (int i = 0; i < size; i++) {
+            HttpField field = fields.getField(i);
+            HttpHeader header = field.getHeader();
+            if (header == HttpHeader.DATE) {
+                out.put(field); // replaces the one Jetty prepared
+            } else {
+                out.add(field);
+                if (header == HttpHeader.CONTENT_LENGTH) {
+                    responseContentLength = field.getLongValue();
+                }
+            }
+        }
+    }
+
+    @Override
+    public long bytesWritten() {
+        return written;
+    }
+
+    @Override
+    public boolean isCommitted() {
+        return response.isCommitted();
+    }
+
+    @Override
+    public void write(boolean last, ByteBuffer content, Callback callback) {
+        if (pending != null) {
+            callback.failed(new IllegalStateException("write pending"));
+            return;
+        }
+        int length = content == null ? 0 : content.remaining();
+        if (lastWritten) {
+            // The response ended with its Content-Length's last byte; this is the engine's closing write.
+            if (length > 0) {
+                callback.failed(new IOException("response body longer than its Content-Length"));
+            } else {
+                callback.succeeded();
+            }
+            return;
+        }
+        long total = written + length;
+        written = total;
+        boolean complete = last || (responseContentLength >= 0 && total >= responseContentLength);
+        lastWritten = complete;
+        pending = callback;
+        response.write(complete, content, this);
+    }
+
+    /** A write passed on to Jetty completed. */
+    @Override
+    public void succeeded() {
+        Callback done = pending;
+        pending = null;
+        if (done != null) {
+            done.succeeded();
+        }
+    }
+
+    /** A write passed on to Jetty failed: the client is gone, or the response broke its framing. */
+    @Override
+    public void failed(Throwable failure) {
+        Callback done = pending;
+        pending = null;
+        if (done != null) {
+            done.failed(failure);
+        } else {
+            clientFailed(failure);
+        }
+    }
+
+    @Override
+    public void complete() {
+        if (ended.compareAndSet(false, true)) {
+            callback.succeeded();
+        }
+    }
+
+    @Override
+    public void sendError(int status, String message, HttpFields extraHeaders) {
+        if (pending != null || response.isCommitted()) {
+            abort(new IOException(message));
+            return;
+        }
+        try {
+            response.reset();
+        } catch (IllegalStateException e) {
+            abort(new IOException(message));
+            return;
+        }
+        lastWritten = false;
+        written = 0;
+        responseContentLength = -1;
+        byte[] body = (message + "\n").getBytes(StandardCharsets.UTF_8);
+        response.setStatus(status);
+        HttpFields.Mutable out = response.getHeaders();
+        out.put(ProxyHandler.TEXT_PLAIN);
+        out.put(ProxyHandler.NO_STORE);
+        out.put(ProxyHandler.NOSNIFF);
+        for (HttpField field : extraHeaders) {
+            out.add(field);
+        }
+        out.put(HttpHeader.CONTENT_LENGTH, body.length);
+        if (hasRequestBody) {
+            // The rest of the request body will not be read: do not reuse the connection.
+            out.put(HttpHeader.CONNECTION, HttpHeaderValue.CLOSE.asString());
+        }
+        write(true, ByteBuffer.wrap(body), Callback.from(this::complete, this::abort));
+    }
+
+    @Override
+    public void abort(Throwable failure) {
+        if (ended.compareAndSet(false, true)) {
+            // Failing a committed response aborts its stream: the client sees a truncated response.
+            callback.failed(failure);
+        }
+    }
+
+    @Override
+    public void onClientFailure(Consumer<Throwable> onClientFailure) {
+        this.onClientFailure = onClientFailure;
+    }
+
+    private void clientFailed(Throwable failure) {
+        Consumer<Throwable> listener = onClientFailure;
+        if (listener != null) {
+            listener.accept(failure);
+        } else {
+            abort(failure);
+        }
+    }
+}
