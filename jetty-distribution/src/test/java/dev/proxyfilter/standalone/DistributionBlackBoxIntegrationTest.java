@@ -240,7 +240,8 @@ class DistributionBlackBoxIntegrationTest {
         Files.writeString(config, hupConfig(port, portA, portB, "b", ""));
         signal(process, "HUP");
         await().atMost(Duration.ofSeconds(10)).until(() -> get(port, "/x").body().equals("backend b\n"));
-        assertThat(output("hup")).contains("configuration reloaded (signal): generation 2");
+        // The swap comes before its log line: wait for the line rather than read it at once.
+        await().atMost(Duration.ofSeconds(10)).until(() -> output("hup").contains("configuration reloaded (signal): generation 2"));
 
         Files.writeString(config, hupConfig(port, portA, portB, "a", "pool.web.backend.a.weight=-1\n"));
         signal(process, "HUP");

@@ -51,7 +51,19 @@ final class HandlerExchange implements ClientExchange, Callback {
         this.requestContentLength = headers.getLongField(HttpHeader.CONTENT_LENGTH);
         this.hasRequestBody = requestContentLength > 0 || headers.contains(HttpHeader.TRANSFER_ENCODING);
         request.addFailureListener(this::clientFailed);
+        request.addIdleTimeoutListener(WAITING_ON_BACKEND);
     }
+
+    /**
+     * The client connection's idle timeout while no read or write is pending on it, that is while the
+     * exchange waits for the backend: ignored, as the servlet container does for an async request and
+     * nginx does with {@code send_timeout}. The route's own timeouts bound that wait. A pending read or
+     * write still fails on it (Jetty hands it to them, not to this listener), and so does an idle client
+     * connection between requests. Without this, a graceful stop, which lowers every connection's idle
+     * timeout to one second, would cut a request whose backend is quiet for a second, well inside the grace.
+     */
+    private static final java.util.function.Predicate<java.util.concurrent.TimeoutException> WAITING_ON_BACKEND =
+            timeout -> false;
 
     // ---- clientToProxyRequest ----
 

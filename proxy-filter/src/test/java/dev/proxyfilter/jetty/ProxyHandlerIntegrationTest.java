@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.proxyfilter.config.BalanceStrategy;
 import dev.proxyfilter.config.RequestLimits;
+import dev.proxyfilter.config.ServerConfig;
 import dev.proxyfilter.testing.Backends;
 import dev.proxyfilter.testing.ProxyAdapter;
 import dev.proxyfilter.testing.RawHttp;
@@ -69,6 +70,31 @@ class ProxyHandlerIntegrationTest {
                     assertThat(response.bodyText()).isEqualTo("alpha");
                 }
             }
+        }
+    }
+
+    /**
+     * The client connection's idle timeout does not cut an exchange that waits for a slow backend (the
+     * route's timeouts bound that), yet a connection idle between requests is still closed by it.
+     */
+    @Test
+    void theClientIdleTimeoutSparesAnExchangeWaitingForItsBackend() throws Exception {
+        TestBackend backend = track(TestBackend.start("slow", new Backends.Slow()));
+        URI proxy = proxy(TestConfigs.builder().pool("web", BalanceStrategy.ROUND_ROBIN, "a", backend.url(), 1)
+                .route("main", "/", "web")
+                .server(new ServerConfig("127.0.0.1", 0, ServerConfig.DEFAULT_MAX_HEADER_BYTES,
+                        ServerConfig.DEFAULT_MAX_URI_BYTES, ServerConfig.DEFAULT_HEADER_TIMEOUT, Duration.ofMillis(300), null)));
+
+        try (Socket socket = new Socket(proxy.getHost(), proxy.getPort())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write("GET /slow?ms=1200 HTTP/1.1\r\nHost: h\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            RawHttp.Response response = RawHttp.read(socket.getInputStream(), false);
+            assertThat(response.status()).isEqualTo(200);
+            assertThat(response.body()).as("the whole body, after a 1.2 s pause over a 0.3 s idle timeout")
+                    .isEqualTo(Backends.slowBody());
+            long idleStart = System.nanoTime();
+            assertThat(socket.getInputStream().read()).as("closed once idle between requests").isEqualTo(-1);
+            assertThat(Duration.ofNanos(System.nanoTime() - idleStart)).isLessThan(Duration.ofSeconds(5));
         }
     }
 
