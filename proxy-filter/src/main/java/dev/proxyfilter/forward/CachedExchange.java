@@ -13,6 +13,7 @@ import dev.proxyfilter.cache.HttpCache;
 import dev.proxyfilter.cache.Storability;
 import dev.proxyfilter.cache.StoreResult;
 import java.nio.ByteBuffer;
+import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
@@ -42,6 +43,7 @@ import org.slf4j.LoggerFactory;
  */
 final class CachedExchange {
     private static final Logger LOG = LoggerFactory.getLogger(CachedExchange.class);
+    private static final String VIA = HttpHeader.VIA.asString();
 
     /** What this exchange needs of its {@link Forwarding}. */
     interface Pipeline {
@@ -236,11 +238,30 @@ final class CachedExchange {
 
     private CachedAnswer withOurFields(CachedAnswer answer, CacheStatus status) {
         HttpFields.Mutable headers = answer.headers();
-        String ours = "1.1 " + step.via();
-        String via = String.join(", ", headers.getValuesList(HttpHeader.VIA));
-        headers.put(HttpHeader.VIA, via.isEmpty() ? ours : via + ", " + ours);
+        // One pass to learn whether the fields hold a Via or a Cache-Status already: usually neither, and then
+        // ours are appended (put would search the fields with an iterator each).
+        boolean via = false;
+        boolean cacheStatus = false;
+        for (int i = 0, size = headers.size(); i < size; i++) {
+            HttpField field = headers.getField(i);
+            if (field.getHeader() == HttpHeader.VIA || field.is(VIA)) {
+                via = true;
+            } else if (field.is(CacheStatus.HEADER)) {
+                cacheStatus = true;
+            }
+        }
+        if (via) {
+            String ours = "1.1 " + step.via();
+            headers.put(HttpHeader.VIA, String.join(", ", headers.getValuesList(HttpHeader.VIA)) + ", " + ours);
+        } else {
+            headers.add(step.viaField());
+        }
         String member = status.toString();
-        headers.put(CacheStatus.HEADER, member);
+        if (cacheStatus) {
+            headers.put(CacheStatus.HEADER, member);
+        } else {
+            headers.add(CacheStatus.HEADER, member);
+        }
         logToken = member;
         return answer;
     }
