@@ -181,7 +181,10 @@ public final class CachedResponse implements CacheEntry {
             for (Header header : response.headers) {
                 String name = header.name();
                 HttpHeader known = HttpHeader.CACHE.get(name);
-                fields[i++] = new PreEncodedHttpField(known, name, header.value());
+                // Date stays a plain field: the client side replaces Jetty's own Date with it, and Jetty
+                // pre-encodes again (HTTP/1 and HPACK) a pre-encoded field that replaces its persistent one.
+                fields[i++] = known == HttpHeader.DATE ? new HttpField(known, name, header.value())
+                        : new PreEncodedHttpField(known, name, header.value());
                 if (known == HttpHeader.DATE) {
                     date = date == null ? header.value() : date;
                 } else if (known == HttpHeader.LAST_MODIFIED) {

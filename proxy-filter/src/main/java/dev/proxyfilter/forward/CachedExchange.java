@@ -43,7 +43,6 @@ import org.slf4j.LoggerFactory;
  */
 final class CachedExchange {
     private static final Logger LOG = LoggerFactory.getLogger(CachedExchange.class);
-    private static final String VIA = HttpHeader.VIA.asString();
 
     /** What this exchange needs of its {@link Forwarding}. */
     interface Pipeline {
@@ -244,9 +243,10 @@ final class CachedExchange {
         boolean cacheStatus = false;
         for (int i = 0, size = headers.size(); i < size; i++) {
             HttpField field = headers.getField(i);
-            if (field.getHeader() == HttpHeader.VIA || field.is(VIA)) {
+            HttpHeader known = field.getHeader(); // Jetty resolves known names, Via included, when fields are made
+            if (known == HttpHeader.VIA) {
                 via = true;
-            } else if (field.is(CacheStatus.HEADER)) {
+            } else if (known == null && field.is(CacheStatus.HEADER)) {
                 cacheStatus = true;
             }
         }
@@ -260,7 +260,7 @@ final class CachedExchange {
         if (cacheStatus) {
             headers.put(CacheStatus.HEADER, member);
         } else {
-            headers.add(CacheStatus.HEADER, member);
+            headers.add(new HttpField(null, CacheStatus.HEADER, member)); // not a name Jetty knows: no lookup
         }
         logToken = member;
         return answer;
