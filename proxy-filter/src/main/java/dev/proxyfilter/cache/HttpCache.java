@@ -61,6 +61,8 @@ public final class HttpCache implements AutoCloseable {
     private final CachePolicy policy;
     private final Coalescer coalescer;
     private final String name;
+    /** The {@code Cache-Status} of a hit before its {@code ttl}: made once, its name serialised once. */
+    private final CacheStatus hit;
 
     /**
      * @param store     where entries live; closed with this cache
@@ -73,6 +75,7 @@ public final class HttpCache implements AutoCloseable {
         this.policy = Objects.requireNonNull(policy, "policy");
         this.coalescer = Objects.requireNonNull(coalescer, "coalescer");
         this.name = Objects.requireNonNull(name, "name");
+        this.hit = CacheStatus.hit(name);
     }
 
     /** A cache over {@code store} with the policy and coalescing timeout of {@code config}. */
@@ -129,7 +132,7 @@ public final class HttpCache implements AutoCloseable {
         }
         CacheDecision decision = policy.decide(request.headers(), stored, nowMillis);
         CacheStatus status = decision.forward() == null
-                ? CacheStatus.hit(name).withTtlMillis(decision.ttlMillis())
+                ? hit.withTtlMillis(decision.ttlMillis())
                 : CacheStatus.forward(name, decision.forward()).withTtlMillis(decision.ttlMillis());
         return new CacheLookup(request, primary, entryKey, stored, decision, status);
     }
