@@ -183,7 +183,10 @@ public final class CachedResponse implements CacheEntry {
                 HttpHeader known = HttpHeader.CACHE.get(name);
                 // Date stays a plain field: the client side replaces Jetty's own Date with it, and Jetty
                 // pre-encodes again (HTTP/1 and HPACK) a pre-encoded field that replaces its persistent one.
-                fields[i++] = known == HttpHeader.DATE ? new HttpField(known, name, header.value())
+                // A value Jetty's generator would sanitise (control characters, beyond Latin-1) stays a plain
+                // field too: pre-encoding copies the bytes as they are.
+                fields[i++] = known == HttpHeader.DATE || !plain(name) || !plain(header.value())
+                        ? new HttpField(known, name, header.value())
                         : new PreEncodedHttpField(known, name, header.value());
                 if (known == HttpHeader.DATE) {
                     date = date == null ? header.value() : date;
@@ -210,6 +213,17 @@ public final class CachedResponse implements CacheEntry {
             this.hasAge = hasAge;
             this.hasContentLength = hasContentLength;
             this.contentLength = new PreEncodedHttpField(HttpHeader.CONTENT_LENGTH, Integer.toString(response.body.length));
+        }
+
+        /** Visible ASCII, space and tab only. */
+        private static boolean plain(String text) {
+            for (int i = 0; i < text.length(); i++) {
+                char c = text.charAt(i);
+                if ((c < 0x20 && c != '\t') || c > 0x7e) {
+                    return false;
+                }
+            }
+            return true;
         }
     }
 

@@ -103,8 +103,9 @@ final class CachedExchange {
     }
 
     void begin(Pipeline pipeline) {
+        String basePath = client.basePath(); // "" for the standalone handler: no concatenation per request
         CacheRequest request = new CacheRequest(client.method(), client.scheme(), client.authority(),
-                client.basePath() + client.path(), client.query(), client.requestHeaders());
+                basePath.isEmpty() ? client.path() : basePath + client.path(), client.query(), client.requestHeaders());
         long now = step.now();
         lookup = cache.lookup(request, now);
         CacheAction action = lookup.action();
