@@ -195,10 +195,32 @@ public final class CachePolicy {
 
     /** The freshness lifetime of a stored response (§4.2.1), in milliseconds, 0 when it has none. */
     public long freshnessLifetimeMillis(CachedResponse response) {
-        long date = HttpDates.parse(response.header("Date"));
-        return lifetimeMillis(response.status(), response.cacheControl(),
-                date == HttpDates.INVALID ? response.responseTimeMillis() : date, response.header("Expires"),
-                response.header("Last-Modified"));
+        // The stored dates, parsed once per entry (CachedResponse.derived): this runs on every hit.
+        CachedResponse.Derived d = response.derived();
+        long date = d.dateMillis == HttpDates.INVALID ? response.responseTimeMillis() : d.dateMillis;
+        CacheControl cc = response.cacheControl();
+        if (cc.sMaxAge() >= 0) {
+            return cc.sMaxAge() * 1000;
+        }
+        if (cc.maxAge() >= 0) {
+            return cc.maxAge() * 1000;
+        }
+        if (d.hasExpires) {
+            if (d.expiresMillis == HttpDates.INVALID) {
+                return 0; // an invalid date, "0" in particular, is in the past (§5.3)
+            }
+            return Math.max(0, d.expiresMillis - date);
+        }
+        return heuristicMillis(response.status(), cc, date, d.lastModifiedMillis);
+    }
+
+    private long heuristicMillis(int status, CacheControl cc, long dateValue, long lastModifiedMillis) {
+        if (maxHeuristicMillis > 0 && (isHeuristicallyCacheable(status) || cc.isPublic())
+                && lastModifiedMillis != HttpDates.INVALID && dateValue != HttpDates.INVALID
+                && dateValue > lastModifiedMillis) {
+            return Math.min((dateValue - lastModifiedMillis) / 10, maxHeuristicMillis);
+        }
+        return 0;
     }
 
     /**
@@ -246,9 +268,10 @@ public final class CachePolicy {
      * the apparent age is 0. A clock that went backwards gives no negative resident time.
      */
     public static long currentAgeMillis(CachedResponse response, long nowMillis) {
-        long ageValue = CacheControl.deltaSeconds(trim(response.header("Age")));
+        CachedResponse.Derived d = response.derived();
+        long ageValue = d.ageSeconds;
         long ageValueMillis = ageValue < 0 ? 0 : ageValue * 1000;
-        long dateValue = HttpDates.parse(response.header("Date"));
+        long dateValue = d.dateMillis;
         long responseTime = response.responseTimeMillis();
         long apparentAge = dateValue == HttpDates.INVALID ? 0 : Math.max(0, responseTime - dateValue);
         long responseDelay = Math.max(0, responseTime - response.requestTimeMillis());
@@ -256,10 +279,6 @@ public final class CachePolicy {
         long correctedInitialAge = Math.max(apparentAge, correctedAgeValue);
         long residentTime = Math.max(0, nowMillis - responseTime);
         return correctedInitialAge + residentTime;
-    }
-
-    private static String trim(String value) {
-        return value == null ? null : value.trim();
     }
 
     // ---- §4, §5.2.1, RFC 5861: choosing ----

@@ -45,6 +45,8 @@ public final class CacheStatus {
     }
 
     private final String cache;
+    /** {@code cache} as it is serialised, computed once by the factories and kept by every copy. */
+    private final String cacheItem;
     private final boolean hit;
     private final Forward forward;
     private final int forwardStatus;
@@ -54,9 +56,10 @@ public final class CacheStatus {
     private final String key;
     private final String detail;
 
-    private CacheStatus(String cache, boolean hit, Forward forward, int forwardStatus, Long ttlSeconds, boolean stored,
-            boolean collapsed, String key, String detail) {
+    private CacheStatus(String cache, String cacheItem, boolean hit, Forward forward, int forwardStatus, Long ttlSeconds,
+            boolean stored, boolean collapsed, String key, String detail) {
         this.cache = cache;
+        this.cacheItem = cacheItem;
         this.hit = hit;
         this.forward = forward;
         this.forwardStatus = forwardStatus;
@@ -69,23 +72,23 @@ public final class CacheStatus {
 
     /** Answered from the cache without contacting the backend. */
     public static CacheStatus hit(String cache) {
-        return new CacheStatus(checkName(cache), true, null, 0, null, false, false, null, null);
+        return new CacheStatus(checkName(cache), item(cache), true, null, 0, null, false, false, null, null);
     }
 
     /** Forwarded to the backend for {@code reason}. */
     public static CacheStatus forward(String cache, Forward reason) {
         Objects.requireNonNull(reason, "reason");
-        return new CacheStatus(checkName(cache), false, reason, 0, null, false, false, null, null);
+        return new CacheStatus(checkName(cache), item(cache), false, reason, 0, null, false, false, null, null);
     }
 
     /** The status the backend answered with ({@code fwd-status}). */
     public CacheStatus withForwardStatus(int status) {
-        return new CacheStatus(cache, hit, forward, status, ttlSeconds, stored, collapsed, key, detail);
+        return new CacheStatus(cache, cacheItem, hit, forward, status, ttlSeconds, stored, collapsed, key, detail);
     }
 
     /** The response's remaining freshness ({@code ttl}), negative when stale. */
     public CacheStatus withTtlSeconds(long ttl) {
-        return new CacheStatus(cache, hit, forward, forwardStatus, ttl, stored, collapsed, key, detail);
+        return new CacheStatus(cache, cacheItem, hit, forward, forwardStatus, ttl, stored, collapsed, key, detail);
     }
 
     /** The remaining freshness from milliseconds, rounded towards minus infinity as ages are. */
@@ -95,22 +98,22 @@ public final class CacheStatus {
 
     /** The backend's response was stored ({@code stored}). */
     public CacheStatus withStored() {
-        return new CacheStatus(cache, hit, forward, forwardStatus, ttlSeconds, true, collapsed, key, detail);
+        return new CacheStatus(cache, cacheItem, hit, forward, forwardStatus, ttlSeconds, true, collapsed, key, detail);
     }
 
     /** The request was collapsed with another one ({@code collapsed}). */
     public CacheStatus withCollapsed() {
-        return new CacheStatus(cache, hit, forward, forwardStatus, ttlSeconds, stored, true, key, detail);
+        return new CacheStatus(cache, cacheItem, hit, forward, forwardStatus, ttlSeconds, stored, true, key, detail);
     }
 
     /** The cache key, for debugging ({@code key}); do not send it where keys are private. */
     public CacheStatus withKey(String cacheKey) {
-        return new CacheStatus(cache, hit, forward, forwardStatus, ttlSeconds, stored, collapsed, cacheKey, detail);
+        return new CacheStatus(cache, cacheItem, hit, forward, forwardStatus, ttlSeconds, stored, collapsed, cacheKey, detail);
     }
 
     /** Implementation-specific detail ({@code detail}), e.g. why a response was not stored. */
     public CacheStatus withDetail(String text) {
-        return new CacheStatus(cache, hit, forward, forwardStatus, ttlSeconds, stored, collapsed, key, text);
+        return new CacheStatus(cache, cacheItem, hit, forward, forwardStatus, ttlSeconds, stored, collapsed, key, text);
     }
 
     public boolean isHit() {
@@ -125,8 +128,8 @@ public final class CacheStatus {
     /** The field member, serialised as an RFC 8941 item with parameters. */
     @Override
     public String toString() {
-        StringBuilder out = new StringBuilder(64);
-        appendTokenOrString(out, cache);
+        StringBuilder out = new StringBuilder(cacheItem.length() + 48);
+        out.append(cacheItem);
         if (hit) {
             out.append("; hit");
         }
@@ -153,6 +156,12 @@ public final class CacheStatus {
             out.append("; detail=");
             appendTokenOrString(out, detail);
         }
+        return out.toString();
+    }
+
+    private static String item(String cache) {
+        StringBuilder out = new StringBuilder(cache.length() + 2);
+        appendTokenOrString(out, cache);
         return out.toString();
     }
 

@@ -5,7 +5,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.PreEncodedHttpField;
 
 /**
  * A stored response: status, header fields, the whole body, the times of the exchange that produced it
@@ -26,8 +29,10 @@ public final class CachedResponse implements CacheEntry {
     private final long responseTimeMillis;
     private final List<Header> varySelection;
 
-    // Derived from headers on first use; a race computes the same value twice, which is harmless.
+    // Derived from headers on first use; a race computes the same value twice, which is harmless. Not part
+    // of the codec's form: an entry read back from off-heap or disk derives them again.
     private CacheControl cacheControl;
+    private Derived derived;
 
     /**
      * @param status             the final status, 200..599
@@ -127,6 +132,99 @@ public final class CachedResponse implements CacheEntry {
             cacheControl = cc;
         }
         return cc;
+    }
+
+    /**
+     * The values every hit needs, parsed once per instance instead of once per hit (an HTTP-date parse is
+     * a tokenizer and a {@code ZonedDateTime}): the dates, the stored {@code Age}, the entity-tag, and the
+     * stored fields pre-encoded for the client, with whether they hold the fields an answer adds.
+     */
+    Derived derived() {
+        Derived d = derived;
+        if (d == null) {
+            d = new Derived(this);
+            derived = d;
+        }
+        return d;
+    }
+
+    /** See {@link #derived()}. Immutable. */
+    static final class Derived {
+        /** {@code Date}, {@code Last-Modified}, {@code Expires}: epoch millis or {@link HttpDates#INVALID}. */
+        final long dateMillis;
+        final long lastModifiedMillis;
+        final long expiresMillis;
+        /** Whether there is an {@code Expires} field at all (an invalid one means "already expired"). */
+        final boolean hasExpires;
+        /** The stored {@code Age} in seconds, negative when absent or invalid. */
+        final long ageSeconds;
+        /** The trimmed {@code ETag}, or {@code null}. */
+        final String etag;
+        /** The stored fields in order, pre-encoded once. */
+        final HttpField[] fields;
+        /** Whether the stored fields include one of these (so that an answer must replace, not append). */
+        final boolean hasAge;
+        final boolean hasContentLength;
+        /** The {@code Content-Length} of the whole body. */
+        final HttpField contentLength;
+
+        private Derived(CachedResponse response) {
+            String date = null;
+            String lastModified = null;
+            String expires = null;
+            String age = null;
+            String etag = null;
+            boolean hasAge = false;
+            boolean hasContentLength = false;
+            HttpField[] fields = new HttpField[response.headers.size()];
+            int i = 0;
+            for (Header header : response.headers) {
+                String name = header.name();
+                HttpHeader known = HttpHeader.CACHE.get(name);
+                // Date stays a plain field: the client side replaces Jetty's own Date with it, and Jetty
+                // pre-encodes again (HTTP/1 and HPACK) a pre-encoded field that replaces its persistent one.
+                // A value Jetty's generator would sanitise (control characters, beyond Latin-1) stays a plain
+                // field too: pre-encoding copies the bytes as they are.
+                fields[i++] = known == HttpHeader.DATE || !plain(name) || !plain(header.value())
+                        ? new HttpField(known, name, header.value())
+                        : new PreEncodedHttpField(known, name, header.value());
+                if (known == HttpHeader.DATE) {
+                    date = date == null ? header.value() : date;
+                } else if (known == HttpHeader.LAST_MODIFIED) {
+                    lastModified = lastModified == null ? header.value() : lastModified;
+                } else if (known == HttpHeader.EXPIRES) {
+                    expires = expires == null ? header.value() : expires;
+                } else if (known == HttpHeader.AGE) {
+                    age = age == null ? header.value() : age;
+                    hasAge = true;
+                } else if (known == HttpHeader.ETAG) {
+                    etag = etag == null ? header.value() : etag;
+                } else if (known == HttpHeader.CONTENT_LENGTH) {
+                    hasContentLength = true;
+                }
+            }
+            this.dateMillis = HttpDates.parse(date);
+            this.lastModifiedMillis = HttpDates.parse(lastModified);
+            this.hasExpires = expires != null;
+            this.expiresMillis = HttpDates.parse(expires);
+            this.ageSeconds = CacheControl.deltaSeconds(age == null ? null : age.trim());
+            this.etag = etag == null ? null : etag.trim();
+            this.fields = fields;
+            this.hasAge = hasAge;
+            this.hasContentLength = hasContentLength;
+            this.contentLength = new PreEncodedHttpField(HttpHeader.CONTENT_LENGTH, Integer.toString(response.body.length));
+        }
+
+        /** Visible ASCII, space and tab only. */
+        private static boolean plain(String text) {
+            for (int i = 0; i < text.length(); i++) {
+                char c = text.charAt(i);
+                if ((c < 0x20 && c != '\t') || c > 0x7e) {
+                    return false;
+                }
+            }
+            return true;
+        }
     }
 
     /** The {@code Vary} field names, lower case, sorted, without duplicates; {@code *} stays as is. */

@@ -139,7 +139,9 @@ public final class Conditionals {
      *     subject to {@code Range})
      */
     public static int evaluate(String method, HttpFields request, CachedResponse stored) {
-        String storedEtag = trim(stored.header("ETag"));
+        // The stored values come parsed (CachedResponse.derived); the request's only when it has the field.
+        CachedResponse.Derived derived = stored.derived();
+        String storedEtag = derived.etag;
         String ifMatch = request.get(HttpHeader.IF_MATCH);
         if (ifMatch != null) {
             if (!matchesAny(ifMatch, storedEtag, true)) {
@@ -147,7 +149,7 @@ public final class Conditionals {
             }
         } else {
             long ifUnmodifiedSince = HttpDates.parse(request.get(HttpHeader.IF_UNMODIFIED_SINCE));
-            long lastModified = HttpDates.parse(stored.header("Last-Modified"));
+            long lastModified = derived.lastModifiedMillis;
             // ignored without a modification date (RFC 9110 §13.1.4)
             if (ifUnmodifiedSince != HttpDates.INVALID && lastModified != HttpDates.INVALID
                     && lastModified > ifUnmodifiedSince) {
@@ -172,11 +174,12 @@ public final class Conditionals {
     }
 
     private static long modificationTime(CachedResponse stored) {
-        long lastModified = HttpDates.parse(stored.header("Last-Modified"));
+        CachedResponse.Derived derived = stored.derived();
+        long lastModified = derived.lastModifiedMillis;
         if (lastModified != HttpDates.INVALID) {
             return lastModified;
         }
-        long date = HttpDates.parse(stored.header("Date"));
+        long date = derived.dateMillis;
         return date != HttpDates.INVALID ? date : stored.responseTimeMillis();
     }
 

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.ThreadLocalRandom;
+import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
 
@@ -60,6 +61,8 @@ public final class HttpCache implements AutoCloseable {
     private final CachePolicy policy;
     private final Coalescer coalescer;
     private final String name;
+    /** The {@code Cache-Status} of a hit before its {@code ttl}: made once, its name serialised once. */
+    private final CacheStatus hit;
 
     /**
      * @param store     where entries live; closed with this cache
@@ -72,6 +75,7 @@ public final class HttpCache implements AutoCloseable {
         this.policy = Objects.requireNonNull(policy, "policy");
         this.coalescer = Objects.requireNonNull(coalescer, "coalescer");
         this.name = Objects.requireNonNull(name, "name");
+        this.hit = CacheStatus.hit(name);
     }
 
     /** A cache over {@code store} with the policy and coalescing timeout of {@code config}. */
@@ -128,7 +132,7 @@ public final class HttpCache implements AutoCloseable {
         }
         CacheDecision decision = policy.decide(request.headers(), stored, nowMillis);
         CacheStatus status = decision.forward() == null
-                ? CacheStatus.hit(name).withTtlMillis(decision.ttlMillis())
+                ? hit.withTtlMillis(decision.ttlMillis())
                 : CacheStatus.forward(name, decision.forward()).withTtlMillis(decision.ttlMillis());
         return new CacheLookup(request, primary, entryKey, stored, decision, status);
     }
@@ -178,8 +182,14 @@ public final class HttpCache implements AutoCloseable {
             headers.put(HttpHeader.AGE, age);
             return new CachedAnswer(304, headers, ByteBuffer.allocate(0));
         }
+        CachedResponse.Derived derived = stored.derived();
         HttpFields.Mutable headers = fieldsToSend(stored, validated);
-        headers.put(HttpHeader.AGE, age);
+        // add, not put, when the stored fields cannot hold the field (put searches with an iterator)
+        if (derived.hasAge) {
+            headers.put(HttpHeader.AGE, age);
+        } else {
+            headers.add(HttpHeader.AGE, age);
+        }
         boolean head = "HEAD".equals(method);
         int length = stored.bodyLength();
         String range = requestHeaders.get(HttpHeader.RANGE);
@@ -200,19 +210,28 @@ public final class HttpCache implements AutoCloseable {
             }
         }
         if (stored.status() != 204) {
-            headers.put(HttpHeader.CONTENT_LENGTH, Integer.toString(length));
+            if (derived.hasContentLength) {
+                headers.put(HttpHeader.CONTENT_LENGTH, Integer.toString(length));
+            } else {
+                headers.add(derived.contentLength);
+            }
         }
         // The stored array itself, not a read-only view: the container then writes from it, with no copy
         // per hit (a read-only buffer hides its array). CachedAnswer's contract forbids writing to it.
         return new CachedAnswer(stored.status(), headers, head ? ByteBuffer.allocate(0) : ByteBuffer.wrap(stored.bodyArray()));
     }
 
+    /**
+     * The stored fields for the client: the entry's pre-encoded fields (built once per entry), minus those a
+     * qualified {@code no-cache} withholds; room for what the answer and the pipeline add.
+     */
     private static HttpFields.Mutable fieldsToSend(CachedResponse stored, boolean validated) {
         List<String> withheld = validated ? List.of() : stored.cacheControl().noCacheFields();
-        HttpFields.Mutable headers = HttpFields.build(stored.headers().size() + 3);
-        for (Header header : stored.headers()) {
-            if (withheld.isEmpty() || !withheld.contains(header.name().toLowerCase(Locale.ROOT))) {
-                headers.add(header.name(), header.value());
+        HttpField[] fields = stored.derived().fields;
+        HttpFields.Mutable headers = HttpFields.build(fields.length + 5);
+        for (HttpField field : fields) {
+            if (withheld.isEmpty() || !withheld.contains(field.getName().toLowerCase(Locale.ROOT))) {
+                headers.add(field);
             }
         }
         return headers;

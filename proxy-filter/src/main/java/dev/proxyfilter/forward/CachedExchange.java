@@ -13,6 +13,7 @@ import dev.proxyfilter.cache.HttpCache;
 import dev.proxyfilter.cache.Storability;
 import dev.proxyfilter.cache.StoreResult;
 import java.nio.ByteBuffer;
+import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
@@ -102,8 +103,9 @@ final class CachedExchange {
     }
 
     void begin(Pipeline pipeline) {
+        String basePath = client.basePath(); // "" for the standalone handler: no concatenation per request
         CacheRequest request = new CacheRequest(client.method(), client.scheme(), client.authority(),
-                client.basePath() + client.path(), client.query(), client.requestHeaders());
+                basePath.isEmpty() ? client.path() : basePath + client.path(), client.query(), client.requestHeaders());
         long now = step.now();
         lookup = cache.lookup(request, now);
         CacheAction action = lookup.action();
@@ -236,11 +238,31 @@ final class CachedExchange {
 
     private CachedAnswer withOurFields(CachedAnswer answer, CacheStatus status) {
         HttpFields.Mutable headers = answer.headers();
-        String ours = "1.1 " + step.via();
-        String via = String.join(", ", headers.getValuesList(HttpHeader.VIA));
-        headers.put(HttpHeader.VIA, via.isEmpty() ? ours : via + ", " + ours);
+        // One pass to learn whether the fields hold a Via or a Cache-Status already: usually neither, and then
+        // ours are appended (put would search the fields with an iterator each).
+        boolean via = false;
+        boolean cacheStatus = false;
+        for (int i = 0, size = headers.size(); i < size; i++) {
+            HttpField field = headers.getField(i);
+            HttpHeader known = field.getHeader(); // Jetty resolves known names, Via included, when fields are made
+            if (known == HttpHeader.VIA) {
+                via = true;
+            } else if (known == null && field.is(CacheStatus.HEADER)) {
+                cacheStatus = true;
+            }
+        }
+        if (via) {
+            String ours = "1.1 " + step.via();
+            headers.put(HttpHeader.VIA, String.join(", ", headers.getValuesList(HttpHeader.VIA)) + ", " + ours);
+        } else {
+            headers.add(step.viaField());
+        }
         String member = status.toString();
-        headers.put(CacheStatus.HEADER, member);
+        if (cacheStatus) {
+            headers.put(CacheStatus.HEADER, member);
+        } else {
+            headers.add(new HttpField(null, CacheStatus.HEADER, member)); // not a name Jetty knows: no lookup
+        }
         logToken = member;
         return answer;
     }

@@ -10,6 +10,9 @@ import dev.proxyfilter.metrics.ProxyMetrics;
 import java.util.Objects;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
+import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.PreEncodedHttpField;
 
 /**
  * The response cache's place in the engine: the one {@link HttpCache} of the proxy (on Ehcache), the clock
@@ -20,6 +23,8 @@ import java.util.function.LongSupplier;
 final class CachingStep implements AutoCloseable {
     private final HttpCache cache;
     private final String via;
+    /** This proxy's {@code Via} on answers from the cache, encoded once. */
+    private final HttpField viaField;
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile LongSupplier clock = System::currentTimeMillis;
     final LongAdder hits = new LongAdder();
@@ -33,6 +38,7 @@ final class CachingStep implements AutoCloseable {
     private CachingStep(HttpCache cache, String via) {
         this.cache = cache;
         this.via = via;
+        this.viaField = new PreEncodedHttpField(HttpHeader.VIA, "1.1 " + via);
     }
 
     private dev.proxyfilter.cache.TierUsage usage(String tier) {
@@ -87,6 +93,11 @@ final class CachingStep implements AutoCloseable {
 
     String via() {
         return via;
+    }
+
+    /** {@code Via: 1.1 <via>}, pre-encoded. */
+    HttpField viaField() {
+        return viaField;
     }
 
     long now() {
