@@ -9,6 +9,7 @@ import dev.proxyfilter.metrics.ProxyMetrics;
 import dev.proxyfilter.config.PoolConfig;
 import dev.proxyfilter.config.ProxyConfig;
 import dev.proxyfilter.config.RouteConfig;
+import dev.proxyfilter.route.PathNormalizer;
 import dev.proxyfilter.route.RouteTable;
 import dev.proxyfilter.security.Admission;
 import dev.proxyfilter.security.ResponseHygiene;
@@ -413,10 +414,11 @@ public final class ProxyEngine implements AutoCloseable {
      * passes the request on).
      *
      * @param authority the Host header, may carry a port, may be null
-     * @param path      the request path, starting with "/"
+     * @param path      the normalised request path, starting with "/"; matched without its path
+     *                  parameters ({@code ;x}), as a servlet container backend would map it
      */
     public ForwardRoute route(String authority, String path) {
-        return current.routes.match(authority, path);
+        return current.routes.match(authority, PathNormalizer.withoutParameters(path));
     }
 
     /**

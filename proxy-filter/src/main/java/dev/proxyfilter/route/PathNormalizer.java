@@ -18,7 +18,9 @@ package dev.proxyfilter.route;
  * a malformed escape, a {@code ..} that would climb above the root, a dot segment carrying path
  * parameters ({@code ..;x}, which Tomcat reads as {@code ..}), and any character RFC 3986 does not allow
  * in a path (controls, space, non-ASCII, {@code "<>^`{|}}). Other path parameters ({@code ;jsessionid=...})
- * are kept as they are.
+ * are kept as they are in the forwarded path; routes are matched on the path {@link #withoutParameters
+ * without them}, as a servlet container backend maps it, so that {@code /admin;x} is routed (and
+ * guarded) as {@code /admin}.
  */
 public final class PathNormalizer {
     /** RFC 3986 pchar plus "/", as raw ASCII: unreserved, sub-delims, ":", "@", "%" (checked apart). */
@@ -58,6 +60,30 @@ public final class PathNormalizer {
             return null;
         }
         return removeDotSegments(decoded);
+    }
+
+    /**
+     * The path with every segment's parameters removed ({@code /a;x=1/b;jsessionid=2} is {@code /a/b}): what
+     * Tomcat and Jetty map a request by, so what route matching must see too. Returns {@code path} itself
+     * when it has none.
+     */
+    public static String withoutParameters(String path) {
+        int semicolon = path.indexOf(';');
+        if (semicolon < 0) {
+            return path;
+        }
+        StringBuilder stripped = new StringBuilder(path.length());
+        int from = 0;
+        while (semicolon >= 0) {
+            stripped.append(path, from, semicolon);
+            int slash = path.indexOf('/', semicolon);
+            if (slash < 0) {
+                return stripped.toString();
+            }
+            from = slash;
+            semicolon = path.indexOf(';', from);
+        }
+        return stripped.append(path, from, path.length()).toString();
     }
 
     /** Fast path: only allowed characters, no escape, no empty or dot segment. */

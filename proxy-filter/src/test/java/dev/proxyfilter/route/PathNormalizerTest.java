@@ -36,6 +36,20 @@ class PathNormalizerTest {
         assertThat(PathNormalizer.normalize(raw)).isEqualTo(expected);
     }
 
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource(delimiter = ' ', value = {
+        "/ /",
+        "/a/b /a/b",
+        "/admin;x /admin",
+        "/admin;x/secret /admin/secret",
+        "/a;x=1/b;jsessionid=2 /a/b",
+        "/a;x;y/b; /a/b",
+        "/a/b;/ /a/b/",
+    })
+    void dropsPathParametersForMatching(String path, String expected) {
+        assertThat(PathNormalizer.withoutParameters(path)).isEqualTo(expected);
+    }
+
     @ParameterizedTest(name = "[{index}] {0}")
     @ValueSource(strings = {
         "", "a/b", "*", "/..", "/../x", "/a/../../x", "/%2e%2e/x",

@@ -143,6 +143,28 @@ class SecurityIntegrationTest {
                 forwarded -> assertThat(forwarded).startsWith("for=127.0.0.1;").doesNotContain("1.2.3.4"));
     }
 
+    /**
+     * Path parameters cannot route around a guarded route: a servlet container backend maps
+     * {@code /admin;x/secret} as {@code /admin/secret}, so the proxy routes (and guards) it as that too.
+     */
+    @ParameterizedTest
+    @EnumSource(ProxyAdapter.class)
+    void pathParametersDoNotRouteAroundADeny(ProxyAdapter adapter) throws Exception {
+        Backends.Echo echo = new Backends.Echo("a");
+        TestBackend a = backend("a", echo);
+        ProxyAdapter.Running proxy = proxy(adapter, a,
+                "route.admin.path", "/admin", "route.admin.pool", "web", "route.admin.deny", "127.0.0.0/8",
+                "route.main.path", "/", "route.main.pool", "web");
+
+        for (String path : List.of("/admin/secret", "/admin;x/secret", "/admin;jsessionid=1", "/admin;a=b;c=d/secret")) {
+            assertPlainError(get(proxy.uri().resolve(path)), 403);
+        }
+        assertThat(echo.requests.get()).as("no refused request reached the backend").isZero();
+        assertThat(get(proxy.uri().resolve("/page;jsessionid=1")).statusCode()).as("parameters elsewhere pass")
+                .isEqualTo(200);
+        assertThat(get(proxy.uri().resolve("/administrator")).statusCode()).isEqualTo(200);
+    }
+
     @ParameterizedTest
     @EnumSource(value = ProxyAdapter.class, names = {"FILTER_IN_JETTY", "FILTER_IN_TOMCAT"})
     void aTrustedPeerChainNamesTheRightMostUntrustedAddress(ProxyAdapter adapter) throws Exception {
