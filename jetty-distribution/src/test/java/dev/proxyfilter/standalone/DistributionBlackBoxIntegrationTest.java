@@ -159,12 +159,12 @@ class DistributionBlackBoxIntegrationTest {
         List<CompletableFuture<HttpResponse<byte[]>>> inFlight = new ArrayList<>();
         for (int i = 0; i < 4; i++) {
             inFlight.add(clients.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/slow/" + i
-                    + "?ms=2500")).timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofByteArray()));
+                    + "?ms=4000")).timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofByteArray()));
         }
         await().atMost(Duration.ofSeconds(10)).until(() -> slow.started.get() == before + 4);
 
         process.destroy(); // SIGTERM, half-way through their bodies
-        await().atMost(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(20)).until(() -> refused(port));
+        await().atMost(Duration.ofSeconds(3)).pollInterval(Duration.ofMillis(20)).until(() -> refused(port));
         assertThat(inFlight).as("still draining when the port closed").noneMatch(CompletableFuture::isDone);
 
         for (CompletableFuture<HttpResponse<byte[]>> response : inFlight) {

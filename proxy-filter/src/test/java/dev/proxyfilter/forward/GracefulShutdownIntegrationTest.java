@@ -113,7 +113,7 @@ class GracefulShutdownIntegrationTest {
         proxy.engine().close(Duration.ofMillis(300));
         long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
 
-        assertThat(tookMillis).isBetween(300L, 3_000L);
+        assertThat(tookMillis).as("the 300 ms grace, then the cut; bounded well below the 10 s route timeout").isBetween(300L, 8_000L);
         assertThat(proxy.engine().inFlightExchanges()).isZero();
         // Cut before any response byte: the proxy answers itself (its stopped client rejects the exchange).
         assertThat(stalled.get(5, TimeUnit.SECONDS).statusCode()).isEqualTo(503);
