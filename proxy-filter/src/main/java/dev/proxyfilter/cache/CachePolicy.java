@@ -198,20 +198,8 @@ public final class CachePolicy {
         // The stored dates, parsed once per entry (CachedResponse.derived): this runs on every hit.
         CachedResponse.Derived d = response.derived();
         long date = d.dateMillis == HttpDates.INVALID ? response.responseTimeMillis() : d.dateMillis;
-        CacheControl cc = response.cacheControl();
-        if (cc.sMaxAge() >= 0) {
-            return cc.sMaxAge() * 1000;
-        }
-        if (cc.maxAge() >= 0) {
-            return cc.maxAge() * 1000;
-        }
-        if (d.hasExpires) {
-            if (d.expiresMillis == HttpDates.INVALID) {
-                return 0; // an invalid date, "0" in particular, is in the past (§5.3)
-            }
-            return Math.max(0, d.expiresMillis - date);
-        }
-        return heuristicMillis(response.status(), cc, date, d.lastModifiedMillis);
+        return lifetimeMillis(response.status(), response.cacheControl(), date, d.hasExpires, d.expiresMillis,
+                d.lastModifiedMillis);
     }
 
     private long heuristicMillis(int status, CacheControl cc, long dateValue, long lastModifiedMillis) {
@@ -229,14 +217,21 @@ public final class CachePolicy {
      * @param lastModified {@code null} when heuristics do not matter to the caller
      */
     private long lifetimeMillis(int status, CacheControl cc, long dateValue, String expires, String lastModified) {
+        return lifetimeMillis(status, cc, dateValue, expires != null,
+                expires == null ? HttpDates.INVALID : HttpDates.parse(expires),
+                lastModified == null ? HttpDates.INVALID : HttpDates.parse(lastModified));
+    }
+
+    /** §4.2.1 on parsed dates; {@link HttpDates#INVALID} for a date that is absent or unparseable. */
+    private long lifetimeMillis(int status, CacheControl cc, long dateValue, boolean hasExpires, long expiresMillis,
+            long lastModifiedMillis) {
         if (cc.sMaxAge() >= 0) {
             return cc.sMaxAge() * 1000;
         }
         if (cc.maxAge() >= 0) {
             return cc.maxAge() * 1000;
         }
-        if (expires != null) {
-            long expiresMillis = HttpDates.parse(expires);
+        if (hasExpires) {
             if (expiresMillis == HttpDates.INVALID) {
                 return 0; // an invalid date, "0" in particular, is in the past (§5.3)
             }
@@ -245,13 +240,7 @@ public final class CachePolicy {
             }
             return Math.max(0, expiresMillis - dateValue);
         }
-        if (lastModified != null && maxHeuristicMillis > 0 && (isHeuristicallyCacheable(status) || cc.isPublic())) {
-            long lastModifiedMillis = HttpDates.parse(lastModified);
-            if (lastModifiedMillis != HttpDates.INVALID && dateValue != HttpDates.INVALID && dateValue > lastModifiedMillis) {
-                return Math.min((dateValue - lastModifiedMillis) / 10, maxHeuristicMillis);
-            }
-        }
-        return 0;
+        return heuristicMillis(status, cc, dateValue, lastModifiedMillis);
     }
 
     /**

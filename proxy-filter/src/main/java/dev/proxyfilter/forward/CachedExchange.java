@@ -118,7 +118,13 @@ final class CachedExchange {
                     // request, which the container recycles as soon as the answer below completes.
                     Coalescer.Leader refresher = cache.coalescer().tryLead(lookup.primaryKey());
                     if (refresher != null) {
-                        pipeline.revalidateInBackground(new CachedExchange(step, lookup, refresher));
+                        try {
+                            pipeline.revalidateInBackground(new CachedExchange(step, lookup, refresher));
+                        } catch (RuntimeException e) {
+                            // The client still gets its stale answer below; the next stale hit tries again.
+                            refresher.release();
+                            LOG.warn("background revalidation of {} could not start", lookup.primaryKey(), e);
+                        }
                     }
                 }
                 answer(pipeline, stale, lookup.cacheStatus());

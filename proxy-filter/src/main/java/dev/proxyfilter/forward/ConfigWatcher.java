@@ -58,12 +58,19 @@ public final class ConfigWatcher implements AutoCloseable {
     public static ConfigWatcher start(Path file, Duration debounce, Runnable reload) {
         Path absolute = file.toAbsolutePath().normalize();
         Path directory = Objects.requireNonNull(absolute.getParent(), "directory of " + file);
-        WatchService service;
+        WatchService service = null;
         try {
             service = FileSystems.getDefault().newWatchService();
             directory.register(service, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY,
                     StandardWatchEventKinds.ENTRY_DELETE);
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
+            if (service != null) {
+                try {
+                    service.close(); // its poller thread would outlive a failed start
+                } catch (IOException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
             throw new IllegalStateException("cannot watch " + directory + " for changes of " + absolute.getFileName(), e);
         }
         ConfigWatcher watcher = new ConfigWatcher(absolute, service, debounce, reload);

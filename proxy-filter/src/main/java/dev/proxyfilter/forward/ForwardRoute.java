@@ -115,7 +115,10 @@ public final class ForwardRoute {
         if (!config.stripPrefix() || prefix.isEmpty()) {
             return clientPath;
         }
-        String rest = clientPath.length() <= prefix.length() ? "" : clientPath.substring(prefix.length());
+        // The route matched the path without its parameters: cut the prefix where it ends in the path as received.
+        int end = clientPath.indexOf(';') < 0 ? Math.min(prefix.length(), clientPath.length())
+                : dev.proxyfilter.route.PathNormalizer.indexAfter(clientPath, prefix.length());
+        String rest = clientPath.substring(end);
         return rest.isEmpty() ? "/" : rest;
     }
 }

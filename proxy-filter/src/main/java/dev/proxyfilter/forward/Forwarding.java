@@ -177,6 +177,9 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
         }
     }
 
+    /** The next attempt resends a cache validation without conditions (see {@link #failed}). */
+    private volatile boolean resending;
+
     /** Takes a backend with room, or queues, or answers 503. */
     private void admit(boolean front) {
         if (done.get()) {
@@ -254,7 +257,10 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
             return;
         }
         if (failure instanceof CachedExchange.Resend) {
-            admit(true); // the cache's validation got a 304 it cannot use: ask again, without conditions
+            // The cache's validation got a 304 it cannot use: ask again, without conditions. Not a retry for
+            // the budget or the metrics (it took no budget slot), though it counts as an attempt.
+            resending = true;
+            admit(true);
             return;
         }
         RequestBodyException refused = RequestBodyException.find(failure);
@@ -484,7 +490,8 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
 
         void send() {
             int index = attempts++;
-            isRetry = index > 0;
+            isRetry = index > 0 && !resending;
+            resending = false;
             if (index >= tried.length) {
                 tried = java.util.Arrays.copyOf(tried, tried.length * 2);
             }

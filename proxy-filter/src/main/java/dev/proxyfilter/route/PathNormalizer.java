@@ -63,27 +63,65 @@ public final class PathNormalizer {
     }
 
     /**
-     * The path with every segment's parameters removed ({@code /a;x=1/b;jsessionid=2} is {@code /a/b}): what
-     * Tomcat and Jetty map a request by, so what route matching must see too. Returns {@code path} itself
-     * when it has none.
+     * The path with every segment's parameters removed ({@code /a;x=1/b;jsessionid=2} is {@code /a/b}), and
+     * a segment that was only parameters removed too ({@code /;x/admin} is {@code /admin}): what Tomcat and
+     * Jetty map a request by, so what route matching must see. Returns {@code path} itself when it has none.
      */
     public static String withoutParameters(String path) {
-        int semicolon = path.indexOf(';');
-        if (semicolon < 0) {
+        if (path.indexOf(';') < 0) {
             return path;
         }
         StringBuilder stripped = new StringBuilder(path.length());
-        int from = 0;
-        while (semicolon >= 0) {
-            stripped.append(path, from, semicolon);
-            int slash = path.indexOf('/', semicolon);
-            if (slash < 0) {
-                return stripped.toString();
+        for (int i = 0; i < path.length(); i = next(path, i)) {
+            if (keeps(path, i)) {
+                stripped.append(path.charAt(i));
             }
-            from = slash;
-            semicolon = path.indexOf(';', from);
         }
-        return stripped.append(path, from, path.length()).toString();
+        return stripped.toString();
+    }
+
+    /**
+     * Where in {@code path} the first {@code strippedLength} characters of {@link #withoutParameters}
+     * end, past the parameters of the segment they end in: {@code /api;x/items} with 4 ({@code /api}) is 6,
+     * the index of {@code /items}. For cutting a matched prefix off the path as it was received.
+     */
+    public static int indexAfter(String path, int strippedLength) {
+        int kept = 0;
+        int i = 0;
+        while (i < path.length() && kept < strippedLength) {
+            if (keeps(path, i)) {
+                kept++;
+            }
+            i = next(path, i);
+        }
+        while (i < path.length() && !keeps(path, i)) {
+            i = next(path, i);
+        }
+        return i;
+    }
+
+    /** The index after the character at {@code i}, or after the whole parameter run starting there. */
+    private static int next(String path, int i) {
+        if (path.charAt(i) != ';') {
+            return i + 1;
+        }
+        int slash = path.indexOf('/', i);
+        return slash < 0 ? path.length() : slash;
+    }
+
+    /**
+     * Whether the character at {@code i} (not inside a parameter run) survives: not a {@code ;}, and not
+     * the {@code /} that ends a segment which was only parameters.
+     */
+    private static boolean keeps(String path, int i) {
+        char c = path.charAt(i);
+        return c != ';' && !(c == '/' && i > 0 && path.charAt(i - 1) != '/' && onlyParameters(path, i));
+    }
+
+    /** Whether the segment ending at the {@code /} at {@code slash} consists of parameters only. */
+    private static boolean onlyParameters(String path, int slash) {
+        int start = path.lastIndexOf('/', slash - 1) + 1;
+        return start < slash && path.charAt(start) == ';' && start > 0;
     }
 
     /** Fast path: only allowed characters, no escape, no empty or dot segment. */

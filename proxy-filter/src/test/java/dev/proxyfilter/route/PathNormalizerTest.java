@@ -45,9 +45,24 @@ class PathNormalizerTest {
         "/a;x=1/b;jsessionid=2 /a/b",
         "/a;x;y/b; /a/b",
         "/a/b;/ /a/b/",
+        "/;x/admin /admin",
+        "/;a/;b/c /c",
+        "/;x /",
     })
     void dropsPathParametersForMatching(String path, String expected) {
         assertThat(PathNormalizer.withoutParameters(path)).isEqualTo(expected);
+    }
+
+    @ParameterizedTest(name = "{0} after {1} -> {2}")
+    @CsvSource(delimiter = ' ', value = {
+        "/api/items 4 4",
+        "/api;x/items 4 6",
+        "/api;x 4 6",
+        "/;x/admin/y 6 9",
+        "/a;1/b;2/c 4 8",
+    })
+    void findsWhereAStrippedPrefixEndsInThePathAsReceived(String path, int strippedLength, int index) {
+        assertThat(PathNormalizer.indexAfter(path, strippedLength)).isEqualTo(index);
     }
 
     @ParameterizedTest(name = "[{index}] {0}")

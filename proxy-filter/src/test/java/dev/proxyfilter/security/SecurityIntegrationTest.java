@@ -165,6 +165,25 @@ class SecurityIntegrationTest {
         assertThat(get(proxy.uri().resolve("/administrator")).statusCode()).isEqualTo(200);
     }
 
+    /** A prefix cut off a path with parameters leaves a path: the parameters of the cut segments go with them. */
+    @ParameterizedTest
+    @EnumSource(value = ProxyAdapter.class, names = {"HANDLER_IN_JETTY", "FILTER_IN_TOMCAT"})
+    void aStrippedPrefixTakesItsParametersAlong(ProxyAdapter adapter) throws Exception {
+        TestBackend a = backend("a", new Backends.Echo("a"));
+        ProxyAdapter.Running proxy = proxy(adapter, a,
+                "route.api.path", "/api", "route.api.pool", "web", "route.api.strip-prefix", "true");
+
+        assertThat(get(proxy.uri().resolve("/api/items;v=1")).headers().firstValue("X-Received-Path")).hasValue("/items;v=1");
+        assertThat(get(proxy.uri().resolve("/api;jsessionid=1/items")).headers().firstValue("X-Received-Path"))
+                .hasValue("/items");
+        // A segment of parameters only: the container refuses it (Jetty: an ambiguous empty segment), or it is routed as "/api/items".
+        HttpResponse<String> onlyParameters = get(proxy.uri().resolve("/;x/api;y/items"));
+        if (onlyParameters.statusCode() != 400) {
+            assertThat(onlyParameters.headers().firstValue("X-Received-Path")).as(onlyParameters.toString()).hasValue("/items");
+        }
+        assertThat(get(proxy.uri().resolve("/api;x")).headers().firstValue("X-Received-Path")).hasValue("/");
+    }
+
     @ParameterizedTest
     @EnumSource(value = ProxyAdapter.class, names = {"FILTER_IN_JETTY", "FILTER_IN_TOMCAT"})
     void aTrustedPeerChainNamesTheRightMostUntrustedAddress(ProxyAdapter adapter) throws Exception {
