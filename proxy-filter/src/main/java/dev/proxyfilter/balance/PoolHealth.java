@@ -91,10 +91,6 @@ final class PoolHealth {
         return clock;
     }
 
-    HealthListener listener() {
-        return listener;
-    }
-
     String pool() {
         return pool;
     }

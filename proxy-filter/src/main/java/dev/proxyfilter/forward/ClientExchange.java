@@ -29,6 +29,15 @@ public interface ClientExchange extends Content.Sink {
     /** The Host the client asked for, with port if it gave one; never null (falls back to the local name). */
     String authority();
 
+    /**
+     * What {@link #authority} is without a usable Host header: the server's name, and its port unless it
+     * is the scheme's default.
+     */
+    static String authority(String scheme, String serverName, int serverPort) {
+        boolean defaultPort = serverPort == ("https".equals(scheme) ? 443 : 80);
+        return defaultPort ? serverName : serverName + ":" + serverPort;
+    }
+
     /** The local port the client connected to. */
     int localPort();
 

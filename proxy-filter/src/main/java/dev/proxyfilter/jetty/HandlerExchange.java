@@ -88,10 +88,7 @@ final class HandlerExchange implements ClientExchange, Callback {
         if (host != null && !host.isEmpty()) {
             return host;
         }
-        int port = Request.getServerPort(request);
-        String name = Request.getServerName(request);
-        boolean defaultPort = port == ("https".equals(scheme()) ? 443 : 80);
-        return defaultPort ? name : name + ":" + port;
+        return ClientExchange.authority(scheme(), Request.getServerName(request), Request.getServerPort(request));
     }
 
     @Override

@@ -115,10 +115,7 @@ final class ServletExchange implements ClientExchange, WriteListener, AsyncListe
         if (host != null && !host.isEmpty()) {
             return host;
         }
-        int port = request.getServerPort();
-        String name = request.getServerName();
-        boolean defaultPort = port == ("https".equals(scheme()) ? 443 : 80);
-        return defaultPort ? name : name + ":" + port;
+        return ClientExchange.authority(scheme(), request.getServerName(), request.getServerPort());
     }
 
     @Override
