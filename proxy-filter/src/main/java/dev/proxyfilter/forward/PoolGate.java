@@ -7,6 +7,7 @@ import dev.proxyfilter.config.BackendConfig;
 import dev.proxyfilter.config.PoolConfig;
 import java.util.ArrayDeque;
 import java.util.IdentityHashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -22,6 +23,14 @@ import org.eclipse.jetty.util.thread.Scheduler;
  * oldest waiter. The retry budget is Envoy's: retries in flight may be at most {@code retry-budget}
  * percent of the pool's requests in flight, with a floor of {@value #MIN_RETRY_CONCURRENCY} so that
  * low traffic can retry at all. A failing pool then sees at most that much extra load.
+ *
+ * <p>After a reload the gates of a pool's generations share what they compete for: a carried-over
+ * backend's count of connections in use, and the queue of waiters. A slot freed on either generation
+ * therefore wakes the oldest waiter, of whichever generation, whose gate shares that backend's count and
+ * has room on it under its own {@code max-connections}; without that, a request queued on the new gate
+ * would sleep through the end of every request still in flight on the old one. {@code max-pending} and
+ * {@link #pending} count the waiters of every generation of the pool, as {@code max-connections} counts
+ * their connections; each waiter keeps the {@code queue-timeout} of the gate it queued on.
  */
 final class PoolGate {
     /** What {@link #acquire} returns when backends exist but every one is at its limit. */
@@ -45,7 +54,8 @@ final class PoolGate {
     private final int maxPending;
     private final long queueTimeoutMillis;
     private final Scheduler scheduler;
-    private final ArrayDeque<QueuedWaiter> queue = new ArrayDeque<>();
+    /** The pool's waiters, shared with the gates of its other generations; the lock of every change to it. */
+    private final ArrayDeque<QueuedWaiter> queue;
     private final int retryBudgetPercent;
     private final AtomicInteger activeRequests = new AtomicInteger();
     private final AtomicInteger activeRetries = new AtomicInteger();
@@ -57,7 +67,8 @@ final class PoolGate {
     /**
      * The gate of a pool's next generation after a reload: a backend carried over shares its count of
      * connections in use with {@code previous}, so that requests still in flight on the old configuration
-     * count against {@code max-connections} too.
+     * count against {@code max-connections} too; the two gates share their queue of waiters as well, so
+     * that a slot freed on either wakes a waiter of either (see the class comment).
      */
     PoolGate(BackendPool pool, PoolConfig config, int retryBudgetPercent, Scheduler scheduler, PoolGate previous) {
         this.pool = pool;
@@ -75,6 +86,7 @@ final class PoolGate {
             slots.put(backend, before == null ? new Slot(max) : new Slot(max, before.inUse));
         }
         this.limited = anyLimit;
+        this.queue = previous == null ? new ArrayDeque<>() : previous.queue;
         this.maxPending = config.maxPending();
         this.queueTimeoutMillis = config.queueTimeout().toMillis();
         this.scheduler = scheduler;
@@ -118,15 +130,42 @@ final class PoolGate {
         return FULL;
     }
 
-    /** Returns the slot taken by {@link #acquire}; hands room to the oldest waiter. */
+    /**
+     * Returns the slot taken by {@link #acquire}; hands room to the oldest waiter that can use it, on this
+     * gate or on another generation's gate that shares the backend's count.
+     */
     void release(Backend backend) {
         if (!limited) {
             return;
         }
-        slots.get(backend).release();
-        QueuedWaiter next;
+        Slot slot = slots.get(backend);
+        slot.release();
+        wake(backend, slot.inUse);
+    }
+
+    /**
+     * Wakes the oldest waiter whose gate counts {@code backend} with {@code inUse} and has room on it now.
+     * Nobody is woken when no gate has room: whoever took the slot first will free it again and wake then.
+     */
+    private void wake(Backend backend, AtomicInteger inUse) {
+        QueuedWaiter next = null;
         synchronized (queue) {
-            next = queue.pollFirst();
+            PoolGate without = null;
+            for (Iterator<QueuedWaiter> waiters = queue.iterator(); waiters.hasNext(); ) {
+                QueuedWaiter candidate = waiters.next();
+                PoolGate gate = candidate.gate;
+                if (gate == without) {
+                    continue;
+                }
+                Slot theirs = gate.slots.get(backend);
+                if (theirs != null && theirs.inUse == inUse && theirs.hasRoom()) {
+                    waiters.remove();
+                    next = candidate;
+                    break;
+                }
+                // The queue holds the waiters of one or two generations: skip the rest of this one at once.
+                without = gate;
+            }
         }
         if (next != null && next.claim()) {
             next.waiter.retry();
@@ -140,7 +179,7 @@ final class PoolGate {
      * @return false when the queue is full: the caller answers 503 at once
      */
     boolean enqueue(Waiter waiter, boolean front) {
-        QueuedWaiter queued = new QueuedWaiter(waiter);
+        QueuedWaiter queued = new QueuedWaiter(this, waiter);
         synchronized (queue) {
             if (!front && queue.size() >= maxPending) {
                 return false;
@@ -160,10 +199,20 @@ final class PoolGate {
                 waiter.expired();
             }
         }, queueTimeoutMillis, TimeUnit.MILLISECONDS);
+        // A slot freed between the caller's acquire and the queueing above found nobody to wake: look again
+        // now that the waiter is in the queue. Only an eligible backend counts, as in acquire, so a waiter
+        // is never woken for room it cannot take.
+        for (Map.Entry<Backend, Slot> entry : slots.entrySet()) {
+            Slot slot = entry.getValue();
+            if (slot.hasRoom() && pool.eligible(entry.getKey())) {
+                wake(entry.getKey(), slot.inUse);
+                break;
+            }
+        }
         return true;
     }
 
-    /** Requests waiting for room now. */
+    /** Requests waiting for room now, on the gates of every generation of the pool. */
     int pending() {
         synchronized (queue) {
             return queue.size();
@@ -244,15 +293,23 @@ final class PoolGate {
         void release() {
             inUse.decrementAndGet();
         }
+
+        /** Whether {@link #tryAcquire} would succeed now; a hint, another thread may take the room first. */
+        boolean hasRoom() {
+            return max <= 0 || inUse.get() < max;
+        }
     }
 
     /** A waiter in the queue; {@link #claim} makes "room appeared" and "timed out" exclusive. */
     private static final class QueuedWaiter {
+        /** The gate it queued on, whose limits say which freed slots it can take. */
+        final PoolGate gate;
         final Waiter waiter;
         private final java.util.concurrent.atomic.AtomicBoolean claimed = new java.util.concurrent.atomic.AtomicBoolean();
         volatile Scheduler.Task timeout;
 
-        QueuedWaiter(Waiter waiter) {
+        QueuedWaiter(PoolGate gate, Waiter waiter) {
+            this.gate = gate;
             this.waiter = waiter;
         }
 
