@@ -169,6 +169,39 @@ class LimitsAndRetriesIntegrationTest {
         assertThat(queueOf(proxy)).isZero();
     }
 
+    @Test
+    void aRequestQueuedAfterAReloadGetsTheSlotFreedByARequestOfTheOldConfiguration() throws Exception {
+        Hold hold = new Hold();
+        TestBackend a = track(TestBackend.start("a", hold));
+        // A queue timeout far above what the test waits: a request left asleep shows as a timeout here, not a 503.
+        ProxyAdapter.Running proxy = track(ProxyAdapter.FILTER_IN_JETTY.start(config(
+                List.of(pool(4, Duration.ofSeconds(20), new BackendConfig("a", a.url(), 1, 1))),
+                route(RetryConfig.DEFAULT))));
+        CompletableFuture<HttpResponse<String>> old = getAsync(proxy.uri().resolve("/old"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> hold.requests.get() == 1);
+
+        ReloadResult reload = proxy.engine().reload(config(
+                List.of(pool(5, Duration.ofSeconds(20), new BackendConfig("a", a.url(), 1, 1))),
+                route(RetryConfig.DEFAULT)));
+        assertThat(reload.outcome()).isEqualTo(ReloadResult.Outcome.APPLIED);
+        // The old request's connection counts on the new configuration: the next request waits.
+        CompletableFuture<HttpResponse<String>> queued = getAsync(proxy.uri().resolve("/new"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> queueOf(proxy) == 1);
+        assertThat(hold.requests.get()).isEqualTo(1);
+
+        long start = System.nanoTime();
+        hold.releaseAll();
+        assertThat(old.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+        // The slot the old request freed goes to the request queued on the new configuration at once.
+        await().atMost(Duration.ofSeconds(5)).until(() -> hold.requests.get() == 2);
+        hold.releaseAll();
+        HttpResponse<String> served = queued.get(10, TimeUnit.SECONDS);
+        assertThat(served.statusCode()).isEqualTo(200);
+        assertThat(served.body()).isEqualTo("released");
+        assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isLessThan(10_000);
+        assertThat(queueOf(proxy)).isZero();
+    }
+
     /** A backend that resets every connection after reading the request head, counting them. */
     private SocketBackend resetting() {
         return track(SocketBackend.start(socket -> {
