@@ -17,6 +17,7 @@ public final class ForwardRoute {
     private final PoolGate gate;
     private final ProxyMetrics.RouteMetrics metrics;
     private final HttpClient client;
+    private final dev.proxyfilter.upstream.UpstreamClient upstream;
     private final String prefix;
     private final long idleTimeoutMillis;
     private final long timeoutMillis;
@@ -33,6 +34,7 @@ public final class ForwardRoute {
         this.gate = gate;
         this.metrics = metrics;
         this.client = client;
+        this.upstream = client.getBean(dev.proxyfilter.upstream.UpstreamClient.class);
         String path = config.path();
         this.prefix = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
         this.idleTimeoutMillis = config.idleTimeout().toMillis();
@@ -87,6 +89,11 @@ public final class ForwardRoute {
 
     HttpClient client() {
         return client;
+    }
+
+    /** The client requests to this route's backends go through. */
+    dev.proxyfilter.upstream.UpstreamClient upstream() {
+        return upstream;
     }
 
     /** The path prefix without a trailing slash ("" for the root route). */

@@ -14,9 +14,6 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.eclipse.jetty.client.Request;
-import org.eclipse.jetty.client.Response;
-import org.eclipse.jetty.client.Result;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpVersion;
@@ -24,6 +21,8 @@ import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.util.BufferUtil;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.thread.Scheduler;
+import dev.proxyfilter.upstream.UpstreamExchange;
+import dev.proxyfilter.upstream.UpstreamListener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -171,7 +170,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
                 + "arrive within " + route.bodyTimeoutMillis() + " ms");
         Attempt attempt = current;
         if (attempt != null) {
-            attempt.request.abort(failure); // fails the try; failed() answers 408 or aborts
+            attempt.exchange.abort(failure); // fails the try; failed() answers 408 or aborts
         } else {
             finishWithError(failure.status, failure.getMessage());
         }
@@ -241,8 +240,8 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
     /** The client went away or the container gave up: stop the upstream exchange and end. */
     private void clientFailed(Throwable failure) {
         Attempt attempt = current;
-        if (attempt != null) {
-            attempt.request.abort(failure);
+        if (attempt != null && attempt.exchange != null) {
+            attempt.exchange.abort(failure);
         }
         clientGone = true;
         if (done.compareAndSet(false, true)) {
@@ -470,9 +469,9 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
     }
 
     /** One try against one backend. */
-    private final class Attempt implements Response.Listener {
+    private final class Attempt implements UpstreamListener {
         private final Backend backend;
-        private volatile Request request;
+        private volatile UpstreamExchange exchange;
         private volatile long sentNanos;
         private volatile long endNanos;
         private volatile boolean responseStarted;
@@ -498,20 +497,15 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
             tried[index] = backend;
             String path = route.serverPath(client.path());
             String query = client.query();
-            request = route.client().newRequest(backend.host(), backend.port())
-                    .scheme(backend.scheme())
-                    .method(client.method())
-                    .version(HttpVersion.HTTP_1_1)
-                    .path(query == null ? path : path + "?" + query)
-                    .headers(headers -> ForwardHeaders.clientToServer(client, admission, route.preserveHost(),
-                            engine.config().via(), headers))
-                    .headers(headers -> {
-                        if (cached != null) {
-                            cached.proxyToServer(headers);
-                        }
-                    });
+            UpstreamExchange request = route.upstream().newExchange(backend.scheme(), backend.host(), backend.port(),
+                    client.method(), query == null ? path : path + "?" + query);
+            ForwardHeaders.clientToServer(client, admission, route.preserveHost(), engine.config().via(),
+                    request.requestHeaders());
+            if (cached != null) {
+                cached.proxyToServer(request.requestHeaders());
+            }
             if (route.idleTimeoutMillis() > 0) {
-                request.idleTimeout(route.idleTimeoutMillis(), TimeUnit.MILLISECONDS);
+                request.idleTimeout(route.idleTimeoutMillis());
             }
             long tryMillis = retry.perTryTimeout().toMillis();
             if (deadlineNanos != 0) {
@@ -525,11 +519,12 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
                 perTryTimedOut = true;
             }
             if (tryMillis > 0) {
-                request.timeout(tryMillis, TimeUnit.MILLISECONDS);
+                request.timeout(tryMillis);
             }
             if (requestBody != null) {
-                request.body(requestBody);
+                request.body(requestBody, client.requestContentLength());
             }
+            exchange = request;
             current = this;
             backend.onRequestStart();
             sentNanos = System.nanoTime();
@@ -537,44 +532,45 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
         }
 
         @Override
-        public void onHeaders(Response serverResponse) {
+        public void onHeaders(UpstreamExchange serverResponse) {
             responseStarted = true;
+            int status = serverResponse.status();
             backend.onResponse(System.nanoTime() - sentNanos);
-            PassiveHealth.responded(backend, serverResponse.getStatus());
+            PassiveHealth.responded(backend, status);
             if (done.get()) {
                 return;
             }
-            if (shouldRetryStatus(serverResponse.getStatus())) {
-                retryStatus = serverResponse.getStatus();
+            if (shouldRetryStatus(status)) {
+                retryStatus = status;
                 serverResponse.abort(new RetryableStatusException(retryStatus));
                 return;
             }
-            if (cached != null && cached.resendUnconditionally(serverResponse.getStatus(), serverResponse.getHeaders())) {
-                retryStatus = serverResponse.getStatus(); // not for the client: the body is skipped, see failed()
+            if (cached != null && cached.resendUnconditionally(status, serverResponse.responseHeaders())) {
+                retryStatus = status; // not for the client: the body is skipped, see failed()
                 serverResponse.abort(new CachedExchange.Resend());
                 return;
             }
-            HttpFields.Mutable headers = ForwardHeaders.serverToClient(serverResponse.getHeaders(), client, backend, route,
-                    engine.config().via(), engine.hygiene());
+            HttpFields.Mutable headers = ForwardHeaders.serverToClient(serverResponse.responseHeaders(), client, backend,
+                    route, engine.config().via(), engine.hygiene());
             if (cached != null) {
-                dev.proxyfilter.cache.CachedAnswer replacement = cached.replaceResponse(serverResponse.getStatus(), headers);
+                dev.proxyfilter.cache.CachedAnswer replacement = cached.replaceResponse(status, headers);
                 if (replacement != null) { // a 304 freshened the stored response, or stale-if-error
                     replacementBody = replacement.body();
                     clientStatus = replacement.status();
                     client.responseHead(replacement.status(), replacement.headers());
                     return;
                 }
-                cached.serverToClient(serverResponse.getStatus(), headers);
+                cached.serverToClient(status, headers);
             }
             String stickyCookie = route.pool().stickyCookie(Forwarding.this, backend);
             if (stickyCookie != null) {
                 headers.add(HttpHeader.SET_COOKIE, stickyCookie);
             }
-            clientStatus = serverResponse.getStatus();
-            client.responseHead(serverResponse.getStatus(), headers);
+            clientStatus = status;
+            client.responseHead(status, headers);
         }
 
-        private void record(Result result) {
+        private void record(UpstreamExchange result, Throwable failure) {
             ProxyMetrics.BackendMetrics metrics = engine.metrics(backend);
             if (metrics == null) {
                 return;
@@ -582,12 +578,11 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
             if (isRetry) {
                 metrics.onRetry();
             }
-            if (!result.isFailed()) {
-                metrics.onResponse(result.getResponse().getStatus(), endNanos - sentNanos);
+            if (failure == null) {
+                metrics.onResponse(result.status(), endNanos - sentNanos);
             } else if (retryStatus != 0) {
                 metrics.onResponse(retryStatus, endNanos - sentNanos);
             } else if (!clientGone) {
-                Throwable failure = result.getFailure();
                 metrics.onError(neverReachedBackend(failure) ? ProxyMetrics.ErrorKind.CONNECT
                         : failure instanceof TimeoutException || failure instanceof SocketTimeoutException
                                 ? ProxyMetrics.ErrorKind.TIMEOUT : ProxyMetrics.ErrorKind.RESET);
@@ -603,7 +598,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
         }
 
         @Override
-        public void onContentSource(Response serverResponse, Content.Source source) {
+        public void onContentSource(UpstreamExchange serverResponse, Content.Source source) {
             if (retryStatus != 0) {
                 return; // aborted for a retry; onComplete goes on
             }
@@ -616,13 +611,13 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
                 Content.Sink discard = (last, content, callback) -> callback.succeeded();
                 Content.copy(source, discard, Callback.from(() -> client.write(true, replacementBody,
                         Callback.from(Forwarding.this::finishSuccess, Forwarding.this::finishAbort)), failure -> {
-                            request.abort(failure);
+                            serverResponse.abort(failure);
                             Forwarding.this.failed(this, failure);
                         }));
                 return;
             }
             Content.copy(source, cached == null ? client : cached.tee(client), Callback.from(Forwarding.this::bodySent, failure -> {
-                request.abort(failure);
+                serverResponse.abort(failure);
                 Forwarding.this.failed(this, failure);
             }));
         }
@@ -633,19 +628,18 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
         }
 
         @Override
-        public void onComplete(Result result) {
+        public void onComplete(UpstreamExchange result, Throwable failure) {
             endNanos = System.nanoTime();
             backend.onRequestEnd();
             gate.release(backend);
-            record(result);
+            record(result, failure);
             if (isRetry) {
                 gate.onRetryEnd();
             }
-            if (result.isFailed() && !responseStarted) {
-                PassiveHealth.failed(backend, request, result.getFailure());
+            if (failure != null && !responseStarted) {
+                PassiveHealth.failed(backend, result.abortCause() != null, failure);
             }
-            if (result.isFailed()) {
-                Throwable failure = result.getFailure();
+            if (failure != null) {
                 if (copyStarted) {
                     // The copy sees the failure too, unless it is waiting on the client: abort either way.
                     if (responseStarted && client.isCommitted()) {
@@ -671,9 +665,8 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
      * The client's request body as the upstream request's content. A retry may reuse it as long as
      * no byte was read; a failure before that does not fail the client's stream.
      */
-    private static final class RequestBody implements Request.Content {
+    private static final class RequestBody implements Content.Source {
         private final ClientExchange client;
-        private final String contentType;
         private final long maxBytes;
         private Content.Source source;
         private volatile boolean started;
@@ -684,7 +677,6 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
 
         RequestBody(ClientExchange client, long maxBytes) {
             this.client = client;
-            this.contentType = client.requestHeaders().get(HttpHeader.CONTENT_TYPE);
             this.maxBytes = maxBytes;
         }
 
@@ -700,16 +692,11 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
         }
 
         @Override
-        public String getContentType() {
-            return contentType;
-        }
-
-        @Override
         public long getLength() {
             return client.requestContentLength();
         }
 
-        /** Counts the body as it streams: past {@code max-body-bytes} the upstream request fails (413). */
+        /** Counts the body as it streams: past {@code max-body-bytes} the upstream request fails (413). One chunk at a time. */
         @Override
         public Content.Chunk read() {
             started = true;

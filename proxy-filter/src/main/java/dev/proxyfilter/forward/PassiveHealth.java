@@ -7,7 +7,6 @@ import java.net.NoRouteToHostException;
 import java.net.SocketTimeoutException;
 import java.nio.channels.UnresolvedAddressException;
 import java.util.concurrent.TimeoutException;
-import org.eclipse.jetty.client.Request;
 
 /**
  * What each attempt tells its backend's health (outlier ejection, {@link dev.proxyfilter.balance.BackendHealth}):
@@ -28,8 +27,8 @@ final class PassiveHealth {
      * proxy aborted the request itself because the client went away; a timeout is counted even though
      * Jetty reports it as an abort.
      */
-    static void failed(Backend backend, Request request, Throwable failure) {
-        if (request.getAbortCause() != null && !isTimeout(failure)) {
+    static void failed(Backend backend, boolean abortedByProxy, Throwable failure) {
+        if (abortedByProxy && !isTimeout(failure)) {
             return;
         }
         String message = failure.getMessage();

@@ -342,6 +342,11 @@ public final class ProxyEngine implements AutoCloseable {
         // Heap buffers reach servlet output streams without a copy.
         client.setUseInputDirectByteBuffers(false);
         client.setUseOutputDirectByteBuffers(false);
+        // Forwarding goes through our own pooled HTTP/1.1 client on the same connector (one selector);
+        // the HttpClient runs the health checks. It starts and stops with the HttpClient.
+        connector.setConnectTimeout(connectTimeout);
+        client.addBean(new dev.proxyfilter.upstream.UpstreamClient(connector, executor, scheduler, bufferPool,
+                UPSTREAM_POOL_IDLE, 256, 1024), true);
         client.start();
         return client;
     }

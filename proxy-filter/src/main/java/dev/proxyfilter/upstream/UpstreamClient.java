@@ -1,0 +1,367 @@
+package dev.proxyfilter.upstream;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import javax.net.ssl.SSLEngine;
+import org.eclipse.jetty.io.ByteBufferPool;
+import org.eclipse.jetty.io.ClientConnectionFactory;
+import org.eclipse.jetty.io.ClientConnector;
+import org.eclipse.jetty.io.Connection;
+import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.io.Transport;
+import org.eclipse.jetty.io.ssl.SslClientConnectionFactory;
+import org.eclipse.jetty.util.Promise;
+import org.eclipse.jetty.util.SocketAddressResolver;
+import org.eclipse.jetty.util.component.ContainerLifeCycle;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
+import org.eclipse.jetty.util.thread.Scheduler;
+
+/**
+ * A pooled HTTP/1.1 client for forwarding (see the package comment for why it is not Jetty's
+ * {@code HttpClient}). One {@link Destination} per backend address keeps its idle connections, most
+ * recently used first, opens new ones up to {@code maxConnectionsPerBackend}, and queues up to
+ * {@code maxQueuedPerBackend} exchanges beyond that (then refuses with {@link RejectedExecutionException},
+ * which the proxy answers with 503). Idle connections close after {@code poolIdleTimeout}, or when the
+ * backend closes them.
+ *
+ * <p>It connects through a {@link ClientConnector} it does not own (the engine shares the one of its
+ * health-check {@code HttpClient}); {@code https} backends go through the connector's TLS context, with
+ * the backend's host name for SNI and verification.
+ */
+public final class UpstreamClient extends ContainerLifeCycle {
+    private final ClientConnector connector;
+    private final Executor executor;
+    private final Scheduler scheduler;
+    private final ByteBufferPool buffers;
+    private final long poolIdleTimeoutMillis;
+    private final int maxConnections;
+    private final int maxQueued;
+    private final SocketAddressResolver resolver;
+    private final Map<String, Destination> destinations = new ConcurrentHashMap<>();
+    private final ClientConnectionFactory plain = new Factory();
+    private volatile ClientConnectionFactory tls;
+    private volatile boolean stopped;
+
+    /**
+     * @param connector               started by its owner before this client is used
+     * @param poolIdleTimeout         how long an idle pooled connection is kept (also the default idle timeout of an exchange)
+     * @param maxConnectionsPerBackend most connections open to one backend address
+     * @param maxQueuedPerBackend     most exchanges waiting for a connection to one backend address
+     */
+    public UpstreamClient(ClientConnector connector, Executor executor, Scheduler scheduler, ByteBufferPool buffers,
+            Duration poolIdleTimeout, int maxConnectionsPerBackend, int maxQueuedPerBackend) {
+        this.connector = connector;
+        this.executor = executor;
+        this.scheduler = scheduler;
+        this.buffers = buffers;
+        this.poolIdleTimeoutMillis = poolIdleTimeout.toMillis();
+        this.maxConnections = maxConnectionsPerBackend;
+        this.maxQueued = maxQueuedPerBackend;
+        this.resolver = new SocketAddressResolver.Async(executor, scheduler, connector.getConnectTimeout().toMillis());
+    }
+
+    /** A new exchange with {@code method} and {@code target} (path and query, as sent) to one backend address. */
+    public UpstreamExchange newExchange(String scheme, String host, int port, String method, String target) {
+        String key = scheme + "://" + host + ":" + port;
+        Destination destination = destinations.get(key);
+        if (destination == null) {
+            destination = destinations.computeIfAbsent(key, k -> new Destination(scheme, host, port, k));
+        }
+        return new UpstreamExchange(destination, method, target);
+    }
+
+    /** Connections open or opening to a backend address: for tests and diagnostics. */
+    public int connections(String scheme, String host, int port) {
+        Destination destination = destinations.get(scheme + "://" + host + ":" + port);
+        return destination == null ? 0 : destination.connections();
+    }
+
+    /** Idle pooled connections to a backend address: for tests and diagnostics. */
+    public int idleConnections(String scheme, String host, int port) {
+        Destination destination = destinations.get(scheme + "://" + host + ":" + port);
+        return destination == null ? 0 : destination.idleConnections();
+    }
+
+    /**
+     * Why exchanges fail when the client stops: a {@link RejectedExecutionException}, which the proxy
+     * answers with 503 (it is going away), as Jetty's {@code HttpClient} does.
+     */
+    static RejectedExecutionException stopped() {
+        return new RejectedExecutionException("the upstream client stopped");
+    }
+
+    Scheduler scheduler() {
+        return scheduler;
+    }
+
+    Executor executor() {
+        return executor;
+    }
+
+    ByteBufferPool buffers() {
+        return buffers;
+    }
+
+    long poolIdleTimeoutMillis() {
+        return poolIdleTimeoutMillis;
+    }
+
+    @Override
+    protected void doStart() throws Exception {
+        stopped = false;
+        super.doStart();
+    }
+
+    /** Closes every connection: exchanges in flight or queued fail (see {@link #stopped()}). */
+    @Override
+    protected void doStop() throws Exception {
+        stopped = true;
+        for (Destination destination : List.copyOf(destinations.values())) {
+            destination.close();
+        }
+        destinations.clear();
+        super.doStop();
+    }
+
+    private ClientConnectionFactory tlsFactory() {
+        ClientConnectionFactory factory = tls;
+        if (factory == null) {
+            factory = new SslClientConnectionFactory(connector.getSslContextFactory(), buffers, executor, plain);
+            tls = factory;
+        }
+        return factory;
+    }
+
+    private static final String DESTINATION_KEY = Destination.class.getName();
+
+    /** Makes our connection on a new endpoint (below TLS, if any), and the TLS engine for the backend's host. */
+    private final class Factory implements ClientConnectionFactory, SslClientConnectionFactory.SslEngineFactory {
+        @Override
+        public Connection newConnection(EndPoint endPoint, Map<String, Object> context) throws IOException {
+            Destination destination = (Destination) context.get(DESTINATION_KEY);
+            UpstreamConnection connection = new UpstreamConnection(endPoint, executor, destination);
+            connection.pendingFirst = (UpstreamExchange) context.get(UpstreamConnection.PENDING_EXCHANGE);
+            return connection;
+        }
+
+        @Override
+        public SSLEngine newSslEngine(String host, int port, Map<String, Object> context) {
+            Destination destination = (Destination) context.get(DESTINATION_KEY);
+            SslContextFactory.Client factory = connector.getSslContextFactory();
+            return factory.newSSLEngine(destination.host, destination.port);
+        }
+    }
+
+    /** One backend address: its pool of connections and the exchanges waiting for one. */
+    final class Destination {
+        final UpstreamClient client = UpstreamClient.this;
+        final String scheme;
+        final String host;
+        final int port;
+        private final String key;
+        /** The {@code Host} header for requests that bring none. */
+        final String hostHeader;
+        /** Guarded by {@code this}. */
+        private final ArrayDeque<UpstreamConnection> idle = new ArrayDeque<>();
+        private final ArrayDeque<UpstreamExchange> waiting = new ArrayDeque<>();
+        /** Every open connection, idle or not, for {@link #close()}. */
+        private final java.util.Set<UpstreamConnection> open = new java.util.HashSet<>();
+        private int connections;
+        private boolean closed;
+
+        Destination(String scheme, String host, int port, String key) {
+            this.scheme = scheme;
+            this.host = host;
+            this.port = port;
+            this.key = key;
+            boolean defaultPort = ("https".equalsIgnoreCase(scheme) && port == 443) || ("http".equalsIgnoreCase(scheme) && port == 80);
+            String name = host.indexOf(':') >= 0 && !host.startsWith("[") ? "[" + host + "]" : host;
+            this.hostHeader = defaultPort || port <= 0 ? name : name + ":" + port;
+        }
+
+        synchronized int connections() {
+            return connections;
+        }
+
+        synchronized int idleConnections() {
+            return idle.size();
+        }
+
+        /** A pooled connection, a new one, or a place in the queue. */
+        void send(UpstreamExchange exchange) {
+            UpstreamConnection connection = null;
+            boolean open = false;
+            synchronized (this) {
+                if (closed || stopped) {
+                    exchange.failed(UpstreamClient.stopped());
+                    return;
+                }
+                while ((connection = idle.pollFirst()) != null) {
+                    if (connection.activate()) {
+                        break;
+                    }
+                }
+                if (connection == null) {
+                    if (connections < maxConnections) {
+                        connections++;
+                        open = true;
+                    } else if (waiting.size() < maxQueued) {
+                        waiting.addLast(exchange);
+                        return;
+                    }
+                }
+            }
+            if (connection != null) {
+                connection.send(exchange);
+            } else if (open) {
+                connect(exchange);
+            } else {
+                exchange.failed(new RejectedExecutionException("more than " + maxQueued + " requests queued for "
+                        + maxConnections + " connections to " + key));
+            }
+        }
+
+        /** Sends {@code exchange} on a connection of its own (after a pooled one proved stale). */
+        void sendOnNewConnection(UpstreamExchange exchange) {
+            synchronized (this) {
+                if (closed || stopped) {
+                    exchange.failed(UpstreamClient.stopped());
+                    return;
+                }
+                connections++;
+            }
+            connect(exchange);
+        }
+
+        synchronized void dequeue(UpstreamExchange exchange) {
+            waiting.remove(exchange);
+        }
+
+        private void connect(UpstreamExchange exchange) {
+            Map<String, Object> context = new HashMap<>(8);
+            context.put(DESTINATION_KEY, this);
+            context.put(Transport.CONTEXT_KEY, Transport.TCP_IP);
+            context.put(ClientConnectionFactory.CONTEXT_KEY, "https".equalsIgnoreCase(scheme) ? tlsFactory() : plain);
+            context.put(UpstreamConnection.PENDING_EXCHANGE, exchange);
+            context.put(ClientConnector.CONNECTION_PROMISE_CONTEXT_KEY, new Promise<Connection>() {
+                @Override
+                public void succeeded(Connection result) {
+                    // UpstreamConnection.onOpen sends the pending exchange
+                }
+
+                @Override
+                public void failed(Throwable failure) {
+                    connectFailed(exchange, failure);
+                }
+            });
+            resolver.resolve(host, port, context, new Promise<>() {
+                @Override
+                public void succeeded(List<InetSocketAddress> addresses) {
+                    connector.connect(addresses.get(0), context);
+                }
+
+                @Override
+                public void failed(Throwable failure) {
+                    connectFailed(exchange, failure);
+                }
+            });
+        }
+
+        private void connectFailed(UpstreamExchange exchange, Throwable failure) {
+            closed(null);
+            exchange.failed(failure);
+        }
+
+        /**
+         * The connection finished an exchange and can carry another: a waiting exchange gets it, else the
+         * pool (most recently used first). Returns the exchange to send on it, if any.
+         */
+        UpstreamExchange release(UpstreamConnection connection) {
+            synchronized (this) {
+                if (!closed && !stopped) {
+                    UpstreamExchange next;
+                    while ((next = waiting.pollFirst()) != null) {
+                        if (!next.isCompleted()) {
+                            return next;
+                        }
+                    }
+                    idle.addFirst(connection);
+                    return null;
+                }
+            }
+            connection.close();
+            return null;
+        }
+
+        /** A connection opened (not yet carrying anything). */
+        void opened(UpstreamConnection connection) {
+            boolean late;
+            synchronized (this) {
+                late = closed || stopped;
+                if (!late) {
+                    open.add(connection);
+                }
+            }
+            if (late) {
+                connection.closeForStop();
+            }
+        }
+
+        /** A connection closed (or never opened): room for one more, which a waiting exchange may take. */
+        void closed(UpstreamConnection connection) {
+            UpstreamExchange next = null;
+            synchronized (this) {
+                if (connection != null) {
+                    if (!open.remove(connection)) {
+                        return; // counted already
+                    }
+                    idle.remove(connection);
+                }
+                connections--;
+                if (!closed && !stopped) {
+                    while ((next = waiting.pollFirst()) != null) {
+                        if (!next.isCompleted()) {
+                            connections++;
+                            break;
+                        }
+                    }
+                }
+            }
+            if (next != null) {
+                connect(next);
+            }
+        }
+
+        void close() {
+            List<UpstreamConnection> all;
+            List<UpstreamExchange> queued;
+            synchronized (this) {
+                closed = true;
+                all = new ArrayList<>(open);
+                idle.clear();
+                queued = new ArrayList<>(waiting);
+                waiting.clear();
+            }
+            for (UpstreamExchange exchange : queued) {
+                exchange.failed(UpstreamClient.stopped());
+            }
+            for (UpstreamConnection connection : all) {
+                connection.closeForStop();
+            }
+        }
+
+        @Override
+        public String toString() {
+            return key;
+        }
+    }
+}

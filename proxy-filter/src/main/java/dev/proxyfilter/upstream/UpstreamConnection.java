@@ -1,0 +1,859 @@
+package dev.proxyfilter.upstream;
+
+import java.io.EOFException;
+import java.nio.ByteBuffer;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.eclipse.jetty.http.HttpCompliance;
+import org.eclipse.jetty.http.HttpException;
+import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpParser;
+import org.eclipse.jetty.http.HttpVersion;
+import org.eclipse.jetty.io.AbstractConnection;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.io.RetainableByteBuffer;
+import org.eclipse.jetty.util.BufferUtil;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.IteratingCallback;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One HTTP/1.1 connection to a backend, carrying one exchange at a time.
+ *
+ * <p>Sending: the request head is encoded straight from the exchange's fields into this connection's
+ * buffer and written on the caller's thread; a body follows by demand ({@link BodySender}), chunked when
+ * its length is unknown. Receiving: Jetty's {@link HttpParser} parses the response on the thread that
+ * read it. Interim 1xx responses are skipped; the final head goes to {@link UpstreamListener#onHeaders},
+ * then the body is read by the listener through the exchange (a {@link Content.Source}): each chunk is a
+ * slice of the network buffer, retained until the reader releases it, and a slice that reaches the
+ * response's {@code Content-Length} is the last chunk, so a small response costs one read and one write.
+ *
+ * <p>Between exchanges the connection sits in its destination's pool with a read pending, so that a
+ * backend closing it is noticed at once. A request sent on a pooled connection that the backend closed
+ * before answering a byte is sent again once on a new connection, when it has no body to replay.
+ */
+final class UpstreamConnection extends AbstractConnection implements HttpParser.ResponseHandler {
+    private static final Logger LOG = LoggerFactory.getLogger(UpstreamConnection.class);
+
+    /** Context key of the exchange a new connection sends first. */
+    static final String PENDING_EXCHANGE = UpstreamConnection.class.getName() + ".exchange";
+
+    private static final int RESPONSE_BUFFER_SIZE = 16 * 1024;
+    /** Longest response head accepted; a bigger one fails the exchange (nginx: "upstream sent too big header"). */
+    private static final int MAX_RESPONSE_HEAD = 64 * 1024;
+    private static final byte[] CRLF = {'\r', '\n'};
+    private static final byte[] HTTP_1_1_CRLF = " HTTP/1.1\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    private static final byte[] LAST_CHUNK = "0\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+    // Connection states: in the pool, carrying an exchange, closed.
+    private static final int IDLE = 0;
+    private static final int ACTIVE = 1;
+    private static final int CLOSED = 2;
+
+    // Parser events, set by the parser callbacks and read by parseAndFill's caller.
+    private static final int NONE = 0;
+    private static final int HEADERS = 1;
+    private static final int CONTENT = 2;
+    private static final int COMPLETE = 3;
+    private static final int INTERIM = 4;
+    private static final int NEED_FILL = 5;
+    private static final int FAILED = 6;
+
+    private final UpstreamClient.Destination destination;
+    private final AtomicInteger state = new AtomicInteger(ACTIVE);
+    private final HttpParser parser;
+    private final Callback headWritten = Callback.from(this::headWritten, this::writeFailed);
+    /**
+     * Our own read callback, registered with {@code tryFillInterested}: several paths may ask for a read
+     * around a hand-over (pool, new exchange, reader demand), and a second ask must be a no-op, not a
+     * {@code ReadPendingException}. {@link #onFillable} sorts out what the read is for.
+     */
+    private final Callback readCallback = new Callback() {
+        @Override
+        public void succeeded() {
+            onFillable();
+        }
+
+        @Override
+        public void failed(Throwable x) {
+            onFillInterestedFailed(x);
+        }
+    };
+    private byte[] head = new byte[2048];
+    private RetainableByteBuffer networkBuffer;
+    /** Exchanges this connection carried to their end; a stale pooled connection has carried at least one. */
+    private int carried;
+
+    // Per exchange; reset by send().
+    private volatile UpstreamExchange exchange;
+    private int event;
+    private Content.Chunk chunk;
+    private Throwable parseFailure;
+    private boolean closeAfter;
+    private boolean http10;
+    private boolean headersDelivered;
+    private boolean eof;
+    private boolean responseBegun;
+    private volatile boolean requestComplete;
+    /** Request written and response read: whichever comes second ends the exchange. */
+    private final AtomicInteger ends = new AtomicInteger();
+    private volatile Runnable demandCallback;
+    private BodySender bodySender;
+    private long idleTimeoutMillis;
+
+    UpstreamConnection(EndPoint endPoint, Executor executor, UpstreamClient.Destination destination) {
+        super(endPoint, executor);
+        this.destination = destination;
+        this.parser = new HttpParser(this, MAX_RESPONSE_HEAD, HttpCompliance.RFC9110);
+        this.idleTimeoutMillis = destination.client.poolIdleTimeoutMillis();
+        endPoint.setIdleTimeout(idleTimeoutMillis);
+    }
+
+    @Override
+    public void onOpen() {
+        super.onOpen();
+        destination.opened(this);
+        // The context is not kept: the exchange to send first rode on the endpoint's attachment.
+        UpstreamExchange first = pendingFirst;
+        pendingFirst = null;
+        if (first != null) {
+            send(first);
+        }
+    }
+
+    /** The exchange the connection was opened for; set by the factory before {@link #onOpen}. */
+    UpstreamExchange pendingFirst;
+
+    /** Takes the connection out of the pool for an exchange; false if it closed meanwhile. */
+    boolean activate() {
+        return state.compareAndSet(IDLE, ACTIVE);
+    }
+
+    // ---- Sending ----
+
+    void send(UpstreamExchange next) {
+        if (!next.attach(this)) {
+            release(); // aborted while it waited; the connection goes back or on to another
+            return;
+        }
+        exchange = next;
+        event = NONE;
+        chunk = null;
+        parseFailure = null;
+        closeAfter = false;
+        eof = false;
+        responseBegun = false;
+        headersDelivered = false;
+        http10 = false;
+        requestComplete = false;
+        ends.set(0);
+        demandCallback = null;
+        bodySender = null;
+        parser.reset();
+        parser.setHeadResponse(next.head);
+        long idle = next.idleTimeoutMillis > 0 ? next.idleTimeoutMillis : destination.client.poolIdleTimeoutMillis();
+        if (idle != idleTimeoutMillis) {
+            idleTimeoutMillis = idle;
+            getEndPoint().setIdleTimeout(idle);
+        }
+        ByteBuffer encoded;
+        try {
+            encoded = encodeHead(next);
+        } catch (RuntimeException e) {
+            failExchange(next, e);
+            return;
+        }
+        // A pooled connection has had a read pending since it went idle; a new one asks now.
+        readInterested();
+        getEndPoint().write(headWritten, encoded);
+    }
+
+    private void headWritten() {
+        UpstreamExchange current = exchange;
+        if (current == null) {
+            return;
+        }
+        if (current.body == null) {
+            requestDone(current);
+        } else {
+            BodySender sender = new BodySender(current);
+            bodySender = sender;
+            sender.iterate();
+        }
+    }
+
+    private void writeFailed(Throwable failure) {
+        UpstreamExchange current = exchange;
+        if (current != null) {
+            failExchange(current, failure);
+        }
+    }
+
+    private void requestDone(UpstreamExchange current) {
+        requestComplete = true;
+        if (ends.incrementAndGet() == 2) {
+            finish(current);
+        }
+    }
+
+    /** Request line and headers, with {@code Host} and the body's framing, as ISO-8859-1 bytes. */
+    private ByteBuffer encodeHead(UpstreamExchange next) {
+        HttpFields.Mutable fields = next.requestHeaders();
+        String target = requestTarget(next.target);
+        int size = next.method.length() + target.length() + 96 + destination.hostHeader.length();
+        for (int i = 0, n = fields.size(); i < n; i++) {
+            HttpField field = fields.getField(i);
+            size += field.getName().length() + field.getValue().length() + 4;
+        }
+        if (head.length < size) {
+            head = new byte[Math.max(size, head.length * 2)];
+        }
+        byte[] out = head;
+        int at = ascii(next.method, out, 0);
+        out[at++] = ' ';
+        at = ascii(target, out, at);
+        System.arraycopy(HTTP_1_1_CRLF, 0, out, at, HTTP_1_1_CRLF.length);
+        at += HTTP_1_1_CRLF.length;
+        boolean hasHost = false;
+        boolean hasLength = false;
+        boolean chunked = next.body != null && next.bodyLength < 0;
+        for (int i = 0, n = fields.size(); i < n; i++) {
+            HttpField field = fields.getField(i);
+            HttpHeader header = field.getHeader();
+            if (header == HttpHeader.HOST) {
+                hasHost = true;
+            } else if (header == HttpHeader.CONTENT_LENGTH) {
+                if (chunked || hasLength) {
+                    continue; // the body's own framing decides
+                }
+                hasLength = true;
+            } else if (header == HttpHeader.TRANSFER_ENCODING) {
+                continue;
+            }
+            at = field(field, header, out, at);
+        }
+        if (!hasHost) {
+            at = field("Host", destination.hostHeader, out, at);
+        }
+        if (chunked) {
+            at = field("Transfer-Encoding", "chunked", out, at);
+        } else if (next.body != null && !hasLength) {
+            at = field("Content-Length", Long.toString(next.bodyLength), out, at);
+        }
+        out[at++] = '\r';
+        out[at++] = '\n';
+        return ByteBuffer.wrap(out, 0, at);
+    }
+
+    private static int field(HttpField field, HttpHeader header, byte[] out, int at) {
+        if (header != null) {
+            byte[] name = header.getBytesColonSpace();
+            System.arraycopy(name, 0, out, at, name.length);
+            at += name.length;
+        } else {
+            at = text(field.getName(), out, at);
+            out[at++] = ':';
+            out[at++] = ' ';
+        }
+        at = text(field.getValue(), out, at);
+        out[at++] = '\r';
+        out[at++] = '\n';
+        return at;
+    }
+
+    private static int field(String name, String value, byte[] out, int at) {
+        at = text(name, out, at);
+        out[at++] = ':';
+        out[at++] = ' ';
+        at = text(value, out, at);
+        out[at++] = '\r';
+        out[at++] = '\n';
+        return at;
+    }
+
+    private static int ascii(String s, byte[] out, int at) {
+        for (int i = 0, n = s.length(); i < n; i++) {
+            out[at++] = (byte) s.charAt(i);
+        }
+        return at;
+    }
+
+    /**
+     * A header name or value: ISO-8859-1, with CR, LF, NUL and anything beyond one byte replaced, so that
+     * no value can end its line early (a U+010A decoded from the client must not become a line feed).
+     */
+    private static int text(String s, byte[] out, int at) {
+        for (int i = 0, n = s.length(); i < n; i++) {
+            char c = s.charAt(i);
+            out[at++] = c > 0xFF || c == '\r' || c == '\n' || c == 0 ? (byte) '?' : (byte) c;
+        }
+        return at;
+    }
+
+    /**
+     * The request target as received, or escaped when it holds a space, a control character or anything
+     * beyond ASCII, any of which would break the request line (rare: Jetty's parser refuses most).
+     */
+    static String requestTarget(String target) {
+        for (int i = 0, n = target.length(); i < n; i++) {
+            char c = target.charAt(i);
+            if (c <= 0x20 || c >= 0x7F) {
+                return escape(target);
+            }
+        }
+        return target;
+    }
+
+    private static String escape(String target) {
+        byte[] bytes = target.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        StringBuilder out = new StringBuilder(bytes.length * 3);
+        for (byte b : bytes) {
+            int c = b & 0xFF;
+            if (c > 0x20 && c < 0x7F) {
+                out.append((char) c);
+            } else {
+                out.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
+                        .append(Character.toUpperCase(Character.forDigit(c & 0xF, 16)));
+            }
+        }
+        return out.toString();
+    }
+
+    /** Streams the request body by demand; chunked framing when its length is unknown. */
+    private final class BodySender extends IteratingCallback {
+        private final UpstreamExchange owner;
+        private final boolean chunked;
+        private Content.Chunk current;
+        private boolean last;
+
+        BodySender(UpstreamExchange owner) {
+            this.owner = owner;
+            this.chunked = owner.bodyLength < 0;
+        }
+
+        @Override
+        protected Action process() {
+            if (last) {
+                return Action.SUCCEEDED;
+            }
+            if (exchange != owner || owner.isCompleted()) {
+                return Action.SUCCEEDED; // the response ended first, or the exchange failed: stop reading
+            }
+            Content.Chunk read = owner.body.read();
+            if (read == null) {
+                owner.body.demand(this::iterate);
+                return Action.IDLE;
+            }
+            if (Content.Chunk.isFailure(read)) {
+                throw new BodyFailure(read.getFailure());
+            }
+            current = read;
+            last = read.isLast();
+            ByteBuffer data = read.getByteBuffer();
+            boolean hasData = data.hasRemaining();
+            if (!chunked) {
+                if (hasData) {
+                    getEndPoint().write(this, data);
+                } else {
+                    succeeded();
+                }
+            } else if (hasData) {
+                ByteBuffer size = ByteBuffer.wrap((Integer.toHexString(data.remaining()) + "\r\n")
+                        .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                getEndPoint().write(this, size, data, last ? ByteBuffer.wrap(CRLF_LAST_CHUNK) : ByteBuffer.wrap(CRLF));
+            } else if (last) {
+                getEndPoint().write(this, ByteBuffer.wrap(LAST_CHUNK));
+            } else {
+                succeeded();
+            }
+            return Action.SCHEDULED;
+        }
+
+        @Override
+        protected void onSuccess() {
+            Content.Chunk written = current;
+            current = null;
+            if (written != null) {
+                written.release();
+            }
+        }
+
+        @Override
+        protected void onCompleteSuccess() {
+            if (last && exchange == owner) {
+                requestDone(owner);
+            }
+        }
+
+        @Override
+        protected void onCompleteFailure(Throwable cause) {
+            Content.Chunk written = current;
+            current = null;
+            if (written != null) {
+                written.release();
+            }
+            Throwable failure = cause instanceof BodyFailure body ? body.getCause() : cause;
+            if (!(cause instanceof BodyFailure)) {
+                owner.body.fail(failure);
+            }
+            failExchange(owner, failure);
+        }
+    }
+
+    private static final byte[] CRLF_LAST_CHUNK = "\r\n0\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+    /** The request body's own source failed (the client's side): not a write failure. */
+    private static final class BodyFailure extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        BodyFailure(Throwable cause) {
+            super(cause.getMessage(), cause, false, false);
+        }
+    }
+
+    // ---- Receiving ----
+
+    @Override
+    public void onFillable() {
+        UpstreamExchange current = exchange;
+        if (state.get() == IDLE || current == null) {
+            idleReadable();
+            return;
+        }
+        Runnable demanded = demandCallback;
+        if (demanded != null) {
+            demandCallback = null;
+            demanded.run();
+        } else if (!headersDelivered) {
+            receiveHead(current);
+        } else {
+            completeWithoutBody(current);
+        }
+    }
+
+    /** Readable while pooled: the backend closed the connection (or sent bytes nobody asked for). */
+    private void idleReadable() {
+        if (networkBuffer == null) {
+            networkBuffer = destination.client.buffers().acquire(RESPONSE_BUFFER_SIZE, false);
+        }
+        int filled;
+        try {
+            filled = getEndPoint().fill(networkBuffer.getByteBuffer());
+        } catch (Throwable x) {
+            filled = -1;
+        }
+        if (filled == 0) {
+            releaseBufferIfEmpty();
+            readInterested();
+            return;
+        }
+        if (state.compareAndSet(IDLE, CLOSED)) {
+            close();
+            return;
+        }
+        // Taken from the pool at this very moment: the bytes (or the end) belong to its new exchange.
+        if (filled < 0) {
+            eof = true;
+        }
+        UpstreamExchange current = exchange;
+        if (current != null) {
+            receiveHead(current);
+        } else {
+            close();
+        }
+    }
+
+    private void receiveHead(UpstreamExchange current) {
+        while (true) {
+            int happened = parseAndFill();
+            switch (happened) {
+                case INTERIM -> {
+                    event = NONE;
+                    parser.reset();
+                    parser.setHeadResponse(current.head);
+                    responseBegun = false;
+                    continue;
+                }
+                case HEADERS -> {
+                    event = NONE;
+                    headers(current);
+                    return;
+                }
+                case NEED_FILL -> {
+                    readInterested();
+                    return;
+                }
+                case FAILED -> {
+                    failExchange(current, parseFailure);
+                    return;
+                }
+                default -> {
+                    failExchange(current, new IllegalStateException("unexpected parser event " + happened));
+                    return;
+                }
+            }
+        }
+    }
+
+    private void headers(UpstreamExchange current) {
+        headersDelivered = true;
+        current.listener.onHeaders(current);
+        if (current.isCompleted() || exchange != current) {
+            return; // aborted in onHeaders
+        }
+        if (!parser.hasContent() || current.head) {
+            completeWithoutBody(current); // HEAD, 204, 304: the parser ends without more input
+        } else {
+            current.listener.onContentSource(current, current);
+        }
+    }
+
+    private void completeWithoutBody(UpstreamExchange current) {
+        int happened = parseAndFill();
+        event = NONE;
+        switch (happened) {
+            case COMPLETE -> responseDone(current);
+            case NEED_FILL -> readInterested();
+            case FAILED -> failExchange(current, parseFailure);
+            default -> failExchange(current, new java.io.IOException("backend sent a body where none may be"));
+        }
+    }
+
+    /**
+     * Parses what the network buffer holds, filling it from the socket when empty, until a parser event
+     * or nothing more to read.
+     */
+    private int parseAndFill() {
+        try {
+            while (true) {
+                if (networkBuffer == null) {
+                    networkBuffer = destination.client.buffers().acquire(RESPONSE_BUFFER_SIZE, false);
+                }
+                ByteBuffer buffer = networkBuffer.getByteBuffer();
+                if (parser.parseNext(buffer) || event != NONE) {
+                    return event;
+                }
+                if (eof) {
+                    // Nothing more will come: the parser has seen the end and produced no event.
+                    parseFailure = responseBegun ? new EOFException("backend closed the connection mid-response")
+                            : new EOFException("backend closed the connection before responding");
+                    return event = FAILED;
+                }
+                if (networkBuffer.isRetained()) {
+                    // A reader still holds a chunk of this buffer: fill another one.
+                    networkBuffer.release();
+                    networkBuffer = destination.client.buffers().acquire(RESPONSE_BUFFER_SIZE, false);
+                    buffer = networkBuffer.getByteBuffer();
+                } else {
+                    BufferUtil.clear(buffer);
+                }
+                int filled = getEndPoint().fill(buffer);
+                if (filled == 0) {
+                    releaseBufferIfEmpty();
+                    return NEED_FILL;
+                }
+                if (filled < 0) {
+                    eof = true;
+                    parser.atEOF();
+                }
+            }
+        } catch (Throwable x) {
+            parseFailure = x;
+            return event = FAILED;
+        }
+    }
+
+    private void readInterested() {
+        getEndPoint().tryFillInterested(readCallback);
+    }
+
+    private void releaseBufferIfEmpty() {
+        RetainableByteBuffer buffer = networkBuffer;
+        if (buffer != null && !buffer.hasRemaining()) {
+            networkBuffer = null;
+            buffer.release();
+        }
+    }
+
+    /** The next chunk of the response body for its reader, or null when none is there yet. */
+    Content.Chunk read(UpstreamExchange reader) {
+        if (exchange != reader) {
+            return reader.isCompleted() ? Content.Chunk.EOF : null;
+        }
+        Content.Chunk ready = chunk;
+        if (ready == null) {
+            int happened = parseAndFill();
+            if (happened == NEED_FILL) {
+                return null;
+            }
+            event = NONE;
+            if (happened == FAILED) {
+                Throwable failure = parseFailure;
+                failExchange(reader, failure);
+                return Content.Chunk.from(failure, true);
+            }
+            if (happened == COMPLETE) {
+                responseDone(reader);
+                return Content.Chunk.EOF;
+            }
+            ready = chunk; // CONTENT
+        }
+        chunk = null;
+        // A slice that reaches Content-Length ends the body: say so now, saving the reader a round.
+        if (!parser.isChunking() && parser.getContentLength() > 0 && parser.getContentRead() == parser.getContentLength()) {
+            int happened = parseAndFill();
+            if (happened == COMPLETE) {
+                event = NONE;
+                Content.Chunk last = Content.Chunk.asChunk(ready.getByteBuffer(), true, ready);
+                responseDone(reader);
+                return last;
+            }
+            event = NONE;
+        }
+        return ready;
+    }
+
+    void demand(UpstreamExchange reader, Runnable callback) {
+        if (exchange != reader || chunk != null || reader.isCompleted()) {
+            callback.run();
+            return;
+        }
+        demandCallback = callback;
+        if (exchange != reader || reader.isCompleted()) {
+            // Ended meanwhile (a failure from another thread): let the reader see it.
+            Runnable demanded = demandCallback;
+            if (demanded != null) {
+                demandCallback = null;
+                demanded.run();
+            }
+            return;
+        }
+        readInterested();
+    }
+
+    @Override
+    public void startResponse(HttpVersion version, int status, String reason) {
+        UpstreamExchange current = exchange;
+        if (current == null) {
+            return;
+        }
+        responseBegun = true;
+        current.status = status;
+        current.responseHeaders = HttpFields.build(16);
+        http10 = version != HttpVersion.HTTP_1_1;
+        closeAfter = http10;
+    }
+
+    @Override
+    public void parsedHeader(HttpField field) {
+        UpstreamExchange current = exchange;
+        if (current == null) {
+            return;
+        }
+        if (field.getHeader() == HttpHeader.CONNECTION) {
+            if (field.contains("close")) {
+                closeAfter = true;
+            } else if (http10 && field.contains("keep-alive")) {
+                closeAfter = false; // an HTTP/1.0 backend that keeps the connection
+            }
+        }
+        current.responseHeaders.add(field);
+    }
+
+    @Override
+    public boolean headerComplete() {
+        UpstreamExchange current = exchange;
+        if (current == null) {
+            return false;
+        }
+        int status = current.status;
+        if (status == 101) {
+            parseFailure = new java.io.IOException("backend switched protocols (101), which the proxy did not ask for");
+            event = FAILED;
+            return true;
+        }
+        if (status >= 100 && status < 200) {
+            return false; // interim: its end comes as messageComplete
+        }
+        event = HEADERS;
+        return true;
+    }
+
+    @Override
+    public boolean content(ByteBuffer content) {
+        networkBuffer.retain();
+        chunk = Content.Chunk.asChunk(content, false, networkBuffer);
+        event = CONTENT;
+        return true;
+    }
+
+    @Override
+    public boolean contentComplete() {
+        return false;
+    }
+
+    @Override
+    public boolean messageComplete() {
+        UpstreamExchange current = exchange;
+        int status = current == null ? 0 : current.status;
+        event = status >= 100 && status < 200 ? INTERIM : COMPLETE;
+        return true;
+    }
+
+    @Override
+    public void earlyEOF() {
+        parseFailure = new EOFException("backend closed the connection mid-response");
+        event = FAILED;
+    }
+
+    @Override
+    public void badMessage(HttpException failure) {
+        parseFailure = new java.io.IOException("bad response from backend: " + failure.getReason(), (Throwable) failure);
+        event = FAILED;
+    }
+
+    // ---- Ending ----
+
+    private void responseDone(UpstreamExchange current) {
+        if (eof) {
+            closeAfter = true;
+        }
+        if (current.body != null && !requestComplete) {
+            // The backend answered before the request body was all sent (an early 413, say): the client
+            // gets the response now, and the connection, with a body half sent, closes.
+            closeAfter = true;
+            ends.set(2);
+            finish(current);
+        } else if (ends.incrementAndGet() == 2) {
+            finish(current); // else the head's write callback is about to run, and ends it
+        }
+    }
+
+    /** The exchange ended well: the connection goes back to the pool (or closes), then the listener hears. */
+    private void finish(UpstreamExchange current) {
+        if (exchange != current) {
+            return;
+        }
+        carried++;
+        exchange = null;
+        current.detach();
+        boolean reusable = !closeAfter && requestComplete && getEndPoint().isOpen()
+                && (networkBuffer == null || !networkBuffer.hasRemaining());
+        if (reusable) {
+            release();
+        } else {
+            state.set(CLOSED);
+            close();
+        }
+        current.succeed();
+    }
+
+    /**
+     * Back to the pool, or straight to an exchange that waited for a connection. The read that watches
+     * a pooled connection for the backend closing it is asked for first, before another thread can take
+     * the connection.
+     */
+    private void release() {
+        exchange = null;
+        releaseBufferIfEmpty();
+        readInterested();
+        if (!state.compareAndSet(ACTIVE, IDLE)) {
+            close();
+            return;
+        }
+        UpstreamExchange next = destination.release(this);
+        if (next != null) {
+            if (activate()) {
+                send(next);
+            } else {
+                destination.send(next);
+            }
+        }
+    }
+
+    /** Ends {@code failed} with {@code cause}, closing the connection: a half-done exchange leaves it unusable. */
+    void failExchange(UpstreamExchange failed, Throwable cause) {
+        if (exchange != failed) {
+            failed.failed(cause);
+            return;
+        }
+        exchange = null;
+        failed.detach();
+        boolean stale = !responseBegun && carried > 0 && failed.body == null && !failed.resent
+                && failed.abortCause() == null && !(cause instanceof TimeoutException);
+        state.set(CLOSED);
+        getEndPoint().close(cause);
+        Runnable demanded = demandCallback;
+        demandCallback = null;
+        if (stale) {
+            // The backend closed a pooled connection as the request went out: once more, on a new one.
+            failed.resent = true;
+            LOG.debug("resending {} on a new connection after {}", failed, cause.toString());
+            destination.sendOnNewConnection(failed);
+            return;
+        }
+        failed.failed(cause);
+        if (demanded != null) {
+            demanded.run();
+        }
+    }
+
+    @Override
+    public boolean onIdleExpired(TimeoutException timeout) {
+        UpstreamExchange current = exchange;
+        if (current != null) {
+            failExchange(current, new TimeoutException("Idle timeout " + idleTimeoutMillis + " ms elapsed"));
+        } else {
+            state.set(CLOSED);
+        }
+        return true;
+    }
+
+    @Override
+    public void onClose(Throwable cause) {
+        super.onClose(cause);
+        state.set(CLOSED);
+        UpstreamExchange current = exchange;
+        if (current != null) {
+            failExchange(current, cause != null ? cause : eofOrClosed());
+        }
+        Content.Chunk leftover = chunk;
+        chunk = null;
+        if (leftover != null) {
+            leftover.release();
+        }
+        destination.closed(this);
+    }
+
+    private Throwable eofOrClosed() {
+        return responseBegun ? new EOFException("backend closed the connection mid-response")
+                : new EOFException("backend closed the connection before responding");
+    }
+
+    @Override
+    public void close() {
+        state.set(CLOSED);
+        super.close();
+    }
+
+    /** Closes the connection for a stopping client: its exchange fails. */
+    void closeForStop() {
+        UpstreamExchange current = exchange;
+        if (current != null) {
+            failExchange(current, UpstreamClient.stopped());
+        } else {
+            close();
+        }
+    }
+
+    @Override
+    public String toConnectionString() {
+        return "UpstreamConnection@" + Integer.toHexString(hashCode()) + "[" + destination + ", state=" + state.get()
+                + ", " + exchange + "]";
+    }
+}
