@@ -170,7 +170,15 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
         }
         // A pooled connection has had a read pending since it went idle; a new one asks now.
         readInterested();
-        getEndPoint().write(headWritten, encoded);
+        if (next.body == null) {
+            getEndPoint().write(headWritten, encoded);
+        } else {
+            // The head leaves with the first body bytes: one write for a small body, and a body that
+            // fails before its first byte (bad chunk framing, a limit) never reaches the backend.
+            BodySender sender = new BodySender(next, encoded);
+            bodySender = sender;
+            sender.iterate();
+        }
     }
 
     private void headWritten() {
@@ -178,13 +186,7 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
         if (current == null) {
             return;
         }
-        if (current.body == null) {
-            requestDone(current);
-        } else {
-            BodySender sender = new BodySender(current);
-            bodySender = sender;
-            sender.iterate();
-        }
+        requestDone(current);
     }
 
     private void writeFailed(Throwable failure) {
@@ -330,10 +332,26 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
         private final boolean chunked;
         private Content.Chunk current;
         private boolean last;
+        /** The request head, until it leaves with the first chunk. */
+        private ByteBuffer head;
 
-        BodySender(UpstreamExchange owner) {
+        BodySender(UpstreamExchange owner, ByteBuffer head) {
             this.owner = owner;
             this.chunked = owner.bodyLength < 0;
+            this.head = head;
+        }
+
+        private void write(ByteBuffer... buffers) {
+            ByteBuffer first = head;
+            if (first == null) {
+                getEndPoint().write(this, buffers);
+                return;
+            }
+            head = null;
+            ByteBuffer[] withHead = new ByteBuffer[buffers.length + 1];
+            withHead[0] = first;
+            System.arraycopy(buffers, 0, withHead, 1, buffers.length);
+            getEndPoint().write(this, withHead);
         }
 
         @Override
@@ -358,16 +376,18 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
             boolean hasData = data.hasRemaining();
             if (!chunked) {
                 if (hasData) {
-                    getEndPoint().write(this, data);
+                    write(data);
+                } else if (head != null && last) {
+                    write(); // an empty body: the head alone
                 } else {
                     succeeded();
                 }
             } else if (hasData) {
                 ByteBuffer size = ByteBuffer.wrap((Integer.toHexString(data.remaining()) + "\r\n")
                         .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-                getEndPoint().write(this, size, data, last ? ByteBuffer.wrap(CRLF_LAST_CHUNK) : ByteBuffer.wrap(CRLF));
+                write(size, data, last ? ByteBuffer.wrap(CRLF_LAST_CHUNK) : ByteBuffer.wrap(CRLF));
             } else if (last) {
-                getEndPoint().write(this, ByteBuffer.wrap(LAST_CHUNK));
+                write(ByteBuffer.wrap(LAST_CHUNK));
             } else {
                 succeeded();
             }
