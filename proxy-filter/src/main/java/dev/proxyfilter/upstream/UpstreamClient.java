@@ -230,16 +230,21 @@ public final class UpstreamClient extends ContainerLifeCycle {
             }
         }
 
-        /** Sends {@code exchange} on a connection of its own (after a pooled one proved stale). */
-        void sendOnNewConnection(UpstreamExchange exchange) {
+        /**
+         * Puts an exchange whose pooled connection proved stale first in line, before that connection
+         * closes: the room its close leaves goes to this exchange (a new connection), within the limit.
+         */
+        void requeueFirst(UpstreamExchange exchange) {
+            boolean refused;
             synchronized (this) {
-                if (closed || stopped) {
-                    exchange.failed(UpstreamClient.stopped());
-                    return;
+                refused = closed || stopped;
+                if (!refused) {
+                    waiting.addFirst(exchange);
                 }
-                connections++;
             }
-            connect(exchange);
+            if (refused) {
+                exchange.failed(UpstreamClient.stopped());
+            }
         }
 
         synchronized void dequeue(UpstreamExchange exchange) {

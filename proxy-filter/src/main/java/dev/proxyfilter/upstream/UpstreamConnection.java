@@ -44,6 +44,11 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
     static final String PENDING_EXCHANGE = UpstreamConnection.class.getName() + ".exchange";
 
     private static final int RESPONSE_BUFFER_SIZE = 16 * 1024;
+    /**
+     * How often one exchange is sent again after a reused connection died under it before any response
+     * byte (a backend's keep-alive limit or timeout): each time on the next connection free.
+     */
+    private static final int MAX_RESENDS = 3;
     /** Longest response head accepted; a bigger one fails the exchange (nginx: "upstream sent too big header"). */
     private static final int MAX_RESPONSE_HEAD = 64 * 1024;
     private static final byte[] CRLF = {'\r', '\n'};
@@ -95,6 +100,8 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
     private Content.Chunk chunk;
     private Throwable parseFailure;
     private boolean closeAfter;
+    /** The request said {@code Connection: close}. */
+    private boolean requestClose;
     private boolean http10;
     private boolean headersDelivered;
     private boolean eof;
@@ -141,21 +148,10 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
             release(); // aborted while it waited; the connection goes back or on to another
             return;
         }
-        exchange = next;
-        event = NONE;
-        chunk = null;
-        parseFailure = null;
-        closeAfter = false;
-        eof = false;
-        responseBegun = false;
-        headersDelivered = false;
-        http10 = false;
-        requestComplete = false;
-        ends.set(0);
-        demandCallback = null;
-        bodySender = null;
-        parser.reset();
+        // The per-exchange state is fresh: a new connection starts so, finish() resets it before pooling.
         parser.setHeadResponse(next.head);
+        requestClose = closeRequested(next.requestHeaders());
+        exchange = next;
         long idle = next.idleTimeoutMillis > 0 ? next.idleTimeoutMillis : destination.client.poolIdleTimeoutMillis();
         if (idle != idleTimeoutMillis) {
             idleTimeoutMillis = idle;
@@ -458,34 +454,25 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
 
     /** Readable while pooled: the backend closed the connection (or sent bytes nobody asked for). */
     private void idleReadable() {
-        if (networkBuffer == null) {
-            networkBuffer = destination.client.buffers().acquire(RESPONSE_BUFFER_SIZE, false);
-        }
         int filled;
         try {
-            filled = getEndPoint().fill(networkBuffer.getByteBuffer());
+            // Its own small buffer: an exchange taking the connection right now owns the network buffer.
+            filled = getEndPoint().fill(BufferUtil.allocate(64));
         } catch (Throwable x) {
             filled = -1;
         }
         if (filled == 0) {
-            releaseBufferIfEmpty();
             readInterested();
             return;
         }
-        if (state.compareAndSet(IDLE, CLOSED)) {
-            close();
-            return;
+        // The backend closed the connection, reset it, or sent what nobody asked for (a 408 before it
+        // closes): unusable. If an exchange took it at this very moment, closing fails that exchange
+        // before any response byte, and it is sent again on a new connection.
+        state.set(CLOSED);
+        if (exchange == null) {
+            destination.closed(this);
         }
-        // Taken from the pool at this very moment: the bytes (or the end) belong to its new exchange.
-        if (filled < 0) {
-            eof = true;
-        }
-        UpstreamExchange current = exchange;
-        if (current != null) {
-            receiveHead(current);
-        } else {
-            close();
-        }
+        getEndPoint().close(new EOFException("backend closed an idle connection"));
     }
 
     private void receiveHead(UpstreamExchange current) {
@@ -522,14 +509,23 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
 
     private void headers(UpstreamExchange current) {
         headersDelivered = true;
-        current.listener.onHeaders(current);
+        try {
+            current.listener.onHeaders(current);
+        } catch (Throwable x) {
+            failExchange(current, x);
+            return;
+        }
         if (current.isCompleted() || exchange != current) {
             return; // aborted in onHeaders
         }
         if (!parser.hasContent() || current.head) {
             completeWithoutBody(current); // HEAD, 204, 304: the parser ends without more input
         } else {
-            current.listener.onContentSource(current, current);
+            try {
+                current.listener.onContentSource(current, current);
+            } catch (Throwable x) {
+                failExchange(current, x);
+            }
         }
     }
 
@@ -603,7 +599,7 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
     /** The next chunk of the response body for its reader, or null when none is there yet. */
     Content.Chunk read(UpstreamExchange reader) {
         if (exchange != reader) {
-            return reader.isCompleted() ? Content.Chunk.EOF : null;
+            return null; // ended meanwhile: the reader's demand waits for the outcome (demandDetached)
         }
         Content.Chunk ready = chunk;
         if (ready == null) {
@@ -639,17 +635,21 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
     }
 
     void demand(UpstreamExchange reader, Runnable callback) {
-        if (exchange != reader || chunk != null || reader.isCompleted()) {
+        if (exchange != reader) {
+            reader.demandDetached(callback);
+            return;
+        }
+        if (chunk != null) {
             callback.run();
             return;
         }
         demandCallback = callback;
-        if (exchange != reader || reader.isCompleted()) {
-            // Ended meanwhile (a failure from another thread): let the reader see it.
+        if (exchange != reader) {
+            // Ended meanwhile (a failure from another thread): the outcome wakes the reader.
             Runnable demanded = demandCallback;
             if (demanded != null) {
                 demandCallback = null;
-                demanded.run();
+                reader.demandDetached(demanded);
             }
             return;
         }
@@ -727,7 +727,7 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
 
     @Override
     public void earlyEOF() {
-        parseFailure = new EOFException("backend closed the connection mid-response");
+        parseFailure = eofOrClosed();
         event = FAILED;
     }
 
@@ -760,11 +760,12 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
             return;
         }
         carried++;
+        boolean reusable = !closeAfter && !requestClose && requestComplete && getEndPoint().isOpen()
+                && (networkBuffer == null || !networkBuffer.hasRemaining());
         exchange = null;
         current.detach();
-        boolean reusable = !closeAfter && requestComplete && getEndPoint().isOpen()
-                && (networkBuffer == null || !networkBuffer.hasRemaining());
         if (reusable) {
+            resetExchangeState();
             release();
         } else {
             state.set(CLOSED);
@@ -781,6 +782,12 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
     private void release() {
         exchange = null;
         releaseBufferIfEmpty();
+        long poolIdle = destination.client.poolIdleTimeoutMillis();
+        if (idleTimeoutMillis < poolIdle) {
+            // A short exchange idle timeout must not cut the connection's life in the pool.
+            idleTimeoutMillis = poolIdle;
+            getEndPoint().setIdleTimeout(poolIdle);
+        }
         readInterested();
         if (!state.compareAndSet(ACTIVE, IDLE)) {
             close();
@@ -804,23 +811,48 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
         }
         exchange = null;
         failed.detach();
-        boolean stale = !responseBegun && carried > 0 && failed.body == null && !failed.resent
-                && failed.abortCause() == null && !(cause instanceof TimeoutException);
+        boolean stale = !responseBegun && carried > 0 && failed.body == null && failed.resends < MAX_RESENDS
+                && failed.idempotent && failed.abortCause() == null && !(cause instanceof TimeoutException);
         state.set(CLOSED);
-        getEndPoint().close(cause);
         Runnable demanded = demandCallback;
         demandCallback = null;
         if (stale) {
-            // The backend closed a pooled connection as the request went out: once more, on a new one.
-            failed.resent = true;
+            // The backend closed a pooled connection as the request went out: once more, first in line
+            // for the room this connection leaves when it closes (so within the connection limit).
+            failed.resends++;
             LOG.debug("resending {} on a new connection after {}", failed, cause.toString());
-            destination.sendOnNewConnection(failed);
+            destination.requeueFirst(failed);
+            getEndPoint().close(cause);
             return;
         }
+        getEndPoint().close(cause);
         failed.failed(cause);
         if (demanded != null) {
             demanded.run();
         }
+    }
+
+    /** Per-exchange state back to that of a new connection, before the connection goes back to the pool. */
+    private void resetExchangeState() {
+        event = NONE;
+        chunk = null;
+        parseFailure = null;
+        closeAfter = false;
+        requestClose = false;
+        eof = false;
+        responseBegun = false;
+        headersDelivered = false;
+        http10 = false;
+        requestComplete = false;
+        ends.set(0);
+        demandCallback = null;
+        bodySender = null;
+        parser.reset();
+    }
+
+    private static boolean closeRequested(HttpFields headers) {
+        HttpField connection = headers.getField(HttpHeader.CONNECTION);
+        return connection != null && connection.contains("close");
     }
 
     @Override
@@ -830,6 +862,7 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
             failExchange(current, new TimeoutException("Idle timeout " + idleTimeoutMillis + " ms elapsed"));
         } else {
             state.set(CLOSED);
+            destination.closed(this); // counted out now, not only once the close completes
         }
         return true;
     }

@@ -2,7 +2,6 @@ package dev.proxyfilter.upstream;
 
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.util.thread.Scheduler;
@@ -29,14 +28,21 @@ public final class UpstreamExchange implements Content.Source {
     UpstreamListener listener;
 
     /** Guards the hand-over between the pool, a connection and an abort. */
-    private final AtomicBoolean completed = new AtomicBoolean();
+    /** Null while running, then {@link #SUCCESS} or the failure: set once, before the listener hears it. */
+    private final java.util.concurrent.atomic.AtomicReference<Object> outcome =
+            new java.util.concurrent.atomic.AtomicReference<>();
+    private static final Object SUCCESS = new Object();
     private volatile Throwable abortCause;
-    private volatile Throwable failure;
+    /** A reader's demand made while the exchange is between its connection and its outcome. */
+    private final java.util.concurrent.atomic.AtomicReference<Runnable> parkedDemand =
+            new java.util.concurrent.atomic.AtomicReference<>();
     /** The connection that carries the exchange; null while queued or connecting. */
     private volatile UpstreamConnection connection;
     private Scheduler.Task timeoutTask;
-    /** Set once the exchange was sent again on a new connection after a pooled one proved stale. */
-    boolean resent;
+    /** Times the exchange was sent again after a reused connection died under it before any response byte. */
+    int resends;
+    /** Safe to send twice (RFC 9110 §9.2.2): only such exchanges are resent after a stale connection. */
+    final boolean idempotent;
 
     int status;
     HttpFields.Mutable responseHeaders;
@@ -46,6 +52,10 @@ public final class UpstreamExchange implements Content.Source {
         this.method = method;
         this.target = target;
         this.head = "HEAD".equals(method);
+        this.idempotent = switch (method) {
+            case "GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE" -> true;
+            default -> false;
+        };
     }
 
     /** The request headers to send; {@code Host} is added when absent, framing headers follow {@link #body}. */
@@ -90,13 +100,14 @@ public final class UpstreamExchange implements Content.Source {
      * cannot be reused). Returns false when the exchange had already ended.
      */
     public boolean abort(Throwable cause) {
-        if (completed.get()) {
+        if (outcome.get() != null) {
             return false;
         }
         synchronized (this) {
-            if (abortCause == null) {
-                abortCause = cause;
+            if (abortCause != null) {
+                return false; // another abort came first
             }
+            abortCause = cause;
         }
         UpstreamConnection carrier = connection;
         if (carrier != null) {
@@ -105,7 +116,8 @@ public final class UpstreamExchange implements Content.Source {
             destination.dequeue(this);
             failed(cause);
         }
-        return true;
+        // The exchange has ended by now, with this cause unless it ended well first.
+        return outcome.get() == cause;
     }
 
     /** What {@link #abort} was first called with, or null. */
@@ -124,12 +136,12 @@ public final class UpstreamExchange implements Content.Source {
     }
 
     boolean isCompleted() {
-        return completed.get();
+        return outcome.get() != null;
     }
 
     /** Binds the exchange to a connection; false if it ended meanwhile (an abort while it was queued). */
     synchronized boolean attach(UpstreamConnection carrier) {
-        if (completed.get() || abortCause != null) {
+        if (outcome.get() != null || abortCause != null) {
             return false;
         }
         connection = carrier;
@@ -141,17 +153,56 @@ public final class UpstreamExchange implements Content.Source {
     }
 
     void succeed() {
-        if (completed.compareAndSet(false, true)) {
+        Throwable aborted = abortCause;
+        if (aborted != null) {
+            failed(aborted); // abort() said it would end the exchange: it does, even if the response just ended
+            return;
+        }
+        if (outcome.compareAndSet(null, SUCCESS)) {
             cancelTimeout();
-            listener.onComplete(this, null);
+            complete(null);
+            runParkedDemand();
         }
     }
 
     void failed(Throwable cause) {
-        if (completed.compareAndSet(false, true)) {
-            failure = cause;
+        Throwable aborted = abortCause;
+        Throwable reason = aborted != null ? aborted : cause; // an abort's cause wins over what it caused
+        if (outcome.compareAndSet(null, reason)) {
             cancelTimeout();
+            complete(reason);
+            runParkedDemand();
+        }
+    }
+
+    /**
+     * A demand while no connection carries the exchange: run now if the outcome is known, else when it
+     * is (a reader that got {@code null} must not spin on demand and read meanwhile).
+     */
+    void demandDetached(Runnable demandCallback) {
+        if (outcome.get() != null) {
+            demandCallback.run();
+            return;
+        }
+        parkedDemand.set(demandCallback);
+        if (outcome.get() != null && parkedDemand.compareAndSet(demandCallback, null)) {
+            demandCallback.run();
+        }
+    }
+
+    private void runParkedDemand() {
+        Runnable parked = parkedDemand.getAndSet(null);
+        if (parked != null) {
+            parked.run();
+        }
+    }
+
+    private void complete(Throwable cause) {
+        try {
             listener.onComplete(this, cause);
+        } catch (Throwable x) {
+            // The exchange has ended whatever the listener does: its failure is its own.
+            org.slf4j.LoggerFactory.getLogger(UpstreamExchange.class).warn("onComplete of {} failed", this, x);
         }
     }
 
@@ -166,13 +217,13 @@ public final class UpstreamExchange implements Content.Source {
 
     @Override
     public Content.Chunk read() {
-        Throwable failed = failure;
-        if (failed != null) {
+        Object ended = outcome.get();
+        if (ended instanceof Throwable failed) {
             return Content.Chunk.from(failed, true);
         }
         UpstreamConnection carrier = connection;
         if (carrier == null) {
-            return completed.get() ? Content.Chunk.EOF : null;
+            return ended == SUCCESS ? Content.Chunk.EOF : null;
         }
         return carrier.read(this);
     }
@@ -180,8 +231,8 @@ public final class UpstreamExchange implements Content.Source {
     @Override
     public void demand(Runnable demandCallback) {
         UpstreamConnection carrier = connection;
-        if (carrier == null || failure != null) {
-            demandCallback.run(); // nothing to wait for: the end or the failure is there to read
+        if (carrier == null) {
+            demandDetached(demandCallback);
         } else {
             carrier.demand(this, demandCallback);
         }
