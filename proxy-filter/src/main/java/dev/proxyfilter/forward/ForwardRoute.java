@@ -25,10 +25,18 @@ public final class ForwardRoute {
     private final long bodyTimeoutMillis;
     private final int maxHeaderCount;
     private final RouteGuard guard;
+    /** Settings of the configuration this route belongs to: a request in flight keeps them across a reload. */
+    private final String via;
+    private final dev.proxyfilter.config.AccessLogFormat accessLog;
+    private final dev.proxyfilter.security.ResponseHygiene hygiene;
 
     ForwardRoute(RouteConfig config, BackendPool pool, PoolGate gate, HttpClient client, RequestLimits limits,
-            ProxyMetrics.RouteMetrics metrics, RouteGuard guard) {
+            ProxyMetrics.RouteMetrics metrics, RouteGuard guard, dev.proxyfilter.config.ProxyConfig generation,
+            dev.proxyfilter.security.ResponseHygiene hygiene) {
         this.guard = guard;
+        this.via = generation.via();
+        this.accessLog = generation.accessLog();
+        this.hygiene = hygiene;
         this.config = config;
         this.pool = pool;
         this.gate = gate;
@@ -80,6 +88,21 @@ public final class ForwardRoute {
 
     PoolGate gate() {
         return gate;
+    }
+
+    /** The {@code Via} name of this route's configuration. */
+    String via() {
+        return via;
+    }
+
+    /** The access-log format of this route's configuration. */
+    dev.proxyfilter.config.AccessLogFormat accessLog() {
+        return accessLog;
+    }
+
+    /** The response hygiene of this route's configuration. */
+    dev.proxyfilter.security.ResponseHygiene hygiene() {
+        return hygiene;
     }
 
     /** The route's security step; {@link RouteGuard#NONE} when nothing applies to it. */

@@ -420,7 +420,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
     private void finishWithError(int status, String message, java.util.List<dev.proxyfilter.security.Header> headers) {
         if (done.compareAndSet(false, true)) {
             clientStatus = status;
-            client.sendError(status, message, SecurityStep.errorHeaders(headers, engine.hygiene(), client));
+            client.sendError(status, message, SecurityStep.errorHeaders(headers, route.hygiene(), client));
             ended();
         }
     }
@@ -455,7 +455,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
         gate.onRequestEnd();
         long nanos = System.nanoTime() - startNanos;
         route.metrics().onExchange(clientStatus, nanos);
-        AccessLogFormat format = engine.config().accessLog();
+        AccessLogFormat format = route.accessLog();
         if (AccessLog.enabled(format)) {
             Attempt last = current;
             HttpFields headers = client.requestHeaders();
@@ -499,7 +499,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
             String query = client.query();
             UpstreamExchange request = route.upstream().newExchange(backend.scheme(), backend.host(), backend.port(),
                     client.method(), query == null ? path : path + "?" + query);
-            ForwardHeaders.clientToServer(client, admission, route.preserveHost(), engine.config().via(),
+            ForwardHeaders.clientToServer(client, admission, route.preserveHost(), route.via(),
                     request.requestHeaders());
             if (cached != null) {
                 cached.proxyToServer(request.requestHeaders());
@@ -551,7 +551,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
                 return;
             }
             HttpFields.Mutable headers = ForwardHeaders.serverToClient(serverResponse.responseHeaders(), client, backend,
-                    route, engine.config().via(), engine.hygiene());
+                    route, route.via(), route.hygiene());
             if (cached != null) {
                 dev.proxyfilter.cache.CachedAnswer replacement = cached.replaceResponse(status, headers);
                 if (replacement != null) { // a 304 freshened the stored response, or stale-if-error

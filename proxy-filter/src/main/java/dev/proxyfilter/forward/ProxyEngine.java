@@ -256,7 +256,7 @@ public final class ProxyEngine implements AutoCloseable {
         for (RouteConfig route : config.routes()) {
             ForwardRoute forwardRoute = new ForwardRoute(route, pools.get(route.pool()), gates.get(route.pool()),
                     clientByRoute.get(route.name()), config.limits(), metrics.route(route.name()),
-                    security.guard(route.name()));
+                    security.guard(route.name()), config, security.hygiene());
             entries.add(new RouteTable.Entry<>(route.host(), route.path(), forwardRoute));
             if (route.host() == null) {
                 anyHost = true;

@@ -398,6 +398,33 @@ class ReloadIntegrationTest {
     }
 
     @Test
+    void aRequestInFlightKeepsTheSettingsOfItsOwnConfiguration() throws Exception {
+        TestBackend slow = track(TestBackend.start("slow", new Backends.Delayed("slow", 1500)));
+        ProxyAdapter.Running proxy = track(ProxyAdapter.FILTER_IN_JETTY.start(TestConfigs.builder().via("first-proxy")
+                .pool("web", BalanceStrategy.ROUND_ROBIN, "slow", slow.url(), 1)
+                .route("main", "/", "web").build()));
+        ProxyEngine engine = proxy.engine();
+        Backend backend = backend(engine, "slow");
+        CompletableFuture<HttpResponse<String>> inFlight = http.sendAsync(
+                HttpRequest.newBuilder(proxy.uri().resolve("/slow")).timeout(Duration.ofSeconds(20)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> backend.inFlight() == 1);
+
+        ReloadResult result = engine.reload(TestConfigs.builder().via("second-proxy")
+                .pool("web", BalanceStrategy.ROUND_ROBIN, "slow", slow.url(), 1)
+                .route("main", "/", "web").build());
+
+        assertThat(result.outcome()).isEqualTo(ReloadResult.Outcome.APPLIED);
+        HttpResponse<String> response = inFlight.get(10, TimeUnit.SECONDS);
+        assertThat(response.statusCode()).isEqualTo(200);
+        // The response of a request that started before the reload carries the Via of its configuration.
+        assertThat(response.headers().allValues("Via")).anyMatch(via -> via.contains("first-proxy"))
+                .noneMatch(via -> via.contains("second-proxy"));
+        assertThat(get(proxy.uri().resolve("/after")).headers().allValues("Via"))
+                .anyMatch(via -> via.contains("second-proxy"));
+    }
+
+    @Test
     void aRestartOnlyChangeIsReportedAndTheRestApplied() throws Exception {
         startBackends();
         ProxyConfig first = TestConfigs.builder()

@@ -29,6 +29,7 @@ public final class TestConfigs {
     private ServerConfig server = new ServerConfig("127.0.0.1", 0);
     private RequestLimits limits = RequestLimits.DEFAULT;
     private UpstreamTlsConfig upstreamTls = UpstreamTlsConfig.DEFAULT;
+    private String via = "proxy-filter";
 
     public static TestConfigs builder() {
         return new TestConfigs();
@@ -85,8 +86,14 @@ public final class TestConfigs {
         return this;
     }
 
+    /** {@code proxy.via}: the pseudonym the proxy adds to {@code Via}. */
+    public TestConfigs via(String pseudonym) {
+        this.via = pseudonym;
+        return this;
+    }
+
     public ProxyConfig build() {
-        return new ProxyConfig(server, pools, routes, DemoConfig.none(), "proxy-filter", List.of("test"),
+        return new ProxyConfig(server, pools, routes, DemoConfig.none(), via, List.of("test"),
                 ProxyConfig.DEFAULT_RETRY_BUDGET_PERCENT, AdminConfig.defaults(), AccessLogFormat.COMBINED,
                 SecurityConfig.NONE, limits, upstreamTls);
     }
