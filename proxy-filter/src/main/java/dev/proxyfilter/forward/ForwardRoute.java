@@ -29,11 +29,13 @@ public final class ForwardRoute {
     private final String via;
     private final dev.proxyfilter.config.AccessLogFormat accessLog;
     private final dev.proxyfilter.security.ResponseHygiene hygiene;
+    private final boolean mayBlock;
 
     ForwardRoute(RouteConfig config, BackendPool pool, PoolGate gate, HttpClient client, RequestLimits limits,
             ProxyMetrics.RouteMetrics metrics, RouteGuard guard, dev.proxyfilter.config.ProxyConfig generation,
-            dev.proxyfilter.security.ResponseHygiene hygiene) {
+            dev.proxyfilter.security.ResponseHygiene hygiene, boolean mayBlock) {
         this.guard = guard;
+        this.mayBlock = mayBlock;
         this.via = generation.via();
         this.accessLog = generation.accessLog();
         this.hygiene = hygiene;
@@ -88,6 +90,14 @@ public final class ForwardRoute {
 
     PoolGate gate() {
         return gate;
+    }
+
+    /**
+     * Whether starting a request on this route may block (basic authentication's bcrypt, a cache lookup
+     * in a disk tier): an adapter running on a selector thread hands such requests to a worker.
+     */
+    public boolean mayBlock() {
+        return mayBlock;
     }
 
     /** The {@code Via} name of this route's configuration. */

@@ -33,6 +33,7 @@ import org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP;
 import org.eclipse.jetty.http.HttpCookieStore;
 import org.eclipse.jetty.io.ArrayByteBufferPool;
 import org.eclipse.jetty.io.ClientConnector;
+import org.eclipse.jetty.util.thread.Invocable.InvocationType;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.eclipse.jetty.util.thread.ScheduledExecutorScheduler;
@@ -256,7 +257,7 @@ public final class ProxyEngine implements AutoCloseable {
         for (RouteConfig route : config.routes()) {
             ForwardRoute forwardRoute = new ForwardRoute(route, pools.get(route.pool()), gates.get(route.pool()),
                     clientByRoute.get(route.name()), config.limits(), metrics.route(route.name()),
-                    security.guard(route.name()), config, security.hygiene());
+                    security.guard(route.name()), config, security.hygiene(), mayBlock(config, route));
             entries.add(new RouteTable.Entry<>(route.host(), route.path(), forwardRoute));
             if (route.host() == null) {
                 anyHost = true;
@@ -268,6 +269,17 @@ public final class ProxyEngine implements AutoCloseable {
         HealthChecker checker = new HealthChecker(frozen, pool -> clientByPool.get(pool.name()), scheduler);
         return new Generation(number, config, frozen, Map.copyOf(gates), RouteTable.of(entries), Set.copyOf(hosts),
                 anyHost, checker, security, Set.copyOf(timeouts));
+    }
+
+    /**
+     * Whether a request on {@code route} may do blocking work on the thread that starts it: a bcrypt check
+     * (basic authentication, tens of milliseconds by design), or a cache lookup that may read a disk tier.
+     */
+    private static boolean mayBlock(ProxyConfig config, RouteConfig route) {
+        var security = config.security().routes().get(route.name());
+        boolean basic = security != null && security.auth() != null
+                && security.auth().kind() == dev.proxyfilter.config.AuthConfig.Kind.BASIC;
+        return basic || (route.cache() && cacheMayUseDisk(config.cache()));
     }
 
     private HealthListener healthListener() {
@@ -345,10 +357,20 @@ public final class ProxyEngine implements AutoCloseable {
         // Forwarding goes through our own pooled HTTP/1.1 client on the same connector (one selector);
         // the HttpClient runs the health checks. It starts and stops with the HttpClient.
         connector.setConnectTimeout(connectTimeout);
-        client.addBean(new dev.proxyfilter.upstream.UpstreamClient(connector, executor, scheduler, bufferPool,
-                UPSTREAM_POOL_IDLE, 256, 1024), true);
+        dev.proxyfilter.upstream.UpstreamClient upstream = new dev.proxyfilter.upstream.UpstreamClient(connector,
+                executor, scheduler, bufferPool, UPSTREAM_POOL_IDLE, 256, 1024);
+        // Responses are handled on the selector thread (no hand-off per read) unless storing them in the
+        // cache may write to a disk tier: the selector must never wait on a disk.
+        upstream.setReadInvocationType(cacheMayUseDisk(baseline.cache()) ? InvocationType.BLOCKING
+                : InvocationType.NON_BLOCKING);
+        client.addBean(upstream, true);
         client.start();
         return client;
+    }
+
+    /** Whether the response cache may read or write a disk tier on the calling thread. */
+    static boolean cacheMayUseDisk(dev.proxyfilter.config.CacheConfig cache) {
+        return cache.enabled() && (cache.diskMb() > 0 || cache.ehcacheXml() != null);
     }
 
     /**

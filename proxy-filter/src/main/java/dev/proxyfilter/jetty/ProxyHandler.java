@@ -42,14 +42,14 @@ public final class ProxyHandler extends Handler.Abstract {
 
     /** A handler that starts an engine for this configuration when it starts, and closes it when it stops. */
     public ProxyHandler(ProxyConfig config) {
-        super(InvocationType.BLOCKING); // the cache step may touch its disk tier on the calling thread
+        super(InvocationType.NON_BLOCKING); // see handle(): a route that may block goes to a worker
         this.config = config;
         this.ownsEngine = true;
     }
 
     /** A handler running an engine started by the caller, who also closes it. */
     public ProxyHandler(ProxyEngine engine) {
-        super(InvocationType.BLOCKING);
+        super(InvocationType.NON_BLOCKING);
         this.config = engine.config();
         this.engine = engine;
         this.ownsEngine = false;
@@ -106,7 +106,13 @@ public final class ProxyHandler extends Handler.Abstract {
             }
             return true;
         }
-        running.forward(route, new HandlerExchange(request, response, callback, path));
+        HandlerExchange exchange = new HandlerExchange(request, response, callback, path);
+        if (route.mayBlock()) {
+            // Basic authentication (bcrypt) or a disk-tier cache lookup: not on the selector thread.
+            request.getComponents().getExecutor().execute(() -> running.forward(route, exchange));
+        } else {
+            running.forward(route, exchange); // everything else on this path is non-blocking: no hand-off
+        }
         return true;
     }
 

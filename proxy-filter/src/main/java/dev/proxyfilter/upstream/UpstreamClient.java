@@ -50,6 +50,8 @@ public final class UpstreamClient extends ContainerLifeCycle {
     private final ClientConnectionFactory plain = new Factory();
     private volatile ClientConnectionFactory tls;
     private volatile boolean stopped;
+    private volatile org.eclipse.jetty.util.thread.Invocable.InvocationType readInvocationType =
+            org.eclipse.jetty.util.thread.Invocable.InvocationType.BLOCKING;
 
     /**
      * @param connector               started by its owner before this client is used
@@ -97,6 +99,19 @@ public final class UpstreamClient extends ContainerLifeCycle {
      */
     static RejectedExecutionException stopped() {
         return new RejectedExecutionException("the upstream client stopped");
+    }
+
+    /**
+     * How a response's bytes are handled when they arrive. {@code BLOCKING} (the default) hands them to
+     * the executor; {@code NON_BLOCKING} parses them and runs the listener on the selector thread, which
+     * saves a thread hand-off per read: only for listeners that never block (no disk, no lock held long).
+     */
+    public void setReadInvocationType(org.eclipse.jetty.util.thread.Invocable.InvocationType type) {
+        this.readInvocationType = java.util.Objects.requireNonNull(type, "type");
+    }
+
+    org.eclipse.jetty.util.thread.Invocable.InvocationType readInvocationType() {
+        return readInvocationType;
     }
 
     Scheduler scheduler() {

@@ -19,6 +19,7 @@ import org.eclipse.jetty.io.RetainableByteBuffer;
 import org.eclipse.jetty.util.BufferUtil;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.IteratingCallback;
+import org.eclipse.jetty.util.thread.Invocable.InvocationType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -87,6 +88,11 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
         @Override
         public void failed(Throwable x) {
             onFillInterestedFailed(x);
+        }
+
+        @Override
+        public InvocationType getInvocationType() {
+            return destination.client.readInvocationType();
         }
     };
     private byte[] head = new byte[2048];
