@@ -45,6 +45,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -291,8 +292,24 @@ class SecurityIntegrationTest {
                 + BCrypt.with(BCrypt.Version.VERSION_2Y).hashToString(4, password.toCharArray()) + "\n");
     }
 
+    @Test
+    void onlyRoutesThatMayBlockLeaveTheSelectorThread() throws Exception {
+        // The core handler runs a request on the selector thread unless its route may block: bcrypt.
+        TestBackend a = backend("a", new Backends.Echo("a"));
+        ProxyAdapter.Running proxy = proxy(ProxyAdapter.HANDLER_IN_JETTY, a,
+                "route.admin.path", "/admin", "route.admin.pool", "web", "route.admin.auth", "basic",
+                "route.admin.auth.users-file", usersFile("blockers", "ann", "s3cret").toString(),
+                "route.open.path", "/open", "route.open.pool", "web");
+
+        assertThat(proxy.engine().route("localhost", "/admin/x").mayBlock()).isTrue();
+        assertThat(proxy.engine().route("localhost", "/open/x").mayBlock()).isFalse();
+        assertThat(get(proxy.uri().resolve("/admin/x"), "Authorization", BasicAuthenticatorTest.basic("ann", "s3cret"))
+                .statusCode()).isEqualTo(200);
+        assertThat(get(proxy.uri().resolve("/open/x")).statusCode()).isEqualTo(200);
+    }
+
     @ParameterizedTest
-    @EnumSource(value = ProxyAdapter.class, names = {"FILTER_IN_JETTY", "FILTER_IN_TOMCAT"})
+    @EnumSource(value = ProxyAdapter.class, names = {"FILTER_IN_JETTY", "FILTER_IN_TOMCAT", "HANDLER_IN_JETTY"})
     void basicAuthAcceptsRejectsAndKeepsCredentialsToItsRoute(ProxyAdapter adapter) throws Exception {
         TestBackend a = backend("a", new Backends.Echo("a"));
         ProxyAdapter.Running proxy = proxy(adapter, a,
