@@ -113,6 +113,8 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
     private boolean eof;
     private boolean responseBegun;
     private volatile boolean requestComplete;
+    /** The body's last write was started: its completion, not the response, ends the request side. */
+    private volatile boolean lastBodyWriteIssued;
     /** Request written and response read: whichever comes second ends the exchange. */
     private final AtomicInteger ends = new AtomicInteger();
     private volatile Runnable demandCallback;
@@ -374,6 +376,9 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
             }
             current = read;
             last = read.isLast();
+            if (last) {
+                lastBodyWriteIssued = true; // before the write: a response racing its completion waits for it
+            }
             ByteBuffer data = read.getByteBuffer();
             boolean hasData = data.hasRemaining();
             if (!chunked) {
@@ -474,9 +479,8 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
         // The backend closed the connection, reset it, or sent what nobody asked for (a 408 before it
         // closes): unusable. If an exchange took it at this very moment, closing fails that exchange
         // before any response byte, and it is sent again on a new connection.
-        state.set(CLOSED);
-        if (exchange == null) {
-            destination.closed(this);
+        if (state.compareAndSet(IDLE, CLOSED)) {
+            destination.closed(this); // counted out now: the pool must not hand it out meanwhile
         }
         getEndPoint().close(new EOFException("backend closed an idle connection"));
     }
@@ -749,7 +753,7 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
         if (eof) {
             closeAfter = true;
         }
-        if (current.body != null && !requestComplete) {
+        if (current.body != null && !requestComplete && !lastBodyWriteIssued) {
             // The backend answered before the request body was all sent (an early 413, say): the client
             // gets the response now, and the connection, with a body half sent, closes.
             closeAfter = true;
@@ -850,6 +854,7 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
         headersDelivered = false;
         http10 = false;
         requestComplete = false;
+        lastBodyWriteIssued = false;
         ends.set(0);
         demandCallback = null;
         bodySender = null;
@@ -866,8 +871,7 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
         UpstreamExchange current = exchange;
         if (current != null) {
             failExchange(current, new TimeoutException("Idle timeout " + idleTimeoutMillis + " ms elapsed"));
-        } else {
-            state.set(CLOSED);
+        } else if (state.compareAndSet(IDLE, CLOSED)) {
             destination.closed(this); // counted out now, not only once the close completes
         }
         return true;
