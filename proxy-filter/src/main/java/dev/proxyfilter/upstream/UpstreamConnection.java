@@ -45,6 +45,8 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
     static final String PENDING_EXCHANGE = UpstreamConnection.class.getName() + ".exchange";
 
     private static final int RESPONSE_BUFFER_SIZE = 16 * 1024;
+    /** Longest body read on the selector thread when the client reads there (one network buffer's worth). */
+    private static final long SELECTOR_BODY_LIMIT = RESPONSE_BUFFER_SIZE;
     /**
      * How often one exchange is sent again after a reused connection died under it before any response
      * byte (a backend's keep-alive limit or timeout): each time on the next connection free.
@@ -92,7 +94,9 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
 
         @Override
         public InvocationType getInvocationType() {
-            return destination.client.readInvocationType();
+            // Asked per readiness event. A long body is copied on a worker: on the selector thread, every
+            // response of every backend would be copied by that one thread, one core.
+            return largeBody ? InvocationType.BLOCKING : destination.client.readInvocationType();
         }
     };
     private byte[] head = new byte[2048];
@@ -110,6 +114,8 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
     private boolean requestClose;
     private boolean http10;
     private boolean headersDelivered;
+    /** The response body is longer than {@link #SELECTOR_BODY_LIMIT}, or of unknown length. */
+    private volatile boolean largeBody;
     private boolean eof;
     private boolean responseBegun;
     private volatile boolean requestComplete;
@@ -519,6 +525,8 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
 
     private void headers(UpstreamExchange current) {
         headersDelivered = true;
+        long length = parser.getContentLength();
+        largeBody = !current.head && parser.hasContent() && (length < 0 || length > SELECTOR_BODY_LIMIT);
         try {
             current.listener.onHeaders(current);
         } catch (Throwable x) {
@@ -852,6 +860,7 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
         eof = false;
         responseBegun = false;
         headersDelivered = false;
+        largeBody = false;
         http10 = false;
         requestComplete = false;
         lastBodyWriteIssued = false;
