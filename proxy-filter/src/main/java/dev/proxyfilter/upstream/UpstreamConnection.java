@@ -138,6 +138,15 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
     @Override
     public void onOpen() {
         super.onOpen();
+        if (getEndPoint() instanceof org.eclipse.jetty.io.ssl.SslConnection.SslEndPoint tls) {
+            // A refused handshake may reach us as a plain end of stream: keep the real reason for the exchange.
+            tls.getSslConnection().addHandshakeListener(new org.eclipse.jetty.io.ssl.SslHandshakeListener() {
+                @Override
+                public void handshakeFailed(Event event, Throwable failure) {
+                    handshakeFailure = failure;
+                }
+            });
+        }
         destination.opened(this);
         // The context is not kept: the exchange to send first rode on the endpoint's attachment.
         UpstreamExchange first = pendingFirst;
@@ -146,6 +155,9 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
             send(first);
         }
     }
+
+    /** Why the TLS handshake with the backend failed, if it did. */
+    private volatile Throwable handshakeFailure;
 
     /** The exchange the connection was opened for; set by the factory before {@link #onOpen}. */
     UpstreamExchange pendingFirst;
@@ -823,6 +835,10 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
 
     /** Ends {@code failed} with {@code cause}, closing the connection: a half-done exchange leaves it unusable. */
     void failExchange(UpstreamExchange failed, Throwable cause) {
+        Throwable handshake = handshakeFailure;
+        if (handshake != null && cause != handshake && !(cause instanceof javax.net.ssl.SSLException)) {
+            cause = handshake; // what the end of stream or the close really came from
+        }
         if (exchange != failed) {
             failed.failed(cause);
             return;
@@ -873,6 +889,16 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
     private static boolean closeRequested(HttpFields headers) {
         HttpField connection = headers.getField(HttpHeader.CONNECTION);
         return connection != null && connection.contains("close");
+    }
+
+    @Override
+    public void onFillInterestedFailed(Throwable cause) {
+        UpstreamExchange current = exchange;
+        if (current != null) {
+            failExchange(current, cause); // the read failed (a TLS handshake refused while waiting, say)
+        } else {
+            super.onFillInterestedFailed(cause);
+        }
     }
 
     @Override
