@@ -300,6 +300,8 @@ class UpstreamClientTest {
                     case "/head" -> conn.write("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n");
                     case "/204" -> conn.write("HTTP/1.1 204 No Content\r\n\r\n");
                     case "/304" -> conn.write("HTTP/1.1 304 Not Modified\r\nContent-Length: 50\r\nETag: \"x\"\r\n\r\n");
+                    case "/304-chunked" -> conn.write("HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: chunked\r\n\r\n");
+                    case "/head-chunked" -> conn.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
                     case "/empty" -> conn.write("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
                     default -> conn.write(response("done"));
                 }
@@ -309,13 +311,15 @@ class UpstreamClientTest {
         Recorder head = succeed(exchange("HEAD", backend.uri(), "/head"));
         Recorder noContent = succeed(exchange("GET", backend.uri(), "/204"));
         Recorder notModified = succeed(exchange("GET", backend.uri(), "/304"));
+        Recorder notModifiedChunked = succeed(exchange("GET", backend.uri(), "/304-chunked"));
+        Recorder headChunked = succeed(exchange("HEAD", backend.uri(), "/head-chunked"));
         Recorder empty = succeed(exchange("GET", backend.uri(), "/empty"));
         Recorder last = succeed(exchange("GET", backend.uri(), "/last"));
 
         assertThat(head.headers.get()).isEqualTo(200);
         assertThat(noContent.headers.get()).isEqualTo(204);
         assertThat(notModified.headers.get()).isEqualTo(304);
-        for (Recorder bodiless : List.of(head, noContent, notModified, empty)) {
+        for (Recorder bodiless : List.of(head, noContent, notModified, notModifiedChunked, headChunked, empty)) {
             assertThat(bodiless.bytes).hasValue(0);
         }
         assertThat(last.text()).isEqualTo("done");
@@ -781,6 +785,121 @@ class UpstreamClientTest {
         Recorder second = succeed(exchange("GET", backend.uri(), "/"));
 
         assertThat(second.text()).isEqualTo("second");
+    }
+
+    @Test
+    void anIdleConnectionWithAnUnaskedAnswerIsDropped() throws Exception {
+        // Some servers say 408 on an idle connection before they close it.
+        CountDownLatch said = new CountDownLatch(1);
+        RawBackend backend = raw(conn -> {
+            if (conn.index == 0) {
+                conn.readRequest();
+                conn.write(response("first"));
+                sleep(50);
+                conn.write("HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+                said.countDown();
+                conn.awaitClientClose();
+                return;
+            }
+            while (conn.readRequest() != null) {
+                conn.write(response("second"));
+            }
+        });
+
+        succeed(exchange("GET", backend.uri(), "/"));
+        assertThat(said.await(5, TimeUnit.SECONDS)).isTrue();
+        Awaitility.await().atMost(Duration.ofSeconds(5)).untilAsserted(
+                () -> assertThat(backend.clientClosed).as("the client dropped the connection").hasValue(1));
+        Recorder second = succeed(exchange("GET", backend.uri(), "/"));
+
+        assertThat(second.headers.get()).isEqualTo(200);
+        assertThat(second.text()).isEqualTo("second");
+    }
+
+    @Test
+    void aShortExchangeIdleTimeoutDoesNotShortenThePoolIdleTimeout() throws Exception {
+        RawBackend backend = answering(response("ok"));
+
+        succeed(exchange("GET", backend.uri(), "/").idleTimeout(200));
+        sleep(600); // past the exchange's idle timeout, well within the pool's 30 s
+        succeed(exchange("GET", backend.uri(), "/"));
+
+        assertThat(backend.clientClosed).as("the pooled connection was kept").hasValue(0);
+        assertThat(backend.accepted).hasValue(1);
+    }
+
+    @Test
+    void failuresGiveTheirConnectionSlotBack() throws Exception {
+        // One connection allowed: a slot lost by any failure would leave the good request queued.
+        client = newClient(1, 4);
+        RawBackend backend = raw(conn -> {
+            String head;
+            while ((head = conn.readRequest()) != null) {
+                String target = requestLine(head).split(" ")[1];
+                switch (target) {
+                    case "/cut" -> {
+                        conn.write("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort");
+                        return;
+                    }
+                    case "/reset" -> {
+                        conn.write("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort");
+                        sleep(20);
+                        conn.reset();
+                        return;
+                    }
+                    case "/garbage" -> {
+                        conn.write("NOT HTTP AT ALL\r\n\r\n");
+                        conn.awaitClientClose();
+                        return;
+                    }
+                    case "/stall", "/abort", "/slow-body" -> {
+                        conn.write("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort");
+                        conn.awaitClientClose();
+                        return;
+                    }
+                    case "/stall-head" -> {
+                        conn.awaitClientClose();
+                        return;
+                    }
+                    default -> conn.write(response("good"));
+                }
+            }
+        });
+        List<String> failing = List.of("/cut", "/reset", "/garbage", "/stall", "/stall-head", "/slow-body", "/abort");
+
+        for (String target : failing) {
+            UpstreamExchange bad = exchange("GET", backend.uri(), target);
+            switch (target) {
+                case "/stall", "/stall-head" -> bad.idleTimeout(200);
+                case "/slow-body" -> bad.timeout(200);
+                default -> {
+                }
+            }
+            Recorder recorder = target.equals("/abort")
+                    ? new Recorder().onHeaders(exchange -> exchange.abort(new RuntimeException("abort")))
+                    : new Recorder();
+            bad.send(recorder);
+            assertThat(recorder.failure()).as("failure of " + target).isNotNull();
+            Recorder good = send(exchange("GET", backend.uri(), "/good").timeout(3000));
+            assertThat(good.failure()).as("the request after " + target).isNull();
+            assertThat(good.text()).isEqualTo("good");
+        }
+
+        assertThat(client.connections("http", "127.0.0.1", backend.port())).isLessThanOrEqualTo(1);
+    }
+
+    @Test
+    void theHostHeaderLeavesOutTheSchemesDefaultPortAndBracketsIpv6() {
+        assertThat(client.newExchange("http", "example.test", 80, "GET", "/").destination.hostHeader)
+                .isEqualTo("example.test");
+        assertThat(client.newExchange("https", "example.test", 443, "GET", "/").destination.hostHeader)
+                .isEqualTo("example.test");
+        assertThat(client.newExchange("https", "example.test", 80, "GET", "/").destination.hostHeader)
+                .isEqualTo("example.test:80");
+        assertThat(client.newExchange("http", "::1", 8080, "GET", "/").destination.hostHeader)
+                .isEqualTo("[::1]:8080");
+        assertThat(client.newExchange("http", "[::1]", 8080, "GET", "/").destination.hostHeader)
+                .isEqualTo("[::1]:8080");
     }
 
     // ---- 6. failures ----
@@ -1430,6 +1549,24 @@ class UpstreamClientTest {
         assertFailed(recorder);
         Awaitility.await().atMost(Duration.ofSeconds(5)).untilAsserted(
                 () -> assertThat(backend.clientClosed).hasValue(1));
+    }
+
+    @Test
+    void stopFailsQueuedExchanges() throws Exception {
+        client = newClient(1, 4);
+        RawBackend backend = raw(conn -> {
+            conn.readHead();
+            conn.awaitClientClose();
+        });
+        Recorder active = send(exchange("GET", backend.uri(), "/").idleTimeout(20_000));
+        Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> backend.heads.size() == 1);
+        Recorder queued = send(exchange("GET", backend.uri(), "/queued").idleTimeout(20_000));
+
+        client.stop();
+
+        assertFailed(active);
+        assertFailed(queued);
+        assertThat(backend.heads).hasSize(1);
     }
 
     @Test

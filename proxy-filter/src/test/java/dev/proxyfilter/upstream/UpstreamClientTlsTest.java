@@ -206,6 +206,8 @@ class UpstreamClientTlsTest {
         assertThat(hasCause(failure, SSLHandshakeException.class)).as("cause chain %s", chain(failure)).isTrue();
         assertThat(recorder.headersCalls).hasValue(0);
         assertThat(recorder.completeCalls).hasValue(1);
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(
+                client.connections("https", "127.0.0.1", backend.getPort())).as("the failed connection's slot").isZero());
     }
 
     @Test
