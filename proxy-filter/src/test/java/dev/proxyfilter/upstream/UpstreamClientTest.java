@@ -382,6 +382,54 @@ class UpstreamClientTest {
         assertThat(backend.accepted).hasValue(2);
     }
 
+    @Test
+    void aResponseWrittenByteByByteIsParsed() throws Exception {
+        String answer = "HTTP/1.1 200 OK\r\nX-Slow: yes\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + "4\r\nabcd\r\n3\r\nefg\r\n0\r\n\r\n";
+        RawBackend backend = raw(conn -> {
+            while (conn.readRequest() != null) {
+                for (char c : answer.toCharArray()) {
+                    conn.write(String.valueOf(c));
+                }
+            }
+        });
+
+        UpstreamExchange exchange = exchange("GET", backend.uri(), "/");
+        Recorder recorder = succeed(exchange);
+        Recorder again = succeed(exchange("GET", backend.uri(), "/"));
+
+        assertThat(exchange.responseHeaders().get("X-Slow")).isEqualTo("yes");
+        assertThat(recorder.text()).isEqualTo("abcdefg");
+        assertThat(again.text()).isEqualTo("abcdefg");
+        assertThat(backend.accepted).hasValue(1);
+    }
+
+    @Test
+    void largeHeadsBothWaysFitAcrossBuffers() throws Exception {
+        String big = "v".repeat(30_000);
+        RawBackend backend = raw(conn -> {
+            String head;
+            while ((head = conn.readRequest()) != null) {
+                conn.write("HTTP/1.1 200 OK\r\nX-Big: " + big + "\r\nX-Got: " + head.length() + "\r\nContent-Length: 2\r\n\r\nok");
+            }
+        });
+        UpstreamExchange exchange = exchange("GET", backend.uri(), "/" + "p".repeat(3000));
+        for (int i = 0; i < 20; i++) {
+            exchange.requestHeaders().add("X-Header-" + i, "h".repeat(1000));
+        }
+
+        Recorder recorder = succeed(exchange);
+
+        assertThat(exchange.responseHeaders().get("X-Big")).isEqualTo(big);
+        assertThat(recorder.text()).isEqualTo("ok");
+        String head = backend.heads.get(0);
+        assertThat(requestLine(head)).isEqualTo("GET /" + "p".repeat(3000) + " HTTP/1.1");
+        for (int i = 0; i < 20; i++) {
+            assertThat(header(head, "X-Header-" + i)).isEqualTo("h".repeat(1000));
+        }
+        assertThat(headers(head, "Host")).hasSize(1);
+    }
+
     // ---- 3. large bodies and back-pressure ----
 
     @Test
@@ -882,6 +930,7 @@ class UpstreamClientTest {
             assertThat(recorder.failure()).as("failure of " + target).isNotNull();
             Recorder good = send(exchange("GET", backend.uri(), "/good").timeout(3000));
             assertThat(good.failure()).as("the request after " + target).isNull();
+            good.bodyEnd.get(5, TimeUnit.SECONDS);
             assertThat(good.text()).isEqualTo("good");
         }
 
@@ -1370,6 +1419,100 @@ class UpstreamClientTest {
         assertThat(next.text()).isEqualTo("ok");
         assertThat(backend.accepted).as("the half-sent request's connection is not reused").hasValue(2);
         Awaitility.await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(backend.clientClosed).hasValue(1));
+    }
+
+    @Test
+    void abortFromAnotherThreadWhileTheReaderWaitsForMoreFailsTheContentPromptly() throws Exception {
+        RawBackend backend = raw(conn -> {
+            conn.readHead();
+            conn.write("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\npart");
+            conn.awaitClientClose();
+        });
+        UpstreamExchange exchange = exchange("GET", backend.uri(), "/").idleTimeout(20_000);
+        Recorder recorder = send(exchange);
+        Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> recorder.bytes.get() == 4);
+
+        RuntimeException cause = new RuntimeException("client left");
+        assertThat(CompletableFuture.supplyAsync(() -> exchange.abort(cause)).get(5, TimeUnit.SECONDS)).isTrue();
+
+        assertThat(recorder.done.get(1, TimeUnit.SECONDS)).isSameAs(cause);
+        Awaitility.await().atMost(Duration.ofSeconds(1)).until(() -> recorder.contentFailure.get() != null);
+        assertThat(recorder.contentFailure.get()).isSameAs(cause);
+    }
+
+    @Test
+    void abortsRacingTheResponseEndEachExchangeOnceAndLeaveThePoolWorking() throws Exception {
+        // Each exchange is aborted from another thread at a random moment: before it is sent, while its
+        // head or body arrives, or after its end. Whatever the moment, it ends once, either well (and
+        // abort() said false) or with its own abort cause (and abort() said true), never another's.
+        client = newClient(4, 100);
+        java.util.Random random = new java.util.Random(42);
+        List<Recorder> recorders = new ArrayList<>();
+        List<RuntimeException> causes = new ArrayList<>();
+        List<CompletableFuture<Boolean>> aborts = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            UpstreamExchange exchange = exchange("GET", digest.url(), "/?size=" + (64 * 1024 + i)).idleTimeout(3000);
+            Recorder recorder = send(exchange);
+            recorders.add(recorder);
+            RuntimeException cause = new RuntimeException("race " + i);
+            causes.add(cause);
+            long delayMicros = random.nextInt(3000);
+            aborts.add(CompletableFuture.supplyAsync(() -> {
+                java.util.concurrent.locks.LockSupport.parkNanos(delayMicros * 1000);
+                return exchange.abort(cause);
+            }));
+        }
+        List<String> anomalies = new ArrayList<>();
+        int aborted = 0;
+        for (int i = 0; i < recorders.size(); i++) {
+            Recorder recorder = recorders.get(i);
+            Throwable failure;
+            try {
+                failure = recorder.failure();
+            } catch (TimeoutException e) {
+                anomalies.add(i + ": never ended");
+                continue;
+            }
+            boolean abortWon = aborts.get(i).get(5, TimeUnit.SECONDS);
+            if (failure == null) {
+                recorder.bodyEnd.get(5, TimeUnit.SECONDS);
+                if (recorder.bytes.get() != 64 * 1024 + i || !recorder.sha().equals(patternSha(64 * 1024 + i))) {
+                    anomalies.add(i + ": a wrong body of " + recorder.bytes.get() + " bytes");
+                }
+                if (abortWon) {
+                    anomalies.add(i + ": abort() returned true but the exchange succeeded");
+                }
+            } else {
+                aborted++;
+                if (failure != causes.get(i)) {
+                    anomalies.add(i + ": failed with " + failure + " (abort() returned " + abortWon + ")");
+                } else if (!abortWon) {
+                    anomalies.add(i + ": failed with its abort cause but abort() returned false");
+                }
+            }
+        }
+        sleep(100);
+        for (int i = 0; i < recorders.size(); i++) {
+            if (recorders.get(i).completeCalls.get() > 1) {
+                anomalies.add(i + ": onComplete called " + recorders.get(i).completeCalls.get() + " times");
+            }
+            if (recorders.get(i).callsAfterComplete.get() > 0) {
+                anomalies.add(i + ": onHeaders or onContentSource after onComplete");
+            }
+        }
+        for (int i = 0; i < 10; i++) {
+            Recorder after = send(exchange("GET", digest.url(), "/?size=1000").timeout(3000));
+            Throwable failure = after.failure();
+            if (failure != null) {
+                anomalies.add("a request after the races failed: " + failure);
+            } else {
+                after.bodyEnd.get(5, TimeUnit.SECONDS);
+            }
+        }
+
+        assertThat(anomalies).isEmpty();
+        assertThat(client.connections("http", "127.0.0.1", digest.port())).isBetween(1, 4);
+        assertThat(aborted).as("some aborts won").isPositive();
     }
 
     // ---- 7. concurrency ----

@@ -103,6 +103,8 @@ final class UpstreamTestSupport {
         private volatile boolean held;
         private volatile Content.Source source;
         final AtomicInteger completedBeforeBodyEnd = new AtomicInteger();
+        /** onHeaders or onContentSource after onComplete: the listener contract broken. */
+        final AtomicInteger callsAfterComplete = new AtomicInteger();
 
         Recorder onHeaders(Consumer<UpstreamExchange> action) {
             this.onHeaders = action;
@@ -134,6 +136,9 @@ final class UpstreamTestSupport {
         @Override
         public void onHeaders(UpstreamExchange exchange) {
             headersCalls.incrementAndGet();
+            if (completeCalls.get() > 0) {
+                callsAfterComplete.incrementAndGet();
+            }
             headers.complete(exchange.status());
             onHeaders.accept(exchange);
         }
@@ -141,6 +146,9 @@ final class UpstreamTestSupport {
         @Override
         public void onContentSource(UpstreamExchange exchange, Content.Source content) {
             contentCalls.incrementAndGet();
+            if (completeCalls.get() > 0) {
+                callsAfterComplete.incrementAndGet();
+            }
             source = content;
             read();
         }
@@ -323,6 +331,7 @@ final class UpstreamTestSupport {
             this.backend = backend;
             this.socket = socket;
             this.index = index;
+            socket.setTcpNoDelay(true); // a write is a segment: the client sees answers in the pieces written
             this.in = new BufferedInputStream(socket.getInputStream());
             this.out = socket.getOutputStream();
         }
