@@ -328,6 +328,18 @@ class UpstreamClientTest {
     }
 
     @Test
+    void anEmptyChunkedBodyEndsAtOnceAndKeepsTheConnection() throws Exception {
+        RawBackend backend = answering("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+
+        Recorder first = succeed(exchange("GET", backend.uri(), "/"));
+        Recorder second = succeed(exchange("GET", backend.uri(), "/"));
+
+        assertThat(first.bytes).hasValue(0);
+        assertThat(second.bytes).hasValue(0);
+        assertThat(backend.accepted).hasValue(1);
+    }
+
+    @Test
     void theHeadersOfAHeadResponseAreTheBackends() throws Exception {
         RawBackend backend = answering("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\nContent-Type: text/plain\r\n\r\n");
         UpstreamExchange exchange = exchange("HEAD", backend.uri(), "/");
@@ -1541,6 +1553,90 @@ class UpstreamClientTest {
         assertThat(backend.maxOpen.get()).as("connections open at once").isBetween(2, 4);
         assertThat(backend.accepted.get()).as("connections opened").isLessThanOrEqualTo(4);
         assertThat(client.connections("http", "127.0.0.1", backend.port())).isLessThanOrEqualTo(4);
+    }
+
+    @Test
+    void aResendAfterAStaleConnectionRespectsTheConnectionLimit() throws Exception {
+        // One connection allowed. The pooled one dies as /2 reaches it while /3 waits in the queue:
+        // /2 is sent again and /3 goes next, one after the other on one new connection, never two at once.
+        client = newClient(1, 4);
+        CountDownLatch secondArrived = new CountDownLatch(1);
+        RawBackend backend = raw(conn -> {
+            if (conn.index == 0) {
+                conn.readRequest();
+                conn.write(response("first"));
+                conn.readRequest();
+                secondArrived.await(5, TimeUnit.SECONDS);
+                return; // closes without an answer
+            }
+            String head;
+            while ((head = conn.readRequest()) != null) {
+                sleep(50);
+                conn.write(response(requestLine(head).split(" ")[1]));
+            }
+        });
+        succeed(exchange("GET", backend.uri(), "/1"));
+
+        Recorder second = send(exchange("GET", backend.uri(), "/2"));
+        Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> backend.heads.size() == 2);
+        Recorder third = send(exchange("GET", backend.uri(), "/3"));
+        secondArrived.countDown();
+
+        assertThat(assertSucceeded(second).text()).isEqualTo("/2");
+        assertThat(assertSucceeded(third).text()).isEqualTo("/3");
+        assertThat(backend.maxOpen.get()).as("connections open at once").isEqualTo(1);
+        assertThat(client.connections("http", "127.0.0.1", backend.port())).isEqualTo(1);
+    }
+
+    @Test
+    void concurrentRequestsSurviveABackendThatDropsConnectionsAsRequestsArrive() throws Exception {
+        // Like a keep-alive request limit without "Connection: close": after three answers a connection
+        // takes the next request and closes. Every bodiless request must still succeed, through the
+        // one resend on a new connection, and the pool must stay within its limit while it resends.
+        client = newClient(4, 200);
+        RawBackend backend = raw(conn -> {
+            String head;
+            int answered = 0;
+            while ((head = conn.readRequest()) != null) {
+                if (answered == 3) {
+                    return;
+                }
+                sleep(2);
+                conn.write(response(requestLine(head).split(" ")[1]));
+                answered++;
+            }
+        });
+
+        java.util.concurrent.atomic.AtomicInteger maxCounted = new java.util.concurrent.atomic.AtomicInteger();
+        Thread watcher = new Thread(() -> {
+            while (!Thread.currentThread().isInterrupted()) {
+                int n = client.connections("http", "127.0.0.1", backend.port());
+                maxCounted.accumulateAndGet(n, Math::max);
+                java.util.concurrent.locks.LockSupport.parkNanos(200_000);
+            }
+        });
+        watcher.setDaemon(true);
+        watcher.start();
+        List<Recorder> recorders = new ArrayList<>();
+        for (int i = 0; i < 120; i++) {
+            recorders.add(send(exchange("GET", backend.uri(), "/r" + i).timeout(5000)));
+        }
+        List<String> failures = new ArrayList<>();
+        for (int i = 0; i < recorders.size(); i++) {
+            Recorder recorder = recorders.get(i);
+            Throwable failure = recorder.failure();
+            if (failure != null) {
+                failures.add(i + ": " + failure);
+                continue;
+            }
+            recorder.bodyEnd.get(5, TimeUnit.SECONDS);
+            assertThat(recorder.text()).isEqualTo("/r" + i);
+        }
+
+        watcher.interrupt();
+        assertThat(failures).isEmpty();
+        assertThat(maxCounted.get()).as("connections the client counted at once").isLessThanOrEqualTo(4);
+        assertThat(backend.maxOpen.get()).as("connections open at once at the backend").isLessThanOrEqualTo(4);
     }
 
     @Test
