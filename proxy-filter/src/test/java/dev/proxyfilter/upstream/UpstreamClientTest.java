@@ -636,6 +636,22 @@ class UpstreamClientTest {
     }
 
     @Test
+    void aBodyThatFailsBeforeItsFirstByteNeverReachesTheBackend() throws Exception {
+        RawBackend backend = answering(response("ok"));
+        AsyncContent body = new AsyncContent();
+        IOException broken = new IOException("bad chunk from the client");
+        body.fail(broken);
+
+        Recorder recorder = send(exchange("POST", backend.uri(), "/").body(body, -1));
+        Throwable failure = assertFailed(recorder);
+        Recorder next = succeed(exchange("GET", backend.uri(), "/next"));
+
+        assertThat(chain(failure)).contains(broken);
+        assertThat(next.text()).isEqualTo("ok");
+        assertThat(backend.heads).extracting(UpstreamTestSupport::requestLine).containsExactly("GET /next HTTP/1.1");
+    }
+
+    @Test
     void aRequestBodyThatFailsFailsTheExchange() throws Exception {
         RawBackend backend = raw(conn -> {
             conn.readHead();
