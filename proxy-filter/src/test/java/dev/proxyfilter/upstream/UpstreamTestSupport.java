@@ -267,14 +267,20 @@ final class UpstreamTestSupport {
                     int now = open.incrementAndGet();
                     maxOpen.accumulateAndGet(now, Math::max);
                     Thread worker = new Thread(() -> {
-                        try (socket) {
+                        try {
                             handler.handle(new Conn(this, socket, index));
                         } catch (IOException ignored) {
                             // the client may close first
                         } catch (Throwable e) {
                             errors.add(e); // an assertion in a handler: the test reports it
                         } finally {
+                            // Counted closed before it closes: the client cannot open the next one in between.
                             open.decrementAndGet();
+                            try {
+                                socket.close();
+                            } catch (IOException ignored) {
+                                // closing
+                            }
                         }
                     }, "raw-backend-" + index);
                     worker.setDaemon(true);
