@@ -827,6 +827,25 @@ class UpstreamClientTest {
     }
 
     @Test
+    void aBodilessPostIsNotSentTwiceWhenAReusedConnectionDies() throws Exception {
+        // Not idempotent (RFC 9110 9.2.2): the backend may have acted on it before it closed.
+        RawBackend backend = raw(conn -> {
+            conn.readRequest();
+            conn.write(response("first"));
+            if (conn.readRequest() != null) {
+                return; // closes without an answer
+            }
+        });
+        succeed(exchange("GET", backend.uri(), "/1"));
+
+        Recorder recorder = send(exchange("POST", backend.uri(), "/2"));
+
+        assertFailed(recorder);
+        assertThat(backend.heads).extracting(UpstreamTestSupport::requestLine)
+                .containsExactly("GET /1 HTTP/1.1", "POST /2 HTTP/1.1");
+    }
+
+    @Test
     void aRequestWithABodyIsNotSentTwiceWhenAReusedConnectionDiesAfterTheBodyWasRead() throws Exception {
         // A body that was consumed cannot be sent again: the failure must reach the caller.
         RawBackend backend = raw(conn -> {
