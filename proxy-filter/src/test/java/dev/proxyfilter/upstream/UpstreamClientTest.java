@@ -102,11 +102,16 @@ class UpstreamClientTest {
         clientConnector.start();
         UpstreamClient upstream = new UpstreamClient(clientConnector, executor, scheduler, buffers,
                 Duration.ofSeconds(30), maxConnections, maxQueued);
+        configure(upstream);
         upstream.start();
         resources.add(clientConnector::stop);
         resources.add(upstream::stop);
         connector = clientConnector;
         return upstream;
+    }
+
+    /** What a variant of this test changes in each client before it starts. */
+    void configure(UpstreamClient upstream) {
     }
 
     @AfterEach
@@ -1932,6 +1937,7 @@ class UpstreamClientTest {
         ArrayByteBufferPool buffers = new ArrayByteBufferPool();
         UpstreamClient shortIdle = new UpstreamClient(connector, executor, scheduler, buffers,
                 Duration.ofMillis(300), 4, 4);
+        configure(shortIdle);
         shortIdle.start();
         resources.add(shortIdle::stop);
         RawBackend backend = answering(response("ok"));
