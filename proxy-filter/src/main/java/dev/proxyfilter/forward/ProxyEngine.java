@@ -41,11 +41,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The proxy engine: routes, pools and the upstream {@link HttpClient}, with no servlet code.
+ * The proxy engine: routes, pools and the upstream clients, with no servlet code.
  * Adapters call {@link #route} to decide whether a request is theirs to forward, then {@link #forward}.
  *
- * <p>One {@code HttpClient} serves every route that shares a connect timeout (Jetty sets that per
- * client, not per request); they share one thread pool, scheduler and buffer pool.
+ * <p>Per connect timeout (Jetty sets that per connector, not per request) there is one
+ * {@link org.eclipse.jetty.io.ClientConnector} with two clients on it: our pooled HTTP/1.1
+ * {@link dev.proxyfilter.upstream.UpstreamClient}, which forwards requests, and an {@link HttpClient}
+ * (whose bean it is, so they start and stop together), which runs the health checks. All share one
+ * thread pool, scheduler and buffer pool.
  *
  * <p>Health: pools report every change of a backend's state or of their mode to {@link HealthLog}; a
  * {@link HealthChecker} runs the active checks of pools that have {@code health.path}, through the client of

@@ -19,6 +19,10 @@ public interface UpstreamListener {
      */
     void onContentSource(UpstreamExchange exchange, Content.Source content);
 
-    /** The exchange ended: {@code failure} is {@code null} on success, else why it failed. */
+    /**
+     * The exchange ended: {@code failure} is {@code null} on success, else why it failed. On success this
+     * may come before the reader has taken the body's last chunk (the connection is back in its pool as
+     * soon as the response is parsed): a reader ends on the last chunk, not on this call.
+     */
     void onComplete(UpstreamExchange exchange, Throwable failure);
 }
