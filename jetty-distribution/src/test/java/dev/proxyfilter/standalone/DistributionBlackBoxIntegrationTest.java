@@ -239,7 +239,9 @@ class DistributionBlackBoxIntegrationTest {
         // reload.watch=false: only the signal makes the proxy read the file again.
         Files.writeString(config, hupConfig(port, portA, portB, "b", ""));
         signal(process, "HUP");
-        await().atMost(Duration.ofSeconds(10)).until(() -> get(port, "/x").body().equals("backend b\n"));
+        // untilAsserted: a failure shows the last answer and the proxy's output, not only a timeout.
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(get(port, "/x").body())
+                .as(() -> output("hup")).isEqualTo("backend b\n"));
         // The swap comes before its log line: wait for the line rather than read it at once.
         await().atMost(Duration.ofSeconds(10)).until(() -> output("hup").contains("configuration reloaded (signal): generation 2"));
 
