@@ -18,15 +18,39 @@ final class HangupSignal {
     private HangupSignal() {
     }
 
-    static void reloadOnHup(ProxyEngine engine) {
+    private static final java.util.concurrent.atomic.AtomicReference<ProxyEngine> ENGINE =
+            new java.util.concurrent.atomic.AtomicReference<>();
+    private static final java.util.concurrent.atomic.AtomicBoolean PENDING = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /**
+     * Installs the handler before the proxy starts listening: a SIGHUP that came between the listener
+     * opening and a later install would get the JVM's default, and stop the proxy. A SIGHUP before
+     * {@link #started} is kept, and applied once the engine runs.
+     */
+    static void install() {
         try {
             // The handler runs on the JVM's signal thread, one signal at a time: reloads cannot overlap.
             sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> {
+                ProxyEngine running = ENGINE.get();
+                if (running == null) {
+                    PENDING.set(true);
+                    LOG.info("SIGHUP during start-up: the configuration is read again once the proxy runs");
+                    return;
+                }
                 LOG.info("SIGHUP: reloading the configuration");
-                engine.reloadFromSource("signal");
+                running.reloadFromSource("signal");
             });
         } catch (IllegalArgumentException | LinkageError e) {
             LOG.debug("SIGHUP keeps the JVM's default handling (exit)", e);
+        }
+    }
+
+    /** The proxy runs: later SIGHUPs reload {@code engine}, and one that came during start-up does now. */
+    static void started(ProxyEngine engine) {
+        ENGINE.set(engine);
+        if (PENDING.getAndSet(false)) {
+            LOG.info("SIGHUP (during start-up): reloading the configuration");
+            engine.reloadFromSource("signal");
         }
     }
 }

@@ -68,6 +68,9 @@ public final class ProxyMain {
                 System.out.print(CommandLine.USAGE);
                 return;
             }
+            // Signal handlers first: the listener accepts traffic, and operators send signals, as soon as it opens.
+            TermSignal.exitZeroOnTerm();
+            HangupSignal.install();
             proxy = start(commandLine, System.getProperties());
         } catch (Exception | LinkageError e) {
             report(e, System.err);
@@ -75,8 +78,7 @@ public final class ProxyMain {
             return;
         }
         Runtime.getRuntime().addShutdownHook(new Thread(proxy::stop, "proxy-filter-stop"));
-        TermSignal.exitZeroOnTerm();
-        HangupSignal.reloadOnHup(proxy.engine());
+        HangupSignal.started(proxy.engine());
         try {
             proxy.join();
         } catch (InterruptedException e) {
@@ -124,13 +126,13 @@ public final class ProxyMain {
                 redirect.getConnectionFactory(HttpConnectionFactory.class).getHttpConfiguration()
                         .setSecurePort(connector.getLocalPort());
             }
+            enableReload(engine, commandLine.config(), systemProperties); // before the listener opens
             proxy.start();
             engine.metrics().startJmx("dev.proxyfilter");
             QueuedThreadPool threads = (QueuedThreadPool) proxy.getThreadPool();
             engine.metrics().gauge("proxy.server.threads.busy", threads::getBusyThreads);
             engine.metrics().gauge("proxy.server.threads.max", threads::getMaxThreads);
             engine.metrics().gauge("proxy.server.threads.queued", threads::getQueueSize);
-            enableReload(engine, commandLine.config(), systemProperties);
             String scheme = config.server().tls() == null ? "http" : "https";
             LOG.info("proxy-filter listening on {}://{}:{}{}, {} route(s), pools: {}", scheme,
                     config.server().host(), connector.getLocalPort(),
