@@ -10,7 +10,9 @@ import org.slf4j.LoggerFactory;
  * default for SIGHUP is to exit, which a reload signal must never do.
  *
  * <p>Like {@link TermSignal}, it uses {@code sun.misc.Signal}; where that is unavailable, or the JVM runs
- * with {@code -Xrs}, SIGHUP keeps the default, and the admin API and the file watch still reload.
+ * with {@code -Xrs}, SIGHUP keeps the default, and the admin API and the file watch still reload. A process
+ * started with SIGHUP ignored ({@code nohup}) keeps ignoring it: the JVM does not let a handler replace an
+ * ignored shutdown signal; a warning says so at start.
  */
 final class HangupSignal {
     private static final Logger LOG = LoggerFactory.getLogger(HangupSignal.class);
@@ -30,7 +32,7 @@ final class HangupSignal {
     static void install() {
         try {
             // The handler runs on the JVM's signal thread, one signal at a time: reloads cannot overlap.
-            sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> {
+            sun.misc.SignalHandler before = sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> {
                 ProxyEngine running = ENGINE.get();
                 if (running == null) {
                     PENDING.set(true);
@@ -40,6 +42,11 @@ final class HangupSignal {
                 LOG.info("SIGHUP: reloading the configuration");
                 running.reloadFromSource("signal");
             });
+            if (before == sun.misc.SignalHandler.SIG_IGN) {
+                // Started with SIGHUP ignored (nohup): the JVM keeps it ignored and never calls the handler.
+                LOG.warn("SIGHUP is ignored by this process (started under nohup?): it will not reload the "
+                        + "configuration; use the admin API (POST /api/reload) or reload.watch=true");
+            }
         } catch (IllegalArgumentException | LinkageError e) {
             LOG.debug("SIGHUP keeps the JVM's default handling (exit)", e);
         }
