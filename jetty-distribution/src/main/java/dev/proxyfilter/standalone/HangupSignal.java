@@ -23,6 +23,7 @@ final class HangupSignal {
     private static final java.util.concurrent.atomic.AtomicReference<ProxyEngine> ENGINE =
             new java.util.concurrent.atomic.AtomicReference<>();
     private static final java.util.concurrent.atomic.AtomicBoolean PENDING = new java.util.concurrent.atomic.AtomicBoolean();
+    private static final java.util.concurrent.atomic.AtomicBoolean IGNORED = new java.util.concurrent.atomic.AtomicBoolean();
 
     /**
      * Installs the handler before the proxy starts listening: a SIGHUP that came between the listener
@@ -42,11 +43,9 @@ final class HangupSignal {
                 LOG.info("SIGHUP: reloading the configuration");
                 running.reloadFromSource("signal");
             });
-            if (before == sun.misc.SignalHandler.SIG_IGN) {
-                // Started with SIGHUP ignored (nohup): the JVM keeps it ignored and never calls the handler.
-                LOG.warn("SIGHUP is ignored by this process (started under nohup?): it will not reload the "
-                        + "configuration; use the admin API (POST /api/reload) or reload.watch=true");
-            }
+            // Started with SIGHUP ignored (nohup): the JVM keeps it ignored and never calls the handler.
+            // Said once the proxy runs (started()): a start that fails prints only why it failed.
+            IGNORED.set(before == sun.misc.SignalHandler.SIG_IGN);
         } catch (IllegalArgumentException | LinkageError e) {
             LOG.debug("SIGHUP keeps the JVM's default handling (exit)", e);
         }
@@ -55,6 +54,10 @@ final class HangupSignal {
     /** The proxy runs: later SIGHUPs reload {@code engine}, and one that came during start-up does now. */
     static void started(ProxyEngine engine) {
         ENGINE.set(engine);
+        if (IGNORED.get()) {
+            LOG.warn("SIGHUP is ignored by this process (started under nohup?): it will not reload the "
+                    + "configuration; use the admin API (POST /api/reload) or reload.watch=true");
+        }
         if (PENDING.getAndSet(false)) {
             LOG.info("SIGHUP (during start-up): reloading the configuration");
             engine.reloadFromSource("signal");
