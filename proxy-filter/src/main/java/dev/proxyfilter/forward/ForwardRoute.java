@@ -16,7 +16,6 @@ public final class ForwardRoute {
     private final BackendPool pool;
     private final PoolGate gate;
     private final ProxyMetrics.RouteMetrics metrics;
-    private final HttpClient client;
     private final dev.proxyfilter.upstream.UpstreamClient upstream;
     private final String prefix;
     private final long idleTimeoutMillis;
@@ -43,7 +42,6 @@ public final class ForwardRoute {
         this.pool = pool;
         this.gate = gate;
         this.metrics = metrics;
-        this.client = client;
         this.upstream = client.getBean(dev.proxyfilter.upstream.UpstreamClient.class);
         String path = config.path();
         this.prefix = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
@@ -118,10 +116,6 @@ public final class ForwardRoute {
     /** The route's security step; {@link RouteGuard#NONE} when nothing applies to it. */
     RouteGuard guard() {
         return guard;
-    }
-
-    HttpClient client() {
-        return client;
     }
 
     /** The client requests to this route's backends go through. */

@@ -6,6 +6,8 @@ import dev.proxyfilter.config.AccessLogFormat;
 import dev.proxyfilter.config.RetryConfig;
 import dev.proxyfilter.metrics.ProxyMetrics;
 import dev.proxyfilter.security.Admission;
+import dev.proxyfilter.upstream.UpstreamExchange;
+import dev.proxyfilter.upstream.UpstreamListener;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.SocketTimeoutException;
@@ -16,13 +18,10 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
-import org.eclipse.jetty.http.HttpVersion;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.util.BufferUtil;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.thread.Scheduler;
-import dev.proxyfilter.upstream.UpstreamExchange;
-import dev.proxyfilter.upstream.UpstreamListener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -358,7 +357,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
         if (neverReachedBackend(failure)) {
             return retry.on(RetryConfig.RetryOn.CONNECT_FAILURE); // safe for any method, POST included
         }
-        if (!isIdempotent(client.method())) {
+        if (!UpstreamExchange.isIdempotent(client.method())) {
             return false;
         }
         if (failure instanceof TimeoutException) {
@@ -395,12 +394,6 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
                 || (failure instanceof SocketTimeoutException && String.valueOf(failure.getMessage()).contains("Connect"));
     }
 
-    private static boolean isIdempotent(String method) {
-        return switch (method) {
-            case "GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE" -> true;
-            default -> false;
-        };
-    }
 
     /** Jetty's {@code proxyResponseStatus}: 504 for a timeout, 503 for a full queue, else 502. */
     static int statusFor(Throwable failure) {
@@ -592,7 +585,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
         /** A 502/503/504 the route retries elsewhere, when a retry is possible at all. */
         private boolean shouldRetryStatus(int status) {
             RetryConfig.RetryOn on = RetryConfig.RetryOn.forStatus(status);
-            return on != null && retry.on(on) && isIdempotent(client.method()) && attempts <= retry.retries()
+            return on != null && retry.on(on) && UpstreamExchange.isIdempotent(client.method()) && attempts <= retry.retries()
                     && (requestBody == null || !requestBody.started()) && !deadlinePassed() && gate.retryAvailable()
                     && hasUntriedBackend();
         }

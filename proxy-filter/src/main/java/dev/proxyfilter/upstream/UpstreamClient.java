@@ -118,10 +118,6 @@ public final class UpstreamClient extends ContainerLifeCycle {
         return scheduler;
     }
 
-    Executor executor() {
-        return executor;
-    }
-
     ByteBufferPool buffers() {
         return buffers;
     }

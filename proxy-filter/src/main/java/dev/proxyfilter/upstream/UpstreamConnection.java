@@ -126,7 +126,6 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
     /** Request written and response read: whichever comes second ends the exchange. */
     private final AtomicInteger ends = new AtomicInteger();
     private volatile Runnable demandCallback;
-    private BodySender bodySender;
     private long idleTimeoutMillis;
 
     UpstreamConnection(EndPoint endPoint, Executor executor, UpstreamClient.Destination destination) {
@@ -199,9 +198,7 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
         } else {
             // The head leaves with the first body bytes: one write for a small body, and a body that
             // fails before its first byte (bad chunk framing, a limit) never reaches the backend.
-            BodySender sender = new BodySender(next, encoded);
-            bodySender = sender;
-            sender.iterate();
+            new BodySender(next, encoded).iterate();
         }
     }
 
@@ -884,7 +881,6 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
         lastBodyWriteIssued = false;
         ends.set(0);
         demandCallback = null;
-        bodySender = null;
         parser.reset();
     }
 

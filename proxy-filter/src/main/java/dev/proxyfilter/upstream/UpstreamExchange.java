@@ -52,7 +52,12 @@ public final class UpstreamExchange implements Content.Source {
         this.method = method;
         this.target = target;
         this.head = "HEAD".equals(method);
-        this.idempotent = switch (method) {
+        this.idempotent = isIdempotent(method);
+    }
+
+    /** Whether {@code method} is idempotent (RFC 9110 §9.2.2): safe to send twice. */
+    public static boolean isIdempotent(String method) {
+        return switch (method) {
             case "GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE" -> true;
             default -> false;
         };
