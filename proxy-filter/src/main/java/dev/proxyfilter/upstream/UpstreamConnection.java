@@ -538,22 +538,28 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
         headersDelivered = true;
         long length = parser.getContentLength();
         largeBody = !current.head && parser.hasContent() && (length < 0 || length > SELECTOR_BODY_LIMIT);
+        if (!current.enterCallback()) {
+            return; // completed meanwhile (an abort from another thread): the listener has heard the end
+        }
         try {
             current.listener.onHeaders(current);
         } catch (Throwable x) {
             failExchange(current, x);
-            return;
+        } finally {
+            current.exitCallback();
         }
         if (current.isCompleted() || exchange != current) {
             return; // aborted in onHeaders
         }
         if (!parser.hasContent() || current.head) {
             completeWithoutBody(current); // HEAD, 204, 304: the parser ends without more input
-        } else {
+        } else if (current.enterCallback()) {
             try {
                 current.listener.onContentSource(current, current);
             } catch (Throwable x) {
                 failExchange(current, x);
+            } finally {
+                current.exitCallback();
             }
         }
     }

@@ -27,11 +27,18 @@ public final class UpstreamExchange implements Content.Source {
     private long timeoutMillis;
     UpstreamListener listener;
 
-    /** Guards the hand-over between the pool, a connection and an abort. */
     /** Null while running, then {@link #SUCCESS} or the failure: set once, before the listener hears it. */
     private final java.util.concurrent.atomic.AtomicReference<Object> outcome =
             new java.util.concurrent.atomic.AtomicReference<>();
     private static final Object SUCCESS = new Object();
+    /**
+     * Keeps the listener's calls apart: {@link UpstreamListener#onComplete} never runs during, or before
+     * the end of, an {@code onHeaders} or {@code onContentSource} call on another thread (an abort racing
+     * the response), and neither of those starts once the exchange has completed. A completion that comes
+     * during a call is left to the calling thread, which delivers it as the call returns.
+     */
+    private final java.util.concurrent.atomic.AtomicInteger delivery = new java.util.concurrent.atomic.AtomicInteger();
+    private static final int IDLE = 0, CALLING = 1, COMPLETION_PENDING = 2, COMPLETED = 3;
     private volatile Throwable abortCause;
     /** A reader's demand made while the exchange is between its connection and its outcome. */
     private final java.util.concurrent.atomic.AtomicReference<Runnable> parkedDemand =
@@ -202,7 +209,43 @@ public final class UpstreamExchange implements Content.Source {
         }
     }
 
+    /**
+     * Before {@code onHeaders} or {@code onContentSource}: false when the exchange has completed (or is
+     * completing) and the listener must not hear of it any more. A true return must be paired with {@link
+     * #exitCallback}.
+     */
+    boolean enterCallback() {
+        return delivery.compareAndSet(IDLE, CALLING);
+    }
+
+    /** After {@code onHeaders} or {@code onContentSource}: delivers a completion that came meanwhile. */
+    void exitCallback() {
+        if (!delivery.compareAndSet(CALLING, IDLE)) {
+            delivery.set(COMPLETED); // was COMPLETION_PENDING: this thread now owns the completion
+            Object ended = outcome.get();
+            notifyComplete(ended instanceof Throwable failure ? failure : null);
+        }
+    }
+
     private void complete(Throwable cause) {
+        while (true) {
+            int state = delivery.get();
+            if (state == IDLE) {
+                if (delivery.compareAndSet(IDLE, COMPLETED)) {
+                    notifyComplete(cause);
+                    return;
+                }
+            } else if (state == CALLING) {
+                if (delivery.compareAndSet(CALLING, COMPLETION_PENDING)) {
+                    return; // the thread in the listener delivers it on its way out
+                }
+            } else {
+                return;
+            }
+        }
+    }
+
+    private void notifyComplete(Throwable cause) {
         try {
             listener.onComplete(this, cause);
         } catch (Throwable x) {

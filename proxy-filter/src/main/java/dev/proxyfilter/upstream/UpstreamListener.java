@@ -8,6 +8,11 @@ import org.eclipse.jetty.io.Content;
  * has a body to read, and {@link #onComplete} exactly once, when both the request and the response ended
  * or the exchange failed. A response without a body (HEAD, 204, 304, {@code Content-Length: 0}) goes from
  * {@code onHeaders} straight to {@code onComplete}.
+ *
+ * <p>The calls never overlap: an exchange that ends (an abort from another thread, say) while {@code
+ * onHeaders} or {@code onContentSource} runs is reported by {@code onComplete} once that call returns, on
+ * its thread; neither starts after {@code onComplete}. A reader may still be reading the body when {@code
+ * onComplete} comes.
  */
 public interface UpstreamListener {
     /** Status and headers are in {@link UpstreamExchange#status()} and {@link UpstreamExchange#responseHeaders()}. */

@@ -31,6 +31,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.awaitility.Awaitility;
 import org.eclipse.jetty.io.ArrayByteBufferPool;
@@ -1276,6 +1277,49 @@ class UpstreamClientTest {
         assertThat(backend.accepted).as("the aborted connection was not reused").hasValue(2);
         Awaitility.await().atMost(Duration.ofSeconds(5)).untilAsserted(
                 () -> assertThat(backend.clientClosed).as("the aborted connection was closed").hasValue(1));
+    }
+
+    @Test
+    void anAbortFromAnotherThreadDuringOnHeadersCompletesOnlyAfterOnHeadersReturns() throws Exception {
+        // The listener is inside onHeaders when another thread aborts: abort() ends the exchange at once
+        // (it says true), but the listener hears onComplete only once onHeaders has returned, and never
+        // onContentSource (the CI failure: onContentSource after onComplete on the selector thread).
+        RawBackend backend = raw(conn -> {
+            conn.readRequest();
+            conn.write("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + "x".repeat(1000));
+            conn.awaitClientClose();
+        });
+        CountDownLatch inOnHeaders = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicInteger completedDuringOnHeaders = new AtomicInteger(-1);
+        Recorder recorder = new Recorder();
+        recorder.onHeaders(exchange -> {
+            inOnHeaders.countDown();
+            try {
+                release.await(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            completedDuringOnHeaders.set(recorder.completeCalls.get());
+        });
+        UpstreamExchange exchange = exchange("GET", backend.uri(), "/");
+        exchange.send(recorder);
+        assertThat(inOnHeaders.await(5, TimeUnit.SECONDS)).isTrue();
+
+        RuntimeException cause = new RuntimeException("client left");
+        boolean aborted = CompletableFuture.supplyAsync(() -> exchange.abort(cause)).get(5, TimeUnit.SECONDS);
+        sleep(50);
+        int completedBeforeReturn = recorder.completeCalls.get();
+        release.countDown();
+
+        assertThat(aborted).isTrue();
+        assertThat(completedBeforeReturn).as("onComplete while onHeaders ran").isZero();
+        assertThat(recorder.done.get(5, TimeUnit.SECONDS)).isSameAs(cause);
+        assertThat(completedDuringOnHeaders).hasValue(0);
+        sleep(50);
+        assertThat(recorder.completeCalls).hasValue(1);
+        assertThat(recorder.contentCalls).as("onContentSource after the abort").hasValue(0);
+        assertThat(recorder.callsAfterComplete).hasValue(0);
     }
 
     @Test
