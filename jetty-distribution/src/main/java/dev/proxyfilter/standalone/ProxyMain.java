@@ -9,6 +9,7 @@ import dev.proxyfilter.config.ServerConfig;
 import dev.proxyfilter.forward.ProxyEngine;
 import dev.proxyfilter.servlet.JettyConnectors;
 import dev.proxyfilter.jetty.ProxyHandler;
+import dev.proxyfilter.jetty.ProxyThreadPool;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -202,7 +203,9 @@ public final class ProxyMain {
      * over ALPN, and {@code server.tls.redirect-port} (if set) is a plain listener that only redirects there.
      */
     static Server newProxyServer(ProxyConfig config, ProxyHandler proxyHandler) {
-        QueuedThreadPool threads = new QueuedThreadPool();
+        // The listener's handlers never block: a connection whose proxied response completed resumes on
+        // the completing thread rather than a pool thread.
+        QueuedThreadPool threads = new ProxyThreadPool();
         threads.setName("proxy-server");
         Server server = new Server(threads);
         // Graceful stop: the connectors stop accepting and the GracefulHandler below counts requests until

@@ -124,7 +124,7 @@ public enum ProxyAdapter {
     }
 
     private static Running jettyHandler(ProxyConfig config) throws Exception {
-        QueuedThreadPool threads = new QueuedThreadPool(64, 4);
+        QueuedThreadPool threads = new dev.proxyfilter.jetty.ProxyThreadPool(64, 4); // as the standalone proxy
         threads.setName("proxy-handler");
         Server server = new Server(threads);
         ServerConnector connector = new ServerConnector(server, 1, 1,
