@@ -1323,6 +1323,51 @@ class UpstreamClientTest {
     }
 
     @Test
+    void anAbortFromAnotherThreadDuringOnContentSourceCompletesOnlyAfterItReturns() throws Exception {
+        // As above, one call later: the reader, inside onContentSource, sees the failure when it reads,
+        // and hears onComplete (once, with the abort's cause) only after onContentSource has returned.
+        RawBackend backend = raw(conn -> {
+            conn.readRequest();
+            conn.write("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + "x".repeat(100));
+            conn.awaitClientClose();
+        });
+        CountDownLatch inOnContentSource = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicInteger completedDuringCall = new AtomicInteger(-1);
+        Recorder recorder = new Recorder() {
+            @Override
+            public void onContentSource(UpstreamExchange exchange, Content.Source content) {
+                inOnContentSource.countDown();
+                try {
+                    release.await(5, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                completedDuringCall.set(completeCalls.get());
+                super.onContentSource(exchange, content);
+            }
+        };
+        UpstreamExchange exchange = exchange("GET", backend.uri(), "/");
+        exchange.send(recorder);
+        assertThat(inOnContentSource.await(5, TimeUnit.SECONDS)).isTrue();
+
+        RuntimeException cause = new RuntimeException("client left");
+        boolean aborted = CompletableFuture.supplyAsync(() -> exchange.abort(cause)).get(5, TimeUnit.SECONDS);
+        sleep(50);
+        int completedBeforeReturn = recorder.completeCalls.get();
+        release.countDown();
+
+        assertThat(aborted).isTrue();
+        assertThat(completedBeforeReturn).as("onComplete while onContentSource ran").isZero();
+        assertThat(recorder.done.get(5, TimeUnit.SECONDS)).isSameAs(cause);
+        assertThat(completedDuringCall).hasValue(0);
+        Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> recorder.contentFailure.get() != null);
+        assertThat(recorder.contentFailure.get()).as("what the reader read").isSameAs(cause);
+        sleep(50);
+        assertThat(recorder.completeCalls).hasValue(1);
+    }
+
+    @Test
     void abortFromAnotherThreadDuringAStallEndsPromptly() throws Exception {
         RawBackend backend = raw(conn -> {
             conn.readHead();
