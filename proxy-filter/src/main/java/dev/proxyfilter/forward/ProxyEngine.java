@@ -642,7 +642,8 @@ public final class ProxyEngine implements AutoCloseable {
         }
         Generation generation;
         try {
-            Security security = Security.start(next.security(), next.routes().stream().map(RouteConfig::name).toList());
+            Security security = Security.start(next.security(), next.routes().stream().map(RouteConfig::name).toList(),
+                    previous.security); // unchanged rate limits keep their buckets
             generation = build(previous.number + 1, effective, security, previous);
         } catch (ConfigException e) {
             return rejected(trigger, previous, e.getMessage());

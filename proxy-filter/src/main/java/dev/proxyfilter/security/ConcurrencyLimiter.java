@@ -18,6 +18,10 @@ public final class ConcurrencyLimiter {
         this.max = max;
     }
 
+    int max() {
+        return max;
+    }
+
     /** Takes a slot for {@code client}; false when it already has {@code max} requests in flight. */
     public boolean tryAcquire(String client) {
         boolean[] taken = new boolean[1];

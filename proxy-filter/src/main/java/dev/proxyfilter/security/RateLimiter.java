@@ -33,7 +33,9 @@ import java.util.function.LongSupplier;
 public final class RateLimiter {
     static final int MAX_KEY_CHARS = 128;
 
+    private final String name;
     private final RateLimitConfig config;
+    private final int maxKeys;
     private final Cache<String, Bucket> buckets;
     private final TimeMeter meter;
     private final Bandwidth bandwidth;
@@ -44,7 +46,9 @@ public final class RateLimiter {
      * @param nanoTime the monotonic clock, {@code System::nanoTime} outside tests
      */
     public RateLimiter(String name, RateLimitConfig config, int maxKeys, LongSupplier nanoTime) {
+        this.name = name;
         this.config = config;
+        this.maxKeys = maxKeys;
         this.meter = new TimeMeter() {
             @Override
             public long currentTimeNanos() {
@@ -67,6 +71,11 @@ public final class RateLimiter {
                 .build();
         long windowSeconds = Math.max(1, (config.fullRefill().toMillis() + 999) / 1000);
         this.policy = "\"" + name + "\";q=" + config.burst() + ";w=" + windowSeconds;
+    }
+
+    /** Whether this limiter enforces exactly that policy, so that a reload can keep it with its buckets. */
+    boolean enforces(String name, RateLimitConfig config, int maxKeys) {
+        return this.name.equals(name) && this.config.equals(config) && this.maxKeys == maxKeys;
     }
 
     /** The outcome of one try. */

@@ -2,6 +2,7 @@ package dev.proxyfilter.security;
 
 import dev.proxyfilter.config.AuthConfig;
 import dev.proxyfilter.config.ConfigException;
+import dev.proxyfilter.config.RateLimitConfig;
 import dev.proxyfilter.config.RouteSecurityConfig;
 import dev.proxyfilter.config.SecurityConfig;
 import java.time.Clock;
@@ -13,34 +14,61 @@ import java.util.function.LongSupplier;
 /**
  * The security layer of one engine: a {@link RouteGuard} per route and the {@link ResponseHygiene} of
  * every response. The global rate limit and the concurrency cap are one table each, shared by all routes.
+ *
+ * <p>A configuration reload builds a new one from the running one ({@link #start(SecurityConfig,
+ * Collection, Security)}): a rate limit whose policy did not change keeps its buckets, and an unchanged
+ * concurrency cap its count of requests in flight, so a reload never hands clients a fresh allowance.
  */
 public final class Security {
     private final Map<String, RouteGuard> guards;
     private final ResponseHygiene hygiene;
+    /** The rate limiters by policy name ({@code global}, {@code route-NAME}), for the next reload. */
+    private final Map<String, RateLimiter> limiters;
+    private final ConcurrencyLimiter concurrency;
 
-    private Security(Map<String, RouteGuard> guards, ResponseHygiene hygiene) {
+    private Security(Map<String, RouteGuard> guards, ResponseHygiene hygiene, Map<String, RateLimiter> limiters,
+            ConcurrencyLimiter concurrency) {
         this.guards = Map.copyOf(guards);
         this.hygiene = hygiene;
+        this.limiters = Map.copyOf(limiters);
+        this.concurrency = concurrency;
     }
 
     /** With the system clocks. */
     public static Security start(SecurityConfig config, Collection<String> routes) {
-        return start(config, routes, Clock.systemUTC(), System::nanoTime);
+        return start(config, routes, Clock.systemUTC(), System::nanoTime, null);
+    }
+
+    /**
+     * With the system clocks, for a reload: the rate limiters and concurrency cap of {@code running} whose
+     * settings are unchanged are kept, with their state (buckets, requests in flight).
+     */
+    public static Security start(SecurityConfig config, Collection<String> routes, Security running) {
+        return start(config, routes, Clock.systemUTC(), System::nanoTime, running);
+    }
+
+    /** {@link #start(SecurityConfig, Collection, Clock, LongSupplier, Security)} with nothing to keep. */
+    public static Security start(SecurityConfig config, Collection<String> routes, Clock clock, LongSupplier nanoTime) {
+        return start(config, routes, clock, nanoTime, null);
     }
 
     /**
      * Builds the guards of {@code routes}, reading the users and JWKS files.
      *
      * @param clock    the wall clock JWT {@code exp} and {@code nbf} are checked against
-     * @param nanoTime the monotonic clock of the token buckets and tables
+     * @param nanoTime the monotonic clock of the token buckets and tables (of new ones: kept ones keep theirs)
+     * @param running  the security layer serving until now, whose unchanged limiters are kept; or null
      * @throws ConfigException naming the key whose file is unreadable or malformed
      */
-    public static Security start(SecurityConfig config, Collection<String> routes, Clock clock, LongSupplier nanoTime) {
+    public static Security start(SecurityConfig config, Collection<String> routes, Clock clock, LongSupplier nanoTime,
+            Security running) {
         ClientIdentity identity = new ClientIdentity(config.trustedProxies(), config.clientIpHeader());
+        Map<String, RateLimiter> limiters = new HashMap<>();
         RateLimiter global = config.rateLimit() == null ? null
-                : new RateLimiter("global", config.rateLimit(), config.rateLimitMaxKeys(), nanoTime);
+                : limiter("global", config.rateLimit(), config.rateLimitMaxKeys(), nanoTime, running, limiters);
         ConcurrencyLimiter concurrency = config.maxConcurrentPerClient() == 0 ? null
-                : new ConcurrencyLimiter(config.maxConcurrentPerClient());
+                : running != null && running.concurrency != null && running.concurrency.max() == config.maxConcurrentPerClient()
+                        ? running.concurrency : new ConcurrencyLimiter(config.maxConcurrentPerClient());
         boolean globalActive = identity.trustsAny() || !config.allow().isEmpty() || !config.deny().isEmpty()
                 || global != null || concurrency != null;
         Map<String, RouteGuard> guards = new HashMap<>();
@@ -50,13 +78,23 @@ public final class Security {
                 continue;
             }
             RateLimiter routeLimit = own.rateLimit() == null ? null
-                    : new RateLimiter("route-" + route, own.rateLimit(), config.rateLimitMaxKeys(), nanoTime);
+                    : limiter("route-" + route, own.rateLimit(), config.rateLimitMaxKeys(), nanoTime, running, limiters);
             guards.put(route, new RouteGuard(identity,
                     new AccessRules(config.allow(), config.deny(), own.allow(), own.deny()),
                     own.exemptFromGlobalLimit() ? null : global, routeLimit, concurrency,
                     authenticator(route, own.auth(), clock, nanoTime), RouteGuard.removedRequestHeaders(own)));
         }
-        return new Security(guards, new ResponseHygiene(config));
+        return new Security(guards, new ResponseHygiene(config), limiters, concurrency);
+    }
+
+    /** The running limiter of that policy if it is unchanged, else a new one; recorded in {@code limiters}. */
+    private static RateLimiter limiter(String name, RateLimitConfig config, int maxKeys, LongSupplier nanoTime,
+            Security running, Map<String, RateLimiter> limiters) {
+        RateLimiter kept = running == null ? null : running.limiters.get(name);
+        RateLimiter limiter = kept != null && kept.enforces(name, config, maxKeys) ? kept
+                : new RateLimiter(name, config, maxKeys, nanoTime);
+        limiters.put(name, limiter);
+        return limiter;
     }
 
     private static Authenticator authenticator(String route, AuthConfig auth, Clock clock, LongSupplier nanoTime) {

@@ -264,6 +264,65 @@ class SecurityIntegrationTest {
     }
 
     @ParameterizedTest
+    @EnumSource(value = ProxyAdapter.class, names = {"FILTER_IN_JETTY", "HANDLER_IN_JETTY"})
+    void aReloadKeepsTheBucketsOfAnUnchangedRateLimitAndResetsAChangedOne(ProxyAdapter adapter) throws Exception {
+        // A reload must not hand every client a fresh allowance: the route's limit is unchanged by the
+        // first reload (another route is added), so its exhausted bucket stays empty; the second changes
+        // the limit itself, which starts it over.
+        Backends.Echo echo = new Backends.Echo("a");
+        TestBackend a = backend("a", echo);
+        Map<String, String> entries = new HashMap<>(Map.of("pool.web.backend.a.url", a.url().toString(),
+                "route.api.path", "/api", "route.api.pool", "web", "route.api.rate-limit", "1/h",
+                "route.api.rate-limit-burst", "3"));
+        ProxyAdapter.Running proxy = track(adapter.start(ConfigLoader.load(List.of(new ConfigSource("test", entries)))));
+        for (int i = 0; i < 3; i++) {
+            assertThat(get(proxy.uri().resolve("/api/" + i)).statusCode()).isEqualTo(200);
+        }
+        assertPlainError(get(proxy.uri().resolve("/api/3")), 429);
+
+        entries.put("route.other.path", "/other");
+        entries.put("route.other.pool", "web");
+        assertThat(proxy.engine().reload(ConfigLoader.load(List.of(new ConfigSource("test", entries)))).outcome())
+                .isEqualTo(dev.proxyfilter.forward.ReloadResult.Outcome.APPLIED);
+        assertPlainError(get(proxy.uri().resolve("/api/4")), 429);
+        assertThat(get(proxy.uri().resolve("/other/x")).statusCode()).as("the new route works").isEqualTo(200);
+
+        entries.put("route.api.rate-limit-burst", "5");
+        assertThat(proxy.engine().reload(ConfigLoader.load(List.of(new ConfigSource("test", entries)))).outcome())
+                .isEqualTo(dev.proxyfilter.forward.ReloadResult.Outcome.APPLIED);
+        for (int i = 5; i < 10; i++) {
+            assertThat(get(proxy.uri().resolve("/api/" + i)).statusCode()).as("a fresh burst of 5").isEqualTo(200);
+        }
+        HttpResponse<String> spent = get(proxy.uri().resolve("/api/10"));
+        assertPlainError(spent, 429);
+        assertThat(spent.headers().firstValue("RateLimit-Policy")).hasValue("\"route-api\";q=5;w=18000");
+        assertThat(echo.requests.get()).isEqualTo(3 + 1 + 5);
+    }
+
+    @Test
+    void aReloadKeepsTheRequestsInFlightOfAnUnchangedConcurrencyCap() throws Exception {
+        Backends.Delayed delayed = new Backends.Delayed("slow", 1500);
+        TestBackend slow = backend("slow", delayed);
+        Map<String, String> entries = new HashMap<>(Map.of("pool.web.backend.a.url", slow.url().toString(),
+                "security.max-concurrent-per-client", "1", "route.main.path", "/", "route.main.pool", "web"));
+        ProxyAdapter.Running proxy = track(ProxyAdapter.FILTER_IN_JETTY.start(
+                ConfigLoader.load(List.of(new ConfigSource("test", entries)))));
+        CompletableFuture<HttpResponse<String>> first = http.sendAsync(HttpRequest.newBuilder(proxy.uri().resolve("/1"))
+                .timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> delayed.requests.get() == 1);
+
+        entries.put("proxy.connect-timeout", "3s");
+        assertThat(proxy.engine().reload(ConfigLoader.load(List.of(new ConfigSource("test", entries)))).outcome())
+                .isEqualTo(dev.proxyfilter.forward.ReloadResult.Outcome.APPLIED);
+
+        assertPlainError(get(proxy.uri().resolve("/2")), 429);
+        assertThat(first.get(20, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
+                .until(() -> get(proxy.uri().resolve("/3")).statusCode() == 200);
+        assertThat(delayed.requests.get()).isEqualTo(2);
+    }
+
+    @ParameterizedTest
     @EnumSource(value = ProxyAdapter.class, names = {"FILTER_IN_JETTY", "FILTER_IN_TOMCAT"})
     void aClientOverItsConcurrencyCapGets429UntilItsRequestEnds(ProxyAdapter adapter) throws Exception {
         Backends.Delayed delayed = new Backends.Delayed("slow", 1500);
