@@ -57,9 +57,11 @@ class ProxyThreadPoolIntegrationTest {
 
     @Test
     void aConnectionWhoseResponseCompletedLaterResumesOnTheCompletingThread() throws Exception {
-        // The backend answers 20 ms later: the handler has long returned, so each response completes on
-        // the thread that read the backend's answer, and that thread resumes the connection.
-        TestBackend backend = TestBackend.start("a", new Backends.Delayed("alpha", 20));
+        // The backend answers 50 ms later: the handler has returned by then, so a response completes on
+        // the thread that read the backend's answer, and that thread resumes the connection. (Not every
+        // one need: a handling thread descheduled for longer than the delay on a loaded machine sees its
+        // response complete before it returns, and Jetty then carries on without a resume.)
+        TestBackend backend = TestBackend.start("a", new Backends.Delayed("alpha", 50));
         resources.add(backend);
         startProxy(backend);
         long before = threads.resumedInline();
@@ -68,7 +70,7 @@ class ProxyThreadPoolIntegrationTest {
             socket.setSoTimeout(10_000);
             OutputStream out = socket.getOutputStream();
             InputStream in = socket.getInputStream();
-            for (int i = 0; i < 5; i++) {
+            for (int i = 0; i < 10; i++) {
                 out.write(("GET /r" + i + " HTTP/1.1\r\nHost: h\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
                 out.flush();
                 RawHttp.Response response = RawHttp.read(in, false);
@@ -77,7 +79,7 @@ class ProxyThreadPoolIntegrationTest {
             }
         }
 
-        assertThat(threads.resumedInline() - before).as("connections resumed without a pool job").isGreaterThanOrEqualTo(5);
+        assertThat(threads.resumedInline() - before).as("connections resumed without a pool job").isPositive();
     }
 
     @Test

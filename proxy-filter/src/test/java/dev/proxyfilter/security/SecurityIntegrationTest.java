@@ -301,7 +301,8 @@ class SecurityIntegrationTest {
 
     @Test
     void aReloadKeepsTheRequestsInFlightOfAnUnchangedConcurrencyCap() throws Exception {
-        Backends.Delayed delayed = new Backends.Delayed("slow", 1500);
+        // 4 s: the reload and the second request must fit in the first request's life on a loaded machine.
+        Backends.Delayed delayed = new Backends.Delayed("slow", 4000);
         TestBackend slow = backend("slow", delayed);
         Map<String, String> entries = new HashMap<>(Map.of("pool.web.backend.a.url", slow.url().toString(),
                 "security.max-concurrent-per-client", "1", "route.main.path", "/", "route.main.pool", "web"));
