@@ -1284,72 +1284,65 @@ class UpstreamClientTest {
         // The listener is inside onHeaders when another thread aborts: abort() ends the exchange at once
         // (it says true), but the listener hears onComplete only once onHeaders has returned, and never
         // onContentSource (the CI failure: onContentSource after onComplete on the selector thread).
-        RawBackend backend = raw(conn -> {
-            conn.readRequest();
-            conn.write("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + "x".repeat(1000));
-            conn.awaitClientClose();
-        });
-        CountDownLatch inOnHeaders = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        AtomicInteger completedDuringOnHeaders = new AtomicInteger(-1);
-        Recorder recorder = new Recorder();
-        recorder.onHeaders(exchange -> {
-            inOnHeaders.countDown();
-            try {
-                release.await(5, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            completedDuringOnHeaders.set(recorder.completeCalls.get());
-        });
-        UpstreamExchange exchange = exchange("GET", backend.uri(), "/");
-        exchange.send(recorder);
-        assertThat(inOnHeaders.await(5, TimeUnit.SECONDS)).isTrue();
+        Recorder recorder = abortWhileInside(false);
 
-        RuntimeException cause = new RuntimeException("client left");
-        boolean aborted = CompletableFuture.supplyAsync(() -> exchange.abort(cause)).get(5, TimeUnit.SECONDS);
-        sleep(50);
-        int completedBeforeReturn = recorder.completeCalls.get();
-        release.countDown();
-
-        assertThat(aborted).isTrue();
-        assertThat(completedBeforeReturn).as("onComplete while onHeaders ran").isZero();
-        assertThat(recorder.done.get(5, TimeUnit.SECONDS)).isSameAs(cause);
-        assertThat(completedDuringOnHeaders).hasValue(0);
-        sleep(50);
-        assertThat(recorder.completeCalls).hasValue(1);
         assertThat(recorder.contentCalls).as("onContentSource after the abort").hasValue(0);
         assertThat(recorder.callsAfterComplete).hasValue(0);
     }
 
     @Test
     void anAbortFromAnotherThreadDuringOnContentSourceCompletesOnlyAfterItReturns() throws Exception {
-        // As above, one call later: the reader, inside onContentSource, sees the failure when it reads,
-        // and hears onComplete (once, with the abort's cause) only after onContentSource has returned.
+        // As above, one call later: the reader, inside onContentSource, reads the abort's cause.
+        Recorder recorder = abortWhileInside(true);
+
+        Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> recorder.contentFailure.get() != null);
+        assertThat(recorder.contentFailure.get()).as("what the reader read").isSameAs(recorder.done.get());
+    }
+
+    /**
+     * Aborts an exchange from another thread while its listener is held inside onHeaders (or
+     * onContentSource), and checks that onComplete came once, with the abort's cause, and only after the
+     * held call returned.
+     */
+    private Recorder abortWhileInside(boolean contentSource) throws Exception {
         RawBackend backend = raw(conn -> {
             conn.readRequest();
             conn.write("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + "x".repeat(100));
             conn.awaitClientClose();
         });
-        CountDownLatch inOnContentSource = new CountDownLatch(1);
+        CountDownLatch inside = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        AtomicInteger completedDuringCall = new AtomicInteger(-1);
+        AtomicInteger completedInside = new AtomicInteger(-1);
         Recorder recorder = new Recorder() {
-            @Override
-            public void onContentSource(UpstreamExchange exchange, Content.Source content) {
-                inOnContentSource.countDown();
+            private void hold() {
+                inside.countDown();
                 try {
                     release.await(5, TimeUnit.SECONDS);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
-                completedDuringCall.set(completeCalls.get());
+                completedInside.set(completeCalls.get());
+            }
+
+            @Override
+            public void onHeaders(UpstreamExchange exchange) {
+                super.onHeaders(exchange);
+                if (!contentSource) {
+                    hold();
+                }
+            }
+
+            @Override
+            public void onContentSource(UpstreamExchange exchange, Content.Source content) {
+                if (contentSource) {
+                    hold();
+                }
                 super.onContentSource(exchange, content);
             }
         };
         UpstreamExchange exchange = exchange("GET", backend.uri(), "/");
         exchange.send(recorder);
-        assertThat(inOnContentSource.await(5, TimeUnit.SECONDS)).isTrue();
+        assertThat(inside.await(5, TimeUnit.SECONDS)).isTrue();
 
         RuntimeException cause = new RuntimeException("client left");
         boolean aborted = CompletableFuture.supplyAsync(() -> exchange.abort(cause)).get(5, TimeUnit.SECONDS);
@@ -1358,13 +1351,12 @@ class UpstreamClientTest {
         release.countDown();
 
         assertThat(aborted).isTrue();
-        assertThat(completedBeforeReturn).as("onComplete while onContentSource ran").isZero();
+        assertThat(completedBeforeReturn).as("onComplete while the held call ran").isZero();
         assertThat(recorder.done.get(5, TimeUnit.SECONDS)).isSameAs(cause);
-        assertThat(completedDuringCall).hasValue(0);
-        Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> recorder.contentFailure.get() != null);
-        assertThat(recorder.contentFailure.get()).as("what the reader read").isSameAs(cause);
+        assertThat(completedInside).hasValue(0);
         sleep(50);
         assertThat(recorder.completeCalls).hasValue(1);
+        return recorder;
     }
 
     @Test
