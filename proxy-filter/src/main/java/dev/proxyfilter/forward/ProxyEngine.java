@@ -722,6 +722,15 @@ public final class ProxyEngine implements AutoCloseable {
         return clients.size();
     }
 
+    /** Backend addresses the upstream clients hold pools for; for tests that check removed ones go. */
+    synchronized int upstreamDestinations() {
+        int count = 0;
+        for (HttpClient client : clients.values()) {
+            count += client.getBean(dev.proxyfilter.upstream.UpstreamClient.class).destinations();
+        }
+        return count;
+    }
+
     /** The outcome of the last reload, or {@code null} before the first. */
     public ReloadResult lastReload() {
         return lastReload;
@@ -834,6 +843,15 @@ public final class ProxyEngine implements AutoCloseable {
                     it.remove();
                 }
             }
+            // Backend addresses no live generation routes to lose their connection pools.
+            Set<String> addresses = new HashSet<>();
+            addAddresses(serving, addresses);
+            for (Generation generation : retired) {
+                addAddresses(generation, addresses);
+            }
+            for (HttpClient client : clients.values()) {
+                client.getBean(dev.proxyfilter.upstream.UpstreamClient.class).retainDestinations(addresses);
+            }
             for (var it = draining.iterator(); it.hasNext(); ) {
                 Backend backend = it.next();
                 if (backend.inFlight() == 0) {
@@ -858,6 +876,14 @@ public final class ProxyEngine implements AutoCloseable {
         }
         for (HttpClient client : unused) {
             stopQuietly(client);
+        }
+    }
+
+    private static void addAddresses(Generation generation, Set<String> addresses) {
+        for (BackendPool pool : generation.pools.values()) {
+            for (Backend backend : pool.backends()) {
+                addresses.add(dev.proxyfilter.upstream.UpstreamClient.key(backend.scheme(), backend.host(), backend.port()));
+            }
         }
     }
 

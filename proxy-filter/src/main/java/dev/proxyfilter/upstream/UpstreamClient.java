@@ -73,12 +73,42 @@ public final class UpstreamClient extends ContainerLifeCycle {
 
     /** A new exchange with {@code method} and {@code target} (path and query, as sent) to one backend address. */
     public UpstreamExchange newExchange(String scheme, String host, int port, String method, String target) {
-        String key = scheme + "://" + host + ":" + port;
+        return new UpstreamExchange(destination(scheme, host, port, key(scheme, host, port)), method, target);
+    }
+
+    /** How this client names a backend address: {@code scheme://host:port}, as {@link #retainDestinations} takes it. */
+    public static String key(String scheme, String host, int port) {
+        return scheme + "://" + host + ":" + port;
+    }
+
+    private Destination destination(String scheme, String host, int port, String key) {
         Destination destination = destinations.get(key);
         if (destination == null) {
             destination = destinations.computeIfAbsent(key, k -> new Destination(scheme, host, port, k));
         }
-        return new UpstreamExchange(destination, method, target);
+        return destination;
+    }
+
+    /**
+     * Lets go of the backend addresses not in {@code keep} (their {@link #key}s): their idle connections
+     * close now, a connection that finishes its exchange closes instead of going back to the pool, and the
+     * address is forgotten once nothing is open or queued for it. A configuration reload that removes
+     * backends calls this, so that addresses that come and go (a backend's IP changing on every deploy)
+     * do not pile up. An address still asked for is served as usual and forgotten again later.
+     */
+    public void retainDestinations(java.util.Set<String> keep) {
+        for (Destination destination : List.copyOf(destinations.values())) {
+            if (keep.contains(destination.key)) {
+                destination.wanted();
+            } else {
+                destination.unwanted();
+            }
+        }
+    }
+
+    /** Backend addresses this client holds a pool for: for tests and diagnostics. */
+    public int destinations() {
+        return destinations.size();
     }
 
     /** Connections open or opening to a backend address: for tests and diagnostics. */
@@ -188,6 +218,10 @@ public final class UpstreamClient extends ContainerLifeCycle {
         private final java.util.Set<UpstreamConnection> open = new java.util.HashSet<>();
         private int connections;
         private boolean closed;
+        /** No configuration routes to this address any more ({@link #retainDestinations}). */
+        private boolean unwanted;
+        /** Forgotten by the client: an exchange that still comes here goes to the address's new destination. */
+        private boolean retired;
 
         Destination(String scheme, String host, int port, String key) {
             this.scheme = scheme;
@@ -211,27 +245,35 @@ public final class UpstreamClient extends ContainerLifeCycle {
         void send(UpstreamExchange exchange) {
             UpstreamConnection connection = null;
             boolean open = false;
+            boolean moved = false;
             synchronized (this) {
                 if (closed || stopped) {
                     exchange.failed(UpstreamClient.stopped());
                     return;
                 }
-                while ((connection = idle.pollFirst()) != null) {
-                    if (connection.activate()) {
-                        break;
+                if (retired) {
+                    moved = true;
+                } else {
+                    while ((connection = idle.pollFirst()) != null) {
+                        if (connection.activate()) {
+                            break;
+                        }
                     }
-                }
-                if (connection == null) {
-                    if (connections < maxConnections) {
-                        connections++;
-                        open = true;
-                    } else if (waiting.size() < maxQueued) {
-                        waiting.addLast(exchange);
-                        return;
+                    if (connection == null) {
+                        if (connections < maxConnections) {
+                            connections++;
+                            open = true;
+                        } else if (waiting.size() < maxQueued) {
+                            waiting.addLast(exchange);
+                            return;
+                        }
                     }
                 }
             }
-            if (connection != null) {
+            if (moved) {
+                // Forgotten after this exchange was made: the address's current destination takes it.
+                destination(scheme, host, port, key).send(exchange);
+            } else if (connection != null) {
                 connection.send(exchange);
             } else if (open) {
                 connect(exchange);
@@ -310,12 +352,46 @@ public final class UpstreamClient extends ContainerLifeCycle {
                             return next;
                         }
                     }
-                    idle.addFirst(connection);
-                    return null;
+                    if (!unwanted) {
+                        idle.addFirst(connection);
+                        return null;
+                    }
                 }
             }
-            connection.close();
+            connection.close(); // its onClose counts it out (closed), which may retire this destination
             return null;
+        }
+
+        synchronized void wanted() {
+            unwanted = false;
+        }
+
+        /** See {@link UpstreamClient#retainDestinations}. */
+        void unwanted() {
+            List<UpstreamConnection> idleNow;
+            synchronized (this) {
+                if (closed || retired) {
+                    return;
+                }
+                unwanted = true;
+                idleNow = new ArrayList<>(idle);
+                idle.clear();
+            }
+            for (UpstreamConnection connection : idleNow) {
+                connection.closeIfIdle(); // counted out by its onClose
+            }
+            retireIfUnused();
+        }
+
+        /** Forgets this destination if it is unwanted and nothing is open or queued for it. */
+        private void retireIfUnused() {
+            synchronized (this) {
+                if (!unwanted || retired || closed || connections > 0 || !waiting.isEmpty()) {
+                    return;
+                }
+                retired = true;
+            }
+            destinations.remove(key, this);
         }
 
         /** A connection opened (not yet carrying anything). */
@@ -354,6 +430,8 @@ public final class UpstreamClient extends ContainerLifeCycle {
             }
             if (next != null) {
                 connect(next);
+            } else {
+                retireIfUnused();
             }
         }
 

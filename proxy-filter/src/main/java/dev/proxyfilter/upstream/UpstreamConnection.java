@@ -163,6 +163,13 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
     /** The exchange the connection was opened for; set by the factory before {@link #onOpen}. */
     UpstreamExchange pendingFirst;
 
+    /** Closes the connection if it is idle in its pool (no exchange can take it meanwhile). */
+    void closeIfIdle() {
+        if (state.compareAndSet(IDLE, CLOSED)) {
+            getEndPoint().close();
+        }
+    }
+
     /** Takes the connection out of the pool for an exchange; false if it closed meanwhile. */
     boolean activate() {
         return state.compareAndSet(IDLE, ACTIVE);

@@ -536,6 +536,30 @@ class ReloadIntegrationTest {
     }
 
     @Test
+    void aRemovedBackendsConnectionPoolGoesOnceNoGenerationRoutesToIt() throws Exception {
+        // Backends whose address changes on every deploy must not leave a pool behind per old address.
+        startBackends();
+        ProxyAdapter.Running proxy = track(ProxyAdapter.FILTER_IN_JETTY.start(TestConfigs.builder()
+                .pool("web", BalanceStrategy.ROUND_ROBIN, "a", backends.get("a").url(), 1, "b", backends.get("b").url(), 1)
+                .route("main", "/", "web").build()));
+        ProxyEngine engine = proxy.engine();
+        for (int i = 0; i < 4; i++) {
+            assertThat(get(proxy.uri().resolve("/x")).statusCode()).isEqualTo(200);
+        }
+        assertThat(engine.upstreamDestinations()).isEqualTo(2);
+
+        engine.reload(TestConfigs.builder()
+                .pool("web", BalanceStrategy.ROUND_ROBIN, "a", backends.get("a").url(), 1)
+                .route("main", "/", "web").build());
+
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> engine.upstreamDestinations() == 1);
+        for (int i = 0; i < 4; i++) {
+            assertThat(get(proxy.uri().resolve("/x")).body()).isEqualTo("a");
+        }
+        assertThat(engine.upstreamDestinations()).isEqualTo(1);
+    }
+
+    @Test
     void aBackendAddedToAPoolWithSlowStartRampsUp() throws Exception {
         startBackends();
         dev.proxyfilter.config.HealthConfig slowStart = dev.proxyfilter.config.HealthConfig.DEFAULT

@@ -1698,6 +1698,60 @@ class UpstreamClientTest {
         assertThat(aborted).as("some aborts won").isPositive();
     }
 
+    // ---- addresses a reload removed ----
+
+    @Test
+    void anAddressNoLongerRoutedLosesItsIdleConnectionsAndIsForgotten() throws Exception {
+        RawBackend kept = raw(conn -> {
+            while (conn.readRequest() != null) {
+                conn.write(response("kept"));
+            }
+        });
+        RawBackend removed = raw(conn -> {
+            while (conn.readRequest() != null) {
+                conn.write(response("removed"));
+            }
+        });
+        succeed(exchange("GET", kept.uri(), "/"));
+        succeed(exchange("GET", removed.uri(), "/"));
+        assertThat(client.destinations()).isEqualTo(2);
+        assertThat(client.idleConnections("http", "127.0.0.1", removed.uri().getPort())).isEqualTo(1);
+
+        client.retainDestinations(java.util.Set.of(UpstreamClient.key("http", "127.0.0.1", kept.uri().getPort())));
+
+        Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> client.destinations() == 1);
+        Awaitility.await().atMost(Duration.ofSeconds(5)).untilAsserted(
+                () -> assertThat(removed.clientClosed).as("its idle connection was closed").hasValue(1));
+        assertThat(client.idleConnections("http", "127.0.0.1", kept.uri().getPort())).as("the kept pool").isEqualTo(1);
+        // Asked for again (a retry of an old configuration's request, say), the address is served as usual.
+        assertThat(succeed(exchange("GET", removed.uri(), "/")).text()).isEqualTo("removed");
+        assertThat(succeed(exchange("GET", kept.uri(), "/")).text()).isEqualTo("kept");
+        assertThat(kept.accepted).as("the kept pool's connection was reused").hasValue(1);
+    }
+
+    @Test
+    void anAddressNoLongerRoutedFinishesItsExchangeAndIsForgottenAfterwards() throws Exception {
+        CountDownLatch answer = new CountDownLatch(1);
+        RawBackend removed = raw(conn -> {
+            while (conn.readRequest() != null) {
+                answer.await(5, TimeUnit.SECONDS);
+                conn.write(response("late"));
+            }
+        });
+        Recorder inFlight = send(exchange("GET", removed.uri(), "/"));
+        Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> removed.accepted.get() == 1);
+
+        client.retainDestinations(java.util.Set.of());
+        assertThat(client.destinations()).as("kept while its exchange runs").isEqualTo(1);
+        answer.countDown();
+
+        assertSucceeded(inFlight);
+        assertThat(inFlight.text()).isEqualTo("late");
+        Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> client.destinations() == 0);
+        Awaitility.await().atMost(Duration.ofSeconds(5)).untilAsserted(
+                () -> assertThat(removed.clientClosed).as("closed, not pooled").hasValue(1));
+    }
+
     // ---- 7. concurrency ----
 
     @Test
