@@ -66,9 +66,7 @@ public final class Security {
         Map<String, RateLimiter> limiters = new HashMap<>();
         RateLimiter global = config.rateLimit() == null ? null
                 : limiter("global", config.rateLimit(), config.rateLimitMaxKeys(), nanoTime, running, limiters);
-        ConcurrencyLimiter concurrency = config.maxConcurrentPerClient() == 0 ? null
-                : running != null && running.concurrency != null && running.concurrency.max() == config.maxConcurrentPerClient()
-                        ? running.concurrency : new ConcurrencyLimiter(config.maxConcurrentPerClient());
+        ConcurrencyLimiter concurrency = concurrency(config.maxConcurrentPerClient(), running);
         boolean globalActive = identity.trustsAny() || !config.allow().isEmpty() || !config.deny().isEmpty()
                 || global != null || concurrency != null;
         Map<String, RouteGuard> guards = new HashMap<>();
@@ -85,6 +83,15 @@ public final class Security {
                     authenticator(route, own.auth(), clock, nanoTime), RouteGuard.removedRequestHeaders(own)));
         }
         return new Security(guards, new ResponseHygiene(config), limiters, concurrency);
+    }
+
+    /** The running cap if it is unchanged (with its requests in flight), else a new one; null for none. */
+    private static ConcurrencyLimiter concurrency(int max, Security running) {
+        if (max == 0) {
+            return null;
+        }
+        ConcurrencyLimiter kept = running == null ? null : running.concurrency;
+        return kept != null && kept.max() == max ? kept : new ConcurrencyLimiter(max);
     }
 
     /** The running limiter of that policy if it is unchanged, else a new one; recorded in {@code limiters}. */

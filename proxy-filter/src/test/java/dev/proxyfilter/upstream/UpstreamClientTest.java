@@ -1125,19 +1125,12 @@ class UpstreamClientTest {
         assertThat(recorder.headersCalls).hasValue(0);
     }
 
-    @Test
-    void aMalformedStatusLineFailsTheExchange() throws Exception {
-        RawBackend backend = answering("HTTP/1.1 abc Broken\r\nContent-Length: 2\r\n\r\nok");
-
-        Recorder recorder = send(exchange("GET", backend.uri(), "/"));
-
-        assertFailed(recorder);
-        assertThat(recorder.headersCalls).hasValue(0);
-    }
-
-    @Test
-    void aResponseThatIsNotHttpFailsTheExchange() throws Exception {
-        RawBackend backend = answering("SSH-2.0-OpenSSH_9.6\r\n\r\n");
+    /** A malformed status line, and a response that is not HTTP at all. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"HTTP/1.1 abc Broken\r\nContent-Length: 2\r\n\r\nok",
+            "SSH-2.0-OpenSSH_9.6\r\n\r\n"})
+    void aResponseWithoutAValidStatusLineFailsTheExchange(String answer) throws Exception {
+        RawBackend backend = answering(answer);
 
         Recorder recorder = send(exchange("GET", backend.uri(), "/"));
 
