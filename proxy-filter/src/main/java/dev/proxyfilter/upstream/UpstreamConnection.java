@@ -602,10 +602,13 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
                             : new EOFException("backend closed the connection before responding");
                     return event = FAILED;
                 }
-                if (networkBuffer.isRetained()) {
-                    // A reader still holds a chunk of this buffer: fill another one.
+                int wanted = largeBody ? LARGE_BODY_BUFFER_SIZE : RESPONSE_BUFFER_SIZE;
+                if (networkBuffer.isRetained() || buffer.capacity() < wanted) {
+                    // A reader still holds a chunk of this buffer, or the body is long and this is the head's
+                    // small buffer (which a reader that writes each chunk before it reads the next would
+                    // otherwise get back, empty, for every read of the body): fill another one.
                     networkBuffer.release();
-                    networkBuffer = destination.client.buffers().acquire(largeBody ? LARGE_BODY_BUFFER_SIZE : RESPONSE_BUFFER_SIZE, false);
+                    networkBuffer = destination.client.buffers().acquire(wanted, false);
                     buffer = networkBuffer.getByteBuffer();
                 } else {
                     BufferUtil.clear(buffer);

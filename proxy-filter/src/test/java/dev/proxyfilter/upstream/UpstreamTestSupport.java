@@ -94,6 +94,8 @@ final class UpstreamTestSupport {
         final AtomicReference<Throwable> contentFailure = new AtomicReference<>();
         final AtomicLong bytes = new AtomicLong();
         final AtomicInteger chunks = new AtomicInteger();
+        /** The size of each chunk that had bytes, in order. */
+        final List<Integer> chunkSizes = new CopyOnWriteArrayList<>();
         private final ByteArrayOutputStream kept = new ByteArrayOutputStream();
         private final MessageDigest digest = Backends.sha256();
         private volatile Consumer<UpstreamExchange> onHeaders = exchange -> {
@@ -180,6 +182,7 @@ final class UpstreamTestSupport {
                 int n = buffer.remaining();
                 if (n > 0) {
                     chunks.incrementAndGet();
+                    chunkSizes.add(n);
                     byte[] copy = new byte[n];
                     buffer.get(copy);
                     synchronized (this) {
