@@ -475,22 +475,11 @@ class UpstreamClientTest {
     @Test
     void aConsumerThatStopsDemandingStopsTheBackend() throws Exception {
         long size = 64 * MIB;
-        AtomicLong written = new AtomicLong();
-        RawBackend backend = streaming(size, written);
-        Recorder recorder = new Recorder().holdAfter(1);
-        UpstreamExchange exchange = exchange("GET", backend.uri(), "/").idleTimeout(10_000);
-        exchange.send(recorder);
 
-        awaitStalled(recorder, written);
-        long writtenWhileHeld = written.get();
-        long readWhileHeld = recorder.bytes.get();
-        recorder.resume();
-        assertSucceeded(recorder);
+        Stall stall = holdUntilTheBackendStallsThenResume(size);
 
-        assertThat(writtenWhileHeld).as("bytes the backend wrote while the consumer held").isLessThan(size / 2);
-        assertThat(readWhileHeld).isLessThan(size / 2);
-        assertThat(recorder.bytes).hasValue(size);
-        assertThat(recorder.sha()).isEqualTo(patternSha(size));
+        assertThat(stall.writtenWhileHeld).as("bytes the backend wrote while the consumer held").isLessThan(size / 2);
+        assertThat(stall.readWhileHeld).isLessThan(size / 2);
     }
 
     /**
@@ -500,26 +489,25 @@ class UpstreamClientTest {
      */
     @Test
     void aLongBodyIsReadInLargerBuffersThanItsHead() throws Exception {
-        long size = 8 * MIB;
-        AtomicLong written = new AtomicLong();
-        RawBackend backend = streaming(size, written);
-        Recorder recorder = new Recorder().holdAfter(1);
-        exchange("GET", backend.uri(), "/").idleTimeout(10_000).send(recorder);
+        Stall stall = holdUntilTheBackendStallsThenResume(8 * MIB);
 
-        awaitStalled(recorder, written); // the socket holds more than any buffer now
-        int readBeforeResume = recorder.chunks.get();
-        recorder.resume();
-        assertSucceeded(recorder);
-
-        assertThat(recorder.chunkSizes.get(readBeforeResume)).as("the first chunk read from a full socket")
+        // When the consumer resumes, the socket holds more than any buffer.
+        assertThat(stall.recorder.chunkSizes.get(stall.chunksWhileHeld)).as("the first chunk read from a full socket")
                 .isEqualTo(64 * 1024);
-        assertThat(recorder.bytes).hasValue(size);
-        assertThat(recorder.sha()).isEqualTo(patternSha(size));
     }
 
-    /** A backend that answers one request with {@code size} pattern bytes, counting what it wrote. */
-    private RawBackend streaming(long size, AtomicLong written) throws IOException {
-        return raw(conn -> {
+    /** What a consumer saw that held after its first chunk until the backend stalled. */
+    private record Stall(Recorder recorder, long writtenWhileHeld, long readWhileHeld, int chunksWhileHeld) {
+    }
+
+    /**
+     * Streams {@code size} pattern bytes to a consumer that stops reading after its first chunk until the
+     * backend is blocked by full socket buffers (no progress over 200 ms), then resumes; checks that the
+     * whole body arrived intact.
+     */
+    private Stall holdUntilTheBackendStallsThenResume(long size) throws Exception {
+        AtomicLong written = new AtomicLong();
+        RawBackend backend = raw(conn -> {
             conn.readRequest();
             conn.write("HTTP/1.1 200 OK\r\nContent-Length: " + size + "\r\n\r\n");
             byte[] chunk = new byte[65536];
@@ -531,10 +519,9 @@ class UpstreamClientTest {
             conn.out.flush();
             conn.awaitClientClose();
         });
-    }
+        Recorder recorder = new Recorder().holdAfter(1);
+        exchange("GET", backend.uri(), "/").idleTimeout(10_000).send(recorder);
 
-    /** Waits until the recorder holds and the backend is blocked by full socket buffers: no progress over 200 ms. */
-    private static void awaitStalled(Recorder recorder, AtomicLong written) {
         Awaitility.await().atMost(Duration.ofSeconds(5)).until(recorder::held);
         long[] last = {-1};
         Awaitility.await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(200)).until(() -> {
@@ -543,6 +530,13 @@ class UpstreamClientTest {
             last[0] = now;
             return stalled;
         });
+        Stall stall = new Stall(recorder, written.get(), recorder.bytes.get(), recorder.chunks.get());
+        recorder.resume();
+        assertSucceeded(recorder);
+
+        assertThat(recorder.bytes).hasValue(size);
+        assertThat(recorder.sha()).isEqualTo(patternSha(size));
+        return stall;
     }
 
     // ---- 4. request bodies ----
