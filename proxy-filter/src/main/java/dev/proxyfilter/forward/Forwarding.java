@@ -245,6 +245,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
         clientGone = true;
         if (done.compareAndSet(false, true)) {
             LOG.debug("client failed on route {}", route.name(), failure);
+            stopReadingBody();
             client.abort(failure);
             ended();
         }
@@ -413,6 +414,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
     private void finishWithError(int status, String message, java.util.List<dev.proxyfilter.security.Header> headers) {
         if (done.compareAndSet(false, true)) {
             clientStatus = status;
+            stopReadingBody();
             client.sendError(status, message, SecurityStep.errorHeaders(headers, route.hygiene(), client));
             ended();
         }
@@ -420,6 +422,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
 
     private void finishAbort(Throwable failure) {
         if (done.compareAndSet(false, true)) {
+            stopReadingBody();
             client.abort(failure);
             ended();
         }
@@ -427,8 +430,16 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
 
     private void finishSuccess() {
         if (done.compareAndSet(false, true)) {
+            stopReadingBody();
             client.complete();
             ended();
+        }
+    }
+
+    /** Before the client's exchange ends: the container owns what is left of the request body. */
+    private void stopReadingBody() {
+        if (requestBody != null) {
+            requestBody.close();
         }
     }
 
@@ -657,8 +668,18 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
     /**
      * The client's request body as the upstream request's content. A retry may reuse it as long as
      * no byte was read; a failure before that does not fail the client's stream.
+     *
+     * <p>Once the exchange ends ({@link #close}), no read or demand reaches the client's source any more,
+     * and none is in progress: a backend may answer before it read the whole body (an early 413, or any
+     * answer that does not need the body), and the container then consumes or discards the rest of the
+     * body on its own thread as the response completes. A read of ours racing that one broke the
+     * container's framing of the connection: the rest of a body parsed as the client's next request (400),
+     * and a short body sent upstream on a connection that was then reused.
      */
     private static final class RequestBody implements Content.Source {
+        /** What a read gets once the exchange ended: the upstream request, if still going, fails. */
+        private static final Content.Chunk CLOSED = Content.Chunk.from(new java.io.IOException(
+                "the exchange ended before the request body was read"), true);
         private final ClientExchange client;
         private final long maxBytes;
         private Content.Source source;
@@ -667,6 +688,8 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
         private long received;
         private volatile boolean finished;
         private volatile Scheduler.Task timer;
+        /** Set under this object's lock, which every read and demand of the client's source holds. */
+        private boolean closed;
 
         RequestBody(ClientExchange client, long maxBytes) {
             this.client = client;
@@ -690,8 +713,16 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
         }
 
         /** Counts the body as it streams: past {@code max-body-bytes} the upstream request fails (413). One chunk at a time. */
+        /** No read or demand reaches the client's source after this returns, and none is in progress. */
+        synchronized void close() {
+            closed = true;
+        }
+
         @Override
-        public Content.Chunk read() {
+        public synchronized Content.Chunk read() {
+            if (closed) {
+                return CLOSED;
+            }
             started = true;
             Content.Chunk chunk = source().read();
             if (chunk == null) {
@@ -720,13 +751,19 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
 
         @Override
         public void demand(Runnable demandCallback) {
-            started = true;
-            source().demand(demandCallback);
+            synchronized (this) {
+                if (!closed) {
+                    started = true;
+                    source().demand(demandCallback);
+                    return;
+                }
+            }
+            demandCallback.run(); // reads CLOSED
         }
 
         @Override
-        public void fail(Throwable failure) {
-            if (started) {
+        public synchronized void fail(Throwable failure) {
+            if (started && !closed) {
                 source().fail(failure);
             }
         }

@@ -799,7 +799,7 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
         }
     }
 
-    /** The exchange ended well: the connection goes back to the pool (or closes), then the listener hears. */
+    /** The exchange ended well: the connection goes back to the pool and the listener hears, or the listener hears and it closes. */
     private void finish(UpstreamExchange current) {
         if (exchange != current) {
             return;
@@ -812,11 +812,14 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
         if (reusable) {
             resetExchangeState();
             release();
+            current.succeed();
         } else {
             state.set(CLOSED);
+            // Succeeded first: closing fails a body write still pending (a backend that answered before it
+            // read the whole body), and that failure must not turn the backend's answer into a 502.
+            current.succeed();
             close();
         }
-        current.succeed();
     }
 
     /**
