@@ -238,11 +238,11 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
 
     /** The client went away or the container gave up: stop the upstream exchange and end. */
     private void clientFailed(Throwable failure) {
+        clientGone = true; // before the abort: the attempt's outcome must not count against the backend
         Attempt attempt = current;
         if (attempt != null && attempt.exchange != null) {
             attempt.exchange.abort(failure);
         }
-        clientGone = true;
         if (done.compareAndSet(false, true)) {
             LOG.debug("client failed on route {}", route.name(), failure);
             stopReadingBody();
@@ -620,7 +620,12 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
                         }));
                 return;
             }
-            Content.copy(source, cached == null ? client : cached.tee(client), Callback.from(Forwarding.this::bodySent, failure -> {
+            ClientSink sink = new ClientSink();
+            Content.copy(source, cached == null ? sink : cached.tee(sink), Callback.from(Forwarding.this::bodySent, failure -> {
+                if (sink.writeFailed) {
+                    clientFailed(failure); // the client went away mid-response: not the backend's failure
+                    return;
+                }
                 serverResponse.abort(failure);
                 Forwarding.this.failed(this, failure);
             }));
@@ -662,6 +667,44 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
                 client.write(true, replacement == null ? BufferUtil.EMPTY_BUFFER : replacement,
                         Callback.from(Forwarding.this::bodySent, Forwarding.this::finishAbort));
             }
+        }
+    }
+
+    /**
+     * The client as the response copy's sink, noting a write that failed: a client that went away
+     * mid-response is not a backend failure (its log line, its error metric), as nginx's 499 is not a
+     * 502. The engine writes one chunk at a time, so one pending callback.
+     */
+    private final class ClientSink implements Content.Sink, Callback {
+        private Callback pending;
+        private volatile boolean writeFailed;
+
+        @Override
+        public void write(boolean last, java.nio.ByteBuffer content, Callback callback) {
+            pending = callback;
+            client.write(last, content, this);
+        }
+
+        @Override
+        public void succeeded() {
+            Callback done = pending;
+            pending = null;
+            done.succeeded();
+        }
+
+        @Override
+        public void failed(Throwable failure) {
+            writeFailed = true;
+            clientGone = true; // now: the copy fails the upstream exchange before it tells its callback
+            Callback done = pending;
+            pending = null;
+            done.failed(failure);
+        }
+
+        @Override
+        public InvocationType getInvocationType() {
+            Callback current = pending;
+            return current == null ? InvocationType.BLOCKING : current.getInvocationType();
         }
     }
 
