@@ -64,6 +64,10 @@ public final class JettyConnectors {
         http.setHttpCompliance(HTTP_COMPLIANCE);
         http.setUriCompliance(URI_COMPLIANCE);
         http.setRequestHeaderSize(server.maxHeaderBytes());
+        // No per-connection header field cache: Jetty's default (1024) pre-allocates about 50 KB of trie per
+        // connection, which at 2,000 busy connections filled the standalone proxy's 256 MiB heap (an
+        // OutOfMemoryError); without it the heap held 35 MB there, at the same CPU per request.
+        http.setHeaderCacheSize(0);
         http.setIdleTimeout(server.idleTimeout().toMillis());
         http.setSendServerVersion(false);
         http.setSendXPoweredBy(false);
