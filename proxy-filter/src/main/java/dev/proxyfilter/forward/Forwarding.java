@@ -755,12 +755,12 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
             return client.requestContentLength();
         }
 
-        /** Counts the body as it streams: past {@code max-body-bytes} the upstream request fails (413). One chunk at a time. */
         /** No read or demand reaches the client's source after this returns, and none is in progress. */
         synchronized void close() {
             closed = true;
         }
 
+        /** Counts the body as it streams: past {@code max-body-bytes} the upstream request fails (413). One chunk at a time. */
         @Override
         public synchronized Content.Chunk read() {
             if (closed) {

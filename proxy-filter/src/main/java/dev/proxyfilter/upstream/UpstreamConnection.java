@@ -859,7 +859,12 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
             cause = handshake; // what the end of stream or the close really came from
         }
         if (exchange != failed) {
-            failed.failed(cause);
+            // Not, or no longer, this connection's exchange: it ended, or it went back in line to be sent
+            // again after this connection died under it (a second signal of that death, say the parse's
+            // end of stream after the close, must not end it). An abort still ends it.
+            if (failed.abortCause() != null) {
+                failed.failed(cause);
+            }
             return;
         }
         exchange = null;
