@@ -622,7 +622,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
             }
             ClientSink sink = new ClientSink();
             Content.copy(source, cached == null ? sink : cached.tee(sink), Callback.from(Forwarding.this::bodySent, failure -> {
-                if (sink.writeFailed) {
+                if (clientGone) {
                     clientFailed(failure); // the client went away mid-response: not the backend's failure
                     return;
                 }
@@ -671,13 +671,12 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
     }
 
     /**
-     * The client as the response copy's sink, noting a write that failed: a client that went away
+     * The client as the response copy's sink, marking the client gone when a write fails: a client that went away
      * mid-response is not a backend failure (its log line, its error metric), as nginx's 499 is not a
      * 502. The engine writes one chunk at a time, so one pending callback.
      */
     private final class ClientSink implements Content.Sink, Callback {
         private Callback pending;
-        private volatile boolean writeFailed;
 
         @Override
         public void write(boolean last, java.nio.ByteBuffer content, Callback callback) {
@@ -694,7 +693,6 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
 
         @Override
         public void failed(Throwable failure) {
-            writeFailed = true;
             clientGone = true; // now: the copy fails the upstream exchange before it tells its callback
             Callback done = pending;
             pending = null;

@@ -89,13 +89,13 @@ class EarlyAnswerIntegrationTest {
         InputStream in = new java.io.BufferedInputStream(socket.getInputStream());
         OutputStream out = socket.getOutputStream();
         while (true) {
-            String requestLine = line(in);
+            String requestLine = RawHttp.line(in);
             if (requestLine == null) {
                 return;
             }
             long length = -1;
             String header;
-            while ((header = line(in)) != null && !header.isEmpty()) {
+            while ((header = RawHttp.line(in)) != null && !header.isEmpty()) {
                 if (header.regionMatches(true, 0, "Content-Length:", 0, 15)) {
                     length = Long.parseLong(header.substring(15).trim());
                 }
@@ -109,20 +109,6 @@ class EarlyAnswerIntegrationTest {
             out.flush();
             in.skipNBytes(length); // an EOFException when the proxy gave up the body: the connection ends
         }
-    }
-
-    /** A line without its CRLF, or null at the end of the stream. */
-    private static String line(InputStream in) throws IOException {
-        StringBuilder line = new StringBuilder();
-        int c;
-        while ((c = in.read()) != -1) {
-            if (c == '\n') {
-                int end = line.length();
-                return end > 0 && line.charAt(end - 1) == '\r' ? line.substring(0, end - 1) : line.toString();
-            }
-            line.append((char) c);
-        }
-        return line.length() == 0 ? null : line.toString();
     }
 
     /**

@@ -93,7 +93,8 @@ public final class RawHttp {
         return new Response(status, headers, body.toByteArray());
     }
 
-    private static String line(InputStream in) throws IOException {
+    /** A line without its CRLF, or null at the end of the stream. */
+    public static String line(InputStream in) throws IOException {
         StringBuilder sb = new StringBuilder();
         int c;
         while ((c = in.read()) >= 0) {
