@@ -20,10 +20,13 @@ class PackageBoundaryTest {
     private static List<String> importsOutside(String allowedPackage, String... forbiddenPrefixes) throws IOException {
         try (Stream<Path> files = Files.walk(SOURCES)) {
             return files.filter(p -> p.toString().endsWith(".java"))
-                    .filter(p -> allowedPackage == null || !SOURCES.relativize(p).startsWith(allowedPackage))
+                    .filter(p ->
+                            allowedPackage == null || !SOURCES.relativize(p).startsWith(allowedPackage))
                     .flatMap(p -> lines(p).stream()
                             .filter(line -> line.startsWith("import "))
-                            .filter(line -> Stream.of(forbiddenPrefixes).anyMatch(prefix -> line.contains(" " + prefix) || line.contains("static " + prefix)))
+                            .filter(line -> Stream.of(forbiddenPrefixes)
+                                    .anyMatch(
+                                            prefix -> line.contains(" " + prefix) || line.contains("static " + prefix)))
                             .map(line -> SOURCES.relativize(p) + ": " + line))
                     .toList();
         }
@@ -39,22 +42,32 @@ class PackageBoundaryTest {
 
     @Test
     void onlyTheServletPackageTouchesServletsOrContainers() throws IOException {
-        assertThat(importsOutside("servlet", "jakarta.servlet", "org.eclipse.jetty.ee10",
-                "org.apache.catalina", "org.apache.coyote", "org.apache.tomcat")).isEmpty();
+        assertThat(importsOutside(
+                        "servlet",
+                        "jakarta.servlet",
+                        "org.eclipse.jetty.ee10",
+                        "org.apache.catalina",
+                        "org.apache.coyote",
+                        "org.apache.tomcat"))
+                .isEmpty();
     }
 
     @Test
     void onlyTheAdaptersTouchJettysServer() throws IOException {
         assertThat(importsOutside("servlet", "org.eclipse.jetty.server").stream()
-                .filter(line -> !line.startsWith("jetty/")).toList()).isEmpty();
+                        .filter(line -> !line.startsWith("jetty/"))
+                        .toList())
+                .isEmpty();
     }
 
     @Test
     void configDependsOnTheJdkOnly() throws IOException {
         try (Stream<Path> files = Files.list(SOURCES.resolve("config"))) {
             List<String> foreign = files.filter(p -> p.toString().endsWith(".java"))
-                    .flatMap(p -> lines(p).stream().filter(l -> l.startsWith("import "))
-                            .filter(l -> !l.startsWith("import java.") && !l.startsWith("import static java.")
+                    .flatMap(p -> lines(p).stream()
+                            .filter(l -> l.startsWith("import "))
+                            .filter(l -> !l.startsWith("import java.")
+                                    && !l.startsWith("import static java.")
                                     && !l.startsWith("import dev.proxyfilter.config."))
                             .map(l -> p.getFileName() + ": " + l))
                     .toList();
@@ -64,12 +77,20 @@ class PackageBoundaryTest {
 
     @Test
     void securityDependsOnConfigAndItsLibrariesOnly() throws IOException {
-        List<String> allowed = List.of("import java.", "import static java.", "import dev.proxyfilter.config.",
-                "import dev.proxyfilter.security.", "import com.nimbusds.", "import at.favre.lib.crypto.bcrypt.",
-                "import io.github.bucket4j.", "import com.github.benmanes.caffeine.", "import org.slf4j.");
+        List<String> allowed = List.of(
+                "import java.",
+                "import static java.",
+                "import dev.proxyfilter.config.",
+                "import dev.proxyfilter.security.",
+                "import com.nimbusds.",
+                "import at.favre.lib.crypto.bcrypt.",
+                "import io.github.bucket4j.",
+                "import com.github.benmanes.caffeine.",
+                "import org.slf4j.");
         try (Stream<Path> files = Files.list(SOURCES.resolve("security"))) {
             List<String> foreign = files.filter(p -> p.toString().endsWith(".java"))
-                    .flatMap(p -> lines(p).stream().filter(l -> l.startsWith("import "))
+                    .flatMap(p -> lines(p).stream()
+                            .filter(l -> l.startsWith("import "))
                             .filter(l -> allowed.stream().noneMatch(l::startsWith))
                             .map(l -> p.getFileName() + ": " + l))
                     .toList();
@@ -82,8 +103,10 @@ class PackageBoundaryTest {
         for (String pkg : List.of("route", "balance")) {
             try (Stream<Path> files = Files.list(SOURCES.resolve(pkg))) {
                 List<String> foreign = files.filter(p -> p.toString().endsWith(".java"))
-                        .flatMap(p -> lines(p).stream().filter(l -> l.startsWith("import "))
-                                .filter(l -> !l.startsWith("import java.") && !l.startsWith("import static java.")
+                        .flatMap(p -> lines(p).stream()
+                                .filter(l -> l.startsWith("import "))
+                                .filter(l -> !l.startsWith("import java.")
+                                        && !l.startsWith("import static java.")
                                         && !l.startsWith("import dev.proxyfilter.config.")
                                         && !l.startsWith("import dev.proxyfilter." + pkg + "."))
                                 .map(l -> p.getFileName() + ": " + l))

@@ -36,7 +36,9 @@ import org.openjdk.jmh.annotations.State;
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 public class CacheKeyBenchmark {
     private static final int REQUESTS = 4096;
-    private static final String[] HOSTS = {"www.example.com", "WWW.Example.com:80", "api.example.com", "Shop.Example.COM"};
+    private static final String[] HOSTS = {
+        "www.example.com", "WWW.Example.com:80", "api.example.com", "Shop.Example.COM"
+    };
     private static final String[] ENCODINGS = {"gzip, br", "gzip,br", "br", "GZIP, deflate"};
     private static final String[] LANGUAGES = {"en", "en-GB,en;q=0.8", "de", "fr, en ;q=0.5"};
     private static final List<String> VARY = List.of("accept-encoding", "accept-language");
@@ -63,7 +65,8 @@ public class CacheKeyBenchmark {
             headers[i] = HttpFields.build()
                     .add("Accept-Encoding", ENCODINGS[r % ENCODINGS.length])
                     .add("accept-language", LANGUAGES[(r / 3) % LANGUAGES.length])
-                    .add("User-Agent", "bench/1.0").asImmutable();
+                    .add("User-Agent", "bench/1.0")
+                    .asImmutable();
         }
     }
 

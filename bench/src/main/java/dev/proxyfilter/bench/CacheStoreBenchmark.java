@@ -53,7 +53,9 @@ public class CacheStoreBenchmark {
     @Setup(Level.Trial)
     public void setUp() {
         CacheConfig.Builder config = CacheConfig.builder().maxEntryBytes(64 * 1024);
-        config = "heap".equals(tiers) ? config.heapEntries(2_000) : config.heapEntries(500).offHeapMb(64);
+        config = "heap".equals(tiers)
+                ? config.heapEntries(2_000)
+                : config.heapEntries(500).offHeapMb(64);
         store = EhcacheResponseStore.open(config.build());
         keys = new String[KEYS];
         for (int i = 0; i < KEYS; i++) {
@@ -61,8 +63,11 @@ public class CacheStoreBenchmark {
         }
         draws = new Zipf(KEYS, 1.0, 42).draw(DRAWS);
         byte[] body = new byte[1024];
-        List<Header> headers = List.of(new Header("Content-Type", "text/html"), new Header("Cache-Control", "max-age=600"),
-                new Header("ETag", "\"abcdef\""), new Header("Date", "Sat, 28 Nov 2026 19:00:00 GMT"),
+        List<Header> headers = List.of(
+                new Header("Content-Type", "text/html"),
+                new Header("Cache-Control", "max-age=600"),
+                new Header("ETag", "\"abcdef\""),
+                new Header("Date", "Sat, 28 Nov 2026 19:00:00 GMT"),
                 new Header("Last-Modified", "Sat, 28 Nov 2026 18:00:00 GMT"));
         value = new CachedResponse(200, headers, body, 1L, 2L, List.of());
         for (int i = 0; i < KEYS; i++) {

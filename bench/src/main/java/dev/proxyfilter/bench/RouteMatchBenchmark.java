@@ -93,7 +93,7 @@ public class RouteMatchBenchmark {
                 case 0 -> host = host.toUpperCase(java.util.Locale.ROOT);
                 case 1 -> host = host + ":8080";
                 case 2 -> host = "unknown" + r + ".example.org";
-                default -> { }
+                default -> {}
             }
             requestHosts[r] = host;
             requestPaths[r] = path;

@@ -17,8 +17,7 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * and the API is never exposed on the public port.
  */
 final class AdminListener {
-    private AdminListener() {
-    }
+    private AdminListener() {}
 
     /** Starts it, or returns null when {@code admin.port} is -1. */
     static Server start(AdminConfig admin, ProxyEngine engine) throws Exception {

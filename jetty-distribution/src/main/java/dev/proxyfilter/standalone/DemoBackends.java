@@ -29,8 +29,7 @@ public final class DemoBackends {
     /** The response header naming the backend that answered. */
     public static final String BACKEND_HEADER = "X-Backend";
 
-    private DemoBackends() {
-    }
+    private DemoBackends() {}
 
     /**
      * Starts one server with a connector per backend.

@@ -17,13 +17,14 @@ import org.slf4j.LoggerFactory;
 final class HangupSignal {
     private static final Logger LOG = LoggerFactory.getLogger(HangupSignal.class);
 
-    private HangupSignal() {
-    }
+    private HangupSignal() {}
 
     private static final java.util.concurrent.atomic.AtomicReference<ProxyEngine> ENGINE =
             new java.util.concurrent.atomic.AtomicReference<>();
-    private static final java.util.concurrent.atomic.AtomicBoolean PENDING = new java.util.concurrent.atomic.AtomicBoolean();
-    private static final java.util.concurrent.atomic.AtomicBoolean IGNORED = new java.util.concurrent.atomic.AtomicBoolean();
+    private static final java.util.concurrent.atomic.AtomicBoolean PENDING =
+            new java.util.concurrent.atomic.AtomicBoolean();
+    private static final java.util.concurrent.atomic.AtomicBoolean IGNORED =
+            new java.util.concurrent.atomic.AtomicBoolean();
 
     /**
      * Installs the handler before the proxy starts listening: a SIGHUP that came between the listener

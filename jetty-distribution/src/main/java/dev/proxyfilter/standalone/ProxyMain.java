@@ -7,13 +7,12 @@ import dev.proxyfilter.config.PoolConfig;
 import dev.proxyfilter.config.ProxyConfig;
 import dev.proxyfilter.config.ServerConfig;
 import dev.proxyfilter.forward.ProxyEngine;
-import dev.proxyfilter.servlet.JettyConnectors;
 import dev.proxyfilter.jetty.ProxyHandler;
 import dev.proxyfilter.jetty.ProxyThreadPool;
+import dev.proxyfilter.servlet.JettyConnectors;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -57,14 +56,14 @@ public final class ProxyMain {
     private static final String PROXY_CONNECTOR = "proxy";
     private static final String REDIRECT_CONNECTOR = "https-redirect";
 
-    private ProxyMain() {
-    }
+    private ProxyMain() {}
 
     /** Starts the proxy and blocks until it is stopped; exits non-zero if it cannot start. */
     public static void main(String[] args) {
         RunningProxy proxy;
         try {
-            CommandLine commandLine = CommandLine.parse(args, CommandLine.home(System.getProperty(CommandLine.HOME_PROPERTY)));
+            CommandLine commandLine =
+                    CommandLine.parse(args, CommandLine.home(System.getProperty(CommandLine.HOME_PROPERTY)));
             if (commandLine.help()) {
                 System.out.print(CommandLine.USAGE);
                 return;
@@ -95,7 +94,8 @@ public final class ProxyMain {
      * @throws StartupException for a bad command line or a port in use
      */
     public static RunningProxy start(String... args) throws Exception {
-        CommandLine commandLine = CommandLine.parse(args, CommandLine.home(System.getProperty(CommandLine.HOME_PROPERTY)));
+        CommandLine commandLine =
+                CommandLine.parse(args, CommandLine.home(System.getProperty(CommandLine.HOME_PROPERTY)));
         if (commandLine.help()) {
             throw StartupException.usage("--help: nothing to start");
         }
@@ -124,7 +124,8 @@ public final class ProxyMain {
             ServerConnector redirect = connector(proxy, REDIRECT_CONNECTOR);
             if (redirect != null) {
                 Servers.bind(redirect, "server.tls.redirect-port");
-                redirect.getConnectionFactory(HttpConnectionFactory.class).getHttpConfiguration()
+                redirect.getConnectionFactory(HttpConnectionFactory.class)
+                        .getHttpConfiguration()
                         .setSecurePort(connector.getLocalPort());
             }
             enableReload(engine, commandLine.config(), systemProperties); // before the listener opens
@@ -135,15 +136,23 @@ public final class ProxyMain {
             engine.metrics().gauge("proxy.server.threads.max", threads::getMaxThreads);
             engine.metrics().gauge("proxy.server.threads.queued", threads::getQueueSize);
             String scheme = config.server().tls() == null ? "http" : "https";
-            LOG.info("proxy-filter listening on {}://{}:{}{}, {} route(s), pools: {}", scheme,
-                    config.server().host(), connector.getLocalPort(),
-                    redirect == null ? "" : " (http://" + config.server().host() + ":" + redirect.getLocalPort()
-                            + " redirects there)",
-                    config.routes().size(), describePools(config));
+            LOG.info(
+                    "proxy-filter listening on {}://{}:{}{}, {} route(s), pools: {}",
+                    scheme,
+                    config.server().host(),
+                    connector.getLocalPort(),
+                    redirect == null
+                            ? ""
+                            : " (http://" + config.server().host() + ":" + redirect.getLocalPort()
+                                    + " redirects there)",
+                    config.routes().size(),
+                    describePools(config));
             admin = AdminListener.start(config.admin(), engine);
             if (admin != null) {
-                LOG.info("admin interface on http://{}:{}/ (dashboard, /metrics, /api/, /healthz, /readyz)",
-                        config.admin().host(), AdminListener.port(admin));
+                LOG.info(
+                        "admin interface on http://{}:{}/ (dashboard, /metrics, /api/, /healthz, /readyz)",
+                        config.admin().host(),
+                        AdminListener.port(admin));
             }
             return new RunningProxy(config, engine, proxy, connector, redirect, demo, admin);
         } catch (Exception | Error e) {
@@ -223,7 +232,8 @@ public final class ProxyMain {
             HTTP2ServerConnectionFactory http2 = new HTTP2ServerConnectionFactory(http);
             ALPNServerConnectionFactory alpn = new ALPNServerConnectionFactory();
             alpn.setDefaultProtocol(http1.getProtocol());
-            SslConnectionFactory tls = new SslConnectionFactory(TlsSupport.serverContext(listener.tls()), alpn.getProtocol());
+            SslConnectionFactory tls =
+                    new SslConnectionFactory(TlsSupport.serverContext(listener.tls()), alpn.getProtocol());
             connector = new ServerConnector(server, tls, alpn, http2, http1);
         }
         connector.setName(PROXY_CONNECTOR);
@@ -259,15 +269,16 @@ public final class ProxyMain {
     }
 
     private static String describePools(ProxyConfig config) {
-        return new TreeMap<>(config.pools()).values().stream()
-                .map(ProxyMain::describePool)
-                .collect(Collectors.joining("; "));
+        return new TreeMap<>(config.pools())
+                .values().stream().map(ProxyMain::describePool).collect(Collectors.joining("; "));
     }
 
     private static String describePool(PoolConfig pool) {
-        return pool.name() + " (" + pool.strategy().configName() + ": " + pool.backends().stream()
-                .map(b -> b.name() + "=" + b.url() + " weight " + b.weight())
-                .collect(Collectors.joining(", ")) + ")";
+        return pool.name() + " (" + pool.strategy().configName() + ": "
+                + pool.backends().stream()
+                        .map(b -> b.name() + "=" + b.url() + " weight " + b.weight())
+                        .collect(Collectors.joining(", "))
+                + ")";
     }
 
     /**

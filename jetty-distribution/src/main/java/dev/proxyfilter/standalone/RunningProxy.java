@@ -27,8 +27,14 @@ public final class RunningProxy implements AutoCloseable {
     private final Server admin;
     private boolean stopped;
 
-    RunningProxy(ProxyConfig config, ProxyEngine engine, Server proxy, ServerConnector connector,
-            ServerConnector redirect, Server demo, Server admin) {
+    RunningProxy(
+            ProxyConfig config,
+            ProxyEngine engine,
+            Server proxy,
+            ServerConnector connector,
+            ServerConnector redirect,
+            Server demo,
+            Server admin) {
         this.config = config;
         this.engine = engine;
         this.proxy = proxy;
@@ -98,8 +104,10 @@ public final class RunningProxy implements AutoCloseable {
         stopped = true;
         Duration grace = config.server().shutdownTimeout();
         long deadline = System.nanoTime() + grace.toNanos();
-        LOG.info("proxy-filter stopping: new connections refused, {} exchange(s) in flight get up to {} ms",
-                engine.inFlightExchanges(), grace.toMillis());
+        LOG.info(
+                "proxy-filter stopping: new connections refused, {} exchange(s) in flight get up to {} ms",
+                engine.inFlightExchanges(),
+                grace.toMillis());
         engine.startDraining(); // /readyz fails from now on, while Jetty drains
         stop(proxy, "proxy server");
         if (admin != null) {

@@ -9,8 +9,7 @@ import org.eclipse.jetty.util.IO;
 
 /** Binding and releasing a Jetty server's ports, so that a failed start leaves no port bound. */
 final class Servers {
-    private Servers() {
-    }
+    private Servers() {}
 
     /**
      * Binds the connector now, before {@code Server.start()}, so a port in use is reported with its
@@ -22,8 +21,10 @@ final class Servers {
         try {
             connector.open();
         } catch (IOException e) {
-            throw StartupException.failure(key + ": " + connector.getPort() + " (expected: a free port on "
-                    + connector.getHost() + "; " + ProxyMain.rootMessage(e) + ")", e);
+            throw StartupException.failure(
+                    key + ": " + connector.getPort() + " (expected: a free port on " + connector.getHost() + "; "
+                            + ProxyMain.rootMessage(e) + ")",
+                    e);
         }
     }
 

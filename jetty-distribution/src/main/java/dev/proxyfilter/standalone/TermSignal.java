@@ -14,8 +14,7 @@ import org.slf4j.LoggerFactory;
 final class TermSignal {
     private static final Logger LOG = LoggerFactory.getLogger(TermSignal.class);
 
-    private TermSignal() {
-    }
+    private TermSignal() {}
 
     static void exitZeroOnTerm() {
         try {

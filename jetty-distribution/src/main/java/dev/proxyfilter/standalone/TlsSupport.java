@@ -22,8 +22,7 @@ final class TlsSupport {
      */
     static final String[] EXCLUDED_CIPHER_SUITES = {"^.*_CBC_.*$", "^TLS_DHE_.*$"};
 
-    private TlsSupport() {
-    }
+    private TlsSupport() {}
 
     /**
      * A server context for the configured PKCS12 key store, opened now so that a wrong password or a
@@ -40,8 +39,10 @@ final class TlsSupport {
                 throw new IllegalArgumentException("the key store is empty");
             }
         } catch (Exception e) {
-            throw StartupException.failure("server.tls.keystore: " + tls.keystore() + " (expected: a PKCS12 key store "
-                    + "that opens with server.tls.keystore-password; " + ProxyMain.rootMessage(e) + ")", e);
+            throw StartupException.failure(
+                    "server.tls.keystore: " + tls.keystore() + " (expected: a PKCS12 key store "
+                            + "that opens with server.tls.keystore-password; " + ProxyMain.rootMessage(e) + ")",
+                    e);
         }
         SslContextFactory.Server server = new SslContextFactory.Server();
         server.setKeyStorePath(tls.keystore());

@@ -21,15 +21,18 @@ class CommandLineTest {
     void defaultConfigFallsBackToTheWorkingDirectory() {
         CommandLine commandLine = CommandLine.parse(new String[0], CommandLine.home(null));
 
-        assertThat(commandLine.config()).isEqualTo(Path.of("config/proxy.properties").toAbsolutePath());
+        assertThat(commandLine.config())
+                .isEqualTo(Path.of("config/proxy.properties").toAbsolutePath());
         assertThat(CommandLine.home(" ")).isNull();
     }
 
     @Test
     void configArgumentIsRelativeToTheWorkingDirectory() {
-        assertThat(CommandLine.parse(new String[] {"--config", "my.properties"}, HOME).config())
+        assertThat(CommandLine.parse(new String[] {"--config", "my.properties"}, HOME)
+                        .config())
                 .isEqualTo(Path.of("my.properties").toAbsolutePath());
-        assertThat(CommandLine.parse(new String[] {"--config=/etc/p.properties"}, HOME).config())
+        assertThat(CommandLine.parse(new String[] {"--config=/etc/p.properties"}, HOME)
+                        .config())
                 .isEqualTo(Path.of("/etc/p.properties"));
     }
 

@@ -53,7 +53,8 @@ class DashboardBrowserIntegrationTest {
 
     @BeforeEach
     void start() throws Exception {
-        Assumptions.assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
+        Assumptions.assumeTrue(
+                Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
                 "needs Debian's chromium and chromium-driver (installed by .ci/run)");
         a = NamedBackend.start("a");
         b = NamedBackend.start("b");
@@ -72,14 +73,25 @@ class DashboardBrowserIntegrationTest {
 
         ChromeOptions options = new ChromeOptions();
         options.setBinary(CHROMIUM.toFile());
-        options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--window-size=1366,900", "--user-data-dir=" + dir.resolve("chromium-profile"));
+        options.addArguments(
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--window-size=1366,900",
+                "--user-data-dir=" + dir.resolve("chromium-profile"));
         LoggingPreferences logs = new LoggingPreferences();
         logs.enable(LogType.BROWSER, Level.ALL);
         options.setCapability("goog:loggingPrefs", logs);
         ChromeDriverService service = new ChromeDriverService.Builder()
-                .usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
+                .usingDriverExecutable(CHROMEDRIVER.toFile())
+                .usingAnyFreePort()
+                .build();
         browser = new ChromeDriver(service, options);
     }
 
@@ -101,14 +113,17 @@ class DashboardBrowserIntegrationTest {
 
     private void traffic(int requests) throws Exception {
         for (int i = 0; i < requests; i++) {
-            http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.port() + "/x")).build(),
+            http.send(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.port() + "/x"))
+                            .build(),
                     HttpResponse.BodyHandlers.discarding());
         }
     }
 
     /** A cell's text, read in one script call: the page re-renders its tables every 2 s. */
     private String cell(String backend, String field) {
-        return (String) browser.executeScript("var e = document.querySelector(arguments[0]); return e ? e.textContent : null;",
+        return (String) browser.executeScript(
+                "var e = document.querySelector(arguments[0]); return e ? e.textContent : null;",
                 "tr[data-backend='web/" + backend + "'] td[data-field='" + field + "']");
     }
 
@@ -117,7 +132,9 @@ class DashboardBrowserIntegrationTest {
         URI admin = URI.create("http://127.0.0.1:" + proxy.adminPort() + "/");
         browser.get(admin.toString());
         WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(20));
-        wait.until(d -> ((Number) browser.executeScript("return document.querySelectorAll('tr[data-backend]').length")).intValue() == 2);
+        wait.until(d -> ((Number) browser.executeScript("return document.querySelectorAll('tr[data-backend]').length"))
+                        .intValue()
+                == 2);
         assertThat(browser.getTitle()).isEqualTo("Proxy Filter");
         assertThat(cell("a", "state")).isEqualTo("up");
         assertThat(cell("b", "state")).isEqualTo("up");
@@ -125,7 +142,8 @@ class DashboardBrowserIntegrationTest {
 
         // Numbers move under traffic, without reloading the page.
         traffic(40);
-        wait.until(d -> cell("a", "requests").equals("30") && cell("b", "requests").equals("10"));
+        wait.until(
+                d -> cell("a", "requests").equals("30") && cell("b", "requests").equals("10"));
         traffic(40);
         wait.until(d -> !cell("a", "rate").equals("0.0"));
         Object reloads = browser.executeScript("return performance.getEntriesByType('navigation').length");
@@ -138,8 +156,8 @@ class DashboardBrowserIntegrationTest {
             return true;
         });
         wait.until(d -> cell("b", "state").equals("draining"));
-        HttpResponse<String> api = http.send(HttpRequest.newBuilder(admin.resolve("/api/pools")).build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> api = http.send(
+                HttpRequest.newBuilder(admin.resolve("/api/pools")).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(api.body()).containsPattern("\"name\":\"b\",[^}]*\"state\":\"draining\"");
         int bBefore = b.requests();
         traffic(12);
@@ -155,7 +173,8 @@ class DashboardBrowserIntegrationTest {
         }
 
         List<LogEntry> severe = browser.manage().logs().get(LogType.BROWSER).getAll().stream()
-                .filter(e -> e.getLevel().intValue() >= Level.SEVERE.intValue()).toList();
+                .filter(e -> e.getLevel().intValue() >= Level.SEVERE.intValue())
+                .toList();
         assertThat(severe).as("browser console errors").isEmpty();
         assertThat(browser.findElement(By.id("error")).getText()).isEmpty();
     }

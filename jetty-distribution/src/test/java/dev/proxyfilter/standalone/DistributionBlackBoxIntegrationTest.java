@@ -52,16 +52,22 @@ class DistributionBlackBoxIntegrationTest {
     private Path home;
     private final List<Process> processes = new ArrayList<>();
     private final List<TestBackend> backends = new ArrayList<>();
-    private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private final HttpClient client =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     @BeforeEach
     void unpack() throws Exception {
         Path tarball = Path.of(System.getProperty("proxyfilter.distribution", "target/proxy-filter.tar.gz"));
-        assertThat(tarball).as("run `mvn verify`: the tarball is built in `package`").isRegularFile();
+        assertThat(tarball)
+                .as("run `mvn verify`: the tarball is built in `package`")
+                .isRegularFile();
         Process tar = new ProcessBuilder("tar", "xzf", tarball.toAbsolutePath().toString(), "-C", dir.toString())
-                .redirectErrorStream(true).start();
+                .redirectErrorStream(true)
+                .start();
         assertThat(tar.waitFor(30, TimeUnit.SECONDS)).isTrue();
-        assertThat(tar.exitValue()).as(new String(tar.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).isZero();
+        assertThat(tar.exitValue())
+                .as(new String(tar.getInputStream().readAllBytes(), StandardCharsets.UTF_8))
+                .isZero();
         home = dir.resolve("proxy-filter");
     }
 
@@ -98,7 +104,8 @@ class DistributionBlackBoxIntegrationTest {
         int port = freePort();
         int portA = freePort();
         int portB = freePort();
-        Path config = Files.writeString(dir.resolve("test.properties"), """
+        Path config =
+                Files.writeString(dir.resolve("test.properties"), """
                 server.host=127.0.0.1
                 server.port=%d
                 admin.port=0
@@ -117,10 +124,11 @@ class DistributionBlackBoxIntegrationTest {
         awaitAnswering(process, "run", port);
 
         // exec: the script's process is the JVM itself, so SIGTERM reaches it; default JAVA_OPTS applied.
-        assertThat(process.info().command()).hasValueSatisfying(c -> assertThat(c).endsWith("java"));
+        assertThat(process.info().command())
+                .hasValueSatisfying(c -> assertThat(c).endsWith("java"));
         String homeArgument = "-Dproxyfilter.home=" + home.toRealPath();
-        assertThat(process.info().arguments()).hasValueSatisfying(args -> assertThat(args)
-                .contains("-Xmx256m", "-XX:+UseSerialGC", homeArgument));
+        assertThat(process.info().arguments())
+                .hasValueSatisfying(args -> assertThat(args).contains("-Xmx256m", "-XX:+UseSerialGC", homeArgument));
 
         Map<String, Integer> counts = new HashMap<>();
         for (int i = 0; i < 40; i++) {
@@ -133,7 +141,9 @@ class DistributionBlackBoxIntegrationTest {
         assertThat(counts.get("backend a\n")).isCloseTo(30, within(2));
 
         process.destroy(); // SIGTERM
-        assertThat(process.waitFor(EXIT_TIMEOUT.toSeconds(), TimeUnit.SECONDS)).as(output("run")).isTrue();
+        assertThat(process.waitFor(EXIT_TIMEOUT.toSeconds(), TimeUnit.SECONDS))
+                .as(output("run"))
+                .isTrue();
         assertThat(process.exitValue()).as(output("run")).isZero();
         assertThat(output("run"))
                 .contains("demo backend a on http://127.0.0.1:" + portA)
@@ -151,27 +161,38 @@ class DistributionBlackBoxIntegrationTest {
         TestBackend backend = TestBackend.start("slow", slow);
         backends.add(backend);
         int port = freePort();
-        Process process = startScript("drain", "--config", slowConfig(port, backend, "10s").toString());
+        Process process = startScript(
+                "drain", "--config", slowConfig(port, backend, "10s").toString());
         awaitAnswering(process, "drain", port, "/ready?ms=0");
         int before = slow.started.get();
 
-        HttpClient clients = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        HttpClient clients =
+                HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
         List<CompletableFuture<HttpResponse<byte[]>>> inFlight = new ArrayList<>();
         for (int i = 0; i < 4; i++) {
-            inFlight.add(clients.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/slow/" + i
-                    + "?ms=4000")).timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofByteArray()));
+            inFlight.add(clients.sendAsync(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/slow/" + i + "?ms=4000"))
+                            .timeout(Duration.ofSeconds(20))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofByteArray()));
         }
         await().atMost(Duration.ofSeconds(10)).until(() -> slow.started.get() == before + 4);
 
         process.destroy(); // SIGTERM, half-way through their bodies
-        await().atMost(Duration.ofSeconds(3)).pollInterval(Duration.ofMillis(20)).until(() -> refused(port));
+        await().atMost(Duration.ofSeconds(3))
+                .pollInterval(Duration.ofMillis(20))
+                .until(() -> refused(port));
         assertThat(inFlight).as("still draining when the port closed").noneMatch(CompletableFuture::isDone);
 
         for (CompletableFuture<HttpResponse<byte[]>> response : inFlight) {
-            assertThat(response.get(10, TimeUnit.SECONDS).statusCode()).as(output("drain")).isEqualTo(200);
+            assertThat(response.get(10, TimeUnit.SECONDS).statusCode())
+                    .as(output("drain"))
+                    .isEqualTo(200);
             assertThat(response.get().body()).isEqualTo(Backends.slowBody());
         }
-        assertThat(process.waitFor(EXIT_TIMEOUT.toSeconds(), TimeUnit.SECONDS)).as(output("drain")).isTrue();
+        assertThat(process.waitFor(EXIT_TIMEOUT.toSeconds(), TimeUnit.SECONDS))
+                .as(output("drain"))
+                .isTrue();
         assertThat(process.exitValue()).as(output("drain")).isZero();
         assertThat(output("drain"))
                 .contains("proxy-filter stopping: new connections refused, 4 exchange(s) in flight get up to 10000 ms")
@@ -186,28 +207,38 @@ class DistributionBlackBoxIntegrationTest {
         TestBackend backend = TestBackend.start("stall", stall);
         backends.add(backend);
         int port = freePort();
-        Process process = startScript("cut", "--config", slowConfig(port, backend, "1s").toString());
-        await().atMost(START_TIMEOUT).pollInterval(Duration.ofMillis(100)).ignoreExceptions().until(() -> {
-            if (!process.isAlive()) {
-                throw new AssertionError("exited with " + process.exitValue() + ":\n" + output("cut"));
-            }
-            return !refused(port);
-        });
-        CompletableFuture<HttpResponse<byte[]>> stalled = client.sendAsync(HttpRequest.newBuilder(
-                URI.create("http://127.0.0.1:" + port + "/stalled")).timeout(Duration.ofSeconds(30)).build(),
+        Process process =
+                startScript("cut", "--config", slowConfig(port, backend, "1s").toString());
+        await().atMost(START_TIMEOUT)
+                .pollInterval(Duration.ofMillis(100))
+                .ignoreExceptions()
+                .until(() -> {
+                    if (!process.isAlive()) {
+                        throw new AssertionError("exited with " + process.exitValue() + ":\n" + output("cut"));
+                    }
+                    return !refused(port);
+                });
+        CompletableFuture<HttpResponse<byte[]>> stalled = client.sendAsync(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/stalled"))
+                        .timeout(Duration.ofSeconds(30))
+                        .build(),
                 HttpResponse.BodyHandlers.ofByteArray());
         await().atMost(Duration.ofSeconds(10)).until(() -> stall.requests.get() == 1);
 
         long start = System.nanoTime();
         process.destroy();
-        assertThat(process.waitFor(EXIT_TIMEOUT.toSeconds(), TimeUnit.SECONDS)).as(output("cut")).isTrue();
+        assertThat(process.waitFor(EXIT_TIMEOUT.toSeconds(), TimeUnit.SECONDS))
+                .as(output("cut"))
+                .isTrue();
         long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
 
         assertThat(process.exitValue()).as(output("cut")).isZero();
         assertThat(tookMillis).as("grace 1s, then cut").isBetween(1_000L, 8_000L);
         Object outcome = stalled.handle((response, failure) -> response != null ? response.statusCode() : failure)
                 .get(5, TimeUnit.SECONDS);
-        assertThat(outcome).as("the stalled request did not get a normal answer").isNotEqualTo(200);
+        assertThat(outcome)
+                .as("the stalled request did not get a normal answer")
+                .isNotEqualTo(200);
         assertThat(output("cut")).contains("proxy-filter stopped");
     }
 
@@ -234,8 +265,14 @@ class DistributionBlackBoxIntegrationTest {
         Path config = Files.writeString(dir.resolve("hup.properties"), hupConfig(port, portA, portB, "a", ""));
         // With SIGHUP reset to its default: a build started under nohup passes SIG_IGN down to the proxy, and
         // the JVM then refuses to handle it (the proxy says so in its log; see HangupSignal).
-        Process process = start("hup", new ProcessBuilder("env", "--default-signal=HUP",
-                home.resolve("bin/proxy-filter").toString(), "--config", config.toString()));
+        Process process = start(
+                "hup",
+                new ProcessBuilder(
+                        "env",
+                        "--default-signal=HUP",
+                        home.resolve("bin/proxy-filter").toString(),
+                        "--config",
+                        config.toString()));
         awaitAnswering(process, "hup", port);
         assertThat(get(port, "/x").body()).isEqualTo("backend a\n");
 
@@ -243,28 +280,36 @@ class DistributionBlackBoxIntegrationTest {
         Files.writeString(config, hupConfig(port, portA, portB, "b", ""));
         signal(process, "HUP");
         // untilAsserted: a failure shows the last answer and the proxy's output, not only a timeout.
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(get(port, "/x").body())
-                .as(() -> output("hup")).isEqualTo("backend b\n"));
+        await().atMost(Duration.ofSeconds(10))
+                .untilAsserted(() -> assertThat(get(port, "/x").body())
+                        .as(() -> output("hup"))
+                        .isEqualTo("backend b\n"));
         // The swap comes before its log line: wait for the line rather than read it at once.
-        await().atMost(Duration.ofSeconds(10)).until(() -> output("hup").contains("configuration reloaded (signal): generation 2"));
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> output("hup").contains("configuration reloaded (signal): generation 2"));
 
         Files.writeString(config, hupConfig(port, portA, portB, "a", "pool.web.backend.a.weight=-1\n"));
         signal(process, "HUP");
         await().atMost(Duration.ofSeconds(10)).until(() -> output("hup").contains("rejected"));
-        assertThat(output("hup")).contains("configuration reload (signal) rejected, generation 2 keeps serving: "
-                + "pool.web.backend.a.weight: -1 (expected: integer >= 0) [" + config + "]");
+        assertThat(output("hup"))
+                .contains("configuration reload (signal) rejected, generation 2 keeps serving: "
+                        + "pool.web.backend.a.weight: -1 (expected: integer >= 0) [" + config + "]");
         assertThat(process.isAlive()).isTrue();
         for (int i = 0; i < 5; i++) {
             assertThat(get(port, "/x").body()).isEqualTo("backend b\n");
         }
 
         process.destroy();
-        assertThat(process.waitFor(EXIT_TIMEOUT.toSeconds(), TimeUnit.SECONDS)).as(output("hup")).isTrue();
+        assertThat(process.waitFor(EXIT_TIMEOUT.toSeconds(), TimeUnit.SECONDS))
+                .as(output("hup"))
+                .isTrue();
         assertThat(process.exitValue()).as(output("hup")).isZero();
     }
 
     private static void signal(Process process, String signal) throws Exception {
-        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).redirectErrorStream(true).start();
+        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid()))
+                .redirectErrorStream(true)
+                .start();
         assertThat(kill.waitFor(10, TimeUnit.SECONDS)).isTrue();
         assertThat(kill.exitValue()).isZero();
     }
@@ -284,8 +329,9 @@ class DistributionBlackBoxIntegrationTest {
 
         assertThat(process.waitFor(EXIT_TIMEOUT.toSeconds(), TimeUnit.SECONDS)).isTrue();
         assertThat(process.exitValue()).isEqualTo(1);
-        assertThat(stderr("bad")).isEqualTo("proxy-filter: configuration error: pool.web.backend.a.weight: -1"
-                + " (expected: integer >= 0) [" + config + "]\n");
+        assertThat(stderr("bad"))
+                .isEqualTo("proxy-filter: configuration error: pool.web.backend.a.weight: -1"
+                        + " (expected: integer >= 0) [" + config + "]\n");
     }
 
     @Test
@@ -294,12 +340,15 @@ class DistributionBlackBoxIntegrationTest {
 
         assertThat(process.waitFor(EXIT_TIMEOUT.toSeconds(), TimeUnit.SECONDS)).isTrue();
         assertThat(process.exitValue()).isEqualTo(2);
-        assertThat(stderr("usage")).startsWith("proxy-filter: unknown argument: --port").contains("usage: proxy-filter");
+        assertThat(stderr("usage"))
+                .startsWith("proxy-filter: unknown argument: --port")
+                .contains("usage: proxy-filter");
     }
 
     @Test
     void scriptFindsItsHomeThroughASymlink() throws Exception {
-        Path link = Files.createSymbolicLink(Files.createDirectories(dir.resolve("usr/bin")).resolve("proxy-filter"),
+        Path link = Files.createSymbolicLink(
+                Files.createDirectories(dir.resolve("usr/bin")).resolve("proxy-filter"),
                 home.resolve("bin/proxy-filter"));
 
         Process process = start("help", new ProcessBuilder(link.toString(), "--help"));
@@ -312,18 +361,23 @@ class DistributionBlackBoxIntegrationTest {
     /** The shipped config/proxy.properties, run with no argument; needs ports 8080, 8081, 9001 and 9002. */
     @Test
     void defaultConfigurationServesDemoBackends() throws Exception {
-        Assumptions.assumeTrue(free("0.0.0.0", 8080) && free("127.0.0.1", 8081) && free("127.0.0.1", 9001)
-                && free("127.0.0.1", 9002), "ports 8080, 8081, 9001 and 9002 must be free");
+        Assumptions.assumeTrue(
+                free("0.0.0.0", 8080) && free("127.0.0.1", 8081) && free("127.0.0.1", 9001) && free("127.0.0.1", 9002),
+                "ports 8080, 8081, 9001 and 9002 must be free");
 
         Process process = startScript("default");
-        await().atMost(START_TIMEOUT).pollInterval(Duration.ofMillis(100)).ignoreExceptions().until(() -> {
-            if (!process.isAlive()) {
-                // Lost a race for a port to another program: not this distribution's fault.
-                Assumptions.assumeFalse(stderr("default").contains("Address already in use"), stderr("default"));
-                throw new AssertionError("exited with " + process.exitValue() + ":\n" + output("default"));
-            }
-            return get(8080, "/").statusCode() == 200;
-        });
+        await().atMost(START_TIMEOUT)
+                .pollInterval(Duration.ofMillis(100))
+                .ignoreExceptions()
+                .until(() -> {
+                    if (!process.isAlive()) {
+                        // Lost a race for a port to another program: not this distribution's fault.
+                        Assumptions.assumeFalse(
+                                stderr("default").contains("Address already in use"), stderr("default"));
+                        throw new AssertionError("exited with " + process.exitValue() + ":\n" + output("default"));
+                    }
+                    return get(8080, "/").statusCode() == 200;
+                });
 
         List<String> bodies = new ArrayList<>();
         for (int i = 0; i < 8; i++) {
@@ -368,17 +422,21 @@ class DistributionBlackBoxIntegrationTest {
     }
 
     private void awaitAnswering(Process process, String name, int port, String path) {
-        await().atMost(START_TIMEOUT).pollInterval(Duration.ofMillis(100)).ignoreExceptions().until(() -> {
-            if (!process.isAlive()) {
-                throw new AssertionError("exited with " + process.exitValue() + ":\n" + output(name));
-            }
-            return get(port, path).statusCode() == 200;
-        });
+        await().atMost(START_TIMEOUT)
+                .pollInterval(Duration.ofMillis(100))
+                .ignoreExceptions()
+                .until(() -> {
+                    if (!process.isAlive()) {
+                        throw new AssertionError("exited with " + process.exitValue() + ":\n" + output(name));
+                    }
+                    return get(port, path).statusCode() == 200;
+                });
     }
 
     /** One route to one backend in this JVM, with the given {@code server.shutdown-timeout}. */
     private Path slowConfig(int port, TestBackend backend, String grace) throws IOException {
-        return Files.writeString(dir.resolve("slow-" + port + ".properties"), """
+        return Files.writeString(
+                dir.resolve("slow-" + port + ".properties"), """
                 server.host=127.0.0.1
                 server.port=%d
                 server.shutdown-timeout=%s
@@ -403,7 +461,8 @@ class DistributionBlackBoxIntegrationTest {
 
     private HttpResponse<String> get(int port, String path) throws Exception {
         HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                .timeout(Duration.ofSeconds(5)).build();
+                .timeout(Duration.ofSeconds(5))
+                .build();
         return client.send(request, HttpResponse.BodyHandlers.ofString());
     }
 

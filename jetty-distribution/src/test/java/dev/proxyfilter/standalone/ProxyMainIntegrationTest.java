@@ -38,7 +38,8 @@ class ProxyMainIntegrationTest {
     private NamedBackend a;
     private NamedBackend b;
     private RunningProxy proxy;
-    private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient client =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     @BeforeEach
     void startBackends() throws Exception {
@@ -102,7 +103,9 @@ class ProxyMainIntegrationTest {
     void startsDemoBackendsThatAnswerWithTheirName() throws Exception {
         int portA = freePort();
         int portB = freePort();
-        proxy = ProxyMain.start("--config", writeConfig("""
+        proxy = ProxyMain.start(
+                "--config",
+                writeConfig("""
                 server.host=127.0.0.1
                 server.port=0
                 admin.port=0
@@ -116,12 +119,15 @@ class ProxyMainIntegrationTest {
                 """.formatted(portA, portB, portA, portB)).toString());
 
         assertThat(proxy.demoPorts()).containsExactly(Map.entry("a", portA), Map.entry("b", portB));
-        HttpResponse<String> direct = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + portB + "/x")).build(),
+        HttpResponse<String> direct = client.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + portB + "/x"))
+                        .build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(direct.statusCode()).isEqualTo(200);
         assertThat(direct.body()).isEqualTo("backend b\n");
         assertThat(direct.headers().firstValue("X-Backend")).hasValue("b");
-        assertThat(direct.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/plain"));
+        assertThat(direct.headers().firstValue("Content-Type"))
+                .hasValueSatisfying(v -> assertThat(v).startsWith("text/plain"));
 
         Map<String, Integer> counts = new HashMap<>();
         for (int i = 0; i < 8; i++) {
@@ -152,8 +158,9 @@ class ProxyMainIntegrationTest {
                 .hasMessage("pool.web.backend.a.weight: -1 (expected: integer >= 0) [" + config + "]")
                 .satisfies(e -> {
                     assertThat(ProxyMain.exitStatus(e)).isEqualTo(1);
-                    assertThat(report(e)).isEqualTo("proxy-filter: configuration error: "
-                            + "pool.web.backend.a.weight: -1 (expected: integer >= 0) [" + config + "]\n");
+                    assertThat(report(e))
+                            .isEqualTo("proxy-filter: configuration error: "
+                                    + "pool.web.backend.a.weight: -1 (expected: integer >= 0) [" + config + "]\n");
                 });
     }
 
@@ -178,7 +185,9 @@ class ProxyMainIntegrationTest {
                     .hasMessageStartingWith("server.port: " + port + " (expected: a free port on 127.0.0.1; ")
                     .satisfies(e -> {
                         assertThat(ProxyMain.exitStatus(e)).isEqualTo(1);
-                        assertThat(report(e)).startsWith("proxy-filter: server.port: " + port).doesNotContain("\tat ");
+                        assertThat(report(e))
+                                .startsWith("proxy-filter: server.port: " + port)
+                                .doesNotContain("\tat ");
                     });
         }
     }
@@ -188,7 +197,8 @@ class ProxyMainIntegrationTest {
         int free = freePort();
         try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
             int port = taken.getLocalPort();
-            Path config = writeConfig(webPool() + "demo.backend.a.port=" + free + "\ndemo.backend.b.port=" + port + "\n");
+            Path config =
+                    writeConfig(webPool() + "demo.backend.a.port=" + free + "\ndemo.backend.b.port=" + port + "\n");
 
             assertThatThrownBy(() -> ProxyMain.start("--config", config.toString()))
                     .isInstanceOf(StartupException.class)
@@ -204,18 +214,20 @@ class ProxyMainIntegrationTest {
     void exitStatusesAndReports() {
         StartupException usage = StartupException.usage("unknown argument: -x (expected: --config FILE or --help)");
         assertThat(ProxyMain.exitStatus(usage)).isEqualTo(2);
-        assertThat(report(usage)).startsWith("proxy-filter: unknown argument: -x (expected: --config FILE or --help)\n\nusage: proxy-filter");
+        assertThat(report(usage))
+                .startsWith(
+                        "proxy-filter: unknown argument: -x (expected: --config FILE or --help)\n\nusage: proxy-filter");
 
         IllegalStateException unexpected = new IllegalStateException("boom");
         assertThat(ProxyMain.exitStatus(unexpected)).isEqualTo(1);
-        assertThat(report(unexpected)).startsWith("proxy-filter: cannot start: java.lang.IllegalStateException: boom\n")
+        assertThat(report(unexpected))
+                .startsWith("proxy-filter: cannot start: java.lang.IllegalStateException: boom\n")
                 .contains("\tat ");
     }
 
     @Test
     void helpStartsNothing() {
-        assertThatThrownBy(() -> ProxyMain.start("--help"))
-                .isInstanceOf(StartupException.class);
+        assertThatThrownBy(() -> ProxyMain.start("--help")).isInstanceOf(StartupException.class);
     }
 
     private String webPool() {
@@ -239,7 +251,8 @@ class ProxyMainIntegrationTest {
 
     private HttpResponse<String> get(String path) throws Exception {
         HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.port() + path))
-                .timeout(Duration.ofSeconds(10)).build();
+                .timeout(Duration.ofSeconds(10))
+                .build();
         return client.send(request, HttpResponse.BodyHandlers.ofString());
     }
 

@@ -30,7 +30,8 @@ class StandaloneReloadIntegrationTest {
     private NamedBackend a;
     private NamedBackend b;
     private RunningProxy proxy;
-    private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient client =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     @BeforeEach
     void startBackends() throws Exception {
@@ -65,13 +66,16 @@ class StandaloneReloadIntegrationTest {
 
     private String get() throws Exception {
         HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.port() + "/x"))
-                .timeout(Duration.ofSeconds(10)).build();
+                .timeout(Duration.ofSeconds(10))
+                .build();
         return client.send(request, HttpResponse.BodyHandlers.ofString()).body();
     }
 
     private HttpResponse<String> admin(String method, String path) throws Exception {
         HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.adminPort() + path))
-                .method(method, HttpRequest.BodyPublishers.noBody()).timeout(Duration.ofSeconds(10)).build();
+                .method(method, HttpRequest.BodyPublishers.noBody())
+                .timeout(Duration.ofSeconds(10))
+                .build();
         return client.send(request, HttpResponse.BodyHandlers.ofString());
     }
 
@@ -91,18 +95,23 @@ class StandaloneReloadIntegrationTest {
 
     @Test
     void theAdminListenerReloadsAndNamesWhatNeedsARestart() throws Exception {
-        proxy = ProxyMain.start("--config", write(config(a, "reload.watch=false\n")).toString());
+        proxy = ProxyMain.start(
+                "--config", write(config(a, "reload.watch=false\n")).toString());
         int port = proxy.port();
 
-        write(config(b, "reload.watch=false\n").replace("server.port=0", "server.port=" + (port == 65535 ? 1 : port + 1)));
+        write(config(b, "reload.watch=false\n")
+                .replace("server.port=0", "server.port=" + (port == 65535 ? 1 : port + 1)));
         HttpResponse<String> response = admin("POST", "/api/reload");
 
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
-        assertThat(response.body()).contains("\"outcome\":\"applied\"").contains("\"restart_required\":[\"server.*\"]")
+        assertThat(response.body())
+                .contains("\"outcome\":\"applied\"")
+                .contains("\"restart_required\":[\"server.*\"]")
                 .contains("\"trigger\":\"admin\"");
         assertThat(get()).isEqualTo("backend b\n");
         assertThat(proxy.port()).isEqualTo(port);
-        assertThat(admin("GET", "/api/reload").body()).contains("\"generation\":2")
+        assertThat(admin("GET", "/api/reload").body())
+                .contains("\"generation\":2")
                 .contains("needs a restart: server.*");
     }
 }

@@ -11,7 +11,6 @@ import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -34,7 +33,8 @@ class StrictListenerIntegrationTest {
     @BeforeEach
     void start() throws Exception {
         backend = NamedBackend.start("a");
-        Path config = Files.writeString(dir.resolve("proxy.properties"), """
+        Path config = Files.writeString(
+                dir.resolve("proxy.properties"), """
                 server.host=127.0.0.1
                 server.port=0
                 server.max-header-bytes=4096
@@ -65,38 +65,53 @@ class StrictListenerIntegrationTest {
     @Test
     void ambiguousFramingIsRefusedByTheListener() throws Exception {
         String head = "POST /app/x HTTP/1.1\r\nHost: app.example\r\n";
-        assertThat(status(head + "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")).isEqualTo(400);
-        assertThat(status(head + "Content-Length: 5\r\nContent-Length: 6\r\n\r\nhello!")).isEqualTo(400);
-        assertThat(status(head + "Transfer-Encoding: xchunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")).isIn(400, 501);
-        assertThat(status(head + "Transfer-Encoding : chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")).isEqualTo(400);
-        assertThat(status("GET /app/x HTTP/1.1\r\nHost: app.example\r\nX-A: a\r\n b\r\n\r\n")).isEqualTo(400);
+        assertThat(status(head + "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"))
+                .isEqualTo(400);
+        assertThat(status(head + "Content-Length: 5\r\nContent-Length: 6\r\n\r\nhello!"))
+                .isEqualTo(400);
+        assertThat(status(head + "Transfer-Encoding: xchunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"))
+                .isIn(400, 501);
+        assertThat(status(head + "Transfer-Encoding : chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"))
+                .isEqualTo(400);
+        assertThat(status("GET /app/x HTTP/1.1\r\nHost: app.example\r\nX-A: a\r\n b\r\n\r\n"))
+                .isEqualTo(400);
         assertThat(status("GET /app/x HTTP/1.1\nHost: app.example\n\n")).isEqualTo(400);
-        assertThat(status(head + "Transfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n")).isEqualTo(400);
-        assertThat(status("GET /app/%2e%2e/x HTTP/1.1\r\nHost: app.example\r\n\r\n")).isEqualTo(400);
-        assertThat(status("GET /app/a%2Fb HTTP/1.1\r\nHost: app.example\r\n\r\n")).isEqualTo(400);
+        assertThat(status(head + "Transfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n"))
+                .isEqualTo(400);
+        assertThat(status("GET /app/%2e%2e/x HTTP/1.1\r\nHost: app.example\r\n\r\n"))
+                .isEqualTo(400);
+        assertThat(status("GET /app/a%2Fb HTTP/1.1\r\nHost: app.example\r\n\r\n"))
+                .isEqualTo(400);
         assertThat(backend.requests()).isZero();
     }
 
     @Test
     void headerAndUriLimits() throws Exception {
         String bigHeader = "X-Big: " + "b".repeat(5000) + "\r\n";
-        assertThat(status("GET /app/x HTTP/1.1\r\nHost: app.example\r\n" + bigHeader + "\r\n")).isEqualTo(431);
-        assertThat(status("GET /app/" + "u".repeat(2000) + " HTTP/1.1\r\nHost: app.example\r\n\r\n")).isEqualTo(414);
-        assertThat(status("GET /app/" + "u".repeat(5000) + " HTTP/1.1\r\nHost: app.example\r\n\r\n")).isEqualTo(414);
+        assertThat(status("GET /app/x HTTP/1.1\r\nHost: app.example\r\n" + bigHeader + "\r\n"))
+                .isEqualTo(431);
+        assertThat(status("GET /app/" + "u".repeat(2000) + " HTTP/1.1\r\nHost: app.example\r\n\r\n"))
+                .isEqualTo(414);
+        assertThat(status("GET /app/" + "u".repeat(5000) + " HTTP/1.1\r\nHost: app.example\r\n\r\n"))
+                .isEqualTo(414);
         assertThat(backend.requests()).isZero();
     }
 
     @Test
     void noOpenProxy() throws Exception {
-        assertThat(status("GET http://evil.example/app/x HTTP/1.1\r\nHost: evil.example\r\n\r\n")).isEqualTo(403);
+        assertThat(status("GET http://evil.example/app/x HTTP/1.1\r\nHost: evil.example\r\n\r\n"))
+                .isEqualTo(403);
         assertThat(status("GET /app/x HTTP/1.1\r\nHost: evil.example\r\n\r\n")).isEqualTo(403);
-        assertThat(status("CONNECT evil.example:443 HTTP/1.1\r\nHost: evil.example:443\r\n\r\n")).isEqualTo(405);
-        assertThat(status("CONNECT app.example:443 HTTP/1.1\r\nHost: app.example:443\r\n\r\n")).isEqualTo(405);
+        assertThat(status("CONNECT evil.example:443 HTTP/1.1\r\nHost: evil.example:443\r\n\r\n"))
+                .isEqualTo(405);
+        assertThat(status("CONNECT app.example:443 HTTP/1.1\r\nHost: app.example:443\r\n\r\n"))
+                .isEqualTo(405);
         assertThat(response("CONNECT app.example:443 HTTP/1.1\r\nHost: app.example:443\r\nConnection: close\r\n\r\n"))
                 .containsIgnoringCase("\r\nAllow: GET, HEAD, POST");
         assertThat(backend.requests()).isZero();
         // The absolute form of a host a route serves is an ordinary request (RFC 9112 section 3.2.2).
-        assertThat(status("GET http://app.example/app/x HTTP/1.1\r\nHost: app.example\r\n\r\n")).isEqualTo(200);
+        assertThat(status("GET http://app.example/app/x HTTP/1.1\r\nHost: app.example\r\n\r\n"))
+                .isEqualTo(200);
         assertThat(backend.requests()).isEqualTo(1);
     }
 
@@ -167,7 +182,8 @@ class StrictListenerIntegrationTest {
 
     /** Sends {@code request} (Connection: close added) and returns the status, or -1 if none came. */
     private int status(String request) throws IOException {
-        String withClose = request.replaceFirst("\r?\n", request.contains("\r\n") ? "\r\nConnection: close\r\n" : "\nConnection: close\n");
+        String withClose = request.replaceFirst(
+                "\r?\n", request.contains("\r\n") ? "\r\nConnection: close\r\n" : "\nConnection: close\n");
         try (Socket socket = new Socket("127.0.0.1", proxy.port())) {
             socket.setSoTimeout(10_000);
             socket.getOutputStream().write(withClose.getBytes(StandardCharsets.ISO_8859_1));

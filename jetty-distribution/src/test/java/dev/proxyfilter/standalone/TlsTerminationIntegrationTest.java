@@ -1,10 +1,9 @@
 package dev.proxyfilter.standalone;
 
-import dev.proxyfilter.testing.TestCertificates;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.proxyfilter.testing.TestCertificates;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
@@ -34,24 +33,29 @@ import org.junit.jupiter.api.io.TempDir;
 class TlsTerminationIntegrationTest {
     @TempDir
     static Path certificates;
+
     private static Path keyStore;
     private static SSLContext trusting;
 
     @TempDir
     Path dir;
+
     private NamedBackend backend;
     private RunningProxy proxy;
 
     @BeforeAll
     static void certificate() throws Exception {
         keyStore = TestCertificates.keyStore(certificates, "proxy", "ip:127.0.0.1,dns:localhost");
-        trusting = TestCertificates.clientContext(TestCertificates.trustStore(keyStore, certificates.resolve("trust.p12")));
+        trusting = TestCertificates.clientContext(
+                TestCertificates.trustStore(keyStore, certificates.resolve("trust.p12")));
     }
 
     @BeforeEach
     void start() throws Exception {
         backend = NamedBackend.start("a");
-        proxy = ProxyMain.start("--config", config("""
+        proxy = ProxyMain.start(
+                "--config",
+                config("""
                 server.tls.keystore=%s
                 server.tls.keystore-password=%s
                 server.tls.redirect-port=0
@@ -67,7 +71,8 @@ class TlsTerminationIntegrationTest {
     }
 
     private Path config(String tls) throws IOException {
-        return Files.writeString(dir.resolve("proxy.properties"), """
+        return Files.writeString(
+                dir.resolve("proxy.properties"), """
                 server.host=127.0.0.1
                 server.port=0
                 admin.port=-1
@@ -78,10 +83,16 @@ class TlsTerminationIntegrationTest {
     }
 
     private HttpResponse<String> get(HttpClient.Version version) throws Exception {
-        HttpClient client = HttpClient.newBuilder().sslContext(trusting).version(version)
-                .connectTimeout(Duration.ofSeconds(5)).build();
-        return client.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + proxy.port() + "/x"))
-                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        HttpClient client = HttpClient.newBuilder()
+                .sslContext(trusting)
+                .version(version)
+                .connectTimeout(Duration.ofSeconds(5))
+                .build();
+        return client.send(
+                HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + proxy.port() + "/x"))
+                        .timeout(Duration.ofSeconds(10))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     @Test
@@ -104,8 +115,10 @@ class TlsTerminationIntegrationTest {
 
     @Test
     void refusesOldProtocolsAndCbcSuites() throws Exception {
-        assertThatThrownBy(() -> handshake(new String[] {"TLSv1.2"}, new String[] {"TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256",
-                "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384"})).isInstanceOf(SSLHandshakeException.class);
+        assertThatThrownBy(() -> handshake(new String[] {"TLSv1.2"}, new String[] {
+                    "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256", "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384"
+                }))
+                .isInstanceOf(SSLHandshakeException.class);
         assertThat(handshake(new String[] {"TLSv1.2"}, new String[] {"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"}))
                 .isEqualTo("TLSv1.2");
         assertThat(handshake(new String[] {"TLSv1.3"}, null)).isEqualTo("TLSv1.3");
@@ -128,8 +141,9 @@ class TlsTerminationIntegrationTest {
     void plainHttpIsRedirectedToHttps() throws Exception {
         try (Socket socket = new Socket("127.0.0.1", proxy.redirectPort())) {
             socket.setSoTimeout(5_000);
-            socket.getOutputStream().write("GET /x?y=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-                    .getBytes(StandardCharsets.ISO_8859_1));
+            socket.getOutputStream()
+                    .write("GET /x?y=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+                            .getBytes(StandardCharsets.ISO_8859_1));
             InputStream in = socket.getInputStream();
             String response = new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
             assertThat(response).startsWith("HTTP/1.1 308 ");
@@ -149,8 +163,8 @@ class TlsTerminationIntegrationTest {
 
         assertThatThrownBy(() -> ProxyMain.start("--config", bad.toString()))
                 .isInstanceOf(StartupException.class)
-                .hasMessageStartingWith("server.tls.keystore: " + keyStore + " (expected: a PKCS12 key store that opens "
-                        + "with server.tls.keystore-password;")
+                .hasMessageStartingWith("server.tls.keystore: " + keyStore
+                        + " (expected: a PKCS12 key store that opens " + "with server.tls.keystore-password;")
                 .satisfies(e -> assertThat(e.getMessage()).doesNotContain("wrong"));
     }
 }

@@ -31,6 +31,7 @@ public final class Backend {
     private final String pool;
     /** Replaced only by a reload that carries the backend over; name and URL never change. */
     private volatile BackendConfig config;
+
     private final String scheme;
     private final String host;
     private final int port;
@@ -139,8 +140,8 @@ public final class Backend {
      */
     void carryOver(BackendConfig next, PoolHealth nextPool) {
         if (!next.name().equals(config.name()) || !next.url().equals(config.url())) {
-            throw new IllegalArgumentException("backend " + pool + "/" + name() + ": only a backend with the same name"
-                    + " and URL carries over");
+            throw new IllegalArgumentException(
+                    "backend " + pool + "/" + name() + ": only a backend with the same name" + " and URL carries over");
         }
         BackendConfig previous = config;
         health.moveTo(nextPool);
@@ -231,8 +232,8 @@ public final class Backend {
     public void onRequestEnd() {
         if (inFlight.decrementAndGet() < 0) {
             inFlight.incrementAndGet();
-            throw new IllegalStateException("backend " + pool + "/" + name()
-                    + ": onRequestEnd() without onRequestStart()");
+            throw new IllegalStateException(
+                    "backend " + pool + "/" + name() + ": onRequestEnd() without onRequestStart()");
         }
     }
 
@@ -274,7 +275,7 @@ public final class Backend {
     /** Pool, name and state; never the address, which clients must not see. */
     @Override
     public String toString() {
-        return "Backend[" + pool + "/" + name() + ", weight=" + weight + ", available=" + available()
-                + ", inFlight=" + inFlight.get() + "]";
+        return "Backend[" + pool + "/" + name() + ", weight=" + weight + ", available=" + available() + ", inFlight="
+                + inFlight.get() + "]";
     }
 }

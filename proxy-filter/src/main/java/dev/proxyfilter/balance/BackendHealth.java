@@ -251,7 +251,10 @@ public final class BackendHealth {
                 passedChecks = 0;
                 if ((flags & DOWN) == 0 && ++failedChecks >= pool.fall()) {
                     failedChecks = 0;
-                    change(flags | DOWN, "after " + count(pool.fall(), "failed check") + " (last: " + result + ")", now);
+                    change(
+                            flags | DOWN,
+                            "after " + count(pool.fall(), "failed check") + " (last: " + result + ")",
+                            now);
                 }
             }
         }
@@ -298,8 +301,11 @@ public final class BackendHealth {
             ejectionNanos = duration;
             ejectedAt = now;
             consecutiveFailures = 0;
-            change(flags | EJECTED, "after " + failures + " consecutive failures (last: " + describe(kind, detail)
-                    + "); ejected for " + PoolHealth.format(duration), now);
+            change(
+                    flags | EJECTED,
+                    "after " + failures + " consecutive failures (last: " + describe(kind, detail) + "); ejected for "
+                            + PoolHealth.format(duration),
+                    now);
         }
     }
 

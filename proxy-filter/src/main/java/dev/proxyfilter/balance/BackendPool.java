@@ -69,6 +69,7 @@ public final class BackendPool {
     private final Map<String, Backend> byStickyId;
     /** Per backend, in order: its sticky id and the ready-made Set-Cookie value; null when not sticky. */
     private final String[] stickyIds;
+
     private final String[] setCookies;
 
     /** A pool with the configured backends, all UP, picked by the configured strategy; nobody hears its health. */
@@ -113,13 +114,17 @@ public final class BackendPool {
         this.name = config.name();
         if (previous == null) {
             this.health = new PoolHealth(config.name(), config.health(), nanoClock, listener);
-            this.backends = config.backends().stream().map(b -> new Backend(config.name(), b, nanoClock, health)).toList();
+            this.backends = config.backends().stream()
+                    .map(b -> new Backend(config.name(), b, nanoClock, health))
+                    .toList();
             health.attach(backends);
         } else {
             this.health = new PoolHealth(config.name(), config.health(), nanoClock, listener, previous.health.lock);
             List<Backend> next = new java.util.ArrayList<>();
             for (dev.proxyfilter.config.BackendConfig b : config.backends()) {
-                Backend kept = previous.backend(b.name()).filter(old -> old.url().equals(b.url())).orElse(null);
+                Backend kept = previous.backend(b.name())
+                        .filter(old -> old.url().equals(b.url()))
+                        .orElse(null);
                 if (kept == null) {
                     Backend added = new Backend(config.name(), b, nanoClock, health);
                     added.health().startRamp();
@@ -259,7 +264,8 @@ public final class BackendPool {
     static String stickyId(String pool, String backend) {
         try {
             MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
-            byte[] digest = sha256.digest(("proxy-filter sticky\0" + pool + "\0" + backend).getBytes(StandardCharsets.UTF_8));
+            byte[] digest =
+                    sha256.digest(("proxy-filter sticky\0" + pool + "\0" + backend).getBytes(StandardCharsets.UTF_8));
             return HexFormat.of().formatHex(digest, 0, 8);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every Java platform has SHA-256", e);

@@ -4,8 +4,13 @@ package dev.proxyfilter.balance;
  * Picks backends of one pool according to a {@link Strategy}; made by {@link Strategy#newSelector}.
  * Thread-safe: request threads call it concurrently.
  */
-public sealed interface BackendSelector permits WeightedRoundRobinSelector, RoundRobinSelector, RandomSelector,
-        LeastRequestSelector, ResponseTimeSelector, ConsistentHashSelector {
+public sealed interface BackendSelector
+        permits WeightedRoundRobinSelector,
+                RoundRobinSelector,
+                RandomSelector,
+                LeastRequestSelector,
+                ResponseTimeSelector,
+                ConsistentHashSelector {
 
     /**
      * Picks a backend for a new request.

@@ -158,7 +158,8 @@ final class ConsistentHashSelector implements BackendSelector {
             if (weights[b] == 0) {
                 continue;
             }
-            int count = scaled ? (int) Math.max(1, weights[b] * (double) MAX_POINTS / totalWeight)
+            int count = scaled
+                    ? (int) Math.max(1, weights[b] * (double) MAX_POINTS / totalWeight)
                     : weights[b] * POINTS_PER_WEIGHT;
             for (int i = 0; i < count; i++) {
                 points.add(new long[] {Hashing.sequence(nameHashes[b], i), b});

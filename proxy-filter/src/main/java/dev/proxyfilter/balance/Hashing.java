@@ -14,8 +14,7 @@ final class Hashing {
     private static final long SEED = 0x9368e53c2f6af274L;
     private static final long GOLDEN_GAMMA = 0x9e3779b97f4a7c15L;
 
-    private Hashing() {
-    }
+    private Hashing() {}
 
     /** A 64-bit hash of the characters of {@code text}, four at a time. */
     static long hash(CharSequence text) {
@@ -23,7 +22,9 @@ final class Hashing {
         long h = SEED;
         int i = 0;
         for (; i + 4 <= n; i += 4) {
-            long k = text.charAt(i) | (long) text.charAt(i + 1) << 16 | (long) text.charAt(i + 2) << 32
+            long k = text.charAt(i)
+                    | (long) text.charAt(i + 1) << 16
+                    | (long) text.charAt(i + 2) << 32
                     | (long) text.charAt(i + 3) << 48;
             h ^= mixBlock(k);
             h = Long.rotateLeft(h, 27) * 5 + 0x52dce729;

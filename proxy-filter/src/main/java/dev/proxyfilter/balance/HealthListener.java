@@ -12,12 +12,10 @@ public interface HealthListener {
     /** Hears nothing. */
     HealthListener NONE = new HealthListener() {
         @Override
-        public void backendChanged(Backend backend, BackendState from, BackendState to, String reason) {
-        }
+        public void backendChanged(Backend backend, BackendState from, BackendState to, String reason) {}
 
         @Override
-        public void poolModeChanged(String pool, PoolMode from, PoolMode to, String reason) {
-        }
+        public void poolModeChanged(String pool, PoolMode from, PoolMode to, String reason) {}
     };
 
     /**

@@ -10,12 +10,12 @@ final class NamedStrategy implements Strategy {
     static final Strategy WEIGHTED_ROUND_ROBIN =
             new NamedStrategy(BalanceStrategy.WEIGHTED_ROUND_ROBIN, WeightedRoundRobinSelector::new);
     static final Strategy ROUND_ROBIN = new NamedStrategy(BalanceStrategy.ROUND_ROBIN, RoundRobinSelector::new);
-    static final Strategy RANDOM = new NamedStrategy(BalanceStrategy.RANDOM,
-            backends -> new RandomSelector(backends, ThreadLocalRandom::current));
-    static final Strategy LEAST_REQUEST = new NamedStrategy(BalanceStrategy.LEAST_REQUEST,
-            backends -> new LeastRequestSelector(backends, ThreadLocalRandom::current));
-    static final Strategy RESPONSE_TIME = new NamedStrategy(BalanceStrategy.RESPONSE_TIME,
-            backends -> new ResponseTimeSelector(backends, ThreadLocalRandom::current));
+    static final Strategy RANDOM = new NamedStrategy(
+            BalanceStrategy.RANDOM, backends -> new RandomSelector(backends, ThreadLocalRandom::current));
+    static final Strategy LEAST_REQUEST = new NamedStrategy(
+            BalanceStrategy.LEAST_REQUEST, backends -> new LeastRequestSelector(backends, ThreadLocalRandom::current));
+    static final Strategy RESPONSE_TIME = new NamedStrategy(
+            BalanceStrategy.RESPONSE_TIME, backends -> new ResponseTimeSelector(backends, ThreadLocalRandom::current));
 
     private final String name;
     private final Function<List<Backend>, BackendSelector> factory;

@@ -36,6 +36,7 @@ final class PoolHealth {
     final Object lock;
     /** Set once, right after the pool's backends are built. */
     private volatile List<Backend> backends = List.of();
+
     private volatile PoolMode mode = PoolMode.NORMAL;
     /** Backends ejected now; guarded by {@link #lock}, read without it so that a pick skips readmission. */
     private volatile int ejected;
@@ -196,10 +197,9 @@ final class PoolHealth {
         }
         int threshold = config.panicThresholdPercent();
         boolean below = (long) healthy * 100 < (long) threshold * inService;
-        PoolMode next = healthy > 0 && !below ? PoolMode.NORMAL
-                : healthyBackup ? PoolMode.BACKUP
-                : below ? PoolMode.PANIC
-                : PoolMode.NORMAL;
+        PoolMode next = healthy > 0 && !below
+                ? PoolMode.NORMAL
+                : healthyBackup ? PoolMode.BACKUP : below ? PoolMode.PANIC : PoolMode.NORMAL;
         PoolMode previous = mode;
         if (next == previous) {
             return;
@@ -208,10 +208,12 @@ final class PoolHealth {
         String counts = healthy + " of " + inService + " primary backends healthy";
         String reason = switch (next) {
             case NORMAL -> counts;
-            case BACKUP -> counts + (healthy > 0 ? ", below the panic threshold of " + threshold + "%" : "")
-                    + "; healthy backups stand in";
-            case PANIC -> counts + ", below the panic threshold of " + threshold
-                    + "%, and no backup healthy: picking among all " + inService;
+            case BACKUP ->
+                counts + (healthy > 0 ? ", below the panic threshold of " + threshold + "%" : "")
+                        + "; healthy backups stand in";
+            case PANIC ->
+                counts + ", below the panic threshold of " + threshold + "%, and no backup healthy: picking among all "
+                        + inService;
         };
         listener.poolModeChanged(pool, previous, next, reason);
     }

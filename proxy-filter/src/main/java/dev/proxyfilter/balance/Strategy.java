@@ -78,7 +78,8 @@ public sealed interface Strategy permits NamedStrategy {
      */
     static Strategy consistentHash(HashKey key) {
         Objects.requireNonNull(key, "key");
-        return new NamedStrategy(BalanceStrategy.CONSISTENT_HASH,
+        return new NamedStrategy(
+                BalanceStrategy.CONSISTENT_HASH,
                 backends -> new ConsistentHashSelector(backends, key, ThreadLocalRandom::current));
     }
 

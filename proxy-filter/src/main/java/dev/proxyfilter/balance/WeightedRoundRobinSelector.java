@@ -29,6 +29,7 @@ final class WeightedRoundRobinSelector implements BackendSelector {
     private final int[] weights;
     /** nginx's {@code current_weight}; long so that large weights cannot overflow. */
     private final long[] current;
+
     private final Object lock = new Object();
 
     WeightedRoundRobinSelector(List<Backend> backends) {

@@ -25,7 +25,8 @@ public final class BodyBuffer {
      */
     public BodyBuffer(long maxBytes, long expectedLength) {
         if (maxBytes < 0 || maxBytes > Integer.MAX_VALUE - 64) {
-            throw new IllegalArgumentException("maxBytes: " + maxBytes + " (expected: 0.." + (Integer.MAX_VALUE - 64) + ")");
+            throw new IllegalArgumentException(
+                    "maxBytes: " + maxBytes + " (expected: 0.." + (Integer.MAX_VALUE - 64) + ")");
         }
         this.maxBytes = maxBytes;
         if (expectedLength > maxBytes) {

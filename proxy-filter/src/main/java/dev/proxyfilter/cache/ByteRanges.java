@@ -37,12 +37,13 @@ public final class ByteRanges {
 
         /** The {@code Content-Range} value for {@code completeLength}, e.g. {@code bytes 0-99/1000}. */
         public String contentRange(long completeLength) {
-            return kind == Kind.PARTIAL ? "bytes " + first + "-" + last + "/" + completeLength : "bytes */" + completeLength;
+            return kind == Kind.PARTIAL
+                    ? "bytes " + first + "-" + last + "/" + completeLength
+                    : "bytes */" + completeLength;
         }
     }
 
-    private ByteRanges() {
-    }
+    private ByteRanges() {}
 
     /**
      * Reads a {@code Range} value against a representation of {@code length} bytes.

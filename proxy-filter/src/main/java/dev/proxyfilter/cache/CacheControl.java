@@ -334,8 +334,8 @@ public final class CacheControl {
                 }
                 case "min-fresh" -> minFresh = minFresh >= 0 ? minFresh : deltaSeconds(argument);
                 case "only-if-cached" -> onlyIfCached = true;
-                case "stale-while-revalidate" -> staleWhileRevalidate = staleWhileRevalidate >= 0 ? staleWhileRevalidate
-                        : deltaSeconds(argument);
+                case "stale-while-revalidate" ->
+                    staleWhileRevalidate = staleWhileRevalidate >= 0 ? staleWhileRevalidate : deltaSeconds(argument);
                 case "stale-if-error" -> staleIfError = staleIfError >= 0 ? staleIfError : deltaSeconds(argument);
                 default -> {
                     // an extension we do not know: ignored, as RFC 9111 §5.2.3 asks
@@ -349,7 +349,8 @@ public final class CacheControl {
         StringBuilder b = new StringBuilder("CacheControl[");
         if (noStore) b.append("no-store ");
         if (noCache) b.append("no-cache ");
-        if (!noCacheFields.isEmpty()) b.append("no-cache=").append(noCacheFields).append(' ');
+        if (!noCacheFields.isEmpty())
+            b.append("no-cache=").append(noCacheFields).append(' ');
         if (isPrivate) b.append("private ");
         if (!privateFields.isEmpty()) b.append("private=").append(privateFields).append(' ');
         if (isPublic) b.append("public ");
@@ -357,10 +358,12 @@ public final class CacheControl {
         if (sMaxAge >= 0) b.append("s-maxage=").append(sMaxAge).append(' ');
         if (mustRevalidate) b.append("must-revalidate ");
         if (proxyRevalidate) b.append("proxy-revalidate ");
-        if (maxStale >= 0) b.append("max-stale=").append(maxStale == ANY ? "any" : maxStale).append(' ');
+        if (maxStale >= 0)
+            b.append("max-stale=").append(maxStale == ANY ? "any" : maxStale).append(' ');
         if (minFresh >= 0) b.append("min-fresh=").append(minFresh).append(' ');
         if (onlyIfCached) b.append("only-if-cached ");
-        if (staleWhileRevalidate >= 0) b.append("stale-while-revalidate=").append(staleWhileRevalidate).append(' ');
+        if (staleWhileRevalidate >= 0)
+            b.append("stale-while-revalidate=").append(staleWhileRevalidate).append(' ');
         if (staleIfError >= 0) b.append("stale-if-error=").append(staleIfError).append(' ');
         return b.toString().trim() + "]";
     }

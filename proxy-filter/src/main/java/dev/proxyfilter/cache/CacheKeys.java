@@ -34,8 +34,7 @@ public final class CacheKeys {
     /** Separates a primary key from the rest of a variant key; never part of a URI or a normalised value. */
     public static final char VARIANT_SEPARATOR = '\n';
 
-    private CacheKeys() {
-    }
+    private CacheKeys() {}
 
     /**
      * The primary key for a request, or {@code null} when the method is neither {@code GET} nor {@code HEAD}.
@@ -85,7 +84,9 @@ public final class CacheKeys {
     public static String variant(String primary, VaryIndex index, List<Header> selection) {
         int length = primary.length() + 18;
         for (Header header : selection) {
-            length += header.name().length() + 2 + (header.value() == null ? 0 : header.value().length());
+            length += header.name().length()
+                    + 2
+                    + (header.value() == null ? 0 : header.value().length());
         }
         StringBuilder key = new StringBuilder(length);
         key.append(primary).append(VARIANT_SEPARATOR).append(Long.toHexString(index.generation()));
@@ -161,8 +162,10 @@ public final class CacheKeys {
      * @param name the lower-case field name
      */
     public static String normalise(String name, String value) {
-        boolean lowerCase = name.equals("accept-encoding") || name.equals("accept-language")
-                || name.equals("accept-charset") || name.equals("accept");
+        boolean lowerCase = name.equals("accept-encoding")
+                || name.equals("accept-language")
+                || name.equals("accept-charset")
+                || name.equals("accept");
         StringBuilder out = new StringBuilder(value.length());
         boolean pendingSpace = false;
         for (int i = 0; i < value.length(); i++) {

@@ -17,8 +17,13 @@ import java.util.Objects;
  * @param cacheStatus {@code hit; ttl=N} or {@code fwd=REASON}; the pipeline adds {@code fwd-status},
  *                    {@code stored} or {@code collapsed} as the exchange goes on
  */
-public record CacheLookup(CacheRequest request, String primaryKey, String entryKey, CachedResponse stored,
-        CacheDecision decision, CacheStatus cacheStatus) {
+public record CacheLookup(
+        CacheRequest request,
+        String primaryKey,
+        String entryKey,
+        CachedResponse stored,
+        CacheDecision decision,
+        CacheStatus cacheStatus) {
     public CacheLookup {
         Objects.requireNonNull(request, "request");
         Objects.requireNonNull(decision, "decision");

@@ -53,9 +53,20 @@ public final class CachePolicy {
     private static final CacheControl PRAGMA_NO_CACHE = CacheControl.parse("no-cache");
 
     /** Never stored with a response: hop-by-hop fields (RFC 9110 §7.6.1), proxy credentials, cookies. */
-    private static final Set<String> NOT_STORED = Set.of("connection", "keep-alive", "proxy-connection", "te",
-            "transfer-encoding", "trailer", "upgrade", "proxy-authenticate", "proxy-authentication-info",
-            "proxy-authorization", "set-cookie", "set-cookie2", "content-length");
+    private static final Set<String> NOT_STORED = Set.of(
+            "connection",
+            "keep-alive",
+            "proxy-connection",
+            "te",
+            "transfer-encoding",
+            "trailer",
+            "upgrade",
+            "proxy-authenticate",
+            "proxy-authentication-info",
+            "proxy-authorization",
+            "set-cookie",
+            "set-cookie2",
+            "content-length");
 
     private final long maxHeuristicMillis;
 
@@ -90,11 +101,50 @@ public final class CachePolicy {
     /** Final statuses this cache understands and may store with explicit freshness. */
     public static boolean isStorableStatus(int status) {
         return switch (status) {
-            case 200, 201, 202, 203, 204, 205,
-                    300, 301, 302, 303, 305, 307, 308,
-                    400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412, 413, 414, 415, 416, 417,
-                    421, 422, 426, 428, 429, 431, 451,
-                    500, 501, 502, 503, 504, 505 -> true;
+            case 200,
+                    201,
+                    202,
+                    203,
+                    204,
+                    205,
+                    300,
+                    301,
+                    302,
+                    303,
+                    305,
+                    307,
+                    308,
+                    400,
+                    401,
+                    402,
+                    403,
+                    404,
+                    405,
+                    406,
+                    407,
+                    408,
+                    409,
+                    410,
+                    411,
+                    412,
+                    413,
+                    414,
+                    415,
+                    416,
+                    417,
+                    421,
+                    422,
+                    426,
+                    428,
+                    429,
+                    431,
+                    451,
+                    500,
+                    501,
+                    502,
+                    503,
+                    504,
+                    505 -> true;
             default -> false;
         };
     }
@@ -140,7 +190,8 @@ public final class CachePolicy {
         if (!explicit && !isHeuristicallyCacheable(status)) {
             return Storability.NOT_CACHEABLE;
         }
-        boolean validator = responseHeaders.contains(HttpHeader.ETAG) || responseHeaders.contains(HttpHeader.LAST_MODIFIED);
+        boolean validator =
+                responseHeaders.contains(HttpHeader.ETAG) || responseHeaders.contains(HttpHeader.LAST_MODIFIED);
         if (!validator && cc.staleWhileRevalidate() < 0 && cc.staleIfError() < 0) {
             long date = HttpDates.parse(responseHeaders.get(HttpHeader.DATE));
             long lifetime = lifetimeMillis(status, cc, date, expires, null);
@@ -198,13 +249,15 @@ public final class CachePolicy {
         // The stored dates, parsed once per entry (CachedResponse.derived): this runs on every hit.
         CachedResponse.Derived d = response.derived();
         long date = d.dateMillis == HttpDates.INVALID ? response.responseTimeMillis() : d.dateMillis;
-        return lifetimeMillis(response.status(), response.cacheControl(), date, d.hasExpires, d.expiresMillis,
-                d.lastModifiedMillis);
+        return lifetimeMillis(
+                response.status(), response.cacheControl(), date, d.hasExpires, d.expiresMillis, d.lastModifiedMillis);
     }
 
     private long heuristicMillis(int status, CacheControl cc, long dateValue, long lastModifiedMillis) {
-        if (maxHeuristicMillis > 0 && (isHeuristicallyCacheable(status) || cc.isPublic())
-                && lastModifiedMillis != HttpDates.INVALID && dateValue != HttpDates.INVALID
+        if (maxHeuristicMillis > 0
+                && (isHeuristicallyCacheable(status) || cc.isPublic())
+                && lastModifiedMillis != HttpDates.INVALID
+                && dateValue != HttpDates.INVALID
                 && dateValue > lastModifiedMillis) {
             return Math.min((dateValue - lastModifiedMillis) / 10, maxHeuristicMillis);
         }
@@ -217,13 +270,22 @@ public final class CachePolicy {
      * @param lastModified {@code null} when heuristics do not matter to the caller
      */
     private long lifetimeMillis(int status, CacheControl cc, long dateValue, String expires, String lastModified) {
-        return lifetimeMillis(status, cc, dateValue, expires != null,
+        return lifetimeMillis(
+                status,
+                cc,
+                dateValue,
+                expires != null,
                 expires == null ? HttpDates.INVALID : HttpDates.parse(expires),
                 lastModified == null ? HttpDates.INVALID : HttpDates.parse(lastModified));
     }
 
     /** §4.2.1 on parsed dates; {@link HttpDates#INVALID} for a date that is absent or unparseable. */
-    private long lifetimeMillis(int status, CacheControl cc, long dateValue, boolean hasExpires, long expiresMillis,
+    private long lifetimeMillis(
+            int status,
+            CacheControl cc,
+            long dateValue,
+            boolean hasExpires,
+            long expiresMillis,
             long lastModifiedMillis) {
         if (cc.sMaxAge() >= 0) {
             return cc.sMaxAge() * 1000;
@@ -295,7 +357,8 @@ public final class CachePolicy {
      * @param reason {@link CacheStatus.Forward#URI_MISS} or {@link CacheStatus.Forward#VARY_MISS}
      */
     public static CacheDecision noStoredResponse(HttpFields requestHeaders, CacheStatus.Forward reason) {
-        CacheAction action = requestDirectives(requestHeaders).onlyIfCached() ? CacheAction.GATEWAY_TIMEOUT : CacheAction.MISS;
+        CacheAction action =
+                requestDirectives(requestHeaders).onlyIfCached() ? CacheAction.GATEWAY_TIMEOUT : CacheAction.MISS;
         return new CacheDecision(action, reason, 0, 0);
     }
 
@@ -330,7 +393,8 @@ public final class CachePolicy {
         if (response.forbidsStale()) {
             return validate; // §4.2.4, §5.2.2.2, §5.2.2.8, §5.2.2.10: overrides max-stale and RFC 5861
         }
-        if (request.maxStale() >= 0 && (request.maxStale() == CacheControl.ANY || staleness <= request.maxStale() * 1000)) {
+        if (request.maxStale() >= 0
+                && (request.maxStale() == CacheControl.ANY || staleness <= request.maxStale() * 1000)) {
             return new CacheDecision(CacheAction.STALE_HIT, null, age, ttl);
         }
         if (response.staleWhileRevalidate() >= 0 && staleness <= response.staleWhileRevalidate() * 1000) {

@@ -14,8 +14,8 @@ import org.eclipse.jetty.http.HttpFields;
  * @param query     the raw query without "?", or {@code null}
  * @param headers   the client's request headers
  */
-public record CacheRequest(String method, String scheme, String authority, String path, String query,
-        HttpFields headers) {
+public record CacheRequest(
+        String method, String scheme, String authority, String path, String query, HttpFields headers) {
     public CacheRequest {
         Objects.requireNonNull(method, "method");
         Objects.requireNonNull(scheme, "scheme");

@@ -47,6 +47,7 @@ public final class CacheStatus {
     private final String cache;
     /** {@code cache} as it is serialised, computed once by the factories and kept by every copy. */
     private final String cacheItem;
+
     private final boolean hit;
     private final Forward forward;
     private final int forwardStatus;
@@ -56,8 +57,17 @@ public final class CacheStatus {
     private final String key;
     private final String detail;
 
-    private CacheStatus(String cache, String cacheItem, boolean hit, Forward forward, int forwardStatus, Long ttlSeconds,
-            boolean stored, boolean collapsed, String key, String detail) {
+    private CacheStatus(
+            String cache,
+            String cacheItem,
+            boolean hit,
+            Forward forward,
+            int forwardStatus,
+            Long ttlSeconds,
+            boolean stored,
+            boolean collapsed,
+            String key,
+            String detail) {
         this.cache = cache;
         this.cacheItem = cacheItem;
         this.hit = hit;
@@ -108,7 +118,8 @@ public final class CacheStatus {
 
     /** The cache key, for debugging ({@code key}); do not send it where keys are private. */
     public CacheStatus withKey(String cacheKey) {
-        return new CacheStatus(cache, cacheItem, hit, forward, forwardStatus, ttlSeconds, stored, collapsed, cacheKey, detail);
+        return new CacheStatus(
+                cache, cacheItem, hit, forward, forwardStatus, ttlSeconds, stored, collapsed, cacheKey, detail);
     }
 
     /** Implementation-specific detail ({@code detail}), e.g. why a response was not stored. */
@@ -189,7 +200,9 @@ public final class CacheStatus {
         }
         for (int i = 1; i < text.length(); i++) {
             char c = text.charAt(i);
-            boolean tchar = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+            boolean tchar = (c >= 'a' && c <= 'z')
+                    || (c >= 'A' && c <= 'Z')
+                    || (c >= '0' && c <= '9')
                     || "!#$%&'*+-.^_`|~:/".indexOf(c) >= 0;
             if (!tchar) {
                 return false;

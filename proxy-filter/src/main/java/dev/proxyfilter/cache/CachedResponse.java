@@ -43,8 +43,13 @@ public final class CachedResponse implements CacheEntry {
      * @param varySelection      the selecting request header values, sorted by lower-case name; empty
      *                           without {@code Vary}
      */
-    public CachedResponse(int status, List<Header> headers, byte[] body, long requestTimeMillis,
-            long responseTimeMillis, List<Header> varySelection) {
+    public CachedResponse(
+            int status,
+            List<Header> headers,
+            byte[] body,
+            long requestTimeMillis,
+            long responseTimeMillis,
+            List<Header> varySelection) {
         if (status < 200 || status > 599) {
             throw new IllegalArgumentException("status: " + status + " (expected: 200..599)");
         }
@@ -152,6 +157,7 @@ public final class CachedResponse implements CacheEntry {
     static final class Derived {
         /** {@code Date}, {@code Last-Modified}, {@code Expires}: epoch millis or {@link HttpDates#INVALID}. */
         final long dateMillis;
+
         final long lastModifiedMillis;
         final long expiresMillis;
         /** Whether there is an {@code Expires} field at all (an invalid one means "already expired"). */
@@ -164,6 +170,7 @@ public final class CachedResponse implements CacheEntry {
         final HttpField[] fields;
         /** Whether the stored fields include one of these (so that an answer must replace, not append). */
         final boolean hasAge;
+
         final boolean hasContentLength;
         /** The {@code Content-Length} of the whole body. */
         final HttpField contentLength;
@@ -212,7 +219,8 @@ public final class CachedResponse implements CacheEntry {
             this.fields = fields;
             this.hasAge = hasAge;
             this.hasContentLength = hasContentLength;
-            this.contentLength = new PreEncodedHttpField(HttpHeader.CONTENT_LENGTH, Integer.toString(response.body.length));
+            this.contentLength =
+                    new PreEncodedHttpField(HttpHeader.CONTENT_LENGTH, Integer.toString(response.body.length));
         }
 
         /** Visible ASCII, space and tab only. */
@@ -254,6 +262,8 @@ public final class CachedResponse implements CacheEntry {
     @Override
     public String toString() {
         return "CachedResponse[" + status + ", " + headers.size() + " headers, " + body.length + " bytes"
-                + (varySelection.isEmpty() ? "" : ", vary " + varySelection.toString().toLowerCase(Locale.ROOT)) + "]";
+                + (varySelection.isEmpty()
+                        ? ""
+                        : ", vary " + varySelection.toString().toLowerCase(Locale.ROOT)) + "]";
     }
 }

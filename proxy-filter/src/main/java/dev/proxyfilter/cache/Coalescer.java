@@ -114,8 +114,8 @@ public final class Coalescer {
         }
 
         private CompletableFuture<Outcome> follow() {
-            CompletableFuture<Outcome> mine = outcome.copy().completeOnTimeout(Outcome.TIMED_OUT, maxWaitMillis,
-                    TimeUnit.MILLISECONDS);
+            CompletableFuture<Outcome> mine =
+                    outcome.copy().completeOnTimeout(Outcome.TIMED_OUT, maxWaitMillis, TimeUnit.MILLISECONDS);
             mine.thenAccept(result -> {
                 if (result.kind() == Outcome.Kind.TIMED_OUT) {
                     inflight.remove(key, this);

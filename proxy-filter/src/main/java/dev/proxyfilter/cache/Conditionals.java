@@ -14,19 +14,36 @@ import org.eclipse.jetty.http.HttpHeader;
  */
 public final class Conditionals {
     /** The client's preconditions and range: meant for the representation the client has, not ours. */
-    private static final Set<HttpHeader> CLIENT_CONDITIONALS = Set.of(HttpHeader.IF_MATCH, HttpHeader.IF_NONE_MATCH,
-            HttpHeader.IF_MODIFIED_SINCE, HttpHeader.IF_UNMODIFIED_SINCE, HttpHeader.IF_RANGE, HttpHeader.RANGE);
+    private static final Set<HttpHeader> CLIENT_CONDITIONALS = Set.of(
+            HttpHeader.IF_MATCH,
+            HttpHeader.IF_NONE_MATCH,
+            HttpHeader.IF_MODIFIED_SINCE,
+            HttpHeader.IF_UNMODIFIED_SINCE,
+            HttpHeader.IF_RANGE,
+            HttpHeader.RANGE);
 
     /**
      * Not taken from a 304 into the stored response (§3.2): the stored body's framing and encoding stay
      * those of the stored body; hop-by-hop fields and cookies are never stored.
      */
-    private static final Set<String> NOT_UPDATED = Set.of("content-length", "content-encoding", "content-range",
-            "transfer-encoding", "connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade",
-            "proxy-authenticate", "proxy-authentication-info", "proxy-authorization", "set-cookie", "set-cookie2");
+    private static final Set<String> NOT_UPDATED = Set.of(
+            "content-length",
+            "content-encoding",
+            "content-range",
+            "transfer-encoding",
+            "connection",
+            "keep-alive",
+            "proxy-connection",
+            "te",
+            "trailer",
+            "upgrade",
+            "proxy-authenticate",
+            "proxy-authentication-info",
+            "proxy-authorization",
+            "set-cookie",
+            "set-cookie2");
 
-    private Conditionals() {
-    }
+    private Conditionals() {}
 
     // ---- RFC 9111 §4.3.1: asking the backend ----
 
@@ -100,8 +117,8 @@ public final class Conditionals {
      * @param requestTimeMillis  when the conditional request was sent
      * @param responseTimeMillis when the 304 arrived
      */
-    public static CachedResponse freshen(CachedResponse stored, HttpFields notModified, long requestTimeMillis,
-            long responseTimeMillis) {
+    public static CachedResponse freshen(
+            CachedResponse stored, HttpFields notModified, long requestTimeMillis, long responseTimeMillis) {
         List<HttpField> replacing = new ArrayList<>(notModified.size());
         for (HttpField field : notModified) {
             if (!NOT_UPDATED.contains(field.getLowerCaseName())) {
@@ -110,7 +127,8 @@ public final class Conditionals {
         }
         List<Header> headers = new ArrayList<>(stored.headers().size() + replacing.size());
         for (Header header : stored.headers()) {
-            boolean replaced = header.name().equalsIgnoreCase("Age") || header.name().equalsIgnoreCase("Date");
+            boolean replaced =
+                    header.name().equalsIgnoreCase("Age") || header.name().equalsIgnoreCase("Date");
             for (HttpField field : replacing) {
                 if (replaced) {
                     break;
@@ -151,7 +169,8 @@ public final class Conditionals {
             long ifUnmodifiedSince = HttpDates.parse(request.get(HttpHeader.IF_UNMODIFIED_SINCE));
             long lastModified = derived.lastModifiedMillis;
             // ignored without a modification date (RFC 9110 §13.1.4)
-            if (ifUnmodifiedSince != HttpDates.INVALID && lastModified != HttpDates.INVALID
+            if (ifUnmodifiedSince != HttpDates.INVALID
+                    && lastModified != HttpDates.INVALID
                     && lastModified > ifUnmodifiedSince) {
                 return 412;
             }

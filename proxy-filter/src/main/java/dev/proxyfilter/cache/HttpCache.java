@@ -54,8 +54,8 @@ import org.eclipse.jetty.http.HttpHeader;
  * <p>Thread-safe; one instance per proxy.
  */
 public final class HttpCache implements AutoCloseable {
-    private static final List<String> NOT_MODIFIED_FIELDS = List.of("Cache-Control", "Content-Location", "Date",
-            "ETag", "Expires", "Vary", "Last-Modified");
+    private static final List<String> NOT_MODIFIED_FIELDS =
+            List.of("Cache-Control", "Content-Location", "Date", "ETag", "Expires", "Vary", "Last-Modified");
 
     private final ResponseStore store;
     private final CachePolicy policy;
@@ -104,11 +104,12 @@ public final class HttpCache implements AutoCloseable {
 
     /** Finds the stored response for a request and decides what to do with it. */
     public CacheLookup lookup(CacheRequest request, long nowMillis) {
-        String primary = CacheKeys.primary(request.method(), request.scheme(), request.authority(), request.path(),
-                request.query());
+        String primary = CacheKeys.primary(
+                request.method(), request.scheme(), request.authority(), request.path(), request.query());
         if (primary == null) {
             CacheDecision pass = new CacheDecision(CacheAction.PASS, CacheStatus.Forward.METHOD, 0, 0);
-            return new CacheLookup(request, null, null, null, pass, CacheStatus.forward(name, CacheStatus.Forward.METHOD));
+            return new CacheLookup(
+                    request, null, null, null, pass, CacheStatus.forward(name, CacheStatus.Forward.METHOD));
         }
         CacheEntry entry = store.get(primary);
         if (entry == null) {
@@ -120,7 +121,8 @@ public final class HttpCache implements AutoCloseable {
             List<Header> selection = CacheKeys.varySelection(index.names(), request.headers());
             entryKey = CacheKeys.variant(primary, index, selection);
             CacheEntry variant = store.get(entryKey);
-            if (!(variant instanceof CachedResponse response) || !response.varySelection().equals(selection)) {
+            if (!(variant instanceof CachedResponse response)
+                    || !response.varySelection().equals(selection)) {
                 return miss(request, primary, entryKey, CacheStatus.Forward.VARY_MISS);
             }
             stored = response;
@@ -193,7 +195,9 @@ public final class HttpCache implements AutoCloseable {
         boolean head = "HEAD".equals(method);
         int length = stored.bodyLength();
         String range = requestHeaders.get(HttpHeader.RANGE);
-        if (range != null && "GET".equals(method) && stored.status() == 200
+        if (range != null
+                && "GET".equals(method)
+                && stored.status() == 200
                 && Conditionals.ifRangeHolds(requestHeaders.get(HttpHeader.IF_RANGE), stored)) {
             ByteRanges.Result result = ByteRanges.parse(range, length);
             if (result.kind() == ByteRanges.Kind.UNSATISFIABLE) {
@@ -205,7 +209,8 @@ public final class HttpCache implements AutoCloseable {
             if (result.kind() == ByteRanges.Kind.PARTIAL) {
                 headers.put(HttpHeader.CONTENT_RANGE, result.contentRange(length));
                 headers.put(HttpHeader.CONTENT_LENGTH, Long.toString(result.length()));
-                ByteBuffer body = ByteBuffer.wrap(stored.bodyArray(), (int) result.first(), (int) result.length()).slice();
+                ByteBuffer body = ByteBuffer.wrap(stored.bodyArray(), (int) result.first(), (int) result.length())
+                        .slice();
                 return new CachedAnswer(206, headers, body);
             }
         }
@@ -218,7 +223,8 @@ public final class HttpCache implements AutoCloseable {
         }
         // The stored array itself, not a read-only view: the container then writes from it, with no copy
         // per hit (a read-only buffer hides its array). CachedAnswer's contract forbids writing to it.
-        return new CachedAnswer(stored.status(), headers, head ? ByteBuffer.allocate(0) : ByteBuffer.wrap(stored.bodyArray()));
+        return new CachedAnswer(
+                stored.status(), headers, head ? ByteBuffer.allocate(0) : ByteBuffer.wrap(stored.bodyArray()));
     }
 
     /**
@@ -256,7 +262,8 @@ public final class HttpCache implements AutoCloseable {
      * 503 or 504 ({@code stale-if-error}, RFC 5861 §4).
      */
     public boolean serveStaleOnError(CacheLookup lookup, long nowMillis) {
-        return lookup.stored() != null && policy.mayServeStaleOnError(lookup.request().headers(), lookup.stored(), nowMillis);
+        return lookup.stored() != null
+                && policy.mayServeStaleOnError(lookup.request().headers(), lookup.stored(), nowMillis);
     }
 
     // ---- the backend's response ----
@@ -267,8 +274,8 @@ public final class HttpCache implements AutoCloseable {
      * per-entry limit gives {@link Storability#TOO_LARGE}.
      */
     public Storability storability(CacheLookup lookup, int status, HttpFields responseHeaders) {
-        Storability storability = policy.storability(lookup.request().method(), lookup.request().headers(), status,
-                responseHeaders);
+        Storability storability =
+                policy.storability(lookup.request().method(), lookup.request().headers(), status, responseHeaders);
         if (storability.storable()) {
             long length;
             try {
@@ -295,10 +302,16 @@ public final class HttpCache implements AutoCloseable {
      * @param requestTimeMillis  when the request was sent to the backend
      * @param responseTimeMillis when the response headers arrived
      */
-    public StoreResult store(CacheLookup lookup, int status, HttpFields responseHeaders, byte[] body,
-            long requestTimeMillis, long responseTimeMillis) {
+    public StoreResult store(
+            CacheLookup lookup,
+            int status,
+            HttpFields responseHeaders,
+            byte[] body,
+            long requestTimeMillis,
+            long responseTimeMillis) {
         String primary = lookup.primaryKey();
-        Storability storability = primary == null ? Storability.METHOD
+        Storability storability = primary == null
+                ? Storability.METHOD
                 : policy.storability(lookup.request().method(), lookup.request().headers(), status, responseHeaders);
         if (!storability.storable()) {
             if (lookup.entryKey() != null && status < 500 && supersedes(storability)) {
@@ -308,13 +321,20 @@ public final class HttpCache implements AutoCloseable {
         }
         List<String> names = CacheKeys.varyNames(responseHeaders.getValuesList(HttpHeader.VARY));
         List<Header> selection = CacheKeys.varySelection(names, lookup.request().headers());
-        CachedResponse response = new CachedResponse(status, CachePolicy.headersToStore(responseHeaders), body,
-                requestTimeMillis, responseTimeMillis, selection);
+        CachedResponse response = new CachedResponse(
+                status,
+                CachePolicy.headersToStore(responseHeaders),
+                body,
+                requestTimeMillis,
+                responseTimeMillis,
+                selection);
         String key = primary;
         if (!names.isEmpty()) {
             CacheEntry current = store.get(primary);
-            VaryIndex index = current instanceof VaryIndex existing && existing.names().equals(names) ? existing
-                    : new VaryIndex(names, ThreadLocalRandom.current().nextLong());
+            VaryIndex index =
+                    current instanceof VaryIndex existing && existing.names().equals(names)
+                            ? existing
+                            : new VaryIndex(names, ThreadLocalRandom.current().nextLong());
             if (index != current) {
                 store.put(primary, index);
             }
@@ -358,13 +378,16 @@ public final class HttpCache implements AutoCloseable {
      * @return the freshened response, to answer the client with; {@code null} when the 304 is not about the
      *     stored response, and the request must then be sent again without conditions
      */
-    public CachedResponse freshen(CacheLookup lookup, HttpFields notModifiedHeaders, long requestTimeMillis,
-            long responseTimeMillis) {
+    public CachedResponse freshen(
+            CacheLookup lookup, HttpFields notModifiedHeaders, long requestTimeMillis, long responseTimeMillis) {
         CachedResponse stored = lookup.stored();
-        if (stored == null || lookup.entryKey() == null || !Conditionals.notModifiedSelects(stored, notModifiedHeaders)) {
+        if (stored == null
+                || lookup.entryKey() == null
+                || !Conditionals.notModifiedSelects(stored, notModifiedHeaders)) {
             return null;
         }
-        CachedResponse freshened = Conditionals.freshen(stored, notModifiedHeaders, requestTimeMillis, responseTimeMillis);
+        CachedResponse freshened =
+                Conditionals.freshen(stored, notModifiedHeaders, requestTimeMillis, responseTimeMillis);
         CacheControl cc = freshened.cacheControl();
         if ((cc.noStore() && !cc.mustUnderstand()) || cc.isPrivate()) {
             store.remove(lookup.entryKey());

@@ -7,8 +7,7 @@ final class HttpDates {
     /** What {@link #parse} returns for an absent or invalid date. */
     static final long INVALID = Long.MIN_VALUE;
 
-    private HttpDates() {
-    }
+    private HttpDates() {}
 
     /** Epoch millis of an HTTP-date, or {@link #INVALID}; {@code "0"} and other garbage are invalid. */
     static long parse(String value) {

@@ -16,8 +16,7 @@ import org.eclipse.jetty.http.HttpHeader;
  */
 public final class Invalidation {
 
-    private Invalidation() {
-    }
+    private Invalidation() {}
 
     /** Whether the method is unsafe (RFC 9110 §9.2.1); unknown methods count as unsafe. */
     public static boolean isUnsafe(String method) {
@@ -57,8 +56,8 @@ public final class Invalidation {
             if (resolved.getScheme() == null || resolved.getRawAuthority() == null) {
                 return;
             }
-            String key = CacheKeys.uri(resolved.getScheme(), resolved.getRawAuthority(), resolved.getRawPath(),
-                    resolved.getRawQuery());
+            String key = CacheKeys.uri(
+                    resolved.getScheme(), resolved.getRawAuthority(), resolved.getRawPath(), resolved.getRawQuery());
             if (origin(key).equals(origin(targetUri)) && !keys.contains(key)) {
                 keys.add(key);
             }

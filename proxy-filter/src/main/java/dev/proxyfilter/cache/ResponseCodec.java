@@ -28,8 +28,7 @@ public final class ResponseCodec {
     private static final byte RESPONSE = 1;
     private static final byte VARY_INDEX = 2;
 
-    private ResponseCodec() {
-    }
+    private ResponseCodec() {}
 
     /** The entry's bytes, in a buffer positioned at 0 with its limit at the end. */
     public static ByteBuffer encode(CacheEntry entry) {
@@ -164,8 +163,8 @@ public final class ResponseCodec {
 
     private static byte[] getBytes(ByteBuffer in, int length) {
         if (length > in.remaining()) {
-            throw new IllegalArgumentException("cache entry truncated: " + length + " bytes announced, "
-                    + in.remaining() + " left");
+            throw new IllegalArgumentException(
+                    "cache entry truncated: " + length + " bytes announced, " + in.remaining() + " left");
         }
         byte[] bytes = new byte[length];
         in.get(bytes);

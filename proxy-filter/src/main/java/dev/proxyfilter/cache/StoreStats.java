@@ -10,5 +10,4 @@ package dev.proxyfilter.cache;
  * @param removals  {@link ResponseStore#remove} calls (found or not) plus entries purged by prefix; evictions
  *                  by capacity are not counted
  */
-public record StoreStats(long hits, long misses, long puts, long rejected, long removals) {
-}
+public record StoreStats(long hits, long misses, long puts, long rejected, long removals) {}

@@ -7,5 +7,4 @@ package dev.proxyfilter.cache;
  * @param bytes     bytes occupied, -1 where the tier counts entries only (Ehcache's heap tier sized by entries)
  * @param evictions entries the tier evicted to make room
  */
-public record TierUsage(long entries, long bytes, long evictions) {
-}
+public record TierUsage(long entries, long bytes, long evictions) {}

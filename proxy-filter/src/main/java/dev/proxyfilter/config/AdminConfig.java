@@ -31,7 +31,10 @@ public record AdminConfig(String host, int port, String token) {
 
     /** Whether {@link #host} is a loopback address. */
     public boolean loopback() {
-        return host.equals("127.0.0.1") || host.equals("localhost") || host.equals("::1") || host.equals("[::1]")
+        return host.equals("127.0.0.1")
+                || host.equals("localhost")
+                || host.equals("::1")
+                || host.equals("[::1]")
                 || host.startsWith("127.");
     }
 }

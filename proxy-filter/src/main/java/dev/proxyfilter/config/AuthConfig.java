@@ -21,8 +21,16 @@ import java.util.Objects;
  * @param keepAuthorization whether the client's {@code Authorization} header reaches the backend
  * @param fileSource        where the file key was set, for errors found in the file's content
  */
-public record AuthConfig(Kind kind, String realm, Path usersFile, Path jwksFile, String issuer, String audience,
-        Map<String, String> claimsToHeaders, boolean keepAuthorization, String fileSource) {
+public record AuthConfig(
+        Kind kind,
+        String realm,
+        Path usersFile,
+        Path jwksFile,
+        String issuer,
+        String audience,
+        Map<String, String> claimsToHeaders,
+        boolean keepAuthorization,
+        String fileSource) {
     /** Default {@code route.NAME.auth.realm}. */
     public static final String DEFAULT_REALM = "restricted";
 
@@ -49,8 +57,12 @@ public record AuthConfig(Kind kind, String realm, Path usersFile, Path jwksFile,
         Objects.requireNonNull(kind, "kind");
         Objects.requireNonNull(realm, "realm");
         claimsToHeaders = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(claimsToHeaders));
-        if (kind == Kind.BASIC && (usersFile == null || jwksFile != null || issuer != null || audience != null
-                || !claimsToHeaders.isEmpty())) {
+        if (kind == Kind.BASIC
+                && (usersFile == null
+                        || jwksFile != null
+                        || issuer != null
+                        || audience != null
+                        || !claimsToHeaders.isEmpty())) {
             throw new IllegalArgumentException("basic auth takes a users file and no JWT settings");
         }
         if (kind == Kind.JWT && (jwksFile == null || usersFile != null)) {
@@ -64,9 +76,14 @@ public record AuthConfig(Kind kind, String realm, Path usersFile, Path jwksFile,
     }
 
     /** Bearer JWT authentication against a JWKS file. */
-    public static AuthConfig jwt(String realm, Path jwksFile, String issuer, String audience,
-            Map<String, String> claimsToHeaders, boolean keepAuthorization) {
-        return new AuthConfig(Kind.JWT, realm, null, jwksFile, issuer, audience, claimsToHeaders, keepAuthorization,
-                null);
+    public static AuthConfig jwt(
+            String realm,
+            Path jwksFile,
+            String issuer,
+            String audience,
+            Map<String, String> claimsToHeaders,
+            boolean keepAuthorization) {
+        return new AuthConfig(
+                Kind.JWT, realm, null, jwksFile, issuer, audience, claimsToHeaders, keepAuthorization, null);
     }
 }

@@ -39,6 +39,7 @@ public enum BalanceStrategy {
      * {@code weighted-round-robin|round-robin|random|least-request|response-time|consistent-hash}.
      */
     public static String configNames() {
-        return String.join("|", Arrays.stream(values()).map(BalanceStrategy::configName).toList());
+        return String.join(
+                "|", Arrays.stream(values()).map(BalanceStrategy::configName).toList());
     }
 }

@@ -55,8 +55,16 @@ import java.util.Objects;
  *                              {@code Last-Modified}, RFC 9111 §4.2.2); {@link Duration#ZERO} turns
  *                              heuristic freshness off
  */
-public record CacheConfig(boolean enabled, long heapEntries, long offHeapMb, long diskMb, Path diskPath,
-        boolean persistent, long maxEntryBytes, Path ehcacheXml, Duration coalesceTimeout,
+public record CacheConfig(
+        boolean enabled,
+        long heapEntries,
+        long offHeapMb,
+        long diskMb,
+        Path diskPath,
+        boolean persistent,
+        long maxEntryBytes,
+        Path ehcacheXml,
+        Duration coalesceTimeout,
         Duration maxHeuristicFreshness) {
 
     /** Default of {@link #heapEntries()}. */
@@ -103,7 +111,9 @@ public record CacheConfig(boolean enabled, long heapEntries, long offHeapMb, lon
             throw invalid("cache.max-entry-bytes", maxEntryBytes, "at most cache.disk-mb = " + diskMb + " MiB");
         }
         if (ehcacheXml != null && (offHeapMb > 0 || diskMb > 0)) {
-            throw invalid("cache.ehcache-xml", ehcacheXml,
+            throw invalid(
+                    "cache.ehcache-xml",
+                    ehcacheXml,
                     "not together with cache.off-heap-mb or cache.disk-mb: the XML sizes the tiers");
         }
         if (coalesceTimeout.isNegative()) {
@@ -127,9 +137,16 @@ public record CacheConfig(boolean enabled, long heapEntries, long offHeapMb, lon
 
     /** A builder holding this record's values. */
     public Builder toBuilder() {
-        return new Builder().enabled(enabled).heapEntries(heapEntries).offHeapMb(offHeapMb).disk(diskMb, diskPath)
-                .persistent(persistent).maxEntryBytes(maxEntryBytes).ehcacheXml(ehcacheXml)
-                .coalesceTimeout(coalesceTimeout).maxHeuristicFreshness(maxHeuristicFreshness);
+        return new Builder()
+                .enabled(enabled)
+                .heapEntries(heapEntries)
+                .offHeapMb(offHeapMb)
+                .disk(diskMb, diskPath)
+                .persistent(persistent)
+                .maxEntryBytes(maxEntryBytes)
+                .ehcacheXml(ehcacheXml)
+                .coalesceTimeout(coalesceTimeout)
+                .maxHeuristicFreshness(maxHeuristicFreshness);
     }
 
     /** Whether a disk tier is configured (here, not through {@link #ehcacheXml()}). */
@@ -138,7 +155,8 @@ public record CacheConfig(boolean enabled, long heapEntries, long offHeapMb, lon
     }
 
     private static IllegalArgumentException invalid(String key, Object value, String expected) {
-        return new IllegalArgumentException(key + ": " + (value == null ? "missing" : value) + " (expected: " + expected + ")");
+        return new IllegalArgumentException(
+                key + ": " + (value == null ? "missing" : value) + " (expected: " + expected + ")");
     }
 
     /** Builds a {@link CacheConfig}; validation happens in {@link #build()}. */
@@ -154,8 +172,7 @@ public record CacheConfig(boolean enabled, long heapEntries, long offHeapMb, lon
         private Duration coalesceTimeout = DEFAULT_COALESCE_TIMEOUT;
         private Duration maxHeuristicFreshness = DEFAULT_MAX_HEURISTIC_FRESHNESS;
 
-        private Builder() {
-        }
+        private Builder() {}
 
         public Builder enabled(boolean enabled) {
             this.enabled = enabled;
@@ -206,8 +223,17 @@ public record CacheConfig(boolean enabled, long heapEntries, long offHeapMb, lon
 
         /** @throws IllegalArgumentException naming the offending key, as the compact constructor does */
         public CacheConfig build() {
-            return new CacheConfig(enabled, heapEntries, offHeapMb, diskMb, diskPath, persistent, maxEntryBytes,
-                    ehcacheXml, coalesceTimeout, maxHeuristicFreshness);
+            return new CacheConfig(
+                    enabled,
+                    heapEntries,
+                    offHeapMb,
+                    diskMb,
+                    diskPath,
+                    persistent,
+                    maxEntryBytes,
+                    ehcacheXml,
+                    coalesceTimeout,
+                    maxHeuristicFreshness);
         }
     }
 }

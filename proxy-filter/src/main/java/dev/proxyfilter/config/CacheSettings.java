@@ -17,8 +17,7 @@ final class CacheSettings {
     private static final Pattern LONG = Pattern.compile("[0-9]{1,18}");
     private static final Pattern MESSAGE_KEY = Pattern.compile("^(cache\\.[a-z-]+): ");
 
-    private CacheSettings() {
-    }
+    private CacheSettings() {}
 
     static CacheConfig build(Map<ConfigKey, Setting> settings) {
         CacheConfig.Builder builder = CacheConfig.builder().enabled(false);

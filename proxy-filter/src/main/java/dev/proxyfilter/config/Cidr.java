@@ -41,7 +41,9 @@ public final class Cidr {
         int prefix = bits;
         if (slash >= 0) {
             String prefixText = text.substring(slash + 1);
-            if (prefixText.isEmpty() || prefixText.length() > 3 || !prefixText.chars().allMatch(c -> c >= '0' && c <= '9')
+            if (prefixText.isEmpty()
+                    || prefixText.length() > 3
+                    || !prefixText.chars().allMatch(c -> c >= '0' && c <= '9')
                     || (prefixText.length() > 1 && prefixText.charAt(0) == '0')) {
                 throw new IllegalArgumentException("not a prefix length: " + prefixText);
             }
@@ -100,7 +102,9 @@ public final class Cidr {
     }
 
     private static boolean isPort(String text, int colon) {
-        if (colon >= text.length() || text.charAt(colon) != ':' || colon == text.length() - 1
+        if (colon >= text.length()
+                || text.charAt(colon) != ':'
+                || colon == text.length() - 1
                 || text.length() - colon - 1 > 5) {
             return false;
         }

@@ -192,8 +192,10 @@ enum ConfigKey {
             if (keySegments.size() == MAX_SUGGEST_SEGMENTS) {
                 break;
             }
-            keySegments.add(segment.length() > MAX_SUGGEST_SEGMENT_LENGTH
-                    ? segment.substring(0, MAX_SUGGEST_SEGMENT_LENGTH) : segment);
+            keySegments.add(
+                    segment.length() > MAX_SUGGEST_SEGMENT_LENGTH
+                            ? segment.substring(0, MAX_SUGGEST_SEGMENT_LENGTH)
+                            : segment);
         }
         ConfigKey best = values()[0];
         int bestCost = Integer.MAX_VALUE;
@@ -220,7 +222,8 @@ enum ConfigKey {
         for (int i = 1; i <= n; i++) {
             for (int j = 1; j <= m; j++) {
                 d[i][j] = Math.min(
-                        Math.min(d[i - 1][j] + indelCost(keySegments.get(i - 1)),
+                        Math.min(
+                                d[i - 1][j] + indelCost(keySegments.get(i - 1)),
                                 d[i][j - 1] + indelCost(segments[j - 1])),
                         d[i - 1][j - 1] + substitutionCost(keySegments.get(i - 1), segments[j - 1]));
             }

@@ -274,14 +274,14 @@ import java.util.TreeMap;
 public final class ConfigLoader {
     /** Default pseudonym in {@code Via}. */
     static final String DEFAULT_VIA = "proxy-filter";
+
     static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
     static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(30);
     static final Duration DEFAULT_TIMEOUT = Duration.ZERO;
     static final boolean DEFAULT_STRIP_PREFIX = false;
     static final boolean DEFAULT_PRESERVE_HOST = true;
 
-    private ConfigLoader() {
-    }
+    private ConfigLoader() {}
 
     /**
      * Merges the sources (later ones win, key by key), validates everything and builds the config.
@@ -301,8 +301,9 @@ public final class ConfigLoader {
                 String value = entry.getValue().strip();
                 String from = source.sourceOf(entry.getKey());
                 Setting previous = merged.get(key);
-                merged.put(key, previous == null ? new Setting(key, value, from, from, i)
-                        : previous.overriddenBy(value, from));
+                merged.put(
+                        key,
+                        previous == null ? new Setting(key, value, from, from, i) : previous.overriddenBy(value, from));
             }
         }
         Builder builder = new Builder();
@@ -414,21 +415,23 @@ public final class ConfigLoader {
                     backend.weight = ConfigValues.weight(setting);
                     backend.weightSetting = setting;
                 }
-                case BACKEND_MAX_CONNECTIONS -> backend(names, setting).maxConnections = ConfigValues.maxConnections(setting);
+                case BACKEND_MAX_CONNECTIONS ->
+                    backend(names, setting).maxConnections = ConfigValues.maxConnections(setting);
                 // Health: active checks, outlier ejection, panic mode, slow start, backups.
                 case POOL_HEALTH_PATH -> pool(names, setting).healthPath = ConfigValues.healthPath(setting);
-                case POOL_HEALTH_INTERVAL -> healthCheck(names, setting).interval = ConfigValues.duration(setting, true);
+                case POOL_HEALTH_INTERVAL ->
+                    healthCheck(names, setting).interval = ConfigValues.duration(setting, true);
                 case POOL_HEALTH_TIMEOUT -> healthCheck(names, setting).timeout = ConfigValues.duration(setting, true);
                 case POOL_HEALTH_EXPECTED_STATUS ->
-                        healthCheck(names, setting).expectedStatus = ConfigValues.statusRange(setting);
+                    healthCheck(names, setting).expectedStatus = ConfigValues.statusRange(setting);
                 case POOL_HEALTH_RISE -> healthCheck(names, setting).rise = ConfigValues.count(setting);
                 case POOL_HEALTH_FALL -> healthCheck(names, setting).fall = ConfigValues.count(setting);
                 case POOL_OUTLIER_CONSECUTIVE_FAILURES ->
-                        pool(names, setting).consecutiveFailures = ConfigValues.countOrZero(setting);
+                    pool(names, setting).consecutiveFailures = ConfigValues.countOrZero(setting);
                 case POOL_OUTLIER_BASE_EJECTION_TIME ->
-                        pool(names, setting).baseEjectionTime = ConfigValues.duration(setting, true);
+                    pool(names, setting).baseEjectionTime = ConfigValues.duration(setting, true);
                 case POOL_OUTLIER_MAX_EJECTION_PERCENT ->
-                        pool(names, setting).maxEjectionPercent = ConfigValues.percent(setting);
+                    pool(names, setting).maxEjectionPercent = ConfigValues.percent(setting);
                 case POOL_PANIC_THRESHOLD -> pool(names, setting).panicThreshold = ConfigValues.percent(setting);
                 case POOL_SLOW_START -> pool(names, setting).slowStart = ConfigValues.duration(setting, false);
                 case BACKEND_BACKUP -> {
@@ -445,15 +448,24 @@ public final class ConfigLoader {
                 case ROUTE_POOL -> route(names, setting).poolSetting = setting;
                 case ROUTE_STRIP_PREFIX -> route(names, setting).stripPrefix = ConfigValues.bool(setting);
                 case ROUTE_PRESERVE_HOST -> route(names, setting).preserveHost = ConfigValues.bool(setting);
-                case ROUTE_CONNECT_TIMEOUT -> route(names, setting).connectTimeout = ConfigValues.duration(setting, true);
+                case ROUTE_CONNECT_TIMEOUT ->
+                    route(names, setting).connectTimeout = ConfigValues.duration(setting, true);
                 case ROUTE_IDLE_TIMEOUT -> route(names, setting).idleTimeout = ConfigValues.duration(setting, true);
                 case ROUTE_TIMEOUT -> route(names, setting).timeout = ConfigValues.duration(setting, false);
                 case ROUTE_RETRIES -> route(names, setting).retries = ConfigValues.retries(setting);
-                case ROUTE_PER_TRY_TIMEOUT -> route(names, setting).perTryTimeout = ConfigValues.duration(setting, false);
+                case ROUTE_PER_TRY_TIMEOUT ->
+                    route(names, setting).perTryTimeout = ConfigValues.duration(setting, false);
                 case ROUTE_RETRY_ON -> route(names, setting).retryOn = ConfigValues.retryOn(setting);
                 case ROUTE_CACHE -> route(names, setting).cache = ConfigValues.bool(setting);
-                case CACHE_ENABLED, CACHE_HEAP_ENTRIES, CACHE_OFF_HEAP_MB, CACHE_DISK_MB, CACHE_DISK_PATH,
-                        CACHE_DISK_PERSISTENT, CACHE_MAX_ENTRY_BYTES, CACHE_EHCACHE_XML, CACHE_COALESCE_TIMEOUT,
+                case CACHE_ENABLED,
+                        CACHE_HEAP_ENTRIES,
+                        CACHE_OFF_HEAP_MB,
+                        CACHE_DISK_MB,
+                        CACHE_DISK_PATH,
+                        CACHE_DISK_PERSISTENT,
+                        CACHE_MAX_ENTRY_BYTES,
+                        CACHE_EHCACHE_XML,
+                        CACHE_COALESCE_TIMEOUT,
                         CACHE_HEURISTIC_MAX -> cacheSettings.put(key, setting);
                 case ADMIN_HOST -> {
                     adminHost = ConfigValues.listenHost(setting);
@@ -474,7 +486,8 @@ public final class ConfigLoader {
                 case SECURITY_RATE_LIMIT_KEY -> security.limit.key(setting);
                 case SECURITY_RATE_LIMIT_MAX_KEYS -> security.maxKeys = ConfigValues.maxKeys(setting);
                 case SECURITY_MAX_CONCURRENT_PER_CLIENT -> security.maxConcurrent = ConfigValues.maxConcurrent(setting);
-                case SECURITY_STRIP_RESPONSE_HEADERS -> security.stripResponseHeaders = ConfigValues.headerNames(setting);
+                case SECURITY_STRIP_RESPONSE_HEADERS ->
+                    security.stripResponseHeaders = ConfigValues.headerNames(setting);
                 case SECURITY_RESPONSE_HEADER -> security.responseHeader(names.get(0), setting);
                 case SECURITY_HSTS -> security.hsts = ConfigValues.hsts(setting);
                 case ROUTE_ALLOW -> route(names, setting).security.allow = ConfigValues.cidrs(setting);
@@ -484,21 +497,26 @@ public final class ConfigLoader {
                     draft.limit.rate = ConfigValues.rate(setting, true);
                     draft.limit.rateSetting = setting;
                 }
-                case ROUTE_RATE_LIMIT_BURST -> route(names, setting).security.limit.burst(setting);
-                case ROUTE_RATE_LIMIT_KEY -> route(names, setting).security.limit.key(setting);
+                case ROUTE_RATE_LIMIT_BURST ->
+                    route(names, setting).security.limit.burst(setting);
+                case ROUTE_RATE_LIMIT_KEY ->
+                    route(names, setting).security.limit.key(setting);
                 case ROUTE_AUTH -> route(names, setting).security.auth(key, setting).kind = ConfigValues.auth(setting);
-                case ROUTE_AUTH_REALM -> route(names, setting).security.auth(key, setting).realm = ConfigValues.realm(setting);
-                case ROUTE_AUTH_USERS_FILE -> route(names, setting).security.auth(key, setting).usersFile =
-                        ConfigValues.readableFile(setting);
-                case ROUTE_AUTH_JWKS_FILE -> route(names, setting).security.auth(key, setting).jwksFile =
-                        ConfigValues.readableFile(setting);
-                case ROUTE_AUTH_ISSUER -> route(names, setting).security.auth(key, setting).issuer = ConfigValues.text(setting);
-                case ROUTE_AUTH_AUDIENCE -> route(names, setting).security.auth(key, setting).audience =
-                        ConfigValues.text(setting);
-                case ROUTE_AUTH_CLAIMS_TO_HEADERS -> route(names, setting).security.auth(key, setting).claimsToHeaders =
-                        ConfigValues.claimsToHeaders(setting);
-                case ROUTE_AUTH_KEEP_AUTHORIZATION -> route(names, setting).security.auth(key, setting).keepAuthorization =
-                        ConfigValues.bool(setting);
+                case ROUTE_AUTH_REALM ->
+                    route(names, setting).security.auth(key, setting).realm = ConfigValues.realm(setting);
+                case ROUTE_AUTH_USERS_FILE ->
+                    route(names, setting).security.auth(key, setting).usersFile = ConfigValues.readableFile(setting);
+                case ROUTE_AUTH_JWKS_FILE ->
+                    route(names, setting).security.auth(key, setting).jwksFile = ConfigValues.readableFile(setting);
+                case ROUTE_AUTH_ISSUER ->
+                    route(names, setting).security.auth(key, setting).issuer = ConfigValues.text(setting);
+                case ROUTE_AUTH_AUDIENCE ->
+                    route(names, setting).security.auth(key, setting).audience = ConfigValues.text(setting);
+                case ROUTE_AUTH_CLAIMS_TO_HEADERS ->
+                    route(names, setting).security.auth(key, setting).claimsToHeaders =
+                            ConfigValues.claimsToHeaders(setting);
+                case ROUTE_AUTH_KEEP_AUTHORIZATION ->
+                    route(names, setting).security.auth(key, setting).keepAuthorization = ConfigValues.bool(setting);
             }
         }
 
@@ -509,7 +527,8 @@ public final class ConfigLoader {
         }
 
         private BackendDraft backend(List<String> names, Setting setting) {
-            BackendDraft backend = pool(names, setting).backends.computeIfAbsent(names.get(1), name -> new BackendDraft());
+            BackendDraft backend =
+                    pool(names, setting).backends.computeIfAbsent(names.get(1), name -> new BackendDraft());
             backend.settings.add(setting);
             return backend;
         }
@@ -539,7 +558,8 @@ public final class ConfigLoader {
             Map<String, RouteSecurityConfig> routeSecurity = new TreeMap<>();
             routes.forEach((name, route) -> {
                 RouteConfig config = buildRoute(name, route);
-                RouteSecurityConfig securityConfig = route.security.build(name, security.limit, groupSource(route.settings));
+                RouteSecurityConfig securityConfig =
+                        route.security.build(name, security.limit, groupSource(route.settings));
                 if (!securityConfig.equals(RouteSecurityConfig.NONE)) {
                     routeSecurity.put(name, securityConfig);
                 }
@@ -547,8 +567,8 @@ public final class ConfigLoader {
                 String hostAndPath = (config.host() == null ? "" : config.host()) + '\0' + config.path();
                 String first = routeByHostAndPath.putIfAbsent(hostAndPath, name);
                 if (first != null) {
-                    throw route.pathSetting.invalid("a path no other route has for the same host; route "
-                            + first + " has it");
+                    throw route.pathSetting.invalid(
+                            "a path no other route has for the same host; route " + first + " has it");
                 }
                 routeConfigs.add(config);
             });
@@ -567,10 +587,28 @@ public final class ConfigLoader {
                 demoPorts.put(name, demo.port);
             });
 
-            return new ProxyConfig(new ServerConfig(serverHost, serverPort, maxHeaderBytes, maxUriBytes, headerTimeout,
-                    serverIdleTimeout, serverTls(), shutdownTimeout), poolConfigs, routeConfigs, new DemoConfig(demoPorts), via,
-                    sourceNames, retryBudget, admin(), accessLog, security.build(routeSecurity),
-                    new RequestLimits(maxHeaderCount, maxBodyBytes, bodyTimeout), upstreamTls(), cache,
+            return new ProxyConfig(
+                    new ServerConfig(
+                            serverHost,
+                            serverPort,
+                            maxHeaderBytes,
+                            maxUriBytes,
+                            headerTimeout,
+                            serverIdleTimeout,
+                            serverTls(),
+                            shutdownTimeout),
+                    poolConfigs,
+                    routeConfigs,
+                    new DemoConfig(demoPorts),
+                    via,
+                    sourceNames,
+                    retryBudget,
+                    admin(),
+                    accessLog,
+                    security.build(routeSecurity),
+                    new RequestLimits(maxHeaderCount, maxBodyBytes, bodyTimeout),
+                    upstreamTls(),
+                    cache,
                     new ReloadConfig(reloadWatch, reloadDebounce));
         }
 
@@ -579,14 +617,17 @@ public final class ConfigLoader {
             if (keystore == null) {
                 Setting stray = keystorePassword != null ? keystorePassword : redirectPort;
                 if (stray != null) {
-                    throw new ConfigException(Setting.display(stray.key()), "set", "server.tls.keystore too",
-                            stray.source());
+                    throw new ConfigException(
+                            Setting.display(stray.key()), "set", "server.tls.keystore too", stray.source());
                 }
                 return null;
             }
             if (keystorePassword == null) {
-                throw new ConfigException("server.tls.keystore-password", null, ConfigValues.PASSWORD
-                        + ", required with server.tls.keystore", keystore.source());
+                throw new ConfigException(
+                        "server.tls.keystore-password",
+                        null,
+                        ConfigValues.PASSWORD + ", required with server.tls.keystore",
+                        keystore.source());
             }
             int redirect = redirectPort == null ? -1 : ConfigValues.redirectPort(redirectPort);
             if (redirect > 0 && redirect == serverPort) {
@@ -597,48 +638,74 @@ public final class ConfigLoader {
 
         private UpstreamTlsConfig upstreamTls() {
             if (truststore == null && truststorePassword != null) {
-                throw new ConfigException(Setting.display(truststorePassword.key()), "set", "proxy.tls.truststore too",
+                throw new ConfigException(
+                        Setting.display(truststorePassword.key()),
+                        "set",
+                        "proxy.tls.truststore too",
                         truststorePassword.source());
             }
-            return new UpstreamTlsConfig(truststore == null ? null : truststore.value(),
-                    truststorePassword == null ? null : truststorePassword.value(), verifyHostname);
+            return new UpstreamTlsConfig(
+                    truststore == null ? null : truststore.value(),
+                    truststorePassword == null ? null : truststorePassword.value(),
+                    verifyHostname);
         }
 
         private static PoolConfig buildPool(String name, PoolDraft pool) {
             if (pool.backends.isEmpty()) {
-                throw new ConfigException("pool." + name + ".backend.NAME.url", null, "at least one backend per pool",
+                throw new ConfigException(
+                        "pool." + name + ".backend.NAME.url",
+                        null,
+                        "at least one backend per pool",
                         groupSource(pool.settings));
             }
             List<BackendConfig> backends = new ArrayList<>();
             pool.backends.forEach((backendName, backend) -> {
                 if (backend.url == null) {
-                    throw new ConfigException("pool." + name + ".backend." + backendName + ".url", null,
-                            ConfigValues.URL, groupSource(backend.settings));
+                    throw new ConfigException(
+                            "pool." + name + ".backend." + backendName + ".url",
+                            null,
+                            ConfigValues.URL,
+                            groupSource(backend.settings));
                 }
-                backends.add(new BackendConfig(backendName, backend.url, backend.weight, backend.maxConnections,
-                        backend.backup));
+                backends.add(new BackendConfig(
+                        backendName, backend.url, backend.weight, backend.maxConnections, backend.backup));
             });
             if (pool.strategy == BalanceStrategy.CONSISTENT_HASH && pool.hashKey == null) {
-                throw new ConfigException("pool." + name + ".hash-key", null, ConfigValues.HASH_KEY
-                        + ", required by strategy consistent-hash", groupSource(pool.settings));
+                throw new ConfigException(
+                        "pool." + name + ".hash-key",
+                        null,
+                        ConfigValues.HASH_KEY + ", required by strategy consistent-hash",
+                        groupSource(pool.settings));
             }
             if (pool.strategy != BalanceStrategy.CONSISTENT_HASH && pool.hashKey != null) {
                 throw pool.hashKeySetting.invalid("no hash-key, which only strategy consistent-hash uses; pool." + name
                         + ".strategy is " + pool.strategy.configName());
             }
-            return new PoolConfig(name, pool.strategy, backends, pool.hashKey, pool.sticky, pool.maxPending,
-                    pool.queueTimeout, buildHealth(name, pool));
+            return new PoolConfig(
+                    name,
+                    pool.strategy,
+                    backends,
+                    pool.hashKey,
+                    pool.sticky,
+                    pool.maxPending,
+                    pool.queueTimeout,
+                    buildHealth(name, pool));
         }
 
         /** Checks the health settings of a pool against each other and its backends. */
         private static HealthConfig buildHealth(String name, PoolDraft pool) {
             if (pool.healthPath == null && pool.healthSetting != null) {
-                throw pool.healthSetting.invalid("to be set only with pool." + name
-                        + ".health.path, which turns checks on");
+                throw pool.healthSetting.invalid(
+                        "to be set only with pool." + name + ".health.path, which turns checks on");
             }
             if (pool.backends.values().stream().allMatch(backend -> backend.backup)) {
-                throw pool.backends.values().iterator().next().backupSetting.invalid("false for at least one backend of"
-                        + " pool " + name + ", since backups only stand in for the others");
+                throw pool.backends
+                        .values()
+                        .iterator()
+                        .next()
+                        .backupSetting
+                        .invalid("false for at least one backend of" + " pool " + name
+                                + ", since backups only stand in for the others");
             }
             if (!pool.slowStart.isZero()) {
                 for (BackendDraft backend : pool.backends.values()) {
@@ -648,11 +715,15 @@ public final class ConfigLoader {
                     }
                 }
             }
-            HealthCheckConfig check = pool.healthPath == null ? null : new HealthCheckConfig(pool.healthPath,
-                    pool.interval, pool.timeout, pool.expectedStatus, pool.rise, pool.fall);
-            return new HealthConfig(check,
+            HealthCheckConfig check = pool.healthPath == null
+                    ? null
+                    : new HealthCheckConfig(
+                            pool.healthPath, pool.interval, pool.timeout, pool.expectedStatus, pool.rise, pool.fall);
+            return new HealthConfig(
+                    check,
                     new OutlierConfig(pool.consecutiveFailures, pool.baseEjectionTime, pool.maxEjectionPercent),
-                    pool.panicThreshold, pool.slowStart);
+                    pool.panicThreshold,
+                    pool.slowStart);
         }
 
         private RouteConfig buildRoute(String name, RouteDraft route) {
@@ -660,7 +731,8 @@ public final class ConfigLoader {
             if (route.path == null) {
                 throw new ConfigException(prefix + "path", null, ConfigValues.PATH, groupSource(route.settings));
             }
-            String expectedPool = pools.isEmpty() ? "a defined pool; none is defined"
+            String expectedPool = pools.isEmpty()
+                    ? "a defined pool; none is defined"
                     : "a defined pool, one of: " + String.join(", ", pools.keySet());
             if (route.poolSetting == null) {
                 throw new ConfigException(prefix + "pool", null, expectedPool, groupSource(route.settings));
@@ -669,13 +741,18 @@ public final class ConfigLoader {
             if (!pools.containsKey(pool)) {
                 throw route.poolSetting.invalid(expectedPool);
             }
-            return new RouteConfig(name, route.host, route.path, pool,
+            return new RouteConfig(
+                    name,
+                    route.host,
+                    route.path,
+                    pool,
                     route.stripPrefix == null ? DEFAULT_STRIP_PREFIX : route.stripPrefix,
                     route.preserveHost == null ? DEFAULT_PRESERVE_HOST : route.preserveHost,
                     route.connectTimeout == null ? connectTimeout : route.connectTimeout,
                     route.idleTimeout == null ? idleTimeout : route.idleTimeout,
                     route.timeout == null ? timeout : route.timeout,
-                    new RetryConfig(route.retries == null ? retries : route.retries,
+                    new RetryConfig(
+                            route.retries == null ? retries : route.retries,
                             route.perTryTimeout == null ? perTryTimeout : route.perTryTimeout,
                             route.retryOn == null ? retryOn : route.retryOn),
                     route.maxBodyBytes == null ? RouteConfig.INHERIT : route.maxBodyBytes,
@@ -697,7 +774,10 @@ public final class ConfigLoader {
          * missing key belongs; later sources usually override single values.
          */
         private static String groupSource(List<Setting> settings) {
-            return settings.stream().min(Comparator.comparingInt(Setting::firstIndex)).orElseThrow().firstSource();
+            return settings.stream()
+                    .min(Comparator.comparingInt(Setting::firstIndex))
+                    .orElseThrow()
+                    .firstSource();
         }
     }
 
@@ -714,6 +794,7 @@ public final class ConfigLoader {
         String healthPath;
         /** The first {@code health.*} setting other than the path, which needs the path. */
         Setting healthSetting;
+
         Duration interval = HealthCheckConfig.DEFAULT_INTERVAL;
         Duration timeout = HealthCheckConfig.DEFAULT_TIMEOUT;
         HealthCheckConfig.StatusRange expectedStatus = HealthCheckConfig.DEFAULT_EXPECTED_STATUS;
@@ -815,9 +896,18 @@ public final class ConfigLoader {
         }
 
         SecurityConfig build(Map<String, RouteSecurityConfig> routes) {
-            return new SecurityConfig(trustedProxies, clientIpHeader, allow, deny,
-                    limit.build("security.rate-limit", null), maxKeys, maxConcurrent, stripResponseHeaders,
-                    responseHeaders, hsts, routes);
+            return new SecurityConfig(
+                    trustedProxies,
+                    clientIpHeader,
+                    allow,
+                    deny,
+                    limit.build("security.rate-limit", null),
+                    maxKeys,
+                    maxConcurrent,
+                    stripResponseHeaders,
+                    responseHeaders,
+                    hsts,
+                    routes);
         }
     }
 
@@ -840,8 +930,8 @@ public final class ConfigLoader {
             String prefix = "route." + route + ".";
             RateLimitConfig rateLimit = limit.build(prefix + "rate-limit", global.key);
             boolean exempt = limit.rateSetting != null && limit.rate == null;
-            return new RouteSecurityConfig(allow, deny, rateLimit, exempt,
-                    auth == null ? null : auth.build(prefix, source));
+            return new RouteSecurityConfig(
+                    allow, deny, rateLimit, exempt, auth == null ? null : auth.build(prefix, source));
         }
     }
 
@@ -862,20 +952,23 @@ public final class ConfigLoader {
             for (Map.Entry<ConfigKey, Setting> entry : settings.entrySet()) {
                 ConfigKey key = entry.getKey();
                 String name = key.template().substring(key.template().indexOf("auth"));
-                String state = prefix + "auth is " + (kind == null ? (authSetting == null ? "not set" : "none")
-                        : kind.configName());
+                String state = prefix + "auth is "
+                        + (kind == null ? (authSetting == null ? "not set" : "none") : kind.configName());
                 boolean basicOnly = key == ConfigKey.ROUTE_AUTH_USERS_FILE;
-                boolean jwtOnly = key == ConfigKey.ROUTE_AUTH_JWKS_FILE || key == ConfigKey.ROUTE_AUTH_ISSUER
-                        || key == ConfigKey.ROUTE_AUTH_AUDIENCE || key == ConfigKey.ROUTE_AUTH_CLAIMS_TO_HEADERS;
+                boolean jwtOnly = key == ConfigKey.ROUTE_AUTH_JWKS_FILE
+                        || key == ConfigKey.ROUTE_AUTH_ISSUER
+                        || key == ConfigKey.ROUTE_AUTH_AUDIENCE
+                        || key == ConfigKey.ROUTE_AUTH_CLAIMS_TO_HEADERS;
                 if (key == ConfigKey.ROUTE_AUTH) {
                     continue;
                 }
                 if (kind == null) {
-                    throw entry.getValue().invalid("no " + name + ", which only " + prefix + "auth=basic or jwt uses; "
-                            + state);
+                    throw entry.getValue()
+                            .invalid("no " + name + ", which only " + prefix + "auth=basic or jwt uses; " + state);
                 }
                 if (basicOnly && kind != AuthConfig.Kind.BASIC) {
-                    throw entry.getValue().invalid("no " + name + ", which only " + prefix + "auth=basic uses; " + state);
+                    throw entry.getValue()
+                            .invalid("no " + name + ", which only " + prefix + "auth=basic uses; " + state);
                 }
                 if (jwtOnly && kind != AuthConfig.Kind.JWT) {
                     throw entry.getValue().invalid("no " + name + ", which only " + prefix + "auth=jwt uses; " + state);
@@ -884,18 +977,29 @@ public final class ConfigLoader {
             if (kind == null) {
                 return null;
             }
-            ConfigKey fileKey = kind == AuthConfig.Kind.BASIC ? ConfigKey.ROUTE_AUTH_USERS_FILE : ConfigKey.ROUTE_AUTH_JWKS_FILE;
+            ConfigKey fileKey =
+                    kind == AuthConfig.Kind.BASIC ? ConfigKey.ROUTE_AUTH_USERS_FILE : ConfigKey.ROUTE_AUTH_JWKS_FILE;
             Setting fileSetting = settings.get(fileKey);
             if (fileSetting == null) {
                 String name = fileKey.template().substring(fileKey.template().indexOf("auth"));
-                throw new ConfigException(prefix + name, null, ConfigValues.READABLE_FILE + ", required by " + prefix
-                        + "auth=" + kind.configName(), source);
+                throw new ConfigException(
+                        prefix + name,
+                        null,
+                        ConfigValues.READABLE_FILE + ", required by " + prefix + "auth=" + kind.configName(),
+                        source);
             }
-            return new AuthConfig(kind, realm, usersFile, jwksFile, issuer, audience, claimsToHeaders, keepAuthorization,
+            return new AuthConfig(
+                    kind,
+                    realm,
+                    usersFile,
+                    jwksFile,
+                    issuer,
+                    audience,
+                    claimsToHeaders,
+                    keepAuthorization,
                     fileSetting.source());
         }
     }
 
-    private record DemoDraft(Setting setting, int port) {
-    }
+    private record DemoDraft(Setting setting, int port) {}
 }

@@ -107,7 +107,8 @@ public record ConfigSource(String name, Map<String, String> entries) {
         Objects.requireNonNull(loader, "loader");
         String expected = "an existing file or classpath resource";
         if (location == null || location.isBlank()) {
-            throw new ConfigException("config", location == null ? null : Setting.display(location.strip()), expected, null);
+            throw new ConfigException(
+                    "config", location == null ? null : Setting.display(location.strip()), expected, null);
         }
         String trimmed = location.strip();
         if (trimmed.startsWith(CLASSPATH_PREFIX)) {
@@ -154,8 +155,11 @@ public record ConfigSource(String name, Map<String, String> entries) {
             public synchronized Object put(Object key, Object value) {
                 Object previous = super.put(key, value);
                 if (previous != null) {
-                    throw new ConfigException(Setting.display((String) key), Setting.display(((String) value).strip()),
-                            "each key once per file", name);
+                    throw new ConfigException(
+                            Setting.display((String) key),
+                            Setting.display(((String) value).strip()),
+                            "each key once per file",
+                            name);
                 }
                 return previous;
             }

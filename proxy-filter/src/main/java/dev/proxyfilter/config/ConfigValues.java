@@ -50,8 +50,7 @@ final class ConfigValues {
     private static final Pattern STATUS_RANGE_PATTERN = Pattern.compile("([0-9]{3})(?:-([0-9]{3}))?");
     private static final Pattern PATH_FORBIDDEN = Pattern.compile("[\\s\\p{Cntrl}?#]");
 
-    private ConfigValues() {
-    }
+    private ConfigValues() {}
 
     /** A port for the standalone listener: 0 (ephemeral) to 65535. */
     static int listenPort(Setting setting) {
@@ -144,14 +143,19 @@ final class ConfigValues {
 
     /** A comma-separated list of retry conditions, or {@code none}. */
     static java.util.Set<RetryConfig.RetryOn> retryOn(Setting setting) {
-        String expected = "none, or a comma-separated list of: " + String.join(", ",
-                java.util.Arrays.stream(RetryConfig.RetryOn.values()).map(RetryConfig.RetryOn::configName).toList());
+        String expected = "none, or a comma-separated list of: "
+                + String.join(
+                        ", ",
+                        java.util.Arrays.stream(RetryConfig.RetryOn.values())
+                                .map(RetryConfig.RetryOn::configName)
+                                .toList());
         java.util.Set<RetryConfig.RetryOn> on = java.util.EnumSet.noneOf(RetryConfig.RetryOn.class);
         if (setting.value().equalsIgnoreCase("none")) {
             return on;
         }
         for (String token : setting.value().split(",", -1)) {
-            RetryConfig.RetryOn condition = RetryConfig.RetryOn.fromConfigName(token.strip().toLowerCase(Locale.ROOT));
+            RetryConfig.RetryOn condition =
+                    RetryConfig.RetryOn.fromConfigName(token.strip().toLowerCase(Locale.ROOT));
             if (condition == null) {
                 throw setting.invalid(expected);
             }
@@ -253,7 +257,8 @@ final class ConfigValues {
         String source = (colon < 0 ? value : value.substring(0, colon)).toLowerCase(Locale.ROOT);
         String name = colon < 0 ? null : value.substring(colon + 1);
         for (HashKey.Source candidate : HashKey.Source.values()) {
-            if (candidate.configName().equals(source) && candidate.named() == (name != null)
+            if (candidate.configName().equals(source)
+                    && candidate.named() == (name != null)
                     && (name == null || isToken(name))) {
                 return new HashKey(candidate, name);
             }
@@ -265,7 +270,9 @@ final class ConfigValues {
     static StickyConfig sticky(Setting setting) {
         String value = setting.value();
         int colon = value.indexOf(':');
-        if (colon < 0 || !value.substring(0, colon).equalsIgnoreCase("cookie") || !isToken(value.substring(colon + 1))) {
+        if (colon < 0
+                || !value.substring(0, colon).equalsIgnoreCase("cookie")
+                || !isToken(value.substring(colon + 1))) {
             throw setting.invalid(STICKY);
         }
         return new StickyConfig(value.substring(colon + 1));
@@ -289,7 +296,8 @@ final class ConfigValues {
             throw setting.invalid(URL);
         }
         String scheme = uri.getScheme();
-        if (scheme == null || uri.isOpaque()
+        if (scheme == null
+                || uri.isOpaque()
                 || !(scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))) {
             throw setting.invalid(URL);
         }
@@ -303,7 +311,8 @@ final class ConfigValues {
             throw setting.invalid(setting.value().replace(uri.getRawUserInfo() + "@", "***@"), URL_NO_USER_INFO);
         }
         String path = uri.getRawPath();
-        if (!(path == null || path.isEmpty() || path.equals("/")) || uri.getRawQuery() != null
+        if (!(path == null || path.isEmpty() || path.equals("/"))
+                || uri.getRawQuery() != null
                 || uri.getRawFragment() != null) {
             throw setting.invalid(URL_NO_PATH);
         }
@@ -311,8 +320,8 @@ final class ConfigValues {
         if (port == 0 || port > 65535) {
             throw setting.invalid(URL_PORT);
         }
-        String normalised = scheme.toLowerCase(Locale.ROOT) + "://" + uri.getHost().toLowerCase(Locale.ROOT)
-                + (port == -1 ? "" : ":" + port);
+        String normalised = scheme.toLowerCase(Locale.ROOT) + "://"
+                + uri.getHost().toLowerCase(Locale.ROOT) + (port == -1 ? "" : ":" + port);
         try {
             return new URI(normalised);
         } catch (URISyntaxException e) {
@@ -407,8 +416,7 @@ final class ConfigValues {
     static final String MAX_CONCURRENT = "integer 0..1000000 (0 for no limit)";
     static final String HEADER_NAMES = "comma-separated header names, each a " + TOKEN;
     static final String HEADER_VALUE = "a header value of visible ASCII characters and spaces";
-    static final String RESPONSE_HEADER_NAME = "a header the proxy may set: not hop-by-hop, framing or "
-            + "Set-Cookie";
+    static final String RESPONSE_HEADER_NAME = "a header the proxy may set: not hop-by-hop, framing or " + "Set-Cookie";
     static final String HSTS = "max-age=SECONDS with optional ; includeSubDomains and ; preload";
     static final String CLIENT_IP_HEADER = "x-forwarded-for|forwarded";
     static final String AUTH = "none|basic|jwt";
@@ -426,12 +434,31 @@ final class ConfigValues {
     private static final Pattern REALM_PATTERN = Pattern.compile("[\\x20-\\x21\\x23-\\x5b\\x5d-\\x7e]{1,100}");
     private static final Pattern CONTROL = Pattern.compile("[\\p{Cntrl}]");
     /** Headers the proxy manages on the way out; configuration may not set them. */
-    private static final java.util.Set<String> FRAMING_AND_HOP = java.util.Set.of("connection", "keep-alive",
-            "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "content-length", "content-encoding",
-            "content-type", "content-range", "expect");
-    private static final java.util.Set<String> PROXY_REQUEST_HEADERS = java.util.Set.of("host", "authorization",
-            "proxy-authorization", "forwarded", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host",
-            "x-forwarded-port", "via", "cookie");
+    private static final java.util.Set<String> FRAMING_AND_HOP = java.util.Set.of(
+            "connection",
+            "keep-alive",
+            "proxy-connection",
+            "transfer-encoding",
+            "te",
+            "trailer",
+            "upgrade",
+            "content-length",
+            "content-encoding",
+            "content-type",
+            "content-range",
+            "expect");
+
+    private static final java.util.Set<String> PROXY_REQUEST_HEADERS = java.util.Set.of(
+            "host",
+            "authorization",
+            "proxy-authorization",
+            "forwarded",
+            "x-forwarded-for",
+            "x-forwarded-proto",
+            "x-forwarded-host",
+            "x-forwarded-port",
+            "via",
+            "cookie");
 
     /** A comma-separated list of CIDR blocks; empty for none. */
     static java.util.List<Cidr> cidrs(Setting setting) {
@@ -470,8 +497,11 @@ final class ConfigValues {
                 case "s" -> Duration.ofSeconds(1);
                 case "m" -> Duration.ofMinutes(1);
                 case "h" -> Duration.ofHours(1);
-                default -> duration(new Setting(setting.key(), unit, setting.source(), setting.firstSource(),
-                        setting.firstIndex()), true);
+                default ->
+                    duration(
+                            new Setting(
+                                    setting.key(), unit, setting.source(), setting.firstSource(), setting.firstIndex()),
+                            true);
             };
         } catch (ConfigException e) {
             throw setting.invalid(expected);
@@ -583,7 +613,9 @@ final class ConfigValues {
         } catch (java.nio.file.InvalidPathException e) {
             throw setting.invalid(READABLE_FILE);
         }
-        if (setting.value().isEmpty() || !java.nio.file.Files.isRegularFile(path) || !java.nio.file.Files.isReadable(path)) {
+        if (setting.value().isEmpty()
+                || !java.nio.file.Files.isRegularFile(path)
+                || !java.nio.file.Files.isReadable(path)) {
             throw setting.invalid(READABLE_FILE);
         }
         return path;
@@ -610,9 +642,14 @@ final class ConfigValues {
             String claim = pair.substring(0, colon).strip();
             String header = pair.substring(colon + 1).strip();
             String lower = header.toLowerCase(Locale.ROOT);
-            if (claim.isEmpty() || CONTROL.matcher(claim).find() || !isToken(header) || FRAMING_AND_HOP.contains(lower)
-                    || PROXY_REQUEST_HEADERS.contains(lower) || lower.startsWith("proxy-")
-                    || claims.containsKey(claim) || !headers.add(lower)) {
+            if (claim.isEmpty()
+                    || CONTROL.matcher(claim).find()
+                    || !isToken(header)
+                    || FRAMING_AND_HOP.contains(lower)
+                    || PROXY_REQUEST_HEADERS.contains(lower)
+                    || lower.startsWith("proxy-")
+                    || claims.containsKey(claim)
+                    || !headers.add(lower)) {
                 throw setting.invalid(CLAIMS_TO_HEADERS);
             }
             claims.put(claim, header);

@@ -45,8 +45,8 @@ public record HashKey(Source source, String name) {
         Objects.requireNonNull(source, "source");
         if (source.named()) {
             if (name == null || !ConfigValues.isToken(name)) {
-                throw new IllegalArgumentException(source.configName() + " name: " + name
-                        + " (expected: " + ConfigValues.TOKEN + ")");
+                throw new IllegalArgumentException(
+                        source.configName() + " name: " + name + " (expected: " + ConfigValues.TOKEN + ")");
             }
         } else if (name != null) {
             throw new IllegalArgumentException(source.configName() + " takes no name: " + name);

@@ -16,8 +16,8 @@ import java.util.Objects;
  * @param rise           passed checks in a row that bring a DOWN backend back, &gt;= 1
  * @param fall           failed checks in a row that take an UP backend down, &gt;= 1
  */
-public record HealthCheckConfig(String path, Duration interval, Duration timeout, StatusRange expectedStatus,
-        int rise, int fall) {
+public record HealthCheckConfig(
+        String path, Duration interval, Duration timeout, StatusRange expectedStatus, int rise, int fall) {
     public static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(5);
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(2);
     public static final StatusRange DEFAULT_EXPECTED_STATUS = new StatusRange(200, 399);
@@ -33,8 +33,8 @@ public record HealthCheckConfig(String path, Duration interval, Duration timeout
             throw new IllegalArgumentException("path: " + path + " (expected: starts with /)");
         }
         if (interval.isNegative() || interval.isZero() || timeout.isNegative() || timeout.isZero()) {
-            throw new IllegalArgumentException("interval and timeout: " + interval + ", " + timeout
-                    + " (expected: > 0)");
+            throw new IllegalArgumentException(
+                    "interval and timeout: " + interval + ", " + timeout + " (expected: > 0)");
         }
         if (rise < 1 || fall < 1) {
             throw new IllegalArgumentException("rise and fall: " + rise + ", " + fall + " (expected: >= 1)");
@@ -43,8 +43,8 @@ public record HealthCheckConfig(String path, Duration interval, Duration timeout
 
     /** Checks of {@code path} with every other setting at its default. */
     public static HealthCheckConfig of(String path) {
-        return new HealthCheckConfig(path, DEFAULT_INTERVAL, DEFAULT_TIMEOUT, DEFAULT_EXPECTED_STATUS, DEFAULT_RISE,
-                DEFAULT_FALL);
+        return new HealthCheckConfig(
+                path, DEFAULT_INTERVAL, DEFAULT_TIMEOUT, DEFAULT_EXPECTED_STATUS, DEFAULT_RISE, DEFAULT_FALL);
     }
 
     /**
@@ -57,7 +57,8 @@ public record HealthCheckConfig(String path, Duration interval, Duration timeout
     public record StatusRange(int min, int max) {
         public StatusRange {
             if (min < 100 || max > 599 || min > max) {
-                throw new IllegalArgumentException("status range: " + min + "-" + max + " (expected: 100..599, min <= max)");
+                throw new IllegalArgumentException(
+                        "status range: " + min + "-" + max + " (expected: 100..599, min <= max)");
             }
         }
 

@@ -25,8 +25,8 @@ import java.util.Objects;
  *                              ramps from 10% to 100% of its weight over this long; {@link Duration#ZERO}
  *                              for no ramp
  */
-public record HealthConfig(HealthCheckConfig check, OutlierConfig outlier, int panicThresholdPercent,
-        Duration slowStart) {
+public record HealthConfig(
+        HealthCheckConfig check, OutlierConfig outlier, int panicThresholdPercent, Duration slowStart) {
     public static final int DEFAULT_PANIC_THRESHOLD_PERCENT = 50;
     public static final Duration DEFAULT_SLOW_START = Duration.ZERO;
     /**
@@ -35,17 +35,18 @@ public record HealthConfig(HealthCheckConfig check, OutlierConfig outlier, int p
      * slow start accepts is {@link #MAX_WEIGHT_WITH_SLOW_START}.
      */
     public static final int SLOW_START_STEPS = 10;
+
     public static final int MAX_WEIGHT_WITH_SLOW_START = Integer.MAX_VALUE / SLOW_START_STEPS;
     /** No checks, default outlier ejection, panic below 50%, no slow start. */
-    public static final HealthConfig DEFAULT = new HealthConfig(null, OutlierConfig.DEFAULT,
-            DEFAULT_PANIC_THRESHOLD_PERCENT, DEFAULT_SLOW_START);
+    public static final HealthConfig DEFAULT =
+            new HealthConfig(null, OutlierConfig.DEFAULT, DEFAULT_PANIC_THRESHOLD_PERCENT, DEFAULT_SLOW_START);
 
     public HealthConfig {
         Objects.requireNonNull(outlier, "outlier");
         Objects.requireNonNull(slowStart, "slowStart");
         if (panicThresholdPercent < 0 || panicThresholdPercent > 100) {
-            throw new IllegalArgumentException("panicThresholdPercent: " + panicThresholdPercent
-                    + " (expected: 0..100)");
+            throw new IllegalArgumentException(
+                    "panicThresholdPercent: " + panicThresholdPercent + " (expected: 0..100)");
         }
         if (slowStart.isNegative()) {
             throw new IllegalArgumentException("slowStart: " + slowStart + " (expected: >= 0)");

@@ -20,11 +20,11 @@ public record OutlierConfig(int consecutiveFailures, Duration baseEjectionTime, 
     public static final Duration DEFAULT_BASE_EJECTION_TIME = Duration.ofSeconds(30);
     public static final int DEFAULT_MAX_EJECTION_PERCENT = 50;
     /** The defaults: eject after 5 failures for 30 s, at most half of the pool. */
-    public static final OutlierConfig DEFAULT = new OutlierConfig(DEFAULT_CONSECUTIVE_FAILURES,
-            DEFAULT_BASE_EJECTION_TIME, DEFAULT_MAX_EJECTION_PERCENT);
+    public static final OutlierConfig DEFAULT =
+            new OutlierConfig(DEFAULT_CONSECUTIVE_FAILURES, DEFAULT_BASE_EJECTION_TIME, DEFAULT_MAX_EJECTION_PERCENT);
     /** No ejection. */
-    public static final OutlierConfig OFF = new OutlierConfig(0, DEFAULT_BASE_EJECTION_TIME,
-            DEFAULT_MAX_EJECTION_PERCENT);
+    public static final OutlierConfig OFF =
+            new OutlierConfig(0, DEFAULT_BASE_EJECTION_TIME, DEFAULT_MAX_EJECTION_PERCENT);
 
     public OutlierConfig {
         Objects.requireNonNull(baseEjectionTime, "baseEjectionTime");

@@ -18,8 +18,14 @@ import java.util.Objects;
  * @param queueTimeout longest wait in that queue before 503
  * @param health   health checks, outlier ejection, panic mode and slow start
  */
-public record PoolConfig(String name, BalanceStrategy strategy, List<BackendConfig> backends, HashKey hashKey,
-        StickyConfig sticky, int maxPending, Duration queueTimeout,
+public record PoolConfig(
+        String name,
+        BalanceStrategy strategy,
+        List<BackendConfig> backends,
+        HashKey hashKey,
+        StickyConfig sticky,
+        int maxPending,
+        Duration queueTimeout,
         HealthConfig health) {
     /** Default {@code pool.NAME.max-pending}. */
     public static final int DEFAULT_MAX_PENDING = 0;
@@ -41,8 +47,8 @@ public record PoolConfig(String name, BalanceStrategy strategy, List<BackendConf
             throw new IllegalArgumentException("pool " + name + ": strategy consistent-hash needs a hash key");
         }
         if (strategy != BalanceStrategy.CONSISTENT_HASH && hashKey != null) {
-            throw new IllegalArgumentException("pool " + name + ": hash key " + hashKey + " needs strategy consistent-hash, not "
-                    + strategy.configName());
+            throw new IllegalArgumentException("pool " + name + ": hash key " + hashKey
+                    + " needs strategy consistent-hash, not " + strategy.configName());
         }
         Objects.requireNonNull(health, "health");
         if (backends.stream().allMatch(BackendConfig::backup)) {
@@ -51,8 +57,9 @@ public record PoolConfig(String name, BalanceStrategy strategy, List<BackendConf
         if (!health.slowStart().isZero()) {
             for (BackendConfig backend : backends) {
                 if (backend.weight() > HealthConfig.MAX_WEIGHT_WITH_SLOW_START) {
-                    throw new IllegalArgumentException("pool " + name + ": weight " + backend.weight() + " of backend "
-                            + backend.name() + " is above " + HealthConfig.MAX_WEIGHT_WITH_SLOW_START + " with slow start");
+                    throw new IllegalArgumentException(
+                            "pool " + name + ": weight " + backend.weight() + " of backend " + backend.name()
+                                    + " is above " + HealthConfig.MAX_WEIGHT_WITH_SLOW_START + " with slow start");
                 }
             }
         }
@@ -64,20 +71,31 @@ public record PoolConfig(String name, BalanceStrategy strategy, List<BackendConf
     }
 
     /** A pool without a pending queue, with the default {@link HealthConfig}. */
-    public PoolConfig(String name, BalanceStrategy strategy, List<BackendConfig> backends, HashKey hashKey,
-            StickyConfig sticky) {
+    public PoolConfig(
+            String name, BalanceStrategy strategy, List<BackendConfig> backends, HashKey hashKey, StickyConfig sticky) {
         this(name, strategy, backends, hashKey, sticky, HealthConfig.DEFAULT);
     }
 
     /** A pool without a pending queue. */
-    public PoolConfig(String name, BalanceStrategy strategy, List<BackendConfig> backends, HashKey hashKey,
-            StickyConfig sticky, HealthConfig health) {
+    public PoolConfig(
+            String name,
+            BalanceStrategy strategy,
+            List<BackendConfig> backends,
+            HashKey hashKey,
+            StickyConfig sticky,
+            HealthConfig health) {
         this(name, strategy, backends, hashKey, sticky, DEFAULT_MAX_PENDING, DEFAULT_QUEUE_TIMEOUT, health);
     }
 
     /** A pool with the default {@link HealthConfig}. */
-    public PoolConfig(String name, BalanceStrategy strategy, List<BackendConfig> backends, HashKey hashKey,
-            StickyConfig sticky, int maxPending, Duration queueTimeout) {
+    public PoolConfig(
+            String name,
+            BalanceStrategy strategy,
+            List<BackendConfig> backends,
+            HashKey hashKey,
+            StickyConfig sticky,
+            int maxPending,
+            Duration queueTimeout) {
         this(name, strategy, backends, hashKey, sticky, maxPending, queueTimeout, HealthConfig.DEFAULT);
     }
 }

@@ -24,10 +24,21 @@ import java.util.Objects;
  * @param cache   the shared response cache ({@code cache.*}); off unless {@code cache.enabled}
  * @param reload  how the configuration is reloaded ({@code reload.*})
  */
-public record ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, List<RouteConfig> routes,
-        DemoConfig demo, String via, List<String> sources, int retryBudgetPercent, AdminConfig admin,
-        AccessLogFormat accessLog, SecurityConfig security, RequestLimits limits, UpstreamTlsConfig upstreamTls,
-        CacheConfig cache, ReloadConfig reload) {
+public record ProxyConfig(
+        ServerConfig server,
+        Map<String, PoolConfig> pools,
+        List<RouteConfig> routes,
+        DemoConfig demo,
+        String via,
+        List<String> sources,
+        int retryBudgetPercent,
+        AdminConfig admin,
+        AccessLogFormat accessLog,
+        SecurityConfig security,
+        RequestLimits limits,
+        UpstreamTlsConfig upstreamTls,
+        CacheConfig cache,
+        ReloadConfig reload) {
     /** Default {@code proxy.retry-budget}. */
     public static final int DEFAULT_RETRY_BUDGET_PERCENT = 20;
 
@@ -61,53 +72,172 @@ public record ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, Li
     }
 
     /** A configuration with the default {@link ReloadConfig}. */
-    public ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, List<RouteConfig> routes, DemoConfig demo,
-            String via, List<String> sources, int retryBudgetPercent, AdminConfig admin, AccessLogFormat accessLog,
-            SecurityConfig security, RequestLimits limits, UpstreamTlsConfig upstreamTls, CacheConfig cache) {
-        this(server, pools, routes, demo, via, sources, retryBudgetPercent, admin, accessLog, security, limits,
-                upstreamTls, cache, ReloadConfig.DEFAULT);
+    public ProxyConfig(
+            ServerConfig server,
+            Map<String, PoolConfig> pools,
+            List<RouteConfig> routes,
+            DemoConfig demo,
+            String via,
+            List<String> sources,
+            int retryBudgetPercent,
+            AdminConfig admin,
+            AccessLogFormat accessLog,
+            SecurityConfig security,
+            RequestLimits limits,
+            UpstreamTlsConfig upstreamTls,
+            CacheConfig cache) {
+        this(
+                server,
+                pools,
+                routes,
+                demo,
+                via,
+                sources,
+                retryBudgetPercent,
+                admin,
+                accessLog,
+                security,
+                limits,
+                upstreamTls,
+                cache,
+                ReloadConfig.DEFAULT);
     }
 
     /** A configuration without security settings ({@link SecurityConfig#NONE}) or response cache. */
-    public ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, List<RouteConfig> routes, DemoConfig demo,
-            String via, List<String> sources, int retryBudgetPercent, AdminConfig admin, AccessLogFormat accessLog) {
+    public ProxyConfig(
+            ServerConfig server,
+            Map<String, PoolConfig> pools,
+            List<RouteConfig> routes,
+            DemoConfig demo,
+            String via,
+            List<String> sources,
+            int retryBudgetPercent,
+            AdminConfig admin,
+            AccessLogFormat accessLog) {
         this(server, pools, routes, demo, via, sources, retryBudgetPercent, admin, accessLog, SecurityConfig.NONE);
     }
 
     /** A configuration with security settings, the default request limits and upstream trust, and no cache. */
-    public ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, List<RouteConfig> routes, DemoConfig demo,
-            String via, List<String> sources, int retryBudgetPercent, AdminConfig admin, AccessLogFormat accessLog,
+    public ProxyConfig(
+            ServerConfig server,
+            Map<String, PoolConfig> pools,
+            List<RouteConfig> routes,
+            DemoConfig demo,
+            String via,
+            List<String> sources,
+            int retryBudgetPercent,
+            AdminConfig admin,
+            AccessLogFormat accessLog,
             SecurityConfig security) {
-        this(server, pools, routes, demo, via, sources, retryBudgetPercent, admin, accessLog, security,
-                RequestLimits.DEFAULT, UpstreamTlsConfig.DEFAULT);
+        this(
+                server,
+                pools,
+                routes,
+                demo,
+                via,
+                sources,
+                retryBudgetPercent,
+                admin,
+                accessLog,
+                security,
+                RequestLimits.DEFAULT,
+                UpstreamTlsConfig.DEFAULT);
     }
 
     /** A configuration with a response cache and the defaults for the rest. */
-    public ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, List<RouteConfig> routes, DemoConfig demo,
-            String via, List<String> sources, int retryBudgetPercent, AdminConfig admin, AccessLogFormat accessLog,
+    public ProxyConfig(
+            ServerConfig server,
+            Map<String, PoolConfig> pools,
+            List<RouteConfig> routes,
+            DemoConfig demo,
+            String via,
+            List<String> sources,
+            int retryBudgetPercent,
+            AdminConfig admin,
+            AccessLogFormat accessLog,
             CacheConfig cache) {
-        this(server, pools, routes, demo, via, sources, retryBudgetPercent, admin, accessLog, SecurityConfig.NONE,
-                RequestLimits.DEFAULT, UpstreamTlsConfig.DEFAULT, cache);
+        this(
+                server,
+                pools,
+                routes,
+                demo,
+                via,
+                sources,
+                retryBudgetPercent,
+                admin,
+                accessLog,
+                SecurityConfig.NONE,
+                RequestLimits.DEFAULT,
+                UpstreamTlsConfig.DEFAULT,
+                cache);
     }
 
     /** A configuration without a response cache. */
-    public ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, List<RouteConfig> routes, DemoConfig demo,
-            String via, List<String> sources, int retryBudgetPercent, AdminConfig admin, AccessLogFormat accessLog,
-            SecurityConfig security, RequestLimits limits, UpstreamTlsConfig upstreamTls) {
-        this(server, pools, routes, demo, via, sources, retryBudgetPercent, admin, accessLog, security, limits,
-                upstreamTls, CacheConfig.disabled());
+    public ProxyConfig(
+            ServerConfig server,
+            Map<String, PoolConfig> pools,
+            List<RouteConfig> routes,
+            DemoConfig demo,
+            String via,
+            List<String> sources,
+            int retryBudgetPercent,
+            AdminConfig admin,
+            AccessLogFormat accessLog,
+            SecurityConfig security,
+            RequestLimits limits,
+            UpstreamTlsConfig upstreamTls) {
+        this(
+                server,
+                pools,
+                routes,
+                demo,
+                via,
+                sources,
+                retryBudgetPercent,
+                admin,
+                accessLog,
+                security,
+                limits,
+                upstreamTls,
+                CacheConfig.disabled());
     }
 
     /** A configuration with the default retry budget. */
-    public ProxyConfig(ServerConfig server, Map<String, PoolConfig> pools, List<RouteConfig> routes, DemoConfig demo,
-            String via, List<String> sources) {
-        this(server, pools, routes, demo, via, sources, DEFAULT_RETRY_BUDGET_PERCENT, AdminConfig.defaults(),
+    public ProxyConfig(
+            ServerConfig server,
+            Map<String, PoolConfig> pools,
+            List<RouteConfig> routes,
+            DemoConfig demo,
+            String via,
+            List<String> sources) {
+        this(
+                server,
+                pools,
+                routes,
+                demo,
+                via,
+                sources,
+                DEFAULT_RETRY_BUDGET_PERCENT,
+                AdminConfig.defaults(),
                 AccessLogFormat.COMBINED);
     }
 
     /** This configuration with another cache configuration. */
     public ProxyConfig withCache(CacheConfig cache) {
-        return new ProxyConfig(server, pools, routes, demo, via, sources, retryBudgetPercent, admin, accessLog, security,
-                limits, upstreamTls, cache, reload);
+        return new ProxyConfig(
+                server,
+                pools,
+                routes,
+                demo,
+                via,
+                sources,
+                retryBudgetPercent,
+                admin,
+                accessLog,
+                security,
+                limits,
+                upstreamTls,
+                cache,
+                reload);
     }
 }

@@ -17,8 +17,9 @@ public record RequestLimits(int maxHeaderCount, long maxBodyBytes, Duration body
     public static final int DEFAULT_MAX_HEADER_COUNT = 100;
     /** The body is streamed, never buffered whole, so by default its size is the backend's business. */
     public static final long DEFAULT_MAX_BODY_BYTES = 0;
-    public static final RequestLimits DEFAULT = new RequestLimits(DEFAULT_MAX_HEADER_COUNT, DEFAULT_MAX_BODY_BYTES,
-            Duration.ZERO);
+
+    public static final RequestLimits DEFAULT =
+            new RequestLimits(DEFAULT_MAX_HEADER_COUNT, DEFAULT_MAX_BODY_BYTES, Duration.ZERO);
 
     public RequestLimits {
         if (maxHeaderCount < 1) {

@@ -19,7 +19,8 @@ import java.util.Set;
  */
 public record RetryConfig(int retries, Duration perTryTimeout, Set<RetryOn> retryOn) {
     /** What {@code proxy.retries} and friends default to: one retry on a connect failure or a reset. */
-    public static final RetryConfig DEFAULT = new RetryConfig(1, Duration.ZERO, EnumSet.of(RetryOn.CONNECT_FAILURE, RetryOn.RESET));
+    public static final RetryConfig DEFAULT =
+            new RetryConfig(1, Duration.ZERO, EnumSet.of(RetryOn.CONNECT_FAILURE, RetryOn.RESET));
 
     /** The failures {@code retry-on} can name. */
     public enum RetryOn {

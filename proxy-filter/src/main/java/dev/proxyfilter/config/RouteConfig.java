@@ -22,9 +22,19 @@ import java.util.Objects;
  * @param cache          whether this route's responses go through the response cache ({@code route.NAME.cache},
  *                       default {@code cache.enabled}); without an enabled cache it has no effect
  */
-public record RouteConfig(String name, String host, String path, String pool, boolean stripPrefix,
-        boolean preserveHost, Duration connectTimeout, Duration idleTimeout, Duration timeout, RetryConfig retry,
-        long maxBodyBytes, boolean cache) {
+public record RouteConfig(
+        String name,
+        String host,
+        String path,
+        String pool,
+        boolean stripPrefix,
+        boolean preserveHost,
+        Duration connectTimeout,
+        Duration idleTimeout,
+        Duration timeout,
+        RetryConfig retry,
+        long maxBodyBytes,
+        boolean cache) {
     /** {@code maxBodyBytes} when the route has no limit of its own. */
     public static final long INHERIT = -1;
 
@@ -48,34 +58,114 @@ public record RouteConfig(String name, String host, String path, String pool, bo
     }
 
     /** A route with its own body limit and caching choice left to {@code cache.enabled}. */
-    public RouteConfig(String name, String host, String path, String pool, boolean stripPrefix, boolean preserveHost,
-            Duration connectTimeout, Duration idleTimeout, Duration timeout, RetryConfig retry, long maxBodyBytes) {
-        this(name, host, path, pool, stripPrefix, preserveHost, connectTimeout, idleTimeout, timeout, retry, maxBodyBytes,
+    public RouteConfig(
+            String name,
+            String host,
+            String path,
+            String pool,
+            boolean stripPrefix,
+            boolean preserveHost,
+            Duration connectTimeout,
+            Duration idleTimeout,
+            Duration timeout,
+            RetryConfig retry,
+            long maxBodyBytes) {
+        this(
+                name,
+                host,
+                path,
+                pool,
+                stripPrefix,
+                preserveHost,
+                connectTimeout,
+                idleTimeout,
+                timeout,
+                retry,
+                maxBodyBytes,
                 true);
     }
 
     /** A route inheriting {@code proxy.max-body-bytes}, with a caching choice. */
-    public RouteConfig(String name, String host, String path, String pool, boolean stripPrefix, boolean preserveHost,
-            Duration connectTimeout, Duration idleTimeout, Duration timeout, RetryConfig retry, boolean cache) {
-        this(name, host, path, pool, stripPrefix, preserveHost, connectTimeout, idleTimeout, timeout, retry, INHERIT,
+    public RouteConfig(
+            String name,
+            String host,
+            String path,
+            String pool,
+            boolean stripPrefix,
+            boolean preserveHost,
+            Duration connectTimeout,
+            Duration idleTimeout,
+            Duration timeout,
+            RetryConfig retry,
+            boolean cache) {
+        this(
+                name,
+                host,
+                path,
+                pool,
+                stripPrefix,
+                preserveHost,
+                connectTimeout,
+                idleTimeout,
+                timeout,
+                retry,
+                INHERIT,
                 cache);
     }
 
     /** A route inheriting {@code proxy.max-body-bytes}. */
-    public RouteConfig(String name, String host, String path, String pool, boolean stripPrefix, boolean preserveHost,
-            Duration connectTimeout, Duration idleTimeout, Duration timeout, RetryConfig retry) {
+    public RouteConfig(
+            String name,
+            String host,
+            String path,
+            String pool,
+            boolean stripPrefix,
+            boolean preserveHost,
+            Duration connectTimeout,
+            Duration idleTimeout,
+            Duration timeout,
+            RetryConfig retry) {
         this(name, host, path, pool, stripPrefix, preserveHost, connectTimeout, idleTimeout, timeout, retry, INHERIT);
     }
 
     /** A route with the default retry policy. */
-    public RouteConfig(String name, String host, String path, String pool, boolean stripPrefix, boolean preserveHost,
-            Duration connectTimeout, Duration idleTimeout, Duration timeout) {
-        this(name, host, path, pool, stripPrefix, preserveHost, connectTimeout, idleTimeout, timeout, RetryConfig.DEFAULT);
+    public RouteConfig(
+            String name,
+            String host,
+            String path,
+            String pool,
+            boolean stripPrefix,
+            boolean preserveHost,
+            Duration connectTimeout,
+            Duration idleTimeout,
+            Duration timeout) {
+        this(
+                name,
+                host,
+                path,
+                pool,
+                stripPrefix,
+                preserveHost,
+                connectTimeout,
+                idleTimeout,
+                timeout,
+                RetryConfig.DEFAULT);
     }
 
     /** This route with another caching choice. */
     public RouteConfig withCache(boolean cache) {
-        return new RouteConfig(name, host, path, pool, stripPrefix, preserveHost, connectTimeout, idleTimeout, timeout,
-                retry, maxBodyBytes, cache);
+        return new RouteConfig(
+                name,
+                host,
+                path,
+                pool,
+                stripPrefix,
+                preserveHost,
+                connectTimeout,
+                idleTimeout,
+                timeout,
+                retry,
+                maxBodyBytes,
+                cache);
     }
 }

@@ -14,8 +14,8 @@ import java.util.List;
  *                               {@code security.rate-limit} (a health check, say)
  * @param auth                   {@code route.NAME.auth}; {@code null} for none
  */
-public record RouteSecurityConfig(List<Cidr> allow, List<Cidr> deny, RateLimitConfig rateLimit,
-        boolean exemptFromGlobalLimit, AuthConfig auth) {
+public record RouteSecurityConfig(
+        List<Cidr> allow, List<Cidr> deny, RateLimitConfig rateLimit, boolean exemptFromGlobalLimit, AuthConfig auth) {
     /** A route with no settings of its own. */
     public static final RouteSecurityConfig NONE = new RouteSecurityConfig(List.of(), List.of(), null, false, null);
 

@@ -26,16 +26,34 @@ import java.util.Objects;
  *                               {@code null} for none
  * @param routes                 each route's own settings, by route name; a route not in it has none
  */
-public record SecurityConfig(List<Cidr> trustedProxies, ClientIpHeader clientIpHeader, List<Cidr> allow,
-        List<Cidr> deny, RateLimitConfig rateLimit, int rateLimitMaxKeys, int maxConcurrentPerClient,
-        List<String> stripResponseHeaders, Map<String, String> responseHeaders, String hsts,
+public record SecurityConfig(
+        List<Cidr> trustedProxies,
+        ClientIpHeader clientIpHeader,
+        List<Cidr> allow,
+        List<Cidr> deny,
+        RateLimitConfig rateLimit,
+        int rateLimitMaxKeys,
+        int maxConcurrentPerClient,
+        List<String> stripResponseHeaders,
+        Map<String, String> responseHeaders,
+        String hsts,
         Map<String, RouteSecurityConfig> routes) {
     /** Default {@code security.rate-limit-max-keys}. */
     public static final int DEFAULT_RATE_LIMIT_MAX_KEYS = 100_000;
 
     /** Nothing configured: no proxy trusted, no rule, no limit, only the default response hygiene. */
-    public static final SecurityConfig NONE = new SecurityConfig(List.of(), ClientIpHeader.X_FORWARDED_FOR, List.of(),
-            List.of(), null, DEFAULT_RATE_LIMIT_MAX_KEYS, 0, List.of(), Map.of(), null, Map.of());
+    public static final SecurityConfig NONE = new SecurityConfig(
+            List.of(),
+            ClientIpHeader.X_FORWARDED_FOR,
+            List.of(),
+            List.of(),
+            null,
+            DEFAULT_RATE_LIMIT_MAX_KEYS,
+            0,
+            List.of(),
+            Map.of(),
+            null,
+            Map.of());
 
     /** The header that carries the chain of client addresses from a trusted proxy. */
     public enum ClientIpHeader {

@@ -17,12 +17,20 @@ import java.util.Objects;
  * @param shutdownTimeout grace that in-flight exchanges get to finish when the proxy stops (SIGTERM, undeploy);
  *                       zero cuts them at once
  */
-public record ServerConfig(String host, int port, int maxHeaderBytes, int maxUriBytes, Duration headerTimeout,
-        Duration idleTimeout, ServerTlsConfig tls, Duration shutdownTimeout) {
+public record ServerConfig(
+        String host,
+        int port,
+        int maxHeaderBytes,
+        int maxUriBytes,
+        Duration headerTimeout,
+        Duration idleTimeout,
+        ServerTlsConfig tls,
+        Duration shutdownTimeout) {
     public static final String DEFAULT_HOST = "0.0.0.0";
     public static final int DEFAULT_PORT = 8080;
     /** Room for large cookies and bearer tokens; Jetty's and Tomcat's own default is 8 KiB. */
     public static final int DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
+
     public static final int DEFAULT_MAX_URI_BYTES = 8 * 1024;
     public static final Duration DEFAULT_HEADER_TIMEOUT = Duration.ofSeconds(10);
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(30);
@@ -39,8 +47,8 @@ public record ServerConfig(String host, int port, int maxHeaderBytes, int maxUri
             throw new IllegalArgumentException("port: " + port + " (expected: 0..65535)");
         }
         if (maxHeaderBytes < 1 || maxUriBytes < 1) {
-            throw new IllegalArgumentException("maxHeaderBytes, maxUriBytes: " + maxHeaderBytes + ", " + maxUriBytes
-                    + " (expected: > 0)");
+            throw new IllegalArgumentException(
+                    "maxHeaderBytes, maxUriBytes: " + maxHeaderBytes + ", " + maxUriBytes + " (expected: > 0)");
         }
         Objects.requireNonNull(headerTimeout, "headerTimeout");
         Objects.requireNonNull(idleTimeout, "idleTimeout");
@@ -51,19 +59,33 @@ public record ServerConfig(String host, int port, int maxHeaderBytes, int maxUri
     }
 
     /** A listener with the default shutdown timeout. */
-    public ServerConfig(String host, int port, int maxHeaderBytes, int maxUriBytes, Duration headerTimeout,
-            Duration idleTimeout, ServerTlsConfig tls) {
+    public ServerConfig(
+            String host,
+            int port,
+            int maxHeaderBytes,
+            int maxUriBytes,
+            Duration headerTimeout,
+            Duration idleTimeout,
+            ServerTlsConfig tls) {
         this(host, port, maxHeaderBytes, maxUriBytes, headerTimeout, idleTimeout, tls, DEFAULT_SHUTDOWN_TIMEOUT);
     }
 
     /** This listener with another shutdown timeout. */
     public ServerConfig withShutdownTimeout(Duration shutdownTimeout) {
-        return new ServerConfig(host, port, maxHeaderBytes, maxUriBytes, headerTimeout, idleTimeout, tls, shutdownTimeout);
+        return new ServerConfig(
+                host, port, maxHeaderBytes, maxUriBytes, headerTimeout, idleTimeout, tls, shutdownTimeout);
     }
 
     /** A plain HTTP listener with the default limits and timeouts. */
     public ServerConfig(String host, int port) {
-        this(host, port, DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_URI_BYTES, DEFAULT_HEADER_TIMEOUT, DEFAULT_IDLE_TIMEOUT,
-                null, DEFAULT_SHUTDOWN_TIMEOUT);
+        this(
+                host,
+                port,
+                DEFAULT_MAX_HEADER_BYTES,
+                DEFAULT_MAX_URI_BYTES,
+                DEFAULT_HEADER_TIMEOUT,
+                DEFAULT_IDLE_TIMEOUT,
+                null,
+                DEFAULT_SHUTDOWN_TIMEOUT);
     }
 }

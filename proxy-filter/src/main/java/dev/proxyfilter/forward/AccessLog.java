@@ -14,17 +14,27 @@ import org.slf4j.LoggerFactory;
  */
 final class AccessLog {
     static final Logger LOG = LoggerFactory.getLogger("dev.proxyfilter.access");
-    private static final DateTimeFormatter NCSA = DateTimeFormatter.ofPattern("dd/MMM/yyyy:HH:mm:ss Z", Locale.ROOT)
-            .withZone(ZoneOffset.UTC);
+    private static final DateTimeFormatter NCSA =
+            DateTimeFormatter.ofPattern("dd/MMM/yyyy:HH:mm:ss Z", Locale.ROOT).withZone(ZoneOffset.UTC);
 
-    private AccessLog() {
-    }
+    private AccessLog() {}
 
     /** What one exchange did. {@code backend} is "pool/name" or "-"; times are in nanoseconds, -1 if none. */
-    record Entry(String clientIp, String method, String path, String query, String protocol, int status, long bytes,
-            long totalNanos, String backend, long upstreamNanos, int retries, String cache, String referer,
-            String userAgent) {
-    }
+    record Entry(
+            String clientIp,
+            String method,
+            String path,
+            String query,
+            String protocol,
+            int status,
+            long bytes,
+            long totalNanos,
+            String backend,
+            long upstreamNanos,
+            int retries,
+            String cache,
+            String referer,
+            String userAgent) {}
 
     static boolean enabled(AccessLogFormat format) {
         return format != AccessLogFormat.OFF && LOG.isInfoEnabled();
@@ -36,20 +46,37 @@ final class AccessLog {
 
     static String combined(Entry e) {
         StringBuilder line = new StringBuilder(200);
-        line.append(e.clientIp()).append(" - - [").append(NCSA.format(Instant.now())).append("] \"")
-                .append(e.method()).append(' ').append(escapeQuoted(e.path()));
+        line.append(e.clientIp())
+                .append(" - - [")
+                .append(NCSA.format(Instant.now()))
+                .append("] \"")
+                .append(e.method())
+                .append(' ')
+                .append(escapeQuoted(e.path()));
         if (e.query() != null) {
             line.append('?').append(escapeQuoted(e.query()));
         }
-        line.append(' ').append(e.protocol()).append("\" ").append(e.status()).append(' ')
+        line.append(' ')
+                .append(e.protocol())
+                .append("\" ")
+                .append(e.status())
+                .append(' ')
                 .append(e.bytes() > 0 ? Long.toString(e.bytes()) : "-")
-                .append(" \"").append(e.referer() == null ? "-" : escapeQuoted(e.referer()))
-                .append("\" \"").append(e.userAgent() == null ? "-" : escapeQuoted(e.userAgent())).append('"')
-                .append(" rt=").append(seconds(e.totalNanos()))
-                .append(" backend=").append(e.backend())
-                .append(" urt=").append(e.upstreamNanos() < 0 ? "-" : seconds(e.upstreamNanos()))
-                .append(" retries=").append(e.retries())
-                .append(" cache=").append(e.cache() == null ? "-" : e.cache());
+                .append(" \"")
+                .append(e.referer() == null ? "-" : escapeQuoted(e.referer()))
+                .append("\" \"")
+                .append(e.userAgent() == null ? "-" : escapeQuoted(e.userAgent()))
+                .append('"')
+                .append(" rt=")
+                .append(seconds(e.totalNanos()))
+                .append(" backend=")
+                .append(e.backend())
+                .append(" urt=")
+                .append(e.upstreamNanos() < 0 ? "-" : seconds(e.upstreamNanos()))
+                .append(" retries=")
+                .append(e.retries())
+                .append(" cache=")
+                .append(e.cache() == null ? "-" : e.cache());
         return line.toString();
     }
 
@@ -65,7 +92,9 @@ final class AccessLog {
         json.append("\"bytes\":").append(e.bytes()).append(',');
         json.append("\"duration_ms\":").append(millis(e.totalNanos())).append(',');
         field(json, "backend", e.backend()).append(',');
-        json.append("\"upstream_ms\":").append(e.upstreamNanos() < 0 ? "null" : millis(e.upstreamNanos())).append(',');
+        json.append("\"upstream_ms\":")
+                .append(e.upstreamNanos() < 0 ? "null" : millis(e.upstreamNanos()))
+                .append(',');
         json.append("\"retries\":").append(e.retries()).append(',');
         field(json, "cache", e.cache()).append(',');
         field(json, "referer", e.referer()).append(',');

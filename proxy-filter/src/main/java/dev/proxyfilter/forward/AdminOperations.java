@@ -36,7 +36,9 @@ public final class AdminOperations {
         for (BackendPool pool : generation.pools.values()) {
             Map<String, Object> p = new LinkedHashMap<>();
             p.put("name", pool.name());
-            p.put("strategy", generation.config.pools().get(pool.name()).strategy().configName());
+            p.put(
+                    "strategy",
+                    generation.config.pools().get(pool.name()).strategy().configName());
             p.put("pending", generation.gates.get(pool.name()).pending());
             p.put("mode", pool.mode().name().toLowerCase(java.util.Locale.ROOT));
             List<Map<String, Object>> backends = new ArrayList<>();
@@ -174,7 +176,8 @@ public final class AdminOperations {
     private Backend find(String pool, String backend) {
         BackendPool p = engine.pools().get(pool);
         if (p == null) {
-            throw new IllegalArgumentException("pool: " + pool + " (expected: one of " + engine.pools().keySet() + ")");
+            throw new IllegalArgumentException(
+                    "pool: " + pool + " (expected: one of " + engine.pools().keySet() + ")");
         }
         for (Backend b : p.backends()) {
             if (b.name().equals(backend)) {
@@ -261,7 +264,8 @@ public final class AdminOperations {
             throw new IllegalArgumentException(name + ": " + value + expected);
         }
         String scheme = uri.getScheme();
-        if (scheme == null || uri.getRawAuthority() == null
+        if (scheme == null
+                || uri.getRawAuthority() == null
                 || !(scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))) {
             throw new IllegalArgumentException(name + ": " + value + expected);
         }

@@ -17,7 +17,6 @@ import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
-import org.eclipse.jetty.util.Callback;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -73,6 +72,7 @@ final class CachedExchange {
     private boolean validating;
     /** Set when a 304 did not select the stored response: the request goes again, without conditions. */
     private boolean unconditional;
+
     private volatile long expectedLength = -1;
     /** The access-log token once the response is stored. */
     private CacheStatus statusOfStored;
@@ -89,9 +89,18 @@ final class CachedExchange {
         this.cache = step.cache();
         this.client = null;
         CacheRequest r = stale.request(); // copied: the client's request may be recycled before this ends
-        CacheRequest copy = new CacheRequest(r.method(), r.scheme(), r.authority(), r.path(), r.query(),
+        CacheRequest copy = new CacheRequest(
+                r.method(),
+                r.scheme(),
+                r.authority(),
+                r.path(),
+                r.query(),
                 HttpFields.build(r.headers()).asImmutable());
-        this.lookup = new CacheLookup(copy, stale.primaryKey(), stale.entryKey(), stale.stored(),
+        this.lookup = new CacheLookup(
+                copy,
+                stale.primaryKey(),
+                stale.entryKey(),
+                stale.stored(),
                 new dev.proxyfilter.cache.CacheDecision(CacheAction.VALIDATE, CacheStatus.Forward.STALE, 0, 0),
                 CacheStatus.forward(cache.name(), CacheStatus.Forward.STALE));
         this.leader = leader;
@@ -104,8 +113,13 @@ final class CachedExchange {
 
     void begin(Pipeline pipeline) {
         String basePath = client.basePath(); // "" for the standalone handler: no concatenation per request
-        CacheRequest request = new CacheRequest(client.method(), client.scheme(), client.authority(),
-                basePath.isEmpty() ? client.path() : basePath + client.path(), client.query(), client.requestHeaders());
+        CacheRequest request = new CacheRequest(
+                client.method(),
+                client.scheme(),
+                client.authority(),
+                basePath.isEmpty() ? client.path() : basePath + client.path(),
+                client.query(),
+                client.requestHeaders());
         long now = step.now();
         lookup = cache.lookup(request, now);
         CacheAction action = lookup.action();
@@ -147,7 +161,8 @@ final class CachedExchange {
                 } else {
                     Coalescer.Follower follower = (Coalescer.Follower) ticket;
                     follower.outcome().whenComplete((outcome, failure) -> {
-                        CachedAnswer answer = outcome == null || outcome.stored() == null ? null
+                        CachedAnswer answer = outcome == null || outcome.stored() == null
+                                ? null
                                 : cache.answerFollower(request, outcome.stored(), step.now());
                         if (answer == null) {
                             forward(pipeline);
@@ -190,11 +205,14 @@ final class CachedExchange {
      * must not get it. Once per exchange, so that a backend that keeps answering 304 cannot loop.
      */
     boolean resendUnconditionally(int status, HttpFields backendHeaders) {
-        if (!validating || status != 304 || unconditional
+        if (!validating
+                || status != 304
+                || unconditional
                 || Conditionals.notModifiedSelects(lookup.stored(), backendHeaders)) {
             return false;
         }
-        LOG.debug("{}: the backend's 304 does not select the stored response; asking again without conditions",
+        LOG.debug(
+                "{}: the backend's 304 does not select the stored response; asking again without conditions",
                 lookup.primaryKey());
         validating = false;
         unconditional = true;
@@ -238,8 +256,8 @@ final class CachedExchange {
         if (status > 0) {
             cacheStatus = cacheStatus.withForwardStatus(status);
         }
-        return withOurFields(cache.answer(lookup.request(), lookup.stored(), now, false),
-                cacheStatus.withDetail("stale-if-error"));
+        return withOurFields(
+                cache.answer(lookup.request(), lookup.stored(), now, false), cacheStatus.withDetail("stale-if-error"));
     }
 
     private CachedAnswer withOurFields(CachedAnswer answer, CacheStatus status) {
@@ -343,8 +361,11 @@ final class CachedExchange {
         private static final long serialVersionUID = 1L;
 
         Resend() {
-            super("the 304 does not select the stored response; sending the request again without conditions",
-                    null, false, false);
+            super(
+                    "the 304 does not select the stored response; sending the request again without conditions",
+                    null,
+                    false,
+                    false);
         }
     }
 
@@ -375,8 +396,14 @@ final class CachedExchange {
         }
         body = null; // once
         try {
-            StoreResult result = buffer.overflowed() ? cache.discard(lookup)
-                    : cache.store(lookup, backendStatus, headersToStore, buffer.toByteArray(), requestTimeMillis,
+            StoreResult result = buffer.overflowed()
+                    ? cache.discard(lookup)
+                    : cache.store(
+                            lookup,
+                            backendStatus,
+                            headersToStore,
+                            buffer.toByteArray(),
+                            requestTimeMillis,
                             responseTimeMillis);
             if (result.isStored()) {
                 logToken = statusOfStored.toString();

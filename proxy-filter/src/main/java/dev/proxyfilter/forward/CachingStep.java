@@ -25,6 +25,7 @@ final class CachingStep implements AutoCloseable {
     private final String via;
     /** This proxy's {@code Via} on answers from the cache, encoded once. */
     private final HttpField viaField;
+
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile LongSupplier clock = System::currentTimeMillis;
     final LongAdder hits = new LongAdder();
@@ -65,7 +66,9 @@ final class CachingStep implements AutoCloseable {
         metrics.gauge("proxy.cache.stored", stored::sum);
         metrics.gauge("proxy.cache.revalidated", revalidated::sum);
         metrics.gauge("proxy.cache.invalidated", invalidated::sum);
-        metrics.gauge("proxy.cache.store.rejected_too_large", () -> cache.store().stats().rejected());
+        metrics.gauge(
+                "proxy.cache.store.rejected_too_large",
+                () -> cache.store().stats().rejected());
         metrics.gaugeDouble("proxy.cache.hit_ratio", this::hitRatio);
         // Bytes held, entries and evictions per tier (OnHeap, OffHeap, Disk), as the store reports them.
         for (String tier : cache.store().tiers().keySet()) {

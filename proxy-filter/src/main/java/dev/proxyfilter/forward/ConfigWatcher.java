@@ -61,7 +61,10 @@ public final class ConfigWatcher implements AutoCloseable {
         WatchService service = null;
         try {
             service = FileSystems.getDefault().newWatchService();
-            directory.register(service, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY,
+            directory.register(
+                    service,
+                    StandardWatchEventKinds.ENTRY_CREATE,
+                    StandardWatchEventKinds.ENTRY_MODIFY,
                     StandardWatchEventKinds.ENTRY_DELETE);
         } catch (IOException | RuntimeException e) {
             if (service != null) {
@@ -71,7 +74,8 @@ public final class ConfigWatcher implements AutoCloseable {
                     e.addSuppressed(suppressed);
                 }
             }
-            throw new IllegalStateException("cannot watch " + directory + " for changes of " + absolute.getFileName(), e);
+            throw new IllegalStateException(
+                    "cannot watch " + directory + " for changes of " + absolute.getFileName(), e);
         }
         ConfigWatcher watcher = new ConfigWatcher(absolute, service, debounce, reload);
         watcher.thread.start();
@@ -117,7 +121,8 @@ public final class ConfigWatcher implements AutoCloseable {
         for (WatchEvent<?> event : key.pollEvents()) {
             // An overflow lost events: the file may be among them.
             // A Kubernetes ConfigMap volume swaps its "..data" link instead of touching the file's own link.
-            changed |= event.kind() == StandardWatchEventKinds.OVERFLOW || name.equals(event.context())
+            changed |= event.kind() == StandardWatchEventKinds.OVERFLOW
+                    || name.equals(event.context())
                     || KUBERNETES_DATA.equals(event.context());
         }
         key.reset();

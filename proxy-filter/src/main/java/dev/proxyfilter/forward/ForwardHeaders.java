@@ -23,12 +23,19 @@ final class ForwardHeaders {
      * Never forwarded in either direction. {@code Expect} is answered by the container itself, as
      * nginx does, so the backend never waits for a 100 that nobody will read.
      */
-    private static final Set<HttpHeader> HOP_BY_HOP = EnumSet.of(HttpHeader.CONNECTION, HttpHeader.KEEP_ALIVE,
-            HttpHeader.PROXY_AUTHORIZATION, HttpHeader.PROXY_AUTHENTICATE, HttpHeader.PROXY_CONNECTION,
-            HttpHeader.TRANSFER_ENCODING, HttpHeader.TE, HttpHeader.TRAILER, HttpHeader.UPGRADE, HttpHeader.EXPECT);
+    private static final Set<HttpHeader> HOP_BY_HOP = EnumSet.of(
+            HttpHeader.CONNECTION,
+            HttpHeader.KEEP_ALIVE,
+            HttpHeader.PROXY_AUTHORIZATION,
+            HttpHeader.PROXY_AUTHENTICATE,
+            HttpHeader.PROXY_CONNECTION,
+            HttpHeader.TRANSFER_ENCODING,
+            HttpHeader.TE,
+            HttpHeader.TRAILER,
+            HttpHeader.UPGRADE,
+            HttpHeader.EXPECT);
 
-    private ForwardHeaders() {
-    }
+    private ForwardHeaders() {}
 
     /**
      * Copies the client's headers to the backend request, minus hop-by-hop, plus the forwarding headers.
@@ -39,8 +46,8 @@ final class ForwardHeaders {
      * far as this proxy's trust reaches. The security step may also remove headers ({@code Authorization}
      * on an authenticated route, claim headers a client sent itself) and add the validated claims.
      */
-    static void clientToServer(ClientExchange client, Admission admission, boolean preserveHost, String via,
-            HttpFields.Mutable out) {
+    static void clientToServer(
+            ClientExchange client, Admission admission, boolean preserveHost, String via, HttpFields.Mutable out) {
         boolean trusted = admission.peerTrusted();
         boolean removes = admission.removesRequestHeaders();
         HttpFields in = client.requestHeaders();
@@ -66,7 +73,8 @@ final class ForwardHeaders {
                     viaIn = join(viaIn, field.getValue());
                     continue;
                 }
-                if (header == HttpHeader.X_FORWARDED_PROTO || header == HttpHeader.X_FORWARDED_HOST
+                if (header == HttpHeader.X_FORWARDED_PROTO
+                        || header == HttpHeader.X_FORWARDED_HOST
                         || header == HttpHeader.X_FORWARDED_PORT) {
                     continue; // replaced below: this hop knows better than the client
                 }
@@ -113,8 +121,13 @@ final class ForwardHeaders {
      * ({@code Server}, {@code X-Powered-By}, configured ones), plus {@code Via} and the configured
      * security headers.
      */
-    static HttpFields.Mutable serverToClient(HttpFields in, ClientExchange client, Backend backend,
-            ForwardRoute route, String via, ResponseHygiene hygiene) {
+    static HttpFields.Mutable serverToClient(
+            HttpFields in,
+            ClientExchange client,
+            Backend backend,
+            ForwardRoute route,
+            String via,
+            ResponseHygiene hygiene) {
         boolean stripsMore = hygiene.stripsMore();
         HttpFields.Mutable out = HttpFields.build(in.size() + 1);
         Set<String> connectionTokens = connectionTokens(in);
@@ -228,7 +241,8 @@ final class ForwardHeaders {
 
     private static String forwardedElement(String remote, String authority, String scheme) {
         String node = remote.indexOf(':') >= 0 ? "\"[" + remote + "]\"" : remote;
-        return "for=" + node + ";host=\"" + authority.replace("\\", "\\\\").replace("\"", "\\\"") + "\";proto=" + scheme;
+        return "for=" + node + ";host=\"" + authority.replace("\\", "\\\\").replace("\"", "\\\"") + "\";proto="
+                + scheme;
     }
 
     private static String viaElement(String protocol, String pseudonym) {

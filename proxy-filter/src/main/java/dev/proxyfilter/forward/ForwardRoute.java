@@ -26,13 +26,22 @@ public final class ForwardRoute {
     private final RouteGuard guard;
     /** Settings of the configuration this route belongs to: a request in flight keeps them across a reload. */
     private final String via;
+
     private final dev.proxyfilter.config.AccessLogFormat accessLog;
     private final dev.proxyfilter.security.ResponseHygiene hygiene;
     private final boolean mayBlock;
 
-    ForwardRoute(RouteConfig config, BackendPool pool, PoolGate gate, HttpClient client, RequestLimits limits,
-            ProxyMetrics.RouteMetrics metrics, RouteGuard guard, dev.proxyfilter.config.ProxyConfig generation,
-            dev.proxyfilter.security.ResponseHygiene hygiene, boolean mayBlock) {
+    ForwardRoute(
+            RouteConfig config,
+            BackendPool pool,
+            PoolGate gate,
+            HttpClient client,
+            RequestLimits limits,
+            ProxyMetrics.RouteMetrics metrics,
+            RouteGuard guard,
+            dev.proxyfilter.config.ProxyConfig generation,
+            dev.proxyfilter.security.ResponseHygiene hygiene,
+            boolean mayBlock) {
         this.guard = guard;
         this.mayBlock = mayBlock;
         this.via = generation.via();
@@ -47,7 +56,8 @@ public final class ForwardRoute {
         this.prefix = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
         this.idleTimeoutMillis = config.idleTimeout().toMillis();
         this.timeoutMillis = config.timeout().toMillis();
-        this.maxBodyBytes = config.maxBodyBytes() == RouteConfig.INHERIT ? limits.maxBodyBytes() : config.maxBodyBytes();
+        this.maxBodyBytes =
+                config.maxBodyBytes() == RouteConfig.INHERIT ? limits.maxBodyBytes() : config.maxBodyBytes();
         this.bodyTimeoutMillis = limits.bodyTimeout().toMillis();
         this.maxHeaderCount = limits.maxHeaderCount();
     }
@@ -150,7 +160,8 @@ public final class ForwardRoute {
             return clientPath;
         }
         // The route matched the path without its parameters: cut the prefix where it ends in the path as received.
-        int end = clientPath.indexOf(';') < 0 ? Math.min(prefix.length(), clientPath.length())
+        int end = clientPath.indexOf(';') < 0
+                ? Math.min(prefix.length(), clientPath.length())
                 : dev.proxyfilter.route.PathNormalizer.indexAfter(clientPath, prefix.length());
         String rest = clientPath.substring(end);
         return rest.isEmpty() ? "/" : rest;

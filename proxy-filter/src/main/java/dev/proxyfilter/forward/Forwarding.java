@@ -52,12 +52,14 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
     private final ClientExchange client;
     /** The security step's verdict: the client IP, and what to change in the upstream request. */
     private final Admission admission;
+
     private final RequestBody requestBody;
     private final AtomicBoolean done = new AtomicBoolean();
     private final long deadlineNanos;
     private final long startNanos = System.nanoTime();
     /** The status the client got (or is getting), for metrics and the access log. */
     private volatile int clientStatus;
+
     private volatile boolean clientGone;
     private volatile Attempt current;
     private volatile int attempts;
@@ -74,7 +76,9 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
         this.retry = route.config().retry();
         this.client = client;
         this.requestBody = client.hasRequestBody() ? new RequestBody(client, route.maxBodyBytes()) : null;
-        this.deadlineNanos = route.timeoutMillis() > 0 ? System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(route.timeoutMillis()) : 0;
+        this.deadlineNanos = route.timeoutMillis() > 0
+                ? System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(route.timeoutMillis())
+                : 0;
         engine.inFlight().begin(); // last: ended() pairs with it once, see InFlight
     }
 
@@ -87,8 +91,8 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
             return;
         }
         if (requestBody != null && route.bodyTimeoutMillis() > 0) {
-            requestBody.timer = engine.scheduler().schedule(this::bodyTimedOut, route.bodyTimeoutMillis(),
-                    TimeUnit.MILLISECONDS);
+            requestBody.timer =
+                    engine.scheduler().schedule(this::bodyTimedOut, route.bodyTimeoutMillis(), TimeUnit.MILLISECONDS);
         }
         CachingStep caching = engine.caching();
         cached = caching == null ? null : caching.exchange(route, client);
@@ -165,8 +169,9 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
         if (requestBody.finished || done.get()) {
             return;
         }
-        RequestBodyException failure = new RequestBodyException(408, "Request Timeout: the request body did not "
-                + "arrive within " + route.bodyTimeoutMillis() + " ms");
+        RequestBodyException failure = new RequestBodyException(
+                408,
+                "Request Timeout: the request body did not " + "arrive within " + route.bodyTimeoutMillis() + " ms");
         Attempt attempt = current;
         if (attempt != null) {
             attempt.exchange.abort(failure); // fails the try; failed() answers 408 or aborts
@@ -188,8 +193,10 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
             noBackend();
         } else if (backend == PoolGate.FULL) {
             if (!gate.enqueue(this, front)) {
-                finishWithError(503, "Service Unavailable: every backend of pool '" + route.pool().name()
-                        + "' is at its connection limit and the queue is full");
+                finishWithError(
+                        503,
+                        "Service Unavailable: every backend of pool '"
+                                + route.pool().name() + "' is at its connection limit and the queue is full");
             }
         } else {
             new Attempt(backend).send();
@@ -205,8 +212,10 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
 
     @Override
     public void expired() {
-        finishWithError(503, "Service Unavailable: no backend of pool '" + route.pool().name()
-                + "' had room within the queue timeout");
+        finishWithError(
+                503,
+                "Service Unavailable: no backend of pool '" + route.pool().name()
+                        + "' had room within the queue timeout");
     }
 
     // ---- RequestView: what the pool may read of the client request; nothing is copied or parsed ahead ----
@@ -233,7 +242,10 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
     }
 
     private void noBackend() {
-        finishWithError(503, "Service Unavailable: no backend available in pool '" + route.pool().name() + "'");
+        finishWithError(
+                503,
+                "Service Unavailable: no backend available in pool '"
+                        + route.pool().name() + "'");
     }
 
     /** The client went away or the container gave up: stop the upstream exchange and end. */
@@ -271,41 +283,69 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
         if (!attempt.responseStarted || attempt.retryStatus != 0) {
             Backend next = retryBackend(attempt, failure);
             if (next != null) {
-                LOG.debug("retrying {} {} on backend {} after {}", client.method(), client.path(), next.name(), failure.toString());
+                LOG.debug(
+                        "retrying {} {} on backend {} after {}",
+                        client.method(),
+                        client.path(),
+                        next.name(),
+                        failure.toString());
                 new Attempt(next).send();
                 return;
             }
             if (attempt.retryStatus != 0) {
                 // The backend's own 5xx was given up for a retry that cannot happen after all.
-                finishWithError(attempt.retryStatus, "backend '" + attempt.backend.name() + "' of pool '"
-                        + route.pool().name() + "' answered " + attempt.retryStatus + " and no retry was possible");
+                finishWithError(
+                        attempt.retryStatus,
+                        "backend '" + attempt.backend.name() + "' of pool '"
+                                + route.pool().name() + "' answered " + attempt.retryStatus
+                                + " and no retry was possible");
                 return;
             }
         }
-        dev.proxyfilter.cache.CachedAnswer stale = cached == null || attempt.responseStarted || client.isCommitted()
-                ? null : cached.answerOnError(0);
+        dev.proxyfilter.cache.CachedAnswer stale =
+                cached == null || attempt.responseStarted || client.isCommitted() ? null : cached.answerOnError(0);
         if (stale != null) { // stale-if-error
-            LOG.warn("{} {} -> backend {}/{} failed, answered from the cache: {}", client.method(), client.path(),
-                    route.pool().name(), attempt.backend.name(), failure.toString());
+            LOG.warn(
+                    "{} {} -> backend {}/{} failed, answered from the cache: {}",
+                    client.method(),
+                    client.path(),
+                    route.pool().name(),
+                    attempt.backend.name(),
+                    failure.toString());
             answerFromCache(stale.status(), stale.headers(), stale.body());
             return;
         }
         int status = statusFor(failure);
         if (!attempt.responseStarted || !client.isCommitted()) {
-            LOG.warn("{} {} -> backend {}/{} ({}) failed: {}", client.method(), client.path(), route.pool().name(),
-                    attempt.backend.name(), attempt.backend.url(), failure.toString());
+            LOG.warn(
+                    "{} {} -> backend {}/{} ({}) failed: {}",
+                    client.method(),
+                    client.path(),
+                    route.pool().name(),
+                    attempt.backend.name(),
+                    attempt.backend.url(),
+                    failure.toString());
         } else {
-            LOG.warn("{} {} -> backend {}/{} ({}) failed after the response started; aborting the client connection: {}",
-                    client.method(), client.path(), route.pool().name(), attempt.backend.name(), attempt.backend.url(),
+            LOG.warn(
+                    "{} {} -> backend {}/{} ({}) failed after the response started; aborting the client connection: {}",
+                    client.method(),
+                    client.path(),
+                    route.pool().name(),
+                    attempt.backend.name(),
+                    attempt.backend.url(),
                     failure.toString());
         }
-        finishWithError(status, switch (status) {
-            case 504 -> "Gateway Timeout: backend '" + attempt.backend.name() + "' of pool '" + route.pool().name()
-                    + "' did not answer in time";
-            case 503 -> "Service Unavailable: pool '" + route.pool().name() + "' cannot take more requests";
-            default -> "Bad Gateway: backend '" + attempt.backend.name() + "' of pool '" + route.pool().name()
-                    + "' failed";
-        });
+        finishWithError(
+                status,
+                switch (status) {
+                    case 504 ->
+                        "Gateway Timeout: backend '" + attempt.backend.name() + "' of pool '"
+                                + route.pool().name() + "' did not answer in time";
+                    case 503 -> "Service Unavailable: pool '" + route.pool().name() + "' cannot take more requests";
+                    default ->
+                        "Bad Gateway: backend '" + attempt.backend.name() + "' of pool '"
+                                + route.pool().name() + "' failed";
+                });
     }
 
     /**
@@ -390,11 +430,12 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
     }
 
     private static boolean neverReachedBackend(Throwable failure) {
-        return failure instanceof ConnectException || failure instanceof NoRouteToHostException
+        return failure instanceof ConnectException
+                || failure instanceof NoRouteToHostException
                 || failure instanceof UnresolvedAddressException
-                || (failure instanceof SocketTimeoutException && String.valueOf(failure.getMessage()).contains("Connect"));
+                || (failure instanceof SocketTimeoutException
+                        && String.valueOf(failure.getMessage()).contains("Connect"));
     }
-
 
     /** Jetty's {@code proxyResponseStatus}: 504 for a timeout, 503 for a full queue, else 502. */
     static int statusFor(Throwable failure) {
@@ -463,12 +504,23 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
         if (AccessLog.enabled(format)) {
             Attempt last = current;
             HttpFields headers = client.requestHeaders();
-            AccessLog.log(format, new AccessLog.Entry(clientIp(), client.method(), client.path(), client.query(),
-                    client.protocol(), clientStatus, client.bytesWritten(), nanos,
-                    last == null ? "-" : route.pool().name() + "/" + last.backend.name(),
-                    last == null || last.sentNanos == 0 ? -1 : last.upstreamNanos(), Math.max(0, attempts - 1),
-                    cached == null ? null : cached.logToken(),
-                    headers.get(HttpHeader.REFERER), headers.get(HttpHeader.USER_AGENT)));
+            AccessLog.log(
+                    format,
+                    new AccessLog.Entry(
+                            clientIp(),
+                            client.method(),
+                            client.path(),
+                            client.query(),
+                            client.protocol(),
+                            clientStatus,
+                            client.bytesWritten(),
+                            nanos,
+                            last == null ? "-" : route.pool().name() + "/" + last.backend.name(),
+                            last == null || last.sentNanos == 0 ? -1 : last.upstreamNanos(),
+                            Math.max(0, attempts - 1),
+                            cached == null ? null : cached.logToken(),
+                            headers.get(HttpHeader.REFERER),
+                            headers.get(HttpHeader.USER_AGENT)));
         }
     }
 
@@ -482,9 +534,11 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
         private volatile boolean copyStarted;
         /** The backend status this try gave up to retry elsewhere, 0 if none. */
         private volatile int retryStatus;
+
         private volatile boolean perTryTimedOut;
         /** The cache's answer that replaces the backend's body, or null. */
         private volatile java.nio.ByteBuffer replacementBody;
+
         private boolean isRetry;
 
         Attempt(Backend backend) {
@@ -501,10 +555,15 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
             tried[index] = backend;
             String path = route.serverPath(client.path());
             String query = client.query();
-            UpstreamExchange request = route.upstream().newExchange(backend.scheme(), backend.host(), backend.port(),
-                    client.method(), query == null ? path : path + "?" + query);
-            ForwardHeaders.clientToServer(client, admission, route.preserveHost(), route.via(),
-                    request.requestHeaders());
+            UpstreamExchange request = route.upstream()
+                    .newExchange(
+                            backend.scheme(),
+                            backend.host(),
+                            backend.port(),
+                            client.method(),
+                            query == null ? path : path + "?" + query);
+            ForwardHeaders.clientToServer(
+                    client, admission, route.preserveHost(), route.via(), request.requestHeaders());
             if (cached != null) {
                 cached.proxyToServer(request.requestHeaders());
             }
@@ -554,8 +613,8 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
                 serverResponse.abort(new CachedExchange.Resend());
                 return;
             }
-            HttpFields.Mutable headers = ForwardHeaders.serverToClient(serverResponse.responseHeaders(), client, backend,
-                    route, route.via(), route.hygiene());
+            HttpFields.Mutable headers = ForwardHeaders.serverToClient(
+                    serverResponse.responseHeaders(), client, backend, route, route.via(), route.hygiene());
             if (cached != null) {
                 dev.proxyfilter.cache.CachedAnswer replacement = cached.replaceResponse(status, headers);
                 if (replacement != null) { // a 304 freshened the stored response, or stale-if-error
@@ -587,17 +646,25 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
             } else if (retryStatus != 0) {
                 metrics.onResponse(retryStatus, endNanos - sentNanos);
             } else if (!clientGone) {
-                metrics.onError(neverReachedBackend(failure) ? ProxyMetrics.ErrorKind.CONNECT
-                        : failure instanceof TimeoutException || failure instanceof SocketTimeoutException
-                                ? ProxyMetrics.ErrorKind.TIMEOUT : ProxyMetrics.ErrorKind.RESET);
+                metrics.onError(
+                        neverReachedBackend(failure)
+                                ? ProxyMetrics.ErrorKind.CONNECT
+                                : failure instanceof TimeoutException || failure instanceof SocketTimeoutException
+                                        ? ProxyMetrics.ErrorKind.TIMEOUT
+                                        : ProxyMetrics.ErrorKind.RESET);
             }
         }
 
         /** A 502/503/504 the route retries elsewhere, when a retry is possible at all. */
         private boolean shouldRetryStatus(int status) {
             RetryConfig.RetryOn on = RetryConfig.RetryOn.forStatus(status);
-            return on != null && retry.on(on) && UpstreamExchange.isIdempotent(client.method()) && attempts <= retry.retries()
-                    && (requestBody == null || !requestBody.started()) && !deadlinePassed() && gate.retryAvailable()
+            return on != null
+                    && retry.on(on)
+                    && UpstreamExchange.isIdempotent(client.method())
+                    && attempts <= retry.retries()
+                    && (requestBody == null || !requestBody.started())
+                    && !deadlinePassed()
+                    && gate.retryAvailable()
                     && hasUntriedBackend();
         }
 
@@ -613,22 +680,32 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
             }
             if (replacementBody != null) {
                 Content.Sink discard = (last, content, callback) -> callback.succeeded();
-                Content.copy(source, discard, Callback.from(() -> client.write(true, replacementBody,
-                        Callback.from(Forwarding.this::finishSuccess, Forwarding.this::finishAbort)), failure -> {
-                            serverResponse.abort(failure);
-                            Forwarding.this.failed(this, failure);
-                        }));
+                Content.copy(
+                        source,
+                        discard,
+                        Callback.from(
+                                () -> client.write(
+                                        true,
+                                        replacementBody,
+                                        Callback.from(Forwarding.this::finishSuccess, Forwarding.this::finishAbort)),
+                                failure -> {
+                                    serverResponse.abort(failure);
+                                    Forwarding.this.failed(this, failure);
+                                }));
                 return;
             }
             ClientSink sink = new ClientSink();
-            Content.copy(source, cached == null ? sink : cached.tee(sink), Callback.from(Forwarding.this::bodySent, failure -> {
-                if (clientGone) {
-                    clientFailed(failure); // the client went away mid-response: not the backend's failure
-                    return;
-                }
-                serverResponse.abort(failure);
-                Forwarding.this.failed(this, failure);
-            }));
+            Content.copy(
+                    source,
+                    cached == null ? sink : cached.tee(sink),
+                    Callback.from(Forwarding.this::bodySent, failure -> {
+                        if (clientGone) {
+                            clientFailed(failure); // the client went away mid-response: not the backend's failure
+                            return;
+                        }
+                        serverResponse.abort(failure);
+                        Forwarding.this.failed(this, failure);
+                    }));
         }
 
         long upstreamNanos() {
@@ -664,7 +741,9 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
                 if (cached != null) {
                     cached.bodyComplete(); // before the client sees the end
                 }
-                client.write(true, replacement == null ? BufferUtil.EMPTY_BUFFER : replacement,
+                client.write(
+                        true,
+                        replacement == null ? BufferUtil.EMPTY_BUFFER : replacement,
                         Callback.from(Forwarding.this::bodySent, Forwarding.this::finishAbort));
             }
         }
@@ -719,14 +798,16 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
      */
     private static final class RequestBody implements Content.Source {
         /** What a read gets once the exchange ended: the upstream request, if still going, fails. */
-        private static final Content.Chunk CLOSED = Content.Chunk.from(new java.io.IOException(
-                "the exchange ended before the request body was read"), true);
+        private static final Content.Chunk CLOSED = Content.Chunk.from(
+                new java.io.IOException("the exchange ended before the request body was read"), true);
+
         private final ClientExchange client;
         private final long maxBytes;
         private Content.Source source;
         private volatile boolean started;
         /** Bytes read so far; HttpClient reads one chunk at a time. */
         private long received;
+
         private volatile boolean finished;
         private volatile Scheduler.Task timer;
         /** Set under this object's lock, which every read and demand of the client's source holds. */
@@ -776,7 +857,8 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
             received += chunk.remaining();
             if (maxBytes > 0 && received > maxBytes) {
                 chunk.release();
-                RequestBodyException failure = new RequestBodyException(413, RequestChecks.tooLarge(maxBytes).message());
+                RequestBodyException failure = new RequestBodyException(
+                        413, RequestChecks.tooLarge(maxBytes).message());
                 source().fail(failure);
                 return Content.Chunk.from(failure);
             }

@@ -149,8 +149,9 @@ final class HealthChecker implements AutoCloseable {
                 } else {
                     int status = result.getResponse().getStatus();
                     boolean ok = config.expectedStatus().contains(status);
-                    backend.health().onProbeResult(ok, "status " + status
-                            + (ok ? "" : " (expected " + config.expectedStatus() + ")"));
+                    backend.health()
+                            .onProbeResult(
+                                    ok, "status " + status + (ok ? "" : " (expected " + config.expectedStatus() + ")"));
                 }
             } finally {
                 schedule(Math.max(0, intervalNanos - (System.nanoTime() - startedNanos)));
@@ -160,13 +161,15 @@ final class HealthChecker implements AutoCloseable {
         private String describe(Throwable failure) {
             if (failure instanceof ConnectException) {
                 String message = String.valueOf(failure.getMessage());
-                return message.toLowerCase(java.util.Locale.ROOT).contains("refused") ? "connect refused"
+                return message.toLowerCase(java.util.Locale.ROOT).contains("refused")
+                        ? "connect refused"
                         : "connect failed: " + message;
             }
             if (failure instanceof TimeoutException) {
                 return "timeout after " + timeoutMillis + "ms";
             }
-            return failure.getClass().getSimpleName() + (failure.getMessage() == null ? "" : ": " + failure.getMessage());
+            return failure.getClass().getSimpleName()
+                    + (failure.getMessage() == null ? "" : ": " + failure.getMessage());
         }
     }
 

@@ -16,8 +16,7 @@ final class HealthLog implements HealthListener {
     static final HealthLog INSTANCE = new HealthLog();
     private static final Logger LOG = LoggerFactory.getLogger(HealthLog.class);
 
-    private HealthLog() {
-    }
+    private HealthLog() {}
 
     @Override
     public void backendChanged(Backend backend, BackendState from, BackendState to, String reason) {

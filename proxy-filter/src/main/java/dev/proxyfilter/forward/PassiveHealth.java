@@ -14,8 +14,7 @@ import java.util.concurrent.TimeoutException;
  * once per outcome, so that the pipeline stays about forwarding.
  */
 final class PassiveHealth {
-    private PassiveHealth() {
-    }
+    private PassiveHealth() {}
 
     /** The backend answered {@code status}: 502, 503 and 504 count as failures, anything else as a success. */
     static void responded(Backend backend, int status) {
@@ -32,14 +31,17 @@ final class PassiveHealth {
             return;
         }
         String message = failure.getMessage();
-        backend.health().onFailure(kindOf(failure), message == null ? failure.getClass().getSimpleName() : message);
+        backend.health()
+                .onFailure(kindOf(failure), message == null ? failure.getClass().getSimpleName() : message);
     }
 
     static FailureKind kindOf(Throwable failure) {
         // As Forwarding's neverReachedBackend: these failures happen before a byte reaches the backend.
-        if (failure instanceof ConnectException || failure instanceof NoRouteToHostException
+        if (failure instanceof ConnectException
+                || failure instanceof NoRouteToHostException
                 || failure instanceof UnresolvedAddressException
-                || (failure instanceof SocketTimeoutException && String.valueOf(failure.getMessage()).contains("Connect"))) {
+                || (failure instanceof SocketTimeoutException
+                        && String.valueOf(failure.getMessage()).contains("Connect"))) {
             return FailureKind.CONNECT;
         }
         return isTimeout(failure) ? FailureKind.TIMEOUT : FailureKind.RESET;

@@ -34,7 +34,8 @@ import org.eclipse.jetty.util.thread.Scheduler;
  */
 final class PoolGate {
     /** What {@link #acquire} returns when backends exist but every one is at its limit. */
-    static final Backend FULL = new Backend("", new BackendConfig("full", java.net.URI.create("http://full.invalid"), 0));
+    static final Backend FULL =
+            new Backend("", new BackendConfig("full", java.net.URI.create("http://full.invalid"), 0));
 
     /** Retries that may be in flight whatever the budget (Envoy's {@code min_retry_concurrency}). */
     static final int MIN_RETRY_CONCURRENCY = 3;
@@ -56,6 +57,7 @@ final class PoolGate {
     private final Scheduler scheduler;
     /** The pool's waiters, shared with the gates of its other generations; the lock of every change to it. */
     private final ArrayDeque<QueuedWaiter> queue;
+
     private final int retryBudgetPercent;
     private final AtomicInteger activeRequests = new AtomicInteger();
     private final AtomicInteger activeRetries = new AtomicInteger();
@@ -123,7 +125,9 @@ final class PoolGate {
         }
         for (Map.Entry<Backend, Slot> entry : slots.entrySet()) {
             Backend candidate = entry.getKey();
-            if (candidate != exclude && pool.eligible(candidate) && entry.getValue().tryAcquire()) {
+            if (candidate != exclude
+                    && pool.eligible(candidate)
+                    && entry.getValue().tryAcquire()) {
                 return candidate;
             }
         }
@@ -190,15 +194,18 @@ final class PoolGate {
                 queue.addLast(queued);
             }
         }
-        queued.timeout = scheduler.schedule(() -> {
-            boolean removed;
-            synchronized (queue) {
-                removed = queue.remove(queued);
-            }
-            if (removed && queued.claim()) {
-                waiter.expired();
-            }
-        }, queueTimeoutMillis, TimeUnit.MILLISECONDS);
+        queued.timeout = scheduler.schedule(
+                () -> {
+                    boolean removed;
+                    synchronized (queue) {
+                        removed = queue.remove(queued);
+                    }
+                    if (removed && queued.claim()) {
+                        waiter.expired();
+                    }
+                },
+                queueTimeoutMillis,
+                TimeUnit.MILLISECONDS);
         // A slot freed between the caller's acquire and the queueing above found nobody to wake: look again
         // now that the waiter is in the queue. Only an eligible backend counts, as in acquire, so a waiter
         // is never woken for room it cannot take.
@@ -304,8 +311,10 @@ final class PoolGate {
     private static final class QueuedWaiter {
         /** The gate it queued on, whose limits say which freed slots it can take. */
         final PoolGate gate;
+
         final Waiter waiter;
-        private final java.util.concurrent.atomic.AtomicBoolean claimed = new java.util.concurrent.atomic.AtomicBoolean();
+        private final java.util.concurrent.atomic.AtomicBoolean claimed =
+                new java.util.concurrent.atomic.AtomicBoolean();
         volatile Scheduler.Task timeout;
 
         QueuedWaiter(PoolGate gate, Waiter waiter) {

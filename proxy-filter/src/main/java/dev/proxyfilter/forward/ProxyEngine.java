@@ -5,20 +5,22 @@ import dev.proxyfilter.balance.BackendPool;
 import dev.proxyfilter.balance.BackendState;
 import dev.proxyfilter.balance.HealthListener;
 import dev.proxyfilter.balance.PoolMode;
-import dev.proxyfilter.metrics.ProxyMetrics;
+import dev.proxyfilter.config.ConfigException;
 import dev.proxyfilter.config.PoolConfig;
 import dev.proxyfilter.config.ProxyConfig;
 import dev.proxyfilter.config.RouteConfig;
+import dev.proxyfilter.metrics.ProxyMetrics;
 import dev.proxyfilter.route.PathNormalizer;
 import dev.proxyfilter.route.RouteTable;
 import dev.proxyfilter.security.Admission;
 import dev.proxyfilter.security.ResponseHygiene;
 import dev.proxyfilter.security.Security;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -26,15 +28,13 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
-import java.time.Instant;
-import dev.proxyfilter.config.ConfigException;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP;
 import org.eclipse.jetty.http.HttpCookieStore;
 import org.eclipse.jetty.io.ArrayByteBufferPool;
 import org.eclipse.jetty.io.ClientConnector;
-import org.eclipse.jetty.util.thread.Invocable.InvocationType;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
+import org.eclipse.jetty.util.thread.Invocable.InvocationType;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.eclipse.jetty.util.thread.ScheduledExecutorScheduler;
 import org.slf4j.Logger;
@@ -89,12 +89,13 @@ public final class ProxyEngine implements AutoCloseable {
      * bound, the demo backends started, the clients' TLS context ({@code proxy.tls.*}) and the cache's store
      * ({@code cache.*}) built once.
      */
-    public static final List<String> RESTART_ONLY = List.of("server.*", "admin.*", "demo.*", "proxy.tls.*", "cache.*",
-            "reload.*");
+    public static final List<String> RESTART_ONLY =
+            List.of("server.*", "admin.*", "demo.*", "proxy.tls.*", "cache.*", "reload.*");
 
     private final ProxyMetrics metrics = new ProxyMetrics();
     /** Per backend of any live generation; identity keys (Backend has no equals). */
     private final Map<Backend, ProxyMetrics.BackendMetrics> backendMetrics = new ConcurrentHashMap<>();
+
     private final QueuedThreadPool executor;
     private final ScheduledExecutorScheduler scheduler;
     private final ArrayByteBufferPool bufferPool = new ArrayByteBufferPool();
@@ -104,16 +105,19 @@ public final class ProxyEngine implements AutoCloseable {
     private final CachingStep caching;
     /** Exchanges in flight, for a graceful {@link #close(Duration)}; engine-wide, across generations. */
     private final InFlight inFlight = new InFlight();
+
     private final java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
     /** Set when a stop begins, before the container stops handing over requests: what {@code /readyz} reports. */
     private volatile boolean stopping;
     /** The configuration the long-lived parts were built from: what restart-only settings compare to. */
     private final ProxyConfig baseline;
+
     private volatile Generation current;
     /** Older generations with requests still in flight; guarded by {@code this}. */
     private final List<Generation> retired = new ArrayList<>();
     /** Removed backends still draining; guarded by {@code this}. */
     private final List<Backend> draining = new ArrayList<>();
+
     private boolean sweeping;
     private boolean closed;
     private volatile ReloadResult lastReload;
@@ -129,15 +133,24 @@ public final class ProxyEngine implements AutoCloseable {
         final RouteTable<ForwardRoute> routes;
         /** Hosts some route names, folded; and whether some route serves any host. */
         final Set<String> routeHosts;
+
         final boolean anyHostRoute;
         final HealthChecker healthChecker;
         final Security security;
         /** Connect timeouts of the clients this generation's routes and checks use. */
         final Set<Duration> clientTimeouts;
 
-        Generation(long number, ProxyConfig config, Map<String, BackendPool> pools, Map<String, PoolGate> gates,
-                RouteTable<ForwardRoute> routes, Set<String> routeHosts, boolean anyHostRoute,
-                HealthChecker healthChecker, Security security, Set<Duration> clientTimeouts) {
+        Generation(
+                long number,
+                ProxyConfig config,
+                Map<String, BackendPool> pools,
+                Map<String, PoolGate> gates,
+                RouteTable<ForwardRoute> routes,
+                Set<String> routeHosts,
+                boolean anyHostRoute,
+                HealthChecker healthChecker,
+                Security security,
+                Set<Duration> clientTimeouts) {
             this.number = number;
             this.config = config;
             this.pools = pools;
@@ -189,7 +202,9 @@ public final class ProxyEngine implements AutoCloseable {
         current.healthChecker.start();
         metrics.gauge("proxy.reload.generation", () -> current.number);
         metrics.gauge("proxy.reload.last_ok", () -> lastReload == null || lastReload.ok() ? 1 : 0);
-        metrics.gauge("proxy.reload.restart_required", () -> lastReload == null ? 0 : lastReload.restartRequired().size());
+        metrics.gauge(
+                "proxy.reload.restart_required",
+                () -> lastReload == null ? 0 : lastReload.restartRequired().size());
         metrics.registry().counter("proxy.reload.success");
         metrics.registry().counter("proxy.reload.failure");
     }
@@ -202,7 +217,8 @@ public final class ProxyEngine implements AutoCloseable {
         // The route table's own checks (one route per host and prefix) before anything starts or a backend
         // moves: a configuration built in code has not been through the loader's.
         RouteTable.of(config.routes().stream()
-                .map(route -> new RouteTable.Entry<>(route.host(), route.path(), route)).toList());
+                .map(route -> new RouteTable.Entry<>(route.host(), route.path(), route))
+                .toList());
         Map<Duration, HttpClient> started = new HashMap<>();
         Map<String, HttpClient> clientByPool = new HashMap<>();
         Map<String, HttpClient> clientByRoute = new HashMap<>();
@@ -238,8 +254,14 @@ public final class ProxyEngine implements AutoCloseable {
             BackendPool before = previous == null ? null : previous.pools.get(pool.name());
             BackendPool next = new BackendPool(pool, healthListener(), before);
             pools.put(pool.name(), next);
-            gates.put(pool.name(), new PoolGate(next, pool, config.retryBudgetPercent(), scheduler,
-                    before == null ? null : previous.gates.get(pool.name())));
+            gates.put(
+                    pool.name(),
+                    new PoolGate(
+                            next,
+                            pool,
+                            config.retryBudgetPercent(),
+                            scheduler,
+                            before == null ? null : previous.gates.get(pool.name())));
         }
         for (BackendPool pool : pools.values()) {
             PoolGate gate = gates.get(pool.name());
@@ -247,7 +269,9 @@ public final class ProxyEngine implements AutoCloseable {
             for (Backend backend : pool.backends()) {
                 if (!backendMetrics.containsKey(backend)) {
                     ProxyMetrics.BackendMetrics holder = metrics.backend(pool.name(), backend.name());
-                    holder.state(backend::inFlight, () -> (long) backend.weight() * backend.health().weightPercent() / 100,
+                    holder.state(
+                            backend::inFlight,
+                            () -> (long) backend.weight() * backend.health().weightPercent() / 100,
                             () -> backend.available() ? 1 : 0);
                     backendMetrics.put(backend, holder);
                 }
@@ -258,9 +282,17 @@ public final class ProxyEngine implements AutoCloseable {
         Set<String> hosts = new HashSet<>();
         boolean anyHost = false;
         for (RouteConfig route : config.routes()) {
-            ForwardRoute forwardRoute = new ForwardRoute(route, pools.get(route.pool()), gates.get(route.pool()),
-                    clientByRoute.get(route.name()), config.limits(), metrics.route(route.name()),
-                    security.guard(route.name()), config, security.hygiene(), mayBlock(config, route));
+            ForwardRoute forwardRoute = new ForwardRoute(
+                    route,
+                    pools.get(route.pool()),
+                    gates.get(route.pool()),
+                    clientByRoute.get(route.name()),
+                    config.limits(),
+                    metrics.route(route.name()),
+                    security.guard(route.name()),
+                    config,
+                    security.hygiene(),
+                    mayBlock(config, route));
             entries.add(new RouteTable.Entry<>(route.host(), route.path(), forwardRoute));
             if (route.host() == null) {
                 anyHost = true;
@@ -270,8 +302,17 @@ public final class ProxyEngine implements AutoCloseable {
         }
         Map<String, BackendPool> frozen = Map.copyOf(pools);
         HealthChecker checker = new HealthChecker(frozen, pool -> clientByPool.get(pool.name()), scheduler);
-        return new Generation(number, config, frozen, Map.copyOf(gates), RouteTable.of(entries), Set.copyOf(hosts),
-                anyHost, checker, security, Set.copyOf(timeouts));
+        return new Generation(
+                number,
+                config,
+                frozen,
+                Map.copyOf(gates),
+                RouteTable.of(entries),
+                Set.copyOf(hosts),
+                anyHost,
+                checker,
+                security,
+                Set.copyOf(timeouts));
     }
 
     /**
@@ -280,7 +321,8 @@ public final class ProxyEngine implements AutoCloseable {
      */
     private static boolean mayBlock(ProxyConfig config, RouteConfig route) {
         var security = config.security().routes().get(route.name());
-        boolean basic = security != null && security.auth() != null
+        boolean basic = security != null
+                && security.auth() != null
                 && security.auth().kind() == dev.proxyfilter.config.AuthConfig.Kind.BASIC;
         return basic || (route.cache() && cacheMayUseDisk(config.cache()));
     }
@@ -322,7 +364,11 @@ public final class ProxyEngine implements AutoCloseable {
      * @throws IllegalStateException if the upstream client cannot start
      */
     public static ProxyEngine start(ProxyConfig config) {
-        return start(config, Security.start(config.security(), config.routes().stream().map(RouteConfig::name).toList()));
+        return start(
+                config,
+                Security.start(
+                        config.security(),
+                        config.routes().stream().map(RouteConfig::name).toList()));
     }
 
     /** Starts an engine with a security layer built by the caller (tests inject its clocks). */
@@ -360,12 +406,12 @@ public final class ProxyEngine implements AutoCloseable {
         // Forwarding goes through our own pooled HTTP/1.1 client on the same connector (one selector);
         // the HttpClient runs the health checks. It starts and stops with the HttpClient.
         connector.setConnectTimeout(connectTimeout);
-        dev.proxyfilter.upstream.UpstreamClient upstream = new dev.proxyfilter.upstream.UpstreamClient(connector,
-                executor, scheduler, bufferPool, UPSTREAM_POOL_IDLE, 256, 1024);
+        dev.proxyfilter.upstream.UpstreamClient upstream = new dev.proxyfilter.upstream.UpstreamClient(
+                connector, executor, scheduler, bufferPool, UPSTREAM_POOL_IDLE, 256, 1024);
         // Responses are handled on the selector thread (no hand-off per read) unless storing them in the
         // cache may write to a disk tier: the selector must never wait on a disk.
-        upstream.setReadInvocationType(cacheMayUseDisk(baseline.cache()) ? InvocationType.BLOCKING
-                : InvocationType.NON_BLOCKING);
+        upstream.setReadInvocationType(
+                cacheMayUseDisk(baseline.cache()) ? InvocationType.BLOCKING : InvocationType.NON_BLOCKING);
         client.addBean(upstream, true);
         client.start();
         return client;
@@ -494,8 +540,8 @@ public final class ProxyEngine implements AutoCloseable {
             new Forwarding(this, route, exchange, Admission.NONE).refuse(503, "Service Unavailable: shutting down");
             return;
         }
-        RequestChecks.Refusal refusal = RequestChecks.check(exchange.method(), exchange.requestHeaders(),
-                route.maxHeaderCount(), route.maxBodyBytes());
+        RequestChecks.Refusal refusal = RequestChecks.check(
+                exchange.method(), exchange.requestHeaders(), route.maxHeaderCount(), route.maxBodyBytes());
         if (refusal != null) {
             new Forwarding(this, route, exchange, Admission.NONE).refuse(refusal.status(), refusal.message());
             return;
@@ -560,7 +606,9 @@ public final class ProxyEngine implements AutoCloseable {
         }
         List<HttpClient> running = closeGenerations(); // watchers and health checks stop first
         if (!awaitInFlight(grace)) {
-            LOG.warn("{} exchange(s) still in flight after the {} ms shutdown grace; cutting them", inFlight.count(),
+            LOG.warn(
+                    "{} exchange(s) still in flight after the {} ms shutdown grace; cutting them",
+                    inFlight.count(),
                     grace.toMillis());
         }
         for (HttpClient client : running) {
@@ -632,17 +680,37 @@ public final class ProxyEngine implements AutoCloseable {
             return rejected(trigger, previous, "engine closed");
         }
         List<String> restartRequired = restartRequired(next);
-        ProxyConfig effective = new ProxyConfig(baseline.server(), next.pools(), next.routes(), baseline.demo(), next.via(),
-                next.sources(), next.retryBudgetPercent(), baseline.admin(), next.accessLog(), next.security(),
-                next.limits(), baseline.upstreamTls(), baseline.cache(), baseline.reload());
+        ProxyConfig effective = new ProxyConfig(
+                baseline.server(),
+                next.pools(),
+                next.routes(),
+                baseline.demo(),
+                next.via(),
+                next.sources(),
+                next.retryBudgetPercent(),
+                baseline.admin(),
+                next.accessLog(),
+                next.security(),
+                next.limits(),
+                baseline.upstreamTls(),
+                baseline.cache(),
+                baseline.reload());
         if (effective.equals(previous.config)) {
-            return record(new ReloadResult(ReloadResult.Outcome.UNCHANGED, previous.number,
-                    restartRequired.isEmpty() ? "configuration unchanged" : "configuration unchanged; needs a restart: "
-                            + String.join(", ", restartRequired), restartRequired, trigger, Instant.now()));
+            return record(new ReloadResult(
+                    ReloadResult.Outcome.UNCHANGED,
+                    previous.number,
+                    restartRequired.isEmpty()
+                            ? "configuration unchanged"
+                            : "configuration unchanged; needs a restart: " + String.join(", ", restartRequired),
+                    restartRequired,
+                    trigger,
+                    Instant.now()));
         }
         Generation generation;
         try {
-            Security security = Security.start(next.security(), next.routes().stream().map(RouteConfig::name).toList(),
+            Security security = Security.start(
+                    next.security(),
+                    next.routes().stream().map(RouteConfig::name).toList(),
                     previous.security); // unchanged rate limits keep their buckets
             generation = build(previous.number + 1, effective, security, previous);
         } catch (ConfigException e) {
@@ -655,11 +723,14 @@ public final class ProxyEngine implements AutoCloseable {
         generation.healthChecker.start();
         previous.healthChecker.close();
         retire(previous, generation);
-        String summary = "generation " + generation.number + ": " + effective.routes().size() + " route(s), "
-                + effective.pools().size() + " pool(s)" + (restartRequired.isEmpty() ? ""
-                : "; not applied, needs a restart: " + String.join(", ", restartRequired));
-        return record(new ReloadResult(ReloadResult.Outcome.APPLIED, generation.number, summary, restartRequired, trigger,
-                Instant.now()));
+        String summary =
+                "generation " + generation.number + ": " + effective.routes().size() + " route(s), "
+                        + effective.pools().size() + " pool(s)"
+                        + (restartRequired.isEmpty()
+                                ? ""
+                                : "; not applied, needs a restart: " + String.join(", ", restartRequired));
+        return record(new ReloadResult(
+                ReloadResult.Outcome.APPLIED, generation.number, summary, restartRequired, trigger, Instant.now()));
     }
 
     /**
@@ -670,8 +741,11 @@ public final class ProxyEngine implements AutoCloseable {
         Supplier<ProxyConfig> from = source;
         if (from == null) {
             synchronized (this) {
-                return rejected(trigger, current, "reload: no configuration source (expected: an engine started"
-                        + " from a configuration file or init-params)");
+                return rejected(
+                        trigger,
+                        current,
+                        "reload: no configuration source (expected: an engine started"
+                                + " from a configuration file or init-params)");
             }
         }
         ProxyConfig next;
@@ -726,7 +800,8 @@ public final class ProxyEngine implements AutoCloseable {
     synchronized int upstreamDestinations() {
         int count = 0;
         for (HttpClient client : clients.values()) {
-            count += client.getBean(dev.proxyfilter.upstream.UpstreamClient.class).destinations();
+            count += client.getBean(dev.proxyfilter.upstream.UpstreamClient.class)
+                    .destinations();
         }
         return count;
     }
@@ -762,8 +837,8 @@ public final class ProxyEngine implements AutoCloseable {
 
     /** Under {@code this}. */
     private ReloadResult rejected(String trigger, Generation serving, String message) {
-        return record(new ReloadResult(ReloadResult.Outcome.REJECTED, serving.number, message, List.of(), trigger,
-                Instant.now()));
+        return record(new ReloadResult(
+                ReloadResult.Outcome.REJECTED, serving.number, message, List.of(), trigger, Instant.now()));
     }
 
     private ReloadResult record(ReloadResult result) {
@@ -783,8 +858,11 @@ public final class ProxyEngine implements AutoCloseable {
             }
             case REJECTED -> {
                 metrics.registry().counter("proxy.reload.failure").inc();
-                LOG.error("configuration reload ({}) rejected, generation {} keeps serving: {}", result.trigger(),
-                        result.generation(), result.message());
+                LOG.error(
+                        "configuration reload ({}) rejected, generation {} keeps serving: {}",
+                        result.trigger(),
+                        result.generation(),
+                        result.message());
             }
         }
         return result;
@@ -882,7 +960,8 @@ public final class ProxyEngine implements AutoCloseable {
     private static void addAddresses(Generation generation, Set<String> addresses) {
         for (BackendPool pool : generation.pools.values()) {
             for (Backend backend : pool.backends()) {
-                addresses.add(dev.proxyfilter.upstream.UpstreamClient.key(backend.scheme(), backend.host(), backend.port()));
+                addresses.add(
+                        dev.proxyfilter.upstream.UpstreamClient.key(backend.scheme(), backend.host(), backend.port()));
             }
         }
     }

@@ -19,8 +19,8 @@ import java.util.Objects;
  * @param trigger         what asked for the reload: {@code file}, {@code signal}, {@code admin}, {@code api}
  * @param at              when it finished
  */
-public record ReloadResult(Outcome outcome, long generation, String message, List<String> restartRequired,
-        String trigger, Instant at) {
+public record ReloadResult(
+        Outcome outcome, long generation, String message, List<String> restartRequired, String trigger, Instant at) {
     /** How a reload ended. */
     public enum Outcome {
         /** The new configuration serves new requests. */

@@ -24,8 +24,7 @@ import org.eclipse.jetty.http.HttpHeader;
  */
 final class RequestChecks {
     /** A refusal: the status and a short text that echoes nothing of the request. */
-    record Refusal(int status, String message) {
-    }
+    record Refusal(int status, String message) {}
 
     private static final boolean[] TOKEN = new boolean[128];
 
@@ -44,8 +43,7 @@ final class RequestChecks {
         }
     }
 
-    private RequestChecks() {
-    }
+    private RequestChecks() {}
 
     /**
      * The refusal for this request, or {@code null} when it may be forwarded.
@@ -116,7 +114,10 @@ final class RequestChecks {
         String[] codings = value.split(",", -1);
         for (String coding : codings) {
             String name = coding.strip().toLowerCase(Locale.ROOT);
-            if (!name.equals("chunked") && !name.equals("gzip") && !name.equals("deflate") && !name.equals("compress")) {
+            if (!name.equals("chunked")
+                    && !name.equals("gzip")
+                    && !name.equals("deflate")
+                    && !name.equals("compress")) {
                 return new Refusal(501, "Not Implemented: unknown transfer coding");
             }
         }

@@ -9,8 +9,7 @@ import org.eclipse.jetty.http.HttpHeader;
  * never parses cookies unless a pool asks for one, and then reads only up to the cookie it wants.
  */
 final class RequestCookies {
-    private RequestCookies() {
-    }
+    private RequestCookies() {}
 
     /**
      * The value of the first cookie called {@code name} (case-sensitive) in any {@code Cookie} header,
@@ -47,7 +46,9 @@ final class RequestCookies {
                 pairEnd = n;
             }
             int eq = header.indexOf('=', i);
-            if (eq > i && eq < pairEnd && trimmedEnd(header, i, eq) - i == name.length()
+            if (eq > i
+                    && eq < pairEnd
+                    && trimmedEnd(header, i, eq) - i == name.length()
                     && header.regionMatches(i, name, 0, name.length())) {
                 int start = eq + 1;
                 int end = pairEnd;

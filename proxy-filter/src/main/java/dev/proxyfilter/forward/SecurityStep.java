@@ -20,8 +20,7 @@ import org.eclipse.jetty.util.Callback;
  * view of the request is built and nothing is read.
  */
 final class SecurityStep {
-    private SecurityStep() {
-    }
+    private SecurityStep() {}
 
     /** The verdict for {@code client}: admitted, or refused with a status for {@link Forwarding} to answer. */
     static Admission admit(RouteGuard guard, ClientExchange client) {

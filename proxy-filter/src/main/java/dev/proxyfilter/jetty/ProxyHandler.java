@@ -86,13 +86,21 @@ public final class ProxyHandler extends Handler.Abstract {
         }
         if (HttpMethod.CONNECT.is(request.getMethod())) {
             response.getHeaders().put(HttpHeader.ALLOW, ALLOW);
-            plainError(response, callback, HttpStatus.METHOD_NOT_ALLOWED_405, "Method Not Allowed: this proxy opens no tunnels");
+            plainError(
+                    response,
+                    callback,
+                    HttpStatus.METHOD_NOT_ALLOWED_405,
+                    "Method Not Allowed: this proxy opens no tunnels");
             return true;
         }
         String rawPath = request.getHttpURI().getPath();
         String path = PathNormalizer.normalize(rawPath == null || rawPath.isEmpty() ? "/" : rawPath);
         if (path == null) {
-            plainError(response, callback, HttpStatus.BAD_REQUEST_400, "Bad Request: the request path cannot be normalised safely");
+            plainError(
+                    response,
+                    callback,
+                    HttpStatus.BAD_REQUEST_400,
+                    "Bad Request: the request path cannot be normalised safely");
             return true;
         }
         String host = request.getHeaders().get(HttpHeader.HOST);
@@ -100,7 +108,11 @@ public final class ProxyHandler extends Handler.Abstract {
         if (route == null) {
             // An absolute-form request carries its host as Host too (Jetty checks they agree).
             if (!running.servesHost(host)) {
-                plainError(response, callback, HttpStatus.FORBIDDEN_403, "Forbidden: no route serves this host; this is no open proxy");
+                plainError(
+                        response,
+                        callback,
+                        HttpStatus.FORBIDDEN_403,
+                        "Forbidden: no route serves this host; this is no open proxy");
             } else {
                 plainError(response, callback, HttpStatus.NOT_FOUND_404, "Not Found: no route for this host and path");
             }

@@ -28,8 +28,7 @@ public final class ProxyThreadPool extends QueuedThreadPool {
     private final LongAdder resumedInline = new LongAdder();
 
     /** Jetty's default sizes: at most 200 threads, at least 8. */
-    public ProxyThreadPool() {
-    }
+    public ProxyThreadPool() {}
 
     public ProxyThreadPool(int maxThreads, int minThreads) {
         super(maxThreads, minThreads);

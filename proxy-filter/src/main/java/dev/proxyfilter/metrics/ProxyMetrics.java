@@ -14,8 +14,6 @@ import io.prometheus.metrics.instrumentation.dropwizard.DropwizardExports;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.DoubleSupplier;
@@ -64,8 +62,10 @@ public final class ProxyMetrics implements AutoCloseable {
         registry.register("jvm.threads", new ThreadStatesGaugeSet());
         // The bridge names metrics by their dotted names; the pool, backend and route families go out
         // with those names as labels instead, which the bridge cannot merge into one family.
-        DropwizardExports.builder().dropwizardRegistry(registry)
-                .metricFilter((name, metric) -> !name.startsWith("proxy.backend.") && !name.startsWith("proxy.route.")
+        DropwizardExports.builder()
+                .dropwizardRegistry(registry)
+                .metricFilter((name, metric) -> !name.startsWith("proxy.backend.")
+                        && !name.startsWith("proxy.route.")
                         && !name.startsWith("proxy.pool."))
                 .register(prometheus);
         prometheus.register(new LabeledExports(this));
@@ -86,7 +86,8 @@ public final class ProxyMetrics implements AutoCloseable {
 
     /** The metrics of one backend, created on first use. */
     public BackendMetrics backend(String pool, String backend) {
-        return backends.computeIfAbsent(pool + '\0' + backend,
+        return backends.computeIfAbsent(
+                pool + '\0' + backend,
                 k -> new BackendMetrics(registry, pool, backend, "proxy.backend." + pool + "." + backend));
     }
 
@@ -287,7 +288,9 @@ public final class ProxyMetrics implements AutoCloseable {
 
     /** Kinds of backend failure. */
     public enum ErrorKind {
-        CONNECT, TIMEOUT, RESET
+        CONNECT,
+        TIMEOUT,
+        RESET
     }
 
     /** Per-route metrics: what clients of the route saw, whatever backend served them. */

@@ -41,8 +41,7 @@ public final class PathNormalizer {
         }
     }
 
-    private PathNormalizer() {
-    }
+    private PathNormalizer() {}
 
     /**
      * The normal form of a percent-encoded request path (without query), or {@code null} when it cannot be
@@ -178,7 +177,8 @@ public final class PathNormalizer {
             if (isUnreserved(value)) {
                 out.append((char) value);
             } else {
-                out.append('%').append(Character.toUpperCase(path.charAt(i + 1)))
+                out.append('%')
+                        .append(Character.toUpperCase(path.charAt(i + 1)))
                         .append(Character.toUpperCase(path.charAt(i + 2)));
             }
             i += 2;
@@ -187,8 +187,13 @@ public final class PathNormalizer {
     }
 
     private static boolean isUnreserved(int c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                || c == '-' || c == '.' || c == '_' || c == '~';
+        return (c >= 'a' && c <= 'z')
+                || (c >= 'A' && c <= 'Z')
+                || (c >= '0' && c <= '9')
+                || c == '-'
+                || c == '.'
+                || c == '_'
+                || c == '~';
     }
 
     /** Merges empty segments and resolves dot segments; null when ".." climbs above the root. */

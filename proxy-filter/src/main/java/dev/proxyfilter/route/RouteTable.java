@@ -54,6 +54,7 @@ public final class RouteTable<T> {
 
     /** Host-specific groups by folded host; slots are null where empty. Length is a power of two. */
     private final String[] hosts;
+
     private final Group[] hostGroups;
     private final int hostMask;
     private final boolean hasHosts;
@@ -68,7 +69,8 @@ public final class RouteTable<T> {
             if (entry.host() == null) {
                 hostless.add(entry);
             } else {
-                byHost.computeIfAbsent(normalizeHost(entry.host()), h -> new ArrayList<>()).add(entry);
+                byHost.computeIfAbsent(normalizeHost(entry.host()), h -> new ArrayList<>())
+                        .add(entry);
             }
         }
         int capacity = Integer.highestOneBit(Math.max(1, byHost.size()) * 2 - 1) << 1;
@@ -213,7 +215,8 @@ public final class RouteTable<T> {
         Group(String name, List<? extends Entry<?>> entries) {
             List<Entry<?>> sorted = new ArrayList<>(entries);
             // Longest first, so the first hit is the best; ties by text so that duplicates sit side by side.
-            sorted.sort(Comparator.comparingInt((Entry<?> e) -> e.pathPrefix().length()).reversed()
+            sorted.sort(Comparator.comparingInt((Entry<?> e) -> e.pathPrefix().length())
+                    .reversed()
                     .thenComparing(Entry::pathPrefix));
             prefixes = new String[sorted.size()];
             values = new Object[sorted.size()];

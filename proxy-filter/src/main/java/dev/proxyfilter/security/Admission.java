@@ -25,8 +25,15 @@ public final class Admission {
     private final ConcurrencyLimiter permits;
     private final AtomicBoolean released;
 
-    private Admission(int status, String message, List<Header> responseHeaders, String clientIp, boolean peerTrusted,
-            Set<String> removedRequestHeaders, List<Header> upstreamHeaders, ConcurrencyLimiter permits) {
+    private Admission(
+            int status,
+            String message,
+            List<Header> responseHeaders,
+            String clientIp,
+            boolean peerTrusted,
+            Set<String> removedRequestHeaders,
+            List<Header> upstreamHeaders,
+            ConcurrencyLimiter permits) {
         this.status = status;
         this.message = message;
         this.responseHeaders = responseHeaders;
@@ -42,9 +49,14 @@ public final class Admission {
         return new Admission(status, message, List.copyOf(responseHeaders), clientIp, false, Set.of(), List.of(), null);
     }
 
-    static Admission admitted(String clientIp, boolean peerTrusted, Set<String> removedRequestHeaders,
-            List<Header> upstreamHeaders, ConcurrencyLimiter permits) {
-        return new Admission(0, null, List.of(), clientIp, peerTrusted, removedRequestHeaders, upstreamHeaders, permits);
+    static Admission admitted(
+            String clientIp,
+            boolean peerTrusted,
+            Set<String> removedRequestHeaders,
+            List<Header> upstreamHeaders,
+            ConcurrencyLimiter permits) {
+        return new Admission(
+                0, null, List.of(), clientIp, peerTrusted, removedRequestHeaders, upstreamHeaders, permits);
     }
 
     /** Whether the request may go on to a backend. */

@@ -34,7 +34,8 @@ public interface Authenticator {
 
     /** The part of {@code authorization} after {@code scheme} and a space (scheme in any case), or null. */
     static String credentials(String authorization, String scheme) {
-        if (authorization == null || authorization.length() <= scheme.length()
+        if (authorization == null
+                || authorization.length() <= scheme.length()
                 || !authorization.regionMatches(true, 0, scheme, 0, scheme.length())
                 || authorization.charAt(scheme.length()) != ' ') {
             return null;

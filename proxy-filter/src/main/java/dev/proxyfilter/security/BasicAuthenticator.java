@@ -36,9 +36,10 @@ import java.util.regex.Pattern;
 public final class BasicAuthenticator implements Authenticator {
     static final int VERIFIED_MAX = 10_000;
     static final int VERIFIED_MINUTES = 5;
-    private static final Pattern BCRYPT_HASH = Pattern.compile("\\$2[aby]\\$(0[4-9]|[12][0-9]|3[01])\\$[./A-Za-z0-9]{53}");
-    private static final BCrypt.Verifyer VERIFYER = BCrypt.verifyer(BCrypt.Version.VERSION_2A,
-            LongPasswordStrategies.truncate(BCrypt.Version.VERSION_2A));
+    private static final Pattern BCRYPT_HASH =
+            Pattern.compile("\\$2[aby]\\$(0[4-9]|[12][0-9]|3[01])\\$[./A-Za-z0-9]{53}");
+    private static final BCrypt.Verifyer VERIFYER =
+            BCrypt.verifyer(BCrypt.Version.VERSION_2A, LongPasswordStrategies.truncate(BCrypt.Version.VERSION_2A));
 
     private final Map<String, String> users;
     private final String anyHash;
@@ -65,7 +66,8 @@ public final class BasicAuthenticator implements Authenticator {
 
     /** Reads the users file of {@code config}; {@code key} names the setting in errors. */
     public static BasicAuthenticator load(AuthConfig config, String key, LongSupplier nanoTime) {
-        return new BasicAuthenticator(config.realm(), readUsers(config.usersFile(), key, config.fileSource()), nanoTime);
+        return new BasicAuthenticator(
+                config.realm(), readUsers(config.usersFile(), key, config.fileSource()), nanoTime);
     }
 
     /** Parses a users file. */
@@ -96,7 +98,8 @@ public final class BasicAuthenticator implements Authenticator {
             }
             if (problem != null) {
                 // The line itself is not shown: it holds a password hash.
-                throw new ConfigException(key, file.toString(), expected + "; line " + (i + 1) + ": " + problem, source);
+                throw new ConfigException(
+                        key, file.toString(), expected + "; line " + (i + 1) + ": " + problem, source);
             }
         }
         return users;
@@ -110,7 +113,9 @@ public final class BasicAuthenticator implements Authenticator {
         }
         String decoded;
         try {
-            decoded = StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(Base64.getDecoder().decode(encoded)))
+            decoded = StandardCharsets.UTF_8
+                    .newDecoder()
+                    .decode(java.nio.ByteBuffer.wrap(Base64.getDecoder().decode(encoded)))
                     .toString();
         } catch (IllegalArgumentException | CharacterCodingException e) {
             return Result.refused(challenge);

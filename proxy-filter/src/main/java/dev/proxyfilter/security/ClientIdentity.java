@@ -27,8 +27,7 @@ public final class ClientIdentity {
     }
 
     /** A resolved client: its canonical IP text and bytes, and whether the peer was a trusted proxy. */
-    public record Resolved(String ip, byte[] address, boolean peerTrusted) {
-    }
+    public record Resolved(String ip, byte[] address, boolean peerTrusted) {}
 
     /** Resolves the client of {@code request}. */
     public Resolved resolve(ClientRequest request) {
@@ -47,7 +46,8 @@ public final class ClientIdentity {
         for (int line = values.size() - 1; line >= 0; line--) {
             List<String> entries = Forwarded.splitElements(values.get(line));
             for (int i = entries.size() - 1; i >= 0; i--) {
-                String node = header == ClientIpHeader.FORWARDED ? Forwarded.forParameter(entries.get(i))
+                String node = header == ClientIpHeader.FORWARDED
+                        ? Forwarded.forParameter(entries.get(i))
                         : entries.get(i).strip();
                 byte[] address = node == null ? null : Cidr.parseAddress(node);
                 if (address == null) {
@@ -70,8 +70,7 @@ public final class ClientIdentity {
 
     /** The pieces of RFC 7239 this class needs: elements and their {@code for} parameter. */
     static final class Forwarded {
-        private Forwarded() {
-        }
+        private Forwarded() {}
 
         /** Splits a header value at commas outside quoted strings. */
         static List<String> splitElements(String value) {
@@ -103,7 +102,9 @@ public final class ClientIdentity {
                 if (equals > 0 && pair.substring(0, equals).strip().equalsIgnoreCase("for")) {
                     String value = pair.substring(equals + 1).strip();
                     if (value.length() >= 2 && value.charAt(0) == '"' && value.charAt(value.length() - 1) == '"') {
-                        value = value.substring(1, value.length() - 1).replace("\\\"", "\"").replace("\\\\", "\\");
+                        value = value.substring(1, value.length() - 1)
+                                .replace("\\\"", "\"")
+                                .replace("\\\\", "\\");
                     }
                     return value;
                 }

@@ -49,10 +49,18 @@ public final class JwtAuthenticator implements Authenticator {
     static final int CLOCK_SKEW_SECONDS = 30;
     /** Tokens longer than this are refused before parsing; real ones are a few hundred bytes to a few KB. */
     static final int MAX_TOKEN_CHARS = 16 * 1024;
+
     private static final Logger LOG = LoggerFactory.getLogger(JwtAuthenticator.class);
-    private static final Set<JWSAlgorithm> ALGORITHMS = Set.of(JWSAlgorithm.RS256, JWSAlgorithm.RS384,
-            JWSAlgorithm.RS512, JWSAlgorithm.PS256, JWSAlgorithm.PS384, JWSAlgorithm.PS512, JWSAlgorithm.ES256,
-            JWSAlgorithm.ES384, JWSAlgorithm.ES512);
+    private static final Set<JWSAlgorithm> ALGORITHMS = Set.of(
+            JWSAlgorithm.RS256,
+            JWSAlgorithm.RS384,
+            JWSAlgorithm.RS512,
+            JWSAlgorithm.PS256,
+            JWSAlgorithm.PS384,
+            JWSAlgorithm.PS512,
+            JWSAlgorithm.ES256,
+            JWSAlgorithm.ES384,
+            JWSAlgorithm.ES512);
 
     private final DefaultJWTProcessor<SecurityContext> processor;
     private final Map<String, String> claimsToHeaders;
@@ -63,31 +71,44 @@ public final class JwtAuthenticator implements Authenticator {
      * @param keys  the public keys that may sign a token
      * @param clock the wall clock {@code exp} and {@code nbf} are checked against
      */
-    public JwtAuthenticator(String realm, JWKSet keys, String issuer, String audience, Map<String, String> claimsToHeaders,
+    public JwtAuthenticator(
+            String realm,
+            JWKSet keys,
+            String issuer,
+            String audience,
+            Map<String, String> claimsToHeaders,
             Clock clock) {
         this.claimsToHeaders = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(claimsToHeaders));
         this.challenge = new Header("WWW-Authenticate", "Bearer realm=\"" + realm + "\"");
-        this.invalid = new Header("WWW-Authenticate", "Bearer realm=\"" + realm
-                + "\", error=\"invalid_token\", error_description=\"The access token is invalid or expired\"");
+        this.invalid = new Header(
+                "WWW-Authenticate",
+                "Bearer realm=\"" + realm
+                        + "\", error=\"invalid_token\", error_description=\"The access token is invalid or expired\"");
         processor = new DefaultJWTProcessor<>();
         processor.setJWSKeySelector(new JWSVerificationKeySelector<>(ALGORITHMS, new ImmutableJWKSet<>(keys)));
-        JWTClaimsSet exact = issuer == null ? new JWTClaimsSet.Builder().build()
+        JWTClaimsSet exact = issuer == null
+                ? new JWTClaimsSet.Builder().build()
                 : new JWTClaimsSet.Builder().issuer(issuer).build();
-        DefaultJWTClaimsVerifier<SecurityContext> verifier = new DefaultJWTClaimsVerifier<>(
-                audience == null ? null : Set.of(audience), exact, Set.of("exp"), null) {
-            @Override
-            protected Date currentTime() {
-                return Date.from(clock.instant());
-            }
-        };
+        DefaultJWTClaimsVerifier<SecurityContext> verifier =
+                new DefaultJWTClaimsVerifier<>(audience == null ? null : Set.of(audience), exact, Set.of("exp"), null) {
+                    @Override
+                    protected Date currentTime() {
+                        return Date.from(clock.instant());
+                    }
+                };
         verifier.setMaxClockSkew(CLOCK_SKEW_SECONDS);
         processor.setJWTClaimsSetVerifier(verifier);
     }
 
     /** Reads the JWKS file of {@code config}; {@code key} names the setting in errors. */
     public static JwtAuthenticator load(AuthConfig config, String key, Clock clock) {
-        return new JwtAuthenticator(config.realm(), readKeys(config.jwksFile(), key, config.fileSource()),
-                config.issuer(), config.audience(), config.claimsToHeaders(), clock);
+        return new JwtAuthenticator(
+                config.realm(),
+                readKeys(config.jwksFile(), key, config.fileSource()),
+                config.issuer(),
+                config.audience(),
+                config.claimsToHeaders(),
+                clock);
     }
 
     /** The public RSA and EC keys of a JWKS file; private parts and symmetric keys are dropped. */
@@ -180,7 +201,8 @@ public final class JwtAuthenticator implements Authenticator {
                 if (plain) {
                     out.append((char) b);
                 } else {
-                    out.append('%').append(Character.toUpperCase(Character.forDigit(b >> 4, 16)))
+                    out.append('%')
+                            .append(Character.toUpperCase(Character.forDigit(b >> 4, 16)))
                             .append(Character.toUpperCase(Character.forDigit(b & 0xf, 16)));
                 }
             }

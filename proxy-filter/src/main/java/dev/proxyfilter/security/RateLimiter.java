@@ -60,8 +60,11 @@ public final class RateLimiter {
                 return false;
             }
         };
-        this.bandwidth = Bandwidth.builder().capacity(config.burst()).refillGreedy(config.tokens(), config.period())
-                .initialTokens(config.burst()).build();
+        this.bandwidth = Bandwidth.builder()
+                .capacity(config.burst())
+                .refillGreedy(config.tokens(), config.period())
+                .initialTokens(config.burst())
+                .build();
         Duration idle = config.fullRefill().plusSeconds(1);
         this.buckets = Caffeine.newBuilder()
                 .maximumSize(maxKeys)
@@ -79,8 +82,7 @@ public final class RateLimiter {
     }
 
     /** The outcome of one try. */
-    public record Outcome(boolean allowed, long remaining, long retryAfterSeconds) {
-    }
+    public record Outcome(boolean allowed, long remaining, long retryAfterSeconds) {}
 
     /** The bucket key of a request: its header value when keyed by a header and present, else the client IP. */
     public String key(ClientRequest request, String clientIp) {
@@ -96,7 +98,12 @@ public final class RateLimiter {
 
     /** Takes a token from {@code key}'s bucket. */
     public Outcome tryAcquire(String key) {
-        Bucket bucket = buckets.get(key, k -> Bucket.builder().addLimit(bandwidth).withCustomTimePrecision(meter).build());
+        Bucket bucket = buckets.get(
+                key,
+                k -> Bucket.builder()
+                        .addLimit(bandwidth)
+                        .withCustomTimePrecision(meter)
+                        .build());
         ConsumptionProbe probe = bucket.tryConsumeAndReturnRemaining(1);
         if (probe.isConsumed()) {
             return new Outcome(true, probe.getRemainingTokens(), 0);

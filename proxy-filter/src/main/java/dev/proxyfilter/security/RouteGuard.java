@@ -45,8 +45,14 @@ public final class RouteGuard {
         this(null, null, null, null, null, null, Set.of());
     }
 
-    RouteGuard(ClientIdentity identity, AccessRules access, RateLimiter globalLimit, RateLimiter routeLimit,
-            ConcurrencyLimiter concurrency, Authenticator authenticator, Set<String> removedRequestHeaders) {
+    RouteGuard(
+            ClientIdentity identity,
+            AccessRules access,
+            RateLimiter globalLimit,
+            RateLimiter routeLimit,
+            ConcurrencyLimiter concurrency,
+            Authenticator authenticator,
+            Set<String> removedRequestHeaders) {
         this.identity = identity;
         this.access = access == null || access.isEmpty() ? null : access;
         this.globalLimit = globalLimit;

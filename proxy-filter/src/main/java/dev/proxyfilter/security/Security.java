@@ -24,9 +24,13 @@ public final class Security {
     private final ResponseHygiene hygiene;
     /** The rate limiters by policy name ({@code global}, {@code route-NAME}), for the next reload. */
     private final Map<String, RateLimiter> limiters;
+
     private final ConcurrencyLimiter concurrency;
 
-    private Security(Map<String, RouteGuard> guards, ResponseHygiene hygiene, Map<String, RateLimiter> limiters,
+    private Security(
+            Map<String, RouteGuard> guards,
+            ResponseHygiene hygiene,
+            Map<String, RateLimiter> limiters,
             ConcurrencyLimiter concurrency) {
         this.guards = Map.copyOf(guards);
         this.hygiene = hygiene;
@@ -60,27 +64,39 @@ public final class Security {
      * @param running  the security layer serving until now, whose unchanged limiters are kept; or null
      * @throws ConfigException naming the key whose file is unreadable or malformed
      */
-    public static Security start(SecurityConfig config, Collection<String> routes, Clock clock, LongSupplier nanoTime,
-            Security running) {
+    public static Security start(
+            SecurityConfig config, Collection<String> routes, Clock clock, LongSupplier nanoTime, Security running) {
         ClientIdentity identity = new ClientIdentity(config.trustedProxies(), config.clientIpHeader());
         Map<String, RateLimiter> limiters = new HashMap<>();
-        RateLimiter global = config.rateLimit() == null ? null
+        RateLimiter global = config.rateLimit() == null
+                ? null
                 : limiter("global", config.rateLimit(), config.rateLimitMaxKeys(), nanoTime, running, limiters);
         ConcurrencyLimiter concurrency = concurrency(config.maxConcurrentPerClient(), running);
-        boolean globalActive = identity.trustsAny() || !config.allow().isEmpty() || !config.deny().isEmpty()
-                || global != null || concurrency != null;
+        boolean globalActive = identity.trustsAny()
+                || !config.allow().isEmpty()
+                || !config.deny().isEmpty()
+                || global != null
+                || concurrency != null;
         Map<String, RouteGuard> guards = new HashMap<>();
         for (String route : routes) {
             RouteSecurityConfig own = config.route(route);
             if (!globalActive && own.equals(RouteSecurityConfig.NONE)) {
                 continue;
             }
-            RateLimiter routeLimit = own.rateLimit() == null ? null
-                    : limiter("route-" + route, own.rateLimit(), config.rateLimitMaxKeys(), nanoTime, running, limiters);
-            guards.put(route, new RouteGuard(identity,
-                    new AccessRules(config.allow(), config.deny(), own.allow(), own.deny()),
-                    own.exemptFromGlobalLimit() ? null : global, routeLimit, concurrency,
-                    authenticator(route, own.auth(), clock, nanoTime), RouteGuard.removedRequestHeaders(own)));
+            RateLimiter routeLimit = own.rateLimit() == null
+                    ? null
+                    : limiter(
+                            "route-" + route, own.rateLimit(), config.rateLimitMaxKeys(), nanoTime, running, limiters);
+            guards.put(
+                    route,
+                    new RouteGuard(
+                            identity,
+                            new AccessRules(config.allow(), config.deny(), own.allow(), own.deny()),
+                            own.exemptFromGlobalLimit() ? null : global,
+                            routeLimit,
+                            concurrency,
+                            authenticator(route, own.auth(), clock, nanoTime),
+                            RouteGuard.removedRequestHeaders(own)));
         }
         return new Security(guards, new ResponseHygiene(config), limiters, concurrency);
     }
@@ -95,10 +111,16 @@ public final class Security {
     }
 
     /** The running limiter of that policy if it is unchanged, else a new one; recorded in {@code limiters}. */
-    private static RateLimiter limiter(String name, RateLimitConfig config, int maxKeys, LongSupplier nanoTime,
-            Security running, Map<String, RateLimiter> limiters) {
+    private static RateLimiter limiter(
+            String name,
+            RateLimitConfig config,
+            int maxKeys,
+            LongSupplier nanoTime,
+            Security running,
+            Map<String, RateLimiter> limiters) {
         RateLimiter kept = running == null ? null : running.limiters.get(name);
-        RateLimiter limiter = kept != null && kept.enforces(name, config, maxKeys) ? kept
+        RateLimiter limiter = kept != null && kept.enforces(name, config, maxKeys)
+                ? kept
                 : new RateLimiter(name, config, maxKeys, nanoTime);
         limiters.put(name, limiter);
         return limiter;

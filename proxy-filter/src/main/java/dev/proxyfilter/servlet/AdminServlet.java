@@ -46,8 +46,7 @@ public class AdminServlet extends HttpServlet {
     private transient String token;
 
     /** An admin servlet for the engine a {@link ProxyFilter} of the same webapp publishes. */
-    public AdminServlet() {
-    }
+    public AdminServlet() {}
 
     /** An admin servlet for a given engine. */
     public AdminServlet(ProxyEngine engine, String token) {
@@ -83,7 +82,10 @@ public class AdminServlet extends HttpServlet {
                 return;
             }
             List<String> missing = running.admin().poolsWithoutBackend();
-            json(response, missing.isEmpty() ? 200 : 503, Map.of("ready", missing.isEmpty(), "pools_without_backend", missing));
+            json(
+                    response,
+                    missing.isEmpty() ? 200 : 503,
+                    Map.of("ready", missing.isEmpty(), "pools_without_backend", missing));
             return;
         }
         if (!authorized(request)) {
@@ -116,8 +118,10 @@ public class AdminServlet extends HttpServlet {
         } else if (path.equals("/api/pools")) {
             requireMethod(method, "GET");
             Map<String, Object> cache = admin.cache();
-            json(response, 200, cache == null ? Map.of("pools", admin.pools())
-                    : Map.of("pools", admin.pools(), "cache", cache));
+            json(
+                    response,
+                    200,
+                    cache == null ? Map.of("pools", admin.pools()) : Map.of("pools", admin.pools(), "cache", cache));
         } else if (path.equals("/api/cache/purge")) {
             requireMethod(method, "POST");
             String url = request.getParameter("url");
@@ -125,8 +129,16 @@ public class AdminServlet extends HttpServlet {
             json(response, 200, Map.of("removed", removed));
         } else if (path.equals("/api/config")) {
             requireMethod(method, "GET");
-            json(response, 200, Map.of("sources", running.config().sources(), "config", admin.config(),
-                    "reload", admin.reloadStatus()));
+            json(
+                    response,
+                    200,
+                    Map.of(
+                            "sources",
+                            running.config().sources(),
+                            "config",
+                            admin.config(),
+                            "reload",
+                            admin.reloadStatus()));
         } else if (path.equals("/api/reload")) {
             if (method.equals("GET")) {
                 json(response, 200, admin.reloadStatus());
@@ -140,8 +152,8 @@ public class AdminServlet extends HttpServlet {
             requireMethod(method, "POST");
             String[] parts = path.substring("/api/pools/".length()).split("/");
             if (parts.length != 4 || !parts[1].equals("backends")) {
-                throw new IllegalArgumentException("path: " + path
-                        + " (expected: /api/pools/POOL/backends/BACKEND/enable|disable|drain|weight)");
+                throw new IllegalArgumentException(
+                        "path: " + path + " (expected: /api/pools/POOL/backends/BACKEND/enable|disable|drain|weight)");
             }
             String pool = parts[0];
             String backend = parts[2];
@@ -150,8 +162,9 @@ public class AdminServlet extends HttpServlet {
                 case "disable" -> admin.disable(pool, backend);
                 case "drain" -> admin.drain(pool, backend);
                 case "weight" -> admin.weight(pool, backend, intParam(request, "value"));
-                default -> throw new IllegalArgumentException("action: " + parts[3]
-                        + " (expected: enable, disable, drain or weight)");
+                default ->
+                    throw new IllegalArgumentException(
+                            "action: " + parts[3] + " (expected: enable, disable, drain or weight)");
             }
             json(response, 200, Map.of("ok", true));
         } else {
@@ -170,7 +183,8 @@ public class AdminServlet extends HttpServlet {
         try {
             return Integer.parseInt(value);
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(name + ": " + (value == null ? "missing" : value) + " (expected: integer)");
+            throw new IllegalArgumentException(
+                    name + ": " + (value == null ? "missing" : value) + " (expected: integer)");
         }
     }
 
@@ -179,13 +193,18 @@ public class AdminServlet extends HttpServlet {
             return true;
         }
         String header = request.getHeader("Authorization");
-        String given = header != null && header.startsWith("Bearer ") ? header.substring(7).trim() : request.getParameter("token");
-        return given != null && MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8), token.getBytes(StandardCharsets.UTF_8));
+        String given = header != null && header.startsWith("Bearer ")
+                ? header.substring(7).trim()
+                : request.getParameter("token");
+        return given != null
+                && MessageDigest.isEqual(
+                        given.getBytes(StandardCharsets.UTF_8), token.getBytes(StandardCharsets.UTF_8));
     }
 
     private static Map<String, Object> metricsJson(ProxyEngine running) {
         Map<String, Object> out = new LinkedHashMap<>();
-        for (Map.Entry<String, Metric> entry : running.metrics().registry().getMetrics().entrySet()) {
+        for (Map.Entry<String, Metric> entry :
+                running.metrics().registry().getMetrics().entrySet()) {
             Metric metric = entry.getValue();
             Map<String, Object> m = new LinkedHashMap<>();
             if (metric instanceof Gauge<?> gauge) {
@@ -218,8 +237,10 @@ public class AdminServlet extends HttpServlet {
             }
             response.setStatus(200);
             response.setContentType("text/html; charset=utf-8");
-            response.setHeader("Content-Security-Policy", "default-src 'self'; script-src 'unsafe-inline' 'self'; "
-                    + "style-src 'unsafe-inline' 'self'; img-src 'self' data:");
+            response.setHeader(
+                    "Content-Security-Policy",
+                    "default-src 'self'; script-src 'unsafe-inline' 'self'; "
+                            + "style-src 'unsafe-inline' 'self'; img-src 'self' data:");
             in.transferTo(response.getOutputStream());
         }
     }

@@ -16,8 +16,7 @@ final class ContainerSupport {
     private static final Logger LOG = LoggerFactory.getLogger(ContainerSupport.class);
     private static volatile boolean warned;
 
-    private ContainerSupport() {
-    }
+    private ContainerSupport() {}
 
     /** Aborts the connection; returns false if this container is not supported. */
     static boolean abort(ServletRequest request, ServletResponse response, Throwable failure) {
@@ -42,7 +41,9 @@ final class ContainerSupport {
         }
         if (!warned) {
             warned = true;
-            LOG.warn("cannot abort a committed response on {}: a failed backend response may look complete to the client", type);
+            LOG.warn(
+                    "cannot abort a committed response on {}: a failed backend response may look complete to the client",
+                    type);
         }
         return false;
     }

@@ -50,13 +50,12 @@ public final class JettyConnectors {
     private static final Logger LOG = LoggerFactory.getLogger(JettyConnectors.class);
 
     /** RFC 9110 as Jetty reads it, bare LF refused too. */
-    public static final HttpCompliance HTTP_COMPLIANCE = HttpCompliance.RFC9110.without("RFC9110_NO_BARE_LF",
-            HttpCompliance.Violation.LF_HEADER_TERMINATION);
+    public static final HttpCompliance HTTP_COMPLIANCE =
+            HttpCompliance.RFC9110.without("RFC9110_NO_BARE_LF", HttpCompliance.Violation.LF_HEADER_TERMINATION);
     /** RFC 3986 with no ambiguous path allowed. */
     public static final UriCompliance URI_COMPLIANCE = UriCompliance.RFC3986;
 
-    private JettyConnectors() {
-    }
+    private JettyConnectors() {}
 
     /** An HTTP configuration with the compliance modes, the header size limit and no server identity. */
     public static HttpConfiguration httpConfiguration(ServerConfig server) {
@@ -102,12 +101,18 @@ public final class JettyConnectors {
 
         @Override
         public boolean handle(Request request, Response response, Callback callback) throws Exception {
-            HeaderDeadlines deadlines = request.getConnectionMetaData().getConnector().getBean(HeaderDeadlines.class);
-            Callback done = deadlines == null ? callback
+            HeaderDeadlines deadlines =
+                    request.getConnectionMetaData().getConnector().getBean(HeaderDeadlines.class);
+            Callback done = deadlines == null
+                    ? callback
                     : deadlines.headComplete(request.getConnectionMetaData().getConnection(), callback);
             String target = request.getHttpURI().getPathQuery();
             if (target != null && target.length() > maxUriBytes) {
-                Response.writeError(request, response, done, HttpStatus.URI_TOO_LONG_414,
+                Response.writeError(
+                        request,
+                        response,
+                        done,
+                        HttpStatus.URI_TOO_LONG_414,
                         "the request target exceeds " + maxUriBytes + " bytes");
                 return true;
             }
@@ -176,6 +181,7 @@ public final class JettyConnectors {
             private final Scheduler scheduler;
             /** The pending check, or null when none is scheduled. */
             private Scheduler.Task task;
+
             private boolean armed;
             private boolean first;
             private long bytesInAtArm;

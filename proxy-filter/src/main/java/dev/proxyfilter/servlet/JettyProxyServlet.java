@@ -63,8 +63,8 @@ public class JettyProxyServlet extends AsyncProxyServlet {
                 // The embedder loaded the configuration; it gives the engine a source to reload from.
                 engine = ProxyEngine.start(presetConfig);
             } else {
-                ServletConfigs.Loading loading = ServletConfigs.loading(getInitParameterNames(), this::getInitParameter,
-                        getServletContext());
+                ServletConfigs.Loading loading =
+                        ServletConfigs.loading(getInitParameterNames(), this::getInitParameter, getServletContext());
                 engine = ProxyEngine.start(loading.loader().get());
                 ServletConfigs.enableReload(engine, loading, LOG);
             }
@@ -80,7 +80,8 @@ public class JettyProxyServlet extends AsyncProxyServlet {
     }
 
     @Override
-    protected void service(HttpServletRequest request, HttpServletResponse response) throws ServletException, IOException {
+    protected void service(HttpServletRequest request, HttpServletResponse response)
+            throws ServletException, IOException {
         String contextPath = request.getContextPath();
         String path = StrictRequests.admit(request, response, ServletExchange.pathInContext(request));
         if (path == null) {
@@ -91,11 +92,13 @@ public class JettyProxyServlet extends AsyncProxyServlet {
         if (route == null) {
             // An absolute-form request carries its host as Host too (the container checks they agree).
             if (!engine.servesHost(host)) {
-                StrictRequests.plainError(response, HttpServletResponse.SC_FORBIDDEN,
+                StrictRequests.plainError(
+                        response,
+                        HttpServletResponse.SC_FORBIDDEN,
                         "Forbidden: no route serves this host; this is no open proxy");
             } else {
-                StrictRequests.plainError(response, HttpServletResponse.SC_NOT_FOUND,
-                        "Not Found: no route for this host and path");
+                StrictRequests.plainError(
+                        response, HttpServletResponse.SC_NOT_FOUND, "Not Found: no route for this host and path");
             }
             return;
         }

@@ -15,8 +15,8 @@ final class JettySupport {
         @Override
         protected Method[] computeValue(Class<?> requestClass) {
             try {
-                Class<?> contextRequest = Class.forName("org.eclipse.jetty.ee10.servlet.ServletContextRequest", false,
-                        requestClass.getClassLoader());
+                Class<?> contextRequest = Class.forName(
+                        "org.eclipse.jetty.ee10.servlet.ServletContextRequest", false, requestClass.getClassLoader());
                 Method lookup = contextRequest.getMethod("getServletContextRequest", ServletRequest.class);
                 Method channel = contextRequest.getMethod("getServletChannel");
                 Method abort = channel.getReturnType().getMethod("abort", Throwable.class);
@@ -27,8 +27,7 @@ final class JettySupport {
         }
     };
 
-    private JettySupport() {
-    }
+    private JettySupport() {}
 
     static boolean abort(ServletRequest request, Throwable failure) {
         Method[] methods = METHODS.get(request.getClass());

@@ -7,8 +7,7 @@ import java.util.Map;
 
 /** A small JSON writer for the admin interface: strings, numbers, booleans, maps, collections, records. */
 final class Json {
-    private Json() {
-    }
+    private Json() {}
 
     static String write(Object value) {
         StringBuilder out = new StringBuilder(256);

@@ -33,8 +33,7 @@ public class ProxyFilter implements Filter {
     private volatile ProxyEngine engine;
 
     /** A filter configured from its init-params. */
-    public ProxyFilter() {
-    }
+    public ProxyFilter() {}
 
     /** A filter running a given engine (embedded use); init-params are then ignored. */
     public ProxyFilter(ProxyEngine engine) {
@@ -48,8 +47,10 @@ public class ProxyFilter implements Filter {
             return;
         }
         try {
-            ServletConfigs.Loading loading = ServletConfigs.loading(filterConfig.getInitParameterNames(),
-                    filterConfig::getInitParameter, filterConfig.getServletContext());
+            ServletConfigs.Loading loading = ServletConfigs.loading(
+                    filterConfig.getInitParameterNames(),
+                    filterConfig::getInitParameter,
+                    filterConfig.getServletContext());
             engine = ProxyEngine.start(loading.loader().get());
             ServletConfigs.enableReload(engine, loading, LOG);
         } catch (ConfigException e) {
@@ -57,8 +58,12 @@ public class ProxyFilter implements Filter {
             throw new UnavailableException(e.getMessage());
         }
         filterConfig.getServletContext().setAttribute(AdminServlet.ENGINE_ATTRIBUTE, engine);
-        LOG.info("proxy filter '{}' started: {} route(s), {} pool(s) from {}", filterConfig.getFilterName(),
-                engine.config().routes().size(), engine.config().pools().size(), engine.config().sources());
+        LOG.info(
+                "proxy filter '{}' started: {} route(s), {} pool(s) from {}",
+                filterConfig.getFilterName(),
+                engine.config().routes().size(),
+                engine.config().pools().size(),
+                engine.config().sources());
     }
 
     /** The running engine. */

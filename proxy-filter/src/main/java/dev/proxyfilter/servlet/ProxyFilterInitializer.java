@@ -29,7 +29,9 @@ public class ProxyFilterInitializer implements ServletContainerInitializer {
         for (FilterRegistration registration : context.getFilterRegistrations().values()) {
             String className = registration.getClassName();
             if (className != null && isProxyFilter(className, context.getClassLoader())) {
-                LOG.debug("ProxyFilter declared in web.xml as '{}': drop-in installation skipped", registration.getName());
+                LOG.debug(
+                        "ProxyFilter declared in web.xml as '{}': drop-in installation skipped",
+                        registration.getName());
                 return;
             }
         }

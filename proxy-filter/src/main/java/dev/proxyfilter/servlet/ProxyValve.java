@@ -62,7 +62,11 @@ public class ProxyValve extends ValveBase {
         if (proxyConfig == null) {
             try {
                 if (config == null || config.isBlank()) {
-                    throw new ConfigException("config", null, "a properties file path or classpath resource", "server.xml Valve attribute");
+                    throw new ConfigException(
+                            "config",
+                            null,
+                            "a properties file path or classpath resource",
+                            "server.xml Valve attribute");
                 }
                 String location = config.trim();
                 java.util.function.Supplier<ProxyConfig> loader = () -> {
@@ -72,8 +76,8 @@ public class ProxyValve extends ValveBase {
                     return ConfigLoader.load(sources);
                 };
                 java.nio.file.Path file = location.startsWith("classpath:") ? null : java.nio.file.Path.of(location);
-                loading = new ServletConfigs.Loading(loader,
-                        file != null && java.nio.file.Files.isRegularFile(file) ? file : null);
+                loading = new ServletConfigs.Loading(
+                        loader, file != null && java.nio.file.Files.isRegularFile(file) ? file : null);
                 proxyConfig = loader.get();
             } catch (ConfigException | java.nio.file.InvalidPathException e) {
                 throw new LifecycleException(e.getMessage(), e);

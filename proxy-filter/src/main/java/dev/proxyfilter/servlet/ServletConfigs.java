@@ -4,9 +4,13 @@ import dev.proxyfilter.config.ConfigException;
 import dev.proxyfilter.config.ConfigLoader;
 import dev.proxyfilter.config.ConfigSource;
 import dev.proxyfilter.config.ProxyConfig;
+import dev.proxyfilter.forward.ProxyEngine;
 import jakarta.servlet.ServletContext;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Enumeration;
 import java.util.HashMap;
@@ -14,10 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.function.Supplier;
-import java.nio.file.Files;
-import java.nio.file.InvalidPathException;
-import java.nio.file.Path;
-import dev.proxyfilter.forward.ProxyEngine;
 import org.slf4j.Logger;
 
 /**
@@ -29,10 +29,10 @@ import org.slf4j.Logger;
 final class ServletConfigs {
     /** The init-param that names a properties file instead of being a key itself. */
     static final String CONFIG_PARAM = "config";
+
     static final String INIT_PARAM_SOURCE = "WEB-INF/web.xml init-param";
 
-    private ServletConfigs() {
-    }
+    private ServletConfigs() {}
 
     static ProxyConfig load(Enumeration<String> names, Function<String, String> param, ServletContext context) {
         return loading(names, param, context).loader().get();
@@ -45,8 +45,7 @@ final class ServletConfigs {
      * @param file   the properties file on disk to watch, or null when there is none (classpath resource,
      *               init-params only, a webapp not unpacked)
      */
-    record Loading(Supplier<ProxyConfig> loader, Path file) {
-    }
+    record Loading(Supplier<ProxyConfig> loader, Path file) {}
 
     /**
      * The loading of the configuration from init-params: the init-params are read now (they never change),
@@ -119,7 +118,11 @@ final class ServletConfigs {
             String resource = location.startsWith("/") ? location : "/" + location;
             try (InputStream in = context.getResourceAsStream(resource)) {
                 if (in == null) {
-                    throw new ConfigException(CONFIG_PARAM, location, "an existing file, webapp resource or classpath resource", INIT_PARAM_SOURCE);
+                    throw new ConfigException(
+                            CONFIG_PARAM,
+                            location,
+                            "an existing file, webapp resource or classpath resource",
+                            INIT_PARAM_SOURCE);
                 }
                 return ConfigSource.ofStream(resource.substring(1), in);
             } catch (IOException e) {

@@ -29,7 +29,12 @@ import org.eclipse.jetty.util.Callback;
  * that streamed responses (server-sent events) reach the client as they arrive.
  */
 final class ServletExchange implements ClientExchange, WriteListener, AsyncListener {
-    private enum WriteState { IDLE, WRITE, FLUSH, DRAIN }
+    private enum WriteState {
+        IDLE,
+        WRITE,
+        FLUSH,
+        DRAIN
+    }
 
     private final HttpServletRequest request;
     private final HttpServletResponse response;
@@ -54,7 +59,8 @@ final class ServletExchange implements ClientExchange, WriteListener, AsyncListe
     private long responseContentLength = -1;
     private long written;
 
-    ServletExchange(HttpServletRequest request, HttpServletResponse response, String basePath, String path) throws IOException {
+    ServletExchange(HttpServletRequest request, HttpServletResponse response, String basePath, String path)
+            throws IOException {
         this.request = request;
         this.response = response;
         this.basePath = basePath;
@@ -69,7 +75,8 @@ final class ServletExchange implements ClientExchange, WriteListener, AsyncListe
         this.async = request.startAsync();
         async.setTimeout(0);
         async.addListener(this);
-        this.requestSource = hasRequestBody ? new ServletRequestSource(request.getInputStream(), requestContentLength) : null;
+        this.requestSource =
+                hasRequestBody ? new ServletRequestSource(request.getInputStream(), requestContentLength) : null;
     }
 
     /** The request path inside the webapp, still percent-encoded: what routes match and backends get. */

@@ -14,13 +14,14 @@ import org.eclipse.jetty.io.Content;
  */
 final class ServletRequestSource implements Content.Source, ReadListener {
     /** Marks "data became available while nobody demanded". */
-    private static final Runnable SIGNAL = () -> { };
+    private static final Runnable SIGNAL = () -> {};
 
     private final ServletInputStream input;
     private final int bufferSize;
     private final AtomicReference<Runnable> demand = new AtomicReference<>();
     /** The array of the last chunk, once its reader released it. */
     private final AtomicReference<byte[]> spare = new AtomicReference<>();
+
     private volatile Throwable failure;
     private volatile boolean eof;
 

@@ -15,8 +15,7 @@ final class StrictRequests {
     /** The methods the proxy forwards, for the {@code Allow} header of a 405. */
     static final String ALLOW = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, TRACE";
 
-    private StrictRequests() {
-    }
+    private StrictRequests() {}
 
     /**
      * The normalised path to route and forward, or {@code null} when the request was refused here: 405 for
@@ -27,13 +26,17 @@ final class StrictRequests {
     static String admit(HttpServletRequest request, HttpServletResponse response, String rawPath) throws IOException {
         if ("CONNECT".equals(request.getMethod())) {
             response.setHeader("Allow", ALLOW);
-            plainError(response, HttpServletResponse.SC_METHOD_NOT_ALLOWED,
+            plainError(
+                    response,
+                    HttpServletResponse.SC_METHOD_NOT_ALLOWED,
                     "Method Not Allowed: this proxy opens no tunnels");
             return null;
         }
         String path = PathNormalizer.normalize(rawPath);
         if (path == null) {
-            plainError(response, HttpServletResponse.SC_BAD_REQUEST,
+            plainError(
+                    response,
+                    HttpServletResponse.SC_BAD_REQUEST,
                     "Bad Request: the request path cannot be normalised safely");
         }
         return path;

@@ -21,8 +21,7 @@ final class TomcatSupport {
         FACADE_RESPONSE = field;
     }
 
-    private TomcatSupport() {
-    }
+    private TomcatSupport() {}
 
     static boolean abort(ServletResponse response, Throwable failure) {
         Response connectorResponse = null;

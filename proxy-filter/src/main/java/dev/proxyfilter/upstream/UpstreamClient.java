@@ -59,8 +59,14 @@ public final class UpstreamClient extends ContainerLifeCycle {
      * @param maxConnectionsPerBackend most connections open to one backend address
      * @param maxQueuedPerBackend     most exchanges waiting for a connection to one backend address
      */
-    public UpstreamClient(ClientConnector connector, Executor executor, Scheduler scheduler, ByteBufferPool buffers,
-            Duration poolIdleTimeout, int maxConnectionsPerBackend, int maxQueuedPerBackend) {
+    public UpstreamClient(
+            ClientConnector connector,
+            Executor executor,
+            Scheduler scheduler,
+            ByteBufferPool buffers,
+            Duration poolIdleTimeout,
+            int maxConnectionsPerBackend,
+            int maxQueuedPerBackend) {
         this.connector = connector;
         this.executor = executor;
         this.scheduler = scheduler;
@@ -68,7 +74,8 @@ public final class UpstreamClient extends ContainerLifeCycle {
         this.poolIdleTimeoutMillis = poolIdleTimeout.toMillis();
         this.maxConnections = maxConnectionsPerBackend;
         this.maxQueued = maxQueuedPerBackend;
-        this.resolver = new SocketAddressResolver.Async(executor, scheduler, connector.getConnectTimeout().toMillis());
+        this.resolver = new SocketAddressResolver.Async(
+                executor, scheduler, connector.getConnectTimeout().toMillis());
     }
 
     /** A new exchange with {@code method} and {@code target} (path and query, as sent) to one backend address. */
@@ -213,9 +220,11 @@ public final class UpstreamClient extends ContainerLifeCycle {
         final String hostHeader;
         /** Guarded by {@code this}. */
         private final ArrayDeque<UpstreamConnection> idle = new ArrayDeque<>();
+
         private final ArrayDeque<UpstreamExchange> waiting = new ArrayDeque<>();
         /** Every open connection, idle or not, for {@link #close()}. */
         private final java.util.Set<UpstreamConnection> open = new java.util.HashSet<>();
+
         private int connections;
         private boolean closed;
         /** No configuration routes to this address any more ({@link #retainDestinations}). */
@@ -228,7 +237,8 @@ public final class UpstreamClient extends ContainerLifeCycle {
             this.host = host;
             this.port = port;
             this.key = key;
-            boolean defaultPort = ("https".equalsIgnoreCase(scheme) && port == 443) || ("http".equalsIgnoreCase(scheme) && port == 80);
+            boolean defaultPort = ("https".equalsIgnoreCase(scheme) && port == 443)
+                    || ("http".equalsIgnoreCase(scheme) && port == 80);
             String name = host.indexOf(':') >= 0 && !host.startsWith("[") ? "[" + host + "]" : host;
             this.hostHeader = defaultPort || port <= 0 ? name : name + ":" + port;
         }

@@ -56,6 +56,7 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
     private static final int MAX_RESENDS = 3;
     /** Longest response head accepted; a bigger one fails the exchange (nginx: "upstream sent too big header"). */
     private static final int MAX_RESPONSE_HEAD = 64 * 1024;
+
     private static final byte[] CRLF = {'\r', '\n'};
     private static final byte[] HTTP_1_1_CRLF = " HTTP/1.1\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     private static final byte[] LAST_CHUNK = "0\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
@@ -101,6 +102,7 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
             return largeBody ? InvocationType.BLOCKING : destination.client.readInvocationType();
         }
     };
+
     private byte[] head = new byte[2048];
     private RetainableByteBuffer networkBuffer;
     /** Exchanges this connection carried to their end; a stale pooled connection has carried at least one. */
@@ -114,10 +116,12 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
     private boolean closeAfter;
     /** The request said {@code Connection: close}. */
     private boolean requestClose;
+
     private boolean http10;
     private boolean headersDelivered;
     /** The response body is longer than {@link #SELECTOR_BODY_LIMIT}, or of unknown length. */
     private volatile boolean largeBody;
+
     private boolean eof;
     private boolean responseBegun;
     private volatile boolean requestComplete;
@@ -125,6 +129,7 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
     private volatile boolean lastBodyWriteIssued;
     /** Request written and response read: whichever comes second ends the exchange. */
     private final AtomicInteger ends = new AtomicInteger();
+
     private volatile Runnable demandCallback;
     private long idleTimeoutMillis;
 
@@ -348,7 +353,8 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
             if (c > 0x20 && c < 0x7F) {
                 out.append((char) c);
             } else {
-                out.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
+                out.append('%')
+                        .append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
                         .append(Character.toUpperCase(Character.forDigit(c & 0xF, 16)));
             }
         }
@@ -591,7 +597,10 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
         try {
             while (true) {
                 if (networkBuffer == null) {
-                    networkBuffer = destination.client.buffers().acquire(largeBody ? LARGE_BODY_BUFFER_SIZE : RESPONSE_BUFFER_SIZE, false);
+                    networkBuffer = destination
+                            .client
+                            .buffers()
+                            .acquire(largeBody ? LARGE_BODY_BUFFER_SIZE : RESPONSE_BUFFER_SIZE, false);
                 }
                 ByteBuffer buffer = networkBuffer.getByteBuffer();
                 if (parser.parseNext(buffer) || event != NONE) {
@@ -599,7 +608,8 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
                 }
                 if (eof) {
                     // Nothing more will come: the parser has seen the end and produced no event.
-                    parseFailure = responseBegun ? new EOFException("backend closed the connection mid-response")
+                    parseFailure = responseBegun
+                            ? new EOFException("backend closed the connection mid-response")
                             : new EOFException("backend closed the connection before responding");
                     return event = FAILED;
                 }
@@ -667,7 +677,9 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
         }
         chunk = null;
         // A slice that reaches Content-Length ends the body: say so now, saving the reader a round.
-        if (!parser.isChunking() && parser.getContentLength() > 0 && parser.getContentRead() == parser.getContentLength()) {
+        if (!parser.isChunking()
+                && parser.getContentLength() > 0
+                && parser.getContentRead() == parser.getContentLength()) {
             int happened = parseAndFill();
             if (happened == COMPLETE) {
                 event = NONE;
@@ -779,7 +791,8 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
 
     @Override
     public void badMessage(HttpException failure) {
-        parseFailure = new java.io.IOException("bad response from backend: " + failure.getReason(), (Throwable) failure);
+        parseFailure =
+                new java.io.IOException("bad response from backend: " + failure.getReason(), (Throwable) failure);
         event = FAILED;
     }
 
@@ -806,7 +819,10 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
             return;
         }
         carried++;
-        boolean reusable = !closeAfter && !requestClose && requestComplete && getEndPoint().isOpen()
+        boolean reusable = !closeAfter
+                && !requestClose
+                && requestComplete
+                && getEndPoint().isOpen()
                 && (networkBuffer == null || !networkBuffer.hasRemaining());
         exchange = null;
         current.detach();
@@ -869,8 +885,13 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
         }
         exchange = null;
         failed.detach();
-        boolean stale = !responseBegun && carried > 0 && failed.body == null && failed.resends < MAX_RESENDS
-                && failed.idempotent && failed.abortCause() == null && !(cause instanceof TimeoutException);
+        boolean stale = !responseBegun
+                && carried > 0
+                && failed.body == null
+                && failed.resends < MAX_RESENDS
+                && failed.idempotent
+                && failed.abortCause() == null
+                && !(cause instanceof TimeoutException);
         state.set(CLOSED);
         Runnable demanded = demandCallback;
         demandCallback = null;
@@ -952,7 +973,8 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
     }
 
     private Throwable eofOrClosed() {
-        return responseBegun ? new EOFException("backend closed the connection mid-response")
+        return responseBegun
+                ? new EOFException("backend closed the connection mid-response")
                 : new EOFException("backend closed the connection before responding");
     }
 

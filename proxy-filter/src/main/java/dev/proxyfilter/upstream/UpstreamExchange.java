@@ -30,6 +30,7 @@ public final class UpstreamExchange implements Content.Source {
     /** Null while running, then {@link #SUCCESS} or the failure: set once, before the listener hears it. */
     private final java.util.concurrent.atomic.AtomicReference<Object> outcome =
             new java.util.concurrent.atomic.AtomicReference<>();
+
     private static final Object SUCCESS = new Object();
     /**
      * Keeps the listener's calls apart: {@link UpstreamListener#onComplete} never runs during, or before
@@ -38,6 +39,7 @@ public final class UpstreamExchange implements Content.Source {
      * during a call is left to the calling thread, which delivers it as the call returns.
      */
     private final java.util.concurrent.atomic.AtomicInteger delivery = new java.util.concurrent.atomic.AtomicInteger();
+
     private static final int IDLE = 0, CALLING = 1, COMPLETION_PENDING = 2, COMPLETED = 3;
     private volatile Throwable abortCause;
     /** A reader's demand made while the exchange is between its connection and its outcome. */
@@ -45,6 +47,7 @@ public final class UpstreamExchange implements Content.Source {
             new java.util.concurrent.atomic.AtomicReference<>();
     /** The connection that carries the exchange; null while queued or connecting. */
     private volatile UpstreamConnection connection;
+
     private Scheduler.Task timeoutTask;
     /** Times the exchange was sent again after a reused connection died under it before any response byte. */
     int resends;
@@ -101,8 +104,13 @@ public final class UpstreamExchange implements Content.Source {
     public void send(UpstreamListener listener) {
         this.listener = listener;
         if (timeoutMillis > 0) {
-            timeoutTask = destination.client.scheduler().schedule(() -> abort(new TimeoutException(
-                    "Total timeout " + timeoutMillis + " ms elapsed")), timeoutMillis, TimeUnit.MILLISECONDS);
+            timeoutTask = destination
+                    .client
+                    .scheduler()
+                    .schedule(
+                            () -> abort(new TimeoutException("Total timeout " + timeoutMillis + " ms elapsed")),
+                            timeoutMillis,
+                            TimeUnit.MILLISECONDS);
         }
         destination.send(this);
     }

@@ -89,7 +89,8 @@ class BackendPoolTest {
     // Session affinity
 
     private static BackendPool sticky(BalanceStrategy strategy, HashKey key, int... weights) {
-        return new BackendPool(new PoolConfig("web", strategy, backendConfigs(weights), key, new StickyConfig("route")));
+        return new BackendPool(
+                new PoolConfig("web", strategy, backendConfigs(weights), key, new StickyConfig("route")));
     }
 
     private static RequestView withRoute(String value) {
@@ -100,10 +101,15 @@ class BackendPoolTest {
     void stickyIdsAreOpaqueStableAndDistinct() {
         String a = BackendPool.stickyId("web", "a");
 
-        assertThat(a).matches("[0-9a-f]{16}").isEqualTo(BackendPool.stickyId("web", "a"))
-                .doesNotContain("web").isNotEqualTo("a");
+        assertThat(a)
+                .matches("[0-9a-f]{16}")
+                .isEqualTo(BackendPool.stickyId("web", "a"))
+                .doesNotContain("web")
+                .isNotEqualTo("a");
         assertThat(BackendPool.stickyId("web", "b")).isNotEqualTo(a);
-        assertThat(BackendPool.stickyId("api", "a")).as("same backend name, other pool").isNotEqualTo(a);
+        assertThat(BackendPool.stickyId("api", "a"))
+                .as("same backend name, other pool")
+                .isNotEqualTo(a);
         // Pinned: the id is what clients hold, so a change would break every session on upgrade.
         assertThat(a).isEqualTo(PINNED_STICKY_ID_WEB_A);
     }
@@ -117,7 +123,9 @@ class BackendPoolTest {
         for (int i = 0; i < 10; i++) {
             assertThat(pool.select(request, null)).isSameAs(c);
         }
-        assertThat(pool.stickyCookie(request, c)).as("the cookie is already right").isNull();
+        assertThat(pool.stickyCookie(request, c))
+                .as("the cookie is already right")
+                .isNull();
         assertThat(pool).hasToString("BackendPool[web, round-robin, 3 backends, sticky cookie:route]");
     }
 
@@ -176,8 +184,8 @@ class BackendPoolTest {
 
     @Test
     void consistentHashPoolsPassTheRequestToTheRing() {
-        BackendPool pool = new BackendPool(new PoolConfig("web", BalanceStrategy.CONSISTENT_HASH,
-                backendConfigs(1, 1, 1, 1, 1), HashKey.header("X-User"), null));
+        BackendPool pool = new BackendPool(new PoolConfig(
+                "web", BalanceStrategy.CONSISTENT_HASH, backendConfigs(1, 1, 1, 1, 1), HashKey.header("X-User"), null));
 
         java.util.Set<Backend> reached = new java.util.HashSet<>();
         for (int i = 0; i < 100; i++) {

@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.proxyfilter.config.BackendConfig;
 import java.net.URI;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.api.Test;
 
 class BackendTest {
 
@@ -23,7 +23,8 @@ class BackendTest {
         "https://10.0.0.7:8443, https, 10.0.0.7, 8443",
         "HTTP://App.Internal, http, App.Internal, 80",
         "http://[::1]:8081, http, [::1], 8081",
-        "https://[2001:db8::7], https, [2001:db8::7], 443"})
+        "https://[2001:db8::7], https, [2001:db8::7], 443"
+    })
     void addressIsDerivedFromTheUrl(String url, String scheme, String host, int port) {
         Backend backend = backend(url, 1);
 

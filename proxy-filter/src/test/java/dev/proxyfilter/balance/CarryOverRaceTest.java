@@ -50,7 +50,8 @@ class CarryOverRaceTest {
     @Test
     void healthChangesDuringCarryOversAreNeitherLostNorDoubled() throws Exception {
         RecordingListener events = new RecordingListener();
-        HealthConfig health = HealthConfig.DEFAULT.withCheck(HealthCheckConfig.of("/health"))
+        HealthConfig health = HealthConfig.DEFAULT
+                .withCheck(HealthCheckConfig.of("/health"))
                 .withOutlier(new OutlierConfig(3, Duration.ofSeconds(30), 30));
         List<BackendConfig> configs = primaries(1, 1, 1, 1, 1, 1, 1, 1, 1, 1);
         BackendPool first = HealthPools.pool(new FakeClock(), events, health, BalanceStrategy.LEAST_REQUEST, configs);
@@ -89,8 +90,8 @@ class CarryOverRaceTest {
             for (BackendConfig c : configs) {
                 next.add(new BackendConfig(c.name(), c.url(), 1 + g % 2));
             }
-            pool[0] = new BackendPool(new PoolConfig("web", BalanceStrategy.LEAST_REQUEST, next, null, null, health),
-                    events, pool[0]);
+            pool[0] = new BackendPool(
+                    new PoolConfig("web", BalanceStrategy.LEAST_REQUEST, next, null, null, health), events, pool[0]);
         }
         running.set(false);
         for (Future<?> future : done) {
@@ -100,7 +101,8 @@ class CarryOverRaceTest {
         BackendPool last = pool[0];
         for (int i = 0; i < backends.size(); i++) {
             assertThat(last.backends().get(i)).isSameAs(backends.get(i));
-            assertThat(backends.get(i).health().poolHealth()).isSameAs(last.backends().get(0).health().poolHealth());
+            assertThat(backends.get(i).health().poolHealth())
+                    .isSameAs(last.backends().get(0).health().poolHealth());
         }
         long ejected = backends.stream().filter(b -> b.health().ejected()).count();
         assertThat(ejected).as("30% of 10").isLessThanOrEqualTo(3);
@@ -114,11 +116,15 @@ class CarryOverRaceTest {
             }
             BackendState from = BackendState.valueOf(matcher.group(2));
             BackendState to = BackendState.valueOf(matcher.group(3));
-            assertThat(from).as("chain of %s", matcher.group(1)).isEqualTo(chain.getOrDefault(matcher.group(1), BackendState.UP));
+            assertThat(from)
+                    .as("chain of %s", matcher.group(1))
+                    .isEqualTo(chain.getOrDefault(matcher.group(1), BackendState.UP));
             chain.put(matcher.group(1), to);
         }
         for (Backend backend : backends) {
-            assertThat(backend.state()).as(backend.name()).isEqualTo(chain.getOrDefault(backend.name(), BackendState.UP));
+            assertThat(backend.state())
+                    .as(backend.name())
+                    .isEqualTo(chain.getOrDefault(backend.name(), BackendState.UP));
         }
         assertThat(chain).as("the race did change states").isNotEmpty();
     }

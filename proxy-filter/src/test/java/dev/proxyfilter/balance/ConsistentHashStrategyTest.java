@@ -46,9 +46,14 @@ class ConsistentHashStrategyTest {
         Map<Integer, Backend> first = placement(selector);
 
         assertThat(placement(selector)).isEqualTo(first);
-        assertThat(placement(ring(backends, USER))).as("a new ring over the same backends").isEqualTo(first);
+        assertThat(placement(ring(backends, USER)))
+                .as("a new ring over the same backends")
+                .isEqualTo(first);
         // Even spread is 2,000 each; 160 points per backend keep each within about 20% of it.
-        assertThat(java.util.Arrays.stream(keysPerBackend(first, backends)).boxed().toList()).allSatisfy(count -> assertThat(count).isBetween(1_600, 2_400));
+        assertThat(java.util.Arrays.stream(keysPerBackend(first, backends))
+                        .boxed()
+                        .toList())
+                .allSatisfy(count -> assertThat(count).isBetween(1_600, 2_400));
     }
 
     @Test
@@ -65,7 +70,9 @@ class ConsistentHashStrategyTest {
         for (int i = 0; i < KEYS; i++) {
             if (after.get(i) != before.get(i)) {
                 moved++;
-                assertThat(before.get(i)).as("key %d moved, so it was on the removed backend", i).isSameAs(removed);
+                assertThat(before.get(i))
+                        .as("key %d moved, so it was on the removed backend", i)
+                        .isSameAs(removed);
             }
         }
         assertThat(moved / (double) KEYS).isBetween(0.15, 0.25);
@@ -173,9 +180,11 @@ class ConsistentHashStrategyTest {
         for (int i = 0; i < 100; i++) {
             String value = "key-" + i;
             Backend expected = byIp.select(TestRequest.fromIp(value), null);
-            assertThat(byCookie.select(TestRequest.withCookie("10.9.9.9", "uid", value), null)).isSameAs(expected);
+            assertThat(byCookie.select(TestRequest.withCookie("10.9.9.9", "uid", value), null))
+                    .isSameAs(expected);
             assertThat(byPath.select(TestRequest.withPath(value), null)).isSameAs(expected);
-            assertThat(byHeader.select(TestRequest.withHeader("10.9.9.9", "x-user", value), null)).isSameAs(expected);
+            assertThat(byHeader.select(TestRequest.withHeader("10.9.9.9", "x-user", value), null))
+                    .isSameAs(expected);
         }
     }
 
@@ -190,8 +199,11 @@ class ConsistentHashStrategyTest {
             String ip = "192.0.2." + i;
             Backend expected = byIp.select(TestRequest.fromIp(ip), null);
             assertThat(byHeader.select(TestRequest.fromIp(ip), null)).isSameAs(expected);
-            assertThat(byHeader.select(TestRequest.withHeader(ip, "X-User", ""), null)).as("empty value").isSameAs(expected);
-            assertThat(byCookie.select(TestRequest.withCookie(ip, "other", "x"), null)).isSameAs(expected);
+            assertThat(byHeader.select(TestRequest.withHeader(ip, "X-User", ""), null))
+                    .as("empty value")
+                    .isSameAs(expected);
+            assertThat(byCookie.select(TestRequest.withCookie(ip, "other", "x"), null))
+                    .isSameAs(expected);
         }
     }
 

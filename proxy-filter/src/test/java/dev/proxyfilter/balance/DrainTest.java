@@ -16,8 +16,13 @@ class DrainTest {
     private final RecordingListener events = new RecordingListener();
 
     private BackendPool stickyPool() {
-        return HealthPools.pool(clock, events, HealthConfig.DEFAULT, BalanceStrategy.ROUND_ROBIN,
-                new StickyConfig("route"), primaries(1, 1, 1));
+        return HealthPools.pool(
+                clock,
+                events,
+                HealthConfig.DEFAULT,
+                BalanceStrategy.ROUND_ROBIN,
+                new StickyConfig("route"),
+                primaries(1, 1, 1));
     }
 
     private static RequestView pinnedTo(String backend) {
@@ -54,7 +59,9 @@ class DrainTest {
         for (int i = 0; i < 6; i++) {
             Backend picked = pool.select(pinnedTo("a"), null);
             assertThat(picked).isNotSameAs(a);
-            assertThat(pool.stickyCookie(pinnedTo("a"), picked)).as("the session moves").isNotNull();
+            assertThat(pool.stickyCookie(pinnedTo("a"), picked))
+                    .as("the session moves")
+                    .isNotNull();
         }
         // The response to a request a took before the drain names no backend.
         assertThat(pool.stickyCookie(RequestView.NONE, a)).isNull();
@@ -79,16 +86,21 @@ class DrainTest {
         assertThat(c.state()).isEqualTo(BackendState.UP);
         c.enable();
 
-        assertThat(events.take()).containsExactly(
-                "c: UP -> DISABLED on operator request",
-                "c: DISABLED -> DRAINING on operator request",
-                "c: DRAINING -> UP on operator request");
+        assertThat(events.take())
+                .containsExactly(
+                        "c: UP -> DISABLED on operator request",
+                        "c: DISABLED -> DRAINING on operator request",
+                        "c: DRAINING -> UP on operator request");
     }
 
     @Test
     void theOperatorsStateShowsOverHealthAndHealthShowsWhenEnabled() {
-        BackendPool pool = HealthPools.pool(clock, events, HealthConfig.DEFAULT.withPanicThreshold(0),
-                BalanceStrategy.ROUND_ROBIN, primaries(1, 1));
+        BackendPool pool = HealthPools.pool(
+                clock,
+                events,
+                HealthConfig.DEFAULT.withPanicThreshold(0),
+                BalanceStrategy.ROUND_ROBIN,
+                primaries(1, 1));
         Backend a = pool.backends().get(0);
 
         a.disable();
@@ -97,9 +109,8 @@ class DrainTest {
         a.enable();
         assertThat(a.state()).isEqualTo(BackendState.DOWN);
         assertThat(picks(pool, 2)).isEqualTo("bb");
-        assertThat(events.take()).containsExactly(
-                "a: UP -> DISABLED on operator request",
-                "a: DISABLED -> DOWN on operator request");
+        assertThat(events.take())
+                .containsExactly("a: UP -> DISABLED on operator request", "a: DISABLED -> DOWN on operator request");
     }
 
     @Test

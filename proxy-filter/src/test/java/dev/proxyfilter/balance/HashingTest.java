@@ -22,8 +22,25 @@ class HashingTest {
     @Test
     void everyCharacterAndTheLengthCount() {
         Set<Long> hashes = new HashSet<>();
-        String[] inputs = {"", "a", "b", "ab", "ba", "abc", "abcd", "abcde", "abcd\0", "\0", "\0\0", "é", "user-1",
-            "user-2", "user-10", "10.0.0.1", "10.0.0.10"};
+        String[] inputs = {
+            "",
+            "a",
+            "b",
+            "ab",
+            "ba",
+            "abc",
+            "abcd",
+            "abcde",
+            "abcd\0",
+            "\0",
+            "\0\0",
+            "é",
+            "user-1",
+            "user-2",
+            "user-10",
+            "10.0.0.1",
+            "10.0.0.10"
+        };
         for (String input : inputs) {
             hashes.add(Hashing.hash(input));
         }
@@ -39,7 +56,8 @@ class HashingTest {
             buckets[(int) (Hashing.hash("user-" + i) >>> 60)]++;
         }
 
-        assertThat(java.util.Arrays.stream(buckets).boxed().toList()).allSatisfy(count -> assertThat(count).isBetween(850, 1_150));
+        assertThat(java.util.Arrays.stream(buckets).boxed().toList())
+                .allSatisfy(count -> assertThat(count).isBetween(850, 1_150));
     }
 
     private static final long PINNED_EMPTY = 0xdc7ef3b1567ca2afL;

@@ -19,8 +19,12 @@ class HealthCheckStateTest {
 
     /** Checks with rise 2 and fall 3, no panic, so that a DOWN backend is simply out. */
     private BackendPool pool(int... weights) {
-        return HealthPools.pool(clock, events, HealthConfig.DEFAULT.withCheck(HealthCheckConfig.of("/health")).withPanicThreshold(0),
-                BalanceStrategy.ROUND_ROBIN, primaries(weights));
+        return HealthPools.pool(
+                clock,
+                events,
+                HealthConfig.DEFAULT.withCheck(HealthCheckConfig.of("/health")).withPanicThreshold(0),
+                BalanceStrategy.ROUND_ROBIN,
+                primaries(weights));
     }
 
     @Test
@@ -67,19 +71,29 @@ class HealthCheckStateTest {
 
     @Test
     void riseAndFallOfOneFlipAtEachCheck() {
-        BackendPool pool = HealthPools.pool(clock, events, HealthConfig.DEFAULT.withCheck(new HealthCheckConfig("/h",
-                Duration.ofSeconds(1), Duration.ofSeconds(1), HealthCheckConfig.DEFAULT_EXPECTED_STATUS, 1, 1)),
-                BalanceStrategy.ROUND_ROBIN, primaries(1, 1));
+        BackendPool pool = HealthPools.pool(
+                clock,
+                events,
+                HealthConfig.DEFAULT.withCheck(new HealthCheckConfig(
+                        "/h",
+                        Duration.ofSeconds(1),
+                        Duration.ofSeconds(1),
+                        HealthCheckConfig.DEFAULT_EXPECTED_STATUS,
+                        1,
+                        1)),
+                BalanceStrategy.ROUND_ROBIN,
+                primaries(1, 1));
         Backend b = pool.backends().get(1);
 
         failChecks(b, 1);
         passChecks(b, 1);
         failChecks(b, 1);
 
-        assertThat(events.take()).containsExactly(
-                "b: UP -> DOWN after 1 failed check (last: connect refused)",
-                "b: DOWN -> UP after 1 passed check (last: status 200)",
-                "b: UP -> DOWN after 1 failed check (last: connect refused)");
+        assertThat(events.take())
+                .containsExactly(
+                        "b: UP -> DOWN after 1 failed check (last: connect refused)",
+                        "b: DOWN -> UP after 1 passed check (last: status 200)",
+                        "b: UP -> DOWN after 1 failed check (last: connect refused)");
     }
 
     @Test
@@ -108,16 +122,18 @@ class HealthCheckStateTest {
         passChecks(a, 2);
 
         assertThat(a.state()).isEqualTo(BackendState.UP);
-        assertThat(events.take()).containsExactly(
-                "a: UP -> EJECTED after 5 consecutive failures (last: gateway error: status 503); ejected for 30s",
-                "a: EJECTED -> DOWN after 3 failed checks (last: connect refused)",
-                "a: DOWN -> UP after 2 passed checks (last: status 200)");
+        assertThat(events.take())
+                .containsExactly(
+                        "a: UP -> EJECTED after 5 consecutive failures (last: gateway error: status 503); ejected for 30s",
+                        "a: EJECTED -> DOWN after 3 failed checks (last: connect refused)",
+                        "a: DOWN -> UP after 2 passed checks (last: status 200)");
     }
 
     @Test
     void aPoolWithoutCheckConfigStillTakesProbeResultsWithTheDefaultRiseAndFall() {
         Backend a = HealthPools.pool(clock, events, HealthConfig.DEFAULT, BalanceStrategy.ROUND_ROBIN, primaries(1, 1))
-                .backends().get(0);
+                .backends()
+                .get(0);
 
         failChecks(a, HealthCheckConfig.DEFAULT_FALL);
         assertThat(a.state()).isEqualTo(BackendState.DOWN);

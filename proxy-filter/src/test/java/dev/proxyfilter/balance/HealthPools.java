@@ -11,8 +11,7 @@ import java.util.List;
 
 /** Pools for the health tests: backends a, b, c, ... on a fake clock, with a recording listener. */
 final class HealthPools {
-    private HealthPools() {
-    }
+    private HealthPools() {}
 
     /** Primary backends of the given weights. */
     static List<BackendConfig> primaries(int... weights) {
@@ -28,13 +27,22 @@ final class HealthPools {
         return new BackendConfig(name, URI.create("http://" + name + ".internal:8080"), weight, backup);
     }
 
-    static BackendPool pool(FakeClock clock, RecordingListener listener, HealthConfig health, BalanceStrategy strategy,
+    static BackendPool pool(
+            FakeClock clock,
+            RecordingListener listener,
+            HealthConfig health,
+            BalanceStrategy strategy,
             List<BackendConfig> backends) {
         return pool(clock, listener, health, strategy, null, backends);
     }
 
-    static BackendPool pool(FakeClock clock, RecordingListener listener, HealthConfig health, BalanceStrategy strategy,
-            StickyConfig sticky, List<BackendConfig> backends) {
+    static BackendPool pool(
+            FakeClock clock,
+            RecordingListener listener,
+            HealthConfig health,
+            BalanceStrategy strategy,
+            StickyConfig sticky,
+            List<BackendConfig> backends) {
         return new BackendPool(new PoolConfig("web", strategy, backends, null, sticky, health), clock, listener);
     }
 

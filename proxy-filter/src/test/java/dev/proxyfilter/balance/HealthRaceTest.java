@@ -47,10 +47,14 @@ class HealthRaceTest {
     void concurrentReportsKeepTheCapAndReportEveryChangeOnce() throws Exception {
         RecordingListener events = new RecordingListener();
         // A clock that never moves: nothing is readmitted, so the cap must hold to the end.
-        BackendPool pool = HealthPools.pool(new FakeClock(), events, HealthConfig.DEFAULT
+        BackendPool pool = HealthPools.pool(
+                new FakeClock(),
+                events,
+                HealthConfig.DEFAULT
                         .withCheck(HealthCheckConfig.of("/health"))
                         .withOutlier(new OutlierConfig(3, Duration.ofSeconds(30), 30)),
-                BalanceStrategy.LEAST_REQUEST, primaries(1, 1, 1, 1, 1, 1, 1, 1, 1, 1));
+                BalanceStrategy.LEAST_REQUEST,
+                primaries(1, 1, 1, 1, 1, 1, 1, 1, 1, 1));
         List<Backend> backends = pool.backends();
         CyclicBarrier start = new CyclicBarrier(THREADS);
         List<Future<?>> done = new ArrayList<>();
@@ -95,12 +99,15 @@ class HealthRaceTest {
             BackendState from = BackendState.valueOf(matcher.group(2));
             BackendState to = BackendState.valueOf(matcher.group(3));
             assertThat(from).as(event).isNotEqualTo(to);
-            assertThat(from).as("chain of %s", matcher.group(1))
+            assertThat(from)
+                    .as("chain of %s", matcher.group(1))
                     .isEqualTo(last.getOrDefault(matcher.group(1), BackendState.UP));
             last.put(matcher.group(1), to);
         }
         for (Backend backend : backends) {
-            assertThat(backend.state()).as(backend.name()).isEqualTo(last.getOrDefault(backend.name(), BackendState.UP));
+            assertThat(backend.state())
+                    .as(backend.name())
+                    .isEqualTo(last.getOrDefault(backend.name(), BackendState.UP));
         }
         assertThat(last).as("the race did change states").isNotEmpty();
     }

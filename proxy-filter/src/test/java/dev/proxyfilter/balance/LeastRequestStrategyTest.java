@@ -133,7 +133,8 @@ class LeastRequestStrategyTest {
     void aSeededSelectorIsReproducible() {
         List<Backend> backends = backends(2, 1, 1);
 
-        assertThat(StrategyTest.picks(seeded(backends, 9), 50)).isEqualTo(StrategyTest.picks(seeded(backends, 9), 50))
+        assertThat(StrategyTest.picks(seeded(backends, 9), 50))
+                .isEqualTo(StrategyTest.picks(seeded(backends, 9), 50))
                 .contains("a", "b", "c");
     }
 }

@@ -22,9 +22,16 @@ class OutlierEjectionTest {
 
     /** Ejection after 3 failures, base 30 s, at most {@code maxPercent}; no panic. */
     private BackendPool pool(int maxPercent, int backends) {
-        return HealthPools.pool(clock, events, HealthConfig.DEFAULT.withOutlier(new OutlierConfig(3, BASE, maxPercent))
-                .withPanicThreshold(0), BalanceStrategy.ROUND_ROBIN, primaries(java.util.Collections.nCopies(backends, 1)
-                .stream().mapToInt(Integer::intValue).toArray()));
+        return HealthPools.pool(
+                clock,
+                events,
+                HealthConfig.DEFAULT
+                        .withOutlier(new OutlierConfig(3, BASE, maxPercent))
+                        .withPanicThreshold(0),
+                BalanceStrategy.ROUND_ROBIN,
+                primaries(java.util.Collections.nCopies(backends, 1).stream()
+                        .mapToInt(Integer::intValue)
+                        .toArray()));
     }
 
     @Test
@@ -42,8 +49,9 @@ class OutlierEjectionTest {
 
         assertThat(a.state()).isEqualTo(BackendState.EJECTED);
         assertThat(a.health().consecutiveFailures()).isZero();
-        assertThat(events.take()).containsExactly("a: UP -> EJECTED after 3 consecutive failures"
-                + " (last: connect failed: Connection refused); ejected for 30s");
+        assertThat(events.take())
+                .containsExactly("a: UP -> EJECTED after 3 consecutive failures"
+                        + " (last: connect failed: Connection refused); ejected for 30s");
         assertThat(picks(pool, 3)).isEqualTo("bbb");
     }
 
@@ -56,7 +64,9 @@ class OutlierEjectionTest {
             a.health().onResponseStatus(502);
             a.health().onResponseStatus(504);
         }
-        assertThat(a.state()).as("each run of two is broken by a non-gateway status").isEqualTo(BackendState.UP);
+        assertThat(a.state())
+                .as("each run of two is broken by a non-gateway status")
+                .isEqualTo(BackendState.UP);
 
         a.health().onFailure(FailureKind.TIMEOUT, null);
         assertThat(a.state()).isEqualTo(BackendState.EJECTED);
@@ -99,7 +109,9 @@ class OutlierEjectionTest {
         for (int n = 1; n <= 12; n++) {
             failRequests(a, 3);
             Duration expected = BASE.multipliedBy(Math.min(n, 10));
-            assertThat(a.health().reason()).as("ejection %d", n).endsWith("ejected for " + PoolHealth.format(expected.toNanos()));
+            assertThat(a.health().reason())
+                    .as("ejection %d", n)
+                    .endsWith("ejected for " + PoolHealth.format(expected.toNanos()));
             clock.advance(expected.minus(NANO));
             assertThat(a.state()).as("ejection %d", n).isEqualTo(BackendState.EJECTED);
             clock.advance(NANO);
@@ -135,10 +147,14 @@ class OutlierEjectionTest {
             failRequests(backend, 3);
         }
 
-        assertThat(pool.backends()).extracting(Backend::state).containsExactly(BackendState.EJECTED,
-                BackendState.EJECTED, BackendState.UP, BackendState.UP, BackendState.UP);
+        assertThat(pool.backends())
+                .extracting(Backend::state)
+                .containsExactly(
+                        BackendState.EJECTED, BackendState.EJECTED, BackendState.UP, BackendState.UP, BackendState.UP);
         Backend c = pool.backends().get(2);
-        assertThat(c.health().consecutiveFailures()).as("kept, so that the next failure tries again").isEqualTo(3);
+        assertThat(c.health().consecutiveFailures())
+                .as("kept, so that the next failure tries again")
+                .isEqualTo(3);
 
         clock.advance(BASE);
         assertThat(pool.backends().get(0).state()).isEqualTo(BackendState.UP);
@@ -166,8 +182,14 @@ class OutlierEjectionTest {
 
     @Test
     void zeroFailuresOrZeroPercentTurnEjectionOff() {
-        Backend off = HealthPools.pool(clock, events, HealthConfig.DEFAULT.withOutlier(OutlierConfig.OFF),
-                BalanceStrategy.ROUND_ROBIN, primaries(1, 1)).backends().get(0);
+        Backend off = HealthPools.pool(
+                        clock,
+                        events,
+                        HealthConfig.DEFAULT.withOutlier(OutlierConfig.OFF),
+                        BalanceStrategy.ROUND_ROBIN,
+                        primaries(1, 1))
+                .backends()
+                .get(0);
         Backend capped = pool(0, 4).backends().get(0);
 
         failRequests(off, 100);
@@ -191,14 +213,15 @@ class OutlierEjectionTest {
 
         assertThat(a.health().consecutiveFailures()).isZero();
         assertThat(b.health().consecutiveFailures()).isZero();
-        assertThat(pool.backends()).extracting(Backend::state).containsExactly(BackendState.DOWN,
-                BackendState.DRAINING, BackendState.UP, BackendState.UP);
+        assertThat(pool.backends())
+                .extracting(Backend::state)
+                .containsExactly(BackendState.DOWN, BackendState.DRAINING, BackendState.UP, BackendState.UP);
     }
 
     @Test
     void theDefaultsEjectAfterFiveFailuresForThirtySeconds() {
-        BackendPool pool = HealthPools.pool(clock, events, HealthConfig.DEFAULT, BalanceStrategy.ROUND_ROBIN,
-                primaries(1, 1));
+        BackendPool pool =
+                HealthPools.pool(clock, events, HealthConfig.DEFAULT, BalanceStrategy.ROUND_ROBIN, primaries(1, 1));
         Backend a = pool.backends().get(0);
 
         failRequests(a, 4);

@@ -23,8 +23,8 @@ class PanicAndBackupTest {
     private final RecordingListener events = new RecordingListener();
 
     private BackendPool pool(int panicThreshold, BalanceStrategy strategy, List<BackendConfig> backends) {
-        return HealthPools.pool(clock, events, HealthConfig.DEFAULT.withPanicThreshold(panicThreshold), strategy,
-                backends);
+        return HealthPools.pool(
+                clock, events, HealthConfig.DEFAULT.withPanicThreshold(panicThreshold), strategy, backends);
     }
 
     // Panic
@@ -42,12 +42,13 @@ class PanicAndBackupTest {
         failChecks(b.get(2), 3);
         assertThat(pool.mode()).isEqualTo(PoolMode.PANIC);
         assertThat(picks(pool, 8)).as("health ignored").isEqualTo("abcdabcd");
-        assertThat(events.take()).containsExactly(
-                "a: UP -> DOWN after 3 failed checks (last: connect refused)",
-                "b: UP -> DOWN after 3 failed checks (last: connect refused)",
-                "c: UP -> DOWN after 3 failed checks (last: connect refused)",
-                "pool web: NORMAL -> PANIC (1 of 4 primary backends healthy, below the panic threshold of 50%,"
-                        + " and no backup healthy: picking among all 4)");
+        assertThat(events.take())
+                .containsExactly(
+                        "a: UP -> DOWN after 3 failed checks (last: connect refused)",
+                        "b: UP -> DOWN after 3 failed checks (last: connect refused)",
+                        "c: UP -> DOWN after 3 failed checks (last: connect refused)",
+                        "pool web: NORMAL -> PANIC (1 of 4 primary backends healthy, below the panic threshold of 50%,"
+                                + " and no backup healthy: picking among all 4)");
 
         failChecks(b.get(3), 3);
         assertThat(picks(pool, 4)).as("still panicking with none healthy").isEqualTo("abcd");
@@ -55,18 +56,25 @@ class PanicAndBackupTest {
         passChecks(b.get(2), 2);
         assertThat(pool.mode()).isEqualTo(PoolMode.NORMAL);
         assertThat(picks(pool, 4)).isEqualTo("cdcd");
-        assertThat(events.take()).as("entered once, left once").containsExactly(
-                "d: UP -> DOWN after 3 failed checks (last: connect refused)",
-                "d: DOWN -> UP after 2 passed checks (last: status 200)",
-                "c: DOWN -> UP after 2 passed checks (last: status 200)",
-                "pool web: PANIC -> NORMAL (2 of 4 primary backends healthy)");
+        assertThat(events.take())
+                .as("entered once, left once")
+                .containsExactly(
+                        "d: UP -> DOWN after 3 failed checks (last: connect refused)",
+                        "d: DOWN -> UP after 2 passed checks (last: status 200)",
+                        "c: DOWN -> UP after 2 passed checks (last: status 200)",
+                        "pool web: PANIC -> NORMAL (2 of 4 primary backends healthy)");
     }
 
     @Test
     void ejectedBackendsCountAsUnhealthyToo() {
-        BackendPool pool = HealthPools.pool(clock, events, HealthConfig.DEFAULT.withPanicThreshold(100)
-                .withOutlier(new dev.proxyfilter.config.OutlierConfig(1, java.time.Duration.ofSeconds(1), 50)),
-                BalanceStrategy.ROUND_ROBIN, primaries(1, 1));
+        BackendPool pool = HealthPools.pool(
+                clock,
+                events,
+                HealthConfig.DEFAULT
+                        .withPanicThreshold(100)
+                        .withOutlier(new dev.proxyfilter.config.OutlierConfig(1, java.time.Duration.ofSeconds(1), 50)),
+                BalanceStrategy.ROUND_ROBIN,
+                primaries(1, 1));
 
         HealthPools.failRequests(pool.backends().get(0), 1);
 
@@ -114,14 +122,23 @@ class PanicAndBackupTest {
 
         int[] counts = counts(pool, 3000);
 
-        assertThat(java.util.Arrays.stream(counts).min().orElseThrow()).as("%s: %s", strategy, java.util.Arrays.toString(counts)).isGreaterThan(600);
+        assertThat(java.util.Arrays.stream(counts).min().orElseThrow())
+                .as("%s: %s", strategy, java.util.Arrays.toString(counts))
+                .isGreaterThan(600);
     }
 
     @Test
     void consistentHashPanicsAlike() {
-        BackendPool pool = new BackendPool(new dev.proxyfilter.config.PoolConfig("web",
-                BalanceStrategy.CONSISTENT_HASH, primaries(1, 1, 1), dev.proxyfilter.config.HashKey.path(), null,
-                HealthConfig.DEFAULT), clock, events);
+        BackendPool pool = new BackendPool(
+                new dev.proxyfilter.config.PoolConfig(
+                        "web",
+                        BalanceStrategy.CONSISTENT_HASH,
+                        primaries(1, 1, 1),
+                        dev.proxyfilter.config.HashKey.path(),
+                        null,
+                        HealthConfig.DEFAULT),
+                clock,
+                events);
         failChecks(pool.backends().get(0), 3);
         failChecks(pool.backends().get(1), 3);
 
@@ -135,8 +152,16 @@ class PanicAndBackupTest {
     // Backups
 
     private BackendPool withBackups(int panicThreshold) {
-        return pool(panicThreshold, BalanceStrategy.ROUND_ROBIN, List.of(backend(0, 1, false), backend(1, 1, false),
-                backend(2, 1, false), backend(3, 1, false), backend(4, 1, true), backend(5, 1, true)));
+        return pool(
+                panicThreshold,
+                BalanceStrategy.ROUND_ROBIN,
+                List.of(
+                        backend(0, 1, false),
+                        backend(1, 1, false),
+                        backend(2, 1, false),
+                        backend(3, 1, false),
+                        backend(4, 1, true),
+                        backend(5, 1, true)));
     }
 
     @Test
@@ -158,8 +183,10 @@ class PanicAndBackupTest {
 
         assertThat(pool.mode()).isEqualTo(PoolMode.BACKUP);
         assertThat(picks(pool, 4)).isEqualTo("efef");
-        assertThat(events.take()).last().isEqualTo("pool web: NORMAL -> BACKUP (0 of 4 primary backends healthy;"
-                + " healthy backups stand in)");
+        assertThat(events.take())
+                .last()
+                .isEqualTo(
+                        "pool web: NORMAL -> BACKUP (0 of 4 primary backends healthy;" + " healthy backups stand in)");
 
         passChecks(pool.backends().get(2), 2);
         assertThat(pool.mode()).as("panic off: one healthy primary is enough").isEqualTo(PoolMode.NORMAL);
@@ -176,21 +203,32 @@ class PanicAndBackupTest {
 
         assertThat(pool.mode()).isEqualTo(PoolMode.BACKUP);
         assertThat(picks(pool, 6)).isEqualTo("defdef");
-        assertThat(events.take()).last().isEqualTo("pool web: NORMAL -> BACKUP (1 of 4 primary backends healthy,"
-                + " below the panic threshold of 50%; healthy backups stand in)");
+        assertThat(events.take())
+                .last()
+                .isEqualTo("pool web: NORMAL -> BACKUP (1 of 4 primary backends healthy,"
+                        + " below the panic threshold of 50%; healthy backups stand in)");
 
         failChecks(b.get(4), 3);
         failChecks(b.get(5), 3);
-        assertThat(pool.mode()).as("no backup left: panic over the primaries only").isEqualTo(PoolMode.PANIC);
+        assertThat(pool.mode())
+                .as("no backup left: panic over the primaries only")
+                .isEqualTo(PoolMode.PANIC);
         assertThat(picks(pool, 8)).isEqualTo("abcdabcd");
-        assertThat(events.take()).last().isEqualTo("pool web: BACKUP -> PANIC (1 of 4 primary backends healthy,"
-                + " below the panic threshold of 50%, and no backup healthy: picking among all 4)");
+        assertThat(events.take())
+                .last()
+                .isEqualTo("pool web: BACKUP -> PANIC (1 of 4 primary backends healthy,"
+                        + " below the panic threshold of 50%, and no backup healthy: picking among all 4)");
     }
 
     @Test
     void aStickyCookieNamingABackupHoldsOnlyWhileBackupsAreInUse() {
-        BackendPool pool = HealthPools.pool(clock, events, HealthConfig.DEFAULT, BalanceStrategy.ROUND_ROBIN,
-                new StickyConfig("route"), List.of(backend(0, 1, false), backend(1, 1, true)));
+        BackendPool pool = HealthPools.pool(
+                clock,
+                events,
+                HealthConfig.DEFAULT,
+                BalanceStrategy.ROUND_ROBIN,
+                new StickyConfig("route"),
+                List.of(backend(0, 1, false), backend(1, 1, true)));
         Backend a = pool.backends().get(0);
         Backend backup = pool.backends().get(1);
         RequestView onBackup = TestRequest.withCookie("10.0.0.1", "route", BackendPool.stickyId("web", "b"));

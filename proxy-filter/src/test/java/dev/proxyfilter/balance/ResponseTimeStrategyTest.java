@@ -21,8 +21,8 @@ class ResponseTimeStrategyTest {
         List<Backend> backends = new ArrayList<>();
         for (int i = 0; i < weights.length; i++) {
             String name = String.valueOf((char) ('a' + i));
-            backends.add(new Backend("p", new BackendConfig(name, URI.create("http://" + name + ".internal"), weights[i]),
-                    clock));
+            backends.add(new Backend(
+                    "p", new BackendConfig(name, URI.create("http://" + name + ".internal"), weights[i]), clock));
         }
         return List.copyOf(backends);
     }

@@ -23,8 +23,15 @@ class SlowStartTest {
     private final RecordingListener events = new RecordingListener();
 
     private BackendPool pool(BalanceStrategy strategy, int... weights) {
-        return HealthPools.pool(clock, events, HealthConfig.DEFAULT.withSlowStart(RAMP).withPanicThreshold(0)
-                .withOutlier(new OutlierConfig(1, Duration.ofSeconds(5), 50)), strategy, primaries(weights));
+        return HealthPools.pool(
+                clock,
+                events,
+                HealthConfig.DEFAULT
+                        .withSlowStart(RAMP)
+                        .withPanicThreshold(0)
+                        .withOutlier(new OutlierConfig(1, Duration.ofSeconds(5), 50)),
+                strategy,
+                primaries(weights));
     }
 
     @Test
@@ -32,7 +39,9 @@ class SlowStartTest {
         BackendPool pool = pool(BalanceStrategy.WEIGHTED_ROUND_ROBIN, 1, 3);
         Backend a = pool.backends().get(0);
         Backend b = pool.backends().get(1);
-        assertThat(b.effectiveWeight()).as("no ramp at start: weights scaled by the 10 steps").isEqualTo(30);
+        assertThat(b.effectiveWeight())
+                .as("no ramp at start: weights scaled by the 10 steps")
+                .isEqualTo(30);
         assertThat(b.health().weightPercent()).isEqualTo(100);
 
         failChecks(a, 3);
@@ -111,8 +120,8 @@ class SlowStartTest {
 
     @Test
     void withoutSlowStartWeightsAreUnscaled() {
-        BackendPool pool = HealthPools.pool(clock, events, HealthConfig.DEFAULT, BalanceStrategy.ROUND_ROBIN,
-                primaries(3));
+        BackendPool pool =
+                HealthPools.pool(clock, events, HealthConfig.DEFAULT, BalanceStrategy.ROUND_ROBIN, primaries(3));
         Backend a = pool.backends().get(0);
         a.disable();
         a.enable();

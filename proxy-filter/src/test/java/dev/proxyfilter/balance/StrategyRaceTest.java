@@ -23,8 +23,8 @@ class StrategyRaceTest {
     private static final int PICKS = 100_000;
 
     private final AtomicInteger threadIds = new AtomicInteger();
-    private final ExecutorService pickers = Executors.newFixedThreadPool(THREADS + 1,
-            r -> new Thread(r, "race-picker-" + threadIds.incrementAndGet()));
+    private final ExecutorService pickers =
+            Executors.newFixedThreadPool(THREADS + 1, r -> new Thread(r, "race-picker-" + threadIds.incrementAndGet()));
 
     @AfterEach
     void stopPickers() throws InterruptedException {
@@ -99,11 +99,17 @@ class StrategyRaceTest {
         });
 
         try {
-            for (Strategy strategy : List.of(Strategy.weightedRoundRobin(), Strategy.roundRobin(),
-                    Strategy.random(), Strategy.leastRequest(), Strategy.responseTime())) {
+            for (Strategy strategy : List.of(
+                    Strategy.weightedRoundRobin(),
+                    Strategy.roundRobin(),
+                    Strategy.random(),
+                    Strategy.leastRequest(),
+                    Strategy.responseTime())) {
                 long[] totals = race(strategy.newSelector(backends), backends);
 
-                assertThat(totals[0] + totals[1] + totals[2]).as("%s picks", strategy).isEqualTo(THREADS * PICKS);
+                assertThat(totals[0] + totals[1] + totals[2])
+                        .as("%s picks", strategy)
+                        .isEqualTo(THREADS * PICKS);
                 assertThat(totals[3]).as("%s nulls", strategy).isZero();
                 assertThat(totals[0]).as("%s picks of a", strategy).isPositive();
                 assertThat(totals[1]).as("%s picks of b", strategy).isPositive();

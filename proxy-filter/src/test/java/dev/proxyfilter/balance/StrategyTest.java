@@ -26,7 +26,8 @@ class StrategyTest {
         List<Backend> backends = new ArrayList<>();
         for (int i = 0; i < weights.length; i++) {
             String name = String.valueOf((char) ('a' + i));
-            backends.add(new Backend("p", new BackendConfig(name, URI.create("http://" + name + ".internal"), weights[i])));
+            backends.add(
+                    new Backend("p", new BackendConfig(name, URI.create("http://" + name + ".internal"), weights[i])));
         }
         return List.copyOf(backends);
     }
@@ -51,8 +52,13 @@ class StrategyTest {
     }
 
     static Stream<Strategy> strategies() {
-        return Stream.of(Strategy.weightedRoundRobin(), Strategy.roundRobin(), Strategy.random(),
-                Strategy.leastRequest(), Strategy.responseTime(), Strategy.consistentHash(HashKey.clientIp()));
+        return Stream.of(
+                Strategy.weightedRoundRobin(),
+                Strategy.roundRobin(),
+                Strategy.random(),
+                Strategy.leastRequest(),
+                Strategy.responseTime(),
+                Strategy.consistentHash(HashKey.clientIp()));
     }
 
     // Weighted round-robin
@@ -292,10 +298,12 @@ class StrategyTest {
     }
 
     static com.sun.management.ThreadMXBean threadBean() {
-        assumeTrue(ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean,
+        assumeTrue(
+                ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean,
                 "needs com.sun.management.ThreadMXBean");
         com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        assumeTrue(threads.isThreadAllocatedMemorySupported() && threads.isThreadAllocatedMemoryEnabled(),
+        assumeTrue(
+                threads.isThreadAllocatedMemorySupported() && threads.isThreadAllocatedMemoryEnabled(),
                 "needs thread allocation accounting");
         return threads;
     }
@@ -304,8 +312,8 @@ class StrategyTest {
     @EnumSource(BalanceStrategy.class)
     void ofMapsEveryConfiguredStrategy(BalanceStrategy configured) {
         HashKey key = configured == BalanceStrategy.CONSISTENT_HASH ? HashKey.header("X-User") : null;
-        Strategy strategy = Strategy.of(new PoolConfig("p", configured,
-                List.of(new BackendConfig("a", URI.create("http://a.internal"), 1)), key, null));
+        Strategy strategy = Strategy.of(new PoolConfig(
+                "p", configured, List.of(new BackendConfig("a", URI.create("http://a.internal"), 1)), key, null));
 
         assertThat(strategy).hasToString(configured.configName());
         switch (configured) {
@@ -314,8 +322,8 @@ class StrategyTest {
             case RANDOM -> assertThat(strategy).isSameAs(Strategy.random());
             case LEAST_REQUEST -> assertThat(strategy).isSameAs(Strategy.leastRequest());
             case RESPONSE_TIME -> assertThat(strategy).isSameAs(Strategy.responseTime());
-            case CONSISTENT_HASH -> assertThat(strategy.newSelector(backends(1, 1)))
-                    .isInstanceOf(ConsistentHashSelector.class);
+            case CONSISTENT_HASH ->
+                assertThat(strategy.newSelector(backends(1, 1))).isInstanceOf(ConsistentHashSelector.class);
         }
     }
 

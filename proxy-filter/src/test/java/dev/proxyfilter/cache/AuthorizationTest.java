@@ -47,10 +47,11 @@ class AuthorizationTest {
 
     @Test
     void theAuthorizationHeaderIsNotPartOfTheKeySoASharedResponseServesEveryone() {
-        try (HttpCache cache = new HttpCache(ResponseStore.inMemory(10, 1024), policy, new Coalescer(java.time.Duration.ZERO),
-                "proxy-filter")) {
+        try (HttpCache cache = new HttpCache(
+                ResponseStore.inMemory(10, 1024), policy, new Coalescer(java.time.Duration.ZERO), "proxy-filter")) {
             CacheLookup authorized = cache.lookup(Http.get("/report", "Authorization", "Bearer secret"), T0);
-            StoreResult result = cache.store(authorized, 200, fields("Cache-Control", "public, max-age=60"), bytes("report"), T0, T0);
+            StoreResult result = cache.store(
+                    authorized, 200, fields("Cache-Control", "public, max-age=60"), bytes("report"), T0, T0);
             assertThat(result.isStored()).isTrue();
 
             assertThat(cache.lookup(Http.get("/report"), T0 + 1000).action()).isEqualTo(CacheAction.HIT);
@@ -59,10 +60,11 @@ class AuthorizationTest {
 
     @Test
     void aNonSharableAuthorizedResponseLeavesNothingBehind() {
-        try (HttpCache cache = new HttpCache(ResponseStore.inMemory(10, 1024), policy, new Coalescer(java.time.Duration.ZERO),
-                "proxy-filter")) {
+        try (HttpCache cache = new HttpCache(
+                ResponseStore.inMemory(10, 1024), policy, new Coalescer(java.time.Duration.ZERO), "proxy-filter")) {
             CacheLookup authorized = cache.lookup(Http.get("/me", "Authorization", "Bearer secret"), T0);
-            StoreResult result = cache.store(authorized, 200, fields("Cache-Control", "max-age=60"), bytes("alice"), T0, T0);
+            StoreResult result =
+                    cache.store(authorized, 200, fields("Cache-Control", "max-age=60"), bytes("alice"), T0, T0);
             assertThat(result.storability()).isEqualTo(Storability.AUTHORIZATION);
 
             assertThat(cache.lookup(Http.get("/me"), T0 + 1000).action()).isEqualTo(CacheAction.MISS);

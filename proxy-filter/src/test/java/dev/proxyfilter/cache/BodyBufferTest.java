@@ -19,7 +19,8 @@ class BodyBufferTest {
         assertThat(buffer.append(chunk)).isTrue();
         assertThat(chunk.remaining()).isEqualTo(7);
         assertThat(buffer.append(ByteBuffer.wrap(Http.bytes("world")))).isTrue();
-        assertThat(new String(buffer.toByteArray(), java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("hello, world");
+        assertThat(new String(buffer.toByteArray(), java.nio.charset.StandardCharsets.UTF_8))
+                .isEqualTo("hello, world");
     }
 
     @Test

@@ -13,8 +13,9 @@ class CacheControlTest {
 
     @Test
     void directivesWithAndWithoutArguments() {
-        CacheControl cc = CacheControl.parse("public, max-age=60, s-maxage=\"120\", must-revalidate, stale-while-revalidate=5,"
-                + " stale-if-error=7, immutable, no-transform, proxy-revalidate, must-understand");
+        CacheControl cc =
+                CacheControl.parse("public, max-age=60, s-maxage=\"120\", must-revalidate, stale-while-revalidate=5,"
+                        + " stale-if-error=7, immutable, no-transform, proxy-revalidate, must-understand");
         assertThat(cc.isPublic()).isTrue();
         assertThat(cc.maxAge()).isEqualTo(60);
         assertThat(cc.sMaxAge()).isEqualTo(120);
@@ -60,7 +61,8 @@ class CacheControlTest {
         assertThat(CacheControl.parse("max-age").maxAge()).isZero();
         assertThat(CacheControl.parse("min-fresh=x").minFresh()).isEqualTo(-1);
         assertThat(CacheControl.parse("\"unterminated").isPresent()).isTrue();
-        assertThat(CacheControl.parse("no-cache=\"unterminated").noCacheFields()).containsExactly("unterminated");
+        assertThat(CacheControl.parse("no-cache=\"unterminated").noCacheFields())
+                .containsExactly("unterminated");
         assertThat(CacheControl.parse((String) null)).isSameAs(CacheControl.NONE);
         assertThat(CacheControl.parse(List.of())).isSameAs(CacheControl.NONE);
         assertThat(CacheControl.NONE.isPresent()).isFalse();
@@ -70,6 +72,7 @@ class CacheControlTest {
     void deltaSecondsAreCappedAtTwoToTheThirtyFirst() {
         assertThat(CacheControl.parse("max-age=2147483648").maxAge()).isEqualTo(2_147_483_648L);
         assertThat(CacheControl.parse("max-age=2147483649").maxAge()).isEqualTo(2_147_483_648L);
-        assertThat(CacheControl.parse("s-maxage=123456789012345678901234567890").sMaxAge()).isEqualTo(2_147_483_648L);
+        assertThat(CacheControl.parse("s-maxage=123456789012345678901234567890").sMaxAge())
+                .isEqualTo(2_147_483_648L);
     }
 }

@@ -19,45 +19,63 @@ import org.junit.jupiter.params.provider.ValueSource;
 class CacheKeyTest {
 
     @ParameterizedTest
-    @CsvSource(delimiter = '|', value = {
-            "http  | example.com      | /a/b      |        | http://example.com/a/b",
-            "HTTP  | Example.COM      | /a/B      |        | http://example.com/a/B",
-            "http  | example.com:80   | /         |        | http://example.com/",
-            "https | example.com:443  | /         |        | https://example.com/",
-            "https | example.com:80   | /         |        | https://example.com:80/",
-            "http  | example.com:8080 | /         |        | http://example.com:8080/",
-            "http  | example.com:     | /x        |        | http://example.com/x",
-            "http  | [::1]:80         | /x        |        | http://[::1]/x",
-            "http  | [::1]:8080       | /x        |        | http://[::1]:8080/x",
-            "http  | example.com      | ''        |        | http://example.com/",
-            "http  | example.com      | /a%2fb%c3 |        | http://example.com/a%2Fb%C3",
-            "http  | example.com      | /search   | q=A&b= | http://example.com/search?q=A&b=",
-            "http  | example.com      | /search   | ''     | http://example.com/search?",
-    })
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "http  | example.com      | /a/b      |        | http://example.com/a/b",
+                "HTTP  | Example.COM      | /a/B      |        | http://example.com/a/B",
+                "http  | example.com:80   | /         |        | http://example.com/",
+                "https | example.com:443  | /         |        | https://example.com/",
+                "https | example.com:80   | /         |        | https://example.com:80/",
+                "http  | example.com:8080 | /         |        | http://example.com:8080/",
+                "http  | example.com:     | /x        |        | http://example.com/x",
+                "http  | [::1]:80         | /x        |        | http://[::1]/x",
+                "http  | [::1]:8080       | /x        |        | http://[::1]:8080/x",
+                "http  | example.com      | ''        |        | http://example.com/",
+                "http  | example.com      | /a%2fb%c3 |        | http://example.com/a%2Fb%C3",
+                "http  | example.com      | /search   | q=A&b= | http://example.com/search?q=A&b=",
+                "http  | example.com      | /search   | ''     | http://example.com/search?",
+            })
     void theEffectiveUriIsNormalised(String scheme, String authority, String path, String query, String key) {
         assertThat(CacheKeys.primary("GET", scheme, authority, path, query)).isEqualTo(key);
     }
 
     @Test
     void headSharesTheKeyOfGetAndOtherMethodsHaveNone() {
-        assertThat(CacheKeys.primary("HEAD", "http", "a", "/", null)).isEqualTo(CacheKeys.primary("GET", "http", "a", "/", null));
+        assertThat(CacheKeys.primary("HEAD", "http", "a", "/", null))
+                .isEqualTo(CacheKeys.primary("GET", "http", "a", "/", null));
         for (String method : new String[] {"POST", "PUT", "DELETE", "OPTIONS", "get"}) {
-            assertThat(CacheKeys.primary(method, "http", "a", "/", null)).as(method).isNull();
+            assertThat(CacheKeys.primary(method, "http", "a", "/", null))
+                    .as(method)
+                    .isNull();
         }
     }
 
     @Test
     void theSchemeAndHostAreKeyed() {
-        assertThat(CacheKeys.uri("https", "a.example", "/", null)).isNotEqualTo(CacheKeys.uri("http", "a.example", "/", null));
-        assertThat(CacheKeys.uri("http", "b.example", "/", null)).isNotEqualTo(CacheKeys.uri("http", "a.example", "/", null));
+        assertThat(CacheKeys.uri("https", "a.example", "/", null))
+                .isNotEqualTo(CacheKeys.uri("http", "a.example", "/", null));
+        assertThat(CacheKeys.uri("http", "b.example", "/", null))
+                .isNotEqualTo(CacheKeys.uri("http", "a.example", "/", null));
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"X-Forwarded-Host", "X-Forwarded-Proto", "X-Original-URL", "X-Rewrite-URL", "Forwarded",
-            "Cookie", "Authorization", "User-Agent", "X-Http-Method-Override", "Accept-Encoding"})
+    @ValueSource(
+            strings = {
+                "X-Forwarded-Host",
+                "X-Forwarded-Proto",
+                "X-Original-URL",
+                "X-Rewrite-URL",
+                "Forwarded",
+                "Cookie",
+                "Authorization",
+                "User-Agent",
+                "X-Http-Method-Override",
+                "Accept-Encoding"
+            })
     void anUnkeyedHeaderCannotSelectAnotherResponse(String header) {
-        try (HttpCache cache = new HttpCache(ResponseStore.inMemory(10, 1024), CachePolicy.sharedCache(),
-                new Coalescer(Duration.ZERO), "pf")) {
+        try (HttpCache cache = new HttpCache(
+                ResponseStore.inMemory(10, 1024), CachePolicy.sharedCache(), new Coalescer(Duration.ZERO), "pf")) {
             CacheLookup first = cache.lookup(Http.get("/page"), T0);
             cache.store(first, 200, fields("Cache-Control", "public, max-age=60"), bytes("genuine"), T0, T0);
 
@@ -71,13 +89,15 @@ class CacheKeyTest {
 
     @Test
     void headersNamedInVaryAreKeyed() {
-        try (HttpCache cache = new HttpCache(ResponseStore.inMemory(10, 1024), CachePolicy.sharedCache(),
-                new Coalescer(Duration.ZERO), "pf")) {
+        try (HttpCache cache = new HttpCache(
+                ResponseStore.inMemory(10, 1024), CachePolicy.sharedCache(), new Coalescer(Duration.ZERO), "pf")) {
             CacheLookup first = cache.lookup(Http.get("/page", "X-Tenant", "a"), T0);
             cache.store(first, 200, fields("Cache-Control", "max-age=60", "Vary", "X-Tenant"), bytes("a"), T0, T0);
             CacheLookup other = cache.lookup(Http.get("/page", "X-Tenant", "b"), T0);
             assertThat(other.action()).isEqualTo(CacheAction.MISS);
-            assertThat(other.entryKey()).isNotEqualTo(cache.lookup(Http.get("/page", "X-Tenant", "a"), T0).entryKey());
+            assertThat(other.entryKey())
+                    .isNotEqualTo(
+                            cache.lookup(Http.get("/page", "X-Tenant", "a"), T0).entryKey());
         }
     }
 

@@ -21,7 +21,8 @@ class CachePackageBoundaryTest {
     private static List<String> imports(Path directory) throws IOException {
         try (Stream<Path> files = Files.list(directory)) {
             return files.filter(p -> p.toString().endsWith(".java"))
-                    .flatMap(p -> lines(p).stream().filter(l -> l.startsWith("import "))
+                    .flatMap(p -> lines(p).stream()
+                            .filter(l -> l.startsWith("import "))
                             .map(l -> p.getFileName() + ": " + l))
                     .toList();
         }
@@ -38,8 +39,9 @@ class CachePackageBoundaryTest {
     @Test
     void theCachePackageNeedsOnlyTheJdkJettyHttpAndConfig() throws IOException {
         assertThat(imports(SOURCES.resolve("cache")))
-                .allSatisfy(line -> assertThat(line).matches(".*: import (static )?(java\\.|dev\\.proxyfilter\\.cache\\."
-                        + "|dev\\.proxyfilter\\.config\\.|org\\.eclipse\\.jetty\\.http\\.).*"));
+                .allSatisfy(line -> assertThat(line)
+                        .matches(".*: import (static )?(java\\.|dev\\.proxyfilter\\.cache\\."
+                                + "|dev\\.proxyfilter\\.config\\.|org\\.eclipse\\.jetty\\.http\\.).*"));
     }
 
     @Test
@@ -47,12 +49,15 @@ class CachePackageBoundaryTest {
         try (Stream<Path> files = Files.walk(SOURCES)) {
             List<String> offenders = files.filter(p -> p.toString().endsWith(".java"))
                     .filter(p -> !SOURCES.relativize(p).startsWith(Path.of("cache", "ehcache")))
-                    .flatMap(p -> lines(p).stream().filter(l -> l.startsWith("import org.ehcache")).map(l -> p + ": " + l))
+                    .flatMap(p -> lines(p).stream()
+                            .filter(l -> l.startsWith("import org.ehcache"))
+                            .map(l -> p + ": " + l))
                     .toList();
             assertThat(offenders).isEmpty();
         }
         assertThat(imports(SOURCES.resolve("cache/ehcache")))
-                .allSatisfy(line -> assertThat(line).matches(".*: import (static )?(java\\.|dev\\.proxyfilter\\.cache\\."
-                        + "|dev\\.proxyfilter\\.config\\.|org\\.ehcache\\.).*"));
+                .allSatisfy(line -> assertThat(line)
+                        .matches(".*: import (static )?(java\\.|dev\\.proxyfilter\\.cache\\."
+                                + "|dev\\.proxyfilter\\.config\\.|org\\.ehcache\\.).*"));
     }
 }

@@ -54,10 +54,14 @@ class CoalescerRaceTest {
         Coalescer coalescer = new Coalescer(Duration.ofSeconds(20));
         List<Coalescer.Ticket> tickets = race(coalescer, "http://example.com/hot");
 
-        List<Coalescer.Leader> leaders = tickets.stream().filter(t -> t instanceof Coalescer.Leader)
-                .map(t -> (Coalescer.Leader) t).toList();
-        List<Coalescer.Follower> followers = tickets.stream().filter(t -> t instanceof Coalescer.Follower)
-                .map(t -> (Coalescer.Follower) t).toList();
+        List<Coalescer.Leader> leaders = tickets.stream()
+                .filter(t -> t instanceof Coalescer.Leader)
+                .map(t -> (Coalescer.Leader) t)
+                .toList();
+        List<Coalescer.Follower> followers = tickets.stream()
+                .filter(t -> t instanceof Coalescer.Follower)
+                .map(t -> (Coalescer.Follower) t)
+                .toList();
         assertThat(leaders).hasSize(1);
         assertThat(followers).hasSize(MISSES - 1);
         assertThat(followers).noneMatch(f -> f.outcome().isDone());
@@ -66,7 +70,8 @@ class CoalescerRaceTest {
         CachedResponse response = stored("Cache-Control", "max-age=60");
         leaders.get(0).complete(response);
 
-        CompletableFuture.allOf(followers.stream().map(Coalescer.Follower::outcome).toArray(CompletableFuture[]::new))
+        CompletableFuture.allOf(
+                        followers.stream().map(Coalescer.Follower::outcome).toArray(CompletableFuture[]::new))
                 .get(10, TimeUnit.SECONDS);
         assertThat(followers).allSatisfy(f -> {
             Coalescer.Outcome outcome = f.outcome().join();
@@ -80,12 +85,18 @@ class CoalescerRaceTest {
     void aReleasedLeaderSendsEveryFollowerToTheBackendAndTheNextMissLeadsAgain() throws Exception {
         Coalescer coalescer = new Coalescer(Duration.ofSeconds(20));
         List<Coalescer.Ticket> tickets = race(coalescer, "k");
-        Coalescer.Leader leader = (Coalescer.Leader) tickets.stream().filter(t -> t instanceof Coalescer.Leader)
-                .findFirst().orElseThrow();
+        Coalescer.Leader leader = (Coalescer.Leader) tickets.stream()
+                .filter(t -> t instanceof Coalescer.Leader)
+                .findFirst()
+                .orElseThrow();
         leader.release();
 
-        assertThat(tickets).filteredOn(t -> t instanceof Coalescer.Follower)
-                .allSatisfy(t -> assertThat(((Coalescer.Follower) t).outcome().get(10, TimeUnit.SECONDS).kind())
+        assertThat(tickets)
+                .filteredOn(t -> t instanceof Coalescer.Follower)
+                .allSatisfy(t -> assertThat(((Coalescer.Follower) t)
+                                .outcome()
+                                .get(10, TimeUnit.SECONDS)
+                                .kind())
                         .isEqualTo(Coalescer.Outcome.Kind.RELEASED));
         assertThat(coalescer.join("k")).isInstanceOf(Coalescer.Leader.class);
     }

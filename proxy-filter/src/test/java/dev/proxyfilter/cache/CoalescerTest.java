@@ -72,17 +72,26 @@ class CoalescerTest {
 
     @Test
     void aFollowerIsAnsweredFromTheLeadersResponseOnlyWhenItsVarySelectionMatches() {
-        try (HttpCache cache = new HttpCache(ResponseStore.inMemory(10, 1024), CachePolicy.sharedCache(),
-                new Coalescer(Duration.ofSeconds(5)), "pf")) {
+        try (HttpCache cache = new HttpCache(
+                ResponseStore.inMemory(10, 1024),
+                CachePolicy.sharedCache(),
+                new Coalescer(Duration.ofSeconds(5)),
+                "pf")) {
             CacheRequest leaderRequest = Http.get("/v", "Accept-Encoding", "gzip");
-            StoreResult stored = cache.store(cache.lookup(leaderRequest, Http.T0), 200,
-                    Http.fields("Cache-Control", "max-age=60", "Vary", "Accept-Encoding"), Http.bytes("gz"), Http.T0, Http.T0);
+            StoreResult stored = cache.store(
+                    cache.lookup(leaderRequest, Http.T0),
+                    200,
+                    Http.fields("Cache-Control", "max-age=60", "Vary", "Accept-Encoding"),
+                    Http.bytes("gz"),
+                    Http.T0,
+                    Http.T0);
 
-            CachedAnswer same = cache.answerFollower(Http.get("/v", "Accept-Encoding", "GZIP", "Cache-Control", "no-cache"),
-                    stored.stored(), Http.T0);
+            CachedAnswer same = cache.answerFollower(
+                    Http.get("/v", "Accept-Encoding", "GZIP", "Cache-Control", "no-cache"), stored.stored(), Http.T0);
             assertThat(same).isNotNull();
             assertThat(Http.text(same.body())).isEqualTo("gz");
-            assertThat(cache.answerFollower(Http.get("/v", "Accept-Encoding", "br"), stored.stored(), Http.T0)).isNull();
+            assertThat(cache.answerFollower(Http.get("/v", "Accept-Encoding", "br"), stored.stored(), Http.T0))
+                    .isNull();
         }
     }
 }

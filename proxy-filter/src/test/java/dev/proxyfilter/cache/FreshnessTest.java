@@ -26,11 +26,14 @@ class FreshnessTest {
     @Test
     void sMaxAgeWinsOverMaxAgeWhichWinsOverExpires() {
         String expires = date(T0 + 300 * SECOND);
-        assertThat(policy.freshnessLifetimeMillis(stored("Cache-Control", "max-age=60, s-maxage=120", "Expires", expires,
-                "Date", date(T0)))).isEqualTo(120 * SECOND);
-        assertThat(policy.freshnessLifetimeMillis(stored("Cache-Control", "max-age=60", "Expires", expires,
-                "Date", date(T0)))).isEqualTo(60 * SECOND);
-        assertThat(policy.freshnessLifetimeMillis(stored("Expires", expires, "Date", date(T0)))).isEqualTo(300 * SECOND);
+        assertThat(policy.freshnessLifetimeMillis(
+                        stored("Cache-Control", "max-age=60, s-maxage=120", "Expires", expires, "Date", date(T0))))
+                .isEqualTo(120 * SECOND);
+        assertThat(policy.freshnessLifetimeMillis(
+                        stored("Cache-Control", "max-age=60", "Expires", expires, "Date", date(T0))))
+                .isEqualTo(60 * SECOND);
+        assertThat(policy.freshnessLifetimeMillis(stored("Expires", expires, "Date", date(T0))))
+                .isEqualTo(300 * SECOND);
     }
 
     @Test
@@ -48,8 +51,10 @@ class FreshnessTest {
 
     @Test
     void anInvalidExpiresIsInThePast() {
-        assertThat(policy.freshnessLifetimeMillis(stored("Expires", "0", "Date", date(T0)))).isZero();
-        assertThat(policy.freshnessLifetimeMillis(stored("Expires", "tomorrow", "Date", date(T0)))).isZero();
+        assertThat(policy.freshnessLifetimeMillis(stored("Expires", "0", "Date", date(T0))))
+                .isZero();
+        assertThat(policy.freshnessLifetimeMillis(stored("Expires", "tomorrow", "Date", date(T0))))
+                .isZero();
     }
 
     @Test
@@ -82,13 +87,16 @@ class FreshnessTest {
     void heuristicFreshnessIsCapped() {
         CachedResponse response = stored("Date", date(T0), "Last-Modified", date(T0 - 1000 * HOUR));
         assertThat(policy.freshnessLifetimeMillis(response)).isEqualTo(24 * HOUR);
-        assertThat(new CachePolicy(Duration.ofMinutes(5)).freshnessLifetimeMillis(response)).isEqualTo(5 * 60 * SECOND);
-        assertThat(new CachePolicy(Duration.ZERO).freshnessLifetimeMillis(response)).isZero();
+        assertThat(new CachePolicy(Duration.ofMinutes(5)).freshnessLifetimeMillis(response))
+                .isEqualTo(5 * 60 * SECOND);
+        assertThat(new CachePolicy(Duration.ZERO).freshnessLifetimeMillis(response))
+                .isZero();
     }
 
     @Test
     void heuristicsNeverOverrideExplicitFreshness() {
-        CachedResponse response = stored("Date", date(T0), "Last-Modified", date(T0 - 10 * HOUR), "Cache-Control", "max-age=5");
+        CachedResponse response =
+                stored("Date", date(T0), "Last-Modified", date(T0 - 10 * HOUR), "Cache-Control", "max-age=5");
         assertThat(policy.freshnessLifetimeMillis(response)).isEqualTo(5 * SECOND);
     }
 
@@ -97,13 +105,15 @@ class FreshnessTest {
         String lastModified = date(T0 - 10 * HOUR);
         assertThat(policy.freshnessLifetimeMillis(stored(302, T0, T0, "Date", date(T0), "Last-Modified", lastModified)))
                 .isZero();
-        assertThat(policy.freshnessLifetimeMillis(stored(302, T0, T0, "Date", date(T0), "Last-Modified", lastModified,
-                "Cache-Control", "public"))).isEqualTo(HOUR);
+        assertThat(policy.freshnessLifetimeMillis(stored(
+                        302, T0, T0, "Date", date(T0), "Last-Modified", lastModified, "Cache-Control", "public")))
+                .isEqualTo(HOUR);
     }
 
     @Test
     void aLastModifiedInTheFutureGivesNoHeuristicFreshness() {
-        assertThat(policy.freshnessLifetimeMillis(stored("Date", date(T0), "Last-Modified", date(T0 + HOUR)))).isZero();
+        assertThat(policy.freshnessLifetimeMillis(stored("Date", date(T0), "Last-Modified", date(T0 + HOUR))))
+                .isZero();
     }
 
     // ---- §4.2.3: the age ----
@@ -132,7 +142,8 @@ class FreshnessTest {
     @Test
     void withoutDateOrAgeTheAgeIsTheResponseDelayPlusResidentTime() {
         CachedResponse response = stored(200, T0, T0 + 500, "Age", "soon");
-        assertThat(CachePolicy.currentAgeMillis(response, T0 + 500 + 3 * SECOND)).isEqualTo(3500);
+        assertThat(CachePolicy.currentAgeMillis(response, T0 + 500 + 3 * SECOND))
+                .isEqualTo(3500);
     }
 
     @Test
@@ -160,8 +171,10 @@ class FreshnessTest {
     @Test
     void anAgedUpstreamResponseIsStaleSooner() {
         CachedResponse response = stored("Date", date(T0), "Cache-Control", "max-age=60", "Age", "50");
-        assertThat(policy.decide(NO_HEADERS, response, T0 + 9 * SECOND).action()).isEqualTo(CacheAction.HIT);
-        assertThat(policy.decide(NO_HEADERS, response, T0 + 10 * SECOND).action()).isEqualTo(CacheAction.VALIDATE);
+        assertThat(policy.decide(NO_HEADERS, response, T0 + 9 * SECOND).action())
+                .isEqualTo(CacheAction.HIT);
+        assertThat(policy.decide(NO_HEADERS, response, T0 + 10 * SECOND).action())
+                .isEqualTo(CacheAction.VALIDATE);
     }
 
     @Test
@@ -175,8 +188,12 @@ class FreshnessTest {
         HttpFields maxStale = fields("Cache-Control", "max-stale=3600");
         for (String cc : new String[] {"max-age=10, must-revalidate", "max-age=10, proxy-revalidate", "s-maxage=10"}) {
             CachedResponse response = stored("Date", date(T0), "Cache-Control", cc);
-            assertThat(policy.decide(maxStale, response, T0 + 5 * SECOND).action()).as(cc).isEqualTo(CacheAction.HIT);
-            assertThat(policy.decide(maxStale, response, T0 + 20 * SECOND).action()).as(cc).isEqualTo(CacheAction.VALIDATE);
+            assertThat(policy.decide(maxStale, response, T0 + 5 * SECOND).action())
+                    .as(cc)
+                    .isEqualTo(CacheAction.HIT);
+            assertThat(policy.decide(maxStale, response, T0 + 20 * SECOND).action())
+                    .as(cc)
+                    .isEqualTo(CacheAction.VALIDATE);
         }
     }
 }

@@ -12,13 +12,14 @@ import org.eclipse.jetty.http.HttpFields;
 final class Http {
     /** 2025-01-01T00:00:00Z: every test's clock starts here and moves only when a test says so. */
     static final long T0 = 1_735_689_600_000L;
+
     static final long SECOND = 1000;
 
-    private static final DateTimeFormatter IMF_FIXDATE = DateTimeFormatter
-            .ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US).withZone(ZoneOffset.UTC);
+    private static final DateTimeFormatter IMF_FIXDATE = DateTimeFormatter.ofPattern(
+                    "EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US)
+            .withZone(ZoneOffset.UTC);
 
-    private Http() {
-    }
+    private Http() {}
 
     /** {@code name, value, name, value...} as Jetty fields. */
     static HttpFields.Mutable fields(String... namesAndValues) {
@@ -45,8 +46,13 @@ final class Http {
         for (int i = 0; i < namesAndValues.length; i += 2) {
             headers.add(new Header(namesAndValues[i], namesAndValues[i + 1]));
         }
-        return new CachedResponse(status, headers, "hello, world".getBytes(java.nio.charset.StandardCharsets.US_ASCII),
-                requestTime, responseTime, List.of());
+        return new CachedResponse(
+                status,
+                headers,
+                "hello, world".getBytes(java.nio.charset.StandardCharsets.US_ASCII),
+                requestTime,
+                responseTime,
+                List.of());
     }
 
     /** A GET for {@code http://example.com + pathAndQuery} with the given headers. */

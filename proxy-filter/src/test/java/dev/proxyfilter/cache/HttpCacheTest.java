@@ -22,8 +22,8 @@ import org.junit.jupiter.api.Test;
  * RFC 9110 §9.3.2).
  */
 class HttpCacheTest {
-    private final HttpCache cache = HttpCache.create(CacheConfig.builder().maxEntryBytes(64).build(),
-            ResponseStore.inMemory(100, 64), "proxy-filter");
+    private final HttpCache cache = HttpCache.create(
+            CacheConfig.builder().maxEntryBytes(64).build(), ResponseStore.inMemory(100, 64), "proxy-filter");
 
     @AfterEach
     void close() {
@@ -54,13 +54,42 @@ class HttpCacheTest {
         assertThat(miss.action()).isEqualTo(CacheAction.MISS);
         assertThat(miss.primaryKey()).isEqualTo("http://example.com/a");
 
-        StoreResult stored = forward(get("/a"), 200, fields("Cache-Control", "max-age=60", "Date", date(T0),
-                "Content-Type", "text/plain", "Content-Length", "13", "Set-Cookie", "x=1", "Connection", "keep-alive"),
-                "hello, cache!", T0);
+        StoreResult stored = forward(
+                get("/a"),
+                200,
+                fields(
+                        "Cache-Control",
+                        "max-age=60",
+                        "Date",
+                        date(T0),
+                        "Content-Type",
+                        "text/plain",
+                        "Content-Length",
+                        "13",
+                        "Set-Cookie",
+                        "x=1",
+                        "Connection",
+                        "keep-alive"),
+                "hello, cache!",
+                T0);
         assertThat(stored.storability()).isEqualTo(Storability.SET_COOKIE);
 
-        stored = forward(get("/a"), 200, fields("Cache-Control", "max-age=60", "Date", date(T0),
-                "Content-Type", "text/plain", "Content-Length", "13", "Connection", "keep-alive"), "hello, cache!", T0);
+        stored = forward(
+                get("/a"),
+                200,
+                fields(
+                        "Cache-Control",
+                        "max-age=60",
+                        "Date",
+                        date(T0),
+                        "Content-Type",
+                        "text/plain",
+                        "Content-Length",
+                        "13",
+                        "Connection",
+                        "keep-alive"),
+                "hello, cache!",
+                T0);
         assertThat(stored.isStored()).isTrue();
 
         CacheLookup hit = cache.lookup(get("/a"), T0 + 7 * SECOND);
@@ -84,7 +113,8 @@ class HttpCacheTest {
         CachedAnswer answer = cache.answer(head, T0);
         assertThat(answer.body().remaining()).isZero();
         assertThat(answer.headers().get("Content-Length")).isEqualTo("4");
-        assertThat(cache.storability(head, 200, fields("Cache-Control", "max-age=60"))).isEqualTo(Storability.METHOD);
+        assertThat(cache.storability(head, 200, fields("Cache-Control", "max-age=60")))
+                .isEqualTo(Storability.METHOD);
     }
 
     @Test
@@ -99,8 +129,13 @@ class HttpCacheTest {
 
         // without a Content-Length the limit is found by the buffer, or at the latest by the store
         forward(get("/big"), 200, fields("Cache-Control", "max-age=60"), "small", T0);
-        result = cache.store(cache.lookup(get("/big"), T0), 200, fields("Cache-Control", "max-age=60"),
-                bytes("y".repeat(65)), T0, T0);
+        result = cache.store(
+                cache.lookup(get("/big"), T0),
+                200,
+                fields("Cache-Control", "max-age=60"),
+                bytes("y".repeat(65)),
+                T0,
+                T0);
         assertThat(result.storability()).isEqualTo(Storability.TOO_LARGE);
         assertThat(cache.lookup(get("/big"), T0).action()).isEqualTo(CacheAction.MISS);
         assertThat(cache.store().stats().rejected()).isEqualTo(1);
@@ -117,7 +152,8 @@ class HttpCacheTest {
         CacheLookup authorized = cache.lookup(get("/p", "Authorization", "Bearer a"), later);
         cache.store(authorized, 200, fields("Cache-Control", "max-age=10"), bytes("mine"), later, later);
         CacheLookup cookie = cache.lookup(get("/p"), later);
-        cache.store(cookie, 200, fields("Cache-Control", "max-age=10", "Set-Cookie", "s=1"), bytes("mine"), later, later);
+        cache.store(
+                cookie, 200, fields("Cache-Control", "max-age=10", "Set-Cookie", "s=1"), bytes("mine"), later, later);
         CacheLookup noStore = cache.lookup(get("/p", "Cache-Control", "no-store"), later);
         cache.store(noStore, 200, fields("Cache-Control", "max-age=10"), bytes("x"), later, later);
         CacheLookup error = cache.lookup(get("/p"), later);
@@ -132,19 +168,26 @@ class HttpCacheTest {
 
     @Test
     void qualifiedNoCacheFieldsAreWithheldUntilValidated() {
-        forward(get("/n"), 200, fields("Cache-Control", "max-age=60, no-cache=\"X-Secret\"", "X-Secret", "s", "X-Public", "p"),
-                "n", T0);
+        forward(
+                get("/n"),
+                200,
+                fields("Cache-Control", "max-age=60, no-cache=\"X-Secret\"", "X-Secret", "s", "X-Public", "p"),
+                "n",
+                T0);
         CacheLookup hit = cache.lookup(get("/n"), T0);
         assertThat(hit.action()).isEqualTo(CacheAction.HIT);
         assertThat(cache.answer(hit, T0).headers().contains("X-Secret")).isFalse();
         assertThat(cache.answer(hit, T0).headers().get("X-Public")).isEqualTo("p");
-        assertThat(cache.answer(hit.request(), hit.stored(), T0, true).headers().get("X-Secret")).isEqualTo("s");
+        assertThat(cache.answer(hit.request(), hit.stored(), T0, true).headers().get("X-Secret"))
+                .isEqualTo("s");
     }
 
     @Test
     void theAgeHeaderIsComputedNotCopied() {
         forward(get("/aged"), 200, fields("Cache-Control", "max-age=600", "Age", "100"), "a", T0);
-        assertThat(cache.answer(cache.lookup(get("/aged"), T0 + 5 * SECOND), T0 + 5 * SECOND).headers().getValuesList("Age"))
+        assertThat(cache.answer(cache.lookup(get("/aged"), T0 + 5 * SECOND), T0 + 5 * SECOND)
+                        .headers()
+                        .getValuesList("Age"))
                 .containsExactly("105");
     }
 
@@ -167,7 +210,12 @@ class HttpCacheTest {
 
     @Test
     void aStaleWhileRevalidateHitIsServedWithANegativeTtl() {
-        forward(get("/swr"), 200, fields("Cache-Control", "max-age=10, stale-while-revalidate=60", "Date", date(T0)), "s", T0);
+        forward(
+                get("/swr"),
+                200,
+                fields("Cache-Control", "max-age=10, stale-while-revalidate=60", "Date", date(T0)),
+                "s",
+                T0);
         CacheLookup lookup = cache.lookup(get("/swr"), T0 + 30 * SECOND);
         assertThat(lookup.action()).isEqualTo(CacheAction.STALE_WHILE_REVALIDATE);
         assertThat(lookup.cacheStatus().toString()).isEqualTo("proxy-filter; hit; ttl=-20");

@@ -19,8 +19,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * same-origin URIs of {@code Location} and {@code Content-Location}.
  */
 class InvalidationTest {
-    private final HttpCache cache = new HttpCache(ResponseStore.inMemory(100, 1024), CachePolicy.sharedCache(),
-            new Coalescer(Duration.ZERO), "pf");
+    private final HttpCache cache = new HttpCache(
+            ResponseStore.inMemory(100, 1024), CachePolicy.sharedCache(), new Coalescer(Duration.ZERO), "pf");
 
     @BeforeEach
     void storeSomePages() {
@@ -56,7 +56,8 @@ class InvalidationTest {
     @ParameterizedTest
     @ValueSource(ints = {400, 404, 409, 500, 503})
     void anErrorInvalidatesNothing(int status) {
-        assertThat(cache.invalidate(request("POST", "/items"), status, fields())).isZero();
+        assertThat(cache.invalidate(request("POST", "/items"), status, fields()))
+                .isZero();
         assertThat(cached("/items")).isTrue();
     }
 
@@ -69,7 +70,9 @@ class InvalidationTest {
 
     @Test
     void locationAndContentLocationOfTheSameOriginAreInvalidatedToo() {
-        int invalidated = cache.invalidate(request("POST", "/items"), 201,
+        int invalidated = cache.invalidate(
+                request("POST", "/items"),
+                201,
                 fields("Location", "/items/1", "Content-Location", "http://EXAMPLE.com:80/items/2"));
         assertThat(invalidated).isEqualTo(3);
         assertThat(cached("/items")).isFalse();
@@ -85,8 +88,14 @@ class InvalidationTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"http://other.example/items/1", "https://example.com/items/1", "http://example.com:8080/items/1",
-            "//other.example/items/1", "not a uri at all %%"})
+    @ValueSource(
+            strings = {
+                "http://other.example/items/1",
+                "https://example.com/items/1",
+                "http://example.com:8080/items/1",
+                "//other.example/items/1",
+                "not a uri at all %%"
+            })
     void anotherOriginIsNeverInvalidated(String location) {
         cache.invalidate(request("POST", "/items"), 201, fields("Location", location));
         assertThat(cached("/items/1")).isTrue();
@@ -96,9 +105,16 @@ class InvalidationTest {
     void invalidatingAVariedResourceMakesEveryVariantUnreachable() {
         for (String encoding : new String[] {"gzip", "br"}) {
             CacheLookup lookup = cache.lookup(get("/varied", "Accept-Encoding", encoding), T0);
-            cache.store(lookup, 200, fields("Cache-Control", "max-age=600", "Vary", "Accept-Encoding"), bytes(encoding), T0, T0);
+            cache.store(
+                    lookup,
+                    200,
+                    fields("Cache-Control", "max-age=600", "Vary", "Accept-Encoding"),
+                    bytes(encoding),
+                    T0,
+                    T0);
         }
-        assertThat(cache.lookup(get("/varied", "Accept-Encoding", "br"), T0).action()).isEqualTo(CacheAction.HIT);
+        assertThat(cache.lookup(get("/varied", "Accept-Encoding", "br"), T0).action())
+                .isEqualTo(CacheAction.HIT);
 
         cache.invalidate(request("DELETE", "/varied"), 204, fields());
 

@@ -23,12 +23,20 @@ import org.junit.jupiter.params.provider.ValueSource;
 class RangeFromCacheTest {
     private static final String LAST_MODIFIED = date(T0 - 86_400_000);
     /** 26 bytes. */
-    private static final CachedResponse ALPHABET = new CachedResponse(200, List.of(new Header("Content-Type", "text/plain"),
-            new Header("ETag", "\"abc\""), new Header("Last-Modified", LAST_MODIFIED), new Header("Date", date(T0))),
-            bytes("abcdefghijklmnopqrstuvwxyz"), T0, T0, List.of());
+    private static final CachedResponse ALPHABET = new CachedResponse(
+            200,
+            List.of(
+                    new Header("Content-Type", "text/plain"),
+                    new Header("ETag", "\"abc\""),
+                    new Header("Last-Modified", LAST_MODIFIED),
+                    new Header("Date", date(T0))),
+            bytes("abcdefghijklmnopqrstuvwxyz"),
+            T0,
+            T0,
+            List.of());
 
-    private final HttpCache cache = new HttpCache(ResponseStore.inMemory(10, 1024), CachePolicy.sharedCache(),
-            new Coalescer(Duration.ZERO), "pf");
+    private final HttpCache cache = new HttpCache(
+            ResponseStore.inMemory(10, 1024), CachePolicy.sharedCache(), new Coalescer(Duration.ZERO), "pf");
 
     @AfterEach
     void close() {
@@ -70,8 +78,18 @@ class RangeFromCacheTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"bytes=0-1,5-6", "bytes=0-1, 3-", "bytes=a-b", "bytes=5-3", "items=0-1", "bytes", "bytes=",
-            "bytes=1-2-3", "bytes=--1"})
+    @ValueSource(
+            strings = {
+                "bytes=0-1,5-6",
+                "bytes=0-1, 3-",
+                "bytes=a-b",
+                "bytes=5-3",
+                "items=0-1",
+                "bytes",
+                "bytes=",
+                "bytes=1-2-3",
+                "bytes=--1"
+            })
     void severalOrInvalidRangesGetTheWhole200(String range) {
         CachedAnswer answer = answer("Range", range);
         assertThat(answer.status()).isEqualTo(200);
@@ -83,9 +101,11 @@ class RangeFromCacheTest {
     @Test
     void ifRangeWithTheCurrentValidatorKeepsTheRangeAndAnyOtherGetsTheWhole() {
         assertThat(answer("Range", "bytes=0-0", "If-Range", "\"abc\"").status()).isEqualTo(206);
-        assertThat(answer("Range", "bytes=0-0", "If-Range", LAST_MODIFIED).status()).isEqualTo(206);
+        assertThat(answer("Range", "bytes=0-0", "If-Range", LAST_MODIFIED).status())
+                .isEqualTo(206);
         assertThat(answer("Range", "bytes=0-0", "If-Range", "\"old\"").status()).isEqualTo(200);
-        assertThat(answer("Range", "bytes=0-0", "If-Range", "W/\"abc\"").status()).isEqualTo(200);
+        assertThat(answer("Range", "bytes=0-0", "If-Range", "W/\"abc\"").status())
+                .isEqualTo(200);
         assertThat(answer("Range", "bytes=0-0", "If-Range", date(T0)).status()).isEqualTo(200);
     }
 
@@ -100,7 +120,9 @@ class RangeFromCacheTest {
     @Test
     void onlyA200IsCutIntoRanges() {
         CachedResponse notFound = new CachedResponse(404, List.of(), bytes("missing"), T0, T0, List.of());
-        assertThat(cache.answer(get("/x", "Range", "bytes=0-1"), notFound, T0, false).status()).isEqualTo(404);
+        assertThat(cache.answer(get("/x", "Range", "bytes=0-1"), notFound, T0, false)
+                        .status())
+                .isEqualTo(404);
     }
 
     @Test

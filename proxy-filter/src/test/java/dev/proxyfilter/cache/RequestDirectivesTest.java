@@ -34,13 +34,15 @@ class RequestDirectivesTest {
     @Test
     void pragmaNoCacheCountsOnlyWithoutCacheControl() {
         assertThat(decide(T0 + SECOND, "Pragma", "no-cache").action()).isEqualTo(CacheAction.VALIDATE);
-        assertThat(decide(T0 + SECOND, "Pragma", "no-cache", "Cache-Control", "max-age=60").action())
+        assertThat(decide(T0 + SECOND, "Pragma", "no-cache", "Cache-Control", "max-age=60")
+                        .action())
                 .isEqualTo(CacheAction.HIT);
     }
 
     @Test
     void maxAgeRefusesAnOlderResponse() {
-        assertThat(decide(T0 + 30 * SECOND, "Cache-Control", "max-age=30").action()).isEqualTo(CacheAction.HIT);
+        assertThat(decide(T0 + 30 * SECOND, "Cache-Control", "max-age=30").action())
+                .isEqualTo(CacheAction.HIT);
         CacheDecision older = decide(T0 + 31 * SECOND, "Cache-Control", "max-age=30");
         assertThat(older.action()).isEqualTo(CacheAction.VALIDATE);
         assertThat(older.forward()).isEqualTo(CacheStatus.Forward.REQUEST);
@@ -54,8 +56,10 @@ class RequestDirectivesTest {
 
     @Test
     void minFreshAsksForRemainingFreshness() {
-        assertThat(decide(T0 + 40 * SECOND, "Cache-Control", "min-fresh=60").action()).isEqualTo(CacheAction.HIT);
-        assertThat(decide(T0 + 41 * SECOND, "Cache-Control", "min-fresh=60").action()).isEqualTo(CacheAction.VALIDATE);
+        assertThat(decide(T0 + 40 * SECOND, "Cache-Control", "min-fresh=60").action())
+                .isEqualTo(CacheAction.HIT);
+        assertThat(decide(T0 + 41 * SECOND, "Cache-Control", "min-fresh=60").action())
+                .isEqualTo(CacheAction.VALIDATE);
     }
 
     @Test
@@ -63,47 +67,59 @@ class RequestDirectivesTest {
         CacheDecision stale = decide(T0 + 130 * SECOND, "Cache-Control", "max-stale=30");
         assertThat(stale.action()).isEqualTo(CacheAction.STALE_HIT);
         assertThat(stale.ttlMillis()).isEqualTo(-30 * SECOND);
-        assertThat(decide(T0 + 131 * SECOND, "Cache-Control", "max-stale=30").action()).isEqualTo(CacheAction.VALIDATE);
+        assertThat(decide(T0 + 131 * SECOND, "Cache-Control", "max-stale=30").action())
+                .isEqualTo(CacheAction.VALIDATE);
     }
 
     @Test
     void maxStaleWithoutAValueAcceptsAnyStaleness() {
-        assertThat(decide(T0 + 1_000_000 * SECOND, "Cache-Control", "max-stale").action()).isEqualTo(CacheAction.STALE_HIT);
+        assertThat(decide(T0 + 1_000_000 * SECOND, "Cache-Control", "max-stale").action())
+                .isEqualTo(CacheAction.STALE_HIT);
     }
 
     @Test
     void maxStaleDoesNotOverrideMustRevalidate() {
         CachedResponse response = stored("Date", date(T0), "Cache-Control", "max-age=100, must-revalidate");
-        assertThat(policy.decide(fields("Cache-Control", "max-stale"), response, T0 + 101 * SECOND).action())
+        assertThat(policy.decide(fields("Cache-Control", "max-stale"), response, T0 + 101 * SECOND)
+                        .action())
                 .isEqualTo(CacheAction.VALIDATE);
     }
 
     @Test
     void onlyIfCachedServesWhatFitsAndOtherwiseGivesGatewayTimeout() {
-        assertThat(decide(T0 + SECOND, "Cache-Control", "only-if-cached").action()).isEqualTo(CacheAction.HIT);
+        assertThat(decide(T0 + SECOND, "Cache-Control", "only-if-cached").action())
+                .isEqualTo(CacheAction.HIT);
         assertThat(decide(T0 + 101 * SECOND, "Cache-Control", "only-if-cached").action())
                 .isEqualTo(CacheAction.GATEWAY_TIMEOUT);
-        assertThat(decide(T0 + 101 * SECOND, "Cache-Control", "only-if-cached, max-stale=10").action())
+        assertThat(decide(T0 + 101 * SECOND, "Cache-Control", "only-if-cached, max-stale=10")
+                        .action())
                 .isEqualTo(CacheAction.STALE_HIT);
-        assertThat(decide(T0 + SECOND, "Cache-Control", "only-if-cached, no-cache").action())
+        assertThat(decide(T0 + SECOND, "Cache-Control", "only-if-cached, no-cache")
+                        .action())
                 .isEqualTo(CacheAction.GATEWAY_TIMEOUT);
         assertThat(CachePolicy.noStoredResponse(fields("Cache-Control", "only-if-cached"), CacheStatus.Forward.URI_MISS)
-                .action()).isEqualTo(CacheAction.GATEWAY_TIMEOUT);
-        assertThat(CachePolicy.noStoredResponse(fields(), CacheStatus.Forward.URI_MISS).action()).isEqualTo(CacheAction.MISS);
+                        .action())
+                .isEqualTo(CacheAction.GATEWAY_TIMEOUT);
+        assertThat(CachePolicy.noStoredResponse(fields(), CacheStatus.Forward.URI_MISS)
+                        .action())
+                .isEqualTo(CacheAction.MISS);
     }
 
     @Test
     void noStoreStillLetsAStoredResponseAnswerButStoresNothing() {
         // §5.2.1.5: no-store is about storing; serving an already stored response is allowed
         assertThat(decide(T0 + SECOND, "Cache-Control", "no-store").action()).isEqualTo(CacheAction.HIT);
-        assertThat(policy.storability("GET", fields("Cache-Control", "no-store"), 200, fields("Cache-Control", "max-age=60")))
+        assertThat(policy.storability(
+                        "GET", fields("Cache-Control", "no-store"), 200, fields("Cache-Control", "max-age=60")))
                 .isEqualTo(Storability.REQUEST_NO_STORE);
     }
 
     @Test
     void directiveNamesAreCaseInsensitiveAndSpreadOverFieldLines() {
-        assertThat(decide(T0 + 31 * SECOND, "cache-control", "MAX-AGE=30").action()).isEqualTo(CacheAction.VALIDATE);
-        assertThat(decide(T0 + 101 * SECOND, "Cache-Control", "no-transform", "Cache-Control", "max-stale").action())
+        assertThat(decide(T0 + 31 * SECOND, "cache-control", "MAX-AGE=30").action())
+                .isEqualTo(CacheAction.VALIDATE);
+        assertThat(decide(T0 + 101 * SECOND, "Cache-Control", "no-transform", "Cache-Control", "max-stale")
+                        .action())
                 .isEqualTo(CacheAction.STALE_HIT);
     }
 }

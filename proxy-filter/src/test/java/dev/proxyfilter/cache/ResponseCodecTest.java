@@ -24,8 +24,16 @@ class ResponseCodecTest {
         for (int i = 0; i < body.length; i++) {
             body[i] = (byte) i;
         }
-        CachedResponse original = new CachedResponse(203, headers, body, Http.T0, Http.T0 + 123,
-                List.of(new Header("accept", "text/html"), new Header("accept-language", null), new Header("x-empty", "")));
+        CachedResponse original = new CachedResponse(
+                203,
+                headers,
+                body,
+                Http.T0,
+                Http.T0 + 123,
+                List.of(
+                        new Header("accept", "text/html"),
+                        new Header("accept-language", null),
+                        new Header("x-empty", "")));
 
         CachedResponse copy = (CachedResponse) ResponseCodec.decode(ResponseCodec.encode(original));
 
@@ -39,7 +47,8 @@ class ResponseCodecTest {
 
     @Test
     void theEncodingIsExactlySizedAndCompact() {
-        CachedResponse small = new CachedResponse(200, List.of(new Header("A", "b")), new byte[] {1, 2, 3}, 0, 0, List.of());
+        CachedResponse small =
+                new CachedResponse(200, List.of(new Header("A", "b")), new byte[] {1, 2, 3}, 0, 0, List.of());
         ByteBuffer bytes = ResponseCodec.encode(small);
         assertThat(bytes.position()).isZero();
         assertThat(bytes.remaining()).isEqualTo(bytes.capacity()).isEqualTo(2 + 2 + 16 + 1 + 2 + 2 + 1 + 1 + 3);
@@ -54,14 +63,18 @@ class ResponseCodecTest {
     @Test
     void foreignOrDamagedBytesAreRefused() {
         assertThatThrownBy(() -> ResponseCodec.decode(ByteBuffer.wrap(new byte[] {9, 1})))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("format 9");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("format 9");
         assertThatThrownBy(() -> ResponseCodec.decode(ByteBuffer.wrap(new byte[] {1, 7})))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("kind 7");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("kind 7");
         ByteBuffer whole = ResponseCodec.encode(Http.stored("ETag", "\"x\""));
         ByteBuffer truncated = ByteBuffer.wrap(whole.array(), 0, whole.limit() - 3);
-        assertThatThrownBy(() -> ResponseCodec.decode(truncated)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> ResponseCodec.decode(truncated))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("truncated");
-        assertThatThrownBy(() -> ResponseCodec.decode(ByteBuffer.wrap(new byte[] {1, 1, (byte) 0xff, (byte) 0xff,
-                (byte) 0xff, (byte) 0xff, (byte) 0xff, 1}))).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> ResponseCodec.decode(ByteBuffer.wrap(
+                        new byte[] {1, 1, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, 1})))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 }

@@ -34,27 +34,37 @@ class StaleExtensionsTest {
     @Test
     void withinTheWindowTheStaleResponseIsServedAndRevalidatedInTheBackground() {
         CachedResponse response = stale("max-age=60, stale-while-revalidate=30");
-        assertThat(policy.decide(NO_HEADERS, response, T0 + 59 * SECOND).action()).isEqualTo(CacheAction.HIT);
+        assertThat(policy.decide(NO_HEADERS, response, T0 + 59 * SECOND).action())
+                .isEqualTo(CacheAction.HIT);
         CacheDecision swr = policy.decide(NO_HEADERS, response, T0 + 90 * SECOND);
         assertThat(swr.action()).isEqualTo(CacheAction.STALE_WHILE_REVALIDATE);
         assertThat(swr.action().servesStored()).isTrue();
         assertThat(swr.forward()).isNull();
-        assertThat(policy.decide(NO_HEADERS, response, T0 + 91 * SECOND).action()).isEqualTo(CacheAction.VALIDATE);
+        assertThat(policy.decide(NO_HEADERS, response, T0 + 91 * SECOND).action())
+                .isEqualTo(CacheAction.VALIDATE);
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"max-age=60, stale-while-revalidate=30, must-revalidate",
-            "max-age=60, stale-while-revalidate=30, proxy-revalidate", "s-maxage=60, stale-while-revalidate=30"})
+    @ValueSource(
+            strings = {
+                "max-age=60, stale-while-revalidate=30, must-revalidate",
+                "max-age=60, stale-while-revalidate=30, proxy-revalidate",
+                "s-maxage=60, stale-while-revalidate=30"
+            })
     void revalidationDirectivesForbidStaleWhileRevalidate(String cacheControl) {
-        assertThat(policy.decide(NO_HEADERS, stale(cacheControl), T0 + 70 * SECOND).action()).isEqualTo(CacheAction.VALIDATE);
+        assertThat(policy.decide(NO_HEADERS, stale(cacheControl), T0 + 70 * SECOND)
+                        .action())
+                .isEqualTo(CacheAction.VALIDATE);
     }
 
     @Test
     void theRequestsOwnLimitsComeFirst() {
         CachedResponse response = stale("max-age=60, stale-while-revalidate=30");
-        assertThat(policy.decide(fields("Cache-Control", "no-cache"), response, T0 + 70 * SECOND).action())
+        assertThat(policy.decide(fields("Cache-Control", "no-cache"), response, T0 + 70 * SECOND)
+                        .action())
                 .isEqualTo(CacheAction.VALIDATE);
-        assertThat(policy.decide(fields("Cache-Control", "max-age=65"), response, T0 + 70 * SECOND).action())
+        assertThat(policy.decide(fields("Cache-Control", "max-age=65"), response, T0 + 70 * SECOND)
+                        .action())
                 .isEqualTo(CacheAction.VALIDATE);
     }
 
@@ -63,30 +73,44 @@ class StaleExtensionsTest {
     @Test
     void staleIfErrorAllowsAStaleAnswerWhenTheBackendFails() {
         CachedResponse response = stale("max-age=60, stale-if-error=600");
-        assertThat(policy.decide(NO_HEADERS, response, T0 + 120 * SECOND).action()).isEqualTo(CacheAction.VALIDATE);
-        assertThat(policy.mayServeStaleOnError(NO_HEADERS, response, T0 + 660 * SECOND)).isTrue();
-        assertThat(policy.mayServeStaleOnError(NO_HEADERS, response, T0 + 661 * SECOND)).isFalse();
+        assertThat(policy.decide(NO_HEADERS, response, T0 + 120 * SECOND).action())
+                .isEqualTo(CacheAction.VALIDATE);
+        assertThat(policy.mayServeStaleOnError(NO_HEADERS, response, T0 + 660 * SECOND))
+                .isTrue();
+        assertThat(policy.mayServeStaleOnError(NO_HEADERS, response, T0 + 661 * SECOND))
+                .isFalse();
     }
 
     @Test
     void theRequestMayAskForStaleIfErrorToo() {
         CachedResponse response = stale("max-age=60");
-        assertThat(policy.mayServeStaleOnError(NO_HEADERS, response, T0 + 120 * SECOND)).isFalse();
-        assertThat(policy.mayServeStaleOnError(fields("Cache-Control", "stale-if-error=120"), response, T0 + 120 * SECOND))
+        assertThat(policy.mayServeStaleOnError(NO_HEADERS, response, T0 + 120 * SECOND))
+                .isFalse();
+        assertThat(policy.mayServeStaleOnError(
+                        fields("Cache-Control", "stale-if-error=120"), response, T0 + 120 * SECOND))
                 .isTrue();
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"max-age=60, stale-if-error=600, must-revalidate", "max-age=60, stale-if-error=600, proxy-revalidate",
-            "s-maxage=60, stale-if-error=600", "no-cache, stale-if-error=600"})
+    @ValueSource(
+            strings = {
+                "max-age=60, stale-if-error=600, must-revalidate",
+                "max-age=60, stale-if-error=600, proxy-revalidate",
+                "s-maxage=60, stale-if-error=600",
+                "no-cache, stale-if-error=600"
+            })
     void revalidationDirectivesForbidStaleIfError(String cacheControl) {
-        assertThat(policy.mayServeStaleOnError(NO_HEADERS, stale(cacheControl), T0 + 120 * SECOND)).isFalse();
+        assertThat(policy.mayServeStaleOnError(NO_HEADERS, stale(cacheControl), T0 + 120 * SECOND))
+                .isFalse();
     }
 
     @Test
     void aClientThatInsistsOnValidationGetsTheError() {
-        assertThat(policy.mayServeStaleOnError(fields("Cache-Control", "no-cache"), stale("max-age=60, stale-if-error=600"),
-                T0 + 120 * SECOND)).isFalse();
+        assertThat(policy.mayServeStaleOnError(
+                        fields("Cache-Control", "no-cache"),
+                        stale("max-age=60, stale-if-error=600"),
+                        T0 + 120 * SECOND))
+                .isFalse();
     }
 
     @Test
@@ -97,9 +121,15 @@ class StaleExtensionsTest {
 
     @Test
     void aBackendErrorDoesNotEvictTheStaleResponseItHides() {
-        try (HttpCache cache = new HttpCache(ResponseStore.inMemory(10, 1024), policy, new Coalescer(Duration.ZERO), "pf")) {
-            cache.store(cache.lookup(get("/p"), T0), 200, fields("Cache-Control", "max-age=60, stale-if-error=600",
-                    "Date", date(T0)), bytes("good"), T0, T0);
+        try (HttpCache cache =
+                new HttpCache(ResponseStore.inMemory(10, 1024), policy, new Coalescer(Duration.ZERO), "pf")) {
+            cache.store(
+                    cache.lookup(get("/p"), T0),
+                    200,
+                    fields("Cache-Control", "max-age=60, stale-if-error=600", "Date", date(T0)),
+                    bytes("good"),
+                    T0,
+                    T0);
 
             CacheLookup stale = cache.lookup(get("/p"), T0 + 120 * SECOND);
             assertThat(stale.action()).isEqualTo(CacheAction.VALIDATE);
@@ -113,9 +143,15 @@ class StaleExtensionsTest {
 
     @Test
     void aNonStorableSuccessReplacesTheStaleResponse() {
-        try (HttpCache cache = new HttpCache(ResponseStore.inMemory(10, 1024), policy, new Coalescer(Duration.ZERO), "pf")) {
-            cache.store(cache.lookup(get("/p"), T0), 200, fields("Cache-Control", "max-age=60", "Date", date(T0)),
-                    bytes("old"), T0, T0);
+        try (HttpCache cache =
+                new HttpCache(ResponseStore.inMemory(10, 1024), policy, new Coalescer(Duration.ZERO), "pf")) {
+            cache.store(
+                    cache.lookup(get("/p"), T0),
+                    200,
+                    fields("Cache-Control", "max-age=60", "Date", date(T0)),
+                    bytes("old"),
+                    T0,
+                    T0);
             CacheLookup stale = cache.lookup(get("/p"), T0 + 120 * SECOND);
             cache.store(stale, 200, fields("Cache-Control", "no-store"), bytes("new"), T0, T0);
             assertThat(cache.lookup(get("/p"), T0 + 121 * SECOND).action()).isEqualTo(CacheAction.MISS);

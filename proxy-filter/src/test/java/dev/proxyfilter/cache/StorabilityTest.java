@@ -39,21 +39,25 @@ class StorabilityTest {
 
     @Test
     void requestNoStoreForbidsStoring() {
-        assertThat(policy.storability("GET", fields("Cache-Control", "no-store"), 200, fields("Cache-Control", "max-age=60")))
+        assertThat(policy.storability(
+                        "GET", fields("Cache-Control", "no-store"), 200, fields("Cache-Control", "max-age=60")))
                 .isEqualTo(Storability.REQUEST_NO_STORE);
     }
 
     @Test
     void responseNoStoreForbidsStoring() {
         assertThat(get(200, "Cache-Control", "max-age=60, no-store")).isEqualTo(Storability.NO_STORE);
-        assertThat(get(200, "Cache-Control", "max-age=60", "Cache-Control", "NO-STORE")).isEqualTo(Storability.NO_STORE);
+        assertThat(get(200, "Cache-Control", "max-age=60", "Cache-Control", "NO-STORE"))
+                .isEqualTo(Storability.NO_STORE);
     }
 
     @Test
     void mustUnderstandOverridesNoStoreForAnUnderstoodStatus() {
         // §5.2.2.3: a cache that understands the status ignores no-store under must-understand
-        assertThat(get(200, "Cache-Control", "max-age=60, must-understand, no-store")).isEqualTo(Storability.STORABLE);
-        assertThat(get(299, "Cache-Control", "max-age=60, must-understand, no-store")).isEqualTo(Storability.STATUS);
+        assertThat(get(200, "Cache-Control", "max-age=60, must-understand, no-store"))
+                .isEqualTo(Storability.STORABLE);
+        assertThat(get(299, "Cache-Control", "max-age=60, must-understand, no-store"))
+                .isEqualTo(Storability.STATUS);
     }
 
     @Test
@@ -63,10 +67,18 @@ class StorabilityTest {
 
     @Test
     void qualifiedPrivateStoresTheResponseWithoutTheNamedFields() {
-        HttpFields response = fields("Cache-Control", "max-age=60, private=\"X-User, X-Account\"", "X-User", "alice",
-                "x-account", "42", "Content-Type", "text/plain");
+        HttpFields response = fields(
+                "Cache-Control",
+                "max-age=60, private=\"X-User, X-Account\"",
+                "X-User",
+                "alice",
+                "x-account",
+                "42",
+                "Content-Type",
+                "text/plain");
         assertThat(policy.storability("GET", NO_HEADERS, 200, response)).isEqualTo(Storability.STORABLE);
-        assertThat(CachePolicy.headersToStore(response)).extracting(Header::name)
+        assertThat(CachePolicy.headersToStore(response))
+                .extracting(Header::name)
                 .containsExactly("Cache-Control", "Content-Type");
     }
 
@@ -79,7 +91,8 @@ class StorabilityTest {
     @ParameterizedTest
     @ValueSource(ints = {200, 203, 204, 300, 301, 308, 404, 405, 410, 414, 501})
     void heuristicallyCacheableStatusesAreStoredWithoutExplicitFreshness(int status) {
-        assertThat(get(status, "Last-Modified", LAST_MODIFIED, "Date", date(T0))).isEqualTo(Storability.STORABLE);
+        assertThat(get(status, "Last-Modified", LAST_MODIFIED, "Date", date(T0)))
+                .isEqualTo(Storability.STORABLE);
     }
 
     @ParameterizedTest
@@ -93,22 +106,47 @@ class StorabilityTest {
 
     @Test
     void aResponseThatSetsACookieIsNotStored() {
-        assertThat(get(200, "Cache-Control", "public, max-age=60", "Set-Cookie", "session=1")).isEqualTo(Storability.SET_COOKIE);
+        assertThat(get(200, "Cache-Control", "public, max-age=60", "Set-Cookie", "session=1"))
+                .isEqualTo(Storability.SET_COOKIE);
     }
 
     @Test
     void setCookieAndHopByHopFieldsAreNeverPartOfAStoredCopy() {
-        HttpFields response = fields("Content-Type", "text/html", "Connection", "close, X-Hop", "X-Hop", "1",
-                "Keep-Alive", "timeout=5", "Transfer-Encoding", "chunked", "Content-Length", "12", "Set-Cookie", "a=b",
-                "Proxy-Authenticate", "Basic", "Trailer", "X-T", "Upgrade", "h2c", "ETag", "\"v1\"", "Vary", "Accept");
-        assertThat(CachePolicy.headersToStore(response)).extracting(Header::name)
+        HttpFields response = fields(
+                "Content-Type",
+                "text/html",
+                "Connection",
+                "close, X-Hop",
+                "X-Hop",
+                "1",
+                "Keep-Alive",
+                "timeout=5",
+                "Transfer-Encoding",
+                "chunked",
+                "Content-Length",
+                "12",
+                "Set-Cookie",
+                "a=b",
+                "Proxy-Authenticate",
+                "Basic",
+                "Trailer",
+                "X-T",
+                "Upgrade",
+                "h2c",
+                "ETag",
+                "\"v1\"",
+                "Vary",
+                "Accept");
+        assertThat(CachePolicy.headersToStore(response))
+                .extracting(Header::name)
                 .containsExactly("Content-Type", "ETag", "Vary");
     }
 
     @Test
     void varyStarIsNeverStored() {
         assertThat(get(200, "Cache-Control", "max-age=60", "Vary", "*")).isEqualTo(Storability.VARY_STAR);
-        assertThat(get(200, "Cache-Control", "max-age=60", "Vary", "Accept-Encoding", "Vary", " * ")).isEqualTo(Storability.VARY_STAR);
+        assertThat(get(200, "Cache-Control", "max-age=60", "Vary", "Accept-Encoding", "Vary", " * "))
+                .isEqualTo(Storability.VARY_STAR);
     }
 
     @Test
@@ -122,13 +160,15 @@ class StorabilityTest {
     @Test
     void aStaleOnArrivalResponseIsStoredWhenAValidatorOrAStaleExtensionMakesItUseful() {
         assertThat(get(200, "Cache-Control", "max-age=0", "ETag", "\"v1\"")).isEqualTo(Storability.STORABLE);
-        assertThat(get(200, "Cache-Control", "no-cache", "Last-Modified", LAST_MODIFIED)).isEqualTo(Storability.STORABLE);
+        assertThat(get(200, "Cache-Control", "no-cache", "Last-Modified", LAST_MODIFIED))
+                .isEqualTo(Storability.STORABLE);
         assertThat(get(200, "Cache-Control", "max-age=0, stale-if-error=60")).isEqualTo(Storability.STORABLE);
         assertThat(get(200, "Expires", "0", "ETag", "\"v1\"")).isEqualTo(Storability.STORABLE);
     }
 
     @Test
     void storabilityDetailsAreShortTokens() {
-        assertThat(List.of(Storability.values())).allSatisfy(s -> assertThat(s.detail()).matches("[a-z-]+"));
+        assertThat(List.of(Storability.values()))
+                .allSatisfy(s -> assertThat(s.detail()).matches("[a-z-]+"));
     }
 }

@@ -27,9 +27,21 @@ class ValidationTest {
 
     @Test
     void theValidationRequestCarriesTheStoredValidatorsInsteadOfTheClients() {
-        HttpFields.Mutable proxyToServer = fields("Accept", "text/html", "If-None-Match", "\"client\"",
-                "If-Modified-Since", date(T0), "If-Match", "\"x\"", "If-Unmodified-Since", date(T0), "Range", "bytes=0-1",
-                "If-Range", "\"client\"");
+        HttpFields.Mutable proxyToServer = fields(
+                "Accept",
+                "text/html",
+                "If-None-Match",
+                "\"client\"",
+                "If-Modified-Since",
+                date(T0),
+                "If-Match",
+                "\"x\"",
+                "If-Unmodified-Since",
+                date(T0),
+                "Range",
+                "bytes=0-1",
+                "If-Range",
+                "\"client\"");
         Conditionals.toValidationRequest(proxyToServer, stored("ETag", "\"v1\"", "Last-Modified", LAST_MODIFIED));
 
         assertThat(proxyToServer.get("If-None-Match")).isEqualTo("\"v1\"");
@@ -55,25 +67,58 @@ class ValidationTest {
     @Test
     void a304SelectsTheStoredResponseByItsValidators() {
         CachedResponse strong = stored("ETag", "\"v1\"", "Last-Modified", LAST_MODIFIED);
-        assertThat(Conditionals.notModifiedSelects(strong, fields("ETag", "\"v1\""))).isTrue();
-        assertThat(Conditionals.notModifiedSelects(strong, fields("ETag", "\"v2\""))).isFalse();
-        assertThat(Conditionals.notModifiedSelects(strong, fields("Last-Modified", LAST_MODIFIED))).isTrue();
-        assertThat(Conditionals.notModifiedSelects(strong, fields("Last-Modified", date(T0)))).isFalse();
-        assertThat(Conditionals.notModifiedSelects(strong, fields("ETag", "W/\"v1\""))).isTrue();
-        assertThat(Conditionals.notModifiedSelects(stored("ETag", "W/\"v1\""), fields("ETag", "\"v1\""))).isFalse();
-        assertThat(Conditionals.notModifiedSelects(strong, fields("Cache-Control", "max-age=5"))).isTrue();
+        assertThat(Conditionals.notModifiedSelects(strong, fields("ETag", "\"v1\"")))
+                .isTrue();
+        assertThat(Conditionals.notModifiedSelects(strong, fields("ETag", "\"v2\"")))
+                .isFalse();
+        assertThat(Conditionals.notModifiedSelects(strong, fields("Last-Modified", LAST_MODIFIED)))
+                .isTrue();
+        assertThat(Conditionals.notModifiedSelects(strong, fields("Last-Modified", date(T0))))
+                .isFalse();
+        assertThat(Conditionals.notModifiedSelects(strong, fields("ETag", "W/\"v1\"")))
+                .isTrue();
+        assertThat(Conditionals.notModifiedSelects(stored("ETag", "W/\"v1\""), fields("ETag", "\"v1\"")))
+                .isFalse();
+        assertThat(Conditionals.notModifiedSelects(strong, fields("Cache-Control", "max-age=5")))
+                .isTrue();
     }
 
     @Test
     void a304ReplacesTheStoredFieldsItCarriesButNotTheBodysFraming() {
-        CachedResponse old = new CachedResponse(200, java.util.List.of(new Header("Content-Type", "text/plain"),
-                new Header("Content-Encoding", "gzip"), new Header("Cache-Control", "max-age=10"),
-                new Header("ETag", "\"v1\""), new Header("Date", date(T0)), new Header("Age", "5"),
-                new Header("X-Old", "kept")), bytes("body"), T0, T0, java.util.List.of());
+        CachedResponse old = new CachedResponse(
+                200,
+                java.util.List.of(
+                        new Header("Content-Type", "text/plain"),
+                        new Header("Content-Encoding", "gzip"),
+                        new Header("Cache-Control", "max-age=10"),
+                        new Header("ETag", "\"v1\""),
+                        new Header("Date", date(T0)),
+                        new Header("Age", "5"),
+                        new Header("X-Old", "kept")),
+                bytes("body"),
+                T0,
+                T0,
+                java.util.List.of());
 
-        CachedResponse fresh = Conditionals.freshen(old, fields("Cache-Control", "max-age=60", "ETag", "\"v1\"",
-                "Date", date(T0 + 100 * SECOND), "Content-Length", "0", "Content-Encoding", "identity", "X-New", "added",
-                "Connection", "close"), T0 + 100 * SECOND, T0 + 100 * SECOND);
+        CachedResponse fresh = Conditionals.freshen(
+                old,
+                fields(
+                        "Cache-Control",
+                        "max-age=60",
+                        "ETag",
+                        "\"v1\"",
+                        "Date",
+                        date(T0 + 100 * SECOND),
+                        "Content-Length",
+                        "0",
+                        "Content-Encoding",
+                        "identity",
+                        "X-New",
+                        "added",
+                        "Connection",
+                        "close"),
+                T0 + 100 * SECOND,
+                T0 + 100 * SECOND);
 
         assertThat(fresh.header("Cache-Control")).isEqualTo("max-age=60");
         assertThat(fresh.header("Date")).isEqualTo(date(T0 + 100 * SECOND));
@@ -87,48 +132,77 @@ class ValidationTest {
         assertThat(fresh.headerValues("ETag")).containsExactly("\"v1\"");
         assertThat(fresh.requestTimeMillis()).isEqualTo(T0 + 100 * SECOND);
         assertThat(fresh.bodyLength()).isEqualTo(4);
-        assertThat(CachePolicy.sharedCache().decide(fields(), fresh, T0 + 150 * SECOND).action()).isEqualTo(CacheAction.HIT);
+        assertThat(CachePolicy.sharedCache()
+                        .decide(fields(), fresh, T0 + 150 * SECOND)
+                        .action())
+                .isEqualTo(CacheAction.HIT);
     }
 
     @Test
     void theCacheStoresTheFreshenedResponseAndAnswersFromIt() {
-        try (HttpCache cache = new HttpCache(ResponseStore.inMemory(10, 1024), CachePolicy.sharedCache(),
-                new Coalescer(Duration.ZERO), "pf")) {
-            cache.store(cache.lookup(get("/doc"), T0), 200, fields("Cache-Control", "max-age=10", "ETag", "\"v1\"",
-                    "Date", date(T0)), bytes("doc"), T0, T0);
+        try (HttpCache cache = new HttpCache(
+                ResponseStore.inMemory(10, 1024), CachePolicy.sharedCache(), new Coalescer(Duration.ZERO), "pf")) {
+            cache.store(
+                    cache.lookup(get("/doc"), T0),
+                    200,
+                    fields("Cache-Control", "max-age=10", "ETag", "\"v1\"", "Date", date(T0)),
+                    bytes("doc"),
+                    T0,
+                    T0);
 
             CacheLookup stale = cache.lookup(get("/doc"), T0 + 20 * SECOND);
             assertThat(stale.action()).isEqualTo(CacheAction.VALIDATE);
             assertThat(stale.cacheStatus().toString()).isEqualTo("pf; fwd=stale; ttl=-10");
 
-            CachedResponse fresh = cache.freshen(stale, fields("ETag", "\"v1\"", "Date", date(T0 + 20 * SECOND)),
-                    T0 + 20 * SECOND, T0 + 20 * SECOND);
+            CachedResponse fresh = cache.freshen(
+                    stale,
+                    fields("ETag", "\"v1\"", "Date", date(T0 + 20 * SECOND)),
+                    T0 + 20 * SECOND,
+                    T0 + 20 * SECOND);
             CachedAnswer answer = cache.answer(stale.request(), fresh, T0 + 20 * SECOND, true);
             assertThat(answer.status()).isEqualTo(200);
             assertThat(text(answer.body())).isEqualTo("doc");
             assertThat(answer.headers().get("Age")).isEqualTo("0");
 
             assertThat(cache.lookup(get("/doc"), T0 + 25 * SECOND).action()).isEqualTo(CacheAction.HIT);
-            assertThat(cache.freshen(cache.lookup(get("/doc"), T0 + 40 * SECOND), fields("ETag", "\"v2\""), T0, T0)).isNull();
+            assertThat(cache.freshen(cache.lookup(get("/doc"), T0 + 40 * SECOND), fields("ETag", "\"v2\""), T0, T0))
+                    .isNull();
         }
     }
 
     @Test
     void a304ThatForbidsStoringRemovesTheStoredResponse() {
-        try (HttpCache cache = new HttpCache(ResponseStore.inMemory(10, 1024), CachePolicy.sharedCache(),
-                new Coalescer(Duration.ZERO), "pf")) {
-            cache.store(cache.lookup(get("/doc"), T0), 200, fields("Cache-Control", "max-age=10", "ETag", "\"v1\""),
-                    bytes("doc"), T0, T0);
+        try (HttpCache cache = new HttpCache(
+                ResponseStore.inMemory(10, 1024), CachePolicy.sharedCache(), new Coalescer(Duration.ZERO), "pf")) {
+            cache.store(
+                    cache.lookup(get("/doc"), T0),
+                    200,
+                    fields("Cache-Control", "max-age=10", "ETag", "\"v1\""),
+                    bytes("doc"),
+                    T0,
+                    T0);
             CacheLookup stale = cache.lookup(get("/doc"), T0 + 20 * SECOND);
-            assertThat(cache.freshen(stale, fields("ETag", "\"v1\"", "Cache-Control", "no-store"), T0, T0)).isNotNull();
+            assertThat(cache.freshen(stale, fields("ETag", "\"v1\"", "Cache-Control", "no-store"), T0, T0))
+                    .isNotNull();
             assertThat(cache.lookup(get("/doc"), T0 + 20 * SECOND).action()).isEqualTo(CacheAction.MISS);
         }
     }
 
     // ---- RFC 9110 §13: the client's conditions ----
 
-    private static final CachedResponse DOC = stored("ETag", "\"v1\"", "Last-Modified", LAST_MODIFIED,
-            "Cache-Control", "max-age=60", "Date", date(T0), "Content-Type", "text/plain", "X-Other", "x");
+    private static final CachedResponse DOC = stored(
+            "ETag",
+            "\"v1\"",
+            "Last-Modified",
+            LAST_MODIFIED,
+            "Cache-Control",
+            "max-age=60",
+            "Date",
+            date(T0),
+            "Content-Type",
+            "text/plain",
+            "X-Other",
+            "x");
 
     private static int evaluate(String... requestHeaders) {
         return Conditionals.evaluate("GET", fields(requestHeaders), DOC);
@@ -150,14 +224,17 @@ class ValidationTest {
         assertThat(evaluate("If-Modified-Since", date(T0))).isEqualTo(304);
         assertThat(evaluate("If-Modified-Since", date(T0 - 7200 * SECOND))).isEqualTo(200);
         assertThat(evaluate("If-Modified-Since", "yesterday")).isEqualTo(200);
-        assertThat(evaluate("If-None-Match", "\"v2\"", "If-Modified-Since", date(T0))).isEqualTo(200);
+        assertThat(evaluate("If-None-Match", "\"v2\"", "If-Modified-Since", date(T0)))
+                .isEqualTo(200);
     }
 
     @Test
     void ifModifiedSinceFallsBackToDateWithoutLastModified() {
         CachedResponse noLastModified = stored("Date", date(T0 - 60 * SECOND));
-        assertThat(Conditionals.evaluate("GET", fields("If-Modified-Since", date(T0 - 60 * SECOND)), noLastModified)).isEqualTo(304);
-        assertThat(Conditionals.evaluate("GET", fields("If-Modified-Since", date(T0 - 61 * SECOND)), noLastModified)).isEqualTo(200);
+        assertThat(Conditionals.evaluate("GET", fields("If-Modified-Since", date(T0 - 60 * SECOND)), noLastModified))
+                .isEqualTo(304);
+        assertThat(Conditionals.evaluate("GET", fields("If-Modified-Since", date(T0 - 61 * SECOND)), noLastModified))
+                .isEqualTo(200);
     }
 
     @Test
@@ -172,8 +249,8 @@ class ValidationTest {
 
     @Test
     void a304FromTheCacheCarriesTheValidatorAndCachingFieldsButNoBody() {
-        try (HttpCache cache = new HttpCache(ResponseStore.inMemory(10, 1024), CachePolicy.sharedCache(),
-                new Coalescer(Duration.ZERO), "pf")) {
+        try (HttpCache cache = new HttpCache(
+                ResponseStore.inMemory(10, 1024), CachePolicy.sharedCache(), new Coalescer(Duration.ZERO), "pf")) {
             CachedAnswer answer = cache.answer(get("/doc", "If-None-Match", "\"v1\""), DOC, T0 + 3 * SECOND, false);
             assertThat(answer.status()).isEqualTo(304);
             assertThat(answer.body().remaining()).isZero();

@@ -34,7 +34,13 @@ class VaryTest {
 
     @Test
     void eachVariantIsSelectedByItsOwnRequestHeaderValues() {
-        store(get("/page", "Accept-Encoding", "gzip"), "gzipped", "Cache-Control", "max-age=60", "Vary", "Accept-Encoding");
+        store(
+                get("/page", "Accept-Encoding", "gzip"),
+                "gzipped",
+                "Cache-Control",
+                "max-age=60",
+                "Vary",
+                "Accept-Encoding");
 
         CacheLookup gzip = cache.lookup(get("/page", "Accept-Encoding", "gzip"), T0 + 1000);
         assertThat(gzip.action()).isEqualTo(CacheAction.HIT);
@@ -45,27 +51,49 @@ class VaryTest {
         assertThat(br.decision().forward()).isEqualTo(CacheStatus.Forward.VARY_MISS);
         assertThat(br.cacheStatus().toString()).isEqualTo("pf; fwd=vary-miss");
 
-        store(get("/page", "Accept-Encoding", "br"), "brotli", "Cache-Control", "max-age=60", "Vary", "Accept-Encoding");
-        assertThat(text(cache.answer(cache.lookup(get("/page", "Accept-Encoding", "br"), T0), T0).body())).isEqualTo("brotli");
-        assertThat(text(cache.answer(cache.lookup(get("/page", "Accept-Encoding", "gzip"), T0), T0).body())).isEqualTo("gzipped");
+        store(
+                get("/page", "Accept-Encoding", "br"),
+                "brotli",
+                "Cache-Control",
+                "max-age=60",
+                "Vary",
+                "Accept-Encoding");
+        assertThat(text(cache.answer(cache.lookup(get("/page", "Accept-Encoding", "br"), T0), T0)
+                        .body()))
+                .isEqualTo("brotli");
+        assertThat(text(cache.answer(cache.lookup(get("/page", "Accept-Encoding", "gzip"), T0), T0)
+                        .body()))
+                .isEqualTo("gzipped");
     }
 
     @Test
     void whitespaceAndCaseOfAcceptEncodingAreNormalised() {
-        store(get("/page", "Accept-Encoding", "gzip,  deflate"), "z", "Cache-Control", "max-age=60", "Vary", "accept-encoding");
+        store(
+                get("/page", "Accept-Encoding", "gzip,  deflate"),
+                "z",
+                "Cache-Control",
+                "max-age=60",
+                "Vary",
+                "accept-encoding");
 
-        assertThat(cache.lookup(get("/page", "Accept-Encoding", " GZIP ,deflate "), T0).action()).isEqualTo(CacheAction.HIT);
-        assertThat(cache.lookup(get("/page", "Accept-Encoding", "gzip", "Accept-Encoding", "deflate"), T0).action())
+        assertThat(cache.lookup(get("/page", "Accept-Encoding", " GZIP ,deflate "), T0)
+                        .action())
+                .isEqualTo(CacheAction.HIT);
+        assertThat(cache.lookup(get("/page", "Accept-Encoding", "gzip", "Accept-Encoding", "deflate"), T0)
+                        .action())
                 .isEqualTo(CacheAction.HIT);
         // order is kept: normalisation does not reorder list members
-        assertThat(cache.lookup(get("/page", "Accept-Encoding", "deflate, gzip"), T0).action()).isEqualTo(CacheAction.MISS);
+        assertThat(cache.lookup(get("/page", "Accept-Encoding", "deflate, gzip"), T0)
+                        .action())
+                .isEqualTo(CacheAction.MISS);
     }
 
     @Test
     void caseIsKeptWhereItMayMatter() {
         assertThat(CacheKeys.normalise("x-tenant", "  Acme   Corp ")).isEqualTo("Acme Corp");
         assertThat(CacheKeys.normalise("accept-language", "EN-us, fr;q=0.5")).isEqualTo("en-us,fr;q=0.5");
-        assertThat(CacheKeys.normalise("accept", "Text/HTML ,\t application/json")).isEqualTo("text/html,application/json");
+        assertThat(CacheKeys.normalise("accept", "Text/HTML ,\t application/json"))
+                .isEqualTo("text/html,application/json");
     }
 
     @Test
@@ -73,54 +101,87 @@ class VaryTest {
         store(get("/page"), "plain", "Cache-Control", "max-age=60", "Vary", "Accept-Encoding");
 
         assertThat(cache.lookup(get("/page"), T0).action()).isEqualTo(CacheAction.HIT);
-        assertThat(cache.lookup(get("/page", "Accept-Encoding", ""), T0).action()).isEqualTo(CacheAction.MISS);
-        assertThat(cache.lookup(get("/page", "Accept-Encoding", "gzip"), T0).action()).isEqualTo(CacheAction.MISS);
+        assertThat(cache.lookup(get("/page", "Accept-Encoding", ""), T0).action())
+                .isEqualTo(CacheAction.MISS);
+        assertThat(cache.lookup(get("/page", "Accept-Encoding", "gzip"), T0).action())
+                .isEqualTo(CacheAction.MISS);
     }
 
     @Test
     void severalVaryNamesAreOneSortedCaseInsensitiveSet() {
-        store(get("/page", "Accept-Language", "fr", "Accept-Encoding", "gzip"), "fr-gzip", "Cache-Control", "max-age=60",
-                "Vary", "Accept-Language, accept-encoding", "Vary", "ACCEPT-LANGUAGE");
+        store(
+                get("/page", "Accept-Language", "fr", "Accept-Encoding", "gzip"),
+                "fr-gzip",
+                "Cache-Control",
+                "max-age=60",
+                "Vary",
+                "Accept-Language, accept-encoding",
+                "Vary",
+                "ACCEPT-LANGUAGE");
 
         VaryIndex index = (VaryIndex) store.get("http://example.com/page");
         assertThat(index.names()).containsExactly("accept-encoding", "accept-language");
-        assertThat(cache.lookup(get("/page", "Accept-Encoding", "gzip", "Accept-Language", "fr"), T0).action())
+        assertThat(cache.lookup(get("/page", "Accept-Encoding", "gzip", "Accept-Language", "fr"), T0)
+                        .action())
                 .isEqualTo(CacheAction.HIT);
-        assertThat(cache.lookup(get("/page", "Accept-Encoding", "gzip", "Accept-Language", "de"), T0).action())
+        assertThat(cache.lookup(get("/page", "Accept-Encoding", "gzip", "Accept-Language", "de"), T0)
+                        .action())
                 .isEqualTo(CacheAction.MISS);
     }
 
     @Test
     void theStoredResponseRemembersItsSelection() {
         store(get("/page", "Accept-Encoding", "GZip"), "z", "Cache-Control", "max-age=60", "Vary", "Accept-Encoding");
-        CachedResponse stored = cache.lookup(get("/page", "Accept-Encoding", "gzip"), T0).stored();
+        CachedResponse stored =
+                cache.lookup(get("/page", "Accept-Encoding", "gzip"), T0).stored();
         assertThat(stored.varySelection()).containsExactly(new Header("accept-encoding", "gzip"));
     }
 
     @Test
     void varyStarIsNeverServed() {
         CacheLookup lookup = cache.lookup(get("/any"), T0);
-        StoreResult result = cache.store(lookup, 200, fields("Cache-Control", "max-age=60", "Vary", "*"), bytes("x"), T0, T0);
+        StoreResult result =
+                cache.store(lookup, 200, fields("Cache-Control", "max-age=60", "Vary", "*"), bytes("x"), T0, T0);
         assertThat(result.storability()).isEqualTo(Storability.VARY_STAR);
         assertThat(cache.lookup(get("/any"), T0).action()).isEqualTo(CacheAction.MISS);
     }
 
     @Test
     void newVaryNamesReplaceTheIndexAndOrphanTheOldVariants() {
-        store(get("/page", "Accept-Encoding", "gzip"), "by-encoding", "Cache-Control", "max-age=60", "Vary", "Accept-Encoding");
+        store(
+                get("/page", "Accept-Encoding", "gzip"),
+                "by-encoding",
+                "Cache-Control",
+                "max-age=60",
+                "Vary",
+                "Accept-Encoding");
         long oldGeneration = ((VaryIndex) store.get("http://example.com/page")).generation();
 
-        store(get("/page", "Accept-Language", "fr"), "by-language", "Cache-Control", "max-age=60", "Vary", "Accept-Language");
+        store(
+                get("/page", "Accept-Language", "fr"),
+                "by-language",
+                "Cache-Control",
+                "max-age=60",
+                "Vary",
+                "Accept-Language");
         VaryIndex index = (VaryIndex) store.get("http://example.com/page");
         assertThat(index.names()).containsExactly("accept-language");
         assertThat(index.generation()).isNotEqualTo(oldGeneration);
-        assertThat(cache.lookup(get("/page", "Accept-Encoding", "gzip"), T0).action()).isEqualTo(CacheAction.MISS);
-        assertThat(cache.lookup(get("/page", "Accept-Language", "fr"), T0).action()).isEqualTo(CacheAction.HIT);
+        assertThat(cache.lookup(get("/page", "Accept-Encoding", "gzip"), T0).action())
+                .isEqualTo(CacheAction.MISS);
+        assertThat(cache.lookup(get("/page", "Accept-Language", "fr"), T0).action())
+                .isEqualTo(CacheAction.HIT);
     }
 
     @Test
     void aResponseWithoutVaryReplacesTheIndex() {
-        store(get("/page", "Accept-Encoding", "gzip"), "by-encoding", "Cache-Control", "max-age=60", "Vary", "Accept-Encoding");
+        store(
+                get("/page", "Accept-Encoding", "gzip"),
+                "by-encoding",
+                "Cache-Control",
+                "max-age=60",
+                "Vary",
+                "Accept-Encoding");
         store(get("/page", "Accept-Encoding", "gzip"), "same-for-all", "Cache-Control", "max-age=60");
 
         CacheLookup lookup = cache.lookup(get("/page", "Accept-Encoding", "br"), T0);

@@ -23,7 +23,8 @@ class BadConfigTest {
     private static final String EXPECT = "# expect: ";
 
     static List<String> fixtures() throws IOException, URISyntaxException {
-        Path directory = Path.of(BadConfigTest.class.getClassLoader().getResource(DIRECTORY).toURI());
+        Path directory = Path.of(
+                BadConfigTest.class.getClassLoader().getResource(DIRECTORY).toURI());
         try (Stream<Path> files = Files.list(directory)) {
             return files.map(file -> file.getFileName().toString())
                     .filter(name -> name.endsWith(".properties"))
@@ -36,13 +37,14 @@ class BadConfigTest {
     @MethodSource("fixtures")
     void failsWithTheExpectedMessage(String fixture) throws IOException, URISyntaxException {
         String resource = DIRECTORY + "/" + fixture;
-        Path file = Path.of(BadConfigTest.class.getClassLoader().getResource(resource).toURI());
+        Path file = Path.of(
+                BadConfigTest.class.getClassLoader().getResource(resource).toURI());
         String firstLine = Files.readAllLines(file, StandardCharsets.UTF_8).get(0);
         assertThat(firstLine).as("first line of %s", fixture).startsWith(EXPECT);
         String expected = firstLine.substring(EXPECT.length()).strip();
 
         assertThatThrownBy(() -> ConfigLoader.load(
-                List.of(ConfigSource.ofResource(BadConfigTest.class.getClassLoader(), resource))))
+                        List.of(ConfigSource.ofResource(BadConfigTest.class.getClassLoader(), resource))))
                 .isInstanceOf(ConfigException.class)
                 .hasMessage(expected)
                 .hasNoCause();
@@ -50,19 +52,39 @@ class BadConfigTest {
 
     @Test
     void coversTheRequiredCases() throws IOException, URISyntaxException {
-        assertThat(fixtures()).contains(
-                "negative-weight.properties", "non-integer-weight.properties", "missing-url.properties",
-                "relative-url.properties", "ftp-url.properties", "url-with-path.properties",
-                "unknown-strategy.properties", "unknown-key-typo.properties", "unknown-pool.properties",
-                "path-without-slash.properties", "bad-duration.properties", "bad-boolean.properties",
-                "port-out-of-range.properties", "duplicate-route.properties", "bad-name-chars.properties",
-                "pool-without-backend.properties", "bad-hash-key.properties",
-                "consistent-hash-without-hash-key.properties", "hash-key-without-consistent-hash.properties",
-                "bad-sticky.properties",
-                // Health: checks, outlier ejection, panic, slow start, backups.
-                "health-interval-without-path.properties", "bad-health-path.properties",
-                "bad-expected-status.properties", "zero-rise.properties", "negative-consecutive-failures.properties",
-                "bad-max-ejection-percent.properties", "bad-panic-threshold.properties", "bad-slow-start.properties",
-                "bad-backup.properties", "only-backups.properties", "slow-start-huge-weight.properties");
+        assertThat(fixtures())
+                .contains(
+                        "negative-weight.properties",
+                        "non-integer-weight.properties",
+                        "missing-url.properties",
+                        "relative-url.properties",
+                        "ftp-url.properties",
+                        "url-with-path.properties",
+                        "unknown-strategy.properties",
+                        "unknown-key-typo.properties",
+                        "unknown-pool.properties",
+                        "path-without-slash.properties",
+                        "bad-duration.properties",
+                        "bad-boolean.properties",
+                        "port-out-of-range.properties",
+                        "duplicate-route.properties",
+                        "bad-name-chars.properties",
+                        "pool-without-backend.properties",
+                        "bad-hash-key.properties",
+                        "consistent-hash-without-hash-key.properties",
+                        "hash-key-without-consistent-hash.properties",
+                        "bad-sticky.properties",
+                        // Health: checks, outlier ejection, panic, slow start, backups.
+                        "health-interval-without-path.properties",
+                        "bad-health-path.properties",
+                        "bad-expected-status.properties",
+                        "zero-rise.properties",
+                        "negative-consecutive-failures.properties",
+                        "bad-max-ejection-percent.properties",
+                        "bad-panic-threshold.properties",
+                        "bad-slow-start.properties",
+                        "bad-backup.properties",
+                        "only-backups.properties",
+                        "slow-start-huge-weight.properties");
     }
 }

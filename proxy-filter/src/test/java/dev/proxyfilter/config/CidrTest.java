@@ -38,7 +38,9 @@ class CidrTest {
         Cidr all = Cidr.parse("0.0.0.0/0");
         assertThat(all.contains(ip("255.255.255.255"))).isTrue();
         assertThat(all.contains(ip("0.0.0.0"))).isTrue();
-        assertThat(all.contains(ip("::1"))).as("an IPv4 block never holds an IPv6 address").isFalse();
+        assertThat(all.contains(ip("::1")))
+                .as("an IPv4 block never holds an IPv6 address")
+                .isFalse();
 
         Cidr one = Cidr.parse("192.0.2.7");
         assertThat(one.prefixLength()).isEqualTo(32);
@@ -83,7 +85,8 @@ class CidrTest {
     void ipv4MappedIpv6IsIpv4() {
         assertThat(Cidr.parseAddress("::ffff:10.1.2.3")).hasSize(4);
         assertThat(Cidr.parse("10.0.0.0/8").contains(ip("::ffff:10.1.2.3"))).isTrue();
-        assertThat(Cidr.parse("10.0.0.0/8").contains(ip("0:0:0:0:0:ffff:a01:203"))).isTrue();
+        assertThat(Cidr.parse("10.0.0.0/8").contains(ip("0:0:0:0:0:ffff:a01:203")))
+                .isTrue();
         assertThat(Cidr.parse("::ffff:10.0.0.0/104")).isEqualTo(Cidr.parse("10.0.0.0/8"));
         assertThat(Cidr.format(ip("::ffff:192.0.2.1"))).isEqualTo("192.0.2.1");
     }
@@ -100,17 +103,55 @@ class CidrTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"", "unknown", "_hidden", "example.com", "1.2.3", "1.2.3.4.5", "256.1.1.1", "01.2.3.4",
-            "1.2.3.-4", "+1.2.3.4", "1.2.3.4:", "1.2.3.4:99999x", ":::", "1::2::3", "1:2:3:4:5:6:7:8:9",
-            "12345::1", "g::1", "[1.2.3.4]", "[::1", "[::1]x", "::1.2.3", "1.2.3.4::", " 1.2.3.4"})
+    @ValueSource(
+            strings = {
+                "",
+                "unknown",
+                "_hidden",
+                "example.com",
+                "1.2.3",
+                "1.2.3.4.5",
+                "256.1.1.1",
+                "01.2.3.4",
+                "1.2.3.-4",
+                "+1.2.3.4",
+                "1.2.3.4:",
+                "1.2.3.4:99999x",
+                ":::",
+                "1::2::3",
+                "1:2:3:4:5:6:7:8:9",
+                "12345::1",
+                "g::1",
+                "[1.2.3.4]",
+                "[::1",
+                "[::1]x",
+                "::1.2.3",
+                "1.2.3.4::",
+                " 1.2.3.4"
+            })
     void notAddresses(String text) {
         assertThat(Cidr.parseAddress(text)).as(text).isNull();
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"10.0.0.0/33", "::/129", "10.1.0.0/8", "10.0.0.1/31", "2001:db8::1/32", "10.0.0.0/",
-            "10.0.0.0/08", "10.0.0.0/-1", "10.0.0.0/a", "fe80::1%eth0", "[::1]/128", "1.2.3.4:80",
-            "::ffff:10.0.0.0/64", "host/8", "010.0.0.0/8"})
+    @ValueSource(
+            strings = {
+                "10.0.0.0/33",
+                "::/129",
+                "10.1.0.0/8",
+                "10.0.0.1/31",
+                "2001:db8::1/32",
+                "10.0.0.0/",
+                "10.0.0.0/08",
+                "10.0.0.0/-1",
+                "10.0.0.0/a",
+                "fe80::1%eth0",
+                "[::1]/128",
+                "1.2.3.4:80",
+                "::ffff:10.0.0.0/64",
+                "host/8",
+                "010.0.0.0/8"
+            })
     void badBlocks(String text) {
         assertThatThrownBy(() -> Cidr.parse(text)).as(text).isInstanceOf(IllegalArgumentException.class);
     }
@@ -128,7 +169,9 @@ class CidrTest {
             }
             String candidate = text.toString();
             byte[] address = Cidr.parseAddress(candidate);
-            assertThat(address == null || address.length == 4 || address.length == 16).as(candidate).isTrue();
+            assertThat(address == null || address.length == 4 || address.length == 16)
+                    .as(candidate)
+                    .isTrue();
             try {
                 Cidr cidr = Cidr.parse(candidate);
                 assertThat(Cidr.parse(cidr.toString())).as(candidate).isEqualTo(cidr);

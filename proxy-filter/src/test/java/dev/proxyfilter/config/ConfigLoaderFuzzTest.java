@@ -34,8 +34,8 @@ class ConfigLoaderFuzzTest {
     private static final long BUDGET_NANOS = TimeUnit.MILLISECONDS.toNanos(2000);
     private static final int MIN_CASES = 200;
     private static final String SOURCE = "fuzz";
-    private static final Pattern MESSAGE = Pattern.compile(
-            "(?s)(.+: .+ \\(expected: .+\\)|cannot read configuration.*) \\[" + SOURCE + "]");
+    private static final Pattern MESSAGE =
+            Pattern.compile("(?s)(.+: .+ \\(expected: .+\\)|cannot read configuration.*) \\[" + SOURCE + "]");
 
     private static final Map<String, String> VALID = Map.ofEntries(
             Map.entry("server.host", "0.0.0.0"),
@@ -68,13 +68,39 @@ class ConfigLoaderFuzzTest {
             Map.entry("route.main.rate-limit", "5/10s"));
 
     private static final String[] NAMES = {"web", "api", "a", "b", "main", "x-1", "_", "Web"};
-    private static final String[] WORDS = {"true", "false", "TRUE", "yes", "random", "round-robin",
-        "weighted-round-robin", "least-request", "response-time", "consistent-hash", "client-ip", "path",
-        "header:X-User", "cookie:uid", "cookie:", "header", "/", "/api", "example.com", "0", "-0", "+1", "1e3", "0x10", "NaN", "null"};
+    private static final String[] WORDS = {
+        "true",
+        "false",
+        "TRUE",
+        "yes",
+        "random",
+        "round-robin",
+        "weighted-round-robin",
+        "least-request",
+        "response-time",
+        "consistent-hash",
+        "client-ip",
+        "path",
+        "header:X-User",
+        "cookie:uid",
+        "cookie:",
+        "header",
+        "/",
+        "/api",
+        "example.com",
+        "0",
+        "-0",
+        "+1",
+        "1e3",
+        "0x10",
+        "NaN",
+        "null"
+    };
     private static final String[] UNITS = {"ms", "s", "m", "h", "d", "S", "", " s", "sec"};
     private static final String[] SCHEMES = {"http://", "https://", "HTTP://", "ftp://", "//", "", "http:", "http:///"};
-    private static final String[] HOSTS = {"127.0.0.1", "[::1]", "example.com", "my_host", "", "bücher.de", "[::1",
-        "user:pw@h", "999.999.999.999"};
+    private static final String[] HOSTS = {
+        "127.0.0.1", "[::1]", "example.com", "my_host", "", "bücher.de", "[::1", "user:pw@h", "999.999.999.999"
+    };
     private static final String KEY_CHARS = ".-_aZ9 é\u0000$@\u200b";
     private static final String TEXT_CHARS = "\\=: #!\n\r\tu0123456789abcdefé.";
 
@@ -115,8 +141,7 @@ class ConfigLoaderFuzzTest {
         int rejected;
     }
 
-    private record Case(String input, Supplier<ProxyConfig> load) {
-    }
+    private record Case(String input, Supplier<ProxyConfig> load) {}
 
     private interface CaseFactory {
         Case create(long seed);
@@ -134,7 +159,9 @@ class ConfigLoaderFuzzTest {
                 outcomes.loaded++;
             } catch (ConfigException e) {
                 if (!MESSAGE.matcher(e.getMessage()).matches()) {
-                    fail("seed %d: message not in the documented shape: %s%ninput: %s", seed, e.getMessage(), c.input());
+                    fail(
+                            "seed %d: message not in the documented shape: %s%ninput: %s",
+                            seed, e.getMessage(), c.input());
                 }
                 outcomes.rejected++;
             } catch (RuntimeException | Error e) {
@@ -151,7 +178,10 @@ class ConfigLoaderFuzzTest {
             check(route.name().compareTo(previous) > 0, "routes sorted by name", config);
             check(config.pools().containsKey(route.pool()), "route names a defined pool", config);
             check(route.path().startsWith("/"), "path starts with /", config);
-            check(!route.connectTimeout().isZero() && !route.connectTimeout().isNegative(), "connect-timeout > 0", config);
+            check(
+                    !route.connectTimeout().isZero() && !route.connectTimeout().isNegative(),
+                    "connect-timeout > 0",
+                    config);
             check(!route.idleTimeout().isZero() && !route.idleTimeout().isNegative(), "idle-timeout > 0", config);
             previous = route.name();
         }
@@ -191,7 +221,9 @@ class ConfigLoaderFuzzTest {
 
     private static String mutateText(Random random) {
         StringBuilder text = new StringBuilder();
-        new TreeMap<>(VALID).forEach((key, value) -> text.append(key).append('=').append(value).append('\n'));
+        new TreeMap<>(VALID)
+                .forEach((key, value) ->
+                        text.append(key).append('=').append(value).append('\n'));
         int edits = 1 + random.nextInt(6);
         for (int e = 0; e < edits; e++) {
             int at = random.nextInt(text.length() + 1);
@@ -258,11 +290,14 @@ class ConfigLoaderFuzzTest {
     }
 
     private static String randomUrl(Random random) {
-        StringBuilder url = new StringBuilder(SCHEMES[random.nextInt(SCHEMES.length)])
-                .append(HOSTS[random.nextInt(HOSTS.length)]);
+        StringBuilder url =
+                new StringBuilder(SCHEMES[random.nextInt(SCHEMES.length)]).append(HOSTS[random.nextInt(HOSTS.length)]);
         if (random.nextBoolean()) {
-            url.append(':').append(random.nextInt(3) == 0 ? digits(random, 1 + random.nextInt(15))
-                    : Integer.toString(random.nextInt(70000) - 100));
+            url.append(':')
+                    .append(
+                            random.nextInt(3) == 0
+                                    ? digits(random, 1 + random.nextInt(15))
+                                    : Integer.toString(random.nextInt(70000) - 100));
         }
         switch (random.nextInt(6)) {
             case 0 -> url.append('/');
@@ -270,8 +305,7 @@ class ConfigLoaderFuzzTest {
             case 2 -> url.append("?q=1");
             case 3 -> url.append("#f");
             case 4 -> url.append(randomString(random, 4));
-            default -> {
-            }
+            default -> {}
         }
         return url.toString();
     }

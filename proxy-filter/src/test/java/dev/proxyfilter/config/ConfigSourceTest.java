@@ -27,9 +27,10 @@ class ConfigSourceTest {
         ConfigSource source = ConfigSource.ofFile(file);
 
         assertThat(source.name()).isEqualTo(file.toString());
-        assertThat(source.entries()).containsExactlyInAnyOrderEntriesOf(Map.of(
-                "route.main.path", "/café",
-                "proxy.via", "edge-1"));
+        assertThat(source.entries())
+                .containsExactlyInAnyOrderEntriesOf(Map.of(
+                        "route.main.path", "/café",
+                        "proxy.via", "edge-1"));
     }
 
     @Test
@@ -94,7 +95,8 @@ class ConfigSourceTest {
     void ofLocationFallsBackToTheClasspath() {
         assertThat(ConfigSource.ofLocation("config/full.properties", LOADER).name())
                 .isEqualTo("classpath:config/full.properties");
-        assertThat(ConfigSource.ofLocation("classpath:config/full.properties", LOADER).name())
+        assertThat(ConfigSource.ofLocation("classpath:config/full.properties", LOADER)
+                        .name())
                 .isEqualTo("classpath:config/full.properties");
     }
 
@@ -122,17 +124,20 @@ class ConfigSourceTest {
         ConfigSource source = ConfigSource.ofSystemProperties(properties);
 
         assertThat(source.name()).isEqualTo("system property");
-        assertThat(source.entries()).containsExactlyInAnyOrderEntriesOf(Map.of(
-                "server.port", "9090",
-                "route.main.path", "/x"));
+        assertThat(source.entries())
+                .containsExactlyInAnyOrderEntriesOf(Map.of(
+                        "server.port", "9090",
+                        "route.main.path", "/x"));
         assertThat(source.sourceOf("server.port")).isEqualTo("system property proxyfilter.server.port");
     }
 
     @Test
     void aPropertiesFileSettingAKeyTwiceIsAnError() throws IOException {
         Path file = dir.resolve("twice.properties");
-        Files.writeString(file, "pool.web.backend.a.url=http://a\npool.web.backend.b.url=http://b\n"
-                + "pool.web.backend.a.url = http://b  \n");
+        Files.writeString(
+                file,
+                "pool.web.backend.a.url=http://a\npool.web.backend.b.url=http://b\n"
+                        + "pool.web.backend.a.url = http://b  \n");
 
         assertThatThrownBy(() -> ConfigSource.ofFile(file))
                 .isInstanceOf(ConfigException.class)

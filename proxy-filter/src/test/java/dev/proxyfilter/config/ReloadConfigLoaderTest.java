@@ -29,7 +29,8 @@ class ReloadConfigLoaderTest {
 
     @Test
     void bothKeysLoad() {
-        assertThat(load(Map.of("reload.watch", "FALSE", "reload.debounce", "2s")).reload())
+        assertThat(load(Map.of("reload.watch", "FALSE", "reload.debounce", "2s"))
+                        .reload())
                 .isEqualTo(new ReloadConfig(false, Duration.ofSeconds(2)));
     }
 
@@ -40,6 +41,7 @@ class ReloadConfigLoaderTest {
                 .hasMessage("reload.watch: sometimes (expected: true|false) [test.properties]");
         assertThatThrownBy(() -> load(Map.of("reload.debounce", "0")))
                 .isInstanceOf(ConfigException.class)
-                .hasMessage("reload.debounce: 0 (expected: duration > 0 such as 500ms, 5s, 2m or 1h) [test.properties]");
+                .hasMessage(
+                        "reload.debounce: 0 (expected: duration > 0 such as 500ms, 5s, 2m or 1h) [test.properties]");
     }
 }

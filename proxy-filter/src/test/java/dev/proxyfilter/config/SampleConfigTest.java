@@ -20,8 +20,9 @@ import org.junit.jupiter.api.Test;
 class SampleConfigTest {
     /** Relative to the proxy-filter module, where Maven runs the tests. */
     private static final Path SAMPLE = Path.of("..", "config", "proxy.properties");
-    private static final Path LOADER_SOURCE = Path.of("src", "main", "java", "dev", "proxyfilter", "config",
-            "ConfigLoader.java");
+
+    private static final Path LOADER_SOURCE =
+            Path.of("src", "main", "java", "dev", "proxyfilter", "config", "ConfigLoader.java");
 
     @Test
     void theSampleLoadsAsTheFirstRunSetup() {
@@ -29,11 +30,17 @@ class SampleConfigTest {
 
         assertThat(config.server()).isEqualTo(new ServerConfig("0.0.0.0", 8080));
         assertThat(config.demo()).isEqualTo(new DemoConfig(Map.of("a", 9001, "b", 9002)));
-        assertThat(config.pools()).containsExactly(Map.entry("web", new PoolConfig("web",
-                BalanceStrategy.WEIGHTED_ROUND_ROBIN, List.of(
-                        new BackendConfig("a", URI.create("http://127.0.0.1:9001"), 3),
-                        new BackendConfig("b", URI.create("http://127.0.0.1:9002"), 1)))));
-        assertThat(config.routes()).extracting(RouteConfig::name, RouteConfig::path, RouteConfig::pool)
+        assertThat(config.pools())
+                .containsExactly(Map.entry(
+                        "web",
+                        new PoolConfig(
+                                "web",
+                                BalanceStrategy.WEIGHTED_ROUND_ROBIN,
+                                List.of(
+                                        new BackendConfig("a", URI.create("http://127.0.0.1:9001"), 3),
+                                        new BackendConfig("b", URI.create("http://127.0.0.1:9002"), 1)))));
+        assertThat(config.routes())
+                .extracting(RouteConfig::name, RouteConfig::path, RouteConfig::pool)
                 .containsExactly(tuple("main", "/", "web"));
         assertThat(config.sources()).containsExactly(SAMPLE.toString());
     }
@@ -55,7 +62,8 @@ class SampleConfigTest {
         String javadoc = source.substring(0, source.indexOf("public final class ConfigLoader"));
 
         for (ConfigKey key : ConfigKey.values()) {
-            assertThat(javadoc).as("javadoc row for %s", key.template())
+            assertThat(javadoc)
+                    .as("javadoc row for %s", key.template())
                     .contains("<td>{@code " + key.template() + "}</td>");
         }
     }

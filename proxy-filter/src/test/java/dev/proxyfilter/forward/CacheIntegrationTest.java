@@ -14,7 +14,6 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -42,7 +41,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 @Timeout(60)
 class CacheIntegrationTest {
     private final List<AutoCloseable> resources = new ArrayList<>();
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final Scripted script = new Scripted();
 
     @AfterEach
@@ -128,8 +128,17 @@ class CacheIntegrationTest {
         resources.add(backend);
         ProxyConfig config = TestConfigs.builder()
                 .pool("web", BalanceStrategy.ROUND_ROBIN, "a", backend.url(), 1)
-                .route(new RouteConfig("main", null, "/", "web", false, true, Duration.ofSeconds(2),
-                        Duration.ofSeconds(20), Duration.ZERO).withCache(routeCaches))
+                .route(new RouteConfig(
+                                "main",
+                                null,
+                                "/",
+                                "web",
+                                false,
+                                true,
+                                Duration.ofSeconds(2),
+                                Duration.ofSeconds(20),
+                                Duration.ZERO)
+                        .withCache(routeCaches))
                 .build();
         ProxyAdapter.Running running = adapter.start(cache == null ? config : config.withCache(cache));
         resources.add(running);
@@ -141,12 +150,16 @@ class CacheIntegrationTest {
     }
 
     private static CacheConfig cacheOn() {
-        return CacheConfig.builder().maxEntryBytes(1000).coalesceTimeout(Duration.ofSeconds(30)).build();
+        return CacheConfig.builder()
+                .maxEntryBytes(1000)
+                .coalesceTimeout(Duration.ofSeconds(30))
+                .build();
     }
 
     private HttpResponse<String> send(ProxyAdapter.Running proxy, String method, String path, String... headers)
             throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(proxy.uri().resolve(path)).timeout(Duration.ofSeconds(30))
+        HttpRequest.Builder request = HttpRequest.newBuilder(proxy.uri().resolve(path))
+                .timeout(Duration.ofSeconds(30))
                 .method(method, HttpRequest.BodyPublishers.noBody());
         for (int i = 0; i < headers.length; i += 2) {
             request.header(headers[i], headers[i + 1]);
@@ -176,7 +189,8 @@ class CacheIntegrationTest {
         assertThat(second.body()).isEqualTo("body 1");
         assertThat(cacheStatus(second)).startsWith("proxy-filter; hit; ttl=");
         assertThat(second.headers().firstValue("Age")).isPresent();
-        assertThat(second.headers().firstValue("Via")).hasValueSatisfying(v -> assertThat(v).endsWith("proxy-filter"));
+        assertThat(second.headers().firstValue("Via"))
+                .hasValueSatisfying(v -> assertThat(v).endsWith("proxy-filter"));
         assertThat(script.count("GET /a")).isEqualTo(1);
         // The cache's own metrics: one hit, one miss, one entry held on the heap tier.
         var gauges = proxy.engine().metrics().registry().getGauges();
@@ -309,7 +323,8 @@ class CacheIntegrationTest {
         HttpResponse<String> stale = get(proxy, "/fresh?cc=max-age%3D60");
 
         assertThat(fresh.body()).isEqualTo("body 1");
-        assertThat(fresh.headers().firstValue("Age")).hasValueSatisfying(age -> assertThat(Long.parseLong(age)).isBetween(30L, 32L));
+        assertThat(fresh.headers().firstValue("Age"))
+                .hasValueSatisfying(age -> assertThat(Long.parseLong(age)).isBetween(30L, 32L));
         assertThat(stale.body()).isEqualTo("body 2");
         assertThat(cacheStatus(stale)).contains("fwd=stale");
     }
@@ -331,8 +346,11 @@ class CacheIntegrationTest {
         script.gate = new CountDownLatch(1);
         List<CompletableFuture<HttpResponse<String>>> responses = new ArrayList<>();
         for (int i = 0; i < 50; i++) {
-            responses.add(http.sendAsync(HttpRequest.newBuilder(proxy.uri().resolve("/slow?cc=max-age%3D60"))
-                    .timeout(Duration.ofSeconds(40)).build(), HttpResponse.BodyHandlers.ofString()));
+            responses.add(http.sendAsync(
+                    HttpRequest.newBuilder(proxy.uri().resolve("/slow?cc=max-age%3D60"))
+                            .timeout(Duration.ofSeconds(40))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString()));
         }
         // Until every request has looked up and joined the leader.
         org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> caching.misses.sum() == 50);
@@ -343,7 +361,9 @@ class CacheIntegrationTest {
         }
         assertThat(script.count("GET /slow")).isEqualTo(1);
         assertThat(caching.coalesced.sum()).isEqualTo(49);
-        long collapsed = responses.stream().filter(r -> cacheStatus(r.join()).contains("collapsed")).count();
+        long collapsed = responses.stream()
+                .filter(r -> cacheStatus(r.join()).contains("collapsed"))
+                .count();
         assertThat(collapsed).isEqualTo(49);
     }
 
@@ -409,9 +429,12 @@ class CacheIntegrationTest {
         HttpResponse<String> stale = get(proxy, path);
 
         assertThat(stale.body()).isEqualTo("body 1");
-        assertThat(cacheStatus(stale)).startsWith("proxy-filter; hit; ttl=-"); // RFC 9211: a stale hit has a negative ttl
+        assertThat(cacheStatus(stale))
+                .startsWith("proxy-filter; hit; ttl=-"); // RFC 9211: a stale hit has a negative ttl
         // The refresh is stored once its body arrived; until then the stale response is served.
-        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(5))
+        org.awaitility.Awaitility.await()
+                .atMost(Duration.ofSeconds(10))
+                .pollInterval(Duration.ofMillis(5))
                 .until(() -> get(proxy, path).body(), "body 2"::equals);
         HttpResponse<String> refreshed = get(proxy, path);
         assertThat(refreshed.body()).isEqualTo("body 2");

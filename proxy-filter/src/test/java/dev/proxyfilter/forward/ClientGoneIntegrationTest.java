@@ -35,15 +35,20 @@ class ClientGoneIntegrationTest {
         try (TestBackend a = TestBackend.start("a", new Backends.Digest());
                 ProxyAdapter.Running proxy = adapter.start(TestConfigs.builder()
                         .pool("web", BalanceStrategy.ROUND_ROBIN, "a", a.url(), 1)
-                        .route("main", "/", "web").build())) {
+                        .route("main", "/", "web")
+                        .build())) {
             Backend backend = proxy.engine().pools().get("web").backend("a").orElseThrow();
             for (int i = 0; i < 3; i++) {
-                try (Socket socket = new Socket(proxy.uri().getHost(), proxy.uri().getPort())) {
+                try (Socket socket =
+                        new Socket(proxy.uri().getHost(), proxy.uri().getPort())) {
                     socket.setSoTimeout(10_000);
-                    socket.getOutputStream().write(("GET /?size=" + BODY_BYTES + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-                            .getBytes(StandardCharsets.ISO_8859_1));
+                    socket.getOutputStream()
+                            .write(("GET /?size=" + BODY_BYTES + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                                    .getBytes(StandardCharsets.ISO_8859_1));
                     InputStream in = socket.getInputStream();
-                    assertThat(in.readNBytes(256 * 1024)).as("the head and the start of the body").hasSize(256 * 1024);
+                    assertThat(in.readNBytes(256 * 1024))
+                            .as("the head and the start of the body")
+                            .hasSize(256 * 1024);
                     socket.setSoLinger(true, 0); // closed with a reset, as by a client killed mid-download
                 }
             }
@@ -51,7 +56,9 @@ class ClientGoneIntegrationTest {
             Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> backend.inFlight() == 0);
             ProxyMetrics.BackendMetrics metrics = proxy.engine().metrics().backend("web", "a");
             for (ProxyMetrics.ErrorKind kind : ProxyMetrics.ErrorKind.values()) {
-                assertThat(metrics.errors(kind)).as("backend errors of kind %s", kind).isZero();
+                assertThat(metrics.errors(kind))
+                        .as("backend errors of kind %s", kind)
+                        .isZero();
             }
             assertThat(backend.state()).isEqualTo(BackendState.UP);
         }

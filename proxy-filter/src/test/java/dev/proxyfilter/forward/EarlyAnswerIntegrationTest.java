@@ -55,7 +55,8 @@ class EarlyAnswerIntegrationTest {
                 SocketBackend b = SocketBackend.start(socket -> answerEarly(socket, malformed, received));
                 ProxyAdapter.Running proxy = adapter.start(TestConfigs.builder()
                         .pool("web", BalanceStrategy.ROUND_ROBIN, "a", a.url(), 1, "b", b.url(), 1)
-                        .route("main", "/", "web").build())) {
+                        .route("main", "/", "web")
+                        .build())) {
             Queue<String> wrong = new ConcurrentLinkedQueue<>();
             AtomicInteger answered = new AtomicInteger();
             ExecutorService clients = Executors.newFixedThreadPool(CLIENTS);
@@ -74,8 +75,12 @@ class EarlyAnswerIntegrationTest {
                 clients.shutdownNow();
             }
 
-            assertThat(malformed).as("requests the backends could not parse (of %d)", received.get()).isEmpty();
-            assertThat(wrong).as("answers other than the backend's 200 (of %d)", answered.get()).isEmpty();
+            assertThat(malformed)
+                    .as("requests the backends could not parse (of %d)", received.get())
+                    .isEmpty();
+            assertThat(wrong)
+                    .as("answers other than the backend's 200 (of %d)", answered.get())
+                    .isEmpty();
             assertThat(answered.get()).as("uploads answered").isGreaterThan(CLIENTS * UPLOADS_PER_CLIENT / 2);
         }
     }
@@ -118,7 +123,8 @@ class EarlyAnswerIntegrationTest {
      */
     private static void upload(URI proxy, Queue<String> wrong, AtomicInteger answered) throws IOException {
         byte[] head = ("POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\n"
-                + "Content-Length: " + BODY_BYTES + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1);
+                        + "Content-Length: " + BODY_BYTES + "\r\n\r\n")
+                .getBytes(StandardCharsets.ISO_8859_1);
         byte[] body = new byte[BODY_BYTES];
         Arrays.fill(body, (byte) 'a');
         Socket socket = null;

@@ -47,7 +47,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 @Timeout(60)
 class GracefulShutdownIntegrationTest {
     private final List<AutoCloseable> resources = new ArrayList<>();
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     @TempDir
     Path temp;
@@ -88,8 +89,10 @@ class GracefulShutdownIntegrationTest {
         CompletableFuture<HttpResponse<byte[]>> old = sendAsync(proxy.uri(), "/slow?ms=1500");
         await().atMost(Duration.ofSeconds(10)).until(() -> slow.started.get() == 1);
 
-        CompletableFuture<Void> closing = CompletableFuture.runAsync(() -> proxy.engine().close(Duration.ofSeconds(10)));
-        await().atMost(Duration.ofSeconds(5)).until(() -> send(proxy.uri(), "/new").statusCode() == 503);
+        CompletableFuture<Void> closing =
+                CompletableFuture.runAsync(() -> proxy.engine().close(Duration.ofSeconds(10)));
+        await().atMost(Duration.ofSeconds(5))
+                .until(() -> send(proxy.uri(), "/new").statusCode() == 503);
         HttpResponse<byte[]> refused = send(proxy.uri(), "/new");
         assertThat(new String(refused.body())).contains("shutting down");
         assertThat(closing).isNotDone();
@@ -106,14 +109,16 @@ class GracefulShutdownIntegrationTest {
         Backends.Stall stall = new Backends.Stall();
         ProxyAdapter.Running proxy = start(config(backend(stall), Duration.ofSeconds(10)));
         CompletableFuture<HttpResponse<byte[]>> stalled = sendAsync(proxy.uri(), "/stalled");
-        await().atMost(Duration.ofSeconds(10)).until(() -> proxy.engine().inFlightExchanges() == 1
-                && stall.requests.get() == 1);
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> proxy.engine().inFlightExchanges() == 1 && stall.requests.get() == 1);
 
         long start = System.nanoTime();
         proxy.engine().close(Duration.ofMillis(300));
         long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
 
-        assertThat(tookMillis).as("the 300 ms grace, then the cut; bounded well below the 10 s route timeout").isBetween(300L, 8_000L);
+        assertThat(tookMillis)
+                .as("the 300 ms grace, then the cut; bounded well below the 10 s route timeout")
+                .isBetween(300L, 8_000L);
         assertThat(proxy.engine().inFlightExchanges()).isZero();
         // Cut before any response byte: the proxy answers itself (its stopped client rejects the exchange).
         assertThat(stalled.get(5, TimeUnit.SECONDS).statusCode()).isEqualTo(503);
@@ -134,8 +139,16 @@ class GracefulShutdownIntegrationTest {
                 .pool("stalling", BalanceStrategy.ROUND_ROBIN, "a", stalling.url(), 1)
                 .pool("dead", BalanceStrategy.ROUND_ROBIN, "a", deadUrl, 1)
                 .route(route("cached", "/cached", "cacheable").withCache(true))
-                .route(new RouteConfig("slow", null, "/slow", "stalling", false, true, Duration.ofSeconds(2),
-                        Duration.ofSeconds(30), Duration.ofMillis(300)))
+                .route(new RouteConfig(
+                        "slow",
+                        null,
+                        "/slow",
+                        "stalling",
+                        false,
+                        true,
+                        Duration.ofSeconds(2),
+                        Duration.ofSeconds(30),
+                        Duration.ofMillis(300)))
                 .route(route("dead", "/dead", "dead"))
                 .limits(new RequestLimits(20, 0, Duration.ZERO))
                 .build()
@@ -154,7 +167,8 @@ class GracefulShutdownIntegrationTest {
         for (int i = 0; i < 30; i++) {
             tooManyHeaders.header("X-Many-" + i, "v");
         }
-        assertThat(http.send(tooManyHeaders.build(), HttpResponse.BodyHandlers.discarding()).statusCode())
+        assertThat(http.send(tooManyHeaders.build(), HttpResponse.BodyHandlers.discarding())
+                        .statusCode())
                 .isEqualTo(431); // refusal
         awaitIdle(engine);
         // timeout: the response head (and half the body) came, the rest not within the route's 300 ms
@@ -178,8 +192,12 @@ class GracefulShutdownIntegrationTest {
                 .pool("web", BalanceStrategy.ROUND_ROBIN, "a", backend.url(), 1)
                 .route(route("main", "/", "web").withCache(true))
                 .build()
-                .withCache(CacheConfig.builder().heapEntries(5).offHeapMb(1).disk(4, temp.resolve("disk"))
-                        .persistent(true).build());
+                .withCache(CacheConfig.builder()
+                        .heapEntries(5)
+                        .offHeapMb(1)
+                        .disk(4, temp.resolve("disk"))
+                        .persistent(true)
+                        .build());
         // One Host for both proxies, whose ports differ: the cache key holds it.
         String get = "GET /page HTTP/1.1\r\nHost: proxy.test\r\nConnection: close\r\n\r\n";
         try (ProxyAdapter.Running first = ProxyAdapter.FILTER_IN_JETTY.start(config)) {
@@ -218,8 +236,8 @@ class GracefulShutdownIntegrationTest {
     }
 
     private static RouteConfig route(String name, String path, String pool) {
-        return new RouteConfig(name, null, path, pool, false, true, Duration.ofSeconds(2), Duration.ofSeconds(30),
-                Duration.ZERO);
+        return new RouteConfig(
+                name, null, path, pool, false, true, Duration.ofSeconds(2), Duration.ofSeconds(30), Duration.ZERO);
     }
 
     private TestBackend backend(HttpServlet servlet) {
@@ -243,12 +261,18 @@ class GracefulShutdownIntegrationTest {
     }
 
     private CompletableFuture<HttpResponse<byte[]>> sendAsync(URI base, String path) {
-        return http.sendAsync(HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(20)).build(),
+        return http.sendAsync(
+                HttpRequest.newBuilder(base.resolve(path))
+                        .timeout(Duration.ofSeconds(20))
+                        .build(),
                 HttpResponse.BodyHandlers.ofByteArray());
     }
 
     private HttpResponse<byte[]> send(URI base, String path) throws Exception {
-        return http.send(HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(20)).build(),
+        return http.send(
+                HttpRequest.newBuilder(base.resolve(path))
+                        .timeout(Duration.ofSeconds(20))
+                        .build(),
                 HttpResponse.BodyHandlers.ofByteArray());
     }
 }

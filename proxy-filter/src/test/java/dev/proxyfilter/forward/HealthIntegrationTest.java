@@ -58,7 +58,8 @@ class HealthIntegrationTest {
     private static final Duration SLACK = Duration.ofSeconds(3);
 
     private final List<AutoCloseable> resources = new ArrayList<>();
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final ExecutorService clients = Executors.newFixedThreadPool(2, r -> new Thread(r, "health-client"));
 
     @AfterEach
@@ -88,8 +89,8 @@ class HealthIntegrationTest {
     }
 
     private static HealthConfig checks(String path) {
-        return HealthConfig.DEFAULT.withCheck(new HealthCheckConfig(path, INTERVAL, CHECK_TIMEOUT,
-                HealthCheckConfig.DEFAULT_EXPECTED_STATUS, RISE, FALL));
+        return HealthConfig.DEFAULT.withCheck(new HealthCheckConfig(
+                path, INTERVAL, CHECK_TIMEOUT, HealthCheckConfig.DEFAULT_EXPECTED_STATUS, RISE, FALL));
     }
 
     private static Backend backendNamed(ProxyAdapter.Running proxy, String pool, String name) {
@@ -110,7 +111,8 @@ class HealthIntegrationTest {
         ProxyAdapter.Running proxy = track(ProxyAdapter.FILTER_IN_JETTY.start(TestConfigs.builder()
                 .pool("web", BalanceStrategy.WEIGHTED_ROUND_ROBIN, "a", a.url(), 1, "b", b.url(), 1, "c", c.url(), 1)
                 .health("web", checks("/health"))
-                .route("main", "/", "web").build()));
+                .route("main", "/", "web")
+                .build()));
         Backend killed = backendNamed(proxy, "web", "b");
         URI uri = proxy.uri().resolve("/stream");
 
@@ -140,7 +142,8 @@ class HealthIntegrationTest {
         int port = b.port();
         long killedAt = System.nanoTime();
         b.close();
-        Awaitility.await().atMost(INTERVAL.multipliedBy(FALL + 1).plus(CHECK_TIMEOUT).plus(SLACK))
+        Awaitility.await()
+                .atMost(INTERVAL.multipliedBy(FALL + 1).plus(CHECK_TIMEOUT).plus(SLACK))
                 .until(() -> killed.state() == BackendState.DOWN);
         Duration detection = Duration.ofNanos(System.nanoTime() - killedAt);
         int atDetection = sent.get();
@@ -152,11 +155,13 @@ class HealthIntegrationTest {
 
         assertThat(failures).as("failed client requests of %d", sent.get()).isEmpty();
         assertThat(killed.health().reason()).startsWith("after 2 failed checks (last: ");
-        assertThat(detection).isLessThan(INTERVAL.multipliedBy(FALL + 1).plus(CHECK_TIMEOUT).plus(SLACK));
+        assertThat(detection)
+                .isLessThan(INTERVAL.multipliedBy(FALL + 1).plus(CHECK_TIMEOUT).plus(SLACK));
 
         Backends.Echo revived = new Backends.Echo("b");
         track(TestBackend.startOn(port, "b", revived));
-        Awaitility.await().atMost(INTERVAL.multipliedBy(RISE + 1).plus(SLACK))
+        Awaitility.await()
+                .atMost(INTERVAL.multipliedBy(RISE + 1).plus(SLACK))
                 .until(() -> killed.state() == BackendState.UP);
         assertThat(killed.health().reason()).isEqualTo("after 2 passed checks (last: status 200)");
 
@@ -183,7 +188,8 @@ class HealthIntegrationTest {
         ProxyAdapter.Running proxy = track(ProxyAdapter.FILTER_IN_JETTY.start(TestConfigs.builder()
                 .pool("web", BalanceStrategy.ROUND_ROBIN, "bad", bad.url(), 1, "good", good.url(), 1)
                 .health("web", HealthConfig.DEFAULT.withOutlier(new OutlierConfig(3, ejection, 50)))
-                .route("main", "/", "web").build()));
+                .route("main", "/", "web")
+                .build()));
         Backend ejected = backendNamed(proxy, "web", "bad");
         URI uri = proxy.uri().resolve("/work");
 
@@ -203,10 +209,13 @@ class HealthIntegrationTest {
         }
         assertThat(failing.requests.get()).as("no request while ejected").isEqualTo(3);
 
-        Awaitility.await().atMost(ejection.plus(SLACK)).pollInterval(Duration.ofMillis(50)).until(() -> {
-            get(uri);
-            return failing.requests.get() > 3;
-        });
+        Awaitility.await()
+                .atMost(ejection.plus(SLACK))
+                .pollInterval(Duration.ofMillis(50))
+                .until(() -> {
+                    get(uri);
+                    return failing.requests.get() > 3;
+                });
         assertThat(Duration.ofNanos(System.nanoTime() - ejectedAt)).isGreaterThanOrEqualTo(ejection.minusMillis(100));
 
         for (int i = 0; i < 20 && ejected.state() == BackendState.UP; i++) {
@@ -250,8 +259,19 @@ class HealthIntegrationTest {
         track(release);
         TestBackend b = backend("b", new Backends.Echo("b"));
         ProxyAdapter.Running proxy = track(adapter.start(TestConfigs.builder()
-                .pool("web", BalanceStrategy.ROUND_ROBIN, null, new StickyConfig("SRV"), "a", a.url(), 1, "b", b.url(), 1)
-                .route("main", "/", "web").build()));
+                .pool(
+                        "web",
+                        BalanceStrategy.ROUND_ROBIN,
+                        null,
+                        new StickyConfig("SRV"),
+                        "a",
+                        a.url(),
+                        1,
+                        "b",
+                        b.url(),
+                        1)
+                .route("main", "/", "web")
+                .build()));
         BackendPool pool = proxy.engine().pools().get("web");
         Backend drained = pool.backend("a").orElseThrow();
         URI uri = proxy.uri().resolve("/slow");
@@ -260,7 +280,8 @@ class HealthIntegrationTest {
 
         // Round-robin's first pick is a.
         CompletableFuture<HttpResponse<String>> inFlight = http.sendAsync(
-                HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+                HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30)).build(),
+                HttpResponse.BodyHandlers.ofString());
         Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> held.requests.get() == 1);
 
         drained.drain();
@@ -272,7 +293,8 @@ class HealthIntegrationTest {
             assertThat(response.statusCode()).isEqualTo(200);
             assertThat(response.body()).isEqualTo("b");
             if (i % 2 == 1) {
-                assertThat(response.headers().firstValue("Set-Cookie")).as("the session moves to b")
+                assertThat(response.headers().firstValue("Set-Cookie"))
+                        .as("the session moves to b")
                         .hasValueSatisfying(cookie -> assertThat(cookie).startsWith(pinnedToB + ";"));
             }
         }
@@ -283,7 +305,9 @@ class HealthIntegrationTest {
         HttpResponse<String> finished = inFlight.get(20, TimeUnit.SECONDS);
         assertThat(finished.statusCode()).isEqualTo(200);
         assertThat(finished.body()).isEqualTo("a");
-        assertThat(finished.headers().allValues("Set-Cookie")).as("no new session on a draining backend").isEmpty();
+        assertThat(finished.headers().allValues("Set-Cookie"))
+                .as("no new session on a draining backend")
+                .isEmpty();
         Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> drained.inFlight() == 0);
         assertThat(drained.state()).isEqualTo(BackendState.DRAINING);
 
@@ -294,7 +318,8 @@ class HealthIntegrationTest {
 
     /** The id the sticky cookie of {@code pool} carries for {@code backend} in service, as its Set-Cookie shows it. */
     private static String stickyId(BackendPool pool, String backend) {
-        String setCookie = pool.stickyCookie(dev.proxyfilter.balance.RequestView.NONE, pool.backend(backend).orElseThrow());
+        String setCookie = pool.stickyCookie(
+                dev.proxyfilter.balance.RequestView.NONE, pool.backend(backend).orElseThrow());
         return setCookie.substring(setCookie.indexOf('=') + 1, setCookie.indexOf(';'));
     }
 
@@ -307,8 +332,8 @@ class HealthIntegrationTest {
         @Override
         protected void service(HttpServletRequest req, HttpServletResponse resp) {
             String query = req.getQueryString();
-            checks.add(req.getMethod() + " " + req.getRequestURI() + (query == null ? "" : "?" + query)
-                    + " Host=" + req.getHeader("Host") + " User-Agent=" + req.getHeader("User-Agent"));
+            checks.add(req.getMethod() + " " + req.getRequestURI() + (query == null ? "" : "?" + query) + " Host="
+                    + req.getHeader("Host") + " User-Agent=" + req.getHeader("User-Agent"));
             resp.setStatus(status.get());
         }
     }
@@ -328,26 +353,42 @@ class HealthIntegrationTest {
                 .pool("web", BalanceStrategy.ROUND_ROBIN, "x", x.url(), 1)
                 .health("web", checks("/health"))
                 .pool("spare", BalanceStrategy.ROUND_ROBIN, "y", y.url(), 1)
-                .health("spare", HealthConfig.DEFAULT.withCheck(new HealthCheckConfig("/ready?deep=1", INTERVAL,
-                        CHECK_TIMEOUT, new HealthCheckConfig.StatusRange(204, 204), RISE, FALL)))
-                .route("main", "/", "web").build()));
+                .health(
+                        "spare",
+                        HealthConfig.DEFAULT.withCheck(new HealthCheckConfig(
+                                "/ready?deep=1",
+                                INTERVAL,
+                                CHECK_TIMEOUT,
+                                new HealthCheckConfig.StatusRange(204, 204),
+                                RISE,
+                                FALL)))
+                .route("main", "/", "web")
+                .build()));
         Backend checkedX = backendNamed(proxy, "web", "x");
         Backend checkedY = backendNamed(proxy, "spare", "y");
 
-        Awaitility.await().atMost(INTERVAL.multipliedBy(FALL + 1).plus(SLACK))
+        Awaitility.await()
+                .atMost(INTERVAL.multipliedBy(FALL + 1).plus(SLACK))
                 .until(() -> checkedY.state() == BackendState.DOWN);
         assertThat(checkedY.health().reason()).isEqualTo("after 2 failed checks (last: status 200 (expected 204))");
-        assertThat(routed.checks).isNotEmpty().allSatisfy(check -> assertThat(check).isEqualTo(
-                "GET /health Host=127.0.0.1:" + x.port() + " User-Agent=" + HealthChecker.USER_AGENT));
-        assertThat(spare.checks).isNotEmpty().allSatisfy(check -> assertThat(check).isEqualTo(
-                "GET /ready?deep=1 Host=127.0.0.1:" + y.port() + " User-Agent=" + HealthChecker.USER_AGENT));
+        assertThat(routed.checks)
+                .isNotEmpty()
+                .allSatisfy(check -> assertThat(check)
+                        .isEqualTo(
+                                "GET /health Host=127.0.0.1:" + x.port() + " User-Agent=" + HealthChecker.USER_AGENT));
+        assertThat(spare.checks)
+                .isNotEmpty()
+                .allSatisfy(check -> assertThat(check)
+                        .isEqualTo("GET /ready?deep=1 Host=127.0.0.1:" + y.port() + " User-Agent="
+                                + HealthChecker.USER_AGENT));
         assertThat(checkedX.state()).isEqualTo(BackendState.UP);
         assertThat(checkedX.health().lastCheck()).hasValue("passed: status 200");
-        assertThat(checkedX.health().sinceLastCheck()).hasValueSatisfying(
-                since -> assertThat(since).isLessThan(INTERVAL.plus(SLACK)));
+        assertThat(checkedX.health().sinceLastCheck())
+                .hasValueSatisfying(since -> assertThat(since).isLessThan(INTERVAL.plus(SLACK)));
 
         spare.status.set(204);
-        Awaitility.await().atMost(INTERVAL.multipliedBy(RISE + 1).plus(SLACK))
+        Awaitility.await()
+                .atMost(INTERVAL.multipliedBy(RISE + 1).plus(SLACK))
                 .until(() -> checkedY.state() == BackendState.UP);
         assertThat(get(proxy.uri().resolve("/")).statusCode()).isEqualTo(200);
     }
@@ -360,7 +401,8 @@ class HealthIntegrationTest {
         ProxyAdapter.Running proxy = track(ProxyAdapter.FILTER_IN_JETTY.start(TestConfigs.builder()
                 .pool("web", BalanceStrategy.ROUND_ROBIN, "x", x.url(), 1)
                 .health("web", checks("/health"))
-                .route("main", "/", "web").build()));
+                .route("main", "/", "web")
+                .build()));
         Awaitility.await().atMost(INTERVAL.plus(SLACK)).until(() -> !target.checks.isEmpty());
         Backend checked = backendNamed(proxy, "web", "x");
 

@@ -1,12 +1,13 @@
 package dev.proxyfilter.forward;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.proxyfilter.config.BackendConfig;
 import dev.proxyfilter.config.BalanceStrategy;
+import dev.proxyfilter.config.DemoConfig;
 import dev.proxyfilter.config.HealthConfig;
 import dev.proxyfilter.config.OutlierConfig;
-import dev.proxyfilter.config.DemoConfig;
 import dev.proxyfilter.config.PoolConfig;
 import dev.proxyfilter.config.ProxyConfig;
 import dev.proxyfilter.config.RetryConfig;
@@ -42,13 +43,12 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-import static org.awaitility.Awaitility.await;
-
 /** Connection limits, the pending queue, and the retry policy, through the real proxy. */
 @Timeout(60)
 class LimitsAndRetriesIntegrationTest {
     private final List<AutoCloseable> resources = new ArrayList<>();
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     @AfterEach
     void stop() throws Exception {
@@ -88,29 +88,50 @@ class LimitsAndRetriesIntegrationTest {
     private static ProxyConfig config(List<PoolConfig> pools, RouteConfig route) {
         Map<String, PoolConfig> byName = new java.util.LinkedHashMap<>();
         pools.forEach(p -> byName.put(p.name(), p));
-        return new ProxyConfig(new ServerConfig("127.0.0.1", 0), byName, List.of(route), DemoConfig.none(), "proxy-filter",
+        return new ProxyConfig(
+                new ServerConfig("127.0.0.1", 0),
+                byName,
+                List.of(route),
+                DemoConfig.none(),
+                "proxy-filter",
                 List.of("test"));
     }
 
     private static RouteConfig route(RetryConfig retry) {
-        return new RouteConfig("main", null, "/", "web", false, true, Duration.ofSeconds(2), Duration.ofSeconds(10),
-                Duration.ZERO, retry);
+        return new RouteConfig(
+                "main",
+                null,
+                "/",
+                "web",
+                false,
+                true,
+                Duration.ofSeconds(2),
+                Duration.ofSeconds(10),
+                Duration.ZERO,
+                retry);
     }
 
     private static PoolConfig pool(int maxPending, Duration queueTimeout, BackendConfig... backends) {
-        return new PoolConfig("web", BalanceStrategy.ROUND_ROBIN, List.of(backends), null, null, maxPending, queueTimeout);
+        return new PoolConfig(
+                "web", BalanceStrategy.ROUND_ROBIN, List.of(backends), null, null, maxPending, queueTimeout);
     }
 
     private HttpResponse<String> get(URI uri) throws Exception {
-        return http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
+        return http.send(
+                HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(20)).build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     private CompletableFuture<HttpResponse<String>> getAsync(URI uri) {
-        return http.sendAsync(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
+        return http.sendAsync(
+                HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(20)).build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     @ParameterizedTest
-    @EnumSource(value = ProxyAdapter.class, names = {"FILTER_IN_JETTY", "FILTER_IN_TOMCAT"})
+    @EnumSource(
+            value = ProxyAdapter.class,
+            names = {"FILTER_IN_JETTY", "FILTER_IN_TOMCAT"})
     void aSaturatedBackendGivesFast503sAndTheQueueHandsOverFreedSlots(ProxyAdapter adapter) throws Exception {
         Hold hold = new Hold();
         TestBackend a = track(TestBackend.start("a", hold));
@@ -180,9 +201,10 @@ class LimitsAndRetriesIntegrationTest {
         CompletableFuture<HttpResponse<String>> old = getAsync(proxy.uri().resolve("/old"));
         await().atMost(Duration.ofSeconds(10)).until(() -> hold.requests.get() == 1);
 
-        ReloadResult reload = proxy.engine().reload(config(
-                List.of(pool(5, Duration.ofSeconds(20), new BackendConfig("a", a.url(), 1, 1))),
-                route(RetryConfig.DEFAULT)));
+        ReloadResult reload = proxy.engine()
+                .reload(config(
+                        List.of(pool(5, Duration.ofSeconds(20), new BackendConfig("a", a.url(), 1, 1))),
+                        route(RetryConfig.DEFAULT)));
         assertThat(reload.outcome()).isEqualTo(ReloadResult.Outcome.APPLIED);
         // The old request's connection counts on the new configuration: the next request waits.
         CompletableFuture<HttpResponse<String>> queued = getAsync(proxy.uri().resolve("/new"));
@@ -216,11 +238,13 @@ class LimitsAndRetriesIntegrationTest {
         SocketBackend r2 = resetting();
         Backends.Echo good = new Backends.Echo("good");
         TestBackend g = track(TestBackend.start("good", good));
-        List<BackendConfig> backends = List.of(new BackendConfig("a", r1.url(), 1), new BackendConfig("b", r2.url(), 1),
+        List<BackendConfig> backends = List.of(
+                new BackendConfig("a", r1.url(), 1),
+                new BackendConfig("b", r2.url(), 1),
                 new BackendConfig("c", g.url(), 1));
         RetryConfig two = new RetryConfig(2, Duration.ZERO, EnumSet.of(RetryOn.CONNECT_FAILURE, RetryOn.RESET));
-        ProxyAdapter.Running proxy = track(ProxyAdapter.FILTER_IN_JETTY.start(config(
-                List.of(new PoolConfig("web", BalanceStrategy.ROUND_ROBIN, backends)), route(two))));
+        ProxyAdapter.Running proxy = track(ProxyAdapter.FILTER_IN_JETTY.start(
+                config(List.of(new PoolConfig("web", BalanceStrategy.ROUND_ROBIN, backends)), route(two))));
 
         for (int i = 0; i < 9; i++) {
             HttpResponse<String> response = get(proxy.uri().resolve("/r" + i));
@@ -233,7 +257,8 @@ class LimitsAndRetriesIntegrationTest {
         assertThat(r2.connections.get()).isLessThanOrEqualTo(9);
 
         try (ProxyAdapter.Running once = ProxyAdapter.FILTER_IN_JETTY.start(config(
-                List.of(new PoolConfig("web", BalanceStrategy.ROUND_ROBIN, backends.subList(0, 2))), route(RetryConfig.DEFAULT)))) {
+                List.of(new PoolConfig("web", BalanceStrategy.ROUND_ROBIN, backends.subList(0, 2))),
+                route(RetryConfig.DEFAULT)))) {
             int before = r1.connections.get() + r2.connections.get();
             assertThat(get(once.uri().resolve("/x")).statusCode()).isEqualTo(502);
             assertThat(r1.connections.get() + r2.connections.get() - before).isEqualTo(2); // one try, one retry
@@ -245,13 +270,14 @@ class LimitsAndRetriesIntegrationTest {
         Hold stall = new Hold();
         TestBackend slow = track(TestBackend.start("a-slow", stall));
         TestBackend fast = track(TestBackend.start("b-fast", new Backends.Echo("fast")));
-        List<BackendConfig> backends = List.of(new BackendConfig("a", slow.url(), 1), new BackendConfig("b", fast.url(), 1));
+        List<BackendConfig> backends =
+                List.of(new BackendConfig("a", slow.url(), 1), new BackendConfig("b", fast.url(), 1));
         RetryConfig onTimeout = new RetryConfig(1, Duration.ofMillis(300), EnumSet.of(RetryOn.TIMEOUT));
-        ProxyAdapter.Running proxy = track(ProxyAdapter.FILTER_IN_JETTY.start(config(
-                List.of(new PoolConfig("web", BalanceStrategy.ROUND_ROBIN, backends)), route(onTimeout))));
+        ProxyAdapter.Running proxy = track(ProxyAdapter.FILTER_IN_JETTY.start(
+                config(List.of(new PoolConfig("web", BalanceStrategy.ROUND_ROBIN, backends)), route(onTimeout))));
 
         long start = System.nanoTime();
-        HttpResponse<String> first = get(proxy.uri().resolve("/t"));   // round-robin starts at a: times out, then b
+        HttpResponse<String> first = get(proxy.uri().resolve("/t")); // round-robin starts at a: times out, then b
         long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
         assertThat(first.statusCode()).isEqualTo(200);
         assertThat(first.body()).isEqualTo("fast");
@@ -277,8 +303,14 @@ class LimitsAndRetriesIntegrationTest {
         RetryConfig on503 = new RetryConfig(1, Duration.ZERO, EnumSet.of(RetryOn.RESET, RetryOn.STATUS_503));
         // Retries only: outlier ejection would take the 503 backend out after five of them.
         ProxyAdapter.Running proxy = track(ProxyAdapter.FILTER_IN_JETTY.start(config(
-                List.of(new PoolConfig("web", BalanceStrategy.ROUND_ROBIN, backends, null, null,
-                        HealthConfig.DEFAULT.withOutlier(OutlierConfig.OFF))), route(on503))));
+                List.of(new PoolConfig(
+                        "web",
+                        BalanceStrategy.ROUND_ROBIN,
+                        backends,
+                        null,
+                        null,
+                        HealthConfig.DEFAULT.withOutlier(OutlierConfig.OFF))),
+                route(on503))));
 
         for (int i = 0; i < 4; i++) {
             HttpResponse<String> response = get(proxy.uri().resolve("/g" + i));
@@ -287,8 +319,11 @@ class LimitsAndRetriesIntegrationTest {
         }
         int posts503 = 0;
         for (int i = 0; i < 4; i++) {
-            HttpResponse<String> post = http.send(HttpRequest.newBuilder(proxy.uri().resolve("/p"))
-                    .POST(HttpRequest.BodyPublishers.ofString("x")).build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> post = http.send(
+                    HttpRequest.newBuilder(proxy.uri().resolve("/p"))
+                            .POST(HttpRequest.BodyPublishers.ofString("x"))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
             if (post.statusCode() == 503) {
                 posts503++;
                 assertThat(post.body()).isEqualTo("status 503"); // the backend's own answer, passed through
@@ -297,7 +332,8 @@ class LimitsAndRetriesIntegrationTest {
         assertThat(posts503).isEqualTo(2);
 
         try (ProxyAdapter.Running plain = ProxyAdapter.FILTER_IN_JETTY.start(config(
-                List.of(new PoolConfig("web", BalanceStrategy.ROUND_ROBIN, backends.subList(0, 1))), route(RetryConfig.DEFAULT)))) {
+                List.of(new PoolConfig("web", BalanceStrategy.ROUND_ROBIN, backends.subList(0, 1))),
+                route(RetryConfig.DEFAULT)))) {
             HttpResponse<String> passed = get(plain.uri().resolve("/g"));
             assertThat(passed.statusCode()).isEqualTo(503);
             assertThat(passed.body()).isEqualTo("status 503");
@@ -329,15 +365,17 @@ class LimitsAndRetriesIntegrationTest {
         java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(clients);
         resources.add(threads::shutdownNow);
         for (int c = 0; c < clients; c++) {
-            loops.add(CompletableFuture.runAsync(() -> {
-                for (int i = 0; i < perClient; i++) {
-                    try {
-                        get(proxy.uri().resolve("/f"));
-                    } catch (Exception e) {
-                        throw new IllegalStateException(e);
-                    }
-                }
-            }, threads));
+            loops.add(CompletableFuture.runAsync(
+                    () -> {
+                        for (int i = 0; i < perClient; i++) {
+                            try {
+                                get(proxy.uri().resolve("/f"));
+                            } catch (Exception e) {
+                                throw new IllegalStateException(e);
+                            }
+                        }
+                    },
+                    threads));
         }
         CompletableFuture.allOf(loops.toArray(CompletableFuture[]::new)).get(40, TimeUnit.SECONDS);
         int requests = clients * perClient;

@@ -17,17 +17,20 @@ class PassiveHealthTest {
 
     @Test
     void failuresBeforeTheBackendWasReachedAreConnectFailures() {
-        assertThat(PassiveHealth.kindOf(new ConnectException("Connection refused"))).isEqualTo(FailureKind.CONNECT);
+        assertThat(PassiveHealth.kindOf(new ConnectException("Connection refused")))
+                .isEqualTo(FailureKind.CONNECT);
         assertThat(PassiveHealth.kindOf(new NoRouteToHostException())).isEqualTo(FailureKind.CONNECT);
         assertThat(PassiveHealth.kindOf(new UnresolvedAddressException())).isEqualTo(FailureKind.CONNECT);
-        assertThat(PassiveHealth.kindOf(new SocketTimeoutException("Connect Timeout"))).isEqualTo(FailureKind.CONNECT);
+        assertThat(PassiveHealth.kindOf(new SocketTimeoutException("Connect Timeout")))
+                .isEqualTo(FailureKind.CONNECT);
     }
 
     @Test
     void timeoutsAndResetsAreTheirOwnKinds() {
         assertThat(PassiveHealth.kindOf(new TimeoutException("Total timeout 1000 ms elapsed")))
                 .isEqualTo(FailureKind.TIMEOUT);
-        assertThat(PassiveHealth.kindOf(new SocketTimeoutException("Read timed out"))).isEqualTo(FailureKind.TIMEOUT);
+        assertThat(PassiveHealth.kindOf(new SocketTimeoutException("Read timed out")))
+                .isEqualTo(FailureKind.TIMEOUT);
         assertThat(PassiveHealth.kindOf(new EOFException())).isEqualTo(FailureKind.RESET);
         assertThat(PassiveHealth.kindOf(new ClosedChannelException())).isEqualTo(FailureKind.RESET);
     }

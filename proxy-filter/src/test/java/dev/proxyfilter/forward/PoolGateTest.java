@@ -34,6 +34,7 @@ import org.junit.jupiter.api.Timeout;
 class PoolGateTest {
     /** Far above what any assertion waits: a waiter that is not woken fails the test, it does not time out. */
     private static final Duration LONG_QUEUE = Duration.ofSeconds(20);
+
     private static final URI A_URL = URI.create("http://127.0.0.1:1/");
     private static final URI B_URL = URI.create("http://127.0.0.1:2/");
 
@@ -50,7 +51,8 @@ class PoolGateTest {
     }
 
     private static PoolConfig pool(int maxPending, Duration queueTimeout, BackendConfig... backends) {
-        return new PoolConfig("web", BalanceStrategy.ROUND_ROBIN, List.of(backends), null, null, maxPending, queueTimeout);
+        return new PoolConfig(
+                "web", BalanceStrategy.ROUND_ROBIN, List.of(backends), null, null, maxPending, queueTimeout);
     }
 
     private static PoolConfig onlyA(int maxConnections) {
@@ -111,7 +113,9 @@ class PoolGateTest {
         BackendPool newPool = new BackendPool(reloaded, HealthListener.NONE, oldPool);
         PoolGate newGate = new PoolGate(newPool, reloaded, 20, scheduler, oldGate);
         assertThat(newPool.backends()).containsExactly(a);
-        assertThat(newGate.acquire(RequestView.NONE, null)).as("the old request's slot counts").isSameAs(PoolGate.FULL);
+        assertThat(newGate.acquire(RequestView.NONE, null))
+                .as("the old request's slot counts")
+                .isSameAs(PoolGate.FULL);
         Request waiting = new Request(newGate).queued();
         assertThat(newGate.pending()).isEqualTo(1);
 
@@ -121,7 +125,9 @@ class PoolGateTest {
         assertThat(waiting.servedPromptly()).isSameAs(a);
         assertThat(System.nanoTime() - start).isLessThan(LONG_QUEUE.toNanos() / 10);
         assertThat(newGate.pending()).isZero();
-        assertThat(newGate.acquire(RequestView.NONE, null)).as("the woken request holds the slot").isSameAs(PoolGate.FULL);
+        assertThat(newGate.acquire(RequestView.NONE, null))
+                .as("the woken request holds the slot")
+                .isSameAs(PoolGate.FULL);
     }
 
     @Test
@@ -132,8 +138,8 @@ class PoolGateTest {
         Request oldWaiter = new Request(oldGate).queued();
 
         PoolConfig reloaded = onlyA(1);
-        PoolGate newGate = new PoolGate(new BackendPool(reloaded, HealthListener.NONE, oldPool), reloaded, 20, scheduler,
-                oldGate);
+        PoolGate newGate =
+                new PoolGate(new BackendPool(reloaded, HealthListener.NONE, oldPool), reloaded, 20, scheduler, oldGate);
         oldGate.release(a);
         assertThat(oldWaiter.servedPromptly()).isSameAs(a);
 
@@ -152,8 +158,8 @@ class PoolGateTest {
         PoolGate oldGate = new PoolGate(oldPool, onlyA(1), 20, scheduler);
         Backend a = oldGate.acquire(RequestView.NONE, null);
         PoolConfig reloaded = onlyA(2);
-        PoolGate newGate = new PoolGate(new BackendPool(reloaded, HealthListener.NONE, oldPool), reloaded, 20, scheduler,
-                oldGate);
+        PoolGate newGate =
+                new PoolGate(new BackendPool(reloaded, HealthListener.NONE, oldPool), reloaded, 20, scheduler, oldGate);
         assertThat(newGate.acquire(RequestView.NONE, null)).isSameAs(a);
         Request oldWaiter = new Request(oldGate).queued();
         Request newWaiter = new Request(newGate).queued();
@@ -178,7 +184,8 @@ class PoolGateTest {
         Backend oldA = oldGate.acquire(RequestView.NONE, null);
         // Same name, another URL: a new backend with a count of its own.
         PoolConfig moved = pool(4, LONG_QUEUE, new BackendConfig("a", B_URL, 1, 1));
-        PoolGate newGate = new PoolGate(new BackendPool(moved, HealthListener.NONE, oldPool), moved, 20, scheduler, oldGate);
+        PoolGate newGate =
+                new PoolGate(new BackendPool(moved, HealthListener.NONE, oldPool), moved, 20, scheduler, oldGate);
         Backend newA = newGate.acquire(RequestView.NONE, null);
         assertThat(newA).isNotSameAs(oldA);
         Request newWaiter = new Request(newGate).queued();
@@ -205,7 +212,8 @@ class PoolGateTest {
 
     @Test
     void aBackendWithRoomButNotEligibleWakesNobody() throws Exception {
-        PoolConfig config = pool(4, LONG_QUEUE, new BackendConfig("a", A_URL, 1, 1), new BackendConfig("b", B_URL, 1, 1));
+        PoolConfig config =
+                pool(4, LONG_QUEUE, new BackendConfig("a", A_URL, 1, 1), new BackendConfig("b", B_URL, 1, 1));
         BackendPool pool = new BackendPool(config);
         PoolGate gate = new PoolGate(pool, config, 20, scheduler);
         Backend b = pool.backend("b").orElseThrow();
@@ -228,8 +236,8 @@ class PoolGateTest {
         oldGate.acquire(RequestView.NONE, null);
         Request oldWaiter = new Request(oldGate).queued();
         PoolConfig reloaded = pool(2, Duration.ofMillis(200), new BackendConfig("a", A_URL, 1, 1));
-        PoolGate newGate = new PoolGate(new BackendPool(reloaded, HealthListener.NONE, oldPool), reloaded, 20, scheduler,
-                oldGate);
+        PoolGate newGate =
+                new PoolGate(new BackendPool(reloaded, HealthListener.NONE, oldPool), reloaded, 20, scheduler, oldGate);
 
         // max-pending counts the waiters of both generations, as max-connections counts their connections.
         Request newWaiter = new Request(newGate).queued();
@@ -239,7 +247,8 @@ class PoolGateTest {
         // Each waiter keeps the queue timeout of the gate it queued on.
         long start = System.nanoTime();
         assertThatThrownBy(() -> newWaiter.served.get(10, TimeUnit.SECONDS))
-                .isInstanceOf(ExecutionException.class).hasCauseInstanceOf(TimeoutException.class);
+                .isInstanceOf(ExecutionException.class)
+                .hasCauseInstanceOf(TimeoutException.class);
         assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isLessThan(5_000);
         assertThat(oldWaiter.served).isNotDone();
         assertThat(newGate.pending()).isEqualTo(1);

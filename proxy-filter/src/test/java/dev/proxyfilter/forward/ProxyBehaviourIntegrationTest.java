@@ -47,7 +47,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 @Timeout(60)
 class ProxyBehaviourIntegrationTest {
     private final List<AutoCloseable> resources = new ArrayList<>();
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     @AfterEach
     void stop() throws Exception {
@@ -70,11 +71,13 @@ class ProxyBehaviourIntegrationTest {
     }
 
     private HttpResponse<String> get(URI uri) throws Exception {
-        return http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
+        return http.send(
+                HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(20)).build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
-    private static RouteConfig route(String name, String path, String pool, boolean strip, boolean preserveHost,
-            Duration idle) {
+    private static RouteConfig route(
+            String name, String path, String pool, boolean strip, boolean preserveHost, Duration idle) {
         return new RouteConfig(name, null, path, pool, strip, preserveHost, Duration.ofSeconds(2), idle, Duration.ZERO);
     }
 
@@ -82,9 +85,11 @@ class ProxyBehaviourIntegrationTest {
     @EnumSource(ProxyAdapter.class)
     void forwardsRoutedPathsAndPassesOnTheRest(ProxyAdapter adapter) throws Exception {
         TestBackend a = backend("a", new Backends.Echo("a"));
-        ProxyAdapter.Running proxy = proxy(adapter, TestConfigs.builder()
-                .pool("web", BalanceStrategy.ROUND_ROBIN, "a", a.url(), 1)
-                .route("api", "/api", "web"));
+        ProxyAdapter.Running proxy = proxy(
+                adapter,
+                TestConfigs.builder()
+                        .pool("web", BalanceStrategy.ROUND_ROBIN, "a", a.url(), 1)
+                        .route("api", "/api", "web"));
 
         HttpResponse<String> routed = get(proxy.uri().resolve("/api/items/7?x=1&y=%2F"));
         assertThat(routed.statusCode()).isEqualTo(200);
@@ -110,11 +115,35 @@ class ProxyBehaviourIntegrationTest {
         TestBackend a = backend("a", new Backends.Echo("a"));
         TestBackend b = backend("b", new Backends.Echo("b"));
         TestBackend c = backend("c", new Backends.Echo("c"));
-        ProxyAdapter.Running proxy = proxy(adapter, TestConfigs.builder()
-                .pool("web", BalanceStrategy.WEIGHTED_ROUND_ROBIN, "a", a.url(), 5, "b", b.url(), 1, "c", c.url(), 1)
-                .pool("ratio", BalanceStrategy.WEIGHTED_ROUND_ROBIN, "a", a.url(), 3, "b", b.url(), 1, "c", c.url(), 0)
-                .route("seq", "/seq", "web")
-                .route("ratio", "/ratio", "ratio"));
+        ProxyAdapter.Running proxy = proxy(
+                adapter,
+                TestConfigs.builder()
+                        .pool(
+                                "web",
+                                BalanceStrategy.WEIGHTED_ROUND_ROBIN,
+                                "a",
+                                a.url(),
+                                5,
+                                "b",
+                                b.url(),
+                                1,
+                                "c",
+                                c.url(),
+                                1)
+                        .pool(
+                                "ratio",
+                                BalanceStrategy.WEIGHTED_ROUND_ROBIN,
+                                "a",
+                                a.url(),
+                                3,
+                                "b",
+                                b.url(),
+                                1,
+                                "c",
+                                c.url(),
+                                0)
+                        .route("seq", "/seq", "web")
+                        .route("ratio", "/ratio", "ratio"));
 
         StringBuilder sequence = new StringBuilder();
         for (int i = 0; i < 14; i++) {
@@ -135,24 +164,28 @@ class ProxyBehaviourIntegrationTest {
     @EnumSource(ProxyAdapter.class)
     void requestHeaderHygiene(ProxyAdapter adapter) throws Exception {
         TestBackend a = backend("a", new Backends.Echo("a"));
-        ProxyAdapter.Running proxy = proxy(adapter, TestConfigs.builder()
-                .pool("web", BalanceStrategy.ROUND_ROBIN, "a", a.url(), 1)
-                .route("main", "/", "web"));
+        ProxyAdapter.Running proxy = proxy(
+                adapter,
+                TestConfigs.builder()
+                        .pool("web", BalanceStrategy.ROUND_ROBIN, "a", a.url(), 1)
+                        .route("main", "/", "web"));
 
-        RawHttp.Response response = RawHttp.exchange(proxy.uri(), "GET /h HTTP/1.1\r\n"
-                + "Host: shop.example:8443\r\n"
-                + "Connection: keep-alive, X-Hop-Secret\r\n"
-                + "X-Hop-Secret: do-not-forward\r\n"
-                + "Keep-Alive: timeout=5\r\n"
-                + "Proxy-Authorization: Basic Zm9vOmJhcg==\r\n"
-                + "Proxy-Connection: keep-alive\r\n"
-                + "TE: trailers\r\n"
-                + "X-Forwarded-For: 203.0.113.9\r\n"
-                + "X-Forwarded-Proto: https\r\n"
-                + "Forwarded: for=203.0.113.9\r\n"
-                + "Via: 1.0 upstream-cdn\r\n"
-                + "X-Custom: kept\r\n"
-                + "\r\n");
+        RawHttp.Response response = RawHttp.exchange(
+                proxy.uri(),
+                "GET /h HTTP/1.1\r\n"
+                        + "Host: shop.example:8443\r\n"
+                        + "Connection: keep-alive, X-Hop-Secret\r\n"
+                        + "X-Hop-Secret: do-not-forward\r\n"
+                        + "Keep-Alive: timeout=5\r\n"
+                        + "Proxy-Authorization: Basic Zm9vOmJhcg==\r\n"
+                        + "Proxy-Connection: keep-alive\r\n"
+                        + "TE: trailers\r\n"
+                        + "X-Forwarded-For: 203.0.113.9\r\n"
+                        + "X-Forwarded-Proto: https\r\n"
+                        + "Forwarded: for=203.0.113.9\r\n"
+                        + "Via: 1.0 upstream-cdn\r\n"
+                        + "X-Custom: kept\r\n"
+                        + "\r\n");
         assertThat(response.status()).isEqualTo(200);
         assertThat(response.header("X-Echo-X-Hop-Secret")).isNull();
         assertThat(response.header("X-Echo-Keep-Alive")).isNull();
@@ -166,7 +199,8 @@ class ProxyBehaviourIntegrationTest {
         assertThat(response.header("X-Echo-X-Forwarded-For")).isEqualTo("127.0.0.1");
         assertThat(response.header("X-Echo-X-Forwarded-Proto")).isEqualTo("http");
         assertThat(response.header("X-Echo-X-Forwarded-Host")).isEqualTo("shop.example:8443");
-        assertThat(response.header("X-Echo-X-Forwarded-Port")).isEqualTo(Integer.toString(proxy.uri().getPort()));
+        assertThat(response.header("X-Echo-X-Forwarded-Port"))
+                .isEqualTo(Integer.toString(proxy.uri().getPort()));
         assertThat(response.header("X-Echo-Forwarded"))
                 .isEqualTo("for=127.0.0.1;host=\"shop.example:8443\";proto=http");
         assertThat(response.header("X-Echo-Via")).isEqualTo("1.0 upstream-cdn, 1.1 proxy-filter");
@@ -197,11 +231,14 @@ class ProxyBehaviourIntegrationTest {
     @EnumSource(ProxyAdapter.class)
     void responseHeaderHygieneAndLocationRewrite(ProxyAdapter adapter) throws Exception {
         TestBackend a = backend("a", new HopByHop());
-        ProxyAdapter.Running proxy = proxy(adapter, TestConfigs.builder()
-                .pool("web", BalanceStrategy.ROUND_ROBIN, "a", a.url(), 1)
-                .route(route("main", "/", "web", false, false, Duration.ofSeconds(10))));
+        ProxyAdapter.Running proxy = proxy(
+                adapter,
+                TestConfigs.builder()
+                        .pool("web", BalanceStrategy.ROUND_ROBIN, "a", a.url(), 1)
+                        .route(route("main", "/", "web", false, false, Duration.ofSeconds(10))));
 
-        RawHttp.Response response = RawHttp.exchange(proxy.uri(), "GET /go HTTP/1.1\r\nHost: www.example\r\nConnection: close\r\n\r\n");
+        RawHttp.Response response =
+                RawHttp.exchange(proxy.uri(), "GET /go HTTP/1.1\r\nHost: www.example\r\nConnection: close\r\n\r\n");
         assertThat(response.status()).isEqualTo(302);
         assertThat(response.header("X-Backend-Hop")).isNull();
         assertThat(response.header("Keep-Alive")).isNull();
@@ -220,34 +257,44 @@ class ProxyBehaviourIntegrationTest {
     @EnumSource(ProxyAdapter.class)
     void sendsTheBackendsHostAndStripsThePrefixWhenConfigured(ProxyAdapter adapter) throws Exception {
         TestBackend a = backend("a", new Backends.Echo("a"));
-        ProxyAdapter.Running proxy = proxy(adapter, TestConfigs.builder()
-                .pool("web", BalanceStrategy.ROUND_ROBIN, "a", a.url(), 1)
-                .route(route("svc", "/svc", "web", true, false, Duration.ofSeconds(10))));
+        ProxyAdapter.Running proxy = proxy(
+                adapter,
+                TestConfigs.builder()
+                        .pool("web", BalanceStrategy.ROUND_ROBIN, "a", a.url(), 1)
+                        .route(route("svc", "/svc", "web", true, false, Duration.ofSeconds(10))));
 
         HttpResponse<String> response = get(proxy.uri().resolve("/svc/orders?id=3"));
         assertThat(response.statusCode()).isEqualTo(200);
         assertThat(response.headers().firstValue("X-Received-Path")).hasValue("/orders");
         assertThat(response.headers().firstValue("X-Echo-Host")).hasValue("127.0.0.1:" + a.port());
-        assertThat(response.headers().firstValue("X-Echo-X-Forwarded-Host")).hasValue("127.0.0.1:" + proxy.uri().getPort());
-        assertThat(get(proxy.uri().resolve("/svc")).headers().firstValue("X-Received-Path")).hasValue("/");
+        assertThat(response.headers().firstValue("X-Echo-X-Forwarded-Host"))
+                .hasValue("127.0.0.1:" + proxy.uri().getPort());
+        assertThat(get(proxy.uri().resolve("/svc")).headers().firstValue("X-Received-Path"))
+                .hasValue("/");
     }
 
     @ParameterizedTest
     @EnumSource(ProxyAdapter.class)
     void postBodyAndHeadRoundTrip(ProxyAdapter adapter) throws Exception {
         TestBackend a = backend("a", new Backends.Echo("a"));
-        ProxyAdapter.Running proxy = proxy(adapter, TestConfigs.builder()
-                .pool("web", BalanceStrategy.ROUND_ROBIN, "a", a.url(), 1)
-                .route("main", "/", "web"));
+        ProxyAdapter.Running proxy = proxy(
+                adapter,
+                TestConfigs.builder()
+                        .pool("web", BalanceStrategy.ROUND_ROBIN, "a", a.url(), 1)
+                        .route("main", "/", "web"));
 
-        HttpResponse<String> post = http.send(HttpRequest.newBuilder(proxy.uri().resolve("/echo"))
-                .POST(HttpRequest.BodyPublishers.ofString("hello=world")).header("Content-Type", "application/x-www-form-urlencoded")
-                .build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> post = http.send(
+                HttpRequest.newBuilder(proxy.uri().resolve("/echo"))
+                        .POST(HttpRequest.BodyPublishers.ofString("hello=world"))
+                        .header("Content-Type", "application/x-www-form-urlencoded")
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
         assertThat(post.statusCode()).isEqualTo(200);
         assertThat(post.body()).isEqualTo("hello=world");
         assertThat(post.headers().firstValue("X-Echo-Content-Type")).hasValue("application/x-www-form-urlencoded");
 
-        RawHttp.Response head = RawHttp.exchange(proxy.uri(), "HEAD /x HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+        RawHttp.Response head =
+                RawHttp.exchange(proxy.uri(), "HEAD /x HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
         assertThat(head.status()).isEqualTo(200);
         assertThat(head.header("X-Received-Method")).isEqualTo("HEAD");
     }
@@ -259,11 +306,13 @@ class ProxyBehaviourIntegrationTest {
         URI downUrl = down.url();
         down.close();
         TestBackend up = backend("up", new Backends.Echo("up"));
-        ProxyAdapter.Running proxy = proxy(adapter, TestConfigs.builder()
-                .pool("solo", BalanceStrategy.ROUND_ROBIN, "down", downUrl, 1)
-                .pool("pair", BalanceStrategy.ROUND_ROBIN, "down", downUrl, 1, "up", up.url(), 1)
-                .route("solo", "/solo", "solo")
-                .route("pair", "/pair", "pair"));
+        ProxyAdapter.Running proxy = proxy(
+                adapter,
+                TestConfigs.builder()
+                        .pool("solo", BalanceStrategy.ROUND_ROBIN, "down", downUrl, 1)
+                        .pool("pair", BalanceStrategy.ROUND_ROBIN, "down", downUrl, 1, "up", up.url(), 1)
+                        .route("solo", "/solo", "solo")
+                        .route("pair", "/pair", "pair"));
 
         HttpResponse<String> solo = get(proxy.uri().resolve("/solo"));
         assertThat(solo.statusCode()).isEqualTo(502);
@@ -276,8 +325,11 @@ class ProxyBehaviourIntegrationTest {
         }
         // A POST that never reached the dead backend is retried too.
         for (int i = 0; i < 4; i++) {
-            HttpResponse<String> post = http.send(HttpRequest.newBuilder(proxy.uri().resolve("/pair"))
-                    .POST(HttpRequest.BodyPublishers.ofString("p" + i)).build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> post = http.send(
+                    HttpRequest.newBuilder(proxy.uri().resolve("/pair"))
+                            .POST(HttpRequest.BodyPublishers.ofString("p" + i))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
             assertThat(post.statusCode()).isEqualTo(200);
             assertThat(post.body()).isEqualTo("p" + i);
         }
@@ -303,11 +355,21 @@ class ProxyBehaviourIntegrationTest {
         Recording recording = new Recording("good");
         TestBackend good = backend("good", recording);
         // The resetting backend comes first in round-robin order: sorted by name "a-reset" < "b-good".
-        ProxyAdapter.Running proxy = proxy(adapter, TestConfigs.builder()
-                .pool("web", BalanceStrategy.ROUND_ROBIN, "a-reset", resetting.url(), 1, "b-good", good.url(), 1)
-                // Retries only: outlier ejection would take the resetting backend out half-way.
-                .health("web", HealthConfig.DEFAULT.withOutlier(OutlierConfig.OFF))
-                .route("main", "/", "web"));
+        ProxyAdapter.Running proxy = proxy(
+                adapter,
+                TestConfigs.builder()
+                        .pool(
+                                "web",
+                                BalanceStrategy.ROUND_ROBIN,
+                                "a-reset",
+                                resetting.url(),
+                                1,
+                                "b-good",
+                                good.url(),
+                                1)
+                        // Retries only: outlier ejection would take the resetting backend out half-way.
+                        .health("web", HealthConfig.DEFAULT.withOutlier(OutlierConfig.OFF))
+                        .route("main", "/", "web"));
 
         for (int i = 0; i < 6; i++) {
             HttpResponse<String> response = get(proxy.uri().resolve("/r" + i));
@@ -320,13 +382,16 @@ class ProxyBehaviourIntegrationTest {
 
         Map<String, Integer> statuses = new LinkedHashMap<>();
         for (int i = 0; i < 6; i++) {
-            HttpResponse<String> post = http.send(HttpRequest.newBuilder(proxy.uri().resolve("/p" + i))
-                    .timeout(Duration.ofSeconds(20)).POST(HttpRequest.BodyPublishers.ofString("data")).build(),
+            HttpResponse<String> post = http.send(
+                    HttpRequest.newBuilder(proxy.uri().resolve("/p" + i))
+                            .timeout(Duration.ofSeconds(20))
+                            .POST(HttpRequest.BodyPublishers.ofString("data"))
+                            .build(),
                     HttpResponse.BodyHandlers.ofString());
             statuses.put("POST /p" + i, post.statusCode());
         }
-        String seen = "statuses " + statuses + "; the resetting backend got " + reachedReset
-                + "; the good backend got " + recording.requests;
+        String seen = "statuses " + statuses + "; the resetting backend got " + reachedReset + "; the good backend got "
+                + recording.requests;
         for (Map.Entry<String, Integer> answered : statuses.entrySet()) {
             String request = answered.getKey();
             if (reachedReset.contains(request)) {
@@ -368,8 +433,9 @@ class ProxyBehaviourIntegrationTest {
         SocketBackend midBody = track(SocketBackend.start(socket -> {
             SocketBackend.readHead(socket.getInputStream());
             boolean chunked = true;
-            socket.getOutputStream().write(SocketBackend.ascii("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
-                    + "Content-Type: text/plain\r\n\r\n" + "a\r\n0123456789\r\n"));
+            socket.getOutputStream()
+                    .write(SocketBackend.ascii("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+                            + "Content-Type: text/plain\r\n\r\n" + "a\r\n0123456789\r\n"));
             socket.getOutputStream().flush();
             sleep(200);
             if (chunked) {
@@ -378,17 +444,20 @@ class ProxyBehaviourIntegrationTest {
         }));
         SocketBackend shortLength = track(SocketBackend.start(socket -> {
             SocketBackend.readHead(socket.getInputStream());
-            socket.getOutputStream().write(SocketBackend.ascii("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n"
-                    + "Content-Type: text/plain\r\n\r\n" + "0123456789"));
+            socket.getOutputStream()
+                    .write(SocketBackend.ascii("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n"
+                            + "Content-Type: text/plain\r\n\r\n" + "0123456789"));
             socket.getOutputStream().flush();
             sleep(200);
             SocketBackend.reset(socket);
         }));
-        ProxyAdapter.Running proxy = proxy(adapter, TestConfigs.builder()
-                .pool("chunked", BalanceStrategy.ROUND_ROBIN, "c", midBody.url(), 1)
-                .pool("length", BalanceStrategy.ROUND_ROBIN, "l", shortLength.url(), 1)
-                .route("chunked", "/chunked", "chunked")
-                .route("length", "/length", "length"));
+        ProxyAdapter.Running proxy = proxy(
+                adapter,
+                TestConfigs.builder()
+                        .pool("chunked", BalanceStrategy.ROUND_ROBIN, "c", midBody.url(), 1)
+                        .pool("length", BalanceStrategy.ROUND_ROBIN, "l", shortLength.url(), 1)
+                        .route("chunked", "/chunked", "chunked")
+                        .route("length", "/length", "length"));
 
         assertThatThrownBy(() -> get(proxy.uri().resolve("/chunked"))).isInstanceOf(IOException.class);
         assertThatThrownBy(() -> get(proxy.uri().resolve("/length"))).isInstanceOf(IOException.class);
@@ -399,9 +468,11 @@ class ProxyBehaviourIntegrationTest {
     void stalledBackendGives504WithinTheIdleTimeout(ProxyAdapter adapter) throws Exception {
         Backends.Stall stall = new Backends.Stall();
         TestBackend a = backend("a", stall);
-        ProxyAdapter.Running proxy = proxy(adapter, TestConfigs.builder()
-                .pool("web", BalanceStrategy.ROUND_ROBIN, "a", a.url(), 1)
-                .route(route("main", "/", "web", false, true, Duration.ofMillis(500))));
+        ProxyAdapter.Running proxy = proxy(
+                adapter,
+                TestConfigs.builder()
+                        .pool("web", BalanceStrategy.ROUND_ROBIN, "a", a.url(), 1)
+                        .route(route("main", "/", "web", false, true, Duration.ofMillis(500))));
 
         long start = System.nanoTime();
         HttpResponse<String> response = get(proxy.uri().resolve("/slow"));
@@ -417,10 +488,20 @@ class ProxyBehaviourIntegrationTest {
     void totalTimeoutGives504EvenWhenTheIdleTimeoutIsLonger(ProxyAdapter adapter) throws Exception {
         Backends.Stall stall = new Backends.Stall();
         TestBackend a = backend("a", stall);
-        ProxyAdapter.Running proxy = proxy(adapter, TestConfigs.builder()
-                .pool("web", BalanceStrategy.ROUND_ROBIN, "a", a.url(), 1)
-                .route(new RouteConfig("main", null, "/", "web", false, true, Duration.ofSeconds(2),
-                        Duration.ofSeconds(30), Duration.ofMillis(700))));
+        ProxyAdapter.Running proxy = proxy(
+                adapter,
+                TestConfigs.builder()
+                        .pool("web", BalanceStrategy.ROUND_ROBIN, "a", a.url(), 1)
+                        .route(new RouteConfig(
+                                "main",
+                                null,
+                                "/",
+                                "web",
+                                false,
+                                true,
+                                Duration.ofSeconds(2),
+                                Duration.ofSeconds(30),
+                                Duration.ofMillis(700))));
 
         long start = System.nanoTime();
         HttpResponse<String> response = get(proxy.uri().resolve("/slow"));
@@ -433,9 +514,11 @@ class ProxyBehaviourIntegrationTest {
     @EnumSource(ProxyAdapter.class)
     void noBackendThatCanTakeTheRequestGives503NamingThePool(ProxyAdapter adapter) throws Exception {
         TestBackend a = backend("a", new Backends.Echo("a"));
-        ProxyAdapter.Running proxy = proxy(adapter, TestConfigs.builder()
-                .pool("empty", BalanceStrategy.WEIGHTED_ROUND_ROBIN, "a", a.url(), 0)
-                .route("main", "/", "empty"));
+        ProxyAdapter.Running proxy = proxy(
+                adapter,
+                TestConfigs.builder()
+                        .pool("empty", BalanceStrategy.WEIGHTED_ROUND_ROBIN, "a", a.url(), 0)
+                        .route("main", "/", "empty"));
 
         HttpResponse<String> response = get(proxy.uri().resolve("/x"));
         assertThat(response.statusCode()).isEqualTo(503);
@@ -470,15 +553,20 @@ class ProxyBehaviourIntegrationTest {
     void serverSentEventsArriveOneAtATime(ProxyAdapter adapter) throws Exception {
         EventSource events = new EventSource();
         TestBackend a = backend("a", events);
-        ProxyAdapter.Running proxy = proxy(adapter, TestConfigs.builder()
-                .pool("web", BalanceStrategy.ROUND_ROBIN, "a", a.url(), 1)
-                .route("main", "/", "web"));
+        ProxyAdapter.Running proxy = proxy(
+                adapter,
+                TestConfigs.builder()
+                        .pool("web", BalanceStrategy.ROUND_ROBIN, "a", a.url(), 1)
+                        .route("main", "/", "web"));
 
-        HttpResponse<InputStream> response = http.send(HttpRequest.newBuilder(proxy.uri().resolve("/events")).build(),
+        HttpResponse<InputStream> response = http.send(
+                HttpRequest.newBuilder(proxy.uri().resolve("/events")).build(),
                 HttpResponse.BodyHandlers.ofInputStream());
-        assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/event-stream"));
+        assertThat(response.headers().firstValue("Content-Type"))
+                .hasValueSatisfying(v -> assertThat(v).startsWith("text/event-stream"));
         List<String> received = new ArrayList<>();
-        try (BufferedReader reader = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
+        try (BufferedReader reader =
+                new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
             for (int i = 0; i < 3; i++) {
                 String line = reader.readLine();
                 assertThat(line).isEqualTo("data: event " + i);

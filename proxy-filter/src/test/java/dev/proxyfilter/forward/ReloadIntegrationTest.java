@@ -53,10 +53,12 @@ class ReloadIntegrationTest {
     private static final List<String> NAMES = List.of("a", "b", "c", "d");
     /** Concurrent clients of the steady stream; each stops at the end of the test or after {@link #MAX_REQUESTS}. */
     private static final int CLIENTS = 4;
+
     private static final int MAX_REQUESTS = 20_000;
 
     private final List<AutoCloseable> resources = new ArrayList<>();
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final ExecutorService clients = Executors.newFixedThreadPool(CLIENTS + 1);
     private final Map<String, TestBackend> backends = new ConcurrentHashMap<>();
 
@@ -156,13 +158,17 @@ class ReloadIntegrationTest {
     /** The backends of configuration {@code i} that take traffic: weight above 0. */
     private Set<String> serving(ProxyConfig config) {
         Set<String> names = new java.util.HashSet<>();
-        config.pools().get("web").backends().stream().filter(b -> b.weight() > 0).forEach(b -> names.add(b.name()));
+        config.pools().get("web").backends().stream()
+                .filter(b -> b.weight() > 0)
+                .forEach(b -> names.add(b.name()));
         return names;
     }
 
     @org.junit.jupiter.api.Tag("slow")
     @ParameterizedTest
-    @EnumSource(value = ProxyAdapter.class, names = {"FILTER_IN_JETTY", "VALVE_IN_TOMCAT"})
+    @EnumSource(
+            value = ProxyAdapter.class,
+            names = {"FILTER_IN_JETTY", "VALVE_IN_TOMCAT"})
     void twentyReloadsUnderASteadyStreamLoseNoRequestAndTrafficFollowsEachConfiguration(ProxyAdapter adapter)
             throws Exception {
         startBackends();
@@ -174,14 +180,18 @@ class ReloadIntegrationTest {
         for (int i = 1; i <= 20; i++) {
             ProxyConfig next = series(i);
             ReloadResult result = engine.reload(next);
-            assertThat(result.outcome()).as("reload %d: %s", i, result.message()).isEqualTo(ReloadResult.Outcome.APPLIED);
+            assertThat(result.outcome())
+                    .as("reload %d: %s", i, result.message())
+                    .isEqualTo(ReloadResult.Outcome.APPLIED);
             assertThat(result.generation()).isEqualTo(1 + i);
             // A request that starts after the reload returned sees the new configuration and nothing else.
             Set<String> allowed = serving(next);
             for (int r = 0; r < 8; r++) {
                 HttpResponse<String> response = get(proxy.uri().resolve("/check"));
                 assertThat(response.statusCode()).isEqualTo(200);
-                assertThat(response.body()).as("reload %d, allowed %s", i, allowed).isIn(allowed);
+                assertThat(response.body())
+                        .as("reload %d, allowed %s", i, allowed)
+                        .isIn(allowed);
             }
             stream.awaitMore(10);
         }
@@ -190,12 +200,20 @@ class ReloadIntegrationTest {
         assertThat(stream.failures).as("failed client requests").isEmpty();
         assertThat(stream.ok.get()).isGreaterThan(200);
         assertThat(engine.generation()).isEqualTo(21);
-        assertThat(engine.metrics().registry().counter("proxy.reload.success").getCount()).isEqualTo(20);
+        assertThat(engine.metrics().registry().counter("proxy.reload.success").getCount())
+                .isEqualTo(20);
 
         // The weights of the last configuration hold exactly: smooth weighted round robin over 3 rounds.
         ProxyConfig last = TestConfigs.builder()
-                .pool("web", BalanceStrategy.WEIGHTED_ROUND_ROBIN, "a", backends.get("a").url(), 3,
-                        "b", backends.get("b").url(), 1)
+                .pool(
+                        "web",
+                        BalanceStrategy.WEIGHTED_ROUND_ROBIN,
+                        "a",
+                        backends.get("a").url(),
+                        3,
+                        "b",
+                        backends.get("b").url(),
+                        1)
                 .route("main", "/", "web")
                 .build();
         assertThat(engine.reload(last).outcome()).isEqualTo(ReloadResult.Outcome.APPLIED);
@@ -205,17 +223,27 @@ class ReloadIntegrationTest {
         }
         assertThat(counts).isEqualTo(Map.of("a", 30, "b", 10));
         // Backends the last configuration dropped drained, and their series went with their last request.
-        Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
-                assertThat(engine.metrics().registry().getNames())
-                        .noneMatch(name -> name.startsWith("proxy.backend.web.c.") || name.startsWith("proxy.backend.web.d.")));
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(10))
+                .untilAsserted(() -> assertThat(engine.metrics().registry().getNames())
+                        .noneMatch(name ->
+                                name.startsWith("proxy.backend.web.c.") || name.startsWith("proxy.backend.web.d.")));
     }
 
     private String properties(String... backendWeights) {
         StringBuilder text = new StringBuilder("route.main.path=/\nroute.main.pool=web\n");
         for (int i = 0; i < backendWeights.length; i += 2) {
             String name = backendWeights[i];
-            text.append("pool.web.backend.").append(name).append(".url=").append(backends.get(name).url()).append('\n');
-            text.append("pool.web.backend.").append(name).append(".weight=").append(backendWeights[i + 1]).append('\n');
+            text.append("pool.web.backend.")
+                    .append(name)
+                    .append(".url=")
+                    .append(backends.get(name).url())
+                    .append('\n');
+            text.append("pool.web.backend.")
+                    .append(name)
+                    .append(".weight=")
+                    .append(backendWeights[i + 1])
+                    .append('\n');
         }
         return text.toString();
     }
@@ -246,7 +274,8 @@ class ReloadIntegrationTest {
         assertThat(stream.failures).as("failed client requests").isEmpty();
         assertThat(stream.bodies.getOrDefault("c", 0)).isEqualTo(before).isZero();
         assertThat(stream.bodies.keySet()).containsExactlyInAnyOrder("a", "b");
-        assertThat(engine.metrics().registry().counter("proxy.reload.failure").getCount()).isEqualTo(1);
+        assertThat(engine.metrics().registry().counter("proxy.reload.failure").getCount())
+                .isEqualTo(1);
         assertThat(gauge(engine, "proxy.reload.last_ok")).isEqualTo(0L);
 
         // Fixed, it applies; the gauge says so again.
@@ -269,9 +298,20 @@ class ReloadIntegrationTest {
     void backendsThatStayKeepTheirStateStatisticsAndIdentity() throws Exception {
         startBackends();
         ProxyAdapter.Running proxy = track(ProxyAdapter.FILTER_IN_JETTY.start(TestConfigs.builder()
-                .pool("web", BalanceStrategy.ROUND_ROBIN, "a", backends.get("a").url(), 1, "b", backends.get("b").url(), 1,
-                        "c", backends.get("c").url(), 1)
-                .route("main", "/", "web").build()));
+                .pool(
+                        "web",
+                        BalanceStrategy.ROUND_ROBIN,
+                        "a",
+                        backends.get("a").url(),
+                        1,
+                        "b",
+                        backends.get("b").url(),
+                        1,
+                        "c",
+                        backends.get("c").url(),
+                        1)
+                .route("main", "/", "web")
+                .build()));
         ProxyEngine engine = proxy.engine();
         for (int i = 0; i < 9; i++) {
             assertThat(get(proxy.uri().resolve("/x")).statusCode()).isEqualTo(200);
@@ -282,12 +322,28 @@ class ReloadIntegrationTest {
         engine.admin().disable("web", "a");
         engine.admin().drain("web", "b");
         engine.admin().weight("web", "c", 7);
-        Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> engine.metrics(c).requests().getCount() == 3);
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(5))
+                .until(() -> engine.metrics(c).requests().getCount() == 3);
 
         ReloadResult result = engine.reload(TestConfigs.builder()
-                .pool("web", BalanceStrategy.ROUND_ROBIN, "a", backends.get("a").url(), 1, "b", backends.get("b").url(), 1,
-                        "c", backends.get("c").url(), 1, "d", backends.get("d").url(), 1)
-                .route("main", "/", "web").build());
+                .pool(
+                        "web",
+                        BalanceStrategy.ROUND_ROBIN,
+                        "a",
+                        backends.get("a").url(),
+                        1,
+                        "b",
+                        backends.get("b").url(),
+                        1,
+                        "c",
+                        backends.get("c").url(),
+                        1,
+                        "d",
+                        backends.get("d").url(),
+                        1)
+                .route("main", "/", "web")
+                .build());
 
         assertThat(result.outcome()).isEqualTo(ReloadResult.Outcome.APPLIED);
         assertThat(backend(engine, "a")).isSameAs(a);
@@ -309,7 +365,8 @@ class ReloadIntegrationTest {
         // A new configured weight does apply.
         engine.reload(TestConfigs.builder()
                 .pool("web", BalanceStrategy.ROUND_ROBIN, "c", backends.get("c").url(), 2)
-                .route("main", "/", "web").build());
+                .route("main", "/", "web")
+                .build());
         assertThat(backend(engine, "c")).isSameAs(c);
         assertThat(c.weight()).isEqualTo(2);
         assertThat(a.state()).isEqualTo(BackendState.DRAINING);
@@ -322,7 +379,8 @@ class ReloadIntegrationTest {
         backends.put("f", failing);
         ProxyConfig config = TestConfigs.builder()
                 .pool("web", BalanceStrategy.ROUND_ROBIN, "a", backends.get("a").url(), 1, "f", failing.url(), 1)
-                .route("main", "/", "web").build();
+                .route("main", "/", "web")
+                .build();
         ProxyAdapter.Running proxy = track(ProxyAdapter.FILTER_IN_JETTY.start(config));
         ProxyEngine engine = proxy.engine();
         Backend f = backend(engine, "f");
@@ -332,9 +390,20 @@ class ReloadIntegrationTest {
         assertThat(f.state()).isEqualTo(BackendState.EJECTED);
 
         engine.reload(TestConfigs.builder()
-                .pool("web", BalanceStrategy.ROUND_ROBIN, "a", backends.get("a").url(), 1, "f", failing.url(), 1,
-                        "b", backends.get("b").url(), 1)
-                .route("main", "/", "web").build());
+                .pool(
+                        "web",
+                        BalanceStrategy.ROUND_ROBIN,
+                        "a",
+                        backends.get("a").url(),
+                        1,
+                        "f",
+                        failing.url(),
+                        1,
+                        "b",
+                        backends.get("b").url(),
+                        1)
+                .route("main", "/", "web")
+                .build());
 
         assertThat(backend(engine, "f")).isSameAs(f);
         assertThat(f.state()).isEqualTo(BackendState.EJECTED);
@@ -348,17 +417,41 @@ class ReloadIntegrationTest {
         startBackends();
         StickyConfig sticky = new StickyConfig("SRV");
         ProxyAdapter.Running proxy = track(ProxyAdapter.FILTER_IN_JETTY.start(TestConfigs.builder()
-                .pool("web", BalanceStrategy.ROUND_ROBIN, null, sticky, "a", backends.get("a").url(), 1,
-                        "b", backends.get("b").url(), 1)
-                .route("main", "/", "web").build()));
+                .pool(
+                        "web",
+                        BalanceStrategy.ROUND_ROBIN,
+                        null,
+                        sticky,
+                        "a",
+                        backends.get("a").url(),
+                        1,
+                        "b",
+                        backends.get("b").url(),
+                        1)
+                .route("main", "/", "web")
+                .build()));
         HttpResponse<String> first = get(proxy.uri().resolve("/x"));
         String pinned = first.body();
         String cookie = first.headers().firstValue("Set-Cookie").orElseThrow().split(";")[0];
 
-        proxy.engine().reload(TestConfigs.builder()
-                .pool("web", BalanceStrategy.ROUND_ROBIN, null, sticky, "a", backends.get("a").url(), 5,
-                        "b", backends.get("b").url(), 5, "c", backends.get("c").url(), 5)
-                .route("main", "/", "web").build());
+        proxy.engine()
+                .reload(TestConfigs.builder()
+                        .pool(
+                                "web",
+                                BalanceStrategy.ROUND_ROBIN,
+                                null,
+                                sticky,
+                                "a",
+                                backends.get("a").url(),
+                                5,
+                                "b",
+                                backends.get("b").url(),
+                                5,
+                                "c",
+                                backends.get("c").url(),
+                                5)
+                        .route("main", "/", "web")
+                        .build());
 
         for (int i = 0; i < 10; i++) {
             HttpResponse<String> response = get(proxy.uri().resolve("/x"), "Cookie", cookie);
@@ -373,17 +466,21 @@ class ReloadIntegrationTest {
         TestBackend slow = track(TestBackend.start("slow", new Backends.Delayed("slow", 1500)));
         ProxyAdapter.Running proxy = track(ProxyAdapter.FILTER_IN_JETTY.start(TestConfigs.builder()
                 .pool("web", BalanceStrategy.ROUND_ROBIN, "slow", slow.url(), 1)
-                .route("main", "/", "web").build()));
+                .route("main", "/", "web")
+                .build()));
         ProxyEngine engine = proxy.engine();
         Backend removed = backend(engine, "slow");
         CompletableFuture<HttpResponse<String>> inFlight = http.sendAsync(
-                HttpRequest.newBuilder(proxy.uri().resolve("/slow")).timeout(Duration.ofSeconds(20)).build(),
+                HttpRequest.newBuilder(proxy.uri().resolve("/slow"))
+                        .timeout(Duration.ofSeconds(20))
+                        .build(),
                 HttpResponse.BodyHandlers.ofString());
         Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> removed.inFlight() == 1);
 
         ReloadResult result = engine.reload(TestConfigs.builder()
                 .pool("web", BalanceStrategy.ROUND_ROBIN, "a", backends.get("a").url(), 1)
-                .route("main", "/", "web").build());
+                .route("main", "/", "web")
+                .build());
 
         assertThat(result.outcome()).isEqualTo(ReloadResult.Outcome.APPLIED);
         assertThat(removed.state()).isEqualTo(BackendState.DRAINING);
@@ -392,33 +489,42 @@ class ReloadIntegrationTest {
         HttpResponse<String> response = inFlight.get(10, TimeUnit.SECONDS);
         assertThat(response.statusCode()).isEqualTo(200);
         assertThat(response.body()).isEqualTo("slow");
-        Awaitility.await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
-                assertThat(engine.metrics().registry().getNames()).noneMatch(name -> name.startsWith("proxy.backend.web.slow.")));
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(5))
+                .untilAsserted(() -> assertThat(engine.metrics().registry().getNames())
+                        .noneMatch(name -> name.startsWith("proxy.backend.web.slow.")));
         assertThat(removed.inFlight()).isZero();
     }
 
     @Test
     void aRequestInFlightKeepsTheSettingsOfItsOwnConfiguration() throws Exception {
         TestBackend slow = track(TestBackend.start("slow", new Backends.Delayed("slow", 1500)));
-        ProxyAdapter.Running proxy = track(ProxyAdapter.FILTER_IN_JETTY.start(TestConfigs.builder().via("first-proxy")
+        ProxyAdapter.Running proxy = track(ProxyAdapter.FILTER_IN_JETTY.start(TestConfigs.builder()
+                .via("first-proxy")
                 .pool("web", BalanceStrategy.ROUND_ROBIN, "slow", slow.url(), 1)
-                .route("main", "/", "web").build()));
+                .route("main", "/", "web")
+                .build()));
         ProxyEngine engine = proxy.engine();
         Backend backend = backend(engine, "slow");
         CompletableFuture<HttpResponse<String>> inFlight = http.sendAsync(
-                HttpRequest.newBuilder(proxy.uri().resolve("/slow")).timeout(Duration.ofSeconds(20)).build(),
+                HttpRequest.newBuilder(proxy.uri().resolve("/slow"))
+                        .timeout(Duration.ofSeconds(20))
+                        .build(),
                 HttpResponse.BodyHandlers.ofString());
         Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> backend.inFlight() == 1);
 
-        ReloadResult result = engine.reload(TestConfigs.builder().via("second-proxy")
+        ReloadResult result = engine.reload(TestConfigs.builder()
+                .via("second-proxy")
                 .pool("web", BalanceStrategy.ROUND_ROBIN, "slow", slow.url(), 1)
-                .route("main", "/", "web").build());
+                .route("main", "/", "web")
+                .build());
 
         assertThat(result.outcome()).isEqualTo(ReloadResult.Outcome.APPLIED);
         HttpResponse<String> response = inFlight.get(10, TimeUnit.SECONDS);
         assertThat(response.statusCode()).isEqualTo(200);
         // The response of a request that started before the reload carries the Via of its configuration.
-        assertThat(response.headers().allValues("Via")).anyMatch(via -> via.contains("first-proxy"))
+        assertThat(response.headers().allValues("Via"))
+                .anyMatch(via -> via.contains("first-proxy"))
                 .noneMatch(via -> via.contains("second-proxy"));
         assertThat(get(proxy.uri().resolve("/after")).headers().allValues("Via"))
                 .anyMatch(via -> via.contains("second-proxy"));
@@ -429,14 +535,16 @@ class ReloadIntegrationTest {
         startBackends();
         ProxyConfig first = TestConfigs.builder()
                 .pool("web", BalanceStrategy.ROUND_ROBIN, "a", backends.get("a").url(), 1)
-                .route("main", "/", "web").build();
+                .route("main", "/", "web")
+                .build();
         ProxyAdapter.Running proxy = track(ProxyAdapter.FILTER_IN_JETTY.start(first));
         ProxyEngine engine = proxy.engine();
 
         ReloadResult result = engine.reload(TestConfigs.builder()
                 .server(new ServerConfig("127.0.0.1", 18080))
                 .pool("web", BalanceStrategy.ROUND_ROBIN, "b", backends.get("b").url(), 1)
-                .route("main", "/", "web").build());
+                .route("main", "/", "web")
+                .build());
 
         assertThat(result.outcome()).isEqualTo(ReloadResult.Outcome.APPLIED);
         assertThat(result.restartRequired()).containsExactly("server.*");
@@ -449,7 +557,8 @@ class ReloadIntegrationTest {
         ReloadResult again = engine.reload(TestConfigs.builder()
                 .server(new ServerConfig("127.0.0.1", 18080))
                 .pool("web", BalanceStrategy.ROUND_ROBIN, "b", backends.get("b").url(), 1)
-                .route("main", "/", "web").build());
+                .route("main", "/", "web")
+                .build());
         assertThat(again.outcome()).isEqualTo(ReloadResult.Outcome.UNCHANGED);
         assertThat(again.generation()).isEqualTo(2);
         assertThat(again.restartRequired()).containsExactly("server.*");
@@ -465,7 +574,8 @@ class ReloadIntegrationTest {
         ProxyEngine engine = proxy.engine();
         engine.configSource(loader);
         Path users = temp.resolve("missing-users");
-        Files.writeString(file, properties("b", "1") + "route.main.auth=basic\nroute.main.auth.users-file=" + users + "\n");
+        Files.writeString(
+                file, properties("b", "1") + "route.main.auth=basic\nroute.main.auth.users-file=" + users + "\n");
 
         ReloadResult result = engine.reloadFromSource("test");
 
@@ -495,7 +605,10 @@ class ReloadIntegrationTest {
             // Replaced by a rename, as vim, Kubernetes and atomic deploy tools do.
             Path staged = temp.resolve("proxy.properties.tmp");
             Files.writeString(staged, properties("c", "1") + "reload.debounce=50ms\n");
-            Files.move(staged, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+            Files.move(
+                    staged,
+                    file,
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING,
                     java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> engine.generation() == 3);
             assertThat(get(proxy.uri().resolve("/x")).body()).isEqualTo("c");
@@ -503,14 +616,16 @@ class ReloadIntegrationTest {
             // Another file in the directory is none of its business.
             Files.writeString(temp.resolve("other.properties"), "x=y\n");
             Files.writeString(file, "pool.web.backend.a.weight=oops\n");
-            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> engine.lastReload().outcome()
-                    == ReloadResult.Outcome.REJECTED);
+            Awaitility.await()
+                    .atMost(Duration.ofSeconds(10))
+                    .until(() -> engine.lastReload().outcome() == ReloadResult.Outcome.REJECTED);
             assertThat(engine.generation()).isEqualTo(3);
         } finally {
             proxy.close();
             engine.close();
         }
-        assertThat(Thread.getAllStackTraces().keySet()).noneMatch(t -> t.getName().equals("proxy-config-watcher") && t.isAlive());
+        assertThat(Thread.getAllStackTraces().keySet())
+                .noneMatch(t -> t.getName().equals("proxy-config-watcher") && t.isAlive());
     }
 
     @Test
@@ -518,15 +633,24 @@ class ReloadIntegrationTest {
         startBackends();
         ProxyAdapter.Running proxy = track(ProxyAdapter.FILTER_IN_JETTY.start(TestConfigs.builder()
                 .pool("web", BalanceStrategy.ROUND_ROBIN, "a", backends.get("a").url(), 1)
-                .route("main", "/", "web").build()));
+                .route("main", "/", "web")
+                .build()));
         ProxyEngine engine = proxy.engine();
         assertThat(engine.clientCount()).isEqualTo(1);
 
         // Another connect timeout needs another client (Jetty sets it per client).
         engine.reload(TestConfigs.builder()
                 .pool("web", BalanceStrategy.ROUND_ROBIN, "a", backends.get("a").url(), 1)
-                .route(new dev.proxyfilter.config.RouteConfig("main", null, "/", "web", false, true, Duration.ofSeconds(3),
-                        Duration.ofSeconds(10), Duration.ZERO))
+                .route(new dev.proxyfilter.config.RouteConfig(
+                        "main",
+                        null,
+                        "/",
+                        "web",
+                        false,
+                        true,
+                        Duration.ofSeconds(3),
+                        Duration.ofSeconds(10),
+                        Duration.ZERO))
                 .build());
 
         assertThat(engine.clientCount()).isEqualTo(2);
@@ -540,8 +664,17 @@ class ReloadIntegrationTest {
         // Backends whose address changes on every deploy must not leave a pool behind per old address.
         startBackends();
         ProxyAdapter.Running proxy = track(ProxyAdapter.FILTER_IN_JETTY.start(TestConfigs.builder()
-                .pool("web", BalanceStrategy.ROUND_ROBIN, "a", backends.get("a").url(), 1, "b", backends.get("b").url(), 1)
-                .route("main", "/", "web").build()));
+                .pool(
+                        "web",
+                        BalanceStrategy.ROUND_ROBIN,
+                        "a",
+                        backends.get("a").url(),
+                        1,
+                        "b",
+                        backends.get("b").url(),
+                        1)
+                .route("main", "/", "web")
+                .build()));
         ProxyEngine engine = proxy.engine();
         for (int i = 0; i < 4; i++) {
             assertThat(get(proxy.uri().resolve("/x")).statusCode()).isEqualTo(200);
@@ -550,7 +683,8 @@ class ReloadIntegrationTest {
 
         engine.reload(TestConfigs.builder()
                 .pool("web", BalanceStrategy.ROUND_ROBIN, "a", backends.get("a").url(), 1)
-                .route("main", "/", "web").build());
+                .route("main", "/", "web")
+                .build());
 
         Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> engine.upstreamDestinations() == 1);
         for (int i = 0; i < 4; i++) {
@@ -562,19 +696,33 @@ class ReloadIntegrationTest {
     @Test
     void aBackendAddedToAPoolWithSlowStartRampsUp() throws Exception {
         startBackends();
-        dev.proxyfilter.config.HealthConfig slowStart = dev.proxyfilter.config.HealthConfig.DEFAULT
-                .withSlowStart(Duration.ofMinutes(5));
+        dev.proxyfilter.config.HealthConfig slowStart =
+                dev.proxyfilter.config.HealthConfig.DEFAULT.withSlowStart(Duration.ofMinutes(5));
         ProxyAdapter.Running proxy = track(ProxyAdapter.FILTER_IN_JETTY.start(TestConfigs.builder()
-                .pool("web", BalanceStrategy.WEIGHTED_ROUND_ROBIN, "a", backends.get("a").url(), 1)
+                .pool(
+                        "web",
+                        BalanceStrategy.WEIGHTED_ROUND_ROBIN,
+                        "a",
+                        backends.get("a").url(),
+                        1)
                 .health("web", slowStart)
-                .route("main", "/", "web").build()));
+                .route("main", "/", "web")
+                .build()));
         ProxyEngine engine = proxy.engine();
 
         engine.reload(TestConfigs.builder()
-                .pool("web", BalanceStrategy.WEIGHTED_ROUND_ROBIN, "a", backends.get("a").url(), 1,
-                        "b", backends.get("b").url(), 1)
+                .pool(
+                        "web",
+                        BalanceStrategy.WEIGHTED_ROUND_ROBIN,
+                        "a",
+                        backends.get("a").url(),
+                        1,
+                        "b",
+                        backends.get("b").url(),
+                        1)
                 .health("web", slowStart)
-                .route("main", "/", "web").build());
+                .route("main", "/", "web")
+                .build());
 
         assertThat(backend(engine, "a").health().weightPercent()).isEqualTo(100);
         assertThat(backend(engine, "b").health().weightPercent()).isEqualTo(10);
@@ -604,8 +752,17 @@ class ReloadIntegrationTest {
     private static ProxyConfig cached(TestBackend backend, boolean routeCaches) {
         return TestConfigs.builder()
                 .pool("web", BalanceStrategy.ROUND_ROBIN, "a", backend.url(), 1)
-                .route(new dev.proxyfilter.config.RouteConfig("main", null, "/", "web", false, true, Duration.ofSeconds(2),
-                        Duration.ofSeconds(10), Duration.ZERO).withCache(routeCaches))
+                .route(new dev.proxyfilter.config.RouteConfig(
+                                "main",
+                                null,
+                                "/",
+                                "web",
+                                false,
+                                true,
+                                Duration.ofSeconds(2),
+                                Duration.ofSeconds(10),
+                                Duration.ZERO)
+                        .withCache(routeCaches))
                 .build()
                 .withCache(dev.proxyfilter.config.CacheConfig.builder().build());
     }
@@ -628,11 +785,15 @@ class ReloadIntegrationTest {
         assertThat(engine.reload(cached(backend, true)).outcome()).isEqualTo(ReloadResult.Outcome.APPLIED);
         HttpResponse<String> hit = get(proxy.uri().resolve("/page"));
         assertThat(hit.body()).isEqualTo("cacheable");
-        assertThat(servlet.requests.get()).as("the entry stored before the reloads is still there").isEqualTo(3);
-        assertThat(hit.headers().firstValue("Cache-Status")).hasValueSatisfying(v -> assertThat(v).contains("hit"));
+        assertThat(servlet.requests.get())
+                .as("the entry stored before the reloads is still there")
+                .isEqualTo(3);
+        assertThat(hit.headers().firstValue("Cache-Status"))
+                .hasValueSatisfying(v -> assertThat(v).contains("hit"));
 
         // Switching the whole cache off is a restart-only change: reported, and the cache stays.
-        ReloadResult off = engine.reload(cached(backend, true).withCache(dev.proxyfilter.config.CacheConfig.disabled()));
+        ReloadResult off =
+                engine.reload(cached(backend, true).withCache(dev.proxyfilter.config.CacheConfig.disabled()));
         assertThat(off.restartRequired()).containsExactly("cache.*");
         assertThat(off.outcome()).isEqualTo(ReloadResult.Outcome.UNCHANGED);
         get(proxy.uri().resolve("/page"));
@@ -656,9 +817,14 @@ class ReloadIntegrationTest {
         }
 
         Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> engine.generation() == 2);
-        Awaitility.await().during(Duration.ofMillis(1000)).atMost(Duration.ofSeconds(3)).until(() -> engine.generation() == 2);
-        assertThat(engine.metrics().registry().counter("proxy.reload.success").getCount()).isEqualTo(1);
-        assertThat(engine.metrics().registry().counter("proxy.reload.failure").getCount()).isZero();
+        Awaitility.await()
+                .during(Duration.ofMillis(1000))
+                .atMost(Duration.ofSeconds(3))
+                .until(() -> engine.generation() == 2);
+        assertThat(engine.metrics().registry().counter("proxy.reload.success").getCount())
+                .isEqualTo(1);
+        assertThat(engine.metrics().registry().counter("proxy.reload.failure").getCount())
+                .isZero();
         assertThat(get(proxy.uri().resolve("/x")).body()).isEqualTo("c");
     }
 
@@ -667,7 +833,8 @@ class ReloadIntegrationTest {
         startBackends();
         ProxyAdapter.Running proxy = track(ProxyAdapter.FILTER_IN_JETTY.start(TestConfigs.builder()
                 .pool("web", BalanceStrategy.ROUND_ROBIN, "a", backends.get("a").url(), 1)
-                .route("main", "/", "web").build()));
+                .route("main", "/", "web")
+                .build()));
         ReloadResult result = proxy.engine().reloadFromSource("admin");
         assertThat(result.outcome()).isEqualTo(ReloadResult.Outcome.REJECTED);
         assertThat(result.message()).startsWith("reload: no configuration source");

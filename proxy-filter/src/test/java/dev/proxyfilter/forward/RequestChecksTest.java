@@ -37,22 +37,24 @@ class RequestChecksTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @CsvSource(delimiter = '|', value = {
-        "CL and TE|400|Content-Length|5|Transfer-Encoding|chunked",
-        "TE and CL|400|Transfer-Encoding|chunked|Content-Length|5",
-        "two equal CLs|400|Content-Length|5|Content-Length|5",
-        "two differing CLs|400|Content-Length|5|Content-Length|6",
-        "CL list|400|Content-Length|5, 6|X|y",
-        "negative CL|400|Content-Length|-1|X|y",
-        "hex CL|400|Content-Length|0x10|X|y",
-        "huge CL|400|Content-Length|99999999999999999999|X|y",
-        "xchunked|501|Transfer-Encoding|xchunked|X|y",
-        "chunked then identity|501|Transfer-Encoding|chunked, identity|X|y",
-        "chunked twice|400|Transfer-Encoding|chunked, chunked|X|y",
-        "gzip then chunked|400|Transfer-Encoding|gzip, chunked|X|y",
-        "two TE fields|400|Transfer-Encoding|chunked|Transfer-Encoding|chunked",
-        "empty TE|501|Transfer-Encoding|''|X|y",
-    })
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "CL and TE|400|Content-Length|5|Transfer-Encoding|chunked",
+                "TE and CL|400|Transfer-Encoding|chunked|Content-Length|5",
+                "two equal CLs|400|Content-Length|5|Content-Length|5",
+                "two differing CLs|400|Content-Length|5|Content-Length|6",
+                "CL list|400|Content-Length|5, 6|X|y",
+                "negative CL|400|Content-Length|-1|X|y",
+                "hex CL|400|Content-Length|0x10|X|y",
+                "huge CL|400|Content-Length|99999999999999999999|X|y",
+                "xchunked|501|Transfer-Encoding|xchunked|X|y",
+                "chunked then identity|501|Transfer-Encoding|chunked, identity|X|y",
+                "chunked twice|400|Transfer-Encoding|chunked, chunked|X|y",
+                "gzip then chunked|400|Transfer-Encoding|gzip, chunked|X|y",
+                "two TE fields|400|Transfer-Encoding|chunked|Transfer-Encoding|chunked",
+                "empty TE|501|Transfer-Encoding|''|X|y",
+            })
     void ambiguousFramingIsRefused(String name, int expected, String n1, String v1, String n2, String v2) {
         assertThat(status(check("POST", n1, v1, n2, v2))).as(name).isEqualTo(expected);
     }
@@ -70,9 +72,12 @@ class RequestChecksTest {
 
     @Test
     void limits() {
-        assertThat(status(check("GET", "a", "1", "b", "2", "c", "3", "d", "4", "e", "5"))).isZero();
-        assertThat(status(check("GET", "a", "1", "b", "2", "c", "3", "d", "4", "e", "5", "f", "6"))).isEqualTo(431);
+        assertThat(status(check("GET", "a", "1", "b", "2", "c", "3", "d", "4", "e", "5")))
+                .isZero();
+        assertThat(status(check("GET", "a", "1", "b", "2", "c", "3", "d", "4", "e", "5", "f", "6")))
+                .isEqualTo(431);
         assertThat(status(check("POST", "Content-Length", "101"))).isEqualTo(413);
-        assertThat(RequestChecks.check("POST", HttpFields.build().add("Content-Length", "1000000"), 5, 0)).isNull();
+        assertThat(RequestChecks.check("POST", HttpFields.build().add("Content-Length", "1000000"), 5, 0))
+                .isNull();
     }
 }

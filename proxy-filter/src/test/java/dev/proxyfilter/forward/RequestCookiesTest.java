@@ -12,21 +12,24 @@ import org.junit.jupiter.params.provider.CsvSource;
 class RequestCookiesTest {
 
     @ParameterizedTest(name = "[{0}] {1}")
-    @CsvSource(delimiter = '|', nullValues = "NULL", value = {
-            "SRV=abc                        | SRV | abc",
-            "a=1; SRV=abc; b=2              | SRV | abc",
-            "a=1;SRV=abc                    | SRV | abc",
-            "'  SRV = abc  ; x=y'           | SRV | abc",
-            "SRV=\"abc\"                    | SRV | abc",
-            "SRV=                           | SRV | ''",
-            "SRV=a=b                        | SRV | a=b",
-            "XSRV=1; SRVX=2                 | SRV | NULL",
-            "srv=abc                        | SRV | NULL",
-            "noequals; SRV=abc              | SRV | abc",
-            "a=1; SRV=first; SRV=second     | SRV | first",
-            "''                             | SRV | NULL",
-            "=abc; SRV=x                    | SRV | x",
-    })
+    @CsvSource(
+            delimiter = '|',
+            nullValues = "NULL",
+            value = {
+                "SRV=abc                        | SRV | abc",
+                "a=1; SRV=abc; b=2              | SRV | abc",
+                "a=1;SRV=abc                    | SRV | abc",
+                "'  SRV = abc  ; x=y'           | SRV | abc",
+                "SRV=\"abc\"                    | SRV | abc",
+                "SRV=                           | SRV | ''",
+                "SRV=a=b                        | SRV | a=b",
+                "XSRV=1; SRVX=2                 | SRV | NULL",
+                "srv=abc                        | SRV | NULL",
+                "noequals; SRV=abc              | SRV | abc",
+                "a=1; SRV=first; SRV=second     | SRV | first",
+                "''                             | SRV | NULL",
+                "=abc; SRV=x                    | SRV | x",
+            })
     void findsTheNamedCookieInOneHeader(String header, String name, String expected) {
         assertThat(RequestCookies.find(header, name)).isEqualTo(expected);
     }

@@ -49,15 +49,17 @@ import org.junit.jupiter.params.provider.EnumSource;
 class StrategyIntegrationTest {
     /** Concurrent clients and requests in all for the slow-backend tests: bounded, about a second of work. */
     private static final int CLIENTS = 8;
+
     private static final int REQUESTS = 320;
     private static final long SLOW_MILLIS = 200;
     private static final Pattern STICKY = Pattern.compile("SRV=([0-9a-f]{16}); Path=/; HttpOnly");
 
     private final List<AutoCloseable> resources = new ArrayList<>();
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final AtomicInteger clientIds = new AtomicInteger();
-    private final ExecutorService clients = Executors.newFixedThreadPool(CLIENTS,
-            r -> new Thread(r, "strategy-client-" + clientIds.incrementAndGet()));
+    private final ExecutorService clients =
+            Executors.newFixedThreadPool(CLIENTS, r -> new Thread(r, "strategy-client-" + clientIds.incrementAndGet()));
 
     @AfterEach
     void stop() throws Exception {
@@ -118,7 +120,9 @@ class StrategyIntegrationTest {
     }
 
     private static Backend backendNamed(ProxyAdapter.Running proxy, String pool, String name) {
-        return proxy.engine().pools().get(pool).backends().stream().filter(b -> b.name().equals(name)).findFirst()
+        return proxy.engine().pools().get(pool).backends().stream()
+                .filter(b -> b.name().equals(name))
+                .findFirst()
                 .orElseThrow();
     }
 
@@ -127,19 +131,26 @@ class StrategyIntegrationTest {
     void leastRequestSendsLessToASlowBackend(ProxyAdapter adapter) throws Exception {
         TestBackend slow = backend("slow", new Backends.Delayed("slow", SLOW_MILLIS));
         TestBackend fast = backend("fast", new Backends.Echo("fast"));
-        ProxyAdapter.Running proxy = proxy(adapter, TestConfigs.builder()
-                .pool("web", BalanceStrategy.LEAST_REQUEST, "slow", slow.url(), 1, "fast", fast.url(), 1)
-                .route("main", "/", "web"));
+        ProxyAdapter.Running proxy = proxy(
+                adapter,
+                TestConfigs.builder()
+                        .pool("web", BalanceStrategy.LEAST_REQUEST, "slow", slow.url(), 1, "fast", fast.url(), 1)
+                        .route("main", "/", "web"));
 
         Map<String, Integer> counts = load(proxy.uri().resolve("/work"));
 
         int total = REQUESTS;
         // Round-robin would give the slow backend half; least request gives it what its in-flight count allows.
-        assertThat(counts.getOrDefault("slow", 0)).as("requests to the slow backend, of %d: %s", total, counts)
+        assertThat(counts.getOrDefault("slow", 0))
+                .as("requests to the slow backend, of %d: %s", total, counts)
                 .isLessThan(total * 35 / 100);
         // Every request the engine counted in was counted out (the last ones may end just after the client read them).
-        Awaitility.await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
-                assertThat(proxy.engine().pools().get("web").backends()).extracting(Backend::inFlight).containsOnly(0));
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(5))
+                .untilAsserted(
+                        () -> assertThat(proxy.engine().pools().get("web").backends())
+                                .extracting(Backend::inFlight)
+                                .containsOnly(0));
     }
 
     @ParameterizedTest
@@ -147,14 +158,17 @@ class StrategyIntegrationTest {
     void responseTimeSendsMostToTheFastBackend(ProxyAdapter adapter) throws Exception {
         TestBackend slow = backend("slow", new Backends.Delayed("slow", SLOW_MILLIS));
         TestBackend fast = backend("fast", new Backends.Echo("fast"));
-        ProxyAdapter.Running proxy = proxy(adapter, TestConfigs.builder()
-                .pool("web", BalanceStrategy.RESPONSE_TIME, "slow", slow.url(), 1, "fast", fast.url(), 1)
-                .route("main", "/", "web"));
+        ProxyAdapter.Running proxy = proxy(
+                adapter,
+                TestConfigs.builder()
+                        .pool("web", BalanceStrategy.RESPONSE_TIME, "slow", slow.url(), 1, "fast", fast.url(), 1)
+                        .route("main", "/", "web"));
 
         Map<String, Integer> counts = load(proxy.uri().resolve("/work"));
 
         int total = REQUESTS;
-        assertThat(counts.getOrDefault("fast", 0)).as("requests to the fast backend, of %d: %s", total, counts)
+        assertThat(counts.getOrDefault("fast", 0))
+                .as("requests to the fast backend, of %d: %s", total, counts)
                 .isGreaterThan(total * 60 / 100);
         assertThat(counts.getOrDefault("slow", 0)).isLessThan(counts.getOrDefault("fast", 0));
         // The engine reported each backend's time to response headers.
@@ -170,10 +184,24 @@ class StrategyIntegrationTest {
         TestBackend a = backend("a", new Backends.Echo("a"));
         TestBackend b = backend("b", new Backends.Echo("b"));
         TestBackend c = backend("c", new Backends.Echo("c"));
-        ProxyAdapter.Running proxy = proxy(adapter, TestConfigs.builder()
-                .pool("web", BalanceStrategy.ROUND_ROBIN, null, new StickyConfig("SRV"),
-                        "a", a.url(), 1, "b", b.url(), 1, "c", c.url(), 1)
-                .route("main", "/", "web"));
+        ProxyAdapter.Running proxy = proxy(
+                adapter,
+                TestConfigs.builder()
+                        .pool(
+                                "web",
+                                BalanceStrategy.ROUND_ROBIN,
+                                null,
+                                new StickyConfig("SRV"),
+                                "a",
+                                a.url(),
+                                1,
+                                "b",
+                                b.url(),
+                                1,
+                                "c",
+                                c.url(),
+                                1)
+                        .route("main", "/", "web"));
         URI uri = proxy.uri().resolve("/cart");
 
         HttpResponse<String> first = get(uri);
@@ -185,7 +213,9 @@ class StrategyIntegrationTest {
         for (int i = 0; i < 20; i++) {
             HttpResponse<String> again = get(uri, "Cookie", "theme=dark; SRV=" + id);
             assertThat(again.body()).isEqualTo(pinned);
-            assertThat(again.headers().allValues("Set-Cookie")).as("the cookie is already right").isEmpty();
+            assertThat(again.headers().allValues("Set-Cookie"))
+                    .as("the cookie is already right")
+                    .isEmpty();
             // The cookie reaches the backend unchanged.
             assertThat(again.headers().firstValue("X-Echo-Cookie")).hasValue("theme=dark; SRV=" + id);
         }
@@ -216,10 +246,24 @@ class StrategyIntegrationTest {
         TestBackend a = backend("a", new Backends.Echo("a"));
         TestBackend b = backend("b", new Backends.Echo("b"));
         TestBackend c = backend("c", new Backends.Echo("c"));
-        ProxyAdapter.Running proxy = proxy(adapter, TestConfigs.builder()
-                .pool("web", BalanceStrategy.CONSISTENT_HASH, HashKey.header("X-User"), null,
-                        "a", a.url(), 1, "b", b.url(), 1, "c", c.url(), 1)
-                .route("main", "/", "web"));
+        ProxyAdapter.Running proxy = proxy(
+                adapter,
+                TestConfigs.builder()
+                        .pool(
+                                "web",
+                                BalanceStrategy.CONSISTENT_HASH,
+                                HashKey.header("X-User"),
+                                null,
+                                "a",
+                                a.url(),
+                                1,
+                                "b",
+                                b.url(),
+                                1,
+                                "c",
+                                c.url(),
+                                1)
+                        .route("main", "/", "web"));
         URI uri = proxy.uri().resolve("/profile");
 
         Map<String, String> backendOfUser = new HashMap<>();

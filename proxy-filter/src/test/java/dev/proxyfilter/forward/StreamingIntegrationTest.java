@@ -164,16 +164,23 @@ class StreamingIntegrationTest {
                         .build())) {
 
             GatedUpload upload = new GatedUpload(sink.received);
-            HttpResponse<String> uploaded = http.send(HttpRequest.newBuilder(proxy.uri().resolve("/up"))
-                    .POST(HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofInputStream(() -> upload), SIZE))
-                    .build(), HttpResponse.BodyHandlers.ofString());
-            assertThat(upload.gateOpened).as("backend saw the upload's first MiBs before the client sent the rest").isTrue();
+            HttpResponse<String> uploaded = http.send(
+                    HttpRequest.newBuilder(proxy.uri().resolve("/up"))
+                            .POST(HttpRequest.BodyPublishers.fromPublisher(
+                                    HttpRequest.BodyPublishers.ofInputStream(() -> upload), SIZE))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(upload.gateOpened)
+                    .as("backend saw the upload's first MiBs before the client sent the rest")
+                    .isTrue();
             assertThat(uploaded.statusCode()).isEqualTo(200);
             assertThat(uploaded.body()).isEqualTo(SIZE + " " + expectedSha);
 
             for (String query : new String[] {"", "?chunked"}) {
                 source.clientSaw.set(0);
-                HttpResponse<InputStream> response = http.send(HttpRequest.newBuilder(proxy.uri().resolve("/down" + query)).build(),
+                HttpResponse<InputStream> response = http.send(
+                        HttpRequest.newBuilder(proxy.uri().resolve("/down" + query))
+                                .build(),
                         HttpResponse.BodyHandlers.ofInputStream());
                 assertThat(response.statusCode()).isEqualTo(200);
                 MessageDigest digest = Backends.sha256();
@@ -187,7 +194,9 @@ class StreamingIntegrationTest {
                         source.clientSaw.set(total);
                     }
                 }
-                assertThat(source.gateOpened).as("client saw the download's first MiBs before the backend sent the rest").isTrue();
+                assertThat(source.gateOpened)
+                        .as("client saw the download's first MiBs before the backend sent the rest")
+                        .isTrue();
                 assertThat(total).isEqualTo(SIZE);
                 assertThat(HexFormat.of().formatHex(digest.digest())).isEqualTo(expectedSha);
             }

@@ -67,38 +67,94 @@ class StrictHttpIntegrationTest {
         Set<Integer> closed = Set.of(400, -1);
         return List.of(
                 // Tomcat lets Transfer-Encoding win, drops Content-Length and closes the connection afterwards.
-                new Attack("CL and TE", HEAD + "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
-                        bad, normalised),
-                new Attack("CL.TE smuggling a request", HEAD + "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n"
-                        + "5\r\nhello\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: h\r\n\r\n", bad, normalised),
-                new Attack("two equal Content-Lengths", HEAD + "Content-Length: 5\r\nContent-Length: 5\r\n\r\nhello", bad, bad),
-                new Attack("two differing Content-Lengths", HEAD + "Content-Length: 5\r\nContent-Length: 6\r\n\r\nhello!", bad,
+                new Attack(
+                        "CL and TE",
+                        HEAD + "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+                        bad,
+                        normalised),
+                new Attack(
+                        "CL.TE smuggling a request",
+                        HEAD + "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                + "5\r\nhello\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: h\r\n\r\n",
+                        bad,
+                        normalised),
+                new Attack(
+                        "two equal Content-Lengths",
+                        HEAD + "Content-Length: 5\r\nContent-Length: 5\r\n\r\nhello",
+                        bad,
+                        bad),
+                new Attack(
+                        "two differing Content-Lengths",
+                        HEAD + "Content-Length: 5\r\nContent-Length: 6\r\n\r\nhello!",
+                        bad,
                         bad),
                 new Attack("Content-Length list", HEAD + "Content-Length: 5, 5\r\n\r\nhello", bad, bad),
                 new Attack("signed Content-Length", HEAD + "Content-Length: +5\r\n\r\nhello", bad, bad),
-                new Attack("xchunked", HEAD + "Transfer-Encoding: xchunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
-                        badOrUnknownCoding, badOrUnknownCoding),
-                new Attack("chunked, identity", HEAD + "Transfer-Encoding: chunked, identity\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
-                        badOrUnknownCoding, badOrUnknownCoding),
-                new Attack("chunked twice", HEAD + "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n"
-                        + "5\r\nhello\r\n0\r\n\r\n", badOrUnknownCoding, badOrUnknownCoding),
-                new Attack("space before colon", HEAD + "Transfer-Encoding : chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", bad, bad),
-                new Attack("tab before colon", HEAD + "Transfer-Encoding\t: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", bad, bad),
+                new Attack(
+                        "xchunked",
+                        HEAD + "Transfer-Encoding: xchunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+                        badOrUnknownCoding,
+                        badOrUnknownCoding),
+                new Attack(
+                        "chunked, identity",
+                        HEAD + "Transfer-Encoding: chunked, identity\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+                        badOrUnknownCoding,
+                        badOrUnknownCoding),
+                new Attack(
+                        "chunked twice",
+                        HEAD + "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                + "5\r\nhello\r\n0\r\n\r\n",
+                        badOrUnknownCoding,
+                        badOrUnknownCoding),
+                new Attack(
+                        "space before colon",
+                        HEAD + "Transfer-Encoding : chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+                        bad,
+                        bad),
+                new Attack(
+                        "tab before colon",
+                        HEAD + "Transfer-Encoding\t: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+                        bad,
+                        bad),
                 // Tomcat unfolds obs-fold into a space (RFC 9112 section 5.2 allows that).
-                new Attack("TE folded onto the next line", HEAD + "Transfer-Encoding:\r\n chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
-                        badOrUnknownCoding, Set.of(400, 501, 200)),
+                new Attack(
+                        "TE folded onto the next line",
+                        HEAD + "Transfer-Encoding:\r\n chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+                        badOrUnknownCoding,
+                        Set.of(400, 501, 200)),
                 new Attack("obs-fold", "GET /x HTTP/1.1\r\nHost: h\r\nX-A: a\r\n b\r\n\r\n", bad, normalised),
-                new Attack("invalid chunk size", HEAD + "Transfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n", bad, closed),
-                new Attack("negative chunk size", HEAD + "Transfer-Encoding: chunked\r\n\r\n-5\r\nhello\r\n0\r\n\r\n", bad,
+                new Attack(
+                        "invalid chunk size",
+                        HEAD + "Transfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
+                        bad,
                         closed),
-                new Attack("overflowing chunk size", HEAD + "Transfer-Encoding: chunked\r\n\r\n"
-                        + "10000000000000005\r\nhello\r\n0\r\n\r\n", bad, closed),
-                new Attack("unterminated chunk extension", HEAD + "Transfer-Encoding: chunked\r\n\r\n"
-                        + "5;x=\"open\r\nhello\r\n0\r\n\r\n", normalised, Set.of(400, 200, -1)),
-                new Attack("chunk data longer than its size", HEAD + "Transfer-Encoding: chunked\r\n\r\n"
-                        + "5\r\nhello world\r\n0\r\n\r\n", bad, closed),
-                new Attack("bare LF in chunks", HEAD + "Transfer-Encoding: chunked\r\n\r\n5\nhello\n0\n\n", bad, closed),
-                new Attack("bare LF in the head", "POST /x HTTP/1.1\nHost: h\nContent-Length: 5\n\nhello", bad, normalised),
+                new Attack(
+                        "negative chunk size",
+                        HEAD + "Transfer-Encoding: chunked\r\n\r\n-5\r\nhello\r\n0\r\n\r\n",
+                        bad,
+                        closed),
+                new Attack(
+                        "overflowing chunk size",
+                        HEAD + "Transfer-Encoding: chunked\r\n\r\n" + "10000000000000005\r\nhello\r\n0\r\n\r\n",
+                        bad,
+                        closed),
+                new Attack(
+                        "unterminated chunk extension",
+                        HEAD + "Transfer-Encoding: chunked\r\n\r\n" + "5;x=\"open\r\nhello\r\n0\r\n\r\n",
+                        normalised,
+                        Set.of(400, 200, -1)),
+                new Attack(
+                        "chunk data longer than its size",
+                        HEAD + "Transfer-Encoding: chunked\r\n\r\n" + "5\r\nhello world\r\n0\r\n\r\n",
+                        bad,
+                        closed),
+                new Attack(
+                        "bare LF in chunks", HEAD + "Transfer-Encoding: chunked\r\n\r\n5\nhello\n0\n\n", bad, closed),
+                new Attack(
+                        "bare LF in the head",
+                        "POST /x HTTP/1.1\nHost: h\nContent-Length: 5\n\nhello",
+                        bad,
+                        normalised),
                 new Attack("NUL in a header value", "GET /x HTTP/1.1\r\nHost: h\r\nX-A: a\u0000b\r\n\r\n", bad, bad),
                 new Attack("CR in a header value", "GET /x HTTP/1.1\r\nHost: h\r\nX-A: a\rb\r\n\r\n", bad, bad),
                 new Attack("NUL in a header name", "GET /x HTTP/1.1\r\nHost: h\r\nX-\u0000A: b\r\n\r\n", bad, bad),
@@ -113,7 +169,8 @@ class StrictHttpIntegrationTest {
         RecordingBackend backend = track(new RecordingBackend());
         ProxyAdapter.Running proxy = track(adapter.start(TestConfigs.builder()
                 .pool("web", BalanceStrategy.ROUND_ROBIN, "a", backend.url(), 1)
-                .route("main", "/", "web").build()));
+                .route("main", "/", "web")
+                .build()));
 
         SoftAssertions softly = new SoftAssertions();
         for (Attack attack : attacks()) {
@@ -122,8 +179,11 @@ class StrictHttpIntegrationTest {
             Thread.sleep(50); // anything the proxy forwarded has arrived by now
             List<RecordingBackend.Received> received = backend.received();
             List<RecordingBackend.Received> reached = received.subList(before, received.size());
-            softly.assertThat(status).as("%s: %s status", adapter, attack.name()).isIn(attack.statuses(adapter));
-            softly.assertThat(reached.size()).as("%s: %s requests at the backend", adapter, attack.name())
+            softly.assertThat(status)
+                    .as("%s: %s status", adapter, attack.name())
+                    .isIn(attack.statuses(adapter));
+            softly.assertThat(reached.size())
+                    .as("%s: %s requests at the backend", adapter, attack.name())
                     .isLessThanOrEqualTo(status == 200 ? 1 : 0);
             for (RecordingBackend.Received request : reached) {
                 assertClean(softly, adapter + ": " + attack.name(), request);
@@ -141,9 +201,11 @@ class StrictHttpIntegrationTest {
             return;
         }
         softly.assertThat(request.requestLine()).as(name).isEqualTo("POST /x HTTP/1.1");
-        int framings = request.headers("Content-Length").size() + request.headers("Transfer-Encoding").size();
+        int framings = request.headers("Content-Length").size()
+                + request.headers("Transfer-Encoding").size();
         softly.assertThat(framings).as("%s framing headers", name).isEqualTo(1);
-        request.headers("Transfer-Encoding").forEach(te -> softly.assertThat(te.toLowerCase(Locale.ROOT)).isEqualTo("chunked"));
+        request.headers("Transfer-Encoding")
+                .forEach(te -> softly.assertThat(te.toLowerCase(Locale.ROOT)).isEqualTo("chunked"));
         softly.assertThat(request.bodyText()).as(name).isEqualTo("hello");
         softly.assertThat(request.head()).as(name).doesNotContain("\u0000").doesNotContain("smuggled");
     }
@@ -151,7 +213,8 @@ class StrictHttpIntegrationTest {
     /** The status the proxy answers, or -1 when it closed the connection without one. */
     private static int statusOf(URI proxy, String request) throws IOException {
         try {
-            return RawHttp.exchange(proxy, request.replace("Host: h\r\n", "Host: h\r\nConnection: close\r\n")).status();
+            return RawHttp.exchange(proxy, request.replace("Host: h\r\n", "Host: h\r\nConnection: close\r\n"))
+                    .status();
         } catch (IOException e) {
             return -1;
         }
@@ -163,12 +226,15 @@ class StrictHttpIntegrationTest {
         RecordingBackend backend = track(new RecordingBackend());
         ProxyAdapter.Running proxy = track(adapter.start(TestConfigs.builder()
                 .pool("web", BalanceStrategy.ROUND_ROBIN, "a", backend.url(), 1)
-                .route("main", "/", "web").build()));
+                .route("main", "/", "web")
+                .build()));
 
-        RawHttp.Response chunked = RawHttp.exchange(proxy.uri(), HEAD + "Connection: close\r\n"
-                + "Transfer-Encoding: CHUNKED\r\n\r\n2;ext=1\r\nhe\r\n3\r\nllo\r\n0\r\nX-Trailer: t\r\n\r\n");
-        RawHttp.Response tab = RawHttp.exchange(proxy.uri(), HEAD + "Connection: close\r\n"
-                + "Content-Length:\t5\t\r\n\r\nhello");
+        RawHttp.Response chunked = RawHttp.exchange(
+                proxy.uri(),
+                HEAD + "Connection: close\r\n"
+                        + "Transfer-Encoding: CHUNKED\r\n\r\n2;ext=1\r\nhe\r\n3\r\nllo\r\n0\r\nX-Trailer: t\r\n\r\n");
+        RawHttp.Response tab =
+                RawHttp.exchange(proxy.uri(), HEAD + "Connection: close\r\n" + "Content-Length:\t5\t\r\n\r\nhello");
 
         assertThat(chunked.status()).isEqualTo(200);
         assertThat(tab.status()).isEqualTo(200);
@@ -188,7 +254,8 @@ class StrictHttpIntegrationTest {
                 .pool("public", BalanceStrategy.ROUND_ROBIN, "p", publicBackend.url(), 1)
                 .pool("admin", BalanceStrategy.ROUND_ROBIN, "a", adminBackend.url(), 1)
                 .route("public", "/public", "public")
-                .route("admin", "/admin", "admin").build()));
+                .route("admin", "/admin", "admin")
+                .build()));
 
         int dotDot = get(proxy.uri(), "/public/../admin/users");
         int encoded = get(proxy.uri(), "/public/%2e%2e/admin/users");
@@ -205,10 +272,12 @@ class StrictHttpIntegrationTest {
         assertThat(dotDotParam).isEqualTo(400);
         assertThat(aboveRoot).isEqualTo(400);
         Thread.sleep(50);
-        assertThat(adminBackend.received()).extracting(RecordingBackend.Received::requestLine)
+        assertThat(adminBackend.received())
+                .extracting(RecordingBackend.Received::requestLine)
                 .containsOnly("GET /admin/users HTTP/1.1")
                 .hasSize(encoded == 200 ? 2 : 1);
-        assertThat(publicBackend.received()).extracting(RecordingBackend.Received::requestLine)
+        assertThat(publicBackend.received())
+                .extracting(RecordingBackend.Received::requestLine)
                 .containsExactlyElementsOf(slashes == 200 ? List.of("GET /public/a/b HTTP/1.1") : List.of());
     }
 
@@ -218,7 +287,8 @@ class StrictHttpIntegrationTest {
         RecordingBackend backend = track(new RecordingBackend());
         ProxyAdapter.Running proxy = track(adapter.start(TestConfigs.builder()
                 .pool("web", BalanceStrategy.ROUND_ROBIN, "a", backend.url(), 1)
-                .route("main", "/", "web").build()));
+                .route("main", "/", "web")
+                .build()));
 
         int connect = statusOf(proxy.uri(), "CONNECT evil.example:443 HTTP/1.1\r\nHost: evil.example:443\r\n\r\n");
 
@@ -234,20 +304,37 @@ class StrictHttpIntegrationTest {
         ProxyAdapter.Running proxy = track(adapter.start(TestConfigs.builder()
                 .pool("web", BalanceStrategy.ROUND_ROBIN, "a", backend.url(), 1)
                 .route("main", "/", "web")
-                .route(new RouteConfig("small", null, "/small", "web", false, true, Duration.ofSeconds(2),
-                        Duration.ofSeconds(10), Duration.ZERO, dev.proxyfilter.config.RetryConfig.DEFAULT, 10))
-                .limits(new RequestLimits(20, 4096, Duration.ZERO)).build()));
+                .route(new RouteConfig(
+                        "small",
+                        null,
+                        "/small",
+                        "web",
+                        false,
+                        true,
+                        Duration.ofSeconds(2),
+                        Duration.ofSeconds(10),
+                        Duration.ZERO,
+                        dev.proxyfilter.config.RetryConfig.DEFAULT,
+                        10))
+                .limits(new RequestLimits(20, 4096, Duration.ZERO))
+                .build()));
 
         StringBuilder many = new StringBuilder("GET /x HTTP/1.1\r\nHost: h\r\nConnection: close\r\n");
         for (int i = 0; i < 30; i++) {
             many.append("X-H").append(i).append(": v\r\n");
         }
-        int tooManyHeaders = RawHttp.exchange(proxy.uri(), many.append("\r\n").toString()).status();
-        int tooLarge = RawHttp.exchange(proxy.uri(), HEAD + "Connection: close\r\nContent-Length: 5000\r\n\r\n"
-                + "x".repeat(5000)).status();
-        int routeLimit = RawHttp.exchange(proxy.uri(), "POST /small HTTP/1.1\r\nHost: h\r\nConnection: close\r\n"
-                + "Content-Length: 11\r\n\r\nhello world").status();
-        int fits = RawHttp.exchange(proxy.uri(), HEAD + "Connection: close\r\nContent-Length: 5\r\n\r\nhello").status();
+        int tooManyHeaders =
+                RawHttp.exchange(proxy.uri(), many.append("\r\n").toString()).status();
+        int tooLarge = RawHttp.exchange(
+                        proxy.uri(), HEAD + "Connection: close\r\nContent-Length: 5000\r\n\r\n" + "x".repeat(5000))
+                .status();
+        int routeLimit = RawHttp.exchange(
+                        proxy.uri(),
+                        "POST /small HTTP/1.1\r\nHost: h\r\nConnection: close\r\n"
+                                + "Content-Length: 11\r\n\r\nhello world")
+                .status();
+        int fits = RawHttp.exchange(proxy.uri(), HEAD + "Connection: close\r\nContent-Length: 5\r\n\r\nhello")
+                .status();
 
         assertThat(tooManyHeaders).isEqualTo(431);
         assertThat(tooLarge).isEqualTo(413);
@@ -264,7 +351,8 @@ class StrictHttpIntegrationTest {
         ProxyAdapter.Running proxy = track(adapter.start(TestConfigs.builder()
                 .pool("web", BalanceStrategy.ROUND_ROBIN, "a", backend.url(), 1)
                 .route("main", "/", "web")
-                .limits(new RequestLimits(100, 4096, Duration.ZERO)).build()));
+                .limits(new RequestLimits(100, 4096, Duration.ZERO))
+                .build()));
 
         try (Socket socket = new Socket(proxy.uri().getHost(), proxy.uri().getPort())) {
             socket.setSoTimeout(10_000);
@@ -291,7 +379,8 @@ class StrictHttpIntegrationTest {
         ProxyAdapter.Running proxy = track(adapter.start(TestConfigs.builder()
                 .pool("web", BalanceStrategy.ROUND_ROBIN, "a", backend.url(), 1)
                 .route("main", "/", "web")
-                .limits(new RequestLimits(100, 0, Duration.ofMillis(800))).build()));
+                .limits(new RequestLimits(100, 0, Duration.ofMillis(800)))
+                .build()));
 
         long start = System.nanoTime();
         try (Socket socket = new Socket(proxy.uri().getHost(), proxy.uri().getPort())) {

@@ -40,13 +40,15 @@ import org.junit.jupiter.api.io.TempDir;
 class UpstreamTlsIntegrationTest {
     @TempDir
     static Path dir;
+
     private static Path rightName;
     private static Path wrongName;
     private static Path trustRight;
     private static Path trustWrong;
 
     private final List<AutoCloseable> resources = new ArrayList<>();
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     @BeforeAll
     static void certificates() throws Exception {
@@ -73,8 +75,8 @@ class UpstreamTlsIntegrationTest {
         tls.setKeyStorePassword(TestCertificates.PASSWORD);
         HttpConfiguration config = new HttpConfiguration();
         config.addCustomizer(new SecureRequestCustomizer(false)); // the proxy sends the client's Host, not the SNI name
-        ServerConnector connector = new ServerConnector(server, new SslConnectionFactory(tls, "http/1.1"),
-                new HttpConnectionFactory(config));
+        ServerConnector connector = new ServerConnector(
+                server, new SslConnectionFactory(tls, "http/1.1"), new HttpConnectionFactory(config));
         connector.setHost("127.0.0.1");
         server.addConnector(connector);
         ServletContextHandler context = new ServletContextHandler("/");
@@ -89,16 +91,20 @@ class UpstreamTlsIntegrationTest {
         ProxyAdapter.Running proxy = ProxyAdapter.PROXY_SERVLET_IN_JETTY.start(TestConfigs.builder()
                 .pool("web", BalanceStrategy.ROUND_ROBIN, "a", backend, 1)
                 .route("main", "/", "web")
-                .upstreamTls(tls).build());
+                .upstreamTls(tls)
+                .build());
         resources.add(proxy);
-        return http.send(HttpRequest.newBuilder(proxy.uri().resolve("/secure")).timeout(Duration.ofSeconds(20)).build(),
+        return http.send(
+                HttpRequest.newBuilder(proxy.uri().resolve("/secure"))
+                        .timeout(Duration.ofSeconds(20))
+                        .build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 
     @Test
     void aTrustedBackendAnswers() throws Exception {
-        HttpResponse<String> response = through(tlsBackend(rightName),
-                new UpstreamTlsConfig(trustRight.toString(), TestCertificates.PASSWORD, true));
+        HttpResponse<String> response = through(
+                tlsBackend(rightName), new UpstreamTlsConfig(trustRight.toString(), TestCertificates.PASSWORD, true));
 
         assertThat(response.statusCode()).isEqualTo(200);
         assertThat(response.body()).isEqualTo("tls");
@@ -114,16 +120,16 @@ class UpstreamTlsIntegrationTest {
 
     @Test
     void aCertificateForAnotherHostIsRefused() throws Exception {
-        HttpResponse<String> response = through(tlsBackend(wrongName),
-                new UpstreamTlsConfig(trustWrong.toString(), TestCertificates.PASSWORD, true));
+        HttpResponse<String> response = through(
+                tlsBackend(wrongName), new UpstreamTlsConfig(trustWrong.toString(), TestCertificates.PASSWORD, true));
 
         assertThat(response.statusCode()).isEqualTo(502);
     }
 
     @Test
     void hostNameVerificationCanBeTurnedOff() throws Exception {
-        HttpResponse<String> response = through(tlsBackend(wrongName),
-                new UpstreamTlsConfig(trustWrong.toString(), TestCertificates.PASSWORD, false));
+        HttpResponse<String> response = through(
+                tlsBackend(wrongName), new UpstreamTlsConfig(trustWrong.toString(), TestCertificates.PASSWORD, false));
 
         assertThat(response.statusCode()).isEqualTo(200);
     }

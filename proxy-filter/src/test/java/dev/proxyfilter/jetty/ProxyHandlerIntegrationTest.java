@@ -51,7 +51,8 @@ class ProxyHandlerIntegrationTest {
     @Test
     void responsesEndWithTheirLastByteOnAKeptAliveConnection() throws Exception {
         TestBackend backend = track(TestBackend.start("a", new Backends.Echo("alpha")));
-        URI proxy = proxy(TestConfigs.builder().pool("web", BalanceStrategy.ROUND_ROBIN, "a", backend.url(), 1)
+        URI proxy = proxy(TestConfigs.builder()
+                .pool("web", BalanceStrategy.ROUND_ROBIN, "a", backend.url(), 1)
                 .route("main", "/", "web"));
 
         try (Socket socket = new Socket(proxy.getHost(), proxy.getPort())) {
@@ -80,20 +81,31 @@ class ProxyHandlerIntegrationTest {
     @Test
     void theClientIdleTimeoutSparesAnExchangeWaitingForItsBackend() throws Exception {
         TestBackend backend = track(TestBackend.start("slow", new Backends.Slow()));
-        URI proxy = proxy(TestConfigs.builder().pool("web", BalanceStrategy.ROUND_ROBIN, "a", backend.url(), 1)
+        URI proxy = proxy(TestConfigs.builder()
+                .pool("web", BalanceStrategy.ROUND_ROBIN, "a", backend.url(), 1)
                 .route("main", "/", "web")
-                .server(new ServerConfig("127.0.0.1", 0, ServerConfig.DEFAULT_MAX_HEADER_BYTES,
-                        ServerConfig.DEFAULT_MAX_URI_BYTES, ServerConfig.DEFAULT_HEADER_TIMEOUT, Duration.ofMillis(300), null)));
+                .server(new ServerConfig(
+                        "127.0.0.1",
+                        0,
+                        ServerConfig.DEFAULT_MAX_HEADER_BYTES,
+                        ServerConfig.DEFAULT_MAX_URI_BYTES,
+                        ServerConfig.DEFAULT_HEADER_TIMEOUT,
+                        Duration.ofMillis(300),
+                        null)));
 
         try (Socket socket = new Socket(proxy.getHost(), proxy.getPort())) {
             socket.setSoTimeout(10_000);
-            socket.getOutputStream().write("GET /slow?ms=1200 HTTP/1.1\r\nHost: h\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            socket.getOutputStream()
+                    .write("GET /slow?ms=1200 HTTP/1.1\r\nHost: h\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
             RawHttp.Response response = RawHttp.read(socket.getInputStream(), false);
             assertThat(response.status()).isEqualTo(200);
-            assertThat(response.body()).as("the whole body, after a 1.2 s pause over a 0.3 s idle timeout")
+            assertThat(response.body())
+                    .as("the whole body, after a 1.2 s pause over a 0.3 s idle timeout")
                     .isEqualTo(Backends.slowBody());
             long idleStart = System.nanoTime();
-            assertThat(socket.getInputStream().read()).as("closed once idle between requests").isEqualTo(-1);
+            assertThat(socket.getInputStream().read())
+                    .as("closed once idle between requests")
+                    .isEqualTo(-1);
             assertThat(Duration.ofNanos(System.nanoTime() - idleStart)).isLessThan(Duration.ofSeconds(5));
         }
     }
@@ -101,11 +113,15 @@ class ProxyHandlerIntegrationTest {
     @Test
     void aChunkedBodyOverTheLimitIs413() throws Exception {
         TestBackend backend = track(TestBackend.start("a", new Backends.Echo("alpha")));
-        URI proxy = proxy(TestConfigs.builder().pool("web", BalanceStrategy.ROUND_ROBIN, "a", backend.url(), 1)
-                .route("main", "/", "web").limits(new RequestLimits(100, 8, Duration.ZERO)));
+        URI proxy = proxy(TestConfigs.builder()
+                .pool("web", BalanceStrategy.ROUND_ROBIN, "a", backend.url(), 1)
+                .route("main", "/", "web")
+                .limits(new RequestLimits(100, 8, Duration.ZERO)));
 
-        RawHttp.Response response = RawHttp.exchange(proxy, "POST /x HTTP/1.1\r\nHost: h\r\n"
-                + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n5\r\nworld\r\n0\r\n\r\n");
+        RawHttp.Response response = RawHttp.exchange(
+                proxy,
+                "POST /x HTTP/1.1\r\nHost: h\r\n"
+                        + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n5\r\nworld\r\n0\r\n\r\n");
 
         assertThat(response.status()).isEqualTo(413);
         assertThat(response.header("Content-Type")).isEqualTo("text/plain;charset=utf-8");
@@ -116,7 +132,8 @@ class ProxyHandlerIntegrationTest {
     void connectIs405AndNeverReachesABackend() throws Exception {
         Backends.Echo echo = new Backends.Echo("alpha");
         TestBackend backend = track(TestBackend.start("a", echo));
-        URI proxy = proxy(TestConfigs.builder().pool("web", BalanceStrategy.ROUND_ROBIN, "a", backend.url(), 1)
+        URI proxy = proxy(TestConfigs.builder()
+                .pool("web", BalanceStrategy.ROUND_ROBIN, "a", backend.url(), 1)
                 .route("main", "/", "web"));
 
         RawHttp.Response connect = RawHttp.exchange(proxy, "CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\n\r\n");

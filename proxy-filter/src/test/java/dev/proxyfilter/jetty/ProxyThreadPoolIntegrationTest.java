@@ -49,7 +49,9 @@ class ProxyThreadPoolIntegrationTest {
         connector.setPort(0);
         server.addConnector(connector);
         server.setHandler(new ProxyHandler(TestConfigs.builder()
-                .pool("web", BalanceStrategy.ROUND_ROBIN, "a", backend.url(), 1).route("main", "/", "web").build()));
+                .pool("web", BalanceStrategy.ROUND_ROBIN, "a", backend.url(), 1)
+                .route("main", "/", "web")
+                .build()));
         server.start();
         resources.add(server::stop);
         port = connector.getLocalPort();
@@ -79,7 +81,9 @@ class ProxyThreadPoolIntegrationTest {
             }
         }
 
-        assertThat(threads.resumedInline() - before).as("connections resumed without a pool job").isPositive();
+        assertThat(threads.resumedInline() - before)
+                .as("connections resumed without a pool job")
+                .isPositive();
     }
 
     @Test
@@ -97,7 +101,11 @@ class ProxyThreadPoolIntegrationTest {
             for (int round = 0; round < 20; round++) {
                 StringBuilder requests = new StringBuilder();
                 for (int i = 0; i < 3; i++) {
-                    requests.append("GET /p").append(round).append('-').append(i).append(" HTTP/1.1\r\nHost: h\r\n\r\n");
+                    requests.append("GET /p")
+                            .append(round)
+                            .append('-')
+                            .append(i)
+                            .append(" HTTP/1.1\r\nHost: h\r\n\r\n");
                 }
                 out.write(requests.toString().getBytes(StandardCharsets.ISO_8859_1));
                 out.flush();
@@ -120,7 +128,9 @@ class ProxyThreadPoolIntegrationTest {
         CompletableFuture<String> ranOn = new CompletableFuture<>();
         threads.execute(() -> ranOn.complete(Thread.currentThread().getName()));
 
-        assertThat(ranOn.get(5, TimeUnit.SECONDS)).startsWith("pool-test").isNotEqualTo(Thread.currentThread().getName());
+        assertThat(ranOn.get(5, TimeUnit.SECONDS))
+                .startsWith("pool-test")
+                .isNotEqualTo(Thread.currentThread().getName());
         assertThat(threads.resumedInline()).isEqualTo(before);
     }
 }

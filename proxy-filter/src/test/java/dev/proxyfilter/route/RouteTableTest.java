@@ -31,8 +31,14 @@ class RouteTableTest {
 
     @ParameterizedTest
     @CsvSource({
-        "example.com", "EXAMPLE.COM", "Example.Com", "example.com:8080", "EXAMPLE.com:443", "example.com.",
-        "example.com.:8080"})
+        "example.com",
+        "EXAMPLE.COM",
+        "Example.Com",
+        "example.com:8080",
+        "EXAMPLE.com:443",
+        "example.com.",
+        "example.com.:8080"
+    })
     void hostIgnoresCasePortAndRootDot(String requestHost) {
         RouteTable<String> table = table(route("Example.COM", "/"), route(null, "/"));
 
@@ -118,8 +124,16 @@ class RouteTableTest {
 
     @ParameterizedTest
     @CsvSource({
-        "/api, true", "/api/, true", "/api/x, true", "/api/x/y, true", "/apix, false", "/ap, false",
-        "/, false", "/API, false", "/x/api, false"})
+        "/api, true",
+        "/api/, true",
+        "/api/x, true",
+        "/api/x/y, true",
+        "/apix, false",
+        "/ap, false",
+        "/, false",
+        "/API, false",
+        "/x/api, false"
+    })
     void prefixWithoutSlashMatchesWholeSegments(String path, boolean matches) {
         RouteTable<String> table = table(route(null, "/api"));
 
@@ -142,8 +156,13 @@ class RouteTableTest {
 
     @Test
     void longestPrefixWinsWhateverTheOrder() {
-        List<Entry<String>> entries = new ArrayList<>(List.of(route(null, "/"), route(null, "/api"),
-                route(null, "/api/"), route(null, "/api/v1"), route(null, "/api/v10"), route(null, "/ap")));
+        List<Entry<String>> entries = new ArrayList<>(List.of(
+                route(null, "/"),
+                route(null, "/api"),
+                route(null, "/api/"),
+                route(null, "/api/v1"),
+                route(null, "/api/v10"),
+                route(null, "/ap")));
         for (long seed = 0; seed < 20; seed++) {
             Collections.shuffle(entries, new Random(seed));
             RouteTable<String> table = RouteTable.of(entries);
@@ -235,10 +254,12 @@ class RouteTableTest {
     }
 
     static com.sun.management.ThreadMXBean threadBean() {
-        assumeTrue(ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean,
+        assumeTrue(
+                ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean,
                 "needs com.sun.management.ThreadMXBean");
         com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        assumeTrue(threads.isThreadAllocatedMemorySupported() && threads.isThreadAllocatedMemoryEnabled(),
+        assumeTrue(
+                threads.isThreadAllocatedMemorySupported() && threads.isThreadAllocatedMemoryEnabled(),
                 "needs thread allocation accounting");
         return threads;
     }

@@ -11,7 +11,9 @@ class ConcurrencyLimiterTest {
         assertThat(limiter.tryAcquire("a")).isTrue();
         assertThat(limiter.tryAcquire("a")).isTrue();
         assertThat(limiter.tryAcquire("a")).isFalse();
-        assertThat(limiter.tryAcquire("b")).as("another client has its own slots").isTrue();
+        assertThat(limiter.tryAcquire("b"))
+                .as("another client has its own slots")
+                .isTrue();
         assertThat(limiter.inFlight("a")).isEqualTo(2);
         limiter.release("a");
         assertThat(limiter.tryAcquire("a")).isTrue();

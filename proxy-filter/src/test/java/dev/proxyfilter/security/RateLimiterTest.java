@@ -11,7 +11,8 @@ class RateLimiterTest {
     private final TestClock clock = new TestClock();
 
     private RateLimiter limiter(long tokens, Duration period, long burst, int maxKeys) {
-        return new RateLimiter("global", new RateLimitConfig(tokens, period, burst, HashKey.clientIp()), maxKeys, clock);
+        return new RateLimiter(
+                "global", new RateLimitConfig(tokens, period, burst, HashKey.clientIp()), maxKeys, clock);
     }
 
     @Test
@@ -24,12 +25,16 @@ class RateLimiterTest {
         }
         RateLimiter.Outcome refused = limiter.tryAcquire("ip:a");
         assertThat(refused.allowed()).isFalse();
-        assertThat(refused.retryAfterSeconds()).as("a token every 200 ms, rounded up to a second").isEqualTo(1);
+        assertThat(refused.retryAfterSeconds())
+                .as("a token every 200 ms, rounded up to a second")
+                .isEqualTo(1);
 
         clock.advance(Duration.ofMillis(199));
         assertThat(limiter.tryAcquire("ip:a").allowed()).isFalse();
         clock.advance(Duration.ofMillis(1));
-        assertThat(limiter.tryAcquire("ip:a").allowed()).as("one token after 200 ms").isTrue();
+        assertThat(limiter.tryAcquire("ip:a").allowed())
+                .as("one token after 200 ms")
+                .isTrue();
         assertThat(limiter.tryAcquire("ip:a").allowed()).isFalse();
 
         clock.advance(Duration.ofSeconds(10));
@@ -37,8 +42,12 @@ class RateLimiterTest {
         while (limiter.tryAcquire("ip:a").allowed()) {
             passed++;
         }
-        assertThat(passed).as("never more than the burst, however long the pause").isEqualTo(5);
-        assertThat(limiter.tryAcquire("ip:b").allowed()).as("keys have their own buckets").isTrue();
+        assertThat(passed)
+                .as("never more than the burst, however long the pause")
+                .isEqualTo(5);
+        assertThat(limiter.tryAcquire("ip:b").allowed())
+                .as("keys have their own buckets")
+                .isTrue();
     }
 
     @Test
@@ -89,16 +98,19 @@ class RateLimiterTest {
 
     @Test
     void keysByHeaderFallBackToTheClientIpAndStaySmall() {
-        RateLimiter byHeader = new RateLimiter("r", new RateLimitConfig(1, Duration.ofSeconds(1), 1,
-                HashKey.header("X-Api-Key")), 10, clock);
-        assertThat(byHeader.key(TestRequest.from("1.2.3.4").header("x-api-key", "alpha"), "1.2.3.4")).isEqualTo("h:alpha");
+        RateLimiter byHeader = new RateLimiter(
+                "r", new RateLimitConfig(1, Duration.ofSeconds(1), 1, HashKey.header("X-Api-Key")), 10, clock);
+        assertThat(byHeader.key(TestRequest.from("1.2.3.4").header("x-api-key", "alpha"), "1.2.3.4"))
+                .isEqualTo("h:alpha");
         assertThat(byHeader.key(TestRequest.from("1.2.3.4"), "1.2.3.4")).isEqualTo("ip:1.2.3.4");
         String huge = "k".repeat(10_000);
         String key = byHeader.key(TestRequest.from("1.2.3.4").header("X-Api-Key", huge), "1.2.3.4");
         assertThat(key).startsWith("h:#").hasSizeLessThan(60);
-        assertThat(byHeader.key(TestRequest.from("1.2.3.4").header("X-Api-Key", huge + "x"), "1.2.3.4")).isNotEqualTo(key);
+        assertThat(byHeader.key(TestRequest.from("1.2.3.4").header("X-Api-Key", huge + "x"), "1.2.3.4"))
+                .isNotEqualTo(key);
 
         RateLimiter byIp = limiter(1, Duration.ofSeconds(1), 1, 10);
-        assertThat(byIp.key(TestRequest.from("1.2.3.4").header("X-Api-Key", "alpha"), "5.6.7.8")).isEqualTo("ip:5.6.7.8");
+        assertThat(byIp.key(TestRequest.from("1.2.3.4").header("X-Api-Key", "alpha"), "5.6.7.8"))
+                .isEqualTo("ip:5.6.7.8");
     }
 }

@@ -43,9 +43,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -60,7 +60,9 @@ class SecurityIntegrationTest {
     private static RSAKey strangerKey;
 
     private final List<AutoCloseable> resources = new ArrayList<>();
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
     @TempDir
     Path dir;
 
@@ -108,40 +110,65 @@ class SecurityIntegrationTest {
 
     private static void assertPlainError(HttpResponse<String> response, int status) {
         assertThat(response.statusCode()).isEqualTo(status);
-        assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(
-                type -> assertThat(type).startsWith("text/plain"));
+        assertThat(response.headers().firstValue("Content-Type"))
+                .hasValueSatisfying(type -> assertThat(type).startsWith("text/plain"));
         assertThat(response.headers().firstValue("X-Content-Type-Options")).hasValue("nosniff");
     }
 
     // ---- client identity and access rules ----
 
     @ParameterizedTest
-    @EnumSource(value = ProxyAdapter.class, names = {"FILTER_IN_JETTY", "FILTER_IN_TOMCAT"})
+    @EnumSource(
+            value = ProxyAdapter.class,
+            names = {"FILTER_IN_JETTY", "FILTER_IN_TOMCAT"})
     void aSpoofedXForwardedForFromAnUntrustedPeerNeitherBypassesADenyNorSatisfiesAnAllow(ProxyAdapter adapter)
             throws Exception {
         Backends.Echo echo = new Backends.Echo("a");
         TestBackend a = backend("a", echo);
-        ProxyAdapter.Running proxy = proxy(adapter, a,
-                "route.deny.path", "/deny", "route.deny.pool", "web", "route.deny.deny", "127.0.0.0/8",
-                "route.allow.path", "/allow", "route.allow.pool", "web", "route.allow.allow", "203.0.113.0/24, 2001:db8::/32",
-                "route.open.path", "/open", "route.open.pool", "web");
+        ProxyAdapter.Running proxy = proxy(
+                adapter,
+                a,
+                "route.deny.path",
+                "/deny",
+                "route.deny.pool",
+                "web",
+                "route.deny.deny",
+                "127.0.0.0/8",
+                "route.allow.path",
+                "/allow",
+                "route.allow.pool",
+                "web",
+                "route.allow.allow",
+                "203.0.113.0/24, 2001:db8::/32",
+                "route.open.path",
+                "/open",
+                "route.open.pool",
+                "web");
 
         assertPlainError(get(proxy.uri().resolve("/deny/x")), 403);
         assertPlainError(get(proxy.uri().resolve("/deny/x"), "X-Forwarded-For", "1.2.3.4"), 403);
         assertPlainError(get(proxy.uri().resolve("/deny/x"), "Forwarded", "for=1.2.3.4"), 403);
         assertPlainError(get(proxy.uri().resolve("/allow/x"), "X-Forwarded-For", "203.0.113.5"), 403);
         assertPlainError(get(proxy.uri().resolve("/allow/x"), "X-Forwarded-For", "2001:db8::1, 203.0.113.5"), 403);
-        assertThat(echo.requests.get()).as("no refused request reached the backend").isZero();
-        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(
-                proxy.engine().metrics().route("deny").responses("4xx")).as("refusals are counted").isEqualTo(3));
+        assertThat(echo.requests.get())
+                .as("no refused request reached the backend")
+                .isZero();
+        org.awaitility.Awaitility.await()
+                .atMost(Duration.ofSeconds(5))
+                .untilAsserted(
+                        () -> assertThat(proxy.engine().metrics().route("deny").responses("4xx"))
+                                .as("refusals are counted")
+                                .isEqualTo(3));
 
-        HttpResponse<String> open = get(proxy.uri().resolve("/open/x"), "X-Forwarded-For", "1.2.3.4",
-                "Forwarded", "for=1.2.3.4");
+        HttpResponse<String> open =
+                get(proxy.uri().resolve("/open/x"), "X-Forwarded-For", "1.2.3.4", "Forwarded", "for=1.2.3.4");
         assertThat(open.statusCode()).isEqualTo(200);
-        assertThat(open.headers().firstValue("X-Echo-X-Forwarded-For")).as("the spoofed chain is dropped")
+        assertThat(open.headers().firstValue("X-Echo-X-Forwarded-For"))
+                .as("the spoofed chain is dropped")
                 .hasValue("127.0.0.1");
-        assertThat(open.headers().firstValue("X-Echo-Forwarded")).hasValueSatisfying(
-                forwarded -> assertThat(forwarded).startsWith("for=127.0.0.1;").doesNotContain("1.2.3.4"));
+        assertThat(open.headers().firstValue("X-Echo-Forwarded"))
+                .hasValueSatisfying(forwarded ->
+                        assertThat(forwarded).startsWith("for=127.0.0.1;").doesNotContain("1.2.3.4"));
     }
 
     /**
@@ -153,92 +180,154 @@ class SecurityIntegrationTest {
     void pathParametersDoNotRouteAroundADeny(ProxyAdapter adapter) throws Exception {
         Backends.Echo echo = new Backends.Echo("a");
         TestBackend a = backend("a", echo);
-        ProxyAdapter.Running proxy = proxy(adapter, a,
-                "route.admin.path", "/admin", "route.admin.pool", "web", "route.admin.deny", "127.0.0.0/8",
-                "route.main.path", "/", "route.main.pool", "web");
+        ProxyAdapter.Running proxy = proxy(
+                adapter,
+                a,
+                "route.admin.path",
+                "/admin",
+                "route.admin.pool",
+                "web",
+                "route.admin.deny",
+                "127.0.0.0/8",
+                "route.main.path",
+                "/",
+                "route.main.pool",
+                "web");
 
-        for (String path : List.of("/admin/secret", "/admin;x/secret", "/admin;jsessionid=1", "/admin;a=b;c=d/secret")) {
+        for (String path :
+                List.of("/admin/secret", "/admin;x/secret", "/admin;jsessionid=1", "/admin;a=b;c=d/secret")) {
             assertPlainError(get(proxy.uri().resolve(path)), 403);
         }
-        assertThat(echo.requests.get()).as("no refused request reached the backend").isZero();
-        assertThat(get(proxy.uri().resolve("/page;jsessionid=1")).statusCode()).as("parameters elsewhere pass")
+        assertThat(echo.requests.get())
+                .as("no refused request reached the backend")
+                .isZero();
+        assertThat(get(proxy.uri().resolve("/page;jsessionid=1")).statusCode())
+                .as("parameters elsewhere pass")
                 .isEqualTo(200);
         assertThat(get(proxy.uri().resolve("/administrator")).statusCode()).isEqualTo(200);
     }
 
     /** A prefix cut off a path with parameters leaves a path: the parameters of the cut segments go with them. */
     @ParameterizedTest
-    @EnumSource(value = ProxyAdapter.class, names = {"HANDLER_IN_JETTY", "FILTER_IN_TOMCAT"})
+    @EnumSource(
+            value = ProxyAdapter.class,
+            names = {"HANDLER_IN_JETTY", "FILTER_IN_TOMCAT"})
     void aStrippedPrefixTakesItsParametersAlong(ProxyAdapter adapter) throws Exception {
         TestBackend a = backend("a", new Backends.Echo("a"));
-        ProxyAdapter.Running proxy = proxy(adapter, a,
-                "route.api.path", "/api", "route.api.pool", "web", "route.api.strip-prefix", "true");
+        ProxyAdapter.Running proxy =
+                proxy(adapter, a, "route.api.path", "/api", "route.api.pool", "web", "route.api.strip-prefix", "true");
 
-        assertThat(get(proxy.uri().resolve("/api/items;v=1")).headers().firstValue("X-Received-Path")).hasValue("/items;v=1");
+        assertThat(get(proxy.uri().resolve("/api/items;v=1")).headers().firstValue("X-Received-Path"))
+                .hasValue("/items;v=1");
         assertThat(get(proxy.uri().resolve("/api;jsessionid=1/items")).headers().firstValue("X-Received-Path"))
                 .hasValue("/items");
-        // A segment of parameters only: the container refuses it (Jetty: an ambiguous empty segment), or it is routed as "/api/items".
+        // A segment of parameters only: the container refuses it (Jetty: an ambiguous empty segment), or it is routed
+        // as "/api/items".
         HttpResponse<String> onlyParameters = get(proxy.uri().resolve("/;x/api;y/items"));
         if (onlyParameters.statusCode() != 400) {
-            assertThat(onlyParameters.headers().firstValue("X-Received-Path")).as(onlyParameters.toString()).hasValue("/items");
+            assertThat(onlyParameters.headers().firstValue("X-Received-Path"))
+                    .as(onlyParameters.toString())
+                    .hasValue("/items");
         }
-        assertThat(get(proxy.uri().resolve("/api;x")).headers().firstValue("X-Received-Path")).hasValue("/");
+        assertThat(get(proxy.uri().resolve("/api;x")).headers().firstValue("X-Received-Path"))
+                .hasValue("/");
     }
 
     @ParameterizedTest
-    @EnumSource(value = ProxyAdapter.class, names = {"FILTER_IN_JETTY", "FILTER_IN_TOMCAT"})
+    @EnumSource(
+            value = ProxyAdapter.class,
+            names = {"FILTER_IN_JETTY", "FILTER_IN_TOMCAT"})
     void aTrustedPeerChainNamesTheRightMostUntrustedAddress(ProxyAdapter adapter) throws Exception {
         TestBackend a = backend("a", new Backends.Echo("a"));
-        ProxyAdapter.Running proxy = proxy(adapter, a,
-                "security.trusted-proxies", "127.0.0.1, 10.0.0.0/8",
-                "route.main.path", "/", "route.main.pool", "web", "route.main.allow", "198.51.100.2");
+        ProxyAdapter.Running proxy = proxy(
+                adapter,
+                a,
+                "security.trusted-proxies",
+                "127.0.0.1, 10.0.0.0/8",
+                "route.main.path",
+                "/",
+                "route.main.pool",
+                "web",
+                "route.main.allow",
+                "198.51.100.2");
 
-        HttpResponse<String> allowed = get(proxy.uri().resolve("/x"), "X-Forwarded-For", "203.0.113.7, 198.51.100.2, 10.1.2.3");
+        HttpResponse<String> allowed =
+                get(proxy.uri().resolve("/x"), "X-Forwarded-For", "203.0.113.7, 198.51.100.2, 10.1.2.3");
         assertThat(allowed.statusCode()).isEqualTo(200);
-        assertThat(allowed.headers().firstValue("X-Echo-X-Forwarded-For")).as("a trusted chain is appended to")
+        assertThat(allowed.headers().firstValue("X-Echo-X-Forwarded-For"))
+                .as("a trusted chain is appended to")
                 .hasValue("203.0.113.7, 198.51.100.2, 10.1.2.3, 127.0.0.1");
         assertPlainError(get(proxy.uri().resolve("/x"), "X-Forwarded-For", "198.51.100.2, 203.0.113.7"), 403);
         assertPlainError(get(proxy.uri().resolve("/x")), 403);
     }
 
     @ParameterizedTest
-    @EnumSource(value = ProxyAdapter.class, names = {"FILTER_IN_JETTY", "FILTER_IN_TOMCAT"})
+    @EnumSource(
+            value = ProxyAdapter.class,
+            names = {"FILTER_IN_JETTY", "FILTER_IN_TOMCAT"})
     void consistentHashingUsesTheResolvedClientIp(ProxyAdapter adapter) throws Exception {
         TestBackend a = backend("a", new Backends.Echo("a"));
         TestBackend b = backend("b", new Backends.Echo("b"));
         Map<String, String> entries = new HashMap<>(Map.of(
-                "pool.web.strategy", "consistent-hash", "pool.web.hash-key", "client-ip",
-                "pool.web.backend.a.url", a.url().toString(), "pool.web.backend.b.url", b.url().toString(),
-                "route.main.path", "/", "route.main.pool", "web"));
+                "pool.web.strategy",
+                "consistent-hash",
+                "pool.web.hash-key",
+                "client-ip",
+                "pool.web.backend.a.url",
+                a.url().toString(),
+                "pool.web.backend.b.url",
+                b.url().toString(),
+                "route.main.path",
+                "/",
+                "route.main.pool",
+                "web"));
         entries.put("security.trusted-proxies", "127.0.0.1");
-        ProxyAdapter.Running trusting = track(adapter.start(ConfigLoader.load(List.of(new ConfigSource("test", entries)))));
+        ProxyAdapter.Running trusting =
+                track(adapter.start(ConfigLoader.load(List.of(new ConfigSource("test", entries)))));
         entries.remove("security.trusted-proxies");
-        ProxyAdapter.Running untrusting = track(adapter.start(ConfigLoader.load(List.of(new ConfigSource("test", entries)))));
+        ProxyAdapter.Running untrusting =
+                track(adapter.start(ConfigLoader.load(List.of(new ConfigSource("test", entries)))));
 
         Set<String> behindTrusted = new HashSet<>();
         Set<String> behindUntrusted = new HashSet<>();
         for (int i = 1; i <= 24; i++) {
             String client = "198.51.100." + i;
-            String first = get(trusting.uri().resolve("/"), "X-Forwarded-For", client).body();
-            assertThat(get(trusting.uri().resolve("/"), "X-Forwarded-For", client).body()).as("stable per client")
+            String first =
+                    get(trusting.uri().resolve("/"), "X-Forwarded-For", client).body();
+            assertThat(get(trusting.uri().resolve("/"), "X-Forwarded-For", client)
+                            .body())
+                    .as("stable per client")
                     .isEqualTo(first);
             behindTrusted.add(first);
-            behindUntrusted.add(get(untrusting.uri().resolve("/"), "X-Forwarded-For", client).body());
+            behindUntrusted.add(get(untrusting.uri().resolve("/"), "X-Forwarded-For", client)
+                    .body());
         }
         assertThat(behindTrusted).as("24 clients spread over both backends").containsExactlyInAnyOrder("a", "b");
-        assertThat(behindUntrusted).as("one peer, one backend, whatever it claims").hasSize(1);
+        assertThat(behindUntrusted)
+                .as("one peer, one backend, whatever it claims")
+                .hasSize(1);
     }
 
     // ---- rate limits and concurrency ----
 
     @ParameterizedTest
-    @EnumSource(value = ProxyAdapter.class, names = {"FILTER_IN_JETTY", "FILTER_IN_TOMCAT"})
+    @EnumSource(
+            value = ProxyAdapter.class,
+            names = {"FILTER_IN_JETTY", "FILTER_IN_TOMCAT"})
     void aBoundedBurstPassesAndTheRestGets429WithRetryAfter(ProxyAdapter adapter) throws Exception {
         Backends.Echo echo = new Backends.Echo("a");
         TestBackend a = backend("a", echo);
-        ProxyAdapter.Running proxy = proxy(adapter, a,
-                "route.api.path", "/api", "route.api.pool", "web", "route.api.rate-limit", "5/s",
-                "route.api.rate-limit-burst", "5");
+        ProxyAdapter.Running proxy = proxy(
+                adapter,
+                a,
+                "route.api.path",
+                "/api",
+                "route.api.pool",
+                "web",
+                "route.api.rate-limit",
+                "5/s",
+                "route.api.rate-limit-burst",
+                "5");
 
         int passed = 0;
         List<HttpResponse<String>> refused = new ArrayList<>();
@@ -264,17 +353,28 @@ class SecurityIntegrationTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = ProxyAdapter.class, names = {"FILTER_IN_JETTY", "HANDLER_IN_JETTY"})
+    @EnumSource(
+            value = ProxyAdapter.class,
+            names = {"FILTER_IN_JETTY", "HANDLER_IN_JETTY"})
     void aReloadKeepsTheBucketsOfAnUnchangedRateLimitAndResetsAChangedOne(ProxyAdapter adapter) throws Exception {
         // A reload must not hand every client a fresh allowance: the route's limit is unchanged by the
         // first reload (another route is added), so its exhausted bucket stays empty; the second changes
         // the limit itself, which starts it over.
         Backends.Echo echo = new Backends.Echo("a");
         TestBackend a = backend("a", echo);
-        Map<String, String> entries = new HashMap<>(Map.of("pool.web.backend.a.url", a.url().toString(),
-                "route.api.path", "/api", "route.api.pool", "web", "route.api.rate-limit", "1/h",
-                "route.api.rate-limit-burst", "3"));
-        ProxyAdapter.Running proxy = track(adapter.start(ConfigLoader.load(List.of(new ConfigSource("test", entries)))));
+        Map<String, String> entries = new HashMap<>(Map.of(
+                "pool.web.backend.a.url",
+                a.url().toString(),
+                "route.api.path",
+                "/api",
+                "route.api.pool",
+                "web",
+                "route.api.rate-limit",
+                "1/h",
+                "route.api.rate-limit-burst",
+                "3"));
+        ProxyAdapter.Running proxy =
+                track(adapter.start(ConfigLoader.load(List.of(new ConfigSource("test", entries)))));
         for (int i = 0; i < 3; i++) {
             assertThat(get(proxy.uri().resolve("/api/" + i)).statusCode()).isEqualTo(200);
         }
@@ -282,16 +382,24 @@ class SecurityIntegrationTest {
 
         entries.put("route.other.path", "/other");
         entries.put("route.other.pool", "web");
-        assertThat(proxy.engine().reload(ConfigLoader.load(List.of(new ConfigSource("test", entries)))).outcome())
+        assertThat(proxy.engine()
+                        .reload(ConfigLoader.load(List.of(new ConfigSource("test", entries))))
+                        .outcome())
                 .isEqualTo(dev.proxyfilter.forward.ReloadResult.Outcome.APPLIED);
         assertPlainError(get(proxy.uri().resolve("/api/4")), 429);
-        assertThat(get(proxy.uri().resolve("/other/x")).statusCode()).as("the new route works").isEqualTo(200);
+        assertThat(get(proxy.uri().resolve("/other/x")).statusCode())
+                .as("the new route works")
+                .isEqualTo(200);
 
         entries.put("route.api.rate-limit-burst", "5");
-        assertThat(proxy.engine().reload(ConfigLoader.load(List.of(new ConfigSource("test", entries)))).outcome())
+        assertThat(proxy.engine()
+                        .reload(ConfigLoader.load(List.of(new ConfigSource("test", entries))))
+                        .outcome())
                 .isEqualTo(dev.proxyfilter.forward.ReloadResult.Outcome.APPLIED);
         for (int i = 5; i < 10; i++) {
-            assertThat(get(proxy.uri().resolve("/api/" + i)).statusCode()).as("a fresh burst of 5").isEqualTo(200);
+            assertThat(get(proxy.uri().resolve("/api/" + i)).statusCode())
+                    .as("a fresh burst of 5")
+                    .isEqualTo(200);
         }
         HttpResponse<String> spent = get(proxy.uri().resolve("/api/10"));
         assertPlainError(spent, 429);
@@ -304,35 +412,60 @@ class SecurityIntegrationTest {
         // 4 s: the reload and the second request must fit in the first request's life on a loaded machine.
         Backends.Delayed delayed = new Backends.Delayed("slow", 4000);
         TestBackend slow = backend("slow", delayed);
-        Map<String, String> entries = new HashMap<>(Map.of("pool.web.backend.a.url", slow.url().toString(),
-                "security.max-concurrent-per-client", "1", "route.main.path", "/", "route.main.pool", "web"));
-        ProxyAdapter.Running proxy = track(ProxyAdapter.FILTER_IN_JETTY.start(
-                ConfigLoader.load(List.of(new ConfigSource("test", entries)))));
-        CompletableFuture<HttpResponse<String>> first = http.sendAsync(HttpRequest.newBuilder(proxy.uri().resolve("/1"))
-                .timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
+        Map<String, String> entries = new HashMap<>(Map.of(
+                "pool.web.backend.a.url",
+                slow.url().toString(),
+                "security.max-concurrent-per-client",
+                "1",
+                "route.main.path",
+                "/",
+                "route.main.pool",
+                "web"));
+        ProxyAdapter.Running proxy = track(
+                ProxyAdapter.FILTER_IN_JETTY.start(ConfigLoader.load(List.of(new ConfigSource("test", entries)))));
+        CompletableFuture<HttpResponse<String>> first = http.sendAsync(
+                HttpRequest.newBuilder(proxy.uri().resolve("/1"))
+                        .timeout(Duration.ofSeconds(20))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
         org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> delayed.requests.get() == 1);
 
         entries.put("proxy.connect-timeout", "3s");
-        assertThat(proxy.engine().reload(ConfigLoader.load(List.of(new ConfigSource("test", entries)))).outcome())
+        assertThat(proxy.engine()
+                        .reload(ConfigLoader.load(List.of(new ConfigSource("test", entries))))
+                        .outcome())
                 .isEqualTo(dev.proxyfilter.forward.ReloadResult.Outcome.APPLIED);
 
         assertPlainError(get(proxy.uri().resolve("/2")), 429);
         assertThat(first.get(20, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
-        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
+        org.awaitility.Awaitility.await()
+                .atMost(Duration.ofSeconds(10))
                 .until(() -> get(proxy.uri().resolve("/3")).statusCode() == 200);
         assertThat(delayed.requests.get()).isEqualTo(2);
     }
 
     @ParameterizedTest
-    @EnumSource(value = ProxyAdapter.class, names = {"FILTER_IN_JETTY", "FILTER_IN_TOMCAT"})
+    @EnumSource(
+            value = ProxyAdapter.class,
+            names = {"FILTER_IN_JETTY", "FILTER_IN_TOMCAT"})
     void aClientOverItsConcurrencyCapGets429UntilItsRequestEnds(ProxyAdapter adapter) throws Exception {
         Backends.Delayed delayed = new Backends.Delayed("slow", 1500);
         TestBackend slow = backend("slow", delayed);
-        ProxyAdapter.Running proxy = proxy(adapter, slow, "security.max-concurrent-per-client", "1",
-                "route.main.path", "/", "route.main.pool", "web");
+        ProxyAdapter.Running proxy = proxy(
+                adapter,
+                slow,
+                "security.max-concurrent-per-client",
+                "1",
+                "route.main.path",
+                "/",
+                "route.main.pool",
+                "web");
 
-        CompletableFuture<HttpResponse<String>> first = http.sendAsync(HttpRequest.newBuilder(proxy.uri().resolve("/1"))
-                .timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
+        CompletableFuture<HttpResponse<String>> first = http.sendAsync(
+                HttpRequest.newBuilder(proxy.uri().resolve("/1"))
+                        .timeout(Duration.ofSeconds(20))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
         org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> delayed.requests.get() == 1);
         HttpResponse<String> second = get(proxy.uri().resolve("/2"));
         assertPlainError(second, 429);
@@ -340,101 +473,181 @@ class SecurityIntegrationTest {
         assertThat(second.body()).isEqualTo("Too Many Requests: too many requests in flight from this client\n");
         assertThat(first.get(20, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
         // The slot is given back when the exchange ends, which may be a moment after the client read the body.
-        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
+        org.awaitility.Awaitility.await()
+                .atMost(Duration.ofSeconds(10))
                 .until(() -> get(proxy.uri().resolve("/3")).statusCode() == 200);
-        assertThat(delayed.requests.get()).as("the refused request never reached the backend").isEqualTo(2);
+        assertThat(delayed.requests.get())
+                .as("the refused request never reached the backend")
+                .isEqualTo(2);
     }
 
     // ---- authentication ----
 
     private Path usersFile(String name, String user, String password) throws IOException {
-        return Files.writeString(dir.resolve(name), "# test users\n" + user + ":"
-                + BCrypt.with(BCrypt.Version.VERSION_2Y).hashToString(4, password.toCharArray()) + "\n");
+        return Files.writeString(
+                dir.resolve(name),
+                "# test users\n" + user + ":"
+                        + BCrypt.with(BCrypt.Version.VERSION_2Y).hashToString(4, password.toCharArray()) + "\n");
     }
 
     @Test
     void onlyRoutesThatMayBlockLeaveTheSelectorThread() throws Exception {
         // The core handler runs a request on the selector thread unless its route may block: bcrypt.
         TestBackend a = backend("a", new Backends.Echo("a"));
-        ProxyAdapter.Running proxy = proxy(ProxyAdapter.HANDLER_IN_JETTY, a,
-                "route.admin.path", "/admin", "route.admin.pool", "web", "route.admin.auth", "basic",
-                "route.admin.auth.users-file", usersFile("blockers", "ann", "s3cret").toString(),
-                "route.open.path", "/open", "route.open.pool", "web");
+        ProxyAdapter.Running proxy = proxy(
+                ProxyAdapter.HANDLER_IN_JETTY,
+                a,
+                "route.admin.path",
+                "/admin",
+                "route.admin.pool",
+                "web",
+                "route.admin.auth",
+                "basic",
+                "route.admin.auth.users-file",
+                usersFile("blockers", "ann", "s3cret").toString(),
+                "route.open.path",
+                "/open",
+                "route.open.pool",
+                "web");
 
         assertThat(proxy.engine().route("localhost", "/admin/x").mayBlock()).isTrue();
         assertThat(proxy.engine().route("localhost", "/open/x").mayBlock()).isFalse();
         assertThat(get(proxy.uri().resolve("/admin/x"), "Authorization", BasicAuthenticatorTest.basic("ann", "s3cret"))
-                .statusCode()).isEqualTo(200);
+                        .statusCode())
+                .isEqualTo(200);
         assertThat(get(proxy.uri().resolve("/open/x")).statusCode()).isEqualTo(200);
     }
 
     @ParameterizedTest
-    @EnumSource(value = ProxyAdapter.class, names = {"FILTER_IN_JETTY", "FILTER_IN_TOMCAT", "HANDLER_IN_JETTY"})
+    @EnumSource(
+            value = ProxyAdapter.class,
+            names = {"FILTER_IN_JETTY", "FILTER_IN_TOMCAT", "HANDLER_IN_JETTY"})
     void basicAuthAcceptsRejectsAndKeepsCredentialsToItsRoute(ProxyAdapter adapter) throws Exception {
         TestBackend a = backend("a", new Backends.Echo("a"));
-        ProxyAdapter.Running proxy = proxy(adapter, a,
-                "route.admin.path", "/admin", "route.admin.pool", "web", "route.admin.auth", "basic",
-                "route.admin.auth.realm", "shop admin",
-                "route.admin.auth.users-file", usersFile("admins", "ann", "s3cret").toString(),
-                "route.ops.path", "/ops", "route.ops.pool", "web", "route.ops.auth", "basic",
-                "route.ops.auth.users-file", usersFile("ops", "otto", "0pen").toString(),
-                "route.ops.auth.keep-authorization", "true",
-                "route.open.path", "/open", "route.open.pool", "web");
+        ProxyAdapter.Running proxy = proxy(
+                adapter,
+                a,
+                "route.admin.path",
+                "/admin",
+                "route.admin.pool",
+                "web",
+                "route.admin.auth",
+                "basic",
+                "route.admin.auth.realm",
+                "shop admin",
+                "route.admin.auth.users-file",
+                usersFile("admins", "ann", "s3cret").toString(),
+                "route.ops.path",
+                "/ops",
+                "route.ops.pool",
+                "web",
+                "route.ops.auth",
+                "basic",
+                "route.ops.auth.users-file",
+                usersFile("ops", "otto", "0pen").toString(),
+                "route.ops.auth.keep-authorization",
+                "true",
+                "route.open.path",
+                "/open",
+                "route.open.pool",
+                "web");
         String ann = BasicAuthenticatorTest.basic("ann", "s3cret");
         String otto = BasicAuthenticatorTest.basic("otto", "0pen");
 
         HttpResponse<String> none = get(proxy.uri().resolve("/admin/"));
         assertPlainError(none, 401);
-        assertThat(none.headers().firstValue("WWW-Authenticate")).hasValue("Basic realm=\"shop admin\", charset=\"UTF-8\"");
-        assertPlainError(get(proxy.uri().resolve("/admin/"), "Authorization", BasicAuthenticatorTest.basic("ann", "guess")), 401);
+        assertThat(none.headers().firstValue("WWW-Authenticate"))
+                .hasValue("Basic realm=\"shop admin\", charset=\"UTF-8\"");
+        assertPlainError(
+                get(proxy.uri().resolve("/admin/"), "Authorization", BasicAuthenticatorTest.basic("ann", "guess")),
+                401);
         assertPlainError(get(proxy.uri().resolve("/admin/"), "Authorization", otto), 401);
         assertPlainError(get(proxy.uri().resolve("/ops/"), "Authorization", ann), 401);
 
         HttpResponse<String> admin = get(proxy.uri().resolve("/admin/"), "Authorization", ann);
         assertThat(admin.statusCode()).isEqualTo(200);
-        assertThat(admin.headers().firstValue("X-Echo-Authorization")).as("stripped").isEmpty();
+        assertThat(admin.headers().firstValue("X-Echo-Authorization"))
+                .as("stripped")
+                .isEmpty();
         HttpResponse<String> ops = get(proxy.uri().resolve("/ops/"), "Authorization", otto);
         assertThat(ops.statusCode()).isEqualTo(200);
         assertThat(ops.headers().firstValue("X-Echo-Authorization")).as("kept").hasValue(otto);
         HttpResponse<String> open = get(proxy.uri().resolve("/open/"), "Authorization", "Bearer backend-own");
-        assertThat(open.headers().firstValue("X-Echo-Authorization")).as("a route without auth passes it on")
+        assertThat(open.headers().firstValue("X-Echo-Authorization"))
+                .as("a route without auth passes it on")
                 .hasValue("Bearer backend-own");
     }
 
     private static String token(RSAKey key, Instant expires, Map<String, Object> extra) throws Exception {
-        JWTClaimsSet.Builder claims = new JWTClaimsSet.Builder().subject("alice").issuer("https://login.example/")
-                .audience("shop").expirationTime(Date.from(expires));
+        JWTClaimsSet.Builder claims = new JWTClaimsSet.Builder()
+                .subject("alice")
+                .issuer("https://login.example/")
+                .audience("shop")
+                .expirationTime(Date.from(expires));
         extra.forEach(claims::claim);
-        SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(key.getKeyID()).build(), claims.build());
+        SignedJWT jwt = new SignedJWT(
+                new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(key.getKeyID()).build(), claims.build());
         jwt.sign(new RSASSASigner(key));
         return jwt.serialize();
     }
 
     @ParameterizedTest
-    @EnumSource(value = ProxyAdapter.class, names = {"FILTER_IN_JETTY", "FILTER_IN_TOMCAT"})
+    @EnumSource(
+            value = ProxyAdapter.class,
+            names = {"FILTER_IN_JETTY", "FILTER_IN_TOMCAT"})
     void jwtAcceptsAValidTokenPassesClaimsAndRefusesTheRest(ProxyAdapter adapter) throws Exception {
         TestBackend a = backend("a", new Backends.Echo("a"));
         Path jwks = Files.writeString(dir.resolve("jwks.json"), new JWKSet(signingKey.toPublicJWK()).toString());
-        ProxyAdapter.Running proxy = proxy(adapter, a,
-                "route.api.path", "/api", "route.api.pool", "web", "route.api.auth", "jwt",
-                "route.api.auth.jwks-file", jwks.toString(), "route.api.auth.realm", "api",
-                "route.api.auth.issuer", "https://login.example/", "route.api.auth.audience", "shop",
-                "route.api.auth.claims-to-headers", "sub:X-User,email:X-Email");
+        ProxyAdapter.Running proxy = proxy(
+                adapter,
+                a,
+                "route.api.path",
+                "/api",
+                "route.api.pool",
+                "web",
+                "route.api.auth",
+                "jwt",
+                "route.api.auth.jwks-file",
+                jwks.toString(),
+                "route.api.auth.realm",
+                "api",
+                "route.api.auth.issuer",
+                "https://login.example/",
+                "route.api.auth.audience",
+                "shop",
+                "route.api.auth.claims-to-headers",
+                "sub:X-User,email:X-Email");
         Instant inFiveMinutes = Instant.now().plusSeconds(300);
         String valid = token(signingKey, inFiveMinutes, Map.of());
 
-        HttpResponse<String> accepted = get(proxy.uri().resolve("/api/orders"), "Authorization", "Bearer " + valid,
-                "X-User", "admin", "X-Email", "ceo@example.com");
+        HttpResponse<String> accepted = get(
+                proxy.uri().resolve("/api/orders"),
+                "Authorization",
+                "Bearer " + valid,
+                "X-User",
+                "admin",
+                "X-Email",
+                "ceo@example.com");
         assertThat(accepted.statusCode()).isEqualTo(200);
-        assertThat(accepted.headers().firstValue("X-Echo-X-User")).as("from the token, not the client").hasValue("alice");
-        assertThat(accepted.headers().firstValue("X-Echo-X-Email")).as("no email claim: the client's is removed").isEmpty();
+        assertThat(accepted.headers().firstValue("X-Echo-X-User"))
+                .as("from the token, not the client")
+                .hasValue("alice");
+        assertThat(accepted.headers().firstValue("X-Echo-X-Email"))
+                .as("no email claim: the client's is removed")
+                .isEmpty();
         assertThat(accepted.headers().firstValue("X-Echo-Authorization")).isEmpty();
 
-        String invalid = "Bearer realm=\"api\", error=\"invalid_token\", error_description=\"The access token is invalid or expired\"";
+        String invalid =
+                "Bearer realm=\"api\", error=\"invalid_token\", error_description=\"The access token is invalid or expired\"";
         String expired = token(signingKey, Instant.now().minusSeconds(120), Map.of());
         String wrongSignature = token(strangerKey, inFiveMinutes, Map.of());
-        String none = new PlainJWT(new JWTClaimsSet.Builder().subject("alice").issuer("https://login.example/")
-                .audience("shop").expirationTime(Date.from(inFiveMinutes)).build()).serialize();
+        String none = new PlainJWT(new JWTClaimsSet.Builder()
+                        .subject("alice")
+                        .issuer("https://login.example/")
+                        .audience("shop")
+                        .expirationTime(Date.from(inFiveMinutes))
+                        .build())
+                .serialize();
         String[] real = valid.split("\\.");
         String noneWithSignature = Base64URL.encode("{\"alg\":\"none\"}") + "." + real[1] + "." + real[2];
         for (String token : List.of(expired, wrongSignature, none, noneWithSignature)) {
@@ -450,9 +663,19 @@ class SecurityIntegrationTest {
     @org.junit.jupiter.api.Test
     void aBadJwksFileStopsTheEngineNamingTheKeyTheFileAndTheSource() throws Exception {
         Path jwks = Files.writeString(dir.resolve("jwks.json"), "{\"keys\":[{\"kty\":\"oct\",\"k\":\"c2VjcmV0\"}]}");
-        ProxyConfig config = ConfigLoader.load(List.of(new ConfigSource("proxy.properties", Map.of(
-                "pool.web.backend.a.url", "http://127.0.0.1:9", "route.api.path", "/", "route.api.pool", "web",
-                "route.api.auth", "jwt", "route.api.auth.jwks-file", jwks.toString()))));
+        ProxyConfig config = ConfigLoader.load(List.of(new ConfigSource(
+                "proxy.properties",
+                Map.of(
+                        "pool.web.backend.a.url",
+                        "http://127.0.0.1:9",
+                        "route.api.path",
+                        "/",
+                        "route.api.pool",
+                        "web",
+                        "route.api.auth",
+                        "jwt",
+                        "route.api.auth.jwks-file",
+                        jwks.toString()))));
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> dev.proxyfilter.forward.ProxyEngine.start(config))
                 .isInstanceOf(dev.proxyfilter.config.ConfigException.class)
                 .hasMessage("route.api.auth.jwks-file: " + jwks + " (expected: a JWKS file (JSON Web Key Set) with at "
@@ -481,28 +704,42 @@ class SecurityIntegrationTest {
     @EnumSource(ProxyAdapter.class)
     void responsesLoseBackendIdentityAndGainSecurityHeaders(ProxyAdapter adapter) throws Exception {
         TestBackend a = backend("a", new Chatty());
-        ProxyAdapter.Running proxy = proxy(adapter, a, "route.main.path", "/app", "route.main.pool", "web",
-                "security.strip-response-headers", "X-AspNet-Version",
-                "security.response-headers.X-Frame-Options", "DENY",
-                "security.response-headers.Referrer-Policy", "no-referrer",
-                "security.hsts", "max-age=31536000");
+        ProxyAdapter.Running proxy = proxy(
+                adapter,
+                a,
+                "route.main.path",
+                "/app",
+                "route.main.pool",
+                "web",
+                "security.strip-response-headers",
+                "X-AspNet-Version",
+                "security.response-headers.X-Frame-Options",
+                "DENY",
+                "security.response-headers.Referrer-Policy",
+                "no-referrer",
+                "security.hsts",
+                "max-age=31536000");
 
-        RawHttp.Response response = RawHttp.exchange(proxy.uri(), "GET /app/page HTTP/1.1\r\nHost: shop\r\n"
-                + "Connection: close\r\n\r\n");
+        RawHttp.Response response =
+                RawHttp.exchange(proxy.uri(), "GET /app/page HTTP/1.1\r\nHost: shop\r\n" + "Connection: close\r\n\r\n");
         assertThat(response.status()).isEqualTo(200);
         assertThat(response.all("Server")).noneMatch(value -> value.contains("SecretServer"));
         assertThat(response.header("X-Powered-By")).isNull();
         assertThat(response.header("X-AspNet-Version")).isNull();
         assertThat(response.all("X-Frame-Options")).containsExactly("DENY");
         assertThat(response.header("Referrer-Policy")).isEqualTo("no-referrer");
-        assertThat(response.header("Strict-Transport-Security")).as("HSTS only over https").isNull();
+        assertThat(response.header("Strict-Transport-Security"))
+                .as("HSTS only over https")
+                .isNull();
         assertThat(response.header("X-Kept")).isEqualTo("yes");
         assertThat(response.bodyText()).isEqualTo("ok");
 
         ProxyAdapter.Running defaults = proxy(adapter, a, "route.main.path", "/app", "route.main.pool", "web");
-        RawHttp.Response plain = RawHttp.exchange(defaults.uri(), "GET /app/page HTTP/1.1\r\nHost: shop\r\n"
-                + "Connection: close\r\n\r\n");
-        assertThat(plain.all("Server")).as("stripped with nothing configured").noneMatch(value -> value.contains("SecretServer"));
+        RawHttp.Response plain = RawHttp.exchange(
+                defaults.uri(), "GET /app/page HTTP/1.1\r\nHost: shop\r\n" + "Connection: close\r\n\r\n");
+        assertThat(plain.all("Server"))
+                .as("stripped with nothing configured")
+                .noneMatch(value -> value.contains("SecretServer"));
         assertThat(plain.header("X-Powered-By")).isNull();
         assertThat(plain.header("X-AspNet-Version")).isEqualTo("4.0.30319");
         assertThat(plain.all("X-Frame-Options")).containsExactly("ALLOWALL");
@@ -516,14 +753,41 @@ class SecurityIntegrationTest {
         down.close();
         TestBackend a = backend("a", new Backends.Echo("a"));
         Map<String, String> entries = new HashMap<>(Map.of(
-                "pool.web.backend.a.url", a.url().toString(), "pool.gone.backend.x.url", downUrl.toString(),
-                "route.deny.path", "/deny", "route.deny.pool", "web", "route.deny.deny", "127.0.0.1",
-                "route.auth.path", "/auth", "route.auth.pool", "web", "route.auth.auth", "basic",
-                "route.auth.auth.users-file", usersFile("users", "ann", "pw").toString()));
-        entries.putAll(Map.of("route.limited.path", "/limited", "route.limited.pool", "web",
-                "route.limited.rate-limit", "1/h", "route.gone.path", "/gone", "route.gone.pool", "gone",
-                "route.gone.retries", "0", "security.response-headers.X-Frame-Options", "DENY"));
-        ProxyAdapter.Running proxy = track(adapter.start(ConfigLoader.load(List.of(new ConfigSource("test", entries)))));
+                "pool.web.backend.a.url",
+                a.url().toString(),
+                "pool.gone.backend.x.url",
+                downUrl.toString(),
+                "route.deny.path",
+                "/deny",
+                "route.deny.pool",
+                "web",
+                "route.deny.deny",
+                "127.0.0.1",
+                "route.auth.path",
+                "/auth",
+                "route.auth.pool",
+                "web",
+                "route.auth.auth",
+                "basic",
+                "route.auth.auth.users-file",
+                usersFile("users", "ann", "pw").toString()));
+        entries.putAll(Map.of(
+                "route.limited.path",
+                "/limited",
+                "route.limited.pool",
+                "web",
+                "route.limited.rate-limit",
+                "1/h",
+                "route.gone.path",
+                "/gone",
+                "route.gone.pool",
+                "gone",
+                "route.gone.retries",
+                "0",
+                "security.response-headers.X-Frame-Options",
+                "DENY"));
+        ProxyAdapter.Running proxy =
+                track(adapter.start(ConfigLoader.load(List.of(new ConfigSource("test", entries)))));
         get(proxy.uri().resolve("/limited/warm-up"));
 
         String hostile = "/%3Cscript%3Ealert(1)%3C/script%3E?q=%3Cscript%3E&r=%22%3E%3Cimg%20src=x%3E";
@@ -536,16 +800,25 @@ class SecurityIntegrationTest {
             cases.put("/nowhere" + hostile, 404);
         }
         for (Map.Entry<String, Integer> entry : cases.entrySet()) {
-            RawHttp.Response response = RawHttp.exchange(proxy.uri(), "GET " + entry.getKey() + " HTTP/1.1\r\n"
-                    + "Host: shop.example\r\nUser-Agent: <script>ua</script>\r\n"
-                    + "X-Forwarded-For: <script>xff</script>\r\nConnection: close\r\n\r\n");
+            RawHttp.Response response = RawHttp.exchange(
+                    proxy.uri(),
+                    "GET " + entry.getKey() + " HTTP/1.1\r\n"
+                            + "Host: shop.example\r\nUser-Agent: <script>ua</script>\r\n"
+                            + "X-Forwarded-For: <script>xff</script>\r\nConnection: close\r\n\r\n");
             assertThat(response.status()).as(entry.getKey()).isEqualTo(entry.getValue());
-            assertThat(response.bodyText()).as(entry.getKey()).doesNotContainIgnoringCase("script")
-                    .doesNotContain("<").doesNotContain("alert").doesNotContain("img");
+            assertThat(response.bodyText())
+                    .as(entry.getKey())
+                    .doesNotContainIgnoringCase("script")
+                    .doesNotContain("<")
+                    .doesNotContain("alert")
+                    .doesNotContain("img");
             assertThat(response.header("Content-Type")).as(entry.getKey()).startsWith("text/plain");
-            assertThat(response.header("X-Content-Type-Options")).as(entry.getKey()).isEqualTo("nosniff");
+            assertThat(response.header("X-Content-Type-Options"))
+                    .as(entry.getKey())
+                    .isEqualTo("nosniff");
             if (entry.getValue() != 404) {
-                assertThat(response.header("X-Frame-Options")).as("security headers on the proxy's own errors too")
+                assertThat(response.header("X-Frame-Options"))
+                        .as("security headers on the proxy's own errors too")
                         .isEqualTo("DENY");
             }
         }

@@ -77,7 +77,8 @@ class AdminIntegrationTest {
     }
 
     private HttpResponse<String> adminCall(String method, String path, boolean withToken) throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(admin.resolve(path)).method(method, HttpRequest.BodyPublishers.noBody());
+        HttpRequest.Builder request =
+                HttpRequest.newBuilder(admin.resolve(path)).method(method, HttpRequest.BodyPublishers.noBody());
         if (withToken) {
             request.header("Authorization", "Bearer " + TOKEN);
         }
@@ -85,8 +86,8 @@ class AdminIntegrationTest {
     }
 
     private String proxied(String path) throws Exception {
-        HttpResponse<String> response = http.send(HttpRequest.newBuilder(proxy.uri().resolve(path)).build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response = http.send(
+                HttpRequest.newBuilder(proxy.uri().resolve(path)).build(), HttpResponse.BodyHandlers.ofString());
         return response.statusCode() + " " + response.body();
     }
 
@@ -101,9 +102,13 @@ class AdminIntegrationTest {
         ProxyEngine engine = proxy.engine();
         ProxyMetrics metrics = engine.metrics();
         // A backend exchange is recorded when it completes, which may be just after the client has its response.
-        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5)).until(() ->
-                metrics.backend("web", "a").requests().getCount() + metrics.backend("web", "b").requests().getCount() == 10
-                        && metrics.backend("bad", "f").responses("5xx") == 3 && metrics.route("bad").responses("5xx") == 3);
+        org.awaitility.Awaitility.await()
+                .atMost(java.time.Duration.ofSeconds(5))
+                .until(() -> metrics.backend("web", "a").requests().getCount()
+                                        + metrics.backend("web", "b").requests().getCount()
+                                == 10
+                        && metrics.backend("bad", "f").responses("5xx") == 3
+                        && metrics.route("bad").responses("5xx") == 3);
         ProxyMetrics.BackendMetrics a = metrics.backend("web", "a");
         ProxyMetrics.BackendMetrics b = metrics.backend("web", "b");
         assertThat(a.requests().getCount()).isEqualTo(5);
@@ -113,7 +118,8 @@ class AdminIntegrationTest {
         assertThat(metrics.route("web").requests().getCount()).isEqualTo(10);
         assertThat(metrics.route("web").responses("2xx")).isEqualTo(10);
         assertThat(metrics.route("bad").responses("5xx")).isEqualTo(3);
-        assertThat(metrics.backend("web", "a").errors(ProxyMetrics.ErrorKind.CONNECT)).isZero();
+        assertThat(metrics.backend("web", "a").errors(ProxyMetrics.ErrorKind.CONNECT))
+                .isZero();
     }
 
     /** One sample line of the Prometheus text format: name{labels} value. */
@@ -125,13 +131,25 @@ class AdminIntegrationTest {
         for (int i = 0; i < 4; i++) {
             proxied("/web/x");
         }
-        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5)).until(() ->
-                proxy.engine().metrics().route("web").requests().getCount() == 4
-                        && proxy.engine().metrics().backend("web", "a").requests().getCount() == 2
-                        && proxy.engine().metrics().backend("web", "b").requests().getCount() == 2);
+        org.awaitility.Awaitility.await()
+                .atMost(java.time.Duration.ofSeconds(5))
+                .until(() -> proxy.engine().metrics().route("web").requests().getCount() == 4
+                        && proxy.engine()
+                                        .metrics()
+                                        .backend("web", "a")
+                                        .requests()
+                                        .getCount()
+                                == 2
+                        && proxy.engine()
+                                        .metrics()
+                                        .backend("web", "b")
+                                        .requests()
+                                        .getCount()
+                                == 2);
         HttpResponse<String> response = adminCall("GET", "/metrics", true);
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
-        assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/plain"));
+        assertThat(response.headers().firstValue("Content-Type"))
+                .hasValueSatisfying(v -> assertThat(v).startsWith("text/plain"));
         Map<String, Double> samples = new HashMap<>();
         for (String line : response.body().split("\n")) {
             if (line.isEmpty() || line.startsWith("# HELP ") || line.startsWith("# TYPE ")) {
@@ -139,17 +157,23 @@ class AdminIntegrationTest {
             }
             Matcher m = SAMPLE.matcher(line);
             assertThat(m.matches()).as("a valid sample line: %s", line).isTrue();
-            samples.put(m.group(1) + (m.group(2) == null ? "" : m.group(2)), Double.parseDouble(m.group(3).replace("Inf", "Infinity")));
+            samples.put(
+                    m.group(1) + (m.group(2) == null ? "" : m.group(2)),
+                    Double.parseDouble(m.group(3).replace("Inf", "Infinity")));
         }
-        assertThat(samples).containsEntry("proxyfilter_backend_requests_seconds_count{backend=\"a\",pool=\"web\"}", 2.0);
-        assertThat(samples).containsEntry("proxyfilter_backend_responses_total{backend=\"b\",class=\"2xx\",pool=\"web\"}", 2.0);
+        assertThat(samples)
+                .containsEntry("proxyfilter_backend_requests_seconds_count{backend=\"a\",pool=\"web\"}", 2.0);
+        assertThat(samples)
+                .containsEntry("proxyfilter_backend_responses_total{backend=\"b\",class=\"2xx\",pool=\"web\"}", 2.0);
         assertThat(samples).containsEntry("proxyfilter_route_requests_seconds_count{route=\"web\"}", 4.0);
         assertThat(samples.keySet()).anyMatch(k -> k.startsWith("jvm_memory"));
 
         HttpResponse<String> json = adminCall("GET", "/metrics.json", true);
         assertThat(json.statusCode()).isEqualTo(200);
         assertThat(json.headers().firstValue("Content-Type")).hasValue("application/json");
-        assertThat(json.body()).startsWith("{").contains("\"proxy.route.web.requests\":{\"count\":4,")
+        assertThat(json.body())
+                .startsWith("{")
+                .contains("\"proxy.route.web.requests\":{\"count\":4,")
                 .contains("\"proxy.backend.web.a.responses.2xx\":{\"count\":2}");
     }
 
@@ -158,9 +182,13 @@ class AdminIntegrationTest {
         assertThat(adminCall("GET", "/api/pools", false).statusCode()).isEqualTo(401);
         HttpResponse<String> pools = adminCall("GET", "/api/pools", true);
         assertThat(pools.statusCode()).isEqualTo(200);
-        assertThat(pools.body()).contains("\"name\":\"web\"").contains("\"name\":\"a\"").contains("\"state\":\"up\"");
+        assertThat(pools.body())
+                .contains("\"name\":\"web\"")
+                .contains("\"name\":\"a\"")
+                .contains("\"state\":\"up\"");
 
-        assertThat(adminCall("POST", "/api/pools/web/backends/a/disable", true).statusCode()).isEqualTo(200);
+        assertThat(adminCall("POST", "/api/pools/web/backends/a/disable", true).statusCode())
+                .isEqualTo(200);
         int before = echoA.requests.get();
         for (int i = 0; i < 6; i++) {
             assertThat(proxied("/web/x")).isEqualTo("200 b");
@@ -168,8 +196,11 @@ class AdminIntegrationTest {
         assertThat(echoA.requests.get()).isEqualTo(before);
         assertThat(adminCall("GET", "/api/pools", true).body()).contains("\"state\":\"disabled\"");
 
-        assertThat(adminCall("POST", "/api/pools/web/backends/a/enable", true).statusCode()).isEqualTo(200);
-        assertThat(adminCall("POST", "/api/pools/web/backends/b/weight?value=0", true).statusCode()).isEqualTo(200);
+        assertThat(adminCall("POST", "/api/pools/web/backends/a/enable", true).statusCode())
+                .isEqualTo(200);
+        assertThat(adminCall("POST", "/api/pools/web/backends/b/weight?value=0", true)
+                        .statusCode())
+                .isEqualTo(200);
         for (int i = 0; i < 4; i++) {
             assertThat(proxied("/web/x")).isEqualTo("200 a");
         }
@@ -177,25 +208,38 @@ class AdminIntegrationTest {
         HttpResponse<String> bad = adminCall("POST", "/api/pools/web/backends/zz/disable", true);
         assertThat(bad.statusCode()).isEqualTo(400);
         assertThat(bad.body()).contains("backend: zz (expected: one of [a, b] in pool web)");
-        assertThat(adminCall("POST", "/api/pools/web/backends/a/weight?value=-3", true).body()).contains("weight: -3");
-        assertThat(adminCall("POST", "/api/pools/web/backends/a/explode", true).statusCode()).isEqualTo(400);
+        assertThat(adminCall("POST", "/api/pools/web/backends/a/weight?value=-3", true)
+                        .body())
+                .contains("weight: -3");
+        assertThat(adminCall("POST", "/api/pools/web/backends/a/explode", true).statusCode())
+                .isEqualTo(400);
         assertThat(adminCall("GET", "/api/config", true).body()).contains("\"sources\":[\"test\"]");
-        assertThat(proxy.engine().metrics().registry().counter("proxy.admin.changes").getCount()).isEqualTo(3);
+        assertThat(proxy.engine()
+                        .metrics()
+                        .registry()
+                        .counter("proxy.admin.changes")
+                        .getCount())
+                .isEqualTo(3);
     }
 
     @Test
     void drainThroughTheApiTakesNoNewRequestAndShowsHealth() throws Exception {
-        assertThat(adminCall("POST", "/api/pools/web/backends/a/drain", true).statusCode()).isEqualTo(200);
+        assertThat(adminCall("POST", "/api/pools/web/backends/a/drain", true).statusCode())
+                .isEqualTo(200);
         int before = echoA.requests.get();
         for (int i = 0; i < 4; i++) {
             assertThat(proxied("/web/x")).isEqualTo("200 b");
         }
         assertThat(echoA.requests.get()).isEqualTo(before);
         String pools = adminCall("GET", "/api/pools", true).body();
-        assertThat(pools).contains("\"mode\":\"normal\"").contains("\"state\":\"draining\"")
-                .contains("\"reason\":\"on operator request\"").contains("\"weight_percent\":100");
+        assertThat(pools)
+                .contains("\"mode\":\"normal\"")
+                .contains("\"state\":\"draining\"")
+                .contains("\"reason\":\"on operator request\"")
+                .contains("\"weight_percent\":100");
 
-        assertThat(adminCall("POST", "/api/pools/web/backends/a/enable", true).statusCode()).isEqualTo(200);
+        assertThat(adminCall("POST", "/api/pools/web/backends/a/enable", true).statusCode())
+                .isEqualTo(200);
         assertThat(adminCall("GET", "/api/pools", true).body()).doesNotContain("\"state\":\"draining\"");
     }
 
@@ -225,13 +269,18 @@ class AdminIntegrationTest {
         HttpResponse<String> draining = adminCall("GET", "/readyz", false);
         assertThat(draining.statusCode()).isEqualTo(503);
         assertThat(draining.body()).contains("\"draining\":true").contains("\"ready\":false");
-        assertThat(adminCall("GET", "/healthz", false).statusCode()).as("alive while draining").isEqualTo(200);
+        assertThat(adminCall("GET", "/healthz", false).statusCode())
+                .as("alive while draining")
+                .isEqualTo(200);
     }
 
     @Test
     void dashboardIsServedSelfContained() throws Exception {
         HttpResponse<String> page = adminCall("GET", "/?token=" + TOKEN, false);
         assertThat(page.statusCode()).as(page.body()).isEqualTo(200);
-        assertThat(page.body()).contains("<title>Proxy Filter</title>").doesNotContain("http://").doesNotContain("https://");
+        assertThat(page.body())
+                .contains("<title>Proxy Filter</title>")
+                .doesNotContain("http://")
+                .doesNotContain("https://");
     }
 }

@@ -18,6 +18,8 @@ class JettyConnectorsTest {
         HttpConfiguration http = JettyConnectors.httpConfiguration(new ServerConfig("127.0.0.1", 0));
 
         assertThat(http.getHeaderCacheSize()).isZero();
-        assertThat(new HttpConfiguration().getHeaderCacheSize()).as("Jetty's default, which this overrides").isPositive();
+        assertThat(new HttpConfiguration().getHeaderCacheSize())
+                .as("Jetty's default, which this overrides")
+                .isPositive();
     }
 }

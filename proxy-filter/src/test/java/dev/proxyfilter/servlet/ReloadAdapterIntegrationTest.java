@@ -44,6 +44,7 @@ class ReloadAdapterIntegrationTest {
 
     @TempDir
     Path temp;
+
     private Path file;
 
     @BeforeEach
@@ -84,13 +85,17 @@ class ReloadAdapterIntegrationTest {
     }
 
     private static String config(TestBackend backend) {
-        return "pool.web.backend." + backend.name() + ".url=" + backend.url() + "\nroute.web.path=/web\nroute.web.pool=web\n"
-                + "reload.debounce=50ms\n";
+        return "pool.web.backend." + backend.name() + ".url=" + backend.url()
+                + "\nroute.web.path=/web\nroute.web.pool=web\n" + "reload.debounce=50ms\n";
     }
 
     private HttpResponse<String> call(String method, String path) throws Exception {
-        return http.send(HttpRequest.newBuilder(base.resolve(path)).method(method, HttpRequest.BodyPublishers.noBody())
-                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        return http.send(
+                HttpRequest.newBuilder(base.resolve(path))
+                        .method(method, HttpRequest.BodyPublishers.noBody())
+                        .timeout(Duration.ofSeconds(10))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     @Test
@@ -100,10 +105,13 @@ class ReloadAdapterIntegrationTest {
 
         Files.writeString(file, config(b));
 
-        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> call("GET", "/app/web/x").body().equals("b"));
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(10))
+                .until(() -> call("GET", "/app/web/x").body().equals("b"));
         assertThat(engine.lastReload().trigger()).isEqualTo("file");
         assertThat(engine.generation()).isEqualTo(2);
-        assertThat(Thread.getAllStackTraces().keySet()).anyMatch(t -> t.getName().equals("proxy-config-watcher"));
+        assertThat(Thread.getAllStackTraces().keySet())
+                .anyMatch(t -> t.getName().equals("proxy-config-watcher"));
 
         jetty.stop();
         assertThat(Thread.getAllStackTraces().keySet())
@@ -116,20 +124,26 @@ class ReloadAdapterIntegrationTest {
         assertThat(Thread.getAllStackTraces().keySet())
                 .noneMatch(t -> t.getName().equals("proxy-config-watcher") && t.isAlive());
 
-        assertThat(call("GET", "/app/admin/api/reload").body()).contains("\"generation\":1").contains("\"last\":null")
+        assertThat(call("GET", "/app/admin/api/reload").body())
+                .contains("\"generation\":1")
+                .contains("\"last\":null")
                 .contains("\"reloadable\":true");
 
         Files.writeString(file, config(b));
         HttpResponse<String> applied = call("POST", "/app/admin/api/reload");
         assertThat(applied.statusCode()).isEqualTo(200);
-        assertThat(applied.body()).contains("\"outcome\":\"applied\"").contains("\"generation\":2")
+        assertThat(applied.body())
+                .contains("\"outcome\":\"applied\"")
+                .contains("\"generation\":2")
                 .contains("\"trigger\":\"admin\"");
         assertThat(call("GET", "/app/web/x").body()).isEqualTo("b");
 
         Files.writeString(file, config(a) + "pool.web.strategy=fastest\n");
         HttpResponse<String> rejected = call("POST", "/app/admin/api/reload");
         assertThat(rejected.statusCode()).isEqualTo(422);
-        assertThat(rejected.body()).contains("\"outcome\":\"rejected\"").contains("\"generation\":2")
+        assertThat(rejected.body())
+                .contains("\"outcome\":\"rejected\"")
+                .contains("\"generation\":2")
                 .contains("pool.web.strategy: fastest (expected: ");
         assertThat(call("GET", "/app/web/x").body()).isEqualTo("b");
         assertThat(call("GET", "/app/admin/api/reload").body()).contains("\"outcome\":\"rejected\"");
@@ -137,8 +151,11 @@ class ReloadAdapterIntegrationTest {
         assertThat(engine.lastReload().outcome()).isEqualTo(ReloadResult.Outcome.REJECTED);
 
         String metrics = call("GET", "/app/admin/metrics").body();
-        assertThat(metrics).contains("proxy_reload_success_total 1.0").contains("proxy_reload_failure_total 1.0")
-                .contains("proxy_reload_last_ok 0.0").contains("proxy_reload_generation 2.0");
+        assertThat(metrics)
+                .contains("proxy_reload_success_total 1.0")
+                .contains("proxy_reload_failure_total 1.0")
+                .contains("proxy_reload_last_ok 0.0")
+                .contains("proxy_reload_generation 2.0");
         assertThat(call("PUT", "/app/admin/api/reload").statusCode()).isEqualTo(400);
     }
 }

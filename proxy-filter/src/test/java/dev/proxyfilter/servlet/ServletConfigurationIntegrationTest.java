@@ -70,7 +70,8 @@ class ServletConfigurationIntegrationTest {
     }
 
     private String get(URI uri) throws Exception {
-        HttpResponse<String> response = http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response =
+                http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString());
         return response.statusCode() + " " + response.body();
     }
 
@@ -83,8 +84,8 @@ class ServletConfigurationIntegrationTest {
         filter.setInitParameter("route.api.pool", "api");
         URI base = startJetty(filter);
 
-        HttpResponse<String> proxied = http.send(HttpRequest.newBuilder(base.resolve("/app/api/x")).build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> proxied = http.send(
+                HttpRequest.newBuilder(base.resolve("/app/api/x")).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(proxied.body()).isEqualTo("a");
         assertThat(proxied.headers().firstValue("X-Received-Path")).hasValue("/api/x");
         assertThat(get(base.resolve("/app/other"))).isEqualTo("200 local /app/other");
@@ -128,8 +129,9 @@ class ServletConfigurationIntegrationTest {
             failure = e;
         }
         assertThat(failure).isNotNull();
-        assertThat(failure).hasMessageContaining(
-                "pool.api.backend.a.weight: -1 (expected: integer >= 0) [WEB-INF/web.xml init-param]");
+        assertThat(failure)
+                .hasMessageContaining(
+                        "pool.api.backend.a.weight: -1 (expected: integer >= 0) [WEB-INF/web.xml init-param]");
     }
 
     @Test
@@ -137,7 +139,8 @@ class ServletConfigurationIntegrationTest {
         backend = TestBackend.start("a", new Backends.Echo("a"));
         Path webapp = temp.resolve("dropin");
         Files.createDirectories(webapp.resolve("WEB-INF"));
-        Files.writeString(webapp.resolve("WEB-INF/proxy-filter.properties"),
+        Files.writeString(
+                webapp.resolve("WEB-INF/proxy-filter.properties"),
                 "pool.api.backend.a.url=" + backend.url() + "\nroute.api.path=/api\nroute.api.pool=api\n");
         Files.writeString(webapp.resolve("index.html"), "static index");
 
@@ -152,12 +155,13 @@ class ServletConfigurationIntegrationTest {
         assertThat(context.getState()).isEqualTo(LifecycleState.STARTED);
         URI base = URI.create("http://127.0.0.1:" + connector.getLocalPort());
 
-        HttpResponse<String> proxied = http.send(HttpRequest.newBuilder(base.resolve("/drop/api/z")).build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> proxied = http.send(
+                HttpRequest.newBuilder(base.resolve("/drop/api/z")).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(proxied.body()).isEqualTo("a");
         assertThat(proxied.headers().firstValue("X-Received-Path")).hasValue("/api/z");
         assertThat(get(base.resolve("/drop/index.html"))).isEqualTo("200 static index");
-        assertThat(context.findFilterDefs()).extracting(d -> d.getFilterClass())
+        assertThat(context.findFilterDefs())
+                .extracting(d -> d.getFilterClass())
                 .containsExactly(ProxyFilter.class.getName());
     }
 
@@ -166,9 +170,11 @@ class ServletConfigurationIntegrationTest {
         backend = TestBackend.start("a", new Backends.Echo("a"));
         Path webapp = temp.resolve("declared");
         Files.createDirectories(webapp.resolve("WEB-INF"));
-        Files.writeString(webapp.resolve("WEB-INF/proxy-filter.properties"),
+        Files.writeString(
+                webapp.resolve("WEB-INF/proxy-filter.properties"),
                 "pool.api.backend.a.url=http://127.0.0.1:1\nroute.api.path=/\nroute.api.pool=api\n");
-        Files.writeString(webapp.resolve("WEB-INF/proxy.properties"),
+        Files.writeString(
+                webapp.resolve("WEB-INF/proxy.properties"),
                 "pool.api.backend.a.url=" + backend.url() + "\nroute.api.path=/api\nroute.api.pool=api\n");
         Files.writeString(webapp.resolve("WEB-INF/web.xml"), """
                 <web-app xmlns="https://jakarta.ee/xml/ns/jakartaee" version="6.0">

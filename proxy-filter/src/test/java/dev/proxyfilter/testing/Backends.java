@@ -18,8 +18,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /** The small servlets tests put behind the proxy. */
 public final class Backends {
-    private Backends() {
-    }
+    private Backends() {}
 
     /**
      * Answers with its name as the body, and echoes what it received: the request line in
@@ -146,17 +145,20 @@ public final class Backends {
             requests.incrementAndGet();
             AsyncContext async = req.startAsync();
             async.setTimeout(30_000);
-            TIMER.schedule(() -> {
-                try {
-                    resp.setHeader("X-Backend", name);
-                    resp.setContentType("text/plain");
-                    resp.getOutputStream().write(name.getBytes(StandardCharsets.UTF_8));
-                } catch (IOException | RuntimeException e) {
-                    // The client went away; the exchange ends below all the same.
-                } finally {
-                    async.complete();
-                }
-            }, delayMillis, TimeUnit.MILLISECONDS);
+            TIMER.schedule(
+                    () -> {
+                        try {
+                            resp.setHeader("X-Backend", name);
+                            resp.setContentType("text/plain");
+                            resp.getOutputStream().write(name.getBytes(StandardCharsets.UTF_8));
+                        } catch (IOException | RuntimeException e) {
+                            // The client went away; the exchange ends below all the same.
+                        } finally {
+                            async.complete();
+                        }
+                    },
+                    delayMillis,
+                    TimeUnit.MILLISECONDS);
         }
     }
 

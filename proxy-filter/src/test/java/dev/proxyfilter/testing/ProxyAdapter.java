@@ -93,8 +93,8 @@ public enum ProxyAdapter {
         threads.setName(servlet ? "proxy-servlet" : "proxy-filter-jetty");
         Server server = new Server(threads);
         // Strict as the standalone proxy is: compliance modes, limits, header deadline.
-        ServerConnector connector = new ServerConnector(server, 1, 1,
-                new HttpConnectionFactory(JettyConnectors.httpConfiguration(config.server())));
+        ServerConnector connector = new ServerConnector(
+                server, 1, 1, new HttpConnectionFactory(JettyConnectors.httpConfiguration(config.server())));
         JettyConnectors.limit(connector, config.server());
         connector.setHost("127.0.0.1");
         connector.setPort(0);
@@ -127,8 +127,8 @@ public enum ProxyAdapter {
         QueuedThreadPool threads = new dev.proxyfilter.jetty.ProxyThreadPool(64, 4); // as the standalone proxy
         threads.setName("proxy-handler");
         Server server = new Server(threads);
-        ServerConnector connector = new ServerConnector(server, 1, 1,
-                new HttpConnectionFactory(JettyConnectors.httpConfiguration(config.server())));
+        ServerConnector connector = new ServerConnector(
+                server, 1, 1, new HttpConnectionFactory(JettyConnectors.httpConfiguration(config.server())));
         JettyConnectors.limit(connector, config.server());
         connector.setHost("127.0.0.1");
         connector.setPort(0);
@@ -137,7 +137,8 @@ public enum ProxyAdapter {
         server.setHandler(JettyConnectors.handler(handler, config.server()));
         server.start();
         // The handler closes the engine it started when the server stops it.
-        return new Started(URI.create("http://127.0.0.1:" + connector.getLocalPort()), handler.engine(), server::stop, false);
+        return new Started(
+                URI.create("http://127.0.0.1:" + connector.getLocalPort()), handler.engine(), server::stop, false);
     }
 
     private static Running tomcat(ProxyConfig config, boolean valve) throws Exception {
@@ -171,10 +172,14 @@ public enum ProxyAdapter {
             tomcat.start();
             engine[0] = running;
         }
-        return new Started(URI.create("http://127.0.0.1:" + connector.getLocalPort()), engine[0], () -> {
-            tomcat.stop();
-            tomcat.destroy();
-        }, !valve); // the valve closes its own engine when Tomcat stops it
+        return new Started(
+                URI.create("http://127.0.0.1:" + connector.getLocalPort()),
+                engine[0],
+                () -> {
+                    tomcat.stop();
+                    tomcat.destroy();
+                },
+                !valve); // the valve closes its own engine when Tomcat stops it
     }
 
     /** What stops a container. */

@@ -16,8 +16,7 @@ import java.util.Locale;
  * odd framing) and for reading exactly what came back.
  */
 public final class RawHttp {
-    private RawHttp() {
-    }
+    private RawHttp() {}
 
     /** A parsed response. */
     public record Response(int status, List<String[]> headers, byte[] body) {
@@ -63,7 +62,9 @@ public final class RawHttp {
         String line;
         while ((line = line(in)) != null && !line.isEmpty()) {
             int colon = line.indexOf(':');
-            headers.add(new String[] {line.substring(0, colon).trim(), line.substring(colon + 1).trim()});
+            headers.add(new String[] {
+                line.substring(0, colon).trim(), line.substring(colon + 1).trim()
+            });
         }
         Response partial = new Response(status, headers, new byte[0]);
         if (head || status == 204 || status == 304 || status / 100 == 1) {

@@ -62,7 +62,8 @@ public final class RecordingBackend implements AutoCloseable {
                 synchronized (received) {
                     received.add(new Received(head, body));
                 }
-                out.write(SocketBackend.ascii("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok"));
+                out.write(SocketBackend.ascii(
+                        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok"));
                 out.flush();
             }
         });

@@ -25,25 +25,29 @@ public final class SocketBackend implements AutoCloseable {
 
     private SocketBackend(Behaviour behaviour) throws IOException {
         server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        Thread acceptor = new Thread(() -> {
-            while (!server.isClosed()) {
-                try {
-                    Socket socket = server.accept();
-                    connections.incrementAndGet();
-                    Thread worker = new Thread(() -> {
-                        try (socket) {
-                            behaviour.handle(socket);
-                        } catch (IOException ignored) {
-                            // the proxy may close first
+        Thread acceptor = new Thread(
+                () -> {
+                    while (!server.isClosed()) {
+                        try {
+                            Socket socket = server.accept();
+                            connections.incrementAndGet();
+                            Thread worker = new Thread(
+                                    () -> {
+                                        try (socket) {
+                                            behaviour.handle(socket);
+                                        } catch (IOException ignored) {
+                                            // the proxy may close first
+                                        }
+                                    },
+                                    "socket-backend-worker");
+                            worker.setDaemon(true);
+                            worker.start();
+                        } catch (IOException e) {
+                            return;
                         }
-                    }, "socket-backend-worker");
-                    worker.setDaemon(true);
-                    worker.start();
-                } catch (IOException e) {
-                    return;
-                }
-            }
-        }, "socket-backend-acceptor");
+                    }
+                },
+                "socket-backend-acceptor");
         acceptor.setDaemon(true);
         acceptor.start();
     }

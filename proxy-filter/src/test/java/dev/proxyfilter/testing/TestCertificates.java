@@ -21,8 +21,7 @@ import javax.net.ssl.TrustManagerFactory;
 public final class TestCertificates {
     public static final String PASSWORD = "changeit";
 
-    private TestCertificates() {
-    }
+    private TestCertificates() {}
 
     /**
      * A PKCS12 key store with one key pair and its self-signed certificate.
@@ -32,11 +31,33 @@ public final class TestCertificates {
     public static Path keyStore(Path dir, String name, String san) throws IOException, InterruptedException {
         Path file = dir.resolve(name + ".p12");
         Path keytool = Path.of(System.getProperty("java.home"), "bin", "keytool");
-        Process process = new ProcessBuilder(List.of(keytool.toString(), "-genkeypair", "-alias", name,
-                "-keyalg", "EC", "-groupname", "secp256r1", "-sigalg", "SHA256withECDSA", "-dname", "CN=" + name,
-                "-ext", "SAN=" + san, "-validity", "2", "-storetype", "PKCS12", "-keystore", file.toString(),
-                "-storepass", PASSWORD, "-keypass", PASSWORD))
-                .redirectErrorStream(true).start();
+        Process process = new ProcessBuilder(List.of(
+                        keytool.toString(),
+                        "-genkeypair",
+                        "-alias",
+                        name,
+                        "-keyalg",
+                        "EC",
+                        "-groupname",
+                        "secp256r1",
+                        "-sigalg",
+                        "SHA256withECDSA",
+                        "-dname",
+                        "CN=" + name,
+                        "-ext",
+                        "SAN=" + san,
+                        "-validity",
+                        "2",
+                        "-storetype",
+                        "PKCS12",
+                        "-keystore",
+                        file.toString(),
+                        "-storepass",
+                        PASSWORD,
+                        "-keypass",
+                        PASSWORD))
+                .redirectErrorStream(true)
+                .start();
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0) {
             throw new IOException("keytool failed: " + output);

@@ -41,12 +41,13 @@ public final class TestConfigs {
     }
 
     /** A pool with a hash key and session affinity (either may be null), backends as name, url, weight triples. */
-    public TestConfigs pool(String name, BalanceStrategy strategy, HashKey hashKey, StickyConfig sticky,
-            Object... nameUrlWeight) {
+    public TestConfigs pool(
+            String name, BalanceStrategy strategy, HashKey hashKey, StickyConfig sticky, Object... nameUrlWeight) {
         List<BackendConfig> backends = new ArrayList<>();
         for (int i = 0; i < nameUrlWeight.length; i += 3) {
-            backends.add(new BackendConfig((String) nameUrlWeight[i], URI.create(nameUrlWeight[i + 1].toString()),
-                    (Integer) nameUrlWeight[i + 2]));
+            backends.add(
+                    new BackendConfig((String) nameUrlWeight[i], URI.create(nameUrlWeight[i + 1].toString()), (Integer)
+                            nameUrlWeight[i + 2]));
         }
         pools.put(name, new PoolConfig(name, strategy, backends, hashKey, sticky));
         return this;
@@ -61,8 +62,8 @@ public final class TestConfigs {
 
     /** A route with default timeouts (connect 2 s, idle 10 s, total none). */
     public TestConfigs route(String name, String path, String pool) {
-        return route(new RouteConfig(name, null, path, pool, false, true, Duration.ofSeconds(2),
-                Duration.ofSeconds(10), Duration.ZERO));
+        return route(new RouteConfig(
+                name, null, path, pool, false, true, Duration.ofSeconds(2), Duration.ofSeconds(10), Duration.ZERO));
     }
 
     public TestConfigs route(RouteConfig route) {
@@ -93,8 +94,18 @@ public final class TestConfigs {
     }
 
     public ProxyConfig build() {
-        return new ProxyConfig(server, pools, routes, DemoConfig.none(), via, List.of("test"),
-                ProxyConfig.DEFAULT_RETRY_BUDGET_PERCENT, AdminConfig.defaults(), AccessLogFormat.COMBINED,
-                SecurityConfig.NONE, limits, upstreamTls);
+        return new ProxyConfig(
+                server,
+                pools,
+                routes,
+                DemoConfig.none(),
+                via,
+                List.of("test"),
+                ProxyConfig.DEFAULT_RETRY_BUDGET_PERCENT,
+                AdminConfig.defaults(),
+                AccessLogFormat.COMBINED,
+                SecurityConfig.NONE,
+                limits,
+                upstreamTls);
     }
 }

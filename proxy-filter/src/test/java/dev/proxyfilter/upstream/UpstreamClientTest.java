@@ -13,7 +13,6 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.proxyfilter.testing.Backends;
 import dev.proxyfilter.testing.TestBackend;
-import dev.proxyfilter.upstream.UpstreamTestSupport.Conn;
 import dev.proxyfilter.upstream.UpstreamTestSupport.RawBackend;
 import dev.proxyfilter.upstream.UpstreamTestSupport.Recorder;
 import java.io.IOException;
@@ -38,7 +37,6 @@ import org.eclipse.jetty.io.ArrayByteBufferPool;
 import org.eclipse.jetty.io.ClientConnector;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.io.content.AsyncContent;
-import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.FutureCallback;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.eclipse.jetty.util.thread.ScheduledExecutorScheduler;
@@ -101,8 +99,8 @@ class UpstreamClientTest {
         clientConnector.setByteBufferPool(buffers);
         clientConnector.setConnectTimeout(Duration.ofSeconds(5));
         clientConnector.start();
-        UpstreamClient upstream = new UpstreamClient(clientConnector, executor, scheduler, buffers,
-                Duration.ofSeconds(30), maxConnections, maxQueued);
+        UpstreamClient upstream = new UpstreamClient(
+                clientConnector, executor, scheduler, buffers, Duration.ofSeconds(30), maxConnections, maxQueued);
         configure(upstream);
         upstream.start();
         resources.add(clientConnector::stop);
@@ -112,8 +110,7 @@ class UpstreamClientTest {
     }
 
     /** What a variant of this test changes in each client before it starts. */
-    void configure(UpstreamClient upstream) {
-    }
+    void configure(UpstreamClient upstream) {}
 
     @AfterEach
     void stop() throws Exception {
@@ -225,7 +222,9 @@ class UpstreamClientTest {
         assertThat(requestLine(head)).isEqualTo("GET /a/b;p=1?c=d&e HTTP/1.1");
         assertThat(headers(head, "Host")).containsExactly("127.0.0.1:" + backend.port());
         assertThat(header(head, "X-Caller")).isEqualTo("value");
-        assertThat(header(head, "Content-Length")).as("a GET without body has no framing").isNull();
+        assertThat(header(head, "Content-Length"))
+                .as("a GET without body has no framing")
+                .isNull();
         assertThat(header(head, "Transfer-Encoding")).isNull();
     }
 
@@ -306,7 +305,8 @@ class UpstreamClientTest {
                     case "/head" -> conn.write("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n");
                     case "/204" -> conn.write("HTTP/1.1 204 No Content\r\n\r\n");
                     case "/304" -> conn.write("HTTP/1.1 304 Not Modified\r\nContent-Length: 50\r\nETag: \"x\"\r\n\r\n");
-                    case "/304-chunked" -> conn.write("HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: chunked\r\n\r\n");
+                    case "/304-chunked" ->
+                        conn.write("HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: chunked\r\n\r\n");
                     case "/head-chunked" -> conn.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
                     case "/empty" -> conn.write("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
                     default -> conn.write(response("done"));
@@ -373,7 +373,9 @@ class UpstreamClientTest {
 
         assertThat(recorder.headers.get()).isEqualTo(200);
         assertThat(exchange.responseHeaders().get("X-Final")).isEqualTo("yes");
-        assertThat(exchange.responseHeaders().get("Link")).as("the interim response's headers").isNull();
+        assertThat(exchange.responseHeaders().get("Link"))
+                .as("the interim response's headers")
+                .isNull();
         assertThat(recorder.text()).isEqualTo("hello");
         assertThat(again.text()).isEqualTo("hello");
         assertThat(backend.accepted).hasValue(1);
@@ -428,7 +430,8 @@ class UpstreamClientTest {
         RawBackend backend = raw(conn -> {
             String head;
             while ((head = conn.readRequest()) != null) {
-                conn.write("HTTP/1.1 200 OK\r\nX-Big: " + big + "\r\nX-Got: " + head.length() + "\r\nContent-Length: 2\r\n\r\nok");
+                conn.write("HTTP/1.1 200 OK\r\nX-Big: " + big + "\r\nX-Got: " + head.length()
+                        + "\r\nContent-Length: 2\r\n\r\nok");
             }
         });
         UpstreamExchange exchange = exchange("GET", backend.uri(), "/" + "p".repeat(3000));
@@ -478,7 +481,9 @@ class UpstreamClientTest {
 
         Stall stall = holdUntilTheBackendStallsThenResume(size);
 
-        assertThat(stall.writtenWhileHeld).as("bytes the backend wrote while the consumer held").isLessThan(size / 2);
+        assertThat(stall.writtenWhileHeld)
+                .as("bytes the backend wrote while the consumer held")
+                .isLessThan(size / 2);
         assertThat(stall.readWhileHeld).isLessThan(size / 2);
     }
 
@@ -492,13 +497,13 @@ class UpstreamClientTest {
         Stall stall = holdUntilTheBackendStallsThenResume(8 * MIB);
 
         // When the consumer resumes, the socket holds more than any buffer.
-        assertThat(stall.recorder.chunkSizes.get(stall.chunksWhileHeld)).as("the first chunk read from a full socket")
+        assertThat(stall.recorder.chunkSizes.get(stall.chunksWhileHeld))
+                .as("the first chunk read from a full socket")
                 .isEqualTo(64 * 1024);
     }
 
     /** What a consumer saw that held after its first chunk until the backend stalled. */
-    private record Stall(Recorder recorder, long writtenWhileHeld, long readWhileHeld, int chunksWhileHeld) {
-    }
+    private record Stall(Recorder recorder, long writtenWhileHeld, long readWhileHeld, int chunksWhileHeld) {}
 
     /**
      * Streams {@code size} pattern bytes to a consumer that stops reading after its first chunk until the
@@ -524,12 +529,15 @@ class UpstreamClientTest {
 
         Awaitility.await().atMost(Duration.ofSeconds(5)).until(recorder::held);
         long[] last = {-1};
-        Awaitility.await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(200)).until(() -> {
-            long now = written.get();
-            boolean stalled = now == last[0];
-            last[0] = now;
-            return stalled;
-        });
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(5))
+                .pollInterval(Duration.ofMillis(200))
+                .until(() -> {
+                    long now = written.get();
+                    boolean stalled = now == last[0];
+                    last[0] = now;
+                    return stalled;
+                });
         Stall stall = new Stall(recorder, written.get(), recorder.bytes.get(), recorder.chunks.get());
         recorder.resume();
         assertSucceeded(recorder);
@@ -543,19 +551,21 @@ class UpstreamClientTest {
 
     /** Writes {@code parts} into {@code content} from another thread, 20 ms apart, then closes it. */
     private static void writeLater(AsyncContent content, List<String> parts) {
-        Thread writer = new Thread(() -> {
-            try {
-                for (String part : parts) {
-                    sleep(20);
-                    FutureCallback written = new FutureCallback();
-                    content.write(false, ByteBuffer.wrap(part.getBytes(StandardCharsets.UTF_8)), written);
-                    written.get(5, TimeUnit.SECONDS);
-                }
-                content.close();
-            } catch (Exception e) {
-                content.fail(e);
-            }
-        }, "body-writer");
+        Thread writer = new Thread(
+                () -> {
+                    try {
+                        for (String part : parts) {
+                            sleep(20);
+                            FutureCallback written = new FutureCallback();
+                            content.write(false, ByteBuffer.wrap(part.getBytes(StandardCharsets.UTF_8)), written);
+                            written.get(5, TimeUnit.SECONDS);
+                        }
+                        content.close();
+                    } catch (Exception e) {
+                        content.fail(e);
+                    }
+                },
+                "body-writer");
         writer.setDaemon(true);
         writer.start();
     }
@@ -612,9 +622,12 @@ class UpstreamClientTest {
         succeed(exchange);
         Recorder second = succeed(exchange("GET", backend.uri(), "/"));
 
-        assertThat(new String(received.get(5, TimeUnit.SECONDS), StandardCharsets.UTF_8)).isEqualTo("xyz");
+        assertThat(new String(received.get(5, TimeUnit.SECONDS), StandardCharsets.UTF_8))
+                .isEqualTo("xyz");
         assertThat(second.text()).isEqualTo("ok");
-        assertThat(backend.accepted).as("the body's framing left the connection reusable").hasValue(1);
+        assertThat(backend.accepted)
+                .as("the body's framing left the connection reusable")
+                .hasValue(1);
     }
 
     @Test
@@ -622,20 +635,22 @@ class UpstreamClientTest {
         long size = 8 * MIB;
         AsyncContent body = new AsyncContent();
         UpstreamExchange exchange = exchange("POST", digest.url(), "/").body(body, -1);
-        Thread writer = new Thread(() -> {
-            try {
-                for (long pos = 0; pos < size; pos += 65536) {
-                    byte[] chunk = new byte[65536];
-                    Backends.Digest.pattern(chunk, pos, chunk.length);
-                    FutureCallback written = new FutureCallback();
-                    body.write(false, ByteBuffer.wrap(chunk), written);
-                    written.get(5, TimeUnit.SECONDS);
-                }
-                body.close();
-            } catch (Exception e) {
-                body.fail(e);
-            }
-        }, "upload-writer");
+        Thread writer = new Thread(
+                () -> {
+                    try {
+                        for (long pos = 0; pos < size; pos += 65536) {
+                            byte[] chunk = new byte[65536];
+                            Backends.Digest.pattern(chunk, pos, chunk.length);
+                            FutureCallback written = new FutureCallback();
+                            body.write(false, ByteBuffer.wrap(chunk), written);
+                            written.get(5, TimeUnit.SECONDS);
+                        }
+                        body.close();
+                    } catch (Exception e) {
+                        body.fail(e);
+                    }
+                },
+                "upload-writer");
         writer.setDaemon(true);
         writer.start();
 
@@ -648,8 +663,8 @@ class UpstreamClientTest {
     void aBodyOfKnownLengthFromABufferArrivesIntact() throws Exception {
         byte[] bytes = new byte[300_000];
         Backends.Digest.pattern(bytes, 0, bytes.length);
-        UpstreamExchange exchange = exchange("POST", digest.url(), "/")
-                .body(Content.Source.from(ByteBuffer.wrap(bytes)), bytes.length);
+        UpstreamExchange exchange =
+                exchange("POST", digest.url(), "/").body(Content.Source.from(ByteBuffer.wrap(bytes)), bytes.length);
 
         Recorder recorder = succeed(exchange);
 
@@ -659,7 +674,8 @@ class UpstreamClientTest {
     @Test
     void anEmptyBodyOfLengthZeroIsSentAsSuch() throws Exception {
         RawBackend backend = answering(response("ok"));
-        UpstreamExchange exchange = exchange("POST", backend.uri(), "/").body(Content.Source.from(ByteBuffer.allocate(0)), 0);
+        UpstreamExchange exchange =
+                exchange("POST", backend.uri(), "/").body(Content.Source.from(ByteBuffer.allocate(0)), 0);
 
         succeed(exchange);
 
@@ -702,8 +718,11 @@ class UpstreamClientTest {
         Throwable failure = assertFailed(recorder);
 
         assertThat(chain(failure)).contains(broken);
-        Awaitility.await().atMost(Duration.ofSeconds(5)).untilAsserted(
-                () -> assertThat(backend.clientClosed).as("a half-sent request's connection is closed").hasValue(1));
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(5))
+                .untilAsserted(() -> assertThat(backend.clientClosed)
+                        .as("a half-sent request's connection is closed")
+                        .hasValue(1));
     }
 
     // ---- 5. connection reuse ----
@@ -719,8 +738,10 @@ class UpstreamClientTest {
         assertThat(backend.accepted).hasValue(1);
         assertThat(backend.heads).hasSize(20);
         assertThat(client.connections("http", "127.0.0.1", backend.port())).isEqualTo(1);
-        Awaitility.await().atMost(Duration.ofSeconds(2)).untilAsserted(
-                () -> assertThat(client.idleConnections("http", "127.0.0.1", backend.port())).isEqualTo(1));
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(2))
+                .untilAsserted(() -> assertThat(client.idleConnections("http", "127.0.0.1", backend.port()))
+                        .isEqualTo(1));
     }
 
     @Test
@@ -743,8 +764,11 @@ class UpstreamClientTest {
 
         assertThat(second.text()).isEqualTo("ok");
         assertThat(backend.accepted).hasValue(2);
-        Awaitility.await().atMost(Duration.ofSeconds(5)).untilAsserted(
-                () -> assertThat(backend.clientClosed).as("the client closed them").hasValue(2));
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(5))
+                .untilAsserted(() -> assertThat(backend.clientClosed)
+                        .as("the client closed them")
+                        .hasValue(2));
     }
 
     @Test
@@ -802,8 +826,11 @@ class UpstreamClientTest {
         long cpu = cpuMillisOverHalfASecond();
 
         assertThat(cpu).as("CPU ms spent in 500 ms with nothing to do").isLessThan(200);
-        Awaitility.await().atMost(Duration.ofSeconds(2)).untilAsserted(() -> assertThat(
-                client.connections("http", "127.0.0.1", backend.port())).as("noticed while idle").isZero());
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(2))
+                .untilAsserted(() -> assertThat(client.connections("http", "127.0.0.1", backend.port()))
+                        .as("noticed while idle")
+                        .isZero());
     }
 
     @Test
@@ -855,7 +882,8 @@ class UpstreamClientTest {
 
         assertThat(second.text()).isEqualTo("again");
         assertThat(backend.accepted).hasValue(2);
-        assertThat(backend.heads).extracting(UpstreamTestSupport::requestLine)
+        assertThat(backend.heads)
+                .extracting(UpstreamTestSupport::requestLine)
                 .containsExactly("GET /1 HTTP/1.1", "GET /2 HTTP/1.1", "GET /2 HTTP/1.1");
     }
 
@@ -874,7 +902,8 @@ class UpstreamClientTest {
         Recorder recorder = send(exchange("POST", backend.uri(), "/2"));
 
         assertFailed(recorder);
-        assertThat(backend.heads).extracting(UpstreamTestSupport::requestLine)
+        assertThat(backend.heads)
+                .extracting(UpstreamTestSupport::requestLine)
                 .containsExactly("GET /1 HTTP/1.1", "POST /2 HTTP/1.1");
     }
 
@@ -896,7 +925,8 @@ class UpstreamClientTest {
         Recorder recorder = send(post);
         assertFailed(recorder);
 
-        assertThat(backend.heads).extracting(UpstreamTestSupport::requestLine)
+        assertThat(backend.heads)
+                .extracting(UpstreamTestSupport::requestLine)
                 .containsExactly("GET /1 HTTP/1.1", "POST /2 HTTP/1.1");
     }
 
@@ -986,8 +1016,11 @@ class UpstreamClientTest {
 
         succeed(exchange("GET", backend.uri(), "/"));
         assertThat(said.await(5, TimeUnit.SECONDS)).isTrue();
-        Awaitility.await().atMost(Duration.ofSeconds(5)).untilAsserted(
-                () -> assertThat(backend.clientClosed).as("the client dropped the connection").hasValue(1));
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(5))
+                .untilAsserted(() -> assertThat(backend.clientClosed)
+                        .as("the client dropped the connection")
+                        .hasValue(1));
         Recorder second = succeed(exchange("GET", backend.uri(), "/"));
 
         assertThat(second.headers.get()).isEqualTo(200);
@@ -1050,8 +1083,7 @@ class UpstreamClientTest {
             switch (target) {
                 case "/stall", "/stall-head" -> bad.idleTimeout(200);
                 case "/slow-body" -> bad.timeout(200);
-                default -> {
-                }
+                default -> {}
             }
             Recorder recorder = target.equals("/abort")
                     ? new Recorder().onHeaders(exchange -> exchange.abort(new RuntimeException("abort")))
@@ -1093,7 +1125,9 @@ class UpstreamClientTest {
         Recorder recorder = send(exchange("GET", URI.create("http://127.0.0.1:" + port), "/"));
         Throwable failure = assertFailed(recorder);
 
-        assertThat(hasCause(failure, ConnectException.class)).as("cause chain %s", chain(failure)).isTrue();
+        assertThat(hasCause(failure, ConnectException.class))
+                .as("cause chain %s", chain(failure))
+                .isTrue();
         assertThat(recorder.headersCalls).hasValue(0);
     }
 
@@ -1154,8 +1188,8 @@ class UpstreamClientTest {
 
     /** A malformed status line, and a response that is not HTTP at all. */
     @org.junit.jupiter.params.ParameterizedTest
-    @org.junit.jupiter.params.provider.ValueSource(strings = {"HTTP/1.1 abc Broken\r\nContent-Length: 2\r\n\r\nok",
-            "SSH-2.0-OpenSSH_9.6\r\n\r\n"})
+    @org.junit.jupiter.params.provider.ValueSource(
+            strings = {"HTTP/1.1 abc Broken\r\nContent-Length: 2\r\n\r\nok", "SSH-2.0-OpenSSH_9.6\r\n\r\n"})
     void aResponseWithoutAValidStatusLineFailsTheExchange(String answer) throws Exception {
         RawBackend backend = answering(answer);
 
@@ -1177,7 +1211,8 @@ class UpstreamClientTest {
 
         assertFailed(recorder);
         assertThat(recorder.bodyEnd.isDone() && !recorder.bodyEnd.isCompletedExceptionally())
-                .as("a bad body never ends normally").isFalse();
+                .as("a bad body never ends normally")
+                .isFalse();
     }
 
     @Test
@@ -1192,11 +1227,16 @@ class UpstreamClientTest {
         Throwable failure = assertFailed(recorder);
         long elapsed = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
 
-        assertThat(hasCause(failure, TimeoutException.class)).as("cause chain %s", chain(failure)).isTrue();
+        assertThat(hasCause(failure, TimeoutException.class))
+                .as("cause chain %s", chain(failure))
+                .isTrue();
         assertThat(elapsed).isBetween(250L, 3000L);
         assertThat(recorder.headersCalls).hasValue(0);
-        Awaitility.await().atMost(Duration.ofSeconds(5)).untilAsserted(
-                () -> assertThat(backend.clientClosed).as("the timed-out connection is closed").hasValue(1));
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(5))
+                .untilAsserted(() -> assertThat(backend.clientClosed)
+                        .as("the timed-out connection is closed")
+                        .hasValue(1));
     }
 
     @Test
@@ -1210,7 +1250,9 @@ class UpstreamClientTest {
         Recorder recorder = send(exchange("GET", backend.uri(), "/").idleTimeout(300));
         Throwable failure = assertFailed(recorder);
 
-        assertThat(hasCause(failure, TimeoutException.class)).as("cause chain %s", chain(failure)).isTrue();
+        assertThat(hasCause(failure, TimeoutException.class))
+                .as("cause chain %s", chain(failure))
+                .isTrue();
         Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> recorder.contentFailure.get() != null);
         assertThat(recorder.text()).isEqualTo("first");
     }
@@ -1227,11 +1269,14 @@ class UpstreamClientTest {
         });
 
         long start = System.nanoTime();
-        Recorder recorder = send(exchange("GET", backend.uri(), "/").idleTimeout(5000).timeout(400));
+        Recorder recorder =
+                send(exchange("GET", backend.uri(), "/").idleTimeout(5000).timeout(400));
         Throwable failure = assertFailed(recorder);
         long elapsed = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
 
-        assertThat(hasCause(failure, TimeoutException.class)).as("cause chain %s", chain(failure)).isTrue();
+        assertThat(hasCause(failure, TimeoutException.class))
+                .as("cause chain %s", chain(failure))
+                .isTrue();
         assertThat(elapsed).isBetween(350L, 3000L);
         assertThat(recorder.headers.get()).isEqualTo(200);
         assertThat(recorder.bytes.get()).isGreaterThan(0);
@@ -1245,12 +1290,16 @@ class UpstreamClientTest {
             conn.awaitClientClose();
         });
 
-        Recorder recorder = send(exchange("GET", backend.uri(), "/").idleTimeout(10_000).timeout(300));
+        Recorder recorder =
+                send(exchange("GET", backend.uri(), "/").idleTimeout(10_000).timeout(300));
         Throwable failure = assertFailed(recorder);
 
-        assertThat(hasCause(failure, TimeoutException.class)).as("cause chain %s", chain(failure)).isTrue();
-        Awaitility.await().atMost(Duration.ofSeconds(5)).untilAsserted(
-                () -> assertThat(backend.clientClosed).hasValue(1));
+        assertThat(hasCause(failure, TimeoutException.class))
+                .as("cause chain %s", chain(failure))
+                .isTrue();
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(5))
+                .untilAsserted(() -> assertThat(backend.clientClosed).hasValue(1));
     }
 
     @Test
@@ -1291,12 +1340,17 @@ class UpstreamClientTest {
         assertThat(failure).isSameAs(cause);
         assertThat(aborted[0]).isTrue();
         assertThat(exchange.abortCause()).isSameAs(cause);
-        assertThat(exchange.abort(new RuntimeException("again"))).as("a second abort").isFalse();
+        assertThat(exchange.abort(new RuntimeException("again")))
+                .as("a second abort")
+                .isFalse();
         assertThat(recorder.completeCalls).hasValue(1);
         assertThat(next.text()).isEqualTo("fresh");
         assertThat(backend.accepted).as("the aborted connection was not reused").hasValue(2);
-        Awaitility.await().atMost(Duration.ofSeconds(5)).untilAsserted(
-                () -> assertThat(backend.clientClosed).as("the aborted connection was closed").hasValue(1));
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(5))
+                .untilAsserted(() -> assertThat(backend.clientClosed)
+                        .as("the aborted connection was closed")
+                        .hasValue(1));
     }
 
     @Test
@@ -1365,13 +1419,16 @@ class UpstreamClientTest {
         assertThat(inside.await(5, TimeUnit.SECONDS)).isTrue();
 
         RuntimeException cause = new RuntimeException("client left");
-        boolean aborted = CompletableFuture.supplyAsync(() -> exchange.abort(cause)).get(5, TimeUnit.SECONDS);
+        boolean aborted =
+                CompletableFuture.supplyAsync(() -> exchange.abort(cause)).get(5, TimeUnit.SECONDS);
         sleep(50);
         int completedBeforeReturn = recorder.completeCalls.get();
         release.countDown();
 
         assertThat(aborted).isTrue();
-        assertThat(completedBeforeReturn).as("onComplete while the held call ran").isZero();
+        assertThat(completedBeforeReturn)
+                .as("onComplete while the held call ran")
+                .isZero();
         assertThat(recorder.done.get(5, TimeUnit.SECONDS)).isSameAs(cause);
         assertThat(completedInside).hasValue(0);
         sleep(50);
@@ -1391,7 +1448,8 @@ class UpstreamClientTest {
 
         RuntimeException cause = new RuntimeException("client left");
         long start = System.nanoTime();
-        boolean aborted = CompletableFuture.supplyAsync(() -> exchange.abort(cause)).get(5, TimeUnit.SECONDS);
+        boolean aborted =
+                CompletableFuture.supplyAsync(() -> exchange.abort(cause)).get(5, TimeUnit.SECONDS);
         Throwable failure = recorder.done.get(1, TimeUnit.SECONDS);
         long elapsed = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
 
@@ -1400,8 +1458,9 @@ class UpstreamClientTest {
         assertThat(elapsed).isLessThan(1000);
         assertThat(recorder.completeCalls).hasValue(1);
         assertThat(recorder.headersCalls).hasValue(0);
-        Awaitility.await().atMost(Duration.ofSeconds(5)).untilAsserted(
-                () -> assertThat(backend.clientClosed).hasValue(1));
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(5))
+                .untilAsserted(() -> assertThat(backend.clientClosed).hasValue(1));
     }
 
     @Test
@@ -1435,7 +1494,9 @@ class UpstreamClientTest {
         assertThat(exchange.abort(new RuntimeException("late"))).isFalse();
         assertThat(recorder.completeCalls).hasValue(1);
         assertThat(succeed(exchange("GET", backend.uri(), "/")).text()).isEqualTo("ok");
-        assertThat(backend.accepted).as("a late abort leaves the pooled connection alone").hasValue(1);
+        assertThat(backend.accepted)
+                .as("a late abort leaves the pooled connection alone")
+                .hasValue(1);
     }
 
     @Test
@@ -1454,8 +1515,11 @@ class UpstreamClientTest {
 
         Throwable failure = assertFailed(recorder);
         assertThat(chain(failure)).contains(bug);
-        Awaitility.await().atMost(Duration.ofSeconds(5)).untilAsserted(
-                () -> assertThat(backend.clientClosed).as("the connection is closed, not leaked").hasValue(1));
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(5))
+                .untilAsserted(() -> assertThat(backend.clientClosed)
+                        .as("the connection is closed, not leaked")
+                        .hasValue(1));
         assertThat(recorder.completeCalls).hasValue(1);
     }
 
@@ -1479,8 +1543,11 @@ class UpstreamClientTest {
 
         Throwable failure = assertFailed(recorder);
         assertThat(chain(failure)).contains(bug);
-        Awaitility.await().atMost(Duration.ofSeconds(5)).untilAsserted(
-                () -> assertThat(backend.clientClosed).as("the connection is closed, not leaked").hasValue(1));
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(5))
+                .untilAsserted(() -> assertThat(backend.clientClosed)
+                        .as("the connection is closed, not leaked")
+                        .hasValue(1));
     }
 
     // ---- smuggling and framing defences ----
@@ -1579,7 +1646,8 @@ class UpstreamClientTest {
 
     @Test
     void aSwitchingProtocolsResponseFailsTheExchange() throws Exception {
-        RawBackend backend = answering("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
+        RawBackend backend =
+                answering("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
 
         Recorder recorder = send(exchange("GET", backend.uri(), "/"));
 
@@ -1589,7 +1657,8 @@ class UpstreamClientTest {
 
     @Test
     void aResponseHeadTooBigFailsTheExchange() throws Exception {
-        RawBackend backend = answering("HTTP/1.1 200 OK\r\nX-Big: " + "x".repeat(100_000) + "\r\nContent-Length: 2\r\n\r\nok");
+        RawBackend backend =
+                answering("HTTP/1.1 200 OK\r\nX-Big: " + "x".repeat(100_000) + "\r\nContent-Length: 2\r\n\r\nok");
 
         Recorder recorder = send(exchange("GET", backend.uri(), "/"));
 
@@ -1620,8 +1689,12 @@ class UpstreamClientTest {
         assertThat(recorder.headers.get()).isEqualTo(413);
         assertThat(recorder.text()).isEqualTo("big");
         assertThat(next.text()).isEqualTo("ok");
-        assertThat(backend.accepted).as("the half-sent request's connection is not reused").hasValue(2);
-        Awaitility.await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(backend.clientClosed).hasValue(1));
+        assertThat(backend.accepted)
+                .as("the half-sent request's connection is not reused")
+                .hasValue(2);
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(5))
+                .untilAsserted(() -> assertThat(backend.clientClosed).hasValue(1));
     }
 
     @Test
@@ -1636,7 +1709,8 @@ class UpstreamClientTest {
         Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> recorder.bytes.get() == 4);
 
         RuntimeException cause = new RuntimeException("client left");
-        assertThat(CompletableFuture.supplyAsync(() -> exchange.abort(cause)).get(5, TimeUnit.SECONDS)).isTrue();
+        assertThat(CompletableFuture.supplyAsync(() -> exchange.abort(cause)).get(5, TimeUnit.SECONDS))
+                .isTrue();
 
         assertThat(recorder.done.get(1, TimeUnit.SECONDS)).isSameAs(cause);
         Awaitility.await().atMost(Duration.ofSeconds(1)).until(() -> recorder.contentFailure.get() != null);
@@ -1654,7 +1728,8 @@ class UpstreamClientTest {
         List<RuntimeException> causes = new ArrayList<>();
         List<CompletableFuture<Boolean>> aborts = new ArrayList<>();
         for (int i = 0; i < 300; i++) {
-            UpstreamExchange exchange = exchange("GET", digest.url(), "/?size=" + (64 * 1024 + i)).idleTimeout(3000);
+            UpstreamExchange exchange =
+                    exchange("GET", digest.url(), "/?size=" + (64 * 1024 + i)).idleTimeout(3000);
             Recorder recorder = send(exchange);
             recorders.add(recorder);
             RuntimeException cause = new RuntimeException("race " + i);
@@ -1697,7 +1772,8 @@ class UpstreamClientTest {
         sleep(100);
         for (int i = 0; i < recorders.size(); i++) {
             if (recorders.get(i).completeCalls.get() > 1) {
-                anomalies.add(i + ": onComplete called " + recorders.get(i).completeCalls.get() + " times");
+                anomalies.add(i + ": onComplete called "
+                        + recorders.get(i).completeCalls.get() + " times");
             }
             if (recorders.get(i).callsAfterComplete.get() > 0) {
                 anomalies.add(i + ": onHeaders or onContentSource after onComplete");
@@ -1735,14 +1811,21 @@ class UpstreamClientTest {
         succeed(exchange("GET", kept.uri(), "/"));
         succeed(exchange("GET", removed.uri(), "/"));
         assertThat(client.destinations()).isEqualTo(2);
-        assertThat(client.idleConnections("http", "127.0.0.1", removed.uri().getPort())).isEqualTo(1);
+        assertThat(client.idleConnections("http", "127.0.0.1", removed.uri().getPort()))
+                .isEqualTo(1);
 
-        client.retainDestinations(java.util.Set.of(UpstreamClient.key("http", "127.0.0.1", kept.uri().getPort())));
+        client.retainDestinations(java.util.Set.of(
+                UpstreamClient.key("http", "127.0.0.1", kept.uri().getPort())));
 
         Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> client.destinations() == 1);
-        Awaitility.await().atMost(Duration.ofSeconds(5)).untilAsserted(
-                () -> assertThat(removed.clientClosed).as("its idle connection was closed").hasValue(1));
-        assertThat(client.idleConnections("http", "127.0.0.1", kept.uri().getPort())).as("the kept pool").isEqualTo(1);
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(5))
+                .untilAsserted(() -> assertThat(removed.clientClosed)
+                        .as("its idle connection was closed")
+                        .hasValue(1));
+        assertThat(client.idleConnections("http", "127.0.0.1", kept.uri().getPort()))
+                .as("the kept pool")
+                .isEqualTo(1);
         // Asked for again (a retry of an old configuration's request, say), the address is served as usual.
         assertThat(succeed(exchange("GET", removed.uri(), "/")).text()).isEqualTo("removed");
         assertThat(succeed(exchange("GET", kept.uri(), "/")).text()).isEqualTo("kept");
@@ -1768,8 +1851,11 @@ class UpstreamClientTest {
         assertSucceeded(inFlight);
         assertThat(inFlight.text()).isEqualTo("late");
         Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> client.destinations() == 0);
-        Awaitility.await().atMost(Duration.ofSeconds(5)).untilAsserted(
-                () -> assertThat(removed.clientClosed).as("closed, not pooled").hasValue(1));
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(5))
+                .untilAsserted(() -> assertThat(removed.clientClosed)
+                        .as("closed, not pooled")
+                        .hasValue(1));
     }
 
     // ---- 7. concurrency ----
@@ -1881,10 +1967,16 @@ class UpstreamClientTest {
         watcher.interrupt();
         // Each resend may land on another connection about to die: a few may run out of resends,
         // but only ever with a failure before any response byte, never a wrong answer or a hang.
-        assertThat(failures).as("failures").hasSizeLessThanOrEqualTo(recorders.size() / 10)
+        assertThat(failures)
+                .as("failures")
+                .hasSizeLessThanOrEqualTo(recorders.size() / 10)
                 .allSatisfy(failure -> assertThat(failure).contains("EOFException"));
-        assertThat(maxCounted.get()).as("connections the client counted at once").isLessThanOrEqualTo(4);
-        assertThat(backend.maxOpen.get()).as("connections open at once at the backend").isLessThanOrEqualTo(4);
+        assertThat(maxCounted.get())
+                .as("connections the client counted at once")
+                .isLessThanOrEqualTo(4);
+        assertThat(backend.maxOpen.get())
+                .as("connections open at once at the backend")
+                .isLessThanOrEqualTo(4);
     }
 
     @Test
@@ -1907,7 +1999,9 @@ class UpstreamClientTest {
         Recorder third = send(exchange("GET", backend.uri(), "/third").idleTimeout(10_000));
 
         Throwable rejected = third.done.get(2, TimeUnit.SECONDS);
-        assertThat(hasCause(rejected, RejectedExecutionException.class)).as("cause chain %s", chain(rejected)).isTrue();
+        assertThat(hasCause(rejected, RejectedExecutionException.class))
+                .as("cause chain %s", chain(rejected))
+                .isTrue();
         assertThat(first.done).isNotDone();
         assertThat(second.done).isNotDone();
         release.countDown();
@@ -1944,7 +2038,8 @@ class UpstreamClientTest {
         Recorder after = succeed(exchange("GET", backend.uri(), "/after"));
 
         assertThat(after.text()).isEqualTo("ok");
-        assertThat(backend.heads).extracting(UpstreamTestSupport::requestLine)
+        assertThat(backend.heads)
+                .extracting(UpstreamTestSupport::requestLine)
                 .containsExactly("GET /first HTTP/1.1", "GET /after HTTP/1.1");
         assertThat(recorder.completeCalls).hasValue(1);
     }
@@ -1971,8 +2066,11 @@ class UpstreamClientTest {
         assertSucceeded(first);
         succeed(exchange("GET", backend.uri(), "/after"));
 
-        assertThat(hasCause(failure, TimeoutException.class)).as("cause chain %s", chain(failure)).isTrue();
-        assertThat(backend.heads).extracting(UpstreamTestSupport::requestLine)
+        assertThat(hasCause(failure, TimeoutException.class))
+                .as("cause chain %s", chain(failure))
+                .isTrue();
+        assertThat(backend.heads)
+                .extracting(UpstreamTestSupport::requestLine)
                 .containsExactly("GET /first HTTP/1.1", "GET /after HTTP/1.1");
     }
 
@@ -1990,7 +2088,9 @@ class UpstreamClientTest {
 
         assertFailed(first);
         assertFailed(second);
-        assertThat(client.connections("http", "127.0.0.1", port)).as("no connection counted").isZero();
+        assertThat(client.connections("http", "127.0.0.1", port))
+                .as("no connection counted")
+                .isZero();
     }
 
     @Test
@@ -2026,16 +2126,18 @@ class UpstreamClientTest {
         Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> backend.heads.size() == 1);
 
         CompletableFuture.runAsync(() -> {
-            try {
-                client.stop();
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        }).get(5, TimeUnit.SECONDS);
+                    try {
+                        client.stop();
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                })
+                .get(5, TimeUnit.SECONDS);
 
         assertFailed(recorder);
-        Awaitility.await().atMost(Duration.ofSeconds(5)).untilAsserted(
-                () -> assertThat(backend.clientClosed).hasValue(1));
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(5))
+                .untilAsserted(() -> assertThat(backend.clientClosed).hasValue(1));
     }
 
     @Test
@@ -2060,14 +2162,19 @@ class UpstreamClientTest {
     void stopClosesIdleConnections() throws Exception {
         RawBackend backend = answering(response("ok"));
         succeed(exchange("GET", backend.uri(), "/"));
-        Awaitility.await().atMost(Duration.ofSeconds(2)).untilAsserted(
-                () -> assertThat(client.idleConnections("http", "127.0.0.1", backend.port())).isEqualTo(1));
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(2))
+                .untilAsserted(() -> assertThat(client.idleConnections("http", "127.0.0.1", backend.port()))
+                        .isEqualTo(1));
 
         client.stop();
 
-        Awaitility.await().atMost(Duration.ofSeconds(5)).untilAsserted(
-                () -> assertThat(backend.clientClosed).hasValue(1));
-        assertThat(connector.isStarted()).as("the connector is not the client's to stop").isTrue();
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(5))
+                .untilAsserted(() -> assertThat(backend.clientClosed).hasValue(1));
+        assertThat(connector.isStarted())
+                .as("the connector is not the client's to stop")
+                .isTrue();
     }
 
     @Test
@@ -2076,7 +2183,8 @@ class UpstreamClientTest {
         client.stop();
 
         Recorder recorder = new Recorder();
-        Throwable thrown = catchThrowable(() -> exchange("GET", backend.uri(), "/").send(recorder));
+        Throwable thrown =
+                catchThrowable(() -> exchange("GET", backend.uri(), "/").send(recorder));
 
         if (thrown == null) {
             assertFailed(recorder);
@@ -2090,8 +2198,8 @@ class UpstreamClientTest {
     void idleConnectionsAreClosedAfterThePoolIdleTimeout() throws Exception {
         client.stop();
         ArrayByteBufferPool buffers = new ArrayByteBufferPool();
-        UpstreamClient shortIdle = new UpstreamClient(connector, executor, scheduler, buffers,
-                Duration.ofMillis(300), 4, 4);
+        UpstreamClient shortIdle =
+                new UpstreamClient(connector, executor, scheduler, buffers, Duration.ofMillis(300), 4, 4);
         configure(shortIdle);
         shortIdle.start();
         resources.add(shortIdle::stop);
@@ -2099,11 +2207,17 @@ class UpstreamClientTest {
 
         succeed(exchange(shortIdle, "GET", backend.uri(), "/"));
 
-        Awaitility.await().atMost(Duration.ofSeconds(5)).untilAsserted(
-                () -> assertThat(backend.clientClosed).as("closed by the client when idle").hasValue(1));
-        Awaitility.await().atMost(Duration.ofSeconds(5)).untilAsserted(
-                () -> assertThat(shortIdle.connections("http", "127.0.0.1", backend.port())).isZero());
-        assertThat(succeed(exchange(shortIdle, "GET", backend.uri(), "/")).text()).isEqualTo("ok");
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(5))
+                .untilAsserted(() -> assertThat(backend.clientClosed)
+                        .as("closed by the client when idle")
+                        .hasValue(1));
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(5))
+                .untilAsserted(() -> assertThat(shortIdle.connections("http", "127.0.0.1", backend.port()))
+                        .isZero());
+        assertThat(succeed(exchange(shortIdle, "GET", backend.uri(), "/")).text())
+                .isEqualTo("ok");
         assertThat(backend.accepted).hasValue(2);
     }
 }

@@ -48,6 +48,7 @@ import org.junit.jupiter.api.io.TempDir;
 class UpstreamClientTlsTest {
     @TempDir
     static Path dir;
+
     private static Path rightName;
     private static Path wrongName;
     private static Path trustRight;
@@ -98,8 +99,8 @@ class UpstreamClientTlsTest {
         tls.setKeyStorePassword(TestCertificates.PASSWORD);
         HttpConfiguration config = new HttpConfiguration();
         config.addCustomizer(new SecureRequestCustomizer(false));
-        ServerConnector connector = new ServerConnector(server, new SslConnectionFactory(tls, "http/1.1"),
-                new HttpConnectionFactory(config));
+        ServerConnector connector = new ServerConnector(
+                server, new SslConnectionFactory(tls, "http/1.1"), new HttpConnectionFactory(config));
         connector.setHost("127.0.0.1");
         connector.addEventListener(new Connection.Listener() {
             @Override
@@ -136,7 +137,8 @@ class UpstreamClientTlsTest {
         connector.setConnectTimeout(Duration.ofSeconds(5));
         connector.start();
         resources.add(connector::stop);
-        UpstreamClient client = new UpstreamClient(connector, executor, scheduler, buffers, Duration.ofSeconds(30), 4, 16);
+        UpstreamClient client =
+                new UpstreamClient(connector, executor, scheduler, buffers, Duration.ofSeconds(30), 4, 16);
         client.start();
         resources.add(client::stop);
         return client;
@@ -144,7 +146,8 @@ class UpstreamClientTlsTest {
 
     private static Recorder send(UpstreamClient client, URI backend, String method, String target) {
         Recorder recorder = new Recorder();
-        client.newExchange(backend.getScheme(), backend.getHost(), backend.getPort(), method, target).send(recorder);
+        client.newExchange(backend.getScheme(), backend.getHost(), backend.getPort(), method, target)
+                .send(recorder);
         return recorder;
     }
 
@@ -186,7 +189,8 @@ class UpstreamClientTlsTest {
         Backends.Digest.pattern(upload, 0, upload.length);
         Recorder uploaded = new Recorder();
         client.newExchange("https", "127.0.0.1", backend.getPort(), "POST", "/")
-                .body(Content.Source.from(ByteBuffer.wrap(upload)), -1).send(uploaded);
+                .body(Content.Source.from(ByteBuffer.wrap(upload)), -1)
+                .send(uploaded);
         succeed(uploaded);
 
         assertThat(download.bytes).hasValue(size);
@@ -205,8 +209,11 @@ class UpstreamClientTlsTest {
         assertThat(failure).isNotNull();
         assertThat(recorder.headersCalls).hasValue(0);
         assertThat(recorder.completeCalls).hasValue(1);
-        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(
-                client.connections("https", "127.0.0.1", backend.getPort())).as("the failed connection's slot").isZero());
+        org.awaitility.Awaitility.await()
+                .atMost(Duration.ofSeconds(5))
+                .untilAsserted(() -> assertThat(client.connections("https", "127.0.0.1", backend.getPort()))
+                        .as("the failed connection's slot")
+                        .isZero());
     }
 
     @Test
@@ -232,7 +239,8 @@ class UpstreamClientTlsTest {
 
         List<String> misreported = new ArrayList<>();
         for (int i = 0; i < 10; i++) {
-            for (Recorder recorder : List.of(send(noTrust, untrusted, "GET", "/"), send(wrongTrust, otherHost, "GET", "/"))) {
+            for (Recorder recorder :
+                    List.of(send(noTrust, untrusted, "GET", "/"), send(wrongTrust, otherHost, "GET", "/"))) {
                 Throwable failure = recorder.failure();
                 assertThat(failure).isNotNull();
                 if (!hasCause(failure, SSLHandshakeException.class)) {

@@ -35,8 +35,7 @@ import org.eclipse.jetty.io.Content;
  * answers are written by hand.
  */
 final class UpstreamTestSupport {
-    private UpstreamTestSupport() {
-    }
+    private UpstreamTestSupport() {}
 
     /** Delays of slow consumers; daemon so a failed test leaves nothing behind. */
     static final ScheduledExecutorService TIMER = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -91,15 +90,16 @@ final class UpstreamTestSupport {
         final CompletableFuture<Void> bodyEnd = new CompletableFuture<>();
         /** The failure given to onComplete; null on success. */
         final CompletableFuture<Throwable> done = new CompletableFuture<>();
+
         final AtomicReference<Throwable> contentFailure = new AtomicReference<>();
         final AtomicLong bytes = new AtomicLong();
         final AtomicInteger chunks = new AtomicInteger();
         /** The size of each chunk that had bytes, in order. */
         final List<Integer> chunkSizes = new CopyOnWriteArrayList<>();
+
         private final ByteArrayOutputStream kept = new ByteArrayOutputStream();
         private final MessageDigest digest = Backends.sha256();
-        private volatile Consumer<UpstreamExchange> onHeaders = exchange -> {
-        };
+        private volatile Consumer<UpstreamExchange> onHeaders = exchange -> {};
         private volatile long slowMillis;
         private volatile long holdAfter = -1;
         private volatile boolean held;
@@ -253,43 +253,49 @@ final class UpstreamTestSupport {
         final List<String> heads = new CopyOnWriteArrayList<>();
         /** What handlers threw, other than I/O errors. */
         final List<Throwable> errors = new CopyOnWriteArrayList<>();
+
         private final List<Socket> sockets = new CopyOnWriteArrayList<>();
 
         RawBackend(Handler handler) throws IOException {
             server = new ServerSocket(0, 100, InetAddress.getLoopbackAddress());
-            Thread acceptor = new Thread(() -> {
-                while (!server.isClosed()) {
-                    Socket socket;
-                    try {
-                        socket = server.accept();
-                    } catch (IOException e) {
-                        return;
-                    }
-                    int index = accepted.getAndIncrement();
-                    sockets.add(socket);
-                    int now = open.incrementAndGet();
-                    maxOpen.accumulateAndGet(now, Math::max);
-                    Thread worker = new Thread(() -> {
-                        try {
-                            handler.handle(new Conn(this, socket, index));
-                        } catch (IOException ignored) {
-                            // the client may close first
-                        } catch (Throwable e) {
-                            errors.add(e); // an assertion in a handler: the test reports it
-                        } finally {
-                            // Counted closed before it closes: the client cannot open the next one in between.
-                            open.decrementAndGet();
+            Thread acceptor = new Thread(
+                    () -> {
+                        while (!server.isClosed()) {
+                            Socket socket;
                             try {
-                                socket.close();
-                            } catch (IOException ignored) {
-                                // closing
+                                socket = server.accept();
+                            } catch (IOException e) {
+                                return;
                             }
+                            int index = accepted.getAndIncrement();
+                            sockets.add(socket);
+                            int now = open.incrementAndGet();
+                            maxOpen.accumulateAndGet(now, Math::max);
+                            Thread worker = new Thread(
+                                    () -> {
+                                        try {
+                                            handler.handle(new Conn(this, socket, index));
+                                        } catch (IOException ignored) {
+                                            // the client may close first
+                                        } catch (Throwable e) {
+                                            errors.add(e); // an assertion in a handler: the test reports it
+                                        } finally {
+                                            // Counted closed before it closes: the client cannot open the next one in
+                                            // between.
+                                            open.decrementAndGet();
+                                            try {
+                                                socket.close();
+                                            } catch (IOException ignored) {
+                                                // closing
+                                            }
+                                        }
+                                    },
+                                    "raw-backend-" + index);
+                            worker.setDaemon(true);
+                            worker.start();
                         }
-                    }, "raw-backend-" + index);
-                    worker.setDaemon(true);
-                    worker.start();
-                }
-            }, "raw-backend-acceptor");
+                    },
+                    "raw-backend-acceptor");
             acceptor.setDaemon(true);
             acceptor.start();
         }

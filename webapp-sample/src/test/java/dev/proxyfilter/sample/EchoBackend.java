@@ -51,13 +51,20 @@ final class EchoBackend implements AutoCloseable {
                 ByteBuffer body = Content.Source.asByteBuffer(request);
                 response.getHeaders().put("X-Backend", name);
                 response.getHeaders().put("X-Received-Method", request.getMethod());
-                response.getHeaders().put("X-Received-Path", request.getHttpURI().getPath());
-                response.getHeaders().put("X-Received-Query", String.valueOf(request.getHttpURI().getQuery()));
+                response.getHeaders()
+                        .put("X-Received-Path", request.getHttpURI().getPath());
+                response.getHeaders()
+                        .put(
+                                "X-Received-Query",
+                                String.valueOf(request.getHttpURI().getQuery()));
                 response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/plain;charset=utf-8");
                 if (request.getHttpURI().getPath().endsWith("/broken")) {
                     // Commits a chunked 200, then fails: Jetty aborts the connection without the last chunk.
-                    response.write(false, ByteBuffer.wrap(PARTIAL_BODY.getBytes(StandardCharsets.UTF_8)),
-                            Callback.from(() -> callback.failed(new IOException("backend " + name + " fails mid-body")),
+                    response.write(
+                            false,
+                            ByteBuffer.wrap(PARTIAL_BODY.getBytes(StandardCharsets.UTF_8)),
+                            Callback.from(
+                                    () -> callback.failed(new IOException("backend " + name + " fails mid-body")),
                                     callback::failed));
                     return true;
                 }

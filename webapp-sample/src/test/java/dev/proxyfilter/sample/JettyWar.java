@@ -26,7 +26,8 @@ final class JettyWar implements DeployedWar {
         context.setContextPath(contextPath);
         context.setWar(webapp.toString());
         // Unpacks here rather than in java.io.tmpdir, so that the test's temp folder cleans it up.
-        context.setTempDirectory(Files.createDirectories(workDir.resolve("jetty-work")).toFile());
+        context.setTempDirectory(
+                Files.createDirectories(workDir.resolve("jetty-work")).toFile());
         // Jetty's default: a webapp that fails to start answers 503 instead of failing the server.
         context.setThrowUnavailableOnStartupException(false);
         server.setHandler(context);

@@ -79,7 +79,8 @@ class SampleWarIT {
     @BeforeAll
     static void findWar() {
         // Set by failsafe; the fallback lets an IDE run the test after `mvn package`.
-        war = Path.of(System.getProperty("sample.war", "target/webapp-sample.war")).toAbsolutePath();
+        war = Path.of(System.getProperty("sample.war", "target/webapp-sample.war"))
+                .toAbsolutePath();
         assertThat(war).as("run `mvn package` first").isRegularFile();
     }
 
@@ -96,7 +97,9 @@ class SampleWarIT {
         System.clearProperty(URL_A);
         System.clearProperty(URL_B);
         System.clearProperty(WEIGHT_A);
-        try (AutoCloseable a = backendA; AutoCloseable b = backendB; AutoCloseable d = deployed) {
+        try (AutoCloseable a = backendA;
+                AutoCloseable b = backendB;
+                AutoCloseable d = deployed) {
             // closes all three, in reverse order
         }
     }
@@ -151,7 +154,10 @@ class SampleWarIT {
         HttpResponse<String> pools = send(HttpRequest.newBuilder(uri("/proxy-admin/api/pools"))
                 .header("Authorization", "Bearer change-me-to-a-long-random-token"));
         assertThat(pools.statusCode()).isEqualTo(200);
-        assertThat(pools.body()).contains("\"name\":\"api\"").contains("\"name\":\"a\"").contains("\"name\":\"b\"");
+        assertThat(pools.body())
+                .contains("\"name\":\"api\"")
+                .contains("\"name\":\"a\"")
+                .contains("\"name\":\"b\"");
         HttpResponse<String> metrics = send(HttpRequest.newBuilder(uri("/proxy-admin/metrics"))
                 .header("Authorization", "Bearer change-me-to-a-long-random-token"));
         assertThat(metrics.body()).contains("proxyfilter_route_requests_seconds_count{route=\"api\"}");
@@ -194,8 +200,8 @@ class SampleWarIT {
         HttpResponse<String> response = get("/");
 
         assertThat(response.statusCode()).isEqualTo(200);
-        assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(
-                type -> assertThat(type).startsWith("text/html"));
+        assertThat(response.headers().firstValue("Content-Type"))
+                .hasValueSatisfying(type -> assertThat(type).startsWith("text/html"));
         assertThat(response.body()).contains("<h1>Proxy Filter sample webapp</h1>");
         assertThat(backendA.requests() + backendB.requests()).isZero();
     }
@@ -235,12 +241,10 @@ class SampleWarIT {
             }
 
             @Override
-            public void flush() {
-            }
+            public void flush() {}
 
             @Override
-            public void close() {
-            }
+            public void close() {}
         };
         logger.addHandler(capture);
         try {
@@ -249,8 +253,9 @@ class SampleWarIT {
             logger.removeHandler(capture);
         }
 
-        assertThat(messages).anySatisfy(message -> assertThat(message)
-                .startsWith("INFO proxy filter 'proxy' started: 1 route(s), 1 pool(s)"));
+        assertThat(messages)
+                .anySatisfy(message ->
+                        assertThat(message).startsWith("INFO proxy filter 'proxy' started: 1 route(s), 1 pool(s)"));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -262,9 +267,10 @@ class SampleWarIT {
 
         assertThat(deployed.available()).isFalse();
         assertThat(deployed.startupFailure()).isNotNull();
-        assertThat(rootCauseMessages(deployed.startupFailure())).anySatisfy(message -> assertThat(message)
-                .isEqualTo("pool.api.backend.a.weight: -1 (expected: integer >= 0) "
-                        + "[system property proxyfilter.pool.api.backend.a.weight]"));
+        assertThat(rootCauseMessages(deployed.startupFailure()))
+                .anySatisfy(message -> assertThat(message)
+                        .isEqualTo("pool.api.backend.a.weight: -1 (expected: integer >= 0) "
+                                + "[system property proxyfilter.pool.api.backend.a.weight]"));
         // Neither the proxied paths nor the webapp's own content are served by a half-started webapp.
         assertThat(get("/hello").statusCode()).isEqualTo(container == Container.TOMCAT ? 404 : 503);
         assertThat(get("/api/x").statusCode()).isEqualTo(container == Container.TOMCAT ? 404 : 503);
@@ -289,13 +295,16 @@ class SampleWarIT {
     void undeployingStopsEveryThreadTheWebappStarted(Container container) throws Exception {
         deploy(container);
         assertThat(get("/api/x").statusCode()).isEqualTo(200);
-        assertThat(webappThreads()).as("the upstream client runs threads of the webapp").isNotEmpty();
+        assertThat(webappThreads())
+                .as("the upstream client runs threads of the webapp")
+                .isNotEmpty();
 
         deployed.close();
 
         // ProxyFilter.destroy() stops the upstream client; a thread left behind would pin the webapp's
         // class loader in a container that redeploys it.
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(webappThreads()).isEmpty());
+        await().atMost(Duration.ofSeconds(10))
+                .untilAsserted(() -> assertThat(webappThreads()).isEmpty());
     }
 
     /**

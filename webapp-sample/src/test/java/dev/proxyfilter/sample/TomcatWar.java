@@ -40,12 +40,10 @@ final class TomcatWar implements DeployedWar {
         }
 
         @Override
-        public void flush() {
-        }
+        public void flush() {}
 
         @Override
-        public void close() {
-        }
+        public void close() {}
     };
 
     private boolean closed;

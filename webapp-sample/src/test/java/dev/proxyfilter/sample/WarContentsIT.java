@@ -28,13 +28,19 @@ class WarContentsIT {
                     .toList();
         }
 
-        assertThat(entries).contains("WEB-INF/web.xml", "WEB-INF/proxy.properties", "index.html",
-                "WEB-INF/classes/dev/proxyfilter/sample/HelloServlet.class");
-        assertThat(libs).anyMatch(jar -> jar.startsWith("proxy-filter-"))
+        assertThat(entries)
+                .contains(
+                        "WEB-INF/web.xml",
+                        "WEB-INF/proxy.properties",
+                        "index.html",
+                        "WEB-INF/classes/dev/proxyfilter/sample/HelloServlet.class");
+        assertThat(libs)
+                .anyMatch(jar -> jar.startsWith("proxy-filter-"))
                 .anyMatch(jar -> jar.startsWith("jetty-client-"))
                 .anyMatch(jar -> jar.startsWith("slf4j-api-"))
                 .anyMatch(jar -> jar.startsWith("slf4j-jdk14-"));
-        assertThat(libs).noneMatch(jar -> jar.startsWith("jetty-ee10-"))
+        assertThat(libs)
+                .noneMatch(jar -> jar.startsWith("jetty-ee10-"))
                 .noneMatch(jar -> jar.startsWith("jetty-server-"))
                 .noneMatch(jar -> jar.startsWith("tomcat-"))
                 .noneMatch(jar -> jar.startsWith("jakarta.servlet-api-"))

@@ -49,9 +49,18 @@ import org.junit.jupiter.api.io.TempDir;
 class WarRedeployIT {
     private static final String CONTEXT_PATH = "/sample";
     /** What the test adds to the sample's configuration, as an operator would: system properties. */
-    private static final List<String> KEYS = List.of("pool.api.backend.a.url", "pool.api.backend.b.url",
-            "pool.api.health.path", "pool.api.health.interval", "cache.enabled", "cache.off-heap-mb",
-            "cache.disk-mb", "cache.disk-path", "cache.disk-persistent", "route.api.cache", "security.rate-limit",
+    private static final List<String> KEYS = List.of(
+            "pool.api.backend.a.url",
+            "pool.api.backend.b.url",
+            "pool.api.health.path",
+            "pool.api.health.interval",
+            "cache.enabled",
+            "cache.off-heap-mb",
+            "cache.disk-mb",
+            "cache.disk-path",
+            "cache.disk-persistent",
+            "route.api.cache",
+            "security.rate-limit",
             "server.shutdown-timeout");
     /** Tomcat's request threads, the test backends' and the JDK's pools grow under load: their names say nothing about a leak. */
     private static final List<String> GROWING_POOLS = List.of("http-nio-", "ForkJoinPool", "HttpClient-", "backend-");
@@ -61,26 +70,26 @@ class WarRedeployIT {
     @TempDir
     Path workDir;
 
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5))
+            .build();
     private final List<String> leakWarnings = new CopyOnWriteArrayList<>();
     private final Logger loaderLogger = Logger.getLogger("org.apache.catalina.loader.WebappClassLoaderBase");
     private final Handler leakCapture = new Handler() {
         @Override
         public void publish(LogRecord record) {
             if (record.getLevel().intValue() >= Level.WARNING.intValue()) {
-                leakWarnings.add(String.valueOf(record.getMessage()) + " " + List.of(
-                        record.getParameters() == null ? new Object[0] : record.getParameters()));
+                leakWarnings.add(String.valueOf(record.getMessage()) + " "
+                        + List.of(record.getParameters() == null ? new Object[0] : record.getParameters()));
             }
         }
 
         @Override
-        public void flush() {
-        }
+        public void flush() {}
 
         @Override
-        public void close() {
-        }
+        public void close() {}
     };
     private EchoBackend backendA;
     private EchoBackend backendB;
@@ -89,7 +98,8 @@ class WarRedeployIT {
 
     @BeforeAll
     static void findWar() {
-        war = Path.of(System.getProperty("sample.war", "target/webapp-sample.war")).toAbsolutePath();
+        war = Path.of(System.getProperty("sample.war", "target/webapp-sample.war"))
+                .toAbsolutePath();
         assertThat(war).as("run `mvn package` first").isRegularFile();
     }
 
@@ -129,7 +139,8 @@ class WarRedeployIT {
             System.clearProperty("proxyfilter." + key);
         }
         loaderLogger.removeHandler(leakCapture);
-        try (AutoCloseable a = backendA; AutoCloseable b = backendB) {
+        try (AutoCloseable a = backendA;
+                AutoCloseable b = backendB) {
             tomcat.stop();
             tomcat.destroy();
         }
@@ -148,7 +159,9 @@ class WarRedeployIT {
             cycle();
         }
 
-        assertThat(threadNames()).as("threads after 3 redeploys, against %s", before).isSubsetOf(before);
+        assertThat(threadNames())
+                .as("threads after 3 redeploys, against %s", before)
+                .isSubsetOf(before);
         assertThat(threadsPinningAWebapp()).isEmpty();
         assertThat(proxyFilterMBeans()).isEmpty();
         assertThat(leakWarnings).as("Tomcat's leak detection on undeploy").isEmpty();
@@ -158,8 +171,8 @@ class WarRedeployIT {
     void anUndeployLetsARequestInFlightFinish() throws Exception {
         Context context = deploy();
         assertThat(get("/api/ready").statusCode()).isEqualTo(200);
-        CompletableFuture<HttpResponse<String>> slow = http.sendAsync(request("/api/slow"),
-                HttpResponse.BodyHandlers.ofString());
+        CompletableFuture<HttpResponse<String>> slow =
+                http.sendAsync(request("/api/slow"), HttpResponse.BodyHandlers.ofString());
         await().atMost(Duration.ofSeconds(5)).until(() -> backendA.slowRequests() + backendB.slowRequests() == 1);
         assertThat(slow).isNotDone();
 
@@ -180,8 +193,12 @@ class WarRedeployIT {
         assertThat(get("/hello").statusCode()).isEqualTo(200);
         undeploy(context);
         await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
-            assertThat(backendA.openConnections()).as("connections to backend a").isZero();
-            assertThat(backendB.openConnections()).as("connections to backend b").isZero();
+            assertThat(backendA.openConnections())
+                    .as("connections to backend a")
+                    .isZero();
+            assertThat(backendB.openConnections())
+                    .as("connections to backend b")
+                    .isZero();
         });
         assertThat(threadsPinningAWebapp()).isEmpty();
     }
@@ -189,7 +206,9 @@ class WarRedeployIT {
     private Context deploy() {
         Context context = tomcat.addWebapp(tomcat.getHost(), CONTEXT_PATH, war.toString());
         ((StandardJarScanner) context.getJarScanner()).setScanClassPath(false);
-        assertThat(context.getState().isAvailable()).as("the sample webapp started").isTrue();
+        assertThat(context.getState().isAvailable())
+                .as("the sample webapp started")
+                .isTrue();
         return context;
     }
 
@@ -212,8 +231,9 @@ class WarRedeployIT {
     private static List<String> threadsPinningAWebapp() {
         List<String> pinning = new ArrayList<>();
         for (Thread thread : Thread.getAllStackTraces().keySet()) {
-            if (thread.isAlive() && (thread.getContextClassLoader() instanceof WebappClassLoaderBase
-                    || thread.getClass().getClassLoader() instanceof WebappClassLoaderBase)) {
+            if (thread.isAlive()
+                    && (thread.getContextClassLoader() instanceof WebappClassLoaderBase
+                            || thread.getClass().getClassLoader() instanceof WebappClassLoaderBase)) {
                 pinning.add(thread.getName());
             }
         }

@@ -4,28 +4,28 @@ import dev.proxyfilter.cache.CacheEntry;
 import dev.proxyfilter.cache.CachedResponse;
 import dev.proxyfilter.cache.ResponseStore;
 import dev.proxyfilter.cache.StoreStats;
+import dev.proxyfilter.cache.TierUsage;
 import dev.proxyfilter.config.CacheConfig;
 import dev.proxyfilter.config.ConfigException;
 import java.net.MalformedURLException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.atomic.LongAdder;
 import org.ehcache.Cache;
 import org.ehcache.CacheManager;
 import org.ehcache.config.builders.CacheConfigurationBuilder;
-import dev.proxyfilter.cache.TierUsage;
-import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 import org.ehcache.config.builders.CacheManagerBuilder;
+import org.ehcache.config.builders.ResourcePoolsBuilder;
+import org.ehcache.config.units.MemoryUnit;
 import org.ehcache.core.EhcacheManager;
 import org.ehcache.core.internal.statistics.DefaultStatisticsService;
 import org.ehcache.core.spi.service.StatisticsService;
-import org.ehcache.config.builders.ResourcePoolsBuilder;
-import org.ehcache.config.units.MemoryUnit;
 import org.ehcache.xml.XmlConfiguration;
 
 /**
@@ -55,8 +55,8 @@ public final class EhcacheResponseStore implements ResponseStore {
     private final LongAdder rejected = new LongAdder();
     private final LongAdder removals = new LongAdder();
 
-    private EhcacheResponseStore(CacheManager manager, StatisticsService statistics, Cache<String, CacheEntry> cache,
-            long maxEntryBytes) {
+    private EhcacheResponseStore(
+            CacheManager manager, StatisticsService statistics, Cache<String, CacheEntry> cache, long maxEntryBytes) {
         this.manager = manager;
         this.statistics = statistics;
         this.cache = cache;
@@ -80,9 +80,9 @@ public final class EhcacheResponseStore implements ResponseStore {
         if (config.hasDiskTier()) {
             pools = pools.disk(config.diskMb(), MemoryUnit.MB, config.persistent());
         }
-        CacheConfigurationBuilder<String, CacheEntry> cacheConfig = CacheConfigurationBuilder
-                .newCacheConfigurationBuilder(String.class, CacheEntry.class, pools)
-                .withValueSerializer(CacheEntrySerializer.class);
+        CacheConfigurationBuilder<String, CacheEntry> cacheConfig =
+                CacheConfigurationBuilder.newCacheConfigurationBuilder(String.class, CacheEntry.class, pools)
+                        .withValueSerializer(CacheEntrySerializer.class);
         StatisticsService statistics = new DefaultStatisticsService();
         CacheManager manager;
         if (config.hasDiskTier()) {
@@ -90,22 +90,35 @@ public final class EhcacheResponseStore implements ResponseStore {
             try {
                 Files.createDirectories(folder);
             } catch (Exception e) {
-                throw invalid("cache.disk-path", folder.toString(), "a folder that can be created and written", null, e);
+                throw invalid(
+                        "cache.disk-path", folder.toString(), "a folder that can be created and written", null, e);
             }
-            manager = build(CacheManagerBuilder.newCacheManagerBuilder().using(statistics)
-                    .with(CacheManagerBuilder.persistence(folder.toFile()))
-                    .withCache(CACHE_ALIAS, cacheConfig), "cache.disk-path", folder.toString(),
+            manager = build(
+                    CacheManagerBuilder.newCacheManagerBuilder()
+                            .using(statistics)
+                            .with(CacheManagerBuilder.persistence(folder.toFile()))
+                            .withCache(CACHE_ALIAS, cacheConfig),
+                    "cache.disk-path",
+                    folder.toString(),
                     "a folder that no other cache or process uses");
         } else {
-            manager = build(CacheManagerBuilder.newCacheManagerBuilder().using(statistics).withCache(CACHE_ALIAS, cacheConfig),
-                    "cache.off-heap-mb", Long.toString(config.offHeapMb()), "a size the JVM's direct memory can hold");
+            manager = build(
+                    CacheManagerBuilder.newCacheManagerBuilder()
+                            .using(statistics)
+                            .withCache(CACHE_ALIAS, cacheConfig),
+                    "cache.off-heap-mb",
+                    Long.toString(config.offHeapMb()),
+                    "a size the JVM's direct memory can hold");
         }
-        return new EhcacheResponseStore(manager, statistics, manager.getCache(CACHE_ALIAS, String.class, CacheEntry.class),
+        return new EhcacheResponseStore(
+                manager,
+                statistics,
+                manager.getCache(CACHE_ALIAS, String.class, CacheEntry.class),
                 config.maxEntryBytes());
     }
 
-    private static CacheManager build(CacheManagerBuilder<? extends CacheManager> builder, String key, String value,
-            String expected) {
+    private static CacheManager build(
+            CacheManagerBuilder<? extends CacheManager> builder, String key, String value, String expected) {
         try {
             return builder.build(true);
         } catch (RuntimeException e) {
@@ -115,7 +128,8 @@ public final class EhcacheResponseStore implements ResponseStore {
 
     /** {@code key: value (expected: ...; Ehcache: cause) [source]}, with the cause attached. */
     private static ConfigException invalid(String key, String value, String expected, String source, Exception cause) {
-        String detail = cause == null || cause.getMessage() == null ? expected : expected + "; Ehcache: " + cause.getMessage();
+        String detail =
+                cause == null || cause.getMessage() == null ? expected : expected + "; Ehcache: " + cause.getMessage();
         ConfigException exception = new ConfigException(key, value, detail, source);
         if (cause != null) {
             exception.initCause(cause);
@@ -131,7 +145,8 @@ public final class EhcacheResponseStore implements ResponseStore {
     public static EhcacheResponseStore fromXml(Path xmlFile, long maxEntryBytes) {
         Objects.requireNonNull(xmlFile, "xmlFile");
         String source = xmlFile.toString();
-        String expected = "an Ehcache XML file with <cache-template name=\"" + CACHE_ALIAS + "\"> and no cache of that alias";
+        String expected =
+                "an Ehcache XML file with <cache-template name=\"" + CACHE_ALIAS + "\"> and no cache of that alias";
         XmlConfiguration xml;
         try {
             xml = new XmlConfiguration(xmlFile.toUri().toURL(), EhcacheResponseStore.class.getClassLoader());
@@ -214,8 +229,11 @@ public final class EhcacheResponseStore implements ResponseStore {
     @Override
     public Map<String, TierUsage> tiers() {
         Map<String, TierUsage> tiers = new TreeMap<>();
-        statistics.getCacheStatistics(CACHE_ALIAS).getTierStatistics().forEach((name, tier) ->
-                tiers.put(name, new TierUsage(tier.getMappings(), tier.getOccupiedByteSize(), tier.getEvictions())));
+        statistics
+                .getCacheStatistics(CACHE_ALIAS)
+                .getTierStatistics()
+                .forEach((name, tier) -> tiers.put(
+                        name, new TierUsage(tier.getMappings(), tier.getOccupiedByteSize(), tier.getEvictions())));
         return tiers;
     }
 

@@ -30,8 +30,15 @@ class EhcacheResponseStoreTest {
     Path temp;
 
     private static CachedResponse response(String body) {
-        return new CachedResponse(200, List.of(new Header("Content-Type", "text/plain"), new Header("ETag", "\"" + body + "\""),
-                new Header("X-Unicode", "caf\u00e9")), body.getBytes(StandardCharsets.UTF_8), T0, T0 + 5,
+        return new CachedResponse(
+                200,
+                List.of(
+                        new Header("Content-Type", "text/plain"),
+                        new Header("ETag", "\"" + body + "\""),
+                        new Header("X-Unicode", "caf\u00e9")),
+                body.getBytes(StandardCharsets.UTF_8),
+                T0,
+                T0 + 5,
                 List.of(new Header("accept-encoding", "gzip"), new Header("accept-language", null)));
     }
 
@@ -41,7 +48,8 @@ class EhcacheResponseStoreTest {
 
     @Test
     void heapOnlyPutAndGet() {
-        try (ResponseStore store = EhcacheResponseStore.open(CacheConfig.builder().heapEntries(10).build())) {
+        try (ResponseStore store =
+                EhcacheResponseStore.open(CacheConfig.builder().heapEntries(10).build())) {
             assertThat(store.get("http://a/x")).isNull();
             assertThat(store.put("http://a/x", response("x"))).isTrue();
             assertThat(body(store.get("http://a/x"))).isEqualTo("x");
@@ -55,8 +63,11 @@ class EhcacheResponseStoreTest {
 
     @Test
     void entriesBeyondTheHeapLiveOffHeapInTheirByteForm() {
-        try (ResponseStore store = EhcacheResponseStore.open(CacheConfig.builder().heapEntries(2).offHeapMb(2)
-                .maxEntryBytes(64 * 1024).build())) {
+        try (ResponseStore store = EhcacheResponseStore.open(CacheConfig.builder()
+                .heapEntries(2)
+                .offHeapMb(2)
+                .maxEntryBytes(64 * 1024)
+                .build())) {
             for (int i = 0; i < 50; i++) {
                 store.put("http://a/" + i, response("body-" + i));
             }
@@ -65,9 +76,10 @@ class EhcacheResponseStoreTest {
                 CachedResponse got = (CachedResponse) store.get("http://a/" + i);
                 assertThat(got).as("entry %d", i).isNotNull();
                 assertThat(body(got)).isEqualTo("body-" + i);
-                assertThat(got.headers()).containsExactlyElementsOf(response("body-" + i).headers());
-                assertThat(got.varySelection()).containsExactly(new Header("accept-encoding", "gzip"),
-                        new Header("accept-language", null));
+                assertThat(got.headers())
+                        .containsExactlyElementsOf(response("body-" + i).headers());
+                assertThat(got.varySelection())
+                        .containsExactly(new Header("accept-encoding", "gzip"), new Header("accept-language", null));
                 assertThat(got.requestTimeMillis()).isEqualTo(T0);
                 assertThat(got.responseTimeMillis()).isEqualTo(T0 + 5);
             }
@@ -81,7 +93,8 @@ class EhcacheResponseStoreTest {
 
     @Test
     void aBodyAboveTheLimitIsRefusedAndRemovesTheOldEntry() {
-        try (ResponseStore store = EhcacheResponseStore.open(CacheConfig.builder().heapEntries(10).maxEntryBytes(8).build())) {
+        try (ResponseStore store = EhcacheResponseStore.open(
+                CacheConfig.builder().heapEntries(10).maxEntryBytes(8).build())) {
             assertThat(store.put("k", response("12345678"))).isTrue();
             assertThat(store.put("k", response("123456789"))).isFalse();
             assertThat(store.get("k")).isNull();
@@ -92,8 +105,11 @@ class EhcacheResponseStoreTest {
 
     @Test
     void purgeByPrefixReachesVariantsAndSparesOtherKeys() {
-        try (ResponseStore store = EhcacheResponseStore.open(CacheConfig.builder().heapEntries(2).offHeapMb(1)
-                .maxEntryBytes(1024).build())) {
+        try (ResponseStore store = EhcacheResponseStore.open(CacheConfig.builder()
+                .heapEntries(2)
+                .offHeapMb(1)
+                .maxEntryBytes(1024)
+                .build())) {
             store.put("http://a/api/1", response("1"));
             store.put("http://a/api/2", response("2"));
             store.put("http://a/api/2\nff\naccept-encoding:gzip", response("2gz"));
@@ -111,8 +127,13 @@ class EhcacheResponseStoreTest {
 
     @Test
     void aPersistentDiskTierSurvivesACloseAndReopen() {
-        CacheConfig config = CacheConfig.builder().heapEntries(5).offHeapMb(1).disk(4, temp.resolve("disk")).persistent(true)
-                .maxEntryBytes(64 * 1024).build();
+        CacheConfig config = CacheConfig.builder()
+                .heapEntries(5)
+                .offHeapMb(1)
+                .disk(4, temp.resolve("disk"))
+                .persistent(true)
+                .maxEntryBytes(64 * 1024)
+                .build();
         try (ResponseStore store = EhcacheResponseStore.open(config)) {
             for (int i = 0; i < 20; i++) {
                 store.put("http://a/" + i, response("persisted-" + i));
@@ -128,7 +149,11 @@ class EhcacheResponseStoreTest {
 
     @Test
     void aTransientDiskTierStartsEmpty() {
-        CacheConfig config = CacheConfig.builder().heapEntries(5).disk(4, temp.resolve("scratch")).persistent(false).build();
+        CacheConfig config = CacheConfig.builder()
+                .heapEntries(5)
+                .disk(4, temp.resolve("scratch"))
+                .persistent(false)
+                .build();
         try (ResponseStore store = EhcacheResponseStore.open(config)) {
             store.put("http://a/1", response("1"));
             assertThat(store.get("http://a/1")).isNotNull();
@@ -153,7 +178,8 @@ class EhcacheResponseStoreTest {
                   </cache-template>
                 </config>
                 """.formatted(temp.resolve("xml-disk")));
-        CacheConfig config = CacheConfig.builder().ehcacheXml(xml).maxEntryBytes(1024).build();
+        CacheConfig config =
+                CacheConfig.builder().ehcacheXml(xml).maxEntryBytes(1024).build();
         try (ResponseStore store = EhcacheResponseStore.open(config)) {
             for (int i = 0; i < 10; i++) {
                 store.put("http://a/" + i, response("xml-" + i));
@@ -194,7 +220,8 @@ class EhcacheResponseStoreTest {
         CachedResponse read = (CachedResponse) serializer.read(serializer.serialize(response));
         assertThat(read.headers()).isEqualTo(response.headers());
         assertThat(serializer.equals(response, serializer.serialize(response))).isTrue();
-        assertThat(serializer.equals(response("abd"), serializer.serialize(response))).isFalse();
+        assertThat(serializer.equals(response("abd"), serializer.serialize(response)))
+                .isFalse();
         byte[] corrupt = Arrays.copyOf(serializer.serialize(response).array(), 5);
         assertThatThrownBy(() -> serializer.read(java.nio.ByteBuffer.wrap(corrupt)))
                 .isInstanceOf(org.ehcache.spi.serialization.SerializerException.class);

@@ -25,8 +25,18 @@ class CacheKeyThroughProxyTest {
     void section2_unkeyedHeadersDoNotChangeTheKey() throws Exception {
         cache.script("/k", r -> Reply.ok("k" + r.n()).cc("max-age=60"));
 
-        cache.get("/k", "X-Forwarded-Host", "evil.example", "X-Original-URL", "/admin", "X-Forwarded-Scheme", "nothttps",
-                "User-Agent", "attacker", "Accept-Language", "xx");
+        cache.get(
+                "/k",
+                "X-Forwarded-Host",
+                "evil.example",
+                "X-Original-URL",
+                "/admin",
+                "X-Forwarded-Scheme",
+                "nothttps",
+                "User-Agent",
+                "attacker",
+                "Accept-Language",
+                "xx");
         var victim = cache.get("/k");
 
         assertThat(victim.body()).isEqualTo("k1");
@@ -36,7 +46,9 @@ class CacheKeyThroughProxyTest {
     @Test
     void section2_unkeyedHeadersThatTheBackendReflectsAreNotKeptForOthers() throws Exception {
         // A backend that reflects a header without saying Vary would be poisoned by design; this one says Vary.
-        cache.script("/refl", r -> Reply.ok("host=" + r.header("X-Tenant")).cc("max-age=60").header("Vary", "X-Tenant"));
+        cache.script(
+                "/refl",
+                r -> Reply.ok("host=" + r.header("X-Tenant")).cc("max-age=60").header("Vary", "X-Tenant"));
 
         cache.get("/refl", "X-Tenant", "evil");
         var victim = cache.get("/refl", "X-Tenant", "good");

@@ -104,7 +104,8 @@ final class CacheProxy implements AutoCloseable {
     private final Map<String, Script> scripts = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> counts = new ConcurrentHashMap<>();
     final List<Received> received = new CopyOnWriteArrayList<>();
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final TestBackend backend;
     private final CacheConfig cacheConfig;
     private ProxyAdapter.Running proxy;
@@ -117,7 +118,10 @@ final class CacheProxy implements AutoCloseable {
 
     /** Backend, proxy and clock with a small in-memory cache (1000-byte entries, 30 s coalescing). */
     static CacheProxy start() {
-        return start(CacheConfig.builder().maxEntryBytes(1000).coalesceTimeout(Duration.ofSeconds(30)).build());
+        return start(CacheConfig.builder()
+                .maxEntryBytes(1000)
+                .coalesceTimeout(Duration.ofSeconds(30))
+                .build());
     }
 
     static CacheProxy start(CacheConfig cache) {
@@ -127,8 +131,17 @@ final class CacheProxy implements AutoCloseable {
     private ProxyAdapter.Running startProxy() {
         ProxyConfig config = TestConfigs.builder()
                 .pool("web", BalanceStrategy.ROUND_ROBIN, "a", backend.url(), 1)
-                .route(new RouteConfig("main", null, "/", "web", false, true, Duration.ofSeconds(2),
-                        Duration.ofSeconds(20), Duration.ZERO).withCache(true))
+                .route(new RouteConfig(
+                                "main",
+                                null,
+                                "/",
+                                "web",
+                                false,
+                                true,
+                                Duration.ofSeconds(2),
+                                Duration.ofSeconds(20),
+                                Duration.ZERO)
+                        .withCache(true))
                 .build()
                 .withCache(cacheConfig);
         ProxyAdapter.Running running = ProxyAdapter.FILTER_IN_JETTY.start(config);
@@ -183,7 +196,8 @@ final class CacheProxy implements AutoCloseable {
 
     HttpRequest request(String method, String pathAndQuery, String... headers) {
         HttpRequest.Builder request = HttpRequest.newBuilder(proxy.uri().resolve(pathAndQuery))
-                .timeout(Duration.ofSeconds(30)).method(method, HttpRequest.BodyPublishers.noBody());
+                .timeout(Duration.ofSeconds(30))
+                .method(method, HttpRequest.BodyPublishers.noBody());
         for (int i = 0; i < headers.length; i += 2) {
             request.header(headers[i], headers[i + 1]);
         }

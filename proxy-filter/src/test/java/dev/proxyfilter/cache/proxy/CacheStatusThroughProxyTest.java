@@ -41,7 +41,9 @@ class CacheStatusThroughProxyTest {
         assertThat(cacheStatus(cache.get("/v", "Accept-Language", "en", "Cache-Control", "no-cache")))
                 .contains("fwd=request");
         cache.advanceSeconds(11);
-        assertThat(cacheStatus(cache.get("/v", "Accept-Language", "en"))).contains("fwd=stale").contains("ttl=-1");
+        assertThat(cacheStatus(cache.get("/v", "Accept-Language", "en")))
+                .contains("fwd=stale")
+                .contains("ttl=-1");
     }
 
     @Test
@@ -55,8 +57,10 @@ class CacheStatusThroughProxyTest {
 
     @Test
     void rfc9211_section2_5_aBodyOfUnknownLengthIsNotAnnouncedAsStoredButIsStoredWhenItFits() throws Exception {
-        cache.script("/chunked", r -> Reply.ok("chunk " + r.n()).cc("max-age=60").chunked());
-        cache.script("/chunkedbig", r -> Reply.ok("y".repeat(5000)).cc("max-age=60").chunked());
+        cache.script(
+                "/chunked", r -> Reply.ok("chunk " + r.n()).cc("max-age=60").chunked());
+        cache.script(
+                "/chunkedbig", r -> Reply.ok("y".repeat(5000)).cc("max-age=60").chunked());
 
         var first = cache.get("/chunked");
         var second = cache.get("/chunked");

@@ -40,7 +40,9 @@ class CoalescingThroughProxyTest {
         }
         // Every request looked up and joined (the leader is held at the backend by the gate).
         var misses = cache.proxy().engine().metrics().registry().getGauges().get("proxy.cache.misses");
-        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> ((Number) misses.getValue()).longValue() == CLIENTS);
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(30))
+                .until(() -> ((Number) misses.getValue()).longValue() == CLIENTS);
         return responses;
     }
 

@@ -21,13 +21,19 @@ class DiskTierThroughProxyTest {
     Path folder;
 
     private static RawHttp.Response get(CacheProxy cache) throws Exception {
-        return RawHttp.exchange(cache.proxy().uri(), "GET /d HTTP/1.1\r\nHost: cache.test\r\nConnection: close\r\n\r\n");
+        return RawHttp.exchange(
+                cache.proxy().uri(), "GET /d HTTP/1.1\r\nHost: cache.test\r\nConnection: close\r\n\r\n");
     }
 
     @Test
     void aStoredResponseSurvivesARestartOnTheSameFolder() throws Exception {
-        CacheConfig config = CacheConfig.builder().heapEntries(100).disk(16, folder.resolve("cache")).persistent(true)
-                .maxEntryBytes(10_000).coalesceTimeout(Duration.ofSeconds(30)).build();
+        CacheConfig config = CacheConfig.builder()
+                .heapEntries(100)
+                .disk(16, folder.resolve("cache"))
+                .persistent(true)
+                .maxEntryBytes(10_000)
+                .coalesceTimeout(Duration.ofSeconds(30))
+                .build();
         try (CacheProxy cache = CacheProxy.start(config)) {
             cache.script("/d", r -> Reply.ok("disk " + r.n()).cc("max-age=600"));
             get(cache); // the new proxy listens on another port: one Host for both, as behind a fixed name

@@ -59,7 +59,9 @@ class FreshnessThroughProxyTest {
 
     @Test
     void section4_2_3_theResponseDelayIsAddedToTheAge() throws Exception {
-        cache.script("/slow", r -> Reply.ok("s").cc("max-age=100").header("Age", "10").delay(7_000));
+        cache.script(
+                "/slow",
+                r -> Reply.ok("s").cc("max-age=100").header("Age", "10").delay(7_000));
 
         cache.get("/slow");
 
@@ -83,7 +85,9 @@ class FreshnessThroughProxyTest {
 
         cache.get("/pr");
         assertThat(cache.get("/pr", "Pragma", "no-cache").body()).isEqualTo("pr2");
-        assertThat(cache.get("/pr", "Pragma", "no-cache", "Cache-Control", "max-stale=5").body()).isEqualTo("pr2");
+        assertThat(cache.get("/pr", "Pragma", "no-cache", "Cache-Control", "max-stale=5")
+                        .body())
+                .isEqualTo("pr2");
     }
 
     @Test
@@ -123,11 +127,13 @@ class FreshnessThroughProxyTest {
     void section5_2_1_7_onlyIfCachedIs504WhenNothingFitsAndAHitOtherwise() throws Exception {
         cache.script("/oic", r -> Reply.ok("oic").cc("max-age=10"));
 
-        assertThat(cache.get("/oic", "Cache-Control", "only-if-cached").statusCode()).isEqualTo(504);
+        assertThat(cache.get("/oic", "Cache-Control", "only-if-cached").statusCode())
+                .isEqualTo(504);
         cache.get("/oic");
         assertThat(cache.get("/oic", "Cache-Control", "only-if-cached").body()).isEqualTo("oic");
         cache.advanceSeconds(20);
-        assertThat(cache.get("/oic", "Cache-Control", "only-if-cached").statusCode()).isEqualTo(504);
+        assertThat(cache.get("/oic", "Cache-Control", "only-if-cached").statusCode())
+                .isEqualTo(504);
         assertThat(cache.count("/oic")).isEqualTo(1);
     }
 }

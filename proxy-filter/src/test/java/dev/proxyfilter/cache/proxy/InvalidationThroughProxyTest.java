@@ -23,8 +23,9 @@ class InvalidationThroughProxyTest {
     }
 
     private void cacheable(String path) {
-        cache.script(path, r -> r.method().equals("GET") ? Reply.ok(path + " " + r.n()).cc("max-age=60")
-                : Reply.ok("changed"));
+        cache.script(
+                path,
+                r -> r.method().equals("GET") ? Reply.ok(path + " " + r.n()).cc("max-age=60") : Reply.ok("changed"));
     }
 
     @ParameterizedTest
@@ -40,7 +41,8 @@ class InvalidationThroughProxyTest {
 
     @Test
     void section4_4_anErrorDoesNotInvalidate() throws Exception {
-        cache.script("/keep", r -> r.method().equals("GET") ? Reply.ok("keep").cc("max-age=60") : Reply.status(500, "no"));
+        cache.script(
+                "/keep", r -> r.method().equals("GET") ? Reply.ok("keep").cc("max-age=60") : Reply.status(500, "no"));
         cache.get("/keep");
 
         cache.send("POST", "/keep");
@@ -57,8 +59,11 @@ class InvalidationThroughProxyTest {
         cache.get("/loc");
         cache.get("/cloc");
         cache.get("/other");
-        cache.script("/form", r -> Reply.status(201, "created").header("Location", cache.origin() + "/loc")
-                .header("Content-Location", "/cloc"));
+        cache.script(
+                "/form",
+                r -> Reply.status(201, "created")
+                        .header("Location", cache.origin() + "/loc")
+                        .header("Content-Location", "/cloc"));
         cache.script("/elsewhere", r -> Reply.ok("x").header("Location", "http://other.example/other"));
 
         cache.send("POST", "/form");

@@ -45,8 +45,11 @@ class RevalidationDirectivesThroughProxyTest {
 
     @Test
     void section5_2_2_2_aMustRevalidateEntryIsNotServedStaleOnError() throws Exception {
-        cache.script("/mre", r -> r.n() == 1 ? Reply.ok("ok").cc("max-age=10, must-revalidate, stale-if-error=60")
-                : Reply.status(503, "down"));
+        cache.script(
+                "/mre",
+                r -> r.n() == 1
+                        ? Reply.ok("ok").cc("max-age=10, must-revalidate, stale-if-error=60")
+                        : Reply.status(503, "down"));
 
         cache.get("/mre");
         cache.advanceSeconds(15);
@@ -58,9 +61,11 @@ class RevalidationDirectivesThroughProxyTest {
 
     @Test
     void section5_2_2_4_noCacheIsStoredButValidatedEveryTime() throws Exception {
-        cache.script("/nc", r -> "\"a\"".equals(r.header("If-None-Match"))
-                ? Reply.status(304, "").cc("no-cache").header("ETag", "\"a\"")
-                : Reply.ok("nc" + r.n()).cc("no-cache").header("ETag", "\"a\""));
+        cache.script(
+                "/nc",
+                r -> "\"a\"".equals(r.header("If-None-Match"))
+                        ? Reply.status(304, "").cc("no-cache").header("ETag", "\"a\"")
+                        : Reply.ok("nc" + r.n()).cc("no-cache").header("ETag", "\"a\""));
 
         cache.get("/nc");
         var second = cache.get("/nc");
@@ -72,7 +77,11 @@ class RevalidationDirectivesThroughProxyTest {
 
     @Test
     void section5_2_2_4_qualifiedNoCacheServesWithoutValidationButWithholdsTheField() throws Exception {
-        cache.script("/q", r -> Reply.ok("q" + r.n()).cc("max-age=60, no-cache=\"X-Secret\"").header("X-Secret", "s" + r.n()));
+        cache.script(
+                "/q",
+                r -> Reply.ok("q" + r.n())
+                        .cc("max-age=60, no-cache=\"X-Secret\"")
+                        .header("X-Secret", "s" + r.n()));
 
         var first = cache.get("/q");
         var hit = cache.get("/q");

@@ -35,7 +35,9 @@ class StaleExtensionsThroughProxyTest {
 
         assertThat(stale.body()).isEqualTo("body 1");
         assertThat(cacheStatus(stale)).startsWith("proxy-filter; hit; ttl=-1");
-        Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(5))
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(10))
+                .pollInterval(Duration.ofMillis(5))
                 .until(() -> cache.get("/swr").body(), "body 2"::equals);
         assertThat(cache.count("/swr")).isEqualTo(2);
     }
@@ -54,8 +56,9 @@ class StaleExtensionsThroughProxyTest {
 
     @Test
     void rfc5861_section4_staleIfErrorHidesA5xxWithinItsWindowOnly() throws Exception {
-        cache.script("/sie", r -> r.n() == 1 ? Reply.ok("good").cc("max-age=10, stale-if-error=60")
-                : Reply.status(500, "bad"));
+        cache.script(
+                "/sie",
+                r -> r.n() == 1 ? Reply.ok("good").cc("max-age=10, stale-if-error=60") : Reply.status(500, "bad"));
 
         cache.get("/sie");
         cache.advanceSeconds(30);
@@ -76,7 +79,8 @@ class StaleExtensionsThroughProxyTest {
         cache.get("/own");
         cache.advanceSeconds(30);
 
-        assertThat(cache.get("/own", "Cache-Control", "stale-if-error=60").body()).isEqualTo("good");
+        assertThat(cache.get("/own", "Cache-Control", "stale-if-error=60").body())
+                .isEqualTo("good");
         assertThat(cache.get("/own").statusCode()).isEqualTo(500);
     }
 }

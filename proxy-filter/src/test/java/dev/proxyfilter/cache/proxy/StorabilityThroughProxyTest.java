@@ -52,7 +52,9 @@ class StorabilityThroughProxyTest {
 
     @Test
     void section3_statusCodes_a500WithoutExplicitFreshnessIsNotStored_a404WithMaxAgeIs() throws Exception {
-        cache.script("/e", r -> Reply.status(500, "e").header("Last-Modified", CacheProxy.httpDate(cache.now.get() - 3_600_000)));
+        cache.script(
+                "/e",
+                r -> Reply.status(500, "e").header("Last-Modified", CacheProxy.httpDate(cache.now.get() - 3_600_000)));
         cache.script("/nf", r -> Reply.status(404, "nf").cc("max-age=60"));
 
         assertThat(twice("/e")).isEqualTo(2);
@@ -117,7 +119,9 @@ class StorabilityThroughProxyTest {
         var second = cache.get("/c");
 
         assertThat(first.headers().allValues("Set-Cookie")).contains("session=1");
-        assertThat(second.headers().allValues("Set-Cookie")).contains("session=2").doesNotContain("session=1");
+        assertThat(second.headers().allValues("Set-Cookie"))
+                .contains("session=2")
+                .doesNotContain("session=1");
         assertThat(cache.count("/c")).isEqualTo(2);
     }
 
@@ -126,7 +130,9 @@ class StorabilityThroughProxyTest {
         // Last-Modified 10 hours ago: 10% gives one hour of heuristic freshness.
         String tenHoursAgo = CacheProxy.httpDate(cache.now.get() - 36_000_000);
         cache.script("/h", r -> Reply.ok("h" + r.n()).header("Last-Modified", tenHoursAgo));
-        cache.script("/h302", r -> Reply.status(302, "r" + r.n()).header("Location", "/h").header("Last-Modified", tenHoursAgo));
+        cache.script(
+                "/h302",
+                r -> Reply.status(302, "r" + r.n()).header("Location", "/h").header("Last-Modified", tenHoursAgo));
         cache.script("/none", r -> Reply.ok("n" + r.n()));
 
         cache.get("/h");

@@ -27,9 +27,15 @@ class ValidationThroughProxyTest {
         cache.script(path, r -> {
             String current = etags[Math.min(r.n() - 1, etags.length - 1)];
             if (current.equals(r.header("If-None-Match"))) {
-                return Reply.status(304, "").cc("max-age=10").header("ETag", current).header("X-Version", "fresh" + r.n());
+                return Reply.status(304, "")
+                        .cc("max-age=10")
+                        .header("ETag", current)
+                        .header("X-Version", "fresh" + r.n());
             }
-            return Reply.ok("body " + r.n()).cc("max-age=10").header("ETag", current).header("X-Version", "v" + r.n());
+            return Reply.ok("body " + r.n())
+                    .cc("max-age=10")
+                    .header("ETag", current)
+                    .header("X-Version", "v" + r.n());
         });
     }
 
@@ -50,9 +56,11 @@ class ValidationThroughProxyTest {
     @Test
     void section4_3_1_aStaleEntryWithOnlyLastModifiedIsRevalidatedWithIfModifiedSince() throws Exception {
         String modified = CacheProxy.httpDate(cache.now.get() - 3_600_000);
-        cache.script("/lm", r -> r.header("If-Modified-Since") != null
-                ? Reply.status(304, "").cc("max-age=10").header("Last-Modified", modified)
-                : Reply.ok("lm" + r.n()).cc("max-age=10").header("Last-Modified", modified));
+        cache.script(
+                "/lm",
+                r -> r.header("If-Modified-Since") != null
+                        ? Reply.status(304, "").cc("max-age=10").header("Last-Modified", modified)
+                        : Reply.ok("lm" + r.n()).cc("max-age=10").header("Last-Modified", modified));
 
         cache.get("/lm");
         cache.advanceSeconds(11);
@@ -80,9 +88,11 @@ class ValidationThroughProxyTest {
     @Test
     void section4_3_3_a304ForAnotherValidatorIsNotUsedAndTheRequestGoesAgainWithoutConditions() throws Exception {
         // The origin answers 304 naming "2" though we asked about "1": it does not select our stored response.
-        cache.script("/w", r -> r.header("If-None-Match") != null
-                ? Reply.status(304, "").cc("max-age=10").header("ETag", "\"2\"")
-                : Reply.ok("body " + r.n()).cc("max-age=10").header("ETag", r.n() == 1 ? "\"1\"" : "\"2\""));
+        cache.script(
+                "/w",
+                r -> r.header("If-None-Match") != null
+                        ? Reply.status(304, "").cc("max-age=10").header("ETag", "\"2\"")
+                        : Reply.ok("body " + r.n()).cc("max-age=10").header("ETag", r.n() == 1 ? "\"1\"" : "\"2\""));
 
         cache.get("/w");
         cache.advanceSeconds(11);

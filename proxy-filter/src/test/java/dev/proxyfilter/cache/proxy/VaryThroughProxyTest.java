@@ -20,7 +20,11 @@ class VaryThroughProxyTest {
 
     @Test
     void section4_1_eachVariantIsStoredUnderItsSelectingHeader() throws Exception {
-        cache.script("/v", r -> Reply.ok(r.header("Accept-Language") + r.n()).cc("max-age=60").header("Vary", "Accept-Language"));
+        cache.script(
+                "/v",
+                r -> Reply.ok(r.header("Accept-Language") + r.n())
+                        .cc("max-age=60")
+                        .header("Vary", "Accept-Language"));
 
         cache.get("/v", "Accept-Language", "en");
         var fr = cache.get("/v", "Accept-Language", "fr");
