@@ -43,6 +43,20 @@ final class BackgroundExchange implements ClientExchange {
     }
 
     @Override
+    public String host() {
+        return requestHeaders.get(org.eclipse.jetty.http.HttpHeader.HOST);
+    }
+
+    @Override
+    public String rawPath() {
+        return path;
+    }
+
+    /** Made from an exchange that had begun: nothing to start. */
+    @Override
+    public void begin(String path) {}
+
+    @Override
     public String scheme() {
         return scheme;
     }

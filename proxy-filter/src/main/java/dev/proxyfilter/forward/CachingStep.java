@@ -20,7 +20,7 @@ import org.eclipse.jetty.http.PreEncodedHttpField;
  * {@link CachedExchange}; requests on other routes, and every request when {@code cache.enabled=false}, never
  * see the cache.
  */
-final class CachingStep implements AutoCloseable {
+public final class CachingStep implements AutoCloseable {
     private final HttpCache cache;
     private final String via;
     /** This proxy's {@code Via} on answers from the cache, encoded once. */
@@ -79,14 +79,50 @@ final class CachingStep implements AutoCloseable {
         }
     }
 
+    /** Fresh hits. */
+    public long hits() {
+        return hits.sum();
+    }
+
+    /** Lookups that went to a backend. */
+    public long misses() {
+        return misses.sum();
+    }
+
+    /** Stale responses served (stale-while-revalidate, stale-if-error). */
+    public long staleServed() {
+        return staleServed.sum();
+    }
+
+    /** Requests that waited for an identical miss in flight and got its response. */
+    public long coalesced() {
+        return coalesced.sum();
+    }
+
+    /** Responses stored. */
+    public long stored() {
+        return stored.sum();
+    }
+
+    /** Stored responses a backend's 304 freshened. */
+    public long revalidated() {
+        return revalidated.sum();
+    }
+
+    /** Stored responses removed by an unsafe method or a purge. */
+    public long invalidated() {
+        return invalidated.sum();
+    }
+
     /** The share of cacheable lookups answered from the cache, 0..1. */
-    double hitRatio() {
+    public double hitRatio() {
         long h = hits.sum() + staleServed.sum() + coalesced.sum();
         long total = h + misses.sum();
         return total == 0 ? 0 : (double) h / total;
     }
 
-    StoreStats storeStats() {
+    /** What the store counted: entries rejected as too large, removals. */
+    public StoreStats storeStats() {
         return cache.store().stats();
     }
 
@@ -119,8 +155,16 @@ final class CachingStep implements AutoCloseable {
         return new CachedExchange(this, client);
     }
 
+    /** Removes the stored responses of one normalised URI; returns whether one was stored. */
+    public boolean purgeKey(String uri) {
+        var store = cache.store();
+        boolean present = store.get(uri) != null;
+        store.remove(uri);
+        return present;
+    }
+
     /** Removes every stored response whose normalised URI starts with {@code uriPrefix}. */
-    int purge(String uriPrefix) {
+    public int purge(String uriPrefix) {
         return cache.purge(uriPrefix);
     }
 

@@ -6,8 +6,12 @@ import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.util.Callback;
 
 /**
- * One client request and its response, as an adapter (servlet filter, Jetty servlet, Tomcat valve)
- * hands it to the engine. The adapter translates; the engine decides.
+ * One client request and its response, as an adapter (servlet filter, Jetty servlet, Tomcat valve, Jetty
+ * core handler) hands it to {@link ProxyEngine#handle}. The adapter translates; the engine decides.
+ *
+ * <p>Until the engine calls {@link #begin}, it reads only {@link #method}, {@link #host} and
+ * {@link #rawPath}, and the adapter may still pass the request on (a filter to the rest of its chain).
+ * From {@link #begin} on, the engine answers the exchange exactly once.
  *
  * <p>The request side is read-only facts plus a body {@link Content.Source}. The response side is a
  * {@link Content.Sink}: {@link #write} must not be called again before the previous callback completed,
@@ -19,6 +23,31 @@ public interface ClientExchange extends Content.Sink {
 
     /** Request method, e.g. {@code GET}. */
     String method();
+
+    /** The {@code Host} header as received (with a port if it has one), or {@code null}: what routes match. */
+    String host();
+
+    /**
+     * The request path as received, still percent-encoded, inside {@link #basePath} (the webapp's context
+     * path removed); "/" when empty. The engine normalises it before routing.
+     */
+    String rawPath();
+
+    /**
+     * The engine takes the exchange and will answer it; servlet adapters start asynchronous processing here.
+     * Called once, before any other method below the request line's.
+     *
+     * @param path the normalised path, which {@link #path} returns from now on
+     */
+    void begin(String path);
+
+    /**
+     * Runs {@code work}, which may block (bcrypt, a disk-tier cache read), on a thread where blocking is
+     * allowed: a worker for an adapter that runs on a selector thread, the calling thread otherwise.
+     */
+    default void dispatch(Runnable work) {
+        work.run();
+    }
 
     /** {@code http} or {@code https}, as the client connected. */
     String scheme();
@@ -47,7 +76,10 @@ public interface ClientExchange extends Content.Sink {
     /** Path prefix the adapter lives under ("" for the standalone proxy; the context path in a webapp). */
     String basePath();
 
-    /** The path used for routing and forwarding, still percent-encoded, starting with "/". */
+    /**
+     * The normalised path used for routing and forwarding, still percent-encoded, starting with "/"; given
+     * by {@link #begin}.
+     */
     String path();
 
     /** The raw query string without "?", or null. */

@@ -30,6 +30,7 @@ public final class ForwardRoute {
     private final dev.proxyfilter.config.AccessLogFormat accessLog;
     private final dev.proxyfilter.security.ResponseHygiene hygiene;
     private final boolean mayBlock;
+    private final RetryPolicy retryPolicy;
 
     ForwardRoute(
             RouteConfig config,
@@ -44,6 +45,7 @@ public final class ForwardRoute {
             boolean mayBlock) {
         this.guard = guard;
         this.mayBlock = mayBlock;
+        this.retryPolicy = new RetryPolicy(config.retry());
         this.via = generation.via();
         this.accessLog = generation.accessLog();
         this.hygiene = hygiene;
@@ -75,6 +77,11 @@ public final class ForwardRoute {
     /** Time to receive the request body, 0 for none. */
     long bodyTimeoutMillis() {
         return bodyTimeoutMillis;
+    }
+
+    /** The route's retry rules. */
+    RetryPolicy retryPolicy() {
+        return retryPolicy;
     }
 
     /** The route's configuration. */

@@ -1,18 +1,15 @@
 package dev.proxyfilter.forward;
 
+import dev.proxyfilter.accesslog.AccessLog;
 import dev.proxyfilter.balance.Backend;
 import dev.proxyfilter.balance.RequestView;
 import dev.proxyfilter.config.AccessLogFormat;
-import dev.proxyfilter.config.RetryConfig;
+import dev.proxyfilter.health.PassiveHealth;
 import dev.proxyfilter.metrics.ProxyMetrics;
 import dev.proxyfilter.security.Admission;
 import dev.proxyfilter.upstream.UpstreamExchange;
 import dev.proxyfilter.upstream.UpstreamListener;
-import java.net.ConnectException;
-import java.net.NoRouteToHostException;
 import java.net.SocketTimeoutException;
-import java.nio.channels.UnresolvedAddressException;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -21,25 +18,29 @@ import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.util.BufferUtil;
 import org.eclipse.jetty.util.Callback;
-import org.eclipse.jetty.util.thread.Scheduler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One client request on its way through the proxy. The whole pipeline, in order:
- * <ol>
- *   <li>{@link #start}: on a caching route, {@link CachedExchange#begin} answers from the response cache
- *       (hit, stale, {@code only-if-cached}), waits for an identical miss in flight, or lets the request go on;</li>
- *   <li>{@code admit}: pick a backend from the route's pool with room under its {@code max-connections}
- *       (503 naming the pool if none can take it; a full pool queues the request, bounded in size and time);
- *       the pool reads the request through this class's {@link RequestView} methods, only as far as it needs;</li>
- *   <li>{@link Attempt#send}: build {@code proxyToServerRequest} with clean headers and the streamed body;</li>
- *   <li>{@link Attempt#onHeaders}: report the backend's latency; {@code serverToProxyResponse} headers become
- *       {@code proxyToClientResponse}, plus the pool's sticky cookie when it has to change;</li>
- *   <li>{@link Attempt#onContentSource}: the body is copied chunk by chunk with back-pressure both ways;</li>
- *   <li>{@link #failed}: before any response byte reached the client, a failure the route's {@code retry-on}
- *       names is retried on a backend not tried yet, where that is safe and the pool's retry budget allows,
- *       else mapped to 502/503/504; after, the client connection is aborted.</li>
+ * One request's lifecycle from step 5 of the pipeline on (steps 1-4 are in {@link ProxyEngine#handle}). Each
+ * step starts the next as the exchange's events arrive; none waits on a thread:
+ * <ol start="5">
+ *   <li><b>Cache lookup</b> ({@link #start}, {@link CachedExchange#begin}): on a caching route, a hit, a stale
+ *       answer or {@code only-if-cached} is answered here; an identical miss in flight is waited for; else on.
+ *   <li><b>Admission and queue</b> ({@link #admit}, {@link PoolGate}): a backend with room under its {@code
+ *       max-connections}, or a place in the pool's bounded queue, or 503 naming the pool.
+ *   <li><b>Pick a backend</b> ({@link PoolGate#acquire} asks the pool's strategy, {@code
+ *       dev.proxyfilter.balance.BackendSelector}); the strategy reads the request through this class's {@link
+ *       RequestView} methods, only as far as it needs.
+ *   <li><b>Forward</b> ({@link Attempt#send}): {@link ForwardHeaders} cleans the headers both ways, the body
+ *       streams from {@link RequestBodySource}, and the response copies chunk by chunk to {@link ClientSink},
+ *       with back-pressure both ways.
+ *   <li><b>Retry</b> ({@link #failed}, {@link RetryPolicy}): before any response byte reached the client, a
+ *       failure the route's {@code retry-on} names goes to a backend not tried yet, where that is safe and the
+ *       pool's retry budget allows; else 502/503/504, or an aborted client connection once the response started.
+ *   <li><b>Cache store</b> ({@link CachedExchange#tee}, {@link CachedExchange#bodyComplete}): a storable response
+ *       is kept as it streams past.
+ *   <li><b>Log</b> ({@link #ended}): route metrics, the access-log line ({@link AccessLog}), the in-flight count.
  * </ol>
  */
 final class Forwarding implements RequestView, PoolGate.Waiter {
@@ -48,12 +49,12 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
     private final ProxyEngine engine;
     private final ForwardRoute route;
     private final PoolGate gate;
-    private final RetryConfig retry;
+    private final RetryPolicy retry;
     private final ClientExchange client;
     /** The security step's verdict: the client IP, and what to change in the upstream request. */
     private final Admission admission;
 
-    private final RequestBody requestBody;
+    private final RequestBodySource requestBody;
     private final AtomicBoolean done = new AtomicBoolean();
     private final long deadlineNanos;
     private final long startNanos = System.nanoTime();
@@ -73,15 +74,16 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
         this.admission = admission;
         this.route = route;
         this.gate = route.gate();
-        this.retry = route.config().retry();
+        this.retry = route.retryPolicy();
         this.client = client;
-        this.requestBody = client.hasRequestBody() ? new RequestBody(client, route.maxBodyBytes()) : null;
+        this.requestBody = client.hasRequestBody() ? new RequestBodySource(client, route.maxBodyBytes()) : null;
         this.deadlineNanos = route.timeoutMillis() > 0
                 ? System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(route.timeoutMillis())
                 : 0;
         engine.inFlight().begin(); // last: ended() pairs with it once, see InFlight
     }
 
+    /** Starts step 5; the others follow from it. */
     void start() {
         client.onClientFailure(this::clientFailed);
         gate.onRequestStart();
@@ -94,13 +96,19 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
             requestBody.timer =
                     engine.scheduler().schedule(this::bodyTimedOut, route.bodyTimeoutMillis(), TimeUnit.MILLISECONDS);
         }
+        // 5. Cache lookup, on a caching route; then 6. admission.
         CachingStep caching = engine.caching();
         cached = caching == null ? null : caching.exchange(route, client);
         if (cached == null) {
             admit(false);
-            return;
+        } else {
+            cached.begin(cachePipeline());
         }
-        cached.begin(new CachedExchange.Pipeline() {
+    }
+
+    /** What the cache lookup continues with: an answer from the cache, a forward, or a background refresh. */
+    private CachedExchange.Pipeline cachePipeline() {
+        return new CachedExchange.Pipeline() {
             @Override
             public void answer(int status, HttpFields.Mutable headers, java.nio.ByteBuffer body) {
                 answerFromCache(status, headers, body);
@@ -135,7 +143,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
                     }
                 });
             }
-        });
+        };
     }
 
     private void answerFromCache(int status, HttpFields headers, java.nio.ByteBuffer body) {
@@ -315,7 +323,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
             answerFromCache(stale.status(), stale.headers(), stale.body());
             return;
         }
-        int status = statusFor(failure);
+        int status = RetryPolicy.statusFor(failure);
         if (!attempt.responseStarted || !client.isCommitted()) {
             LOG.warn(
                     "{} {} -> backend {}/{} ({}) failed: {}",
@@ -380,7 +388,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
             if (other != null && other != PoolGate.FULL) {
                 gate.release(other);
             }
-            if (neverReachedBackend(failure) || failure instanceof TimeoutException) {
+            if (!RetryPolicy.mayRetrySameBackend(failure)) {
                 gate.release(next);
                 return null;
             }
@@ -389,22 +397,16 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
     }
 
     private boolean mayRetry(Attempt attempt, Throwable failure) {
-        if (attempts > retry.retries() || (requestBody != null && requestBody.started()) || deadlinePassed()) {
-            return false;
-        }
         if (attempt.retryStatus != 0) {
-            return true; // checked in onHeaders
+            // Checked in onHeaders, but the tries, body and deadline may have changed since.
+            return attempts <= retry.config().retries() && !bodyStarted() && !deadlinePassed();
         }
-        if (neverReachedBackend(failure)) {
-            return retry.on(RetryConfig.RetryOn.CONNECT_FAILURE); // safe for any method, POST included
-        }
-        if (!UpstreamExchange.isIdempotent(client.method())) {
-            return false;
-        }
-        if (failure instanceof TimeoutException) {
-            return attempt.perTryTimedOut && retry.on(RetryConfig.RetryOn.TIMEOUT);
-        }
-        return retry.on(RetryConfig.RetryOn.RESET);
+        return retry.retriesFailure(
+                client.method(), attempts, bodyStarted(), deadlinePassed(), failure, attempt.perTryTimedOut);
+    }
+
+    private boolean bodyStarted() {
+        return requestBody != null && requestBody.started();
     }
 
     private boolean hasUntriedBackend() {
@@ -427,25 +429,6 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
 
     private boolean deadlinePassed() {
         return deadlineNanos != 0 && System.nanoTime() - deadlineNanos >= 0;
-    }
-
-    private static boolean neverReachedBackend(Throwable failure) {
-        return failure instanceof ConnectException
-                || failure instanceof NoRouteToHostException
-                || failure instanceof UnresolvedAddressException
-                || (failure instanceof SocketTimeoutException
-                        && String.valueOf(failure.getMessage()).contains("Connect"));
-    }
-
-    /** Jetty's {@code proxyResponseStatus}: 504 for a timeout, 503 for a full queue, else 502. */
-    static int statusFor(Throwable failure) {
-        if (failure instanceof TimeoutException || failure instanceof SocketTimeoutException) {
-            return 504;
-        }
-        if (failure instanceof RejectedExecutionException) {
-            return 503;
-        }
-        return 502;
     }
 
     private void finishWithError(int status, String message) {
@@ -570,7 +553,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
             if (route.idleTimeoutMillis() > 0) {
                 request.idleTimeout(route.idleTimeoutMillis());
             }
-            long tryMillis = retry.perTryTimeout().toMillis();
+            long tryMillis = retry.config().perTryTimeout().toMillis();
             if (deadlineNanos != 0) {
                 long remaining = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()));
                 if (tryMillis == 0 || remaining <= tryMillis) {
@@ -647,7 +630,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
                 metrics.onResponse(retryStatus, endNanos - sentNanos);
             } else if (!clientGone) {
                 metrics.onError(
-                        neverReachedBackend(failure)
+                        RetryPolicy.neverReachedBackend(failure)
                                 ? ProxyMetrics.ErrorKind.CONNECT
                                 : failure instanceof TimeoutException || failure instanceof SocketTimeoutException
                                         ? ProxyMetrics.ErrorKind.TIMEOUT
@@ -657,13 +640,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
 
         /** A 502/503/504 the route retries elsewhere, when a retry is possible at all. */
         private boolean shouldRetryStatus(int status) {
-            RetryConfig.RetryOn on = RetryConfig.RetryOn.forStatus(status);
-            return on != null
-                    && retry.on(on)
-                    && UpstreamExchange.isIdempotent(client.method())
-                    && attempts <= retry.retries()
-                    && (requestBody == null || !requestBody.started())
-                    && !deadlinePassed()
+            return retry.retriesStatus(status, client.method(), attempts, bodyStarted(), deadlinePassed())
                     && gate.retryAvailable()
                     && hasUntriedBackend();
         }
@@ -694,7 +671,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
                                 }));
                 return;
             }
-            ClientSink sink = new ClientSink();
+            ClientSink sink = new ClientSink(client, () -> clientGone = true);
             Content.copy(
                     source,
                     cached == null ? sink : cached.tee(sink),
@@ -747,199 +724,6 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
                         Callback.from(Forwarding.this::bodySent, Forwarding.this::finishAbort));
             }
         }
-    }
-
-    /**
-     * The client as the response copy's sink, marking the client gone when a write fails: a client that went away
-     * mid-response is not a backend failure (its log line, its error metric), as nginx's 499 is not a
-     * 502. The engine writes one chunk at a time, so one pending callback.
-     */
-    private final class ClientSink implements Content.Sink, Callback {
-        private Callback pending;
-
-        @Override
-        public void write(boolean last, java.nio.ByteBuffer content, Callback callback) {
-            pending = callback;
-            client.write(last, content, this);
-        }
-
-        @Override
-        public void succeeded() {
-            Callback done = pending;
-            pending = null;
-            done.succeeded();
-        }
-
-        @Override
-        public void failed(Throwable failure) {
-            clientGone = true; // now: the copy fails the upstream exchange before it tells its callback
-            Callback done = pending;
-            pending = null;
-            done.failed(failure);
-        }
-
-        @Override
-        public InvocationType getInvocationType() {
-            Callback current = pending;
-            return current == null ? InvocationType.BLOCKING : current.getInvocationType();
-        }
-    }
-
-    /**
-     * The client's request body as the upstream request's content. A retry may reuse it as long as
-     * no byte was read; a failure before that does not fail the client's stream.
-     *
-     * <p>Once the exchange ends ({@link #close}), no read or demand reaches the client's source any more,
-     * and none is in progress: a backend may answer before it read the whole body (an early 413, or any
-     * answer that does not need the body), and the container then consumes or discards the rest of the
-     * body on its own thread as the response completes. A read of ours racing that one broke the
-     * container's framing of the connection: the rest of a body parsed as the client's next request (400),
-     * and a short body sent upstream on a connection that was then reused.
-     */
-    private static final class RequestBody implements Content.Source {
-        /** What a read gets once the exchange ended: the upstream request, if still going, fails. */
-        private static final Content.Chunk CLOSED = Content.Chunk.from(
-                new java.io.IOException("the exchange ended before the request body was read"), true);
-
-        private final ClientExchange client;
-        private final long maxBytes;
-        private Content.Source source;
-        private volatile boolean started;
-        /** Bytes read so far; HttpClient reads one chunk at a time. */
-        private long received;
-
-        private volatile boolean finished;
-        private volatile Scheduler.Task timer;
-        /** Set under this object's lock, which every read and demand of the client's source holds. */
-        private boolean closed;
-
-        RequestBody(ClientExchange client, long maxBytes) {
-            this.client = client;
-            this.maxBytes = maxBytes;
-        }
-
-        boolean started() {
-            return started;
-        }
-
-        private Content.Source source() {
-            if (source == null) {
-                source = client.requestBody();
-            }
-            return source;
-        }
-
-        @Override
-        public long getLength() {
-            return client.requestContentLength();
-        }
-
-        /** No read or demand reaches the client's source after this returns, and none is in progress. */
-        synchronized void close() {
-            closed = true;
-        }
-
-        /** Counts the body as it streams: past {@code max-body-bytes} the upstream request fails (413). One chunk at a time. */
-        @Override
-        public synchronized Content.Chunk read() {
-            if (closed) {
-                return CLOSED;
-            }
-            started = true;
-            Content.Chunk chunk = source().read();
-            if (chunk == null) {
-                return null;
-            }
-            if (Content.Chunk.isFailure(chunk)) {
-                // The client's side failed (bad chunk framing, idle timeout, gone): not the backend's fault.
-                return Content.Chunk.from(RequestBodyException.unreadable(chunk.getFailure()));
-            }
-            received += chunk.remaining();
-            if (maxBytes > 0 && received > maxBytes) {
-                chunk.release();
-                RequestBodyException failure = new RequestBodyException(
-                        413, RequestChecks.tooLarge(maxBytes).message());
-                source().fail(failure);
-                return Content.Chunk.from(failure);
-            }
-            if (chunk.isLast()) {
-                finished = true;
-                Scheduler.Task task = timer;
-                if (task != null) {
-                    task.cancel();
-                }
-            }
-            return chunk;
-        }
-
-        @Override
-        public void demand(Runnable demandCallback) {
-            synchronized (this) {
-                if (!closed) {
-                    started = true;
-                    source().demand(demandCallback);
-                    return;
-                }
-            }
-            demandCallback.run(); // reads CLOSED
-        }
-
-        @Override
-        public synchronized void fail(Throwable failure) {
-            if (started && !closed) {
-                source().fail(failure);
-            }
-        }
-
-        @Override
-        public boolean rewind() {
-            return !started;
-        }
-    }
-
-    /** The client's request body broke a limit (413) or a deadline (408): the client's fault, not the backend's. */
-    private static final class RequestBodyException extends Exception {
-        private static final long serialVersionUID = 1L;
-        private final int status;
-
-        RequestBodyException(int status, String message) {
-            super(message, null, false, false);
-            this.status = status;
-        }
-
-        RequestBodyException(int status, String message, Throwable cause) {
-            super(message, cause, false, false);
-            this.status = status;
-        }
-
-        /** The client's body failed to arrive: 408 after a timeout, else 400; the message echoes nothing. */
-        static RequestBodyException unreadable(Throwable cause) {
-            RequestBodyException known = find(cause);
-            if (known != null) {
-                return known;
-            }
-            return timedOut(cause)
-                    ? new RequestBodyException(408, "Request Timeout: the request body stopped arriving", cause)
-                    : new RequestBodyException(400, "Bad Request: the request body could not be read", cause);
-        }
-
-        static RequestBodyException find(Throwable failure) {
-            for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
-                if (t instanceof RequestBodyException found) {
-                    return found;
-                }
-            }
-            return null;
-        }
-    }
-
-    private static boolean timedOut(Throwable failure) {
-        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            if (t instanceof TimeoutException) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** Ends a try whose backend answered a status the route retries elsewhere. */

@@ -97,6 +97,26 @@ final class SecurityStep {
         }
 
         @Override
+        public String host() {
+            return delegate.host();
+        }
+
+        @Override
+        public String rawPath() {
+            return delegate.rawPath();
+        }
+
+        @Override
+        public void begin(String path) {
+            throw new IllegalStateException("the exchange has begun");
+        }
+
+        @Override
+        public void dispatch(Runnable work) {
+            delegate.dispatch(work);
+        }
+
+        @Override
         public String scheme() {
             return delegate.scheme();
         }

@@ -29,7 +29,7 @@ final class HandlerExchange implements ClientExchange, Callback {
     private final Request request;
     private final Response response;
     private final Callback callback;
-    private final String path;
+    private String path;
     private final HttpFields headers;
     private final long requestContentLength;
     private final boolean hasRequestBody;
@@ -42,16 +42,37 @@ final class HandlerExchange implements ClientExchange, Callback {
     private long responseContentLength = -1;
     private boolean lastWritten;
 
-    HandlerExchange(Request request, Response response, Callback callback, String path) {
+    HandlerExchange(Request request, Response response, Callback callback) {
         this.request = request;
         this.response = response;
         this.callback = callback;
-        this.path = path;
         this.headers = request.getHeaders();
         this.requestContentLength = headers.getLongField(HttpHeader.CONTENT_LENGTH);
         this.hasRequestBody = requestContentLength > 0 || headers.contains(HttpHeader.TRANSFER_ENCODING);
+    }
+
+    @Override
+    public void begin(String path) {
+        this.path = path;
         request.addFailureListener(this::clientFailed);
         request.addIdleTimeoutListener(WAITING_ON_BACKEND);
+    }
+
+    @Override
+    public String host() {
+        return headers.get(HttpHeader.HOST);
+    }
+
+    @Override
+    public String rawPath() {
+        String raw = request.getHttpURI().getPath();
+        return raw == null || raw.isEmpty() ? "/" : raw;
+    }
+
+    /** Blocking work goes to the server's executor: this adapter runs on a selector thread. */
+    @Override
+    public void dispatch(Runnable work) {
+        request.getComponents().getExecutor().execute(work);
     }
 
     /**

@@ -1,11 +1,14 @@
 /**
- * The engine as a Jetty 12 core handler, with no servlet layer: the standalone distribution's proxy listener.
+ * The engine on Jetty 12 core, with no servlet layer: the standalone distribution's proxy listener.
  *
- * <p>Starting points: {@link dev.proxyfilter.jetty.ProxyHandler} (what the servlet adapters check before
- * forwarding, then {@link dev.proxyfilter.forward.ProxyEngine#forward}) and {@code HandlerExchange} (one
- * exchange over core {@code Request}/{@code Response}: demand-driven reads, callback writes).
+ * <h2>Starting points</h2>
+ * {@link dev.proxyfilter.jetty.ProxyHandler} (a core {@code Handler} that hands each request to {@link
+ * dev.proxyfilter.forward.ProxyEngine#handle}), {@code HandlerExchange} (one exchange over core {@code
+ * Request}/{@code Response}: demand-driven reads, callback writes), {@link dev.proxyfilter.jetty.JettyConnectors}
+ * (listener connectors: strict HTTP compliance, header deadlines, TLS) and {@link
+ * dev.proxyfilter.jetty.ProxyThreadPool}.
  *
- * <p>This package imports Jetty core only (no {@code jakarta.servlet}, no {@code ee10}), checked by
- * {@code PackageBoundaryTest}.
+ * <p>This package uses Jetty core only (no {@code jakarta.servlet}, no {@code ee10}), which {@code
+ * ArchitectureTest} checks.
  */
 package dev.proxyfilter.jetty;

@@ -5,9 +5,9 @@ import com.codahale.metrics.Gauge;
 import com.codahale.metrics.Metric;
 import com.codahale.metrics.Sampling;
 import com.codahale.metrics.Snapshot;
-import dev.proxyfilter.forward.AdminOperations;
+import dev.proxyfilter.admin.AdminOperations;
 import dev.proxyfilter.forward.ProxyEngine;
-import dev.proxyfilter.forward.ReloadResult;
+import dev.proxyfilter.reload.ReloadResult;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
@@ -81,7 +81,7 @@ public class AdminServlet extends HttpServlet {
                 json(response, 503, Map.of("ready", false, "draining", true));
                 return;
             }
-            List<String> missing = running.admin().poolsWithoutBackend();
+            List<String> missing = new AdminOperations(running).poolsWithoutBackend();
             json(
                     response,
                     missing.isEmpty() ? 200 : 503,
@@ -103,7 +103,7 @@ public class AdminServlet extends HttpServlet {
     private void route(HttpServletRequest request, HttpServletResponse response, String path, ProxyEngine running)
             throws IOException {
         String method = request.getMethod();
-        AdminOperations admin = running.admin();
+        AdminOperations admin = new AdminOperations(running);
         if (path.equals("/") || path.equals("/index.html")) {
             requireMethod(method, "GET");
             dashboard(response);

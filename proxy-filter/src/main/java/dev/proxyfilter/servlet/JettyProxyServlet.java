@@ -2,7 +2,6 @@ package dev.proxyfilter.servlet;
 
 import dev.proxyfilter.config.ConfigException;
 import dev.proxyfilter.config.ProxyConfig;
-import dev.proxyfilter.forward.ForwardRoute;
 import dev.proxyfilter.forward.ProxyEngine;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.UnavailableException;
@@ -82,27 +81,7 @@ public class JettyProxyServlet extends AsyncProxyServlet {
     @Override
     protected void service(HttpServletRequest request, HttpServletResponse response)
             throws ServletException, IOException {
-        String contextPath = request.getContextPath();
-        String path = StrictRequests.admit(request, response, ServletExchange.pathInContext(request));
-        if (path == null) {
-            return;
-        }
-        String host = request.getHeader("Host");
-        ForwardRoute route = engine.route(host, path);
-        if (route == null) {
-            // An absolute-form request carries its host as Host too (the container checks they agree).
-            if (!engine.servesHost(host)) {
-                StrictRequests.plainError(
-                        response,
-                        HttpServletResponse.SC_FORBIDDEN,
-                        "Forbidden: no route serves this host; this is no open proxy");
-            } else {
-                StrictRequests.plainError(
-                        response, HttpServletResponse.SC_NOT_FOUND, "Not Found: no route for this host and path");
-            }
-            return;
-        }
-        engine.forward(route, new ServletExchange(request, response, contextPath, path));
+        engine.handle(new ServletExchange(request, response, request.getContextPath()), ProxyEngine.Unrouted.ANSWER);
     }
 
     /**

@@ -1,7 +1,6 @@
 package dev.proxyfilter.servlet;
 
 import dev.proxyfilter.config.ConfigException;
-import dev.proxyfilter.forward.ForwardRoute;
 import dev.proxyfilter.forward.ProxyEngine;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.Filter;
@@ -80,17 +79,11 @@ public class ProxyFilter implements Filter {
             chain.doFilter(request, response);
             return;
         }
-        String contextPath = clientRequest.getContextPath();
-        String path = StrictRequests.admit(clientRequest, clientResponse, ServletExchange.pathInContext(clientRequest));
-        if (path == null) {
-            return;
-        }
-        ForwardRoute route = engine.route(clientRequest.getHeader("Host"), path);
-        if (route == null) {
+        if (!engine.handle(
+                new ServletExchange(clientRequest, clientResponse, clientRequest.getContextPath()),
+                ProxyEngine.Unrouted.PASS_ON)) {
             chain.doFilter(request, response);
-            return;
         }
-        engine.forward(route, new ServletExchange(clientRequest, clientResponse, contextPath, path));
     }
 
     /**

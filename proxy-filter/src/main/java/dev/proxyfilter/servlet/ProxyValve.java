@@ -4,7 +4,6 @@ import dev.proxyfilter.config.ConfigException;
 import dev.proxyfilter.config.ConfigLoader;
 import dev.proxyfilter.config.ConfigSource;
 import dev.proxyfilter.config.ProxyConfig;
-import dev.proxyfilter.forward.ForwardRoute;
 import dev.proxyfilter.forward.ProxyEngine;
 import jakarta.servlet.ServletException;
 import java.io.IOException;
@@ -112,15 +111,9 @@ public class ProxyValve extends ValveBase {
             getNext().invoke(request, response);
             return;
         }
-        String path = StrictRequests.admit(request, response, request.getRequestURI());
-        if (path == null) {
-            return;
-        }
-        ForwardRoute route = engine.route(request.getHeader("Host"), path);
-        if (route == null) {
+        if (!engine.handle(
+                new ServletExchange(request.getRequest(), response.getResponse(), ""), ProxyEngine.Unrouted.PASS_ON)) {
             getNext().invoke(request, response);
-            return;
         }
-        engine.forward(route, new ServletExchange(request.getRequest(), response.getResponse(), "", path));
     }
 }

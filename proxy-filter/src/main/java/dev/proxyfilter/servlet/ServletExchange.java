@@ -38,15 +38,17 @@ final class ServletExchange implements ClientExchange, WriteListener, AsyncListe
 
     private final HttpServletRequest request;
     private final HttpServletResponse response;
-    private final AsyncContext async;
     private final String basePath;
-    private final String path;
-    private final HttpFields headers;
-    private final long requestContentLength;
-    private final boolean hasRequestBody;
-    private final ServletRequestSource requestSource;
     private final AtomicBoolean ended = new AtomicBoolean();
     private volatile Consumer<Throwable> onClientFailure;
+
+    // Set by begin(), when the engine takes the exchange.
+    private AsyncContext async;
+    private String path;
+    private HttpFields headers;
+    private long requestContentLength;
+    private boolean hasRequestBody;
+    private ServletRequestSource requestSource;
 
     // Response writing, guarded by this.
     private ServletOutputStream output;
@@ -59,11 +61,20 @@ final class ServletExchange implements ClientExchange, WriteListener, AsyncListe
     private long responseContentLength = -1;
     private long written;
 
-    ServletExchange(HttpServletRequest request, HttpServletResponse response, String basePath, String path)
-            throws IOException {
+    /**
+     * An exchange for a request the engine may take; nothing is copied or started until it does
+     * ({@link #begin}), so a request it passes on costs one small object.
+     *
+     * @param basePath the context path for a filter, "" for a valve
+     */
+    ServletExchange(HttpServletRequest request, HttpServletResponse response, String basePath) {
         this.request = request;
         this.response = response;
         this.basePath = basePath;
+    }
+
+    @Override
+    public void begin(String path) {
         this.path = path;
         this.headers = copyHeaders(request);
         this.requestContentLength = request.getContentLengthLong();
@@ -75,15 +86,23 @@ final class ServletExchange implements ClientExchange, WriteListener, AsyncListe
         this.async = request.startAsync();
         async.setTimeout(0);
         async.addListener(this);
-        this.requestSource =
-                hasRequestBody ? new ServletRequestSource(request.getInputStream(), requestContentLength) : null;
+        try {
+            this.requestSource =
+                    hasRequestBody ? new ServletRequestSource(request.getInputStream(), requestContentLength) : null;
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
-    /** The request path inside the webapp, still percent-encoded: what routes match and backends get. */
-    static String pathInContext(HttpServletRequest request) {
-        String contextPath = request.getContextPath();
+    @Override
+    public String host() {
+        return request.getHeader("Host");
+    }
+
+    @Override
+    public String rawPath() {
         String uri = request.getRequestURI();
-        return uri.length() > contextPath.length() ? uri.substring(contextPath.length()) : "/";
+        return uri.length() > basePath.length() ? uri.substring(basePath.length()) : "/";
     }
 
     private static HttpFields copyHeaders(HttpServletRequest request) {

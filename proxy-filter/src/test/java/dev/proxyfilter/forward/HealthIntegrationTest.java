@@ -10,6 +10,7 @@ import dev.proxyfilter.config.HealthCheckConfig;
 import dev.proxyfilter.config.HealthConfig;
 import dev.proxyfilter.config.OutlierConfig;
 import dev.proxyfilter.config.StickyConfig;
+import dev.proxyfilter.health.HealthChecker;
 import dev.proxyfilter.testing.Backends;
 import dev.proxyfilter.testing.ProxyAdapter;
 import dev.proxyfilter.testing.TestBackend;

@@ -14,6 +14,7 @@ import dev.proxyfilter.config.RetryConfig;
 import dev.proxyfilter.config.RetryConfig.RetryOn;
 import dev.proxyfilter.config.RouteConfig;
 import dev.proxyfilter.config.ServerConfig;
+import dev.proxyfilter.reload.ReloadResult;
 import dev.proxyfilter.testing.Backends;
 import dev.proxyfilter.testing.ProxyAdapter;
 import dev.proxyfilter.testing.SocketBackend;

@@ -2,6 +2,7 @@ package dev.proxyfilter.forward;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.proxyfilter.admin.AdminOperations;
 import dev.proxyfilter.balance.Backend;
 import dev.proxyfilter.balance.BackendState;
 import dev.proxyfilter.config.BalanceStrategy;
@@ -10,6 +11,7 @@ import dev.proxyfilter.config.ConfigSource;
 import dev.proxyfilter.config.ProxyConfig;
 import dev.proxyfilter.config.ServerConfig;
 import dev.proxyfilter.config.StickyConfig;
+import dev.proxyfilter.reload.ReloadResult;
 import dev.proxyfilter.testing.Backends;
 import dev.proxyfilter.testing.ProxyAdapter;
 import dev.proxyfilter.testing.TestBackend;
@@ -319,9 +321,9 @@ class ReloadIntegrationTest {
         Backend a = backend(engine, "a");
         Backend b = backend(engine, "b");
         Backend c = backend(engine, "c");
-        engine.admin().disable("web", "a");
-        engine.admin().drain("web", "b");
-        engine.admin().weight("web", "c", 7);
+        new AdminOperations(engine).disable("web", "a");
+        new AdminOperations(engine).drain("web", "b");
+        new AdminOperations(engine).weight("web", "c", 7);
         Awaitility.await()
                 .atMost(Duration.ofSeconds(5))
                 .until(() -> engine.metrics(c).requests().getCount() == 3);
@@ -359,7 +361,7 @@ class ReloadIntegrationTest {
             assertThat(get(proxy.uri().resolve("/x")).body()).isIn("c", "d");
         }
         // An operator's enable works on the carried-over backend, through the new pool.
-        engine.admin().enable("web", "a");
+        new AdminOperations(engine).enable("web", "a");
         assertThat(engine.pools().get("web").eligible(a)).isTrue();
 
         // A new configured weight does apply.

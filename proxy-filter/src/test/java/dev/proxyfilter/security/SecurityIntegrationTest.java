@@ -385,7 +385,7 @@ class SecurityIntegrationTest {
         assertThat(proxy.engine()
                         .reload(ConfigLoader.load(List.of(new ConfigSource("test", entries))))
                         .outcome())
-                .isEqualTo(dev.proxyfilter.forward.ReloadResult.Outcome.APPLIED);
+                .isEqualTo(dev.proxyfilter.reload.ReloadResult.Outcome.APPLIED);
         assertPlainError(get(proxy.uri().resolve("/api/4")), 429);
         assertThat(get(proxy.uri().resolve("/other/x")).statusCode())
                 .as("the new route works")
@@ -395,7 +395,7 @@ class SecurityIntegrationTest {
         assertThat(proxy.engine()
                         .reload(ConfigLoader.load(List.of(new ConfigSource("test", entries))))
                         .outcome())
-                .isEqualTo(dev.proxyfilter.forward.ReloadResult.Outcome.APPLIED);
+                .isEqualTo(dev.proxyfilter.reload.ReloadResult.Outcome.APPLIED);
         for (int i = 5; i < 10; i++) {
             assertThat(get(proxy.uri().resolve("/api/" + i)).statusCode())
                     .as("a fresh burst of 5")
@@ -434,7 +434,7 @@ class SecurityIntegrationTest {
         assertThat(proxy.engine()
                         .reload(ConfigLoader.load(List.of(new ConfigSource("test", entries))))
                         .outcome())
-                .isEqualTo(dev.proxyfilter.forward.ReloadResult.Outcome.APPLIED);
+                .isEqualTo(dev.proxyfilter.reload.ReloadResult.Outcome.APPLIED);
 
         assertPlainError(get(proxy.uri().resolve("/2")), 429);
         assertThat(first.get(20, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
@@ -510,8 +510,10 @@ class SecurityIntegrationTest {
                 "route.open.pool",
                 "web");
 
-        assertThat(proxy.engine().route("localhost", "/admin/x").mayBlock()).isTrue();
-        assertThat(proxy.engine().route("localhost", "/open/x").mayBlock()).isFalse();
+        assertThat(proxy.engine().serving().route("localhost", "/admin/x").mayBlock())
+                .isTrue();
+        assertThat(proxy.engine().serving().route("localhost", "/open/x").mayBlock())
+                .isFalse();
         assertThat(get(proxy.uri().resolve("/admin/x"), "Authorization", BasicAuthenticatorTest.basic("ann", "s3cret"))
                         .statusCode())
                 .isEqualTo(200);

@@ -3,7 +3,7 @@ package dev.proxyfilter.servlet;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.proxyfilter.forward.ProxyEngine;
-import dev.proxyfilter.forward.ReloadResult;
+import dev.proxyfilter.reload.ReloadResult;
 import dev.proxyfilter.testing.Backends;
 import dev.proxyfilter.testing.ProxyAdapter;
 import dev.proxyfilter.testing.TestBackend;

@@ -2,8 +2,8 @@ package dev.proxyfilter.testing;
 
 import dev.proxyfilter.config.ProxyConfig;
 import dev.proxyfilter.forward.ProxyEngine;
+import dev.proxyfilter.jetty.JettyConnectors;
 import dev.proxyfilter.jetty.ProxyHandler;
-import dev.proxyfilter.servlet.JettyConnectors;
 import dev.proxyfilter.servlet.JettyProxyServlet;
 import dev.proxyfilter.servlet.ProxyFilter;
 import dev.proxyfilter.servlet.ProxyValve;

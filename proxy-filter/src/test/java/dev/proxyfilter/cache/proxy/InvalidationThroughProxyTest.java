@@ -2,6 +2,7 @@ package dev.proxyfilter.cache.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.proxyfilter.admin.AdminOperations;
 import dev.proxyfilter.cache.proxy.CacheProxy.Reply;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -82,7 +83,7 @@ class InvalidationThroughProxyTest {
         cache.get("/p/1");
         cache.get("/p/2");
         cache.get("/q");
-        var admin = cache.proxy().engine().admin();
+        var admin = new AdminOperations(cache.proxy().engine());
 
         assertThat(admin.purgeUrl(cache.origin() + "/q")).isEqualTo(1);
         assertThat(admin.purgePrefix(cache.origin() + "/p/")).isEqualTo(2);

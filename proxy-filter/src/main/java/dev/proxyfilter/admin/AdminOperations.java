@@ -1,4 +1,4 @@
-package dev.proxyfilter.forward;
+package dev.proxyfilter.admin;
 
 import com.codahale.metrics.Snapshot;
 import com.codahale.metrics.Timer;
@@ -6,7 +6,11 @@ import dev.proxyfilter.balance.Backend;
 import dev.proxyfilter.balance.BackendHealth;
 import dev.proxyfilter.balance.BackendPool;
 import dev.proxyfilter.balance.BackendState;
+import dev.proxyfilter.forward.CachingStep;
+import dev.proxyfilter.forward.Generation;
+import dev.proxyfilter.forward.ProxyEngine;
 import dev.proxyfilter.metrics.ProxyMetrics;
+import dev.proxyfilter.reload.ReloadResult;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -16,15 +20,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What the admin interface can see and change, without HTTP: the adapters' admin servlet only
- * translates. Every change is logged and counted in {@code proxy.admin.changes}.
+ * What the admin interface can see and change, without HTTP: the adapters' admin servlet and the
+ * standalone proxy's admin listener only translate. Every change is logged and counted in {@code proxy.admin.changes}.
  */
 public final class AdminOperations {
     private static final Logger LOG = LoggerFactory.getLogger(AdminOperations.class);
 
     private final ProxyEngine engine;
 
-    AdminOperations(ProxyEngine engine) {
+    /** The operations on {@code engine}. */
+    public AdminOperations(ProxyEngine engine) {
         this.engine = engine;
     }
 
@@ -32,14 +37,14 @@ public final class AdminOperations {
     public List<Map<String, Object>> pools() {
         List<Map<String, Object>> pools = new ArrayList<>();
         // One generation throughout, so that a reload meanwhile cannot mix two configurations.
-        ProxyEngine.Generation generation = engine.serving();
-        for (BackendPool pool : generation.pools.values()) {
+        Generation generation = engine.serving();
+        for (BackendPool pool : generation.pools().values()) {
             Map<String, Object> p = new LinkedHashMap<>();
             p.put("name", pool.name());
             p.put(
                     "strategy",
-                    generation.config.pools().get(pool.name()).strategy().configName());
-            p.put("pending", generation.gates.get(pool.name()).pending());
+                    generation.config().pools().get(pool.name()).strategy().configName());
+            p.put("pending", generation.pending(pool.name()));
             p.put("mode", pool.mode().name().toLowerCase(java.util.Locale.ROOT));
             List<Map<String, Object>> backends = new ArrayList<>();
             for (Backend backend : pool.backends()) {
@@ -204,13 +209,13 @@ public final class AdminOperations {
         dev.proxyfilter.cache.StoreStats stats = caching.storeStats();
         Map<String, Object> c = new LinkedHashMap<>();
         c.put("hit_ratio", caching.hitRatio());
-        c.put("hits", caching.hits.sum());
-        c.put("misses", caching.misses.sum());
-        c.put("stale_served", caching.staleServed.sum());
-        c.put("coalesced", caching.coalesced.sum());
-        c.put("stored", caching.stored.sum());
-        c.put("revalidated", caching.revalidated.sum());
-        c.put("invalidated", caching.invalidated.sum());
+        c.put("hits", caching.hits());
+        c.put("misses", caching.misses());
+        c.put("stale_served", caching.staleServed());
+        c.put("coalesced", caching.coalesced());
+        c.put("stored", caching.stored());
+        c.put("revalidated", caching.revalidated());
+        c.put("invalidated", caching.invalidated());
         c.put("rejected_too_large", stats.rejected());
         c.put("removals", stats.removals());
         return c;
@@ -225,9 +230,7 @@ public final class AdminOperations {
     public int purgeUrl(String url) {
         CachingStep caching = requireCache();
         String key = cacheUri(url, "url");
-        var store = caching.cache().store();
-        boolean present = store.get(key) != null;
-        store.remove(key);
+        boolean present = caching.purgeKey(key);
         LOG.info("cache purge of {}: {}", key, present ? "removed" : "not stored");
         return present ? 1 : 0;
     }

@@ -1,4 +1,4 @@
-package dev.proxyfilter.forward;
+package dev.proxyfilter.health;
 
 import dev.proxyfilter.balance.Backend;
 import dev.proxyfilter.balance.BackendPool;
@@ -34,9 +34,9 @@ import org.slf4j.LoggerFactory;
  * random part of the interval, so that the backends of a pool are not all checked at the same moment.
  * The Host header is the backend's own, as Jetty derives it from the backend's address.
  */
-final class HealthChecker implements AutoCloseable {
+public final class HealthChecker implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(HealthChecker.class);
-    static final String USER_AGENT = "proxy-filter-health-check";
+    public static final String USER_AGENT = "proxy-filter-health-check";
 
     private final Scheduler scheduler;
     private final List<Check> checks = new ArrayList<>();
@@ -46,7 +46,8 @@ final class HealthChecker implements AutoCloseable {
      * @param pools     every pool; those without {@code health.path} are not checked
      * @param clientFor the upstream client a pool's checks use
      */
-    HealthChecker(Map<String, BackendPool> pools, Function<BackendPool, HttpClient> clientFor, Scheduler scheduler) {
+    public HealthChecker(
+            Map<String, BackendPool> pools, Function<BackendPool, HttpClient> clientFor, Scheduler scheduler) {
         this.scheduler = scheduler;
         for (BackendPool pool : pools.values()) {
             HealthCheckConfig config = pool.healthConfig().check();
@@ -61,11 +62,11 @@ final class HealthChecker implements AutoCloseable {
     }
 
     /** Whether any pool has checks. */
-    boolean hasChecks() {
+    public boolean hasChecks() {
         return !checks.isEmpty();
     }
 
-    void start() {
+    public void start() {
         running = true;
         for (Check check : checks) {
             check.schedule(ThreadLocalRandom.current().nextLong(Math.max(1, check.intervalNanos)));

@@ -1,4 +1,4 @@
-package dev.proxyfilter.forward;
+package dev.proxyfilter.health;
 
 import dev.proxyfilter.balance.Backend;
 import dev.proxyfilter.balance.FailureKind;
@@ -13,11 +13,11 @@ import java.util.concurrent.TimeoutException;
  * the status of a response, or a failure before any response. Kept out of {@link Forwarding}, which calls it
  * once per outcome, so that the pipeline stays about forwarding.
  */
-final class PassiveHealth {
+public final class PassiveHealth {
     private PassiveHealth() {}
 
     /** The backend answered {@code status}: 502, 503 and 504 count as failures, anything else as a success. */
-    static void responded(Backend backend, int status) {
+    public static void responded(Backend backend, int status) {
         backend.health().onResponseStatus(status);
     }
 
@@ -26,7 +26,7 @@ final class PassiveHealth {
      * proxy aborted the request itself because the client went away; a timeout is counted even though
      * Jetty reports it as an abort.
      */
-    static void failed(Backend backend, boolean abortedByProxy, Throwable failure) {
+    public static void failed(Backend backend, boolean abortedByProxy, Throwable failure) {
         if (abortedByProxy && !isTimeout(failure)) {
             return;
         }

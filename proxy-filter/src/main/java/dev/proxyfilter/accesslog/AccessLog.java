@@ -1,4 +1,4 @@
-package dev.proxyfilter.forward;
+package dev.proxyfilter.accesslog;
 
 import dev.proxyfilter.config.AccessLogFormat;
 import java.time.Instant;
@@ -12,7 +12,7 @@ import org.slf4j.LoggerFactory;
  * One line per request through the SLF4J logger {@code dev.proxyfilter.access}: NCSA combined plus the
  * proxy's own fields, or a JSON object. Nothing is formatted when the logger is off.
  */
-final class AccessLog {
+public final class AccessLog {
     static final Logger LOG = LoggerFactory.getLogger("dev.proxyfilter.access");
     private static final DateTimeFormatter NCSA =
             DateTimeFormatter.ofPattern("dd/MMM/yyyy:HH:mm:ss Z", Locale.ROOT).withZone(ZoneOffset.UTC);
@@ -20,7 +20,7 @@ final class AccessLog {
     private AccessLog() {}
 
     /** What one exchange did. {@code backend} is "pool/name" or "-"; times are in nanoseconds, -1 if none. */
-    record Entry(
+    public record Entry(
             String clientIp,
             String method,
             String path,
@@ -36,11 +36,11 @@ final class AccessLog {
             String referer,
             String userAgent) {}
 
-    static boolean enabled(AccessLogFormat format) {
+    public static boolean enabled(AccessLogFormat format) {
         return format != AccessLogFormat.OFF && LOG.isInfoEnabled();
     }
 
-    static void log(AccessLogFormat format, Entry e) {
+    public static void log(AccessLogFormat format, Entry e) {
         LOG.info(format == AccessLogFormat.JSON ? json(e) : combined(e));
     }
 

@@ -1,4 +1,4 @@
-package dev.proxyfilter.forward;
+package dev.proxyfilter.reload;
 
 import java.time.Instant;
 import java.util.LinkedHashMap;

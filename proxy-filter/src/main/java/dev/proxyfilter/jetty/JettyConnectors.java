@@ -1,4 +1,4 @@
-package dev.proxyfilter.servlet;
+package dev.proxyfilter.jetty;
 
 import dev.proxyfilter.config.ServerConfig;
 import java.util.Map;

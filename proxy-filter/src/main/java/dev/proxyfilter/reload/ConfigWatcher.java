@@ -1,4 +1,4 @@
-package dev.proxyfilter.forward;
+package dev.proxyfilter.reload;
 
 import java.io.IOException;
 import java.nio.file.ClosedWatchServiceException;

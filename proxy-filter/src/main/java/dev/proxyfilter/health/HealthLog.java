@@ -1,4 +1,4 @@
-package dev.proxyfilter.forward;
+package dev.proxyfilter.health;
 
 import dev.proxyfilter.balance.Backend;
 import dev.proxyfilter.balance.BackendState;
@@ -12,8 +12,8 @@ import org.slf4j.LoggerFactory;
  * falling back to its backups at WARN, everything else at INFO, e.g.
  * {@code pool web backend b: UP -> DOWN after 3 failed checks (last: connect refused)}.
  */
-final class HealthLog implements HealthListener {
-    static final HealthLog INSTANCE = new HealthLog();
+public final class HealthLog implements HealthListener {
+    public static final HealthLog INSTANCE = new HealthLog();
     private static final Logger LOG = LoggerFactory.getLogger(HealthLog.class);
 
     private HealthLog() {}

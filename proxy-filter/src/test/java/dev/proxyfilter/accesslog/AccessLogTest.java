@@ -1,4 +1,4 @@
-package dev.proxyfilter.forward;
+package dev.proxyfilter.accesslog;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

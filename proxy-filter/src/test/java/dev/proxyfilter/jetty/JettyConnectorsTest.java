@@ -1,4 +1,4 @@
-package dev.proxyfilter.servlet;
+package dev.proxyfilter.jetty;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
