@@ -164,6 +164,9 @@ class WarRedeployIT {
                 .isSubsetOf(before);
         assertThat(threadsPinningAWebapp()).isEmpty();
         assertThat(proxyFilterMBeans()).isEmpty();
+        // Tomcat's utility pool may also grow a thread during a later cycle (seen on a loaded machine): its own
+        // thread, not the webapp's, whatever the leak detection says.
+        leakWarnings.removeIf(warning -> warning.contains("[Catalina-utility-"));
         assertThat(leakWarnings).as("Tomcat's leak detection on undeploy").isEmpty();
     }
 
