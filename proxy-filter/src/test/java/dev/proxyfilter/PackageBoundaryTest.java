@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Guards the layering of the handbook: the engine has no servlet or container imports, and the
- * config package needs nothing but the JDK. Only {@code servlet} translates.
+ * config and time packages need nothing but the JDK. Only {@code servlet} translates.
  */
 class PackageBoundaryTest {
     private static final Path SOURCES = Path.of("src/main/java/dev/proxyfilter");
@@ -75,6 +75,22 @@ class PackageBoundaryTest {
         }
     }
 
+    /** The engine's clock is a leaf every package may use, so it uses nothing but the JDK. */
+    @Test
+    void timeDependsOnTheJdkOnly() throws IOException {
+        try (Stream<Path> files = Files.list(SOURCES.resolve("time"))) {
+            List<String> foreign = files.filter(p -> p.toString().endsWith(".java"))
+                    .flatMap(p -> lines(p).stream()
+                            .filter(l -> l.startsWith("import "))
+                            .filter(l -> !l.startsWith("import java.")
+                                    && !l.startsWith("import static java.")
+                                    && !l.startsWith("import dev.proxyfilter.time."))
+                            .map(l -> p.getFileName() + ": " + l))
+                    .toList();
+            assertThat(foreign).isEmpty();
+        }
+    }
+
     @Test
     void securityDependsOnConfigAndItsLibrariesOnly() throws IOException {
         List<String> allowed = List.of(
@@ -82,6 +98,7 @@ class PackageBoundaryTest {
                 "import static java.",
                 "import dev.proxyfilter.config.",
                 "import dev.proxyfilter.security.",
+                "import dev.proxyfilter.time.",
                 "import com.nimbusds.",
                 "import at.favre.lib.crypto.bcrypt.",
                 "import io.github.bucket4j.",
@@ -99,7 +116,7 @@ class PackageBoundaryTest {
     }
 
     @Test
-    void routeAndBalanceDependOnConfigOnly() throws IOException {
+    void routeAndBalanceDependOnConfigAndTimeOnly() throws IOException {
         for (String pkg : List.of("route", "balance")) {
             try (Stream<Path> files = Files.list(SOURCES.resolve(pkg))) {
                 List<String> foreign = files.filter(p -> p.toString().endsWith(".java"))
@@ -108,6 +125,7 @@ class PackageBoundaryTest {
                                 .filter(l -> !l.startsWith("import java.")
                                         && !l.startsWith("import static java.")
                                         && !l.startsWith("import dev.proxyfilter.config.")
+                                        && !l.startsWith("import dev.proxyfilter.time.")
                                         && !l.startsWith("import dev.proxyfilter." + pkg + "."))
                                 .map(l -> p.getFileName() + ": " + l))
                         .toList();
