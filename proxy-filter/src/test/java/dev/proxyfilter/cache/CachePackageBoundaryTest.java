@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Guards the handbook's layering for the cache (no RFC here, only package rules): {@code cache} imports
- * the JDK, {@code jetty-http}'s header types and {@code config}; {@code cache.ehcache} alone imports
+ * the JDK, {@code jetty-http}'s header types, {@code config} and {@code time}; {@code cache.ehcache} alone imports
  * {@code org.ehcache}.
  */
 class CachePackageBoundaryTest {
@@ -37,11 +37,12 @@ class CachePackageBoundaryTest {
     }
 
     @Test
-    void theCachePackageNeedsOnlyTheJdkJettyHttpAndConfig() throws IOException {
+    void theCachePackageNeedsOnlyTheJdkJettyHttpConfigAndTime() throws IOException {
         assertThat(imports(SOURCES.resolve("cache")))
                 .allSatisfy(line -> assertThat(line)
                         .matches(".*: import (static )?(java\\.|dev\\.proxyfilter\\.cache\\."
-                                + "|dev\\.proxyfilter\\.config\\.|org\\.eclipse\\.jetty\\.http\\.).*"));
+                                + "|dev\\.proxyfilter\\.config\\.|dev\\.proxyfilter\\.time\\."
+                                + "|org\\.eclipse\\.jetty\\.http\\.).*"));
     }
 
     @Test
