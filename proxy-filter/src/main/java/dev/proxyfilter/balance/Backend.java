@@ -2,11 +2,11 @@ package dev.proxyfilter.balance;
 
 import dev.proxyfilter.config.BackendConfig;
 import dev.proxyfilter.config.HealthConfig;
+import dev.proxyfilter.time.ProxyClock;
 import java.net.URI;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.LongSupplier;
 
 /**
  * A backend at run time: its fixed address plus mutable state that request threads, health checks
@@ -22,7 +22,7 @@ import java.util.function.LongSupplier;
  *
  * <p>The engine also reports each response's latency ({@link #onResponse(long)}), which feeds a decaying
  * average ({@link #latencyNanos()}) that {@link Strategy#responseTime()} reads. Time for that average comes
- * from a clock given when the pool is built, so that tests can move it without sleeping.
+ * from the {@link ProxyClock} the pool is built with, so that tests can move it without sleeping.
  *
  * <p>Identity matters: strategies compare backends with {@code ==} (see
  * {@link BackendPool#select(Backend)}), so there is one instance per configured backend.
@@ -42,24 +42,29 @@ public final class Backend {
     private final BackendHealth health;
 
     /**
-     * A backend of {@code pool}, available, with the configured weight.
+     * A backend of {@code pool}, available, with the configured weight, on the system clock.
      *
      * @throws IllegalArgumentException if the URL is not an absolute {@code http} or {@code https} URL
      *                                  with a host
      */
     public Backend(String pool, BackendConfig config) {
-        this(pool, config, System::nanoTime);
+        this(pool, config, ProxyClock.system());
     }
 
-    /** As {@link #Backend(String, BackendConfig)}, with the clock of the latency average; for tests. */
-    Backend(String pool, BackendConfig config, LongSupplier nanoClock) {
-        this(pool, config, nanoClock, PoolHealth.standalone(pool, nanoClock));
+    /**
+     * As {@link #Backend(String, BackendConfig)}, with the clock of its latency average and health.
+     *
+     * @throws IllegalArgumentException if the URL is not an absolute {@code http} or {@code https} URL
+     *                                  with a host
+     */
+    public Backend(String pool, BackendConfig config, ProxyClock clock) {
+        this(pool, config, PoolHealth.standalone(pool, clock));
         health.poolHealth().attach(List.of(this));
     }
 
-    /** A backend of a pool whose health is {@code poolHealth}, with the pool's clock. */
-    Backend(String pool, BackendConfig config, LongSupplier nanoClock, PoolHealth poolHealth) {
-        this.latency = new LatencyEwma(nanoClock);
+    /** A backend of a pool whose health is {@code poolHealth}, on the pool's clock. */
+    Backend(String pool, BackendConfig config, PoolHealth poolHealth) {
+        this.latency = new LatencyEwma(poolHealth.clock());
         this.pool = pool;
         this.config = config;
         URI url = config.url();

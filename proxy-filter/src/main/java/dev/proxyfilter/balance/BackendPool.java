@@ -3,6 +3,7 @@ package dev.proxyfilter.balance;
 import dev.proxyfilter.config.HealthConfig;
 import dev.proxyfilter.config.PoolConfig;
 import dev.proxyfilter.config.StickyConfig;
+import dev.proxyfilter.time.ProxyClock;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -10,8 +11,8 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
-import java.util.function.LongSupplier;
 
 /**
  * A named set of backends, the strategy that picks among them and, optionally, session affinity.
@@ -72,24 +73,38 @@ public final class BackendPool {
 
     private final String[] setCookies;
 
-    /** A pool with the configured backends, all UP, picked by the configured strategy; nobody hears its health. */
+    /**
+     * A pool with the configured backends, all UP, picked by the configured strategy, on the system clock;
+     * nobody hears its health.
+     */
     public BackendPool(PoolConfig config) {
         this(config, HealthListener.NONE);
     }
 
-    /** A pool whose changes of health go to {@code listener}, e.g. a log. */
+    /** A pool on the system clock whose changes of health go to {@code listener}, e.g. a log. */
     public BackendPool(PoolConfig config, HealthListener listener) {
-        this(config, System::nanoTime, listener);
+        this(config, listener, ProxyClock.system());
     }
 
-    /** As {@link #BackendPool(PoolConfig)}, with the clock of latency averages and health; for tests. */
-    BackendPool(PoolConfig config, LongSupplier nanoClock) {
-        this(config, nanoClock, HealthListener.NONE);
+    /**
+     * A pool whose changes of health go to {@code listener}, with the clock that its health (ejection
+     * times, slow-start ramps, the times {@link BackendHealth} reports) and latency averages read.
+     */
+    public BackendPool(PoolConfig config, HealthListener listener, ProxyClock clock) {
+        this(config, listener, null, clock);
     }
 
-    /** As {@link #BackendPool(PoolConfig, HealthListener)}, with the clock of latency averages and health. */
-    BackendPool(PoolConfig config, LongSupplier nanoClock, HealthListener listener) {
-        this(config, nanoClock, listener, null);
+    /** As {@link #BackendPool(PoolConfig, HealthListener, ProxyClock)}, nobody listening; for tests. */
+    BackendPool(PoolConfig config, ProxyClock clock) {
+        this(config, HealthListener.NONE, null, clock);
+    }
+
+    /**
+     * {@link #BackendPool(PoolConfig, HealthListener, BackendPool, ProxyClock)} on the clock of
+     * {@code previous}, or on the system clock when there is none.
+     */
+    public BackendPool(PoolConfig config, HealthListener listener, BackendPool previous) {
+        this(config, listener, previous, previous == null ? ProxyClock.system() : previous.health.clock());
     }
 
     /**
@@ -102,31 +117,37 @@ public final class BackendPool {
      *
      * <p>Call it only once the rest of the new configuration is known to start: carrying over moves the
      * backends' health into this pool at once.
+     *
+     * @param previous the running generation of this pool, or null for a pool that is new
+     * @param clock    the clock of health and latency averages; the same one {@code previous} runs on,
+     *                 since the times that carried-over backends hold are readings of that clock
+     * @throws IllegalArgumentException if {@code previous} is another pool, or runs on another clock
      */
-    public BackendPool(PoolConfig config, HealthListener listener, BackendPool previous) {
-        this(config, previous == null ? System::nanoTime : previous.health.clock(), listener, previous);
-    }
-
-    private BackendPool(PoolConfig config, LongSupplier nanoClock, HealthListener listener, BackendPool previous) {
+    public BackendPool(PoolConfig config, HealthListener listener, BackendPool previous, ProxyClock clock) {
+        Objects.requireNonNull(clock, "clock");
         if (previous != null && !previous.name.equals(config.name())) {
             throw new IllegalArgumentException("pool " + config.name() + " cannot follow pool " + previous.name);
         }
+        if (previous != null && previous.health.clock() != clock) {
+            throw new IllegalArgumentException("pool " + config.name() + ": a reload keeps the clock of the running"
+                    + " pool (" + previous.health.clock() + "), not " + clock);
+        }
         this.name = config.name();
         if (previous == null) {
-            this.health = new PoolHealth(config.name(), config.health(), nanoClock, listener);
+            this.health = new PoolHealth(config.name(), config.health(), clock, listener);
             this.backends = config.backends().stream()
-                    .map(b -> new Backend(config.name(), b, nanoClock, health))
+                    .map(b -> new Backend(config.name(), b, health))
                     .toList();
             health.attach(backends);
         } else {
-            this.health = new PoolHealth(config.name(), config.health(), nanoClock, listener, previous.health.lock);
+            this.health = new PoolHealth(config.name(), config.health(), clock, listener, previous.health.lock);
             List<Backend> next = new java.util.ArrayList<>();
             for (dev.proxyfilter.config.BackendConfig b : config.backends()) {
                 Backend kept = previous.backend(b.name())
                         .filter(old -> old.url().equals(b.url()))
                         .orElse(null);
                 if (kept == null) {
-                    Backend added = new Backend(config.name(), b, nanoClock, health);
+                    Backend added = new Backend(config.name(), b, health);
                     added.health().startRamp();
                     next.add(added);
                 } else {

@@ -1,7 +1,7 @@
 package dev.proxyfilter.balance;
 
+import dev.proxyfilter.time.ProxyClock;
 import java.util.concurrent.TimeUnit;
-import java.util.function.LongSupplier;
 
 /**
  * A backend's latency as an exponentially weighted moving average of its responses, which decays toward
@@ -42,7 +42,7 @@ final class LatencyEwma {
     /** Reports after which {@code 1/n} falls to {@link #ALPHA}. */
     private static final int WARM_UP = (int) Math.round(1 / ALPHA);
 
-    private final LongSupplier clock;
+    private final ProxyClock clock;
     private final Object lock = new Object();
     /** Reports so far, up to {@link #WARM_UP}; guarded by {@link #lock}. */
     private int reports;
@@ -51,12 +51,12 @@ final class LatencyEwma {
     /** Clock reading of the last report. */
     private volatile long stamp;
 
-    LatencyEwma(LongSupplier clock) {
+    LatencyEwma(ProxyClock clock) {
         this.clock = clock;
     }
 
     long now() {
-        return clock.getAsLong();
+        return clock.nanoTime();
     }
 
     void observe(long latencyNanos) {
@@ -67,7 +67,7 @@ final class LatencyEwma {
             }
             double current = value;
             double next = Double.isNaN(current) ? sample : current + (sample - current) / Math.min(reports, WARM_UP);
-            stamp = clock.getAsLong();
+            stamp = clock.nanoTime();
             value = next;
         }
     }

@@ -3,9 +3,10 @@ package dev.proxyfilter.balance;
 import dev.proxyfilter.config.HealthCheckConfig;
 import dev.proxyfilter.config.HealthConfig;
 import dev.proxyfilter.config.OutlierConfig;
+import dev.proxyfilter.time.ProxyClock;
 import java.time.Duration;
 import java.util.List;
-import java.util.function.LongSupplier;
+import java.util.Objects;
 
 /**
  * What the backends of one pool share for their health: the configuration, the clock, the listener, the
@@ -22,7 +23,7 @@ final class PoolHealth {
 
     private final String pool;
     private final HealthConfig config;
-    private final LongSupplier clock;
+    private final ProxyClock clock;
     private final HealthListener listener;
     private final long baseEjectionNanos;
     private final long slowStartNanos;
@@ -41,16 +42,16 @@ final class PoolHealth {
     /** Backends ejected now; guarded by {@link #lock}, read without it so that a pick skips readmission. */
     private volatile int ejected;
 
-    PoolHealth(String pool, HealthConfig config, LongSupplier clock, HealthListener listener) {
+    PoolHealth(String pool, HealthConfig config, ProxyClock clock, HealthListener listener) {
         this(pool, config, clock, listener, new Object());
     }
 
     /** A pool's health that takes over the lock of the previous generation of the same pool. */
-    PoolHealth(String pool, HealthConfig config, LongSupplier clock, HealthListener listener, Object lock) {
+    PoolHealth(String pool, HealthConfig config, ProxyClock clock, HealthListener listener, Object lock) {
         this.lock = lock;
         this.pool = pool;
         this.config = config;
-        this.clock = clock;
+        this.clock = Objects.requireNonNull(clock, "clock");
         this.listener = listener;
         this.baseEjectionNanos = nanos(config.outlier().baseEjectionTime());
         this.slowStartNanos = nanos(config.slowStart());
@@ -64,7 +65,7 @@ final class PoolHealth {
      * For a backend built on its own, outside a pool: default health, but no panic (a pool of one
      * cannot spread anything), and nobody listening.
      */
-    static PoolHealth standalone(String pool, LongSupplier clock) {
+    static PoolHealth standalone(String pool, ProxyClock clock) {
         return new PoolHealth(pool, HealthConfig.DEFAULT.withPanicThreshold(0), clock, HealthListener.NONE);
     }
 
@@ -88,7 +89,8 @@ final class PoolHealth {
         recompute();
     }
 
-    LongSupplier clock() {
+    /** The pool's clock, which its backends' latency averages read too. */
+    ProxyClock clock() {
         return clock;
     }
 
@@ -104,8 +106,9 @@ final class PoolHealth {
         return config.outlier();
     }
 
+    /** {@link ProxyClock#nanoTime()}: every time of health (ejections, ramps, changes) is on this ticker. */
     long now() {
-        return clock.getAsLong();
+        return clock.nanoTime();
     }
 
     int rise() {
@@ -138,7 +141,7 @@ final class PoolHealth {
         if (ejected == 0) {
             return;
         }
-        long now = clock.getAsLong();
+        long now = clock.nanoTime();
         for (Backend backend : backends) {
             backend.health().readmitIfDue(now);
         }

@@ -11,8 +11,9 @@
  * {@link dev.proxyfilter.balance.HealthListener}.
  *
  * <p>Every selector is thread-safe and allocates nothing per pick; time (for the latency average,
- * ejections and slow start) comes from a clock injected when the pool is built, and randomness from a supplier that tests seed.
+ * ejections, slow start and the times health reports) comes from the {@link dev.proxyfilter.time.ProxyClock}
+ * the pool is built with, and randomness from a supplier that tests seed.
  *
- * <p>Depends on the JDK and {@code dev.proxyfilter.config} only.
+ * <p>Depends on the JDK, {@code dev.proxyfilter.config} and {@code dev.proxyfilter.time} only.
  */
 package dev.proxyfilter.balance;

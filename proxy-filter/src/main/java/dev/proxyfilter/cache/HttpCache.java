@@ -1,6 +1,7 @@
 package dev.proxyfilter.cache;
 
 import dev.proxyfilter.config.CacheConfig;
+import dev.proxyfilter.time.ProxyClock;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Locale;
@@ -51,6 +52,11 @@ import org.eclipse.jetty.http.HttpHeader;
  * cookie and {@code Cache-Status}), without hop-by-hop fields, {@code Set-Cookie} and {@code Content-Length};
  * see {@link CachePolicy#headersToStore}.
  *
+ * <h2>Time</h2>
+ * The cache holds the engine's {@link ProxyClock} ({@link #clock()}), but its calls take the time as
+ * {@code nowMillis}, as {@link CachePolicy}'s do: an exchange reads {@code clock().millis()} once and judges
+ * its lookup, answer and {@code Age} by that one instant, and tests pass any time they like.
+ *
  * <p>Thread-safe; one instance per proxy.
  */
 public final class HttpCache implements AutoCloseable {
@@ -61,26 +67,48 @@ public final class HttpCache implements AutoCloseable {
     private final CachePolicy policy;
     private final Coalescer coalescer;
     private final String name;
+    private final ProxyClock clock;
     /** The {@code Cache-Status} of a hit before its {@code ttl}: made once, its name serialised once. */
     private final CacheStatus hit;
 
     /**
+     * A cache on the system clock.
+     *
      * @param store     where entries live; closed with this cache
      * @param policy    the HTTP rules
      * @param coalescer the in-flight table for misses
      * @param name      this cache's name in {@code Cache-Status}, e.g. the {@code Via} pseudonym
      */
     public HttpCache(ResponseStore store, CachePolicy policy, Coalescer coalescer, String name) {
+        this(store, policy, coalescer, name, ProxyClock.system());
+    }
+
+    /**
+     * As {@link #HttpCache(ResponseStore, CachePolicy, Coalescer, String)}, with the clock whose
+     * {@linkplain ProxyClock#millis() wall time} callers pass as {@code nowMillis}.
+     */
+    public HttpCache(ResponseStore store, CachePolicy policy, Coalescer coalescer, String name, ProxyClock clock) {
         this.store = Objects.requireNonNull(store, "store");
         this.policy = Objects.requireNonNull(policy, "policy");
         this.coalescer = Objects.requireNonNull(coalescer, "coalescer");
         this.name = Objects.requireNonNull(name, "name");
+        this.clock = Objects.requireNonNull(clock, "clock");
         this.hit = CacheStatus.hit(name);
     }
 
-    /** A cache over {@code store} with the policy and coalescing timeout of {@code config}. */
+    /** A cache over {@code store} with the policy and coalescing timeout of {@code config}, on the system clock. */
     public static HttpCache create(CacheConfig config, ResponseStore store, String name) {
-        return new HttpCache(store, CachePolicy.from(config), new Coalescer(config.coalesceTimeout()), name);
+        return create(config, store, name, ProxyClock.system());
+    }
+
+    /** A cache over {@code store} with the policy and coalescing timeout of {@code config}, on {@code clock}. */
+    public static HttpCache create(CacheConfig config, ResponseStore store, String name, ProxyClock clock) {
+        return new HttpCache(store, CachePolicy.from(config), new Coalescer(config.coalesceTimeout()), name, clock);
+    }
+
+    /** The clock this cache's callers read {@code nowMillis} from: {@code clock().millis()}. */
+    public ProxyClock clock() {
+        return clock;
     }
 
     public ResponseStore store() {

@@ -12,9 +12,11 @@
  * {@link dev.proxyfilter.cache.BodyBuffer} (collects a body up to the per-entry limit) and
  * {@link dev.proxyfilter.cache.ResponseCodec} (the byte form of entries for off-heap and disk tiers).
  *
- * <p>No servlet, no server and no clock here: headers are Jetty's {@code HttpFields} from {@code jetty-http},
- * as in the engine, and every time-dependent call takes {@code nowMillis}. Depends on the JDK,
- * {@code jetty-http} and {@code dev.proxyfilter.config}; the Ehcache store lives in
+ * <p>No servlet and no server here: headers are Jetty's {@code HttpFields} from {@code jetty-http}, as in the
+ * engine. Every time-dependent call takes {@code nowMillis}, read by the caller from the engine's
+ * {@link dev.proxyfilter.time.ProxyClock} that {@link dev.proxyfilter.cache.HttpCache#clock()} holds. Depends on
+ * the JDK, {@code jetty-http}, {@code dev.proxyfilter.config} and {@code dev.proxyfilter.time}; the Ehcache
+ * store lives in
  * {@code dev.proxyfilter.cache.ehcache}, the only package that imports {@code org.ehcache}.
  */
 package dev.proxyfilter.cache;

@@ -1,5 +1,6 @@
 package dev.proxyfilter.metrics;
 
+import com.codahale.metrics.Clock;
 import com.codahale.metrics.Counter;
 import com.codahale.metrics.Gauge;
 import com.codahale.metrics.LockFreeExponentiallyDecayingReservoir;
@@ -9,12 +10,14 @@ import com.codahale.metrics.jmx.JmxReporter;
 import com.codahale.metrics.jvm.GarbageCollectorMetricSet;
 import com.codahale.metrics.jvm.MemoryUsageGaugeSet;
 import com.codahale.metrics.jvm.ThreadStatesGaugeSet;
+import dev.proxyfilter.time.ProxyClock;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.instrumentation.dropwizard.DropwizardExports;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.DoubleSupplier;
 import java.util.function.LongSupplier;
@@ -39,10 +42,27 @@ public final class ProxyMetrics implements AutoCloseable {
     /**
      * A request timer: Dropwizard's default reservoir takes a lock and a skip-list insert on every update,
      * on the hot path of every request (route and backend); the lock-free one keeps the same
-     * exponentially decaying sample for the quantiles.
+     * exponentially decaying sample for the quantiles. Its rates and the decay of its sample run on the
+     * engine's clock.
      */
-    private static Timer newTimer() {
-        return new Timer(LockFreeExponentiallyDecayingReservoir.builder().build());
+    private Timer newTimer() {
+        return new Timer(
+                LockFreeExponentiallyDecayingReservoir.builder().clock(clock).build(), clock);
+    }
+
+    /** The engine's clock as Dropwizard's: ticks from {@link ProxyClock#nanoTime()}, time from its wall clock. */
+    private static Clock dropwizard(ProxyClock clock) {
+        return new Clock() {
+            @Override
+            public long getTick() {
+                return clock.nanoTime();
+            }
+
+            @Override
+            public long getTime() {
+                return clock.millis();
+            }
+        };
     }
 
     /** Status classes, indexed by {@code status / 100 - 1}. */
@@ -54,9 +74,20 @@ public final class ProxyMetrics implements AutoCloseable {
     private final Map<String, LongSupplier> poolPending = new ConcurrentHashMap<>();
     private final PrometheusRegistry prometheus = new PrometheusRegistry();
     private volatile JmxReporter jmx;
+    /** What the timers' rates and reservoirs read. */
+    private final Clock clock;
 
-    /** A registry with the JVM metrics; JMX is off until {@link #startJmx}. */
+    /** A registry with the JVM metrics, on the system clock; JMX is off until {@link #startJmx}. */
     public ProxyMetrics() {
+        this(ProxyClock.system());
+    }
+
+    /**
+     * A registry with the JVM metrics whose timers' rates ({@code m1_rate}, {@code mean_rate}) and
+     * decaying samples run on {@code clock}; JMX is off until {@link #startJmx}.
+     */
+    public ProxyMetrics(ProxyClock clock) {
+        this.clock = dropwizard(Objects.requireNonNull(clock, "clock"));
         registry.register("jvm.memory", new MemoryUsageGaugeSet());
         registry.register("jvm.gc", new GarbageCollectorMetricSet());
         registry.register("jvm.threads", new ThreadStatesGaugeSet());
@@ -88,12 +119,14 @@ public final class ProxyMetrics implements AutoCloseable {
     public BackendMetrics backend(String pool, String backend) {
         return backends.computeIfAbsent(
                 pool + '\0' + backend,
-                k -> new BackendMetrics(registry, pool, backend, "proxy.backend." + pool + "." + backend));
+                k -> new BackendMetrics(
+                        registry, pool, backend, "proxy.backend." + pool + "." + backend, this::newTimer));
     }
 
     /** The metrics of one route, created on first use. */
     public RouteMetrics route(String route) {
-        return routes.computeIfAbsent(route, k -> new RouteMetrics(registry, route, "proxy.route." + route));
+        return routes.computeIfAbsent(
+                route, k -> new RouteMetrics(registry, route, "proxy.route." + route, this::newTimer));
     }
 
     /**
@@ -196,12 +229,17 @@ public final class ProxyMetrics implements AutoCloseable {
         volatile LongSupplier weight = () -> 0;
         volatile LongSupplier healthy = () -> 1;
 
-        BackendMetrics(MetricRegistry registry, String pool, String name, String prefix) {
+        BackendMetrics(
+                MetricRegistry registry,
+                String pool,
+                String name,
+                String prefix,
+                MetricRegistry.MetricSupplier<Timer> timers) {
             this.registry = registry;
             this.pool = pool;
             this.name = name;
             this.prefix = prefix;
-            requests = registry.timer(prefix + ".requests", ProxyMetrics::newTimer);
+            requests = registry.timer(prefix + ".requests", timers);
             for (int i = 0; i < CLASSES.length; i++) {
                 responses[i] = registry.counter(prefix + ".responses." + CLASSES[i]);
             }
@@ -299,9 +337,9 @@ public final class ProxyMetrics implements AutoCloseable {
         private final Counter[] responses = new Counter[CLASSES.length];
         final String name;
 
-        RouteMetrics(MetricRegistry registry, String name, String prefix) {
+        RouteMetrics(MetricRegistry registry, String name, String prefix, MetricRegistry.MetricSupplier<Timer> timers) {
             this.name = name;
-            requests = registry.timer(prefix + ".requests", ProxyMetrics::newTimer);
+            requests = registry.timer(prefix + ".requests", timers);
             for (int i = 0; i < CLASSES.length; i++) {
                 responses[i] = registry.counter(prefix + ".responses." + CLASSES[i]);
             }

@@ -6,6 +6,7 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.proxyfilter.config.AuthConfig;
 import dev.proxyfilter.config.ConfigException;
+import dev.proxyfilter.time.ProxyClock;
 import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
@@ -15,6 +16,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.time.InstantSource;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -48,10 +50,10 @@ public final class BasicAuthenticator implements Authenticator {
     private final Cache<String, Boolean> verified;
 
     /**
-     * @param users    user name to bcrypt hash
-     * @param nanoTime the clock of the verified-credentials table
+     * @param users user name to bcrypt hash
+     * @param clock whose {@link ProxyClock#nanoTime() ticker} expires the verified-credentials table
      */
-    public BasicAuthenticator(String realm, Map<String, String> users, LongSupplier nanoTime) {
+    public BasicAuthenticator(String realm, Map<String, String> users, ProxyClock clock) {
         this.users = Map.copyOf(users);
         this.anyHash = users.isEmpty() ? null : users.values().iterator().next();
         this.challenge = new Header("WWW-Authenticate", "Basic realm=\"" + realm + "\", charset=\"UTF-8\"");
@@ -59,15 +61,34 @@ public final class BasicAuthenticator implements Authenticator {
         this.verified = Caffeine.newBuilder()
                 .maximumSize(VERIFIED_MAX)
                 .expireAfterWrite(Duration.ofMinutes(VERIFIED_MINUTES))
-                .ticker(nanoTime::getAsLong)
+                .ticker(clock::nanoTime)
                 .executor(Runnable::run)
                 .build();
     }
 
+    /**
+     * As {@link #BasicAuthenticator(String, Map, ProxyClock)} on a bare nanosecond clock.
+     *
+     * @deprecated pass the engine's {@link ProxyClock}, so that one clock moves everything
+     */
+    @Deprecated
+    public BasicAuthenticator(String realm, Map<String, String> users, LongSupplier nanoTime) {
+        this(realm, users, ProxyClock.of(InstantSource.system(), nanoTime));
+    }
+
     /** Reads the users file of {@code config}; {@code key} names the setting in errors. */
+    public static BasicAuthenticator load(AuthConfig config, String key, ProxyClock clock) {
+        return new BasicAuthenticator(config.realm(), readUsers(config.usersFile(), key, config.fileSource()), clock);
+    }
+
+    /**
+     * As {@link #load(AuthConfig, String, ProxyClock)} on a bare nanosecond clock.
+     *
+     * @deprecated pass the engine's {@link ProxyClock}, so that one clock moves everything
+     */
+    @Deprecated
     public static BasicAuthenticator load(AuthConfig config, String key, LongSupplier nanoTime) {
-        return new BasicAuthenticator(
-                config.realm(), readUsers(config.usersFile(), key, config.fileSource()), nanoTime);
+        return load(config, key, ProxyClock.of(InstantSource.system(), nanoTime));
     }
 
     /** Parses a users file. */

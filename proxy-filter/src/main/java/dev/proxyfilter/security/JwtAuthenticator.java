@@ -19,7 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.text.ParseException;
-import java.time.Clock;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
@@ -69,7 +69,8 @@ public final class JwtAuthenticator implements Authenticator {
 
     /**
      * @param keys  the public keys that may sign a token
-     * @param clock the wall clock {@code exp} and {@code nbf} are checked against
+     * @param clock the wall clock {@code exp} and {@code nbf} are checked against: the engine's
+     *              {@link dev.proxyfilter.time.ProxyClock}, or any {@link java.time.Clock}
      */
     public JwtAuthenticator(
             String realm,
@@ -77,7 +78,7 @@ public final class JwtAuthenticator implements Authenticator {
             String issuer,
             String audience,
             Map<String, String> claimsToHeaders,
-            Clock clock) {
+            InstantSource clock) {
         this.claimsToHeaders = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(claimsToHeaders));
         this.challenge = new Header("WWW-Authenticate", "Bearer realm=\"" + realm + "\"");
         this.invalid = new Header(
@@ -91,6 +92,7 @@ public final class JwtAuthenticator implements Authenticator {
                 : new JWTClaimsSet.Builder().issuer(issuer).build();
         DefaultJWTClaimsVerifier<SecurityContext> verifier =
                 new DefaultJWTClaimsVerifier<>(audience == null ? null : Set.of(audience), exact, Set.of("exp"), null) {
+                    // nimbus reads new Date() unless told otherwise.
                     @Override
                     protected Date currentTime() {
                         return Date.from(clock.instant());
@@ -100,8 +102,11 @@ public final class JwtAuthenticator implements Authenticator {
         processor.setJWTClaimsSetVerifier(verifier);
     }
 
-    /** Reads the JWKS file of {@code config}; {@code key} names the setting in errors. */
-    public static JwtAuthenticator load(AuthConfig config, String key, Clock clock) {
+    /**
+     * Reads the JWKS file of {@code config}; {@code key} names the setting in errors, {@code clock} is as in
+     * the constructor.
+     */
+    public static JwtAuthenticator load(AuthConfig config, String key, InstantSource clock) {
         return new JwtAuthenticator(
                 config.realm(),
                 readKeys(config.jwksFile(), key, config.fileSource()),

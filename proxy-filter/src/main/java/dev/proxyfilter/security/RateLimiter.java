@@ -4,6 +4,7 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.proxyfilter.config.HashKey;
 import dev.proxyfilter.config.RateLimitConfig;
+import dev.proxyfilter.time.ProxyClock;
 import io.github.bucket4j.Bandwidth;
 import io.github.bucket4j.Bucket;
 import io.github.bucket4j.ConsumptionProbe;
@@ -12,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.time.InstantSource;
 import java.util.Base64;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
@@ -42,17 +44,17 @@ public final class RateLimiter {
     private final String policy;
 
     /**
-     * @param name     the policy name in {@code RateLimit} headers, e.g. {@code global} or the route's name
-     * @param nanoTime the monotonic clock, {@code System::nanoTime} outside tests
+     * @param name  the policy name in {@code RateLimit} headers, e.g. {@code global} or the route's name
+     * @param clock whose {@link ProxyClock#nanoTime() ticker} refills the buckets and expires idle ones
      */
-    public RateLimiter(String name, RateLimitConfig config, int maxKeys, LongSupplier nanoTime) {
+    public RateLimiter(String name, RateLimitConfig config, int maxKeys, ProxyClock clock) {
         this.name = name;
         this.config = config;
         this.maxKeys = maxKeys;
         this.meter = new TimeMeter() {
             @Override
             public long currentTimeNanos() {
-                return nanoTime.getAsLong();
+                return clock.nanoTime();
             }
 
             @Override
@@ -69,11 +71,21 @@ public final class RateLimiter {
         this.buckets = Caffeine.newBuilder()
                 .maximumSize(maxKeys)
                 .expireAfterAccess(idle)
-                .ticker(nanoTime::getAsLong)
+                .ticker(clock::nanoTime)
                 .executor(Runnable::run)
                 .build();
         long windowSeconds = Math.max(1, (config.fullRefill().toMillis() + 999) / 1000);
         this.policy = "\"" + name + "\";q=" + config.burst() + ";w=" + windowSeconds;
+    }
+
+    /**
+     * As {@link #RateLimiter(String, RateLimitConfig, int, ProxyClock)} on a bare nanosecond clock.
+     *
+     * @deprecated pass the engine's {@link ProxyClock}, so that one clock moves everything
+     */
+    @Deprecated
+    public RateLimiter(String name, RateLimitConfig config, int maxKeys, LongSupplier nanoTime) {
+        this(name, config, maxKeys, ProxyClock.of(InstantSource.system(), nanoTime));
     }
 
     /** Whether this limiter enforces exactly that policy, so that a reload can keep it with its buckets. */

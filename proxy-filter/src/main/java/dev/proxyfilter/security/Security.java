@@ -5,10 +5,12 @@ import dev.proxyfilter.config.ConfigException;
 import dev.proxyfilter.config.RateLimitConfig;
 import dev.proxyfilter.config.RouteSecurityConfig;
 import dev.proxyfilter.config.SecurityConfig;
+import dev.proxyfilter.time.ProxyClock;
 import java.time.Clock;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Objects;
 import java.util.function.LongSupplier;
 
 /**
@@ -38,39 +40,61 @@ public final class Security {
         this.concurrency = concurrency;
     }
 
-    /** With the system clocks. */
+    /** With the system clock. */
     public static Security start(SecurityConfig config, Collection<String> routes) {
-        return start(config, routes, Clock.systemUTC(), System::nanoTime, null);
+        return start(config, routes, ProxyClock.system(), null);
     }
 
     /**
-     * With the system clocks, for a reload: the rate limiters and concurrency cap of {@code running} whose
+     * With the system clock, for a reload: the rate limiters and concurrency cap of {@code running} whose
      * settings are unchanged are kept, with their state (buckets, requests in flight).
      */
     public static Security start(SecurityConfig config, Collection<String> routes, Security running) {
-        return start(config, routes, Clock.systemUTC(), System::nanoTime, running);
+        return start(config, routes, ProxyClock.system(), running);
     }
 
-    /** {@link #start(SecurityConfig, Collection, Clock, LongSupplier, Security)} with nothing to keep. */
+    /** {@link #start(SecurityConfig, Collection, ProxyClock, Security)} with nothing to keep. */
+    public static Security start(SecurityConfig config, Collection<String> routes, ProxyClock clock) {
+        return start(config, routes, clock, null);
+    }
+
+    /**
+     * As {@link #start(SecurityConfig, Collection, ProxyClock)} on two clocks given apart.
+     *
+     * @deprecated pass the engine's {@link ProxyClock}, so that one clock moves everything
+     */
+    @Deprecated
     public static Security start(SecurityConfig config, Collection<String> routes, Clock clock, LongSupplier nanoTime) {
-        return start(config, routes, clock, nanoTime, null);
+        return start(config, routes, ProxyClock.of(clock, nanoTime), null);
+    }
+
+    /**
+     * As {@link #start(SecurityConfig, Collection, ProxyClock, Security)} on two clocks given apart.
+     *
+     * @deprecated pass the engine's {@link ProxyClock}, so that one clock moves everything
+     */
+    @Deprecated
+    public static Security start(
+            SecurityConfig config, Collection<String> routes, Clock clock, LongSupplier nanoTime, Security running) {
+        return start(config, routes, ProxyClock.of(clock, nanoTime), running);
     }
 
     /**
      * Builds the guards of {@code routes}, reading the users and JWKS files.
      *
-     * @param clock    the wall clock JWT {@code exp} and {@code nbf} are checked against
-     * @param nanoTime the monotonic clock of the token buckets and tables (of new ones: kept ones keep theirs)
-     * @param running  the security layer serving until now, whose unchanged limiters are kept; or null
+     * @param clock   the engine's clock: its wall clock checks JWT {@code exp} and {@code nbf}, its ticker
+     *                runs the token buckets and tables (of new ones: kept ones keep theirs, the same clock
+     *                in an engine that has one)
+     * @param running the security layer serving until now, whose unchanged limiters are kept; or null
      * @throws ConfigException naming the key whose file is unreadable or malformed
      */
-    public static Security start(
-            SecurityConfig config, Collection<String> routes, Clock clock, LongSupplier nanoTime, Security running) {
+    public static Security start(SecurityConfig config, Collection<String> routes, ProxyClock clock, Security running) {
+        Objects.requireNonNull(clock, "clock");
         ClientIdentity identity = new ClientIdentity(config.trustedProxies(), config.clientIpHeader());
         Map<String, RateLimiter> limiters = new HashMap<>();
         RateLimiter global = config.rateLimit() == null
                 ? null
-                : limiter("global", config.rateLimit(), config.rateLimitMaxKeys(), nanoTime, running, limiters);
+                : limiter("global", config.rateLimit(), config.rateLimitMaxKeys(), clock, running, limiters);
         ConcurrencyLimiter concurrency = concurrency(config.maxConcurrentPerClient(), running);
         boolean globalActive = identity.trustsAny()
                 || !config.allow().isEmpty()
@@ -85,8 +109,7 @@ public final class Security {
             }
             RateLimiter routeLimit = own.rateLimit() == null
                     ? null
-                    : limiter(
-                            "route-" + route, own.rateLimit(), config.rateLimitMaxKeys(), nanoTime, running, limiters);
+                    : limiter("route-" + route, own.rateLimit(), config.rateLimitMaxKeys(), clock, running, limiters);
             guards.put(
                     route,
                     new RouteGuard(
@@ -95,7 +118,7 @@ public final class Security {
                             own.exemptFromGlobalLimit() ? null : global,
                             routeLimit,
                             concurrency,
-                            authenticator(route, own.auth(), clock, nanoTime),
+                            authenticator(route, own.auth(), clock),
                             RouteGuard.removedRequestHeaders(own)));
         }
         return new Security(guards, new ResponseHygiene(config), limiters, concurrency);
@@ -115,24 +138,24 @@ public final class Security {
             String name,
             RateLimitConfig config,
             int maxKeys,
-            LongSupplier nanoTime,
+            ProxyClock clock,
             Security running,
             Map<String, RateLimiter> limiters) {
         RateLimiter kept = running == null ? null : running.limiters.get(name);
         RateLimiter limiter = kept != null && kept.enforces(name, config, maxKeys)
                 ? kept
-                : new RateLimiter(name, config, maxKeys, nanoTime);
+                : new RateLimiter(name, config, maxKeys, clock);
         limiters.put(name, limiter);
         return limiter;
     }
 
-    private static Authenticator authenticator(String route, AuthConfig auth, Clock clock, LongSupplier nanoTime) {
+    private static Authenticator authenticator(String route, AuthConfig auth, ProxyClock clock) {
         if (auth == null) {
             return null;
         }
         String prefix = "route." + route + ".auth.";
         return switch (auth.kind()) {
-            case BASIC -> BasicAuthenticator.load(auth, prefix + "users-file", nanoTime);
+            case BASIC -> BasicAuthenticator.load(auth, prefix + "users-file", clock);
             case JWT -> JwtAuthenticator.load(auth, prefix + "jwks-file", clock);
         };
     }

@@ -7,11 +7,12 @@
  * response loses and gains.
  *
  * <p>The request is read through {@link dev.proxyfilter.security.ClientRequest}, a plain interface the
- * engine implements, so this package has no servlet or server code. Time is injected: a
- * {@link java.time.Clock} for JWT expiry, a nanosecond {@link java.util.function.LongSupplier} for token
- * buckets and tables; tests move both by hand.
+ * engine implements, so this package has no servlet or server code. Time comes from the engine's
+ * {@link dev.proxyfilter.time.ProxyClock}: its wall clock for JWT expiry, its nanosecond ticker for token
+ * buckets and tables (as Bucket4j's {@code TimeMeter} and Caffeine's {@code Ticker}); tests move it by hand.
  *
- * <p>Depends on the JDK, {@code dev.proxyfilter.config}, Bucket4j (token buckets), Caffeine (bounded
- * tables), nimbus-jose-jwt (JWT and JWKS) and at.favre.lib:bcrypt (password hashes).
+ * <p>Depends on the JDK, {@code dev.proxyfilter.config}, {@code dev.proxyfilter.time}, Bucket4j (token
+ * buckets), Caffeine (bounded tables), nimbus-jose-jwt (JWT and JWKS) and at.favre.lib:bcrypt (password
+ * hashes).
  */
 package dev.proxyfilter.security;

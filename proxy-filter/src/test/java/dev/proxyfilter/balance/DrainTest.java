@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.proxyfilter.config.BalanceStrategy;
 import dev.proxyfilter.config.HealthConfig;
 import dev.proxyfilter.config.StickyConfig;
+import dev.proxyfilter.testing.FakeClock;
 import org.junit.jupiter.api.Test;
 
 /** The operator's side: drain, disable, enable, and how they combine with health and session affinity. */

@@ -9,6 +9,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.proxyfilter.config.BalanceStrategy;
 import dev.proxyfilter.config.HealthCheckConfig;
 import dev.proxyfilter.config.HealthConfig;
+import dev.proxyfilter.testing.FakeClock;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 

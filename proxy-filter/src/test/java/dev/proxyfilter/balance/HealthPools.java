@@ -5,6 +5,7 @@ import dev.proxyfilter.config.BalanceStrategy;
 import dev.proxyfilter.config.HealthConfig;
 import dev.proxyfilter.config.PoolConfig;
 import dev.proxyfilter.config.StickyConfig;
+import dev.proxyfilter.testing.FakeClock;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
@@ -43,7 +44,7 @@ final class HealthPools {
             BalanceStrategy strategy,
             StickyConfig sticky,
             List<BackendConfig> backends) {
-        return new BackendPool(new PoolConfig("web", strategy, backends, null, sticky, health), clock, listener);
+        return new BackendPool(new PoolConfig("web", strategy, backends, null, sticky, health), listener, clock);
     }
 
     /** The names of {@code n} picks, "-" for none. */

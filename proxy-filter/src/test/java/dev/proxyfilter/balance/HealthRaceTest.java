@@ -7,6 +7,7 @@ import dev.proxyfilter.config.BalanceStrategy;
 import dev.proxyfilter.config.HealthCheckConfig;
 import dev.proxyfilter.config.HealthConfig;
 import dev.proxyfilter.config.OutlierConfig;
+import dev.proxyfilter.testing.FakeClock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;

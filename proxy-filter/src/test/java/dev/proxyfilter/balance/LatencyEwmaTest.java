@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.proxyfilter.config.BackendConfig;
+import dev.proxyfilter.testing.FakeClock;
 import java.net.URI;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;

@@ -12,6 +12,7 @@ import dev.proxyfilter.config.BackendConfig;
 import dev.proxyfilter.config.BalanceStrategy;
 import dev.proxyfilter.config.HealthConfig;
 import dev.proxyfilter.config.StickyConfig;
+import dev.proxyfilter.testing.FakeClock;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -137,8 +138,8 @@ class PanicAndBackupTest {
                         dev.proxyfilter.config.HashKey.path(),
                         null,
                         HealthConfig.DEFAULT),
-                clock,
-                events);
+                events,
+                clock);
         failChecks(pool.backends().get(0), 3);
         failChecks(pool.backends().get(1), 3);
 

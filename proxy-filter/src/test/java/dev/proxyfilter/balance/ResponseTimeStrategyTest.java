@@ -4,6 +4,7 @@ import static dev.proxyfilter.balance.StrategyTest.counts;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.proxyfilter.config.BackendConfig;
+import dev.proxyfilter.testing.FakeClock;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -11,7 +11,11 @@ import static dev.proxyfilter.cache.Http.text;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.proxyfilter.config.CacheConfig;
+import dev.proxyfilter.testing.FakeClock;
+import dev.proxyfilter.time.ProxyClock;
 import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.time.Instant;
 import org.eclipse.jetty.http.HttpFields;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -103,6 +107,38 @@ class HttpCacheTest {
         assertThat(answer.headers().get("Content-Type")).isEqualTo("text/plain");
         assertThat(answer.headers().contains("Connection")).isFalse();
         assertThat(answer.headers().contains("Set-Cookie")).isFalse();
+    }
+
+    @Test
+    void theCacheHoldsTheClockItsCallersReadTheTimeFrom() {
+        FakeClock clock = new FakeClock(Instant.ofEpochMilli(T0));
+        try (HttpCache timed = HttpCache.create(
+                CacheConfig.builder().maxEntryBytes(64).build(),
+                ResponseStore.inMemory(100, 64),
+                "proxy-filter",
+                clock)) {
+            assertThat(timed.clock()).isSameAs(clock);
+            CacheLookup miss = timed.lookup(get("/t"), timed.clock().millis());
+            timed.store(
+                    miss,
+                    200,
+                    fields("Cache-Control", "max-age=60", "Date", date(T0)),
+                    bytes("fresh"),
+                    clock.millis(),
+                    clock.millis());
+
+            clock.advance(Duration.ofSeconds(59));
+            CacheLookup hit = timed.lookup(get("/t"), timed.clock().millis());
+            assertThat(hit.action()).isEqualTo(CacheAction.HIT);
+            assertThat(timed.answer(hit, timed.clock().millis()).headers().get("Age"))
+                    .isEqualTo("59");
+
+            clock.advance(Duration.ofSeconds(1));
+            assertThat(timed.lookup(get("/t"), timed.clock().millis()).action())
+                    .as("stale once the fake clock reaches max-age")
+                    .isNotEqualTo(CacheAction.HIT);
+        }
+        assertThat(cache.clock()).as("without one, the system clock").isSameAs(ProxyClock.system());
     }
 
     @Test

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import at.favre.lib.crypto.bcrypt.BCrypt;
 import dev.proxyfilter.config.ConfigException;
+import dev.proxyfilter.testing.FakeClock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,7 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class BasicAuthenticatorTest {
-    private final TestClock clock = new TestClock();
+    private final FakeClock clock = new FakeClock();
 
     /** Cost 4, the minimum, keeps the test fast; the verifier reads the cost from the hash. */
     static String bcrypt(BCrypt.Version version, String password) {

@@ -22,6 +22,7 @@ import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.PlainJWT;
 import com.nimbusds.jwt.SignedJWT;
 import dev.proxyfilter.config.ConfigException;
+import dev.proxyfilter.testing.FakeClock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,7 +41,7 @@ class JwtAuthenticatorTest {
     static RSAKey otherRsa;
     static ECKey ec;
 
-    private final TestClock clock = new TestClock();
+    private final FakeClock clock = new FakeClock();
 
     @BeforeAll
     static void generateKeys() throws Exception {

@@ -4,11 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.proxyfilter.config.HashKey;
 import dev.proxyfilter.config.RateLimitConfig;
+import dev.proxyfilter.testing.FakeClock;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 class RateLimiterTest {
-    private final TestClock clock = new TestClock();
+    private final FakeClock clock = new FakeClock();
 
     private RateLimiter limiter(long tokens, Duration period, long burst, int maxKeys) {
         return new RateLimiter(

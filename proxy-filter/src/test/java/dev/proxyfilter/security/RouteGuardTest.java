@@ -3,15 +3,21 @@ package dev.proxyfilter.security;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import at.favre.lib.crypto.bcrypt.BCrypt;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.RSAKey;
+import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
+import com.nimbusds.jwt.JWTClaimsSet;
 import dev.proxyfilter.config.AuthConfig;
 import dev.proxyfilter.config.Cidr;
 import dev.proxyfilter.config.HashKey;
 import dev.proxyfilter.config.RateLimitConfig;
 import dev.proxyfilter.config.RouteSecurityConfig;
 import dev.proxyfilter.config.SecurityConfig;
+import dev.proxyfilter.testing.FakeClock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Date;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -19,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The steps of one route's guard together, built by {@link Security} from a configuration. */
 class RouteGuardTest {
-    private final TestClock clock = new TestClock();
+    private final FakeClock clock = new FakeClock();
 
     private static SecurityConfig config(
             List<Cidr> trusted,
@@ -43,7 +49,7 @@ class RouteGuardTest {
     }
 
     private RouteGuard guard(SecurityConfig config, String route) {
-        return Security.start(config, List.of("a", "b"), clock, clock).guard(route);
+        return Security.start(config, List.of("a", "b"), clock).guard(route);
     }
 
     @Test
@@ -107,7 +113,6 @@ class RouteGuardTest {
                                 "a", new RouteSecurityConfig(List.of(), List.of(), routeLimit, false, null),
                                 "b", new RouteSecurityConfig(List.of(), List.of(), null, true, null))),
                 List.of("a", "b", "c"),
-                clock,
                 clock);
         TestRequest client = TestRequest.from("192.0.2.1");
         assertThat(security.guard("a").admit(client).admitted()).isTrue();
@@ -162,6 +167,44 @@ class RouteGuardTest {
         assertThat(third.removesRequestHeader("authorization")).isTrue();
         assertThat(guard.admit(TestRequest.from("192.0.2.2")).status())
                 .as("no credentials")
+                .isEqualTo(401);
+    }
+
+    /** One clock for the whole layer: moving it refills the route's bucket and ages the token alike. */
+    @Test
+    void oneClockRunsTheRateLimitsAndTheTokenExpiry(@TempDir Path dir) throws Exception {
+        RSAKey key = new RSAKeyGenerator(2048).keyID("k").generate();
+        Path jwks = dir.resolve("jwks.json");
+        Files.writeString(jwks, new JWKSet(key.toPublicJWK()).toString());
+        AuthConfig jwt = AuthConfig.jwt("api", jwks, null, null, Map.of(), false);
+        RateLimitConfig limit = new RateLimitConfig(1, Duration.ofMinutes(1), 1, HashKey.clientIp());
+        RouteGuard guard = guard(
+                config(
+                        List.of(),
+                        List.of(),
+                        List.of(),
+                        null,
+                        0,
+                        Map.of("a", new RouteSecurityConfig(List.of(), List.of(), limit, false, jwt))),
+                "a");
+        String token = JwtAuthenticatorTest.rs256(
+                key,
+                new JWTClaimsSet.Builder()
+                        .subject("alice")
+                        .expirationTime(Date.from(clock.instant().plus(Duration.ofMinutes(2))))
+                        .build());
+        TestRequest client = TestRequest.from("192.0.2.1").header("Authorization", "Bearer " + token);
+
+        assertThat(guard.admit(client).admitted()).isTrue();
+        assertThat(guard.admit(client).status()).isEqualTo(429);
+
+        clock.advance(Duration.ofMinutes(1));
+        assertThat(guard.admit(client).admitted()).as("a token a minute").isTrue();
+
+        clock.advance(Duration.ofMinutes(2));
+        Admission expired = guard.admit(client);
+        assertThat(expired.status())
+                .as("the bucket is full again, but the token expired past the skew")
                 .isEqualTo(401);
     }
 

@@ -4,6 +4,7 @@ import dev.proxyfilter.config.BalanceStrategy;
 import dev.proxyfilter.config.CacheConfig;
 import dev.proxyfilter.config.ProxyConfig;
 import dev.proxyfilter.config.RouteConfig;
+import dev.proxyfilter.testing.FakeClock;
 import dev.proxyfilter.testing.ProxyAdapter;
 import dev.proxyfilter.testing.TestBackend;
 import dev.proxyfilter.testing.TestConfigs;
@@ -16,6 +17,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -25,7 +27,6 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The one fixture of the through-proxy cache tests: a real backend whose answers each test scripts per path
@@ -100,7 +101,9 @@ final class CacheProxy implements AutoCloseable {
         }
     }
 
-    final AtomicLong now = new AtomicLong(1_800_000_000_000L);
+    /** The cache's clock and the backend's {@code Date}; the engine's other clocks do not matter here. */
+    final FakeClock clock = new FakeClock(Instant.ofEpochMilli(1_800_000_000_000L));
+
     private final Map<String, Script> scripts = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> counts = new ConcurrentHashMap<>();
     final List<Received> received = new CopyOnWriteArrayList<>();
@@ -145,7 +148,7 @@ final class CacheProxy implements AutoCloseable {
                 .build()
                 .withCache(cacheConfig);
         ProxyAdapter.Running running = ProxyAdapter.FILTER_IN_JETTY.start(config);
-        running.engine().cacheClock(now::get);
+        running.engine().cacheClock(clock::millis);
         return running;
     }
 
@@ -167,7 +170,12 @@ final class CacheProxy implements AutoCloseable {
 
     /** Moves the fake clock on. */
     void advanceSeconds(long seconds) {
-        now.addAndGet(seconds * 1000);
+        clock.advance(Duration.ofSeconds(seconds));
+    }
+
+    /** The fake clock's time, epoch milliseconds. */
+    long now() {
+        return clock.millis();
     }
 
     /** Requests that reached the backend for {@code path}, any method. */
@@ -251,9 +259,9 @@ final class CacheProxy implements AutoCloseable {
             } catch (Exception e) {
                 throw new IOException(e);
             }
-            now.addAndGet(reply.delayMillis); // the response is generated after the delay
+            clock.advanceMillis(reply.delayMillis); // the response is generated after the delay
             resp.setStatus(reply.status);
-            resp.setDateHeader("Date", reply.dateMillis == Long.MIN_VALUE ? now.get() : reply.dateMillis);
+            resp.setDateHeader("Date", reply.dateMillis == Long.MIN_VALUE ? clock.millis() : reply.dateMillis);
             resp.setContentType("text/plain");
             reply.headers.forEach((name, values) -> values.forEach(value -> resp.addHeader(name, value)));
             if (reply.status == 304 || reply.status == 204 || req.getMethod().equals("HEAD")) {
