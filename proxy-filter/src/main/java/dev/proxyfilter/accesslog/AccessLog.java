@@ -19,8 +19,12 @@ public final class AccessLog {
 
     private AccessLog() {}
 
-    /** What one exchange did. {@code backend} is "pool/name" or "-"; times are in nanoseconds, -1 if none. */
+    /**
+     * What one exchange did. {@code time} is when it ended, on the engine's clock; {@code backend} is
+     * "pool/name" or "-"; durations are in nanoseconds, -1 if none.
+     */
     public record Entry(
+            Instant time,
             String clientIp,
             String method,
             String path,
@@ -48,7 +52,7 @@ public final class AccessLog {
         StringBuilder line = new StringBuilder(200);
         line.append(e.clientIp())
                 .append(" - - [")
-                .append(NCSA.format(Instant.now()))
+                .append(NCSA.format(e.time()))
                 .append("] \"")
                 .append(e.method())
                 .append(' ')
@@ -82,7 +86,7 @@ public final class AccessLog {
 
     static String json(Entry e) {
         StringBuilder json = new StringBuilder(256).append('{');
-        field(json, "time", Instant.now().toString()).append(',');
+        field(json, "time", e.time().toString()).append(',');
         field(json, "client", e.clientIp()).append(',');
         field(json, "method", e.method()).append(',');
         field(json, "path", e.path()).append(',');

@@ -7,9 +7,8 @@ import dev.proxyfilter.cache.ehcache.EhcacheResponseStore;
 import dev.proxyfilter.config.CacheConfig;
 import dev.proxyfilter.config.ProxyConfig;
 import dev.proxyfilter.metrics.ProxyMetrics;
-import java.util.Objects;
+import dev.proxyfilter.time.ProxyClock;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.function.LongSupplier;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.PreEncodedHttpField;
@@ -27,7 +26,6 @@ public final class CachingStep implements AutoCloseable {
     private final HttpField viaField;
 
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
-    private volatile LongSupplier clock = System::currentTimeMillis;
     final LongAdder hits = new LongAdder();
     final LongAdder misses = new LongAdder();
     final LongAdder staleServed = new LongAdder();
@@ -47,13 +45,13 @@ public final class CachingStep implements AutoCloseable {
     }
 
     /** The step for a configuration, or {@code null} when its cache is off. */
-    static CachingStep open(ProxyConfig config, ProxyMetrics metrics) {
+    static CachingStep open(ProxyConfig config, ProxyMetrics metrics, ProxyClock clock) {
         CacheConfig cacheConfig = config.cache();
         if (!cacheConfig.enabled()) {
             return null;
         }
         ResponseStore store = EhcacheResponseStore.open(cacheConfig);
-        CachingStep step = new CachingStep(HttpCache.create(cacheConfig, store, config.via()), config.via());
+        CachingStep step = new CachingStep(HttpCache.create(cacheConfig, store, config.via(), clock), config.via());
         step.registerMetrics(metrics);
         return step;
     }
@@ -139,12 +137,9 @@ public final class CachingStep implements AutoCloseable {
         return viaField;
     }
 
+    /** Now on the engine's wall clock, in epoch milliseconds: what freshness is judged by. */
     long now() {
-        return clock.getAsLong();
-    }
-
-    void clock(LongSupplier millis) {
-        this.clock = Objects.requireNonNull(millis, "millis");
+        return cache.clock().millis();
     }
 
     /** The cache's part in one exchange, or {@code null} when the route does not cache. */

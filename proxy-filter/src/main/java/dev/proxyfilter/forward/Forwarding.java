@@ -7,6 +7,7 @@ import dev.proxyfilter.config.AccessLogFormat;
 import dev.proxyfilter.health.PassiveHealth;
 import dev.proxyfilter.metrics.ProxyMetrics;
 import dev.proxyfilter.security.Admission;
+import dev.proxyfilter.time.ProxyClock;
 import dev.proxyfilter.upstream.UpstreamExchange;
 import dev.proxyfilter.upstream.UpstreamListener;
 import java.net.SocketTimeoutException;
@@ -57,7 +58,8 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
     private final RequestBodySource requestBody;
     private final AtomicBoolean done = new AtomicBoolean();
     private final long deadlineNanos;
-    private final long startNanos = System.nanoTime();
+    private final ProxyClock clock;
+    private final long startNanos;
     /** The status the client got (or is getting), for metrics and the access log. */
     private volatile int clientStatus;
 
@@ -71,15 +73,16 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
 
     Forwarding(ProxyEngine engine, ForwardRoute route, ClientExchange client, Admission admission) {
         this.engine = engine;
+        this.clock = engine.clock();
+        this.startNanos = clock.nanoTime();
         this.admission = admission;
         this.route = route;
         this.gate = route.gate();
         this.retry = route.retryPolicy();
         this.client = client;
         this.requestBody = client.hasRequestBody() ? new RequestBodySource(client, route.maxBodyBytes()) : null;
-        this.deadlineNanos = route.timeoutMillis() > 0
-                ? System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(route.timeoutMillis())
-                : 0;
+        this.deadlineNanos =
+                route.timeoutMillis() > 0 ? clock.nanoTime() + TimeUnit.MILLISECONDS.toNanos(route.timeoutMillis()) : 0;
         engine.inFlight().begin(); // last: ended() pairs with it once, see InFlight
     }
 
@@ -428,7 +431,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
     }
 
     private boolean deadlinePassed() {
-        return deadlineNanos != 0 && System.nanoTime() - deadlineNanos >= 0;
+        return deadlineNanos != 0 && clock.nanoTime() - deadlineNanos >= 0;
     }
 
     private void finishWithError(int status, String message) {
@@ -481,7 +484,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
             cached.end();
         }
         gate.onRequestEnd();
-        long nanos = System.nanoTime() - startNanos;
+        long nanos = clock.nanoTime() - startNanos;
         route.metrics().onExchange(clientStatus, nanos);
         AccessLogFormat format = route.accessLog();
         if (AccessLog.enabled(format)) {
@@ -490,6 +493,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
             AccessLog.log(
                     format,
                     new AccessLog.Entry(
+                            clock.instant(),
                             clientIp(),
                             client.method(),
                             client.path(),
@@ -555,7 +559,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
             }
             long tryMillis = retry.config().perTryTimeout().toMillis();
             if (deadlineNanos != 0) {
-                long remaining = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()));
+                long remaining = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - clock.nanoTime()));
                 if (tryMillis == 0 || remaining <= tryMillis) {
                     tryMillis = remaining;
                 } else {
@@ -573,7 +577,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
             exchange = request;
             current = this;
             backend.onRequestStart();
-            sentNanos = System.nanoTime();
+            sentNanos = clock.nanoTime();
             request.send(this);
         }
 
@@ -581,7 +585,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
         public void onHeaders(UpstreamExchange serverResponse) {
             responseStarted = true;
             int status = serverResponse.status();
-            backend.onResponse(System.nanoTime() - sentNanos);
+            backend.onResponse(clock.nanoTime() - sentNanos);
             PassiveHealth.responded(backend, status);
             if (done.get()) {
                 return;
@@ -687,12 +691,12 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
 
         long upstreamNanos() {
             long end = endNanos;
-            return (end == 0 ? System.nanoTime() : end) - sentNanos;
+            return (end == 0 ? clock.nanoTime() : end) - sentNanos;
         }
 
         @Override
         public void onComplete(UpstreamExchange result, Throwable failure) {
-            endNanos = System.nanoTime();
+            endNanos = clock.nanoTime();
             backend.onRequestEnd();
             gate.release(backend);
             record(result, failure);

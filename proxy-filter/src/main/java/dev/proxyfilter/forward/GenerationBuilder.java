@@ -15,6 +15,7 @@ import dev.proxyfilter.health.HealthLog;
 import dev.proxyfilter.metrics.ProxyMetrics;
 import dev.proxyfilter.route.RouteTable;
 import dev.proxyfilter.security.Security;
+import dev.proxyfilter.time.ProxyClock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -37,10 +38,13 @@ final class GenerationBuilder {
     private final ProxyMetrics metrics;
     /** The cache configuration the engine started with: whether a caching route may block on a disk tier. */
     private final CacheConfig cache;
+
+    private final ProxyClock clock;
     /** Per backend of any live generation; identity keys (Backend has no equals). */
     private final Map<Backend, ProxyMetrics.BackendMetrics> backendMetrics = new ConcurrentHashMap<>();
 
-    GenerationBuilder(UpstreamClients clients, ProxyMetrics metrics, CacheConfig cache) {
+    GenerationBuilder(UpstreamClients clients, ProxyMetrics metrics, CacheConfig cache, ProxyClock clock) {
+        this.clock = clock;
         this.clients = clients;
         this.metrics = metrics;
         this.cache = cache;
@@ -100,7 +104,7 @@ final class GenerationBuilder {
         Map<String, PoolGate> gates = new LinkedHashMap<>();
         for (PoolConfig pool : config.pools().values()) {
             BackendPool before = previous == null ? null : previous.pools.get(pool.name());
-            BackendPool next = new BackendPool(pool, healthListener(), before);
+            BackendPool next = new BackendPool(pool, healthListener(), before, clock);
             pools.put(pool.name(), next);
             gates.put(
                     pool.name(),

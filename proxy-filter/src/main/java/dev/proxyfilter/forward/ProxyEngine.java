@@ -10,12 +10,12 @@ import dev.proxyfilter.reload.ConfigWatcher;
 import dev.proxyfilter.reload.ReloadResult;
 import dev.proxyfilter.security.Admission;
 import dev.proxyfilter.security.Security;
+import dev.proxyfilter.time.ProxyClock;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.util.thread.Scheduler;
@@ -53,7 +53,8 @@ public final class ProxyEngine implements AutoCloseable {
         PASS_ON
     }
 
-    private final ProxyMetrics metrics = new ProxyMetrics();
+    private final ProxyClock clock;
+    private final ProxyMetrics metrics;
     private final UpstreamClients clients;
     private final GenerationBuilder builder;
     private final Reloader reloader;
@@ -66,14 +67,16 @@ public final class ProxyEngine implements AutoCloseable {
     /** Set when a stop begins, before the container stops handing over requests: what {@code /readyz} reports. */
     private volatile boolean stopping;
 
-    private ProxyEngine(ProxyConfig config, Security security) throws Exception {
-        this.caching = CachingStep.open(config, metrics); // first: a bad cache.* setting must not leak threads
+    private ProxyEngine(ProxyConfig config, Security security, ProxyClock clock) throws Exception {
+        this.clock = clock;
+        this.metrics = new ProxyMetrics(clock);
+        this.caching = CachingStep.open(config, metrics, clock); // first: a bad cache.* setting must not leak threads
         this.clients = new UpstreamClients(config.upstreamTls(), config.cache());
         metrics.gauge("proxy.upstream.threads.busy", clients.executor()::getBusyThreads);
         metrics.gauge("proxy.upstream.threads.max", clients.executor()::getMaxThreads);
         metrics.gauge("proxy.upstream.threads.queued", clients.executor()::getQueueSize);
-        this.builder = new GenerationBuilder(clients, metrics, config.cache());
-        this.reloader = new Reloader(config, security, builder, clients, metrics);
+        this.builder = new GenerationBuilder(clients, metrics, config.cache(), clock);
+        this.reloader = new Reloader(config, security, builder, clients, metrics, clock);
     }
 
     /**
@@ -83,17 +86,30 @@ public final class ProxyEngine implements AutoCloseable {
      * @throws IllegalStateException if the upstream client cannot start
      */
     public static ProxyEngine start(ProxyConfig config) {
-        return start(
-                config,
-                Security.start(
-                        config.security(),
-                        config.routes().stream().map(RouteConfig::name).toList()));
+        return start(config, ProxyClock.system());
     }
 
-    /** Starts an engine with a security layer built by the caller (tests inject its clocks). */
+    /**
+     * Starts an engine on {@code clock}, the one time source of everything in it that reads time: health and
+     * ejection, slow start, rate limits, cache freshness, metrics rates, generation retirement. Tests pass a
+     * fake clock and move it instead of sleeping.
+     */
+    public static ProxyEngine start(ProxyConfig config, ProxyClock clock) {
+        Security security = Security.start(
+                config.security(),
+                config.routes().stream().map(RouteConfig::name).toList(),
+                clock);
+        return start(config, security, clock);
+    }
+
+    /** Starts an engine with a security layer built by the caller, on the system clock. */
     public static ProxyEngine start(ProxyConfig config, Security security) {
+        return start(config, security, ProxyClock.system());
+    }
+
+    private static ProxyEngine start(ProxyConfig config, Security security, ProxyClock clock) {
         try {
-            return new ProxyEngine(config, security);
+            return new ProxyEngine(config, security, clock);
         } catch (ConfigException e) {
             throw e; // the cache's store could not be opened
         } catch (Exception e) {
@@ -256,14 +272,9 @@ public final class ProxyEngine implements AutoCloseable {
         return caching;
     }
 
-    /**
-     * Replaces the clock (epoch milliseconds) the response cache judges freshness by; for tests, so that they
-     * need not sleep. No effect when the cache is off.
-     */
-    public void cacheClock(LongSupplier millis) {
-        if (caching != null) {
-            caching.clock(millis);
-        }
+    /** The engine's one time source. */
+    public ProxyClock clock() {
+        return clock;
     }
 
     /** Exchanges in flight now: forwarded, answered from the cache or refused, and not ended yet. */

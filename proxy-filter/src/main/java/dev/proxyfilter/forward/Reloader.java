@@ -9,6 +9,7 @@ import dev.proxyfilter.metrics.ProxyMetrics;
 import dev.proxyfilter.reload.ConfigWatcher;
 import dev.proxyfilter.reload.ReloadResult;
 import dev.proxyfilter.security.Security;
+import dev.proxyfilter.time.ProxyClock;
 import dev.proxyfilter.upstream.UpstreamClient;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -45,6 +46,7 @@ final class Reloader {
     private final GenerationBuilder builder;
     private final UpstreamClients clients;
     private final ProxyMetrics metrics;
+    private final ProxyClock clock;
     /** The configuration the long-lived parts were built from: what restart-only settings compare to. */
     private final ProxyConfig baseline;
 
@@ -65,8 +67,10 @@ final class Reloader {
             Security security,
             GenerationBuilder builder,
             UpstreamClients clients,
-            ProxyMetrics metrics)
+            ProxyMetrics metrics,
+            ProxyClock clock)
             throws Exception {
+        this.clock = clock;
         this.baseline = baseline;
         this.builder = builder;
         this.clients = clients;
@@ -140,13 +144,14 @@ final class Reloader {
                             : "configuration unchanged; needs a restart: " + String.join(", ", restartRequired),
                     restartRequired,
                     trigger,
-                    java.time.Instant.now()));
+                    clock.instant()));
         }
         Generation generation;
         try {
             Security security = Security.start(
                     next.security(),
                     next.routes().stream().map(RouteConfig::name).toList(),
+                    clock,
                     previous.security); // unchanged rate limits keep their buckets
             generation = builder.build(previous.number + 1, effective, security, previous);
         } catch (ConfigException e) {
@@ -166,12 +171,7 @@ final class Reloader {
                                 ? ""
                                 : "; not applied, needs a restart: " + String.join(", ", restartRequired));
         return record(new ReloadResult(
-                ReloadResult.Outcome.APPLIED,
-                generation.number,
-                summary,
-                restartRequired,
-                trigger,
-                java.time.Instant.now()));
+                ReloadResult.Outcome.APPLIED, generation.number, summary, restartRequired, trigger, clock.instant()));
     }
 
     /** See {@link ProxyEngine#reloadFromSource}. */
@@ -228,7 +228,7 @@ final class Reloader {
     /** Under {@code this}. */
     private ReloadResult rejected(String trigger, Generation serving, String message) {
         return record(new ReloadResult(
-                ReloadResult.Outcome.REJECTED, serving.number, message, List.of(), trigger, java.time.Instant.now()));
+                ReloadResult.Outcome.REJECTED, serving.number, message, List.of(), trigger, clock.instant()));
     }
 
     private ReloadResult record(ReloadResult result) {
@@ -278,7 +278,7 @@ final class Reloader {
                 metrics.removePool(pool.name());
             }
         }
-        previous.retiredAt = System.nanoTime();
+        previous.retiredAt = clock.nanoTime();
         retired.add(previous);
         if (!sweeping) {
             sweeping = true;
@@ -294,7 +294,7 @@ final class Reloader {
                 return;
             }
             Generation serving = current;
-            long now = System.nanoTime();
+            long now = clock.nanoTime();
             retired.removeIf(generation -> generation.idle(now));
             Set<Duration> inUse = new HashSet<>(serving.clientTimeouts);
             Set<String> routesInUse = new HashSet<>();

@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Test;
 class AccessLogTest {
     private static AccessLog.Entry entry(String path, String userAgent) {
         return new AccessLog.Entry(
+                java.time.Instant.now(),
                 "203.0.113.7",
                 "GET",
                 path,

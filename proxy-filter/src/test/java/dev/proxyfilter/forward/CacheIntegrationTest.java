@@ -7,6 +7,7 @@ import dev.proxyfilter.config.BalanceStrategy;
 import dev.proxyfilter.config.CacheConfig;
 import dev.proxyfilter.config.ProxyConfig;
 import dev.proxyfilter.config.RouteConfig;
+import dev.proxyfilter.testing.FakeClock;
 import dev.proxyfilter.testing.ProxyAdapter;
 import dev.proxyfilter.testing.TestBackend;
 import dev.proxyfilter.testing.TestConfigs;
@@ -19,6 +20,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -27,7 +29,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -125,6 +126,11 @@ class CacheIntegrationTest {
     }
 
     private ProxyAdapter.Running proxy(ProxyAdapter adapter, CacheConfig cache, boolean routeCaches) {
+        return proxy(adapter, cache, routeCaches, null);
+    }
+
+    /** A proxy whose engine runs on {@code clock} (the system clock when null). */
+    private ProxyAdapter.Running proxy(ProxyAdapter adapter, CacheConfig cache, boolean routeCaches, FakeClock clock) {
         TestBackend backend = TestBackend.start("a", script);
         resources.add(backend);
         ProxyConfig config = TestConfigs.builder()
@@ -141,7 +147,7 @@ class CacheIntegrationTest {
                                 Duration.ZERO)
                         .withCache(routeCaches))
                 .build();
-        ProxyAdapter.Running running = adapter.start(cache == null ? config : config.withCache(cache));
+        ProxyAdapter.Running running = adapter.start(cache == null ? config : config.withCache(cache), clock);
         resources.add(running);
         return running;
     }
@@ -314,15 +320,14 @@ class CacheIntegrationTest {
 
     @Test
     void aStaleResponseIsFetchedAgainOnTheCacheClock() throws Exception {
-        ProxyAdapter.Running proxy = proxy(cacheOn());
-        AtomicLong now = new AtomicLong(System.currentTimeMillis());
-        proxy.engine().cacheClock(now::get);
-        script.clock = now::get;
+        FakeClock now = new FakeClock(Instant.now());
+        ProxyAdapter.Running proxy = proxy(ProxyAdapter.FILTER_IN_JETTY, cacheOn(), true, now);
+        script.clock = now::millis;
 
         get(proxy, "/fresh?cc=max-age%3D60");
-        now.addAndGet(30_000);
+        now.advanceMillis(30_000);
         HttpResponse<String> fresh = get(proxy, "/fresh?cc=max-age%3D60");
-        now.addAndGet(31_000);
+        now.advanceMillis(31_000);
         HttpResponse<String> stale = get(proxy, "/fresh?cc=max-age%3D60");
 
         assertThat(fresh.body()).isEqualTo("body 1");
@@ -372,14 +377,13 @@ class CacheIntegrationTest {
 
     @Test
     void aStaleResponseWithAnETagIsRevalidatedAndA304Freshens() throws Exception {
-        ProxyAdapter.Running proxy = proxy(cacheOn());
-        AtomicLong now = new AtomicLong(System.currentTimeMillis());
-        proxy.engine().cacheClock(now::get);
-        script.clock = now::get;
+        FakeClock now = new FakeClock(Instant.now());
+        ProxyAdapter.Running proxy = proxy(ProxyAdapter.FILTER_IN_JETTY, cacheOn(), true, now);
+        script.clock = now::millis;
         String path = "/v?cc=max-age%3D10&etag=%22v1%22";
 
         get(proxy, path);
-        now.addAndGet(11_000);
+        now.advanceMillis(11_000);
         HttpResponse<String> validated = get(proxy, path);
         HttpResponse<String> hit = get(proxy, path);
 
@@ -394,14 +398,13 @@ class CacheIntegrationTest {
 
     @Test
     void staleIfErrorAnswersFromTheCacheWhenTheBackendAnswers503() throws Exception {
-        ProxyAdapter.Running proxy = proxy(cacheOn());
-        AtomicLong now = new AtomicLong(System.currentTimeMillis());
-        proxy.engine().cacheClock(now::get);
-        script.clock = now::get;
+        FakeClock now = new FakeClock(Instant.now());
+        ProxyAdapter.Running proxy = proxy(ProxyAdapter.FILTER_IN_JETTY, cacheOn(), true, now);
+        script.clock = now::millis;
         String path = "/e?cc=max-age%3D10%2C%20stale-if-error%3D60";
 
         get(proxy, path);
-        now.addAndGet(11_000);
+        now.advanceMillis(11_000);
         script.failStatus = 503;
         HttpResponse<String> stale = get(proxy, path);
 
@@ -410,7 +413,7 @@ class CacheIntegrationTest {
         assertThat(cacheStatus(stale)).contains("fwd-status=503").contains("stale-if-error");
         assertThat(script.count("GET /e")).isEqualTo(2);
 
-        now.addAndGet(60_000);
+        now.advanceMillis(60_000);
         assertThat(get(proxy, path).statusCode()).isEqualTo(503);
     }
 
@@ -421,14 +424,13 @@ class CacheIntegrationTest {
      */
     @org.junit.jupiter.api.RepeatedTest(10)
     void staleWhileRevalidateServesStaleAndRefreshesInTheBackground() throws Exception {
-        ProxyAdapter.Running proxy = proxy(cacheOn());
-        AtomicLong now = new AtomicLong(System.currentTimeMillis());
-        proxy.engine().cacheClock(now::get);
-        script.clock = now::get;
+        FakeClock now = new FakeClock(Instant.now());
+        ProxyAdapter.Running proxy = proxy(ProxyAdapter.FILTER_IN_JETTY, cacheOn(), true, now);
+        script.clock = now::millis;
         String path = "/swr?cc=max-age%3D10%2C%20stale-while-revalidate%3D60";
 
         get(proxy, path);
-        now.addAndGet(11_000);
+        now.advanceMillis(11_000);
         HttpResponse<String> stale = get(proxy, path);
 
         assertThat(stale.body()).isEqualTo("body 1");

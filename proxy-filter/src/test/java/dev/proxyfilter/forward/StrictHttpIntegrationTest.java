@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import org.assertj.core.api.SoftAssertions;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -176,7 +177,7 @@ class StrictHttpIntegrationTest {
         for (Attack attack : attacks()) {
             int before = backend.received().size();
             int status = statusOf(proxy.uri(), attack.request());
-            Thread.sleep(50); // anything the proxy forwarded has arrived by now
+            awaitEnded(proxy); // the engine ended every exchange: anything it forwarded was answered
             List<RecordingBackend.Received> received = backend.received();
             List<RecordingBackend.Received> reached = received.subList(before, received.size());
             softly.assertThat(status)
@@ -193,6 +194,16 @@ class StrictHttpIntegrationTest {
     }
 
     /** One framing, a clean head, the body the client meant. */
+    /**
+     * Waits for the positive signal that everything the proxy forwarded has reached the backend: the engine
+     * ended every exchange, and it ends a forwarded one only once the backend answered it.
+     */
+    private static void awaitEnded(ProxyAdapter.Running proxy) {
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(5))
+                .until(() -> proxy.engine().inFlightExchanges() == 0);
+    }
+
     private static void assertClean(SoftAssertions softly, String name, RecordingBackend.Received request) {
         if (request.requestLine().startsWith("GET ")) {
             softly.assertThat(request.requestLine()).as(name).isEqualTo("GET /x HTTP/1.1");
@@ -271,7 +282,7 @@ class StrictHttpIntegrationTest {
         assertThat(encodedSlash).isEqualTo(400);
         assertThat(dotDotParam).isEqualTo(400);
         assertThat(aboveRoot).isEqualTo(400);
-        Thread.sleep(50);
+        awaitEnded(proxy); // the engine ended every exchange: anything it forwarded was answered
         assertThat(adminBackend.received())
                 .extracting(RecordingBackend.Received::requestLine)
                 .containsOnly("GET /admin/users HTTP/1.1")
@@ -340,7 +351,7 @@ class StrictHttpIntegrationTest {
         assertThat(tooLarge).isEqualTo(413);
         assertThat(routeLimit).isEqualTo(413);
         assertThat(fits).isEqualTo(200);
-        Thread.sleep(50);
+        awaitEnded(proxy); // the engine ended every exchange: anything it forwarded was answered
         assertThat(backend.received()).hasSize(1);
     }
 
@@ -368,7 +379,7 @@ class StrictHttpIntegrationTest {
             RawHttp.Response response = RawHttp.read(socket.getInputStream(), false);
             assertThat(response.status()).isEqualTo(413);
         }
-        Thread.sleep(100);
+        awaitEnded(proxy); // the engine ended every exchange: anything it forwarded was answered
         assertThat(backend.received()).isEmpty();
     }
 

@@ -7,6 +7,7 @@ import dev.proxyfilter.jetty.ProxyHandler;
 import dev.proxyfilter.servlet.JettyProxyServlet;
 import dev.proxyfilter.servlet.ProxyFilter;
 import dev.proxyfilter.servlet.ProxyValve;
+import dev.proxyfilter.time.ProxyClock;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
@@ -75,20 +76,31 @@ public enum ProxyAdapter {
     }
 
     public Running start(ProxyConfig config) {
+        return start(config, null);
+    }
+
+    /**
+     * Starts the proxy with its engine on {@code clock} (the system clock when null), so that a test moves the
+     * engine's time instead of sleeping. The servlet and the valve start their own engine: only with the system clock.
+     */
+    public Running start(ProxyConfig config, ProxyClock clock) {
+        if (clock != null && (this == PROXY_SERVLET_IN_JETTY || this == VALVE_IN_TOMCAT)) {
+            throw new UnsupportedOperationException(this + " starts its own engine on the system clock");
+        }
         try {
             return switch (this) {
-                case FILTER_IN_JETTY -> jetty(config, false);
-                case PROXY_SERVLET_IN_JETTY -> jetty(config, true);
-                case FILTER_IN_TOMCAT -> tomcat(config, false);
-                case VALVE_IN_TOMCAT -> tomcat(config, true);
-                case HANDLER_IN_JETTY -> jettyHandler(config);
+                case FILTER_IN_JETTY -> jetty(config, false, clock);
+                case PROXY_SERVLET_IN_JETTY -> jetty(config, true, clock);
+                case FILTER_IN_TOMCAT -> tomcat(config, false, clock);
+                case VALVE_IN_TOMCAT -> tomcat(config, true, clock);
+                case HANDLER_IN_JETTY -> jettyHandler(config, clock);
             };
         } catch (Exception e) {
             throw new IllegalStateException("cannot start " + this, e);
         }
     }
 
-    private static Running jetty(ProxyConfig config, boolean servlet) throws Exception {
+    private static Running jetty(ProxyConfig config, boolean servlet, ProxyClock clock) throws Exception {
         QueuedThreadPool threads = new QueuedThreadPool(64, 4);
         threads.setName(servlet ? "proxy-servlet" : "proxy-filter-jetty");
         Server server = new Server(threads);
@@ -111,7 +123,7 @@ public enum ProxyAdapter {
             server.start();
             engine[0] = proxy.engine();
         } else {
-            ProxyEngine running = ProxyEngine.start(config);
+            ProxyEngine running = engine(config, clock);
             FilterHolder filter = new FilterHolder(new ProxyFilter(running));
             filter.setAsyncSupported(true);
             context.addFilter(filter, "/*", EnumSet.of(DispatcherType.REQUEST));
@@ -123,7 +135,11 @@ public enum ProxyAdapter {
         return new Started(URI.create("http://127.0.0.1:" + connector.getLocalPort()), engine[0], server::stop, true);
     }
 
-    private static Running jettyHandler(ProxyConfig config) throws Exception {
+    private static ProxyEngine engine(ProxyConfig config, ProxyClock clock) {
+        return clock == null ? ProxyEngine.start(config) : ProxyEngine.start(config, clock);
+    }
+
+    private static Running jettyHandler(ProxyConfig config, ProxyClock clock) throws Exception {
         QueuedThreadPool threads = new dev.proxyfilter.jetty.ProxyThreadPool(64, 4); // as the standalone proxy
         threads.setName("proxy-handler");
         Server server = new Server(threads);
@@ -133,15 +149,18 @@ public enum ProxyAdapter {
         connector.setHost("127.0.0.1");
         connector.setPort(0);
         server.addConnector(connector);
-        ProxyHandler handler = new ProxyHandler(config);
+        ProxyHandler handler = clock == null ? new ProxyHandler(config) : new ProxyHandler(engine(config, clock));
         server.setHandler(JettyConnectors.handler(handler, config.server()));
         server.start();
-        // The handler closes the engine it started when the server stops it.
+        // A handler closes the engine it started when the server stops it; one it was given is ours to close.
         return new Started(
-                URI.create("http://127.0.0.1:" + connector.getLocalPort()), handler.engine(), server::stop, false);
+                URI.create("http://127.0.0.1:" + connector.getLocalPort()),
+                handler.engine(),
+                server::stop,
+                clock != null);
     }
 
-    private static Running tomcat(ProxyConfig config, boolean valve) throws Exception {
+    private static Running tomcat(ProxyConfig config, boolean valve, ProxyClock clock) throws Exception {
         Path base = Files.createTempDirectory("tomcat-proxy");
         Tomcat tomcat = new Tomcat();
         tomcat.setBaseDir(base.toString());
@@ -159,7 +178,7 @@ public enum ProxyAdapter {
             tomcat.start();
             engine[0] = proxyValve.engine();
         } else {
-            ProxyEngine running = ProxyEngine.start(config);
+            ProxyEngine running = engine(config, clock);
             FilterDef def = new FilterDef();
             def.setFilterName("proxy");
             def.setFilter(new ProxyFilter(running));

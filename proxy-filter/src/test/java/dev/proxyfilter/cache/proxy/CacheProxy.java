@@ -32,7 +32,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The one fixture of the through-proxy cache tests: a real backend whose answers each test scripts per path
  * (status, headers, body, a response delay on the fake clock) and that counts and records what reaches it,
  * the real proxy (the filter in Jetty) in front of it with its cache on, and a fake clock shared by the
- * cache ({@code ProxyEngine.cacheClock}) and the backend's {@code Date}, so that no test sleeps.
+ * engine ({@code ProxyAdapter.start(config, clock)}) and the backend's {@code Date}, so that no test sleeps.
  *
  * <p>Unscripted paths answer {@code 200 "body N"} (N counts the requests for the path) with no caching
  * headers. Use it with try-with-resources, or close it in {@code @AfterEach}.
@@ -147,9 +147,7 @@ final class CacheProxy implements AutoCloseable {
                         .withCache(true))
                 .build()
                 .withCache(cacheConfig);
-        ProxyAdapter.Running running = ProxyAdapter.FILTER_IN_JETTY.start(config);
-        running.engine().cacheClock(clock::millis);
-        return running;
+        return ProxyAdapter.FILTER_IN_JETTY.start(config, clock);
     }
 
     /** Stops the proxy (its engine and store) and starts a new one with the same configuration. */

@@ -1,4 +1,4 @@
-package dev.proxyfilter.forward;
+package dev.proxyfilter.reload;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
