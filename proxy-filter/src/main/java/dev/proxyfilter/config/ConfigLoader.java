@@ -314,44 +314,50 @@ public final class ConfigLoader {
     }
 
     /** Collects settings into drafts, checking each value, then checks groups and builds the records. */
-    private static final class Builder {
-        private String serverHost = ServerConfig.DEFAULT_HOST;
-        private int serverPort = ServerConfig.DEFAULT_PORT;
-        private String via = DEFAULT_VIA;
-        private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
-        private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
-        private Duration timeout = DEFAULT_TIMEOUT;
-        private int retries = RetryConfig.DEFAULT.retries();
-        private Duration perTryTimeout = RetryConfig.DEFAULT.perTryTimeout();
-        private Set<RetryConfig.RetryOn> retryOn = RetryConfig.DEFAULT.retryOn();
-        private int retryBudget = ProxyConfig.DEFAULT_RETRY_BUDGET_PERCENT;
-        private int maxHeaderBytes = ServerConfig.DEFAULT_MAX_HEADER_BYTES;
-        private int maxUriBytes = ServerConfig.DEFAULT_MAX_URI_BYTES;
-        private Duration headerTimeout = ServerConfig.DEFAULT_HEADER_TIMEOUT;
-        private Duration serverIdleTimeout = ServerConfig.DEFAULT_IDLE_TIMEOUT;
-        private Duration shutdownTimeout = ServerConfig.DEFAULT_SHUTDOWN_TIMEOUT;
-        private Setting keystore;
-        private Setting keystorePassword;
-        private Setting redirectPort;
-        private int maxHeaderCount = RequestLimits.DEFAULT_MAX_HEADER_COUNT;
-        private long maxBodyBytes = RequestLimits.DEFAULT_MAX_BODY_BYTES;
-        private Duration bodyTimeout = RequestLimits.DEFAULT.bodyTimeout();
-        private Setting truststore;
-        private Setting truststorePassword;
-        private boolean verifyHostname = UpstreamTlsConfig.DEFAULT.verifyHostname();
-        private String adminHost = AdminConfig.DEFAULT_HOST;
-        private int adminPort = AdminConfig.DEFAULT_PORT;
-        private String adminToken;
-        private Setting adminHostSetting;
-        private AccessLogFormat accessLog = AccessLogFormat.COMBINED;
-        private boolean reloadWatch = ReloadConfig.DEFAULT.watch();
-        private Duration reloadDebounce = ReloadConfig.DEFAULT.debounce();
-        private final Map<String, PoolDraft> pools = new TreeMap<>();
-        private final Map<String, RouteDraft> routes = new TreeMap<>();
-        private final Map<String, DemoDraft> demos = new TreeMap<>();
-        private final SecurityDraft security = new SecurityDraft();
-        private final Map<ConfigKey, Setting> cacheSettings = new java.util.EnumMap<>(ConfigKey.class);
-        private CacheConfig cache = CacheConfig.disabled();
+    static final class Builder {
+        String serverHost = ServerConfig.DEFAULT_HOST;
+        int serverPort = ServerConfig.DEFAULT_PORT;
+        String via = DEFAULT_VIA;
+        Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
+        Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
+        Duration timeout = DEFAULT_TIMEOUT;
+        int retries = RetryConfig.DEFAULT.retries();
+        Duration perTryTimeout = RetryConfig.DEFAULT.perTryTimeout();
+        Set<RetryConfig.RetryOn> retryOn = RetryConfig.DEFAULT.retryOn();
+        Setting retryOnSetting;
+        int retryBudget = ProxyConfig.DEFAULT_RETRY_BUDGET_PERCENT;
+        int maxHeaderBytes = ServerConfig.DEFAULT_MAX_HEADER_BYTES;
+        int maxUriBytes = ServerConfig.DEFAULT_MAX_URI_BYTES;
+        Duration headerTimeout = ServerConfig.DEFAULT_HEADER_TIMEOUT;
+        Duration serverIdleTimeout = ServerConfig.DEFAULT_IDLE_TIMEOUT;
+        Duration shutdownTimeout = ServerConfig.DEFAULT_SHUTDOWN_TIMEOUT;
+        Setting keystore;
+        Setting keystorePassword;
+        Setting redirectPort;
+        int maxHeaderCount = RequestLimits.DEFAULT_MAX_HEADER_COUNT;
+        long maxBodyBytes = RequestLimits.DEFAULT_MAX_BODY_BYTES;
+        Duration bodyTimeout = RequestLimits.DEFAULT.bodyTimeout();
+        Setting truststore;
+        Setting truststorePassword;
+        boolean verifyHostname = UpstreamTlsConfig.DEFAULT.verifyHostname();
+        String adminHost = AdminConfig.DEFAULT_HOST;
+        int adminPort = AdminConfig.DEFAULT_PORT;
+        String adminToken;
+        AccessLogFormat accessLog = AccessLogFormat.COMBINED;
+        boolean reloadWatch = ReloadConfig.DEFAULT.watch();
+        Duration reloadDebounce = ReloadConfig.DEFAULT.debounce();
+        final Map<String, PoolDraft> pools = new TreeMap<>();
+        final Map<String, RouteDraft> routes = new TreeMap<>();
+        final Map<String, DemoDraft> demos = new TreeMap<>();
+        final SecurityDraft security = new SecurityDraft();
+        /** The {@code cache.*} settings in the order they were accepted, to name their sources in errors. */
+        final Map<String, Setting> cacheSettings = new LinkedHashMap<>();
+
+        final CacheConfig.Builder cache = CacheConfig.builder().enabled(false);
+        long cacheDiskMb;
+        java.nio.file.Path cacheDiskPath;
+        /** Every accepted setting by its key, for the checks between keys. */
+        final Map<String, Setting> accepted = new HashMap<>();
 
         void accept(Setting setting) {
             List<String> segments = ConfigKey.segments(setting.key());
@@ -365,168 +371,17 @@ public final class ConfigLoader {
                     throw setting.invalid(key.nameKind(i) + " name matching " + ConfigKey.NAME_PATTERN.pattern());
                 }
             }
-            switch (key) {
-                case SERVER_HOST -> serverHost = ConfigValues.listenHost(setting);
-                case SERVER_PORT -> serverPort = ConfigValues.listenPort(setting);
-                case PROXY_VIA -> via = ConfigValues.token(setting);
-                case PROXY_CONNECT_TIMEOUT -> connectTimeout = ConfigValues.duration(setting, true);
-                case PROXY_IDLE_TIMEOUT -> idleTimeout = ConfigValues.duration(setting, true);
-                case PROXY_TIMEOUT -> timeout = ConfigValues.duration(setting, false);
-                case PROXY_RETRIES -> retries = ConfigValues.retries(setting);
-                case PROXY_PER_TRY_TIMEOUT -> perTryTimeout = ConfigValues.duration(setting, false);
-                case PROXY_RETRY_ON -> retryOn = ConfigValues.retryOn(setting);
-                case PROXY_RETRY_BUDGET -> retryBudget = ConfigValues.percent(setting);
-                case SERVER_MAX_HEADER_BYTES -> maxHeaderBytes = ConfigValues.headerBytes(setting);
-                case SERVER_MAX_URI_BYTES -> maxUriBytes = ConfigValues.headerBytes(setting);
-                case SERVER_HEADER_TIMEOUT -> headerTimeout = ConfigValues.duration(setting, true);
-                case SERVER_IDLE_TIMEOUT -> serverIdleTimeout = ConfigValues.duration(setting, true);
-                case SERVER_SHUTDOWN_TIMEOUT -> shutdownTimeout = ConfigValues.duration(setting, false);
-                case SERVER_TLS_KEYSTORE -> {
-                    ConfigValues.storeFile(setting);
-                    keystore = setting;
-                }
-                case SERVER_TLS_KEYSTORE_PASSWORD -> keystorePassword = setting;
-                case SERVER_TLS_REDIRECT_PORT -> {
-                    ConfigValues.redirectPort(setting);
-                    redirectPort = setting;
-                }
-                case PROXY_MAX_HEADER_COUNT -> maxHeaderCount = ConfigValues.headerCount(setting);
-                case PROXY_MAX_BODY_BYTES -> maxBodyBytes = ConfigValues.bodyBytes(setting);
-                case PROXY_BODY_TIMEOUT -> bodyTimeout = ConfigValues.duration(setting, false);
-                case PROXY_TLS_TRUSTSTORE -> {
-                    ConfigValues.storeFile(setting);
-                    truststore = setting;
-                }
-                case PROXY_TLS_TRUSTSTORE_PASSWORD -> truststorePassword = setting;
-                case PROXY_TLS_VERIFY_HOSTNAME -> verifyHostname = ConfigValues.bool(setting);
-                case ROUTE_MAX_BODY_BYTES -> route(names, setting).maxBodyBytes = ConfigValues.bodyBytes(setting);
-                case POOL_STRATEGY -> pool(names, setting).strategy = ConfigValues.strategy(setting);
-                case POOL_HASH_KEY -> {
-                    PoolDraft pool = pool(names, setting);
-                    pool.hashKey = ConfigValues.hashKey(setting);
-                    pool.hashKeySetting = setting;
-                }
-                case POOL_STICKY -> pool(names, setting).sticky = ConfigValues.sticky(setting);
-                case POOL_MAX_PENDING -> pool(names, setting).maxPending = ConfigValues.maxPending(setting);
-                case POOL_QUEUE_TIMEOUT -> pool(names, setting).queueTimeout = ConfigValues.duration(setting, true);
-                case BACKEND_URL -> backend(names, setting).url = ConfigValues.backendUrl(setting);
-                case BACKEND_WEIGHT -> {
-                    BackendDraft backend = backend(names, setting);
-                    backend.weight = ConfigValues.weight(setting);
-                    backend.weightSetting = setting;
-                }
-                case BACKEND_MAX_CONNECTIONS ->
-                    backend(names, setting).maxConnections = ConfigValues.maxConnections(setting);
-                // Health: active checks, outlier ejection, panic mode, slow start, backups.
-                case POOL_HEALTH_PATH -> pool(names, setting).healthPath = ConfigValues.healthPath(setting);
-                case POOL_HEALTH_INTERVAL ->
-                    healthCheck(names, setting).interval = ConfigValues.duration(setting, true);
-                case POOL_HEALTH_TIMEOUT -> healthCheck(names, setting).timeout = ConfigValues.duration(setting, true);
-                case POOL_HEALTH_EXPECTED_STATUS ->
-                    healthCheck(names, setting).expectedStatus = ConfigValues.statusRange(setting);
-                case POOL_HEALTH_RISE -> healthCheck(names, setting).rise = ConfigValues.count(setting);
-                case POOL_HEALTH_FALL -> healthCheck(names, setting).fall = ConfigValues.count(setting);
-                case POOL_OUTLIER_CONSECUTIVE_FAILURES ->
-                    pool(names, setting).consecutiveFailures = ConfigValues.countOrZero(setting);
-                case POOL_OUTLIER_BASE_EJECTION_TIME ->
-                    pool(names, setting).baseEjectionTime = ConfigValues.duration(setting, true);
-                case POOL_OUTLIER_MAX_EJECTION_PERCENT ->
-                    pool(names, setting).maxEjectionPercent = ConfigValues.percent(setting);
-                case POOL_PANIC_THRESHOLD -> pool(names, setting).panicThreshold = ConfigValues.percent(setting);
-                case POOL_SLOW_START -> pool(names, setting).slowStart = ConfigValues.duration(setting, false);
-                case BACKEND_BACKUP -> {
-                    BackendDraft backend = backend(names, setting);
-                    backend.backup = ConfigValues.bool(setting);
-                    backend.backupSetting = setting;
-                }
-                case ROUTE_PATH -> {
-                    RouteDraft route = route(names, setting);
-                    route.path = ConfigValues.path(setting);
-                    route.pathSetting = setting;
-                }
-                case ROUTE_HOST -> route(names, setting).host = ConfigValues.routeHost(setting);
-                case ROUTE_POOL -> route(names, setting).poolSetting = setting;
-                case ROUTE_STRIP_PREFIX -> route(names, setting).stripPrefix = ConfigValues.bool(setting);
-                case ROUTE_PRESERVE_HOST -> route(names, setting).preserveHost = ConfigValues.bool(setting);
-                case ROUTE_CONNECT_TIMEOUT ->
-                    route(names, setting).connectTimeout = ConfigValues.duration(setting, true);
-                case ROUTE_IDLE_TIMEOUT -> route(names, setting).idleTimeout = ConfigValues.duration(setting, true);
-                case ROUTE_TIMEOUT -> route(names, setting).timeout = ConfigValues.duration(setting, false);
-                case ROUTE_RETRIES -> route(names, setting).retries = ConfigValues.retries(setting);
-                case ROUTE_PER_TRY_TIMEOUT ->
-                    route(names, setting).perTryTimeout = ConfigValues.duration(setting, false);
-                case ROUTE_RETRY_ON -> route(names, setting).retryOn = ConfigValues.retryOn(setting);
-                case ROUTE_CACHE -> route(names, setting).cache = ConfigValues.bool(setting);
-                case CACHE_ENABLED,
-                        CACHE_HEAP_ENTRIES,
-                        CACHE_OFF_HEAP_MB,
-                        CACHE_DISK_MB,
-                        CACHE_DISK_PATH,
-                        CACHE_DISK_PERSISTENT,
-                        CACHE_MAX_ENTRY_BYTES,
-                        CACHE_EHCACHE_XML,
-                        CACHE_COALESCE_TIMEOUT,
-                        CACHE_HEURISTIC_MAX -> cacheSettings.put(key, setting);
-                case ADMIN_HOST -> {
-                    adminHost = ConfigValues.listenHost(setting);
-                    adminHostSetting = setting;
-                }
-                case ADMIN_PORT -> adminPort = ConfigValues.adminPort(setting);
-                case ADMIN_TOKEN -> adminToken = ConfigValues.adminToken(setting);
-                case LOG_ACCESS -> accessLog = ConfigValues.accessLog(setting);
-                case RELOAD_WATCH -> reloadWatch = ConfigValues.bool(setting);
-                case RELOAD_DEBOUNCE -> reloadDebounce = ConfigValues.duration(setting, true);
-                case DEMO_PORT -> demos.put(names.get(0), new DemoDraft(setting, ConfigValues.demoPort(setting)));
-                case SECURITY_TRUSTED_PROXIES -> security.trustedProxies = ConfigValues.cidrs(setting);
-                case SECURITY_CLIENT_IP_HEADER -> security.clientIpHeader = ConfigValues.clientIpHeader(setting);
-                case SECURITY_ALLOW -> security.allow = ConfigValues.cidrs(setting);
-                case SECURITY_DENY -> security.deny = ConfigValues.cidrs(setting);
-                case SECURITY_RATE_LIMIT -> security.limit.rate = ConfigValues.rate(setting, false);
-                case SECURITY_RATE_LIMIT_BURST -> security.limit.burst(setting);
-                case SECURITY_RATE_LIMIT_KEY -> security.limit.key(setting);
-                case SECURITY_RATE_LIMIT_MAX_KEYS -> security.maxKeys = ConfigValues.maxKeys(setting);
-                case SECURITY_MAX_CONCURRENT_PER_CLIENT -> security.maxConcurrent = ConfigValues.maxConcurrent(setting);
-                case SECURITY_STRIP_RESPONSE_HEADERS ->
-                    security.stripResponseHeaders = ConfigValues.headerNames(setting);
-                case SECURITY_RESPONSE_HEADER -> security.responseHeader(names.get(0), setting);
-                case SECURITY_HSTS -> security.hsts = ConfigValues.hsts(setting);
-                case ROUTE_ALLOW -> route(names, setting).security.allow = ConfigValues.cidrs(setting);
-                case ROUTE_DENY -> route(names, setting).security.deny = ConfigValues.cidrs(setting);
-                case ROUTE_RATE_LIMIT -> {
-                    RouteSecurityDraft draft = route(names, setting).security;
-                    draft.limit.rate = ConfigValues.rate(setting, true);
-                    draft.limit.rateSetting = setting;
-                }
-                case ROUTE_RATE_LIMIT_BURST ->
-                    route(names, setting).security.limit.burst(setting);
-                case ROUTE_RATE_LIMIT_KEY ->
-                    route(names, setting).security.limit.key(setting);
-                case ROUTE_AUTH -> route(names, setting).security.auth(key, setting).kind = ConfigValues.auth(setting);
-                case ROUTE_AUTH_REALM ->
-                    route(names, setting).security.auth(key, setting).realm = ConfigValues.realm(setting);
-                case ROUTE_AUTH_USERS_FILE ->
-                    route(names, setting).security.auth(key, setting).usersFile = ConfigValues.readableFile(setting);
-                case ROUTE_AUTH_JWKS_FILE ->
-                    route(names, setting).security.auth(key, setting).jwksFile = ConfigValues.readableFile(setting);
-                case ROUTE_AUTH_ISSUER ->
-                    route(names, setting).security.auth(key, setting).issuer = ConfigValues.text(setting);
-                case ROUTE_AUTH_AUDIENCE ->
-                    route(names, setting).security.auth(key, setting).audience = ConfigValues.text(setting);
-                case ROUTE_AUTH_CLAIMS_TO_HEADERS ->
-                    route(names, setting).security.auth(key, setting).claimsToHeaders =
-                            ConfigValues.claimsToHeaders(setting);
-                case ROUTE_AUTH_KEEP_AUTHORIZATION ->
-                    route(names, setting).security.auth(key, setting).keepAuthorization = ConfigValues.bool(setting);
-            }
+            accepted.put(setting.key(), setting);
+            key.apply(this, names, setting);
         }
 
-        private PoolDraft pool(List<String> names, Setting setting) {
+        PoolDraft pool(List<String> names, Setting setting) {
             PoolDraft pool = pools.computeIfAbsent(names.get(0), name -> new PoolDraft());
             pool.settings.add(setting);
             return pool;
         }
 
-        private BackendDraft backend(List<String> names, Setting setting) {
+        BackendDraft backend(List<String> names, Setting setting) {
             BackendDraft backend =
                     pool(names, setting).backends.computeIfAbsent(names.get(1), name -> new BackendDraft());
             backend.settings.add(setting);
@@ -534,7 +389,7 @@ public final class ConfigLoader {
         }
 
         /** The pool's draft, remembering a {@code health.*} setting that needs {@code health.path}. */
-        private PoolDraft healthCheck(List<String> names, Setting setting) {
+        PoolDraft healthCheck(List<String> names, Setting setting) {
             PoolDraft pool = pool(names, setting);
             if (pool.healthSetting == null) {
                 pool.healthSetting = setting;
@@ -542,14 +397,20 @@ public final class ConfigLoader {
             return pool;
         }
 
-        private RouteDraft route(List<String> names, Setting setting) {
+        /** The cache builder, remembering the setting for the source of a cross-check's message. */
+        CacheConfig.Builder cache(Setting setting) {
+            cacheSettings.put(setting.key(), setting);
+            return cache;
+        }
+
+        RouteDraft route(List<String> names, Setting setting) {
             RouteDraft route = routes.computeIfAbsent(names.get(0), name -> new RouteDraft());
             route.settings.add(setting);
             return route;
         }
 
         ProxyConfig build(List<String> sourceNames) {
-            cache = CacheSettings.build(cacheSettings);
+            CacheConfig cacheConfig = buildCache();
             Map<String, PoolConfig> poolConfigs = new LinkedHashMap<>();
             pools.forEach((name, pool) -> poolConfigs.put(name, buildPool(name, pool)));
 
@@ -608,8 +469,12 @@ public final class ConfigLoader {
                     security.build(routeSecurity),
                     new RequestLimits(maxHeaderCount, maxBodyBytes, bodyTimeout),
                     upstreamTls(),
-                    cache,
+                    cacheConfig,
                     new ReloadConfig(reloadWatch, reloadDebounce));
+        }
+
+        private CacheConfig buildCache() {
+            return CacheSettings.build(cache.disk(cacheDiskMb, cacheDiskPath), cacheSettings);
         }
 
         /** {@code server.tls.*}: all or nothing, the redirect port apart from {@code server.port}. */
@@ -756,14 +621,15 @@ public final class ConfigLoader {
                             route.perTryTimeout == null ? perTryTimeout : route.perTryTimeout,
                             route.retryOn == null ? retryOn : route.retryOn),
                     route.maxBodyBytes == null ? RouteConfig.INHERIT : route.maxBodyBytes,
-                    route.cache == null || route.cache); // only with cache.enabled, see ProxyEngine
+                    route.cache == null || route.cache); // the cache applies only with cache.enabled
         }
 
         private AdminConfig admin() {
             AdminConfig admin = new AdminConfig(adminHost, adminPort, adminToken);
             if (!admin.loopback() && admin.token() == null && adminPort >= 0) {
-                throw adminHostSetting.invalid("a loopback address such as 127.0.0.1, or set admin.token: the admin "
-                        + "interface can drain backends and purge the cache");
+                throw accepted.get("admin.host")
+                        .invalid("a loopback address such as 127.0.0.1, or set admin.token: the admin "
+                                + "interface can drain backends and purge the cache");
             }
             return admin;
         }
@@ -781,7 +647,7 @@ public final class ConfigLoader {
         }
     }
 
-    private static final class PoolDraft {
+    static final class PoolDraft {
         final List<Setting> settings = new ArrayList<>();
         final Map<String, BackendDraft> backends = new TreeMap<>();
         BalanceStrategy strategy = BalanceStrategy.WEIGHTED_ROUND_ROBIN;
@@ -807,7 +673,7 @@ public final class ConfigLoader {
         Duration slowStart = HealthConfig.DEFAULT_SLOW_START;
     }
 
-    private static final class BackendDraft {
+    static final class BackendDraft {
         final List<Setting> settings = new ArrayList<>();
         URI url;
         int weight = BackendConfig.DEFAULT_WEIGHT;
@@ -817,7 +683,7 @@ public final class ConfigLoader {
         Setting backupSetting;
     }
 
-    private static final class RouteDraft {
+    static final class RouteDraft {
         final List<Setting> settings = new ArrayList<>();
         String path;
         Setting pathSetting;
@@ -834,10 +700,12 @@ public final class ConfigLoader {
         Long maxBodyBytes;
         final RouteSecurityDraft security = new RouteSecurityDraft();
         Boolean cache;
+        Setting cacheSetting;
+        Setting retryOnSetting;
     }
 
     /** A rate limit being read: {@code rate-limit}, {@code rate-limit-burst}, {@code rate-limit-key}. */
-    private static final class RateLimitDraft {
+    static final class RateLimitDraft {
         RateLimitConfig rate;
         Setting rateSetting;
         Long burst;
@@ -873,7 +741,7 @@ public final class ConfigLoader {
     }
 
     /** The {@code security.*} keys being read. */
-    private static final class SecurityDraft {
+    static final class SecurityDraft {
         List<Cidr> trustedProxies = List.of();
         SecurityConfig.ClientIpHeader clientIpHeader = SecurityConfig.ClientIpHeader.X_FORWARDED_FOR;
         List<Cidr> allow = List.of();
@@ -912,17 +780,18 @@ public final class ConfigLoader {
     }
 
     /** The security keys of one route being read. */
-    private static final class RouteSecurityDraft {
+    static final class RouteSecurityDraft {
         List<Cidr> allow = List.of();
         List<Cidr> deny = List.of();
         final RateLimitDraft limit = new RateLimitDraft();
         AuthDraft auth;
 
-        AuthDraft auth(ConfigKey key, Setting setting) {
+        /** The auth draft, remembering the setting under its key for the checks in {@link AuthDraft#build}. */
+        AuthDraft auth(Setting setting) {
             if (auth == null) {
                 auth = new AuthDraft();
             }
-            auth.settings.put(key, setting);
+            auth.settings.put(ConfigKey.match(ConfigKey.segments(setting.key())), setting);
             return auth;
         }
 
@@ -936,7 +805,7 @@ public final class ConfigLoader {
     }
 
     /** The {@code route.NAME.auth*} keys being read. */
-    private static final class AuthDraft {
+    static final class AuthDraft {
         final Map<ConfigKey, Setting> settings = new java.util.EnumMap<>(ConfigKey.class);
         AuthConfig.Kind kind;
         String realm = AuthConfig.DEFAULT_REALM;
@@ -1001,5 +870,5 @@ public final class ConfigLoader {
         }
     }
 
-    private record DemoDraft(Setting setting, int port) {}
+    record DemoDraft(Setting setting, int port) {}
 }
