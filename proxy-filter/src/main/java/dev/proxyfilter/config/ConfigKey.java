@@ -19,7 +19,9 @@ import java.util.regex.Pattern;
  * {@link ConfigLoader} looks each setting up here and runs the key's action, which parses the value
  * (throwing {@link ConfigException} with the key's {@link #expected()} text) and stores it in the
  * loader's drafts; the checks between keys run when the loader builds the records.
- * {@link #restartOnly()} derives from the same declarations which keys a reload cannot change. Adding a key means adding a constant here and the record component it fills.
+ * {@link ConfigReference} turns the same declarations into {@code docs/configuration.md} and the
+ * standalone proxy's {@code --list-keys}, and {@link #restartOnly()} tells the engine which keys a reload
+ * cannot change. Adding a key means adding a constant here and the record component it fills.
  *
  * <p>The constants are grouped by the first segment of the key, in the order the reference lists them.
  */
@@ -87,9 +89,9 @@ public enum ConfigKey {
     SERVER_TLS_KEYSTORE_PASSWORD(
             "server.tls.keystore-password",
             ON_RESTART,
-            note("none; required with server.tls.keystore"),
+            note("none"),
             ConfigValues.PASSWORD,
-            "password of that key store and its key; never shown in messages",
+            "password of that key store and its key, required with it; never shown in messages",
             (b, n, s) -> b.keystorePassword = s),
     SERVER_TLS_REDIRECT_PORT(
             "server.tls.redirect-port",
@@ -260,9 +262,9 @@ public enum ConfigKey {
     POOL_HASH_KEY(
             "pool.NAME.hash-key",
             ON_RELOAD,
-            note("none; required by consistent-hash"),
+            note("none"),
             ConfigValues.HASH_KEY,
-            "what consistent-hash hashes; a request without it is hashed by its client IP",
+            "what consistent-hash hashes, required by it; a request without it is hashed by its client IP",
             (b, n, s) -> {
                 ConfigLoader.PoolDraft pool = b.pool(n, s);
                 pool.hashKey = ConfigValues.hashKey(s);
@@ -945,12 +947,15 @@ public enum ConfigKey {
         return millis + "ms";
     }
 
+    /** In declaration order: the default set may be a {@code Set.of}, whose order changes between runs. */
     private static String retryOnText(java.util.Set<RetryConfig.RetryOn> conditions) {
         return conditions.isEmpty()
                 ? "none"
                 : String.join(
                         ",",
-                        conditions.stream().map(RetryConfig.RetryOn::configName).toList());
+                        java.util.EnumSet.copyOf(conditions).stream()
+                                .map(RetryConfig.RetryOn::configName)
+                                .toList());
     }
 
     // ---- Matching keys to templates ----
