@@ -194,10 +194,7 @@ public enum ConfigKey {
             value(retryOnText(RetryConfig.DEFAULT.retryOn())),
             ConfigValues.RETRY_ON,
             "failures that allow a retry; all but connect-failure for idempotent methods only",
-            (b, n, s) -> {
-                b.retryOn = ConfigValues.retryOn(s);
-                b.retryOnSetting = s;
-            }),
+            (b, n, s) -> b.retryOn = ConfigValues.retryOn(s)),
     PROXY_RETRY_BUDGET(
             "proxy.retry-budget",
             ON_RELOAD,
@@ -257,7 +254,7 @@ public enum ConfigKey {
             ON_RELOAD,
             value(BalanceStrategy.WEIGHTED_ROUND_ROBIN.configName()),
             BalanceStrategy.configNames(),
-            "how a backend is picked; round-robin and consistent-hash ignore slow-start, round-robin weights",
+            "how a backend is picked (see dev.proxyfilter.balance.Strategy)",
             (b, n, s) -> b.pool(n, s).strategy = ConfigValues.strategy(s)),
     POOL_HASH_KEY(
             "pool.NAME.hash-key",
@@ -282,14 +279,14 @@ public enum ConfigKey {
             ON_RELOAD,
             value(PoolConfig.DEFAULT_MAX_PENDING),
             ConfigValues.MAX_PENDING,
-            "requests that may wait while every backend is at its max-connections; past it 503",
+            "requests that may wait while every backend is at its max-connections (so one needs it); past it 503",
             (b, n, s) -> b.pool(n, s).maxPending = ConfigValues.maxPending(s)),
     POOL_QUEUE_TIMEOUT(
             "pool.NAME.queue-timeout",
             ON_RELOAD,
             value(PoolConfig.DEFAULT_QUEUE_TIMEOUT),
             ConfigValues.POSITIVE_DURATION,
-            "longest wait in that queue before 503",
+            "longest wait in that queue before 503; needs pool.NAME.max-pending",
             (b, n, s) -> b.pool(n, s).queueTimeout = ConfigValues.duration(s, true)),
     BACKEND_URL(
             "pool.NAME.backend.NAME.url",
@@ -303,7 +300,7 @@ public enum ConfigKey {
             ON_RELOAD,
             value(BackendConfig.DEFAULT_WEIGHT),
             ConfigValues.WEIGHT,
-            "share of traffic; 0 takes no new requests",
+            "share of traffic; 0 takes no new requests; round-robin takes only 0 and 1",
             (b, n, s) -> {
                 ConfigLoader.BackendDraft backend = b.backend(n, s);
                 backend.weight = ConfigValues.weight(s);
@@ -403,7 +400,8 @@ public enum ConfigKey {
             ON_RELOAD,
             value(HealthConfig.DEFAULT_SLOW_START),
             ConfigValues.DURATION,
-            "a returning backend ramps from 10% to all of its weight over this long; weights then at most "
+            "a returning backend ramps from 10% to all of its weight over this long; not with round-robin or"
+                    + " consistent-hash; weights then at most "
                     + HealthConfig.MAX_WEIGHT_WITH_SLOW_START,
             (b, n, s) -> b.pool(n, s).slowStart = ConfigValues.duration(s, false)),
 
@@ -488,11 +486,7 @@ public enum ConfigKey {
             inherited("proxy.retry-on"),
             ConfigValues.RETRY_ON,
             "overrides proxy.retry-on",
-            (b, n, s) -> {
-                ConfigLoader.RouteDraft route = b.route(n, s);
-                route.retryOn = ConfigValues.retryOn(s);
-                route.retryOnSetting = s;
-            }),
+            (b, n, s) -> b.route(n, s).retryOn = ConfigValues.retryOn(s)),
     ROUTE_MAX_BODY_BYTES(
             "route.NAME.max-body-bytes",
             ON_RELOAD,
@@ -505,7 +499,7 @@ public enum ConfigKey {
             ON_RELOAD,
             value(true),
             ConfigValues.BOOLEAN,
-            "false: the route bypasses the response cache, which cache.enabled turns on",
+            "false: the route bypasses the response cache; true needs cache.enabled=true",
             (b, n, s) -> {
                 ConfigLoader.RouteDraft route = b.route(n, s);
                 route.cache = ConfigValues.bool(s);
@@ -613,7 +607,7 @@ public enum ConfigKey {
             ON_RESTART,
             value(false),
             ConfigValues.BOOLEAN,
-            "true: the shared HTTP response cache (RFC 9111, Ehcache 3) is on; the other cache keys need it",
+            "true: the shared HTTP response cache (RFC 9111, Ehcache 3) is on; other cache keys need it set",
             (b, n, s) -> b.cache(s).enabled(ConfigValues.bool(s))),
     CACHE_HEAP_ENTRIES(
             "cache.heap-entries",
@@ -714,7 +708,7 @@ public enum ConfigKey {
             ON_RELOAD,
             value(SecurityConfig.ClientIpHeader.X_FORWARDED_FOR.configName()),
             ConfigValues.CLIENT_IP_HEADER,
-            "the chain the trusted proxies maintain",
+            "the chain the trusted proxies maintain; needs security.trusted-proxies",
             (b, n, s) -> b.security.clientIpHeader = ConfigValues.clientIpHeader(s)),
     SECURITY_ALLOW(
             "security.allow",
@@ -756,7 +750,7 @@ public enum ConfigKey {
             ON_RELOAD,
             value(SecurityConfig.DEFAULT_RATE_LIMIT_MAX_KEYS),
             ConfigValues.MAX_KEYS,
-            "most buckets each rate limit keeps, the least recently used evicted past it",
+            "most buckets each rate limit keeps, the least recently used evicted past it; needs a rate limit",
             (b, n, s) -> b.security.maxKeys = ConfigValues.maxKeys(s)),
     SECURITY_MAX_CONCURRENT_PER_CLIENT(
             "security.max-concurrent-per-client",

@@ -46,6 +46,9 @@ public final class ConfigLoader {
     static final boolean DEFAULT_STRIP_PREFIX = false;
     static final boolean DEFAULT_PRESERVE_HOST = true;
 
+    /** The {@code expected} of a key that only the response cache uses, while it is off. */
+    static final String CACHE_ON = "cache.enabled=true too; the response cache is off";
+
     private ConfigLoader() {}
 
     /**
@@ -89,7 +92,6 @@ public final class ConfigLoader {
         int retries = RetryConfig.DEFAULT.retries();
         Duration perTryTimeout = RetryConfig.DEFAULT.perTryTimeout();
         Set<RetryConfig.RetryOn> retryOn = RetryConfig.DEFAULT.retryOn();
-        Setting retryOnSetting;
         int retryBudget = ProxyConfig.DEFAULT_RETRY_BUDGET_PERCENT;
         int maxHeaderBytes = ServerConfig.DEFAULT_MAX_HEADER_BYTES;
         int maxUriBytes = ServerConfig.DEFAULT_MAX_URI_BYTES;
@@ -183,7 +185,7 @@ public final class ConfigLoader {
             Map<String, String> routeByHostAndPath = new HashMap<>();
             Map<String, RouteSecurityConfig> routeSecurity = new TreeMap<>();
             routes.forEach((name, route) -> {
-                RouteConfig config = buildRoute(name, route);
+                RouteConfig config = buildRoute(name, route, cacheConfig.enabled());
                 RouteSecurityConfig securityConfig =
                         route.security.build(name, security.limit, groupSource(route.settings));
                 if (!securityConfig.equals(RouteSecurityConfig.NONE)) {
@@ -199,6 +201,8 @@ public final class ConfigLoader {
                 routeConfigs.add(config);
             });
             routeConfigs.sort(Comparator.comparing(RouteConfig::name));
+
+            checkSecurity(routeSecurity);
 
             Map<String, Integer> demoPorts = new LinkedHashMap<>();
             Map<Integer, String> demoByPort = new HashMap<>();
@@ -238,8 +242,41 @@ public final class ConfigLoader {
                     new ReloadConfig(reloadWatch, reloadDebounce));
         }
 
+        /**
+         * {@code cache.*}: the other keys only once {@code cache.enabled} is set (an explicit {@code false} keeps
+         * them, switched off), {@code disk-persistent} only with a disk tier; the record checks the tiers
+         * against each other.
+         */
         private CacheConfig buildCache() {
-            return CacheSettings.build(cache.disk(cacheDiskMb, cacheDiskPath), cacheSettings);
+            Setting enabled = cacheSettings.get("cache.enabled");
+            if (enabled == null && !cacheSettings.isEmpty()) {
+                throw cacheSettings.values().iterator().next().invalid(CACHE_ON);
+            }
+            CacheConfig config = CacheSettings.build(cache.disk(cacheDiskMb, cacheDiskPath), cacheSettings);
+            Setting persistent = cacheSettings.get("cache.disk-persistent");
+            if (persistent != null && !config.hasDiskTier()) {
+                throw persistent.invalid("cache.disk-mb > 0 too; there is no disk tier to persist");
+            }
+            return config;
+        }
+
+        /**
+         * {@code security.client-ip-header} only once trusted proxies are set, since it names their chain;
+         * {@code security.rate-limit-max-keys} only with a rate limit, whose buckets it counts.
+         */
+        private void checkSecurity(Map<String, RouteSecurityConfig> routeSecurity) {
+            Setting header = accepted.get("security.client-ip-header");
+            if (header != null && accepted.get("security.trusted-proxies") == null) {
+                throw header.invalid(
+                        "security.trusted-proxies too; without trusted proxies the client IP is the peer's address");
+            }
+            Setting maxKeys = accepted.get("security.rate-limit-max-keys");
+            if (maxKeys != null
+                    && security.limit.rate == null
+                    && routeSecurity.values().stream().allMatch(route -> route.rateLimit() == null)) {
+                throw maxKeys.invalid(
+                        "security.rate-limit or a route.NAME.rate-limit too; there is no rate limit to keep buckets for");
+            }
         }
 
         /** {@code server.tls.*}: all or nothing, the redirect port apart from {@code server.port}. */
@@ -311,6 +348,8 @@ public final class ConfigLoader {
                 throw pool.hashKeySetting.invalid("no hash-key, which only strategy consistent-hash uses; pool." + name
                         + ".strategy is " + pool.strategy.configName());
             }
+            checkWeightsAreUsed(name, pool);
+            checkQueue(name, pool);
             return new PoolConfig(
                     name,
                     pool.strategy,
@@ -320,6 +359,45 @@ public final class ConfigLoader {
                     pool.maxPending,
                     pool.queueTimeout,
                     buildHealth(name, pool));
+        }
+
+        /**
+         * Weights other than 0 and 1, and slow start (a ramp of weights), only with a strategy that reads
+         * weights: round-robin ignores them, and consistent-hash ignores the ramp.
+         */
+        private static void checkWeightsAreUsed(String name, PoolDraft pool) {
+            String state = "pool." + name + ".strategy is " + pool.strategy.configName() + ", which ignores them";
+            if (pool.strategy == BalanceStrategy.ROUND_ROBIN) {
+                for (BackendDraft backend : pool.backends.values()) {
+                    if (backend.weight > 1) {
+                        throw backend.weightSetting.invalid("0 or 1, or a strategy that uses weights; " + state);
+                    }
+                }
+            }
+            Setting slowStart = pool.setting("pool." + name + ".slow-start");
+            if (!pool.slowStart.isZero()
+                    && (pool.strategy == BalanceStrategy.ROUND_ROBIN
+                            || pool.strategy == BalanceStrategy.CONSISTENT_HASH)) {
+                throw slowStart.invalid("0, or a strategy that ramps weights up; pool." + name + ".strategy is "
+                        + pool.strategy.configName() + ", which ignores the ramp");
+            }
+        }
+
+        /**
+         * {@code queue-timeout} only once {@code max-pending} is set, and a queue only with a backend that can be
+         * full: without a {@code max-connections} no request ever waits.
+         */
+        private static void checkQueue(String name, PoolDraft pool) {
+            String prefix = "pool." + name + ".";
+            Setting queueTimeout = pool.setting(prefix + "queue-timeout");
+            if (queueTimeout != null && pool.setting(prefix + "max-pending") == null) {
+                throw queueTimeout.invalid(prefix + "max-pending > 0 too; without a queue no request waits");
+            }
+            if (pool.maxPending > 0
+                    && pool.backends.values().stream().allMatch(backend -> backend.maxConnections == 0)) {
+                throw pool.setting(prefix + "max-pending")
+                        .invalid(prefix + "backend.NAME.max-connections > 0 too; no backend of the pool is ever full");
+            }
         }
 
         /** Checks the health settings of a pool against each other and its backends. */
@@ -356,7 +434,7 @@ public final class ConfigLoader {
                     pool.slowStart);
         }
 
-        private RouteConfig buildRoute(String name, RouteDraft route) {
+        private RouteConfig buildRoute(String name, RouteDraft route, boolean cacheEnabled) {
             String prefix = "route." + name + ".";
             if (route.path == null) {
                 throw new ConfigException(prefix + "path", null, ConfigValues.PATH, groupSource(route.settings));
@@ -370,6 +448,9 @@ public final class ConfigLoader {
             String pool = route.poolSetting.value();
             if (!pools.containsKey(pool)) {
                 throw route.poolSetting.invalid(expectedPool);
+            }
+            if (route.cache == Boolean.TRUE && !cacheEnabled) {
+                throw route.cacheSetting.invalid(CACHE_ON);
             }
             return new RouteConfig(
                     name,
@@ -436,6 +517,16 @@ public final class ConfigLoader {
         int maxEjectionPercent = OutlierConfig.DEFAULT_MAX_EJECTION_PERCENT;
         int panicThreshold = HealthConfig.DEFAULT_PANIC_THRESHOLD_PERCENT;
         Duration slowStart = HealthConfig.DEFAULT_SLOW_START;
+
+        /** The pool's own setting of {@code key}, or null; backend settings are among them too. */
+        Setting setting(String key) {
+            for (Setting setting : settings) {
+                if (setting.key().equals(key)) {
+                    return setting;
+                }
+            }
+            return null;
+        }
     }
 
     static final class BackendDraft {
@@ -466,7 +557,6 @@ public final class ConfigLoader {
         final RouteSecurityDraft security = new RouteSecurityDraft();
         Boolean cache;
         Setting cacheSetting;
-        Setting retryOnSetting;
     }
 
     /** A rate limit being read: {@code rate-limit}, {@code rate-limit-burst}, {@code rate-limit-key}. */

@@ -195,5 +195,25 @@ public final class ConfigReference {
             | `cache.disk-mb` above 0, `cache.disk-path` | each other |
             | `cache.ehcache-xml` | no `cache.off-heap-mb` or `cache.disk-mb` |
             | `admin.host` other than loopback | `admin.token` |
+            | `route.NAME.cache=true` | `cache.enabled=true`: the route's default already caches whenever the cache is on |
+            | `cache.*` other than `enabled` | `cache.enabled` set, to `true` or to an explicit `false` |
+            | `cache.disk-persistent` | a disk tier: `cache.disk-mb` above 0 |
+            | `pool.NAME.backend.NAME.weight` above 1 | a strategy other than `round-robin`, which ignores weights |
+            | `pool.NAME.slow-start` above 0 | a strategy other than `round-robin` and `consistent-hash`, which ignore its ramp |
+            | `pool.NAME.queue-timeout` | `pool.NAME.max-pending` |
+            | `pool.NAME.max-pending` above 0 | a backend of the pool with `max-connections` above 0: only then does a request wait |
+            | `security.client-ip-header` | `security.trusted-proxies`, whose chain it names |
+            | `security.rate-limit-max-keys` | `security.rate-limit` or a `route.NAME.rate-limit` |
+
+            The message names both keys, for example
+
+                route.api.cache: true (expected: cache.enabled=true too; the response cache is off) [config/proxy.properties]
+
+            A feature switched off explicitly keeps its other keys, so that it can be switched off and on again
+            without deleting them: `cache.enabled=false`, `reload.watch=false` (`reload.debounce` stays),
+            `admin.port=-1` (`admin.host`, `admin.token`), `pool.NAME.outlier.consecutive-failures=0` (the other
+            `outlier.*` keys), `retries=0` (`retry-on`), `pool.NAME.max-pending=0`
+            (`queue-timeout`) and `security.trusted-proxies=` (empty; `security.client-ip-header`).
+            `route.NAME.auth=none` is the exception: it does not keep the `auth.*` keys.
             """;
 }
