@@ -1,13 +1,13 @@
 package dev.proxyfilter.config;
 
-import static dev.proxyfilter.config.ConfigKey.Applied.ON_RELOAD;
-import static dev.proxyfilter.config.ConfigKey.Applied.ON_RESTART;
-
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -29,56 +29,56 @@ public enum ConfigKey {
     // ---- server.*: the standalone listener ----
     SERVER_HOST(
             "server.host",
-            ON_RESTART,
+            Applied.ON_RESTART,
             value(ServerConfig.DEFAULT_HOST),
             ConfigValues.LISTEN_HOST,
             "standalone: the interface to listen on",
             (b, n, s) -> b.serverHost = ConfigValues.listenHost(s)),
     SERVER_PORT(
             "server.port",
-            ON_RESTART,
+            Applied.ON_RESTART,
             value(ServerConfig.DEFAULT_PORT),
             ConfigValues.LISTEN_PORT,
             "standalone: the port to listen on, 0 for a free one; HTTPS when server.tls.keystore is set",
             (b, n, s) -> b.serverPort = ConfigValues.listenPort(s)),
     SERVER_MAX_HEADER_BYTES(
             "server.max-header-bytes",
-            ON_RESTART,
+            Applied.ON_RESTART,
             value(ServerConfig.DEFAULT_MAX_HEADER_BYTES),
             ConfigValues.HEADER_BYTES,
             "standalone: most bytes of request line plus headers; past it 431 (414 for the request line alone)",
             (b, n, s) -> b.maxHeaderBytes = ConfigValues.headerBytes(s)),
     SERVER_MAX_URI_BYTES(
             "server.max-uri-bytes",
-            ON_RESTART,
+            Applied.ON_RESTART,
             value(ServerConfig.DEFAULT_MAX_URI_BYTES),
             ConfigValues.HEADER_BYTES,
             "standalone: most bytes of the request target; past it 414",
             (b, n, s) -> b.maxUriBytes = ConfigValues.headerBytes(s)),
     SERVER_HEADER_TIMEOUT(
             "server.header-timeout",
-            ON_RESTART,
+            Applied.ON_RESTART,
             value(ServerConfig.DEFAULT_HEADER_TIMEOUT),
             ConfigValues.POSITIVE_DURATION,
             "standalone: time a client has to send a whole request head, then the connection closes (slowloris)",
             (b, n, s) -> b.headerTimeout = ConfigValues.duration(s, true)),
     SERVER_IDLE_TIMEOUT(
             "server.idle-timeout",
-            ON_RESTART,
+            Applied.ON_RESTART,
             value(ServerConfig.DEFAULT_IDLE_TIMEOUT),
             ConfigValues.POSITIVE_DURATION,
             "standalone: longest silence on a client connection, a stalled request body included",
             (b, n, s) -> b.serverIdleTimeout = ConfigValues.duration(s, true)),
     SERVER_SHUTDOWN_TIMEOUT(
             "server.shutdown-timeout",
-            ON_RESTART,
+            Applied.ON_RESTART,
             value(ServerConfig.DEFAULT_SHUTDOWN_TIMEOUT),
             ConfigValues.DURATION,
             "every adapter: on SIGTERM or undeploy, the grace in-flight exchanges get before they are cut",
             (b, n, s) -> b.shutdownTimeout = ConfigValues.duration(s, false)),
     SERVER_TLS_KEYSTORE(
             "server.tls.keystore",
-            ON_RESTART,
+            Applied.ON_RESTART,
             note("none (plain HTTP)"),
             ConfigValues.FILE,
             "standalone: PKCS12 key and certificate; server.port then speaks HTTPS only (TLS 1.2+, h2 over ALPN)",
@@ -88,14 +88,14 @@ public enum ConfigKey {
             }),
     SERVER_TLS_KEYSTORE_PASSWORD(
             "server.tls.keystore-password",
-            ON_RESTART,
+            Applied.ON_RESTART,
             note("none"),
             ConfigValues.PASSWORD,
             "password of that key store and its key, required with it; never shown in messages",
             (b, n, s) -> b.keystorePassword = s),
     SERVER_TLS_REDIRECT_PORT(
             "server.tls.redirect-port",
-            ON_RESTART,
+            Applied.ON_RESTART,
             note("none"),
             ConfigValues.REDIRECT_PORT,
             "standalone with TLS: a plain HTTP port answering every request with a 308 to HTTPS",
@@ -107,21 +107,21 @@ public enum ConfigKey {
     // ---- admin.*: the standalone admin listener ----
     ADMIN_HOST(
             "admin.host",
-            ON_RESTART,
+            Applied.ON_RESTART,
             value(AdminConfig.DEFAULT_HOST),
             ConfigValues.LISTEN_HOST,
             "standalone: interface of the admin listener (dashboard, metrics, API); not loopback needs admin.token",
             (b, n, s) -> b.adminHost = ConfigValues.listenHost(s)),
     ADMIN_PORT(
             "admin.port",
-            ON_RESTART,
+            Applied.ON_RESTART,
             value(AdminConfig.DEFAULT_PORT),
             ConfigValues.ADMIN_PORT,
             "standalone: port of the admin listener, 0 for a free one, -1 for none",
             (b, n, s) -> b.adminPort = ConfigValues.adminPort(s)),
     ADMIN_TOKEN(
             "admin.token",
-            ON_RESTART,
+            Applied.ON_RESTART,
             note("none"),
             ConfigValues.ADMIN_TOKEN,
             "bearer token the admin listener then requires; never shown in messages",
@@ -130,7 +130,7 @@ public enum ConfigKey {
     // ---- log.* ----
     LOG_ACCESS(
             "log.access",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             value(AccessLogFormat.COMBINED.configName()),
             ConfigValues.ACCESS_LOG,
             "access log through the SLF4J logger dev.proxyfilter.access: NCSA combined plus proxy fields, or JSON",
@@ -139,7 +139,7 @@ public enum ConfigKey {
     // ---- demo.*: built-in backends of the standalone proxy ----
     DEMO_PORT(
             "demo.backend.NAME.port",
-            ON_RESTART,
+            Applied.ON_RESTART,
             note("none"),
             ConfigValues.DEMO_PORT,
             "standalone: starts a demo backend on this loopback port, answering with its name",
@@ -148,84 +148,84 @@ public enum ConfigKey {
     // ---- proxy.*: defaults for every route, request limits, upstream TLS ----
     PROXY_VIA(
             "proxy.via",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             value(ConfigLoader.DEFAULT_VIA),
             ConfigValues.TOKEN,
             "pseudonym this proxy adds to Via",
             (b, n, s) -> b.via = ConfigValues.token(s)),
     PROXY_CONNECT_TIMEOUT(
             "proxy.connect-timeout",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             value(ConfigLoader.DEFAULT_CONNECT_TIMEOUT),
             ConfigValues.POSITIVE_DURATION,
             "time to open a backend connection",
             (b, n, s) -> b.connectTimeout = ConfigValues.duration(s, true)),
     PROXY_IDLE_TIMEOUT(
             "proxy.idle-timeout",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             value(ConfigLoader.DEFAULT_IDLE_TIMEOUT),
             ConfigValues.POSITIVE_DURATION,
             "longest silence on a backend exchange; past it 504",
             (b, n, s) -> b.idleTimeout = ConfigValues.duration(s, true)),
     PROXY_TIMEOUT(
             "proxy.timeout",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             value(ConfigLoader.DEFAULT_TIMEOUT),
             ConfigValues.DURATION,
             "total time of a backend exchange, all tries included; past it 504",
             (b, n, s) -> b.timeout = ConfigValues.duration(s, false)),
     PROXY_RETRIES(
             "proxy.retries",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             value(RetryConfig.DEFAULT.retries()),
             ConfigValues.RETRIES,
             "tries after the first, on another backend, before any byte reached the client",
             (b, n, s) -> b.retries = ConfigValues.retries(s)),
     PROXY_PER_TRY_TIMEOUT(
             "proxy.per-try-timeout",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             value(RetryConfig.DEFAULT.perTryTimeout()),
             ConfigValues.DURATION,
             "limit of one try",
             (b, n, s) -> b.perTryTimeout = ConfigValues.duration(s, false)),
     PROXY_RETRY_ON(
             "proxy.retry-on",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             value(retryOnText(RetryConfig.DEFAULT.retryOn())),
             ConfigValues.RETRY_ON,
             "failures that allow a retry; all but connect-failure for idempotent methods only",
             (b, n, s) -> b.retryOn = ConfigValues.retryOn(s)),
     PROXY_RETRY_BUDGET(
             "proxy.retry-budget",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             value(ProxyConfig.DEFAULT_RETRY_BUDGET_PERCENT),
             ConfigValues.PERCENT,
             "retries a pool may add, in percent of its requests",
             (b, n, s) -> b.retryBudget = ConfigValues.percent(s)),
     PROXY_MAX_HEADER_COUNT(
             "proxy.max-header-count",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             value(RequestLimits.DEFAULT_MAX_HEADER_COUNT),
             ConfigValues.HEADER_COUNT,
             "most request header fields; past it 431",
             (b, n, s) -> b.maxHeaderCount = ConfigValues.headerCount(s)),
     PROXY_MAX_BODY_BYTES(
             "proxy.max-body-bytes",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             value(RequestLimits.DEFAULT_MAX_BODY_BYTES),
             ConfigValues.BODY_BYTES,
             "most request body bytes, also counted while a chunked body streams; past it 413",
             (b, n, s) -> b.maxBodyBytes = ConfigValues.bodyBytes(s)),
     PROXY_BODY_TIMEOUT(
             "proxy.body-timeout",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             value(RequestLimits.DEFAULT.bodyTimeout()),
             ConfigValues.DURATION,
             "time to receive the whole request body; past it 408",
             (b, n, s) -> b.bodyTimeout = ConfigValues.duration(s, false)),
     PROXY_TLS_TRUSTSTORE(
             "proxy.tls.truststore",
-            ON_RESTART,
+            Applied.ON_RESTART,
             note("the JDK's trusted CAs"),
             ConfigValues.FILE,
             "PKCS12 trust store for https:// backends",
@@ -235,14 +235,14 @@ public enum ConfigKey {
             }),
     PROXY_TLS_TRUSTSTORE_PASSWORD(
             "proxy.tls.truststore-password",
-            ON_RESTART,
+            Applied.ON_RESTART,
             note("none"),
             ConfigValues.PASSWORD,
             "password of that trust store; never shown in messages",
             (b, n, s) -> b.truststorePassword = s),
     PROXY_TLS_VERIFY_HOSTNAME(
             "proxy.tls.verify-hostname",
-            ON_RESTART,
+            Applied.ON_RESTART,
             value(UpstreamTlsConfig.DEFAULT.verifyHostname()),
             ConfigValues.BOOLEAN,
             "true: a backend's certificate must name the host of its URL",
@@ -251,14 +251,14 @@ public enum ConfigKey {
     // ---- pool.NAME.*: backends and how they are picked ----
     POOL_STRATEGY(
             "pool.NAME.strategy",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             value(BalanceStrategy.WEIGHTED_ROUND_ROBIN.configName()),
             BalanceStrategy.configNames(),
             "how a backend is picked (see dev.proxyfilter.balance.Strategy)",
             (b, n, s) -> b.pool(n, s).strategy = ConfigValues.strategy(s)),
     POOL_HASH_KEY(
             "pool.NAME.hash-key",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             note("none"),
             ConfigValues.HASH_KEY,
             "what consistent-hash hashes, required by it; a request without it is hashed by its client IP",
@@ -269,35 +269,35 @@ public enum ConfigKey {
             }),
     POOL_STICKY(
             "pool.NAME.sticky",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             note("none"),
             ConfigValues.STICKY,
             "session affinity with any strategy: the cookie names the backend that served the client",
             (b, n, s) -> b.pool(n, s).sticky = ConfigValues.sticky(s)),
     POOL_MAX_PENDING(
             "pool.NAME.max-pending",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             value(PoolConfig.DEFAULT_MAX_PENDING),
             ConfigValues.MAX_PENDING,
             "requests that may wait while every backend is at its max-connections (so one needs it); past it 503",
             (b, n, s) -> b.pool(n, s).maxPending = ConfigValues.maxPending(s)),
     POOL_QUEUE_TIMEOUT(
             "pool.NAME.queue-timeout",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             value(PoolConfig.DEFAULT_QUEUE_TIMEOUT),
             ConfigValues.POSITIVE_DURATION,
             "longest wait in that queue before 503; needs pool.NAME.max-pending",
             (b, n, s) -> b.pool(n, s).queueTimeout = ConfigValues.duration(s, true)),
     BACKEND_URL(
             "pool.NAME.backend.NAME.url",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             note("required"),
             ConfigValues.URL,
             "the backend: scheme, host and optional port, nothing after but an optional /",
             (b, n, s) -> b.backend(n, s).url = ConfigValues.backendUrl(s)),
     BACKEND_WEIGHT(
             "pool.NAME.backend.NAME.weight",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             value(BackendConfig.DEFAULT_WEIGHT),
             ConfigValues.WEIGHT,
             "share of traffic; 0 takes no new requests; round-robin takes only 0 and 1",
@@ -308,14 +308,14 @@ public enum ConfigKey {
             }),
     BACKEND_MAX_CONNECTIONS(
             "pool.NAME.backend.NAME.max-connections",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             value(0),
             ConfigValues.MAX_CONNECTIONS,
             "most requests in flight to the backend; then another backend with room, else the pool's queue",
             (b, n, s) -> b.backend(n, s).maxConnections = ConfigValues.maxConnections(s)),
     BACKEND_BACKUP(
             "pool.NAME.backend.NAME.backup",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             value(false),
             ConfigValues.BOOLEAN,
             "true: takes traffic only while the pool's primary backends cannot",
@@ -326,28 +326,28 @@ public enum ConfigKey {
             }),
     POOL_HEALTH_PATH(
             "pool.NAME.health.path",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             note("none (no checks)"),
             ConfigValues.HEALTH_PATH,
             "turns active checks on: GET of the backend's URL plus this path, with the backend's Host",
             (b, n, s) -> b.pool(n, s).healthPath = ConfigValues.healthPath(s)),
     POOL_HEALTH_INTERVAL(
             "pool.NAME.health.interval",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             value(HealthCheckConfig.DEFAULT_INTERVAL),
             ConfigValues.POSITIVE_DURATION,
             "time between two checks of a backend",
             (b, n, s) -> b.healthCheck(n, s).interval = ConfigValues.duration(s, true)),
     POOL_HEALTH_TIMEOUT(
             "pool.NAME.health.timeout",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             value(HealthCheckConfig.DEFAULT_TIMEOUT),
             ConfigValues.POSITIVE_DURATION,
             "longest a check may take, connect included",
             (b, n, s) -> b.healthCheck(n, s).timeout = ConfigValues.duration(s, true)),
     POOL_HEALTH_EXPECTED_STATUS(
             "pool.NAME.health.expected-status",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             value(HealthCheckConfig.DEFAULT_EXPECTED_STATUS.min() + "-"
                     + HealthCheckConfig.DEFAULT_EXPECTED_STATUS.max()),
             ConfigValues.STATUS_RANGE,
@@ -355,49 +355,49 @@ public enum ConfigKey {
             (b, n, s) -> b.healthCheck(n, s).expectedStatus = ConfigValues.statusRange(s)),
     POOL_HEALTH_RISE(
             "pool.NAME.health.rise",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             value(HealthCheckConfig.DEFAULT_RISE),
             ConfigValues.COUNT,
             "passed checks in a row that bring a DOWN backend back UP",
             (b, n, s) -> b.healthCheck(n, s).rise = ConfigValues.count(s)),
     POOL_HEALTH_FALL(
             "pool.NAME.health.fall",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             value(HealthCheckConfig.DEFAULT_FALL),
             ConfigValues.COUNT,
             "failed checks in a row that take an UP backend DOWN (backends start UP)",
             (b, n, s) -> b.healthCheck(n, s).fall = ConfigValues.count(s)),
     POOL_OUTLIER_CONSECUTIVE_FAILURES(
             "pool.NAME.outlier.consecutive-failures",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             value(OutlierConfig.DEFAULT_CONSECUTIVE_FAILURES),
             ConfigValues.COUNT_OR_ZERO,
             "requests in a row a backend fails (connect, reset, timeout, 502-504) that eject it",
             (b, n, s) -> b.pool(n, s).consecutiveFailures = ConfigValues.countOrZero(s)),
     POOL_OUTLIER_BASE_EJECTION_TIME(
             "pool.NAME.outlier.base-ejection-time",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             value(OutlierConfig.DEFAULT_BASE_EJECTION_TIME),
             ConfigValues.POSITIVE_DURATION,
             "how long a first ejection lasts; the n-th in a row n times as long, at most 10 times",
             (b, n, s) -> b.pool(n, s).baseEjectionTime = ConfigValues.duration(s, true)),
     POOL_OUTLIER_MAX_EJECTION_PERCENT(
             "pool.NAME.outlier.max-ejection-percent",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             value(OutlierConfig.DEFAULT_MAX_EJECTION_PERCENT),
             ConfigValues.PERCENT,
             "most of the pool ejected at once, yet one of two or more; a lone backend never is",
             (b, n, s) -> b.pool(n, s).maxEjectionPercent = ConfigValues.percent(s)),
     POOL_PANIC_THRESHOLD(
             "pool.NAME.panic-threshold",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             value(HealthConfig.DEFAULT_PANIC_THRESHOLD_PERCENT),
             ConfigValues.PERCENT,
             "below this percent of healthy primaries, and no healthy backup, pick among all primaries; 0 never",
             (b, n, s) -> b.pool(n, s).panicThreshold = ConfigValues.percent(s)),
     POOL_SLOW_START(
             "pool.NAME.slow-start",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             value(HealthConfig.DEFAULT_SLOW_START),
             ConfigValues.DURATION,
             "a returning backend ramps from 10% to all of its weight over this long; not with round-robin or"
@@ -408,7 +408,7 @@ public enum ConfigKey {
     // ---- route.NAME.*: which requests go to which pool, and how ----
     ROUTE_PATH(
             "route.NAME.path",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             note("required"),
             ConfigValues.PATH,
             "path prefix the route matches, in whole segments; the longest matching prefix wins",
@@ -419,84 +419,84 @@ public enum ConfigKey {
             }),
     ROUTE_HOST(
             "route.NAME.host",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             note("any host"),
             ConfigValues.ROUTE_HOST,
             "Host the route matches",
             (b, n, s) -> b.route(n, s).host = ConfigValues.routeHost(s)),
     ROUTE_POOL(
             "route.NAME.pool",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             note("required"),
             "a defined pool",
             "the pool that serves the route",
             (b, n, s) -> b.route(n, s).poolSetting = s),
     ROUTE_STRIP_PREFIX(
             "route.NAME.strip-prefix",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             value(ConfigLoader.DEFAULT_STRIP_PREFIX),
             ConfigValues.BOOLEAN,
             "true: remove the path prefix before forwarding",
             (b, n, s) -> b.route(n, s).stripPrefix = ConfigValues.bool(s)),
     ROUTE_PRESERVE_HOST(
             "route.NAME.preserve-host",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             value(ConfigLoader.DEFAULT_PRESERVE_HOST),
             ConfigValues.BOOLEAN,
             "true: send the client's Host; false: the backend's host:port",
             (b, n, s) -> b.route(n, s).preserveHost = ConfigValues.bool(s)),
     ROUTE_CONNECT_TIMEOUT(
             "route.NAME.connect-timeout",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             inherited("proxy.connect-timeout"),
             ConfigValues.POSITIVE_DURATION,
             "overrides proxy.connect-timeout",
             (b, n, s) -> b.route(n, s).connectTimeout = ConfigValues.duration(s, true)),
     ROUTE_IDLE_TIMEOUT(
             "route.NAME.idle-timeout",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             inherited("proxy.idle-timeout"),
             ConfigValues.POSITIVE_DURATION,
             "overrides proxy.idle-timeout",
             (b, n, s) -> b.route(n, s).idleTimeout = ConfigValues.duration(s, true)),
     ROUTE_TIMEOUT(
             "route.NAME.timeout",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             inherited("proxy.timeout"),
             ConfigValues.DURATION,
             "overrides proxy.timeout",
             (b, n, s) -> b.route(n, s).timeout = ConfigValues.duration(s, false)),
     ROUTE_RETRIES(
             "route.NAME.retries",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             inherited("proxy.retries"),
             ConfigValues.RETRIES,
             "overrides proxy.retries",
             (b, n, s) -> b.route(n, s).retries = ConfigValues.retries(s)),
     ROUTE_PER_TRY_TIMEOUT(
             "route.NAME.per-try-timeout",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             inherited("proxy.per-try-timeout"),
             ConfigValues.DURATION,
             "overrides proxy.per-try-timeout",
             (b, n, s) -> b.route(n, s).perTryTimeout = ConfigValues.duration(s, false)),
     ROUTE_RETRY_ON(
             "route.NAME.retry-on",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             inherited("proxy.retry-on"),
             ConfigValues.RETRY_ON,
             "overrides proxy.retry-on",
             (b, n, s) -> b.route(n, s).retryOn = ConfigValues.retryOn(s)),
     ROUTE_MAX_BODY_BYTES(
             "route.NAME.max-body-bytes",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             inherited("proxy.max-body-bytes"),
             ConfigValues.BODY_BYTES,
             "overrides proxy.max-body-bytes",
             (b, n, s) -> b.route(n, s).maxBodyBytes = ConfigValues.bodyBytes(s)),
     ROUTE_CACHE(
             "route.NAME.cache",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             value(true),
             ConfigValues.BOOLEAN,
             "false: the route bypasses the response cache; true needs cache.enabled=true",
@@ -507,21 +507,21 @@ public enum ConfigKey {
             }),
     ROUTE_ALLOW(
             "route.NAME.allow",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             note("everyone"),
             ConfigValues.CIDRS,
             "client IPs served, checked after security.allow: both must let the client in; 403 otherwise",
             (b, n, s) -> b.route(n, s).security.allow = ConfigValues.cidrs(s)),
     ROUTE_DENY(
             "route.NAME.deny",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             note("none"),
             ConfigValues.CIDRS,
             "client IPs refused with 403, checked with security.deny",
             (b, n, s) -> b.route(n, s).security.deny = ConfigValues.cidrs(s)),
     ROUTE_RATE_LIMIT(
             "route.NAME.rate-limit",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             note("none"),
             ConfigValues.ROUTE_RATE,
             "a token bucket of the route's own, taken on top of security.rate-limit; over it 429",
@@ -532,70 +532,70 @@ public enum ConfigKey {
             }),
     ROUTE_RATE_LIMIT_BURST(
             "route.NAME.rate-limit-burst",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             note("N of the rate"),
             ConfigValues.BURST,
             "the size of the route's bucket: requests a key may send at once",
             (b, n, s) -> b.route(n, s).security.limit.burst(s)),
     ROUTE_RATE_LIMIT_KEY(
             "route.NAME.rate-limit-key",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             inherited("security.rate-limit-key"),
             ConfigValues.RATE_LIMIT_KEY,
             "what the route's buckets belong to",
             (b, n, s) -> b.route(n, s).security.limit.key(s)),
     ROUTE_AUTH(
             "route.NAME.auth",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             value("none"),
             ConfigValues.AUTH,
             "basic (users file) or jwt (Bearer token checked against a JWKS file); a failure is 401",
             (b, n, s) -> b.route(n, s).security.auth(s).kind = ConfigValues.auth(s)),
     ROUTE_AUTH_REALM(
             "route.NAME.auth.realm",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             value(AuthConfig.DEFAULT_REALM),
             ConfigValues.REALM,
             "realm in WWW-Authenticate",
             (b, n, s) -> b.route(n, s).security.auth(s).realm = ConfigValues.realm(s)),
     ROUTE_AUTH_USERS_FILE(
             "route.NAME.auth.users-file",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             note("required by auth=basic"),
             ConfigValues.READABLE_FILE,
             "basic: user:bcrypt-hash lines, as htpasswd -B writes them",
             (b, n, s) -> b.route(n, s).security.auth(s).usersFile = ConfigValues.readableFile(s)),
     ROUTE_AUTH_JWKS_FILE(
             "route.NAME.auth.jwks-file",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             note("required by auth=jwt"),
             ConfigValues.READABLE_FILE,
             "jwt: JSON Web Key Set with the RSA or EC public keys that sign tokens (no none, no HMAC)",
             (b, n, s) -> b.route(n, s).security.auth(s).jwksFile = ConfigValues.readableFile(s)),
     ROUTE_AUTH_ISSUER(
             "route.NAME.auth.issuer",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             note("any"),
             ConfigValues.TEXT,
             "jwt: the iss a token must have",
             (b, n, s) -> b.route(n, s).security.auth(s).issuer = ConfigValues.text(s)),
     ROUTE_AUTH_AUDIENCE(
             "route.NAME.auth.audience",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             note("any"),
             ConfigValues.TEXT,
             "jwt: a value aud must contain",
             (b, n, s) -> b.route(n, s).security.auth(s).audience = ConfigValues.text(s)),
     ROUTE_AUTH_CLAIMS_TO_HEADERS(
             "route.NAME.auth.claims-to-headers",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             note("none"),
             ConfigValues.CLAIMS_TO_HEADERS,
             "jwt: claims passed to the backend as headers; the client's own headers of those names always go",
             (b, n, s) -> b.route(n, s).security.auth(s).claimsToHeaders = ConfigValues.claimsToHeaders(s)),
     ROUTE_AUTH_KEEP_AUTHORIZATION(
             "route.NAME.auth.keep-authorization",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             value(false),
             ConfigValues.BOOLEAN,
             "true: forward the client's Authorization header, which an authenticating route removes otherwise",
@@ -604,28 +604,28 @@ public enum ConfigKey {
     // ---- cache.*: the shared response cache ----
     CACHE_ENABLED(
             "cache.enabled",
-            ON_RESTART,
+            Applied.ON_RESTART,
             value(false),
             ConfigValues.BOOLEAN,
             "true: the shared HTTP response cache (RFC 9111, Ehcache 3) is on; other cache keys need it set",
             (b, n, s) -> b.cache(s).enabled(ConfigValues.bool(s))),
     CACHE_HEAP_ENTRIES(
             "cache.heap-entries",
-            ON_RESTART,
+            Applied.ON_RESTART,
             value(CacheConfig.DEFAULT_HEAP_ENTRIES),
             CacheSettings.LONG_AT_LEAST_1,
             "entries on the heap tier; heap-entries x max-entry-bytes bounds the heap it takes",
             (b, n, s) -> b.cache(s).heapEntries(CacheSettings.longAtLeast(s, 1, CacheSettings.LONG_AT_LEAST_1))),
     CACHE_OFF_HEAP_MB(
             "cache.off-heap-mb",
-            ON_RESTART,
+            Applied.ON_RESTART,
             value(0),
             CacheSettings.LONG_AT_LEAST_0,
             "off-heap tier in MiB, 0 for none (needs -XX:MaxDirectMemorySize)",
             (b, n, s) -> b.cache(s).offHeapMb(CacheSettings.longAtLeast(s, 0, CacheSettings.LONG_AT_LEAST_0))),
     CACHE_DISK_MB(
             "cache.disk-mb",
-            ON_RESTART,
+            Applied.ON_RESTART,
             value(0),
             CacheSettings.LONG_AT_LEAST_0,
             "disk tier in MiB, 0 for none; more than off-heap-mb when both are set; needs cache.disk-path",
@@ -635,7 +635,7 @@ public enum ConfigKey {
             }),
     CACHE_DISK_PATH(
             "cache.disk-path",
-            ON_RESTART,
+            Applied.ON_RESTART,
             note("none"),
             CacheSettings.FOLDER,
             "the disk tier's folder, owned by this cache alone",
@@ -645,35 +645,35 @@ public enum ConfigKey {
             }),
     CACHE_DISK_PERSISTENT(
             "cache.disk-persistent",
-            ON_RESTART,
+            Applied.ON_RESTART,
             value(true),
             ConfigValues.BOOLEAN,
             "whether the disk tier survives a restart; needs cache.disk-mb > 0",
             (b, n, s) -> b.cache(s).persistent(ConfigValues.bool(s))),
     CACHE_MAX_ENTRY_BYTES(
             "cache.max-entry-bytes",
-            ON_RESTART,
+            Applied.ON_RESTART,
             value(CacheConfig.DEFAULT_MAX_ENTRY_BYTES),
             CacheSettings.LONG_AT_LEAST_1,
             "largest body stored; a larger response streams through",
             (b, n, s) -> b.cache(s).maxEntryBytes(CacheSettings.longAtLeast(s, 1, CacheSettings.LONG_AT_LEAST_1))),
     CACHE_EHCACHE_XML(
             "cache.ehcache-xml",
-            ON_RESTART,
+            Applied.ON_RESTART,
             note("none"),
             CacheSettings.FOLDER,
             "Ehcache XML with <cache-template name=\"proxy-filter\">, instead of off-heap-mb and disk-mb",
             (b, n, s) -> b.cache(s).ehcacheXml(CacheSettings.path(s))),
     CACHE_COALESCE_TIMEOUT(
             "cache.coalesce-timeout",
-            ON_RESTART,
+            Applied.ON_RESTART,
             value(CacheConfig.DEFAULT_COALESCE_TIMEOUT),
             ConfigValues.DURATION,
             "how long identical misses wait for the first one's response; 0 turns coalescing off",
             (b, n, s) -> b.cache(s).coalesceTimeout(ConfigValues.duration(s, false))),
     CACHE_HEURISTIC_MAX(
             "cache.heuristic-max",
-            ON_RESTART,
+            Applied.ON_RESTART,
             value(CacheConfig.DEFAULT_MAX_HEURISTIC_FRESHNESS),
             ConfigValues.DURATION,
             "cap of heuristic freshness (10% of the age of Last-Modified); 0 turns it off",
@@ -682,14 +682,14 @@ public enum ConfigKey {
     // ---- reload.*: reloading the configuration file ----
     RELOAD_WATCH(
             "reload.watch",
-            ON_RESTART,
+            Applied.ON_RESTART,
             value(ReloadConfig.DEFAULT.watch()),
             ConfigValues.BOOLEAN,
             "true: a change of the properties file reloads it (SIGHUP and POST /api/reload work either way)",
             (b, n, s) -> b.reloadWatch = ConfigValues.bool(s)),
     RELOAD_DEBOUNCE(
             "reload.debounce",
-            ON_RESTART,
+            Applied.ON_RESTART,
             value(ReloadConfig.DEFAULT.debounce()),
             ConfigValues.POSITIVE_DURATION,
             "how long the watched file must stay unchanged before it is read again",
@@ -698,84 +698,84 @@ public enum ConfigKey {
     // ---- security.*: client identity, access rules, rate limits, response headers ----
     SECURITY_TRUSTED_PROXIES(
             "security.trusted-proxies",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             note("none"),
             ConfigValues.CIDRS,
             "peers whose X-Forwarded-For (or Forwarded) is believed; the client IP is the last untrusted hop",
             (b, n, s) -> b.security.trustedProxies = ConfigValues.cidrs(s)),
     SECURITY_CLIENT_IP_HEADER(
             "security.client-ip-header",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             value(SecurityConfig.ClientIpHeader.X_FORWARDED_FOR.configName()),
             ConfigValues.CLIENT_IP_HEADER,
             "the chain the trusted proxies maintain; needs security.trusted-proxies",
             (b, n, s) -> b.security.clientIpHeader = ConfigValues.clientIpHeader(s)),
     SECURITY_ALLOW(
             "security.allow",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             note("everyone"),
             ConfigValues.CIDRS,
             "when set, only client IPs in it are served, 403 otherwise",
             (b, n, s) -> b.security.allow = ConfigValues.cidrs(s)),
     SECURITY_DENY(
             "security.deny",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             note("none"),
             ConfigValues.CIDRS,
             "client IPs refused with 403, whatever an allow list says",
             (b, n, s) -> b.security.deny = ConfigValues.cidrs(s)),
     SECURITY_RATE_LIMIT(
             "security.rate-limit",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             note("none"),
             ConfigValues.RATE,
             "a token bucket per key for every route; over it 429 with Retry-After",
             (b, n, s) -> b.security.limit.rate = ConfigValues.rate(s, false)),
     SECURITY_RATE_LIMIT_BURST(
             "security.rate-limit-burst",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             note("N of the rate"),
             ConfigValues.BURST,
             "the bucket's size: requests a key may send at once",
             (b, n, s) -> b.security.limit.burst(s)),
     SECURITY_RATE_LIMIT_KEY(
             "security.rate-limit-key",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             value("client-ip"),
             ConfigValues.RATE_LIMIT_KEY,
             "what a bucket belongs to; a request without the header counts by client IP",
             (b, n, s) -> b.security.limit.key(s)),
     SECURITY_RATE_LIMIT_MAX_KEYS(
             "security.rate-limit-max-keys",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             value(SecurityConfig.DEFAULT_RATE_LIMIT_MAX_KEYS),
             ConfigValues.MAX_KEYS,
             "most buckets each rate limit keeps, the least recently used evicted past it; needs a rate limit",
             (b, n, s) -> b.security.maxKeys = ConfigValues.maxKeys(s)),
     SECURITY_MAX_CONCURRENT_PER_CLIENT(
             "security.max-concurrent-per-client",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             value(0),
             ConfigValues.MAX_CONCURRENT,
             "most requests in flight per client IP; past it 429",
             (b, n, s) -> b.security.maxConcurrent = ConfigValues.maxConcurrent(s)),
     SECURITY_STRIP_RESPONSE_HEADERS(
             "security.strip-response-headers",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             note("none"),
             ConfigValues.HEADER_NAMES,
             "backend response headers removed, on top of Server and X-Powered-By, which always go",
             (b, n, s) -> b.security.stripResponseHeaders = ConfigValues.headerNames(s)),
     SECURITY_RESPONSE_HEADER(
             "security.response-headers.NAME",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             note("none"),
             ConfigValues.HEADER_VALUE,
             "header NAME set to this value on every response, replacing the backend's",
             (b, n, s) -> b.security.responseHeader(n.get(0), s)),
     SECURITY_HSTS(
             "security.hsts",
-            ON_RELOAD,
+            Applied.ON_RELOAD,
             note("none"),
             ConfigValues.HSTS,
             "Strict-Transport-Security sent to https clients only; empty for none",
@@ -850,8 +850,8 @@ public enum ConfigKey {
      * The value the key takes when it is not set, as it would be written in a file, e.g. {@code 5s}; empty
      * when there is none: the key is required, off by default, or inherits another key's value.
      */
-    public java.util.Optional<String> defaultValue() {
-        return java.util.Optional.ofNullable(defaultValue.value());
+    public Optional<String> defaultValue() {
+        return Optional.ofNullable(defaultValue.value());
     }
 
     /** The default as the reference shows it: the value, or what applies instead, e.g. {@code none}. */
@@ -942,12 +942,12 @@ public enum ConfigKey {
     }
 
     /** In declaration order: the default set may be a {@code Set.of}, whose order changes between runs. */
-    private static String retryOnText(java.util.Set<RetryConfig.RetryOn> conditions) {
+    private static String retryOnText(Set<RetryConfig.RetryOn> conditions) {
         return conditions.isEmpty()
                 ? "none"
                 : String.join(
                         ",",
-                        java.util.EnumSet.copyOf(conditions).stream()
+                        EnumSet.copyOf(conditions).stream()
                                 .map(RetryConfig.RetryOn::configName)
                                 .toList());
     }
