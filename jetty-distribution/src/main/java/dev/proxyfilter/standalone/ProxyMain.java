@@ -2,6 +2,7 @@ package dev.proxyfilter.standalone;
 
 import dev.proxyfilter.config.ConfigException;
 import dev.proxyfilter.config.ConfigLoader;
+import dev.proxyfilter.config.ConfigReference;
 import dev.proxyfilter.config.ConfigSource;
 import dev.proxyfilter.config.PoolConfig;
 import dev.proxyfilter.config.ProxyConfig;
@@ -43,7 +44,7 @@ import org.slf4j.LoggerFactory;
  * servers, which is what the in-process tests call; {@link #main} adds the process concerns: exit
  * statuses, the shutdown hook and SIGTERM.
  *
- * <p>Exit statuses: 0 after SIGTERM or {@code --help}; 1 when it cannot start (configuration error,
+ * <p>Exit statuses: 0 after SIGTERM, {@code --help} or {@code --list-keys}; 1 when it cannot start (configuration error,
  * port in use); 2 for a bad command line.
  *
  * <p>SIGTERM stops it gracefully (see {@link RunningProxy#stop()}): new connections are refused at once,
@@ -68,6 +69,10 @@ public final class ProxyMain {
                 System.out.print(CommandLine.USAGE);
                 return;
             }
+            if (commandLine.listKeys()) {
+                System.out.print(ConfigReference.keyList());
+                return;
+            }
             // Signal handlers first: the listener accepts traffic, and operators send signals, as soon as it opens.
             TermSignal.exitZeroOnTerm();
             HangupSignal.install();
@@ -89,7 +94,7 @@ public final class ProxyMain {
     /**
      * Starts the proxy as {@code bin/proxy-filter} would, without the process concerns of {@link #main}.
      *
-     * @param args the command line, without {@code --help}
+     * @param args the command line, without {@code --help} or {@code --list-keys}
      * @throws ConfigException  for a bad or missing configuration file
      * @throws StartupException for a bad command line or a port in use
      */
@@ -98,6 +103,9 @@ public final class ProxyMain {
                 CommandLine.parse(args, CommandLine.home(System.getProperty(CommandLine.HOME_PROPERTY)));
         if (commandLine.help()) {
             throw StartupException.usage("--help: nothing to start");
+        }
+        if (commandLine.listKeys()) {
+            throw StartupException.usage("--list-keys: nothing to start");
         }
         return start(commandLine, System.getProperties());
     }

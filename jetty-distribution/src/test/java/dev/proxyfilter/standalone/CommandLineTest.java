@@ -43,6 +43,14 @@ class CommandLineTest {
     }
 
     @Test
+    void listKeys() {
+        assertThat(CommandLine.parse(new String[] {"--list-keys"}, HOME).listKeys())
+                .isTrue();
+        assertThat(CommandLine.parse(new String[0], HOME).listKeys()).isFalse();
+        assertThat(CommandLine.USAGE).contains("--list-keys");
+    }
+
+    @Test
     void unknownArgumentIsAUsageError() {
         assertThatThrownBy(() -> CommandLine.parse(new String[] {"--port", "80"}, HOME))
                 .isInstanceOf(StartupException.class)

@@ -13,26 +13,9 @@ import java.util.Objects;
  * maxEntryBytes} bounds the heap the cache can hold. An advanced user may hand over an Ehcache XML file
  * instead of the tier sizes ({@link #ehcacheXml()}).
  *
- * <p>The messages of the compact constructor name the configuration keys this record is meant to be
- * loaded from, in the {@code key: value (expected: constraint)} shape. The proposed keys (the loader does
- * not read them yet):
- *
- * <table>
- * <caption>Proposed cache keys</caption>
- * <tr><th>key</th><th>component</th><th>default</th></tr>
- * <tr><td>{@code cache.enabled}</td><td>{@link #enabled()}</td><td>{@code false}</td></tr>
- * <tr><td>{@code cache.heap-entries}</td><td>{@link #heapEntries()}</td><td>{@code 1000}</td></tr>
- * <tr><td>{@code cache.off-heap-mb}</td><td>{@link #offHeapMb()}</td><td>{@code 0}</td></tr>
- * <tr><td>{@code cache.disk-mb}</td><td>{@link #diskMb()}</td><td>{@code 0}</td></tr>
- * <tr><td>{@code cache.disk-path}</td><td>{@link #diskPath()}</td><td>none</td></tr>
- * <tr><td>{@code cache.disk-persistent}</td><td>{@link #persistent()}</td><td>{@code true}</td></tr>
- * <tr><td>{@code cache.max-entry-bytes}</td><td>{@link #maxEntryBytes()}</td><td>{@code 1048576}</td></tr>
- * <tr><td>{@code cache.ehcache-xml}</td><td>{@link #ehcacheXml()}</td><td>none</td></tr>
- * <tr><td>{@code cache.coalesce-timeout}</td><td>{@link #coalesceTimeout()}</td><td>{@code 5s}</td></tr>
- * <tr><td>{@code cache.heuristic-max}</td><td>{@link #maxHeuristicFreshness()}</td><td>{@code 24h}</td></tr>
- * <tr><td>{@code route.NAME.cache}</td><td>per route, on {@code RouteConfig}: {@code false} bypasses the
- *     cache</td><td>{@code cache.enabled}</td></tr>
- * </table>
+ * <p>The messages of the compact constructor name the configuration keys this record is loaded from
+ * ({@code cache.*}, see {@link ConfigKey}), in the {@code key: value (expected: constraint)} shape;
+ * {@code route.NAME.cache} on {@link RouteConfig} lets a route bypass the cache.
  *
  * @param enabled               whether responses are cached at all
  * @param heapEntries           entries held on the Java heap, at least 1

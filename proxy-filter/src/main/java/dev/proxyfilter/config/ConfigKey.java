@@ -1,115 +1,814 @@
 package dev.proxyfilter.config;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * The key grammar: every key {@link ConfigLoader} knows, as a template where {@code NAME} stands for a
- * user-chosen pool, backend, route or demo backend name. Anything that matches no template is unknown.
+ * Every configuration key, each declared once: its name template, when a change takes effect, its
+ * default, the values it accepts, one line of documentation, and what the loader does with a value.
+ *
+ * <p>{@code NAME} in a template stands for a user-chosen pool, backend, route or demo backend name (or a
+ * header name in {@code security.response-headers.NAME}); a key that matches no template is unknown.
+ * {@link ConfigLoader} looks each setting up here and runs the key's action, which parses the value
+ * (throwing {@link ConfigException} with the key's {@link #expected()} text) and stores it in the
+ * loader's drafts; the checks between keys run when the loader builds the records.
+ * {@link ConfigReference} turns the same declarations into {@code docs/configuration.md} and the
+ * standalone proxy's {@code --list-keys}, and {@link #restartOnly()} tells the engine which keys a reload
+ * cannot change. Adding a key means adding a constant here and the record component it fills.
+ *
+ * <p>The constants are grouped by the first segment of the key, in the order the reference lists them.
  */
-enum ConfigKey {
-    SERVER_HOST("server.host"),
-    SERVER_PORT("server.port"),
-    SERVER_MAX_HEADER_BYTES("server.max-header-bytes"),
-    SERVER_MAX_URI_BYTES("server.max-uri-bytes"),
-    SERVER_HEADER_TIMEOUT("server.header-timeout"),
-    SERVER_IDLE_TIMEOUT("server.idle-timeout"),
-    SERVER_SHUTDOWN_TIMEOUT("server.shutdown-timeout"),
-    SERVER_TLS_KEYSTORE("server.tls.keystore"),
-    SERVER_TLS_KEYSTORE_PASSWORD("server.tls.keystore-password"),
-    SERVER_TLS_REDIRECT_PORT("server.tls.redirect-port"),
-    PROXY_VIA("proxy.via"),
-    PROXY_CONNECT_TIMEOUT("proxy.connect-timeout"),
-    PROXY_IDLE_TIMEOUT("proxy.idle-timeout"),
-    PROXY_TIMEOUT("proxy.timeout"),
-    PROXY_RETRIES("proxy.retries"),
-    PROXY_PER_TRY_TIMEOUT("proxy.per-try-timeout"),
-    PROXY_RETRY_ON("proxy.retry-on"),
-    PROXY_RETRY_BUDGET("proxy.retry-budget"),
-    PROXY_MAX_HEADER_COUNT("proxy.max-header-count"),
-    PROXY_MAX_BODY_BYTES("proxy.max-body-bytes"),
-    PROXY_BODY_TIMEOUT("proxy.body-timeout"),
-    PROXY_TLS_TRUSTSTORE("proxy.tls.truststore"),
-    PROXY_TLS_TRUSTSTORE_PASSWORD("proxy.tls.truststore-password"),
-    PROXY_TLS_VERIFY_HOSTNAME("proxy.tls.verify-hostname"),
-    POOL_STRATEGY("pool.NAME.strategy"),
-    POOL_HASH_KEY("pool.NAME.hash-key"),
-    POOL_STICKY("pool.NAME.sticky"),
-    POOL_MAX_PENDING("pool.NAME.max-pending"),
-    POOL_QUEUE_TIMEOUT("pool.NAME.queue-timeout"),
-    BACKEND_URL("pool.NAME.backend.NAME.url"),
-    BACKEND_WEIGHT("pool.NAME.backend.NAME.weight"),
-    BACKEND_MAX_CONNECTIONS("pool.NAME.backend.NAME.max-connections"),
-    // Health: active checks, outlier ejection, panic mode, slow start, backups.
-    POOL_HEALTH_PATH("pool.NAME.health.path"),
-    POOL_HEALTH_INTERVAL("pool.NAME.health.interval"),
-    POOL_HEALTH_TIMEOUT("pool.NAME.health.timeout"),
-    POOL_HEALTH_EXPECTED_STATUS("pool.NAME.health.expected-status"),
-    POOL_HEALTH_RISE("pool.NAME.health.rise"),
-    POOL_HEALTH_FALL("pool.NAME.health.fall"),
-    POOL_OUTLIER_CONSECUTIVE_FAILURES("pool.NAME.outlier.consecutive-failures"),
-    POOL_OUTLIER_BASE_EJECTION_TIME("pool.NAME.outlier.base-ejection-time"),
-    POOL_OUTLIER_MAX_EJECTION_PERCENT("pool.NAME.outlier.max-ejection-percent"),
-    POOL_PANIC_THRESHOLD("pool.NAME.panic-threshold"),
-    POOL_SLOW_START("pool.NAME.slow-start"),
-    BACKEND_BACKUP("pool.NAME.backend.NAME.backup"),
-    ROUTE_PATH("route.NAME.path"),
-    ROUTE_HOST("route.NAME.host"),
-    ROUTE_POOL("route.NAME.pool"),
-    ROUTE_STRIP_PREFIX("route.NAME.strip-prefix"),
-    ROUTE_PRESERVE_HOST("route.NAME.preserve-host"),
-    ROUTE_CONNECT_TIMEOUT("route.NAME.connect-timeout"),
-    ROUTE_IDLE_TIMEOUT("route.NAME.idle-timeout"),
-    ROUTE_TIMEOUT("route.NAME.timeout"),
-    ROUTE_RETRIES("route.NAME.retries"),
-    ROUTE_PER_TRY_TIMEOUT("route.NAME.per-try-timeout"),
-    ROUTE_RETRY_ON("route.NAME.retry-on"),
-    ROUTE_MAX_BODY_BYTES("route.NAME.max-body-bytes"),
-    ROUTE_CACHE("route.NAME.cache"),
-    CACHE_ENABLED("cache.enabled"),
-    CACHE_HEAP_ENTRIES("cache.heap-entries"),
-    CACHE_OFF_HEAP_MB("cache.off-heap-mb"),
-    CACHE_DISK_MB("cache.disk-mb"),
-    CACHE_DISK_PATH("cache.disk-path"),
-    CACHE_DISK_PERSISTENT("cache.disk-persistent"),
-    CACHE_MAX_ENTRY_BYTES("cache.max-entry-bytes"),
-    CACHE_EHCACHE_XML("cache.ehcache-xml"),
-    CACHE_COALESCE_TIMEOUT("cache.coalesce-timeout"),
-    CACHE_HEURISTIC_MAX("cache.heuristic-max"),
-    DEMO_PORT("demo.backend.NAME.port"),
-    ADMIN_HOST("admin.host"),
-    ADMIN_PORT("admin.port"),
-    ADMIN_TOKEN("admin.token"),
-    LOG_ACCESS("log.access"),
-    RELOAD_WATCH("reload.watch"),
-    RELOAD_DEBOUNCE("reload.debounce"),
-    SECURITY_TRUSTED_PROXIES("security.trusted-proxies"),
-    SECURITY_CLIENT_IP_HEADER("security.client-ip-header"),
-    SECURITY_ALLOW("security.allow"),
-    SECURITY_DENY("security.deny"),
-    SECURITY_RATE_LIMIT("security.rate-limit"),
-    SECURITY_RATE_LIMIT_BURST("security.rate-limit-burst"),
-    SECURITY_RATE_LIMIT_KEY("security.rate-limit-key"),
-    SECURITY_RATE_LIMIT_MAX_KEYS("security.rate-limit-max-keys"),
-    SECURITY_MAX_CONCURRENT_PER_CLIENT("security.max-concurrent-per-client"),
-    SECURITY_STRIP_RESPONSE_HEADERS("security.strip-response-headers"),
-    SECURITY_RESPONSE_HEADER("security.response-headers.NAME"),
-    SECURITY_HSTS("security.hsts"),
-    ROUTE_ALLOW("route.NAME.allow"),
-    ROUTE_DENY("route.NAME.deny"),
-    ROUTE_RATE_LIMIT("route.NAME.rate-limit"),
-    ROUTE_RATE_LIMIT_BURST("route.NAME.rate-limit-burst"),
-    ROUTE_RATE_LIMIT_KEY("route.NAME.rate-limit-key"),
-    ROUTE_AUTH("route.NAME.auth"),
-    ROUTE_AUTH_REALM("route.NAME.auth.realm"),
-    ROUTE_AUTH_USERS_FILE("route.NAME.auth.users-file"),
-    ROUTE_AUTH_JWKS_FILE("route.NAME.auth.jwks-file"),
-    ROUTE_AUTH_ISSUER("route.NAME.auth.issuer"),
-    ROUTE_AUTH_AUDIENCE("route.NAME.auth.audience"),
-    ROUTE_AUTH_CLAIMS_TO_HEADERS("route.NAME.auth.claims-to-headers"),
-    ROUTE_AUTH_KEEP_AUTHORIZATION("route.NAME.auth.keep-authorization");
+public enum ConfigKey {
+    // ---- server.*: the standalone listener ----
+    SERVER_HOST(
+            "server.host",
+            Applied.ON_RESTART,
+            value(ServerConfig.DEFAULT_HOST),
+            ConfigValues.LISTEN_HOST,
+            "standalone: the interface to listen on",
+            (b, n, s) -> b.serverHost = ConfigValues.listenHost(s)),
+    SERVER_PORT(
+            "server.port",
+            Applied.ON_RESTART,
+            value(ServerConfig.DEFAULT_PORT),
+            ConfigValues.LISTEN_PORT,
+            "standalone: the port to listen on, 0 for a free one; HTTPS when server.tls.keystore is set",
+            (b, n, s) -> b.serverPort = ConfigValues.listenPort(s)),
+    SERVER_MAX_HEADER_BYTES(
+            "server.max-header-bytes",
+            Applied.ON_RESTART,
+            value(ServerConfig.DEFAULT_MAX_HEADER_BYTES),
+            ConfigValues.HEADER_BYTES,
+            "standalone: most bytes of request line plus headers; past it 431 (414 for the request line alone)",
+            (b, n, s) -> b.maxHeaderBytes = ConfigValues.headerBytes(s)),
+    SERVER_MAX_URI_BYTES(
+            "server.max-uri-bytes",
+            Applied.ON_RESTART,
+            value(ServerConfig.DEFAULT_MAX_URI_BYTES),
+            ConfigValues.HEADER_BYTES,
+            "standalone: most bytes of the request target; past it 414",
+            (b, n, s) -> b.maxUriBytes = ConfigValues.headerBytes(s)),
+    SERVER_HEADER_TIMEOUT(
+            "server.header-timeout",
+            Applied.ON_RESTART,
+            value(ServerConfig.DEFAULT_HEADER_TIMEOUT),
+            ConfigValues.POSITIVE_DURATION,
+            "standalone: time a client has to send a whole request head, then the connection closes (slowloris)",
+            (b, n, s) -> b.headerTimeout = ConfigValues.duration(s, true)),
+    SERVER_IDLE_TIMEOUT(
+            "server.idle-timeout",
+            Applied.ON_RESTART,
+            value(ServerConfig.DEFAULT_IDLE_TIMEOUT),
+            ConfigValues.POSITIVE_DURATION,
+            "standalone: longest silence on a client connection, a stalled request body included",
+            (b, n, s) -> b.serverIdleTimeout = ConfigValues.duration(s, true)),
+    SERVER_SHUTDOWN_TIMEOUT(
+            "server.shutdown-timeout",
+            Applied.ON_RESTART,
+            value(ServerConfig.DEFAULT_SHUTDOWN_TIMEOUT),
+            ConfigValues.DURATION,
+            "every adapter: on SIGTERM or undeploy, the grace in-flight exchanges get before they are cut",
+            (b, n, s) -> b.shutdownTimeout = ConfigValues.duration(s, false)),
+    SERVER_TLS_KEYSTORE(
+            "server.tls.keystore",
+            Applied.ON_RESTART,
+            note("none (plain HTTP)"),
+            ConfigValues.FILE,
+            "standalone: PKCS12 key and certificate; server.port then speaks HTTPS only (TLS 1.2+, h2 over ALPN)",
+            (b, n, s) -> {
+                ConfigValues.storeFile(s);
+                b.keystore = s;
+            }),
+    SERVER_TLS_KEYSTORE_PASSWORD(
+            "server.tls.keystore-password",
+            Applied.ON_RESTART,
+            note("none"),
+            ConfigValues.PASSWORD,
+            "password of that key store and its key, required with it; never shown in messages",
+            (b, n, s) -> b.keystorePassword = s),
+    SERVER_TLS_REDIRECT_PORT(
+            "server.tls.redirect-port",
+            Applied.ON_RESTART,
+            note("none"),
+            ConfigValues.REDIRECT_PORT,
+            "standalone with TLS: a plain HTTP port answering every request with a 308 to HTTPS",
+            (b, n, s) -> {
+                ConfigValues.redirectPort(s);
+                b.redirectPort = s;
+            }),
+
+    // ---- admin.*: the standalone admin listener ----
+    ADMIN_HOST(
+            "admin.host",
+            Applied.ON_RESTART,
+            value(AdminConfig.DEFAULT_HOST),
+            ConfigValues.LISTEN_HOST,
+            "standalone: interface of the admin listener (dashboard, metrics, API); not loopback needs admin.token",
+            (b, n, s) -> b.adminHost = ConfigValues.listenHost(s)),
+    ADMIN_PORT(
+            "admin.port",
+            Applied.ON_RESTART,
+            value(AdminConfig.DEFAULT_PORT),
+            ConfigValues.ADMIN_PORT,
+            "standalone: port of the admin listener, 0 for a free one, -1 for none",
+            (b, n, s) -> b.adminPort = ConfigValues.adminPort(s)),
+    ADMIN_TOKEN(
+            "admin.token",
+            Applied.ON_RESTART,
+            note("none"),
+            ConfigValues.ADMIN_TOKEN,
+            "bearer token the admin listener then requires; never shown in messages",
+            (b, n, s) -> b.adminToken = ConfigValues.adminToken(s)),
+
+    // ---- log.* ----
+    LOG_ACCESS(
+            "log.access",
+            Applied.ON_RELOAD,
+            value(AccessLogFormat.COMBINED.configName()),
+            ConfigValues.ACCESS_LOG,
+            "access log through the SLF4J logger dev.proxyfilter.access: NCSA combined plus proxy fields, or JSON",
+            (b, n, s) -> b.accessLog = ConfigValues.accessLog(s)),
+
+    // ---- demo.*: built-in backends of the standalone proxy ----
+    DEMO_PORT(
+            "demo.backend.NAME.port",
+            Applied.ON_RESTART,
+            note("none"),
+            ConfigValues.DEMO_PORT,
+            "standalone: starts a demo backend on this loopback port, answering with its name",
+            (b, n, s) -> b.demos.put(n.get(0), new ConfigLoader.DemoDraft(s, ConfigValues.demoPort(s)))),
+
+    // ---- proxy.*: defaults for every route, request limits, upstream TLS ----
+    PROXY_VIA(
+            "proxy.via",
+            Applied.ON_RELOAD,
+            value(ConfigLoader.DEFAULT_VIA),
+            ConfigValues.TOKEN,
+            "pseudonym this proxy adds to Via",
+            (b, n, s) -> b.via = ConfigValues.token(s)),
+    PROXY_CONNECT_TIMEOUT(
+            "proxy.connect-timeout",
+            Applied.ON_RELOAD,
+            value(ConfigLoader.DEFAULT_CONNECT_TIMEOUT),
+            ConfigValues.POSITIVE_DURATION,
+            "time to open a backend connection",
+            (b, n, s) -> b.connectTimeout = ConfigValues.duration(s, true)),
+    PROXY_IDLE_TIMEOUT(
+            "proxy.idle-timeout",
+            Applied.ON_RELOAD,
+            value(ConfigLoader.DEFAULT_IDLE_TIMEOUT),
+            ConfigValues.POSITIVE_DURATION,
+            "longest silence on a backend exchange; past it 504",
+            (b, n, s) -> b.idleTimeout = ConfigValues.duration(s, true)),
+    PROXY_TIMEOUT(
+            "proxy.timeout",
+            Applied.ON_RELOAD,
+            value(ConfigLoader.DEFAULT_TIMEOUT),
+            ConfigValues.DURATION,
+            "total time of a backend exchange, all tries included; past it 504",
+            (b, n, s) -> b.timeout = ConfigValues.duration(s, false)),
+    PROXY_RETRIES(
+            "proxy.retries",
+            Applied.ON_RELOAD,
+            value(RetryConfig.DEFAULT.retries()),
+            ConfigValues.RETRIES,
+            "tries after the first, on another backend, before any byte reached the client",
+            (b, n, s) -> b.retries = ConfigValues.retries(s)),
+    PROXY_PER_TRY_TIMEOUT(
+            "proxy.per-try-timeout",
+            Applied.ON_RELOAD,
+            value(RetryConfig.DEFAULT.perTryTimeout()),
+            ConfigValues.DURATION,
+            "limit of one try",
+            (b, n, s) -> b.perTryTimeout = ConfigValues.duration(s, false)),
+    PROXY_RETRY_ON(
+            "proxy.retry-on",
+            Applied.ON_RELOAD,
+            value(retryOnText(RetryConfig.DEFAULT.retryOn())),
+            ConfigValues.RETRY_ON,
+            "failures that allow a retry; all but connect-failure for idempotent methods only",
+            (b, n, s) -> b.retryOn = ConfigValues.retryOn(s)),
+    PROXY_RETRY_BUDGET(
+            "proxy.retry-budget",
+            Applied.ON_RELOAD,
+            value(ProxyConfig.DEFAULT_RETRY_BUDGET_PERCENT),
+            ConfigValues.PERCENT,
+            "retries a pool may add, in percent of its requests",
+            (b, n, s) -> b.retryBudget = ConfigValues.percent(s)),
+    PROXY_MAX_HEADER_COUNT(
+            "proxy.max-header-count",
+            Applied.ON_RELOAD,
+            value(RequestLimits.DEFAULT_MAX_HEADER_COUNT),
+            ConfigValues.HEADER_COUNT,
+            "most request header fields; past it 431",
+            (b, n, s) -> b.maxHeaderCount = ConfigValues.headerCount(s)),
+    PROXY_MAX_BODY_BYTES(
+            "proxy.max-body-bytes",
+            Applied.ON_RELOAD,
+            value(RequestLimits.DEFAULT_MAX_BODY_BYTES),
+            ConfigValues.BODY_BYTES,
+            "most request body bytes, also counted while a chunked body streams; past it 413",
+            (b, n, s) -> b.maxBodyBytes = ConfigValues.bodyBytes(s)),
+    PROXY_BODY_TIMEOUT(
+            "proxy.body-timeout",
+            Applied.ON_RELOAD,
+            value(RequestLimits.DEFAULT.bodyTimeout()),
+            ConfigValues.DURATION,
+            "time to receive the whole request body; past it 408",
+            (b, n, s) -> b.bodyTimeout = ConfigValues.duration(s, false)),
+    PROXY_TLS_TRUSTSTORE(
+            "proxy.tls.truststore",
+            Applied.ON_RESTART,
+            note("the JDK's trusted CAs"),
+            ConfigValues.FILE,
+            "PKCS12 trust store for https:// backends",
+            (b, n, s) -> {
+                ConfigValues.storeFile(s);
+                b.truststore = s;
+            }),
+    PROXY_TLS_TRUSTSTORE_PASSWORD(
+            "proxy.tls.truststore-password",
+            Applied.ON_RESTART,
+            note("none"),
+            ConfigValues.PASSWORD,
+            "password of that trust store; never shown in messages",
+            (b, n, s) -> b.truststorePassword = s),
+    PROXY_TLS_VERIFY_HOSTNAME(
+            "proxy.tls.verify-hostname",
+            Applied.ON_RESTART,
+            value(UpstreamTlsConfig.DEFAULT.verifyHostname()),
+            ConfigValues.BOOLEAN,
+            "true: a backend's certificate must name the host of its URL",
+            (b, n, s) -> b.verifyHostname = ConfigValues.bool(s)),
+
+    // ---- pool.NAME.*: backends and how they are picked ----
+    POOL_STRATEGY(
+            "pool.NAME.strategy",
+            Applied.ON_RELOAD,
+            value(BalanceStrategy.WEIGHTED_ROUND_ROBIN.configName()),
+            BalanceStrategy.configNames(),
+            "how a backend is picked (see dev.proxyfilter.balance.Strategy)",
+            (b, n, s) -> b.pool(n, s).strategy = ConfigValues.strategy(s)),
+    POOL_HASH_KEY(
+            "pool.NAME.hash-key",
+            Applied.ON_RELOAD,
+            note("none"),
+            ConfigValues.HASH_KEY,
+            "what consistent-hash hashes, required by it; a request without it is hashed by its client IP",
+            (b, n, s) -> {
+                ConfigLoader.PoolDraft pool = b.pool(n, s);
+                pool.hashKey = ConfigValues.hashKey(s);
+                pool.hashKeySetting = s;
+            }),
+    POOL_STICKY(
+            "pool.NAME.sticky",
+            Applied.ON_RELOAD,
+            note("none"),
+            ConfigValues.STICKY,
+            "session affinity with any strategy: the cookie names the backend that served the client",
+            (b, n, s) -> b.pool(n, s).sticky = ConfigValues.sticky(s)),
+    POOL_MAX_PENDING(
+            "pool.NAME.max-pending",
+            Applied.ON_RELOAD,
+            value(PoolConfig.DEFAULT_MAX_PENDING),
+            ConfigValues.MAX_PENDING,
+            "requests that may wait while every backend is at its max-connections (so one needs it); past it 503",
+            (b, n, s) -> b.pool(n, s).maxPending = ConfigValues.maxPending(s)),
+    POOL_QUEUE_TIMEOUT(
+            "pool.NAME.queue-timeout",
+            Applied.ON_RELOAD,
+            value(PoolConfig.DEFAULT_QUEUE_TIMEOUT),
+            ConfigValues.POSITIVE_DURATION,
+            "longest wait in that queue before 503; needs pool.NAME.max-pending",
+            (b, n, s) -> b.pool(n, s).queueTimeout = ConfigValues.duration(s, true)),
+    BACKEND_URL(
+            "pool.NAME.backend.NAME.url",
+            Applied.ON_RELOAD,
+            note("required"),
+            ConfigValues.URL,
+            "the backend: scheme, host and optional port, nothing after but an optional /",
+            (b, n, s) -> b.backend(n, s).url = ConfigValues.backendUrl(s)),
+    BACKEND_WEIGHT(
+            "pool.NAME.backend.NAME.weight",
+            Applied.ON_RELOAD,
+            value(BackendConfig.DEFAULT_WEIGHT),
+            ConfigValues.WEIGHT,
+            "share of traffic; 0 takes no new requests; round-robin takes only 0 and 1",
+            (b, n, s) -> {
+                ConfigLoader.BackendDraft backend = b.backend(n, s);
+                backend.weight = ConfigValues.weight(s);
+                backend.weightSetting = s;
+            }),
+    BACKEND_MAX_CONNECTIONS(
+            "pool.NAME.backend.NAME.max-connections",
+            Applied.ON_RELOAD,
+            value(0),
+            ConfigValues.MAX_CONNECTIONS,
+            "most requests in flight to the backend; then another backend with room, else the pool's queue",
+            (b, n, s) -> b.backend(n, s).maxConnections = ConfigValues.maxConnections(s)),
+    BACKEND_BACKUP(
+            "pool.NAME.backend.NAME.backup",
+            Applied.ON_RELOAD,
+            value(false),
+            ConfigValues.BOOLEAN,
+            "true: takes traffic only while the pool's primary backends cannot",
+            (b, n, s) -> {
+                ConfigLoader.BackendDraft backend = b.backend(n, s);
+                backend.backup = ConfigValues.bool(s);
+                backend.backupSetting = s;
+            }),
+    POOL_HEALTH_PATH(
+            "pool.NAME.health.path",
+            Applied.ON_RELOAD,
+            note("none (no checks)"),
+            ConfigValues.HEALTH_PATH,
+            "turns active checks on: GET of the backend's URL plus this path, with the backend's Host",
+            (b, n, s) -> b.pool(n, s).healthPath = ConfigValues.healthPath(s)),
+    POOL_HEALTH_INTERVAL(
+            "pool.NAME.health.interval",
+            Applied.ON_RELOAD,
+            value(HealthCheckConfig.DEFAULT_INTERVAL),
+            ConfigValues.POSITIVE_DURATION,
+            "time between two checks of a backend",
+            (b, n, s) -> b.healthCheck(n, s).interval = ConfigValues.duration(s, true)),
+    POOL_HEALTH_TIMEOUT(
+            "pool.NAME.health.timeout",
+            Applied.ON_RELOAD,
+            value(HealthCheckConfig.DEFAULT_TIMEOUT),
+            ConfigValues.POSITIVE_DURATION,
+            "longest a check may take, connect included",
+            (b, n, s) -> b.healthCheck(n, s).timeout = ConfigValues.duration(s, true)),
+    POOL_HEALTH_EXPECTED_STATUS(
+            "pool.NAME.health.expected-status",
+            Applied.ON_RELOAD,
+            value(HealthCheckConfig.DEFAULT_EXPECTED_STATUS.min() + "-"
+                    + HealthCheckConfig.DEFAULT_EXPECTED_STATUS.max()),
+            ConfigValues.STATUS_RANGE,
+            "statuses that pass a check",
+            (b, n, s) -> b.healthCheck(n, s).expectedStatus = ConfigValues.statusRange(s)),
+    POOL_HEALTH_RISE(
+            "pool.NAME.health.rise",
+            Applied.ON_RELOAD,
+            value(HealthCheckConfig.DEFAULT_RISE),
+            ConfigValues.COUNT,
+            "passed checks in a row that bring a DOWN backend back UP",
+            (b, n, s) -> b.healthCheck(n, s).rise = ConfigValues.count(s)),
+    POOL_HEALTH_FALL(
+            "pool.NAME.health.fall",
+            Applied.ON_RELOAD,
+            value(HealthCheckConfig.DEFAULT_FALL),
+            ConfigValues.COUNT,
+            "failed checks in a row that take an UP backend DOWN (backends start UP)",
+            (b, n, s) -> b.healthCheck(n, s).fall = ConfigValues.count(s)),
+    POOL_OUTLIER_CONSECUTIVE_FAILURES(
+            "pool.NAME.outlier.consecutive-failures",
+            Applied.ON_RELOAD,
+            value(OutlierConfig.DEFAULT_CONSECUTIVE_FAILURES),
+            ConfigValues.COUNT_OR_ZERO,
+            "requests in a row a backend fails (connect, reset, timeout, 502-504) that eject it",
+            (b, n, s) -> b.pool(n, s).consecutiveFailures = ConfigValues.countOrZero(s)),
+    POOL_OUTLIER_BASE_EJECTION_TIME(
+            "pool.NAME.outlier.base-ejection-time",
+            Applied.ON_RELOAD,
+            value(OutlierConfig.DEFAULT_BASE_EJECTION_TIME),
+            ConfigValues.POSITIVE_DURATION,
+            "how long a first ejection lasts; the n-th in a row n times as long, at most 10 times",
+            (b, n, s) -> b.pool(n, s).baseEjectionTime = ConfigValues.duration(s, true)),
+    POOL_OUTLIER_MAX_EJECTION_PERCENT(
+            "pool.NAME.outlier.max-ejection-percent",
+            Applied.ON_RELOAD,
+            value(OutlierConfig.DEFAULT_MAX_EJECTION_PERCENT),
+            ConfigValues.PERCENT,
+            "most of the pool ejected at once, yet one of two or more; a lone backend never is",
+            (b, n, s) -> b.pool(n, s).maxEjectionPercent = ConfigValues.percent(s)),
+    POOL_PANIC_THRESHOLD(
+            "pool.NAME.panic-threshold",
+            Applied.ON_RELOAD,
+            value(HealthConfig.DEFAULT_PANIC_THRESHOLD_PERCENT),
+            ConfigValues.PERCENT,
+            "below this percent of healthy primaries, and no healthy backup, pick among all primaries; 0 never",
+            (b, n, s) -> b.pool(n, s).panicThreshold = ConfigValues.percent(s)),
+    POOL_SLOW_START(
+            "pool.NAME.slow-start",
+            Applied.ON_RELOAD,
+            value(HealthConfig.DEFAULT_SLOW_START),
+            ConfigValues.DURATION,
+            "a returning backend ramps from 10% to all of its weight over this long; not with round-robin or"
+                    + " consistent-hash; weights then at most "
+                    + HealthConfig.MAX_WEIGHT_WITH_SLOW_START,
+            (b, n, s) -> b.pool(n, s).slowStart = ConfigValues.duration(s, false)),
+
+    // ---- route.NAME.*: which requests go to which pool, and how ----
+    ROUTE_PATH(
+            "route.NAME.path",
+            Applied.ON_RELOAD,
+            note("required"),
+            ConfigValues.PATH,
+            "path prefix the route matches, in whole segments; the longest matching prefix wins",
+            (b, n, s) -> {
+                ConfigLoader.RouteDraft route = b.route(n, s);
+                route.path = ConfigValues.path(s);
+                route.pathSetting = s;
+            }),
+    ROUTE_HOST(
+            "route.NAME.host",
+            Applied.ON_RELOAD,
+            note("any host"),
+            ConfigValues.ROUTE_HOST,
+            "Host the route matches",
+            (b, n, s) -> b.route(n, s).host = ConfigValues.routeHost(s)),
+    ROUTE_POOL(
+            "route.NAME.pool",
+            Applied.ON_RELOAD,
+            note("required"),
+            "a defined pool",
+            "the pool that serves the route",
+            (b, n, s) -> b.route(n, s).poolSetting = s),
+    ROUTE_STRIP_PREFIX(
+            "route.NAME.strip-prefix",
+            Applied.ON_RELOAD,
+            value(ConfigLoader.DEFAULT_STRIP_PREFIX),
+            ConfigValues.BOOLEAN,
+            "true: remove the path prefix before forwarding",
+            (b, n, s) -> b.route(n, s).stripPrefix = ConfigValues.bool(s)),
+    ROUTE_PRESERVE_HOST(
+            "route.NAME.preserve-host",
+            Applied.ON_RELOAD,
+            value(ConfigLoader.DEFAULT_PRESERVE_HOST),
+            ConfigValues.BOOLEAN,
+            "true: send the client's Host; false: the backend's host:port",
+            (b, n, s) -> b.route(n, s).preserveHost = ConfigValues.bool(s)),
+    ROUTE_CONNECT_TIMEOUT(
+            "route.NAME.connect-timeout",
+            Applied.ON_RELOAD,
+            inherited("proxy.connect-timeout"),
+            ConfigValues.POSITIVE_DURATION,
+            "overrides proxy.connect-timeout",
+            (b, n, s) -> b.route(n, s).connectTimeout = ConfigValues.duration(s, true)),
+    ROUTE_IDLE_TIMEOUT(
+            "route.NAME.idle-timeout",
+            Applied.ON_RELOAD,
+            inherited("proxy.idle-timeout"),
+            ConfigValues.POSITIVE_DURATION,
+            "overrides proxy.idle-timeout",
+            (b, n, s) -> b.route(n, s).idleTimeout = ConfigValues.duration(s, true)),
+    ROUTE_TIMEOUT(
+            "route.NAME.timeout",
+            Applied.ON_RELOAD,
+            inherited("proxy.timeout"),
+            ConfigValues.DURATION,
+            "overrides proxy.timeout",
+            (b, n, s) -> b.route(n, s).timeout = ConfigValues.duration(s, false)),
+    ROUTE_RETRIES(
+            "route.NAME.retries",
+            Applied.ON_RELOAD,
+            inherited("proxy.retries"),
+            ConfigValues.RETRIES,
+            "overrides proxy.retries",
+            (b, n, s) -> b.route(n, s).retries = ConfigValues.retries(s)),
+    ROUTE_PER_TRY_TIMEOUT(
+            "route.NAME.per-try-timeout",
+            Applied.ON_RELOAD,
+            inherited("proxy.per-try-timeout"),
+            ConfigValues.DURATION,
+            "overrides proxy.per-try-timeout",
+            (b, n, s) -> b.route(n, s).perTryTimeout = ConfigValues.duration(s, false)),
+    ROUTE_RETRY_ON(
+            "route.NAME.retry-on",
+            Applied.ON_RELOAD,
+            inherited("proxy.retry-on"),
+            ConfigValues.RETRY_ON,
+            "overrides proxy.retry-on",
+            (b, n, s) -> b.route(n, s).retryOn = ConfigValues.retryOn(s)),
+    ROUTE_MAX_BODY_BYTES(
+            "route.NAME.max-body-bytes",
+            Applied.ON_RELOAD,
+            inherited("proxy.max-body-bytes"),
+            ConfigValues.BODY_BYTES,
+            "overrides proxy.max-body-bytes",
+            (b, n, s) -> b.route(n, s).maxBodyBytes = ConfigValues.bodyBytes(s)),
+    ROUTE_CACHE(
+            "route.NAME.cache",
+            Applied.ON_RELOAD,
+            value(true),
+            ConfigValues.BOOLEAN,
+            "false: the route bypasses the response cache; true needs cache.enabled=true",
+            (b, n, s) -> {
+                ConfigLoader.RouteDraft route = b.route(n, s);
+                route.cache = ConfigValues.bool(s);
+                route.cacheSetting = s;
+            }),
+    ROUTE_ALLOW(
+            "route.NAME.allow",
+            Applied.ON_RELOAD,
+            note("everyone"),
+            ConfigValues.CIDRS,
+            "client IPs served, checked after security.allow: both must let the client in; 403 otherwise",
+            (b, n, s) -> b.route(n, s).security.allow = ConfigValues.cidrs(s)),
+    ROUTE_DENY(
+            "route.NAME.deny",
+            Applied.ON_RELOAD,
+            note("none"),
+            ConfigValues.CIDRS,
+            "client IPs refused with 403, checked with security.deny",
+            (b, n, s) -> b.route(n, s).security.deny = ConfigValues.cidrs(s)),
+    ROUTE_RATE_LIMIT(
+            "route.NAME.rate-limit",
+            Applied.ON_RELOAD,
+            note("none"),
+            ConfigValues.ROUTE_RATE,
+            "a token bucket of the route's own, taken on top of security.rate-limit; over it 429",
+            (b, n, s) -> {
+                ConfigLoader.RouteSecurityDraft draft = b.route(n, s).security;
+                draft.limit.rate = ConfigValues.rate(s, true);
+                draft.limit.rateSetting = s;
+            }),
+    ROUTE_RATE_LIMIT_BURST(
+            "route.NAME.rate-limit-burst",
+            Applied.ON_RELOAD,
+            note("N of the rate"),
+            ConfigValues.BURST,
+            "the size of the route's bucket: requests a key may send at once",
+            (b, n, s) -> b.route(n, s).security.limit.burst(s)),
+    ROUTE_RATE_LIMIT_KEY(
+            "route.NAME.rate-limit-key",
+            Applied.ON_RELOAD,
+            inherited("security.rate-limit-key"),
+            ConfigValues.RATE_LIMIT_KEY,
+            "what the route's buckets belong to",
+            (b, n, s) -> b.route(n, s).security.limit.key(s)),
+    ROUTE_AUTH(
+            "route.NAME.auth",
+            Applied.ON_RELOAD,
+            value("none"),
+            ConfigValues.AUTH,
+            "basic (users file) or jwt (Bearer token checked against a JWKS file); a failure is 401",
+            (b, n, s) -> b.route(n, s).security.auth(s).kind = ConfigValues.auth(s)),
+    ROUTE_AUTH_REALM(
+            "route.NAME.auth.realm",
+            Applied.ON_RELOAD,
+            value(AuthConfig.DEFAULT_REALM),
+            ConfigValues.REALM,
+            "realm in WWW-Authenticate",
+            (b, n, s) -> b.route(n, s).security.auth(s).realm = ConfigValues.realm(s)),
+    ROUTE_AUTH_USERS_FILE(
+            "route.NAME.auth.users-file",
+            Applied.ON_RELOAD,
+            note("required by auth=basic"),
+            ConfigValues.READABLE_FILE,
+            "basic: user:bcrypt-hash lines, as htpasswd -B writes them",
+            (b, n, s) -> b.route(n, s).security.auth(s).usersFile = ConfigValues.readableFile(s)),
+    ROUTE_AUTH_JWKS_FILE(
+            "route.NAME.auth.jwks-file",
+            Applied.ON_RELOAD,
+            note("required by auth=jwt"),
+            ConfigValues.READABLE_FILE,
+            "jwt: JSON Web Key Set with the RSA or EC public keys that sign tokens (no none, no HMAC)",
+            (b, n, s) -> b.route(n, s).security.auth(s).jwksFile = ConfigValues.readableFile(s)),
+    ROUTE_AUTH_ISSUER(
+            "route.NAME.auth.issuer",
+            Applied.ON_RELOAD,
+            note("any"),
+            ConfigValues.TEXT,
+            "jwt: the iss a token must have",
+            (b, n, s) -> b.route(n, s).security.auth(s).issuer = ConfigValues.text(s)),
+    ROUTE_AUTH_AUDIENCE(
+            "route.NAME.auth.audience",
+            Applied.ON_RELOAD,
+            note("any"),
+            ConfigValues.TEXT,
+            "jwt: a value aud must contain",
+            (b, n, s) -> b.route(n, s).security.auth(s).audience = ConfigValues.text(s)),
+    ROUTE_AUTH_CLAIMS_TO_HEADERS(
+            "route.NAME.auth.claims-to-headers",
+            Applied.ON_RELOAD,
+            note("none"),
+            ConfigValues.CLAIMS_TO_HEADERS,
+            "jwt: claims passed to the backend as headers; the client's own headers of those names always go",
+            (b, n, s) -> b.route(n, s).security.auth(s).claimsToHeaders = ConfigValues.claimsToHeaders(s)),
+    ROUTE_AUTH_KEEP_AUTHORIZATION(
+            "route.NAME.auth.keep-authorization",
+            Applied.ON_RELOAD,
+            value(false),
+            ConfigValues.BOOLEAN,
+            "true: forward the client's Authorization header, which an authenticating route removes otherwise",
+            (b, n, s) -> b.route(n, s).security.auth(s).keepAuthorization = ConfigValues.bool(s)),
+
+    // ---- cache.*: the shared response cache ----
+    CACHE_ENABLED(
+            "cache.enabled",
+            Applied.ON_RESTART,
+            value(false),
+            ConfigValues.BOOLEAN,
+            "true: the shared HTTP response cache (RFC 9111, Ehcache 3) is on; other cache keys need it set",
+            (b, n, s) -> b.cache(s).enabled(ConfigValues.bool(s))),
+    CACHE_HEAP_ENTRIES(
+            "cache.heap-entries",
+            Applied.ON_RESTART,
+            value(CacheConfig.DEFAULT_HEAP_ENTRIES),
+            CacheSettings.LONG_AT_LEAST_1,
+            "entries on the heap tier; heap-entries x max-entry-bytes bounds the heap it takes",
+            (b, n, s) -> b.cache(s).heapEntries(CacheSettings.longAtLeast(s, 1, CacheSettings.LONG_AT_LEAST_1))),
+    CACHE_OFF_HEAP_MB(
+            "cache.off-heap-mb",
+            Applied.ON_RESTART,
+            value(0),
+            CacheSettings.LONG_AT_LEAST_0,
+            "off-heap tier in MiB, 0 for none (needs -XX:MaxDirectMemorySize)",
+            (b, n, s) -> b.cache(s).offHeapMb(CacheSettings.longAtLeast(s, 0, CacheSettings.LONG_AT_LEAST_0))),
+    CACHE_DISK_MB(
+            "cache.disk-mb",
+            Applied.ON_RESTART,
+            value(0),
+            CacheSettings.LONG_AT_LEAST_0,
+            "disk tier in MiB, 0 for none; more than off-heap-mb when both are set; needs cache.disk-path",
+            (b, n, s) -> {
+                b.cache(s);
+                b.cacheDiskMb = CacheSettings.longAtLeast(s, 0, CacheSettings.LONG_AT_LEAST_0);
+            }),
+    CACHE_DISK_PATH(
+            "cache.disk-path",
+            Applied.ON_RESTART,
+            note("none"),
+            CacheSettings.FOLDER,
+            "the disk tier's folder, owned by this cache alone",
+            (b, n, s) -> {
+                b.cache(s);
+                b.cacheDiskPath = CacheSettings.path(s);
+            }),
+    CACHE_DISK_PERSISTENT(
+            "cache.disk-persistent",
+            Applied.ON_RESTART,
+            value(true),
+            ConfigValues.BOOLEAN,
+            "whether the disk tier survives a restart; needs cache.disk-mb > 0",
+            (b, n, s) -> b.cache(s).persistent(ConfigValues.bool(s))),
+    CACHE_MAX_ENTRY_BYTES(
+            "cache.max-entry-bytes",
+            Applied.ON_RESTART,
+            value(CacheConfig.DEFAULT_MAX_ENTRY_BYTES),
+            CacheSettings.LONG_AT_LEAST_1,
+            "largest body stored; a larger response streams through",
+            (b, n, s) -> b.cache(s).maxEntryBytes(CacheSettings.longAtLeast(s, 1, CacheSettings.LONG_AT_LEAST_1))),
+    CACHE_EHCACHE_XML(
+            "cache.ehcache-xml",
+            Applied.ON_RESTART,
+            note("none"),
+            CacheSettings.FOLDER,
+            "Ehcache XML with <cache-template name=\"proxy-filter\">, instead of off-heap-mb and disk-mb",
+            (b, n, s) -> b.cache(s).ehcacheXml(CacheSettings.path(s))),
+    CACHE_COALESCE_TIMEOUT(
+            "cache.coalesce-timeout",
+            Applied.ON_RESTART,
+            value(CacheConfig.DEFAULT_COALESCE_TIMEOUT),
+            ConfigValues.DURATION,
+            "how long identical misses wait for the first one's response; 0 turns coalescing off",
+            (b, n, s) -> b.cache(s).coalesceTimeout(ConfigValues.duration(s, false))),
+    CACHE_HEURISTIC_MAX(
+            "cache.heuristic-max",
+            Applied.ON_RESTART,
+            value(CacheConfig.DEFAULT_MAX_HEURISTIC_FRESHNESS),
+            ConfigValues.DURATION,
+            "cap of heuristic freshness (10% of the age of Last-Modified); 0 turns it off",
+            (b, n, s) -> b.cache(s).maxHeuristicFreshness(ConfigValues.duration(s, false))),
+
+    // ---- reload.*: reloading the configuration file ----
+    RELOAD_WATCH(
+            "reload.watch",
+            Applied.ON_RESTART,
+            value(ReloadConfig.DEFAULT.watch()),
+            ConfigValues.BOOLEAN,
+            "true: a change of the properties file reloads it (SIGHUP and POST /api/reload work either way)",
+            (b, n, s) -> b.reloadWatch = ConfigValues.bool(s)),
+    RELOAD_DEBOUNCE(
+            "reload.debounce",
+            Applied.ON_RESTART,
+            value(ReloadConfig.DEFAULT.debounce()),
+            ConfigValues.POSITIVE_DURATION,
+            "how long the watched file must stay unchanged before it is read again",
+            (b, n, s) -> b.reloadDebounce = ConfigValues.duration(s, true)),
+
+    // ---- security.*: client identity, access rules, rate limits, response headers ----
+    SECURITY_TRUSTED_PROXIES(
+            "security.trusted-proxies",
+            Applied.ON_RELOAD,
+            note("none"),
+            ConfigValues.CIDRS,
+            "peers whose X-Forwarded-For (or Forwarded) is believed; the client IP is the last untrusted hop",
+            (b, n, s) -> b.security.trustedProxies = ConfigValues.cidrs(s)),
+    SECURITY_CLIENT_IP_HEADER(
+            "security.client-ip-header",
+            Applied.ON_RELOAD,
+            value(SecurityConfig.ClientIpHeader.X_FORWARDED_FOR.configName()),
+            ConfigValues.CLIENT_IP_HEADER,
+            "the chain the trusted proxies maintain; needs security.trusted-proxies",
+            (b, n, s) -> b.security.clientIpHeader = ConfigValues.clientIpHeader(s)),
+    SECURITY_ALLOW(
+            "security.allow",
+            Applied.ON_RELOAD,
+            note("everyone"),
+            ConfigValues.CIDRS,
+            "when set, only client IPs in it are served, 403 otherwise",
+            (b, n, s) -> b.security.allow = ConfigValues.cidrs(s)),
+    SECURITY_DENY(
+            "security.deny",
+            Applied.ON_RELOAD,
+            note("none"),
+            ConfigValues.CIDRS,
+            "client IPs refused with 403, whatever an allow list says",
+            (b, n, s) -> b.security.deny = ConfigValues.cidrs(s)),
+    SECURITY_RATE_LIMIT(
+            "security.rate-limit",
+            Applied.ON_RELOAD,
+            note("none"),
+            ConfigValues.RATE,
+            "a token bucket per key for every route; over it 429 with Retry-After",
+            (b, n, s) -> b.security.limit.rate = ConfigValues.rate(s, false)),
+    SECURITY_RATE_LIMIT_BURST(
+            "security.rate-limit-burst",
+            Applied.ON_RELOAD,
+            note("N of the rate"),
+            ConfigValues.BURST,
+            "the bucket's size: requests a key may send at once",
+            (b, n, s) -> b.security.limit.burst(s)),
+    SECURITY_RATE_LIMIT_KEY(
+            "security.rate-limit-key",
+            Applied.ON_RELOAD,
+            value("client-ip"),
+            ConfigValues.RATE_LIMIT_KEY,
+            "what a bucket belongs to; a request without the header counts by client IP",
+            (b, n, s) -> b.security.limit.key(s)),
+    SECURITY_RATE_LIMIT_MAX_KEYS(
+            "security.rate-limit-max-keys",
+            Applied.ON_RELOAD,
+            value(SecurityConfig.DEFAULT_RATE_LIMIT_MAX_KEYS),
+            ConfigValues.MAX_KEYS,
+            "most buckets each rate limit keeps, the least recently used evicted past it; needs a rate limit",
+            (b, n, s) -> b.security.maxKeys = ConfigValues.maxKeys(s)),
+    SECURITY_MAX_CONCURRENT_PER_CLIENT(
+            "security.max-concurrent-per-client",
+            Applied.ON_RELOAD,
+            value(0),
+            ConfigValues.MAX_CONCURRENT,
+            "most requests in flight per client IP; past it 429",
+            (b, n, s) -> b.security.maxConcurrent = ConfigValues.maxConcurrent(s)),
+    SECURITY_STRIP_RESPONSE_HEADERS(
+            "security.strip-response-headers",
+            Applied.ON_RELOAD,
+            note("none"),
+            ConfigValues.HEADER_NAMES,
+            "backend response headers removed, on top of Server and X-Powered-By, which always go",
+            (b, n, s) -> b.security.stripResponseHeaders = ConfigValues.headerNames(s)),
+    SECURITY_RESPONSE_HEADER(
+            "security.response-headers.NAME",
+            Applied.ON_RELOAD,
+            note("none"),
+            ConfigValues.HEADER_VALUE,
+            "header NAME set to this value on every response, replacing the backend's",
+            (b, n, s) -> b.security.responseHeader(n.get(0), s)),
+    SECURITY_HSTS(
+            "security.hsts",
+            Applied.ON_RELOAD,
+            note("none"),
+            ConfigValues.HSTS,
+            "Strict-Transport-Security sent to https clients only; empty for none",
+            (b, n, s) -> b.security.hsts = ConfigValues.hsts(s));
+
+    /** When a changed value takes effect. */
+    public enum Applied {
+        /** A reload applies it to new requests. */
+        ON_RELOAD,
+        /** The running listeners, clients or cache were built from it: a reload reports it, a restart applies it. */
+        ON_RESTART
+    }
+
+    /** What the loader does with a setting of this key: parse the value and store it in the drafts. */
+    @FunctionalInterface
+    interface Action {
+        /**
+         * @param builder the loader's drafts
+         * @param names   the values at the key's {@code NAME} positions, outermost first, already checked
+         * @param setting the setting, whose value the action parses
+         * @throws ConfigException for a bad value
+         */
+        void apply(ConfigLoader.Builder builder, List<String> names, Setting setting);
+    }
+
+    /**
+     * A key's default as the reference shows it.
+     *
+     * @param value the literal value the key takes when unset, or {@code null} when there is none (a required
+     *              key, "none", or a value inherited from another key)
+     * @param text  how the reference shows it
+     */
+    record Default(String value, String text) {}
 
     /** What a pool, backend, route or demo backend name (or a header in security.response-headers.NAME) may contain. */
     static final Pattern NAME_PATTERN = Pattern.compile("[A-Za-z0-9_-]+");
@@ -121,16 +820,139 @@ enum ConfigKey {
 
     private final String template;
     private final String[] segments;
+    private final Applied applied;
+    private final Default defaultValue;
+    private final String expected;
+    private final String doc;
+    private final Action action;
 
-    ConfigKey(String template) {
+    ConfigKey(String template, Applied applied, Default defaultValue, String expected, String doc, Action action) {
         this.template = template;
         this.segments = template.split("\\.");
+        this.applied = applied;
+        this.defaultValue = defaultValue;
+        this.expected = expected;
+        this.doc = doc;
+        this.action = action;
     }
 
     /** The documented form, e.g. {@code pool.NAME.backend.NAME.weight}. */
-    String template() {
+    public String template() {
         return template;
     }
+
+    /** Whether a reload applies a change of this key, or only a restart does. */
+    public Applied applied() {
+        return applied;
+    }
+
+    /**
+     * The value the key takes when it is not set, as it would be written in a file, e.g. {@code 5s}; empty
+     * when there is none: the key is required, off by default, or inherits another key's value.
+     */
+    public Optional<String> defaultValue() {
+        return Optional.ofNullable(defaultValue.value());
+    }
+
+    /** The default as the reference shows it: the value, or what applies instead, e.g. {@code none}. */
+    public String defaultText() {
+        return defaultValue.text();
+    }
+
+    /** The values the key accepts, in the words of its {@code (expected: ...)} error message. */
+    public String expected() {
+        return expected;
+    }
+
+    /** One line of documentation. */
+    public String doc() {
+        return doc;
+    }
+
+    /** Parses the setting's value and stores it in the loader's drafts. */
+    void apply(ConfigLoader.Builder builder, List<String> names, Setting setting) {
+        action.apply(builder, names, setting);
+    }
+
+    /**
+     * The keys a reload cannot change, as patterns such as {@code server.*}: for each key that needs a
+     * restart, the shortest prefix of whole segments under which every key needs one. The engine reports
+     * a reload that changes one of these and keeps running with the old value.
+     */
+    public static List<String> restartOnly() {
+        List<String> patterns = new ArrayList<>();
+        for (ConfigKey key : values()) {
+            if (key.applied != Applied.ON_RESTART) {
+                continue;
+            }
+            String prefix = "";
+            for (String segment : key.segments) {
+                prefix += segment + ".";
+                String group = prefix;
+                boolean allRestart = Arrays.stream(values())
+                        .filter(other -> other.template.startsWith(group))
+                        .allMatch(other -> other.applied == Applied.ON_RESTART);
+                if (allRestart) {
+                    break;
+                }
+            }
+            // A key with no all-restart group above it stands for itself.
+            String pattern = prefix.length() > key.template.length() ? key.template : prefix + "*";
+            if (!patterns.contains(pattern)) {
+                patterns.add(pattern);
+            }
+        }
+        return List.copyOf(patterns);
+    }
+
+    // ---- Defaults, as the declarations above write them ----
+
+    /** A literal default. */
+    private static Default value(Object value) {
+        String text = value instanceof Duration duration ? durationText(duration) : String.valueOf(value);
+        return new Default(text, text);
+    }
+
+    /** No literal default; {@code text} says what applies instead, e.g. {@code none} or {@code required}. */
+    private static Default note(String text) {
+        return new Default(null, Objects.requireNonNull(text));
+    }
+
+    /** The value of another key. */
+    private static Default inherited(String key) {
+        return new Default(null, key);
+    }
+
+    /** A duration as a file would write it: {@code 0}, {@code 300ms}, {@code 5s}, {@code 2m}, {@code 24h}. */
+    static String durationText(Duration duration) {
+        long millis = duration.toMillis();
+        if (millis == 0) {
+            return "0";
+        }
+        if (millis % 3_600_000 == 0) {
+            return millis / 3_600_000 + "h";
+        }
+        if (millis % 60_000 == 0) {
+            return millis / 60_000 + "m";
+        }
+        if (millis % 1_000 == 0) {
+            return millis / 1_000 + "s";
+        }
+        return millis + "ms";
+    }
+
+    /** In declaration order: the default set may be a {@code Set.of}, whose order changes between runs. */
+    private static String retryOnText(Set<RetryConfig.RetryOn> conditions) {
+        return conditions.isEmpty()
+                ? "none"
+                : String.join(
+                        ",",
+                        EnumSet.copyOf(conditions).stream()
+                                .map(RetryConfig.RetryOn::configName)
+                                .toList());
+    }
+
+    // ---- Matching keys to templates ----
 
     /** A key split at its dots, keeping empty segments so that {@code route..path} has an empty name. */
     static List<String> segments(String key) {

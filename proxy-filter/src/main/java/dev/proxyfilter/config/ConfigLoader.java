@@ -17,250 +17,15 @@ import java.util.TreeMap;
  * {@code -Dproxyfilter.*} system properties all become the same {@link ProxyConfig}.
  *
  * <h2>Keys</h2>
- * This table is the reference; {@code config/proxy.properties} is a commented sample of it.
- * {@code NAME} is a pool, backend, route or demo backend name of letters, digits, {@code _} and
- * {@code -}.
+ * Every key is declared once, in {@link ConfigKey}: its name, default, accepted values, whether a reload
+ * applies it, one line of documentation, and the action that parses a value into this loader's drafts.
+ * The reference generated from it is {@code docs/configuration.md} ({@link ConfigReference}), which also
+ * lists the rules between keys; {@code config/proxy.properties} is a commented sample that names every key.
  *
- * <table>
- * <caption>Configuration keys</caption>
- * <tr><th>key</th><th>value</th><th>default</th></tr>
- * <tr><td>{@code server.host}</td><td>interface the standalone proxy listens on</td>
- *     <td>{@code 0.0.0.0}</td></tr>
- * <tr><td>{@code server.port}</td><td>port of the standalone proxy, 0..65535 (0 picks a free one)</td>
- *     <td>{@code 8080}</td></tr>
- * <tr><td>{@code server.max-header-bytes}</td><td>standalone: most bytes of request line plus headers, 1024..1048576;
- *     past it 431 (414 when the request line alone is too long)</td><td>{@code 16384}</td></tr>
- * <tr><td>{@code server.max-uri-bytes}</td><td>standalone: most bytes of the request target, 1024..1048576; past it
- *     414</td><td>{@code 8192}</td></tr>
- * <tr><td>{@code server.header-timeout}</td><td>standalone: time a client has to send a whole request head, then the
- *     connection is closed (slowloris); duration &gt; 0</td><td>{@code 10s}</td></tr>
- * <tr><td>{@code server.idle-timeout}</td><td>standalone: longest silence on a client connection, a stalled request
- *     body included; duration &gt; 0</td><td>{@code 30s}</td></tr>
- * <tr><td>{@code server.shutdown-timeout}</td><td>every adapter: on SIGTERM (standalone) or when the webapp or valve
- *     stops, the grace in-flight exchanges get to finish while new connections are refused; then the upstream
- *     pools and the cache close, cutting what is left; duration &gt;= 0 (0 cuts at once)</td><td>{@code 25s}</td></tr>
- * <tr><td>{@code server.tls.keystore}</td><td>standalone: a PKCS12 file with key and certificate; when set,
- *     {@code server.port} speaks HTTPS only (TLS 1.2+, HTTP/2 and HTTP/1.1 over ALPN)</td><td>none (plain HTTP)</td></tr>
- * <tr><td>{@code server.tls.keystore-password}</td><td>password of that key store and its key; required with
- *     it</td><td></td></tr>
- * <tr><td>{@code server.tls.redirect-port}</td><td>standalone with TLS: a plain HTTP port that answers every request
- *     with a 308 redirect to HTTPS on {@code server.port}; 0..65535, empty for none</td><td>none</td></tr>
- * <tr><td>{@code proxy.max-header-count}</td><td>most request header fields, every adapter; past it 431;
- *     1..10000</td><td>{@code 100}</td></tr>
- * <tr><td>{@code proxy.max-body-bytes}</td><td>most request body bytes, every adapter, also counted while a chunked body
- *     streams; past it 413 (or an aborted response if the backend already answered); 0 for no limit</td>
- *     <td>{@code 0}</td></tr>
- * <tr><td>{@code proxy.body-timeout}</td><td>time to receive the whole request body, every adapter; past it 408 (or an
- *     aborted response); duration, 0 for none</td><td>{@code 0}</td></tr>
- * <tr><td>{@code proxy.tls.truststore}</td><td>PKCS12 trust store for {@code https://} backends, instead of the JDK's
- *     trusted CAs</td><td>the JDK's</td></tr>
- * <tr><td>{@code proxy.tls.truststore-password}</td><td>its password</td><td>none</td></tr>
- * <tr><td>{@code proxy.tls.verify-hostname}</td><td>{@code true}: a backend's certificate must name the host of its
- *     URL</td><td>{@code true}</td></tr>
- * <tr><td>{@code route.NAME.max-body-bytes}</td><td>overrides {@code proxy.max-body-bytes}</td>
- *     <td>{@code proxy.max-body-bytes}</td></tr>
- * <tr><td>{@code proxy.via}</td><td>pseudonym this proxy adds to {@code Via}; an HTTP token</td>
- *     <td>{@code proxy-filter}</td></tr>
- * <tr><td>{@code proxy.connect-timeout}</td><td>time to open a backend connection, for every route; duration &gt; 0</td>
- *     <td>{@code 5s}</td></tr>
- * <tr><td>{@code proxy.idle-timeout}</td><td>longest silence on a backend exchange, for every route; duration &gt; 0</td>
- *     <td>{@code 30s}</td></tr>
- * <tr><td>{@code proxy.timeout}</td><td>total time of a backend exchange, for every route; duration, 0 for none</td>
- *     <td>{@code 0}</td></tr>
- * <tr><td>{@code proxy.retries}</td><td>tries after the first on another backend, for every route; 0..10</td>
- *     <td>{@code 1}</td></tr>
- * <tr><td>{@code proxy.per-try-timeout}</td><td>limit of one try, for every route; duration, 0 for none</td>
- *     <td>{@code 0}</td></tr>
- * <tr><td>{@code proxy.retry-on}</td><td>failures that allow a retry, for every route: {@code none} or a list of
- *     {@code connect-failure}, {@code reset}, {@code timeout}, {@code 502}, {@code 503}, {@code 504} (the last
- *     four for idempotent methods only)</td><td>{@code connect-failure,reset}</td></tr>
- * <tr><td>{@code proxy.retry-budget}</td><td>retries a pool may add, in percent of its requests; 0..100</td>
- *     <td>{@code 20}</td></tr>
- * <tr><td>{@code pool.NAME.max-pending}</td><td>requests that may wait when every backend is at its
- *     {@code max-connections}; past it, 503 at once; 0..1000000</td><td>{@code 0}</td></tr>
- * <tr><td>{@code pool.NAME.queue-timeout}</td><td>longest wait in that queue before 503; duration &gt; 0</td>
- *     <td>{@code 1s}</td></tr>
- * <tr><td>{@code pool.NAME.backend.NAME.max-connections}</td><td>most requests in flight to the backend,
- *     0..1000000, 0 for no limit</td><td>{@code 0}</td></tr>
- * <tr><td>{@code route.NAME.retries}</td><td>overrides {@code proxy.retries}</td><td>{@code proxy.retries}</td></tr>
- * <tr><td>{@code route.NAME.per-try-timeout}</td><td>overrides {@code proxy.per-try-timeout}</td>
- *     <td>{@code proxy.per-try-timeout}</td></tr>
- * <tr><td>{@code route.NAME.retry-on}</td><td>overrides {@code proxy.retry-on}</td><td>{@code proxy.retry-on}</td></tr>
- * <tr><td>{@code pool.NAME.strategy}</td><td>how a backend is picked (see {@code dev.proxyfilter.balance.Strategy}):
- *     {@code weighted-round-robin} (smooth, as nginx), {@code round-robin} (ignores weights but 0),
- *     {@code random} (weighted), {@code least-request} (fewest in-flight requests per weight of two random
- *     backends), {@code response-time} (weighted random, weights divided by a decaying average of latency)
- *     or {@code consistent-hash} (a hash ring over {@code hash-key})</td>
- *     <td>{@code weighted-round-robin}</td></tr>
- * <tr><td>{@code pool.NAME.hash-key}</td><td>what {@code consistent-hash} hashes, required by it and rejected with
- *     any other strategy: {@code client-ip}, {@code path}, {@code header:NAME} or {@code cookie:NAME}; a request
- *     without that header or cookie is hashed by its client IP</td><td></td></tr>
- * <tr><td>{@code pool.NAME.sticky}</td><td>session affinity with any strategy, {@code cookie:NAME}: a request whose
- *     cookie names an available backend goes there; otherwise the strategy picks and the response sets
- *     {@code NAME=<opaque id>; Path=/; HttpOnly}</td><td>none</td></tr>
- * <tr><td>{@code pool.NAME.backend.NAME.url}</td><td>required: absolute {@code http} or {@code https} URL with
- *     host and optional port, nothing after but an optional "/"</td><td></td></tr>
- * <tr><td>{@code pool.NAME.backend.NAME.weight}</td><td>share of traffic, integer &gt;= 0 (0 takes none)</td>
- *     <td>{@code 1}</td></tr>
- * <tr><td>{@code pool.NAME.backend.NAME.backup}</td><td>{@code true}: a backup, which takes traffic only while
- *     the pool's primary backends cannot (see {@link HealthConfig} for the order)</td><td>{@code false}</td></tr>
- * <tr><td>{@code pool.NAME.health.path}</td><td>turns active health checks on: {@code GET} of the backend's
- *     URL plus this path (query allowed) with the backend's Host, through the pool's upstream client</td>
- *     <td>no checks</td></tr>
- * <tr><td>{@code pool.NAME.health.interval}</td><td>time between two checks of a backend; duration &gt; 0</td>
- *     <td>{@code 5s}</td></tr>
- * <tr><td>{@code pool.NAME.health.timeout}</td><td>longest a check may take, connect included; duration &gt; 0</td>
- *     <td>{@code 2s}</td></tr>
- * <tr><td>{@code pool.NAME.health.expected-status}</td><td>statuses that pass, a status or a range of them,
- *     100..599, e.g. {@code 200-399} or {@code 204}</td><td>{@code 200-399}</td></tr>
- * <tr><td>{@code pool.NAME.health.rise}</td><td>passed checks in a row that bring a DOWN backend back UP;
- *     integer &gt;= 1</td><td>{@code 2}</td></tr>
- * <tr><td>{@code pool.NAME.health.fall}</td><td>failed checks in a row that take an UP backend DOWN (backends
- *     start UP); integer &gt;= 1</td><td>{@code 3}</td></tr>
- * <tr><td>{@code pool.NAME.outlier.consecutive-failures}</td><td>requests in a row failed by a backend (connect
- *     failure, reset or timeout before the response, or a 502, 503 or 504 from it) that eject it; integer
- *     &gt;= 0, 0 for no ejection</td><td>{@code 5}</td></tr>
- * <tr><td>{@code pool.NAME.outlier.base-ejection-time}</td><td>how long a first ejection lasts; the n-th in a
- *     row lasts n times as long, at most 10 times; duration &gt; 0</td><td>{@code 30s}</td></tr>
- * <tr><td>{@code pool.NAME.outlier.max-ejection-percent}</td><td>most of the pool's backends ejected at once,
- *     0..100, rounded down, yet always one in a pool of two or more; a lone backend is never ejected</td>
- *     <td>{@code 50}</td></tr>
- * <tr><td>{@code pool.NAME.panic-threshold}</td><td>percent, 0..100: below this share of healthy primary
- *     backends, and with no healthy backup, the pool picks among all its primaries in service, healthy or
- *     not; 0 for never</td><td>{@code 50}</td></tr>
- * <tr><td>{@code pool.NAME.slow-start}</td><td>a backend coming back (UP again, readmitted, enabled again)
- *     ramps from 10% to all of its weight over this long, in steps of 10%; duration, 0 for none; weights
- *     are then at most {@value HealthConfig#MAX_WEIGHT_WITH_SLOW_START}; {@code consistent-hash} ignores it
- *     </td><td>{@code 0}</td></tr>
- * <tr><td>{@code route.NAME.path}</td><td>required: path prefix starting with "/"; the longest matching prefix
- *     wins</td><td></td></tr>
- * <tr><td>{@code route.NAME.host}</td><td>Host to match, without scheme, port or "/"; empty for any</td>
- *     <td>any</td></tr>
- * <tr><td>{@code route.NAME.pool}</td><td>required: name of a defined pool</td><td></td></tr>
- * <tr><td>{@code route.NAME.strip-prefix}</td><td>{@code true}: remove {@code path} before forwarding</td>
- *     <td>{@code false}</td></tr>
- * <tr><td>{@code route.NAME.preserve-host}</td><td>{@code true}: send the client's Host; {@code false}: the
- *     backend's</td><td>{@code true}</td></tr>
- * <tr><td>{@code route.NAME.connect-timeout}</td><td>overrides {@code proxy.connect-timeout}</td>
- *     <td>{@code proxy.connect-timeout}</td></tr>
- * <tr><td>{@code route.NAME.idle-timeout}</td><td>overrides {@code proxy.idle-timeout}</td>
- *     <td>{@code proxy.idle-timeout}</td></tr>
- * <tr><td>{@code route.NAME.timeout}</td><td>overrides {@code proxy.timeout}</td><td>{@code proxy.timeout}</td></tr>
- * <tr><td>{@code admin.host}</td><td>standalone only: interface of the admin listener (dashboard, metrics,
- *     API); another than loopback needs {@code admin.token}</td><td>{@code 127.0.0.1}</td></tr>
- * <tr><td>{@code admin.port}</td><td>standalone only: its port, 0 for any free one, -1 for none</td>
- *     <td>{@code 8081}</td></tr>
- * <tr><td>{@code admin.token}</td><td>bearer token the admin interface requires; at least 16 visible ASCII
- *     characters</td><td>none</td></tr>
- * <tr><td>{@code log.access}</td><td>access log through SLF4J logger {@code dev.proxyfilter.access}:
- *     {@code off}, {@code combined} (NCSA plus proxy fields) or {@code json}</td><td>{@code combined}</td></tr>
- * <tr><td>{@code reload.watch}</td><td>{@code true}: a change of the properties file the configuration was read
- *     from reloads it (see the README, "Reloading the configuration"; SIGHUP and {@code POST /api/reload} work
- *     either way); needs a restart to change</td><td>{@code true}</td></tr>
- * <tr><td>{@code reload.debounce}</td><td>how long the file must stay unchanged before it is read again; duration
- *     &gt; 0; needs a restart to change</td><td>{@code 300ms}</td></tr>
- * <tr><td>{@code security.trusted-proxies}</td><td>peers whose {@code X-Forwarded-For} (or {@code Forwarded}) is
- *     believed: comma-separated IPv4/IPv6 addresses or CIDR blocks. The client IP (for access rules, rate
- *     limits, {@code hash-key=client-ip}) is the right-most address of that chain that is not trusted; from
- *     any other peer the chain is ignored, and dropped before forwarding</td><td>none</td></tr>
- * <tr><td>{@code security.client-ip-header}</td><td>the chain the trusted proxies maintain:
- *     {@code x-forwarded-for} or {@code forwarded} (RFC 7239 {@code for=})</td><td>{@code x-forwarded-for}</td></tr>
- * <tr><td>{@code security.allow}</td><td>CIDR list: when set, only client IPs in it are served, 403 otherwise</td>
- *     <td>all</td></tr>
- * <tr><td>{@code security.deny}</td><td>CIDR list: client IPs in it get 403, whatever an allow list says</td>
- *     <td>none</td></tr>
- * <tr><td>{@code security.rate-limit}</td><td>a token bucket per key for every route: {@code N/s}, {@code N/m},
- *     {@code N/h} or {@code N/DURATION} ({@code 100/s}, {@code 5/10s}); over it, 429 with {@code Retry-After}</td>
- *     <td>none</td></tr>
- * <tr><td>{@code security.rate-limit-burst}</td><td>the bucket's size, 1..1000000000: requests a key may send at
- *     once</td><td>N of the rate</td></tr>
- * <tr><td>{@code security.rate-limit-key}</td><td>{@code client-ip} or {@code header:NAME} (a request without the
- *     header counts by client IP)</td><td>{@code client-ip}</td></tr>
- * <tr><td>{@code security.rate-limit-max-keys}</td><td>most buckets each rate limit keeps, the least recently used
- *     evicted past it; 1..10000000</td><td>{@code 100000}</td></tr>
- * <tr><td>{@code security.max-concurrent-per-client}</td><td>most requests in flight per client IP, 429 past it;
- *     0..1000000, 0 for no limit</td><td>{@code 0}</td></tr>
- * <tr><td>{@code security.strip-response-headers}</td><td>backend response headers removed, comma-separated, on
- *     top of {@code Server} and {@code X-Powered-By}, which always go</td><td>none</td></tr>
- * <tr><td>{@code security.response-headers.NAME}</td><td>header {@code NAME} set to this value on every
- *     response (proxied or the proxy's own), replacing the backend's; not hop-by-hop, framing or
- *     {@code Set-Cookie}</td><td>none</td></tr>
- * <tr><td>{@code security.hsts}</td><td>{@code Strict-Transport-Security} for https clients only:
- *     {@code max-age=SECONDS} with optional {@code ; includeSubDomains} and {@code ; preload}</td><td>none</td></tr>
- * <tr><td>{@code route.NAME.allow}</td><td>CIDR list, checked after {@code security.allow}: both must let the
- *     client in</td><td>all</td></tr>
- * <tr><td>{@code route.NAME.deny}</td><td>CIDR list, checked with {@code security.deny}</td><td>none</td></tr>
- * <tr><td>{@code route.NAME.rate-limit}</td><td>a bucket of the route's own, taken in addition to
- *     {@code security.rate-limit}; {@code none} exempts the route from that one</td><td>none</td></tr>
- * <tr><td>{@code route.NAME.rate-limit-burst}</td><td>as {@code security.rate-limit-burst}</td>
- *     <td>N of the rate</td></tr>
- * <tr><td>{@code route.NAME.rate-limit-key}</td><td>as {@code security.rate-limit-key}</td>
- *     <td>{@code security.rate-limit-key}</td></tr>
- * <tr><td>{@code route.NAME.auth}</td><td>{@code none}, {@code basic} (users file) or {@code jwt} (Bearer token
- *     checked against a JWKS file); a failure is 401 with {@code WWW-Authenticate}</td><td>{@code none}</td></tr>
- * <tr><td>{@code route.NAME.auth.realm}</td><td>realm in {@code WWW-Authenticate}, visible ASCII without
- *     {@code "} or {@code \}</td><td>{@code restricted}</td></tr>
- * <tr><td>{@code route.NAME.auth.users-file}</td><td>required by {@code basic}: readable file of
- *     {@code user:bcrypt-hash} lines ({@code htpasswd -B}; {@code $2a$}, {@code $2b$}, {@code $2y$})</td><td></td></tr>
- * <tr><td>{@code route.NAME.auth.jwks-file}</td><td>required by {@code jwt}: readable JSON Web Key Set with the RSA
- *     or EC public keys that sign tokens (RS*, PS*, ES* only; {@code none} and HMAC are refused)</td><td></td></tr>
- * <tr><td>{@code route.NAME.auth.issuer}</td><td>{@code jwt}: the {@code iss} a token must have</td><td>any</td></tr>
- * <tr><td>{@code route.NAME.auth.audience}</td><td>{@code jwt}: a value {@code aud} must contain</td><td>any</td></tr>
- * <tr><td>{@code route.NAME.auth.claims-to-headers}</td><td>{@code jwt}: claims passed to the backend as
- *     headers, {@code claim:Header,...} ({@code sub:X-User,email:X-Email}); the client's own headers of
- *     those names are always removed</td><td>none</td></tr>
- * <tr><td>{@code route.NAME.auth.keep-authorization}</td><td>{@code true}: forward the client's
- *     {@code Authorization} header; by default an authenticating route removes it</td><td>{@code false}</td></tr>
- * <tr><td>{@code route.NAME.cache}</td><td>{@code false}: this route bypasses the response cache (which only
- *     {@code cache.enabled} turns on)</td>
- *     <td>{@code cache.enabled}</td></tr>
- * <tr><td>{@code cache.enabled}</td><td>{@code true}: the shared HTTP response cache (RFC 9111) is on</td>
- *     <td>{@code false}</td></tr>
- * <tr><td>{@code cache.heap-entries}</td><td>entries on the heap tier, integer >= 1</td><td>{@code 1000}</td></tr>
- * <tr><td>{@code cache.off-heap-mb}</td><td>off-heap tier in MiB, 0 for none</td><td>{@code 0}</td></tr>
- * <tr><td>{@code cache.disk-mb}</td><td>disk tier in MiB, 0 for none; needs {@code cache.disk-path}</td>
- *     <td>{@code 0}</td></tr>
- * <tr><td>{@code cache.disk-path}</td><td>the disk tier's folder</td><td>none</td></tr>
- * <tr><td>{@code cache.disk-persistent}</td><td>whether the disk tier survives a restart</td><td>{@code true}</td></tr>
- * <tr><td>{@code cache.max-entry-bytes}</td><td>largest body stored; larger ones stream through</td>
- *     <td>{@code 1048576}</td></tr>
- * <tr><td>{@code cache.ehcache-xml}</td><td>Ehcache XML with {@code <cache-template name="proxy-filter">},
- *     instead of the tier sizes</td><td>none</td></tr>
- * <tr><td>{@code cache.coalesce-timeout}</td><td>how long identical misses wait for the first; 0 turns
- *     coalescing off</td><td>{@code 5s}</td></tr>
- * <tr><td>{@code cache.heuristic-max}</td><td>cap of heuristic freshness; 0 turns it off</td><td>{@code 24h}</td></tr>
- * <tr><td>{@code demo.backend.NAME.port}</td><td>standalone only: starts a demo backend on this loopback port,
- *     1..65535, answering with its name</td><td>none</td></tr>
- * </table>
- *
- * <h2>Values</h2>
- * <ul>
- * <li>Values are trimmed. Booleans are {@code true} or {@code false} in any case.
- * <li>Durations are an integer with a unit, {@code ms}, {@code s}, {@code m} or {@code h}
- *     ({@code 500ms}, {@code 5s}), or plain {@code 0}.
- * <li>Backend URLs are stored without the trailing "/", scheme and host in lower case.
- * </ul>
- *
- * <h2>Rules</h2>
- * <ul>
- * <li>An empty configuration is valid: with no route, the filter passes every request down the chain.
- * <li>A pool needs at least one backend; a route needs {@code path} and {@code pool}, and the pool
- *     must exist. A pool no route uses is fine.
- * <li>No two routes may have the same host and path.
- * <li>{@code pool.NAME.health.*} keys other than {@code path} need {@code path}, which turns checks on. A pool
- *     needs a backend that is not a backup.
- * <li>Demo backends need distinct ports, none equal to {@code server.port}.
- * <li>{@code server.tls.keystore-password} and {@code server.tls.redirect-port} need {@code server.tls.keystore};
- *     {@code proxy.tls.truststore-password} needs {@code proxy.tls.truststore}. Key and trust store files must
- *     exist when the configuration loads (a relative path is relative to the working directory). Passwords
- *     never appear in error messages.
- * <li>{@code rate-limit-burst} and {@code rate-limit-key} need a {@code rate-limit} beside them; the
- *     {@code route.NAME.auth.*} keys need {@code route.NAME.auth} of the kind that uses them. The users and
- *     JWKS files must be readable at load time; their content is checked when the engine starts, and an
- *     error there names the key and the file the same way.
- * <li>Unknown keys are errors, so that a typo is never silently ignored. For the same reason a
- *     properties file may set each key only once ({@link ConfigSource#ofFile}).
- * </ul>
+ * <p>Loading has two steps: each setting is first checked on its own (the key exists, its
+ * names are valid, its value parses) and stored; then the keys are checked against each
+ * other and the immutable records are built. Unknown keys are errors, so that a typo is never silently
+ * ignored; for the same reason a properties file may set each key only once ({@link ConfigSource#ofFile}).
  *
  * <h2>Sources</h2>
  * {@link #load} merges {@link ConfigSource}s key by key, later ones winning: typically a file or
@@ -280,6 +45,9 @@ public final class ConfigLoader {
     static final Duration DEFAULT_TIMEOUT = Duration.ZERO;
     static final boolean DEFAULT_STRIP_PREFIX = false;
     static final boolean DEFAULT_PRESERVE_HOST = true;
+
+    /** The {@code expected} of a key that only the response cache uses, while it is off. */
+    static final String CACHE_ON = "cache.enabled=true too; the response cache is off";
 
     private ConfigLoader() {}
 
@@ -314,44 +82,49 @@ public final class ConfigLoader {
     }
 
     /** Collects settings into drafts, checking each value, then checks groups and builds the records. */
-    private static final class Builder {
-        private String serverHost = ServerConfig.DEFAULT_HOST;
-        private int serverPort = ServerConfig.DEFAULT_PORT;
-        private String via = DEFAULT_VIA;
-        private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
-        private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
-        private Duration timeout = DEFAULT_TIMEOUT;
-        private int retries = RetryConfig.DEFAULT.retries();
-        private Duration perTryTimeout = RetryConfig.DEFAULT.perTryTimeout();
-        private Set<RetryConfig.RetryOn> retryOn = RetryConfig.DEFAULT.retryOn();
-        private int retryBudget = ProxyConfig.DEFAULT_RETRY_BUDGET_PERCENT;
-        private int maxHeaderBytes = ServerConfig.DEFAULT_MAX_HEADER_BYTES;
-        private int maxUriBytes = ServerConfig.DEFAULT_MAX_URI_BYTES;
-        private Duration headerTimeout = ServerConfig.DEFAULT_HEADER_TIMEOUT;
-        private Duration serverIdleTimeout = ServerConfig.DEFAULT_IDLE_TIMEOUT;
-        private Duration shutdownTimeout = ServerConfig.DEFAULT_SHUTDOWN_TIMEOUT;
-        private Setting keystore;
-        private Setting keystorePassword;
-        private Setting redirectPort;
-        private int maxHeaderCount = RequestLimits.DEFAULT_MAX_HEADER_COUNT;
-        private long maxBodyBytes = RequestLimits.DEFAULT_MAX_BODY_BYTES;
-        private Duration bodyTimeout = RequestLimits.DEFAULT.bodyTimeout();
-        private Setting truststore;
-        private Setting truststorePassword;
-        private boolean verifyHostname = UpstreamTlsConfig.DEFAULT.verifyHostname();
-        private String adminHost = AdminConfig.DEFAULT_HOST;
-        private int adminPort = AdminConfig.DEFAULT_PORT;
-        private String adminToken;
-        private Setting adminHostSetting;
-        private AccessLogFormat accessLog = AccessLogFormat.COMBINED;
-        private boolean reloadWatch = ReloadConfig.DEFAULT.watch();
-        private Duration reloadDebounce = ReloadConfig.DEFAULT.debounce();
-        private final Map<String, PoolDraft> pools = new TreeMap<>();
-        private final Map<String, RouteDraft> routes = new TreeMap<>();
-        private final Map<String, DemoDraft> demos = new TreeMap<>();
-        private final SecurityDraft security = new SecurityDraft();
-        private final Map<ConfigKey, Setting> cacheSettings = new java.util.EnumMap<>(ConfigKey.class);
-        private CacheConfig cache = CacheConfig.disabled();
+    static final class Builder {
+        String serverHost = ServerConfig.DEFAULT_HOST;
+        int serverPort = ServerConfig.DEFAULT_PORT;
+        String via = DEFAULT_VIA;
+        Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
+        Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
+        Duration timeout = DEFAULT_TIMEOUT;
+        int retries = RetryConfig.DEFAULT.retries();
+        Duration perTryTimeout = RetryConfig.DEFAULT.perTryTimeout();
+        Set<RetryConfig.RetryOn> retryOn = RetryConfig.DEFAULT.retryOn();
+        int retryBudget = ProxyConfig.DEFAULT_RETRY_BUDGET_PERCENT;
+        int maxHeaderBytes = ServerConfig.DEFAULT_MAX_HEADER_BYTES;
+        int maxUriBytes = ServerConfig.DEFAULT_MAX_URI_BYTES;
+        Duration headerTimeout = ServerConfig.DEFAULT_HEADER_TIMEOUT;
+        Duration serverIdleTimeout = ServerConfig.DEFAULT_IDLE_TIMEOUT;
+        Duration shutdownTimeout = ServerConfig.DEFAULT_SHUTDOWN_TIMEOUT;
+        Setting keystore;
+        Setting keystorePassword;
+        Setting redirectPort;
+        int maxHeaderCount = RequestLimits.DEFAULT_MAX_HEADER_COUNT;
+        long maxBodyBytes = RequestLimits.DEFAULT_MAX_BODY_BYTES;
+        Duration bodyTimeout = RequestLimits.DEFAULT.bodyTimeout();
+        Setting truststore;
+        Setting truststorePassword;
+        boolean verifyHostname = UpstreamTlsConfig.DEFAULT.verifyHostname();
+        String adminHost = AdminConfig.DEFAULT_HOST;
+        int adminPort = AdminConfig.DEFAULT_PORT;
+        String adminToken;
+        AccessLogFormat accessLog = AccessLogFormat.COMBINED;
+        boolean reloadWatch = ReloadConfig.DEFAULT.watch();
+        Duration reloadDebounce = ReloadConfig.DEFAULT.debounce();
+        final Map<String, PoolDraft> pools = new TreeMap<>();
+        final Map<String, RouteDraft> routes = new TreeMap<>();
+        final Map<String, DemoDraft> demos = new TreeMap<>();
+        final SecurityDraft security = new SecurityDraft();
+        /** The {@code cache.*} settings in the order they were accepted, to name their sources in errors. */
+        final Map<String, Setting> cacheSettings = new LinkedHashMap<>();
+
+        final CacheConfig.Builder cache = CacheConfig.builder().enabled(false);
+        long cacheDiskMb;
+        java.nio.file.Path cacheDiskPath;
+        /** Every accepted setting by its key, for the checks between keys. */
+        final Map<String, Setting> accepted = new HashMap<>();
 
         void accept(Setting setting) {
             List<String> segments = ConfigKey.segments(setting.key());
@@ -365,168 +138,17 @@ public final class ConfigLoader {
                     throw setting.invalid(key.nameKind(i) + " name matching " + ConfigKey.NAME_PATTERN.pattern());
                 }
             }
-            switch (key) {
-                case SERVER_HOST -> serverHost = ConfigValues.listenHost(setting);
-                case SERVER_PORT -> serverPort = ConfigValues.listenPort(setting);
-                case PROXY_VIA -> via = ConfigValues.token(setting);
-                case PROXY_CONNECT_TIMEOUT -> connectTimeout = ConfigValues.duration(setting, true);
-                case PROXY_IDLE_TIMEOUT -> idleTimeout = ConfigValues.duration(setting, true);
-                case PROXY_TIMEOUT -> timeout = ConfigValues.duration(setting, false);
-                case PROXY_RETRIES -> retries = ConfigValues.retries(setting);
-                case PROXY_PER_TRY_TIMEOUT -> perTryTimeout = ConfigValues.duration(setting, false);
-                case PROXY_RETRY_ON -> retryOn = ConfigValues.retryOn(setting);
-                case PROXY_RETRY_BUDGET -> retryBudget = ConfigValues.percent(setting);
-                case SERVER_MAX_HEADER_BYTES -> maxHeaderBytes = ConfigValues.headerBytes(setting);
-                case SERVER_MAX_URI_BYTES -> maxUriBytes = ConfigValues.headerBytes(setting);
-                case SERVER_HEADER_TIMEOUT -> headerTimeout = ConfigValues.duration(setting, true);
-                case SERVER_IDLE_TIMEOUT -> serverIdleTimeout = ConfigValues.duration(setting, true);
-                case SERVER_SHUTDOWN_TIMEOUT -> shutdownTimeout = ConfigValues.duration(setting, false);
-                case SERVER_TLS_KEYSTORE -> {
-                    ConfigValues.storeFile(setting);
-                    keystore = setting;
-                }
-                case SERVER_TLS_KEYSTORE_PASSWORD -> keystorePassword = setting;
-                case SERVER_TLS_REDIRECT_PORT -> {
-                    ConfigValues.redirectPort(setting);
-                    redirectPort = setting;
-                }
-                case PROXY_MAX_HEADER_COUNT -> maxHeaderCount = ConfigValues.headerCount(setting);
-                case PROXY_MAX_BODY_BYTES -> maxBodyBytes = ConfigValues.bodyBytes(setting);
-                case PROXY_BODY_TIMEOUT -> bodyTimeout = ConfigValues.duration(setting, false);
-                case PROXY_TLS_TRUSTSTORE -> {
-                    ConfigValues.storeFile(setting);
-                    truststore = setting;
-                }
-                case PROXY_TLS_TRUSTSTORE_PASSWORD -> truststorePassword = setting;
-                case PROXY_TLS_VERIFY_HOSTNAME -> verifyHostname = ConfigValues.bool(setting);
-                case ROUTE_MAX_BODY_BYTES -> route(names, setting).maxBodyBytes = ConfigValues.bodyBytes(setting);
-                case POOL_STRATEGY -> pool(names, setting).strategy = ConfigValues.strategy(setting);
-                case POOL_HASH_KEY -> {
-                    PoolDraft pool = pool(names, setting);
-                    pool.hashKey = ConfigValues.hashKey(setting);
-                    pool.hashKeySetting = setting;
-                }
-                case POOL_STICKY -> pool(names, setting).sticky = ConfigValues.sticky(setting);
-                case POOL_MAX_PENDING -> pool(names, setting).maxPending = ConfigValues.maxPending(setting);
-                case POOL_QUEUE_TIMEOUT -> pool(names, setting).queueTimeout = ConfigValues.duration(setting, true);
-                case BACKEND_URL -> backend(names, setting).url = ConfigValues.backendUrl(setting);
-                case BACKEND_WEIGHT -> {
-                    BackendDraft backend = backend(names, setting);
-                    backend.weight = ConfigValues.weight(setting);
-                    backend.weightSetting = setting;
-                }
-                case BACKEND_MAX_CONNECTIONS ->
-                    backend(names, setting).maxConnections = ConfigValues.maxConnections(setting);
-                // Health: active checks, outlier ejection, panic mode, slow start, backups.
-                case POOL_HEALTH_PATH -> pool(names, setting).healthPath = ConfigValues.healthPath(setting);
-                case POOL_HEALTH_INTERVAL ->
-                    healthCheck(names, setting).interval = ConfigValues.duration(setting, true);
-                case POOL_HEALTH_TIMEOUT -> healthCheck(names, setting).timeout = ConfigValues.duration(setting, true);
-                case POOL_HEALTH_EXPECTED_STATUS ->
-                    healthCheck(names, setting).expectedStatus = ConfigValues.statusRange(setting);
-                case POOL_HEALTH_RISE -> healthCheck(names, setting).rise = ConfigValues.count(setting);
-                case POOL_HEALTH_FALL -> healthCheck(names, setting).fall = ConfigValues.count(setting);
-                case POOL_OUTLIER_CONSECUTIVE_FAILURES ->
-                    pool(names, setting).consecutiveFailures = ConfigValues.countOrZero(setting);
-                case POOL_OUTLIER_BASE_EJECTION_TIME ->
-                    pool(names, setting).baseEjectionTime = ConfigValues.duration(setting, true);
-                case POOL_OUTLIER_MAX_EJECTION_PERCENT ->
-                    pool(names, setting).maxEjectionPercent = ConfigValues.percent(setting);
-                case POOL_PANIC_THRESHOLD -> pool(names, setting).panicThreshold = ConfigValues.percent(setting);
-                case POOL_SLOW_START -> pool(names, setting).slowStart = ConfigValues.duration(setting, false);
-                case BACKEND_BACKUP -> {
-                    BackendDraft backend = backend(names, setting);
-                    backend.backup = ConfigValues.bool(setting);
-                    backend.backupSetting = setting;
-                }
-                case ROUTE_PATH -> {
-                    RouteDraft route = route(names, setting);
-                    route.path = ConfigValues.path(setting);
-                    route.pathSetting = setting;
-                }
-                case ROUTE_HOST -> route(names, setting).host = ConfigValues.routeHost(setting);
-                case ROUTE_POOL -> route(names, setting).poolSetting = setting;
-                case ROUTE_STRIP_PREFIX -> route(names, setting).stripPrefix = ConfigValues.bool(setting);
-                case ROUTE_PRESERVE_HOST -> route(names, setting).preserveHost = ConfigValues.bool(setting);
-                case ROUTE_CONNECT_TIMEOUT ->
-                    route(names, setting).connectTimeout = ConfigValues.duration(setting, true);
-                case ROUTE_IDLE_TIMEOUT -> route(names, setting).idleTimeout = ConfigValues.duration(setting, true);
-                case ROUTE_TIMEOUT -> route(names, setting).timeout = ConfigValues.duration(setting, false);
-                case ROUTE_RETRIES -> route(names, setting).retries = ConfigValues.retries(setting);
-                case ROUTE_PER_TRY_TIMEOUT ->
-                    route(names, setting).perTryTimeout = ConfigValues.duration(setting, false);
-                case ROUTE_RETRY_ON -> route(names, setting).retryOn = ConfigValues.retryOn(setting);
-                case ROUTE_CACHE -> route(names, setting).cache = ConfigValues.bool(setting);
-                case CACHE_ENABLED,
-                        CACHE_HEAP_ENTRIES,
-                        CACHE_OFF_HEAP_MB,
-                        CACHE_DISK_MB,
-                        CACHE_DISK_PATH,
-                        CACHE_DISK_PERSISTENT,
-                        CACHE_MAX_ENTRY_BYTES,
-                        CACHE_EHCACHE_XML,
-                        CACHE_COALESCE_TIMEOUT,
-                        CACHE_HEURISTIC_MAX -> cacheSettings.put(key, setting);
-                case ADMIN_HOST -> {
-                    adminHost = ConfigValues.listenHost(setting);
-                    adminHostSetting = setting;
-                }
-                case ADMIN_PORT -> adminPort = ConfigValues.adminPort(setting);
-                case ADMIN_TOKEN -> adminToken = ConfigValues.adminToken(setting);
-                case LOG_ACCESS -> accessLog = ConfigValues.accessLog(setting);
-                case RELOAD_WATCH -> reloadWatch = ConfigValues.bool(setting);
-                case RELOAD_DEBOUNCE -> reloadDebounce = ConfigValues.duration(setting, true);
-                case DEMO_PORT -> demos.put(names.get(0), new DemoDraft(setting, ConfigValues.demoPort(setting)));
-                case SECURITY_TRUSTED_PROXIES -> security.trustedProxies = ConfigValues.cidrs(setting);
-                case SECURITY_CLIENT_IP_HEADER -> security.clientIpHeader = ConfigValues.clientIpHeader(setting);
-                case SECURITY_ALLOW -> security.allow = ConfigValues.cidrs(setting);
-                case SECURITY_DENY -> security.deny = ConfigValues.cidrs(setting);
-                case SECURITY_RATE_LIMIT -> security.limit.rate = ConfigValues.rate(setting, false);
-                case SECURITY_RATE_LIMIT_BURST -> security.limit.burst(setting);
-                case SECURITY_RATE_LIMIT_KEY -> security.limit.key(setting);
-                case SECURITY_RATE_LIMIT_MAX_KEYS -> security.maxKeys = ConfigValues.maxKeys(setting);
-                case SECURITY_MAX_CONCURRENT_PER_CLIENT -> security.maxConcurrent = ConfigValues.maxConcurrent(setting);
-                case SECURITY_STRIP_RESPONSE_HEADERS ->
-                    security.stripResponseHeaders = ConfigValues.headerNames(setting);
-                case SECURITY_RESPONSE_HEADER -> security.responseHeader(names.get(0), setting);
-                case SECURITY_HSTS -> security.hsts = ConfigValues.hsts(setting);
-                case ROUTE_ALLOW -> route(names, setting).security.allow = ConfigValues.cidrs(setting);
-                case ROUTE_DENY -> route(names, setting).security.deny = ConfigValues.cidrs(setting);
-                case ROUTE_RATE_LIMIT -> {
-                    RouteSecurityDraft draft = route(names, setting).security;
-                    draft.limit.rate = ConfigValues.rate(setting, true);
-                    draft.limit.rateSetting = setting;
-                }
-                case ROUTE_RATE_LIMIT_BURST ->
-                    route(names, setting).security.limit.burst(setting);
-                case ROUTE_RATE_LIMIT_KEY ->
-                    route(names, setting).security.limit.key(setting);
-                case ROUTE_AUTH -> route(names, setting).security.auth(key, setting).kind = ConfigValues.auth(setting);
-                case ROUTE_AUTH_REALM ->
-                    route(names, setting).security.auth(key, setting).realm = ConfigValues.realm(setting);
-                case ROUTE_AUTH_USERS_FILE ->
-                    route(names, setting).security.auth(key, setting).usersFile = ConfigValues.readableFile(setting);
-                case ROUTE_AUTH_JWKS_FILE ->
-                    route(names, setting).security.auth(key, setting).jwksFile = ConfigValues.readableFile(setting);
-                case ROUTE_AUTH_ISSUER ->
-                    route(names, setting).security.auth(key, setting).issuer = ConfigValues.text(setting);
-                case ROUTE_AUTH_AUDIENCE ->
-                    route(names, setting).security.auth(key, setting).audience = ConfigValues.text(setting);
-                case ROUTE_AUTH_CLAIMS_TO_HEADERS ->
-                    route(names, setting).security.auth(key, setting).claimsToHeaders =
-                            ConfigValues.claimsToHeaders(setting);
-                case ROUTE_AUTH_KEEP_AUTHORIZATION ->
-                    route(names, setting).security.auth(key, setting).keepAuthorization = ConfigValues.bool(setting);
-            }
+            accepted.put(setting.key(), setting);
+            key.apply(this, names, setting);
         }
 
-        private PoolDraft pool(List<String> names, Setting setting) {
+        PoolDraft pool(List<String> names, Setting setting) {
             PoolDraft pool = pools.computeIfAbsent(names.get(0), name -> new PoolDraft());
             pool.settings.add(setting);
             return pool;
         }
 
-        private BackendDraft backend(List<String> names, Setting setting) {
+        BackendDraft backend(List<String> names, Setting setting) {
             BackendDraft backend =
                     pool(names, setting).backends.computeIfAbsent(names.get(1), name -> new BackendDraft());
             backend.settings.add(setting);
@@ -534,7 +156,7 @@ public final class ConfigLoader {
         }
 
         /** The pool's draft, remembering a {@code health.*} setting that needs {@code health.path}. */
-        private PoolDraft healthCheck(List<String> names, Setting setting) {
+        PoolDraft healthCheck(List<String> names, Setting setting) {
             PoolDraft pool = pool(names, setting);
             if (pool.healthSetting == null) {
                 pool.healthSetting = setting;
@@ -542,14 +164,20 @@ public final class ConfigLoader {
             return pool;
         }
 
-        private RouteDraft route(List<String> names, Setting setting) {
+        /** The cache builder, remembering the setting for the source of a cross-check's message. */
+        CacheConfig.Builder cache(Setting setting) {
+            cacheSettings.put(setting.key(), setting);
+            return cache;
+        }
+
+        RouteDraft route(List<String> names, Setting setting) {
             RouteDraft route = routes.computeIfAbsent(names.get(0), name -> new RouteDraft());
             route.settings.add(setting);
             return route;
         }
 
         ProxyConfig build(List<String> sourceNames) {
-            cache = CacheSettings.build(cacheSettings);
+            CacheConfig cacheConfig = buildCache();
             Map<String, PoolConfig> poolConfigs = new LinkedHashMap<>();
             pools.forEach((name, pool) -> poolConfigs.put(name, buildPool(name, pool)));
 
@@ -557,7 +185,7 @@ public final class ConfigLoader {
             Map<String, String> routeByHostAndPath = new HashMap<>();
             Map<String, RouteSecurityConfig> routeSecurity = new TreeMap<>();
             routes.forEach((name, route) -> {
-                RouteConfig config = buildRoute(name, route);
+                RouteConfig config = buildRoute(name, route, cacheConfig.enabled());
                 RouteSecurityConfig securityConfig =
                         route.security.build(name, security.limit, groupSource(route.settings));
                 if (!securityConfig.equals(RouteSecurityConfig.NONE)) {
@@ -573,6 +201,8 @@ public final class ConfigLoader {
                 routeConfigs.add(config);
             });
             routeConfigs.sort(Comparator.comparing(RouteConfig::name));
+
+            checkSecurity(routeSecurity);
 
             Map<String, Integer> demoPorts = new LinkedHashMap<>();
             Map<Integer, String> demoByPort = new HashMap<>();
@@ -608,8 +238,45 @@ public final class ConfigLoader {
                     security.build(routeSecurity),
                     new RequestLimits(maxHeaderCount, maxBodyBytes, bodyTimeout),
                     upstreamTls(),
-                    cache,
+                    cacheConfig,
                     new ReloadConfig(reloadWatch, reloadDebounce));
+        }
+
+        /**
+         * {@code cache.*}: the other keys only once {@code cache.enabled} is set (an explicit {@code false} keeps
+         * them, switched off), {@code disk-persistent} only with a disk tier; the record checks the tiers
+         * against each other.
+         */
+        private CacheConfig buildCache() {
+            Setting enabled = cacheSettings.get("cache.enabled");
+            if (enabled == null && !cacheSettings.isEmpty()) {
+                throw cacheSettings.values().iterator().next().invalid(CACHE_ON);
+            }
+            CacheConfig config = CacheSettings.build(cache.disk(cacheDiskMb, cacheDiskPath), cacheSettings);
+            Setting persistent = cacheSettings.get("cache.disk-persistent");
+            if (persistent != null && !config.hasDiskTier()) {
+                throw persistent.invalid("cache.disk-mb > 0 too; there is no disk tier to persist");
+            }
+            return config;
+        }
+
+        /**
+         * {@code security.client-ip-header} only once trusted proxies are set, since it names their chain;
+         * {@code security.rate-limit-max-keys} only with a rate limit, whose buckets it counts.
+         */
+        private void checkSecurity(Map<String, RouteSecurityConfig> routeSecurity) {
+            Setting header = accepted.get("security.client-ip-header");
+            if (header != null && accepted.get("security.trusted-proxies") == null) {
+                throw header.invalid(
+                        "security.trusted-proxies too; without trusted proxies the client IP is the peer's address");
+            }
+            Setting maxKeys = accepted.get("security.rate-limit-max-keys");
+            if (maxKeys != null
+                    && security.limit.rate == null
+                    && routeSecurity.values().stream().allMatch(route -> route.rateLimit() == null)) {
+                throw maxKeys.invalid(
+                        "security.rate-limit or a route.NAME.rate-limit too; there is no rate limit to keep buckets for");
+            }
         }
 
         /** {@code server.tls.*}: all or nothing, the redirect port apart from {@code server.port}. */
@@ -681,6 +348,8 @@ public final class ConfigLoader {
                 throw pool.hashKeySetting.invalid("no hash-key, which only strategy consistent-hash uses; pool." + name
                         + ".strategy is " + pool.strategy.configName());
             }
+            checkWeightsAreUsed(name, pool);
+            checkQueue(name, pool);
             return new PoolConfig(
                     name,
                     pool.strategy,
@@ -690,6 +359,45 @@ public final class ConfigLoader {
                     pool.maxPending,
                     pool.queueTimeout,
                     buildHealth(name, pool));
+        }
+
+        /**
+         * Weights other than 0 and 1, and slow start (a ramp of weights), only with a strategy that reads
+         * weights: round-robin ignores them, and consistent-hash ignores the ramp.
+         */
+        private static void checkWeightsAreUsed(String name, PoolDraft pool) {
+            String state = "pool." + name + ".strategy is " + pool.strategy.configName() + ", which ignores them";
+            if (pool.strategy == BalanceStrategy.ROUND_ROBIN) {
+                for (BackendDraft backend : pool.backends.values()) {
+                    if (backend.weight > 1) {
+                        throw backend.weightSetting.invalid("0 or 1, or a strategy that uses weights; " + state);
+                    }
+                }
+            }
+            Setting slowStart = pool.setting("pool." + name + ".slow-start");
+            if (!pool.slowStart.isZero()
+                    && (pool.strategy == BalanceStrategy.ROUND_ROBIN
+                            || pool.strategy == BalanceStrategy.CONSISTENT_HASH)) {
+                throw slowStart.invalid("0, or a strategy that ramps weights up; pool." + name + ".strategy is "
+                        + pool.strategy.configName() + ", which ignores the ramp");
+            }
+        }
+
+        /**
+         * {@code queue-timeout} only once {@code max-pending} is set, and a queue only with a backend that can be
+         * full: without a {@code max-connections} no request ever waits.
+         */
+        private static void checkQueue(String name, PoolDraft pool) {
+            String prefix = "pool." + name + ".";
+            Setting queueTimeout = pool.setting(prefix + "queue-timeout");
+            if (queueTimeout != null && pool.setting(prefix + "max-pending") == null) {
+                throw queueTimeout.invalid(prefix + "max-pending > 0 too; without a queue no request waits");
+            }
+            if (pool.maxPending > 0
+                    && pool.backends.values().stream().allMatch(backend -> backend.maxConnections == 0)) {
+                throw pool.setting(prefix + "max-pending")
+                        .invalid(prefix + "backend.NAME.max-connections > 0 too; no backend of the pool is ever full");
+            }
         }
 
         /** Checks the health settings of a pool against each other and its backends. */
@@ -726,7 +434,7 @@ public final class ConfigLoader {
                     pool.slowStart);
         }
 
-        private RouteConfig buildRoute(String name, RouteDraft route) {
+        private RouteConfig buildRoute(String name, RouteDraft route, boolean cacheEnabled) {
             String prefix = "route." + name + ".";
             if (route.path == null) {
                 throw new ConfigException(prefix + "path", null, ConfigValues.PATH, groupSource(route.settings));
@@ -740,6 +448,9 @@ public final class ConfigLoader {
             String pool = route.poolSetting.value();
             if (!pools.containsKey(pool)) {
                 throw route.poolSetting.invalid(expectedPool);
+            }
+            if (route.cache == Boolean.TRUE && !cacheEnabled) {
+                throw route.cacheSetting.invalid(CACHE_ON);
             }
             return new RouteConfig(
                     name,
@@ -756,14 +467,15 @@ public final class ConfigLoader {
                             route.perTryTimeout == null ? perTryTimeout : route.perTryTimeout,
                             route.retryOn == null ? retryOn : route.retryOn),
                     route.maxBodyBytes == null ? RouteConfig.INHERIT : route.maxBodyBytes,
-                    route.cache == null || route.cache); // only with cache.enabled, see ProxyEngine
+                    route.cache == null || route.cache); // the cache applies only with cache.enabled
         }
 
         private AdminConfig admin() {
             AdminConfig admin = new AdminConfig(adminHost, adminPort, adminToken);
             if (!admin.loopback() && admin.token() == null && adminPort >= 0) {
-                throw adminHostSetting.invalid("a loopback address such as 127.0.0.1, or set admin.token: the admin "
-                        + "interface can drain backends and purge the cache");
+                throw accepted.get("admin.host")
+                        .invalid("a loopback address such as 127.0.0.1, or set admin.token: the admin "
+                                + "interface can drain backends and purge the cache");
             }
             return admin;
         }
@@ -781,7 +493,7 @@ public final class ConfigLoader {
         }
     }
 
-    private static final class PoolDraft {
+    static final class PoolDraft {
         final List<Setting> settings = new ArrayList<>();
         final Map<String, BackendDraft> backends = new TreeMap<>();
         BalanceStrategy strategy = BalanceStrategy.WEIGHTED_ROUND_ROBIN;
@@ -805,9 +517,19 @@ public final class ConfigLoader {
         int maxEjectionPercent = OutlierConfig.DEFAULT_MAX_EJECTION_PERCENT;
         int panicThreshold = HealthConfig.DEFAULT_PANIC_THRESHOLD_PERCENT;
         Duration slowStart = HealthConfig.DEFAULT_SLOW_START;
+
+        /** The pool's own setting of {@code key}, or null; backend settings are among them too. */
+        Setting setting(String key) {
+            for (Setting setting : settings) {
+                if (setting.key().equals(key)) {
+                    return setting;
+                }
+            }
+            return null;
+        }
     }
 
-    private static final class BackendDraft {
+    static final class BackendDraft {
         final List<Setting> settings = new ArrayList<>();
         URI url;
         int weight = BackendConfig.DEFAULT_WEIGHT;
@@ -817,7 +539,7 @@ public final class ConfigLoader {
         Setting backupSetting;
     }
 
-    private static final class RouteDraft {
+    static final class RouteDraft {
         final List<Setting> settings = new ArrayList<>();
         String path;
         Setting pathSetting;
@@ -834,10 +556,11 @@ public final class ConfigLoader {
         Long maxBodyBytes;
         final RouteSecurityDraft security = new RouteSecurityDraft();
         Boolean cache;
+        Setting cacheSetting;
     }
 
     /** A rate limit being read: {@code rate-limit}, {@code rate-limit-burst}, {@code rate-limit-key}. */
-    private static final class RateLimitDraft {
+    static final class RateLimitDraft {
         RateLimitConfig rate;
         Setting rateSetting;
         Long burst;
@@ -873,7 +596,7 @@ public final class ConfigLoader {
     }
 
     /** The {@code security.*} keys being read. */
-    private static final class SecurityDraft {
+    static final class SecurityDraft {
         List<Cidr> trustedProxies = List.of();
         SecurityConfig.ClientIpHeader clientIpHeader = SecurityConfig.ClientIpHeader.X_FORWARDED_FOR;
         List<Cidr> allow = List.of();
@@ -912,17 +635,18 @@ public final class ConfigLoader {
     }
 
     /** The security keys of one route being read. */
-    private static final class RouteSecurityDraft {
+    static final class RouteSecurityDraft {
         List<Cidr> allow = List.of();
         List<Cidr> deny = List.of();
         final RateLimitDraft limit = new RateLimitDraft();
         AuthDraft auth;
 
-        AuthDraft auth(ConfigKey key, Setting setting) {
+        /** The auth draft, remembering the setting under its key for the checks in {@link AuthDraft#build}. */
+        AuthDraft auth(Setting setting) {
             if (auth == null) {
                 auth = new AuthDraft();
             }
-            auth.settings.put(key, setting);
+            auth.settings.put(ConfigKey.match(ConfigKey.segments(setting.key())), setting);
             return auth;
         }
 
@@ -936,7 +660,7 @@ public final class ConfigLoader {
     }
 
     /** The {@code route.NAME.auth*} keys being read. */
-    private static final class AuthDraft {
+    static final class AuthDraft {
         final Map<ConfigKey, Setting> settings = new java.util.EnumMap<>(ConfigKey.class);
         AuthConfig.Kind kind;
         String realm = AuthConfig.DEFAULT_REALM;
@@ -1001,5 +725,5 @@ public final class ConfigLoader {
         }
     }
 
-    private record DemoDraft(Setting setting, int port) {}
+    record DemoDraft(Setting setting, int port) {}
 }

@@ -141,14 +141,16 @@ final class ConfigValues {
         return intInRange(setting, 0, 100, PERCENT);
     }
 
+    static final String RETRY_ON = "none, or a comma-separated list of: "
+            + String.join(
+                    ", ",
+                    java.util.Arrays.stream(RetryConfig.RetryOn.values())
+                            .map(RetryConfig.RetryOn::configName)
+                            .toList());
+
     /** A comma-separated list of retry conditions, or {@code none}. */
     static java.util.Set<RetryConfig.RetryOn> retryOn(Setting setting) {
-        String expected = "none, or a comma-separated list of: "
-                + String.join(
-                        ", ",
-                        java.util.Arrays.stream(RetryConfig.RetryOn.values())
-                                .map(RetryConfig.RetryOn::configName)
-                                .toList());
+        String expected = RETRY_ON;
         java.util.Set<RetryConfig.RetryOn> on = java.util.EnumSet.noneOf(RetryConfig.RetryOn.class);
         if (setting.value().equalsIgnoreCase("none")) {
             return on;
@@ -166,6 +168,9 @@ final class ConfigValues {
 
     static final String ADMIN_PORT = "integer -1..65535 (-1 for no admin listener, 0 for any free port)";
 
+    static final String ACCESS_LOG = "off|combined|json";
+    static final String ADMIN_TOKEN = "at least 16 visible ASCII characters";
+
     static int adminPort(Setting setting) {
         if (setting.value().equals("-1")) {
             return -1;
@@ -176,7 +181,7 @@ final class ConfigValues {
     static AccessLogFormat accessLog(Setting setting) {
         AccessLogFormat format = AccessLogFormat.fromConfigName(setting.value().toLowerCase(Locale.ROOT));
         if (format == null) {
-            throw setting.invalid("off|combined|json");
+            throw setting.invalid(ACCESS_LOG);
         }
         return format;
     }
@@ -185,7 +190,7 @@ final class ConfigValues {
     static String adminToken(Setting setting) {
         String value = setting.value();
         if (value.length() < 16 || !value.chars().allMatch(c -> c > 32 && c < 127)) {
-            throw setting.invalid("***", "at least 16 visible ASCII characters");
+            throw setting.invalid("***", ADMIN_TOKEN);
         }
         return value;
     }

@@ -1,6 +1,7 @@
 /**
- * Starting points: {@link dev.proxyfilter.config.ConfigLoader} (every key, documented in one place, and
- * the one loader for every source), {@link dev.proxyfilter.config.ProxyConfig} (the validated result)
+ * Starting points: {@link dev.proxyfilter.config.ConfigKey} (every key, declared once: default, values,
+ * documentation, parser), {@link dev.proxyfilter.config.ConfigLoader} (the one loader for every source),
+ * {@link dev.proxyfilter.config.ProxyConfig} (the validated result)
  * and {@link dev.proxyfilter.config.ConfigException} (what a bad value produces:
  * {@code key: value (expected: constraint) [source]}).
  *

@@ -34,7 +34,7 @@ class ConfigLoaderTest {
                         "web",
                                 new PoolConfig(
                                         "web",
-                                        BalanceStrategy.ROUND_ROBIN,
+                                        BalanceStrategy.RANDOM,
                                         List.of(
                                                 new BackendConfig("a", URI.create("http://127.0.0.1:9001"), 3),
                                                 new BackendConfig(

@@ -14,15 +14,15 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * The shipped {@code config/proxy.properties} loads, is the documented first-run setup, and, with
- * {@link ConfigLoader}'s javadoc, documents every key.
+ * The shipped {@code config/proxy.properties} loads, is the documented first-run setup, and names every
+ * key of {@link ConfigKey} and no other.
  */
 class SampleConfigTest {
     /** Relative to the proxy-filter module, where Maven runs the tests. */
     private static final Path SAMPLE = Path.of("..", "config", "proxy.properties");
 
-    private static final Path LOADER_SOURCE =
-            Path.of("src", "main", "java", "dev", "proxyfilter", "config", "ConfigLoader.java");
+    /** A {@code key=value} line, possibly commented out: a dotted key right after the {@code #}. */
+    private static final Pattern KEY_LINE = Pattern.compile("(?m)^#?([a-z][a-z0-9-]*(?:\\.[A-Za-z0-9_-]+)+)=");
 
     @Test
     void theSampleLoadsAsTheFirstRunSetup() {
@@ -57,14 +57,38 @@ class SampleConfigTest {
     }
 
     @Test
-    void theLoaderJavadocDocumentsEveryKey() throws IOException {
-        String source = Files.readString(LOADER_SOURCE, StandardCharsets.UTF_8);
-        String javadoc = source.substring(0, source.indexOf("public final class ConfigLoader"));
+    void theSampleNamesOnlyKeysThatExist() throws IOException {
+        List<String> named = namedKeys(Files.readString(SAMPLE, StandardCharsets.UTF_8));
 
-        for (ConfigKey key : ConfigKey.values()) {
-            assertThat(javadoc)
-                    .as("javadoc row for %s", key.template())
-                    .contains("<td>{@code " + key.template() + "}</td>");
+        assertThat(named).as("key=value lines, commented or not").hasSizeGreaterThan(ConfigKey.values().length);
+        for (String key : named) {
+            ConfigKey template = ConfigKey.match(ConfigKey.segments(key));
+            assertThat(template)
+                    .as("%s in %s names no key (expected: one of docs/configuration.md)", key, SAMPLE)
+                    .isNotNull();
+            assertThat(template.names(ConfigKey.segments(key)))
+                    .as("names in %s", key)
+                    .allMatch(name -> ConfigKey.NAME_PATTERN.matcher(name).matches());
         }
+    }
+
+    @Test
+    void commentedLinesCountAsNamingAKey() {
+        assertThat(namedKeys("""
+                        # A comment: not a key=value line.
+                        #   client-ip, path=x
+                        #pool.web.backend.a.url=http://x
+                        server.port=1
+                        #security.response-headers.X-Frame-Options=DENY
+                        """))
+                .containsExactly("pool.web.backend.a.url", "server.port", "security.response-headers.X-Frame-Options");
+    }
+
+    /** The key of every {@code key=value} line, {@code #key=value} included; prose comments have a space. */
+    private static List<String> namedKeys(String properties) {
+        return KEY_LINE.matcher(properties)
+                .results()
+                .map(match -> match.group(1))
+                .toList();
     }
 }
