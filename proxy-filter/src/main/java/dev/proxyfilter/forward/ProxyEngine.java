@@ -3,6 +3,7 @@ package dev.proxyfilter.forward;
 import dev.proxyfilter.balance.Backend;
 import dev.proxyfilter.balance.BackendPool;
 import dev.proxyfilter.config.ConfigException;
+import dev.proxyfilter.config.ConfigKey;
 import dev.proxyfilter.config.ProxyConfig;
 import dev.proxyfilter.config.RouteConfig;
 import dev.proxyfilter.metrics.ProxyMetrics;
@@ -38,12 +39,11 @@ public final class ProxyEngine implements AutoCloseable {
     private static final Duration CUT_SETTLE = Duration.ofMillis(500);
 
     /**
-     * The settings a reload cannot change, with why: the listeners ({@code server.*}, {@code admin.*}) are
-     * bound, the demo backends started, the clients' TLS context ({@code proxy.tls.*}) and the cache's store
-     * ({@code cache.*}) built once.
+     * The settings a reload cannot change, as {@link ConfigKey} declares them: the listeners ({@code server.*},
+     * {@code admin.*}) are bound, the demo backends started, the clients' TLS context ({@code proxy.tls.*}) and
+     * the cache's store ({@code cache.*}) built once.
      */
-    public static final List<String> RESTART_ONLY =
-            List.of("server.*", "admin.*", "demo.*", "proxy.tls.*", "cache.*", "reload.*");
+    public static final List<String> RESTART_ONLY = ConfigKey.restartOnly();
 
     /** What {@link #handle} does with a request that no route matches. */
     public enum Unrouted {
