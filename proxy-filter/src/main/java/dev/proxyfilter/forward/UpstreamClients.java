@@ -120,6 +120,18 @@ final class UpstreamClients {
         return count;
     }
 
+    /** Upstream connections carrying an exchange (or opening for one), and exchanges waiting for one. */
+    int[] busyAndWaiting() {
+        int busy = 0;
+        int waiting = 0;
+        for (HttpClient client : clients.values()) {
+            UpstreamClient upstream = client.getBean(UpstreamClient.class);
+            busy += upstream.busyConnections();
+            waiting += upstream.waitingExchanges();
+        }
+        return new int[] {busy, waiting};
+    }
+
     /** Removes every client; returns them, for the caller to stop. */
     List<HttpClient> removeAll() {
         List<HttpClient> running = List.copyOf(clients.values());

@@ -30,6 +30,13 @@ final class HandlerExchange implements ClientExchange, Callback {
     private final Response response;
     private final Callback callback;
     private String path;
+    // Kept at begin(): the engine reads them for its access log after the response completed, when Jetty may
+    // have recycled the request for the connection's next one.
+    private String method;
+    private String scheme;
+    private String protocol;
+    private String query;
+    private String remoteAddress;
     private final HttpFields headers;
     private final long requestContentLength;
     private final boolean hasRequestBody;
@@ -54,6 +61,11 @@ final class HandlerExchange implements ClientExchange, Callback {
     @Override
     public void begin(String path) {
         this.path = path;
+        this.method = request.getMethod();
+        this.scheme = request.getHttpURI().getScheme();
+        this.protocol = request.getConnectionMetaData().getProtocol();
+        this.query = request.getHttpURI().getQuery();
+        this.remoteAddress = Request.getRemoteAddr(request);
         request.addFailureListener(this::clientFailed);
         request.addIdleTimeoutListener(WAITING_ON_BACKEND);
     }
@@ -90,17 +102,17 @@ final class HandlerExchange implements ClientExchange, Callback {
 
     @Override
     public String method() {
-        return request.getMethod();
+        return method != null ? method : request.getMethod(); // before begin(): the engine's first look
     }
 
     @Override
     public String scheme() {
-        return request.getHttpURI().getScheme();
+        return scheme;
     }
 
     @Override
     public String protocol() {
-        return request.getConnectionMetaData().getProtocol();
+        return protocol;
     }
 
     @Override
@@ -119,7 +131,7 @@ final class HandlerExchange implements ClientExchange, Callback {
 
     @Override
     public String remoteAddress() {
-        return Request.getRemoteAddr(request);
+        return remoteAddress;
     }
 
     @Override
@@ -134,7 +146,7 @@ final class HandlerExchange implements ClientExchange, Callback {
 
     @Override
     public String query() {
-        return request.getHttpURI().getQuery();
+        return query;
     }
 
     @Override

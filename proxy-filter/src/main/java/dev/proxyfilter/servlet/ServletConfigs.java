@@ -116,7 +116,10 @@ final class ServletConfigs {
     static ConfigSource locate(String location, ServletContext context) {
         if (context != null && (location.startsWith("/WEB-INF/") || location.startsWith("WEB-INF/"))) {
             String resource = location.startsWith("/") ? location : "/" + location;
-            try (InputStream in = context.getResourceAsStream(resource)) {
+            // The file itself where the webapp is unpacked: Tomcat serves resources from a cache it looks at
+            // again only every 5 s, so an edit right after a reload would be read stale and never applied.
+            Path file = fileOf(location, context);
+            try (InputStream in = file != null ? Files.newInputStream(file) : context.getResourceAsStream(resource)) {
                 if (in == null) {
                     throw new ConfigException(
                             CONFIG_PARAM,

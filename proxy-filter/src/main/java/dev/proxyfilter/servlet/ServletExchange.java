@@ -42,7 +42,15 @@ final class ServletExchange implements ClientExchange, WriteListener, AsyncListe
     private final AtomicBoolean ended = new AtomicBoolean();
     private volatile Consumer<Throwable> onClientFailure;
 
-    // Set by begin(), when the engine takes the exchange.
+    // Set by begin(), when the engine takes the exchange. The request-line facts are kept because the engine
+    // reads them for its access log after the exchange completed, when the container may have recycled the
+    // request (Jetty 12.1.12's ee10 then throws a NullPointerException from getMethod()).
+    private String method;
+    private String scheme;
+    private String protocol;
+    private String query;
+    private String remoteAddress;
+    private int localPort;
     private AsyncContext async;
     private String path;
     private HttpFields headers;
@@ -76,6 +84,12 @@ final class ServletExchange implements ClientExchange, WriteListener, AsyncListe
     @Override
     public void begin(String path) {
         this.path = path;
+        this.method = request.getMethod();
+        this.scheme = request.getScheme();
+        this.protocol = request.getProtocol();
+        this.query = request.getQueryString();
+        this.remoteAddress = request.getRemoteAddr();
+        this.localPort = request.getLocalPort();
         this.headers = copyHeaders(request);
         this.requestContentLength = request.getContentLengthLong();
         this.hasRequestBody = requestContentLength > 0 || request.getHeader("Transfer-Encoding") != null;
@@ -122,17 +136,17 @@ final class ServletExchange implements ClientExchange, WriteListener, AsyncListe
 
     @Override
     public String method() {
-        return request.getMethod();
+        return method != null ? method : request.getMethod(); // before begin(): the engine's first look
     }
 
     @Override
     public String scheme() {
-        return request.getScheme();
+        return scheme;
     }
 
     @Override
     public String protocol() {
-        return request.getProtocol();
+        return protocol;
     }
 
     @Override
@@ -146,12 +160,12 @@ final class ServletExchange implements ClientExchange, WriteListener, AsyncListe
 
     @Override
     public int localPort() {
-        return request.getLocalPort();
+        return localPort;
     }
 
     @Override
     public String remoteAddress() {
-        return request.getRemoteAddr();
+        return remoteAddress;
     }
 
     @Override
@@ -166,7 +180,7 @@ final class ServletExchange implements ClientExchange, WriteListener, AsyncListe
 
     @Override
     public String query() {
-        return request.getQueryString();
+        return query;
     }
 
     @Override

@@ -131,6 +131,27 @@ public final class UpstreamClient extends ContainerLifeCycle {
     }
 
     /**
+     * Connections open or opening and not idle in a pool, over every backend address: those carrying an
+     * exchange, or about to. 0 once every exchange ended (a leak check's question).
+     */
+    public int busyConnections() {
+        int busy = 0;
+        for (Destination destination : destinations.values()) {
+            busy += destination.connections() - destination.idleConnections();
+        }
+        return busy;
+    }
+
+    /** Exchanges waiting for a connection, over every backend address. */
+    public int waitingExchanges() {
+        int waiting = 0;
+        for (Destination destination : destinations.values()) {
+            waiting += destination.waitingExchanges();
+        }
+        return waiting;
+    }
+
+    /**
      * Why exchanges fail when the client stops: a {@link RejectedExecutionException}, which the proxy
      * answers with 503 (it is going away), as Jetty's {@code HttpClient} does.
      */
@@ -249,6 +270,10 @@ public final class UpstreamClient extends ContainerLifeCycle {
 
         synchronized int idleConnections() {
             return idle.size();
+        }
+
+        synchronized int waitingExchanges() {
+            return waiting.size();
         }
 
         /** A pooled connection, a new one, or a place in the queue. */

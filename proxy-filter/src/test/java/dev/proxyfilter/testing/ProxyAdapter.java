@@ -208,8 +208,13 @@ public enum ProxyAdapter {
 
     /** A started container; {@code closeEngine} when the engine was started for it rather than by it. */
     private record Started(URI uri, ProxyEngine engine, Stopper stopper, boolean closeEngine) implements Running {
+        Started {
+            LeakCheck.opened(engine);
+        }
+
         @Override
         public void close() {
+            LeakCheck.closed(engine);
             try {
                 stopper.stop();
             } catch (Exception e) {

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Timeout;
  * {@code no-cache} with and without field names, through the real proxy.
  */
 @Timeout(30)
-class RevalidationDirectivesThroughProxyTest {
+class RevalidationDirectivesThroughProxyIntegrationTest {
     private final CacheProxy cache = CacheProxy.start();
 
     @AfterEach

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Timeout;
  * not select the stored response is not used; through the real proxy.
  */
 @Timeout(30)
-class ValidationThroughProxyTest {
+class ValidationThroughProxyIntegrationTest {
     private final CacheProxy cache = CacheProxy.start();
 
     @AfterEach

@@ -11,11 +11,11 @@ import org.junit.jupiter.api.Timeout;
 /**
  * RFC 9211 (the {@code Cache-Status} response field) through the real proxy: {@code hit}, {@code fwd} with
  * {@code uri-miss}, {@code vary-miss}, {@code stale}, {@code request}, {@code fwd-status}, {@code stored},
- * {@code ttl} and {@code collapsed} (see {@link CoalescingThroughProxyTest}). {@code stored} is only said
+ * {@code ttl} and {@code collapsed} (see {@link CoalescingThroughProxyIntegrationTest}). {@code stored} is only said
  * when the whole response is known to be going into the cache.
  */
 @Timeout(30)
-class CacheStatusThroughProxyTest {
+class CacheStatusThroughProxyIntegrationTest {
     private final CacheProxy cache = CacheProxy.start();
 
     @AfterEach

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Timeout;
  * proxy: 206 with one range, 416 when unsatisfiable, {@code If-Range}.
  */
 @Timeout(30)
-class RangeThroughProxyTest {
+class RangeThroughProxyIntegrationTest {
     private final CacheProxy cache = CacheProxy.start();
 
     @AfterEach

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Timeout;
 
 /** RFC 9111 §4.1 (calculating cache keys with {@code Vary}) through the real proxy. */
 @Timeout(30)
-class VaryThroughProxyTest {
+class VaryThroughProxyIntegrationTest {
     private final CacheProxy cache = CacheProxy.start();
 
     @AfterEach

@@ -54,7 +54,7 @@ import org.junit.jupiter.api.Timeout;
  * opens and closes.
  */
 @Timeout(30)
-class UpstreamClientTest {
+class UpstreamClientIntegrationTest {
     private static final long MIB = 1024 * 1024;
 
     private static TestBackend echo;

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Timeout;
  * values, and nothing else.
  */
 @Timeout(30)
-class CacheKeyThroughProxyTest {
+class CacheKeyThroughProxyIntegrationTest {
     private final CacheProxy cache = CacheProxy.start();
 
     @AfterEach

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Timeout;
  * {@code stale-if-error}, through the real proxy on the fake clock.
  */
 @Timeout(30)
-class StaleExtensionsThroughProxyTest {
+class StaleExtensionsThroughProxyIntegrationTest {
     private final CacheProxy cache = CacheProxy.start();
 
     @AfterEach

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Timeout;
  * request did not reach it.
  */
 @Timeout(30)
-class StorabilityThroughProxyTest {
+class StorabilityThroughProxyIntegrationTest {
     private final CacheProxy cache = CacheProxy.start();
 
     @AfterEach

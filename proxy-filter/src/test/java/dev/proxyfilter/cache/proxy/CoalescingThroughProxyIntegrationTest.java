@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Timeout;
  * storable releases the waiters to go on their own.
  */
 @Timeout(60)
-class CoalescingThroughProxyTest {
+class CoalescingThroughProxyIntegrationTest {
     private static final int CLIENTS = 50;
     private final CacheProxy cache = CacheProxy.start();
     private final CountDownLatch gate = new CountDownLatch(1);

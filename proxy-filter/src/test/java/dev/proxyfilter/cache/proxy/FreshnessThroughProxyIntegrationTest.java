@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Timeout;
  * of §5.2.1 plus {@code Pragma} (§5.4), through the real proxy on the fake clock.
  */
 @Timeout(30)
-class FreshnessThroughProxyTest {
+class FreshnessThroughProxyIntegrationTest {
     private final CacheProxy cache = CacheProxy.start();
 
     @AfterEach

@@ -45,7 +45,7 @@ import org.junit.jupiter.api.io.TempDir;
  * test time, trusted through the connector's TLS context, with the host name checked.
  */
 @Timeout(60)
-class UpstreamClientTlsTest {
+class UpstreamClientTlsIntegrationTest {
     @TempDir
     static Path dir;
 

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
  * a new one on the same folder, with its age carried on (RFC 9111 §4.2.3 resident time).
  */
 @Timeout(60)
-class DiskTierThroughProxyTest {
+class DiskTierThroughProxyIntegrationTest {
     @TempDir
     Path folder;
 

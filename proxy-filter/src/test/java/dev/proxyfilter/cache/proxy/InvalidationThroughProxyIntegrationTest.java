@@ -15,7 +15,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * same host) and the operator's purge by URL and by prefix, through the real proxy.
  */
 @Timeout(30)
-class InvalidationThroughProxyTest {
+class InvalidationThroughProxyIntegrationTest {
     private final CacheProxy cache = CacheProxy.start();
 
     @AfterEach
