@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 
 import dev.proxyfilter.sample.DeployedWar.Container;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -15,14 +14,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.logging.Handler;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipFile;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -78,9 +74,7 @@ class SampleWarIT {
 
     @BeforeAll
     static void findWar() {
-        // Set by failsafe; the fallback lets an IDE run the test after `mvn package`.
-        war = Path.of(System.getProperty("sample.war", "target/webapp-sample.war"))
-                .toAbsolutePath();
+        war = Wars.sampleWar();
         assertThat(war).as("run `mvn package` first").isRegularFile();
     }
 
@@ -212,7 +206,7 @@ class SampleWarIT {
         // The drop-in installation: no ProxyFilter in web.xml, the configuration renamed to
         // WEB-INF/proxy-filter.properties. ProxyFilterInitializer (a ServletContainerInitializer, which
         // Jetty runs only with jetty-ee10-annotations) installs the filter for /*.
-        Path webapp = unpackWar(workDir.resolve("drop-in"));
+        Path webapp = Wars.unpack(war, workDir.resolve("drop-in"));
         Files.writeString(webapp.resolve("WEB-INF/web.xml"), HELLO_ONLY_WEB_XML);
         Files.move(webapp.resolve("WEB-INF/proxy.properties"), webapp.resolve("WEB-INF/proxy-filter.properties"));
         deployed = container.deploy(webapp, CONTEXT_PATH, workDir);
@@ -331,26 +325,6 @@ class SampleWarIT {
             }
         }
         return false;
-    }
-
-    private static Path unpackWar(Path directory) throws IOException {
-        try (ZipFile zip = new ZipFile(war.toFile())) {
-            for (ZipEntry entry : Collections.list(zip.entries())) {
-                Path target = directory.resolve(entry.getName()).normalize();
-                if (!target.startsWith(directory)) {
-                    throw new IOException("entry outside the webapp: " + entry.getName());
-                }
-                if (entry.isDirectory()) {
-                    Files.createDirectories(target);
-                } else {
-                    Files.createDirectories(target.getParent());
-                    try (InputStream in = zip.getInputStream(entry)) {
-                        Files.copy(in, target);
-                    }
-                }
-            }
-        }
-        return directory;
     }
 
     private static List<String> rootCauseMessages(Throwable failure) {
