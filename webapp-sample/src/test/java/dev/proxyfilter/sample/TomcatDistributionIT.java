@@ -2,7 +2,6 @@ package dev.proxyfilter.sample;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -25,19 +24,6 @@ class TomcatDistributionIT extends WarInDistributionIT {
                 tomcat.uri().resolve("/sample"),
                 tomcat.uri().resolve("/sample"),
                 tomcat.base().resolve("webapps/sample/WEB-INF/proxy.properties"));
-    }
-
-    /**
-     * Tomcat serves a webapp's resources from a cache it revalidates at most every 5 s (the
-     * {@code cacheTtl} of {@code <Resources>}), and the filter reads {@code /WEB-INF/proxy.properties}
-     * through {@code ServletContext.getResourceAsStream}: a change made within 5 s of the last read is
-     * reloaded with the old content ("configuration unchanged") and then never applied. The first edit
-     * waits that long after the start; {@code aSecondEditRightAfterTheFirstIsAppliedToo} is skipped until
-     * the filter reads the file it watches directly.
-     */
-    @Override
-    Duration staleReadWindow() {
-        return Duration.ofMillis(5_500); // Tomcat's default cacheTtl, 5 s, after a read made before the start
     }
 
     @Override

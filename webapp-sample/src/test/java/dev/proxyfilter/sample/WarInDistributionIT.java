@@ -72,7 +72,7 @@ abstract class WarInDistributionIT implements ContainerLogsOnFailure.Source {
 
     /**
      * How long after the webapp started a first edit of its configuration must wait to be read fresh, or
-     * zero. See {@link TomcatDistributionIT#staleReadWindow()}.
+     * zero (a container that served the file from a resource cache would need the cache's lifetime).
      */
     Duration staleReadWindow() {
         return Duration.ZERO;
