@@ -119,6 +119,9 @@ final class ContainerProcess implements AutoCloseable {
                 last = "status " + response.statusCode();
             } catch (ConnectException e) {
                 last = "connection refused";
+            } catch (java.net.http.HttpTimeoutException e) {
+                // Listening but still deploying (a loaded machine: seen at load average 14): ask again.
+                last = "no answer within 5 s";
             }
             Thread.sleep(100);
         }
