@@ -88,7 +88,13 @@ class ArchitectureTest {
     }
 
     @Test
-    void configAndRouteDependOnNothingOfOurs() {
+    void configRouteAndHttpDependOnNothingOfOurs() {
+        check(classes()
+                .that()
+                .resideInAPackage(ROOT + ".http..")
+                .should()
+                .onlyDependOnClassesThat()
+                .resideInAnyPackage(ROOT + ".http..", "java.."));
         check(classes()
                 .that()
                 .resideInAPackage(ROOT + ".config..")
@@ -110,7 +116,8 @@ class ArchitectureTest {
                 .resideInAPackage(ROOT + ".balance..")
                 .should()
                 .onlyDependOnClassesThat()
-                .resideInAnyPackage(ROOT + ".balance..", ROOT + ".config..", ROOT + ".time..", "java.."));
+                .resideInAnyPackage(
+                        ROOT + ".balance..", ROOT + ".config..", ROOT + ".http..", ROOT + ".time..", "java.."));
         check(classes()
                 .that()
                 .resideInAPackage(ROOT + ".security..")
@@ -119,6 +126,7 @@ class ArchitectureTest {
                 .resideInAnyPackage(
                         ROOT + ".security..",
                         ROOT + ".config..",
+                        ROOT + ".http..",
                         ROOT + ".time..",
                         "java..",
                         "com.nimbusds..",
@@ -138,6 +146,7 @@ class ArchitectureTest {
                 .resideInAnyPackage(
                         ROOT + ".cache..",
                         ROOT + ".config..",
+                        ROOT + ".http..",
                         ROOT + ".time..",
                         "java..",
                         "org.eclipse.jetty.http..",

@@ -1,8 +1,8 @@
 package dev.proxyfilter.bench;
 
 import dev.proxyfilter.cache.CacheKeys;
-import dev.proxyfilter.cache.Header;
 import dev.proxyfilter.cache.VaryIndex;
+import dev.proxyfilter.http.Header;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.http.HttpFields;

@@ -1,10 +1,10 @@
 package dev.proxyfilter.bench;
 
-import dev.proxyfilter.cache.CacheEntry;
-import dev.proxyfilter.cache.CachedResponse;
-import dev.proxyfilter.cache.Header;
+import dev.proxyfilter.cache.StoreEntry;
+import dev.proxyfilter.cache.StoredResponse;
 import dev.proxyfilter.cache.ehcache.EhcacheResponseStore;
 import dev.proxyfilter.config.CacheConfig;
+import dev.proxyfilter.http.Header;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -21,7 +21,7 @@ import org.openjdk.jmh.annotations.TearDown;
 /**
  * Store get and put on the Ehcache store ({@code EhcacheResponseStore}) with Zipf-distributed keys: the
  * {@code heap} tier alone (2,000 entries), or {@code heap+offheap} (500 entries on the heap over 64 MB off
- * the heap, where an entry is serialised and read back by {@code CacheEntrySerializer}).
+ * the heap, where an entry is serialised and read back by {@code StoreEntrySerializer}).
  *
  * <p>Workload: 10,000 distinct keys (primary keys of realistic URIs), drawn Zipf (s = 1) in a cycle of 65,536
  * draws, so the head of the distribution stays in the heap tier and the tail is evicted or lives off-heap;
@@ -48,7 +48,7 @@ public class CacheStoreBenchmark {
     private EhcacheResponseStore store;
     private String[] keys;
     private int[] draws;
-    private CachedResponse value;
+    private StoredResponse value;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -69,7 +69,7 @@ public class CacheStoreBenchmark {
                 new Header("ETag", "\"abcdef\""),
                 new Header("Date", "Sat, 28 Nov 2026 19:00:00 GMT"),
                 new Header("Last-Modified", "Sat, 28 Nov 2026 18:00:00 GMT"));
-        value = new CachedResponse(200, headers, body, 1L, 2L, List.of());
+        value = new StoredResponse(200, headers, body, 1L, 2L, List.of());
         for (int i = 0; i < KEYS; i++) {
             store.put(keys[i], value);
         }
@@ -87,7 +87,7 @@ public class CacheStoreBenchmark {
     }
 
     @Benchmark
-    public CacheEntry get(Cursor cursor) {
+    public StoreEntry get(Cursor cursor) {
         return store.get(keys[draws[cursor.next++ & (DRAWS - 1)]]);
     }
 

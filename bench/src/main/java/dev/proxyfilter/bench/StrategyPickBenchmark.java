@@ -4,9 +4,9 @@ import dev.proxyfilter.balance.Backend;
 import dev.proxyfilter.balance.BackendPool;
 import dev.proxyfilter.balance.RequestView;
 import dev.proxyfilter.config.BackendConfig;
-import dev.proxyfilter.config.BalanceStrategy;
 import dev.proxyfilter.config.HashKey;
 import dev.proxyfilter.config.PoolConfig;
+import dev.proxyfilter.config.StrategyName;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
@@ -58,12 +58,12 @@ public class StrategyPickBenchmark {
 
     @Setup
     public void setUp() {
-        BalanceStrategy configured = BalanceStrategy.fromConfigName(strategy).orElseThrow();
+        StrategyName configured = StrategyName.fromConfigName(strategy).orElseThrow();
         List<BackendConfig> backends = new ArrayList<>();
         for (int i = 0; i < WEIGHTS.length; i++) {
             backends.add(new BackendConfig("b" + i, URI.create("http://10.0.0." + (i + 1) + ":8080"), WEIGHTS[i]));
         }
-        HashKey key = configured == BalanceStrategy.CONSISTENT_HASH ? HashKey.header("X-User") : null;
+        HashKey key = configured == StrategyName.CONSISTENT_HASH ? HashKey.header("X-User") : null;
         pool = new BackendPool(new PoolConfig("bench", configured, backends, key, null));
         for (Backend backend : pool.backends()) {
             backend.onResponse(TimeUnit.MILLISECONDS.toNanos(2 + backend.weight()));

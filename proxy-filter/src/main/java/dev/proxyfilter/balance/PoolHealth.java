@@ -1,6 +1,6 @@
 package dev.proxyfilter.balance;
 
-import dev.proxyfilter.config.HealthCheckConfig;
+import dev.proxyfilter.config.ActiveCheckConfig;
 import dev.proxyfilter.config.HealthConfig;
 import dev.proxyfilter.config.OutlierConfig;
 import dev.proxyfilter.time.ProxyClock;
@@ -56,9 +56,9 @@ final class PoolHealth {
         this.baseEjectionNanos = nanos(config.outlier().baseEjectionTime());
         this.slowStartNanos = nanos(config.slowStart());
         this.weightScale = slowStartNanos > 0 ? HealthConfig.SLOW_START_STEPS : 1;
-        HealthCheckConfig check = config.check();
-        this.rise = check == null ? HealthCheckConfig.DEFAULT_RISE : check.rise();
-        this.fall = check == null ? HealthCheckConfig.DEFAULT_FALL : check.fall();
+        ActiveCheckConfig check = config.check();
+        this.rise = check == null ? ActiveCheckConfig.DEFAULT_RISE : check.rise();
+        this.fall = check == null ? ActiveCheckConfig.DEFAULT_FALL : check.fall();
     }
 
     /**

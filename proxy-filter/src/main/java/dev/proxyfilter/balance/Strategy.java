@@ -1,8 +1,8 @@
 package dev.proxyfilter.balance;
 
-import dev.proxyfilter.config.BalanceStrategy;
 import dev.proxyfilter.config.HashKey;
 import dev.proxyfilter.config.PoolConfig;
+import dev.proxyfilter.config.StrategyName;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ThreadLocalRandom;
@@ -29,7 +29,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * <p>The implementations are hidden, and the interface is sealed, so that the selection contract can grow
  * without breaking anyone. Pick one with the static factories.
  */
-public sealed interface Strategy permits NamedStrategy {
+public sealed interface Strategy permits BuiltInStrategy {
 
     /**
      * Smooth weighted round-robin, as nginx's {@code ngx_http_upstream_get_peer}: weights 5, 1, 1 give
@@ -37,17 +37,17 @@ public sealed interface Strategy permits NamedStrategy {
      * A change of weight or availability restarts the cycle over the backends now eligible.
      */
     static Strategy weightedRoundRobin() {
-        return NamedStrategy.WEIGHTED_ROUND_ROBIN;
+        return BuiltInStrategy.WEIGHTED_ROUND_ROBIN;
     }
 
     /** Each eligible backend in turn, ignoring weights other than 0. Lock-free. */
     static Strategy roundRobin() {
-        return NamedStrategy.ROUND_ROBIN;
+        return BuiltInStrategy.ROUND_ROBIN;
     }
 
     /** A random backend, each with a probability proportional to its weight. */
     static Strategy random() {
-        return NamedStrategy.RANDOM;
+        return BuiltInStrategy.RANDOM;
     }
 
     /**
@@ -57,7 +57,7 @@ public sealed interface Strategy permits NamedStrategy {
      * {@link Backend#inFlight()}. Lock-free.
      */
     static Strategy leastRequest() {
-        return NamedStrategy.LEAST_REQUEST;
+        return BuiltInStrategy.LEAST_REQUEST;
     }
 
     /**
@@ -67,7 +67,7 @@ public sealed interface Strategy permits NamedStrategy {
      * Lock-free.
      */
     static Strategy responseTime() {
-        return NamedStrategy.RESPONSE_TIME;
+        return BuiltInStrategy.RESPONSE_TIME;
     }
 
     /**
@@ -78,8 +78,8 @@ public sealed interface Strategy permits NamedStrategy {
      */
     static Strategy consistentHash(HashKey key) {
         Objects.requireNonNull(key, "key");
-        return new NamedStrategy(
-                BalanceStrategy.CONSISTENT_HASH,
+        return new BuiltInStrategy(
+                StrategyName.CONSISTENT_HASH,
                 backends -> new ConsistentHashSelector(backends, key, ThreadLocalRandom::current));
     }
 

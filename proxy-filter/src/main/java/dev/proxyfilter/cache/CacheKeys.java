@@ -1,5 +1,6 @@
 package dev.proxyfilter.cache;
 
+import dev.proxyfilter.http.Header;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;

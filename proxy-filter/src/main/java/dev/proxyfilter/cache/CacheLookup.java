@@ -21,7 +21,7 @@ public record CacheLookup(
         CacheRequest request,
         String primaryKey,
         String entryKey,
-        CachedResponse stored,
+        StoredResponse stored,
         CacheDecision decision,
         CacheStatus cacheStatus) {
     public CacheLookup {

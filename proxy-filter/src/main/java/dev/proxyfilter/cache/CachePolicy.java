@@ -1,6 +1,7 @@
 package dev.proxyfilter.cache;
 
 import dev.proxyfilter.config.CacheConfig;
+import dev.proxyfilter.http.Header;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -245,9 +246,9 @@ public final class CachePolicy {
     // ---- §4.2: freshness ----
 
     /** The freshness lifetime of a stored response (§4.2.1), in milliseconds, 0 when it has none. */
-    public long freshnessLifetimeMillis(CachedResponse response) {
-        // The stored dates, parsed once per entry (CachedResponse.derived): this runs on every hit.
-        CachedResponse.Derived d = response.derived();
+    public long freshnessLifetimeMillis(StoredResponse response) {
+        // The stored dates, parsed once per entry (StoredResponse.derived): this runs on every hit.
+        StoredResponse.Derived d = response.derived();
         long date = d.dateMillis == HttpDates.INVALID ? response.responseTimeMillis() : d.dateMillis;
         return lifetimeMillis(
                 response.status(), response.cacheControl(), date, d.hasExpires, d.expiresMillis, d.lastModifiedMillis);
@@ -318,8 +319,8 @@ public final class CachePolicy {
      * {@code age_value} is the stored {@code Age} (0 when absent or invalid); without a valid {@code Date}
      * the apparent age is 0. A clock that went backwards gives no negative resident time.
      */
-    public static long currentAgeMillis(CachedResponse response, long nowMillis) {
-        CachedResponse.Derived d = response.derived();
+    public static long currentAgeMillis(StoredResponse response, long nowMillis) {
+        StoredResponse.Derived d = response.derived();
         long ageValue = d.ageSeconds;
         long ageValueMillis = ageValue < 0 ? 0 : ageValue * 1000;
         long dateValue = d.dateMillis;
@@ -369,7 +370,7 @@ public final class CachePolicy {
      * @param stored         the stored response selected for the request
      * @param nowMillis      the current time
      */
-    public CacheDecision decide(HttpFields requestHeaders, CachedResponse stored, long nowMillis) {
+    public CacheDecision decide(HttpFields requestHeaders, StoredResponse stored, long nowMillis) {
         CacheControl request = requestDirectives(requestHeaders);
         CacheControl response = stored.cacheControl();
         long age = currentAgeMillis(stored, nowMillis);
@@ -417,7 +418,7 @@ public final class CachePolicy {
      *
      * @see #isErrorForStale(int)
      */
-    public boolean mayServeStaleOnError(HttpFields requestHeaders, CachedResponse stored, long nowMillis) {
+    public boolean mayServeStaleOnError(HttpFields requestHeaders, StoredResponse stored, long nowMillis) {
         CacheControl response = stored.cacheControl();
         if (response.forbidsStale()) {
             return false;

@@ -12,7 +12,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@link Leader} and goes to the backend; the others become {@link Follower}s and wait for its outcome
  * instead of stampeding the backend. No thread is parked: a follower holds a {@link CompletableFuture}.
  *
- * <p>The leader ends with {@link Leader#complete(CachedResponse)}: followers are served from the stored
+ * <p>The leader ends with {@link Leader#complete(StoredResponse)}: followers are served from the stored
  * response (each checks that it matches its own request, {@code Vary} included, see
  * {@link HttpCache#answerFollower}); or with {@link Leader#release()} (not storable, failed): followers go to
  * the backend on their own. A follower waits at most the configured time, then goes to the backend too
@@ -92,7 +92,7 @@ public final class Coalescer {
         }
 
         /** The response was stored: followers answer from it. */
-        public void complete(CachedResponse stored) {
+        public void complete(StoredResponse stored) {
             end(new Outcome(Outcome.Kind.SERVED, Objects.requireNonNull(stored, "stored")));
         }
 
@@ -152,7 +152,7 @@ public final class Coalescer {
      * @param kind   served, released or timed out
      * @param stored the leader's stored response when {@link Kind#SERVED}, else {@code null}
      */
-    public record Outcome(Kind kind, CachedResponse stored) {
+    public record Outcome(Kind kind, StoredResponse stored) {
         static final Outcome RELEASED = new Outcome(Kind.RELEASED, null);
         static final Outcome TIMED_OUT = new Outcome(Kind.TIMED_OUT, null);
 

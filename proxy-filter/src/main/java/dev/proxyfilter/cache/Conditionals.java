@@ -1,5 +1,6 @@
 package dev.proxyfilter.cache;
 
+import dev.proxyfilter.http.Header;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -48,7 +49,7 @@ public final class Conditionals {
     // ---- RFC 9111 §4.3.1: asking the backend ----
 
     /** Whether the stored response has a validator, so that a conditional request can refresh it. */
-    public static boolean hasValidator(CachedResponse stored) {
+    public static boolean hasValidator(StoredResponse stored) {
         return stored.header("ETag") != null || stored.header("Last-Modified") != null;
     }
 
@@ -61,7 +62,7 @@ public final class Conditionals {
      *
      * @param proxyToServer the headers of the request about to be sent to the backend
      */
-    public static void toValidationRequest(HttpFields.Mutable proxyToServer, CachedResponse stored) {
+    public static void toValidationRequest(HttpFields.Mutable proxyToServer, StoredResponse stored) {
         stripClientConditionals(proxyToServer);
         String etag = stored.header("ETag");
         if (etag != null) {
@@ -91,7 +92,7 @@ public final class Conditionals {
      * weakly. A 304 with no validator at all is taken as confirming {@code stored}: this cache's conditional
      * request named that one response's validators and nothing else.
      */
-    public static boolean notModifiedSelects(CachedResponse stored, HttpFields notModified) {
+    public static boolean notModifiedSelects(StoredResponse stored, HttpFields notModified) {
         String etag = notModified.get(HttpHeader.ETAG);
         String storedEtag = stored.header("ETag");
         if (etag != null && !isWeak(etag.trim())) {
@@ -117,8 +118,8 @@ public final class Conditionals {
      * @param requestTimeMillis  when the conditional request was sent
      * @param responseTimeMillis when the 304 arrived
      */
-    public static CachedResponse freshen(
-            CachedResponse stored, HttpFields notModified, long requestTimeMillis, long responseTimeMillis) {
+    public static StoredResponse freshen(
+            StoredResponse stored, HttpFields notModified, long requestTimeMillis, long responseTimeMillis) {
         List<HttpField> replacing = new ArrayList<>(notModified.size());
         for (HttpField field : notModified) {
             if (!NOT_UPDATED.contains(field.getLowerCaseName())) {
@@ -156,9 +157,9 @@ public final class Conditionals {
      * @return 412 when a precondition fails, 304 when the client's copy is current, else 200 (answer in full,
      *     subject to {@code Range})
      */
-    public static int evaluate(String method, HttpFields request, CachedResponse stored) {
-        // The stored values come parsed (CachedResponse.derived); the request's only when it has the field.
-        CachedResponse.Derived derived = stored.derived();
+    public static int evaluate(String method, HttpFields request, StoredResponse stored) {
+        // The stored values come parsed (StoredResponse.derived); the request's only when it has the field.
+        StoredResponse.Derived derived = stored.derived();
         String storedEtag = derived.etag;
         String ifMatch = request.get(HttpHeader.IF_MATCH);
         if (ifMatch != null) {
@@ -192,8 +193,8 @@ public final class Conditionals {
         return 200;
     }
 
-    private static long modificationTime(CachedResponse stored) {
-        CachedResponse.Derived derived = stored.derived();
+    private static long modificationTime(StoredResponse stored) {
+        StoredResponse.Derived derived = stored.derived();
         long lastModified = derived.lastModifiedMillis;
         if (lastModified != HttpDates.INVALID) {
             return lastModified;
@@ -203,7 +204,7 @@ public final class Conditionals {
     }
 
     /** Whether an {@code If-Range} allows answering the range (RFC 9110 §13.1.5). */
-    public static boolean ifRangeHolds(String ifRange, CachedResponse stored) {
+    public static boolean ifRangeHolds(String ifRange, StoredResponse stored) {
         if (ifRange == null) {
             return true;
         }

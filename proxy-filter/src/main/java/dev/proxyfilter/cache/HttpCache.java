@@ -1,6 +1,7 @@
 package dev.proxyfilter.cache;
 
 import dev.proxyfilter.config.CacheConfig;
+import dev.proxyfilter.http.Header;
 import dev.proxyfilter.time.ProxyClock;
 import java.nio.ByteBuffer;
 import java.util.List;
@@ -28,7 +29,7 @@ import org.eclipse.jetty.http.HttpHeader;
  *     {@link Conditionals#toValidationRequest}, for {@code MISS} with
  *     {@link Conditionals#stripClientConditionals} so that the response is a whole, storable 200.</li>
  * <li>On the backend's response headers: a 304 to a validation goes to {@link #freshen} and the client gets
- *     {@link #answer(CacheRequest, CachedResponse, long, boolean)}; a 500/502/503/504 or a failure may be
+ *     {@link #answer(CacheRequest, StoredResponse, long, boolean)}; a 500/502/503/504 or a failure may be
  *     answered from the stored response when {@link #serveStaleOnError}; otherwise {@link #storability}
  *     says whether to collect the body in a {@link BodyBuffer} while it streams to the client.</li>
  * <li>At the end of the body: {@link #store} (or {@link #discard} when the body passed the limit), then
@@ -139,23 +140,23 @@ public final class HttpCache implements AutoCloseable {
             return new CacheLookup(
                     request, null, null, null, pass, CacheStatus.forward(name, CacheStatus.Forward.METHOD));
         }
-        CacheEntry entry = store.get(primary);
+        StoreEntry entry = store.get(primary);
         if (entry == null) {
             return miss(request, primary, null, CacheStatus.Forward.URI_MISS);
         }
         String entryKey = primary;
-        CachedResponse stored;
+        StoredResponse stored;
         if (entry instanceof VaryIndex index) {
             List<Header> selection = CacheKeys.varySelection(index.names(), request.headers());
             entryKey = CacheKeys.variant(primary, index, selection);
-            CacheEntry variant = store.get(entryKey);
-            if (!(variant instanceof CachedResponse response)
+            StoreEntry variant = store.get(entryKey);
+            if (!(variant instanceof StoredResponse response)
                     || !response.varySelection().equals(selection)) {
                 return miss(request, primary, entryKey, CacheStatus.Forward.VARY_MISS);
             }
             stored = response;
         } else {
-            stored = (CachedResponse) entry;
+            stored = (StoredResponse) entry;
             if (!stored.varySelection().isEmpty()) {
                 return miss(request, primary, null, CacheStatus.Forward.VARY_MISS); // not written by this class
             }
@@ -175,7 +176,7 @@ public final class HttpCache implements AutoCloseable {
     // ---- answering from the cache ----
 
     /** The answer for a lookup that {@linkplain CacheAction#servesStored() serves a stored response}. */
-    public CachedAnswer answer(CacheLookup lookup, long nowMillis) {
+    public CacheAnswer answer(CacheLookup lookup, long nowMillis) {
         if (lookup.stored() == null) {
             throw new IllegalStateException("no stored response for " + lookup.decision());
         }
@@ -190,7 +191,7 @@ public final class HttpCache implements AutoCloseable {
      * @param validated whether {@code stored} was just validated with the backend; if not, the fields named by
      *                  a qualified {@code no-cache} are left out (RFC 9111 §5.2.2.4)
      */
-    public CachedAnswer answer(CacheRequest request, CachedResponse stored, long nowMillis, boolean validated) {
+    public CacheAnswer answer(CacheRequest request, StoredResponse stored, long nowMillis, boolean validated) {
         String method = request.method();
         HttpFields requestHeaders = request.headers();
         String age = Long.toString(CachePolicy.currentAgeMillis(stored, nowMillis) / 1000);
@@ -198,7 +199,7 @@ public final class HttpCache implements AutoCloseable {
         if (condition == 412) {
             HttpFields.Mutable headers = HttpFields.build(2);
             headers.put(HttpHeader.CONTENT_LENGTH, "0");
-            return new CachedAnswer(412, headers, ByteBuffer.allocate(0));
+            return new CacheAnswer(412, headers, ByteBuffer.allocate(0));
         }
         if (condition == 304) {
             HttpFields.Mutable headers = HttpFields.build(NOT_MODIFIED_FIELDS.size() + 1);
@@ -210,9 +211,9 @@ public final class HttpCache implements AutoCloseable {
                 }
             }
             headers.put(HttpHeader.AGE, age);
-            return new CachedAnswer(304, headers, ByteBuffer.allocate(0));
+            return new CacheAnswer(304, headers, ByteBuffer.allocate(0));
         }
-        CachedResponse.Derived derived = stored.derived();
+        StoredResponse.Derived derived = stored.derived();
         HttpFields.Mutable headers = fieldsToSend(stored, validated);
         // add, not put, when the stored fields cannot hold the field (put searches with an iterator)
         if (derived.hasAge) {
@@ -232,14 +233,14 @@ public final class HttpCache implements AutoCloseable {
                 HttpFields.Mutable unsatisfiable = HttpFields.build(3);
                 unsatisfiable.put(HttpHeader.CONTENT_RANGE, result.contentRange(length));
                 unsatisfiable.put(HttpHeader.CONTENT_LENGTH, "0");
-                return new CachedAnswer(416, unsatisfiable, ByteBuffer.allocate(0));
+                return new CacheAnswer(416, unsatisfiable, ByteBuffer.allocate(0));
             }
             if (result.kind() == ByteRanges.Kind.PARTIAL) {
                 headers.put(HttpHeader.CONTENT_RANGE, result.contentRange(length));
                 headers.put(HttpHeader.CONTENT_LENGTH, Long.toString(result.length()));
                 ByteBuffer body = ByteBuffer.wrap(stored.bodyArray(), (int) result.first(), (int) result.length())
                         .slice();
-                return new CachedAnswer(206, headers, body);
+                return new CacheAnswer(206, headers, body);
             }
         }
         if (stored.status() != 204) {
@@ -250,8 +251,8 @@ public final class HttpCache implements AutoCloseable {
             }
         }
         // The stored array itself, not a read-only view: the container then writes from it, with no copy
-        // per hit (a read-only buffer hides its array). CachedAnswer's contract forbids writing to it.
-        return new CachedAnswer(
+        // per hit (a read-only buffer hides its array). CacheAnswer's contract forbids writing to it.
+        return new CacheAnswer(
                 stored.status(), headers, head ? ByteBuffer.allocate(0) : ByteBuffer.wrap(stored.bodyArray()));
     }
 
@@ -259,7 +260,7 @@ public final class HttpCache implements AutoCloseable {
      * The stored fields for the client: the entry's pre-encoded fields (built once per entry), minus those a
      * qualified {@code no-cache} withholds; room for what the answer and the pipeline add.
      */
-    private static HttpFields.Mutable fieldsToSend(CachedResponse stored, boolean validated) {
+    private static HttpFields.Mutable fieldsToSend(StoredResponse stored, boolean validated) {
         List<String> withheld = validated ? List.of() : stored.cacheControl().noCacheFields();
         HttpField[] fields = stored.derived().fields;
         HttpFields.Mutable headers = HttpFields.build(fields.length + 5);
@@ -277,7 +278,7 @@ public final class HttpCache implements AutoCloseable {
      * The leader's response arrived after the follower's request did, so it counts as validated for it
      * ({@code no-cache}, {@code max-age=0} and qualified {@code no-cache} are satisfied).
      */
-    public CachedAnswer answerFollower(CacheRequest request, CachedResponse leaderStored, long nowMillis) {
+    public CacheAnswer answerFollower(CacheRequest request, StoredResponse leaderStored, long nowMillis) {
         List<Header> selection = CacheKeys.varySelection(leaderStored.varyNames(), request.headers());
         if (!selection.equals(leaderStored.varySelection())) {
             return null;
@@ -349,7 +350,7 @@ public final class HttpCache implements AutoCloseable {
         }
         List<String> names = CacheKeys.varyNames(responseHeaders.getValuesList(HttpHeader.VARY));
         List<Header> selection = CacheKeys.varySelection(names, lookup.request().headers());
-        CachedResponse response = new CachedResponse(
+        StoredResponse response = new StoredResponse(
                 status,
                 CachePolicy.headersToStore(responseHeaders),
                 body,
@@ -358,7 +359,7 @@ public final class HttpCache implements AutoCloseable {
                 selection);
         String key = primary;
         if (!names.isEmpty()) {
-            CacheEntry current = store.get(primary);
+            StoreEntry current = store.get(primary);
             VaryIndex index =
                     current instanceof VaryIndex existing && existing.names().equals(names)
                             ? existing
@@ -406,15 +407,15 @@ public final class HttpCache implements AutoCloseable {
      * @return the freshened response, to answer the client with; {@code null} when the 304 is not about the
      *     stored response, and the request must then be sent again without conditions
      */
-    public CachedResponse freshen(
+    public StoredResponse freshen(
             CacheLookup lookup, HttpFields notModifiedHeaders, long requestTimeMillis, long responseTimeMillis) {
-        CachedResponse stored = lookup.stored();
+        StoredResponse stored = lookup.stored();
         if (stored == null
                 || lookup.entryKey() == null
                 || !Conditionals.notModifiedSelects(stored, notModifiedHeaders)) {
             return null;
         }
-        CachedResponse freshened =
+        StoredResponse freshened =
                 Conditionals.freshen(stored, notModifiedHeaders, requestTimeMillis, responseTimeMillis);
         CacheControl cc = freshened.cacheControl();
         if ((cc.noStore() && !cc.mustUnderstand()) || cc.isPrivate()) {

@@ -9,7 +9,7 @@ import java.util.concurrent.atomic.LongAdder;
 /** {@link ResponseStore#inMemory}: a synchronised LRU map; simple rather than fast. */
 final class InMemoryResponseStore implements ResponseStore {
     private final long maxEntryBytes;
-    private final Map<String, CacheEntry> entries;
+    private final Map<String, StoreEntry> entries;
     private final LongAdder hits = new LongAdder();
     private final LongAdder misses = new LongAdder();
     private final LongAdder puts = new LongAdder();
@@ -28,22 +28,22 @@ final class InMemoryResponseStore implements ResponseStore {
             private static final long serialVersionUID = 1L;
 
             @Override
-            protected boolean removeEldestEntry(Map.Entry<String, CacheEntry> eldest) {
+            protected boolean removeEldestEntry(Map.Entry<String, StoreEntry> eldest) {
                 return size() > maxEntries;
             }
         };
     }
 
     @Override
-    public synchronized CacheEntry get(String key) {
-        CacheEntry entry = entries.get(key);
+    public synchronized StoreEntry get(String key) {
+        StoreEntry entry = entries.get(key);
         (entry == null ? misses : hits).increment();
         return entry;
     }
 
     @Override
-    public synchronized boolean put(String key, CacheEntry entry) {
-        if (entry.weightBytes() > maxEntryBytes && entry instanceof CachedResponse) {
+    public synchronized boolean put(String key, StoreEntry entry) {
+        if (entry.weightBytes() > maxEntryBytes && entry instanceof StoredResponse) {
             rejected.increment();
             entries.remove(key);
             return false;

@@ -1,5 +1,6 @@
 package dev.proxyfilter.cache;
 
+import dev.proxyfilter.http.Header;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -7,7 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The byte form of a {@link CacheEntry}, for stores that keep entries off the Java heap or on disk.
+ * The byte form of a {@link StoreEntry}, for stores that keep entries off the Java heap or on disk.
  *
  * <pre>
  * entry     = version(1 byte = 1) kind(1 byte) (response / varyIndex)
@@ -31,8 +32,8 @@ public final class ResponseCodec {
     private ResponseCodec() {}
 
     /** The entry's bytes, in a buffer positioned at 0 with its limit at the end. */
-    public static ByteBuffer encode(CacheEntry entry) {
-        if (entry instanceof CachedResponse response) {
+    public static ByteBuffer encode(StoreEntry entry) {
+        if (entry instanceof StoredResponse response) {
             return encodeResponse(response);
         }
         VaryIndex index = (VaryIndex) entry;
@@ -51,7 +52,7 @@ public final class ResponseCodec {
         return out.flip();
     }
 
-    private static ByteBuffer encodeResponse(CachedResponse response) {
+    private static ByteBuffer encodeResponse(StoredResponse response) {
         List<Header> headers = response.headers();
         List<Header> selection = response.varySelection();
         byte[][] strings = new byte[2 * (headers.size() + selection.size())][];
@@ -103,7 +104,7 @@ public final class ResponseCodec {
      *
      * @throws IllegalArgumentException when the bytes are not an entry of this format version
      */
-    public static CacheEntry decode(ByteBuffer in) {
+    public static StoreEntry decode(ByteBuffer in) {
         try {
             byte version = in.get();
             if (version != VERSION) {
@@ -142,7 +143,7 @@ public final class ResponseCodec {
                 selection.add(new Header(name, value));
             }
             byte[] body = getBytes(in, getLength(in));
-            return new CachedResponse(status, headers, body, requestTime, responseTime, selection);
+            return new StoredResponse(status, headers, body, requestTime, responseTime, selection);
         } catch (BufferUnderflowException e) {
             throw new IllegalArgumentException("cache entry truncated", e);
         }

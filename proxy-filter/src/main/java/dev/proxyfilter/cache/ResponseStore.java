@@ -1,7 +1,7 @@
 package dev.proxyfilter.cache;
 
 /**
- * Where cache entries live, by key: a {@link CachedResponse} under a primary or variant key, a
+ * Where cache entries live, by key: a {@link StoredResponse} under a primary or variant key, a
  * {@link VaryIndex} under the primary key of a resource whose responses vary (see {@link CacheKeys}).
  * The store knows nothing of HTTP; {@link HttpCache} decides what goes in and comes out.
  *
@@ -18,7 +18,7 @@ public interface ResponseStore extends AutoCloseable {
     }
 
     /** The entry under {@code key}, or {@code null}. */
-    CacheEntry get(String key);
+    StoreEntry get(String key);
 
     /**
      * Stores {@code entry} under {@code key}, replacing what was there. A response larger than
@@ -27,7 +27,7 @@ public interface ResponseStore extends AutoCloseable {
      *
      * @return whether the entry was stored
      */
-    boolean put(String key, CacheEntry entry);
+    boolean put(String key, StoreEntry entry);
 
     /** Removes what is stored under {@code key}, if anything. */
     void remove(String key);

@@ -9,7 +9,7 @@ import java.util.Objects;
  * @param stored      the stored response, to {@linkplain Coalescer.Leader#complete complete} the coalesced
  *                    followers with; {@code null} when nothing was stored
  */
-public record StoreResult(Storability storability, CachedResponse stored) {
+public record StoreResult(Storability storability, StoredResponse stored) {
     public StoreResult {
         Objects.requireNonNull(storability, "storability");
     }

@@ -14,7 +14,7 @@ import java.util.Objects;
  * @param names      the {@code Vary} field names, lower case, sorted, without duplicates; never {@code *}
  * @param generation a random number, part of every variant key made under this index
  */
-public record VaryIndex(List<String> names, long generation) implements CacheEntry {
+public record VaryIndex(List<String> names, long generation) implements StoreEntry {
     public VaryIndex {
         names = List.copyOf(names);
         if (names.isEmpty()) {

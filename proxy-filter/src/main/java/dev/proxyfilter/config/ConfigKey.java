@@ -252,8 +252,8 @@ public enum ConfigKey {
     POOL_STRATEGY(
             "pool.NAME.strategy",
             Applied.ON_RELOAD,
-            value(BalanceStrategy.WEIGHTED_ROUND_ROBIN.configName()),
-            BalanceStrategy.configNames(),
+            value(StrategyName.WEIGHTED_ROUND_ROBIN.configName()),
+            StrategyName.configNames(),
             "how a backend is picked (see dev.proxyfilter.balance.Strategy)",
             (b, n, s) -> b.pool(n, s).strategy = ConfigValues.strategy(s)),
     POOL_HASH_KEY(
@@ -334,36 +334,36 @@ public enum ConfigKey {
     POOL_HEALTH_INTERVAL(
             "pool.NAME.health.interval",
             Applied.ON_RELOAD,
-            value(HealthCheckConfig.DEFAULT_INTERVAL),
+            value(ActiveCheckConfig.DEFAULT_INTERVAL),
             ConfigValues.POSITIVE_DURATION,
             "time between two checks of a backend",
             (b, n, s) -> b.healthCheck(n, s).interval = ConfigValues.duration(s, true)),
     POOL_HEALTH_TIMEOUT(
             "pool.NAME.health.timeout",
             Applied.ON_RELOAD,
-            value(HealthCheckConfig.DEFAULT_TIMEOUT),
+            value(ActiveCheckConfig.DEFAULT_TIMEOUT),
             ConfigValues.POSITIVE_DURATION,
             "longest a check may take, connect included",
             (b, n, s) -> b.healthCheck(n, s).timeout = ConfigValues.duration(s, true)),
     POOL_HEALTH_EXPECTED_STATUS(
             "pool.NAME.health.expected-status",
             Applied.ON_RELOAD,
-            value(HealthCheckConfig.DEFAULT_EXPECTED_STATUS.min() + "-"
-                    + HealthCheckConfig.DEFAULT_EXPECTED_STATUS.max()),
+            value(ActiveCheckConfig.DEFAULT_EXPECTED_STATUS.min() + "-"
+                    + ActiveCheckConfig.DEFAULT_EXPECTED_STATUS.max()),
             ConfigValues.STATUS_RANGE,
             "statuses that pass a check",
             (b, n, s) -> b.healthCheck(n, s).expectedStatus = ConfigValues.statusRange(s)),
     POOL_HEALTH_RISE(
             "pool.NAME.health.rise",
             Applied.ON_RELOAD,
-            value(HealthCheckConfig.DEFAULT_RISE),
+            value(ActiveCheckConfig.DEFAULT_RISE),
             ConfigValues.COUNT,
             "passed checks in a row that bring a DOWN backend back UP",
             (b, n, s) -> b.healthCheck(n, s).rise = ConfigValues.count(s)),
     POOL_HEALTH_FALL(
             "pool.NAME.health.fall",
             Applied.ON_RELOAD,
-            value(HealthCheckConfig.DEFAULT_FALL),
+            value(ActiveCheckConfig.DEFAULT_FALL),
             ConfigValues.COUNT,
             "failed checks in a row that take an UP backend DOWN (backends start UP)",
             (b, n, s) -> b.healthCheck(n, s).fall = ConfigValues.count(s)),
@@ -613,35 +613,35 @@ public enum ConfigKey {
             "cache.heap-entries",
             Applied.ON_RESTART,
             value(CacheConfig.DEFAULT_HEAP_ENTRIES),
-            CacheSettings.LONG_AT_LEAST_1,
+            CacheValues.LONG_AT_LEAST_1,
             "entries on the heap tier; heap-entries x max-entry-bytes bounds the heap it takes",
-            (b, n, s) -> b.cache(s).heapEntries(CacheSettings.longAtLeast(s, 1, CacheSettings.LONG_AT_LEAST_1))),
+            (b, n, s) -> b.cache(s).heapEntries(CacheValues.longAtLeast(s, 1, CacheValues.LONG_AT_LEAST_1))),
     CACHE_OFF_HEAP_MB(
             "cache.off-heap-mb",
             Applied.ON_RESTART,
             value(0),
-            CacheSettings.LONG_AT_LEAST_0,
+            CacheValues.LONG_AT_LEAST_0,
             "off-heap tier in MiB, 0 for none (needs -XX:MaxDirectMemorySize)",
-            (b, n, s) -> b.cache(s).offHeapMb(CacheSettings.longAtLeast(s, 0, CacheSettings.LONG_AT_LEAST_0))),
+            (b, n, s) -> b.cache(s).offHeapMb(CacheValues.longAtLeast(s, 0, CacheValues.LONG_AT_LEAST_0))),
     CACHE_DISK_MB(
             "cache.disk-mb",
             Applied.ON_RESTART,
             value(0),
-            CacheSettings.LONG_AT_LEAST_0,
+            CacheValues.LONG_AT_LEAST_0,
             "disk tier in MiB, 0 for none; more than off-heap-mb when both are set; needs cache.disk-path",
             (b, n, s) -> {
                 b.cache(s);
-                b.cacheDiskMb = CacheSettings.longAtLeast(s, 0, CacheSettings.LONG_AT_LEAST_0);
+                b.cacheDiskMb = CacheValues.longAtLeast(s, 0, CacheValues.LONG_AT_LEAST_0);
             }),
     CACHE_DISK_PATH(
             "cache.disk-path",
             Applied.ON_RESTART,
             note("none"),
-            CacheSettings.FOLDER,
+            CacheValues.FOLDER,
             "the disk tier's folder, owned by this cache alone",
             (b, n, s) -> {
                 b.cache(s);
-                b.cacheDiskPath = CacheSettings.path(s);
+                b.cacheDiskPath = CacheValues.path(s);
             }),
     CACHE_DISK_PERSISTENT(
             "cache.disk-persistent",
@@ -654,16 +654,16 @@ public enum ConfigKey {
             "cache.max-entry-bytes",
             Applied.ON_RESTART,
             value(CacheConfig.DEFAULT_MAX_ENTRY_BYTES),
-            CacheSettings.LONG_AT_LEAST_1,
+            CacheValues.LONG_AT_LEAST_1,
             "largest body stored; a larger response streams through",
-            (b, n, s) -> b.cache(s).maxEntryBytes(CacheSettings.longAtLeast(s, 1, CacheSettings.LONG_AT_LEAST_1))),
+            (b, n, s) -> b.cache(s).maxEntryBytes(CacheValues.longAtLeast(s, 1, CacheValues.LONG_AT_LEAST_1))),
     CACHE_EHCACHE_XML(
             "cache.ehcache-xml",
             Applied.ON_RESTART,
             note("none"),
-            CacheSettings.FOLDER,
+            CacheValues.FOLDER,
             "Ehcache XML with <cache-template name=\"proxy-filter\">, instead of off-heap-mb and disk-mb",
-            (b, n, s) -> b.cache(s).ehcacheXml(CacheSettings.path(s))),
+            (b, n, s) -> b.cache(s).ehcacheXml(CacheValues.path(s))),
     CACHE_COALESCE_TIMEOUT(
             "cache.coalesce-timeout",
             Applied.ON_RESTART,

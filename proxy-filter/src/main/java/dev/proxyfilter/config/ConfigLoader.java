@@ -252,7 +252,7 @@ public final class ConfigLoader {
             if (enabled == null && !cacheSettings.isEmpty()) {
                 throw cacheSettings.values().iterator().next().invalid(CACHE_ON);
             }
-            CacheConfig config = CacheSettings.build(cache.disk(cacheDiskMb, cacheDiskPath), cacheSettings);
+            CacheConfig config = CacheValues.build(cache.disk(cacheDiskMb, cacheDiskPath), cacheSettings);
             Setting persistent = cacheSettings.get("cache.disk-persistent");
             if (persistent != null && !config.hasDiskTier()) {
                 throw persistent.invalid("cache.disk-mb > 0 too; there is no disk tier to persist");
@@ -337,14 +337,14 @@ public final class ConfigLoader {
                 backends.add(new BackendConfig(
                         backendName, backend.url, backend.weight, backend.maxConnections, backend.backup));
             });
-            if (pool.strategy == BalanceStrategy.CONSISTENT_HASH && pool.hashKey == null) {
+            if (pool.strategy == StrategyName.CONSISTENT_HASH && pool.hashKey == null) {
                 throw new ConfigException(
                         "pool." + name + ".hash-key",
                         null,
                         ConfigValues.HASH_KEY + ", required by strategy consistent-hash",
                         groupSource(pool.settings));
             }
-            if (pool.strategy != BalanceStrategy.CONSISTENT_HASH && pool.hashKey != null) {
+            if (pool.strategy != StrategyName.CONSISTENT_HASH && pool.hashKey != null) {
                 throw pool.hashKeySetting.invalid("no hash-key, which only strategy consistent-hash uses; pool." + name
                         + ".strategy is " + pool.strategy.configName());
             }
@@ -367,7 +367,7 @@ public final class ConfigLoader {
          */
         private static void checkWeightsAreUsed(String name, PoolDraft pool) {
             String state = "pool." + name + ".strategy is " + pool.strategy.configName() + ", which ignores them";
-            if (pool.strategy == BalanceStrategy.ROUND_ROBIN) {
+            if (pool.strategy == StrategyName.ROUND_ROBIN) {
                 for (BackendDraft backend : pool.backends.values()) {
                     if (backend.weight > 1) {
                         throw backend.weightSetting.invalid("0 or 1, or a strategy that uses weights; " + state);
@@ -376,8 +376,7 @@ public final class ConfigLoader {
             }
             Setting slowStart = pool.setting("pool." + name + ".slow-start");
             if (!pool.slowStart.isZero()
-                    && (pool.strategy == BalanceStrategy.ROUND_ROBIN
-                            || pool.strategy == BalanceStrategy.CONSISTENT_HASH)) {
+                    && (pool.strategy == StrategyName.ROUND_ROBIN || pool.strategy == StrategyName.CONSISTENT_HASH)) {
                 throw slowStart.invalid("0, or a strategy that ramps weights up; pool." + name + ".strategy is "
                         + pool.strategy.configName() + ", which ignores the ramp");
             }
@@ -423,9 +422,9 @@ public final class ConfigLoader {
                     }
                 }
             }
-            HealthCheckConfig check = pool.healthPath == null
+            ActiveCheckConfig check = pool.healthPath == null
                     ? null
-                    : new HealthCheckConfig(
+                    : new ActiveCheckConfig(
                             pool.healthPath, pool.interval, pool.timeout, pool.expectedStatus, pool.rise, pool.fall);
             return new HealthConfig(
                     check,
@@ -496,7 +495,7 @@ public final class ConfigLoader {
     static final class PoolDraft {
         final List<Setting> settings = new ArrayList<>();
         final Map<String, BackendDraft> backends = new TreeMap<>();
-        BalanceStrategy strategy = BalanceStrategy.WEIGHTED_ROUND_ROBIN;
+        StrategyName strategy = StrategyName.WEIGHTED_ROUND_ROBIN;
         HashKey hashKey;
         Setting hashKeySetting;
         StickyConfig sticky;
@@ -507,11 +506,11 @@ public final class ConfigLoader {
         /** The first {@code health.*} setting other than the path, which needs the path. */
         Setting healthSetting;
 
-        Duration interval = HealthCheckConfig.DEFAULT_INTERVAL;
-        Duration timeout = HealthCheckConfig.DEFAULT_TIMEOUT;
-        HealthCheckConfig.StatusRange expectedStatus = HealthCheckConfig.DEFAULT_EXPECTED_STATUS;
-        int rise = HealthCheckConfig.DEFAULT_RISE;
-        int fall = HealthCheckConfig.DEFAULT_FALL;
+        Duration interval = ActiveCheckConfig.DEFAULT_INTERVAL;
+        Duration timeout = ActiveCheckConfig.DEFAULT_TIMEOUT;
+        ActiveCheckConfig.StatusRange expectedStatus = ActiveCheckConfig.DEFAULT_EXPECTED_STATUS;
+        int rise = ActiveCheckConfig.DEFAULT_RISE;
+        int fall = ActiveCheckConfig.DEFAULT_FALL;
         int consecutiveFailures = OutlierConfig.DEFAULT_CONSECUTIVE_FAILURES;
         Duration baseEjectionTime = OutlierConfig.DEFAULT_BASE_EJECTION_TIME;
         int maxEjectionPercent = OutlierConfig.DEFAULT_MAX_EJECTION_PERCENT;

@@ -250,9 +250,9 @@ final class ConfigValues {
     }
 
     /** A pool's strategy by its configuration name, in any case. */
-    static BalanceStrategy strategy(Setting setting) {
-        return BalanceStrategy.fromConfigName(setting.value().toLowerCase(Locale.ROOT))
-                .orElseThrow(() -> setting.invalid(BalanceStrategy.configNames()));
+    static StrategyName strategy(Setting setting) {
+        return StrategyName.fromConfigName(setting.value().toLowerCase(Locale.ROOT))
+                .orElseThrow(() -> setting.invalid(StrategyName.configNames()));
     }
 
     /** {@code client-ip}, {@code path}, {@code header:NAME} or {@code cookie:NAME}; the source in any case. */
@@ -386,7 +386,7 @@ final class ConfigValues {
     }
 
     /** {@code 200-399} or {@code 204}: statuses 100..599, the first not above the second. */
-    static HealthCheckConfig.StatusRange statusRange(Setting setting) {
+    static ActiveCheckConfig.StatusRange statusRange(Setting setting) {
         Matcher matcher = STATUS_RANGE_PATTERN.matcher(setting.value());
         if (!matcher.matches()) {
             throw setting.invalid(STATUS_RANGE);
@@ -396,7 +396,7 @@ final class ConfigValues {
         if (min < 100 || max > 599 || min > max) {
             throw setting.invalid(STATUS_RANGE);
         }
-        return new HealthCheckConfig.StatusRange(min, max);
+        return new ActiveCheckConfig.StatusRange(min, max);
     }
 
     /** A count of checks or failures: 1 or more. */

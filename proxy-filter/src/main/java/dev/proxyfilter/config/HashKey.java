@@ -3,7 +3,7 @@ package dev.proxyfilter.config;
 import java.util.Objects;
 
 /**
- * What a {@link BalanceStrategy#CONSISTENT_HASH consistent-hash} pool hashes to pick a backend, the
+ * What a {@link StrategyName#CONSISTENT_HASH consistent-hash} pool hashes to pick a backend, the
  * value of {@code pool.NAME.hash-key}: {@code client-ip}, {@code header:NAME}, {@code cookie:NAME} or
  * {@code path}.
  *

@@ -26,7 +26,7 @@ import java.util.Objects;
  *                              for no ramp
  */
 public record HealthConfig(
-        HealthCheckConfig check, OutlierConfig outlier, int panicThresholdPercent, Duration slowStart) {
+        ActiveCheckConfig check, OutlierConfig outlier, int panicThresholdPercent, Duration slowStart) {
     public static final int DEFAULT_PANIC_THRESHOLD_PERCENT = 50;
     public static final Duration DEFAULT_SLOW_START = Duration.ZERO;
     /**
@@ -54,7 +54,7 @@ public record HealthConfig(
     }
 
     /** This configuration with active checks {@code check} (null for none). */
-    public HealthConfig withCheck(HealthCheckConfig check) {
+    public HealthConfig withCheck(ActiveCheckConfig check) {
         return new HealthConfig(check, outlier, panicThresholdPercent, slowStart);
     }
 

@@ -10,7 +10,7 @@ import java.util.Objects;
  * @param name     the pool name, the {@code NAME} of {@code pool.NAME.*}
  * @param strategy how a backend is picked
  * @param backends at least one backend, in the order their names sort
- * @param hashKey  what {@link BalanceStrategy#CONSISTENT_HASH} hashes: required by that strategy and
+ * @param hashKey  what {@link StrategyName#CONSISTENT_HASH} hashes: required by that strategy and
  *                 {@code null} for every other one
  * @param sticky   session affinity by cookie, with any strategy; {@code null} for none
  * @param maxPending   requests that may wait when every backend is at its {@code max-connections};
@@ -20,7 +20,7 @@ import java.util.Objects;
  */
 public record PoolConfig(
         String name,
-        BalanceStrategy strategy,
+        StrategyName strategy,
         List<BackendConfig> backends,
         HashKey hashKey,
         StickyConfig sticky,
@@ -43,10 +43,10 @@ public record PoolConfig(
         if (maxPending < 0 || queueTimeout.isNegative() || queueTimeout.isZero()) {
             throw new IllegalArgumentException("pool " + name + ": maxPending >= 0 and queueTimeout > 0 expected");
         }
-        if (strategy == BalanceStrategy.CONSISTENT_HASH && hashKey == null) {
+        if (strategy == StrategyName.CONSISTENT_HASH && hashKey == null) {
             throw new IllegalArgumentException("pool " + name + ": strategy consistent-hash needs a hash key");
         }
-        if (strategy != BalanceStrategy.CONSISTENT_HASH && hashKey != null) {
+        if (strategy != StrategyName.CONSISTENT_HASH && hashKey != null) {
             throw new IllegalArgumentException("pool " + name + ": hash key " + hashKey
                     + " needs strategy consistent-hash, not " + strategy.configName());
         }
@@ -66,20 +66,20 @@ public record PoolConfig(
     }
 
     /** A pool without hash key, session affinity or pending queue, with the default {@link HealthConfig}. */
-    public PoolConfig(String name, BalanceStrategy strategy, List<BackendConfig> backends) {
+    public PoolConfig(String name, StrategyName strategy, List<BackendConfig> backends) {
         this(name, strategy, backends, null, null);
     }
 
     /** A pool without a pending queue, with the default {@link HealthConfig}. */
     public PoolConfig(
-            String name, BalanceStrategy strategy, List<BackendConfig> backends, HashKey hashKey, StickyConfig sticky) {
+            String name, StrategyName strategy, List<BackendConfig> backends, HashKey hashKey, StickyConfig sticky) {
         this(name, strategy, backends, hashKey, sticky, HealthConfig.DEFAULT);
     }
 
     /** A pool without a pending queue. */
     public PoolConfig(
             String name,
-            BalanceStrategy strategy,
+            StrategyName strategy,
             List<BackendConfig> backends,
             HashKey hashKey,
             StickyConfig sticky,
@@ -90,7 +90,7 @@ public record PoolConfig(
     /** A pool with the default {@link HealthConfig}. */
     public PoolConfig(
             String name,
-            BalanceStrategy strategy,
+            StrategyName strategy,
             List<BackendConfig> backends,
             HashKey hashKey,
             StickyConfig sticky,

@@ -2,16 +2,16 @@ package dev.proxyfilter.forward;
 
 import dev.proxyfilter.cache.BodyBuffer;
 import dev.proxyfilter.cache.CacheAction;
+import dev.proxyfilter.cache.CacheAnswer;
 import dev.proxyfilter.cache.CacheLookup;
 import dev.proxyfilter.cache.CacheRequest;
 import dev.proxyfilter.cache.CacheStatus;
-import dev.proxyfilter.cache.CachedAnswer;
-import dev.proxyfilter.cache.CachedResponse;
 import dev.proxyfilter.cache.Coalescer;
 import dev.proxyfilter.cache.Conditionals;
 import dev.proxyfilter.cache.HttpCache;
 import dev.proxyfilter.cache.Storability;
 import dev.proxyfilter.cache.StoreResult;
+import dev.proxyfilter.cache.StoredResponse;
 import java.nio.ByteBuffer;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpFields;
@@ -126,7 +126,7 @@ final class CachedExchange {
         switch (action) {
             case HIT, STALE_HIT, STALE_WHILE_REVALIDATE -> {
                 (action == CacheAction.HIT ? step.hits : step.staleServed).increment();
-                CachedAnswer stale = cache.answer(lookup, now);
+                CacheAnswer stale = cache.answer(lookup, now);
                 if (action == CacheAction.STALE_WHILE_REVALIDATE && "GET".equals(request.method())) {
                     // Started before the client is answered: the background exchange copies the client's
                     // request, which the container recycles as soon as the answer below completes.
@@ -146,7 +146,7 @@ final class CachedExchange {
             case GATEWAY_TIMEOUT -> {
                 HttpFields.Mutable headers = HttpFields.build(3);
                 headers.put(HttpHeader.CONTENT_LENGTH, "0");
-                answer(pipeline, new CachedAnswer(504, headers, ByteBuffer.allocate(0)), lookup.cacheStatus());
+                answer(pipeline, new CacheAnswer(504, headers, ByteBuffer.allocate(0)), lookup.cacheStatus());
             }
             case MISS, VALIDATE -> {
                 step.misses.increment();
@@ -161,7 +161,7 @@ final class CachedExchange {
                 } else {
                     Coalescer.Follower follower = (Coalescer.Follower) ticket;
                     follower.outcome().whenComplete((outcome, failure) -> {
-                        CachedAnswer answer = outcome == null || outcome.stored() == null
+                        CacheAnswer answer = outcome == null || outcome.stored() == null
                                 ? null
                                 : cache.answerFollower(request, outcome.stored(), step.now());
                         if (answer == null) {
@@ -183,7 +183,7 @@ final class CachedExchange {
         pipeline.forward();
     }
 
-    private void answer(Pipeline pipeline, CachedAnswer answer, CacheStatus status) {
+    private void answer(Pipeline pipeline, CacheAnswer answer, CacheStatus status) {
         withOurFields(answer, status);
         pipeline.answer(answer.status(), answer.headers(), answer.body());
     }
@@ -226,15 +226,15 @@ final class CachedExchange {
      * {@code stale-if-error} allows it; {@code null} to send the backend's response. Headers carry {@code Via}
      * and {@code Cache-Status}.
      */
-    CachedAnswer replaceResponse(int status, HttpFields backendHeaders) {
+    CacheAnswer replaceResponse(int status, HttpFields backendHeaders) {
         long now = step.now();
         if (validating && status == 304) {
             responseTimeMillis = now;
-            CachedResponse freshened = cache.freshen(lookup, withoutOurVia(backendHeaders), requestTimeMillis, now);
+            StoredResponse freshened = cache.freshen(lookup, withoutOurVia(backendHeaders), requestTimeMillis, now);
             if (freshened != null) {
                 step.revalidated.increment();
                 leader.complete(freshened);
-                CachedAnswer answer = cache.answer(lookup.request(), freshened, now, true);
+                CacheAnswer answer = cache.answer(lookup.request(), freshened, now, true);
                 return withOurFields(answer, lookup.cacheStatus().withForwardStatus(304));
             }
             return null;
@@ -246,7 +246,7 @@ final class CachedExchange {
     }
 
     /** The stored response when the backend failed ({@code status} 0) or answered 5xx, if it may serve; else null. */
-    CachedAnswer answerOnError(int status) {
+    CacheAnswer answerOnError(int status) {
         long now = step.now();
         if (lookup == null || lookup.stored() == null || !cache.serveStaleOnError(lookup, now)) {
             return null;
@@ -260,7 +260,7 @@ final class CachedExchange {
                 cache.answer(lookup.request(), lookup.stored(), now, false), cacheStatus.withDetail("stale-if-error"));
     }
 
-    private CachedAnswer withOurFields(CachedAnswer answer, CacheStatus status) {
+    private CacheAnswer withOurFields(CacheAnswer answer, CacheStatus status) {
         HttpFields.Mutable headers = answer.headers();
         // One pass to learn whether the fields hold a Via or a Cache-Status already: usually neither, and then
         // ours are appended (put would search the fields with an iterator each).

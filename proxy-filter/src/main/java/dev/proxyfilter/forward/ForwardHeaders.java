@@ -1,8 +1,8 @@
 package dev.proxyfilter.forward;
 
 import dev.proxyfilter.balance.Backend;
+import dev.proxyfilter.http.Header;
 import dev.proxyfilter.security.Admission;
-import dev.proxyfilter.security.Header;
 import dev.proxyfilter.security.ResponseHygiene;
 import java.util.EnumSet;
 import java.util.List;

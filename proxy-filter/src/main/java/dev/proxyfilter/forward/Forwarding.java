@@ -313,7 +313,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
                 return;
             }
         }
-        dev.proxyfilter.cache.CachedAnswer stale =
+        dev.proxyfilter.cache.CacheAnswer stale =
                 cached == null || attempt.responseStarted || client.isCommitted() ? null : cached.answerOnError(0);
         if (stale != null) { // stale-if-error
             LOG.warn(
@@ -438,7 +438,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
         finishWithError(status, message, java.util.List.of());
     }
 
-    private void finishWithError(int status, String message, java.util.List<dev.proxyfilter.security.Header> headers) {
+    private void finishWithError(int status, String message, java.util.List<dev.proxyfilter.http.Header> headers) {
         if (done.compareAndSet(false, true)) {
             clientStatus = status;
             stopReadingBody();
@@ -603,7 +603,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
             HttpFields.Mutable headers = ForwardHeaders.serverToClient(
                     serverResponse.responseHeaders(), client, backend, route, route.via(), route.hygiene());
             if (cached != null) {
-                dev.proxyfilter.cache.CachedAnswer replacement = cached.replaceResponse(status, headers);
+                dev.proxyfilter.cache.CacheAnswer replacement = cached.replaceResponse(status, headers);
                 if (replacement != null) { // a 304 freshened the stored response, or stale-if-error
                     replacementBody = replacement.body();
                     clientStatus = replacement.status();

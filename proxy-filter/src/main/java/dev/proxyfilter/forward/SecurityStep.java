@@ -1,8 +1,8 @@
 package dev.proxyfilter.forward;
 
+import dev.proxyfilter.http.Header;
 import dev.proxyfilter.security.Admission;
 import dev.proxyfilter.security.ClientRequest;
-import dev.proxyfilter.security.Header;
 import dev.proxyfilter.security.ResponseHygiene;
 import dev.proxyfilter.security.RouteGuard;
 import java.nio.ByteBuffer;

@@ -2,7 +2,7 @@ package dev.proxyfilter.health;
 
 import dev.proxyfilter.balance.Backend;
 import dev.proxyfilter.balance.BackendPool;
-import dev.proxyfilter.config.HealthCheckConfig;
+import dev.proxyfilter.config.ActiveCheckConfig;
 import java.net.ConnectException;
 import java.util.ArrayList;
 import java.util.List;
@@ -50,7 +50,7 @@ public final class HealthChecker implements AutoCloseable {
             Map<String, BackendPool> pools, Function<BackendPool, HttpClient> clientFor, Scheduler scheduler) {
         this.scheduler = scheduler;
         for (BackendPool pool : pools.values()) {
-            HealthCheckConfig config = pool.healthConfig().check();
+            ActiveCheckConfig config = pool.healthConfig().check();
             if (config == null) {
                 continue;
             }
@@ -85,7 +85,7 @@ public final class HealthChecker implements AutoCloseable {
     /** The checks of one backend. */
     private final class Check implements Response.Listener {
         private final Backend backend;
-        private final HealthCheckConfig config;
+        private final ActiveCheckConfig config;
         private final HttpClient client;
         private final long intervalNanos;
         private final long timeoutMillis;
@@ -93,7 +93,7 @@ public final class HealthChecker implements AutoCloseable {
         private volatile Request request;
         private long startedNanos;
 
-        Check(Backend backend, HealthCheckConfig config, HttpClient client) {
+        Check(Backend backend, ActiveCheckConfig config, HttpClient client) {
             this.backend = backend;
             this.config = config;
             this.client = client;

@@ -1,5 +1,6 @@
 package dev.proxyfilter.security;
 
+import dev.proxyfilter.http.Header;
 import java.util.List;
 
 /**

@@ -6,6 +6,7 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.proxyfilter.config.AuthConfig;
 import dev.proxyfilter.config.ConfigException;
+import dev.proxyfilter.http.Header;
 import dev.proxyfilter.time.ProxyClock;
 import java.io.IOException;
 import java.nio.charset.CharacterCodingException;

@@ -1,6 +1,7 @@
 package dev.proxyfilter.security;
 
 import dev.proxyfilter.config.RouteSecurityConfig;
+import dev.proxyfilter.http.Header;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;

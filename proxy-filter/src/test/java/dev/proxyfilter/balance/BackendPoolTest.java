@@ -4,17 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.proxyfilter.config.BackendConfig;
-import dev.proxyfilter.config.BalanceStrategy;
 import dev.proxyfilter.config.HashKey;
 import dev.proxyfilter.config.PoolConfig;
 import dev.proxyfilter.config.StickyConfig;
+import dev.proxyfilter.config.StrategyName;
 import java.net.URI;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class BackendPoolTest {
 
-    private static PoolConfig config(BalanceStrategy strategy, int... weights) {
+    private static PoolConfig config(StrategyName strategy, int... weights) {
         return new PoolConfig("web", strategy, backendConfigs(weights));
     }
 
@@ -37,7 +37,7 @@ class BackendPoolTest {
 
     @Test
     void buildsOneBackendPerConfigInOrder() {
-        BackendPool pool = new BackendPool(config(BalanceStrategy.ROUND_ROBIN, 2, 0, 1));
+        BackendPool pool = new BackendPool(config(StrategyName.ROUND_ROBIN, 2, 0, 1));
 
         assertThat(pool.name()).isEqualTo("web");
         assertThat(pool.backends()).extracting(Backend::name).containsExactly("a", "b", "c");
@@ -51,17 +51,17 @@ class BackendPoolTest {
 
     @Test
     void selectsWithTheConfiguredStrategy() {
-        assertThat(picks(new BackendPool(config(BalanceStrategy.WEIGHTED_ROUND_ROBIN, 5, 1, 1)), 14))
+        assertThat(picks(new BackendPool(config(StrategyName.WEIGHTED_ROUND_ROBIN, 5, 1, 1)), 14))
                 .isEqualTo("aabacaa".repeat(2));
-        assertThat(picks(new BackendPool(config(BalanceStrategy.ROUND_ROBIN, 5, 1, 1)), 6))
+        assertThat(picks(new BackendPool(config(StrategyName.ROUND_ROBIN, 5, 1, 1)), 6))
                 .isEqualTo("abcabc");
-        assertThat(picks(new BackendPool(config(BalanceStrategy.RANDOM, 0, 1, 0)), 20))
+        assertThat(picks(new BackendPool(config(StrategyName.RANDOM, 0, 1, 0)), 20))
                 .isEqualTo("b".repeat(20));
     }
 
     @Test
     void retryAvoidsTheBackendAlreadyTried() {
-        BackendPool pool = new BackendPool(config(BalanceStrategy.WEIGHTED_ROUND_ROBIN, 5, 1));
+        BackendPool pool = new BackendPool(config(StrategyName.WEIGHTED_ROUND_ROBIN, 5, 1));
         Backend a = pool.backends().get(0);
         Backend b = pool.backends().get(1);
 
@@ -77,7 +77,7 @@ class BackendPoolTest {
 
     @Test
     void runtimeChangesTakeEffectOnTheNextPick() {
-        BackendPool pool = new BackendPool(config(BalanceStrategy.WEIGHTED_ROUND_ROBIN, 1, 1));
+        BackendPool pool = new BackendPool(config(StrategyName.WEIGHTED_ROUND_ROBIN, 1, 1));
 
         pool.backends().get(0).weight(0);
         assertThat(picks(pool, 3)).isEqualTo("bbb");
@@ -88,7 +88,7 @@ class BackendPoolTest {
 
     // Session affinity
 
-    private static BackendPool sticky(BalanceStrategy strategy, HashKey key, int... weights) {
+    private static BackendPool sticky(StrategyName strategy, HashKey key, int... weights) {
         return new BackendPool(
                 new PoolConfig("web", strategy, backendConfigs(weights), key, new StickyConfig("route")));
     }
@@ -116,7 +116,7 @@ class BackendPoolTest {
 
     @Test
     void aCookieNamingAnEligibleBackendWinsOverTheStrategy() {
-        BackendPool pool = sticky(BalanceStrategy.ROUND_ROBIN, null, 1, 1, 1);
+        BackendPool pool = sticky(StrategyName.ROUND_ROBIN, null, 1, 1, 1);
         Backend c = pool.backends().get(2);
         RequestView request = withRoute(BackendPool.stickyId("web", "c"));
 
@@ -131,7 +131,7 @@ class BackendPoolTest {
 
     @Test
     void withoutAUsableCookieTheStrategyPicksAndTheResponseSetsTheCookie() {
-        BackendPool pool = sticky(BalanceStrategy.ROUND_ROBIN, null, 1, 1);
+        BackendPool pool = sticky(StrategyName.ROUND_ROBIN, null, 1, 1);
         Backend a = pool.backends().get(0);
         Backend b = pool.backends().get(1);
         String setCookieA = "route=" + BackendPool.stickyId("web", "a") + "; Path=/; HttpOnly";
@@ -160,7 +160,7 @@ class BackendPoolTest {
 
     @Test
     void aPoolWithoutAffinitySetsNoCookieAndIgnoresIt() {
-        BackendPool pool = new BackendPool(config(BalanceStrategy.ROUND_ROBIN, 1, 1));
+        BackendPool pool = new BackendPool(config(StrategyName.ROUND_ROBIN, 1, 1));
         RequestView onB = withRoute(BackendPool.stickyId("web", "b"));
 
         assertThat(pool.sticky()).isNull();
@@ -170,8 +170,8 @@ class BackendPoolTest {
 
     @Test
     void affinityWorksOnTopOfAnyStrategy() {
-        for (BalanceStrategy strategy : BalanceStrategy.values()) {
-            HashKey key = strategy == BalanceStrategy.CONSISTENT_HASH ? HashKey.header("X-User") : null;
+        for (StrategyName strategy : StrategyName.values()) {
+            HashKey key = strategy == StrategyName.CONSISTENT_HASH ? HashKey.header("X-User") : null;
             BackendPool pool = sticky(strategy, key, 1, 1, 1, 1);
             Backend d = pool.backends().get(3);
             RequestView onD = withRoute(BackendPool.stickyId("web", "d"));
@@ -185,7 +185,7 @@ class BackendPoolTest {
     @Test
     void consistentHashPoolsPassTheRequestToTheRing() {
         BackendPool pool = new BackendPool(new PoolConfig(
-                "web", BalanceStrategy.CONSISTENT_HASH, backendConfigs(1, 1, 1, 1, 1), HashKey.header("X-User"), null));
+                "web", StrategyName.CONSISTENT_HASH, backendConfigs(1, 1, 1, 1, 1), HashKey.header("X-User"), null));
 
         java.util.Set<Backend> reached = new java.util.HashSet<>();
         for (int i = 0; i < 100; i++) {
@@ -222,8 +222,8 @@ class BackendPoolTest {
 
     @Test
     void onlyConsistentHashAndAffinityReadTheRequest() {
-        for (BalanceStrategy strategy : BalanceStrategy.values()) {
-            if (strategy == BalanceStrategy.CONSISTENT_HASH) {
+        for (StrategyName strategy : StrategyName.values()) {
+            if (strategy == StrategyName.CONSISTENT_HASH) {
                 continue;
             }
             BackendPool pool = new BackendPool(config(strategy, 1, 2));

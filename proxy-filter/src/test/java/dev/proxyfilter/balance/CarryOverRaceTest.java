@@ -3,12 +3,12 @@ package dev.proxyfilter.balance;
 import static dev.proxyfilter.balance.HealthPools.primaries;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.proxyfilter.config.ActiveCheckConfig;
 import dev.proxyfilter.config.BackendConfig;
-import dev.proxyfilter.config.BalanceStrategy;
-import dev.proxyfilter.config.HealthCheckConfig;
 import dev.proxyfilter.config.HealthConfig;
 import dev.proxyfilter.config.OutlierConfig;
 import dev.proxyfilter.config.PoolConfig;
+import dev.proxyfilter.config.StrategyName;
 import dev.proxyfilter.testing.FakeClock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -52,10 +52,10 @@ class CarryOverRaceTest {
     void healthChangesDuringCarryOversAreNeitherLostNorDoubled() throws Exception {
         RecordingListener events = new RecordingListener();
         HealthConfig health = HealthConfig.DEFAULT
-                .withCheck(HealthCheckConfig.of("/health"))
+                .withCheck(ActiveCheckConfig.of("/health"))
                 .withOutlier(new OutlierConfig(3, Duration.ofSeconds(30), 30));
         List<BackendConfig> configs = primaries(1, 1, 1, 1, 1, 1, 1, 1, 1, 1);
-        BackendPool first = HealthPools.pool(new FakeClock(), events, health, BalanceStrategy.LEAST_REQUEST, configs);
+        BackendPool first = HealthPools.pool(new FakeClock(), events, health, StrategyName.LEAST_REQUEST, configs);
         List<Backend> backends = first.backends();
         BackendPool[] pool = {first};
         AtomicBoolean running = new AtomicBoolean(true);
@@ -92,7 +92,7 @@ class CarryOverRaceTest {
                 next.add(new BackendConfig(c.name(), c.url(), 1 + g % 2));
             }
             pool[0] = new BackendPool(
-                    new PoolConfig("web", BalanceStrategy.LEAST_REQUEST, next, null, null, health), events, pool[0]);
+                    new PoolConfig("web", StrategyName.LEAST_REQUEST, next, null, null, health), events, pool[0]);
         }
         running.set(false);
         for (Future<?> future : done) {

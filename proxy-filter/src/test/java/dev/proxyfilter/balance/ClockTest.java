@@ -8,10 +8,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.proxyfilter.config.BackendConfig;
-import dev.proxyfilter.config.BalanceStrategy;
 import dev.proxyfilter.config.HealthConfig;
 import dev.proxyfilter.config.OutlierConfig;
 import dev.proxyfilter.config.PoolConfig;
+import dev.proxyfilter.config.StrategyName;
 import dev.proxyfilter.testing.FakeClock;
 import dev.proxyfilter.time.ProxyClock;
 import java.net.URI;
@@ -34,7 +34,7 @@ class ClockTest {
     private final FakeClock clock = new FakeClock();
 
     private static PoolConfig config(List<BackendConfig> backends) {
-        return new PoolConfig("web", BalanceStrategy.ROUND_ROBIN, backends, null, null, HEALTH);
+        return new PoolConfig("web", StrategyName.ROUND_ROBIN, backends, null, null, HEALTH);
     }
 
     @Test

@@ -5,9 +5,9 @@ import static dev.proxyfilter.balance.HealthPools.picks;
 import static dev.proxyfilter.balance.HealthPools.primaries;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.proxyfilter.config.BalanceStrategy;
 import dev.proxyfilter.config.HealthConfig;
 import dev.proxyfilter.config.StickyConfig;
+import dev.proxyfilter.config.StrategyName;
 import dev.proxyfilter.testing.FakeClock;
 import org.junit.jupiter.api.Test;
 
@@ -21,7 +21,7 @@ class DrainTest {
                 clock,
                 events,
                 HealthConfig.DEFAULT,
-                BalanceStrategy.ROUND_ROBIN,
+                StrategyName.ROUND_ROBIN,
                 new StickyConfig("route"),
                 primaries(1, 1, 1));
     }
@@ -97,11 +97,7 @@ class DrainTest {
     @Test
     void theOperatorsStateShowsOverHealthAndHealthShowsWhenEnabled() {
         BackendPool pool = HealthPools.pool(
-                clock,
-                events,
-                HealthConfig.DEFAULT.withPanicThreshold(0),
-                BalanceStrategy.ROUND_ROBIN,
-                primaries(1, 1));
+                clock, events, HealthConfig.DEFAULT.withPanicThreshold(0), StrategyName.ROUND_ROBIN, primaries(1, 1));
         Backend a = pool.backends().get(0);
 
         a.disable();

@@ -6,9 +6,9 @@ import static dev.proxyfilter.balance.HealthPools.picks;
 import static dev.proxyfilter.balance.HealthPools.primaries;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.proxyfilter.config.BalanceStrategy;
-import dev.proxyfilter.config.HealthCheckConfig;
+import dev.proxyfilter.config.ActiveCheckConfig;
 import dev.proxyfilter.config.HealthConfig;
+import dev.proxyfilter.config.StrategyName;
 import dev.proxyfilter.testing.FakeClock;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -23,8 +23,8 @@ class HealthCheckStateTest {
         return HealthPools.pool(
                 clock,
                 events,
-                HealthConfig.DEFAULT.withCheck(HealthCheckConfig.of("/health")).withPanicThreshold(0),
-                BalanceStrategy.ROUND_ROBIN,
+                HealthConfig.DEFAULT.withCheck(ActiveCheckConfig.of("/health")).withPanicThreshold(0),
+                StrategyName.ROUND_ROBIN,
                 primaries(weights));
     }
 
@@ -75,14 +75,14 @@ class HealthCheckStateTest {
         BackendPool pool = HealthPools.pool(
                 clock,
                 events,
-                HealthConfig.DEFAULT.withCheck(new HealthCheckConfig(
+                HealthConfig.DEFAULT.withCheck(new ActiveCheckConfig(
                         "/h",
                         Duration.ofSeconds(1),
                         Duration.ofSeconds(1),
-                        HealthCheckConfig.DEFAULT_EXPECTED_STATUS,
+                        ActiveCheckConfig.DEFAULT_EXPECTED_STATUS,
                         1,
                         1)),
-                BalanceStrategy.ROUND_ROBIN,
+                StrategyName.ROUND_ROBIN,
                 primaries(1, 1));
         Backend b = pool.backends().get(1);
 
@@ -132,13 +132,13 @@ class HealthCheckStateTest {
 
     @Test
     void aPoolWithoutCheckConfigStillTakesProbeResultsWithTheDefaultRiseAndFall() {
-        Backend a = HealthPools.pool(clock, events, HealthConfig.DEFAULT, BalanceStrategy.ROUND_ROBIN, primaries(1, 1))
+        Backend a = HealthPools.pool(clock, events, HealthConfig.DEFAULT, StrategyName.ROUND_ROBIN, primaries(1, 1))
                 .backends()
                 .get(0);
 
-        failChecks(a, HealthCheckConfig.DEFAULT_FALL);
+        failChecks(a, ActiveCheckConfig.DEFAULT_FALL);
         assertThat(a.state()).isEqualTo(BackendState.DOWN);
-        passChecks(a, HealthCheckConfig.DEFAULT_RISE);
+        passChecks(a, ActiveCheckConfig.DEFAULT_RISE);
         assertThat(a.state()).isEqualTo(BackendState.UP);
     }
 }

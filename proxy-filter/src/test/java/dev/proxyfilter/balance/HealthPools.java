@@ -1,10 +1,10 @@
 package dev.proxyfilter.balance;
 
 import dev.proxyfilter.config.BackendConfig;
-import dev.proxyfilter.config.BalanceStrategy;
 import dev.proxyfilter.config.HealthConfig;
 import dev.proxyfilter.config.PoolConfig;
 import dev.proxyfilter.config.StickyConfig;
+import dev.proxyfilter.config.StrategyName;
 import dev.proxyfilter.testing.FakeClock;
 import java.net.URI;
 import java.util.ArrayList;
@@ -32,7 +32,7 @@ final class HealthPools {
             FakeClock clock,
             RecordingListener listener,
             HealthConfig health,
-            BalanceStrategy strategy,
+            StrategyName strategy,
             List<BackendConfig> backends) {
         return pool(clock, listener, health, strategy, null, backends);
     }
@@ -41,7 +41,7 @@ final class HealthPools {
             FakeClock clock,
             RecordingListener listener,
             HealthConfig health,
-            BalanceStrategy strategy,
+            StrategyName strategy,
             StickyConfig sticky,
             List<BackendConfig> backends) {
         return new BackendPool(new PoolConfig("web", strategy, backends, null, sticky, health), listener, clock);

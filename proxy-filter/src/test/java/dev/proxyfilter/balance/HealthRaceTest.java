@@ -3,10 +3,10 @@ package dev.proxyfilter.balance;
 import static dev.proxyfilter.balance.HealthPools.primaries;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.proxyfilter.config.BalanceStrategy;
-import dev.proxyfilter.config.HealthCheckConfig;
+import dev.proxyfilter.config.ActiveCheckConfig;
 import dev.proxyfilter.config.HealthConfig;
 import dev.proxyfilter.config.OutlierConfig;
+import dev.proxyfilter.config.StrategyName;
 import dev.proxyfilter.testing.FakeClock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -52,9 +52,9 @@ class HealthRaceTest {
                 new FakeClock(),
                 events,
                 HealthConfig.DEFAULT
-                        .withCheck(HealthCheckConfig.of("/health"))
+                        .withCheck(ActiveCheckConfig.of("/health"))
                         .withOutlier(new OutlierConfig(3, Duration.ofSeconds(30), 30)),
-                BalanceStrategy.LEAST_REQUEST,
+                StrategyName.LEAST_REQUEST,
                 primaries(1, 1, 1, 1, 1, 1, 1, 1, 1, 1));
         List<Backend> backends = pool.backends();
         CyclicBarrier start = new CyclicBarrier(THREADS);

@@ -6,9 +6,9 @@ import static dev.proxyfilter.balance.HealthPools.picks;
 import static dev.proxyfilter.balance.HealthPools.primaries;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.proxyfilter.config.BalanceStrategy;
 import dev.proxyfilter.config.HealthConfig;
 import dev.proxyfilter.config.OutlierConfig;
+import dev.proxyfilter.config.StrategyName;
 import dev.proxyfilter.testing.FakeClock;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -29,7 +29,7 @@ class OutlierEjectionTest {
                 HealthConfig.DEFAULT
                         .withOutlier(new OutlierConfig(3, BASE, maxPercent))
                         .withPanicThreshold(0),
-                BalanceStrategy.ROUND_ROBIN,
+                StrategyName.ROUND_ROBIN,
                 primaries(java.util.Collections.nCopies(backends, 1).stream()
                         .mapToInt(Integer::intValue)
                         .toArray()));
@@ -187,7 +187,7 @@ class OutlierEjectionTest {
                         clock,
                         events,
                         HealthConfig.DEFAULT.withOutlier(OutlierConfig.OFF),
-                        BalanceStrategy.ROUND_ROBIN,
+                        StrategyName.ROUND_ROBIN,
                         primaries(1, 1))
                 .backends()
                 .get(0);
@@ -222,7 +222,7 @@ class OutlierEjectionTest {
     @Test
     void theDefaultsEjectAfterFiveFailuresForThirtySeconds() {
         BackendPool pool =
-                HealthPools.pool(clock, events, HealthConfig.DEFAULT, BalanceStrategy.ROUND_ROBIN, primaries(1, 1));
+                HealthPools.pool(clock, events, HealthConfig.DEFAULT, StrategyName.ROUND_ROBIN, primaries(1, 1));
         Backend a = pool.backends().get(0);
 
         failRequests(a, 4);

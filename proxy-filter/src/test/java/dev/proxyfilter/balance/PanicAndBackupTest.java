@@ -9,9 +9,9 @@ import static dev.proxyfilter.balance.HealthPools.primaries;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.proxyfilter.config.BackendConfig;
-import dev.proxyfilter.config.BalanceStrategy;
 import dev.proxyfilter.config.HealthConfig;
 import dev.proxyfilter.config.StickyConfig;
+import dev.proxyfilter.config.StrategyName;
 import dev.proxyfilter.testing.FakeClock;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -23,7 +23,7 @@ class PanicAndBackupTest {
     private final FakeClock clock = new FakeClock();
     private final RecordingListener events = new RecordingListener();
 
-    private BackendPool pool(int panicThreshold, BalanceStrategy strategy, List<BackendConfig> backends) {
+    private BackendPool pool(int panicThreshold, StrategyName strategy, List<BackendConfig> backends) {
         return HealthPools.pool(
                 clock, events, HealthConfig.DEFAULT.withPanicThreshold(panicThreshold), strategy, backends);
     }
@@ -32,7 +32,7 @@ class PanicAndBackupTest {
 
     @Test
     void belowTheThresholdThePoolPanicsAndSpreadsOverEveryPrimary() {
-        BackendPool pool = pool(50, BalanceStrategy.ROUND_ROBIN, primaries(1, 1, 1, 1));
+        BackendPool pool = pool(50, StrategyName.ROUND_ROBIN, primaries(1, 1, 1, 1));
         List<Backend> b = pool.backends();
 
         failChecks(b.get(0), 3);
@@ -74,7 +74,7 @@ class PanicAndBackupTest {
                 HealthConfig.DEFAULT
                         .withPanicThreshold(100)
                         .withOutlier(new dev.proxyfilter.config.OutlierConfig(1, java.time.Duration.ofSeconds(1), 50)),
-                BalanceStrategy.ROUND_ROBIN,
+                StrategyName.ROUND_ROBIN,
                 primaries(1, 1));
 
         HealthPools.failRequests(pool.backends().get(0), 1);
@@ -85,7 +85,7 @@ class PanicAndBackupTest {
 
     @Test
     void withPanicOffAPoolWithNoHealthyBackendPicksNone() {
-        BackendPool pool = pool(0, BalanceStrategy.ROUND_ROBIN, primaries(1, 1));
+        BackendPool pool = pool(0, StrategyName.ROUND_ROBIN, primaries(1, 1));
         failChecks(pool.backends().get(0), 3);
         failChecks(pool.backends().get(1), 3);
 
@@ -95,7 +95,7 @@ class PanicAndBackupTest {
 
     @Test
     void drainingDisabledAndWeightZeroBackendsAreOutOfTheCountAndOfThePanic() {
-        BackendPool pool = pool(50, BalanceStrategy.ROUND_ROBIN, primaries(1, 1, 1, 1, 0));
+        BackendPool pool = pool(50, StrategyName.ROUND_ROBIN, primaries(1, 1, 1, 1, 0));
         List<Backend> b = pool.backends();
         b.get(0).drain();
         b.get(1).disable();
@@ -115,8 +115,8 @@ class PanicAndBackupTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = BalanceStrategy.class, names = "CONSISTENT_HASH", mode = EnumSource.Mode.EXCLUDE)
-    void everyStrategyPanicsAlike(BalanceStrategy strategy) {
+    @EnumSource(value = StrategyName.class, names = "CONSISTENT_HASH", mode = EnumSource.Mode.EXCLUDE)
+    void everyStrategyPanicsAlike(StrategyName strategy) {
         BackendPool pool = HealthPools.pool(clock, events, HealthConfig.DEFAULT, strategy, primaries(1, 1, 1));
         failChecks(pool.backends().get(0), 3);
         failChecks(pool.backends().get(1), 3);
@@ -133,7 +133,7 @@ class PanicAndBackupTest {
         BackendPool pool = new BackendPool(
                 new dev.proxyfilter.config.PoolConfig(
                         "web",
-                        BalanceStrategy.CONSISTENT_HASH,
+                        StrategyName.CONSISTENT_HASH,
                         primaries(1, 1, 1),
                         dev.proxyfilter.config.HashKey.path(),
                         null,
@@ -155,7 +155,7 @@ class PanicAndBackupTest {
     private BackendPool withBackups(int panicThreshold) {
         return pool(
                 panicThreshold,
-                BalanceStrategy.ROUND_ROBIN,
+                StrategyName.ROUND_ROBIN,
                 List.of(
                         backend(0, 1, false),
                         backend(1, 1, false),
@@ -227,7 +227,7 @@ class PanicAndBackupTest {
                 clock,
                 events,
                 HealthConfig.DEFAULT,
-                BalanceStrategy.ROUND_ROBIN,
+                StrategyName.ROUND_ROBIN,
                 new StickyConfig("route"),
                 List.of(backend(0, 1, false), backend(1, 1, true)));
         Backend a = pool.backends().get(0);

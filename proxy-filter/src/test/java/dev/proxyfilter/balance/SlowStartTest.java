@@ -8,9 +8,9 @@ import static dev.proxyfilter.balance.HealthPools.primaries;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.proxyfilter.config.BalanceStrategy;
 import dev.proxyfilter.config.HealthConfig;
 import dev.proxyfilter.config.OutlierConfig;
+import dev.proxyfilter.config.StrategyName;
 import dev.proxyfilter.testing.FakeClock;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -23,7 +23,7 @@ class SlowStartTest {
     private final FakeClock clock = new FakeClock();
     private final RecordingListener events = new RecordingListener();
 
-    private BackendPool pool(BalanceStrategy strategy, int... weights) {
+    private BackendPool pool(StrategyName strategy, int... weights) {
         return HealthPools.pool(
                 clock,
                 events,
@@ -37,7 +37,7 @@ class SlowStartTest {
 
     @Test
     void aBackendThatComesBackRampsLinearlyFromTenPercentInTenSteps() {
-        BackendPool pool = pool(BalanceStrategy.WEIGHTED_ROUND_ROBIN, 1, 3);
+        BackendPool pool = pool(StrategyName.WEIGHTED_ROUND_ROBIN, 1, 3);
         Backend a = pool.backends().get(0);
         Backend b = pool.backends().get(1);
         assertThat(b.effectiveWeight())
@@ -67,7 +67,7 @@ class SlowStartTest {
 
     @Test
     void stepsChangeExactlyAtTheirTime() {
-        Backend a = pool(BalanceStrategy.ROUND_ROBIN, 1, 1).backends().get(0);
+        Backend a = pool(StrategyName.ROUND_ROBIN, 1, 1).backends().get(0);
         a.disable();
         a.enable();
 
@@ -83,7 +83,7 @@ class SlowStartTest {
 
     @Test
     void weightedRoundRobinFollowsTheRampWithoutStarvingTheNewcomer() {
-        BackendPool pool = pool(BalanceStrategy.WEIGHTED_ROUND_ROBIN, 1, 1);
+        BackendPool pool = pool(StrategyName.WEIGHTED_ROUND_ROBIN, 1, 1);
         Backend b = pool.backends().get(1);
         b.disable();
         b.enable();
@@ -99,7 +99,7 @@ class SlowStartTest {
 
     @Test
     void rampsFollowReadmissionAndEnablingButNotAnUnchangedState() {
-        BackendPool pool = pool(BalanceStrategy.ROUND_ROBIN, 1, 1);
+        BackendPool pool = pool(StrategyName.ROUND_ROBIN, 1, 1);
         Backend a = pool.backends().get(0);
 
         failRequests(a, 1);
@@ -122,7 +122,7 @@ class SlowStartTest {
     @Test
     void withoutSlowStartWeightsAreUnscaled() {
         BackendPool pool =
-                HealthPools.pool(clock, events, HealthConfig.DEFAULT, BalanceStrategy.ROUND_ROBIN, primaries(3));
+                HealthPools.pool(clock, events, HealthConfig.DEFAULT, StrategyName.ROUND_ROBIN, primaries(3));
         Backend a = pool.backends().get(0);
         a.disable();
         a.enable();
@@ -135,7 +135,7 @@ class SlowStartTest {
 
     @Test
     void withSlowStartAWeightThatCannotBeScaledIsRejected() {
-        Backend a = pool(BalanceStrategy.ROUND_ROBIN, 1).backends().get(0);
+        Backend a = pool(StrategyName.ROUND_ROBIN, 1).backends().get(0);
 
         a.weight(HealthConfig.MAX_WEIGHT_WITH_SLOW_START);
         assertThat(a.effectiveWeight()).isEqualTo(HealthConfig.MAX_WEIGHT_WITH_SLOW_START * 10);

@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.proxyfilter.config.BackendConfig;
-import dev.proxyfilter.config.BalanceStrategy;
 import dev.proxyfilter.config.HashKey;
 import dev.proxyfilter.config.PoolConfig;
+import dev.proxyfilter.config.StrategyName;
 import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.util.ArrayList;
@@ -309,9 +309,9 @@ class StrategyTest {
     }
 
     @ParameterizedTest
-    @EnumSource(BalanceStrategy.class)
-    void ofMapsEveryConfiguredStrategy(BalanceStrategy configured) {
-        HashKey key = configured == BalanceStrategy.CONSISTENT_HASH ? HashKey.header("X-User") : null;
+    @EnumSource(StrategyName.class)
+    void ofMapsEveryConfiguredStrategy(StrategyName configured) {
+        HashKey key = configured == StrategyName.CONSISTENT_HASH ? HashKey.header("X-User") : null;
         Strategy strategy = Strategy.of(new PoolConfig(
                 "p", configured, List.of(new BackendConfig("a", URI.create("http://a.internal"), 1)), key, null));
 

@@ -67,7 +67,7 @@ class CoalescerRaceTest {
         assertThat(followers).noneMatch(f -> f.outcome().isDone());
         assertThat(coalescer.inflight()).isEqualTo(1);
 
-        CachedResponse response = stored("Cache-Control", "max-age=60");
+        StoredResponse response = stored("Cache-Control", "max-age=60");
         leaders.get(0).complete(response);
 
         CompletableFuture.allOf(

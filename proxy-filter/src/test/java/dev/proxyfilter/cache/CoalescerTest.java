@@ -86,7 +86,7 @@ class CoalescerTest {
                     Http.T0,
                     Http.T0);
 
-            CachedAnswer same = cache.answerFollower(
+            CacheAnswer same = cache.answerFollower(
                     Http.get("/v", "Accept-Encoding", "GZIP", "Cache-Control", "no-cache"), stored.stored(), Http.T0);
             assertThat(same).isNotNull();
             assertThat(Http.text(same.body())).isEqualTo("gz");

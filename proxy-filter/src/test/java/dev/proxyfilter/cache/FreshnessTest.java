@@ -39,13 +39,13 @@ class FreshnessTest {
     @Test
     void expiresIsMeasuredFromDateNotFromTheLocalClock() {
         // the origin's clock is an hour behind ours: Expires - Date is what counts
-        CachedResponse response = stored("Date", date(T0 - HOUR), "Expires", date(T0 - HOUR + 60 * SECOND));
+        StoredResponse response = stored("Date", date(T0 - HOUR), "Expires", date(T0 - HOUR + 60 * SECOND));
         assertThat(policy.freshnessLifetimeMillis(response)).isEqualTo(60 * SECOND);
     }
 
     @Test
     void expiresWithoutDateIsMeasuredFromTheResponseTime() {
-        CachedResponse response = stored(200, T0, T0, "Expires", date(T0 + 90 * SECOND));
+        StoredResponse response = stored(200, T0, T0, "Expires", date(T0 + 90 * SECOND));
         assertThat(policy.freshnessLifetimeMillis(response)).isEqualTo(90 * SECOND);
     }
 
@@ -79,13 +79,13 @@ class FreshnessTest {
 
     @Test
     void heuristicFreshnessIsATenthOfTheTimeSinceLastModified() {
-        CachedResponse response = stored("Date", date(T0), "Last-Modified", date(T0 - 10 * HOUR));
+        StoredResponse response = stored("Date", date(T0), "Last-Modified", date(T0 - 10 * HOUR));
         assertThat(policy.freshnessLifetimeMillis(response)).isEqualTo(HOUR);
     }
 
     @Test
     void heuristicFreshnessIsCapped() {
-        CachedResponse response = stored("Date", date(T0), "Last-Modified", date(T0 - 1000 * HOUR));
+        StoredResponse response = stored("Date", date(T0), "Last-Modified", date(T0 - 1000 * HOUR));
         assertThat(policy.freshnessLifetimeMillis(response)).isEqualTo(24 * HOUR);
         assertThat(new CachePolicy(Duration.ofMinutes(5)).freshnessLifetimeMillis(response))
                 .isEqualTo(5 * 60 * SECOND);
@@ -95,7 +95,7 @@ class FreshnessTest {
 
     @Test
     void heuristicsNeverOverrideExplicitFreshness() {
-        CachedResponse response =
+        StoredResponse response =
                 stored("Date", date(T0), "Last-Modified", date(T0 - 10 * HOUR), "Cache-Control", "max-age=5");
         assertThat(policy.freshnessLifetimeMillis(response)).isEqualTo(5 * SECOND);
     }
@@ -122,33 +122,33 @@ class FreshnessTest {
     void currentAgeFollowsTheSpecCalculation() {
         // request sent at T0, response received at T0+2s; origin Date 5 s before T0 (apparent_age 7 s);
         // Age: 3 from an upstream cache (corrected_age_value 3 + 2 = 5 s); corrected_initial_age = 7 s
-        CachedResponse response = stored(200, T0, T0 + 2 * SECOND, "Date", date(T0 - 5 * SECOND), "Age", "3");
+        StoredResponse response = stored(200, T0, T0 + 2 * SECOND, "Date", date(T0 - 5 * SECOND), "Age", "3");
         assertThat(CachePolicy.currentAgeMillis(response, T0 + 2 * SECOND)).isEqualTo(7 * SECOND);
         assertThat(CachePolicy.currentAgeMillis(response, T0 + 12 * SECOND)).isEqualTo(17 * SECOND); // + resident 10 s
     }
 
     @Test
     void theAgeHeaderWinsWhenItSaysMoreThanTheDates() {
-        CachedResponse response = stored(200, T0, T0 + 2 * SECOND, "Date", date(T0 - 5 * SECOND), "Age", "30");
+        StoredResponse response = stored(200, T0, T0 + 2 * SECOND, "Date", date(T0 - 5 * SECOND), "Age", "30");
         assertThat(CachePolicy.currentAgeMillis(response, T0 + 12 * SECOND)).isEqualTo((30 + 2 + 10) * SECOND);
     }
 
     @Test
     void aDateInTheFutureGivesNoNegativeApparentAge() {
-        CachedResponse response = stored(200, T0, T0, "Date", date(T0 + HOUR));
+        StoredResponse response = stored(200, T0, T0, "Date", date(T0 + HOUR));
         assertThat(CachePolicy.currentAgeMillis(response, T0 + 4 * SECOND)).isEqualTo(4 * SECOND);
     }
 
     @Test
     void withoutDateOrAgeTheAgeIsTheResponseDelayPlusResidentTime() {
-        CachedResponse response = stored(200, T0, T0 + 500, "Age", "soon");
+        StoredResponse response = stored(200, T0, T0 + 500, "Age", "soon");
         assertThat(CachePolicy.currentAgeMillis(response, T0 + 500 + 3 * SECOND))
                 .isEqualTo(3500);
     }
 
     @Test
     void aClockThatWentBackwardsGivesNoNegativeResidentTime() {
-        CachedResponse response = stored(200, T0, T0, "Date", date(T0));
+        StoredResponse response = stored(200, T0, T0, "Date", date(T0));
         assertThat(CachePolicy.currentAgeMillis(response, T0 - 60 * SECOND)).isZero();
     }
 
@@ -156,7 +156,7 @@ class FreshnessTest {
 
     @Test
     void aResponseIsFreshWhileItsLifetimeExceedsItsAge() {
-        CachedResponse response = stored("Date", date(T0), "Cache-Control", "max-age=60");
+        StoredResponse response = stored("Date", date(T0), "Cache-Control", "max-age=60");
         CacheDecision fresh = policy.decide(NO_HEADERS, response, T0 + 59_999);
         assertThat(fresh.action()).isEqualTo(CacheAction.HIT);
         assertThat(fresh.ttlMillis()).isEqualTo(1);
@@ -170,7 +170,7 @@ class FreshnessTest {
 
     @Test
     void anAgedUpstreamResponseIsStaleSooner() {
-        CachedResponse response = stored("Date", date(T0), "Cache-Control", "max-age=60", "Age", "50");
+        StoredResponse response = stored("Date", date(T0), "Cache-Control", "max-age=60", "Age", "50");
         assertThat(policy.decide(NO_HEADERS, response, T0 + 9 * SECOND).action())
                 .isEqualTo(CacheAction.HIT);
         assertThat(policy.decide(NO_HEADERS, response, T0 + 10 * SECOND).action())
@@ -179,7 +179,7 @@ class FreshnessTest {
 
     @Test
     void responseNoCacheAlwaysValidatesEvenWhenFresh() {
-        CachedResponse response = stored("Date", date(T0), "Cache-Control", "max-age=600, no-cache", "ETag", "\"v\"");
+        StoredResponse response = stored("Date", date(T0), "Cache-Control", "max-age=600, no-cache", "ETag", "\"v\"");
         assertThat(policy.decide(NO_HEADERS, response, T0).action()).isEqualTo(CacheAction.VALIDATE);
     }
 
@@ -187,7 +187,7 @@ class FreshnessTest {
     void mustRevalidateAndProxyRevalidateAndSMaxAgeForbidServingStale() {
         HttpFields maxStale = fields("Cache-Control", "max-stale=3600");
         for (String cc : new String[] {"max-age=10, must-revalidate", "max-age=10, proxy-revalidate", "s-maxage=10"}) {
-            CachedResponse response = stored("Date", date(T0), "Cache-Control", cc);
+            StoredResponse response = stored("Date", date(T0), "Cache-Control", cc);
             assertThat(policy.decide(maxStale, response, T0 + 5 * SECOND).action())
                     .as(cc)
                     .isEqualTo(CacheAction.HIT);

@@ -1,5 +1,6 @@
 package dev.proxyfilter.cache;
 
+import dev.proxyfilter.http.Header;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -36,17 +37,17 @@ final class Http {
     }
 
     /** A stored 200 with the given headers, requested at {@code T0} and received at {@code T0}. */
-    static CachedResponse stored(String... namesAndValues) {
+    static StoredResponse stored(String... namesAndValues) {
         return stored(200, T0, T0, namesAndValues);
     }
 
     /** A stored response from an exchange sent at {@code requestTime} and answered at {@code responseTime}. */
-    static CachedResponse stored(int status, long requestTime, long responseTime, String... namesAndValues) {
+    static StoredResponse stored(int status, long requestTime, long responseTime, String... namesAndValues) {
         List<Header> headers = new ArrayList<>();
         for (int i = 0; i < namesAndValues.length; i += 2) {
             headers.add(new Header(namesAndValues[i], namesAndValues[i + 1]));
         }
-        return new CachedResponse(
+        return new StoredResponse(
                 status,
                 headers,
                 "hello, world".getBytes(java.nio.charset.StandardCharsets.US_ASCII),

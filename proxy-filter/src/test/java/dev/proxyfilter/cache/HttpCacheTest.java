@@ -99,7 +99,7 @@ class HttpCacheTest {
         CacheLookup hit = cache.lookup(get("/a"), T0 + 7 * SECOND);
         assertThat(hit.action()).isEqualTo(CacheAction.HIT);
         assertThat(hit.cacheStatus().toString()).isEqualTo("proxy-filter; hit; ttl=53");
-        CachedAnswer answer = cache.answer(hit, T0 + 7 * SECOND);
+        CacheAnswer answer = cache.answer(hit, T0 + 7 * SECOND);
         assertThat(answer.status()).isEqualTo(200);
         assertThat(text(answer.body())).isEqualTo("hello, cache!");
         assertThat(answer.headers().get("Age")).isEqualTo("7");
@@ -146,7 +146,7 @@ class HttpCacheTest {
         forward(get("/a"), 200, fields("Cache-Control", "max-age=60"), "body", T0);
         CacheLookup head = cache.lookup(request("HEAD", "/a"), T0);
         assertThat(head.action()).isEqualTo(CacheAction.HIT);
-        CachedAnswer answer = cache.answer(head, T0);
+        CacheAnswer answer = cache.answer(head, T0);
         assertThat(answer.body().remaining()).isZero();
         assertThat(answer.headers().get("Content-Length")).isEqualTo("4");
         assertThat(cache.storability(head, 200, fields("Cache-Control", "max-age=60")))
@@ -239,7 +239,7 @@ class HttpCacheTest {
     @Test
     void a204IsAnsweredWithoutContentLength() {
         forward(get("/empty"), 204, fields("Cache-Control", "max-age=60"), "", T0);
-        CachedAnswer answer = cache.answer(cache.lookup(get("/empty"), T0), T0);
+        CacheAnswer answer = cache.answer(cache.lookup(get("/empty"), T0), T0);
         assertThat(answer.status()).isEqualTo(204);
         assertThat(answer.headers().contains("Content-Length")).isFalse();
     }

@@ -8,6 +8,7 @@ import static dev.proxyfilter.cache.Http.request;
 import static dev.proxyfilter.cache.Http.text;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.proxyfilter.http.Header;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -23,7 +24,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class RangeFromCacheTest {
     private static final String LAST_MODIFIED = date(T0 - 86_400_000);
     /** 26 bytes. */
-    private static final CachedResponse ALPHABET = new CachedResponse(
+    private static final StoredResponse ALPHABET = new StoredResponse(
             200,
             List.of(
                     new Header("Content-Type", "text/plain"),
@@ -43,13 +44,13 @@ class RangeFromCacheTest {
         cache.close();
     }
 
-    private CachedAnswer answer(String... requestHeaders) {
+    private CacheAnswer answer(String... requestHeaders) {
         return cache.answer(get("/alphabet", requestHeaders), ALPHABET, T0, false);
     }
 
     @Test
     void aSingleRangeGets206WithContentRange() {
-        CachedAnswer answer = answer("Range", "bytes=0-3");
+        CacheAnswer answer = answer("Range", "bytes=0-3");
         assertThat(answer.status()).isEqualTo(206);
         assertThat(answer.headers().get("Content-Range")).isEqualTo("bytes 0-3/26");
         assertThat(answer.headers().get("Content-Length")).isEqualTo("4");
@@ -62,7 +63,7 @@ class RangeFromCacheTest {
         assertThat(text(answer("Range", "bytes=23-").body())).isEqualTo("xyz");
         assertThat(text(answer("Range", "bytes=-3").body())).isEqualTo("xyz");
         assertThat(text(answer("Range", "bytes=-100").body())).isEqualTo("abcdefghijklmnopqrstuvwxyz");
-        CachedAnswer tail = answer("Range", "bytes=20-1000");
+        CacheAnswer tail = answer("Range", "bytes=20-1000");
         assertThat(tail.headers().get("Content-Range")).isEqualTo("bytes 20-25/26");
         assertThat(text(tail.body())).isEqualTo("uvwxyz");
         assertThat(text(answer("Range", "BYTES = 1-1").body())).isEqualTo("b");
@@ -71,7 +72,7 @@ class RangeFromCacheTest {
     @ParameterizedTest
     @ValueSource(strings = {"bytes=26-", "bytes=100-200", "bytes=-0"})
     void aRangeBeyondTheEndGets416(String range) {
-        CachedAnswer answer = answer("Range", range);
+        CacheAnswer answer = answer("Range", range);
         assertThat(answer.status()).isEqualTo(416);
         assertThat(answer.headers().get("Content-Range")).isEqualTo("bytes */26");
         assertThat(answer.body().remaining()).isZero();
@@ -91,7 +92,7 @@ class RangeFromCacheTest {
                 "bytes=--1"
             })
     void severalOrInvalidRangesGetTheWhole200(String range) {
-        CachedAnswer answer = answer("Range", range);
+        CacheAnswer answer = answer("Range", range);
         assertThat(answer.status()).isEqualTo(200);
         assertThat(answer.headers().get("Content-Length")).isEqualTo("26");
         assertThat(answer.headers().contains("Content-Range")).isFalse();
@@ -111,7 +112,7 @@ class RangeFromCacheTest {
 
     @Test
     void headIgnoresRangeAndSendsNoBody() {
-        CachedAnswer answer = cache.answer(request("HEAD", "/alphabet", "Range", "bytes=0-3"), ALPHABET, T0, false);
+        CacheAnswer answer = cache.answer(request("HEAD", "/alphabet", "Range", "bytes=0-3"), ALPHABET, T0, false);
         assertThat(answer.status()).isEqualTo(200);
         assertThat(answer.headers().get("Content-Length")).isEqualTo("26");
         assertThat(answer.body().remaining()).isZero();
@@ -119,7 +120,7 @@ class RangeFromCacheTest {
 
     @Test
     void onlyA200IsCutIntoRanges() {
-        CachedResponse notFound = new CachedResponse(404, List.of(), bytes("missing"), T0, T0, List.of());
+        StoredResponse notFound = new StoredResponse(404, List.of(), bytes("missing"), T0, T0, List.of());
         assertThat(cache.answer(get("/x", "Range", "bytes=0-1"), notFound, T0, false)
                         .status())
                 .isEqualTo(404);

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
  */
 class RequestDirectivesTest {
     /** Fresh for 100 s from T0. */
-    private static final CachedResponse FRESH_FOR_100S = stored("Date", date(T0), "Cache-Control", "max-age=100");
+    private static final StoredResponse FRESH_FOR_100S = stored("Date", date(T0), "Cache-Control", "max-age=100");
 
     private final CachePolicy policy = CachePolicy.sharedCache();
 
@@ -79,7 +79,7 @@ class RequestDirectivesTest {
 
     @Test
     void maxStaleDoesNotOverrideMustRevalidate() {
-        CachedResponse response = stored("Date", date(T0), "Cache-Control", "max-age=100, must-revalidate");
+        StoredResponse response = stored("Date", date(T0), "Cache-Control", "max-age=100, must-revalidate");
         assertThat(policy.decide(fields("Cache-Control", "max-stale"), response, T0 + 101 * SECOND)
                         .action())
                 .isEqualTo(CacheAction.VALIDATE);

@@ -3,6 +3,7 @@ package dev.proxyfilter.cache;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.proxyfilter.http.Header;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,7 +25,7 @@ class ResponseCodecTest {
         for (int i = 0; i < body.length; i++) {
             body[i] = (byte) i;
         }
-        CachedResponse original = new CachedResponse(
+        StoredResponse original = new StoredResponse(
                 203,
                 headers,
                 body,
@@ -35,7 +36,7 @@ class ResponseCodecTest {
                         new Header("accept-language", null),
                         new Header("x-empty", "")));
 
-        CachedResponse copy = (CachedResponse) ResponseCodec.decode(ResponseCodec.encode(original));
+        StoredResponse copy = (StoredResponse) ResponseCodec.decode(ResponseCodec.encode(original));
 
         assertThat(copy.status()).isEqualTo(203);
         assertThat(copy.headers()).isEqualTo(headers);
@@ -47,8 +48,8 @@ class ResponseCodecTest {
 
     @Test
     void theEncodingIsExactlySizedAndCompact() {
-        CachedResponse small =
-                new CachedResponse(200, List.of(new Header("A", "b")), new byte[] {1, 2, 3}, 0, 0, List.of());
+        StoredResponse small =
+                new StoredResponse(200, List.of(new Header("A", "b")), new byte[] {1, 2, 3}, 0, 0, List.of());
         ByteBuffer bytes = ResponseCodec.encode(small);
         assertThat(bytes.position()).isZero();
         assertThat(bytes.remaining()).isEqualTo(bytes.capacity()).isEqualTo(2 + 2 + 16 + 1 + 2 + 2 + 1 + 1 + 3);

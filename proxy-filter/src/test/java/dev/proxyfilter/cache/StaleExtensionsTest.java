@@ -25,7 +25,7 @@ class StaleExtensionsTest {
 
     private final CachePolicy policy = CachePolicy.sharedCache();
 
-    private static CachedResponse stale(String cacheControl) {
+    private static StoredResponse stale(String cacheControl) {
         return stored("Date", date(T0), "Cache-Control", cacheControl, "ETag", "\"v\"");
     }
 
@@ -33,7 +33,7 @@ class StaleExtensionsTest {
 
     @Test
     void withinTheWindowTheStaleResponseIsServedAndRevalidatedInTheBackground() {
-        CachedResponse response = stale("max-age=60, stale-while-revalidate=30");
+        StoredResponse response = stale("max-age=60, stale-while-revalidate=30");
         assertThat(policy.decide(NO_HEADERS, response, T0 + 59 * SECOND).action())
                 .isEqualTo(CacheAction.HIT);
         CacheDecision swr = policy.decide(NO_HEADERS, response, T0 + 90 * SECOND);
@@ -59,7 +59,7 @@ class StaleExtensionsTest {
 
     @Test
     void theRequestsOwnLimitsComeFirst() {
-        CachedResponse response = stale("max-age=60, stale-while-revalidate=30");
+        StoredResponse response = stale("max-age=60, stale-while-revalidate=30");
         assertThat(policy.decide(fields("Cache-Control", "no-cache"), response, T0 + 70 * SECOND)
                         .action())
                 .isEqualTo(CacheAction.VALIDATE);
@@ -72,7 +72,7 @@ class StaleExtensionsTest {
 
     @Test
     void staleIfErrorAllowsAStaleAnswerWhenTheBackendFails() {
-        CachedResponse response = stale("max-age=60, stale-if-error=600");
+        StoredResponse response = stale("max-age=60, stale-if-error=600");
         assertThat(policy.decide(NO_HEADERS, response, T0 + 120 * SECOND).action())
                 .isEqualTo(CacheAction.VALIDATE);
         assertThat(policy.mayServeStaleOnError(NO_HEADERS, response, T0 + 660 * SECOND))
@@ -83,7 +83,7 @@ class StaleExtensionsTest {
 
     @Test
     void theRequestMayAskForStaleIfErrorToo() {
-        CachedResponse response = stale("max-age=60");
+        StoredResponse response = stale("max-age=60");
         assertThat(policy.mayServeStaleOnError(NO_HEADERS, response, T0 + 120 * SECOND))
                 .isFalse();
         assertThat(policy.mayServeStaleOnError(

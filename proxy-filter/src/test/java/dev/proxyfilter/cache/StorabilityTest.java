@@ -5,6 +5,7 @@ import static dev.proxyfilter.cache.Http.date;
 import static dev.proxyfilter.cache.Http.fields;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.proxyfilter.http.Header;
 import java.util.List;
 import org.eclipse.jetty.http.HttpFields;
 import org.junit.jupiter.api.Test;

@@ -10,6 +10,7 @@ import static dev.proxyfilter.cache.Http.stored;
 import static dev.proxyfilter.cache.Http.text;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.proxyfilter.http.Header;
 import java.time.Duration;
 import org.eclipse.jetty.http.HttpFields;
 import org.junit.jupiter.api.Test;
@@ -56,7 +57,7 @@ class ValidationTest {
     @Test
     void withoutValidatorsTheValidationIsAPlainRequest() {
         HttpFields.Mutable proxyToServer = fields("If-None-Match", "\"client\"");
-        CachedResponse noValidators = stored("Cache-Control", "max-age=1");
+        StoredResponse noValidators = stored("Cache-Control", "max-age=1");
         assertThat(Conditionals.hasValidator(noValidators)).isFalse();
         Conditionals.toValidationRequest(proxyToServer, noValidators);
         assertThat(proxyToServer.size()).isZero();
@@ -66,7 +67,7 @@ class ValidationTest {
 
     @Test
     void a304SelectsTheStoredResponseByItsValidators() {
-        CachedResponse strong = stored("ETag", "\"v1\"", "Last-Modified", LAST_MODIFIED);
+        StoredResponse strong = stored("ETag", "\"v1\"", "Last-Modified", LAST_MODIFIED);
         assertThat(Conditionals.notModifiedSelects(strong, fields("ETag", "\"v1\"")))
                 .isTrue();
         assertThat(Conditionals.notModifiedSelects(strong, fields("ETag", "\"v2\"")))
@@ -85,7 +86,7 @@ class ValidationTest {
 
     @Test
     void a304ReplacesTheStoredFieldsItCarriesButNotTheBodysFraming() {
-        CachedResponse old = new CachedResponse(
+        StoredResponse old = new StoredResponse(
                 200,
                 java.util.List.of(
                         new Header("Content-Type", "text/plain"),
@@ -100,7 +101,7 @@ class ValidationTest {
                 T0,
                 java.util.List.of());
 
-        CachedResponse fresh = Conditionals.freshen(
+        StoredResponse fresh = Conditionals.freshen(
                 old,
                 fields(
                         "Cache-Control",
@@ -154,12 +155,12 @@ class ValidationTest {
             assertThat(stale.action()).isEqualTo(CacheAction.VALIDATE);
             assertThat(stale.cacheStatus().toString()).isEqualTo("pf; fwd=stale; ttl=-10");
 
-            CachedResponse fresh = cache.freshen(
+            StoredResponse fresh = cache.freshen(
                     stale,
                     fields("ETag", "\"v1\"", "Date", date(T0 + 20 * SECOND)),
                     T0 + 20 * SECOND,
                     T0 + 20 * SECOND);
-            CachedAnswer answer = cache.answer(stale.request(), fresh, T0 + 20 * SECOND, true);
+            CacheAnswer answer = cache.answer(stale.request(), fresh, T0 + 20 * SECOND, true);
             assertThat(answer.status()).isEqualTo(200);
             assertThat(text(answer.body())).isEqualTo("doc");
             assertThat(answer.headers().get("Age")).isEqualTo("0");
@@ -190,7 +191,7 @@ class ValidationTest {
 
     // ---- RFC 9110 §13: the client's conditions ----
 
-    private static final CachedResponse DOC = stored(
+    private static final StoredResponse DOC = stored(
             "ETag",
             "\"v1\"",
             "Last-Modified",
@@ -230,7 +231,7 @@ class ValidationTest {
 
     @Test
     void ifModifiedSinceFallsBackToDateWithoutLastModified() {
-        CachedResponse noLastModified = stored("Date", date(T0 - 60 * SECOND));
+        StoredResponse noLastModified = stored("Date", date(T0 - 60 * SECOND));
         assertThat(Conditionals.evaluate("GET", fields("If-Modified-Since", date(T0 - 60 * SECOND)), noLastModified))
                 .isEqualTo(304);
         assertThat(Conditionals.evaluate("GET", fields("If-Modified-Since", date(T0 - 61 * SECOND)), noLastModified))
@@ -251,7 +252,7 @@ class ValidationTest {
     void a304FromTheCacheCarriesTheValidatorAndCachingFieldsButNoBody() {
         try (HttpCache cache = new HttpCache(
                 ResponseStore.inMemory(10, 1024), CachePolicy.sharedCache(), new Coalescer(Duration.ZERO), "pf")) {
-            CachedAnswer answer = cache.answer(get("/doc", "If-None-Match", "\"v1\""), DOC, T0 + 3 * SECOND, false);
+            CacheAnswer answer = cache.answer(get("/doc", "If-None-Match", "\"v1\""), DOC, T0 + 3 * SECOND, false);
             assertThat(answer.status()).isEqualTo(304);
             assertThat(answer.body().remaining()).isZero();
             assertThat(answer.headers().get("ETag")).isEqualTo("\"v1\"");
@@ -260,7 +261,7 @@ class ValidationTest {
             assertThat(answer.headers().contains("Content-Type")).isFalse();
             assertThat(answer.headers().contains("Content-Length")).isFalse();
 
-            CachedAnswer failed = cache.answer(get("/doc", "If-Match", "\"nope\""), DOC, T0, false);
+            CacheAnswer failed = cache.answer(get("/doc", "If-Match", "\"nope\""), DOC, T0, false);
             assertThat(failed.status()).isEqualTo(412);
         }
     }

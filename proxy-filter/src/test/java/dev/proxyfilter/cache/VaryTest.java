@@ -7,6 +7,7 @@ import static dev.proxyfilter.cache.Http.get;
 import static dev.proxyfilter.cache.Http.text;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.proxyfilter.http.Header;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -132,7 +133,7 @@ class VaryTest {
     @Test
     void theStoredResponseRemembersItsSelection() {
         store(get("/page", "Accept-Encoding", "GZip"), "z", "Cache-Control", "max-age=60", "Vary", "Accept-Encoding");
-        CachedResponse stored =
+        StoredResponse stored =
                 cache.lookup(get("/page", "Accept-Encoding", "gzip"), T0).stored();
         assertThat(stored.varySelection()).containsExactly(new Header("accept-encoding", "gzip"));
     }

@@ -34,7 +34,7 @@ class ConfigLoaderTest {
                         "web",
                                 new PoolConfig(
                                         "web",
-                                        BalanceStrategy.RANDOM,
+                                        StrategyName.RANDOM,
                                         List.of(
                                                 new BackendConfig("a", URI.create("http://127.0.0.1:9001"), 3),
                                                 new BackendConfig(
@@ -42,11 +42,11 @@ class ConfigLoaderTest {
                                         null,
                                         new StickyConfig("SERVERID"),
                                         new HealthConfig(
-                                                new HealthCheckConfig(
+                                                new ActiveCheckConfig(
                                                         "/health?full=1",
                                                         Duration.ofSeconds(10),
                                                         Duration.ofMillis(500),
-                                                        new HealthCheckConfig.StatusRange(200, 299),
+                                                        new ActiveCheckConfig.StatusRange(200, 299),
                                                         1,
                                                         4),
                                                 new OutlierConfig(0, Duration.ofMinutes(1), 100),
@@ -55,7 +55,7 @@ class ConfigLoaderTest {
                         "api",
                                 new PoolConfig(
                                         "api",
-                                        BalanceStrategy.CONSISTENT_HASH,
+                                        StrategyName.CONSISTENT_HASH,
                                         List.of(new BackendConfig("only", URI.create("http://[::1]:9100"), 1)),
                                         HashKey.header("X-User"),
                                         null)),
@@ -113,7 +113,7 @@ class ConfigLoaderTest {
                         "web",
                         new PoolConfig(
                                 "web",
-                                BalanceStrategy.WEIGHTED_ROUND_ROBIN,
+                                StrategyName.WEIGHTED_ROUND_ROBIN,
                                 List.of(new BackendConfig("a", URI.create("http://127.0.0.1:9001"), 1)))));
         assertThat(config.routes())
                 .containsExactly(new RouteConfig(
@@ -463,7 +463,7 @@ class ConfigLoaderTest {
                 "least-request        | LEAST_REQUEST",
                 "Response-Time        | RESPONSE_TIME",
             })
-    void everyStrategyLoadsByItsNameInAnyCase(String name, BalanceStrategy expected) {
+    void everyStrategyLoadsByItsNameInAnyCase(String name, StrategyName expected) {
         Map<String, String> entries = new HashMap<>(MINIMAL);
         entries.put("pool.web.strategy", name);
 
@@ -496,7 +496,7 @@ class ConfigLoaderTest {
                 .pools()
                 .get("web");
 
-        assertThat(pool.strategy()).isEqualTo(BalanceStrategy.CONSISTENT_HASH);
+        assertThat(pool.strategy()).isEqualTo(StrategyName.CONSISTENT_HASH);
         assertThat(pool.hashKey()).isEqualTo(new HashKey(source, name));
         assertThat(pool.hashKey()).hasToString(source.configName() + (name == null ? "" : ":" + name));
     }
@@ -575,10 +575,10 @@ class ConfigLoaderTest {
     void theRecordsCheckTheSameRulesAsTheLoader() {
         List<BackendConfig> one = List.of(new BackendConfig("a", URI.create("http://127.0.0.1:9001"), 1));
 
-        assertThatThrownBy(() -> new PoolConfig("web", BalanceStrategy.CONSISTENT_HASH, one))
+        assertThatThrownBy(() -> new PoolConfig("web", StrategyName.CONSISTENT_HASH, one))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("needs a hash key");
-        assertThatThrownBy(() -> new PoolConfig("web", BalanceStrategy.RANDOM, one, HashKey.path(), null))
+        assertThatThrownBy(() -> new PoolConfig("web", StrategyName.RANDOM, one, HashKey.path(), null))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("needs strategy consistent-hash");
         assertThatThrownBy(() -> HashKey.header("X User")).isInstanceOf(IllegalArgumentException.class);

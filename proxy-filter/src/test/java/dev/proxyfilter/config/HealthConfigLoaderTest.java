@@ -52,16 +52,16 @@ class HealthConfigLoaderTest {
 
     @Test
     void aPathAloneTurnsChecksOnWithDefaults() {
-        HealthCheckConfig check =
+        ActiveCheckConfig check =
                 load("pool.web.health.path", "/health").health().check();
 
-        assertThat(check).isEqualTo(HealthCheckConfig.of("/health"));
+        assertThat(check).isEqualTo(ActiveCheckConfig.of("/health"));
         assertThat(check)
-                .isEqualTo(new HealthCheckConfig(
+                .isEqualTo(new ActiveCheckConfig(
                         "/health",
                         Duration.ofSeconds(5),
                         Duration.ofSeconds(2),
-                        new HealthCheckConfig.StatusRange(200, 399),
+                        new ActiveCheckConfig.StatusRange(200, 399),
                         2,
                         3));
     }
@@ -85,11 +85,11 @@ class HealthConfigLoaderTest {
 
         assertThat(pool.health())
                 .isEqualTo(new HealthConfig(
-                        new HealthCheckConfig(
+                        new ActiveCheckConfig(
                                 "/ready?deep=1&x=%20",
                                 Duration.ofMillis(200),
                                 Duration.ofMillis(100),
-                                new HealthCheckConfig.StatusRange(204, 204),
+                                new ActiveCheckConfig.StatusRange(204, 204),
                                 1,
                                 2),
                         new OutlierConfig(3, Duration.ofMillis(300), 0),
@@ -104,7 +104,7 @@ class HealthConfigLoaderTest {
 
     @Test
     void statusRangesContainTheirEnds() {
-        HealthCheckConfig.StatusRange range = load(
+        ActiveCheckConfig.StatusRange range = load(
                         "pool.web.health.path", "/h", "pool.web.health.expected-status", "200-299")
                 .health()
                 .check()
@@ -185,22 +185,22 @@ class HealthConfigLoaderTest {
 
     @Test
     void recordsRejectWhatTheLoaderRejects() {
-        assertThatThrownBy(() -> new HealthCheckConfig(
+        assertThatThrownBy(() -> new ActiveCheckConfig(
                         "health",
                         Duration.ofSeconds(1),
                         Duration.ofSeconds(1),
-                        HealthCheckConfig.DEFAULT_EXPECTED_STATUS,
+                        ActiveCheckConfig.DEFAULT_EXPECTED_STATUS,
                         1,
                         1))
                 .isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> new HealthCheckConfig.StatusRange(300, 200))
+        assertThatThrownBy(() -> new ActiveCheckConfig.StatusRange(300, 200))
                 .isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> new OutlierConfig(1, Duration.ZERO, 10)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> HealthConfig.DEFAULT.withPanicThreshold(101))
                 .isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> new PoolConfig(
                         "p",
-                        BalanceStrategy.RANDOM,
+                        StrategyName.RANDOM,
                         List.of(new BackendConfig("a", java.net.URI.create("http://a"), 1, true))))
                 .hasMessage("pool p has only backup backends");
     }

@@ -35,7 +35,7 @@ class SampleConfigTest {
                         "web",
                         new PoolConfig(
                                 "web",
-                                BalanceStrategy.WEIGHTED_ROUND_ROBIN,
+                                StrategyName.WEIGHTED_ROUND_ROBIN,
                                 List.of(
                                         new BackendConfig("a", URI.create("http://127.0.0.1:9001"), 3),
                                         new BackendConfig("b", URI.create("http://127.0.0.1:9002"), 1)))));

@@ -3,10 +3,10 @@ package dev.proxyfilter.forward;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.proxyfilter.admin.AdminOperations;
-import dev.proxyfilter.config.BalanceStrategy;
 import dev.proxyfilter.config.CacheConfig;
 import dev.proxyfilter.config.ProxyConfig;
 import dev.proxyfilter.config.RouteConfig;
+import dev.proxyfilter.config.StrategyName;
 import dev.proxyfilter.testing.FakeClock;
 import dev.proxyfilter.testing.ProxyAdapter;
 import dev.proxyfilter.testing.TestBackend;
@@ -134,7 +134,7 @@ class CacheIntegrationTest {
         TestBackend backend = TestBackend.start("a", script);
         resources.add(backend);
         ProxyConfig config = TestConfigs.builder()
-                .pool("web", BalanceStrategy.ROUND_ROBIN, "a", backend.url(), 1)
+                .pool("web", StrategyName.ROUND_ROBIN, "a", backend.url(), 1)
                 .route(new RouteConfig(
                                 "main",
                                 null,

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.proxyfilter.balance.Backend;
 import dev.proxyfilter.balance.BackendState;
-import dev.proxyfilter.config.BalanceStrategy;
+import dev.proxyfilter.config.StrategyName;
 import dev.proxyfilter.metrics.ProxyMetrics;
 import dev.proxyfilter.testing.Backends;
 import dev.proxyfilter.testing.ProxyAdapter;
@@ -34,7 +34,7 @@ class ClientGoneIntegrationTest {
     void aClientThatResetsMidDownloadIsNoBackendFailure(ProxyAdapter adapter) throws Exception {
         try (TestBackend a = TestBackend.start("a", new Backends.Digest());
                 ProxyAdapter.Running proxy = adapter.start(TestConfigs.builder()
-                        .pool("web", BalanceStrategy.ROUND_ROBIN, "a", a.url(), 1)
+                        .pool("web", StrategyName.ROUND_ROBIN, "a", a.url(), 1)
                         .route("main", "/", "web")
                         .build())) {
             Backend backend = proxy.engine().pools().get("web").backend("a").orElseThrow();

@@ -2,7 +2,7 @@ package dev.proxyfilter.forward;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.proxyfilter.config.BalanceStrategy;
+import dev.proxyfilter.config.StrategyName;
 import dev.proxyfilter.testing.ProxyAdapter;
 import dev.proxyfilter.testing.RawHttp;
 import dev.proxyfilter.testing.SocketBackend;
@@ -54,7 +54,7 @@ class EarlyAnswerIntegrationTest {
         try (SocketBackend a = SocketBackend.start(socket -> answerEarly(socket, malformed, received));
                 SocketBackend b = SocketBackend.start(socket -> answerEarly(socket, malformed, received));
                 ProxyAdapter.Running proxy = adapter.start(TestConfigs.builder()
-                        .pool("web", BalanceStrategy.ROUND_ROBIN, "a", a.url(), 1, "b", b.url(), 1)
+                        .pool("web", StrategyName.ROUND_ROBIN, "a", a.url(), 1, "b", b.url(), 1)
                         .route("main", "/", "web")
                         .build())) {
             Queue<String> wrong = new ConcurrentLinkedQueue<>();

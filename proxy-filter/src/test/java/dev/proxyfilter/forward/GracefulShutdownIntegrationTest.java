@@ -4,12 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import dev.proxyfilter.config.BalanceStrategy;
 import dev.proxyfilter.config.CacheConfig;
 import dev.proxyfilter.config.ProxyConfig;
 import dev.proxyfilter.config.RequestLimits;
 import dev.proxyfilter.config.RouteConfig;
 import dev.proxyfilter.config.ServerConfig;
+import dev.proxyfilter.config.StrategyName;
 import dev.proxyfilter.testing.Backends;
 import dev.proxyfilter.testing.ProxyAdapter;
 import dev.proxyfilter.testing.RawHttp;
@@ -135,9 +135,9 @@ class GracefulShutdownIntegrationTest {
         URI deadUrl = dead.url();
         dead.close();
         ProxyConfig config = TestConfigs.builder()
-                .pool("cacheable", BalanceStrategy.ROUND_ROBIN, "a", cacheable.url(), 1)
-                .pool("stalling", BalanceStrategy.ROUND_ROBIN, "a", stalling.url(), 1)
-                .pool("dead", BalanceStrategy.ROUND_ROBIN, "a", deadUrl, 1)
+                .pool("cacheable", StrategyName.ROUND_ROBIN, "a", cacheable.url(), 1)
+                .pool("stalling", StrategyName.ROUND_ROBIN, "a", stalling.url(), 1)
+                .pool("dead", StrategyName.ROUND_ROBIN, "a", deadUrl, 1)
                 .route(route("cached", "/cached", "cacheable").withCache(true))
                 .route(new RouteConfig(
                         "slow",
@@ -189,7 +189,7 @@ class GracefulShutdownIntegrationTest {
         TestBackend backend = TestBackend.start("cacheable", new Cacheable(requests));
         resources.add(backend);
         ProxyConfig config = TestConfigs.builder()
-                .pool("web", BalanceStrategy.ROUND_ROBIN, "a", backend.url(), 1)
+                .pool("web", StrategyName.ROUND_ROBIN, "a", backend.url(), 1)
                 .route(route("main", "/", "web").withCache(true))
                 .build()
                 .withCache(CacheConfig.builder()
@@ -249,7 +249,7 @@ class GracefulShutdownIntegrationTest {
     private static ProxyConfig config(TestBackend backend, Duration grace) {
         return TestConfigs.builder()
                 .server(new ServerConfig("127.0.0.1", 0).withShutdownTimeout(grace))
-                .pool("web", BalanceStrategy.ROUND_ROBIN, "a", backend.url(), 1)
+                .pool("web", StrategyName.ROUND_ROBIN, "a", backend.url(), 1)
                 .route(route("main", "/", "web"))
                 .build();
     }

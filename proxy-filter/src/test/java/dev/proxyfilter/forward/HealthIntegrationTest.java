@@ -5,11 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.proxyfilter.balance.Backend;
 import dev.proxyfilter.balance.BackendPool;
 import dev.proxyfilter.balance.BackendState;
-import dev.proxyfilter.config.BalanceStrategy;
-import dev.proxyfilter.config.HealthCheckConfig;
+import dev.proxyfilter.config.ActiveCheckConfig;
 import dev.proxyfilter.config.HealthConfig;
 import dev.proxyfilter.config.OutlierConfig;
 import dev.proxyfilter.config.StickyConfig;
+import dev.proxyfilter.config.StrategyName;
 import dev.proxyfilter.health.HealthChecker;
 import dev.proxyfilter.testing.Backends;
 import dev.proxyfilter.testing.ProxyAdapter;
@@ -92,8 +92,8 @@ class HealthIntegrationTest {
     }
 
     private static HealthConfig checks(String path) {
-        return HealthConfig.DEFAULT.withCheck(new HealthCheckConfig(
-                path, INTERVAL, CHECK_TIMEOUT, HealthCheckConfig.DEFAULT_EXPECTED_STATUS, RISE, FALL));
+        return HealthConfig.DEFAULT.withCheck(new ActiveCheckConfig(
+                path, INTERVAL, CHECK_TIMEOUT, ActiveCheckConfig.DEFAULT_EXPECTED_STATUS, RISE, FALL));
     }
 
     private static Backend backendNamed(ProxyAdapter.Running proxy, String pool, String name) {
@@ -112,7 +112,7 @@ class HealthIntegrationTest {
         TestBackend b = backend("b", new Backends.Echo("b"));
         TestBackend c = backend("c", new Backends.Echo("c"));
         ProxyAdapter.Running proxy = track(ProxyAdapter.FILTER_IN_JETTY.start(TestConfigs.builder()
-                .pool("web", BalanceStrategy.WEIGHTED_ROUND_ROBIN, "a", a.url(), 1, "b", b.url(), 1, "c", c.url(), 1)
+                .pool("web", StrategyName.WEIGHTED_ROUND_ROBIN, "a", a.url(), 1, "b", b.url(), 1, "c", c.url(), 1)
                 .health("web", checks("/health"))
                 .route("main", "/", "web")
                 .build()));
@@ -189,7 +189,7 @@ class HealthIntegrationTest {
         TestBackend bad = backend("bad", failing);
         TestBackend good = backend("good", new Backends.Echo("good"));
         ProxyAdapter.Running proxy = track(ProxyAdapter.FILTER_IN_JETTY.start(TestConfigs.builder()
-                .pool("web", BalanceStrategy.ROUND_ROBIN, "bad", bad.url(), 1, "good", good.url(), 1)
+                .pool("web", StrategyName.ROUND_ROBIN, "bad", bad.url(), 1, "good", good.url(), 1)
                 .health("web", HealthConfig.DEFAULT.withOutlier(new OutlierConfig(3, ejection, 50)))
                 .route("main", "/", "web")
                 .build()));
@@ -262,17 +262,7 @@ class HealthIntegrationTest {
         track(release);
         TestBackend b = backend("b", new Backends.Echo("b"));
         ProxyAdapter.Running proxy = track(adapter.start(TestConfigs.builder()
-                .pool(
-                        "web",
-                        BalanceStrategy.ROUND_ROBIN,
-                        null,
-                        new StickyConfig("SRV"),
-                        "a",
-                        a.url(),
-                        1,
-                        "b",
-                        b.url(),
-                        1)
+                .pool("web", StrategyName.ROUND_ROBIN, null, new StickyConfig("SRV"), "a", a.url(), 1, "b", b.url(), 1)
                 .route("main", "/", "web")
                 .build()));
         BackendPool pool = proxy.engine().pools().get("web");
@@ -353,16 +343,16 @@ class HealthIntegrationTest {
         TestBackend x = backend("x", routed);
         TestBackend y = backend("y", spare);
         ProxyAdapter.Running proxy = track(ProxyAdapter.FILTER_IN_JETTY.start(TestConfigs.builder()
-                .pool("web", BalanceStrategy.ROUND_ROBIN, "x", x.url(), 1)
+                .pool("web", StrategyName.ROUND_ROBIN, "x", x.url(), 1)
                 .health("web", checks("/health"))
-                .pool("spare", BalanceStrategy.ROUND_ROBIN, "y", y.url(), 1)
+                .pool("spare", StrategyName.ROUND_ROBIN, "y", y.url(), 1)
                 .health(
                         "spare",
-                        HealthConfig.DEFAULT.withCheck(new HealthCheckConfig(
+                        HealthConfig.DEFAULT.withCheck(new ActiveCheckConfig(
                                 "/ready?deep=1",
                                 INTERVAL,
                                 CHECK_TIMEOUT,
-                                new HealthCheckConfig.StatusRange(204, 204),
+                                new ActiveCheckConfig.StatusRange(204, 204),
                                 RISE,
                                 FALL)))
                 .route("main", "/", "web")
@@ -402,7 +392,7 @@ class HealthIntegrationTest {
         CheckTarget target = new CheckTarget();
         TestBackend x = backend("x", target);
         ProxyAdapter.Running proxy = track(ProxyAdapter.FILTER_IN_JETTY.start(TestConfigs.builder()
-                .pool("web", BalanceStrategy.ROUND_ROBIN, "x", x.url(), 1)
+                .pool("web", StrategyName.ROUND_ROBIN, "x", x.url(), 1)
                 .health("web", checks("/health"))
                 .route("main", "/", "web")
                 .build()));

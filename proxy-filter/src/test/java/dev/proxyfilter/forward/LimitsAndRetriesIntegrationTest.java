@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.proxyfilter.config.BackendConfig;
-import dev.proxyfilter.config.BalanceStrategy;
 import dev.proxyfilter.config.DemoConfig;
 import dev.proxyfilter.config.HealthConfig;
 import dev.proxyfilter.config.OutlierConfig;
@@ -14,6 +13,7 @@ import dev.proxyfilter.config.RetryConfig;
 import dev.proxyfilter.config.RetryConfig.RetryOn;
 import dev.proxyfilter.config.RouteConfig;
 import dev.proxyfilter.config.ServerConfig;
+import dev.proxyfilter.config.StrategyName;
 import dev.proxyfilter.reload.ReloadResult;
 import dev.proxyfilter.testing.Backends;
 import dev.proxyfilter.testing.ProxyAdapter;
@@ -113,8 +113,7 @@ class LimitsAndRetriesIntegrationTest {
     }
 
     private static PoolConfig pool(int maxPending, Duration queueTimeout, BackendConfig... backends) {
-        return new PoolConfig(
-                "web", BalanceStrategy.ROUND_ROBIN, List.of(backends), null, null, maxPending, queueTimeout);
+        return new PoolConfig("web", StrategyName.ROUND_ROBIN, List.of(backends), null, null, maxPending, queueTimeout);
     }
 
     private HttpResponse<String> get(URI uri) throws Exception {
@@ -245,7 +244,7 @@ class LimitsAndRetriesIntegrationTest {
                 new BackendConfig("c", g.url(), 1));
         RetryConfig two = new RetryConfig(2, Duration.ZERO, EnumSet.of(RetryOn.CONNECT_FAILURE, RetryOn.RESET));
         ProxyAdapter.Running proxy = track(ProxyAdapter.FILTER_IN_JETTY.start(
-                config(List.of(new PoolConfig("web", BalanceStrategy.ROUND_ROBIN, backends)), route(two))));
+                config(List.of(new PoolConfig("web", StrategyName.ROUND_ROBIN, backends)), route(two))));
 
         for (int i = 0; i < 9; i++) {
             HttpResponse<String> response = get(proxy.uri().resolve("/r" + i));
@@ -258,7 +257,7 @@ class LimitsAndRetriesIntegrationTest {
         assertThat(r2.connections.get()).isLessThanOrEqualTo(9);
 
         try (ProxyAdapter.Running once = ProxyAdapter.FILTER_IN_JETTY.start(config(
-                List.of(new PoolConfig("web", BalanceStrategy.ROUND_ROBIN, backends.subList(0, 2))),
+                List.of(new PoolConfig("web", StrategyName.ROUND_ROBIN, backends.subList(0, 2))),
                 route(RetryConfig.DEFAULT)))) {
             int before = r1.connections.get() + r2.connections.get();
             assertThat(get(once.uri().resolve("/x")).statusCode()).isEqualTo(502);
@@ -275,7 +274,7 @@ class LimitsAndRetriesIntegrationTest {
                 List.of(new BackendConfig("a", slow.url(), 1), new BackendConfig("b", fast.url(), 1));
         RetryConfig onTimeout = new RetryConfig(1, Duration.ofMillis(300), EnumSet.of(RetryOn.TIMEOUT));
         ProxyAdapter.Running proxy = track(ProxyAdapter.FILTER_IN_JETTY.start(
-                config(List.of(new PoolConfig("web", BalanceStrategy.ROUND_ROBIN, backends)), route(onTimeout))));
+                config(List.of(new PoolConfig("web", StrategyName.ROUND_ROBIN, backends)), route(onTimeout))));
 
         long start = System.nanoTime();
         HttpResponse<String> first = get(proxy.uri().resolve("/t")); // round-robin starts at a: times out, then b
@@ -287,7 +286,7 @@ class LimitsAndRetriesIntegrationTest {
 
         // Without "timeout" in retry-on the per-try timeout answers 504.
         try (ProxyAdapter.Running strict = ProxyAdapter.FILTER_IN_JETTY.start(config(
-                List.of(new PoolConfig("web", BalanceStrategy.ROUND_ROBIN, backends.subList(0, 1))),
+                List.of(new PoolConfig("web", StrategyName.ROUND_ROBIN, backends.subList(0, 1))),
                 route(new RetryConfig(1, Duration.ofMillis(300), EnumSet.of(RetryOn.RESET)))))) {
             assertThat(get(strict.uri().resolve("/t")).statusCode()).isEqualTo(504);
         }
@@ -306,7 +305,7 @@ class LimitsAndRetriesIntegrationTest {
         ProxyAdapter.Running proxy = track(ProxyAdapter.FILTER_IN_JETTY.start(config(
                 List.of(new PoolConfig(
                         "web",
-                        BalanceStrategy.ROUND_ROBIN,
+                        StrategyName.ROUND_ROBIN,
                         backends,
                         null,
                         null,
@@ -333,7 +332,7 @@ class LimitsAndRetriesIntegrationTest {
         assertThat(posts503).isEqualTo(2);
 
         try (ProxyAdapter.Running plain = ProxyAdapter.FILTER_IN_JETTY.start(config(
-                List.of(new PoolConfig("web", BalanceStrategy.ROUND_ROBIN, backends.subList(0, 1))),
+                List.of(new PoolConfig("web", StrategyName.ROUND_ROBIN, backends.subList(0, 1))),
                 route(RetryConfig.DEFAULT)))) {
             HttpResponse<String> passed = get(plain.uri().resolve("/g"));
             assertThat(passed.statusCode()).isEqualTo(503);
@@ -358,7 +357,7 @@ class LimitsAndRetriesIntegrationTest {
         SocketBackend b = track(SocketBackend.start(slowReset));
         List<BackendConfig> backends = List.of(new BackendConfig("a", a.url(), 1), new BackendConfig("b", b.url(), 1));
         ProxyAdapter.Running proxy = track(ProxyAdapter.FILTER_IN_JETTY.start(config(
-                List.of(new PoolConfig("web", BalanceStrategy.ROUND_ROBIN, backends)), route(RetryConfig.DEFAULT))));
+                List.of(new PoolConfig("web", StrategyName.ROUND_ROBIN, backends)), route(RetryConfig.DEFAULT))));
 
         int clients = 20;
         int perClient = 5;

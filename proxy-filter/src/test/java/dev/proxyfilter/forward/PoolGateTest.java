@@ -8,8 +8,8 @@ import dev.proxyfilter.balance.BackendPool;
 import dev.proxyfilter.balance.HealthListener;
 import dev.proxyfilter.balance.RequestView;
 import dev.proxyfilter.config.BackendConfig;
-import dev.proxyfilter.config.BalanceStrategy;
 import dev.proxyfilter.config.PoolConfig;
+import dev.proxyfilter.config.StrategyName;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
@@ -51,8 +51,7 @@ class PoolGateTest {
     }
 
     private static PoolConfig pool(int maxPending, Duration queueTimeout, BackendConfig... backends) {
-        return new PoolConfig(
-                "web", BalanceStrategy.ROUND_ROBIN, List.of(backends), null, null, maxPending, queueTimeout);
+        return new PoolConfig("web", StrategyName.ROUND_ROBIN, List.of(backends), null, null, maxPending, queueTimeout);
     }
 
     private static PoolConfig onlyA(int maxConnections) {

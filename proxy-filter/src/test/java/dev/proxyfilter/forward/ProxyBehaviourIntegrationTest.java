@@ -3,10 +3,10 @@ package dev.proxyfilter.forward;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.proxyfilter.config.BalanceStrategy;
 import dev.proxyfilter.config.HealthConfig;
 import dev.proxyfilter.config.OutlierConfig;
 import dev.proxyfilter.config.RouteConfig;
+import dev.proxyfilter.config.StrategyName;
 import dev.proxyfilter.testing.Backends;
 import dev.proxyfilter.testing.ProxyAdapter;
 import dev.proxyfilter.testing.RawHttp;
@@ -88,7 +88,7 @@ class ProxyBehaviourIntegrationTest {
         ProxyAdapter.Running proxy = proxy(
                 adapter,
                 TestConfigs.builder()
-                        .pool("web", BalanceStrategy.ROUND_ROBIN, "a", a.url(), 1)
+                        .pool("web", StrategyName.ROUND_ROBIN, "a", a.url(), 1)
                         .route("api", "/api", "web"));
 
         HttpResponse<String> routed = get(proxy.uri().resolve("/api/items/7?x=1&y=%2F"));
@@ -120,7 +120,7 @@ class ProxyBehaviourIntegrationTest {
                 TestConfigs.builder()
                         .pool(
                                 "web",
-                                BalanceStrategy.WEIGHTED_ROUND_ROBIN,
+                                StrategyName.WEIGHTED_ROUND_ROBIN,
                                 "a",
                                 a.url(),
                                 5,
@@ -132,7 +132,7 @@ class ProxyBehaviourIntegrationTest {
                                 1)
                         .pool(
                                 "ratio",
-                                BalanceStrategy.WEIGHTED_ROUND_ROBIN,
+                                StrategyName.WEIGHTED_ROUND_ROBIN,
                                 "a",
                                 a.url(),
                                 3,
@@ -167,7 +167,7 @@ class ProxyBehaviourIntegrationTest {
         ProxyAdapter.Running proxy = proxy(
                 adapter,
                 TestConfigs.builder()
-                        .pool("web", BalanceStrategy.ROUND_ROBIN, "a", a.url(), 1)
+                        .pool("web", StrategyName.ROUND_ROBIN, "a", a.url(), 1)
                         .route("main", "/", "web"));
 
         RawHttp.Response response = RawHttp.exchange(
@@ -234,7 +234,7 @@ class ProxyBehaviourIntegrationTest {
         ProxyAdapter.Running proxy = proxy(
                 adapter,
                 TestConfigs.builder()
-                        .pool("web", BalanceStrategy.ROUND_ROBIN, "a", a.url(), 1)
+                        .pool("web", StrategyName.ROUND_ROBIN, "a", a.url(), 1)
                         .route(route("main", "/", "web", false, false, Duration.ofSeconds(10))));
 
         RawHttp.Response response =
@@ -260,7 +260,7 @@ class ProxyBehaviourIntegrationTest {
         ProxyAdapter.Running proxy = proxy(
                 adapter,
                 TestConfigs.builder()
-                        .pool("web", BalanceStrategy.ROUND_ROBIN, "a", a.url(), 1)
+                        .pool("web", StrategyName.ROUND_ROBIN, "a", a.url(), 1)
                         .route(route("svc", "/svc", "web", true, false, Duration.ofSeconds(10))));
 
         HttpResponse<String> response = get(proxy.uri().resolve("/svc/orders?id=3"));
@@ -280,7 +280,7 @@ class ProxyBehaviourIntegrationTest {
         ProxyAdapter.Running proxy = proxy(
                 adapter,
                 TestConfigs.builder()
-                        .pool("web", BalanceStrategy.ROUND_ROBIN, "a", a.url(), 1)
+                        .pool("web", StrategyName.ROUND_ROBIN, "a", a.url(), 1)
                         .route("main", "/", "web"));
 
         HttpResponse<String> post = http.send(
@@ -309,8 +309,8 @@ class ProxyBehaviourIntegrationTest {
         ProxyAdapter.Running proxy = proxy(
                 adapter,
                 TestConfigs.builder()
-                        .pool("solo", BalanceStrategy.ROUND_ROBIN, "down", downUrl, 1)
-                        .pool("pair", BalanceStrategy.ROUND_ROBIN, "down", downUrl, 1, "up", up.url(), 1)
+                        .pool("solo", StrategyName.ROUND_ROBIN, "down", downUrl, 1)
+                        .pool("pair", StrategyName.ROUND_ROBIN, "down", downUrl, 1, "up", up.url(), 1)
                         .route("solo", "/solo", "solo")
                         .route("pair", "/pair", "pair"));
 
@@ -358,15 +358,7 @@ class ProxyBehaviourIntegrationTest {
         ProxyAdapter.Running proxy = proxy(
                 adapter,
                 TestConfigs.builder()
-                        .pool(
-                                "web",
-                                BalanceStrategy.ROUND_ROBIN,
-                                "a-reset",
-                                resetting.url(),
-                                1,
-                                "b-good",
-                                good.url(),
-                                1)
+                        .pool("web", StrategyName.ROUND_ROBIN, "a-reset", resetting.url(), 1, "b-good", good.url(), 1)
                         // Retries only: outlier ejection would take the resetting backend out half-way.
                         .health("web", HealthConfig.DEFAULT.withOutlier(OutlierConfig.OFF))
                         .route("main", "/", "web"));
@@ -454,8 +446,8 @@ class ProxyBehaviourIntegrationTest {
         ProxyAdapter.Running proxy = proxy(
                 adapter,
                 TestConfigs.builder()
-                        .pool("chunked", BalanceStrategy.ROUND_ROBIN, "c", midBody.url(), 1)
-                        .pool("length", BalanceStrategy.ROUND_ROBIN, "l", shortLength.url(), 1)
+                        .pool("chunked", StrategyName.ROUND_ROBIN, "c", midBody.url(), 1)
+                        .pool("length", StrategyName.ROUND_ROBIN, "l", shortLength.url(), 1)
                         .route("chunked", "/chunked", "chunked")
                         .route("length", "/length", "length"));
 
@@ -471,7 +463,7 @@ class ProxyBehaviourIntegrationTest {
         ProxyAdapter.Running proxy = proxy(
                 adapter,
                 TestConfigs.builder()
-                        .pool("web", BalanceStrategy.ROUND_ROBIN, "a", a.url(), 1)
+                        .pool("web", StrategyName.ROUND_ROBIN, "a", a.url(), 1)
                         .route(route("main", "/", "web", false, true, Duration.ofMillis(500))));
 
         long start = System.nanoTime();
@@ -491,7 +483,7 @@ class ProxyBehaviourIntegrationTest {
         ProxyAdapter.Running proxy = proxy(
                 adapter,
                 TestConfigs.builder()
-                        .pool("web", BalanceStrategy.ROUND_ROBIN, "a", a.url(), 1)
+                        .pool("web", StrategyName.ROUND_ROBIN, "a", a.url(), 1)
                         .route(new RouteConfig(
                                 "main",
                                 null,
@@ -517,7 +509,7 @@ class ProxyBehaviourIntegrationTest {
         ProxyAdapter.Running proxy = proxy(
                 adapter,
                 TestConfigs.builder()
-                        .pool("empty", BalanceStrategy.WEIGHTED_ROUND_ROBIN, "a", a.url(), 0)
+                        .pool("empty", StrategyName.WEIGHTED_ROUND_ROBIN, "a", a.url(), 0)
                         .route("main", "/", "empty"));
 
         HttpResponse<String> response = get(proxy.uri().resolve("/x"));
@@ -556,7 +548,7 @@ class ProxyBehaviourIntegrationTest {
         ProxyAdapter.Running proxy = proxy(
                 adapter,
                 TestConfigs.builder()
-                        .pool("web", BalanceStrategy.ROUND_ROBIN, "a", a.url(), 1)
+                        .pool("web", StrategyName.ROUND_ROBIN, "a", a.url(), 1)
                         .route("main", "/", "web"));
 
         HttpResponse<InputStream> response = http.send(

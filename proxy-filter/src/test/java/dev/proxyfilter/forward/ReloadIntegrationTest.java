@@ -5,12 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.proxyfilter.admin.AdminOperations;
 import dev.proxyfilter.balance.Backend;
 import dev.proxyfilter.balance.BackendState;
-import dev.proxyfilter.config.BalanceStrategy;
 import dev.proxyfilter.config.ConfigLoader;
 import dev.proxyfilter.config.ConfigSource;
 import dev.proxyfilter.config.ProxyConfig;
 import dev.proxyfilter.config.ServerConfig;
 import dev.proxyfilter.config.StickyConfig;
+import dev.proxyfilter.config.StrategyName;
 import dev.proxyfilter.reload.ReloadResult;
 import dev.proxyfilter.testing.Backends;
 import dev.proxyfilter.testing.ProxyAdapter;
@@ -152,7 +152,7 @@ class ReloadIntegrationTest {
             triples.addAll(List.of(name, backends.get(name).url(), (i + j) % 3));
         }
         return TestConfigs.builder()
-                .pool("web", BalanceStrategy.WEIGHTED_ROUND_ROBIN, triples.toArray())
+                .pool("web", StrategyName.WEIGHTED_ROUND_ROBIN, triples.toArray())
                 .route("main", "/", "web")
                 .build();
     }
@@ -209,7 +209,7 @@ class ReloadIntegrationTest {
         ProxyConfig last = TestConfigs.builder()
                 .pool(
                         "web",
-                        BalanceStrategy.WEIGHTED_ROUND_ROBIN,
+                        StrategyName.WEIGHTED_ROUND_ROBIN,
                         "a",
                         backends.get("a").url(),
                         3,
@@ -302,7 +302,7 @@ class ReloadIntegrationTest {
         ProxyAdapter.Running proxy = track(ProxyAdapter.FILTER_IN_JETTY.start(TestConfigs.builder()
                 .pool(
                         "web",
-                        BalanceStrategy.ROUND_ROBIN,
+                        StrategyName.ROUND_ROBIN,
                         "a",
                         backends.get("a").url(),
                         1,
@@ -331,7 +331,7 @@ class ReloadIntegrationTest {
         ReloadResult result = engine.reload(TestConfigs.builder()
                 .pool(
                         "web",
-                        BalanceStrategy.ROUND_ROBIN,
+                        StrategyName.ROUND_ROBIN,
                         "a",
                         backends.get("a").url(),
                         1,
@@ -366,7 +366,7 @@ class ReloadIntegrationTest {
 
         // A new configured weight does apply.
         engine.reload(TestConfigs.builder()
-                .pool("web", BalanceStrategy.ROUND_ROBIN, "c", backends.get("c").url(), 2)
+                .pool("web", StrategyName.ROUND_ROBIN, "c", backends.get("c").url(), 2)
                 .route("main", "/", "web")
                 .build());
         assertThat(backend(engine, "c")).isSameAs(c);
@@ -380,7 +380,7 @@ class ReloadIntegrationTest {
         TestBackend failing = track(TestBackend.start("f", new Backends.Status(503)));
         backends.put("f", failing);
         ProxyConfig config = TestConfigs.builder()
-                .pool("web", BalanceStrategy.ROUND_ROBIN, "a", backends.get("a").url(), 1, "f", failing.url(), 1)
+                .pool("web", StrategyName.ROUND_ROBIN, "a", backends.get("a").url(), 1, "f", failing.url(), 1)
                 .route("main", "/", "web")
                 .build();
         ProxyAdapter.Running proxy = track(ProxyAdapter.FILTER_IN_JETTY.start(config));
@@ -394,7 +394,7 @@ class ReloadIntegrationTest {
         engine.reload(TestConfigs.builder()
                 .pool(
                         "web",
-                        BalanceStrategy.ROUND_ROBIN,
+                        StrategyName.ROUND_ROBIN,
                         "a",
                         backends.get("a").url(),
                         1,
@@ -421,7 +421,7 @@ class ReloadIntegrationTest {
         ProxyAdapter.Running proxy = track(ProxyAdapter.FILTER_IN_JETTY.start(TestConfigs.builder()
                 .pool(
                         "web",
-                        BalanceStrategy.ROUND_ROBIN,
+                        StrategyName.ROUND_ROBIN,
                         null,
                         sticky,
                         "a",
@@ -440,7 +440,7 @@ class ReloadIntegrationTest {
                 .reload(TestConfigs.builder()
                         .pool(
                                 "web",
-                                BalanceStrategy.ROUND_ROBIN,
+                                StrategyName.ROUND_ROBIN,
                                 null,
                                 sticky,
                                 "a",
@@ -467,7 +467,7 @@ class ReloadIntegrationTest {
         startBackends();
         TestBackend slow = track(TestBackend.start("slow", new Backends.Delayed("slow", 1500)));
         ProxyAdapter.Running proxy = track(ProxyAdapter.FILTER_IN_JETTY.start(TestConfigs.builder()
-                .pool("web", BalanceStrategy.ROUND_ROBIN, "slow", slow.url(), 1)
+                .pool("web", StrategyName.ROUND_ROBIN, "slow", slow.url(), 1)
                 .route("main", "/", "web")
                 .build()));
         ProxyEngine engine = proxy.engine();
@@ -480,7 +480,7 @@ class ReloadIntegrationTest {
         Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> removed.inFlight() == 1);
 
         ReloadResult result = engine.reload(TestConfigs.builder()
-                .pool("web", BalanceStrategy.ROUND_ROBIN, "a", backends.get("a").url(), 1)
+                .pool("web", StrategyName.ROUND_ROBIN, "a", backends.get("a").url(), 1)
                 .route("main", "/", "web")
                 .build());
 
@@ -503,7 +503,7 @@ class ReloadIntegrationTest {
         TestBackend slow = track(TestBackend.start("slow", new Backends.Delayed("slow", 1500)));
         ProxyAdapter.Running proxy = track(ProxyAdapter.FILTER_IN_JETTY.start(TestConfigs.builder()
                 .via("first-proxy")
-                .pool("web", BalanceStrategy.ROUND_ROBIN, "slow", slow.url(), 1)
+                .pool("web", StrategyName.ROUND_ROBIN, "slow", slow.url(), 1)
                 .route("main", "/", "web")
                 .build()));
         ProxyEngine engine = proxy.engine();
@@ -517,7 +517,7 @@ class ReloadIntegrationTest {
 
         ReloadResult result = engine.reload(TestConfigs.builder()
                 .via("second-proxy")
-                .pool("web", BalanceStrategy.ROUND_ROBIN, "slow", slow.url(), 1)
+                .pool("web", StrategyName.ROUND_ROBIN, "slow", slow.url(), 1)
                 .route("main", "/", "web")
                 .build());
 
@@ -536,7 +536,7 @@ class ReloadIntegrationTest {
     void aRestartOnlyChangeIsReportedAndTheRestApplied() throws Exception {
         startBackends();
         ProxyConfig first = TestConfigs.builder()
-                .pool("web", BalanceStrategy.ROUND_ROBIN, "a", backends.get("a").url(), 1)
+                .pool("web", StrategyName.ROUND_ROBIN, "a", backends.get("a").url(), 1)
                 .route("main", "/", "web")
                 .build();
         ProxyAdapter.Running proxy = track(ProxyAdapter.FILTER_IN_JETTY.start(first));
@@ -544,7 +544,7 @@ class ReloadIntegrationTest {
 
         ReloadResult result = engine.reload(TestConfigs.builder()
                 .server(new ServerConfig("127.0.0.1", 18080))
-                .pool("web", BalanceStrategy.ROUND_ROBIN, "b", backends.get("b").url(), 1)
+                .pool("web", StrategyName.ROUND_ROBIN, "b", backends.get("b").url(), 1)
                 .route("main", "/", "web")
                 .build());
 
@@ -558,7 +558,7 @@ class ReloadIntegrationTest {
         // Reading the same again is no change at all, but the pending restart is still named.
         ReloadResult again = engine.reload(TestConfigs.builder()
                 .server(new ServerConfig("127.0.0.1", 18080))
-                .pool("web", BalanceStrategy.ROUND_ROBIN, "b", backends.get("b").url(), 1)
+                .pool("web", StrategyName.ROUND_ROBIN, "b", backends.get("b").url(), 1)
                 .route("main", "/", "web")
                 .build());
         assertThat(again.outcome()).isEqualTo(ReloadResult.Outcome.UNCHANGED);
@@ -634,7 +634,7 @@ class ReloadIntegrationTest {
     void aClientNoConfigurationUsesAnyMoreIsStoppedOnceItsRequestsEnded() throws Exception {
         startBackends();
         ProxyAdapter.Running proxy = track(ProxyAdapter.FILTER_IN_JETTY.start(TestConfigs.builder()
-                .pool("web", BalanceStrategy.ROUND_ROBIN, "a", backends.get("a").url(), 1)
+                .pool("web", StrategyName.ROUND_ROBIN, "a", backends.get("a").url(), 1)
                 .route("main", "/", "web")
                 .build()));
         ProxyEngine engine = proxy.engine();
@@ -642,7 +642,7 @@ class ReloadIntegrationTest {
 
         // Another connect timeout needs another client (Jetty sets it per client).
         engine.reload(TestConfigs.builder()
-                .pool("web", BalanceStrategy.ROUND_ROBIN, "a", backends.get("a").url(), 1)
+                .pool("web", StrategyName.ROUND_ROBIN, "a", backends.get("a").url(), 1)
                 .route(new dev.proxyfilter.config.RouteConfig(
                         "main",
                         null,
@@ -668,7 +668,7 @@ class ReloadIntegrationTest {
         ProxyAdapter.Running proxy = track(ProxyAdapter.FILTER_IN_JETTY.start(TestConfigs.builder()
                 .pool(
                         "web",
-                        BalanceStrategy.ROUND_ROBIN,
+                        StrategyName.ROUND_ROBIN,
                         "a",
                         backends.get("a").url(),
                         1,
@@ -684,7 +684,7 @@ class ReloadIntegrationTest {
         assertThat(engine.upstreamDestinations()).isEqualTo(2);
 
         engine.reload(TestConfigs.builder()
-                .pool("web", BalanceStrategy.ROUND_ROBIN, "a", backends.get("a").url(), 1)
+                .pool("web", StrategyName.ROUND_ROBIN, "a", backends.get("a").url(), 1)
                 .route("main", "/", "web")
                 .build());
 
@@ -703,7 +703,7 @@ class ReloadIntegrationTest {
         ProxyAdapter.Running proxy = track(ProxyAdapter.FILTER_IN_JETTY.start(TestConfigs.builder()
                 .pool(
                         "web",
-                        BalanceStrategy.WEIGHTED_ROUND_ROBIN,
+                        StrategyName.WEIGHTED_ROUND_ROBIN,
                         "a",
                         backends.get("a").url(),
                         1)
@@ -715,7 +715,7 @@ class ReloadIntegrationTest {
         engine.reload(TestConfigs.builder()
                 .pool(
                         "web",
-                        BalanceStrategy.WEIGHTED_ROUND_ROBIN,
+                        StrategyName.WEIGHTED_ROUND_ROBIN,
                         "a",
                         backends.get("a").url(),
                         1,
@@ -753,7 +753,7 @@ class ReloadIntegrationTest {
 
     private static ProxyConfig cached(TestBackend backend, boolean routeCaches) {
         return TestConfigs.builder()
-                .pool("web", BalanceStrategy.ROUND_ROBIN, "a", backend.url(), 1)
+                .pool("web", StrategyName.ROUND_ROBIN, "a", backend.url(), 1)
                 .route(new dev.proxyfilter.config.RouteConfig(
                                 "main",
                                 null,
@@ -834,7 +834,7 @@ class ReloadIntegrationTest {
     void withoutASourceAReloadFromSourceIsRejectedNotThrown() {
         startBackends();
         ProxyAdapter.Running proxy = track(ProxyAdapter.FILTER_IN_JETTY.start(TestConfigs.builder()
-                .pool("web", BalanceStrategy.ROUND_ROBIN, "a", backends.get("a").url(), 1)
+                .pool("web", StrategyName.ROUND_ROBIN, "a", backends.get("a").url(), 1)
                 .route("main", "/", "web")
                 .build()));
         ReloadResult result = proxy.engine().reloadFromSource("admin");

@@ -3,9 +3,9 @@ package dev.proxyfilter.forward;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.proxyfilter.balance.Backend;
-import dev.proxyfilter.config.BalanceStrategy;
 import dev.proxyfilter.config.HashKey;
 import dev.proxyfilter.config.StickyConfig;
+import dev.proxyfilter.config.StrategyName;
 import dev.proxyfilter.testing.Backends;
 import dev.proxyfilter.testing.ProxyAdapter;
 import dev.proxyfilter.testing.TestBackend;
@@ -134,7 +134,7 @@ class StrategyIntegrationTest {
         ProxyAdapter.Running proxy = proxy(
                 adapter,
                 TestConfigs.builder()
-                        .pool("web", BalanceStrategy.LEAST_REQUEST, "slow", slow.url(), 1, "fast", fast.url(), 1)
+                        .pool("web", StrategyName.LEAST_REQUEST, "slow", slow.url(), 1, "fast", fast.url(), 1)
                         .route("main", "/", "web"));
 
         Map<String, Integer> counts = load(proxy.uri().resolve("/work"));
@@ -161,7 +161,7 @@ class StrategyIntegrationTest {
         ProxyAdapter.Running proxy = proxy(
                 adapter,
                 TestConfigs.builder()
-                        .pool("web", BalanceStrategy.RESPONSE_TIME, "slow", slow.url(), 1, "fast", fast.url(), 1)
+                        .pool("web", StrategyName.RESPONSE_TIME, "slow", slow.url(), 1, "fast", fast.url(), 1)
                         .route("main", "/", "web"));
 
         Map<String, Integer> counts = load(proxy.uri().resolve("/work"));
@@ -189,7 +189,7 @@ class StrategyIntegrationTest {
                 TestConfigs.builder()
                         .pool(
                                 "web",
-                                BalanceStrategy.ROUND_ROBIN,
+                                StrategyName.ROUND_ROBIN,
                                 null,
                                 new StickyConfig("SRV"),
                                 "a",
@@ -251,7 +251,7 @@ class StrategyIntegrationTest {
                 TestConfigs.builder()
                         .pool(
                                 "web",
-                                BalanceStrategy.CONSISTENT_HASH,
+                                StrategyName.CONSISTENT_HASH,
                                 HashKey.header("X-User"),
                                 null,
                                 "a",

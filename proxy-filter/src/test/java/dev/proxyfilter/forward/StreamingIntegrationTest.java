@@ -2,7 +2,7 @@ package dev.proxyfilter.forward;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.proxyfilter.config.BalanceStrategy;
+import dev.proxyfilter.config.StrategyName;
 import dev.proxyfilter.testing.Backends;
 import dev.proxyfilter.testing.ProxyAdapter;
 import dev.proxyfilter.testing.TestBackend;
@@ -157,8 +157,8 @@ class StreamingIntegrationTest {
         try (TestBackend up = TestBackend.start("sink", sink);
                 TestBackend down = TestBackend.start("source", source);
                 ProxyAdapter.Running proxy = adapter.start(TestConfigs.builder()
-                        .pool("up", BalanceStrategy.ROUND_ROBIN, "sink", up.url(), 1)
-                        .pool("down", BalanceStrategy.ROUND_ROBIN, "source", down.url(), 1)
+                        .pool("up", StrategyName.ROUND_ROBIN, "sink", up.url(), 1)
+                        .pool("down", StrategyName.ROUND_ROBIN, "source", down.url(), 1)
                         .route("up", "/up", "up")
                         .route("down", "/down", "down")
                         .build())) {

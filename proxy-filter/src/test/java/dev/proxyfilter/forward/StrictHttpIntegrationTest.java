@@ -2,9 +2,9 @@ package dev.proxyfilter.forward;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.proxyfilter.config.BalanceStrategy;
 import dev.proxyfilter.config.RequestLimits;
 import dev.proxyfilter.config.RouteConfig;
+import dev.proxyfilter.config.StrategyName;
 import dev.proxyfilter.testing.ProxyAdapter;
 import dev.proxyfilter.testing.RawHttp;
 import dev.proxyfilter.testing.RecordingBackend;
@@ -169,7 +169,7 @@ class StrictHttpIntegrationTest {
     void ambiguousFramingNeverReachesTheBackend(ProxyAdapter adapter) throws Exception {
         RecordingBackend backend = track(new RecordingBackend());
         ProxyAdapter.Running proxy = track(adapter.start(TestConfigs.builder()
-                .pool("web", BalanceStrategy.ROUND_ROBIN, "a", backend.url(), 1)
+                .pool("web", StrategyName.ROUND_ROBIN, "a", backend.url(), 1)
                 .route("main", "/", "web")
                 .build()));
 
@@ -236,7 +236,7 @@ class StrictHttpIntegrationTest {
     void aNormalisedRequestReachesTheBackendClean(ProxyAdapter adapter) throws Exception {
         RecordingBackend backend = track(new RecordingBackend());
         ProxyAdapter.Running proxy = track(adapter.start(TestConfigs.builder()
-                .pool("web", BalanceStrategy.ROUND_ROBIN, "a", backend.url(), 1)
+                .pool("web", StrategyName.ROUND_ROBIN, "a", backend.url(), 1)
                 .route("main", "/", "web")
                 .build()));
 
@@ -262,8 +262,8 @@ class StrictHttpIntegrationTest {
         RecordingBackend publicBackend = track(new RecordingBackend());
         RecordingBackend adminBackend = track(new RecordingBackend());
         ProxyAdapter.Running proxy = track(adapter.start(TestConfigs.builder()
-                .pool("public", BalanceStrategy.ROUND_ROBIN, "p", publicBackend.url(), 1)
-                .pool("admin", BalanceStrategy.ROUND_ROBIN, "a", adminBackend.url(), 1)
+                .pool("public", StrategyName.ROUND_ROBIN, "p", publicBackend.url(), 1)
+                .pool("admin", StrategyName.ROUND_ROBIN, "a", adminBackend.url(), 1)
                 .route("public", "/public", "public")
                 .route("admin", "/admin", "admin")
                 .build()));
@@ -297,7 +297,7 @@ class StrictHttpIntegrationTest {
     void connectIsRefusedAndNothingIsTunnelled(ProxyAdapter adapter) throws Exception {
         RecordingBackend backend = track(new RecordingBackend());
         ProxyAdapter.Running proxy = track(adapter.start(TestConfigs.builder()
-                .pool("web", BalanceStrategy.ROUND_ROBIN, "a", backend.url(), 1)
+                .pool("web", StrategyName.ROUND_ROBIN, "a", backend.url(), 1)
                 .route("main", "/", "web")
                 .build()));
 
@@ -313,7 +313,7 @@ class StrictHttpIntegrationTest {
     void headerCountAndBodySizeLimits(ProxyAdapter adapter) throws Exception {
         RecordingBackend backend = track(new RecordingBackend());
         ProxyAdapter.Running proxy = track(adapter.start(TestConfigs.builder()
-                .pool("web", BalanceStrategy.ROUND_ROBIN, "a", backend.url(), 1)
+                .pool("web", StrategyName.ROUND_ROBIN, "a", backend.url(), 1)
                 .route("main", "/", "web")
                 .route(new RouteConfig(
                         "small",
@@ -360,7 +360,7 @@ class StrictHttpIntegrationTest {
     void aChunkedBodyIsCutOffWhenItCrossesTheLimitMidStream(ProxyAdapter adapter) throws Exception {
         RecordingBackend backend = track(new RecordingBackend());
         ProxyAdapter.Running proxy = track(adapter.start(TestConfigs.builder()
-                .pool("web", BalanceStrategy.ROUND_ROBIN, "a", backend.url(), 1)
+                .pool("web", StrategyName.ROUND_ROBIN, "a", backend.url(), 1)
                 .route("main", "/", "web")
                 .limits(new RequestLimits(100, 4096, Duration.ZERO))
                 .build()));
@@ -388,7 +388,7 @@ class StrictHttpIntegrationTest {
     void aSlowBodyIsCutOffAfterTheBodyTimeout(ProxyAdapter adapter) throws Exception {
         RecordingBackend backend = track(new RecordingBackend());
         ProxyAdapter.Running proxy = track(adapter.start(TestConfigs.builder()
-                .pool("web", BalanceStrategy.ROUND_ROBIN, "a", backend.url(), 1)
+                .pool("web", StrategyName.ROUND_ROBIN, "a", backend.url(), 1)
                 .route("main", "/", "web")
                 .limits(new RequestLimits(100, 0, Duration.ofMillis(800)))
                 .build()));

@@ -2,7 +2,7 @@ package dev.proxyfilter.forward;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.proxyfilter.config.BalanceStrategy;
+import dev.proxyfilter.config.StrategyName;
 import dev.proxyfilter.config.UpstreamTlsConfig;
 import dev.proxyfilter.testing.Backends;
 import dev.proxyfilter.testing.ProxyAdapter;
@@ -89,7 +89,7 @@ class UpstreamTlsIntegrationTest {
 
     private HttpResponse<String> through(URI backend, UpstreamTlsConfig tls) throws Exception {
         ProxyAdapter.Running proxy = ProxyAdapter.PROXY_SERVLET_IN_JETTY.start(TestConfigs.builder()
-                .pool("web", BalanceStrategy.ROUND_ROBIN, "a", backend, 1)
+                .pool("web", StrategyName.ROUND_ROBIN, "a", backend, 1)
                 .route("main", "/", "web")
                 .upstreamTls(tls)
                 .build());

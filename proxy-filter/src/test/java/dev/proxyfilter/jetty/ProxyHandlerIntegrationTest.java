@@ -2,9 +2,9 @@ package dev.proxyfilter.jetty;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.proxyfilter.config.BalanceStrategy;
 import dev.proxyfilter.config.RequestLimits;
 import dev.proxyfilter.config.ServerConfig;
+import dev.proxyfilter.config.StrategyName;
 import dev.proxyfilter.testing.Backends;
 import dev.proxyfilter.testing.ProxyAdapter;
 import dev.proxyfilter.testing.RawHttp;
@@ -52,7 +52,7 @@ class ProxyHandlerIntegrationTest {
     void responsesEndWithTheirLastByteOnAKeptAliveConnection() throws Exception {
         TestBackend backend = track(TestBackend.start("a", new Backends.Echo("alpha")));
         URI proxy = proxy(TestConfigs.builder()
-                .pool("web", BalanceStrategy.ROUND_ROBIN, "a", backend.url(), 1)
+                .pool("web", StrategyName.ROUND_ROBIN, "a", backend.url(), 1)
                 .route("main", "/", "web"));
 
         try (Socket socket = new Socket(proxy.getHost(), proxy.getPort())) {
@@ -82,7 +82,7 @@ class ProxyHandlerIntegrationTest {
     void theClientIdleTimeoutSparesAnExchangeWaitingForItsBackend() throws Exception {
         TestBackend backend = track(TestBackend.start("slow", new Backends.Slow()));
         URI proxy = proxy(TestConfigs.builder()
-                .pool("web", BalanceStrategy.ROUND_ROBIN, "a", backend.url(), 1)
+                .pool("web", StrategyName.ROUND_ROBIN, "a", backend.url(), 1)
                 .route("main", "/", "web")
                 .server(new ServerConfig(
                         "127.0.0.1",
@@ -114,7 +114,7 @@ class ProxyHandlerIntegrationTest {
     void aChunkedBodyOverTheLimitIs413() throws Exception {
         TestBackend backend = track(TestBackend.start("a", new Backends.Echo("alpha")));
         URI proxy = proxy(TestConfigs.builder()
-                .pool("web", BalanceStrategy.ROUND_ROBIN, "a", backend.url(), 1)
+                .pool("web", StrategyName.ROUND_ROBIN, "a", backend.url(), 1)
                 .route("main", "/", "web")
                 .limits(new RequestLimits(100, 8, Duration.ZERO)));
 
@@ -133,7 +133,7 @@ class ProxyHandlerIntegrationTest {
         Backends.Echo echo = new Backends.Echo("alpha");
         TestBackend backend = track(TestBackend.start("a", echo));
         URI proxy = proxy(TestConfigs.builder()
-                .pool("web", BalanceStrategy.ROUND_ROBIN, "a", backend.url(), 1)
+                .pool("web", StrategyName.ROUND_ROBIN, "a", backend.url(), 1)
                 .route("main", "/", "web"));
 
         RawHttp.Response connect = RawHttp.exchange(proxy, "CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\n\r\n");

@@ -2,7 +2,7 @@ package dev.proxyfilter.jetty;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.proxyfilter.config.BalanceStrategy;
+import dev.proxyfilter.config.StrategyName;
 import dev.proxyfilter.testing.Backends;
 import dev.proxyfilter.testing.RawHttp;
 import dev.proxyfilter.testing.TestBackend;
@@ -49,7 +49,7 @@ class ProxyThreadPoolIntegrationTest {
         connector.setPort(0);
         server.addConnector(connector);
         server.setHandler(new ProxyHandler(TestConfigs.builder()
-                .pool("web", BalanceStrategy.ROUND_ROBIN, "a", backend.url(), 1)
+                .pool("web", StrategyName.ROUND_ROBIN, "a", backend.url(), 1)
                 .route("main", "/", "web")
                 .build()));
         server.start();

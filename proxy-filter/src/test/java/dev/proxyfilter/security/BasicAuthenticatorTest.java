@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import at.favre.lib.crypto.bcrypt.BCrypt;
 import dev.proxyfilter.config.ConfigException;
+import dev.proxyfilter.http.Header;
 import dev.proxyfilter.testing.FakeClock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

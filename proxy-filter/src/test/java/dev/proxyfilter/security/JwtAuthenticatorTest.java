@@ -22,6 +22,7 @@ import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.PlainJWT;
 import com.nimbusds.jwt.SignedJWT;
 import dev.proxyfilter.config.ConfigException;
+import dev.proxyfilter.http.Header;
 import dev.proxyfilter.testing.FakeClock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -13,6 +13,7 @@ import dev.proxyfilter.config.HashKey;
 import dev.proxyfilter.config.RateLimitConfig;
 import dev.proxyfilter.config.RouteSecurityConfig;
 import dev.proxyfilter.config.SecurityConfig;
+import dev.proxyfilter.http.Header;
 import dev.proxyfilter.testing.FakeClock;
 import java.nio.file.Files;
 import java.nio.file.Path;

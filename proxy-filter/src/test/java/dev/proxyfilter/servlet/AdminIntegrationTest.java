@@ -2,7 +2,7 @@ package dev.proxyfilter.servlet;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.proxyfilter.config.BalanceStrategy;
+import dev.proxyfilter.config.StrategyName;
 import dev.proxyfilter.forward.ProxyEngine;
 import dev.proxyfilter.metrics.ProxyMetrics;
 import dev.proxyfilter.testing.Backends;
@@ -47,8 +47,8 @@ class AdminIntegrationTest {
         TestBackend b = track(TestBackend.start("b", echoB));
         TestBackend failing = track(TestBackend.start("f", new Backends.Status(500)));
         proxy = track(ProxyAdapter.FILTER_IN_JETTY.start(TestConfigs.builder()
-                .pool("web", BalanceStrategy.ROUND_ROBIN, "a", a.url(), 1, "b", b.url(), 1)
-                .pool("bad", BalanceStrategy.ROUND_ROBIN, "f", failing.url(), 1)
+                .pool("web", StrategyName.ROUND_ROBIN, "a", a.url(), 1, "b", b.url(), 1)
+                .pool("bad", StrategyName.ROUND_ROBIN, "f", failing.url(), 1)
                 .route("web", "/web", "web")
                 .route("bad", "/bad", "bad")
                 .build()));

@@ -3,7 +3,7 @@ package dev.proxyfilter.testing;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.proxyfilter.config.BalanceStrategy;
+import dev.proxyfilter.config.StrategyName;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -19,7 +19,7 @@ class LeakCheckIntegrationTest {
         Backends.Stall stall = new Backends.Stall();
         try (TestBackend backend = TestBackend.start("stall", stall);
                 ProxyAdapter.Running proxy = ProxyAdapter.HANDLER_IN_JETTY.start(TestConfigs.builder()
-                        .pool("web", BalanceStrategy.ROUND_ROBIN, "a", backend.url(), 1)
+                        .pool("web", StrategyName.ROUND_ROBIN, "a", backend.url(), 1)
                         .route("main", "/", "web")
                         .build())) {
             HttpClient client = HttpClient.newHttpClient();

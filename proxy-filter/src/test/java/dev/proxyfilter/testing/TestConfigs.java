@@ -3,7 +3,6 @@ package dev.proxyfilter.testing;
 import dev.proxyfilter.config.AccessLogFormat;
 import dev.proxyfilter.config.AdminConfig;
 import dev.proxyfilter.config.BackendConfig;
-import dev.proxyfilter.config.BalanceStrategy;
 import dev.proxyfilter.config.DemoConfig;
 import dev.proxyfilter.config.HashKey;
 import dev.proxyfilter.config.HealthConfig;
@@ -14,6 +13,7 @@ import dev.proxyfilter.config.RouteConfig;
 import dev.proxyfilter.config.SecurityConfig;
 import dev.proxyfilter.config.ServerConfig;
 import dev.proxyfilter.config.StickyConfig;
+import dev.proxyfilter.config.StrategyName;
 import dev.proxyfilter.config.UpstreamTlsConfig;
 import java.net.URI;
 import java.time.Duration;
@@ -36,13 +36,13 @@ public final class TestConfigs {
     }
 
     /** A pool of backends given as name, url, weight triples. */
-    public TestConfigs pool(String name, BalanceStrategy strategy, Object... nameUrlWeight) {
+    public TestConfigs pool(String name, StrategyName strategy, Object... nameUrlWeight) {
         return pool(name, strategy, null, null, nameUrlWeight);
     }
 
     /** A pool with a hash key and session affinity (either may be null), backends as name, url, weight triples. */
     public TestConfigs pool(
-            String name, BalanceStrategy strategy, HashKey hashKey, StickyConfig sticky, Object... nameUrlWeight) {
+            String name, StrategyName strategy, HashKey hashKey, StickyConfig sticky, Object... nameUrlWeight) {
         List<BackendConfig> backends = new ArrayList<>();
         for (int i = 0; i < nameUrlWeight.length; i += 3) {
             backends.add(

@@ -1,9 +1,9 @@
 package dev.proxyfilter.cache.ehcache;
 
-import dev.proxyfilter.cache.CacheEntry;
-import dev.proxyfilter.cache.CachedResponse;
 import dev.proxyfilter.cache.ResponseStore;
+import dev.proxyfilter.cache.StoreEntry;
 import dev.proxyfilter.cache.StoreStats;
+import dev.proxyfilter.cache.StoredResponse;
 import dev.proxyfilter.cache.TierUsage;
 import dev.proxyfilter.config.CacheConfig;
 import dev.proxyfilter.config.ConfigException;
@@ -32,8 +32,8 @@ import org.ehcache.xml.XmlConfiguration;
  * A {@link ResponseStore} on Ehcache 3: a heap tier counted in entries, an optional off-heap tier and an
  * optional disk tier, which survives a restart when the configuration says {@code persistent}.
  *
- * <p>Keys are strings (Ehcache's own serializer); values are {@link CacheEntry}s, held as objects on the
- * heap tier and in the form of {@link CacheEntrySerializer} below it. The per-entry limit is checked here,
+ * <p>Keys are strings (Ehcache's own serializer); values are {@link StoreEntry}s, held as objects on the
+ * heap tier and in the form of {@link StoreEntrySerializer} below it. The per-entry limit is checked here,
  * before Ehcache sees an entry. Eviction is Ehcache's, by capacity; entries carry no Ehcache expiry, since a
  * stale response stays useful for validation and {@code stale-if-error}.
  *
@@ -47,7 +47,7 @@ public final class EhcacheResponseStore implements ResponseStore {
 
     private final CacheManager manager;
     private final StatisticsService statistics;
-    private final Cache<String, CacheEntry> cache;
+    private final Cache<String, StoreEntry> cache;
     private final long maxEntryBytes;
     private final LongAdder hits = new LongAdder();
     private final LongAdder misses = new LongAdder();
@@ -56,7 +56,7 @@ public final class EhcacheResponseStore implements ResponseStore {
     private final LongAdder removals = new LongAdder();
 
     private EhcacheResponseStore(
-            CacheManager manager, StatisticsService statistics, Cache<String, CacheEntry> cache, long maxEntryBytes) {
+            CacheManager manager, StatisticsService statistics, Cache<String, StoreEntry> cache, long maxEntryBytes) {
         this.manager = manager;
         this.statistics = statistics;
         this.cache = cache;
@@ -80,9 +80,9 @@ public final class EhcacheResponseStore implements ResponseStore {
         if (config.hasDiskTier()) {
             pools = pools.disk(config.diskMb(), MemoryUnit.MB, config.persistent());
         }
-        CacheConfigurationBuilder<String, CacheEntry> cacheConfig =
-                CacheConfigurationBuilder.newCacheConfigurationBuilder(String.class, CacheEntry.class, pools)
-                        .withValueSerializer(CacheEntrySerializer.class);
+        CacheConfigurationBuilder<String, StoreEntry> cacheConfig =
+                CacheConfigurationBuilder.newCacheConfigurationBuilder(String.class, StoreEntry.class, pools)
+                        .withValueSerializer(StoreEntrySerializer.class);
         StatisticsService statistics = new DefaultStatisticsService();
         CacheManager manager;
         if (config.hasDiskTier()) {
@@ -113,7 +113,7 @@ public final class EhcacheResponseStore implements ResponseStore {
         return new EhcacheResponseStore(
                 manager,
                 statistics,
-                manager.getCache(CACHE_ALIAS, String.class, CacheEntry.class),
+                manager.getCache(CACHE_ALIAS, String.class, StoreEntry.class),
                 config.maxEntryBytes());
     }
 
@@ -156,9 +156,9 @@ public final class EhcacheResponseStore implements ResponseStore {
         if (xml.getCacheConfigurations().containsKey(CACHE_ALIAS)) {
             throw invalid("cache.ehcache-xml", source, expected, source, null);
         }
-        CacheConfigurationBuilder<String, CacheEntry> template;
+        CacheConfigurationBuilder<String, StoreEntry> template;
         try {
-            template = xml.newCacheConfigurationBuilderFromTemplate(CACHE_ALIAS, String.class, CacheEntry.class);
+            template = xml.newCacheConfigurationBuilderFromTemplate(CACHE_ALIAS, String.class, StoreEntry.class);
         } catch (ReflectiveOperationException | RuntimeException e) {
             throw invalid("cache.ehcache-xml", source, expected, source, e);
         }
@@ -173,9 +173,9 @@ public final class EhcacheResponseStore implements ResponseStore {
         } catch (RuntimeException e) {
             throw invalid("cache.ehcache-xml", source, expected, source, e);
         }
-        Cache<String, CacheEntry> cache;
+        Cache<String, StoreEntry> cache;
         try {
-            cache = manager.createCache(CACHE_ALIAS, template.withValueSerializer(CacheEntrySerializer.class));
+            cache = manager.createCache(CACHE_ALIAS, template.withValueSerializer(StoreEntrySerializer.class));
         } catch (RuntimeException e) {
             manager.close();
             throw invalid("cache.ehcache-xml", source, expected, source, e);
@@ -184,15 +184,15 @@ public final class EhcacheResponseStore implements ResponseStore {
     }
 
     @Override
-    public CacheEntry get(String key) {
-        CacheEntry entry = cache.get(key);
+    public StoreEntry get(String key) {
+        StoreEntry entry = cache.get(key);
         (entry == null ? misses : hits).increment();
         return entry;
     }
 
     @Override
-    public boolean put(String key, CacheEntry entry) {
-        if (entry instanceof CachedResponse && entry.weightBytes() > maxEntryBytes) {
+    public boolean put(String key, StoreEntry entry) {
+        if (entry instanceof StoredResponse && entry.weightBytes() > maxEntryBytes) {
             rejected.increment();
             cache.remove(key);
             return false;
@@ -211,7 +211,7 @@ public final class EhcacheResponseStore implements ResponseStore {
     @Override
     public int removeByPrefix(String prefix) {
         Set<String> doomed = new HashSet<>();
-        for (Cache.Entry<String, CacheEntry> entry : cache) {
+        for (Cache.Entry<String, StoreEntry> entry : cache) {
             if (entry.getKey().startsWith(prefix)) {
                 doomed.add(entry.getKey());
             }

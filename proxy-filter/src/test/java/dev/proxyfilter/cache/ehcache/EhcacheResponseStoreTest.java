@@ -3,13 +3,13 @@ package dev.proxyfilter.cache.ehcache;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.proxyfilter.cache.CacheEntry;
-import dev.proxyfilter.cache.CachedResponse;
-import dev.proxyfilter.cache.Header;
 import dev.proxyfilter.cache.ResponseStore;
+import dev.proxyfilter.cache.StoreEntry;
+import dev.proxyfilter.cache.StoredResponse;
 import dev.proxyfilter.cache.VaryIndex;
 import dev.proxyfilter.config.CacheConfig;
 import dev.proxyfilter.config.ConfigException;
+import dev.proxyfilter.http.Header;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,8 +29,8 @@ class EhcacheResponseStoreTest {
     @TempDir
     Path temp;
 
-    private static CachedResponse response(String body) {
-        return new CachedResponse(
+    private static StoredResponse response(String body) {
+        return new StoredResponse(
                 200,
                 List.of(
                         new Header("Content-Type", "text/plain"),
@@ -42,8 +42,8 @@ class EhcacheResponseStoreTest {
                 List.of(new Header("accept-encoding", "gzip"), new Header("accept-language", null)));
     }
 
-    private static String body(CacheEntry entry) {
-        return StandardCharsets.UTF_8.decode(((CachedResponse) entry).body()).toString();
+    private static String body(StoreEntry entry) {
+        return StandardCharsets.UTF_8.decode(((StoredResponse) entry).body()).toString();
     }
 
     @Test
@@ -73,7 +73,7 @@ class EhcacheResponseStoreTest {
             }
             store.put("http://a/index", new VaryIndex(List.of("accept-encoding"), 42L));
             for (int i = 0; i < 50; i++) {
-                CachedResponse got = (CachedResponse) store.get("http://a/" + i);
+                StoredResponse got = (StoredResponse) store.get("http://a/" + i);
                 assertThat(got).as("entry %d", i).isNotNull();
                 assertThat(body(got)).isEqualTo("body-" + i);
                 assertThat(got.headers())
@@ -215,9 +215,9 @@ class EhcacheResponseStoreTest {
 
     @Test
     void theSerializerRoundTripsAndComparesByBytes() {
-        CacheEntrySerializer serializer = new CacheEntrySerializer(getClass().getClassLoader());
-        CachedResponse response = response("abc");
-        CachedResponse read = (CachedResponse) serializer.read(serializer.serialize(response));
+        StoreEntrySerializer serializer = new StoreEntrySerializer(getClass().getClassLoader());
+        StoredResponse response = response("abc");
+        StoredResponse read = (StoredResponse) serializer.read(serializer.serialize(response));
         assertThat(read.headers()).isEqualTo(response.headers());
         assertThat(serializer.equals(response, serializer.serialize(response))).isTrue();
         assertThat(serializer.equals(response("abd"), serializer.serialize(response)))

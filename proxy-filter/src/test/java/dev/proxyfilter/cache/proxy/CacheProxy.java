@@ -1,9 +1,9 @@
 package dev.proxyfilter.cache.proxy;
 
-import dev.proxyfilter.config.BalanceStrategy;
 import dev.proxyfilter.config.CacheConfig;
 import dev.proxyfilter.config.ProxyConfig;
 import dev.proxyfilter.config.RouteConfig;
+import dev.proxyfilter.config.StrategyName;
 import dev.proxyfilter.testing.FakeClock;
 import dev.proxyfilter.testing.ProxyAdapter;
 import dev.proxyfilter.testing.TestBackend;
@@ -133,7 +133,7 @@ final class CacheProxy implements AutoCloseable {
 
     private ProxyAdapter.Running startProxy() {
         ProxyConfig config = TestConfigs.builder()
-                .pool("web", BalanceStrategy.ROUND_ROBIN, "a", backend.url(), 1)
+                .pool("web", StrategyName.ROUND_ROBIN, "a", backend.url(), 1)
                 .route(new RouteConfig(
                                 "main",
                                 null,

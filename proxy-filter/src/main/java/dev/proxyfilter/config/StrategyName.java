@@ -4,7 +4,7 @@ import java.util.Arrays;
 import java.util.Optional;
 
 /** The selection strategies a pool can be configured with ({@code pool.NAME.strategy}). */
-public enum BalanceStrategy {
+public enum StrategyName {
     /** Smooth weighted round-robin, as nginx does it: weights 5,1,1 give a a b a c a a. */
     WEIGHTED_ROUND_ROBIN("weighted-round-robin"),
     /** Each backend in turn, ignoring weights (weight 0 still takes no traffic). */
@@ -20,7 +20,7 @@ public enum BalanceStrategy {
 
     private final String configName;
 
-    BalanceStrategy(String configName) {
+    StrategyName(String configName) {
         this.configName = configName;
     }
 
@@ -30,7 +30,7 @@ public enum BalanceStrategy {
     }
 
     /** Looks a strategy up by its configuration name. */
-    public static Optional<BalanceStrategy> fromConfigName(String name) {
+    public static Optional<StrategyName> fromConfigName(String name) {
         return Arrays.stream(values()).filter(s -> s.configName.equals(name)).findFirst();
     }
 
@@ -40,6 +40,6 @@ public enum BalanceStrategy {
      */
     public static String configNames() {
         return String.join(
-                "|", Arrays.stream(values()).map(BalanceStrategy::configName).toList());
+                "|", Arrays.stream(values()).map(StrategyName::configName).toList());
     }
 }

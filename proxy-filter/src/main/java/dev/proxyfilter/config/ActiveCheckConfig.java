@@ -16,7 +16,7 @@ import java.util.Objects;
  * @param rise           passed checks in a row that bring a DOWN backend back, &gt;= 1
  * @param fall           failed checks in a row that take an UP backend down, &gt;= 1
  */
-public record HealthCheckConfig(
+public record ActiveCheckConfig(
         String path, Duration interval, Duration timeout, StatusRange expectedStatus, int rise, int fall) {
     public static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(5);
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(2);
@@ -24,7 +24,7 @@ public record HealthCheckConfig(
     public static final int DEFAULT_RISE = 2;
     public static final int DEFAULT_FALL = 3;
 
-    public HealthCheckConfig {
+    public ActiveCheckConfig {
         Objects.requireNonNull(path, "path");
         Objects.requireNonNull(interval, "interval");
         Objects.requireNonNull(timeout, "timeout");
@@ -42,8 +42,8 @@ public record HealthCheckConfig(
     }
 
     /** Checks of {@code path} with every other setting at its default. */
-    public static HealthCheckConfig of(String path) {
-        return new HealthCheckConfig(
+    public static ActiveCheckConfig of(String path) {
+        return new ActiveCheckConfig(
                 path, DEFAULT_INTERVAL, DEFAULT_TIMEOUT, DEFAULT_EXPECTED_STATUS, DEFAULT_RISE, DEFAULT_FALL);
     }
 

@@ -11,14 +11,14 @@ import java.util.regex.Pattern;
  * against each other; its {@code key: value (expected: ...)} message is reported with the source of the
  * key it names.
  */
-final class CacheSettings {
+final class CacheValues {
     static final String LONG_AT_LEAST_1 = "integer >= 1";
     static final String LONG_AT_LEAST_0 = "integer >= 0";
     static final String FOLDER = "a folder path";
     private static final Pattern LONG = Pattern.compile("[0-9]{1,18}");
     private static final Pattern MESSAGE_KEY = Pattern.compile("^(cache\\.[a-z-]+): ");
 
-    private CacheSettings() {}
+    private CacheValues() {}
 
     /**
      * Builds the record from the parsed values.

@@ -1,7 +1,7 @@
 package dev.proxyfilter.cache.ehcache;
 
-import dev.proxyfilter.cache.CacheEntry;
 import dev.proxyfilter.cache.ResponseCodec;
+import dev.proxyfilter.cache.StoreEntry;
 import java.nio.ByteBuffer;
 import org.ehcache.spi.serialization.Serializer;
 import org.ehcache.spi.serialization.SerializerException;
@@ -11,20 +11,20 @@ import org.ehcache.spi.serialization.SerializerException;
  * versioned form rather than through Java serialisation. Stateless, so the same class serves transient and
  * persistent tiers; Ehcache instantiates it through the {@link ClassLoader} constructor.
  */
-public final class CacheEntrySerializer implements Serializer<CacheEntry> {
+public final class StoreEntrySerializer implements Serializer<StoreEntry> {
 
     /** The constructor Ehcache calls; the class loader is not needed, no class names are written. */
-    public CacheEntrySerializer(ClassLoader classLoader) {
+    public StoreEntrySerializer(ClassLoader classLoader) {
         // stateless
     }
 
     @Override
-    public ByteBuffer serialize(CacheEntry entry) throws SerializerException {
+    public ByteBuffer serialize(StoreEntry entry) throws SerializerException {
         return ResponseCodec.encode(entry);
     }
 
     @Override
-    public CacheEntry read(ByteBuffer binary) throws SerializerException {
+    public StoreEntry read(ByteBuffer binary) throws SerializerException {
         try {
             return ResponseCodec.decode(binary);
         } catch (IllegalArgumentException e) {
@@ -33,7 +33,7 @@ public final class CacheEntrySerializer implements Serializer<CacheEntry> {
     }
 
     @Override
-    public boolean equals(CacheEntry entry, ByteBuffer binary) throws SerializerException {
+    public boolean equals(StoreEntry entry, ByteBuffer binary) throws SerializerException {
         return ResponseCodec.encode(entry).equals(binary);
     }
 }

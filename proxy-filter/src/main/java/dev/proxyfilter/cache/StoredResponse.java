@@ -1,5 +1,6 @@
 package dev.proxyfilter.cache;
 
+import dev.proxyfilter.http.Header;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,7 +20,7 @@ import org.eclipse.jetty.http.PreEncodedHttpField;
  * not be changed by the caller; {@link #body()} hands out read-only views. Parsed header values
  * ({@code Cache-Control}, dates) are computed on first use and kept.
  */
-public final class CachedResponse implements CacheEntry {
+public final class StoredResponse implements StoreEntry {
     private static final byte[] NO_BODY = new byte[0];
 
     private final int status;
@@ -43,7 +44,7 @@ public final class CachedResponse implements CacheEntry {
      * @param varySelection      the selecting request header values, sorted by lower-case name; empty
      *                           without {@code Vary}
      */
-    public CachedResponse(
+    public StoredResponse(
             int status,
             List<Header> headers,
             byte[] body,
@@ -175,7 +176,7 @@ public final class CachedResponse implements CacheEntry {
         /** The {@code Content-Length} of the whole body. */
         final HttpField contentLength;
 
-        private Derived(CachedResponse response) {
+        private Derived(StoredResponse response) {
             String date = null;
             String lastModified = null;
             String expires = null;
@@ -241,8 +242,8 @@ public final class CachedResponse implements CacheEntry {
     }
 
     /** The same response with other headers and exchange times, as after a 304 (RFC 9111 §4.3.4). */
-    public CachedResponse withHeaders(List<Header> newHeaders, long newRequestTimeMillis, long newResponseTimeMillis) {
-        return new CachedResponse(status, newHeaders, body, newRequestTimeMillis, newResponseTimeMillis, varySelection);
+    public StoredResponse withHeaders(List<Header> newHeaders, long newRequestTimeMillis, long newResponseTimeMillis) {
+        return new StoredResponse(status, newHeaders, body, newRequestTimeMillis, newResponseTimeMillis, varySelection);
     }
 
     /** The stored headers as Jetty fields, for the engine. */
@@ -261,7 +262,7 @@ public final class CachedResponse implements CacheEntry {
 
     @Override
     public String toString() {
-        return "CachedResponse[" + status + ", " + headers.size() + " headers, " + body.length + " bytes"
+        return "StoredResponse[" + status + ", " + headers.size() + " headers, " + body.length + " bytes"
                 + (varySelection.isEmpty()
                         ? ""
                         : ", vary " + varySelection.toString().toLowerCase(Locale.ROOT)) + "]";

@@ -15,8 +15,8 @@ import org.eclipse.jetty.http.HttpFields;
  *                shared by every hit: it must only be read, never written to (it is not a read-only
  *                buffer so that the container can write from its array without a copy)
  */
-public record CachedAnswer(int status, HttpFields.Mutable headers, ByteBuffer body) {
-    public CachedAnswer {
+public record CacheAnswer(int status, HttpFields.Mutable headers, ByteBuffer body) {
+    public CacheAnswer {
         Objects.requireNonNull(headers, "headers");
         Objects.requireNonNull(body, "body");
     }
