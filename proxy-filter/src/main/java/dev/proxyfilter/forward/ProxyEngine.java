@@ -286,27 +286,6 @@ public final class ProxyEngine implements AutoCloseable {
         return inFlight;
     }
 
-    /**
-     * What the engine holds for exchanges now, in every live generation: all zero once every exchange ended,
-     * however it ended. Tests check it after each test, as OkHttp's {@code ensureAllConnectionsReleased} does.
-     *
-     * @param exchanges exchanges in flight (forwarded, answered from the cache, refused, not ended yet)
-     * @param backendRequests requests counted in flight on a backend of the serving generation
-     * @param queued requests waiting in a pool's queue for a backend with room
-     * @param busyConnections upstream connections carrying an exchange or opening for one
-     * @param waitingForConnection exchanges waiting for an upstream connection
-     */
-    public record InUse(int exchanges, int backendRequests, int queued, int busyConnections, int waitingForConnection) {
-        /** Whether nothing is held. */
-        public boolean none() {
-            return exchanges == 0
-                    && backendRequests == 0
-                    && queued == 0
-                    && busyConnections == 0
-                    && waitingForConnection == 0;
-        }
-    }
-
     /** See {@link InUse}. */
     public InUse inUse() {
         Generation generation = reloader.serving();
