@@ -28,6 +28,15 @@
 #   --out FILE              the Markdown results (default bench/results.md; with --no-load,
 #                           bench/results-idle.md)
 #   --no-install            fail instead of running apt-get for missing tools
+#   --pinned                each proxy under test on CPU 1 alone (taskset; one nginx worker, one
+#                           HAProxy thread, -XX:ActiveProcessorCount=1 for the JVMs), wrk and the
+#                           origins on CPU 0: the headline mode of issue 18
+#   --access-log            the access log on in every target (nginx, HAProxy, proxy-filter, stock
+#                           Jetty has none), each writing to a file; default: off in every target
+#
+# Fair anchors: every nginx and HAProxy target keeps client and upstream connections alive for the
+# whole run (keepalive_requests 1000000, keepalive_timeout 300s on both sides of nginx; HAProxy
+# http-reuse always, 300 s keep-alive), as their users tune them: nobody reconnects mid-run.
 #
 # Environment: JAVA_OPTS / PROXY_FILTER_OPTS go to bin/proxy-filter as usual (unset: the shipped
 # defaults); BENCH_CACHE_PROPS adds lines to proxy-filter's cache-on configuration.
@@ -56,6 +65,8 @@ TOMCAT=1
 DIST="$ROOT/jetty-distribution/target/proxy-filter"
 OUT=""
 INSTALL=1
+PINNED=0
+ACCESS_LOG=0
 
 usage() { sed -n '2,/^$/s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
 
@@ -76,6 +87,8 @@ while [ $# -gt 0 ]; do
     --dist) DIST="$(cd -P "$2" && pwd)"; shift ;;
     --out) OUT="$2"; shift ;;
     --no-install) INSTALL=0 ;;
+    --pinned) PINNED=1 ;;
+    --access-log) ACCESS_LOG=1 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "run.sh: unknown option: $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -200,6 +213,16 @@ start_bg() {
   PIDS+=("$BG_PID")
 }
 
+# --pinned: what runs a proxy under test (CPU 1) and what runs everything else (CPU 0); empty otherwise.
+ON_PROXY_CPU=()
+ON_REST_CPU=()
+if [ "$PINNED" = 1 ]; then
+  command -v taskset >/dev/null 2>&1 || { echo "run.sh: --pinned needs taskset (util-linux)" >&2; exit 2; }
+  [ "$(nproc --all)" -ge 2 ] || { echo "run.sh: --pinned needs 2 CPUs" >&2; exit 2; }
+  ON_PROXY_CPU=(taskset -c 1)
+  ON_REST_CPU=(taskset -c 0)
+fi
+
 # Waits (interruptibly) for a background job started by this script.
 wait_bg() {
   local pid=$1 rc=0
@@ -280,6 +303,12 @@ else
   PF_JAVA_OPTS_DESC="shipped defaults: $SHIPPED_JAVA_OPTS"
 fi
 [ -n "${PROXY_FILTER_OPTS:-}" ] && PF_JAVA_OPTS_DESC="$PF_JAVA_OPTS_DESC; PROXY_FILTER_OPTS=\"$PROXY_FILTER_OPTS\""
+if [ "$PINNED" = 1 ]; then
+  # A JVM pinned to one CPU sizes its pools and GC threads for one.
+  SHIPPED_JAVA_OPTS="$SHIPPED_JAVA_OPTS -XX:ActiveProcessorCount=1"
+  export JAVA_OPTS="${JAVA_OPTS:-$SHIPPED_JAVA_OPTS}"
+  PF_JAVA_OPTS_DESC="$PF_JAVA_OPTS_DESC, pinned: JAVA_OPTS=\"$JAVA_OPTS\""
+fi
 
 if [ "$JETTY_STOCK" = 1 ] && [ "$LOAD" = 1 ]; then
   # Compiled once into bench/target (ignored by git), again when the source or the jars change.
@@ -365,6 +394,16 @@ chmod -R a+rX "$TMP/www"
 NGINX_USER=""
 [ "$(id -u)" = 0 ] && NGINX_USER="user root;"
 
+# The access_log directive of nginx instance NAME: off, or (--access-log) nginx's combined format to a file,
+# for the proxies under test only (the origins log nothing either way).
+nginx_access_log() {
+  if [ "$ACCESS_LOG" = 1 ] && [ "$1" != origin ]; then
+    echo "access_log $TMP/$1/logs/access.log combined;"
+  else
+    echo "access_log off;"
+  fi
+}
+
 # nginx instance NAME with the http{} body $2; prefix $TMP/NAME.
 write_nginx() {
   local name=$1 http=$2 workers=${3:-auto}
@@ -378,7 +417,7 @@ pid $TMP/$name/nginx.pid;
 error_log $TMP/$name/logs/error.log warn;
 events { worker_connections 4096; }
 http {
-  access_log off;
+  $(nginx_access_log "$name")
   default_type application/octet-stream;
   sendfile on;
   tcp_nopush on;
@@ -412,39 +451,48 @@ write_nginx origin "
   }"
 
 UPSTREAM="
+  keepalive_requests 1000000;
+  keepalive_timeout 300s;
   upstream origins {
     server 127.0.0.1:$ORIGIN_A;
     server 127.0.0.1:$ORIGIN_B;
     keepalive 64;
+    keepalive_requests 1000000;
+    keepalive_timeout 300s;
   }"
 PROXY_LOCATION="proxy_pass http://origins; proxy_http_version 1.1; proxy_set_header Connection \"\";"
 
+NGINX_WORKERS=auto
+[ "$PINNED" = 1 ] && NGINX_WORKERS=1
 write_nginx nginx "$UPSTREAM
   server {
     listen 127.0.0.1:${PORT[nginx]};
     location / { $PROXY_LOCATION }
-  }"
+  }" "$NGINX_WORKERS"
 
 write_nginx nginx-cache "$UPSTREAM
   proxy_cache_path $TMP/nginx-cache/cache levels=1:2 keys_zone=bench:10m max_size=256m inactive=1h use_temp_path=off;
   server {
     listen 127.0.0.1:${PORT[nginx-cache]};
     location / { $PROXY_LOCATION proxy_cache bench; add_header X-Cache-Status \$upstream_cache_status always; }
-  }"
+  }" "$NGINX_WORKERS"
 
 mkdir -p "$TMP/haproxy"
 cat >"$TMP/haproxy/haproxy.cfg" <<EOF
 global
   maxconn 4096
   pidfile $TMP/haproxy/haproxy.pid
+$([ "$PINNED" = 1 ] && echo "  nbthread 1")
+$([ "$ACCESS_LOG" = 1 ] && echo "  log stdout format raw local0 info" || true)
 
 defaults
   mode http
   timeout connect 5s
   timeout client 60s
   timeout server 60s
-  timeout http-keep-alive 60s
+  timeout http-keep-alive 300s
   option http-keep-alive
+$([ "$ACCESS_LOG" = 1 ] && printf '  log global\n  option httplog\n' || true)
 
 frontend fe
   bind 127.0.0.1:${PORT[haproxy]}
@@ -464,7 +512,7 @@ write_proxy_filter() {
 server.host=127.0.0.1
 server.port=$port
 admin.port=-1
-log.access=off
+log.access=$([ "$ACCESS_LOG" = 1 ] && echo combined || echo off)
 pool.bench.strategy=round-robin
 pool.bench.backend.a.url=http://127.0.0.1:$ORIGIN_A
 pool.bench.backend.b.url=http://127.0.0.1:$ORIGIN_B
@@ -495,8 +543,9 @@ declare -A MAIN_PID=() READY_URL=() READY_LOG=()
 # Each launch_* starts a server in the background; ready NAME then waits for it. Launching them all
 # before waiting lets the JVMs start side by side.
 launch_nginx() {
-  local name=$1 port=$2
-  start_bg "$TMP/$name/logs/stdout.log" "$NGINX" -e "$TMP/$name/logs/error.log" -p "$TMP/$name" -c "$TMP/$name/nginx.conf"
+  local name=$1 port=$2 cpu=("${ON_PROXY_CPU[@]}")
+  [ "$name" = origin ] && cpu=("${ON_REST_CPU[@]}")
+  start_bg "$TMP/$name/logs/stdout.log" "${cpu[@]}" "$NGINX" -e "$TMP/$name/logs/error.log" -p "$TMP/$name" -c "$TMP/$name/nginx.conf"
   MAIN_PID[$name]=$BG_PID
   READY_URL[$name]="http://127.0.0.1:$port/100b"
   READY_LOG[$name]="$TMP/$name/logs/error.log"
@@ -505,7 +554,7 @@ launch_nginx() {
 launch_haproxy() {
   "$HAPROXY" -c -q -f "$TMP/haproxy/haproxy.cfg" >"$TMP/haproxy/check.log" 2>&1 \
     || { cat "$TMP/haproxy/check.log" >&2; return 1; }
-  start_bg "$TMP/haproxy/haproxy.log" "$HAPROXY" -db -f "$TMP/haproxy/haproxy.cfg"
+  start_bg "$TMP/haproxy/haproxy.log" "${ON_PROXY_CPU[@]}" "$HAPROXY" -db -f "$TMP/haproxy/haproxy.cfg"
   MAIN_PID[haproxy]=$BG_PID
   READY_URL[haproxy]="http://127.0.0.1:${PORT[haproxy]}/100b"
   READY_LOG[haproxy]="$TMP/haproxy/haproxy.log"
@@ -515,7 +564,7 @@ launch_proxy_filter() {
   local name=$1 cache=${2:-0}
   mkdir -p "$TMP/$name"
   write_proxy_filter "$TMP/$name/proxy.properties" "${PORT[$name]}" "$cache"
-  start_bg "$TMP/$name/proxy.log" "$DIST/bin/proxy-filter" --config "$TMP/$name/proxy.properties"
+  start_bg "$TMP/$name/proxy.log" "${ON_PROXY_CPU[@]}" "$DIST/bin/proxy-filter" --config "$TMP/$name/proxy.properties"
   MAIN_PID[$name]=$BG_PID
   READY_URL[$name]="http://127.0.0.1:${PORT[$name]}/100b"
   READY_LOG[$name]="$TMP/$name/proxy.log"
@@ -524,7 +573,7 @@ launch_proxy_filter() {
 launch_jetty_stock() {
   mkdir -p "$TMP/stock"
   # shellcheck disable=SC2086
-  start_bg "$TMP/stock/proxy.log" "$JAVA" $SHIPPED_JAVA_OPTS -cp "$STOCK_CLASSES:$DIST/lib/*" StockJettyProxy \
+  start_bg "$TMP/stock/proxy.log" "${ON_PROXY_CPU[@]}" "$JAVA" $SHIPPED_JAVA_OPTS -cp "$STOCK_CLASSES:$DIST/lib/*" StockJettyProxy \
     127.0.0.1 "${PORT[jetty-stock]}" "http://127.0.0.1:$ORIGIN_A" "http://127.0.0.1:$ORIGIN_B"
   MAIN_PID[jetty-stock]=$BG_PID
   READY_URL[jetty-stock]="http://127.0.0.1:${PORT[jetty-stock]}/100b"
@@ -536,7 +585,7 @@ launch_tomcat_filter() {
   mkdir -p "$TMP/tomcat"
   write_proxy_filter "$TMP/tomcat/proxy.properties" "${PORT[tomcat-filter]}"
   # shellcheck disable=SC2086
-  start_bg "$TMP/tomcat/proxy.log" "$JAVA" $SHIPPED_JAVA_OPTS -cp "$TOMCAT_CLASSES:$TOMCAT_JAR:$TOMCAT_ANNOTATIONS:$DIST/lib/*" TomcatFilterProxy \
+  start_bg "$TMP/tomcat/proxy.log" "${ON_PROXY_CPU[@]}" "$JAVA" $SHIPPED_JAVA_OPTS -cp "$TOMCAT_CLASSES:$TOMCAT_JAR:$TOMCAT_ANNOTATIONS:$DIST/lib/*" TomcatFilterProxy \
     "$TMP/tomcat/proxy.properties"
   MAIN_PID[tomcat-filter]=$BG_PID
   READY_URL[tomcat-filter]="http://127.0.0.1:${PORT[tomcat-filter]}/100b"
@@ -650,7 +699,7 @@ measure() {
   [ "$label" = cache ] && origin_before=$(origin_requests)
   # shellcheck disable=SC2086
   before=$(cpu_ticks $pids)
-  start_bg "$out" "$WRK" -t"$THREADS" -c"$CONNECTIONS" -d"${seconds}s" --timeout 5s --latency "http://127.0.0.1:$port/$path"
+  start_bg "$out" "${ON_REST_CPU[@]}" "$WRK" -t"$THREADS" -c"$CONNECTIONS" -d"${seconds}s" --timeout 5s --latency "http://127.0.0.1:$port/$path"
   wait_bg "$BG_PID" || log "wrk exited non-zero for $target /$path"
   # shellcheck disable=SC2086
   after=$(cpu_ticks $pids)
@@ -872,7 +921,17 @@ ELAPSED=$((SECONDS - START_SECONDS))
   echo
   echo "- date: $STARTED_AT; took $((ELAPSED / 60)) min $((ELAPSED % 60)) s"
   echo "- machine: $(nproc) CPU(s), ${CPU_MODEL:-unknown CPU}, $MEM_TOTAL, Linux $(uname -r); load average before $LOAD_BEFORE, after $LOAD_AFTER"
-  echo "- wrk, the origins and the proxy share these CPUs: the numbers are for comparing the proxies in this run, not absolute."
+  if [ "$PINNED" = 1 ]; then
+    echo "- pinned: each proxy under test alone on CPU 1 (one nginx worker, HAProxy nbthread 1, JVMs with -XX:ActiveProcessorCount=1); wrk and the origins on CPU 0"
+  else
+    echo "- wrk, the origins and the proxy share these CPUs: the numbers are for comparing the proxies in this run, not absolute."
+  fi
+  echo "- anchors as their users tune them: nginx keepalive_requests 1000000 and keepalive_timeout 300s towards clients and in the upstream block (keepalive 64); HAProxy http-reuse always, http-keep-alive 300 s; nobody reconnects during a run"
+  if [ "$ACCESS_LOG" = 1 ]; then
+    echo "- access log ON in every target, to a file: nginx \`combined\`, HAProxy \`option httplog\` to stdout (a file), proxy-filter \`log.access=combined\` (stderr, a file); stock Jetty and the Tomcat filter log nothing"
+  else
+    echo "- access log off in every target"
+  fi
   if awk -v l="${LOAD_BEFORE%% *}" -v n="$(nproc)" 'BEGIN { exit !(l + 0 > n / 2) }'; then
     echo "- **The machine was busy before the run started (load average ${LOAD_BEFORE%% *} on $(nproc) CPUs): other work competed with this run, and its numbers are noisy.**"
   fi
