@@ -388,8 +388,8 @@ class DistributionBlackBoxIntegrationTest {
         assertThat(get(8081, "/healthz").statusCode()).isEqualTo(200);
         assertThat(get(8081, "/metrics").body())
                 // the readiness probe above plus 8 requests, smooth weighted 3:1: a a b a a a b a a
-                .contains("proxyfilter_backend_requests_seconds_count{backend=\"a\",pool=\"web\"} 7\n")
-                .contains("proxyfilter_backend_requests_seconds_count{backend=\"b\",pool=\"web\"} 2\n");
+                .contains("proxyfilter_backend_request_duration_seconds_count{backend=\"a\",pool=\"web\"} 7\n")
+                .contains("proxyfilter_backend_request_duration_seconds_count{backend=\"b\",pool=\"web\"} 2\n");
 
         process.destroy();
         assertThat(process.waitFor(EXIT_TIMEOUT.toSeconds(), TimeUnit.SECONDS)).isTrue();

@@ -75,6 +75,7 @@ public final class ProxyEngine implements AutoCloseable {
         metrics.gauge("proxy.upstream.threads.busy", clients.executor()::getBusyThreads);
         metrics.gauge("proxy.upstream.threads.max", clients.executor()::getMaxThreads);
         metrics.gauge("proxy.upstream.threads.queued", clients.executor()::getQueueSize);
+        metrics.gauge("proxy.requests.in_flight", inFlight::count);
         this.builder = new GenerationBuilder(clients, metrics, config.cache(), clock);
         this.reloader = new Reloader(config, security, builder, clients, metrics, clock);
     }
