@@ -29,8 +29,11 @@ final class MetricCatalog {
         GAUGE
     }
 
-    /** One Prometheus family: name without {@code _total}, type, HELP text, and its labels' names. */
-    record Family(String name, Type type, String help, List<String> labelNames) {}
+    /**
+     * One Prometheus family: name without {@code _total}, type, HELP text, its labels' names, and whether a
+     * negative value means "not known" (a series left out) rather than a value.
+     */
+    record Family(String name, Type type, String help, List<String> labelNames, boolean negativeIsUnknown) {}
 
     /** A Dropwizard metric described: the family it belongs to and its label values there. */
     record Described(Family family, Labels labels) {}
@@ -77,11 +80,15 @@ final class MetricCatalog {
                     "proxyfilter_cache_hit_ratio",
                     "Share of cacheable requests answered from the cache (fresh, stale or coalesced) since the start,"
                             + " 0 to 1; for a recent ratio, divide the rates of the hit and miss counters"),
-            gauge(
-                    "proxy\\.cache\\.tier\\.([a-z0-9_-]+)\\.bytes",
-                    "proxyfilter_cache_tier_bytes",
-                    "Bytes held by one tier of the cache store (onheap, offheap, disk)",
-                    "tier"),
+            new Rule(
+                    Pattern.compile("proxy\\.cache\\.tier\\.([a-z0-9_-]+)\\.bytes"),
+                    new Family(
+                            "proxyfilter_cache_tier_bytes",
+                            Type.GAUGE,
+                            "Bytes held by one tier of the cache store (offheap, disk; onheap when it is sized in"
+                                    + " bytes, absent when it counts entries)",
+                            List.of("tier"),
+                            true)),
             gauge(
                     "proxy\\.cache\\.tier\\.([a-z0-9_-]+)\\.entries",
                     "proxyfilter_cache_tier_entries",
@@ -174,7 +181,7 @@ final class MetricCatalog {
                 dropwizardName.startsWith("proxy.") ? dropwizardName.substring("proxy.".length()) : dropwizardName;
         String name = PrometheusNaming.sanitizeMetricName("proxyfilter_" + base.toLowerCase(Locale.ROOT));
         return new Described(
-                new Family(name, type, "Dropwizard metric " + dropwizardName + " " + UNDESCRIBED, List.of()),
+                new Family(name, type, "Dropwizard metric " + dropwizardName + " " + UNDESCRIBED, List.of(), false),
                 Labels.EMPTY);
     }
 
@@ -184,10 +191,10 @@ final class MetricCatalog {
     }
 
     private static Rule counter(String pattern, String name, String help, String... labels) {
-        return new Rule(Pattern.compile(pattern), new Family(name, Type.COUNTER, help, List.of(labels)));
+        return new Rule(Pattern.compile(pattern), new Family(name, Type.COUNTER, help, List.of(labels), false));
     }
 
     private static Rule gauge(String pattern, String name, String help, String... labels) {
-        return new Rule(Pattern.compile(pattern), new Family(name, Type.GAUGE, help, List.of(labels)));
+        return new Rule(Pattern.compile(pattern), new Family(name, Type.GAUGE, help, List.of(labels), false));
     }
 }

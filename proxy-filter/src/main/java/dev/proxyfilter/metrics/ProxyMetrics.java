@@ -100,6 +100,8 @@ public final class ProxyMetrics implements AutoCloseable {
     public ProxyMetrics(ProxyClock clock) {
         this.clock = dropwizard(Objects.requireNonNull(clock, "clock"));
         registerJvm(prometheus);
+        // Counted by the admin API; at 0 from the start, so that a dashboard shows 0 rather than no data.
+        registry.counter("proxy.admin.changes");
         prometheus.register(new RegistryExports(registry));
         prometheus.register(new LabeledExports(this));
     }

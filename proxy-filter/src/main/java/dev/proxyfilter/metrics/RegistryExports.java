@@ -59,6 +59,9 @@ final class RegistryExports implements MultiCollector {
                         name,
                         entry.getValue() instanceof Counting ? MetricCatalog.Type.COUNTER : MetricCatalog.Type.GAUGE);
             }
+            if (value < 0 && described.family().negativeIsUnknown()) {
+                continue;
+            }
             if (described.family().type() == MetricCatalog.Type.COUNTER) {
                 value = counterHighs.merge(name, Math.max(0, value), Math::max);
             }

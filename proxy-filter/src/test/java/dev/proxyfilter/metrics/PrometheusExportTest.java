@@ -70,6 +70,7 @@ class PrometheusExportTest {
             metrics.poolPending("web", () -> 0);
             metrics.gauge("proxy.cache.hits", () -> 3);
             metrics.gauge("proxy.cache.tier.onheap.bytes", () -> 4096);
+            metrics.gauge("proxy.cache.tier.disk.bytes", () -> -1); // not known: no series rather than -1
             metrics.gauge("proxy.upstream.threads.busy", () -> 1);
             metrics.gauge("proxy.reload.generation", () -> 1);
             metrics.registry().counter("proxy.reload.success").inc();
@@ -107,6 +108,7 @@ class PrometheusExportTest {
             assertThat(text)
                     .doesNotContain("Generated from Dropwizard", "Lambda$", MetricCatalog.UNDESCRIBED)
                     .contains("proxyfilter_cache_tier_bytes{tier=\"onheap\"} 4096.0\n")
+                    .doesNotContain("tier=\"disk\"")
                     .contains("proxyfilter_threads_busy{executor=\"upstream\"} 1.0\n")
                     .contains("proxyfilter_reloads_total{result=\"success\"} 1.0\n");
         }
