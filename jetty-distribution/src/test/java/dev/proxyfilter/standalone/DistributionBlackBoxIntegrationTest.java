@@ -86,6 +86,8 @@ class DistributionBlackBoxIntegrationTest {
     void tarballHoldsScriptJarsAndSampleConfig() throws IOException {
         assertThat(home.resolve("bin/proxy-filter")).isRegularFile().isExecutable();
         assertThat(home.resolve("config/proxy.properties")).isRegularFile();
+        assertThat(home.resolve("config/logback.xml")).isRegularFile();
+        assertThat(home.resolve("config/grafana-dashboard.json")).isRegularFile();
         assertThat(home.resolve("README.txt")).isRegularFile();
         try (var jars = Files.list(home.resolve("lib"))) {
             assertThat(jars.map(p -> p.getFileName().toString()).toList())
@@ -94,7 +96,8 @@ class DistributionBlackBoxIntegrationTest {
                     .anyMatch(n -> n.startsWith("jetty-ee10-proxy-"))
                     .anyMatch(n -> n.startsWith("jetty-ee10-servlet-"))
                     .anyMatch(n -> n.startsWith("jakarta.servlet-api-"))
-                    .anyMatch(n -> n.startsWith("jetty-slf4j-impl-"))
+                    .anyMatch(n -> n.startsWith("logback-classic-"))
+                    .noneMatch(n -> n.startsWith("jetty-slf4j-impl-"))
                     .noneMatch(n -> n.startsWith("junit") || n.startsWith("assertj") || n.startsWith("awaitility"));
         }
     }

@@ -311,7 +311,10 @@ class ReloadUnderLoadBlackBoxIntegrationTest {
     private static String proxyLines(Path volume) {
         return String.join(
                 "\n",
-                output(volume).lines().filter(l -> !l.contains(":dp.access:")).toList());
+                output(volume)
+                        .lines()
+                        .filter(l -> !l.contains(" dev.proxyfilter.access: "))
+                        .toList());
     }
 
     private static int freePort() throws IOException {
