@@ -205,4 +205,41 @@ class AccessLogTest {
         assertThat(log.dropped()).isEqualTo(1);
         assertThat(written).singleElement().asString().contains("GET /fine");
     }
+
+    /** The formatting shortcuts print exactly what String.format and Instant.toString print. */
+    @Test
+    void numbersAndTimesAreFormattedAsTheJdkWould() {
+        java.util.Random random = new java.util.Random(14);
+        for (int i = 0; i < 40_000; i++) {
+            long nanos = switch (i % 4) {
+                case 0 -> random.nextInt(2_000_000);
+                case 1 -> random.nextInt(1000) * 500_000L; // exactly half a unit, often
+                case 2 -> random.nextInt(1000) * 500L;
+                default -> (long) (random.nextDouble() * 120e9);
+            };
+            assertThat(AccessLog.thousandths(new StringBuilder(), nanos, 1_000_000)
+                            .toString())
+                    .as("%d ns in seconds", nanos)
+                    .isEqualTo(String.format(java.util.Locale.ROOT, "%.3f", nanos / 1e9));
+            assertThat(AccessLog.thousandths(new StringBuilder(), nanos, 1_000).toString())
+                    .as("%d ns in milliseconds", nanos)
+                    .isEqualTo(String.format(java.util.Locale.ROOT, "%.3f", nanos / 1e6));
+        }
+        java.time.Instant base = java.time.Instant.parse("2026-12-07T10:00:00Z");
+        for (int i = 0; i < 5_000; i++) {
+            int nano = switch (i % 4) {
+                case 0 -> 0;
+                case 1 -> random.nextInt(1000) * 1_000_000;
+                case 2 -> random.nextInt(1_000_000) * 1000;
+                default -> random.nextInt(1_000_000_000);
+            };
+            java.time.Instant time = base.plusSeconds(random.nextInt(3)).plusNanos(nano);
+            assertThat(AccessLog.isoTime(time)).isEqualTo(time.toString());
+            assertThat(AccessLog.ncsaTime(time))
+                    .isEqualTo(java.time.format.DateTimeFormatter.ofPattern(
+                                    "dd/MMM/yyyy:HH:mm:ss Z", java.util.Locale.ROOT)
+                            .withZone(java.time.ZoneOffset.UTC)
+                            .format(time));
+        }
+    }
 }
