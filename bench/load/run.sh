@@ -573,7 +573,9 @@ launch_proxy_filter() {
 launch_jetty_stock() {
   mkdir -p "$TMP/stock"
   # shellcheck disable=SC2086
-  start_bg "$TMP/stock/proxy.log" "${ON_PROXY_CPU[@]}" "$JAVA" $SHIPPED_JAVA_OPTS -cp "$STOCK_CLASSES:$DIST/lib/*" StockJettyProxy \
+  # The distribution's logging (Logback in lib/): without its file, Logback's default logs Jetty at DEBUG.
+  start_bg "$TMP/stock/proxy.log" "${ON_PROXY_CPU[@]}" "$JAVA" $SHIPPED_JAVA_OPTS -Dlogback.configurationFile="$DIST/config/logback.xml" \
+    -cp "$STOCK_CLASSES:$DIST/lib/*" StockJettyProxy \
     127.0.0.1 "${PORT[jetty-stock]}" "http://127.0.0.1:$ORIGIN_A" "http://127.0.0.1:$ORIGIN_B"
   MAIN_PID[jetty-stock]=$BG_PID
   READY_URL[jetty-stock]="http://127.0.0.1:${PORT[jetty-stock]}/100b"
@@ -585,7 +587,8 @@ launch_tomcat_filter() {
   mkdir -p "$TMP/tomcat"
   write_proxy_filter "$TMP/tomcat/proxy.properties" "${PORT[tomcat-filter]}"
   # shellcheck disable=SC2086
-  start_bg "$TMP/tomcat/proxy.log" "${ON_PROXY_CPU[@]}" "$JAVA" $SHIPPED_JAVA_OPTS -cp "$TOMCAT_CLASSES:$TOMCAT_JAR:$TOMCAT_ANNOTATIONS:$DIST/lib/*" TomcatFilterProxy \
+  start_bg "$TMP/tomcat/proxy.log" "${ON_PROXY_CPU[@]}" "$JAVA" $SHIPPED_JAVA_OPTS -Dlogback.configurationFile="$DIST/config/logback.xml" \
+    -cp "$TOMCAT_CLASSES:$TOMCAT_JAR:$TOMCAT_ANNOTATIONS:$DIST/lib/*" TomcatFilterProxy \
     "$TMP/tomcat/proxy.properties"
   MAIN_PID[tomcat-filter]=$BG_PID
   READY_URL[tomcat-filter]="http://127.0.0.1:${PORT[tomcat-filter]}/100b"

@@ -86,6 +86,8 @@ class DistributionBlackBoxIntegrationTest {
     void tarballHoldsScriptJarsAndSampleConfig() throws IOException {
         assertThat(home.resolve("bin/proxy-filter")).isRegularFile().isExecutable();
         assertThat(home.resolve("config/proxy.properties")).isRegularFile();
+        assertThat(home.resolve("config/logback.xml")).isRegularFile();
+        assertThat(home.resolve("config/grafana-dashboard.json")).isRegularFile();
         assertThat(home.resolve("README.txt")).isRegularFile();
         try (var jars = Files.list(home.resolve("lib"))) {
             assertThat(jars.map(p -> p.getFileName().toString()).toList())
@@ -94,7 +96,8 @@ class DistributionBlackBoxIntegrationTest {
                     .anyMatch(n -> n.startsWith("jetty-ee10-proxy-"))
                     .anyMatch(n -> n.startsWith("jetty-ee10-servlet-"))
                     .anyMatch(n -> n.startsWith("jakarta.servlet-api-"))
-                    .anyMatch(n -> n.startsWith("jetty-slf4j-impl-"))
+                    .anyMatch(n -> n.startsWith("logback-classic-"))
+                    .noneMatch(n -> n.startsWith("jetty-slf4j-impl-"))
                     .noneMatch(n -> n.startsWith("junit") || n.startsWith("assertj") || n.startsWith("awaitility"));
         }
     }
@@ -388,8 +391,8 @@ class DistributionBlackBoxIntegrationTest {
         assertThat(get(8081, "/healthz").statusCode()).isEqualTo(200);
         assertThat(get(8081, "/metrics").body())
                 // the readiness probe above plus 8 requests, smooth weighted 3:1: a a b a a a b a a
-                .contains("proxyfilter_backend_requests_seconds_count{backend=\"a\",pool=\"web\"} 7\n")
-                .contains("proxyfilter_backend_requests_seconds_count{backend=\"b\",pool=\"web\"} 2\n");
+                .contains("proxyfilter_backend_request_duration_seconds_count{backend=\"a\",pool=\"web\"} 7\n")
+                .contains("proxyfilter_backend_request_duration_seconds_count{backend=\"b\",pool=\"web\"} 2\n");
 
         process.destroy();
         assertThat(process.waitFor(EXIT_TIMEOUT.toSeconds(), TimeUnit.SECONDS)).isTrue();

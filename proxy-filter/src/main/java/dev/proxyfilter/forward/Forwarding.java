@@ -490,7 +490,8 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
         if (AccessLog.enabled(format)) {
             Attempt last = current;
             HttpFields headers = client.requestHeaders();
-            AccessLog.log(
+            AccessLog accessLog = engine.accessLog(); // queues the entry; its own thread formats and writes it
+            accessLog.log(
                     format,
                     new AccessLog.Entry(
                             clock.instant(),

@@ -1,5 +1,6 @@
 package dev.proxyfilter.forward;
 
+import dev.proxyfilter.accesslog.AccessLog;
 import dev.proxyfilter.balance.Backend;
 import dev.proxyfilter.balance.BackendPool;
 import dev.proxyfilter.config.ConfigException;
@@ -60,6 +61,8 @@ public final class ProxyEngine implements AutoCloseable {
     private final Reloader reloader;
     /** The response cache, {@code null} when {@code cache.enabled=false}. */
     private final CachingStep caching;
+    /** The access log's queue and writer thread; engine-wide, across generations. */
+    private final AccessLog accessLog;
     /** Exchanges in flight, for a graceful {@link #close(Duration)}; engine-wide, across generations. */
     private final InFlight inFlight = new InFlight();
 
@@ -75,8 +78,10 @@ public final class ProxyEngine implements AutoCloseable {
         metrics.gauge("proxy.upstream.threads.busy", clients.executor()::getBusyThreads);
         metrics.gauge("proxy.upstream.threads.max", clients.executor()::getMaxThreads);
         metrics.gauge("proxy.upstream.threads.queued", clients.executor()::getQueueSize);
+        metrics.gauge("proxy.requests.in_flight", inFlight::count);
         this.builder = new GenerationBuilder(clients, metrics, config.cache(), clock);
         this.reloader = new Reloader(config, security, builder, clients, metrics, clock);
+        this.accessLog = AccessLog.start(metrics); // last: nothing after it can fail and leave its thread running
     }
 
     /**
@@ -304,6 +309,10 @@ public final class ProxyEngine implements AutoCloseable {
         return new InUse(inFlight.count(), backendRequests, queued, upstream[0], upstream[1]);
     }
 
+    AccessLog accessLog() {
+        return accessLog;
+    }
+
     Scheduler scheduler() {
         return clients.scheduler();
     }
@@ -351,8 +360,9 @@ public final class ProxyEngine implements AutoCloseable {
     /**
      * Closes gracefully: new exchanges get 503, the health checks stop, in-flight exchanges get up to {@code
      * grace} to end; then the upstream clients stop (cutting what is left, which ends with 502 or an aborted
-     * response), then the cache closes (a persistent disk tier is flushed and reopens consistent), then the
-     * metrics (JMX). Blocks the caller meanwhile; only the first call does anything.
+     * response), then the access log writes what it queued, then the cache closes (a persistent disk tier is
+     * flushed and reopens consistent), then the metrics (JMX). Blocks the caller meanwhile; only the first call
+     * does anything.
      */
     public void close(Duration grace) {
         stopping = true;
@@ -371,6 +381,7 @@ public final class ProxyEngine implements AutoCloseable {
         }
         // A cut exchange ends through its failure callback, which may still touch the cache: let it first.
         awaitInFlight(CUT_SETTLE);
+        accessLog.close(); // the lines of every exchange that ended are queued: write them
         clients.stopThreads();
         if (caching != null) {
             caching.close();

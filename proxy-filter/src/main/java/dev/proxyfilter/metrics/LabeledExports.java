@@ -1,26 +1,22 @@
 package dev.proxyfilter.metrics;
 
-import com.codahale.metrics.Snapshot;
-import com.codahale.metrics.Timer;
 import io.prometheus.metrics.model.registry.MultiCollector;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
+import io.prometheus.metrics.model.snapshots.HistogramSnapshot;
 import io.prometheus.metrics.model.snapshots.Labels;
 import io.prometheus.metrics.model.snapshots.MetricSnapshots;
-import io.prometheus.metrics.model.snapshots.Quantile;
-import io.prometheus.metrics.model.snapshots.Quantiles;
-import io.prometheus.metrics.model.snapshots.SummarySnapshot;
+import io.prometheus.metrics.model.snapshots.Unit;
 import java.util.Map;
 import java.util.function.LongSupplier;
 
 /**
  * The pool, backend and route metrics as Prometheus families with labels
- * ({@code proxyfilter_backend_requests_seconds{pool="web",backend="a"}}), following Prometheus naming:
- * base units (seconds), {@code _total} on counters.
+ * ({@code proxyfilter_backend_request_duration_seconds_bucket{pool="web",backend="a",le="0.01"}}), following
+ * Prometheus naming: base units (seconds), {@code _total} on counters, durations as histograms so that instances
+ * add up.
  */
 final class LabeledExports implements MultiCollector {
-    private static final double NANOS_PER_SECOND = 1e9;
-
     private final ProxyMetrics metrics;
 
     LabeledExports(ProxyMetrics metrics) {
@@ -30,31 +26,38 @@ final class LabeledExports implements MultiCollector {
     @Override
     public MetricSnapshots collect() {
         Map<String, ProxyMetrics.BackendMetrics> backends = metrics.backends();
-        SummarySnapshot.Builder backendRequests = SummarySnapshot.builder()
-                .name("proxyfilter_backend_requests_seconds")
-                .help("Time from sending a request to a backend to the end of its response");
+        HistogramSnapshot.Builder backendDuration = HistogramSnapshot.builder()
+                .name("proxyfilter_backend_request_duration_seconds")
+                .unit(Unit.SECONDS)
+                .help("Time from sending a request to a backend to the end of its response, per try (a retry is"
+                        + " another observation, on the backend it went to)");
         CounterSnapshot.Builder backendResponses = CounterSnapshot.builder()
                 .name("proxyfilter_backend_responses")
-                .help("Backend responses by status class");
+                .help("Responses received from a backend, by status class (1xx to 5xx)");
         CounterSnapshot.Builder backendErrors = CounterSnapshot.builder()
                 .name("proxyfilter_backend_errors")
-                .help("Failed backend exchanges by kind: connect, timeout, reset");
-        CounterSnapshot.Builder backendRetries =
-                CounterSnapshot.builder().name("proxyfilter_backend_retries").help("Retries sent to the backend");
+                .help("Tries that got no response from a backend, by kind: connect (refused or unreachable),"
+                        + " timeout, reset (connection closed or broken before the response ended)");
+        CounterSnapshot.Builder backendRetries = CounterSnapshot.builder()
+                .name("proxyfilter_backend_retries")
+                .help("Retries sent to a backend: tries after a request's first, counted on the backend they went to");
         CounterSnapshot.Builder backendEjections = CounterSnapshot.builder()
                 .name("proxyfilter_backend_ejections")
-                .help("Times passive health checking ejected the backend");
-        GaugeSnapshot.Builder inFlight =
-                GaugeSnapshot.builder().name("proxyfilter_backend_in_flight").help("Requests in flight to the backend");
+                .help("Times passive health checking (outlier ejection) took a backend out of rotation");
+        GaugeSnapshot.Builder inFlight = GaugeSnapshot.builder()
+                .name("proxyfilter_backend_in_flight")
+                .help("Requests sent to a backend whose response has not ended yet");
         GaugeSnapshot.Builder weight = GaugeSnapshot.builder()
                 .name("proxyfilter_backend_weight")
-                .help("Current effective weight of the backend");
+                .help("Effective weight of a backend now: the configured or admin-set weight, reduced during slow"
+                        + " start; 0 takes no new requests");
         GaugeSnapshot.Builder healthy = GaugeSnapshot.builder()
                 .name("proxyfilter_backend_healthy")
-                .help("1 when the backend takes new requests, else 0");
+                .help("1 when a backend may take new requests (up), 0 when it is down, ejected, draining or"
+                        + " disabled");
         for (ProxyMetrics.BackendMetrics b : backends.values()) {
             Labels labels = Labels.of("pool", b.pool, "backend", b.name);
-            backendRequests.dataPoint(summary(b.requests(), labels));
+            backendDuration.dataPoint(b.latency().snapshot(labels));
             for (String c : ProxyMetrics.CLASSES) {
                 backendResponses.dataPoint(counter(b.responses(c), labels.add("class", c)));
             }
@@ -70,23 +73,26 @@ final class LabeledExports implements MultiCollector {
         }
         GaugeSnapshot.Builder pending = GaugeSnapshot.builder()
                 .name("proxyfilter_pool_pending")
-                .help("Requests waiting for a backend with room");
+                .help("Requests waiting in a pool's queue for a backend below its max-connections");
         metrics.poolPending().forEach((pool, value) -> pending.dataPoint(gauge(value, Labels.of("pool", pool))));
-        SummarySnapshot.Builder routeRequests = SummarySnapshot.builder()
-                .name("proxyfilter_route_requests_seconds")
-                .help("Time from a client request to the end of the proxy's response, by route");
+        HistogramSnapshot.Builder routeDuration = HistogramSnapshot.builder()
+                .name("proxyfilter_route_request_duration_seconds")
+                .unit(Unit.SECONDS)
+                .help("Time from a client's request to the end of the proxy's response, by route: what clients"
+                        + " saw, retries, queueing and cache hits included");
         CounterSnapshot.Builder routeResponses = CounterSnapshot.builder()
                 .name("proxyfilter_route_responses")
-                .help("Responses to clients by route and status class");
+                .help("Responses sent to clients, by route and status class (the proxy's own 4xx and 5xx"
+                        + " included)");
         for (ProxyMetrics.RouteMetrics r : metrics.routes().values()) {
             Labels labels = Labels.of("route", r.name);
-            routeRequests.dataPoint(summary(r.requests(), labels));
+            routeDuration.dataPoint(r.latency().snapshot(labels));
             for (String c : ProxyMetrics.CLASSES) {
                 routeResponses.dataPoint(counter(r.responses(c), labels.add("class", c)));
             }
         }
         return MetricSnapshots.of(
-                backendRequests.build(),
+                backendDuration.build(),
                 backendResponses.build(),
                 backendErrors.build(),
                 backendRetries.build(),
@@ -95,21 +101,8 @@ final class LabeledExports implements MultiCollector {
                 weight.build(),
                 healthy.build(),
                 pending.build(),
-                routeRequests.build(),
+                routeDuration.build(),
                 routeResponses.build());
-    }
-
-    private static SummarySnapshot.SummaryDataPointSnapshot summary(Timer timer, Labels labels) {
-        Snapshot snapshot = timer.getSnapshot();
-        long count = timer.getCount();
-        return SummarySnapshot.SummaryDataPointSnapshot.builder()
-                .count(count)
-                .sum(snapshot.getMean() * count / NANOS_PER_SECOND)
-                .quantiles(Quantiles.of(
-                        new Quantile(0.5, snapshot.getMedian() / NANOS_PER_SECOND),
-                        new Quantile(0.99, snapshot.get99thPercentile() / NANOS_PER_SECOND)))
-                .labels(labels)
-                .build();
     }
 
     private static CounterSnapshot.CounterDataPointSnapshot counter(long value, Labels labels) {

@@ -7,12 +7,17 @@ import com.codahale.metrics.LockFreeExponentiallyDecayingReservoir;
 import com.codahale.metrics.MetricRegistry;
 import com.codahale.metrics.Timer;
 import com.codahale.metrics.jmx.JmxReporter;
-import com.codahale.metrics.jvm.GarbageCollectorMetricSet;
-import com.codahale.metrics.jvm.MemoryUsageGaugeSet;
-import com.codahale.metrics.jvm.ThreadStatesGaugeSet;
 import dev.proxyfilter.time.ProxyClock;
+import io.prometheus.metrics.config.PrometheusProperties;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
-import io.prometheus.metrics.instrumentation.dropwizard.DropwizardExports;
+import io.prometheus.metrics.instrumentation.jvm.JvmBufferPoolMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmClassLoadingMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmCompilationMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmGarbageCollectorMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmMemoryMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmRuntimeInfoMetric;
+import io.prometheus.metrics.instrumentation.jvm.JvmThreadsMetrics;
+import io.prometheus.metrics.instrumentation.jvm.ProcessMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -23,20 +28,26 @@ import java.util.function.DoubleSupplier;
 import java.util.function.LongSupplier;
 
 /**
- * The metrics of one proxy instance: its own Dropwizard {@link MetricRegistry} (never a global one),
- * exposed through JMX and, with pool, backend and route names as labels, in the Prometheus text format.
+ * The metrics of one proxy instance: its own Dropwizard {@link MetricRegistry} (never a global one), exposed
+ * through JMX, and its own Prometheus registry, written in the text format by {@link #writePrometheus}.
  *
- * <p>Dropwizard names (dots) and the Prometheus families they become:
+ * <p>Dropwizard names (dots) and the Prometheus families they become (every family has a HELP line):
  * <ul>
- *   <li>{@code proxy.backend.POOL.BACKEND.requests} (timer) → {@code proxyfilter_backend_requests_seconds{pool,backend}};</li>
+ *   <li>{@code proxy.backend.POOL.BACKEND.requests} (timer) → {@code proxyfilter_backend_request_duration_seconds}
+ *       {pool,backend}, a histogram ({@link LatencyHistogram});</li>
  *   <li>{@code proxy.backend.POOL.BACKEND.responses.CLASS} → {@code proxyfilter_backend_responses_total{pool,backend,class}};</li>
  *   <li>{@code proxy.backend.POOL.BACKEND.errors.KIND} (connect, timeout, reset) → {@code proxyfilter_backend_errors_total};</li>
- *   <li>{@code proxy.backend.POOL.BACKEND.retries}, {@code .in_flight}, {@code .weight}, {@code .healthy};</li>
+ *   <li>{@code proxy.backend.POOL.BACKEND.retries}, {@code .ejections}, {@code .in_flight}, {@code .weight},
+ *       {@code .healthy};</li>
  *   <li>{@code proxy.pool.POOL.pending} (queue depth);</li>
- *   <li>{@code proxy.route.ROUTE.requests} (timer) and {@code proxy.route.ROUTE.responses.CLASS};</li>
- *   <li>{@code jvm.*} from metrics-jvm and whatever gauges adapters add (thread pools).</li>
+ *   <li>{@code proxy.route.ROUTE.requests} (timer) → {@code proxyfilter_route_request_duration_seconds{route}}
+ *       (histogram) and {@code proxy.route.ROUTE.responses.CLASS} → {@code proxyfilter_route_responses_total};</li>
+ *   <li>every other dotted name (cache, threads, reloads, access log) as {@link MetricCatalog} names it;</li>
+ *   <li>{@code jvm_*} and {@code process_*} from Prometheus' JVM instrumentation, in Prometheus only.</li>
  * </ul>
- * Starting point for the hot path: {@link #backend} and {@link #route} hand out holders looked up once.
+ * The Dropwizard timers stay for the dashboard's recent p50/p99 and for JMX; Prometheus gets buckets instead,
+ * which add up across instances. Starting point for the hot path: {@link #backend} and {@link #route} hand out
+ * holders looked up once.
  */
 public final class ProxyMetrics implements AutoCloseable {
     /**
@@ -88,18 +99,31 @@ public final class ProxyMetrics implements AutoCloseable {
      */
     public ProxyMetrics(ProxyClock clock) {
         this.clock = dropwizard(Objects.requireNonNull(clock, "clock"));
-        registry.register("jvm.memory", new MemoryUsageGaugeSet());
-        registry.register("jvm.gc", new GarbageCollectorMetricSet());
-        registry.register("jvm.threads", new ThreadStatesGaugeSet());
-        // The bridge names metrics by their dotted names; the pool, backend and route families go out
-        // with those names as labels instead, which the bridge cannot merge into one family.
-        DropwizardExports.builder()
-                .dropwizardRegistry(registry)
-                .metricFilter((name, metric) -> !name.startsWith("proxy.backend.")
-                        && !name.startsWith("proxy.route.")
-                        && !name.startsWith("proxy.pool."))
-                .register(prometheus);
+        registerJvm(prometheus);
+        // Counted by the admin API; at 0 from the start, so that a dashboard shows 0 rather than no data.
+        registry.counter("proxy.admin.changes");
+        prometheus.register(new RegistryExports(registry));
         prometheus.register(new LabeledExports(this));
+    }
+
+    /**
+     * The standard {@code jvm_*} and {@code process_*} families (memory and pools, GC, threads, classes, buffer
+     * pools, JIT, runtime info, CPU, RSS, file descriptors), on this instance's registry only. They are registered
+     * one by one rather than through {@code JvmMetrics.builder().register(registry)}, which keeps every registry it
+     * is given in a static set, so that no engine (nor, in a webapp, its class loader) would ever be freed. Left
+     * out: {@code JvmMemoryPoolAllocationMetrics}, whose listener on the JVM's garbage collectors nothing removes
+     * (the same leak), and {@code JvmNativeMemoryMetrics}, which needs {@code -XX:NativeMemoryTracking}.
+     */
+    private static void registerJvm(PrometheusRegistry registry) {
+        PrometheusProperties config = PrometheusProperties.get();
+        JvmMemoryMetrics.builder(config).register(registry);
+        JvmGarbageCollectorMetrics.builder(config).register(registry);
+        JvmThreadsMetrics.builder(config).register(registry);
+        JvmClassLoadingMetrics.builder(config).register(registry);
+        JvmBufferPoolMetrics.builder(config).register(registry);
+        JvmCompilationMetrics.builder(config).register(registry);
+        JvmRuntimeInfoMetric.builder(config).register(registry);
+        ProcessMetrics.builder(config).register(registry);
     }
 
     /** Publishes every metric as an MBean under {@code domain} (the standalone proxy does; tests start many). */
@@ -215,6 +239,7 @@ public final class ProxyMetrics implements AutoCloseable {
     /** Per-backend metrics. */
     public static final class BackendMetrics {
         private final Timer requests;
+        private final LatencyHistogram latency = new LatencyHistogram();
         private final Counter[] responses = new Counter[CLASSES.length];
         private final Counter connectErrors;
         private final Counter timeoutErrors;
@@ -253,6 +278,7 @@ public final class ProxyMetrics implements AutoCloseable {
         /** A response from the backend, with the time from sending the request to its end. */
         public void onResponse(int status, long nanos) {
             requests.update(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+            latency.observe(nanos);
             int index = status / 100 - 1;
             if (index >= 0 && index < CLASSES.length) {
                 responses[index].inc();
@@ -294,9 +320,14 @@ public final class ProxyMetrics implements AutoCloseable {
             registry.register(name, (Gauge<Long>) value::getAsLong);
         }
 
-        /** The request timer (rate and latency histogram). */
+        /** The request timer: rate and recent quantiles, for the dashboard and JMX. */
         public Timer requests() {
             return requests;
+        }
+
+        /** The same durations in Prometheus buckets. */
+        LatencyHistogram latency() {
+            return latency;
         }
 
         /** Responses of one class ("2xx"). */
@@ -334,6 +365,7 @@ public final class ProxyMetrics implements AutoCloseable {
     /** Per-route metrics: what clients of the route saw, whatever backend served them. */
     public static final class RouteMetrics {
         private final Timer requests;
+        private final LatencyHistogram latency = new LatencyHistogram();
         private final Counter[] responses = new Counter[CLASSES.length];
         final String name;
 
@@ -348,14 +380,21 @@ public final class ProxyMetrics implements AutoCloseable {
         /** A client exchange ended with {@code status} after {@code nanos}. */
         public void onExchange(int status, long nanos) {
             requests.update(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+            latency.observe(nanos);
             int index = status / 100 - 1;
             if (index >= 0 && index < CLASSES.length) {
                 responses[index].inc();
             }
         }
 
+        /** The request timer: rate and recent quantiles, for the dashboard and JMX. */
         public Timer requests() {
             return requests;
+        }
+
+        /** The same durations in Prometheus buckets. */
+        LatencyHistogram latency() {
+            return latency;
         }
 
         /** Responses of one class ("5xx"). */

@@ -162,11 +162,28 @@ class AdminIntegrationTest {
                     Double.parseDouble(m.group(3).replace("Inf", "Infinity")));
         }
         assertThat(samples)
-                .containsEntry("proxyfilter_backend_requests_seconds_count{backend=\"a\",pool=\"web\"}", 2.0);
+                .containsEntry("proxyfilter_backend_request_duration_seconds_count{backend=\"a\",pool=\"web\"}", 2.0);
+        assertThat(samples)
+                .containsEntry(
+                        "proxyfilter_backend_request_duration_seconds_bucket{backend=\"a\",pool=\"web\",le=\"+Inf\"}",
+                        2.0);
         assertThat(samples)
                 .containsEntry("proxyfilter_backend_responses_total{backend=\"b\",class=\"2xx\",pool=\"web\"}", 2.0);
-        assertThat(samples).containsEntry("proxyfilter_route_requests_seconds_count{route=\"web\"}", 4.0);
-        assertThat(samples.keySet()).anyMatch(k -> k.startsWith("jvm_memory"));
+        assertThat(samples).containsEntry("proxyfilter_route_request_duration_seconds_count{route=\"web\"}", 4.0);
+        assertThat(samples.keySet())
+                .contains("jvm_memory_used_bytes{area=\"heap\"}", "process_cpu_seconds_total")
+                .anyMatch(k -> k.startsWith("jvm_gc_collection_seconds_count{"));
+        // Every family says what it is, for people; none is a bridge's "Generated from Dropwizard metric import".
+        List<String> families = new ArrayList<>();
+        Matcher type = Pattern.compile("(?m)^# TYPE (\\S+) ").matcher(response.body());
+        while (type.find()) {
+            families.add(type.group(1));
+        }
+        assertThat(families).hasSizeGreaterThan(20);
+        for (String family : families) {
+            assertThat(response.body()).as(family).containsPattern("(?m)^# HELP " + family + " \\S");
+        }
+        assertThat(response.body()).doesNotContain("Generated from Dropwizard", "no description yet");
 
         HttpResponse<String> json = adminCall("GET", "/metrics.json", true);
         assertThat(json.statusCode()).isEqualTo(200);

@@ -152,10 +152,10 @@ class ReloadAdapterIntegrationTest {
 
         String metrics = call("GET", "/app/admin/metrics").body();
         assertThat(metrics)
-                .contains("proxy_reload_success_total 1.0")
-                .contains("proxy_reload_failure_total 1.0")
-                .contains("proxy_reload_last_ok 0.0")
-                .contains("proxy_reload_generation 2.0");
+                .contains("proxyfilter_reloads_total{result=\"success\"} 1.0")
+                .contains("proxyfilter_reloads_total{result=\"failure\"} 1.0")
+                .contains("proxyfilter_reload_last_ok 0.0")
+                .contains("proxyfilter_reload_generation 2.0");
         assertThat(call("PUT", "/app/admin/api/reload").statusCode()).isEqualTo(400);
     }
 }

@@ -154,7 +154,7 @@ class SampleWarIT {
                 .contains("\"name\":\"b\"");
         HttpResponse<String> metrics = send(HttpRequest.newBuilder(uri("/proxy-admin/metrics"))
                 .header("Authorization", "Bearer change-me-to-a-long-random-token"));
-        assertThat(metrics.body()).contains("proxyfilter_route_requests_seconds_count{route=\"api\"}");
+        assertThat(metrics.body()).contains("proxyfilter_route_request_duration_seconds_count{route=\"api\"}");
     }
 
     @ParameterizedTest(name = "{0}")
