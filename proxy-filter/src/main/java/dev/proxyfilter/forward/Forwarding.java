@@ -484,7 +484,8 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
             cached.end();
         }
         gate.onRequestEnd();
-        long nanos = clock.nanoTime() - startNanos;
+        long now = clock.nanoTime(); // one reading for both times: the upstream time never exceeds the total
+        long nanos = now - startNanos;
         route.metrics().onExchange(clientStatus, nanos);
         AccessLogFormat format = route.accessLog();
         if (AccessLog.enabled(format)) {
@@ -504,7 +505,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
                             client.bytesWritten(),
                             nanos,
                             last == null ? "-" : route.pool().name() + "/" + last.backend.name(),
-                            last == null || last.sentNanos == 0 ? -1 : last.upstreamNanos(),
+                            last == null || last.sentNanos == 0 ? -1 : last.upstreamNanos(now),
                             Math.max(0, attempts - 1),
                             cached == null ? null : cached.logToken(),
                             headers.get(HttpHeader.REFERER),
@@ -690,9 +691,10 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
                     }));
         }
 
-        long upstreamNanos() {
+        /** The backend's time so far, up to {@code now} if it has not answered in full yet. */
+        long upstreamNanos(long now) {
             long end = endNanos;
-            return (end == 0 ? clock.nanoTime() : end) - sentNanos;
+            return (end == 0 || end > now ? now : end) - sentNanos;
         }
 
         @Override
