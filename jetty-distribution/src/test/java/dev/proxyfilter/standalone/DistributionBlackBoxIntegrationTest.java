@@ -337,6 +337,34 @@ class DistributionBlackBoxIntegrationTest {
                         + " (expected: integer >= 0) [" + config + "]\n");
     }
 
+    /**
+     * README, "Observability and administration": on any interface other than loopback the admin listener refuses
+     * to start without {@code admin.token}. The process exits 1 before it listens anywhere.
+     */
+    @Test
+    void aPublicAdminListenerWithoutATokenExitsOneNamingTheKey() throws Exception {
+        int port = freePort();
+        Path config = Files.writeString(dir.resolve("public-admin.properties"), """
+                server.host=127.0.0.1
+                server.port=%d
+                admin.host=0.0.0.0
+                admin.port=0
+                pool.web.backend.a.url=http://127.0.0.1:1
+                route.main.path=/
+                route.main.pool=web
+                """.formatted(port));
+
+        Process process = startScript("public-admin", "--config", config.toString());
+
+        assertThat(process.waitFor(EXIT_TIMEOUT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        assertThat(process.exitValue()).as(output("public-admin")).isEqualTo(1);
+        assertThat(stderr("public-admin"))
+                .isEqualTo("proxy-filter: configuration error: admin.host: 0.0.0.0 (expected: a loopback address"
+                        + " such as 127.0.0.1, or set admin.token: the admin interface can drain backends and purge"
+                        + " the cache) [" + config + "]\n");
+        assertThat(refused(port)).as("the proxy never listened").isTrue();
+    }
+
     @Test
     void unknownArgumentExitsTwoWithUsage() throws Exception {
         Process process = startScript("usage", "--port", "80");

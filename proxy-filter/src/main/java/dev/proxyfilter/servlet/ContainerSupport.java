@@ -10,13 +10,36 @@ import org.slf4j.LoggerFactory;
 /**
  * What the Servlet API cannot say: closing a client connection in the middle of a committed response,
  * so that a backend failure reaches the client as a truncated response instead of a complete-looking
- * one. Jetty and Tomcat each have their own way; the classes for each load only where they run.
+ * one, and sending {@code 100 Continue} when the proxy starts reading a body. Jetty and Tomcat each have
+ * their own way; the classes for each load only where they run.
  */
 final class ContainerSupport {
     private static final Logger LOG = LoggerFactory.getLogger(ContainerSupport.class);
     private static volatile boolean warned;
 
     private ContainerSupport() {}
+
+    /**
+     * Sends {@code 100 Continue} to a client that asked for it, before the first read of its body: Tomcat sends it
+     * itself only from a webapp's pipeline ({@code continueResponseTiming="immediately"}, its default) or when a
+     * blocking read starts ({@code "onRead"}), so a {@link ProxyValve} request, which never enters a webapp, and a
+     * non-blocking read would wait for it forever. At most one 100 goes out, and none once a response started.
+     * Jetty sends it itself from {@code getInputStream()}.
+     */
+    static void acknowledge(ServletResponse response) {
+        ServletResponse resp = response;
+        while (resp instanceof ServletResponseWrapper wrapper) {
+            resp = wrapper.getResponse();
+        }
+        if (!resp.getClass().getName().startsWith("org.apache.catalina.")) {
+            return;
+        }
+        try {
+            TomcatSupport.acknowledge(resp);
+        } catch (LinkageError | RuntimeException e) {
+            LOG.debug("cannot send 100 Continue on {}", resp.getClass().getName(), e);
+        }
+    }
 
     /** Aborts the connection; returns false if this container is not supported. */
     static boolean abort(ServletRequest request, ServletResponse response, Throwable failure) {

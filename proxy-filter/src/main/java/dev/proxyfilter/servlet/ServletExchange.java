@@ -100,12 +100,19 @@ final class ServletExchange implements ClientExchange, WriteListener, AsyncListe
         this.async = request.startAsync();
         async.setTimeout(0);
         async.addListener(this);
-        try {
-            this.requestSource =
-                    hasRequestBody ? new ServletRequestSource(request.getInputStream(), requestContentLength) : null;
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
+        this.requestSource = hasRequestBody
+                ? new ServletRequestSource(
+                        request,
+                        requestContentLength,
+                        headers.contains(HttpHeader.EXPECT) ? this::acknowledge : NO_ACKNOWLEDGEMENT)
+                : null;
+    }
+
+    private static final Runnable NO_ACKNOWLEDGEMENT = () -> {};
+
+    /** The {@code 100 Continue} the engine's first read of the body calls for, where the container does not send it. */
+    private void acknowledge() {
+        ContainerSupport.acknowledge(response);
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.proxyfilter.servlet;
 
 import jakarta.servlet.ReadListener;
 import jakarta.servlet.ServletInputStream;
+import jakarta.servlet.ServletRequest;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicReference;
@@ -11,12 +12,21 @@ import org.eclipse.jetty.io.Content;
  * A servlet request body read with non-blocking I/O, offered as a Jetty {@link Content.Source} so the
  * upstream {@code HttpClient} pulls it at the pace the backend accepts it. Nothing is buffered beyond
  * the chunk in flight.
+ *
+ * <p>The input stream is taken, and the read listener set, at the first read or demand, not before: Jetty sends
+ * {@code 100 Continue} from {@code getInputStream()}, and a request the engine refuses from its head (413, 403)
+ * must get no 100, so that the client never sends the body. {@code beforeFirstRead} sends it where the container
+ * does not (Tomcat).
  */
 final class ServletRequestSource implements Content.Source, ReadListener {
     /** Marks "data became available while nobody demanded". */
     private static final Runnable SIGNAL = () -> {};
 
-    private final ServletInputStream input;
+    private final ServletRequest request;
+    private final Runnable beforeFirstRead;
+    /** Set once, by the first read or demand. */
+    private ServletInputStream input;
+
     private final int bufferSize;
     private final AtomicReference<Runnable> demand = new AtomicReference<>();
     /** The array of the last chunk, once its reader released it. */
@@ -24,15 +34,35 @@ final class ServletRequestSource implements Content.Source, ReadListener {
 
     private volatile Throwable failure;
     private volatile boolean eof;
+    private volatile boolean listening;
 
-    ServletRequestSource(ServletInputStream input, long contentLength) {
-        this.input = input;
+    ServletRequestSource(ServletRequest request, long contentLength, Runnable beforeFirstRead) {
+        this.request = request;
+        this.beforeFirstRead = beforeFirstRead;
         this.bufferSize = contentLength > 0 && contentLength < 16384 ? (int) contentLength : 16384;
-        input.setReadListener(this);
+    }
+
+    private void listen() {
+        if (!listening) {
+            synchronized (this) {
+                if (!listening) {
+                    try {
+                        beforeFirstRead.run();
+                        input = request.getInputStream();
+                        input.setReadListener(this);
+                    } catch (IOException | RuntimeException x) {
+                        fail(x); // read() returns it, demand() calls back at once
+                    } finally {
+                        listening = true;
+                    }
+                }
+            }
+        }
     }
 
     @Override
     public Content.Chunk read() {
+        listen();
         Throwable failed = failure;
         if (failed != null) {
             return Content.Chunk.from(failed);
@@ -77,6 +107,7 @@ final class ServletRequestSource implements Content.Source, ReadListener {
 
     @Override
     public void demand(Runnable demandCallback) {
+        listen();
         while (true) {
             Runnable current = demand.get();
             if (current == SIGNAL) {

@@ -5,6 +5,7 @@ import java.lang.reflect.Field;
 import org.apache.catalina.connector.Response;
 import org.apache.catalina.connector.ResponseFacade;
 import org.apache.coyote.ActionCode;
+import org.apache.coyote.ContinueResponseTiming;
 
 /** Tomcat: loaded only when the request is Tomcat's. */
 final class TomcatSupport {
@@ -24,21 +25,34 @@ final class TomcatSupport {
     private TomcatSupport() {}
 
     static boolean abort(ServletResponse response, Throwable failure) {
-        Response connectorResponse = null;
-        if (response instanceof Response r) {
-            connectorResponse = r;
-        } else if (response instanceof ResponseFacade facade && FACADE_RESPONSE != null) {
-            try {
-                connectorResponse = (Response) FACADE_RESPONSE.get(facade);
-            } catch (IllegalAccessException e) {
-                return false;
-            }
-        }
+        Response connectorResponse = connectorResponse(response);
         if (connectorResponse == null) {
             return false;
         }
         abort(connectorResponse, failure);
         return true;
+    }
+
+    /** Sends {@code 100 Continue} whatever the connector's {@code continueResponseTiming}; Tomcat sends one at most. */
+    static void acknowledge(ServletResponse response) {
+        Response connectorResponse = connectorResponse(response);
+        if (connectorResponse != null) {
+            connectorResponse.sendAcknowledgement(ContinueResponseTiming.ALWAYS);
+        }
+    }
+
+    private static Response connectorResponse(ServletResponse response) {
+        if (response instanceof Response r) {
+            return r;
+        }
+        if (response instanceof ResponseFacade facade && FACADE_RESPONSE != null) {
+            try {
+                return (Response) FACADE_RESPONSE.get(facade);
+            } catch (IllegalAccessException e) {
+                return null;
+            }
+        }
+        return null;
     }
 
     static void abort(Response response, Throwable failure) {

@@ -17,6 +17,7 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumSet;
+import java.util.Map;
 import org.apache.catalina.Context;
 import org.apache.catalina.connector.Connector;
 import org.apache.catalina.startup.Tomcat;
@@ -80,6 +81,21 @@ public enum ProxyAdapter {
     }
 
     /**
+     * Starts {@link #FILTER_IN_TOMCAT} or {@link #VALVE_IN_TOMCAT} with attributes on Tomcat's connector, such as
+     * {@code continueResponseTiming}.
+     */
+    public Running startInTomcat(ProxyConfig config, Map<String, String> connectorAttributes) {
+        if (this != FILTER_IN_TOMCAT && this != VALVE_IN_TOMCAT) {
+            throw new UnsupportedOperationException(this + " does not run in Tomcat");
+        }
+        try {
+            return tomcat(config, this == VALVE_IN_TOMCAT, null, connectorAttributes);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot start " + this, e);
+        }
+    }
+
+    /**
      * Starts the proxy with its engine on {@code clock} (the system clock when null), so that a test moves the
      * engine's time instead of sleeping. The servlet and the valve start their own engine: only with the system clock.
      */
@@ -91,8 +107,8 @@ public enum ProxyAdapter {
             return switch (this) {
                 case FILTER_IN_JETTY -> jetty(config, false, clock);
                 case PROXY_SERVLET_IN_JETTY -> jetty(config, true, clock);
-                case FILTER_IN_TOMCAT -> tomcat(config, false, clock);
-                case VALVE_IN_TOMCAT -> tomcat(config, true, clock);
+                case FILTER_IN_TOMCAT -> tomcat(config, false, clock, Map.of());
+                case VALVE_IN_TOMCAT -> tomcat(config, true, clock, Map.of());
                 case HANDLER_IN_JETTY -> jettyHandler(config, clock);
             };
         } catch (Exception e) {
@@ -160,13 +176,20 @@ public enum ProxyAdapter {
                 clock != null);
     }
 
-    private static Running tomcat(ProxyConfig config, boolean valve, ProxyClock clock) throws Exception {
+    private static Running tomcat(
+            ProxyConfig config, boolean valve, ProxyClock clock, Map<String, String> connectorAttributes)
+            throws Exception {
         Path base = Files.createTempDirectory("tomcat-proxy");
         Tomcat tomcat = new Tomcat();
         tomcat.setBaseDir(base.toString());
         Connector connector = new Connector();
         connector.setPort(0);
         connector.setProperty("address", "127.0.0.1");
+        connectorAttributes.forEach((name, value) -> {
+            if (!connector.setProperty(name, value)) {
+                throw new IllegalArgumentException("Tomcat's connector has no attribute " + name);
+            }
+        });
         tomcat.setConnector(connector);
         Context context = tomcat.addContext("", base.toString());
         Tomcat.addServlet(context, "local", new Local()).setAsyncSupported(true);
