@@ -3,9 +3,12 @@ package dev.proxyfilter.standalone;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.proxyfilter.testing.Backends;
+import dev.proxyfilter.testing.TestBackend;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -129,6 +132,47 @@ class HandOverIntegrationTest {
         try (Socket fresh = new Socket(InetAddress.getLoopbackAddress(), port)) {
             fresh.setSoTimeout(10_000);
             assertThat(exchange(fresh)).startsWith("HTTP/1.1 200 ");
+        }
+    }
+
+    @Test
+    void aRequestWaitingForASlowBackendFinishesThroughTheHandOver() throws Exception {
+        Backends.Delayed delayed = new Backends.Delayed("slow", 2_500);
+        TestBackend slow = TestBackend.start("slow", delayed);
+        try {
+            Path file = Files.writeString(dir.resolve("slow.properties"), """
+                    server.host=127.0.0.1
+                    server.port=%d
+                    server.reuse-port=true
+                    server.shutdown-timeout=10s
+                    admin.port=-1
+                    pool.web.backend.a.url=%s
+                    route.main.path=/
+                    route.main.pool=web
+                    """.formatted(port, slow.url()));
+            CommandLine commandLine = CommandLine.parse(new String[] {"--config", file.toString()}, dir);
+            first = ProxyMain.start(commandLine, new Properties(), false);
+            try (Socket waiting = new Socket(InetAddress.getLoopbackAddress(), port)) {
+                waiting.setSoTimeout(15_000);
+                second = ProxyMain.start(commandLine, new Properties(), true);
+                CompletableFuture<String> response = CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return exchange(waiting);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                });
+                Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> delayed.requests.get() == 1);
+                long start = System.nanoTime();
+                first.stop(); // the hand-over lowers idle timeouts to 1 s; this exchange is not idle
+                assertThat(response.get(10, TimeUnit.SECONDS))
+                        .startsWith("HTTP/1.1 200 ")
+                        .contains("Connection: close")
+                        .endsWith("slow");
+                assertThat(System.nanoTime() - start).isGreaterThan(TimeUnit.MILLISECONDS.toNanos(1_000));
+            }
+        } finally {
+            slow.close();
         }
     }
 
