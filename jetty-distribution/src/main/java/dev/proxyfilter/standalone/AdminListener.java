@@ -21,6 +21,22 @@ final class AdminListener {
 
     /** Starts it, or returns null when {@code admin.port} is -1. */
     static Server start(AdminConfig admin, ProxyEngine engine) throws Exception {
+        Server server = bind(admin, engine, false, true);
+        if (server != null) {
+            start(server);
+        }
+        return server;
+    }
+
+    /**
+     * Binds its port, so that a port in use fails the start before the proxy listener opens, but does
+     * not answer yet: {@link #start(Server)} does once the proxy listens. Returns null when
+     * {@code admin.port} is -1.
+     *
+     * @param reusePort {@code server.reuse-port}: the admin port is shared during a takeover too
+     * @param exclusive with {@code reusePort}: refuse a port that another process holds (no takeover)
+     */
+    static Server bind(AdminConfig admin, ProxyEngine engine, boolean reusePort, boolean exclusive) {
         if (admin.port() < 0) {
             return null;
         }
@@ -29,7 +45,8 @@ final class AdminListener {
         Server server = new Server(threads);
         HttpConfiguration http = new HttpConfiguration();
         http.setSendServerVersion(false);
-        ServerConnector connector = new ServerConnector(server, 1, 1, new HttpConnectionFactory(http));
+        ServerConnector connector =
+                new HandOverConnector(server, 1, 1, reusePort, exclusive, new HttpConnectionFactory(http));
         connector.setHost(admin.host());
         connector.setPort(admin.port());
         server.addConnector(connector);
@@ -38,12 +55,26 @@ final class AdminListener {
         server.setHandler(context);
         try {
             Servers.bind(connector, "admin.port");
+        } catch (RuntimeException | Error e) {
+            Servers.stopAndClose(server);
+            throw e;
+        }
+        return server;
+    }
+
+    /** Starts answering on the port {@link #bind} opened. */
+    static void start(Server server) throws Exception {
+        try {
             server.start();
         } catch (Exception | Error e) {
             Servers.stopAndClose(server);
             throw e;
         }
-        return server;
+    }
+
+    /** The listener's connector. */
+    static HandOverConnector connector(Server server) {
+        return (HandOverConnector) server.getConnectors()[0];
     }
 
     /** The bound port. */

@@ -38,6 +38,17 @@ public final class DemoBackends {
      * @throws StartupException naming {@code demo.backend.NAME.port} when a port cannot be bound
      */
     public static Server start(Map<String, Integer> backends) throws Exception {
+        return start(backends, false, true);
+    }
+
+    /**
+     * Starts them with {@code server.reuse-port}, so that a takeover's new process starts its own next to
+     * these.
+     *
+     * @param reusePort bind with {@code SO_REUSEPORT}
+     * @param exclusive with {@code reusePort}: refuse ports that another process holds (no takeover)
+     */
+    static Server start(Map<String, Integer> backends, boolean reusePort, boolean exclusive) throws Exception {
         QueuedThreadPool threads = new QueuedThreadPool(8 + 2 * backends.size(), 2);
         threads.setName("demo-backends");
         Server server = new Server(threads);
@@ -46,7 +57,8 @@ public final class DemoBackends {
         http.setSendXPoweredBy(false);
         try {
             for (Map.Entry<String, Integer> backend : new TreeMap<>(backends).entrySet()) {
-                ServerConnector connector = new ServerConnector(server, 0, 1, new HttpConnectionFactory(http));
+                ServerConnector connector =
+                        new HandOverConnector(server, 0, 1, reusePort, exclusive, new HttpConnectionFactory(http));
                 connector.setName(backend.getKey());
                 connector.setHost(HOST);
                 connector.setPort(backend.getValue());

@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
@@ -62,6 +63,8 @@ public final class ProxyMain {
     /** Starts the proxy and blocks until it is stopped; exits non-zero if it cannot start. */
     public static void main(String[] args) {
         RunningProxy proxy;
+        PidFile pidFile;
+        Optional<ProcessHandle> previous;
         try {
             CommandLine commandLine =
                     CommandLine.parse(args, CommandLine.home(System.getProperty(CommandLine.HOME_PROPERTY)));
@@ -73,17 +76,46 @@ public final class ProxyMain {
                 System.out.print(ConfigReference.keyList());
                 return;
             }
+            pidFile = commandLine.pidFile() == null ? null : new PidFile(commandLine.pidFile());
+            previous = pidFile == null ? Optional.empty() : pidFile.runningProxy();
+            if (previous.isPresent() && !commandLine.takeover()) {
+                throw StartupException.failure(
+                        "--pid-file: " + pidFile.path() + " names pid "
+                                + previous.get().pid()
+                                + ", a proxy-filter that still runs (expected: none running; --takeover replaces it)",
+                        null);
+            }
             // Signal handlers first: the listener accepts traffic, and operators send signals, as soon as it opens.
             TermSignal.exitZeroOnTerm();
             HangupSignal.install();
-            proxy = start(commandLine, System.getProperties());
+            proxy = start(commandLine, System.getProperties(), previous.isPresent());
         } catch (Exception | LinkageError e) {
             report(e, System.err);
             System.exit(exitStatus(e));
             return;
         }
-        Runtime.getRuntime().addShutdownHook(new Thread(proxy::stop, "proxy-filter-stop"));
+        RunningProxy running = proxy;
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            running.stop();
+                            if (pidFile != null) {
+                                pidFile.removeIfCurrent();
+                            }
+                        },
+                        "proxy-filter-stop"));
         HangupSignal.started(proxy.engine());
+        try {
+            if (previous.isPresent()) {
+                Takeover.complete(proxy, pidFile, previous.get());
+            } else if (pidFile != null) {
+                pidFile.writeCurrent();
+            }
+        } catch (RuntimeException e) {
+            report(e, System.err);
+            System.exit(exitStatus(e)); // the shutdown hook stops the proxy, handing its connections back
+            return;
+        }
         try {
             proxy.join();
         } catch (InterruptedException e) {
@@ -111,11 +143,26 @@ public final class ProxyMain {
     }
 
     static RunningProxy start(CommandLine commandLine, Properties systemProperties) throws Exception {
+        return start(commandLine, systemProperties, false);
+    }
+
+    /**
+     * @param sharePorts a takeover: bind next to the running proxy's listeners ({@code server.reuse-port}
+     *                   must be on) rather than refusing ports in use
+     */
+    static RunningProxy start(CommandLine commandLine, Properties systemProperties, boolean sharePorts)
+            throws Exception {
         ProxyConfig config = load(commandLine.config(), systemProperties);
+        boolean reusePort = config.server().reusePort();
+        if (sharePorts && !reusePort) {
+            throw StartupException.failure(
+                    "--takeover: server.reuse-port is false (expected: true, here and in the running proxy)", null);
+        }
+        boolean exclusive = !sharePorts;
         Server demo = null;
         Map<String, Integer> demoBackends = new TreeMap<>(config.demo().backends());
         if (!demoBackends.isEmpty()) {
-            demo = DemoBackends.start(demoBackends);
+            demo = DemoBackends.start(demoBackends, reusePort, exclusive);
             for (String name : demoBackends.keySet()) {
                 LOG.info("demo backend {} on http://{}:{}", name, DemoBackends.HOST, DemoBackends.port(demo, name));
             }
@@ -126,7 +173,10 @@ public final class ProxyMain {
         try {
             // The engine outlives the proxy server's stop, so that the admin listener stops before it closes.
             engine = ProxyEngine.start(config);
-            proxy = newProxyServer(config, new ProxyHandler(engine));
+            // Bound before the proxy listener, so that a port in use fails the start before the proxy listener
+            // takes its first connection; it answers once the proxy listens.
+            admin = AdminListener.bind(config.admin(), engine, reusePort, exclusive);
+            proxy = newProxyServer(config, new ProxyHandler(engine), exclusive);
             ServerConnector connector = connector(proxy, PROXY_CONNECTOR);
             Servers.bind(connector, "server.port");
             ServerConnector redirect = connector(proxy, REDIRECT_CONNECTOR);
@@ -155,8 +205,8 @@ public final class ProxyMain {
                                     + " redirects there)",
                     config.routes().size(),
                     describePools(config));
-            admin = AdminListener.start(config.admin(), engine);
             if (admin != null) {
+                AdminListener.start(admin);
                 LOG.info(
                         "admin interface on http://{}:{}/ (dashboard, /metrics, /api/, /healthz, /readyz)",
                         config.admin().host(),
@@ -220,6 +270,13 @@ public final class ProxyMain {
      * over ALPN, and {@code server.tls.redirect-port} (if set) is a plain listener that only redirects there.
      */
     static Server newProxyServer(ProxyConfig config, ProxyHandler proxyHandler) {
+        return newProxyServer(config, proxyHandler, true);
+    }
+
+    /**
+     * @param exclusive with {@code server.reuse-port}: refuse ports another process holds (not a takeover)
+     */
+    static Server newProxyServer(ProxyConfig config, ProxyHandler proxyHandler, boolean exclusive) {
         // The listener's handlers never block: a connection whose proxied response completed resumes on
         // the completing thread rather than a pool thread.
         QueuedThreadPool threads = new ProxyThreadPool();
@@ -233,7 +290,8 @@ public final class ProxyMain {
         HttpConfiguration http = JettyConnectors.httpConfiguration(listener);
         ServerConnector connector;
         if (listener.tls() == null) {
-            connector = new ServerConnector(server, new HttpConnectionFactory(http));
+            connector = new HandOverConnector(
+                    server, -1, -1, listener.reusePort(), exclusive, new HttpConnectionFactory(http));
         } else {
             http.addCustomizer(new SecureRequestCustomizer());
             HttpConnectionFactory http1 = new HttpConnectionFactory(http);
@@ -242,7 +300,7 @@ public final class ProxyMain {
             alpn.setDefaultProtocol(http1.getProtocol());
             SslConnectionFactory tls =
                     new SslConnectionFactory(TlsSupport.serverContext(listener.tls()), alpn.getProtocol());
-            connector = new ServerConnector(server, tls, alpn, http2, http1);
+            connector = new HandOverConnector(server, -1, -1, listener.reusePort(), exclusive, tls, alpn, http2, http1);
         }
         connector.setName(PROXY_CONNECTOR);
         connector.setHost(listener.host());
@@ -255,7 +313,8 @@ public final class ProxyMain {
             HttpConfiguration plain = JettyConnectors.httpConfiguration(listener);
             plain.setSecureScheme("https");
             plain.setSecurePort(listener.port()); // the bound port once known, see start()
-            ServerConnector redirect = new ServerConnector(server, new HttpConnectionFactory(plain));
+            ServerConnector redirect = new HandOverConnector(
+                    server, -1, -1, listener.reusePort(), exclusive, new HttpConnectionFactory(plain));
             redirect.setName(REDIRECT_CONNECTOR);
             redirect.setHost(listener.host());
             redirect.setPort(listener.tls().redirectPort());

@@ -3,8 +3,13 @@ package dev.proxyfilter.standalone;
 import dev.proxyfilter.config.ProxyConfig;
 import dev.proxyfilter.forward.ProxyEngine;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.slf4j.Logger;
@@ -17,6 +22,16 @@ import org.slf4j.LoggerFactory;
  */
 public final class RunningProxy implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RunningProxy.class);
+
+    /**
+     * Hand-over: the listener closes once no connection has come for this long (a quiet moment, when none
+     * is likely to be half-way through its handshake with it), or after {@link #HAND_OVER_MAX}.
+     */
+    static final Duration HAND_OVER_QUIET = Duration.ofMillis(100);
+
+    static final Duration HAND_OVER_MAX = Duration.ofSeconds(1);
+    /** How long closing a listener on its acceptor thread may take before it is closed from here. */
+    private static final Duration CLOSE_WAIT = Duration.ofSeconds(1);
 
     private final ProxyConfig config;
     private final ProxyEngine engine;
@@ -95,7 +110,10 @@ public final class RunningProxy implements AutoCloseable {
      *       revalidations): upstream clients, health checks, threads, then the cache, flushed to disk;</li>
      *   <li>the demo backends, which those exchanges may have been reading from.</li>
      * </ol>
-     * Idempotent.
+     * With {@code server.reuse-port} the stop begins with a hand-over to the process that shares the ports
+     * (see {@link #handOver}); in-flight exchanges get the same grace.
+     *
+     * <p>Idempotent.
      */
     public synchronized void stop() {
         if (stopped) {
@@ -104,11 +122,17 @@ public final class RunningProxy implements AutoCloseable {
         stopped = true;
         Duration grace = config.server().shutdownTimeout();
         long deadline = System.nanoTime() + grace.toNanos();
+        boolean handOver = config.server().reusePort();
         LOG.info(
-                "proxy-filter stopping: new connections refused, {} exchange(s) in flight get up to {} ms",
+                "proxy-filter stopping: {}, {} exchange(s) in flight get up to {} ms",
+                handOver ? "handing over to the process sharing the ports" : "new connections refused",
                 engine.inFlightExchanges(),
                 grace.toMillis());
         engine.startDraining(); // /readyz fails from now on, while Jetty drains
+        if (handOver) {
+            handOver(deadline);
+        }
+        proxy.setStopTimeout(TimeUnit.NANOSECONDS.toMillis(Math.max(0, deadline - System.nanoTime())));
         stop(proxy, "proxy server");
         if (admin != null) {
             stop(admin, "admin listener");
@@ -119,9 +143,98 @@ public final class RunningProxy implements AutoCloseable {
             LOG.warn("closing the engine failed", e);
         }
         if (demo != null) {
+            // The other process's upstream connections to these ports were told to close; let them finish.
+            awaitNoConnections(handOverConnectors(demo), System.nanoTime() + HAND_OVER_MAX.toNanos());
             stop(demo, "demo backends");
         }
         LOG.info("proxy-filter stopped");
+    }
+
+    /**
+     * The hand-over to a process that listens on the same ports ({@code server.reuse-port}), before the
+     * usual graceful stop; see {@link HandOverConnector} for why the listeners close this way.
+     * <ol>
+     *   <li>the admin listener closes (queue drained): a {@code /readyz} on the shared admin port reaches
+     *       the new process only, so a keepalived or load balancer check stays green;</li>
+     *   <li>the proxy listeners keep accepting until no connection has come for {@link #HAND_OVER_QUIET}
+     *       (at most {@link #HAND_OVER_MAX}), then close with an empty accept queue, the demo backends'
+     *       listeners with them; from then on new connections reach the new process only;</li>
+     *   <li>connections already open get {@code Connection: close} on their next response (HTTP/2: GOAWAY),
+     *       and close after {@link HandOverConnector#HAND_OVER_IDLE_MS} idle; a request that comes on one
+     *       meanwhile is served, not refused;</li>
+     *   <li>when they are all closed, or the grace ends, the graceful stop goes on as without hand-over.</li>
+     * </ol>
+     */
+    private void handOver(long deadline) {
+        long start = System.nanoTime();
+        if (admin != null) {
+            closeAfterDraining(AdminListener.connector(admin), "admin listener");
+        }
+        List<HandOverConnector> listeners = handOverConnectors(proxy);
+        long acceptUntil = Math.min(deadline, start + HAND_OVER_MAX.toNanos());
+        while (System.nanoTime() - acceptUntil < 0
+                && listeners.stream().anyMatch(l -> l.nanosSinceLastAccept() < HAND_OVER_QUIET.toNanos())) {
+            sleep(10);
+        }
+        long accepting = System.nanoTime() - start;
+        List<HandOverConnector> closing = new ArrayList<>(listeners);
+        if (demo != null) {
+            closing.addAll(handOverConnectors(demo));
+        }
+        for (HandOverConnector listener : closing) {
+            closeAfterDraining(listener, listener.getName());
+        }
+        for (HandOverConnector listener : closing) {
+            listener.handOver();
+        }
+        int open = openConnections(listeners);
+        awaitNoConnections(listeners, deadline);
+        LOG.info(
+                "hand-over: listener closed after {} ms of accepting, then {} open connection(s) closed in {} ms{}",
+                TimeUnit.NANOSECONDS.toMillis(accepting),
+                open,
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start - accepting),
+                openConnections(listeners) == 0 ? "" : " (" + openConnections(listeners) + " left at the grace's end)");
+    }
+
+    private static List<HandOverConnector> handOverConnectors(Server server) {
+        List<HandOverConnector> connectors = new ArrayList<>();
+        for (Connector connector : server.getConnectors()) {
+            if (connector instanceof HandOverConnector handOver && handOver.reusesPort()) {
+                connectors.add(handOver);
+            }
+        }
+        return connectors;
+    }
+
+    private static void closeAfterDraining(HandOverConnector connector, String what) {
+        CompletableFuture<Void> closed = connector.closeAfterDraining();
+        try {
+            closed.get(CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            LOG.warn("the {} did not close on its acceptor thread in time; closing it now: {}", what, e.toString());
+            connector.close();
+        }
+    }
+
+    private static int openConnections(List<HandOverConnector> connectors) {
+        return connectors.stream()
+                .mapToInt(c -> c.getConnectedEndPoints().size())
+                .sum();
+    }
+
+    private static void awaitNoConnections(List<HandOverConnector> connectors, long deadline) {
+        while (openConnections(connectors) > 0 && System.nanoTime() - deadline < 0) {
+            sleep(10);
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     @Override

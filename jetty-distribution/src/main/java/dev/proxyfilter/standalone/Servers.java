@@ -21,8 +21,13 @@ final class Servers {
         try {
             connector.open();
         } catch (IOException e) {
+            boolean sharing =
+                    connector instanceof HandOverConnector handOver && handOver.reusesPort() && !handOver.exclusive();
+            String expected = sharing
+                    ? "a port the running proxy holds with server.reuse-port=true, or a free one, on "
+                    : "a free port on ";
             throw StartupException.failure(
-                    key + ": " + connector.getPort() + " (expected: a free port on " + connector.getHost() + "; "
+                    key + ": " + connector.getPort() + " (expected: " + expected + connector.getHost() + "; "
                             + ProxyMain.rootMessage(e) + ")",
                     e);
         }

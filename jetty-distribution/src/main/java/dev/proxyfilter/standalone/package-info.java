@@ -9,6 +9,8 @@
  *       ordered, graceful stop.</li>
  *   <li>{@link dev.proxyfilter.standalone.DemoBackends}: the {@code demo.backend.NAME.port} servers that
  *       answer with their name.</li>
+ *   <li>{@code Takeover} and {@code HandOverConnector}: {@code --takeover} with {@code server.reuse-port},
+ *       the new process's side and how the old one's listeners hand over without resetting a connection.</li>
  * </ul>
  *
  * <p>This is an adapter like the servlet ones: it builds Jetty servers around

@@ -54,7 +54,7 @@ class CommandLineTest {
     void unknownArgumentIsAUsageError() {
         assertThatThrownBy(() -> CommandLine.parse(new String[] {"--port", "80"}, HOME))
                 .isInstanceOf(StartupException.class)
-                .hasMessage("unknown argument: --port (expected: --config FILE or --help)")
+                .hasMessage("unknown argument: --port (expected: --config FILE, --pid-file FILE, --takeover or --help)")
                 .satisfies(e -> assertThat(((StartupException) e).exitStatus()).isEqualTo(2));
     }
 
@@ -65,5 +65,30 @@ class CommandLineTest {
                 .hasMessage("--config: missing (expected: a properties file path)");
         assertThatThrownBy(() -> CommandLine.parse(new String[] {"--config="}, HOME))
                 .hasMessage("--config: missing (expected: a properties file path)");
+    }
+
+    @Test
+    void pidFileAndTakeover() {
+        CommandLine plain = CommandLine.parse(new String[0], HOME);
+        assertThat(plain.pidFile()).isNull();
+        assertThat(plain.takeover()).isFalse();
+
+        CommandLine takeover = CommandLine.parse(new String[] {"--pid-file", "run/p.pid", "--takeover"}, HOME);
+        assertThat(takeover.pidFile()).isEqualTo(Path.of("run/p.pid").toAbsolutePath());
+        assertThat(takeover.takeover()).isTrue();
+        assertThat(CommandLine.parse(new String[] {"--takeover", "--pid-file=/run/p.pid"}, HOME)
+                        .pidFile())
+                .isEqualTo(Path.of("/run/p.pid"));
+        assertThat(CommandLine.USAGE).contains("--pid-file FILE", "--takeover");
+    }
+
+    @Test
+    void takeoverWithoutPidFileIsAUsageError() {
+        assertThatThrownBy(() -> CommandLine.parse(new String[] {"--takeover"}, HOME))
+                .isInstanceOf(StartupException.class)
+                .hasMessage("--takeover: no --pid-file (expected: --pid-file FILE, the file the running proxy wrote)")
+                .satisfies(e -> assertThat(((StartupException) e).exitStatus()).isEqualTo(2));
+        assertThatThrownBy(() -> CommandLine.parse(new String[] {"--pid-file"}, HOME))
+                .hasMessage("--pid-file: missing (expected: a file path)");
     }
 }

@@ -76,6 +76,14 @@ public enum ConfigKey {
             ConfigValues.DURATION,
             "every adapter: on SIGTERM or undeploy, the grace in-flight exchanges get before they are cut",
             (b, n, s) -> b.shutdownTimeout = ConfigValues.duration(s, false)),
+    SERVER_REUSE_PORT(
+            "server.reuse-port",
+            Applied.ON_RESTART,
+            value(false),
+            ConfigValues.BOOLEAN,
+            "standalone: SO_REUSEPORT on every listener (Linux), so that bin/proxy-filter --takeover can replace"
+                    + " the running process without refusing or dropping a connection; both must set it",
+            (b, n, s) -> b.reusePort = ConfigValues.bool(s)),
     SERVER_TLS_KEYSTORE(
             "server.tls.keystore",
             Applied.ON_RESTART,

@@ -98,6 +98,7 @@ public final class ConfigLoader {
         Duration headerTimeout = ServerConfig.DEFAULT_HEADER_TIMEOUT;
         Duration serverIdleTimeout = ServerConfig.DEFAULT_IDLE_TIMEOUT;
         Duration shutdownTimeout = ServerConfig.DEFAULT_SHUTDOWN_TIMEOUT;
+        boolean reusePort;
         Setting keystore;
         Setting keystorePassword;
         Setting redirectPort;
@@ -226,7 +227,8 @@ public final class ConfigLoader {
                             headerTimeout,
                             serverIdleTimeout,
                             serverTls(),
-                            shutdownTimeout),
+                            shutdownTimeout,
+                            reusePort),
                     poolConfigs,
                     routeConfigs,
                     new DemoConfig(demoPorts),

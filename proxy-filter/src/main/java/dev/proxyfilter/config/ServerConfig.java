@@ -16,6 +16,8 @@ import java.util.Objects;
  * @param tls            HTTPS termination, or {@code null} for plain HTTP
  * @param shutdownTimeout grace that in-flight exchanges get to finish when the proxy stops (SIGTERM, undeploy);
  *                       zero cuts them at once
+ * @param reusePort      standalone: bind every listener with {@code SO_REUSEPORT}, so that a new process can
+ *                       take the ports over while this one still serves ({@code bin/proxy-filter --takeover})
  */
 public record ServerConfig(
         String host,
@@ -25,7 +27,8 @@ public record ServerConfig(
         Duration headerTimeout,
         Duration idleTimeout,
         ServerTlsConfig tls,
-        Duration shutdownTimeout) {
+        Duration shutdownTimeout,
+        boolean reusePort) {
     public static final String DEFAULT_HOST = "0.0.0.0";
     public static final int DEFAULT_PORT = 8080;
     /** Room for large cookies and bearer tokens; Jetty's and Tomcat's own default is 8 KiB. */
@@ -58,6 +61,19 @@ public record ServerConfig(
         }
     }
 
+    /** A listener without {@code SO_REUSEPORT}. */
+    public ServerConfig(
+            String host,
+            int port,
+            int maxHeaderBytes,
+            int maxUriBytes,
+            Duration headerTimeout,
+            Duration idleTimeout,
+            ServerTlsConfig tls,
+            Duration shutdownTimeout) {
+        this(host, port, maxHeaderBytes, maxUriBytes, headerTimeout, idleTimeout, tls, shutdownTimeout, false);
+    }
+
     /** A listener with the default shutdown timeout. */
     public ServerConfig(
             String host,
@@ -73,7 +89,13 @@ public record ServerConfig(
     /** This listener with another shutdown timeout. */
     public ServerConfig withShutdownTimeout(Duration shutdownTimeout) {
         return new ServerConfig(
-                host, port, maxHeaderBytes, maxUriBytes, headerTimeout, idleTimeout, tls, shutdownTimeout);
+                host, port, maxHeaderBytes, maxUriBytes, headerTimeout, idleTimeout, tls, shutdownTimeout, reusePort);
+    }
+
+    /** This listener with {@code SO_REUSEPORT} on or off. */
+    public ServerConfig withReusePort(boolean reusePort) {
+        return new ServerConfig(
+                host, port, maxHeaderBytes, maxUriBytes, headerTimeout, idleTimeout, tls, shutdownTimeout, reusePort);
     }
 
     /** A plain HTTP listener with the default limits and timeouts. */

@@ -623,6 +623,22 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void reusePortIsOffByDefaultAndTakesOnlyABoolean() {
+        assertThat(ConfigLoader.load(List.of(new ConfigSource("test", MINIMAL)))
+                        .server()
+                        .reusePort())
+                .isFalse();
+        Map<String, String> entries = new HashMap<>(MINIMAL);
+        entries.put("server.reuse-port", "true");
+        assertThat(ConfigLoader.load(List.of(new ConfigSource("test", entries))).server())
+                .isEqualTo(new ServerConfig("0.0.0.0", 8080).withReusePort(true));
+        entries.put("server.reuse-port", "yes");
+        assertThatThrownBy(() -> ConfigLoader.load(List.of(new ConfigSource("test", entries))))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("server.reuse-port: yes (expected: true|false) [test]");
+    }
+
+    @Test
     void strictHttpLimitsAndTlsLoad() {
         Map<String, String> entries = new HashMap<>(MINIMAL);
         String store = "src/test/resources/jetty-logging.properties"; // any readable file passes the loader

@@ -2,8 +2,8 @@ package dev.proxyfilter.forward;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.proxyfilter.config.BalanceStrategy;
 import dev.proxyfilter.config.RouteConfig;
+import dev.proxyfilter.config.StrategyName;
 import dev.proxyfilter.testing.Backends;
 import dev.proxyfilter.testing.ProxyAdapter;
 import dev.proxyfilter.testing.RawHttp;
@@ -34,8 +34,8 @@ class HostRoutingIntegrationTest {
         try (TestBackend b1 = TestBackend.start("one", one);
                 TestBackend b2 = TestBackend.start("two", two);
                 ProxyAdapter.Running proxy = adapter.start(TestConfigs.builder()
-                        .pool("one", BalanceStrategy.ROUND_ROBIN, "a", b1.url(), 1)
-                        .pool("two", BalanceStrategy.ROUND_ROBIN, "a", b2.url(), 1)
+                        .pool("one", StrategyName.ROUND_ROBIN, "a", b1.url(), 1)
+                        .pool("two", StrategyName.ROUND_ROBIN, "a", b2.url(), 1)
                         .route(hostRoute("one", "one.example"))
                         .route(hostRoute("two", "two.example"))
                         .build())) {

@@ -2,7 +2,7 @@ package dev.proxyfilter.forward;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.proxyfilter.config.BalanceStrategy;
+import dev.proxyfilter.config.StrategyName;
 import dev.proxyfilter.testing.Backends;
 import dev.proxyfilter.testing.ProxyAdapter;
 import dev.proxyfilter.testing.RawHttp;
@@ -88,7 +88,7 @@ class SlowClientIntegrationTest {
         AtomicInteger upstreamPort = new AtomicInteger();
         try (SocketBackend backend = streaming(written, upstreamPort);
                 ProxyAdapter.Running proxy = adapter.start(TestConfigs.builder()
-                        .pool("web", BalanceStrategy.ROUND_ROBIN, "a", backend.url(), 1)
+                        .pool("web", StrategyName.ROUND_ROBIN, "a", backend.url(), 1)
                         .route("main", "/", "web")
                         .build());
                 Socket socket = new Socket()) {

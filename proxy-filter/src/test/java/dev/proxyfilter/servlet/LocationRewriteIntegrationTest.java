@@ -2,9 +2,9 @@ package dev.proxyfilter.servlet;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.proxyfilter.config.BalanceStrategy;
 import dev.proxyfilter.config.ProxyConfig;
 import dev.proxyfilter.config.RouteConfig;
+import dev.proxyfilter.config.StrategyName;
 import dev.proxyfilter.forward.ProxyEngine;
 import dev.proxyfilter.testing.ProxyAdapter;
 import dev.proxyfilter.testing.RawHttp;
@@ -82,7 +82,7 @@ class LocationRewriteIntegrationTest {
     private ProxyConfig config() {
         TestBackend backend = track(TestBackend.start("redirect", new Redirect()));
         return TestConfigs.builder()
-                .pool("web", BalanceStrategy.ROUND_ROBIN, "a", backend.url(), 1)
+                .pool("web", StrategyName.ROUND_ROBIN, "a", backend.url(), 1)
                 .route(route("prefixed", "/prefix", true))
                 .route(route("api", "/api", false))
                 .build();
