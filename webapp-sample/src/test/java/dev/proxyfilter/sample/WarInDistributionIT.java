@@ -153,7 +153,7 @@ abstract class WarInDistributionIT implements ContainerLogsOnFailure.Source {
                 .contains("\"url\":\"" + backendB.url() + "\"");
         HttpResponse<String> metrics = getWithToken(context, "/proxy-admin/metrics");
         assertThat(metrics.statusCode()).isEqualTo(200);
-        assertThat(metrics.body()).contains("proxyfilter_route_requests_seconds_count{route=\"api\"}");
+        assertThat(metrics.body()).contains("proxyfilter_route_request_duration_seconds_count{route=\"api\"}");
     }
 
     @Test
