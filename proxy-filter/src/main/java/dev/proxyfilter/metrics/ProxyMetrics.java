@@ -72,6 +72,9 @@ public final class ProxyMetrics implements AutoCloseable {
     private final Map<String, BackendMetrics> backends = new ConcurrentHashMap<>();
     private final Map<String, RouteMetrics> routes = new ConcurrentHashMap<>();
     private final Map<String, LongSupplier> poolPending = new ConcurrentHashMap<>();
+    /** WebSocket tunnels by route and backend, exported as their own labelled families. */
+    private final TunnelMetrics tunnels = new TunnelMetrics();
+
     private final PrometheusRegistry prometheus = new PrometheusRegistry();
     private volatile JmxReporter jmx;
     /** What the timers' rates and reservoirs read. */
@@ -100,6 +103,12 @@ public final class ProxyMetrics implements AutoCloseable {
                         && !name.startsWith("proxy.pool."))
                 .register(prometheus);
         prometheus.register(new LabeledExports(this));
+        prometheus.register(tunnels);
+    }
+
+    /** WebSocket tunnels by route and backend. */
+    public TunnelMetrics tunnels() {
+        return tunnels;
     }
 
     /** Publishes every metric as an MBean under {@code domain} (the standalone proxy does; tests start many). */
