@@ -152,6 +152,7 @@ final class ServletTunnelEnd implements TunnelEnd, WriteListener {
         } catch (Exception ignored) {
             // closing anyway
         }
+        ContainerSupport.closeUpgraded(connection);
         failAll(cause != null ? cause : new EOFException("tunnel closed"));
     }
 

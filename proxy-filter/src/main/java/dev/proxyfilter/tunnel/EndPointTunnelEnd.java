@@ -39,6 +39,12 @@ public final class EndPointTunnelEnd extends AbstractConnection implements Tunne
     private boolean eof;
     private volatile Throwable failure;
     private volatile Runnable demand;
+    /** {@link #WRITABLE}, {@link #HELD}, or a write held until {@link #releaseWrites}. */
+    private final java.util.concurrent.atomic.AtomicReference<Object> writes =
+            new java.util.concurrent.atomic.AtomicReference<>(WRITABLE);
+
+    private static final Object WRITABLE = new Object();
+    private static final Object HELD = new Object();
 
     /**
      * @param early  bytes that arrived behind the HTTP head, or null
@@ -168,8 +174,30 @@ public final class EndPointTunnelEnd extends AbstractConnection implements Tunne
 
     // ---- Content.Sink: what goes to the peer ----
 
+    /**
+     * Holds writes back until {@link #releaseWrites}: the previous connection's last write (an HTTP request
+     * head) may still be completing, and a second write on the endpoint meanwhile would fail.
+     */
+    public void holdWrites() {
+        writes.compareAndSet(WRITABLE, HELD);
+    }
+
+    /** Lets writes go, the one held first. Idempotent. */
+    public void releaseWrites() {
+        Object state = writes.getAndSet(WRITABLE);
+        if (state instanceof Runnable held) {
+            held.run();
+        }
+    }
+
     @Override
     public void write(boolean last, ByteBuffer content, Callback callback) {
+        if (writes.get() != WRITABLE) {
+            Runnable held = () -> write(last, content, callback);
+            if (writes.compareAndSet(HELD, held)) {
+                return; // releaseWrites() runs it
+            }
+        }
         if (content != null && content.hasRemaining()) {
             getEndPoint().write(last ? new ShutdownAfter(callback) : callback, content);
         } else {

@@ -166,6 +166,9 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
     /** Why the TLS handshake with the backend failed, if it did. */
     private volatile Throwable handshakeFailure;
 
+    /** The tunnel this connection became, while its request head's write has not completed. */
+    private volatile dev.proxyfilter.tunnel.EndPointTunnelEnd tunnelWaitingForHead;
+
     /** The exchange the connection was opened for; set by the factory before {@link #onOpen}. */
     UpstreamExchange pendingFirst;
 
@@ -216,6 +219,12 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
     }
 
     private void headWritten() {
+        dev.proxyfilter.tunnel.EndPointTunnelEnd waiting = tunnelWaitingForHead;
+        if (waiting != null) {
+            tunnelWaitingForHead = null;
+            waiting.releaseWrites(); // the backend switched before this write's callback came
+            return;
+        }
         UpstreamExchange current = exchange;
         if (current == null) {
             return;
@@ -224,6 +233,12 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
     }
 
     private void writeFailed(Throwable failure) {
+        dev.proxyfilter.tunnel.EndPointTunnelEnd waiting = tunnelWaitingForHead;
+        if (waiting != null) {
+            tunnelWaitingForHead = null;
+            waiting.releaseWrites(); // its own writes fail now
+            return;
+        }
         UpstreamExchange current = exchange;
         if (current != null) {
             failExchange(current, failure);
@@ -598,11 +613,19 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
             }
             buffer.release();
         }
+        dev.proxyfilter.tunnel.EndPointTunnelEnd end = new dev.proxyfilter.tunnel.EndPointTunnelEnd(
+                getEndPoint(), getExecutor(), destination.client.buffers(), behindHead, null);
+        // The request head's write may still be completing (its callback not run yet): the tunnel's first write
+        // waits for it, since a second write on the endpoint meanwhile would fail. Set before the exchange goes.
+        end.holdWrites();
+        tunnelWaitingForHead = end;
         exchange = null;
         current.detach();
         carried++;
-        dev.proxyfilter.tunnel.EndPointTunnelEnd end = new dev.proxyfilter.tunnel.EndPointTunnelEnd(
-                getEndPoint(), getExecutor(), destination.client.buffers(), behindHead, null);
+        if (requestComplete) {
+            tunnelWaitingForHead = null;
+            end.releaseWrites();
+        }
         // onClose() counts this connection out of its destination, with no exchange left to fail.
         getEndPoint().upgrade(end);
         current.tunnel(end);

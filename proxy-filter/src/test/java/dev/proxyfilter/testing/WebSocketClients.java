@@ -49,6 +49,13 @@ public final class WebSocketClients implements AutoCloseable {
         return socket;
     }
 
+    /** Opens a session without waiting; the future completes with it once the 101 came. */
+    public CompletableFuture<Socket> connectAsync(URI uri) throws Exception {
+        Socket socket = new Socket(true);
+        URI ws = URI.create(uri.toString().replaceFirst("^http", "ws"));
+        return client.connect(socket, new ClientUpgradeRequest(ws)).thenApply(session -> socket);
+    }
+
     @Override
     public void close() throws Exception {
         client.stop();
@@ -104,9 +111,12 @@ public final class WebSocketClients implements AutoCloseable {
             closed.complete(statusCode + " " + reason);
         }
 
+        /** The last error; a close with its code (1006 for a connection that just ended) follows it. */
+        public volatile Throwable error;
+
         @Override
         public void onWebSocketError(Throwable cause) {
-            closed.complete("error " + cause);
+            error = cause;
         }
 
         /** Sends text and waits until it went out. */
