@@ -36,6 +36,9 @@ import org.slf4j.LoggerFactory;
  *   <li><b>Forward</b> ({@link Attempt#send}): {@link ForwardHeaders} cleans the headers both ways, the body
  *       streams from {@link RequestBodySource}, and the response copies chunk by chunk to {@link ClientSink},
  *       with back-pressure both ways.
+ *   <li><b>Tunnel</b> ({@code Attempt.switchProtocols}, {@link Tunnel}): a WebSocket upgrade (which skipped the
+ *       cache and took a place under the tunnel limits in {@link #start}) that the backend answered with 101
+ *       ends here as an exchange and goes on as a tunnel.
  *   <li><b>Retry</b> ({@link #failed}, {@link RetryPolicy}): before any response byte reached the client, a
  *       failure the route's {@code retry-on} names goes to a backend not tried yet, where that is safe and the
  *       pool's retry budget allows; else 502/503/504, or an aborted client connection once the response started.

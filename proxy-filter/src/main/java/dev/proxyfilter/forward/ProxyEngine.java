@@ -176,7 +176,8 @@ public final class ProxyEngine implements AutoCloseable {
         }
         // 4. Security: access rules, authentication, rate limits, the per-client concurrency cap (SecurityStep).
         Admission admission = SecurityStep.admit(route.guard(), exchange);
-        // 5-11. Cache lookup, admission and queue, pick a backend, forward, retry, cache store, log (Forwarding).
+        // 5-12. Cache lookup, admission and queue, pick a backend, forward, tunnel, retry, cache store, log
+        // (Forwarding, Tunnel).
         new Forwarding(this, route, SecurityStep.releasing(exchange, admission), admission).start();
     }
 

@@ -386,6 +386,54 @@ class WebSocketTunnelIntegrationTest {
         awaitNoTunnel(proxy);
     }
 
+    /**
+     * The upgrade goes through the pipeline like any request: access rules (403), rate limits (429), and the
+     * pool's strategy with its affinity (consistent-hash on a header: one user, one backend).
+     */
+    @ParameterizedTest
+    @EnumSource(names = {"HANDLER_IN_JETTY", "FILTER_IN_JETTY", "FILTER_IN_TOMCAT"})
+    void theUpgradeGoesThroughSecurityAndAffinity(ProxyAdapter adapter) throws Exception {
+        WebSocketBackend a = backend("a");
+        WebSocketBackend b = backend("b");
+        java.util.Map<String, String> keys = new java.util.HashMap<>();
+        keys.put("pool.ws.backend.a.url", a.http().toString());
+        keys.put("pool.ws.backend.b.url", b.http().toString());
+        keys.put("pool.ws.strategy", "consistent-hash");
+        keys.put("pool.ws.hash-key", "header:X-User");
+        keys.put("route.ws.path", "/");
+        keys.put("route.ws.pool", "ws");
+        keys.put("route.denied.path", "/denied");
+        keys.put("route.denied.pool", "ws");
+        keys.put("route.denied.deny", "127.0.0.1");
+        keys.put("route.limited.path", "/limited");
+        keys.put("route.limited.pool", "ws");
+        keys.put("route.limited.rate-limit", "1/m");
+        ProxyConfig config = dev.proxyfilter.config.ConfigLoader.load(
+                List.of(new dev.proxyfilter.config.ConfigSource("test", keys)));
+        ProxyAdapter.Running proxy = proxy(adapter, config);
+        WebSocketClients clients = clients();
+
+        assertThat(upgradeStatus(clients, proxy, "/denied")).isEqualTo(403);
+        WebSocketClients.Socket limited = clients.connect(proxy.uri().resolve("/limited"));
+        assertThat(upgradeStatus(clients, proxy, "/limited")).isEqualTo(429);
+
+        List<WebSocketClients.Socket> alice = new ArrayList<>();
+        java.util.Set<Object> backends = new java.util.HashSet<>();
+        for (int i = 0; i < 4; i++) {
+            WebSocketClients.Socket socket =
+                    clients.connect(proxy.uri().resolve("/echo"), true, java.util.Map.of("X-User", "alice"));
+            backends.add(socket.roundTrip("who"));
+            alice.add(socket);
+        }
+        assertThat(backends).as("one user, one backend").hasSize(1);
+
+        limited.close(1000, "done");
+        for (WebSocketClients.Socket socket : alice) {
+            socket.close(1000, "done");
+        }
+        awaitNoTunnel(proxy);
+    }
+
     private static void awaitTunnels(ProxyAdapter.Running proxy, int count) {
         await().atMost(Duration.ofSeconds(10)).until(() -> proxy.engine().openTunnels() == count);
     }

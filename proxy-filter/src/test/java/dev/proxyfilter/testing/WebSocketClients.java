@@ -42,9 +42,15 @@ public final class WebSocketClients implements AutoCloseable {
      * client: what it does not read stays in its socket, then in the proxy's, then in the backend's).
      */
     public Socket connect(URI uri, boolean reading) throws Exception {
+        return connect(uri, reading, java.util.Map.of());
+    }
+
+    /** Opens a session whose upgrade request carries {@code headers} too. */
+    public Socket connect(URI uri, boolean reading, java.util.Map<String, String> headers) throws Exception {
         Socket socket = new Socket(reading);
         URI ws = URI.create(uri.toString().replaceFirst("^http", "ws"));
         ClientUpgradeRequest request = new ClientUpgradeRequest(ws);
+        headers.forEach(request::setHeader);
         client.connect(socket, request).get(10, TimeUnit.SECONDS);
         return socket;
     }
