@@ -157,7 +157,7 @@ final class ServletTunnelEnd implements TunnelEnd, WriteListener {
     }
 
     private void failAll(Throwable cause) {
-        input.fail(cause);
+        input.onError(cause); // a reader waiting for bytes hears it now
         Callback failed;
         synchronized (this) {
             failed = callback;
