@@ -231,6 +231,20 @@ public enum ConfigKey {
             ConfigValues.DURATION,
             "time to receive the whole request body; past it 408",
             (b, n, s) -> b.bodyTimeout = ConfigValues.duration(s, false)),
+    PROXY_WEBSOCKET_IDLE_TIMEOUT(
+            "proxy.websocket-idle-timeout",
+            Applied.ON_RELOAD,
+            value(WebSocketConfig.DEFAULT_IDLE_TIMEOUT),
+            ConfigValues.POSITIVE_DURATION,
+            "longest time a WebSocket tunnel carries no byte either way; then both connections close",
+            (b, n, s) -> b.websocketIdleTimeout = ConfigValues.duration(s, true)),
+    PROXY_MAX_TUNNELS(
+            "proxy.max-tunnels",
+            Applied.ON_RELOAD,
+            value(WebSocketConfig.DEFAULT_MAX_TUNNELS),
+            ConfigValues.MAX_TUNNELS,
+            "most WebSocket tunnels open at once over every route; past it an upgrade gets 503",
+            (b, n, s) -> b.maxTunnels = ConfigValues.maxTunnels(s)),
     PROXY_TLS_TRUSTSTORE(
             "proxy.tls.truststore",
             Applied.ON_RESTART,
@@ -513,6 +527,20 @@ public enum ConfigKey {
                 route.cache = ConfigValues.bool(s);
                 route.cacheSetting = s;
             }),
+    ROUTE_WEBSOCKET(
+            "route.NAME.websocket",
+            Applied.ON_RELOAD,
+            value(true),
+            ConfigValues.BOOLEAN,
+            "true: a WebSocket upgrade becomes a byte tunnel on a 101; false: forwarded without Upgrade, as nginx",
+            (b, n, s) -> b.route(n, s).websocket = ConfigValues.bool(s)),
+    ROUTE_MAX_TUNNELS(
+            "route.NAME.max-tunnels",
+            Applied.ON_RELOAD,
+            note("proxy.max-tunnels alone"),
+            ConfigValues.MAX_TUNNELS,
+            "most WebSocket tunnels open at once on the route; past it an upgrade gets 503",
+            (b, n, s) -> b.route(n, s).maxTunnels = ConfigValues.maxTunnels(s)),
     ROUTE_ALLOW(
             "route.NAME.allow",
             Applied.ON_RELOAD,

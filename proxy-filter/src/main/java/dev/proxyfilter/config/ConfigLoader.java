@@ -105,6 +105,8 @@ public final class ConfigLoader {
         int maxHeaderCount = RequestLimits.DEFAULT_MAX_HEADER_COUNT;
         long maxBodyBytes = RequestLimits.DEFAULT_MAX_BODY_BYTES;
         Duration bodyTimeout = RequestLimits.DEFAULT.bodyTimeout();
+        Duration websocketIdleTimeout = WebSocketConfig.DEFAULT_IDLE_TIMEOUT;
+        int maxTunnels = WebSocketConfig.DEFAULT_MAX_TUNNELS;
         Setting truststore;
         Setting truststorePassword;
         boolean verifyHostname = UpstreamTlsConfig.DEFAULT.verifyHostname();
@@ -241,7 +243,8 @@ public final class ConfigLoader {
                     new RequestLimits(maxHeaderCount, maxBodyBytes, bodyTimeout),
                     upstreamTls(),
                     cacheConfig,
-                    new ReloadConfig(reloadWatch, reloadDebounce));
+                    new ReloadConfig(reloadWatch, reloadDebounce),
+                    new WebSocketConfig(websocketIdleTimeout, maxTunnels));
         }
 
         /**
@@ -468,7 +471,9 @@ public final class ConfigLoader {
                             route.perTryTimeout == null ? perTryTimeout : route.perTryTimeout,
                             route.retryOn == null ? retryOn : route.retryOn),
                     route.maxBodyBytes == null ? RouteConfig.INHERIT : route.maxBodyBytes,
-                    route.cache == null || route.cache); // the cache applies only with cache.enabled
+                    route.cache == null || route.cache, // the cache applies only with cache.enabled
+                    route.websocket == null || route.websocket,
+                    route.maxTunnels == null ? 0 : route.maxTunnels);
         }
 
         private AdminConfig admin() {
@@ -558,6 +563,8 @@ public final class ConfigLoader {
         final RouteSecurityDraft security = new RouteSecurityDraft();
         Boolean cache;
         Setting cacheSetting;
+        Boolean websocket;
+        Integer maxTunnels;
     }
 
     /** A rate limit being read: {@code rate-limit}, {@code rate-limit-burst}, {@code rate-limit-key}. */

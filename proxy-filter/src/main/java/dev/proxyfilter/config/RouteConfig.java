@@ -21,6 +21,10 @@ import java.util.Objects;
  * @param maxBodyBytes   most request body bytes, 0 for no limit, {@link #INHERIT} for {@code proxy.max-body-bytes}
  * @param cache          whether this route's responses go through the response cache ({@code route.NAME.cache},
  *                       default {@code cache.enabled}); without an enabled cache it has no effect
+ * @param websocket      whether a WebSocket upgrade becomes a tunnel ({@code route.NAME.websocket}); when false
+ *                       the request is forwarded without {@code Upgrade}, as nginx does without
+ *                       {@code proxy_set_header Upgrade}
+ * @param maxTunnels     most tunnels open on this route at once, 0 for {@code proxy.max-tunnels} alone
  */
 public record RouteConfig(
         String name,
@@ -34,7 +38,9 @@ public record RouteConfig(
         Duration timeout,
         RetryConfig retry,
         long maxBodyBytes,
-        boolean cache) {
+        boolean cache,
+        boolean websocket,
+        int maxTunnels) {
     /** {@code maxBodyBytes} when the route has no limit of its own. */
     public static final long INHERIT = -1;
 
@@ -55,6 +61,40 @@ public record RouteConfig(
         if (host != null && host.isEmpty()) {
             host = null;
         }
+        if (maxTunnels < 0) {
+            throw new IllegalArgumentException("maxTunnels: " + maxTunnels + " (expected: >= 0)");
+        }
+    }
+
+    /** A route that tunnels WebSocket upgrades within {@code proxy.max-tunnels} alone. */
+    public RouteConfig(
+            String name,
+            String host,
+            String path,
+            String pool,
+            boolean stripPrefix,
+            boolean preserveHost,
+            Duration connectTimeout,
+            Duration idleTimeout,
+            Duration timeout,
+            RetryConfig retry,
+            long maxBodyBytes,
+            boolean cache) {
+        this(
+                name,
+                host,
+                path,
+                pool,
+                stripPrefix,
+                preserveHost,
+                connectTimeout,
+                idleTimeout,
+                timeout,
+                retry,
+                maxBodyBytes,
+                cache,
+                true,
+                0);
     }
 
     /** A route with its own body limit and caching choice left to {@code cache.enabled}. */
@@ -166,6 +206,27 @@ public record RouteConfig(
                 timeout,
                 retry,
                 maxBodyBytes,
-                cache);
+                cache,
+                websocket,
+                maxTunnels);
+    }
+
+    /** This route with other WebSocket settings. */
+    public RouteConfig withWebSocket(boolean websocket, int maxTunnels) {
+        return new RouteConfig(
+                name,
+                host,
+                path,
+                pool,
+                stripPrefix,
+                preserveHost,
+                connectTimeout,
+                idleTimeout,
+                timeout,
+                retry,
+                maxBodyBytes,
+                cache,
+                websocket,
+                maxTunnels);
     }
 }

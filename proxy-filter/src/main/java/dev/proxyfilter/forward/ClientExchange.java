@@ -139,6 +139,27 @@ public interface ClientExchange extends Content.Sink {
      */
     void abort(Throwable failure);
 
+    // ---- switching protocols (step 9, Tunnel) ----
+
+    /**
+     * Whether this exchange's connection can become a byte tunnel ({@link #upgrade}): an HTTP/1.1 connection
+     * the adapter can take from its container. False by default, and where the container cannot (a Jetty
+     * webapp with its own copy of Jetty's classes): such an upgrade is then forwarded without {@code Upgrade}.
+     */
+    default boolean upgradable() {
+        return false;
+    }
+
+    /**
+     * Switches protocols: answers 101 with {@code headers} and, once the 101 is out, hands the connection over
+     * as a {@link dev.proxyfilter.tunnel.TunnelEnd} to {@code promise}, which fails instead if the container
+     * cannot or the client went away first. Ends the exchange, as {@link #complete} does; called only when
+     * {@link #upgradable}, before anything was written.
+     */
+    default void upgrade(HttpFields headers, org.eclipse.jetty.util.Promise<dev.proxyfilter.tunnel.TunnelEnd> promise) {
+        promise.failed(new UnsupportedOperationException("this adapter cannot switch protocols"));
+    }
+
     /** Runs {@code onClientFailure} if the client goes away or the container gives up on the exchange. */
     void onClientFailure(java.util.function.Consumer<Throwable> onClientFailure);
 }

@@ -31,6 +31,12 @@ public final class ForwardRoute {
     private final dev.proxyfilter.security.ResponseHygiene hygiene;
     private final boolean mayBlock;
     private final RetryPolicy retryPolicy;
+    /** WebSocket settings of the route and of its configuration. */
+    private final boolean websocket;
+
+    private final int maxTunnels;
+    private final int maxTunnelsTotal;
+    private final long tunnelIdleMillis;
 
     ForwardRoute(
             RouteConfig config,
@@ -62,6 +68,30 @@ public final class ForwardRoute {
                 config.maxBodyBytes() == RouteConfig.INHERIT ? limits.maxBodyBytes() : config.maxBodyBytes();
         this.bodyTimeoutMillis = limits.bodyTimeout().toMillis();
         this.maxHeaderCount = limits.maxHeaderCount();
+        this.websocket = config.websocket();
+        this.maxTunnels = config.maxTunnels();
+        this.maxTunnelsTotal = generation.websocket().maxTunnels();
+        this.tunnelIdleMillis = generation.websocket().idleTimeout().toMillis();
+    }
+
+    /** Whether a WebSocket upgrade on this route may become a tunnel ({@code route.NAME.websocket}). */
+    boolean websocket() {
+        return websocket;
+    }
+
+    /** Most tunnels open on this route, 0 for no limit of its own ({@code route.NAME.max-tunnels}). */
+    int maxTunnels() {
+        return maxTunnels;
+    }
+
+    /** Most tunnels open over every route, 0 for no limit ({@code proxy.max-tunnels} of this configuration). */
+    int maxTunnelsTotal() {
+        return maxTunnelsTotal;
+    }
+
+    /** {@code proxy.websocket-idle-timeout} of this configuration. */
+    long tunnelIdleMillis() {
+        return tunnelIdleMillis;
     }
 
     /** Most request body bytes, 0 for no limit: the route's own or {@code proxy.max-body-bytes}. */

@@ -36,6 +36,9 @@ import org.slf4j.LoggerFactory;
  *   <li><b>Forward</b> ({@link Attempt#send}): {@link ForwardHeaders} cleans the headers both ways, the body
  *       streams from {@link RequestBodySource}, and the response copies chunk by chunk to {@link ClientSink},
  *       with back-pressure both ways.
+ *   <li><b>Tunnel</b> ({@code Attempt.switchProtocols}, {@link Tunnel}): a WebSocket upgrade (which skipped the
+ *       cache and took a place under the tunnel limits in {@link #start}) that the backend answered with 101
+ *       ends here as an exchange and goes on as a tunnel.
  *   <li><b>Retry</b> ({@link #failed}, {@link RetryPolicy}): before any response byte reached the client, a
  *       failure the route's {@code retry-on} names goes to a backend not tried yet, where that is safe and the
  *       pool's retry budget allows; else 502/503/504, or an aborted client connection once the response started.
@@ -70,6 +73,12 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
     private Backend[] tried = new Backend[2];
     /** The response cache's part in this exchange; {@code null} when the route does not cache. */
     private CachedExchange cached;
+    /** A WebSocket upgrade that may become a tunnel (step 9, {@link Tunnel}): it skips the cache. */
+    private final boolean upgrade;
+    /** The upgrade's place under the tunnel limits, from its admission; the tunnel keeps it. */
+    private Tunnels.Place tunnelPlace;
+    /** Set once the backend's 101 made this exchange a tunnel. */
+    private volatile boolean tunnelled;
 
     Forwarding(ProxyEngine engine, ForwardRoute route, ClientExchange client, Admission admission) {
         this.engine = engine;
@@ -81,6 +90,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
         this.retry = route.retryPolicy();
         this.client = client;
         this.requestBody = client.hasRequestBody() ? new RequestBodySource(client, route.maxBodyBytes()) : null;
+        this.upgrade = route.websocket() && Tunnel.requested(client) && client.upgradable();
         this.deadlineNanos =
                 route.timeoutMillis() > 0 ? clock.nanoTime() + TimeUnit.MILLISECONDS.toNanos(route.timeoutMillis()) : 0;
         engine.inFlight().begin(); // last: ended() pairs with it once, see InFlight
@@ -98,6 +108,16 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
         if (requestBody != null && route.bodyTimeoutMillis() > 0) {
             requestBody.timer =
                     engine.scheduler().schedule(this::bodyTimedOut, route.bodyTimeoutMillis(), TimeUnit.MILLISECONDS);
+        }
+        if (upgrade) {
+            // A WebSocket upgrade: no cache; a place under the tunnel limits, then 6. admission.
+            tunnelPlace = engine.tunnels().reserve(route);
+            if (tunnelPlace == null) {
+                finishWithError(503, Tunnels.refusal(route, engine.tunnels().onRoute(route.name())));
+                return;
+            }
+            admit(false);
+            return;
         }
         // 5. Cache lookup, on a caching route; then 6. admission.
         CachingStep caching = engine.caching();
@@ -483,6 +503,9 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
         if (cached != null) {
             cached.end();
         }
+        if (tunnelPlace != null && !tunnelled) {
+            tunnelPlace.release(); // the backend declined the upgrade, or it never reached one
+        }
         gate.onRequestEnd();
         long now = clock.nanoTime(); // one reading for both times: the upstream time never exceeds the total
         long nanos = now - startNanos;
@@ -553,6 +576,10 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
                             query == null ? path : path + "?" + query);
             ForwardHeaders.clientToServer(
                     client, admission, route.preserveHost(), route.via(), request.requestHeaders());
+            if (upgrade) {
+                Tunnel.clientToServer(client, request.requestHeaders());
+                request.upgrade();
+            }
             if (cached != null) {
                 cached.proxyToServer(request.requestHeaders());
             }
@@ -592,6 +619,10 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
             if (done.get()) {
                 return;
             }
+            if (status == 101) {
+                switchProtocols(serverResponse); // only an upgrade request gets here with a 101
+                return;
+            }
             if (shouldRetryStatus(status)) {
                 retryStatus = status;
                 serverResponse.abort(new RetryableStatusException(retryStatus));
@@ -620,6 +651,45 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
             }
             clientStatus = status;
             client.responseHead(status, headers);
+        }
+
+        /**
+         * 9. Tunnel: the backend switched protocols. The client gets the 101, the two connections become one
+         * byte tunnel, and this exchange ends here (its access-log line has the 101); the tunnel keeps the
+         * backend's in-flight count and connection slot until it closes.
+         */
+        private void switchProtocols(UpstreamExchange serverResponse) {
+            dev.proxyfilter.tunnel.TunnelEnd serverEnd = serverResponse.takeTunnel();
+            if (serverEnd == null) {
+                serverResponse.abort(new java.io.IOException("the backend's 101 left no connection to tunnel"));
+                return;
+            }
+            HttpFields.Mutable headers = ForwardHeaders.serverToClient(
+                    serverResponse.responseHeaders(), client, backend, route, route.via(), route.hygiene());
+            Tunnel.serverToClient(serverResponse.responseHeaders(), headers);
+            String stickyCookie = route.pool().stickyCookie(Forwarding.this, backend);
+            if (stickyCookie != null) {
+                headers.add(HttpHeader.SET_COOKIE, stickyCookie);
+            }
+            if (!done.compareAndSet(false, true)) {
+                serverEnd.close(new java.io.IOException("the client's exchange ended before the 101"));
+                return;
+            }
+            tunnelled = true;
+            clientStatus = 101;
+            gate.onTunnelOpen();
+            Tunnel tunnel = new Tunnel(engine, route, backend, serverEnd, tunnelPlace, () -> {
+                backend.onRequestEnd();
+                gate.release(backend);
+                gate.onTunnelClose();
+            });
+            try {
+                client.upgrade(headers, tunnel);
+            } catch (RuntimeException x) {
+                tunnel.failed(x);
+            } finally {
+                ended();
+            }
         }
 
         private void record(UpstreamExchange result, Throwable failure) {
@@ -700,6 +770,14 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
         @Override
         public void onComplete(UpstreamExchange result, Throwable failure) {
             endNanos = clock.nanoTime();
+            if (tunnelled && current == this) {
+                // The tunnel holds the backend now, and gives it back when it closes.
+                record(result, null);
+                if (isRetry) {
+                    gate.onRetryEnd();
+                }
+                return;
+            }
             backend.onRequestEnd();
             gate.release(backend);
             record(result, failure);

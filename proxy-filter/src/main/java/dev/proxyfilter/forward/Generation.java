@@ -103,7 +103,8 @@ public final class Generation {
     }
 
     /**
-     * Whether no request that started on this generation is still running. A request counts from
+     * Whether no request that started on this generation is still running, and no WebSocket tunnel it opened is
+     * still open. A request counts from
      * {@link PoolGate#onRequestStart}, a moment after routing gave it its route, so a generation retired only
      * just now is not idle yet whatever its gates say.
      */
@@ -112,8 +113,8 @@ public final class Generation {
             return false;
         }
         for (PoolGate gate : gates.values()) {
-            if (gate.activeRequests() > 0) {
-                return false;
+            if (gate.activeRequests() > 0 || gate.activeTunnels() > 0) {
+                return false; // a tunnel keeps its client, hence its connector, and its backend's address
             }
         }
         return true;

@@ -9,14 +9,18 @@ package dev.proxyfilter.forward;
  * @param queued requests waiting in a pool's queue for a backend with room
  * @param busyConnections upstream connections carrying an exchange or opening for one
  * @param waitingForConnection exchanges waiting for an upstream connection
+ * @param tunnels WebSocket tunnels open (each also counts as a request in flight on its backend), or opening
+ *     for an upgrade in flight
  */
-public record InUse(int exchanges, int backendRequests, int queued, int busyConnections, int waitingForConnection) {
+public record InUse(
+        int exchanges, int backendRequests, int queued, int busyConnections, int waitingForConnection, int tunnels) {
     /** Whether nothing is held. */
     public boolean none() {
         return exchanges == 0
                 && backendRequests == 0
                 && queued == 0
                 && busyConnections == 0
-                && waitingForConnection == 0;
+                && waitingForConnection == 0
+                && tunnels == 0;
     }
 }

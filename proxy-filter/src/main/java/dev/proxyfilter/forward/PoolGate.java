@@ -61,6 +61,7 @@ final class PoolGate {
     private final int retryBudgetPercent;
     private final AtomicInteger activeRequests = new AtomicInteger();
     private final AtomicInteger activeRetries = new AtomicInteger();
+    private final AtomicInteger activeTunnels = new AtomicInteger();
 
     PoolGate(BackendPool pool, PoolConfig config, int retryBudgetPercent, Scheduler scheduler) {
         this(pool, config, retryBudgetPercent, scheduler, null);
@@ -239,6 +240,21 @@ final class PoolGate {
     /** Client requests started on this gate and not ended: 0 once a retired generation has no more. */
     int activeRequests() {
         return activeRequests.get();
+    }
+
+    /** A WebSocket tunnel opened on this generation of the pool; it keeps the generation alive until it closes. */
+    void onTunnelOpen() {
+        activeTunnels.incrementAndGet();
+    }
+
+    /** A tunnel of {@link #onTunnelOpen} closed. */
+    void onTunnelClose() {
+        activeTunnels.decrementAndGet();
+    }
+
+    /** Tunnels open on this generation of the pool. */
+    int activeTunnels() {
+        return activeTunnels.get();
     }
 
     /** Whether the budget has room for one more retry now, without taking it. */

@@ -65,6 +65,8 @@ public final class ProxyEngine implements AutoCloseable {
     private final AccessLog accessLog;
     /** Exchanges in flight, for a graceful {@link #close(Duration)}; engine-wide, across generations. */
     private final InFlight inFlight = new InFlight();
+    /** WebSocket tunnels open, engine-wide, across generations (step 9, {@link Tunnel}). */
+    private final Tunnels tunnels = new Tunnels();
 
     private final AtomicBoolean closing = new AtomicBoolean();
     /** Set when a stop begins, before the container stops handing over requests: what {@code /readyz} reports. */
@@ -179,7 +181,8 @@ public final class ProxyEngine implements AutoCloseable {
         }
         // 4. Security: access rules, authentication, rate limits, the per-client concurrency cap (SecurityStep).
         Admission admission = SecurityStep.admit(route.guard(), exchange);
-        // 5-11. Cache lookup, admission and queue, pick a backend, forward, retry, cache store, log (Forwarding).
+        // 5-12. Cache lookup, admission and queue, pick a backend, forward, tunnel, retry, cache store, log
+        // (Forwarding, Tunnel).
         new Forwarding(this, route, SecurityStep.releasing(exchange, admission), admission).start();
     }
 
@@ -306,7 +309,24 @@ public final class ProxyEngine implements AutoCloseable {
         synchronized (reloader) {
             upstream = clients.busyAndWaiting();
         }
-        return new InUse(inFlight.count(), backendRequests, queued, upstream[0], upstream[1]);
+        return new InUse(inFlight.count(), backendRequests, queued, upstream[0], upstream[1], tunnels.count());
+    }
+
+    /** WebSocket tunnels open now, or opening for an upgrade in flight. */
+    public int openTunnels() {
+        return tunnels.count();
+    }
+
+    /**
+     * Completes once no WebSocket tunnel is open (at once if none is): what a container's graceful stop waits
+     * for, since it sees no request of a tunnel once its 101 is out.
+     */
+    public java.util.concurrent.CompletableFuture<Void> tunnelsClosed() {
+        return tunnels.whenNone();
+    }
+
+    Tunnels tunnels() {
+        return tunnels;
     }
 
     AccessLog accessLog() {
@@ -358,11 +378,11 @@ public final class ProxyEngine implements AutoCloseable {
     }
 
     /**
-     * Closes gracefully: new exchanges get 503, the health checks stop, in-flight exchanges get up to {@code
-     * grace} to end; then the upstream clients stop (cutting what is left, which ends with 502 or an aborted
-     * response), then the access log writes what it queued, then the cache closes (a persistent disk tier is
-     * flushed and reopens consistent), then the metrics (JMX). Blocks the caller meanwhile; only the first call
-     * does anything.
+     * Closes gracefully: new exchanges get 503, the health checks stop, in-flight exchanges and WebSocket
+     * tunnels get up to {@code grace} to end; then the tunnels left close; then the upstream clients stop
+     * (cutting what is left, which ends with 502 or an aborted response), then the access log writes what it
+     * queued, then the cache closes (a persistent disk tier is flushed and reopens consistent), then the
+     * metrics (JMX). Blocks the caller meanwhile; only the first call does anything.
      */
     public void close(Duration grace) {
         stopping = true;
@@ -370,12 +390,21 @@ public final class ProxyEngine implements AutoCloseable {
             return;
         }
         List<HttpClient> running = reloader.close(); // watchers and health checks stop first
+        long deadline = System.nanoTime() + grace.toNanos();
         if (!awaitInFlight(grace)) {
             LOG.warn(
                     "{} exchange(s) still in flight after the {} ms shutdown grace; cutting them",
                     inFlight.count(),
                     grace.toMillis());
         }
+        // WebSocket tunnels get what is left of the grace too, then close: a client reconnects elsewhere.
+        if (!awaitTunnels(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())))) {
+            LOG.warn(
+                    "{} WebSocket tunnel(s) still open after the {} ms shutdown grace; closing them",
+                    tunnels.count(),
+                    grace.toMillis());
+        }
+        tunnels.closeAll(new java.io.EOFException("the proxy is shutting down"));
         for (HttpClient client : running) {
             UpstreamClients.stopQuietly(client);
         }
@@ -387,6 +416,15 @@ public final class ProxyEngine implements AutoCloseable {
             caching.close();
         }
         metrics.close();
+    }
+
+    private boolean awaitTunnels(Duration timeout) {
+        try {
+            return tunnels.awaitNone(timeout);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     private boolean awaitInFlight(Duration timeout) {

@@ -134,7 +134,8 @@ final class Reloader {
                 next.limits(),
                 baseline.upstreamTls(),
                 baseline.cache(),
-                baseline.reload());
+                baseline.reload(),
+                next.websocket());
         if (effective.equals(previous.config)) {
             return record(new ReloadResult(
                     ReloadResult.Outcome.UNCHANGED,
@@ -324,6 +325,7 @@ final class Reloader {
             for (String name : List.copyOf(metrics.routeNames())) {
                 if (!routesInUse.contains(name)) {
                     metrics.removeRoute(name);
+                    metrics.tunnels().removeRoute(name);
                 }
             }
             if (retired.isEmpty() && draining.isEmpty()) {

@@ -27,6 +27,9 @@
  *   <li><b>Forward</b>: headers cleaned both ways ({@code ForwardHeaders}), the request body streamed ({@code
  *       RequestBodySource}), the response copied with back-pressure ({@code ClientSink}), on the engine's own
  *       upstream client ({@link dev.proxyfilter.upstream.UpstreamClient}).
+ *   <li><b>Tunnel</b>: a WebSocket upgrade the backend answered with 101 turns both connections into one byte
+ *       tunnel, copied both ways with back-pressure until either side closes ({@code Tunnel}, its limits in
+ *       {@code Tunnels}, its ends in {@link dev.proxyfilter.tunnel}); any other answer goes on as a response.
  *   <li><b>Retry</b>: what may be tried again elsewhere, and which 502/503/504 a failure becomes ({@code
  *       RetryPolicy}).
  *   <li><b>Cache store</b>: a storable response kept as it streams past ({@code CachedExchange}).
@@ -37,6 +40,7 @@
  * <h2>Beside the pipeline</h2>
  * A configuration lives in an immutable {@link dev.proxyfilter.forward.Generation} ({@code
  * GenerationBuilder} builds it); {@code Reloader} swaps generations on a reload; {@code UpstreamClients}
- * owns the upstream threads and clients; {@code InFlight} counts exchanges for a graceful close.
+ * owns the upstream threads and clients; {@code InFlight} counts exchanges and {@code Tunnels} the WebSocket
+ * tunnels, for a graceful close.
  */
 package dev.proxyfilter.forward;

@@ -1,6 +1,8 @@
 package dev.proxyfilter.jetty;
 
 import dev.proxyfilter.forward.ClientExchange;
+import dev.proxyfilter.tunnel.EndPointTunnelEnd;
+import dev.proxyfilter.tunnel.TunnelEnd;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -10,10 +12,16 @@ import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpHeaderValue;
+import org.eclipse.jetty.http.HttpStatus;
+import org.eclipse.jetty.http.HttpVersion;
 import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.server.HttpStream;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.BufferUtil;
 import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.Promise;
 
 /**
  * The Jetty core side of one exchange. The request's headers are Jetty's own (no copy) and the request
@@ -332,6 +340,49 @@ final class HandlerExchange implements ClientExchange, Callback {
             // Failing a committed response aborts its stream: the client sees a truncated response.
             callback.failed(failure);
         }
+    }
+
+    /** An HTTP/1.1 connection: Jetty hands its endpoint to another connection once the response is out. */
+    @Override
+    public boolean upgradable() {
+        return request.getConnectionMetaData().getHttpVersion() == HttpVersion.HTTP_1_1
+                && request.getConnectionMetaData().getConnection().getEndPoint() != null;
+    }
+
+    /**
+     * The 101 goes out as the response, and Jetty then installs the tunnel's end as the connection of the
+     * client's endpoint ({@link HttpStream#UPGRADE_CONNECTION_ATTRIBUTE}, as Jetty's {@code ConnectHandler}
+     * does), with whatever the client sent behind its request; the end's {@code onOpen} completes the promise.
+     * If the 101 cannot be written, Jetty closes the connection and the promise fails.
+     */
+    @Override
+    public void upgrade(HttpFields headers, Promise<TunnelEnd> promise) {
+        if (!ended.compareAndSet(false, true)) {
+            promise.failed(new IOException("the exchange has ended"));
+            return;
+        }
+        EndPoint endPoint = request.getConnectionMetaData().getConnection().getEndPoint();
+        EndPointTunnelEnd end = new EndPointTunnelEnd(
+                endPoint,
+                request.getComponents().getExecutor(),
+                request.getComponents().getByteBufferPool(),
+                null,
+                promise::succeeded);
+        response.setStatus(HttpStatus.SWITCHING_PROTOCOLS_101);
+        HttpFields.Mutable out = response.getHeaders();
+        for (HttpField field : headers) {
+            if (field.getHeader() == HttpHeader.DATE) {
+                out.put(field);
+            } else {
+                out.add(field);
+            }
+        }
+        request.setAttribute(HttpStream.UPGRADE_CONNECTION_ATTRIBUTE, end);
+        // The head goes out first, so that a client gone by now fails the promise instead of leaving it open.
+        response.write(true, BufferUtil.EMPTY_BUFFER, Callback.from(callback::succeeded, failure -> {
+            promise.failed(failure);
+            callback.failed(failure);
+        }));
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.proxyfilter.jetty;
 
 import dev.proxyfilter.config.ProxyConfig;
 import dev.proxyfilter.forward.ProxyEngine;
+import java.util.concurrent.CompletableFuture;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.PreEncodedHttpField;
@@ -9,6 +10,7 @@ import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.component.Graceful;
 
 /**
  * The engine as a Jetty core {@link Handler}, with no servlet layer in between: the standalone proxy's
@@ -21,7 +23,7 @@ import org.eclipse.jetty.util.Callback;
  * channel, async context, {@code HttpOutput}, header wrappers, a header copy each way) as a large part of
  * the proxy's own CPU per request; see bench/profile.md.
  */
-public final class ProxyHandler extends Handler.Abstract {
+public final class ProxyHandler extends Handler.Abstract implements Graceful {
     static final HttpField NOSNIFF = new PreEncodedHttpField("X-Content-Type-Options", "nosniff");
     static final HttpField NO_STORE = new PreEncodedHttpField(HttpHeader.CACHE_CONTROL, "no-store");
     static final HttpField TEXT_PLAIN = new PreEncodedHttpField(HttpHeader.CONTENT_TYPE, "text/plain;charset=utf-8");
@@ -66,6 +68,27 @@ public final class ProxyHandler extends Handler.Abstract {
             engine = null;
             running.close();
         }
+    }
+
+    /**
+     * A graceful stop of the server waits for WebSocket tunnels too, up to its stop timeout: Jetty sees no
+     * request of a tunnel once its 101 is out, and would otherwise close it with the connectors at once. The
+     * connectors close what is left when the timeout ends.
+     */
+    @Override
+    public CompletableFuture<Void> shutdown() {
+        ProxyEngine running = engine;
+        if (running == null) {
+            return CompletableFuture.completedFuture(null);
+        }
+        running.startDraining();
+        return running.tunnelsClosed();
+    }
+
+    @Override
+    public boolean isShutdown() {
+        ProxyEngine running = engine;
+        return running == null || (running.draining() && running.openTunnels() == 0);
     }
 
     @Override

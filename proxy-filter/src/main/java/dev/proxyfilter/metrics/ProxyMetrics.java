@@ -83,6 +83,9 @@ public final class ProxyMetrics implements AutoCloseable {
     private final Map<String, BackendMetrics> backends = new ConcurrentHashMap<>();
     private final Map<String, RouteMetrics> routes = new ConcurrentHashMap<>();
     private final Map<String, LongSupplier> poolPending = new ConcurrentHashMap<>();
+    /** WebSocket tunnels by route and backend, exported as their own labelled families. */
+    private final TunnelMetrics tunnels = new TunnelMetrics();
+
     private final PrometheusRegistry prometheus = new PrometheusRegistry();
     private volatile JmxReporter jmx;
     /** What the timers' rates and reservoirs read. */
@@ -104,6 +107,12 @@ public final class ProxyMetrics implements AutoCloseable {
         registry.counter("proxy.admin.changes");
         prometheus.register(new RegistryExports(registry));
         prometheus.register(new LabeledExports(this));
+        prometheus.register(tunnels);
+    }
+
+    /** WebSocket tunnels by route and backend. */
+    public TunnelMetrics tunnels() {
+        return tunnels;
     }
 
     /**

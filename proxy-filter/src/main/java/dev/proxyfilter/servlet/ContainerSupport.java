@@ -41,6 +41,21 @@ final class ContainerSupport {
         }
     }
 
+    /**
+     * Closes an upgraded connection's socket at once where the container needs telling (Tomcat); elsewhere
+     * closing the {@code WebConnection} does.
+     */
+    static void closeUpgraded(jakarta.servlet.http.WebConnection connection) {
+        try {
+            jakarta.servlet.ServletInputStream input = connection.getInputStream();
+            if (input.getClass().getName().startsWith("org.apache.coyote.")) {
+                TomcatSupport.closeUpgraded(input);
+            }
+        } catch (java.io.IOException | LinkageError | RuntimeException e) {
+            LOG.debug("cannot close the upgraded connection {}", connection, e);
+        }
+    }
+
     /** Aborts the connection; returns false if this container is not supported. */
     static boolean abort(ServletRequest request, ServletResponse response, Throwable failure) {
         ServletRequest req = request;

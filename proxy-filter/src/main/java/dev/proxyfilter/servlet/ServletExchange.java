@@ -1,10 +1,14 @@
 package dev.proxyfilter.servlet;
 
 import dev.proxyfilter.forward.ClientExchange;
+import dev.proxyfilter.tunnel.TunnelEnd;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.AsyncEvent;
 import jakarta.servlet.AsyncListener;
+import jakarta.servlet.ServletException;
 import jakarta.servlet.ServletOutputStream;
+import jakarta.servlet.ServletRequest;
+import jakarta.servlet.ServletRequestWrapper;
 import jakarta.servlet.WriteListener;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -19,6 +23,7 @@ import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.Promise;
 
 /**
  * The servlet side of one exchange: an async-started request whose body is read and whose response
@@ -380,6 +385,86 @@ final class ServletExchange implements ClientExchange, WriteListener, AsyncListe
     public void abort(Throwable failure) {
         if (ended.compareAndSet(false, true)) {
             ContainerSupport.abort(request, response, failure);
+            try {
+                async.complete();
+            } catch (IllegalStateException ignored) {
+                // the container ended the exchange itself
+            }
+        }
+    }
+
+    /** How this container switches protocols; null when it cannot (see {@link #upgradable}). */
+    private enum Switch {
+        /** {@code HttpServletRequest.upgrade}, which Tomcat also takes from an async request off its threads. */
+        SERVLET,
+        /** Jetty's core, through {@link JettyUpgrade}. */
+        JETTY_CORE
+    }
+
+    private Switch switching() {
+        if (!"HTTP/1.1".equals(protocol)) {
+            return null;
+        }
+        ServletRequest container = request;
+        while (container instanceof ServletRequestWrapper wrapper) {
+            container = wrapper.getRequest();
+        }
+        String type = container.getClass().getName();
+        if (type.startsWith("org.apache.catalina.")) {
+            return Switch.SERVLET;
+        }
+        if (type.startsWith("org.eclipse.jetty.ee10.") && sharesJettyIo(container)) {
+            return Switch.JETTY_CORE;
+        }
+        return null; // another container, or a Jetty webapp with its own copy of Jetty's classes
+    }
+
+    /** Whether the container runs on the very Jetty classes this library sees (not a webapp's own copy). */
+    private static boolean sharesJettyIo(ServletRequest container) {
+        try {
+            ClassLoader loader = container.getClass().getClassLoader();
+            return loader != null
+                    && Class.forName("org.eclipse.jetty.io.EndPoint", false, loader)
+                            == org.eclipse.jetty.io.EndPoint.class;
+        } catch (ClassNotFoundException | LinkageError e) {
+            return false;
+        }
+    }
+
+    /**
+     * Tomcat ({@code HttpServletRequest.upgrade}), and Jetty when the proxy is embedded in it (through Jetty's
+     * core: see {@link JettyUpgrade} for why not the servlet upgrade); over HTTP/1.1.
+     */
+    @Override
+    public boolean upgradable() {
+        return switching() != null;
+    }
+
+    /**
+     * The 101 with {@code headers}, then the asynchronous request completes, which is when the container
+     * switches: Tomcat calls {@link TunnelUpgradeHandler#init}, Jetty installs the tunnel's end on the
+     * endpoint; either completes the promise. A client gone before that leaves the promise to the tunnel's
+     * hand-over timeout.
+     */
+    @Override
+    public void upgrade(HttpFields fields, Promise<TunnelEnd> promise) {
+        Switch how = switching();
+        if (how == null || !ended.compareAndSet(false, true)) {
+            promise.failed(new IOException("this exchange cannot switch protocols now"));
+            return;
+        }
+        try {
+            response.setStatus(HttpServletResponse.SC_SWITCHING_PROTOCOLS);
+            responseHead(HttpServletResponse.SC_SWITCHING_PROTOCOLS, fields);
+            if (how == Switch.SERVLET) {
+                request.upgrade(TunnelUpgradeHandler.class).handOver(promise);
+            } else {
+                JettyUpgrade.upgrade(request, promise);
+            }
+        } catch (IOException | ServletException | RuntimeException | LinkageError e) {
+            promise.failed(e);
+            ContainerSupport.abort(request, response, e);
+        } finally {
             try {
                 async.complete();
             } catch (IllegalStateException ignored) {

@@ -22,8 +22,8 @@ final class ServletRequestSource implements Content.Source, ReadListener {
     /** Marks "data became available while nobody demanded". */
     private static final Runnable SIGNAL = () -> {};
 
-    private final ServletRequest request;
-    private final Runnable beforeFirstRead;
+    /** Opens the stream at the first read or demand: the request's, or an upgraded connection's. */
+    private final Opener opener;
     /** Set once, by the first read or demand. */
     private ServletInputStream input;
 
@@ -36,9 +36,28 @@ final class ServletRequestSource implements Content.Source, ReadListener {
     private volatile boolean eof;
     private volatile boolean listening;
 
+    /** What opens the input stream, at the first read or demand. */
+    @FunctionalInterface
+    interface Opener {
+        ServletInputStream open() throws IOException;
+    }
+
     ServletRequestSource(ServletRequest request, long contentLength, Runnable beforeFirstRead) {
-        this.request = request;
-        this.beforeFirstRead = beforeFirstRead;
+        this(
+                () -> {
+                    beforeFirstRead.run();
+                    return request.getInputStream();
+                },
+                contentLength);
+    }
+
+    /** A source over a stream already there, such as an upgraded connection's. */
+    ServletRequestSource(ServletInputStream stream, long contentLength) {
+        this(() -> stream, contentLength);
+    }
+
+    private ServletRequestSource(Opener opener, long contentLength) {
+        this.opener = opener;
         this.bufferSize = contentLength > 0 && contentLength < 16384 ? (int) contentLength : 16384;
     }
 
@@ -47,8 +66,7 @@ final class ServletRequestSource implements Content.Source, ReadListener {
             synchronized (this) {
                 if (!listening) {
                     try {
-                        beforeFirstRead.run();
-                        input = request.getInputStream();
+                        input = opener.open();
                         input.setReadListener(this);
                     } catch (IOException | RuntimeException x) {
                         fail(x); // read() returns it, demand() calls back at once

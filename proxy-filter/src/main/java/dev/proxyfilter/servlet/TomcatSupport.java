@@ -22,7 +22,37 @@ final class TomcatSupport {
         FACADE_RESPONSE = field;
     }
 
+    private static final Field UPGRADED_SOCKET;
+
+    static {
+        Field field;
+        try {
+            field = org.apache.coyote.http11.upgrade.UpgradeServletInputStream.class.getDeclaredField("socketWrapper");
+            field.setAccessible(true);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            field = null;
+        }
+        UPGRADED_SOCKET = field;
+    }
+
     private TomcatSupport() {}
+
+    /**
+     * Closes the socket of an upgraded connection now. Closing a {@code WebConnection}'s streams only marks them
+     * closed; Tomcat closes the socket at the connection's next I/O event, which a quiet client never causes.
+     */
+    static boolean closeUpgraded(jakarta.servlet.ServletInputStream input) {
+        if (UPGRADED_SOCKET == null
+                || !(input instanceof org.apache.coyote.http11.upgrade.UpgradeServletInputStream upgraded)) {
+            return false;
+        }
+        try {
+            ((org.apache.tomcat.util.net.SocketWrapperBase<?>) UPGRADED_SOCKET.get(upgraded)).close();
+            return true;
+        } catch (IllegalAccessException | RuntimeException e) {
+            return false;
+        }
+    }
 
     static boolean abort(ServletResponse response, Throwable failure) {
         Response connectorResponse = connectorResponse(response);

@@ -166,6 +166,9 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
     /** Why the TLS handshake with the backend failed, if it did. */
     private volatile Throwable handshakeFailure;
 
+    /** The tunnel this connection became, while its request head's write has not completed. */
+    private volatile dev.proxyfilter.tunnel.EndPointTunnelEnd tunnelWaitingForHead;
+
     /** The exchange the connection was opened for; set by the factory before {@link #onOpen}. */
     UpstreamExchange pendingFirst;
 
@@ -216,6 +219,12 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
     }
 
     private void headWritten() {
+        dev.proxyfilter.tunnel.EndPointTunnelEnd waiting = tunnelWaitingForHead;
+        if (waiting != null) {
+            tunnelWaitingForHead = null;
+            waiting.releaseWrites(); // the backend switched before this write's callback came
+            return;
+        }
         UpstreamExchange current = exchange;
         if (current == null) {
             return;
@@ -224,6 +233,12 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
     }
 
     private void writeFailed(Throwable failure) {
+        dev.proxyfilter.tunnel.EndPointTunnelEnd waiting = tunnelWaitingForHead;
+        if (waiting != null) {
+            tunnelWaitingForHead = null;
+            waiting.releaseWrites(); // its own writes fail now
+            return;
+        }
         UpstreamExchange current = exchange;
         if (current != null) {
             failExchange(current, failure);
@@ -549,6 +564,10 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
     }
 
     private void headers(UpstreamExchange current) {
+        if (current.status == 101) {
+            switched(current);
+            return;
+        }
         headersDelivered = true;
         long length = parser.getContentLength();
         largeBody = !current.head && parser.hasContent() && (length < 0 || length > SELECTOR_BODY_LIMIT);
@@ -576,6 +595,54 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
                 current.exitCallback();
             }
         }
+    }
+
+    /**
+     * The backend answered 101 to an upgrade: this connection leaves its destination for good (its room goes
+     * to the next exchange) and the endpoint gets a tunnel end as its connection, with the bytes that came
+     * behind the head. The listener takes the end in {@code onHeaders}; then the exchange completes.
+     */
+    private void switched(UpstreamExchange current) {
+        headersDelivered = true;
+        ByteBuffer behindHead = null;
+        RetainableByteBuffer buffer = networkBuffer;
+        networkBuffer = null;
+        if (buffer != null) {
+            if (buffer.hasRemaining()) {
+                behindHead = BufferUtil.copy(buffer.getByteBuffer());
+            }
+            buffer.release();
+        }
+        dev.proxyfilter.tunnel.EndPointTunnelEnd end = new dev.proxyfilter.tunnel.EndPointTunnelEnd(
+                getEndPoint(), getExecutor(), destination.client.buffers(), behindHead, null);
+        // The request head's write may still be completing (its callback not run yet): the tunnel's first write
+        // waits for it, since a second write on the endpoint meanwhile would fail. Set before the exchange goes.
+        end.holdWrites();
+        tunnelWaitingForHead = end;
+        exchange = null;
+        current.detach();
+        carried++;
+        if (requestComplete) {
+            tunnelWaitingForHead = null;
+            end.releaseWrites();
+        }
+        // onClose() counts this connection out of its destination, with no exchange left to fail.
+        getEndPoint().upgrade(end);
+        current.tunnel(end);
+        if (current.enterCallback()) {
+            try {
+                current.listener.onHeaders(current);
+            } catch (Throwable x) {
+                LOG.warn("onHeaders of {} failed", current, x);
+            } finally {
+                current.exitCallback();
+            }
+        }
+        dev.proxyfilter.tunnel.TunnelEnd untaken = current.takeTunnel();
+        if (untaken != null) {
+            untaken.close(new java.io.IOException("nobody took the tunnel of " + current));
+        }
+        current.succeed();
     }
 
     private void completeWithoutBody(UpstreamExchange current) {
@@ -751,6 +818,10 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
         }
         int status = current.status;
         if (status == 101) {
+            if (current.upgrade) {
+                event = HEADERS; // what follows the head is the new protocol's: the parser stops here
+                return true;
+            }
             parseFailure = new java.io.IOException("backend switched protocols (101), which the proxy did not ask for");
             event = FAILED;
             return true;

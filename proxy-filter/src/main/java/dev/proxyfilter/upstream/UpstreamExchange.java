@@ -57,6 +57,12 @@ public final class UpstreamExchange implements Content.Source {
     int status;
     HttpFields.Mutable responseHeaders;
 
+    /** The request asks to switch protocols: a 101 turns the connection into a tunnel instead of failing. */
+    boolean upgrade;
+    /** The backend's side of the tunnel after its 101, until the listener takes it. */
+    private final java.util.concurrent.atomic.AtomicReference<dev.proxyfilter.tunnel.TunnelEnd> upgraded =
+            new java.util.concurrent.atomic.AtomicReference<>();
+
     UpstreamExchange(UpstreamClient.Destination destination, String method, String target) {
         this.destination = destination;
         this.method = method;
@@ -86,6 +92,30 @@ public final class UpstreamExchange implements Content.Source {
         this.body = body;
         this.bodyLength = length;
         return this;
+    }
+
+    /**
+     * Lets a 101 (Switching Protocols) answer this request: the connection then leaves its pool for good and
+     * becomes a tunnel, which {@link #takeTunnel} hands over in {@link UpstreamListener#onHeaders}; the
+     * exchange then completes. The caller sends the {@code Upgrade} and {@code Connection} headers itself.
+     * Without this, a 101 fails the exchange.
+     */
+    public UpstreamExchange upgrade() {
+        this.upgrade = true;
+        return this;
+    }
+
+    /**
+     * The backend's side of the tunnel once it answered 101 to an {@link #upgrade} request, or null: from
+     * {@link UpstreamListener#onHeaders} on, and once. Whoever takes it closes it; one nobody takes by the
+     * end of {@code onHeaders} is closed.
+     */
+    public dev.proxyfilter.tunnel.TunnelEnd takeTunnel() {
+        return upgraded.getAndSet(null);
+    }
+
+    void tunnel(dev.proxyfilter.tunnel.TunnelEnd end) {
+        upgraded.set(end);
     }
 
     /** Longest silence on the connection while this exchange runs; 0 keeps the client's default. */

@@ -15,6 +15,7 @@ import dev.proxyfilter.config.ServerConfig;
 import dev.proxyfilter.config.StickyConfig;
 import dev.proxyfilter.config.StrategyName;
 import dev.proxyfilter.config.UpstreamTlsConfig;
+import dev.proxyfilter.config.WebSocketConfig;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -30,6 +31,7 @@ public final class TestConfigs {
     private RequestLimits limits = RequestLimits.DEFAULT;
     private UpstreamTlsConfig upstreamTls = UpstreamTlsConfig.DEFAULT;
     private String via = "proxy-filter";
+    private WebSocketConfig websocket = WebSocketConfig.DEFAULT;
 
     public static TestConfigs builder() {
         return new TestConfigs();
@@ -93,19 +95,26 @@ public final class TestConfigs {
         return this;
     }
 
+    /** {@code proxy.websocket-idle-timeout} and {@code proxy.max-tunnels}. */
+    public TestConfigs websocket(WebSocketConfig websocket) {
+        this.websocket = websocket;
+        return this;
+    }
+
     public ProxyConfig build() {
         return new ProxyConfig(
-                server,
-                pools,
-                routes,
-                DemoConfig.none(),
-                via,
-                List.of("test"),
-                ProxyConfig.DEFAULT_RETRY_BUDGET_PERCENT,
-                AdminConfig.defaults(),
-                AccessLogFormat.COMBINED,
-                SecurityConfig.NONE,
-                limits,
-                upstreamTls);
+                        server,
+                        pools,
+                        routes,
+                        DemoConfig.none(),
+                        via,
+                        List.of("test"),
+                        ProxyConfig.DEFAULT_RETRY_BUDGET_PERCENT,
+                        AdminConfig.defaults(),
+                        AccessLogFormat.COMBINED,
+                        SecurityConfig.NONE,
+                        limits,
+                        upstreamTls)
+                .withWebSocket(websocket);
     }
 }

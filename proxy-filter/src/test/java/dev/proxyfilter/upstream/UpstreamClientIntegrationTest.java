@@ -1655,6 +1655,70 @@ class UpstreamClientIntegrationTest {
         assertThat(recorder.headersCalls).hasValue(0);
     }
 
+    /**
+     * An upgrade answered with 101: the listener takes the connection as a tunnel end, whose first bytes are
+     * those the backend sent right behind its head; the connection has left the pool (the next exchange opens
+     * another), and bytes go both ways until the backend closes.
+     */
+    @Test
+    void anUpgradeAnsweredWith101HandsTheConnectionOverOutOfThePool() throws Exception {
+        RawBackend backend = raw(conn -> {
+            String head = conn.readHead();
+            if (head.contains("Upgrade: websocket")) {
+                conn.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
+                        + "early");
+                byte[] ping = conn.in.readNBytes(4);
+                conn.write(new String(ping, java.nio.charset.StandardCharsets.ISO_8859_1).toUpperCase());
+            } else {
+                conn.write(response("ok"));
+            }
+        });
+        java.util.concurrent.CompletableFuture<dev.proxyfilter.tunnel.TunnelEnd> tunnel =
+                new java.util.concurrent.CompletableFuture<>();
+        UpstreamExchange upgrade = exchange("GET", backend.uri(), "/ws").upgrade();
+        upgrade.requestHeaders().put("Upgrade", "websocket").put("Connection", "Upgrade");
+        Recorder recorder = new Recorder().onHeaders(exchange -> tunnel.complete(exchange.takeTunnel()));
+        upgrade.send(recorder);
+
+        assertThat(recorder.done.get(10, TimeUnit.SECONDS)).isNull();
+        assertThat(upgrade.status()).isEqualTo(101);
+        dev.proxyfilter.tunnel.TunnelEnd end = tunnel.get(10, TimeUnit.SECONDS);
+        assertThat(end).isNotNull();
+        assertThat(client.connections("http", "127.0.0.1", backend.port())).isZero();
+
+        java.io.ByteArrayOutputStream read = new java.io.ByteArrayOutputStream();
+        java.util.concurrent.CompletableFuture<Void> eof = new java.util.concurrent.CompletableFuture<>();
+        Runnable[] reader = new Runnable[1];
+        reader[0] = () -> {
+            while (true) {
+                org.eclipse.jetty.io.Content.Chunk chunk = end.read();
+                if (chunk == null) {
+                    end.demand(reader[0]);
+                    return;
+                }
+                byte[] bytes = new byte[chunk.remaining()];
+                chunk.getByteBuffer().get(bytes);
+                read.writeBytes(bytes);
+                chunk.release();
+                if (chunk.isLast()) {
+                    eof.complete(null);
+                    return;
+                }
+            }
+        };
+        org.eclipse.jetty.util.FutureCallback written = new org.eclipse.jetty.util.FutureCallback();
+        end.write(
+                false, java.nio.ByteBuffer.wrap("ping".getBytes(java.nio.charset.StandardCharsets.US_ASCII)), written);
+        written.get(10, TimeUnit.SECONDS);
+        reader[0].run();
+        eof.get(10, TimeUnit.SECONDS);
+        assertThat(read.toString(java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("earlyPING");
+        end.close(null);
+
+        succeed(exchange("GET", backend.uri(), "/plain")); // a new connection: the tunnel's never came back
+        assertThat(backend.accepted).hasValue(2);
+    }
+
     @Test
     void aResponseHeadTooBigFailsTheExchange() throws Exception {
         RawBackend backend =

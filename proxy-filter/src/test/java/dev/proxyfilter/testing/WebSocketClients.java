@@ -1,0 +1,156 @@
+package dev.proxyfilter.testing;
+
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.eclipse.jetty.websocket.api.Callback;
+import org.eclipse.jetty.websocket.api.Session;
+import org.eclipse.jetty.websocket.client.ClientUpgradeRequest;
+import org.eclipse.jetty.websocket.client.WebSocketClient;
+
+/** A real WebSocket client (Jetty's) for tests, and the client-side session that records what it gets. */
+public final class WebSocketClients implements AutoCloseable {
+    private final WebSocketClient client;
+
+    public WebSocketClients() throws Exception {
+        QueuedThreadPool threads = new QueuedThreadPool(64, 4);
+        threads.setName("ws-client");
+        HttpClient http = new HttpClient();
+        http.setExecutor(threads);
+        http.setConnectTimeout(5_000);
+        http.setMaxConnectionsPerDestination(2048);
+        client = new WebSocketClient(http);
+        client.setMaxTextMessageSize(WebSocketBackend.MAX_MESSAGE);
+        client.setMaxBinaryMessageSize(WebSocketBackend.MAX_MESSAGE);
+        client.setIdleTimeout(Duration.ofSeconds(60));
+        client.start();
+    }
+
+    /** Opens a session to {@code uri} ({@code http://} or {@code ws://}), waiting up to 10 s for the 101. */
+    public Socket connect(URI uri) throws Exception {
+        return connect(uri, true);
+    }
+
+    /**
+     * Opens a session; with {@code reading} false it reads nothing until {@link Socket#read} asks (a slow
+     * client: what it does not read stays in its socket, then in the proxy's, then in the backend's).
+     */
+    public Socket connect(URI uri, boolean reading) throws Exception {
+        return connect(uri, reading, java.util.Map.of());
+    }
+
+    /** Opens a session whose upgrade request carries {@code headers} too. */
+    public Socket connect(URI uri, boolean reading, java.util.Map<String, String> headers) throws Exception {
+        Socket socket = new Socket(reading);
+        URI ws = URI.create(uri.toString().replaceFirst("^http", "ws"));
+        ClientUpgradeRequest request = new ClientUpgradeRequest(ws);
+        headers.forEach(request::setHeader);
+        client.connect(socket, request).get(10, TimeUnit.SECONDS);
+        return socket;
+    }
+
+    /** Opens a session without waiting; the future completes with it once the 101 came. */
+    public CompletableFuture<Socket> connectAsync(URI uri) throws Exception {
+        Socket socket = new Socket(true);
+        URI ws = URI.create(uri.toString().replaceFirst("^http", "ws"));
+        return client.connect(socket, new ClientUpgradeRequest(ws)).thenApply(session -> socket);
+    }
+
+    @Override
+    public void close() throws Exception {
+        client.stop();
+    }
+
+    /** The client's session: messages received in order, and how it closed. */
+    public static final class Socket implements Session.Listener {
+        private final boolean reading;
+        public final BlockingQueue<Object> received = new LinkedBlockingQueue<>();
+        /** "code reason" once closed. */
+        public final CompletableFuture<String> closed = new CompletableFuture<>();
+
+        public volatile Session session;
+
+        Socket(boolean reading) {
+            this.reading = reading;
+        }
+
+        @Override
+        public void onWebSocketOpen(Session session) {
+            this.session = session;
+            if (reading) {
+                session.demand();
+            }
+        }
+
+        /** Reads one more message (for a client opened with {@code reading} false). */
+        public void read() {
+            session.demand();
+        }
+
+        @Override
+        public void onWebSocketText(String message) {
+            received.add(message);
+            if (reading) {
+                session.demand();
+            }
+        }
+
+        @Override
+        public void onWebSocketBinary(ByteBuffer payload, Callback callback) {
+            byte[] bytes = new byte[payload.remaining()];
+            payload.get(bytes);
+            received.add(bytes);
+            callback.succeed();
+            if (reading) {
+                session.demand();
+            }
+        }
+
+        @Override
+        public void onWebSocketClose(int statusCode, String reason) {
+            closed.complete(statusCode + " " + reason);
+        }
+
+        /** The last error; a close with its code (1006 for a connection that just ended) follows it. */
+        public volatile Throwable error;
+
+        @Override
+        public void onWebSocketError(Throwable cause) {
+            error = cause;
+        }
+
+        /** Sends text and waits until it went out. */
+        public void send(String text) throws Exception {
+            CompletableFuture<Void> sent = new CompletableFuture<>();
+            session.sendText(text, Callback.from(() -> sent.complete(null), sent::completeExceptionally));
+            sent.get(10, TimeUnit.SECONDS);
+        }
+
+        /** Sends text and returns the next message received (the echo). */
+        public Object roundTrip(String text) throws Exception {
+            send(text);
+            return next();
+        }
+
+        /** The next message received, within 10 s. */
+        public Object next() throws InterruptedException {
+            Object message = received.poll(10, TimeUnit.SECONDS);
+            if (message == null) {
+                throw new AssertionError("no message within 10 s");
+            }
+            return message;
+        }
+
+        /** Closes with a code and reason, and waits for the close handshake (up to 10 s). */
+        public String close(int code, String reason) throws Exception {
+            session.close(code, reason, Callback.NOOP);
+            return closed.get(10, TimeUnit.SECONDS);
+        }
+    }
+}
