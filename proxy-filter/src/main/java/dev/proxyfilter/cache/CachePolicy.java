@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Function;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
@@ -49,6 +50,12 @@ import org.eclipse.jetty.http.HttpHeader;
  * and the response's {@code no-cache}, {@code must-revalidate}, {@code proxy-revalidate}, {@code s-maxage}
  * and {@code stale-while-revalidate}; {@link #mayServeStaleOnError} applies {@code stale-if-error}.
  * Qualified {@code no-cache="F"} is served without validation minus field F (see {@link HttpCache#answer}).
+ *
+ * <h2>Targeted cache control (RFC 9213)</h2>
+ * Every rule above reads the response's directives through {@link #responseDirectives}: the first field of the
+ * target list ({@code cache.targeted-field} if configured, then {@code CDN-Cache-Control}) that is present and
+ * valid, as a Structured Field Dictionary, governs alone, and {@code Cache-Control} and {@code Expires} are then
+ * ignored; without one, {@code Cache-Control} governs as usual. Only response directives can be targeted.
  */
 public final class CachePolicy {
     private static final CacheControl PRAGMA_NO_CACHE = CacheControl.parse("no-cache");
@@ -69,14 +76,35 @@ public final class CachePolicy {
             "set-cookie2",
             "content-length");
 
+    /** The targeted field every cache of this kind honours (RFC 9213 §3). */
+    public static final String CDN_CACHE_CONTROL = "CDN-Cache-Control";
+
     private final long maxHeuristicMillis;
+    /** The target list, most specific first; one instance, so that stored responses can cache by identity. */
+    private final List<String> targets;
+
+    private final boolean stripTargeted;
 
     /** @param maxHeuristicFreshness cap of heuristic freshness; {@link Duration#ZERO} turns it off */
     public CachePolicy(Duration maxHeuristicFreshness) {
+        this(maxHeuristicFreshness, null, false);
+    }
+
+    /**
+     * @param maxHeuristicFreshness cap of heuristic freshness; {@link Duration#ZERO} turns it off
+     * @param targetedField         this cache's own targeted field, checked before {@code CDN-Cache-Control};
+     *                              {@code null} for none
+     * @param stripTargeted         whether the fields of the target list are removed from what clients receive
+     */
+    public CachePolicy(Duration maxHeuristicFreshness, String targetedField, boolean stripTargeted) {
         if (maxHeuristicFreshness.isNegative()) {
             throw new IllegalArgumentException("maxHeuristicFreshness: " + maxHeuristicFreshness + " (expected: >= 0)");
         }
         this.maxHeuristicMillis = maxHeuristicFreshness.toMillis();
+        this.targets = targetedField == null || targetedField.equalsIgnoreCase(CDN_CACHE_CONTROL)
+                ? List.of(CDN_CACHE_CONTROL)
+                : List.of(targetedField, CDN_CACHE_CONTROL);
+        this.stripTargeted = stripTargeted;
     }
 
     /** A shared cache with the default heuristic cap of 24 hours. */
@@ -86,7 +114,47 @@ public final class CachePolicy {
 
     /** The policy the configuration asks for. */
     public static CachePolicy from(CacheConfig config) {
-        return new CachePolicy(config.maxHeuristicFreshness());
+        return new CachePolicy(config.maxHeuristicFreshness(), config.targetedField(), config.stripTargeted());
+    }
+
+    // ---- RFC 9213: targeted cache control ----
+
+    /** The target list (RFC 9213 §2.1): the targeted fields this cache obeys, the first valid one winning. */
+    public List<String> targetedFields() {
+        return targets;
+    }
+
+    /** The fields to remove from responses to clients: the target list with {@code cache.strip-targeted}, else none. */
+    public List<String> strippedFields() {
+        return stripTargeted ? targets : List.of();
+    }
+
+    /** The directives that govern a stored response here (see the class comment). */
+    public CacheControl responseDirectives(StoredResponse stored) {
+        return stored.directives(targets);
+    }
+
+    /** The directives that govern a backend's response here (see the class comment). */
+    public CacheControl responseDirectives(HttpFields responseHeaders) {
+        return responseDirectives(targets, responseHeaders::getValuesList);
+    }
+
+    /**
+     * The first targeted field of {@code targets} that is present and valid, else {@code Cache-Control}.
+     *
+     * @param fieldValues the field lines of a field name, empty when absent
+     */
+    static CacheControl responseDirectives(List<String> targets, Function<String, List<String>> fieldValues) {
+        for (String target : targets) {
+            List<String> lines = fieldValues.apply(target);
+            if (!lines.isEmpty()) {
+                CacheControl targeted = CacheControl.parseTargeted(lines);
+                if (targeted != null) {
+                    return targeted;
+                }
+            }
+        }
+        return CacheControl.parse(fieldValues.apply("Cache-Control"));
     }
 
     // ---- §3: storing ----
@@ -169,7 +237,7 @@ public final class CachePolicy {
         if (!isStorableStatus(status)) {
             return Storability.STATUS;
         }
-        CacheControl cc = CacheControl.parse(responseHeaders.getValuesList(HttpHeader.CACHE_CONTROL));
+        CacheControl cc = responseDirectives(responseHeaders);
         if (cc.noStore() && !cc.mustUnderstand()) {
             return Storability.NO_STORE;
         }
@@ -186,7 +254,7 @@ public final class CachePolicy {
         if (CacheKeys.varyNames(responseHeaders.getValuesList(HttpHeader.VARY)).contains("*")) {
             return Storability.VARY_STAR;
         }
-        String expires = responseHeaders.get(HttpHeader.EXPIRES);
+        String expires = cc.targeted() ? null : responseHeaders.get(HttpHeader.EXPIRES); // RFC 9213 §2.1
         boolean explicit = cc.sMaxAge() >= 0 || cc.maxAge() >= 0 || expires != null || cc.isPublic();
         if (!explicit && !isHeuristicallyCacheable(status)) {
             return Storability.NOT_CACHEABLE;
@@ -208,14 +276,14 @@ public final class CachePolicy {
      * {@code Connection}, proxy credentials, {@code Set-Cookie}, {@code Content-Length} (the stored body's
      * length is sent instead) and the fields named by a qualified {@code private} (§5.2.2.7).
      */
-    public static List<Header> headersToStore(HttpFields responseHeaders) {
+    public List<Header> headersToStore(HttpFields responseHeaders) {
         Set<String> dropped = null;
         for (HttpField field : responseHeaders) {
             if (field.getHeader() == HttpHeader.CONNECTION) {
                 dropped = addNames(dropped, List.of(field.getValue()));
             }
         }
-        CacheControl cc = CacheControl.parse(responseHeaders.getValuesList(HttpHeader.CACHE_CONTROL));
+        CacheControl cc = responseDirectives(responseHeaders);
         if (!cc.privateFields().isEmpty()) {
             dropped = addNames(dropped, cc.privateFields());
         }
@@ -250,8 +318,9 @@ public final class CachePolicy {
         // The stored dates, parsed once per entry (StoredResponse.derived): this runs on every hit.
         StoredResponse.Derived d = response.derived();
         long date = d.dateMillis == HttpDates.INVALID ? response.responseTimeMillis() : d.dateMillis;
-        return lifetimeMillis(
-                response.status(), response.cacheControl(), date, d.hasExpires, d.expiresMillis, d.lastModifiedMillis);
+        CacheControl cc = responseDirectives(response);
+        boolean expires = d.hasExpires && !cc.targeted(); // a targeted field overrides Expires (RFC 9213 §2.1)
+        return lifetimeMillis(response.status(), cc, date, expires, d.expiresMillis, d.lastModifiedMillis);
     }
 
     private long heuristicMillis(int status, CacheControl cc, long dateValue, long lastModifiedMillis) {
@@ -372,7 +441,7 @@ public final class CachePolicy {
      */
     public CacheDecision decide(HttpFields requestHeaders, StoredResponse stored, long nowMillis) {
         CacheControl request = requestDirectives(requestHeaders);
-        CacheControl response = stored.cacheControl();
+        CacheControl response = responseDirectives(stored);
         long age = currentAgeMillis(stored, nowMillis);
         long lifetime = freshnessLifetimeMillis(stored);
         long ttl = lifetime - age;
@@ -419,7 +488,7 @@ public final class CachePolicy {
      * @see #isErrorForStale(int)
      */
     public boolean mayServeStaleOnError(HttpFields requestHeaders, StoredResponse stored, long nowMillis) {
-        CacheControl response = stored.cacheControl();
+        CacheControl response = responseDirectives(stored);
         if (response.forbidsStale()) {
             return false;
         }

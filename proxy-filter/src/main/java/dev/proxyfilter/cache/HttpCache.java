@@ -260,8 +260,9 @@ public final class HttpCache implements AutoCloseable {
      * The stored fields for the client: the entry's pre-encoded fields (built once per entry), minus those a
      * qualified {@code no-cache} withholds; room for what the answer and the pipeline add.
      */
-    private static HttpFields.Mutable fieldsToSend(StoredResponse stored, boolean validated) {
-        List<String> withheld = validated ? List.of() : stored.cacheControl().noCacheFields();
+    private HttpFields.Mutable fieldsToSend(StoredResponse stored, boolean validated) {
+        List<String> withheld =
+                validated ? List.of() : policy.responseDirectives(stored).noCacheFields();
         HttpField[] fields = stored.derived().fields;
         HttpFields.Mutable headers = HttpFields.build(fields.length + 5);
         for (HttpField field : fields) {
@@ -351,12 +352,7 @@ public final class HttpCache implements AutoCloseable {
         List<String> names = CacheKeys.varyNames(responseHeaders.getValuesList(HttpHeader.VARY));
         List<Header> selection = CacheKeys.varySelection(names, lookup.request().headers());
         StoredResponse response = new StoredResponse(
-                status,
-                CachePolicy.headersToStore(responseHeaders),
-                body,
-                requestTimeMillis,
-                responseTimeMillis,
-                selection);
+                status, policy.headersToStore(responseHeaders), body, requestTimeMillis, responseTimeMillis, selection);
         String key = primary;
         if (!names.isEmpty()) {
             StoreEntry current = store.get(primary);
@@ -417,7 +413,7 @@ public final class HttpCache implements AutoCloseable {
         }
         StoredResponse freshened =
                 Conditionals.freshen(stored, notModifiedHeaders, requestTimeMillis, responseTimeMillis);
-        CacheControl cc = freshened.cacheControl();
+        CacheControl cc = policy.responseDirectives(freshened);
         if ((cc.noStore() && !cc.mustUnderstand()) || cc.isPrivate()) {
             store.remove(lookup.entryKey());
         } else {

@@ -33,6 +33,7 @@ public final class StoredResponse implements StoreEntry {
     // Derived from headers on first use; a race computes the same value twice, which is harmless. Not part
     // of the codec's form: an entry read back from off-heap or disk derives them again.
     private CacheControl cacheControl;
+    private Directives directives;
     private Derived derived;
 
     /**
@@ -130,7 +131,27 @@ public final class StoredResponse implements StoreEntry {
         return values == null ? List.of() : values;
     }
 
-    /** The response's {@code Cache-Control} directives. */
+    /**
+     * The directives that govern this response for a cache whose target list (RFC 9213 §2.1) is
+     * {@code targets}: those of the first targeted field present and valid, else {@code Cache-Control}'s.
+     * Computed once per target list instance ({@link CachePolicy} keeps one).
+     */
+    CacheControl directives(List<String> targets) {
+        Directives d = directives;
+        if (d == null || d.targets != targets) {
+            d = new Directives(targets, CachePolicy.responseDirectives(targets, this::headerValues));
+            directives = d;
+        }
+        return d.cacheControl;
+    }
+
+    /** {@link #directives(List)} for one target list; immutable, so a racy publication is harmless. */
+    private record Directives(List<String> targets, CacheControl cacheControl) {}
+
+    /**
+     * The response's {@code Cache-Control} field alone. What governs caching may be a targeted field instead:
+     * see {@link CachePolicy#responseDirectives(StoredResponse)}.
+     */
     public CacheControl cacheControl() {
         CacheControl cc = cacheControl;
         if (cc == null) {

@@ -678,6 +678,20 @@ public enum ConfigKey {
             ConfigValues.DURATION,
             "cap of heuristic freshness (10% of the age of Last-Modified); 0 turns it off",
             (b, n, s) -> b.cache(s).maxHeuristicFreshness(ConfigValues.duration(s, false))),
+    CACHE_TARGETED_FIELD(
+            "cache.targeted-field",
+            Applied.ON_RESTART,
+            note("none"),
+            ConfigValues.HEADER_NAME,
+            "own targeted cache-control field (RFC 9213, e.g. Proxy-Filter-Cache-Control), obeyed before CDN-Cache-Control",
+            (b, n, s) -> b.cache(s).targetedField(ConfigValues.headerName(s))),
+    CACHE_STRIP_TARGETED(
+            "cache.strip-targeted",
+            Applied.ON_RESTART,
+            value(false),
+            ConfigValues.BOOLEAN,
+            "true: the targeted fields this cache obeys (own, CDN-Cache-Control) are removed from client responses",
+            (b, n, s) -> b.cache(s).stripTargeted(ConfigValues.bool(s))),
 
     // ---- reload.*: reloading the configuration file ----
     RELOAD_WATCH(

@@ -262,6 +262,7 @@ final class CachedExchange {
 
     private CacheAnswer withOurFields(CacheAnswer answer, CacheStatus status) {
         HttpFields.Mutable headers = answer.headers();
+        stripTargeted(headers);
         // One pass to learn whether the fields hold a Via or a Cache-Status already: usually neither, and then
         // ours are appended (put would search the fields with an iterator each).
         boolean via = false;
@@ -334,9 +335,18 @@ final class CachedExchange {
                 }
             }
         }
+        stripTargeted(clientHeaders); // after the copy to store: the stored response keeps what governs it
         String member = cacheStatus.toString();
         clientHeaders.put(CacheStatus.HEADER, member);
         logToken = member;
+    }
+
+    /** With {@code cache.strip-targeted}, the targeted fields this cache obeys go (RFC 9213 leaves it to us). */
+    private void stripTargeted(HttpFields.Mutable headers) {
+        java.util.List<String> stripped = cache.policy().strippedFields();
+        for (int i = 0, n = stripped.size(); i < n; i++) {
+            headers.remove(stripped.get(i));
+        }
     }
 
     private HttpFields.Mutable withoutOurVia(HttpFields clientHeaders) {
