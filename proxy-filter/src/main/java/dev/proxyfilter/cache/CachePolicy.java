@@ -263,7 +263,13 @@ public final class CachePolicy {
                 responseHeaders.contains(HttpHeader.ETAG) || responseHeaders.contains(HttpHeader.LAST_MODIFIED);
         if (!validator && cc.staleWhileRevalidate() < 0 && cc.staleIfError() < 0) {
             long date = HttpDates.parse(responseHeaders.get(HttpHeader.DATE));
-            long lifetime = lifetimeMillis(status, cc, date, expires, null);
+            List<String> expiresLines = cc.targeted() ? List.of() : responseHeaders.getValuesList(HttpHeader.EXPIRES);
+            if (expiresLines.size() > 1) {
+                expires = "invalid: more than one"; // a singleton given twice is in the past
+            }
+            List<String> ages = responseHeaders.getValuesList(HttpHeader.AGE);
+            boolean invalidAge = !ages.isEmpty() && (ages.size() > 1 || ageSeconds(ages.get(0)) < 0);
+            long lifetime = invalidAge ? 0 : lifetimeMillis(status, cc, date, expires, null);
             if (lifetime <= 0) {
                 return Storability.USELESS;
             }
@@ -318,6 +324,9 @@ public final class CachePolicy {
         // The stored dates, parsed once per entry (StoredResponse.derived): this runs on every hit.
         StoredResponse.Derived d = response.derived();
         long date = d.dateMillis == HttpDates.INVALID ? response.responseTimeMillis() : d.dateMillis;
+        if (d.invalidAge) {
+            return 0; // RFC 9111 §5.1: a cache should ignore such a response; it is stale, never fresh
+        }
         CacheControl cc = responseDirectives(response);
         boolean expires = d.hasExpires && !cc.targeted(); // a targeted field overrides Expires (RFC 9213 §2.1)
         return lifetimeMillis(response.status(), cc, date, expires, d.expiresMillis, d.lastModifiedMillis);
@@ -376,6 +385,16 @@ public final class CachePolicy {
     }
 
     /**
+     * The value of one {@code Age} field line (RFC 9111 §5.1): one non-negative integer, surrounding
+     * whitespace aside, capped at 2^31; -1 for anything else, a list included ({@code 5, 0}, {@code old, 0}).
+     * RFC 9111 would take the first member of a list; a shared cache takes the safer reading, since a list
+     * means that some hop sent something odd, and the response then counts as stale.
+     */
+    static long ageSeconds(String value) {
+        return value == null ? -1 : CacheControl.deltaSeconds(value.strip());
+    }
+
+    /**
      * The current age of a stored response (§4.2.3), in milliseconds:
      * <pre>
      * apparent_age          = max(0, response_time - date_value)
@@ -385,7 +404,8 @@ public final class CachePolicy {
      * resident_time         = now - response_time
      * current_age           = corrected_initial_age + resident_time
      * </pre>
-     * {@code age_value} is the stored {@code Age} (0 when absent or invalid); without a valid {@code Date}
+     * {@code age_value} is the stored {@code Age} (0 when absent; when invalid, the response is stale anyway,
+     * see {@link #freshnessLifetimeMillis}); without a valid {@code Date}
      * the apparent age is 0. A clock that went backwards gives no negative resident time.
      */
     public static long currentAgeMillis(StoredResponse response, long nowMillis) {

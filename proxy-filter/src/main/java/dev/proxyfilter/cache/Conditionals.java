@@ -100,8 +100,9 @@ public final class Conditionals {
         }
         String lastModified = notModified.get(HttpHeader.LAST_MODIFIED);
         if (lastModified != null) {
-            long storedMillis = HttpDates.parse(stored.header("Last-Modified"));
-            return storedMillis != HttpDates.INVALID && storedMillis == HttpDates.parse(lastModified);
+            long storedMillis = HttpDates.parse(stored.header("Last-Modified"), stored.responseTimeMillis());
+            return storedMillis != HttpDates.INVALID
+                    && storedMillis == HttpDates.parse(lastModified, stored.responseTimeMillis());
         }
         if (etag != null) {
             return storedEtag != null && weakMatch(etag.trim(), storedEtag.trim());
@@ -167,7 +168,8 @@ public final class Conditionals {
                 return 412;
             }
         } else {
-            long ifUnmodifiedSince = HttpDates.parse(request.get(HttpHeader.IF_UNMODIFIED_SINCE));
+            long ifUnmodifiedSince =
+                    HttpDates.parse(request.get(HttpHeader.IF_UNMODIFIED_SINCE), stored.responseTimeMillis());
             long lastModified = derived.lastModifiedMillis;
             // ignored without a modification date (RFC 9110 §13.1.4)
             if (ifUnmodifiedSince != HttpDates.INVALID
@@ -185,7 +187,8 @@ public final class Conditionals {
             return 200;
         }
         if (getOrHead) {
-            long ifModifiedSince = HttpDates.parse(request.get(HttpHeader.IF_MODIFIED_SINCE));
+            long ifModifiedSince =
+                    HttpDates.parse(request.get(HttpHeader.IF_MODIFIED_SINCE), stored.responseTimeMillis());
             if (ifModifiedSince != HttpDates.INVALID && modificationTime(stored) <= ifModifiedSince) {
                 return 304;
             }
@@ -213,8 +216,9 @@ public final class Conditionals {
             String storedEtag = trim(stored.header("ETag"));
             return storedEtag != null && strongMatch(value, storedEtag);
         }
-        long date = HttpDates.parse(value);
-        return date != HttpDates.INVALID && date == HttpDates.parse(stored.header("Last-Modified"));
+        long date = HttpDates.parse(value, stored.responseTimeMillis());
+        return date != HttpDates.INVALID
+                && date == HttpDates.parse(stored.header("Last-Modified"), stored.responseTimeMillis());
     }
 
     // ---- entity-tags (RFC 9110 §8.8.3) ----

@@ -259,9 +259,18 @@ final class CacheProxy implements AutoCloseable {
             }
             clock.advanceMillis(reply.delayMillis); // the response is generated after the delay
             resp.setStatus(reply.status);
-            resp.setDateHeader("Date", reply.dateMillis == Long.MIN_VALUE ? clock.millis() : reply.dateMillis);
+            List<String> scriptedDate = reply.headers.get("Date");
+            if (scriptedDate == null) {
+                resp.setDateHeader("Date", reply.dateMillis == Long.MIN_VALUE ? clock.millis() : reply.dateMillis);
+            } else { // a scripted Date, valid or not, replaces the clock's (and the container's)
+                resp.setHeader("Date", scriptedDate.get(0));
+            }
             resp.setContentType("text/plain");
-            reply.headers.forEach((name, values) -> values.forEach(value -> resp.addHeader(name, value)));
+            reply.headers.forEach((name, values) -> {
+                for (int i = name.equals("Date") ? 1 : 0; i < values.size(); i++) {
+                    resp.addHeader(name, values.get(i));
+                }
+            });
             if (reply.status == 304 || reply.status == 204 || req.getMethod().equals("HEAD")) {
                 return;
             }
