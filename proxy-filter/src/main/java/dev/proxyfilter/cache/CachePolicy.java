@@ -23,8 +23,10 @@ import org.eclipse.jetty.http.HttpHeader;
  * <ul>
  * <li>the method is {@code GET} ({@code HEAD} is answered from a stored {@code GET});</li>
  * <li>the request has no {@code no-store};</li>
- * <li>the status is final and understood: 200..599 as registered in RFC 9110, except 206 (partial content
- *     is not combined) and 304 (which only updates, §4.3.4);</li>
+ * <li>the status is final: 200..599, except 206 (partial content is not combined) and 304 (which only
+ *     updates, §4.3.4); a status this cache does not understand (not registered in RFC 9110) only with an
+ *     explicit lifetime ({@code max-age}, {@code s-maxage}, {@code Expires}), and such a response is never
+ *     served stale; under {@code must-understand}, only a status it understands;</li>
  * <li>the response has no {@code no-store} (ignored under {@code must-understand}, §5.2.2.3) and no
  *     unqualified {@code private}; qualified {@code private="F"} stores the response without field F;</li>
  * <li>a request with {@code Authorization} only when the response says {@code public}, {@code s-maxage} or
@@ -167,6 +169,22 @@ public final class CachePolicy {
         };
     }
 
+    /**
+     * A final status (200..599) other than 206 (partial content is not combined here) and 304 (which only
+     * updates, §4.3.4): what may be stored at all, understood or not.
+     */
+    static boolean isFinalAndNotSpecial(int status) {
+        return status >= 200 && status <= 599 && status != 206 && status != 304;
+    }
+
+    /**
+     * Whether this cache understands the status (its semantics are registered in RFC 9110, or RFC 6585 and
+     * RFC 7725): a stored response with any other status is reused only while explicitly fresh (§3, §4.2.4).
+     */
+    public static boolean isUnderstoodStatus(int status) {
+        return isStorableStatus(status);
+    }
+
     /** Final statuses this cache understands and may store with explicit freshness. */
     public static boolean isStorableStatus(int status) {
         return switch (status) {
@@ -234,12 +252,16 @@ public final class CachePolicy {
         if (requestDirectives(requestHeaders).noStore()) {
             return Storability.REQUEST_NO_STORE;
         }
-        if (!isStorableStatus(status)) {
+        if (!isFinalAndNotSpecial(status)) {
             return Storability.STATUS;
         }
+        boolean understood = isStorableStatus(status);
         CacheControl cc = responseDirectives(responseHeaders);
+        if (cc.mustUnderstand() && !understood) {
+            return Storability.STATUS; // §5.2.2.3: only for a cache that understands the status
+        }
         if (cc.noStore() && !cc.mustUnderstand()) {
-            return Storability.NO_STORE;
+            return Storability.NO_STORE; // under must-understand of a status we understand, no-store is ignored
         }
         if (cc.isPrivate()) {
             return Storability.PRIVATE;
@@ -255,7 +277,19 @@ public final class CachePolicy {
             return Storability.VARY_STAR;
         }
         String expires = cc.targeted() ? null : responseHeaders.get(HttpHeader.EXPIRES); // RFC 9213 §2.1
-        boolean explicit = cc.sMaxAge() >= 0 || cc.maxAge() >= 0 || expires != null || cc.isPublic();
+        boolean explicitLifetime = cc.sMaxAge() >= 0 || cc.maxAge() >= 0 || expires != null;
+        if (!understood) {
+            // §3: a status this cache does not know is reused only as long as an explicit lifetime says, and
+            // never stale (see decide): no heuristics, no public-alone, nothing useless stored
+            if (!explicitLifetime) {
+                return Storability.NOT_CACHEABLE;
+            }
+            long date = HttpDates.parse(responseHeaders.get(HttpHeader.DATE));
+            if (lifetimeMillis(status, cc, date, expires, null) <= 0) {
+                return Storability.USELESS;
+            }
+        }
+        boolean explicit = explicitLifetime || cc.isPublic();
         if (!explicit && !isHeuristicallyCacheable(status)) {
             return Storability.NOT_CACHEABLE;
         }
@@ -334,7 +368,7 @@ public final class CachePolicy {
 
     private long heuristicMillis(int status, CacheControl cc, long dateValue, long lastModifiedMillis) {
         if (maxHeuristicMillis > 0
-                && (isHeuristicallyCacheable(status) || cc.isPublic())
+                && (isHeuristicallyCacheable(status) || (cc.isPublic() && isStorableStatus(status)))
                 && lastModifiedMillis != HttpDates.INVALID
                 && dateValue != HttpDates.INVALID
                 && dateValue > lastModifiedMillis) {
@@ -480,7 +514,7 @@ public final class CachePolicy {
             return new CacheDecision(CacheAction.HIT, null, age, ttl);
         }
         long staleness = -ttl;
-        if (response.forbidsStale()) {
+        if (response.forbidsStale() || !isStorableStatus(stored.status())) {
             return validate; // §4.2.4, §5.2.2.2, §5.2.2.8, §5.2.2.10: overrides max-stale and RFC 5861
         }
         if (request.maxStale() >= 0
@@ -509,7 +543,7 @@ public final class CachePolicy {
      */
     public boolean mayServeStaleOnError(HttpFields requestHeaders, StoredResponse stored, long nowMillis) {
         CacheControl response = responseDirectives(stored);
-        if (response.forbidsStale()) {
+        if (response.forbidsStale() || !isStorableStatus(stored.status())) {
             return false;
         }
         CacheControl request = requestDirectives(requestHeaders);
@@ -522,6 +556,22 @@ public final class CachePolicy {
             return false;
         }
         return staleness <= window * 1000;
+    }
+
+    /**
+     * Whether, the backend being unreachable, the cache must answer 504 rather than serve {@code stored}
+     * (RFC 9111 §4.2.4, §5.2.2.2): the response says {@code no-cache} (never used unvalidated, §5.2.2.4), or it
+     * is stale and says {@code must-revalidate}, {@code proxy-revalidate} or {@code s-maxage} (§5.2.2.8,
+     * §5.2.2.10), or it is stale with a status this cache does not understand. Anything else is up to
+     * {@code stale-if-error} ({@link #mayServeStaleOnError}), and without it the failure shows as usual.
+     */
+    public boolean mustNotServeWhenDisconnected(StoredResponse stored, long nowMillis) {
+        CacheControl response = responseDirectives(stored);
+        if (response.noCache()) {
+            return true;
+        }
+        boolean stale = currentAgeMillis(stored, nowMillis) >= freshnessLifetimeMillis(stored);
+        return stale && (response.forbidsStale() || !isStorableStatus(stored.status()));
     }
 
     /** The statuses that count as an error for {@code stale-if-error} (RFC 5861 §4): 500, 502, 503, 504. */

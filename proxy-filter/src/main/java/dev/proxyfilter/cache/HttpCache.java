@@ -296,6 +296,14 @@ public final class HttpCache implements AutoCloseable {
                 && policy.mayServeStaleOnError(lookup.request().headers(), lookup.stored(), nowMillis);
     }
 
+    /**
+     * Whether the backend could not be reached and the lookup's stored response may not stand in for it: the
+     * client then gets 504 (RFC 9111 §4.2.4, {@link CachePolicy#mustNotServeWhenDisconnected}).
+     */
+    public boolean gatewayTimeoutWhenDisconnected(CacheLookup lookup, long nowMillis) {
+        return lookup.stored() != null && policy.mustNotServeWhenDisconnected(lookup.stored(), nowMillis);
+    }
+
     // ---- the backend's response ----
 
     /**

@@ -260,6 +260,15 @@ final class CachedExchange {
                 cache.answer(lookup.request(), lookup.stored(), now, false), cacheStatus.withDetail("stale-if-error"));
     }
 
+    /**
+     * The backend could not be reached: whether the stored response this exchange was validating must not
+     * answer instead, so that the client gets 504 (RFC 9111 §4.2.4: {@code must-revalidate},
+     * {@code proxy-revalidate}, {@code s-maxage}, {@code no-cache}).
+     */
+    boolean gatewayTimeoutWhenDisconnected() {
+        return lookup != null && cache.gatewayTimeoutWhenDisconnected(lookup, step.now());
+    }
+
     private CacheAnswer withOurFields(CacheAnswer answer, CacheStatus status) {
         HttpFields.Mutable headers = answer.headers();
         stripTargeted(headers);

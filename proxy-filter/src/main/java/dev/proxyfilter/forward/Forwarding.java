@@ -326,6 +326,25 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
             answerFromCache(stale.status(), stale.headers(), stale.body());
             return;
         }
+        if (cached != null
+                && !attempt.responseStarted
+                && !client.isCommitted()
+                && cached.gatewayTimeoutWhenDisconnected()) {
+            // RFC 9111 §4.2.4: what must be revalidated is not served stale when the backend is out of reach
+            LOG.warn(
+                    "{} {} -> backend {}/{} failed and the stored response must be revalidated: 504: {}",
+                    client.method(),
+                    client.path(),
+                    route.pool().name(),
+                    attempt.backend.name(),
+                    failure.toString());
+            finishWithError(
+                    504,
+                    "Gateway Timeout: backend '" + attempt.backend.name() + "' of pool '"
+                            + route.pool().name()
+                            + "' could not be reached, and the stored response may not be used without it");
+            return;
+        }
         int status = RetryPolicy.statusFor(failure);
         if (!attempt.responseStarted || !client.isCommitted()) {
             LOG.warn(

@@ -84,9 +84,19 @@ class StorabilityTest {
     }
 
     @ParameterizedTest
-    @ValueSource(ints = {206, 304, 100, 199, 299, 600, 999})
-    void partialNotModifiedAndUnknownStatusesAreNotStored(int status) {
+    @ValueSource(ints = {206, 304, 100, 103, 199, 600, 999})
+    void partialNotModifiedInformationalAndNonHttpStatusesAreNotStored(int status) {
         assertThat(get(status, "Cache-Control", "max-age=60", "ETag", "\"a\"")).isEqualTo(Storability.STATUS);
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {218, 299, 420, 599})
+    void section3_anUnrecognisedStatusNeedsAnExplicitLifetime(int status) {
+        assertThat(get(status, "Cache-Control", "max-age=60")).isEqualTo(Storability.STORABLE);
+        assertThat(get(status, "Cache-Control", "public", "Last-Modified", LAST_MODIFIED, "Date", date(T0)))
+                .isEqualTo(Storability.NOT_CACHEABLE);
+        assertThat(get(status, "Cache-Control", "max-age=0", "ETag", "\"a\"")).isEqualTo(Storability.USELESS);
+        assertThat(get(status, "Cache-Control", "must-understand, max-age=60")).isEqualTo(Storability.STATUS);
     }
 
     @ParameterizedTest

@@ -228,12 +228,22 @@ final class CacheProxy implements AutoCloseable {
         return proxy.uri().toString().replaceAll("/$", "");
     }
 
+    /** Stops the backend: from now on the proxy cannot reach it (connection refused). */
+    void stopBackend() {
+        if (!backendStopped) {
+            backendStopped = true;
+            backend.close();
+        }
+    }
+
+    private boolean backendStopped;
+
     @Override
     public void close() {
         try {
             proxy.close();
         } finally {
-            backend.close();
+            stopBackend();
         }
     }
 
