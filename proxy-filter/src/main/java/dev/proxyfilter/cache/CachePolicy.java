@@ -31,9 +31,11 @@ import org.eclipse.jetty.http.HttpHeader;
  *     unqualified {@code private}; qualified {@code private="F"} stores the response without field F;</li>
  * <li>a request with {@code Authorization} only when the response says {@code public}, {@code s-maxage} or
  *     {@code must-revalidate} (§3.5);</li>
- * <li>no {@code Set-Cookie}. RFC 9111 would allow storing the rest of such a response, but a response that
- *     sets a cookie is nearly always personal, so this cache does what nginx and Varnish do by default and
- *     does not store it. {@code Set-Cookie} is also never part of a stored copy;</li>
+ * <li>{@code Set-Cookie} does not stop it (RFC 9111 allows storing it, and a response that sets a cookie
+ *     for everybody is what a cacheable response with one means); the cookie is stored and served with it,
+ *     unless {@code private="Set-Cookie"} or {@code no-cache="Set-Cookie"} withholds the field, or
+ *     {@code private} the whole response. {@code cache.store-set-cookie=false} refuses such responses, as
+ *     nginx and Varnish do by default;</li>
  * <li>no {@code Vary: *};</li>
  * <li>explicit freshness ({@code s-maxage}, {@code max-age}, {@code Expires}, {@code public}) or a
  *     heuristically cacheable status (200, 203, 204, 300, 301, 308, 404, 405, 410, 414, 501);</li>
@@ -74,9 +76,10 @@ public final class CachePolicy {
             "proxy-authenticate",
             "proxy-authentication-info",
             "proxy-authorization",
-            "set-cookie",
-            "set-cookie2",
             "content-length");
+
+    /** Stored only with {@code cache.store-set-cookie} (the default), and not when a directive withholds them. */
+    private static final Set<String> COOKIES = Set.of("set-cookie", "set-cookie2");
 
     /** The targeted field every cache of this kind honours (RFC 9213 §3). */
     public static final String CDN_CACHE_CONTROL = "CDN-Cache-Control";
@@ -87,26 +90,31 @@ public final class CachePolicy {
 
     private final boolean stripTargeted;
 
+    private final boolean storeSetCookie;
+
     /** @param maxHeuristicFreshness cap of heuristic freshness; {@link Duration#ZERO} turns it off */
     public CachePolicy(Duration maxHeuristicFreshness) {
-        this(maxHeuristicFreshness, null, false);
+        this(CacheConfig.builder()
+                .maxHeuristicFreshness(checked(maxHeuristicFreshness))
+                .build());
     }
 
-    /**
-     * @param maxHeuristicFreshness cap of heuristic freshness; {@link Duration#ZERO} turns it off
-     * @param targetedField         this cache's own targeted field, checked before {@code CDN-Cache-Control};
-     *                              {@code null} for none
-     * @param stripTargeted         whether the fields of the target list are removed from what clients receive
-     */
-    public CachePolicy(Duration maxHeuristicFreshness, String targetedField, boolean stripTargeted) {
+    private static Duration checked(Duration maxHeuristicFreshness) {
         if (maxHeuristicFreshness.isNegative()) {
             throw new IllegalArgumentException("maxHeuristicFreshness: " + maxHeuristicFreshness + " (expected: >= 0)");
         }
-        this.maxHeuristicMillis = maxHeuristicFreshness.toMillis();
+        return maxHeuristicFreshness;
+    }
+
+    /** The rules a configuration asks for: heuristic cap, targeted field, {@code Set-Cookie}, {@code Vary}. */
+    private CachePolicy(CacheConfig config) {
+        this.maxHeuristicMillis = config.maxHeuristicFreshness().toMillis();
+        String targetedField = config.targetedField();
         this.targets = targetedField == null || targetedField.equalsIgnoreCase(CDN_CACHE_CONTROL)
                 ? List.of(CDN_CACHE_CONTROL)
                 : List.of(targetedField, CDN_CACHE_CONTROL);
-        this.stripTargeted = stripTargeted;
+        this.stripTargeted = config.stripTargeted();
+        this.storeSetCookie = config.storeSetCookie();
     }
 
     /** A shared cache with the default heuristic cap of 24 hours. */
@@ -116,7 +124,7 @@ public final class CachePolicy {
 
     /** The policy the configuration asks for. */
     public static CachePolicy from(CacheConfig config) {
-        return new CachePolicy(config.maxHeuristicFreshness(), config.targetedField(), config.stripTargeted());
+        return new CachePolicy(config);
     }
 
     // ---- RFC 9213: targeted cache control ----
@@ -270,8 +278,10 @@ public final class CachePolicy {
                 && !(cc.isPublic() || cc.sMaxAge() >= 0 || cc.mustRevalidate())) {
             return Storability.AUTHORIZATION;
         }
-        if (responseHeaders.contains(HttpHeader.SET_COOKIE) || responseHeaders.contains(HttpHeader.SET_COOKIE2)) {
-            return Storability.SET_COOKIE;
+        if (!storeSetCookie
+                && (responseHeaders.contains(HttpHeader.SET_COOKIE)
+                        || responseHeaders.contains(HttpHeader.SET_COOKIE2))) {
+            return Storability.SET_COOKIE; // cache.store-set-cookie=false: as nginx and Varnish do by default
         }
         if (CacheKeys.varyNames(responseHeaders.getValuesList(HttpHeader.VARY)).contains("*")) {
             return Storability.VARY_STAR;
@@ -313,7 +323,7 @@ public final class CachePolicy {
 
     /**
      * The header fields to store with a response: all but hop-by-hop fields and those named in
-     * {@code Connection}, proxy credentials, {@code Set-Cookie}, {@code Content-Length} (the stored body's
+     * {@code Connection}, proxy credentials, {@code Content-Length} (the stored body's
      * length is sent instead) and the fields named by a qualified {@code private} (§5.2.2.7).
      */
     public List<Header> headersToStore(HttpFields responseHeaders) {
@@ -327,10 +337,17 @@ public final class CachePolicy {
         if (!cc.privateFields().isEmpty()) {
             dropped = addNames(dropped, cc.privateFields());
         }
+        // A cookie withheld until revalidation would reach the next client after one: it belongs to the first
+        // client, so it is never stored (other fields of a qualified no-cache are stored and withheld).
+        boolean cookies = storeSetCookie
+                && !cc.noCacheFields().contains("set-cookie")
+                && !cc.noCacheFields().contains("set-cookie2");
         List<Header> stored = new ArrayList<>(responseHeaders.size());
         for (HttpField field : responseHeaders) {
             String name = field.getLowerCaseName();
-            if (NOT_STORED.contains(name) || (dropped != null && dropped.contains(name))) {
+            if (NOT_STORED.contains(name)
+                    || (dropped != null && dropped.contains(name))
+                    || (!cookies && COOKIES.contains(name))) {
                 continue;
             }
             stored.add(new Header(field.getName(), field.getValue()));

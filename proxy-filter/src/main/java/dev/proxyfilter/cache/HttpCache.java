@@ -50,7 +50,7 @@ import org.eclipse.jetty.http.HttpHeader;
  * <h2>What is stored</h2>
  * The body as received from the backend, and the header fields as the client would receive them (the
  * pipeline passes them after rewriting {@code Location}, but before adding its own {@code Via}, sticky
- * cookie and {@code Cache-Status}), without hop-by-hop fields, {@code Set-Cookie} and {@code Content-Length};
+ * cookie and {@code Cache-Status}), without hop-by-hop fields and {@code Content-Length};
  * see {@link CachePolicy#headersToStore}.
  *
  * <h2>Time</h2>
@@ -394,7 +394,7 @@ public final class HttpCache implements AutoCloseable {
     /**
      * Whether a response that may not be stored makes the stored one outdated: yes when the resource itself
      * now says not to cache it; no when only this request could not store it (another method,
-     * {@code no-store} or {@code Authorization} in the request, a personal {@code Set-Cookie}), and no for
+     * {@code no-store} or {@code Authorization} in the request, a {@code Set-Cookie} refused by configuration), and no for
      * statuses that are not stored at all (a 304, a 206, a 5xx that {@code stale-if-error} may want to hide).
      */
     private static boolean supersedes(Storability storability) {

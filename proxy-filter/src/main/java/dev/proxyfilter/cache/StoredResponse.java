@@ -70,7 +70,7 @@ public final class StoredResponse implements StoreEntry {
         return status;
     }
 
-    /** The stored header fields, in order, without hop-by-hop fields, {@code Set-Cookie} or {@code Content-Length}. */
+    /** The stored header fields, in order, without hop-by-hop fields or {@code Content-Length}. */
     public List<Header> headers() {
         return headers;
     }

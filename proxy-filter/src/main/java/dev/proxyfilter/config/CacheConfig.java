@@ -41,6 +41,8 @@ import java.util.Objects;
  *                              {@code CDN-Cache-Control}, or {@code null} for none
  * @param stripTargeted         whether the targeted fields this cache obeys are removed from responses to
  *                              clients (they are meant for this cache, but a CDN behind it may obey them too)
+ * @param storeSetCookie        whether a cacheable response with {@code Set-Cookie} is stored, its cookie with
+ *                              it (RFC 9111 allows it); {@code false} refuses such responses
  */
 public record CacheConfig(
         boolean enabled,
@@ -54,7 +56,8 @@ public record CacheConfig(
         Duration coalesceTimeout,
         Duration maxHeuristicFreshness,
         String targetedField,
-        boolean stripTargeted) {
+        boolean stripTargeted,
+        boolean storeSetCookie) {
 
     /** Default of {@link #heapEntries()}. */
     public static final long DEFAULT_HEAP_ENTRIES = 1_000;
@@ -158,7 +161,8 @@ public record CacheConfig(
                 .coalesceTimeout(coalesceTimeout)
                 .maxHeuristicFreshness(maxHeuristicFreshness)
                 .targetedField(targetedField)
-                .stripTargeted(stripTargeted);
+                .stripTargeted(stripTargeted)
+                .storeSetCookie(storeSetCookie);
     }
 
     /** Whether a disk tier is configured (here, not through {@link #ehcacheXml()}). */
@@ -185,6 +189,7 @@ public record CacheConfig(
         private Duration maxHeuristicFreshness = DEFAULT_MAX_HEURISTIC_FRESHNESS;
         private String targetedField;
         private boolean stripTargeted;
+        private boolean storeSetCookie = true;
 
         private Builder() {}
 
@@ -246,6 +251,11 @@ public record CacheConfig(
             return this;
         }
 
+        public Builder storeSetCookie(boolean storeSetCookie) {
+            this.storeSetCookie = storeSetCookie;
+            return this;
+        }
+
         /** @throws IllegalArgumentException naming the offending key, as the compact constructor does */
         public CacheConfig build() {
             return new CacheConfig(
@@ -260,7 +270,8 @@ public record CacheConfig(
                     coalesceTimeout,
                     maxHeuristicFreshness,
                     targetedField,
-                    stripTargeted);
+                    stripTargeted,
+                    storeSetCookie);
         }
     }
 }

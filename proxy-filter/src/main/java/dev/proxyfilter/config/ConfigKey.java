@@ -692,6 +692,13 @@ public enum ConfigKey {
             ConfigValues.BOOLEAN,
             "true: the targeted fields this cache obeys (own, CDN-Cache-Control) are removed from client responses",
             (b, n, s) -> b.cache(s).stripTargeted(ConfigValues.bool(s))),
+    CACHE_STORE_SET_COOKIE(
+            "cache.store-set-cookie",
+            Applied.ON_RESTART,
+            value(true),
+            ConfigValues.BOOLEAN,
+            "false: a response with Set-Cookie is never stored; true: stored with its cookie unless private or no-cache=\"set-cookie\"",
+            (b, n, s) -> b.cache(s).storeSetCookie(ConfigValues.bool(s))),
 
     // ---- reload.*: reloading the configuration file ----
     RELOAD_WATCH(

@@ -116,13 +116,34 @@ class StorabilityTest {
     }
 
     @Test
-    void aResponseThatSetsACookieIsNotStored() {
+    void section3_aResponseThatSetsACookieIsStoredUnlessConfiguredOtherwise() {
         assertThat(get(200, "Cache-Control", "public, max-age=60", "Set-Cookie", "session=1"))
+                .isEqualTo(Storability.STORABLE);
+        CachePolicy refusing = CachePolicy.from(dev.proxyfilter.config.CacheConfig.builder()
+                .storeSetCookie(false)
+                .build());
+        assertThat(refusing.storability(
+                        "GET", NO_HEADERS, 200, fields("Cache-Control", "max-age=60", "Set-Cookie", "session=1")))
                 .isEqualTo(Storability.SET_COOKIE);
     }
 
     @Test
-    void setCookieAndHopByHopFieldsAreNeverPartOfAStoredCopy() {
+    void section5_2_2_setCookieIsStoredUnlessAQualifiedPrivateOrNoCacheNamesIt() {
+        assertThat(policy.headersToStore(fields("Cache-Control", "max-age=60", "Set-Cookie", "a=b")))
+                .extracting(Header::name)
+                .containsExactly("Cache-Control", "Set-Cookie");
+        assertThat(policy.headersToStore(
+                        fields("Cache-Control", "max-age=60, private=\"Set-Cookie\"", "Set-Cookie", "a=b")))
+                .extracting(Header::name)
+                .containsExactly("Cache-Control");
+        assertThat(policy.headersToStore(
+                        fields("Cache-Control", "max-age=60, no-cache=\"set-cookie\"", "Set-Cookie", "a=b")))
+                .extracting(Header::name)
+                .containsExactly("Cache-Control");
+    }
+
+    @Test
+    void hopByHopFieldsAreNeverPartOfAStoredCopy() {
         HttpFields response = fields(
                 "Content-Type",
                 "text/html",
@@ -150,7 +171,7 @@ class StorabilityTest {
                 "Accept");
         assertThat(policy.headersToStore(response))
                 .extracting(Header::name)
-                .containsExactly("Content-Type", "ETag", "Vary");
+                .containsExactly("Content-Type", "Set-Cookie", "ETag", "Vary");
     }
 
     @Test
