@@ -38,7 +38,7 @@ import org.eclipse.jetty.http.HttpHeader;
  *     nginx and Varnish do by default;</li>
  * <li>no {@code Vary: *};</li>
  * <li>explicit freshness ({@code s-maxage}, {@code max-age}, {@code Expires}, {@code public}) or a
- *     heuristically cacheable status (200, 203, 204, 300, 301, 308, 404, 405, 410, 414, 501);</li>
+ *     heuristically cacheable status (200, 203, 204, 206, 300, 301, 308, 404, 405, 410, 414, 501);</li>
  * <li>something could use it later: a freshness lifetime above 0, a validator, or a stale extension.</li>
  * </ul>
  *
@@ -91,6 +91,7 @@ public final class CachePolicy {
     private final boolean stripTargeted;
 
     private final boolean storeSetCookie;
+    private final boolean normaliseAccept;
 
     /** @param maxHeuristicFreshness cap of heuristic freshness; {@link Duration#ZERO} turns it off */
     public CachePolicy(Duration maxHeuristicFreshness) {
@@ -115,6 +116,16 @@ public final class CachePolicy {
                 : List.of(targetedField, CDN_CACHE_CONTROL);
         this.stripTargeted = config.stripTargeted();
         this.storeSetCookie = config.storeSetCookie();
+        this.normaliseAccept = config.normaliseAccept();
+    }
+
+    /**
+     * The request's values for a response's {@code Vary} names (RFC 9111 §4.1), normalised as this cache
+     * compares them: see {@link CacheKeys#varySelection(List, HttpFields, boolean)} and
+     * {@code cache.normalise-accept}.
+     */
+    public List<Header> varySelection(List<String> varyNames, HttpFields requestHeaders) {
+        return CacheKeys.varySelection(varyNames, requestHeaders, normaliseAccept);
     }
 
     /** A shared cache with the default heuristic cap of 24 hours. */
@@ -169,10 +180,10 @@ public final class CachePolicy {
 
     // ---- §3: storing ----
 
-    /** Statuses cacheable without explicit freshness (RFC 9110 §15.1), minus 206, which is not stored here. */
+    /** Statuses cacheable without explicit freshness (RFC 9110 §15.1). */
     public static boolean isHeuristicallyCacheable(int status) {
         return switch (status) {
-            case 200, 203, 204, 300, 301, 308, 404, 405, 410, 414, 501 -> true;
+            case 200, 203, 204, 206, 300, 301, 308, 404, 405, 410, 414, 501 -> true;
             default -> false;
         };
     }

@@ -147,7 +147,7 @@ public final class HttpCache implements AutoCloseable {
         String entryKey = primary;
         StoredResponse stored;
         if (entry instanceof VaryIndex index) {
-            List<Header> selection = CacheKeys.varySelection(index.names(), request.headers());
+            List<Header> selection = policy.varySelection(index.names(), request.headers());
             entryKey = CacheKeys.variant(primary, index, selection);
             StoreEntry variant = store.get(entryKey);
             if (!(variant instanceof StoredResponse response)
@@ -280,7 +280,7 @@ public final class HttpCache implements AutoCloseable {
      * ({@code no-cache}, {@code max-age=0} and qualified {@code no-cache} are satisfied).
      */
     public CacheAnswer answerFollower(CacheRequest request, StoredResponse leaderStored, long nowMillis) {
-        List<Header> selection = CacheKeys.varySelection(leaderStored.varyNames(), request.headers());
+        List<Header> selection = policy.varySelection(leaderStored.varyNames(), request.headers());
         if (!selection.equals(leaderStored.varySelection())) {
             return null;
         }
@@ -312,8 +312,8 @@ public final class HttpCache implements AutoCloseable {
      * per-entry limit gives {@link Storability#TOO_LARGE}.
      */
     public Storability storability(CacheLookup lookup, int status, HttpFields responseHeaders) {
-        Storability storability =
-                policy.storability(lookup.request().method(), lookup.request().headers(), status, responseHeaders);
+        Storability storability = policy.storability(
+                storingMethod(lookup, responseHeaders), lookup.request().headers(), status, responseHeaders);
         if (storability.storable()) {
             long length;
             try {
@@ -348,9 +348,13 @@ public final class HttpCache implements AutoCloseable {
             long requestTimeMillis,
             long responseTimeMillis) {
         String primary = lookup.primaryKey();
+        String method = storingMethod(lookup, responseHeaders);
+        if (primary == null && "GET".equals(method)) {
+            primary = lookup.request().uri(); // a POST response that is the GET response of its target
+        }
         Storability storability = primary == null
                 ? Storability.METHOD
-                : policy.storability(lookup.request().method(), lookup.request().headers(), status, responseHeaders);
+                : policy.storability(method, lookup.request().headers(), status, responseHeaders);
         if (!storability.storable()) {
             if (lookup.entryKey() != null && status < 500 && supersedes(storability)) {
                 store.remove(lookup.entryKey());
@@ -358,7 +362,7 @@ public final class HttpCache implements AutoCloseable {
             return new StoreResult(storability, null);
         }
         List<String> names = CacheKeys.varyNames(responseHeaders.getValuesList(HttpHeader.VARY));
-        List<Header> selection = CacheKeys.varySelection(names, lookup.request().headers());
+        List<Header> selection = policy.varySelection(names, lookup.request().headers());
         StoredResponse response = new StoredResponse(
                 status, policy.headersToStore(responseHeaders), body, requestTimeMillis, responseTimeMillis, selection);
         String key = primary;
@@ -377,6 +381,40 @@ public final class HttpCache implements AutoCloseable {
             return new StoreResult(Storability.TOO_LARGE, null); // the store counted it and removed the old one
         }
         return new StoreResult(Storability.STORABLE, response);
+    }
+
+    /**
+     * Whether the response to a {@code POST} may be stored as the response to a {@code GET} of its target
+     * (RFC 9110 §9.3.3, RFC 9111 §4): it has explicit freshness ({@code s-maxage}, {@code max-age} or
+     * {@code Expires}) and a {@code Content-Location} that is the request's target URI. Later {@code GET}
+     * and {@code HEAD} requests are then answered from it. Whether it is storable otherwise (status,
+     * {@code no-store}, {@code Authorization}...) is still {@link #storability}'s to say.
+     *
+     * @param responseHeaders the response headers as the client gets them ({@code Content-Location} rewritten
+     *                        from the backend's address to the proxy's)
+     */
+    public boolean storesPostAsGet(CacheLookup lookup, HttpFields responseHeaders) {
+        CacheRequest request = lookup.request();
+        if (!"POST".equals(request.method())) {
+            return false;
+        }
+        CacheControl cc = policy.responseDirectives(responseHeaders);
+        boolean explicit = cc.sMaxAge() >= 0
+                || cc.maxAge() >= 0
+                || (!cc.targeted() && responseHeaders.contains(HttpHeader.EXPIRES));
+        if (!explicit) {
+            return false;
+        }
+        String target = request.uri();
+        String location = Invalidation.sameOriginKey(target, responseHeaders.get(HttpHeader.CONTENT_LOCATION));
+        return target.equals(location);
+    }
+
+    /** {@code GET} for a {@code POST} that {@link #storesPostAsGet stores as a GET}, else the request's method. */
+    private String storingMethod(CacheLookup lookup, HttpFields responseHeaders) {
+        return storesPostAsGet(lookup, responseHeaders)
+                ? "GET"
+                : lookup.request().method();
     }
 
     /**

@@ -43,6 +43,9 @@ import java.util.Objects;
  *                              clients (they are meant for this cache, but a CDN behind it may obey them too)
  * @param storeSetCookie        whether a cacheable response with {@code Set-Cookie} is stored, its cookie with
  *                              it (RFC 9111 allows it); {@code false} refuses such responses
+ * @param normaliseAccept       whether {@code Accept-Language} and {@code Accept-Encoding} values that mean the
+ *                              same (weights aside from their spelling, member order by weight) select the same
+ *                              {@code Vary} variant
  */
 public record CacheConfig(
         boolean enabled,
@@ -57,7 +60,8 @@ public record CacheConfig(
         Duration maxHeuristicFreshness,
         String targetedField,
         boolean stripTargeted,
-        boolean storeSetCookie) {
+        boolean storeSetCookie,
+        boolean normaliseAccept) {
 
     /** Default of {@link #heapEntries()}. */
     public static final long DEFAULT_HEAP_ENTRIES = 1_000;
@@ -162,7 +166,8 @@ public record CacheConfig(
                 .maxHeuristicFreshness(maxHeuristicFreshness)
                 .targetedField(targetedField)
                 .stripTargeted(stripTargeted)
-                .storeSetCookie(storeSetCookie);
+                .storeSetCookie(storeSetCookie)
+                .normaliseAccept(normaliseAccept);
     }
 
     /** Whether a disk tier is configured (here, not through {@link #ehcacheXml()}). */
@@ -190,6 +195,7 @@ public record CacheConfig(
         private String targetedField;
         private boolean stripTargeted;
         private boolean storeSetCookie = true;
+        private boolean normaliseAccept;
 
         private Builder() {}
 
@@ -256,6 +262,11 @@ public record CacheConfig(
             return this;
         }
 
+        public Builder normaliseAccept(boolean normaliseAccept) {
+            this.normaliseAccept = normaliseAccept;
+            return this;
+        }
+
         /** @throws IllegalArgumentException naming the offending key, as the compact constructor does */
         public CacheConfig build() {
             return new CacheConfig(
@@ -271,7 +282,8 @@ public record CacheConfig(
                     maxHeuristicFreshness,
                     targetedField,
                     stripTargeted,
-                    storeSetCookie);
+                    storeSetCookie,
+                    normaliseAccept);
         }
     }
 }

@@ -699,6 +699,13 @@ public enum ConfigKey {
             ConfigValues.BOOLEAN,
             "false: a response with Set-Cookie is never stored; true: stored with its cookie unless private or no-cache=\"set-cookie\"",
             (b, n, s) -> b.cache(s).storeSetCookie(ConfigValues.bool(s))),
+    CACHE_NORMALISE_ACCEPT(
+            "cache.normalise-accept",
+            Applied.ON_RESTART,
+            value(false),
+            ConfigValues.BOOLEAN,
+            "true: Accept-Language/Accept-Encoding values that mean the same (weights, order by weight) share a Vary variant",
+            (b, n, s) -> b.cache(s).normaliseAccept(ConfigValues.bool(s))),
 
     // ---- reload.*: reloading the configuration file ----
     RELOAD_WATCH(

@@ -310,11 +310,16 @@ final class CachedExchange {
         responseTimeMillis = step.now();
         backendStatus = status;
         CacheStatus cacheStatus = lookup.cacheStatus().withForwardStatus(status);
+        boolean collects = leader != null;
         if (lookup.action() == CacheAction.PASS) {
             if (cache.invalidate(lookup.request(), status, clientHeaders) > 0) {
                 step.invalidated.increment();
             }
-        } else if (leader != null) {
+            // RFC 9110 §9.3.3: a POST response that says it is the GET response of its target (after the
+            // invalidation above, so that it is what remains)
+            collects = cache.storesPostAsGet(lookup, clientHeaders);
+        }
+        if (collects) {
             HttpFields.Mutable toStore = withoutOurVia(clientHeaders);
             Storability storability = cache.storability(lookup, status, toStore);
             if (storability.storable()) {
@@ -337,8 +342,10 @@ final class CachedExchange {
                 statusOfStored = lookup.cacheStatus().withForwardStatus(status).withStored();
             } else {
                 cacheStatus = cacheStatus.withDetail(storability.detail());
-                leader.release(); // followers need not wait for a body that will not be stored
-                if (storability != Storability.TOO_LARGE) {
+                if (leader != null) {
+                    leader.release(); // followers need not wait for a body that will not be stored
+                }
+                if (storability != Storability.TOO_LARGE && leader != null) {
                     // Lets the cache drop what the response supersedes (no-store, private, ...).
                     cache.store(lookup, status, toStore, new byte[0], requestTimeMillis, responseTimeMillis);
                 }
@@ -410,8 +417,8 @@ final class CachedExchange {
     /** The whole body reached the client: store the response and serve the followers from it. */
     void bodyComplete() {
         BodyBuffer buffer = body;
-        if (buffer == null || leader == null) {
-            return;
+        if (buffer == null) {
+            return; // nothing collected, or stored already
         }
         body = null; // once
         try {
@@ -427,12 +434,16 @@ final class CachedExchange {
             if (result.isStored()) {
                 logToken = statusOfStored.toString();
                 step.stored.increment();
-                leader.complete(result.stored());
+                if (leader != null) {
+                    leader.complete(result.stored());
+                }
             }
         } catch (RuntimeException e) {
             LOG.warn("storing {} failed", lookup.primaryKey(), e);
         } finally {
-            leader.release(); // ignored when completed
+            if (leader != null) {
+                leader.release(); // ignored when completed
+            }
         }
     }
 
