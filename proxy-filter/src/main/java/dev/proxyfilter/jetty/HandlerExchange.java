@@ -210,6 +210,11 @@ final class HandlerExchange implements ClientExchange, Callback {
         }
     }
 
+    @Override
+    public int maxResponseHeadBytes() {
+        return request.getConnectionMetaData().getHttpConfiguration().getResponseHeaderSize();
+    }
+
     // ---- proxyToClientResponse ----
 
     @Override
