@@ -168,6 +168,23 @@ public final class HttpCache implements AutoCloseable {
         return new CacheLookup(request, primary, entryKey, stored, decision, status);
     }
 
+    /**
+     * A lookup that keeps the request away from the cache: it is forwarded as it is, never coalesced, its
+     * response never stored and never answered from what is stored ({@code Cache-Status: fwd=bypass}).
+     *
+     * @param detail why, for {@code Cache-Status; detail}
+     */
+    public CacheLookup bypass(CacheRequest request, String detail) {
+        CacheDecision pass = new CacheDecision(CacheAction.PASS, CacheStatus.Forward.BYPASS, 0, 0);
+        return new CacheLookup(
+                request,
+                null,
+                null,
+                null,
+                pass,
+                CacheStatus.forward(name, CacheStatus.Forward.BYPASS).withDetail(detail));
+    }
+
     private CacheLookup miss(CacheRequest request, String primary, String entryKey, CacheStatus.Forward reason) {
         CacheDecision decision = CachePolicy.noStoredResponse(request.headers(), reason);
         return new CacheLookup(request, primary, entryKey, null, decision, CacheStatus.forward(name, reason));

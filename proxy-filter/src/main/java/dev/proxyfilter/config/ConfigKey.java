@@ -787,6 +787,13 @@ public enum ConfigKey {
             ConfigValues.MAX_CONCURRENT,
             "most requests in flight per client IP; past it 429",
             (b, n, s) -> b.security.maxConcurrent = ConfigValues.maxConcurrent(s)),
+    SECURITY_STRIP_REQUEST_HEADERS(
+            "security.strip-request-headers",
+            Applied.ON_RELOAD,
+            value(String.join(",", SecurityConfig.DEFAULT_STRIP_REQUEST_HEADERS)),
+            ConfigValues.HEADER_NAMES,
+            "request headers dropped from clients outside security.trusted-proxies (unkeyed, so a cache poisoning risk); empty for none",
+            (b, n, s) -> b.security.stripRequestHeaders = ConfigValues.headerNames(s)),
     SECURITY_STRIP_RESPONSE_HEADERS(
             "security.strip-response-headers",
             Applied.ON_RELOAD,

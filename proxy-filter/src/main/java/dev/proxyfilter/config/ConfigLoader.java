@@ -604,6 +604,7 @@ public final class ConfigLoader {
         int maxKeys = SecurityConfig.DEFAULT_RATE_LIMIT_MAX_KEYS;
         int maxConcurrent;
         List<String> stripResponseHeaders = List.of();
+        List<String> stripRequestHeaders = SecurityConfig.DEFAULT_STRIP_REQUEST_HEADERS;
         final Map<String, String> responseHeaders = new LinkedHashMap<>();
         final Map<String, String> responseHeaderNames = new HashMap<>();
         String hsts;
@@ -629,7 +630,8 @@ public final class ConfigLoader {
                     stripResponseHeaders,
                     responseHeaders,
                     hsts,
-                    routes);
+                    routes,
+                    stripRequestHeaders);
         }
     }
 

@@ -240,4 +240,23 @@ public record ProxyConfig(
                 cache,
                 reload);
     }
+
+    /** This configuration with other security settings. */
+    public ProxyConfig withSecurity(SecurityConfig security) {
+        return new ProxyConfig(
+                server,
+                pools,
+                routes,
+                demo,
+                via,
+                sources,
+                retryBudgetPercent,
+                admin,
+                accessLog,
+                security,
+                limits,
+                upstreamTls,
+                cache,
+                reload);
+    }
 }

@@ -120,6 +120,13 @@ final class CachedExchange {
                 basePath.isEmpty() ? client.path() : basePath + client.path(),
                 client.query(),
                 client.requestHeaders());
+        if (client.hasRequestBody() && ("GET".equals(request.method()) || "HEAD".equals(request.method()))) {
+            // A GET with a body (Elasticsearch's _search, some RPC styles): the answer may depend on the body,
+            // which no key holds. Forwarded, but never stored, never answered from the cache, never coalesced.
+            lookup = cache.bypass(request, "request-body");
+            forward(pipeline);
+            return;
+        }
         long now = step.now();
         lookup = cache.lookup(request, now);
         CacheAction action = lookup.action();

@@ -61,12 +61,21 @@ final class ForwardHeaders {
      * <p>{@code X-Forwarded-For} and {@code Forwarded} are appended to (nginx's
      * {@code $proxy_add_x_forwarded_for}) only when the peer is a trusted proxy; from any other peer they
      * are dropped and the chain starts afresh at the peer, so a backend can believe its left-most entry as
-     * far as this proxy's trust reaches. The security step may also remove headers ({@code Authorization}
+     * far as this proxy's trust reaches. From such a peer the headers of {@code security.strip-request-headers}
+     * go too ({@code X-Original-URL}, {@code X-HTTP-Method-Override}...): applications read them, caches do
+     * not key on them, so a client could otherwise store its own variant of a page for everybody. The
+     * security step may also remove headers ({@code Authorization}
      * on an authenticated route, claim headers a client sent itself) and add the validated claims.
      */
     static void clientToServer(
-            ClientExchange client, Admission admission, boolean preserveHost, String via, HttpFields.Mutable out) {
+            ClientExchange client,
+            Admission admission,
+            boolean preserveHost,
+            String via,
+            Set<String> untrustedStripped,
+            HttpFields.Mutable out) {
         boolean trusted = admission.peerTrusted();
+        boolean stripsUntrusted = !trusted && !untrustedStripped.isEmpty();
         boolean removes = admission.removesRequestHeaders();
         HttpFields in = client.requestHeaders();
         Set<String> connectionTokens = connectionTokens(in);
@@ -102,6 +111,9 @@ final class ForwardHeaders {
             }
             if (removes && admission.removesRequestHeader(field.getLowerCaseName())) {
                 continue;
+            }
+            if (stripsUntrusted && untrustedStripped.contains(field.getLowerCaseName())) {
+                continue; // security.strip-request-headers: unkeyed, yet read by applications (cache poisoning)
             }
             out.add(field);
         }

@@ -29,6 +29,9 @@ public final class ForwardRoute {
 
     private final dev.proxyfilter.config.AccessLogFormat accessLog;
     private final dev.proxyfilter.security.ResponseHygiene hygiene;
+    /** {@code security.strip-request-headers}: dropped from requests whose peer is not a trusted proxy. */
+    private final java.util.Set<String> untrustedRequestHeaders;
+
     private final boolean mayBlock;
     private final RetryPolicy retryPolicy;
 
@@ -49,6 +52,8 @@ public final class ForwardRoute {
         this.via = generation.via();
         this.accessLog = generation.accessLog();
         this.hygiene = hygiene;
+        this.untrustedRequestHeaders =
+                java.util.Set.copyOf(generation.security().stripRequestHeaders());
         this.config = config;
         this.pool = pool;
         this.gate = gate;
@@ -62,6 +67,11 @@ public final class ForwardRoute {
                 config.maxBodyBytes() == RouteConfig.INHERIT ? limits.maxBodyBytes() : config.maxBodyBytes();
         this.bodyTimeoutMillis = limits.bodyTimeout().toMillis();
         this.maxHeaderCount = limits.maxHeaderCount();
+    }
+
+    /** Request headers, lower case, that are not forwarded from a peer that is not a trusted proxy. */
+    java.util.Set<String> untrustedRequestHeaders() {
+        return untrustedRequestHeaders;
     }
 
     /** Most request body bytes, 0 for no limit: the route's own or {@code proxy.max-body-bytes}. */

@@ -569,7 +569,12 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
                             client.method(),
                             query == null ? path : path + "?" + query);
             ForwardHeaders.clientToServer(
-                    client, admission, route.preserveHost(), route.via(), request.requestHeaders());
+                    client,
+                    admission,
+                    route.preserveHost(),
+                    route.via(),
+                    route.untrustedRequestHeaders(),
+                    request.requestHeaders());
             if (cached != null) {
                 cached.proxyToServer(request.requestHeaders());
             }

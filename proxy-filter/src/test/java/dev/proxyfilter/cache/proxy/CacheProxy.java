@@ -111,10 +111,12 @@ final class CacheProxy implements AutoCloseable {
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final TestBackend backend;
     private final CacheConfig cacheConfig;
+    private final dev.proxyfilter.config.SecurityConfig securityConfig;
     private ProxyAdapter.Running proxy;
 
-    private CacheProxy(CacheConfig cacheConfig) {
+    private CacheProxy(CacheConfig cacheConfig, dev.proxyfilter.config.SecurityConfig securityConfig) {
         this.cacheConfig = cacheConfig;
+        this.securityConfig = securityConfig;
         this.backend = TestBackend.start("origin", new Backend());
         this.proxy = startProxy();
     }
@@ -128,7 +130,17 @@ final class CacheProxy implements AutoCloseable {
     }
 
     static CacheProxy start(CacheConfig cache) {
-        return new CacheProxy(cache);
+        return new CacheProxy(cache, dev.proxyfilter.config.SecurityConfig.NONE);
+    }
+
+    /** With security settings (trusted proxies, headers stripped from requests) and the default small cache. */
+    static CacheProxy start(dev.proxyfilter.config.SecurityConfig security) {
+        return new CacheProxy(
+                CacheConfig.builder()
+                        .maxEntryBytes(1000)
+                        .coalesceTimeout(Duration.ofSeconds(30))
+                        .build(),
+                security);
     }
 
     private ProxyAdapter.Running startProxy() {
@@ -146,7 +158,8 @@ final class CacheProxy implements AutoCloseable {
                                 Duration.ZERO)
                         .withCache(true))
                 .build()
-                .withCache(cacheConfig);
+                .withCache(cacheConfig)
+                .withSecurity(securityConfig);
         return ProxyAdapter.FILTER_IN_JETTY.start(config, clock);
     }
 
