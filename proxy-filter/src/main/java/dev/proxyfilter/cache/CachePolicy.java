@@ -23,8 +23,8 @@ import org.eclipse.jetty.http.HttpHeader;
  * <ul>
  * <li>the method is {@code GET} ({@code HEAD} is answered from a stored {@code GET});</li>
  * <li>the request has no {@code no-store};</li>
- * <li>the status is final: 200..599, except 206 (partial content is not combined) and 304 (which only
- *     updates, §4.3.4); a status this cache does not understand (not registered in RFC 9110) only with an
+ * <li>the status is final: 200..599, except 304 (which only updates, §4.3.4); a 206 only as one piece
+ *     of a known length ({@link PartialContent}, §3.3); a status this cache does not understand (not registered in RFC 9110) only with an
  *     explicit lifetime ({@code max-age}, {@code s-maxage}, {@code Expires}), and such a response is never
  *     served stale; under {@code must-understand}, only a status it understands;</li>
  * <li>the response has no {@code no-store} (ignored under {@code must-understand}, §5.2.2.3) and no
@@ -189,11 +189,11 @@ public final class CachePolicy {
     }
 
     /**
-     * A final status (200..599) other than 206 (partial content is not combined here) and 304 (which only
-     * updates, §4.3.4): what may be stored at all, understood or not.
+     * A final status (200..599) other than 304 (which only updates, §4.3.4): what may be stored at all,
+     * understood or not.
      */
     static boolean isFinalAndNotSpecial(int status) {
-        return status >= 200 && status <= 599 && status != 206 && status != 304;
+        return status >= 200 && status <= 599 && status != 304;
     }
 
     /**
@@ -213,6 +213,7 @@ public final class CachePolicy {
                     203,
                     204,
                     205,
+                    206,
                     300,
                     301,
                     302,
@@ -273,6 +274,9 @@ public final class CachePolicy {
         }
         if (!isFinalAndNotSpecial(status)) {
             return Storability.STATUS;
+        }
+        if (status == 206 && PartialContent.parse(responseHeaders.get(HttpHeader.CONTENT_RANGE)) == null) {
+            return Storability.STATUS; // §3.3: one piece of a known length, or nothing
         }
         boolean understood = isStorableStatus(status);
         CacheControl cc = responseDirectives(responseHeaders);

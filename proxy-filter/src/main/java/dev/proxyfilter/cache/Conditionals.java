@@ -48,6 +48,29 @@ public final class Conditionals {
 
     // ---- RFC 9111 §4.3.1: asking the backend ----
 
+    /**
+     * For a miss: strips the client's preconditions, and its {@code Range} too unless it is one range without
+     * {@code If-Range}. One range is then asked for as it is, and its {@code 206} stored as partial content
+     * (RFC 9111 §3.3) and combined with what is stored (§3.4); several ranges, or a range the client makes
+     * conditional on its own copy, fetch the whole representation, and the cache answers the client's range
+     * and conditions from it.
+     *
+     * @return whether a {@code Range} was kept
+     */
+    public static boolean stripClientConditionalsKeepingOneRange(HttpFields.Mutable proxyToServer) {
+        String range = proxyToServer.get(HttpHeader.RANGE);
+        boolean keep = range != null
+                && !proxyToServer.contains(HttpHeader.IF_RANGE)
+                && proxyToServer.getValuesList(HttpHeader.RANGE).size() == 1
+                && range.indexOf(',') < 0
+                && range.regionMatches(true, 0, "bytes=", 0, 6);
+        stripClientConditionals(proxyToServer);
+        if (keep) {
+            proxyToServer.put(HttpHeader.RANGE, range);
+        }
+        return keep;
+    }
+
     /** Whether the stored response has a validator, so that a conditional request can refresh it. */
     public static boolean hasValidator(StoredResponse stored) {
         return stored.header("ETag") != null || stored.header("Last-Modified") != null;

@@ -161,6 +161,21 @@ public final class HttpCache implements AutoCloseable {
                 return miss(request, primary, null, CacheStatus.Forward.VARY_MISS); // not written by this class
             }
         }
+        if (stored.status() == 206 && !covers(request, stored)) {
+            // §3.4: what is stored is part of what is asked for; the response will be combined with it
+            CacheAction action =
+                    CachePolicy.requestDirectives(request.headers()).onlyIfCached()
+                            ? CacheAction.GATEWAY_TIMEOUT
+                            : CacheAction.COMPLETE;
+            CacheDecision complete = new CacheDecision(action, CacheStatus.Forward.PARTIAL, 0, 0);
+            return new CacheLookup(
+                    request,
+                    primary,
+                    entryKey,
+                    stored,
+                    complete,
+                    CacheStatus.forward(name, CacheStatus.Forward.PARTIAL));
+        }
         CacheDecision decision = policy.decide(request.headers(), stored, nowMillis);
         CacheStatus status = decision.forward() == null
                 ? hit.withTtlMillis(decision.ttlMillis())
@@ -230,6 +245,10 @@ public final class HttpCache implements AutoCloseable {
             headers.put(HttpHeader.AGE, age);
             return new CacheAnswer(304, headers, ByteBuffer.allocate(0));
         }
+        PartialContent.Piece piece = stored.status() == 206 ? PartialContent.piece(stored) : null;
+        if (stored.status() == 206 && !covers(request, stored)) {
+            return null; // the stored piece does not hold what is asked for
+        }
         StoredResponse.Derived derived = stored.derived();
         HttpFields.Mutable headers = fieldsToSend(stored, validated);
         // add, not put, when the stored fields cannot hold the field (put searches with an iterator)
@@ -243,21 +262,27 @@ public final class HttpCache implements AutoCloseable {
         String range = requestHeaders.get(HttpHeader.RANGE);
         if (range != null
                 && "GET".equals(method)
-                && stored.status() == 200
+                && (stored.status() == 200 || piece != null)
                 && Conditionals.ifRangeHolds(requestHeaders.get(HttpHeader.IF_RANGE), stored)) {
-            ByteRanges.Result result = ByteRanges.parse(range, length);
+            long complete = piece == null ? length : piece.completeLength();
+            long offset = piece == null ? 0 : piece.first(); // where the stored bytes start
+            ByteRanges.Result result = ByteRanges.parse(range, complete);
             if (result.kind() == ByteRanges.Kind.UNSATISFIABLE) {
                 HttpFields.Mutable unsatisfiable = HttpFields.build(3);
-                unsatisfiable.put(HttpHeader.CONTENT_RANGE, result.contentRange(length));
+                unsatisfiable.put(HttpHeader.CONTENT_RANGE, result.contentRange(complete));
                 unsatisfiable.put(HttpHeader.CONTENT_LENGTH, "0");
                 return new CacheAnswer(416, unsatisfiable, ByteBuffer.allocate(0));
             }
             if (result.kind() == ByteRanges.Kind.PARTIAL) {
-                headers.put(HttpHeader.CONTENT_RANGE, result.contentRange(length));
+                headers.put(HttpHeader.CONTENT_RANGE, result.contentRange(complete));
                 headers.put(HttpHeader.CONTENT_LENGTH, Long.toString(result.length()));
-                ByteBuffer body = ByteBuffer.wrap(stored.bodyArray(), (int) result.first(), (int) result.length())
+                ByteBuffer body = ByteBuffer.wrap(
+                                stored.bodyArray(), (int) (result.first() - offset), (int) result.length())
                         .slice();
                 return new CacheAnswer(206, headers, body);
+            }
+            if (result.kind() == ByteRanges.Kind.MULTIPART) {
+                return multipart(headers, stored, result.parts(), complete, offset);
             }
         }
         if (stored.status() != 204) {
@@ -271,6 +296,74 @@ public final class HttpCache implements AutoCloseable {
         // per hit (a read-only buffer hides its array). CacheAnswer's contract forbids writing to it.
         return new CacheAnswer(
                 stored.status(), headers, head ? ByteBuffer.allocate(0) : ByteBuffer.wrap(stored.bodyArray()));
+    }
+
+    /**
+     * Whether a stored {@code 206} holds what the request asks for: a {@code GET} whose {@code Range} (with an
+     * {@code If-Range} that holds) is unsatisfiable, or whose every range lies inside the stored piece. Without
+     * a {@code Range} the request wants the whole representation, which a piece is not.
+     */
+    static boolean covers(CacheRequest request, StoredResponse stored) {
+        PartialContent.Piece piece = PartialContent.piece(stored);
+        String range = request.headers().get(HttpHeader.RANGE);
+        if (piece == null
+                || range == null
+                || !"GET".equals(request.method())
+                || !Conditionals.ifRangeHolds(request.headers().get(HttpHeader.IF_RANGE), stored)) {
+            return false;
+        }
+        ByteRanges.Result result = ByteRanges.parse(range, piece.completeLength());
+        if (result.kind() == ByteRanges.Kind.UNSATISFIABLE) {
+            return true;
+        }
+        if (result.parts().isEmpty()) {
+            return false; // FULL: the whole representation
+        }
+        for (ByteRanges.Part part : result.parts()) {
+            if (!piece.covers(part.first(), part.last())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * A {@code 206} of {@code multipart/byteranges} (RFC 9110 §14.6): each range a part with the stored
+     * {@code Content-Type} and its {@code Content-Range}, in the order asked, under a random boundary.
+     */
+    private static CacheAnswer multipart(
+            HttpFields.Mutable headers,
+            StoredResponse stored,
+            List<ByteRanges.Part> parts,
+            long complete,
+            long offset) {
+        String contentType = stored.header("Content-Type");
+        String boundary = Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE)
+                + Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE);
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (ByteRanges.Part part : parts) {
+            StringBuilder head =
+                    new StringBuilder(96).append("--").append(boundary).append("\r\n");
+            if (contentType != null) {
+                head.append("Content-Type: ").append(contentType).append("\r\n");
+            }
+            head.append("Content-Range: bytes ")
+                    .append(part.first())
+                    .append('-')
+                    .append(part.last())
+                    .append('/')
+                    .append(complete)
+                    .append("\r\n\r\n");
+            out.writeBytes(head.toString().getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            out.write(stored.bodyArray(), (int) (part.first() - offset), (int) part.length());
+            out.writeBytes(new byte[] {'\r', '\n'});
+        }
+        out.writeBytes(("--" + boundary + "--\r\n").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        byte[] body = out.toByteArray();
+        headers.remove(HttpHeader.CONTENT_RANGE);
+        headers.put(HttpHeader.CONTENT_TYPE, "multipart/byteranges; boundary=" + boundary);
+        headers.put(HttpHeader.CONTENT_LENGTH, Integer.toString(body.length));
+        return new CacheAnswer(206, headers, ByteBuffer.wrap(body));
     }
 
     /**
@@ -394,10 +487,47 @@ public final class HttpCache implements AutoCloseable {
             }
             key = CacheKeys.variant(primary, index, selection);
         }
+        if (status == 206) {
+            StoredResponse combined = combineWithStored(key, response);
+            if (combined == null) {
+                return new StoreResult(Storability.STATUS, null); // a 206 whose body is not its Content-Range
+            }
+            response = combined;
+        }
         if (!store.put(key, response)) {
             return new StoreResult(Storability.TOO_LARGE, null); // the store counted it and removed the old one
         }
         return new StoreResult(Storability.STORABLE, response);
+    }
+
+    /**
+     * A {@code 206} combined with what is stored under {@code key} (RFC 9111 §3.4, {@link PartialContent}): the
+     * union of both pieces, as a {@code 200} once complete; the stored complete {@code 200} itself when it has
+     * the same strong validator (a piece never replaces the whole); the new response as it is when they do
+     * not combine; {@code null} when the 206's body is not the piece its {@code Content-Range} names. A
+     * {@code 200} is returned as it is.
+     */
+    private StoredResponse combineWithStored(String key, StoredResponse received) {
+        if (received.status() != 206) {
+            return received;
+        }
+        PartialContent.Piece piece = PartialContent.piece(received);
+        if (piece == null || piece.length() != received.bodyLength()) {
+            return null;
+        }
+        StoreEntry current = store.get(key);
+        if (current instanceof StoredResponse existing && existing.status() == 200) {
+            if (PartialContent.sameStrongValidator(existing, received)
+                    && existing.bodyLength() == piece.completeLength()) {
+                return existing;
+            }
+        } else if (current instanceof StoredResponse existing && existing.status() == 206) {
+            StoredResponse combined = PartialContent.combine(existing, received);
+            if (combined != null) {
+                return combined;
+            }
+        }
+        return piece.complete() ? PartialContent.asComplete(received) : received;
     }
 
     /**

@@ -155,7 +155,7 @@ final class CachedExchange {
                 headers.put(HttpHeader.CONTENT_LENGTH, "0");
                 answer(pipeline, new CacheAnswer(504, headers, ByteBuffer.allocate(0)), lookup.cacheStatus());
             }
-            case MISS, VALIDATE -> {
+            case MISS, VALIDATE, COMPLETE -> {
                 step.misses.increment();
                 if (!"GET".equals(request.method())) {
                     forward(pipeline);
@@ -200,6 +200,8 @@ final class CachedExchange {
         if (leader != null && lookup.action() == CacheAction.VALIDATE && lookup.stored() != null && !unconditional) {
             Conditionals.toValidationRequest(headers, lookup.stored());
             validating = true;
+        } else if (leader != null && lookup.action() != CacheAction.VALIDATE) {
+            Conditionals.stripClientConditionalsKeepingOneRange(headers); // a 206 is stored and combined (§3.4)
         } else if (leader != null) {
             Conditionals.stripClientConditionals(headers);
         }
@@ -242,7 +244,9 @@ final class CachedExchange {
                 step.revalidated.increment();
                 leader.complete(freshened);
                 CacheAnswer answer = cache.answer(lookup.request(), freshened, now, true);
-                return withOurFields(answer, lookup.cacheStatus().withForwardStatus(304));
+                if (answer != null) {
+                    return withOurFields(answer, lookup.cacheStatus().withForwardStatus(304));
+                }
             }
             return null;
         }
@@ -263,8 +267,12 @@ final class CachedExchange {
         if (status > 0) {
             cacheStatus = cacheStatus.withForwardStatus(status);
         }
-        return withOurFields(
-                cache.answer(lookup.request(), lookup.stored(), now, false), cacheStatus.withDetail("stale-if-error"));
+        CacheAnswer stale = cache.answer(lookup.request(), lookup.stored(), now, false);
+        if (stale == null) {
+            step.staleServed.decrement();
+            return null; // a stored piece that does not hold what is asked for
+        }
+        return withOurFields(stale, cacheStatus.withDetail("stale-if-error"));
     }
 
     /**
