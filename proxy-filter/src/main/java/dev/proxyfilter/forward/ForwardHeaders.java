@@ -112,7 +112,8 @@ final class ForwardHeaders {
             if (removes && admission.removesRequestHeader(field.getLowerCaseName())) {
                 continue;
             }
-            if (stripsUntrusted && untrustedStripped.contains(field.getLowerCaseName())) {
+            if (stripsUntrusted
+                    && untrustedStripped.contains(header == null ? field.getName() : header.lowerCaseName())) {
                 continue; // security.strip-request-headers: unkeyed, yet read by applications (cache poisoning)
             }
             out.add(field);

@@ -52,8 +52,10 @@ public final class ForwardRoute {
         this.via = generation.via();
         this.accessLog = generation.accessLog();
         this.hygiene = hygiene;
-        this.untrustedRequestHeaders =
-                java.util.Set.copyOf(generation.security().stripRequestHeaders());
+        // Case-insensitive, so that the forwarding loop looks names up as they are, allocating nothing
+        java.util.TreeSet<String> untrusted = new java.util.TreeSet<>(String.CASE_INSENSITIVE_ORDER);
+        untrusted.addAll(generation.security().stripRequestHeaders());
+        this.untrustedRequestHeaders = java.util.Collections.unmodifiableSet(untrusted);
         this.config = config;
         this.pool = pool;
         this.gate = gate;
@@ -69,7 +71,7 @@ public final class ForwardRoute {
         this.maxHeaderCount = limits.maxHeaderCount();
     }
 
-    /** Request headers, lower case, that are not forwarded from a peer that is not a trusted proxy. */
+    /** Request headers not forwarded from a peer that is not a trusted proxy; a case-insensitive set. */
     java.util.Set<String> untrustedRequestHeaders() {
         return untrustedRequestHeaders;
     }
