@@ -299,6 +299,131 @@ public final class HttpCache implements AutoCloseable {
     }
 
     /**
+     * For a {@link CacheAction#COMPLETE} lookup (RFC 9111 §3.4): the one range of bytes the stored piece lacks
+     * to answer the request, and the validator to send it under, so that the origin answers the rest of
+     * the same representation ({@code If-Range}) or else the whole current one. {@code null} when no one range
+     * does it (the piece lies inside what is asked for, or apart from it), when the piece has no strong
+     * validator, or when the result would not fit an entry.
+     *
+     * @return {@code [Range value, If-Range value]}, or {@code null}
+     */
+    public String[] missingRange(CacheLookup lookup) {
+        StoredResponse stored = lookup.stored();
+        CacheRequest request = lookup.request();
+        if (lookup.action() != CacheAction.COMPLETE || stored == null || !"GET".equals(request.method())) {
+            return null;
+        }
+        PartialContent.Piece piece = PartialContent.piece(stored);
+        if (piece == null || stored.status() != 206) {
+            return null;
+        }
+        long first = 0;
+        long last = piece.completeLength() - 1;
+        String range = request.headers().get(HttpHeader.RANGE);
+        if (range != null && Conditionals.ifRangeHolds(request.headers().get(HttpHeader.IF_RANGE), stored)) {
+            ByteRanges.Result result = ByteRanges.parse(range, piece.completeLength());
+            if (!result.parts().isEmpty()) {
+                first = Long.MAX_VALUE;
+                last = -1;
+                for (ByteRanges.Part part : result.parts()) {
+                    first = Math.min(first, part.first());
+                    last = Math.max(last, part.last());
+                }
+            }
+        }
+        long from;
+        long to;
+        if (first >= piece.first() && first <= piece.last() + 1 && last > piece.last()) {
+            from = piece.last() + 1; // the piece holds the start: ask for the rest
+            to = last;
+        } else if (last <= piece.last() && last >= piece.first() - 1 && first < piece.first()) {
+            from = first; // the piece holds the end: ask for the beginning
+            to = piece.first() - 1;
+        } else {
+            return null;
+        }
+        long union = Math.max(last, piece.last()) - Math.min(first, piece.first()) + 1;
+        if (union > store.maxEntryBytes()) {
+            return null;
+        }
+        String validator = stored.derived().etag;
+        if (validator == null || Conditionals.isWeak(validator)) {
+            validator = null;
+            if (PartialContent.sameStrongValidator(stored, stored)) {
+                validator = stored.header("Last-Modified");
+            }
+        }
+        return validator == null ? null : new String[] {"bytes=" + from + "-" + to, validator};
+    }
+
+    /**
+     * Whether the backend's response to a {@link #missingRange} request is that range of the stored piece's
+     * representation: a {@code 206} of exactly those bytes, of the same complete length, under the same
+     * validator. Anything else answers another question than the client's.
+     */
+    public boolean completesPiece(CacheLookup lookup, String askedRange, int status, HttpFields backendHeaders) {
+        StoredResponse stored = lookup.stored();
+        if (status != 206 || stored == null) {
+            return false;
+        }
+        PartialContent.Piece received = PartialContent.parse(backendHeaders.get(HttpHeader.CONTENT_RANGE));
+        PartialContent.Piece piece = PartialContent.piece(stored);
+        if (received == null
+                || piece == null
+                || received.completeLength() != piece.completeLength()
+                || !askedRange.equals("bytes=" + received.first() + "-" + received.last())) {
+            return false;
+        }
+        String etag = stored.derived().etag;
+        if (etag != null && !Conditionals.isWeak(etag)) {
+            String newEtag = backendHeaders.get(HttpHeader.ETAG);
+            return newEtag != null && Conditionals.strongMatch(newEtag.trim(), etag);
+        }
+        String lastModified = backendHeaders.get(HttpHeader.LAST_MODIFIED);
+        return lastModified != null && lastModified.equals(stored.header("Last-Modified"));
+    }
+
+    /**
+     * Combines the backend's {@code 206} of the bytes a stored piece lacked with that piece (RFC 9111 §3.4),
+     * stores the result when it may be stored, and answers the request from it, as if it had all been stored.
+     *
+     * @return the answer and the combined response; {@code null} when they do not combine after all
+     */
+    public Completion complete(
+            CacheLookup lookup,
+            HttpFields responseHeaders,
+            byte[] body,
+            long requestTimeMillis,
+            long responseTimeMillis,
+            long nowMillis) {
+        StoreResult result = store(lookup, 206, responseHeaders, body, requestTimeMillis, responseTimeMillis);
+        StoredResponse combined = result.isStored() ? result.stored() : null;
+        if (combined == null) { // not storable (no-store, too large...), yet the client's answer is the combination
+            StoredResponse received = new StoredResponse(
+                    206,
+                    policy.headersToStore(responseHeaders),
+                    body,
+                    requestTimeMillis,
+                    responseTimeMillis,
+                    lookup.stored().varySelection());
+            combined = PartialContent.combine(lookup.stored(), received);
+        }
+        if (combined == null) {
+            return null;
+        }
+        CacheAnswer answer = answer(lookup.request(), combined, nowMillis, true);
+        return answer == null ? null : new Completion(answer, result.isStored() ? combined : null);
+    }
+
+    /**
+     * What {@link #complete} gives.
+     *
+     * @param answer the client's answer
+     * @param stored the combined response as stored, or {@code null} when it was not stored
+     */
+    public record Completion(CacheAnswer answer, StoredResponse stored) {}
+
+    /**
      * Whether a stored {@code 206} holds what the request asks for: a {@code GET} whose {@code Range} (with an
      * {@code If-Range} that holds) is unsatisfiable, or whose every range lies inside the stored piece. Without
      * a {@code Range} the request wants the whole representation, which a piece is not.

@@ -73,6 +73,16 @@ final class CachedExchange {
     /** Set when a 304 did not select the stored response: the request goes again, without conditions. */
     private boolean unconditional;
 
+    /**
+     * The range asked of the backend to complete a stored piece (RFC 9111 §3.4), while the answer is awaited;
+     * {@code null} otherwise.
+     */
+    private String askedRange;
+    /** Collects the backend's 206 of {@link #askedRange}, whose answer to the client is made from it and the piece. */
+    private BodyBuffer completion;
+
+    private HttpFields.Mutable completionHeaders;
+
     private volatile long expectedLength = -1;
     /** The access-log token once the response is stored. */
     private CacheStatus statusOfStored;
@@ -197,10 +207,22 @@ final class CachedExchange {
 
     /** Adjusts the backend request: a leader asks for the whole response, not the client's conditional one. */
     void proxyToServer(HttpFields.Mutable headers) {
+        askedRange = null;
+        if (leader != null && lookup.action() == CacheAction.COMPLETE && !unconditional) {
+            String[] missing = cache.missingRange(lookup);
+            if (missing != null) {
+                // RFC 9111 §3.4: only the bytes the stored piece lacks, under its validator
+                Conditionals.stripClientConditionals(headers);
+                headers.put(HttpHeader.RANGE, missing[0]);
+                headers.put(HttpHeader.IF_RANGE, missing[1]);
+                askedRange = missing[0];
+                return;
+            }
+        }
         if (leader != null && lookup.action() == CacheAction.VALIDATE && lookup.stored() != null && !unconditional) {
             Conditionals.toValidationRequest(headers, lookup.stored());
             validating = true;
-        } else if (leader != null && lookup.action() != CacheAction.VALIDATE) {
+        } else if (leader != null && lookup.action() != CacheAction.VALIDATE && !unconditional) {
             Conditionals.stripClientConditionalsKeepingOneRange(headers); // a 206 is stored and combined (§3.4)
         } else if (leader != null) {
             Conditionals.stripClientConditionals(headers);
@@ -214,6 +236,19 @@ final class CachedExchange {
      * must not get it. Once per exchange, so that a backend that keeps answering 304 cannot loop.
      */
     boolean resendUnconditionally(int status, HttpFields backendHeaders) {
+        if (askedRange != null
+                && (status == 206 || status == 416)
+                && !cache.completesPiece(lookup, askedRange, status, backendHeaders)) {
+            // Not the bytes asked for, so not an answer to the client's request: ask again for the whole
+            LOG.debug(
+                    "{}: the backend's {} does not complete the stored piece; asking again",
+                    lookup.primaryKey(),
+                    status);
+            askedRange = null;
+            unconditional = true;
+            requestTimeMillis = step.now();
+            return true;
+        }
         if (!validating
                 || status != 304
                 || unconditional
@@ -395,6 +430,65 @@ final class CachedExchange {
             }
         }
         return copy;
+    }
+
+    /**
+     * Whether the backend's response is the rest of a stored piece ({@link #askedRange}): its head is not for
+     * the client, who asked for something else; {@link #completionSink} collects its body and
+     * {@link #completedAnswer} makes the client's answer. Called on the backend's headers, after
+     * {@link #resendUnconditionally}.
+     *
+     * @param clientHeaders the backend's headers as a client would get them
+     */
+    boolean beginsCompletion(int status, HttpFields.Mutable clientHeaders) {
+        if (askedRange == null || status != 206) {
+            askedRange = null;
+            return false;
+        }
+        responseTimeMillis = step.now();
+        completionHeaders = withoutOurVia(clientHeaders);
+        completion = new BodyBuffer(cache.store().maxEntryBytes(), -1);
+        return true;
+    }
+
+    /** Where the body of a completing 206 goes: only into the buffer; the client gets the combined answer. */
+    Content.Sink completionSink() {
+        BodyBuffer buffer = completion;
+        return (last, content, callback) -> {
+            if (content != null) {
+                buffer.append(content);
+            }
+            callback.succeeded();
+        };
+    }
+
+    /**
+     * The client's answer from the stored piece and the backend's 206 of the rest, combined and stored (RFC
+     * 9111 §3.4), with {@code Via} and {@code Cache-Status}; {@code null} when they do not combine after all.
+     */
+    CacheAnswer completedAnswer() {
+        BodyBuffer buffer = completion;
+        completion = null;
+        if (buffer == null || buffer.overflowed()) {
+            return null;
+        }
+        HttpCache.Completion done = cache.complete(
+                lookup, completionHeaders, buffer.toByteArray(), requestTimeMillis, responseTimeMillis, step.now());
+        if (done == null) {
+            return null;
+        }
+        CacheStatus status = lookup.cacheStatus().withForwardStatus(206);
+        if (done.stored() != null) {
+            status = status.withStored();
+            step.stored.increment();
+            if (leader != null) {
+                leader.complete(done.stored());
+            }
+        }
+        if (leader != null) {
+            leader.release(); // ignored when completed
+        }
+        return withOurFields(done.answer(), status);
     }
 
     /** Aborts a backend response that {@link #resendUnconditionally} dropped; the exchange asks again. */

@@ -545,6 +545,9 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
         /** The cache's answer that replaces the backend's body, or null. */
         private volatile java.nio.ByteBuffer replacementBody;
 
+        /** The backend's 206 completes a stored piece: its body is collected, then the client is answered. */
+        private volatile boolean completing;
+
         private boolean isRetry;
 
         Attempt(Backend backend) {
@@ -626,6 +629,10 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
             }
             HttpFields.Mutable headers = ForwardHeaders.serverToClient(
                     serverResponse.responseHeaders(), client, backend, route, route.via(), route.hygiene());
+            if (cached != null && cached.beginsCompletion(status, headers)) {
+                completing = true; // the client's head waits: its answer is the stored piece plus this 206
+                return;
+            }
             if (cached != null) {
                 dev.proxyfilter.cache.CacheAnswer replacement = cached.replaceResponse(status, headers);
                 if (replacement != null) { // a 304 freshened the stored response, or stale-if-error
@@ -683,6 +690,13 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
                 source.fail(new IllegalStateException("exchange already ended"));
                 return;
             }
+            if (completing) {
+                Content.copy(source, cached.completionSink(), Callback.from(this::finishCompletion, failure -> {
+                    serverResponse.abort(failure);
+                    Forwarding.this.failed(this, failure);
+                }));
+                return;
+            }
             if (replacementBody != null) {
                 Content.Sink discard = (last, content, callback) -> callback.succeeded();
                 Content.copy(
@@ -713,6 +727,22 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
                     }));
         }
 
+        /** The completing 206 arrived whole: the client gets its answer from it and the stored piece. */
+        private void finishCompletion() {
+            dev.proxyfilter.cache.CacheAnswer answer = cached.completedAnswer();
+            if (answer == null) {
+                finishWithError(
+                        502,
+                        "Bad Gateway: backend '" + backend.name() + "' of pool '"
+                                + route.pool().name() + "' sent a part that does not complete the stored one");
+                return;
+            }
+            clientStatus = answer.status();
+            client.responseHead(answer.status(), answer.headers());
+            client.write(
+                    true, answer.body(), Callback.from(Forwarding.this::finishSuccess, Forwarding.this::finishAbort));
+        }
+
         long upstreamNanos() {
             long end = endNanos;
             return (end == 0 ? clock.nanoTime() : end) - sentNanos;
@@ -741,6 +771,8 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
                 } else {
                     Forwarding.this.failed(this, failure);
                 }
+            } else if (!copyStarted && completing) {
+                finishCompletion(); // a 206 without a body: the combination will not hold, and says so
             } else if (!copyStarted) {
                 java.nio.ByteBuffer replacement = replacementBody;
                 if (cached != null) {
