@@ -1,13 +1,17 @@
 package dev.proxyfilter.cache;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
- * A {@code Range} request answered from a stored, complete {@code 200} (RFC 9110 §14).
+ * A {@code Range} request answered from stored content (RFC 9110 §14).
  *
- * <p>One byte range gets a {@code 206} with {@code Content-Range}. Several ranges get the whole {@code 200}:
- * RFC 9110 §14.2 lets a server ignore {@code Range}, and this saves assembling {@code multipart/byteranges}
- * (and the range-amplification attack of many small overlapping ranges). A range that starts beyond the
- * end gets {@code 416} with {@code Content-Range: bytes *}/length. A header that does not parse, or
- * another unit than {@code bytes}, is ignored, as §14.2 asks.
+ * <p>One satisfiable byte range gets a {@code 206} with {@code Content-Range}; several get a {@code 206} of
+ * {@code multipart/byteranges} (RFC 9110 §14.6), in the order asked, at most {@link #MAX_PARTS} of them and
+ * none overlapping another: past that the whole {@code 200} is sent, as §14.2 lets a server ignore
+ * {@code Range}, so that many small overlapping ranges cannot amplify a response. Ranges that start beyond
+ * the end are left out; when none is left the answer is {@code 416} with {@code Content-Range: bytes
+ * *}/length. A header that does not parse, or another unit than {@code bytes}, is ignored, as §14.2 asks.
  */
 public final class ByteRanges {
 
@@ -18,17 +22,41 @@ public final class ByteRanges {
         /** One satisfiable range: 206 with {@link Result#first()}..{@link Result#last()}. */
         PARTIAL,
         /** Not satisfiable: 416. */
-        UNSATISFIABLE
+        UNSATISFIABLE,
+        /** Several satisfiable ranges: 206 of {@code multipart/byteranges} with {@link Result#parts()}. */
+        MULTIPART
+    }
+
+    /** The most ranges answered as {@code multipart/byteranges}; more get the whole representation. */
+    public static final int MAX_PARTS = 16;
+
+    /**
+     * One satisfiable range.
+     *
+     * @param first the first byte
+     * @param last  the last byte, inclusive
+     */
+    public record Part(long first, long last) {
+        /** Bytes in the range. */
+        public long length() {
+            return last - first + 1;
+        }
     }
 
     /**
      * @param kind  what to answer
      * @param first the first byte, for {@link Kind#PARTIAL}
      * @param last  the last byte, inclusive, for {@link Kind#PARTIAL}
+     * @param parts the ranges, in the order asked: one for {@link Kind#PARTIAL}, several for
+     *              {@link Kind#MULTIPART}, none otherwise
      */
-    public record Result(Kind kind, long first, long last) {
-        static final Result FULL = new Result(Kind.FULL, 0, -1);
-        static final Result UNSATISFIABLE = new Result(Kind.UNSATISFIABLE, 0, -1);
+    public record Result(Kind kind, long first, long last, List<Part> parts) {
+        static final Result FULL = new Result(Kind.FULL, 0, -1, List.of());
+        static final Result UNSATISFIABLE = new Result(Kind.UNSATISFIABLE, 0, -1, List.of());
+
+        Result(Kind kind, long first, long last) {
+            this(kind, first, last, kind == Kind.PARTIAL ? List.of(new Part(first, last)) : List.of());
+        }
 
         /** Bytes in the range. */
         public long length() {
@@ -59,18 +87,39 @@ public final class ByteRanges {
         if (eq < 0 || !value.substring(0, eq).trim().equalsIgnoreCase("bytes")) {
             return Result.FULL;
         }
-        String single = null;
+        List<Part> parts = new ArrayList<>(2);
+        boolean any = false;
         for (String spec : value.substring(eq + 1).split(",")) {
             if (spec.isBlank()) {
                 continue; // empty list elements are allowed (RFC 9110 §5.6.1)
             }
-            if (single != null) {
-                return Result.FULL; // several ranges: the whole representation (see the class comment)
+            any = true;
+            Result result = parseSpec(spec.trim(), length);
+            if (result == null) {
+                return Result.FULL; // one invalid range-spec: the field is ignored
             }
-            single = spec.trim();
+            if (result.kind() == Kind.PARTIAL) {
+                if (parts.size() == MAX_PARTS) {
+                    return Result.FULL;
+                }
+                for (Part other : parts) {
+                    if (result.first() <= other.last() && other.first() <= result.last()) {
+                        return Result.FULL; // overlapping ranges: the whole, never an amplified answer
+                    }
+                }
+                parts.add(new Part(result.first(), result.last()));
+            }
         }
-        Result result = single == null ? null : parseSpec(single, length);
-        return result == null ? Result.FULL : result;
+        if (!any) {
+            return Result.FULL;
+        }
+        if (parts.isEmpty()) {
+            return Result.UNSATISFIABLE;
+        }
+        if (parts.size() == 1) {
+            return new Result(Kind.PARTIAL, parts.get(0).first(), parts.get(0).last());
+        }
+        return new Result(Kind.MULTIPART, 0, -1, List.copyOf(parts));
     }
 
     /** One range-spec; {@code null} when it does not parse. */

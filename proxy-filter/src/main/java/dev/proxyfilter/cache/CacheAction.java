@@ -23,6 +23,11 @@ public enum CacheAction {
     VALIDATE,
     /** Nothing usable is stored: forward (coalescing identical misses), then store the response if storable. */
     MISS,
+    /**
+     * Part of the response is stored ({@link PartialContent}) but not the part the request asks for: forward
+     * the request, its single range included, and combine the response with the stored part (RFC 9111 §3.4).
+     */
+    COMPLETE,
     /** {@code only-if-cached} and nothing usable is stored: answer 504 without contacting the backend (§5.2.1.7). */
     GATEWAY_TIMEOUT;
 

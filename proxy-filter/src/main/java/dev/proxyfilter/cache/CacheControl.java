@@ -1,8 +1,10 @@
 package dev.proxyfilter.cache;
 
+import dev.proxyfilter.http.StructuredFields;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * The directives of a {@code Cache-Control} field (RFC 9111 §5.2), request or response, plus the
@@ -14,6 +16,10 @@ import java.util.Locale;
  * {@code s-maxage} (not a delta-seconds) counts as 0, so the response is stale; a delta-seconds beyond
  * 2^31 counts as 2^31 (§1.2.2). Unqualified {@code no-cache} or {@code private} win over their qualified
  * forms, the more restrictive reading.
+ *
+ * <p>The same directives may come from a targeted field (RFC 9213), such as {@code CDN-Cache-Control}: a
+ * Structured Field Dictionary, parsed strictly by {@link #parseTargeted}, which overrides {@code Cache-Control}
+ * and {@code Expires} for the caches it targets ({@link #targeted()}).
  *
  * <p>Seconds are {@code long}; -1 means the directive is absent.
  */
@@ -45,6 +51,7 @@ public final class CacheControl {
     private final boolean onlyIfCached;
     private final long staleWhileRevalidate;
     private final long staleIfError;
+    private final boolean targeted;
 
     private CacheControl(Parser p) {
         present = p.present;
@@ -66,6 +73,7 @@ public final class CacheControl {
         onlyIfCached = p.onlyIfCached;
         staleWhileRevalidate = p.staleWhileRevalidate;
         staleIfError = p.staleIfError;
+        targeted = p.targeted;
     }
 
     /** Parses one or more field values (field lines in order); {@link #NONE} for none. */
@@ -85,6 +93,39 @@ public final class CacheControl {
     /** Parses one field value; {@link #NONE} for {@code null}. */
     public static CacheControl parse(String value) {
         return value == null ? NONE : parse(List.of(value));
+    }
+
+    /**
+     * The directives of a targeted cache-control field (RFC 9213 §2.2): its field lines as one Structured
+     * Field Dictionary, each member a response directive. The whole field is ignored ({@code null}) when it
+     * does not parse, is empty, or gives a directive this cache implements a value of the wrong type:
+     * {@code max-age}, {@code s-maxage}, {@code stale-while-revalidate} and {@code stale-if-error} take a
+     * non-negative Integer; {@code no-cache} and {@code private} take Boolean true or a String of field names;
+     * every other directive known here takes Boolean true. Unknown directives are ignored whatever their type,
+     * and so are parameters (§2.2).
+     *
+     * @param fieldLines the field lines of one targeted field, in order
+     * @return the directives, {@link #targeted()}; {@code null} when the field must be ignored
+     */
+    public static CacheControl parseTargeted(List<String> fieldLines) {
+        Map<String, StructuredFields.Member> dictionary = StructuredFields.parseDictionary(fieldLines);
+        if (dictionary == null || dictionary.isEmpty()) {
+            return null;
+        }
+        Parser parser = new Parser();
+        parser.targeted = true;
+        for (Map.Entry<String, StructuredFields.Member> member : dictionary.entrySet()) {
+            if (!(member.getValue() instanceof StructuredFields.Item item)) {
+                if (Parser.KNOWN.contains(member.getKey())) {
+                    return null; // an inner list is no directive's value
+                }
+                continue;
+            }
+            if (!parser.applyTargeted(member.getKey(), item.value())) {
+                return null;
+            }
+        }
+        return new CacheControl(parser);
     }
 
     /** A freshness directive's seconds; an invalid value makes the response stale (§4.2.1). */
@@ -130,6 +171,14 @@ public final class CacheControl {
         List<String> all = new ArrayList<>(a);
         all.addAll(b);
         return List.copyOf(all);
+    }
+
+    /**
+     * Whether these directives come from a targeted field (RFC 9213), which then governs alone: the response's
+     * {@code Cache-Control} and {@code Expires} are ignored (§2.1).
+     */
+    public boolean targeted() {
+        return targeted;
     }
 
     /** Whether the field had any directive at all. */
@@ -249,6 +298,66 @@ public final class CacheControl {
         boolean onlyIfCached;
         long staleWhileRevalidate = -1;
         long staleIfError = -1;
+        boolean targeted;
+
+        /** The directives {@link #applyTargeted} checks the type of; others are ignored whatever they hold. */
+        static final java.util.Set<String> KNOWN = java.util.Set.of(
+                "max-age",
+                "s-maxage",
+                "stale-while-revalidate",
+                "stale-if-error",
+                "no-cache",
+                "private",
+                "no-store",
+                "public",
+                "must-revalidate",
+                "proxy-revalidate",
+                "must-understand",
+                "no-transform",
+                "immutable");
+
+        /**
+         * One member of a targeted field; {@code false} when a known directive has a value of the wrong type
+         * (RFC 9213 §2.2: such a field is invalid and ignored whole).
+         */
+        private boolean applyTargeted(String name, Object value) {
+            switch (name) {
+                case "max-age", "s-maxage", "stale-while-revalidate", "stale-if-error" -> {
+                    if (!(value instanceof Long seconds) || seconds < 0) {
+                        return false;
+                    }
+                    long capped = Math.min(seconds, DELTA_SECONDS_CAP);
+                    switch (name) {
+                        case "max-age" -> maxAge = maxAge >= 0 ? maxAge : capped;
+                        case "s-maxage" -> sMaxAge = sMaxAge >= 0 ? sMaxAge : capped;
+                        case "stale-while-revalidate" -> staleWhileRevalidate = capped;
+                        default -> staleIfError = capped;
+                    }
+                    present = true;
+                    return true;
+                }
+                case "no-cache", "private" -> {
+                    if (value instanceof String fields) {
+                        apply(name, fields);
+                        return true;
+                    }
+                    if (Boolean.TRUE.equals(value)) {
+                        apply(name, null);
+                        return true;
+                    }
+                    return false;
+                }
+                default -> {
+                    if (KNOWN.contains(name)) {
+                        if (!Boolean.TRUE.equals(value)) {
+                            return false;
+                        }
+                        apply(name, null);
+                    }
+                    return true; // an extension: ignored (RFC 9111 §5.2.3)
+                }
+            }
+        }
 
         private void parseInto(String s) {
             int i = 0;
@@ -365,6 +474,7 @@ public final class CacheControl {
         if (staleWhileRevalidate >= 0)
             b.append("stale-while-revalidate=").append(staleWhileRevalidate).append(' ');
         if (staleIfError >= 0) b.append("stale-if-error=").append(staleIfError).append(' ');
+        if (targeted) b.append("(targeted) ");
         return b.toString().trim() + "]";
     }
 }

@@ -108,6 +108,15 @@ public final class CacheKeys {
      * @param names lower case and sorted, as {@link #varyNames(List)} returns them
      */
     public static List<Header> varySelection(List<String> names, HttpFields requestHeaders) {
+        return varySelection(names, requestHeaders, false);
+    }
+
+    /**
+     * As {@link #varySelection(List, HttpFields)}; with {@code normaliseAccept}, {@code Accept-Language} and
+     * {@code Accept-Encoding} are also {@linkplain #normaliseAcceptList normalised as lists}, so that values
+     * that mean the same select the same variant.
+     */
+    public static List<Header> varySelection(List<String> names, HttpFields requestHeaders, boolean normaliseAccept) {
         if (names.isEmpty()) {
             return List.of();
         }
@@ -121,6 +130,11 @@ public final class CacheKeys {
                 value = normalise(name, values.get(0));
             } else {
                 value = normalise(name, String.join(", ", values));
+            }
+            if (value != null
+                    && normaliseAccept
+                    && (name.equals("accept-language") || name.equals("accept-encoding"))) {
+                value = normaliseAcceptList(value);
             }
             selection.add(new Header(name, value));
         }
@@ -190,6 +204,90 @@ public final class CacheKeys {
             out.append(lowerCase && c >= 'A' && c <= 'Z' ? (char) (c + ('a' - 'A')) : c);
         }
         return out.toString();
+    }
+
+    /**
+     * {@code Accept-Language} or {@code Accept-Encoding} (already {@linkplain #normalise normalised}: lower case,
+     * no space around commas) in a canonical form, for {@code cache.normalise-accept}: the members in order of
+     * descending weight (a stable sort, so members of equal weight keep the client's order, which some
+     * servers read as a preference), each as {@code token[;q=weight]} with the weight in its shortest form and
+     * left out when it is 1; later duplicates and empty members go. {@code en-US;q=1.0, en;q=0.90} and
+     * {@code en-US,en;q=0.9} become the same {@code en-us,en;q=0.9}. A member whose parameters are not a
+     * plain {@code q} keeps them as they are, and a value that is not a list of such members is left alone.
+     */
+    static String normaliseAcceptList(String value) {
+        String[] members = value.split(",", -1);
+        List<String> tokens = new ArrayList<>(members.length);
+        List<Integer> weights = new ArrayList<>(members.length);
+        List<String> rests = new ArrayList<>(members.length);
+        for (String member : members) {
+            String m = member.strip();
+            if (m.isEmpty()) {
+                continue;
+            }
+            int semicolon = m.indexOf(';');
+            String token = (semicolon < 0 ? m : m.substring(0, semicolon)).strip();
+            int weight = 1000;
+            String rest = "";
+            if (semicolon >= 0) {
+                String params = m.substring(semicolon + 1).replace(" ", "");
+                if (params.startsWith("q=") && params.indexOf(';') < 0) {
+                    weight = qvalue(params.substring(2));
+                    if (weight < 0) {
+                        return value; // not a qvalue: nothing we can say it means
+                    }
+                } else {
+                    rest = ";" + params;
+                }
+            }
+            if (token.isEmpty() || tokens.contains(token)) {
+                continue;
+            }
+            tokens.add(token);
+            weights.add(weight);
+            rests.add(rest);
+        }
+        Integer[] order = new Integer[tokens.size()];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        java.util.Arrays.sort(order, (a, b) -> Integer.compare(weights.get(b), weights.get(a)));
+        StringBuilder out = new StringBuilder(value.length());
+        for (int i : order) {
+            if (out.length() > 0) {
+                out.append(',');
+            }
+            out.append(tokens.get(i)).append(rests.get(i));
+            int weight = weights.get(i);
+            if (weight < 1000) {
+                String digits = String.format(Locale.ROOT, "%03d", weight).replaceAll("0+$", "");
+                out.append(";q=0").append(digits.isEmpty() ? "" : "." + digits);
+            }
+        }
+        return out.toString();
+    }
+
+    /** An RFC 9110 §12.4.2 qvalue in thousandths, or -1: {@code 0}, {@code 0.5}, {@code 1.000}. */
+    private static int qvalue(String q) {
+        if (q.isEmpty() || q.length() > 5 || (q.charAt(0) != '0' && q.charAt(0) != '1')) {
+            return -1;
+        }
+        int whole = q.charAt(0) - '0';
+        if (q.length() == 1) {
+            return whole * 1000;
+        }
+        if (q.charAt(1) != '.') {
+            return -1;
+        }
+        int thousandths = 0;
+        for (int i = 2, scale = 100; i < q.length(); i++, scale /= 10) {
+            char c = q.charAt(i);
+            if (c < '0' || c > '9' || (whole == 1 && c != '0')) {
+                return -1;
+            }
+            thousandths += (c - '0') * scale;
+        }
+        return whole * 1000 + thousandths;
     }
 
     /** The index of the ':' before the port, or -1; IPv6 literals are bracketed. */

@@ -12,7 +12,9 @@ import java.util.Objects;
  * @param entryKey    the key the selected stored response lives under (primary or variant key), or would
  *                    live under for a {@code vary-miss}; {@code null} otherwise
  * @param stored      the stored response the decision is about; {@code null} for {@link CacheAction#PASS},
- *                    {@link CacheAction#MISS} and {@link CacheAction#GATEWAY_TIMEOUT}
+ *                    {@link CacheAction#MISS} and {@link CacheAction#GATEWAY_TIMEOUT}, except that a stored piece
+ *                    of partial content that does not cover the request is given with
+ *                    {@link CacheAction#COMPLETE} (and {@code GATEWAY_TIMEOUT} under {@code only-if-cached})
  * @param decision    what to do and why
  * @param cacheStatus {@code hit; ttl=N} or {@code fwd=REASON}; the pipeline adds {@code fwd-status},
  *                    {@code stored} or {@code collapsed} as the exchange goes on

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Function;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
@@ -22,18 +23,22 @@ import org.eclipse.jetty.http.HttpHeader;
  * <ul>
  * <li>the method is {@code GET} ({@code HEAD} is answered from a stored {@code GET});</li>
  * <li>the request has no {@code no-store};</li>
- * <li>the status is final and understood: 200..599 as registered in RFC 9110, except 206 (partial content
- *     is not combined) and 304 (which only updates, §4.3.4);</li>
+ * <li>the status is final: 200..599, except 304 (which only updates, §4.3.4); a 206 only as one piece
+ *     of a known length ({@link PartialContent}, §3.3); a status this cache does not understand (not registered in RFC 9110) only with an
+ *     explicit lifetime ({@code max-age}, {@code s-maxage}, {@code Expires}), and such a response is never
+ *     served stale; under {@code must-understand}, only a status it understands;</li>
  * <li>the response has no {@code no-store} (ignored under {@code must-understand}, §5.2.2.3) and no
  *     unqualified {@code private}; qualified {@code private="F"} stores the response without field F;</li>
  * <li>a request with {@code Authorization} only when the response says {@code public}, {@code s-maxage} or
  *     {@code must-revalidate} (§3.5);</li>
- * <li>no {@code Set-Cookie}. RFC 9111 would allow storing the rest of such a response, but a response that
- *     sets a cookie is nearly always personal, so this cache does what nginx and Varnish do by default and
- *     does not store it. {@code Set-Cookie} is also never part of a stored copy;</li>
+ * <li>{@code Set-Cookie} does not stop it (RFC 9111 allows storing it, and a response that sets a cookie
+ *     for everybody is what a cacheable response with one means); the cookie is stored and served with it,
+ *     unless {@code private="Set-Cookie"} or {@code no-cache="Set-Cookie"} withholds the field, or
+ *     {@code private} the whole response. {@code cache.store-set-cookie=false} refuses such responses, as
+ *     nginx and Varnish do by default;</li>
  * <li>no {@code Vary: *};</li>
  * <li>explicit freshness ({@code s-maxage}, {@code max-age}, {@code Expires}, {@code public}) or a
- *     heuristically cacheable status (200, 203, 204, 300, 301, 308, 404, 405, 410, 414, 501);</li>
+ *     heuristically cacheable status (200, 203, 204, 206, 300, 301, 308, 404, 405, 410, 414, 501);</li>
  * <li>something could use it later: a freshness lifetime above 0, a validator, or a stale extension.</li>
  * </ul>
  *
@@ -49,6 +54,12 @@ import org.eclipse.jetty.http.HttpHeader;
  * and the response's {@code no-cache}, {@code must-revalidate}, {@code proxy-revalidate}, {@code s-maxage}
  * and {@code stale-while-revalidate}; {@link #mayServeStaleOnError} applies {@code stale-if-error}.
  * Qualified {@code no-cache="F"} is served without validation minus field F (see {@link HttpCache#answer}).
+ *
+ * <h2>Targeted cache control (RFC 9213)</h2>
+ * Every rule above reads the response's directives through {@link #responseDirectives}: the first field of the
+ * target list ({@code cache.targeted-field} if configured, then {@code CDN-Cache-Control}) that is present and
+ * valid, as a Structured Field Dictionary, governs alone, and {@code Cache-Control} and {@code Expires} are then
+ * ignored; without one, {@code Cache-Control} governs as usual. Only response directives can be targeted.
  */
 public final class CachePolicy {
     private static final CacheControl PRAGMA_NO_CACHE = CacheControl.parse("no-cache");
@@ -65,18 +76,56 @@ public final class CachePolicy {
             "proxy-authenticate",
             "proxy-authentication-info",
             "proxy-authorization",
-            "set-cookie",
-            "set-cookie2",
             "content-length");
 
+    /** Stored only with {@code cache.store-set-cookie} (the default), and not when a directive withholds them. */
+    private static final Set<String> COOKIES = Set.of("set-cookie", "set-cookie2");
+
+    /** The targeted field every cache of this kind honours (RFC 9213 §3). */
+    public static final String CDN_CACHE_CONTROL = "CDN-Cache-Control";
+
     private final long maxHeuristicMillis;
+    /** The target list, most specific first; one instance, so that stored responses can cache by identity. */
+    private final List<String> targets;
+
+    private final boolean stripTargeted;
+
+    private final boolean storeSetCookie;
+    private final boolean normaliseAccept;
 
     /** @param maxHeuristicFreshness cap of heuristic freshness; {@link Duration#ZERO} turns it off */
     public CachePolicy(Duration maxHeuristicFreshness) {
+        this(CacheConfig.builder()
+                .maxHeuristicFreshness(checked(maxHeuristicFreshness))
+                .build());
+    }
+
+    private static Duration checked(Duration maxHeuristicFreshness) {
         if (maxHeuristicFreshness.isNegative()) {
             throw new IllegalArgumentException("maxHeuristicFreshness: " + maxHeuristicFreshness + " (expected: >= 0)");
         }
-        this.maxHeuristicMillis = maxHeuristicFreshness.toMillis();
+        return maxHeuristicFreshness;
+    }
+
+    /** The rules a configuration asks for: heuristic cap, targeted field, {@code Set-Cookie}, {@code Vary}. */
+    private CachePolicy(CacheConfig config) {
+        this.maxHeuristicMillis = config.maxHeuristicFreshness().toMillis();
+        String targetedField = config.targetedField();
+        this.targets = targetedField == null || targetedField.equalsIgnoreCase(CDN_CACHE_CONTROL)
+                ? List.of(CDN_CACHE_CONTROL)
+                : List.of(targetedField, CDN_CACHE_CONTROL);
+        this.stripTargeted = config.stripTargeted();
+        this.storeSetCookie = config.storeSetCookie();
+        this.normaliseAccept = config.normaliseAccept();
+    }
+
+    /**
+     * The request's values for a response's {@code Vary} names (RFC 9111 §4.1), normalised as this cache
+     * compares them: see {@link CacheKeys#varySelection(List, HttpFields, boolean)} and
+     * {@code cache.normalise-accept}.
+     */
+    public List<Header> varySelection(List<String> varyNames, HttpFields requestHeaders) {
+        return CacheKeys.varySelection(varyNames, requestHeaders, normaliseAccept);
     }
 
     /** A shared cache with the default heuristic cap of 24 hours. */
@@ -86,17 +135,73 @@ public final class CachePolicy {
 
     /** The policy the configuration asks for. */
     public static CachePolicy from(CacheConfig config) {
-        return new CachePolicy(config.maxHeuristicFreshness());
+        return new CachePolicy(config);
+    }
+
+    // ---- RFC 9213: targeted cache control ----
+
+    /** The target list (RFC 9213 §2.1): the targeted fields this cache obeys, the first valid one winning. */
+    public List<String> targetedFields() {
+        return targets;
+    }
+
+    /** The fields to remove from responses to clients: the target list with {@code cache.strip-targeted}, else none. */
+    public List<String> strippedFields() {
+        return stripTargeted ? targets : List.of();
+    }
+
+    /** The directives that govern a stored response here (see the class comment). */
+    public CacheControl responseDirectives(StoredResponse stored) {
+        return stored.directives(targets);
+    }
+
+    /** The directives that govern a backend's response here (see the class comment). */
+    public CacheControl responseDirectives(HttpFields responseHeaders) {
+        return responseDirectives(targets, responseHeaders::getValuesList);
+    }
+
+    /**
+     * The first targeted field of {@code targets} that is present and valid, else {@code Cache-Control}.
+     *
+     * @param fieldValues the field lines of a field name, empty when absent
+     */
+    static CacheControl responseDirectives(List<String> targets, Function<String, List<String>> fieldValues) {
+        for (String target : targets) {
+            List<String> lines = fieldValues.apply(target);
+            if (!lines.isEmpty()) {
+                CacheControl targeted = CacheControl.parseTargeted(lines);
+                if (targeted != null) {
+                    return targeted;
+                }
+            }
+        }
+        return CacheControl.parse(fieldValues.apply("Cache-Control"));
     }
 
     // ---- §3: storing ----
 
-    /** Statuses cacheable without explicit freshness (RFC 9110 §15.1), minus 206, which is not stored here. */
+    /** Statuses cacheable without explicit freshness (RFC 9110 §15.1). */
     public static boolean isHeuristicallyCacheable(int status) {
         return switch (status) {
-            case 200, 203, 204, 300, 301, 308, 404, 405, 410, 414, 501 -> true;
+            case 200, 203, 204, 206, 300, 301, 308, 404, 405, 410, 414, 501 -> true;
             default -> false;
         };
+    }
+
+    /**
+     * A final status (200..599) other than 304 (which only updates, §4.3.4): what may be stored at all,
+     * understood or not.
+     */
+    static boolean isFinalAndNotSpecial(int status) {
+        return status >= 200 && status <= 599 && status != 304;
+    }
+
+    /**
+     * Whether this cache understands the status (its semantics are registered in RFC 9110, or RFC 6585 and
+     * RFC 7725): a stored response with any other status is reused only while explicitly fresh (§3, §4.2.4).
+     */
+    public static boolean isUnderstoodStatus(int status) {
+        return isStorableStatus(status);
     }
 
     /** Final statuses this cache understands and may store with explicit freshness. */
@@ -108,6 +213,7 @@ public final class CachePolicy {
                     203,
                     204,
                     205,
+                    206,
                     300,
                     301,
                     302,
@@ -166,12 +272,19 @@ public final class CachePolicy {
         if (requestDirectives(requestHeaders).noStore()) {
             return Storability.REQUEST_NO_STORE;
         }
-        if (!isStorableStatus(status)) {
+        if (!isFinalAndNotSpecial(status)) {
             return Storability.STATUS;
         }
-        CacheControl cc = CacheControl.parse(responseHeaders.getValuesList(HttpHeader.CACHE_CONTROL));
+        if (status == 206 && PartialContent.parse(responseHeaders.get(HttpHeader.CONTENT_RANGE)) == null) {
+            return Storability.STATUS; // §3.3: one piece of a known length, or nothing
+        }
+        boolean understood = isStorableStatus(status);
+        CacheControl cc = responseDirectives(responseHeaders);
+        if (cc.mustUnderstand() && !understood) {
+            return Storability.STATUS; // §5.2.2.3: only for a cache that understands the status
+        }
         if (cc.noStore() && !cc.mustUnderstand()) {
-            return Storability.NO_STORE;
+            return Storability.NO_STORE; // under must-understand of a status we understand, no-store is ignored
         }
         if (cc.isPrivate()) {
             return Storability.PRIVATE;
@@ -180,14 +293,28 @@ public final class CachePolicy {
                 && !(cc.isPublic() || cc.sMaxAge() >= 0 || cc.mustRevalidate())) {
             return Storability.AUTHORIZATION;
         }
-        if (responseHeaders.contains(HttpHeader.SET_COOKIE) || responseHeaders.contains(HttpHeader.SET_COOKIE2)) {
-            return Storability.SET_COOKIE;
+        if (!storeSetCookie
+                && (responseHeaders.contains(HttpHeader.SET_COOKIE)
+                        || responseHeaders.contains(HttpHeader.SET_COOKIE2))) {
+            return Storability.SET_COOKIE; // cache.store-set-cookie=false: as nginx and Varnish do by default
         }
         if (CacheKeys.varyNames(responseHeaders.getValuesList(HttpHeader.VARY)).contains("*")) {
             return Storability.VARY_STAR;
         }
-        String expires = responseHeaders.get(HttpHeader.EXPIRES);
-        boolean explicit = cc.sMaxAge() >= 0 || cc.maxAge() >= 0 || expires != null || cc.isPublic();
+        String expires = cc.targeted() ? null : responseHeaders.get(HttpHeader.EXPIRES); // RFC 9213 §2.1
+        boolean explicitLifetime = cc.sMaxAge() >= 0 || cc.maxAge() >= 0 || expires != null;
+        if (!understood) {
+            // §3: a status this cache does not know is reused only as long as an explicit lifetime says, and
+            // never stale (see decide): no heuristics, no public-alone, nothing useless stored
+            if (!explicitLifetime) {
+                return Storability.NOT_CACHEABLE;
+            }
+            long date = HttpDates.parse(responseHeaders.get(HttpHeader.DATE));
+            if (lifetimeMillis(status, cc, date, expires, null) <= 0) {
+                return Storability.USELESS;
+            }
+        }
+        boolean explicit = explicitLifetime || cc.isPublic();
         if (!explicit && !isHeuristicallyCacheable(status)) {
             return Storability.NOT_CACHEABLE;
         }
@@ -195,7 +322,13 @@ public final class CachePolicy {
                 responseHeaders.contains(HttpHeader.ETAG) || responseHeaders.contains(HttpHeader.LAST_MODIFIED);
         if (!validator && cc.staleWhileRevalidate() < 0 && cc.staleIfError() < 0) {
             long date = HttpDates.parse(responseHeaders.get(HttpHeader.DATE));
-            long lifetime = lifetimeMillis(status, cc, date, expires, null);
+            List<String> expiresLines = cc.targeted() ? List.of() : responseHeaders.getValuesList(HttpHeader.EXPIRES);
+            if (expiresLines.size() > 1) {
+                expires = "invalid: more than one"; // a singleton given twice is in the past
+            }
+            List<String> ages = responseHeaders.getValuesList(HttpHeader.AGE);
+            boolean invalidAge = !ages.isEmpty() && (ages.size() > 1 || ageSeconds(ages.get(0)) < 0);
+            long lifetime = invalidAge ? 0 : lifetimeMillis(status, cc, date, expires, null);
             if (lifetime <= 0) {
                 return Storability.USELESS;
             }
@@ -205,24 +338,31 @@ public final class CachePolicy {
 
     /**
      * The header fields to store with a response: all but hop-by-hop fields and those named in
-     * {@code Connection}, proxy credentials, {@code Set-Cookie}, {@code Content-Length} (the stored body's
+     * {@code Connection}, proxy credentials, {@code Content-Length} (the stored body's
      * length is sent instead) and the fields named by a qualified {@code private} (§5.2.2.7).
      */
-    public static List<Header> headersToStore(HttpFields responseHeaders) {
+    public List<Header> headersToStore(HttpFields responseHeaders) {
         Set<String> dropped = null;
         for (HttpField field : responseHeaders) {
             if (field.getHeader() == HttpHeader.CONNECTION) {
                 dropped = addNames(dropped, List.of(field.getValue()));
             }
         }
-        CacheControl cc = CacheControl.parse(responseHeaders.getValuesList(HttpHeader.CACHE_CONTROL));
+        CacheControl cc = responseDirectives(responseHeaders);
         if (!cc.privateFields().isEmpty()) {
             dropped = addNames(dropped, cc.privateFields());
         }
+        // A cookie withheld until revalidation would reach the next client after one: it belongs to the first
+        // client, so it is never stored (other fields of a qualified no-cache are stored and withheld).
+        boolean cookies = storeSetCookie
+                && !cc.noCacheFields().contains("set-cookie")
+                && !cc.noCacheFields().contains("set-cookie2");
         List<Header> stored = new ArrayList<>(responseHeaders.size());
         for (HttpField field : responseHeaders) {
             String name = field.getLowerCaseName();
-            if (NOT_STORED.contains(name) || (dropped != null && dropped.contains(name))) {
+            if (NOT_STORED.contains(name)
+                    || (dropped != null && dropped.contains(name))
+                    || (!cookies && COOKIES.contains(name))) {
                 continue;
             }
             stored.add(new Header(field.getName(), field.getValue()));
@@ -250,13 +390,17 @@ public final class CachePolicy {
         // The stored dates, parsed once per entry (StoredResponse.derived): this runs on every hit.
         StoredResponse.Derived d = response.derived();
         long date = d.dateMillis == HttpDates.INVALID ? response.responseTimeMillis() : d.dateMillis;
-        return lifetimeMillis(
-                response.status(), response.cacheControl(), date, d.hasExpires, d.expiresMillis, d.lastModifiedMillis);
+        if (d.invalidAge) {
+            return 0; // RFC 9111 §5.1: a cache should ignore such a response; it is stale, never fresh
+        }
+        CacheControl cc = responseDirectives(response);
+        boolean expires = d.hasExpires && !cc.targeted(); // a targeted field overrides Expires (RFC 9213 §2.1)
+        return lifetimeMillis(response.status(), cc, date, expires, d.expiresMillis, d.lastModifiedMillis);
     }
 
     private long heuristicMillis(int status, CacheControl cc, long dateValue, long lastModifiedMillis) {
         if (maxHeuristicMillis > 0
-                && (isHeuristicallyCacheable(status) || cc.isPublic())
+                && (isHeuristicallyCacheable(status) || (cc.isPublic() && isStorableStatus(status)))
                 && lastModifiedMillis != HttpDates.INVALID
                 && dateValue != HttpDates.INVALID
                 && dateValue > lastModifiedMillis) {
@@ -307,6 +451,16 @@ public final class CachePolicy {
     }
 
     /**
+     * The value of one {@code Age} field line (RFC 9111 §5.1): one non-negative integer, surrounding
+     * whitespace aside, capped at 2^31; -1 for anything else, a list included ({@code 5, 0}, {@code old, 0}).
+     * RFC 9111 would take the first member of a list; a shared cache takes the safer reading, since a list
+     * means that some hop sent something odd, and the response then counts as stale.
+     */
+    static long ageSeconds(String value) {
+        return value == null ? -1 : CacheControl.deltaSeconds(value.strip());
+    }
+
+    /**
      * The current age of a stored response (§4.2.3), in milliseconds:
      * <pre>
      * apparent_age          = max(0, response_time - date_value)
@@ -316,7 +470,8 @@ public final class CachePolicy {
      * resident_time         = now - response_time
      * current_age           = corrected_initial_age + resident_time
      * </pre>
-     * {@code age_value} is the stored {@code Age} (0 when absent or invalid); without a valid {@code Date}
+     * {@code age_value} is the stored {@code Age} (0 when absent; when invalid, the response is stale anyway,
+     * see {@link #freshnessLifetimeMillis}); without a valid {@code Date}
      * the apparent age is 0. A clock that went backwards gives no negative resident time.
      */
     public static long currentAgeMillis(StoredResponse response, long nowMillis) {
@@ -372,7 +527,7 @@ public final class CachePolicy {
      */
     public CacheDecision decide(HttpFields requestHeaders, StoredResponse stored, long nowMillis) {
         CacheControl request = requestDirectives(requestHeaders);
-        CacheControl response = stored.cacheControl();
+        CacheControl response = responseDirectives(stored);
         long age = currentAgeMillis(stored, nowMillis);
         long lifetime = freshnessLifetimeMillis(stored);
         long ttl = lifetime - age;
@@ -391,7 +546,7 @@ public final class CachePolicy {
             return new CacheDecision(CacheAction.HIT, null, age, ttl);
         }
         long staleness = -ttl;
-        if (response.forbidsStale()) {
+        if (response.forbidsStale() || !isStorableStatus(stored.status())) {
             return validate; // §4.2.4, §5.2.2.2, §5.2.2.8, §5.2.2.10: overrides max-stale and RFC 5861
         }
         if (request.maxStale() >= 0
@@ -419,8 +574,8 @@ public final class CachePolicy {
      * @see #isErrorForStale(int)
      */
     public boolean mayServeStaleOnError(HttpFields requestHeaders, StoredResponse stored, long nowMillis) {
-        CacheControl response = stored.cacheControl();
-        if (response.forbidsStale()) {
+        CacheControl response = responseDirectives(stored);
+        if (response.forbidsStale() || !isStorableStatus(stored.status())) {
             return false;
         }
         CacheControl request = requestDirectives(requestHeaders);
@@ -433,6 +588,22 @@ public final class CachePolicy {
             return false;
         }
         return staleness <= window * 1000;
+    }
+
+    /**
+     * Whether, the backend being unreachable, the cache must answer 504 rather than serve {@code stored}
+     * (RFC 9111 §4.2.4, §5.2.2.2): the response says {@code no-cache} (never used unvalidated, §5.2.2.4), or it
+     * is stale and says {@code must-revalidate}, {@code proxy-revalidate} or {@code s-maxage} (§5.2.2.8,
+     * §5.2.2.10), or it is stale with a status this cache does not understand. Anything else is up to
+     * {@code stale-if-error} ({@link #mayServeStaleOnError}), and without it the failure shows as usual.
+     */
+    public boolean mustNotServeWhenDisconnected(StoredResponse stored, long nowMillis) {
+        CacheControl response = responseDirectives(stored);
+        if (response.noCache()) {
+            return true;
+        }
+        boolean stale = currentAgeMillis(stored, nowMillis) >= freshnessLifetimeMillis(stored);
+        return stale && (response.forbidsStale() || !isStorableStatus(stored.status()));
     }
 
     /** The statuses that count as an error for {@code stale-if-error} (RFC 5861 §4): 500, 502, 503, 504. */

@@ -48,6 +48,29 @@ public final class Conditionals {
 
     // ---- RFC 9111 §4.3.1: asking the backend ----
 
+    /**
+     * For a miss: strips the client's preconditions, and its {@code Range} too unless it is one range without
+     * {@code If-Range}. One range is then asked for as it is, and its {@code 206} stored as partial content
+     * (RFC 9111 §3.3) and combined with what is stored (§3.4); several ranges, or a range the client makes
+     * conditional on its own copy, fetch the whole representation, and the cache answers the client's range
+     * and conditions from it.
+     *
+     * @return whether a {@code Range} was kept
+     */
+    public static boolean stripClientConditionalsKeepingOneRange(HttpFields.Mutable proxyToServer) {
+        String range = proxyToServer.get(HttpHeader.RANGE);
+        boolean keep = range != null
+                && !proxyToServer.contains(HttpHeader.IF_RANGE)
+                && proxyToServer.getValuesList(HttpHeader.RANGE).size() == 1
+                && range.indexOf(',') < 0
+                && range.regionMatches(true, 0, "bytes=", 0, 6);
+        stripClientConditionals(proxyToServer);
+        if (keep) {
+            proxyToServer.put(HttpHeader.RANGE, range);
+        }
+        return keep;
+    }
+
     /** Whether the stored response has a validator, so that a conditional request can refresh it. */
     public static boolean hasValidator(StoredResponse stored) {
         return stored.header("ETag") != null || stored.header("Last-Modified") != null;
@@ -100,8 +123,9 @@ public final class Conditionals {
         }
         String lastModified = notModified.get(HttpHeader.LAST_MODIFIED);
         if (lastModified != null) {
-            long storedMillis = HttpDates.parse(stored.header("Last-Modified"));
-            return storedMillis != HttpDates.INVALID && storedMillis == HttpDates.parse(lastModified);
+            long storedMillis = HttpDates.parse(stored.header("Last-Modified"), stored.responseTimeMillis());
+            return storedMillis != HttpDates.INVALID
+                    && storedMillis == HttpDates.parse(lastModified, stored.responseTimeMillis());
         }
         if (etag != null) {
             return storedEtag != null && weakMatch(etag.trim(), storedEtag.trim());
@@ -167,7 +191,8 @@ public final class Conditionals {
                 return 412;
             }
         } else {
-            long ifUnmodifiedSince = HttpDates.parse(request.get(HttpHeader.IF_UNMODIFIED_SINCE));
+            long ifUnmodifiedSince =
+                    HttpDates.parse(request.get(HttpHeader.IF_UNMODIFIED_SINCE), stored.responseTimeMillis());
             long lastModified = derived.lastModifiedMillis;
             // ignored without a modification date (RFC 9110 §13.1.4)
             if (ifUnmodifiedSince != HttpDates.INVALID
@@ -185,7 +210,8 @@ public final class Conditionals {
             return 200;
         }
         if (getOrHead) {
-            long ifModifiedSince = HttpDates.parse(request.get(HttpHeader.IF_MODIFIED_SINCE));
+            long ifModifiedSince =
+                    HttpDates.parse(request.get(HttpHeader.IF_MODIFIED_SINCE), stored.responseTimeMillis());
             if (ifModifiedSince != HttpDates.INVALID && modificationTime(stored) <= ifModifiedSince) {
                 return 304;
             }
@@ -213,8 +239,9 @@ public final class Conditionals {
             String storedEtag = trim(stored.header("ETag"));
             return storedEtag != null && strongMatch(value, storedEtag);
         }
-        long date = HttpDates.parse(value);
-        return date != HttpDates.INVALID && date == HttpDates.parse(stored.header("Last-Modified"));
+        long date = HttpDates.parse(value, stored.responseTimeMillis());
+        return date != HttpDates.INVALID
+                && date == HttpDates.parse(stored.header("Last-Modified"), stored.responseTimeMillis());
     }
 
     // ---- entity-tags (RFC 9110 §8.8.3) ----

@@ -50,7 +50,7 @@ import org.eclipse.jetty.http.HttpHeader;
  * <h2>What is stored</h2>
  * The body as received from the backend, and the header fields as the client would receive them (the
  * pipeline passes them after rewriting {@code Location}, but before adding its own {@code Via}, sticky
- * cookie and {@code Cache-Status}), without hop-by-hop fields, {@code Set-Cookie} and {@code Content-Length};
+ * cookie and {@code Cache-Status}), without hop-by-hop fields and {@code Content-Length};
  * see {@link CachePolicy#headersToStore}.
  *
  * <h2>Time</h2>
@@ -147,7 +147,7 @@ public final class HttpCache implements AutoCloseable {
         String entryKey = primary;
         StoredResponse stored;
         if (entry instanceof VaryIndex index) {
-            List<Header> selection = CacheKeys.varySelection(index.names(), request.headers());
+            List<Header> selection = policy.varySelection(index.names(), request.headers());
             entryKey = CacheKeys.variant(primary, index, selection);
             StoreEntry variant = store.get(entryKey);
             if (!(variant instanceof StoredResponse response)
@@ -161,11 +161,43 @@ public final class HttpCache implements AutoCloseable {
                 return miss(request, primary, null, CacheStatus.Forward.VARY_MISS); // not written by this class
             }
         }
+        if (stored.status() == 206 && !covers(request, stored)) {
+            // §3.4: what is stored is part of what is asked for; the response will be combined with it
+            CacheAction action =
+                    CachePolicy.requestDirectives(request.headers()).onlyIfCached()
+                            ? CacheAction.GATEWAY_TIMEOUT
+                            : CacheAction.COMPLETE;
+            CacheDecision complete = new CacheDecision(action, CacheStatus.Forward.PARTIAL, 0, 0);
+            return new CacheLookup(
+                    request,
+                    primary,
+                    entryKey,
+                    stored,
+                    complete,
+                    CacheStatus.forward(name, CacheStatus.Forward.PARTIAL));
+        }
         CacheDecision decision = policy.decide(request.headers(), stored, nowMillis);
         CacheStatus status = decision.forward() == null
                 ? hit.withTtlMillis(decision.ttlMillis())
                 : CacheStatus.forward(name, decision.forward()).withTtlMillis(decision.ttlMillis());
         return new CacheLookup(request, primary, entryKey, stored, decision, status);
+    }
+
+    /**
+     * A lookup that keeps the request away from the cache: it is forwarded as it is, never coalesced, its
+     * response never stored and never answered from what is stored ({@code Cache-Status: fwd=bypass}).
+     *
+     * @param detail why, for {@code Cache-Status; detail}
+     */
+    public CacheLookup bypass(CacheRequest request, String detail) {
+        CacheDecision pass = new CacheDecision(CacheAction.PASS, CacheStatus.Forward.BYPASS, 0, 0);
+        return new CacheLookup(
+                request,
+                null,
+                null,
+                null,
+                pass,
+                CacheStatus.forward(name, CacheStatus.Forward.BYPASS).withDetail(detail));
     }
 
     private CacheLookup miss(CacheRequest request, String primary, String entryKey, CacheStatus.Forward reason) {
@@ -213,6 +245,10 @@ public final class HttpCache implements AutoCloseable {
             headers.put(HttpHeader.AGE, age);
             return new CacheAnswer(304, headers, ByteBuffer.allocate(0));
         }
+        PartialContent.Piece piece = stored.status() == 206 ? PartialContent.piece(stored) : null;
+        if (stored.status() == 206 && !covers(request, stored)) {
+            return null; // the stored piece does not hold what is asked for
+        }
         StoredResponse.Derived derived = stored.derived();
         HttpFields.Mutable headers = fieldsToSend(stored, validated);
         // add, not put, when the stored fields cannot hold the field (put searches with an iterator)
@@ -226,21 +262,27 @@ public final class HttpCache implements AutoCloseable {
         String range = requestHeaders.get(HttpHeader.RANGE);
         if (range != null
                 && "GET".equals(method)
-                && stored.status() == 200
+                && (stored.status() == 200 || piece != null)
                 && Conditionals.ifRangeHolds(requestHeaders.get(HttpHeader.IF_RANGE), stored)) {
-            ByteRanges.Result result = ByteRanges.parse(range, length);
+            long complete = piece == null ? length : piece.completeLength();
+            long offset = piece == null ? 0 : piece.first(); // where the stored bytes start
+            ByteRanges.Result result = ByteRanges.parse(range, complete);
             if (result.kind() == ByteRanges.Kind.UNSATISFIABLE) {
                 HttpFields.Mutable unsatisfiable = HttpFields.build(3);
-                unsatisfiable.put(HttpHeader.CONTENT_RANGE, result.contentRange(length));
+                unsatisfiable.put(HttpHeader.CONTENT_RANGE, result.contentRange(complete));
                 unsatisfiable.put(HttpHeader.CONTENT_LENGTH, "0");
                 return new CacheAnswer(416, unsatisfiable, ByteBuffer.allocate(0));
             }
             if (result.kind() == ByteRanges.Kind.PARTIAL) {
-                headers.put(HttpHeader.CONTENT_RANGE, result.contentRange(length));
+                headers.put(HttpHeader.CONTENT_RANGE, result.contentRange(complete));
                 headers.put(HttpHeader.CONTENT_LENGTH, Long.toString(result.length()));
-                ByteBuffer body = ByteBuffer.wrap(stored.bodyArray(), (int) result.first(), (int) result.length())
+                ByteBuffer body = ByteBuffer.wrap(
+                                stored.bodyArray(), (int) (result.first() - offset), (int) result.length())
                         .slice();
                 return new CacheAnswer(206, headers, body);
+            }
+            if (result.kind() == ByteRanges.Kind.MULTIPART) {
+                return multipart(headers, stored, result.parts(), complete, offset);
             }
         }
         if (stored.status() != 204) {
@@ -257,11 +299,205 @@ public final class HttpCache implements AutoCloseable {
     }
 
     /**
+     * For a {@link CacheAction#COMPLETE} lookup (RFC 9111 §3.4): the one range of bytes the stored piece lacks
+     * to answer the request, and the validator to send it under, so that the origin answers the rest of
+     * the same representation ({@code If-Range}) or else the whole current one. {@code null} when no one range
+     * does it (the piece lies inside what is asked for, or apart from it), when the piece has no strong
+     * validator, or when the result would not fit an entry.
+     *
+     * @return {@code [Range value, If-Range value]}, or {@code null}
+     */
+    public String[] missingRange(CacheLookup lookup) {
+        StoredResponse stored = lookup.stored();
+        CacheRequest request = lookup.request();
+        if (lookup.action() != CacheAction.COMPLETE || stored == null || !"GET".equals(request.method())) {
+            return null;
+        }
+        PartialContent.Piece piece = PartialContent.piece(stored);
+        if (piece == null || stored.status() != 206) {
+            return null;
+        }
+        long first = 0;
+        long last = piece.completeLength() - 1;
+        String range = request.headers().get(HttpHeader.RANGE);
+        if (range != null && Conditionals.ifRangeHolds(request.headers().get(HttpHeader.IF_RANGE), stored)) {
+            ByteRanges.Result result = ByteRanges.parse(range, piece.completeLength());
+            if (!result.parts().isEmpty()) {
+                first = Long.MAX_VALUE;
+                last = -1;
+                for (ByteRanges.Part part : result.parts()) {
+                    first = Math.min(first, part.first());
+                    last = Math.max(last, part.last());
+                }
+            }
+        }
+        long from;
+        long to;
+        if (first >= piece.first() && first <= piece.last() + 1 && last > piece.last()) {
+            from = piece.last() + 1; // the piece holds the start: ask for the rest
+            to = last;
+        } else if (last <= piece.last() && last >= piece.first() - 1 && first < piece.first()) {
+            from = first; // the piece holds the end: ask for the beginning
+            to = piece.first() - 1;
+        } else {
+            return null;
+        }
+        long union = Math.max(last, piece.last()) - Math.min(first, piece.first()) + 1;
+        if (union > store.maxEntryBytes()) {
+            return null;
+        }
+        String validator = stored.derived().etag;
+        if (validator == null || Conditionals.isWeak(validator)) {
+            validator = null;
+            if (PartialContent.sameStrongValidator(stored, stored)) {
+                validator = stored.header("Last-Modified");
+            }
+        }
+        return validator == null ? null : new String[] {"bytes=" + from + "-" + to, validator};
+    }
+
+    /**
+     * Whether the backend's response to a {@link #missingRange} request is that range of the stored piece's
+     * representation: a {@code 206} of exactly those bytes, of the same complete length, under the same
+     * validator. Anything else answers another question than the client's.
+     */
+    public boolean completesPiece(CacheLookup lookup, String askedRange, int status, HttpFields backendHeaders) {
+        StoredResponse stored = lookup.stored();
+        if (status != 206 || stored == null) {
+            return false;
+        }
+        PartialContent.Piece received = PartialContent.parse(backendHeaders.get(HttpHeader.CONTENT_RANGE));
+        PartialContent.Piece piece = PartialContent.piece(stored);
+        if (received == null
+                || piece == null
+                || received.completeLength() != piece.completeLength()
+                || !askedRange.equals("bytes=" + received.first() + "-" + received.last())) {
+            return false;
+        }
+        String etag = stored.derived().etag;
+        if (etag != null && !Conditionals.isWeak(etag)) {
+            String newEtag = backendHeaders.get(HttpHeader.ETAG);
+            return newEtag != null && Conditionals.strongMatch(newEtag.trim(), etag);
+        }
+        String lastModified = backendHeaders.get(HttpHeader.LAST_MODIFIED);
+        return lastModified != null && lastModified.equals(stored.header("Last-Modified"));
+    }
+
+    /**
+     * Combines the backend's {@code 206} of the bytes a stored piece lacked with that piece (RFC 9111 §3.4),
+     * stores the result when it may be stored, and answers the request from it, as if it had all been stored.
+     *
+     * @return the answer and the combined response; {@code null} when they do not combine after all
+     */
+    public Completion complete(
+            CacheLookup lookup,
+            HttpFields responseHeaders,
+            byte[] body,
+            long requestTimeMillis,
+            long responseTimeMillis,
+            long nowMillis) {
+        StoreResult result = store(lookup, 206, responseHeaders, body, requestTimeMillis, responseTimeMillis);
+        StoredResponse combined = result.isStored() ? result.stored() : null;
+        if (combined == null) { // not storable (no-store, too large...), yet the client's answer is the combination
+            StoredResponse received = new StoredResponse(
+                    206,
+                    policy.headersToStore(responseHeaders),
+                    body,
+                    requestTimeMillis,
+                    responseTimeMillis,
+                    lookup.stored().varySelection());
+            combined = PartialContent.combine(lookup.stored(), received);
+        }
+        if (combined == null) {
+            return null;
+        }
+        CacheAnswer answer = answer(lookup.request(), combined, nowMillis, true);
+        return answer == null ? null : new Completion(answer, result.isStored() ? combined : null);
+    }
+
+    /**
+     * What {@link #complete} gives.
+     *
+     * @param answer the client's answer
+     * @param stored the combined response as stored, or {@code null} when it was not stored
+     */
+    public record Completion(CacheAnswer answer, StoredResponse stored) {}
+
+    /**
+     * Whether a stored {@code 206} holds what the request asks for: a {@code GET} whose {@code Range} (with an
+     * {@code If-Range} that holds) is unsatisfiable, or whose every range lies inside the stored piece. Without
+     * a {@code Range} the request wants the whole representation, which a piece is not.
+     */
+    static boolean covers(CacheRequest request, StoredResponse stored) {
+        PartialContent.Piece piece = PartialContent.piece(stored);
+        String range = request.headers().get(HttpHeader.RANGE);
+        if (piece == null
+                || range == null
+                || !"GET".equals(request.method())
+                || !Conditionals.ifRangeHolds(request.headers().get(HttpHeader.IF_RANGE), stored)) {
+            return false;
+        }
+        ByteRanges.Result result = ByteRanges.parse(range, piece.completeLength());
+        if (result.kind() == ByteRanges.Kind.UNSATISFIABLE) {
+            return true;
+        }
+        if (result.parts().isEmpty()) {
+            return false; // FULL: the whole representation
+        }
+        for (ByteRanges.Part part : result.parts()) {
+            if (!piece.covers(part.first(), part.last())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * A {@code 206} of {@code multipart/byteranges} (RFC 9110 §14.6): each range a part with the stored
+     * {@code Content-Type} and its {@code Content-Range}, in the order asked, under a random boundary.
+     */
+    private static CacheAnswer multipart(
+            HttpFields.Mutable headers,
+            StoredResponse stored,
+            List<ByteRanges.Part> parts,
+            long complete,
+            long offset) {
+        String contentType = stored.header("Content-Type");
+        String boundary = Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE)
+                + Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE);
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (ByteRanges.Part part : parts) {
+            StringBuilder head =
+                    new StringBuilder(96).append("--").append(boundary).append("\r\n");
+            if (contentType != null) {
+                head.append("Content-Type: ").append(contentType).append("\r\n");
+            }
+            head.append("Content-Range: bytes ")
+                    .append(part.first())
+                    .append('-')
+                    .append(part.last())
+                    .append('/')
+                    .append(complete)
+                    .append("\r\n\r\n");
+            out.writeBytes(head.toString().getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            out.write(stored.bodyArray(), (int) (part.first() - offset), (int) part.length());
+            out.writeBytes(new byte[] {'\r', '\n'});
+        }
+        out.writeBytes(("--" + boundary + "--\r\n").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        byte[] body = out.toByteArray();
+        headers.remove(HttpHeader.CONTENT_RANGE);
+        headers.put(HttpHeader.CONTENT_TYPE, "multipart/byteranges; boundary=" + boundary);
+        headers.put(HttpHeader.CONTENT_LENGTH, Integer.toString(body.length));
+        return new CacheAnswer(206, headers, ByteBuffer.wrap(body));
+    }
+
+    /**
      * The stored fields for the client: the entry's pre-encoded fields (built once per entry), minus those a
      * qualified {@code no-cache} withholds; room for what the answer and the pipeline add.
      */
-    private static HttpFields.Mutable fieldsToSend(StoredResponse stored, boolean validated) {
-        List<String> withheld = validated ? List.of() : stored.cacheControl().noCacheFields();
+    private HttpFields.Mutable fieldsToSend(StoredResponse stored, boolean validated) {
+        List<String> withheld =
+                validated ? List.of() : policy.responseDirectives(stored).noCacheFields();
         HttpField[] fields = stored.derived().fields;
         HttpFields.Mutable headers = HttpFields.build(fields.length + 5);
         for (HttpField field : fields) {
@@ -279,7 +515,7 @@ public final class HttpCache implements AutoCloseable {
      * ({@code no-cache}, {@code max-age=0} and qualified {@code no-cache} are satisfied).
      */
     public CacheAnswer answerFollower(CacheRequest request, StoredResponse leaderStored, long nowMillis) {
-        List<Header> selection = CacheKeys.varySelection(leaderStored.varyNames(), request.headers());
+        List<Header> selection = policy.varySelection(leaderStored.varyNames(), request.headers());
         if (!selection.equals(leaderStored.varySelection())) {
             return null;
         }
@@ -295,6 +531,14 @@ public final class HttpCache implements AutoCloseable {
                 && policy.mayServeStaleOnError(lookup.request().headers(), lookup.stored(), nowMillis);
     }
 
+    /**
+     * Whether the backend could not be reached and the lookup's stored response may not stand in for it: the
+     * client then gets 504 (RFC 9111 §4.2.4, {@link CachePolicy#mustNotServeWhenDisconnected}).
+     */
+    public boolean gatewayTimeoutWhenDisconnected(CacheLookup lookup, long nowMillis) {
+        return lookup.stored() != null && policy.mustNotServeWhenDisconnected(lookup.stored(), nowMillis);
+    }
+
     // ---- the backend's response ----
 
     /**
@@ -303,8 +547,8 @@ public final class HttpCache implements AutoCloseable {
      * per-entry limit gives {@link Storability#TOO_LARGE}.
      */
     public Storability storability(CacheLookup lookup, int status, HttpFields responseHeaders) {
-        Storability storability =
-                policy.storability(lookup.request().method(), lookup.request().headers(), status, responseHeaders);
+        Storability storability = policy.storability(
+                storingMethod(lookup, responseHeaders), lookup.request().headers(), status, responseHeaders);
         if (storability.storable()) {
             long length;
             try {
@@ -339,9 +583,13 @@ public final class HttpCache implements AutoCloseable {
             long requestTimeMillis,
             long responseTimeMillis) {
         String primary = lookup.primaryKey();
+        String method = storingMethod(lookup, responseHeaders);
+        if (primary == null && "GET".equals(method)) {
+            primary = lookup.request().uri(); // a POST response that is the GET response of its target
+        }
         Storability storability = primary == null
                 ? Storability.METHOD
-                : policy.storability(lookup.request().method(), lookup.request().headers(), status, responseHeaders);
+                : policy.storability(method, lookup.request().headers(), status, responseHeaders);
         if (!storability.storable()) {
             if (lookup.entryKey() != null && status < 500 && supersedes(storability)) {
                 store.remove(lookup.entryKey());
@@ -349,14 +597,9 @@ public final class HttpCache implements AutoCloseable {
             return new StoreResult(storability, null);
         }
         List<String> names = CacheKeys.varyNames(responseHeaders.getValuesList(HttpHeader.VARY));
-        List<Header> selection = CacheKeys.varySelection(names, lookup.request().headers());
+        List<Header> selection = policy.varySelection(names, lookup.request().headers());
         StoredResponse response = new StoredResponse(
-                status,
-                CachePolicy.headersToStore(responseHeaders),
-                body,
-                requestTimeMillis,
-                responseTimeMillis,
-                selection);
+                status, policy.headersToStore(responseHeaders), body, requestTimeMillis, responseTimeMillis, selection);
         String key = primary;
         if (!names.isEmpty()) {
             StoreEntry current = store.get(primary);
@@ -369,10 +612,81 @@ public final class HttpCache implements AutoCloseable {
             }
             key = CacheKeys.variant(primary, index, selection);
         }
+        if (status == 206) {
+            StoredResponse combined = combineWithStored(key, response);
+            if (combined == null) {
+                return new StoreResult(Storability.STATUS, null); // a 206 whose body is not its Content-Range
+            }
+            response = combined;
+        }
         if (!store.put(key, response)) {
             return new StoreResult(Storability.TOO_LARGE, null); // the store counted it and removed the old one
         }
         return new StoreResult(Storability.STORABLE, response);
+    }
+
+    /**
+     * A {@code 206} combined with what is stored under {@code key} (RFC 9111 §3.4, {@link PartialContent}): the
+     * union of both pieces, as a {@code 200} once complete; the stored complete {@code 200} itself when it has
+     * the same strong validator (a piece never replaces the whole); the new response as it is when they do
+     * not combine; {@code null} when the 206's body is not the piece its {@code Content-Range} names. A
+     * {@code 200} is returned as it is.
+     */
+    private StoredResponse combineWithStored(String key, StoredResponse received) {
+        if (received.status() != 206) {
+            return received;
+        }
+        PartialContent.Piece piece = PartialContent.piece(received);
+        if (piece == null || piece.length() != received.bodyLength()) {
+            return null;
+        }
+        StoreEntry current = store.get(key);
+        if (current instanceof StoredResponse existing && existing.status() == 200) {
+            if (PartialContent.sameStrongValidator(existing, received)
+                    && existing.bodyLength() == piece.completeLength()) {
+                return existing;
+            }
+        } else if (current instanceof StoredResponse existing && existing.status() == 206) {
+            StoredResponse combined = PartialContent.combine(existing, received);
+            if (combined != null) {
+                return combined;
+            }
+        }
+        return piece.complete() ? PartialContent.asComplete(received) : received;
+    }
+
+    /**
+     * Whether the response to a {@code POST} may be stored as the response to a {@code GET} of its target
+     * (RFC 9110 §9.3.3, RFC 9111 §4): it has explicit freshness ({@code s-maxage}, {@code max-age} or
+     * {@code Expires}) and a {@code Content-Location} that is the request's target URI. Later {@code GET}
+     * and {@code HEAD} requests are then answered from it. Whether it is storable otherwise (status,
+     * {@code no-store}, {@code Authorization}...) is still {@link #storability}'s to say.
+     *
+     * @param responseHeaders the response headers as the client gets them ({@code Content-Location} rewritten
+     *                        from the backend's address to the proxy's)
+     */
+    public boolean storesPostAsGet(CacheLookup lookup, HttpFields responseHeaders) {
+        CacheRequest request = lookup.request();
+        if (!"POST".equals(request.method())) {
+            return false;
+        }
+        CacheControl cc = policy.responseDirectives(responseHeaders);
+        boolean explicit = cc.sMaxAge() >= 0
+                || cc.maxAge() >= 0
+                || (!cc.targeted() && responseHeaders.contains(HttpHeader.EXPIRES));
+        if (!explicit) {
+            return false;
+        }
+        String target = request.uri();
+        String location = Invalidation.sameOriginKey(target, responseHeaders.get(HttpHeader.CONTENT_LOCATION));
+        return target.equals(location);
+    }
+
+    /** {@code GET} for a {@code POST} that {@link #storesPostAsGet stores as a GET}, else the request's method. */
+    private String storingMethod(CacheLookup lookup, HttpFields responseHeaders) {
+        return storesPostAsGet(lookup, responseHeaders)
+                ? "GET"
+                : lookup.request().method();
     }
 
     /**
@@ -390,7 +704,7 @@ public final class HttpCache implements AutoCloseable {
     /**
      * Whether a response that may not be stored makes the stored one outdated: yes when the resource itself
      * now says not to cache it; no when only this request could not store it (another method,
-     * {@code no-store} or {@code Authorization} in the request, a personal {@code Set-Cookie}), and no for
+     * {@code no-store} or {@code Authorization} in the request, a {@code Set-Cookie} refused by configuration), and no for
      * statuses that are not stored at all (a 304, a 206, a 5xx that {@code stale-if-error} may want to hide).
      */
     private static boolean supersedes(Storability storability) {
@@ -417,7 +731,7 @@ public final class HttpCache implements AutoCloseable {
         }
         StoredResponse freshened =
                 Conditionals.freshen(stored, notModifiedHeaders, requestTimeMillis, responseTimeMillis);
-        CacheControl cc = freshened.cacheControl();
+        CacheControl cc = policy.responseDirectives(freshened);
         if ((cc.noStore() && !cc.mustUnderstand()) || cc.isPrivate()) {
             store.remove(lookup.entryKey());
         } else {

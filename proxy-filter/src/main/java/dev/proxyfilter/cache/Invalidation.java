@@ -47,22 +47,31 @@ public final class Invalidation {
     }
 
     private static void addSameOrigin(List<String> keys, String targetUri, String reference) {
+        String key = sameOriginKey(targetUri, reference);
+        if (key != null && !keys.contains(key)) {
+            keys.add(key);
+        }
+    }
+
+    /**
+     * The normalised key of a URI reference ({@code Location}, {@code Content-Location}) resolved against the
+     * target, when it has the target's origin; {@code null} otherwise, or when it is not a URI.
+     */
+    static String sameOriginKey(String targetUri, String reference) {
         if (reference == null || reference.isBlank()) {
-            return;
+            return null;
         }
         try {
             URI target = new URI(targetUri);
             URI resolved = target.resolve(new URI(reference.trim()));
             if (resolved.getScheme() == null || resolved.getRawAuthority() == null) {
-                return;
+                return null;
             }
             String key = CacheKeys.uri(
                     resolved.getScheme(), resolved.getRawAuthority(), resolved.getRawPath(), resolved.getRawQuery());
-            if (origin(key).equals(origin(targetUri)) && !keys.contains(key)) {
-                keys.add(key);
-            }
+            return origin(key).equals(origin(targetUri)) ? key : null;
         } catch (URISyntaxException | IllegalArgumentException e) {
-            // not a URI we can resolve: nothing to invalidate for it
+            return null; // not a URI we can resolve
         }
     }
 

@@ -19,7 +19,7 @@ public enum Storability {
     PRIVATE("private"),
     /** The request carried {@code Authorization} and the response did not allow sharing it (§3.5). */
     AUTHORIZATION("authorization"),
-    /** The response sets a cookie; such responses are per user and not stored. */
+    /** The response sets a cookie and {@code cache.store-set-cookie=false} refuses such responses. */
     SET_COOKIE("set-cookie"),
     /** {@code Vary: *} can never be matched (§4.1). */
     VARY_STAR("vary-star"),

@@ -33,6 +33,7 @@ public final class StoredResponse implements StoreEntry {
     // Derived from headers on first use; a race computes the same value twice, which is harmless. Not part
     // of the codec's form: an entry read back from off-heap or disk derives them again.
     private CacheControl cacheControl;
+    private Directives directives;
     private Derived derived;
 
     /**
@@ -69,7 +70,7 @@ public final class StoredResponse implements StoreEntry {
         return status;
     }
 
-    /** The stored header fields, in order, without hop-by-hop fields, {@code Set-Cookie} or {@code Content-Length}. */
+    /** The stored header fields, in order, without hop-by-hop fields or {@code Content-Length}. */
     public List<Header> headers() {
         return headers;
     }
@@ -130,7 +131,27 @@ public final class StoredResponse implements StoreEntry {
         return values == null ? List.of() : values;
     }
 
-    /** The response's {@code Cache-Control} directives. */
+    /**
+     * The directives that govern this response for a cache whose target list (RFC 9213 §2.1) is
+     * {@code targets}: those of the first targeted field present and valid, else {@code Cache-Control}'s.
+     * Computed once per target list instance ({@link CachePolicy} keeps one).
+     */
+    CacheControl directives(List<String> targets) {
+        Directives d = directives;
+        if (d == null || d.targets != targets) {
+            d = new Directives(targets, CachePolicy.responseDirectives(targets, this::headerValues));
+            directives = d;
+        }
+        return d.cacheControl;
+    }
+
+    /** {@link #directives(List)} for one target list; immutable, so a racy publication is harmless. */
+    private record Directives(List<String> targets, CacheControl cacheControl) {}
+
+    /**
+     * The response's {@code Cache-Control} field alone. What governs caching may be a targeted field instead:
+     * see {@link CachePolicy#responseDirectives(StoredResponse)}.
+     */
     public CacheControl cacheControl() {
         CacheControl cc = cacheControl;
         if (cc == null) {
@@ -165,6 +186,11 @@ public final class StoredResponse implements StoreEntry {
         final boolean hasExpires;
         /** The stored {@code Age} in seconds, negative when absent or invalid. */
         final long ageSeconds;
+        /**
+         * Whether an {@code Age} is there but is not one non-negative integer ({@code Age: old},
+         * {@code Age: 5, 0}, two field lines): the response is then stale (see {@link CachePolicy}).
+         */
+        final boolean invalidAge;
         /** The trimmed {@code ETag}, or {@code null}. */
         final String etag;
         /** The stored fields in order, pre-encoded once. */
@@ -181,6 +207,8 @@ public final class StoredResponse implements StoreEntry {
             String lastModified = null;
             String expires = null;
             String age = null;
+            int ages = 0;
+            int expireses = 0;
             String etag = null;
             boolean hasAge = false;
             boolean hasContentLength = false;
@@ -202,8 +230,10 @@ public final class StoredResponse implements StoreEntry {
                     lastModified = lastModified == null ? header.value() : lastModified;
                 } else if (known == HttpHeader.EXPIRES) {
                     expires = expires == null ? header.value() : expires;
+                    expireses++;
                 } else if (known == HttpHeader.AGE) {
                     age = age == null ? header.value() : age;
+                    ages++;
                     hasAge = true;
                 } else if (known == HttpHeader.ETAG) {
                     etag = etag == null ? header.value() : etag;
@@ -211,11 +241,16 @@ public final class StoredResponse implements StoreEntry {
                     hasContentLength = true;
                 }
             }
-            this.dateMillis = HttpDates.parse(date);
-            this.lastModifiedMillis = HttpDates.parse(lastModified);
+            // Two-digit years are read against the time the response arrived, which they describe.
+            long received = response.responseTimeMillis;
+            this.dateMillis = HttpDates.parse(date, received);
+            this.lastModifiedMillis = HttpDates.parse(lastModified, received);
             this.hasExpires = expires != null;
-            this.expiresMillis = HttpDates.parse(expires);
-            this.ageSeconds = CacheControl.deltaSeconds(age == null ? null : age.trim());
+            // Expires is a singleton: two field lines are as invalid as a bad date, and so in the past
+            this.expiresMillis = expireses > 1 ? HttpDates.INVALID : HttpDates.parse(expires, received);
+            long ageSeconds = ages == 1 ? CachePolicy.ageSeconds(age) : -1;
+            this.ageSeconds = ageSeconds;
+            this.invalidAge = ages > 0 && ageSeconds < 0;
             this.etag = etag == null ? null : etag.trim();
             this.fields = fields;
             this.hasAge = hasAge;

@@ -6,7 +6,8 @@
  * else); and {@link dev.proxyfilter.cache.ResponseStore}, the storage interface.
  *
  * <p>Around them: {@link dev.proxyfilter.cache.Conditionals} (validation, 304 freshening, the client's own
- * conditions), {@link dev.proxyfilter.cache.ByteRanges} (a single range from a stored 200),
+ * conditions), {@link dev.proxyfilter.cache.ByteRanges} (ranges, {@code multipart/byteranges}),
+ * {@link dev.proxyfilter.cache.PartialContent} (stored 206 pieces, combined as RFC 9111 §3.4 says),
  * {@link dev.proxyfilter.cache.Invalidation} (after unsafe methods), {@link dev.proxyfilter.cache.CacheStatus}
  * (the RFC 9211 field), {@link dev.proxyfilter.cache.Coalescer} (one backend request for concurrent misses),
  * {@link dev.proxyfilter.cache.BodyBuffer} (collects a body up to the per-entry limit) and

@@ -37,6 +37,15 @@ import java.util.Objects;
  * @param maxHeuristicFreshness cap of the heuristic freshness lifetime (10% of the time since
  *                              {@code Last-Modified}, RFC 9111 §4.2.2); {@link Duration#ZERO} turns
  *                              heuristic freshness off
+ * @param targetedField         this cache's own targeted cache-control field (RFC 9213), obeyed before
+ *                              {@code CDN-Cache-Control}, or {@code null} for none
+ * @param stripTargeted         whether the targeted fields this cache obeys are removed from responses to
+ *                              clients (they are meant for this cache, but a CDN behind it may obey them too)
+ * @param storeSetCookie        whether a cacheable response with {@code Set-Cookie} is stored, its cookie with
+ *                              it (RFC 9111 allows it); {@code false} refuses such responses
+ * @param normaliseAccept       whether {@code Accept-Language} and {@code Accept-Encoding} values that mean the
+ *                              same (weights aside from their spelling, member order by weight) select the same
+ *                              {@code Vary} variant
  */
 public record CacheConfig(
         boolean enabled,
@@ -48,7 +57,11 @@ public record CacheConfig(
         long maxEntryBytes,
         Path ehcacheXml,
         Duration coalesceTimeout,
-        Duration maxHeuristicFreshness) {
+        Duration maxHeuristicFreshness,
+        String targetedField,
+        boolean stripTargeted,
+        boolean storeSetCookie,
+        boolean normaliseAccept) {
 
     /** Default of {@link #heapEntries()}. */
     public static final long DEFAULT_HEAP_ENTRIES = 1_000;
@@ -105,7 +118,28 @@ public record CacheConfig(
         if (maxHeuristicFreshness.isNegative()) {
             throw invalid("cache.heuristic-max", maxHeuristicFreshness, "duration >= 0");
         }
+        if (targetedField != null && !isToken(targetedField)) {
+            throw invalid("cache.targeted-field", targetedField, "a header field name");
+        }
+        if (targetedField != null
+                && (targetedField.equalsIgnoreCase("Cache-Control") || targetedField.equalsIgnoreCase("Expires"))) {
+            throw invalid("cache.targeted-field", targetedField, "a field other than Cache-Control and Expires");
+        }
         persistent = persistent && diskMb > 0;
+    }
+
+    private static boolean isToken(String name) {
+        if (name.isEmpty()) {
+            return false;
+        }
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            boolean alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+            if (!alnum && "!#$%&'*+-.^_`|~".indexOf(c) < 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** No caching; every other value at its default. */
@@ -129,7 +163,11 @@ public record CacheConfig(
                 .maxEntryBytes(maxEntryBytes)
                 .ehcacheXml(ehcacheXml)
                 .coalesceTimeout(coalesceTimeout)
-                .maxHeuristicFreshness(maxHeuristicFreshness);
+                .maxHeuristicFreshness(maxHeuristicFreshness)
+                .targetedField(targetedField)
+                .stripTargeted(stripTargeted)
+                .storeSetCookie(storeSetCookie)
+                .normaliseAccept(normaliseAccept);
     }
 
     /** Whether a disk tier is configured (here, not through {@link #ehcacheXml()}). */
@@ -154,6 +192,10 @@ public record CacheConfig(
         private Path ehcacheXml;
         private Duration coalesceTimeout = DEFAULT_COALESCE_TIMEOUT;
         private Duration maxHeuristicFreshness = DEFAULT_MAX_HEURISTIC_FRESHNESS;
+        private String targetedField;
+        private boolean stripTargeted;
+        private boolean storeSetCookie = true;
+        private boolean normaliseAccept;
 
         private Builder() {}
 
@@ -204,6 +246,27 @@ public record CacheConfig(
             return this;
         }
 
+        /** This cache's own targeted field (RFC 9213), or {@code null} for none. */
+        public Builder targetedField(String targetedField) {
+            this.targetedField = targetedField;
+            return this;
+        }
+
+        public Builder stripTargeted(boolean stripTargeted) {
+            this.stripTargeted = stripTargeted;
+            return this;
+        }
+
+        public Builder storeSetCookie(boolean storeSetCookie) {
+            this.storeSetCookie = storeSetCookie;
+            return this;
+        }
+
+        public Builder normaliseAccept(boolean normaliseAccept) {
+            this.normaliseAccept = normaliseAccept;
+            return this;
+        }
+
         /** @throws IllegalArgumentException naming the offending key, as the compact constructor does */
         public CacheConfig build() {
             return new CacheConfig(
@@ -216,7 +279,11 @@ public record CacheConfig(
                     maxEntryBytes,
                     ehcacheXml,
                     coalesceTimeout,
-                    maxHeuristicFreshness);
+                    maxHeuristicFreshness,
+                    targetedField,
+                    stripTargeted,
+                    storeSetCookie,
+                    normaliseAccept);
         }
     }
 }

@@ -714,6 +714,34 @@ public enum ConfigKey {
             ConfigValues.DURATION,
             "cap of heuristic freshness (10% of the age of Last-Modified); 0 turns it off",
             (b, n, s) -> b.cache(s).maxHeuristicFreshness(ConfigValues.duration(s, false))),
+    CACHE_TARGETED_FIELD(
+            "cache.targeted-field",
+            Applied.ON_RESTART,
+            note("none"),
+            ConfigValues.HEADER_NAME,
+            "own targeted cache-control field (RFC 9213, e.g. Proxy-Filter-Cache-Control), obeyed before CDN-Cache-Control",
+            (b, n, s) -> b.cache(s).targetedField(ConfigValues.headerName(s))),
+    CACHE_STRIP_TARGETED(
+            "cache.strip-targeted",
+            Applied.ON_RESTART,
+            value(false),
+            ConfigValues.BOOLEAN,
+            "true: the targeted fields this cache obeys (own, CDN-Cache-Control) are removed from client responses",
+            (b, n, s) -> b.cache(s).stripTargeted(ConfigValues.bool(s))),
+    CACHE_STORE_SET_COOKIE(
+            "cache.store-set-cookie",
+            Applied.ON_RESTART,
+            value(true),
+            ConfigValues.BOOLEAN,
+            "false: a response with Set-Cookie is never stored; true: stored with its cookie unless private or no-cache=\"set-cookie\"",
+            (b, n, s) -> b.cache(s).storeSetCookie(ConfigValues.bool(s))),
+    CACHE_NORMALISE_ACCEPT(
+            "cache.normalise-accept",
+            Applied.ON_RESTART,
+            value(false),
+            ConfigValues.BOOLEAN,
+            "true: Accept-Language/Accept-Encoding values that mean the same (weights, order by weight) share a Vary variant",
+            (b, n, s) -> b.cache(s).normaliseAccept(ConfigValues.bool(s))),
 
     // ---- reload.*: reloading the configuration file ----
     RELOAD_WATCH(
@@ -795,6 +823,13 @@ public enum ConfigKey {
             ConfigValues.MAX_CONCURRENT,
             "most requests in flight per client IP; past it 429",
             (b, n, s) -> b.security.maxConcurrent = ConfigValues.maxConcurrent(s)),
+    SECURITY_STRIP_REQUEST_HEADERS(
+            "security.strip-request-headers",
+            Applied.ON_RELOAD,
+            value(String.join(",", SecurityConfig.DEFAULT_STRIP_REQUEST_HEADERS)),
+            ConfigValues.HEADER_NAMES,
+            "request headers dropped from clients outside security.trusted-proxies (unkeyed, so a cache poisoning risk); empty for none",
+            (b, n, s) -> b.security.stripRequestHeaders = ConfigValues.headerNames(s)),
     SECURITY_STRIP_RESPONSE_HEADERS(
             "security.strip-response-headers",
             Applied.ON_RELOAD,

@@ -613,6 +613,7 @@ public final class ConfigLoader {
         int maxKeys = SecurityConfig.DEFAULT_RATE_LIMIT_MAX_KEYS;
         int maxConcurrent;
         List<String> stripResponseHeaders = List.of();
+        List<String> stripRequestHeaders = SecurityConfig.DEFAULT_STRIP_REQUEST_HEADERS;
         final Map<String, String> responseHeaders = new LinkedHashMap<>();
         final Map<String, String> responseHeaderNames = new HashMap<>();
         String hsts;
@@ -638,7 +639,8 @@ public final class ConfigLoader {
                     stripResponseHeaders,
                     responseHeaders,
                     hsts,
-                    routes);
+                    routes,
+                    stripRequestHeaders);
         }
     }
 

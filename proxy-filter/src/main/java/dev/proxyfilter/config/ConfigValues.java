@@ -425,6 +425,7 @@ final class ConfigValues {
     static final String MAX_KEYS = "integer 1..10000000";
     static final String MAX_CONCURRENT = "integer 0..1000000 (0 for no limit)";
     static final String HEADER_NAMES = "comma-separated header names, each a " + TOKEN;
+    static final String HEADER_NAME = "a header field name, a " + TOKEN + ", other than Cache-Control and Expires";
     static final String HEADER_VALUE = "a header value of visible ASCII characters and spaces";
     static final String RESPONSE_HEADER_NAME = "a header the proxy may set: not hop-by-hop, framing or " + "Set-Cookie";
     static final String HSTS = "max-age=SECONDS with optional ; includeSubDomains and ; preload";
@@ -561,6 +562,18 @@ final class ConfigValues {
             names.add(name.toLowerCase(Locale.ROOT));
         }
         return names;
+    }
+
+    /** One header field name, as written; empty for none ({@code null}). */
+    static String headerName(Setting setting) {
+        String name = setting.value();
+        if (name.isEmpty()) {
+            return null;
+        }
+        if (!isToken(name) || name.equalsIgnoreCase("Cache-Control") || name.equalsIgnoreCase("Expires")) {
+            throw setting.invalid(HEADER_NAME);
+        }
+        return name;
     }
 
     /** The value of {@code security.response-headers.NAME}; the name is checked too. */

@@ -298,4 +298,23 @@ public record ProxyConfig(
                 reload,
                 websocket);
     }
+
+    /** This configuration with other security settings. */
+    public ProxyConfig withSecurity(SecurityConfig security) {
+        return new ProxyConfig(
+                server,
+                pools,
+                routes,
+                demo,
+                via,
+                sources,
+                retryBudgetPercent,
+                admin,
+                accessLog,
+                security,
+                limits,
+                upstreamTls,
+                cache,
+                reload);
+    }
 }

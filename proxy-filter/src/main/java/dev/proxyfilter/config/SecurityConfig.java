@@ -25,6 +25,10 @@ import java.util.Objects;
  * @param hsts                   the {@code Strict-Transport-Security} value for https clients, or
  *                               {@code null} for none
  * @param routes                 each route's own settings, by route name; a route not in it has none
+ * @param stripRequestHeaders    request headers removed before forwarding when the peer is not a trusted
+ *                               proxy, in lower case: headers that often change what an application renders
+ *                               but are not part of the cache key (cache poisoning); by default
+ *                               {@link #DEFAULT_STRIP_REQUEST_HEADERS}
  */
 public record SecurityConfig(
         List<Cidr> trustedProxies,
@@ -37,7 +41,24 @@ public record SecurityConfig(
         List<String> stripResponseHeaders,
         Map<String, String> responseHeaders,
         String hsts,
-        Map<String, RouteSecurityConfig> routes) {
+        Map<String, RouteSecurityConfig> routes,
+        List<String> stripRequestHeaders) {
+    /**
+     * Default {@code security.strip-request-headers}: request headers that frameworks and applications read to
+     * build URLs, pick a method or route, and that no cache keys on. {@code X-Forwarded-Host},
+     * {@code X-Forwarded-Proto} and {@code X-Forwarded-Port} are not here: this hop always replaces them.
+     */
+    public static final List<String> DEFAULT_STRIP_REQUEST_HEADERS = List.of(
+            "x-forwarded-scheme",
+            "x-forwarded-prefix",
+            "x-forwarded-server",
+            "x-original-url",
+            "x-rewrite-url",
+            "x-http-method-override",
+            "x-http-method",
+            "x-method-override",
+            "x-host");
+
     /** Default {@code security.rate-limit-max-keys}. */
     public static final int DEFAULT_RATE_LIMIT_MAX_KEYS = 100_000;
 
@@ -53,7 +74,8 @@ public record SecurityConfig(
             List.of(),
             Map.of(),
             null,
-            Map.of());
+            Map.of(),
+            DEFAULT_STRIP_REQUEST_HEADERS);
 
     /** The header that carries the chain of client addresses from a trusted proxy. */
     public enum ClientIpHeader {
@@ -92,6 +114,52 @@ public record SecurityConfig(
         stripResponseHeaders = List.copyOf(stripResponseHeaders);
         responseHeaders = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(responseHeaders));
         routes = Map.copyOf(routes);
+        stripRequestHeaders = List.copyOf(stripRequestHeaders);
+    }
+
+    /** As the canonical constructor, with the default {@link #stripRequestHeaders()}. */
+    public SecurityConfig(
+            List<Cidr> trustedProxies,
+            ClientIpHeader clientIpHeader,
+            List<Cidr> allow,
+            List<Cidr> deny,
+            RateLimitConfig rateLimit,
+            int rateLimitMaxKeys,
+            int maxConcurrentPerClient,
+            List<String> stripResponseHeaders,
+            Map<String, String> responseHeaders,
+            String hsts,
+            Map<String, RouteSecurityConfig> routes) {
+        this(
+                trustedProxies,
+                clientIpHeader,
+                allow,
+                deny,
+                rateLimit,
+                rateLimitMaxKeys,
+                maxConcurrentPerClient,
+                stripResponseHeaders,
+                responseHeaders,
+                hsts,
+                routes,
+                DEFAULT_STRIP_REQUEST_HEADERS);
+    }
+
+    /** These settings with another {@link #stripRequestHeaders()}. */
+    public SecurityConfig withStripRequestHeaders(List<String> names) {
+        return new SecurityConfig(
+                trustedProxies,
+                clientIpHeader,
+                allow,
+                deny,
+                rateLimit,
+                rateLimitMaxKeys,
+                maxConcurrentPerClient,
+                stripResponseHeaders,
+                responseHeaders,
+                hsts,
+                routes,
+                names);
     }
 
     /** The settings of route {@code name}, {@link RouteSecurityConfig#NONE} if it has none. */

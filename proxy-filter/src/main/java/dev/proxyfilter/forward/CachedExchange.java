@@ -73,6 +73,16 @@ final class CachedExchange {
     /** Set when a 304 did not select the stored response: the request goes again, without conditions. */
     private boolean unconditional;
 
+    /**
+     * The range asked of the backend to complete a stored piece (RFC 9111 §3.4), while the answer is awaited;
+     * {@code null} otherwise.
+     */
+    private String askedRange;
+    /** Collects the backend's 206 of {@link #askedRange}, whose answer to the client is made from it and the piece. */
+    private BodyBuffer completion;
+
+    private HttpFields.Mutable completionHeaders;
+
     private volatile long expectedLength = -1;
     /** The access-log token once the response is stored. */
     private CacheStatus statusOfStored;
@@ -120,6 +130,13 @@ final class CachedExchange {
                 basePath.isEmpty() ? client.path() : basePath + client.path(),
                 client.query(),
                 client.requestHeaders());
+        if (client.hasRequestBody() && ("GET".equals(request.method()) || "HEAD".equals(request.method()))) {
+            // A GET with a body (Elasticsearch's _search, some RPC styles): the answer may depend on the body,
+            // which no key holds. Forwarded, but never stored, never answered from the cache, never coalesced.
+            lookup = cache.bypass(request, "request-body");
+            forward(pipeline);
+            return;
+        }
         long now = step.now();
         lookup = cache.lookup(request, now);
         CacheAction action = lookup.action();
@@ -148,7 +165,7 @@ final class CachedExchange {
                 headers.put(HttpHeader.CONTENT_LENGTH, "0");
                 answer(pipeline, new CacheAnswer(504, headers, ByteBuffer.allocate(0)), lookup.cacheStatus());
             }
-            case MISS, VALIDATE -> {
+            case MISS, VALIDATE, COMPLETE -> {
                 step.misses.increment();
                 if (!"GET".equals(request.method())) {
                     forward(pipeline);
@@ -190,9 +207,23 @@ final class CachedExchange {
 
     /** Adjusts the backend request: a leader asks for the whole response, not the client's conditional one. */
     void proxyToServer(HttpFields.Mutable headers) {
+        askedRange = null;
+        if (leader != null && lookup.action() == CacheAction.COMPLETE && !unconditional) {
+            String[] missing = cache.missingRange(lookup);
+            if (missing != null) {
+                // RFC 9111 §3.4: only the bytes the stored piece lacks, under its validator
+                Conditionals.stripClientConditionals(headers);
+                headers.put(HttpHeader.RANGE, missing[0]);
+                headers.put(HttpHeader.IF_RANGE, missing[1]);
+                askedRange = missing[0];
+                return;
+            }
+        }
         if (leader != null && lookup.action() == CacheAction.VALIDATE && lookup.stored() != null && !unconditional) {
             Conditionals.toValidationRequest(headers, lookup.stored());
             validating = true;
+        } else if (leader != null && lookup.action() != CacheAction.VALIDATE && !unconditional) {
+            Conditionals.stripClientConditionalsKeepingOneRange(headers); // a 206 is stored and combined (§3.4)
         } else if (leader != null) {
             Conditionals.stripClientConditionals(headers);
         }
@@ -205,6 +236,19 @@ final class CachedExchange {
      * must not get it. Once per exchange, so that a backend that keeps answering 304 cannot loop.
      */
     boolean resendUnconditionally(int status, HttpFields backendHeaders) {
+        if (askedRange != null
+                && (status == 206 || status == 416)
+                && !cache.completesPiece(lookup, askedRange, status, backendHeaders)) {
+            // Not the bytes asked for, so not an answer to the client's request: ask again for the whole
+            LOG.debug(
+                    "{}: the backend's {} does not complete the stored piece; asking again",
+                    lookup.primaryKey(),
+                    status);
+            askedRange = null;
+            unconditional = true;
+            requestTimeMillis = step.now();
+            return true;
+        }
         if (!validating
                 || status != 304
                 || unconditional
@@ -235,7 +279,9 @@ final class CachedExchange {
                 step.revalidated.increment();
                 leader.complete(freshened);
                 CacheAnswer answer = cache.answer(lookup.request(), freshened, now, true);
-                return withOurFields(answer, lookup.cacheStatus().withForwardStatus(304));
+                if (answer != null) {
+                    return withOurFields(answer, lookup.cacheStatus().withForwardStatus(304));
+                }
             }
             return null;
         }
@@ -256,12 +302,26 @@ final class CachedExchange {
         if (status > 0) {
             cacheStatus = cacheStatus.withForwardStatus(status);
         }
-        return withOurFields(
-                cache.answer(lookup.request(), lookup.stored(), now, false), cacheStatus.withDetail("stale-if-error"));
+        CacheAnswer stale = cache.answer(lookup.request(), lookup.stored(), now, false);
+        if (stale == null) {
+            step.staleServed.decrement();
+            return null; // a stored piece that does not hold what is asked for
+        }
+        return withOurFields(stale, cacheStatus.withDetail("stale-if-error"));
+    }
+
+    /**
+     * The backend could not be reached: whether the stored response this exchange was validating must not
+     * answer instead, so that the client gets 504 (RFC 9111 §4.2.4: {@code must-revalidate},
+     * {@code proxy-revalidate}, {@code s-maxage}, {@code no-cache}).
+     */
+    boolean gatewayTimeoutWhenDisconnected() {
+        return lookup != null && cache.gatewayTimeoutWhenDisconnected(lookup, step.now());
     }
 
     private CacheAnswer withOurFields(CacheAnswer answer, CacheStatus status) {
         HttpFields.Mutable headers = answer.headers();
+        stripTargeted(headers);
         // One pass to learn whether the fields hold a Via or a Cache-Status already: usually neither, and then
         // ours are appended (put would search the fields with an iterator each).
         boolean via = false;
@@ -300,11 +360,16 @@ final class CachedExchange {
         responseTimeMillis = step.now();
         backendStatus = status;
         CacheStatus cacheStatus = lookup.cacheStatus().withForwardStatus(status);
+        boolean collects = leader != null;
         if (lookup.action() == CacheAction.PASS) {
             if (cache.invalidate(lookup.request(), status, clientHeaders) > 0) {
                 step.invalidated.increment();
             }
-        } else if (leader != null) {
+            // RFC 9110 §9.3.3: a POST response that says it is the GET response of its target (after the
+            // invalidation above, so that it is what remains)
+            collects = cache.storesPostAsGet(lookup, clientHeaders);
+        }
+        if (collects) {
             HttpFields.Mutable toStore = withoutOurVia(clientHeaders);
             Storability storability = cache.storability(lookup, status, toStore);
             if (storability.storable()) {
@@ -327,16 +392,27 @@ final class CachedExchange {
                 statusOfStored = lookup.cacheStatus().withForwardStatus(status).withStored();
             } else {
                 cacheStatus = cacheStatus.withDetail(storability.detail());
-                leader.release(); // followers need not wait for a body that will not be stored
-                if (storability != Storability.TOO_LARGE) {
+                if (leader != null) {
+                    leader.release(); // followers need not wait for a body that will not be stored
+                }
+                if (storability != Storability.TOO_LARGE && leader != null) {
                     // Lets the cache drop what the response supersedes (no-store, private, ...).
                     cache.store(lookup, status, toStore, new byte[0], requestTimeMillis, responseTimeMillis);
                 }
             }
         }
+        stripTargeted(clientHeaders); // after the copy to store: the stored response keeps what governs it
         String member = cacheStatus.toString();
         clientHeaders.put(CacheStatus.HEADER, member);
         logToken = member;
+    }
+
+    /** With {@code cache.strip-targeted}, the targeted fields this cache obeys go (RFC 9213 leaves it to us). */
+    private void stripTargeted(HttpFields.Mutable headers) {
+        java.util.List<String> stripped = cache.policy().strippedFields();
+        for (int i = 0, n = stripped.size(); i < n; i++) {
+            headers.remove(stripped.get(i));
+        }
     }
 
     private HttpFields.Mutable withoutOurVia(HttpFields clientHeaders) {
@@ -354,6 +430,65 @@ final class CachedExchange {
             }
         }
         return copy;
+    }
+
+    /**
+     * Whether the backend's response is the rest of a stored piece ({@link #askedRange}): its head is not for
+     * the client, who asked for something else; {@link #completionSink} collects its body and
+     * {@link #completedAnswer} makes the client's answer. Called on the backend's headers, after
+     * {@link #resendUnconditionally}.
+     *
+     * @param clientHeaders the backend's headers as a client would get them
+     */
+    boolean beginsCompletion(int status, HttpFields.Mutable clientHeaders) {
+        if (askedRange == null || status != 206) {
+            askedRange = null;
+            return false;
+        }
+        responseTimeMillis = step.now();
+        completionHeaders = withoutOurVia(clientHeaders);
+        completion = new BodyBuffer(cache.store().maxEntryBytes(), -1);
+        return true;
+    }
+
+    /** Where the body of a completing 206 goes: only into the buffer; the client gets the combined answer. */
+    Content.Sink completionSink() {
+        BodyBuffer buffer = completion;
+        return (last, content, callback) -> {
+            if (content != null) {
+                buffer.append(content);
+            }
+            callback.succeeded();
+        };
+    }
+
+    /**
+     * The client's answer from the stored piece and the backend's 206 of the rest, combined and stored (RFC
+     * 9111 §3.4), with {@code Via} and {@code Cache-Status}; {@code null} when they do not combine after all.
+     */
+    CacheAnswer completedAnswer() {
+        BodyBuffer buffer = completion;
+        completion = null;
+        if (buffer == null || buffer.overflowed()) {
+            return null;
+        }
+        HttpCache.Completion done = cache.complete(
+                lookup, completionHeaders, buffer.toByteArray(), requestTimeMillis, responseTimeMillis, step.now());
+        if (done == null) {
+            return null;
+        }
+        CacheStatus status = lookup.cacheStatus().withForwardStatus(206);
+        if (done.stored() != null) {
+            status = status.withStored();
+            step.stored.increment();
+            if (leader != null) {
+                leader.complete(done.stored());
+            }
+        }
+        if (leader != null) {
+            leader.release(); // ignored when completed
+        }
+        return withOurFields(done.answer(), status);
     }
 
     /** Aborts a backend response that {@link #resendUnconditionally} dropped; the exchange asks again. */
@@ -391,8 +526,8 @@ final class CachedExchange {
     /** The whole body reached the client: store the response and serve the followers from it. */
     void bodyComplete() {
         BodyBuffer buffer = body;
-        if (buffer == null || leader == null) {
-            return;
+        if (buffer == null) {
+            return; // nothing collected, or stored already
         }
         body = null; // once
         try {
@@ -408,12 +543,16 @@ final class CachedExchange {
             if (result.isStored()) {
                 logToken = statusOfStored.toString();
                 step.stored.increment();
-                leader.complete(result.stored());
+                if (leader != null) {
+                    leader.complete(result.stored());
+                }
             }
         } catch (RuntimeException e) {
             LOG.warn("storing {} failed", lookup.primaryKey(), e);
         } finally {
-            leader.release(); // ignored when completed
+            if (leader != null) {
+                leader.release(); // ignored when completed
+            }
         }
     }
 

@@ -19,6 +19,9 @@ import org.eclipse.jetty.util.Callback;
  */
 public interface ClientExchange extends Content.Sink {
 
+    /** What {@link #maxResponseHeadBytes()} says when the container's limit is not known: Jetty's and Tomcat's default. */
+    int DEFAULT_MAX_RESPONSE_HEAD_BYTES = 8192;
+
     // ---- clientToProxyRequest ----
 
     /** Request method, e.g. {@code GET}. */
@@ -47,6 +50,15 @@ public interface ClientExchange extends Content.Sink {
      */
     default void dispatch(Runnable work) {
         work.run();
+    }
+
+    /**
+     * The most bytes of response head (status line and header fields) the container will send to this client;
+     * a larger head fails in the container (Jetty answers 500, Tomcat closes the connection), so the engine
+     * drops fields to stay within it (see {@code ForwardHeaders}).
+     */
+    default int maxResponseHeadBytes() {
+        return DEFAULT_MAX_RESPONSE_HEAD_BYTES;
     }
 
     /** {@code http} or {@code https}, as the client connected. */

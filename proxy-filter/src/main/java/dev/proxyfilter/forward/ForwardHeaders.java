@@ -12,6 +12,8 @@ import java.util.TreeSet;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Header hygiene in both directions: hop-by-hop removal (RFC 9110 §7.6.1), the forwarding headers
@@ -19,6 +21,22 @@ import org.eclipse.jetty.http.HttpHeader;
  * {@code Location}/{@code Content-Location} that point at a backend.
  */
 final class ForwardHeaders {
+    private static final Logger LOG = LoggerFactory.getLogger(ForwardHeaders.class);
+
+    /**
+     * Room kept in the client's response head for what is added after {@link #serverToClient}: the status
+     * line, the container's {@code Date}, {@code Cache-Status}, a sticky cookie.
+     */
+    static final int RESPONSE_HEAD_RESERVE = 512;
+
+    /** Never dropped to make a response head fit: without them the body would mean something else. */
+    private static final Set<HttpHeader> ESSENTIAL = EnumSet.of(
+            HttpHeader.CONTENT_LENGTH,
+            HttpHeader.CONTENT_TYPE,
+            HttpHeader.CONTENT_ENCODING,
+            HttpHeader.CONTENT_RANGE,
+            HttpHeader.LOCATION,
+            HttpHeader.VIA);
     /**
      * Never forwarded in either direction. {@code Expect} is answered by the container itself, as
      * nginx does, so the backend never waits for a 100 that nobody will read.
@@ -43,12 +61,21 @@ final class ForwardHeaders {
      * <p>{@code X-Forwarded-For} and {@code Forwarded} are appended to (nginx's
      * {@code $proxy_add_x_forwarded_for}) only when the peer is a trusted proxy; from any other peer they
      * are dropped and the chain starts afresh at the peer, so a backend can believe its left-most entry as
-     * far as this proxy's trust reaches. The security step may also remove headers ({@code Authorization}
+     * far as this proxy's trust reaches. From such a peer the headers of {@code security.strip-request-headers}
+     * go too ({@code X-Original-URL}, {@code X-HTTP-Method-Override}...): applications read them, caches do
+     * not key on them, so a client could otherwise store its own variant of a page for everybody. The
+     * security step may also remove headers ({@code Authorization}
      * on an authenticated route, claim headers a client sent itself) and add the validated claims.
      */
     static void clientToServer(
-            ClientExchange client, Admission admission, boolean preserveHost, String via, HttpFields.Mutable out) {
+            ClientExchange client,
+            Admission admission,
+            boolean preserveHost,
+            String via,
+            Set<String> untrustedStripped,
+            HttpFields.Mutable out) {
         boolean trusted = admission.peerTrusted();
+        boolean stripsUntrusted = !trusted && !untrustedStripped.isEmpty();
         boolean removes = admission.removesRequestHeaders();
         HttpFields in = client.requestHeaders();
         Set<String> connectionTokens = connectionTokens(in);
@@ -84,6 +111,10 @@ final class ForwardHeaders {
             }
             if (removes && admission.removesRequestHeader(field.getLowerCaseName())) {
                 continue;
+            }
+            if (stripsUntrusted
+                    && untrustedStripped.contains(header == null ? field.getName() : header.lowerCaseName())) {
+                continue; // security.strip-request-headers: unkeyed, yet read by applications (cache poisoning)
             }
             out.add(field);
         }
@@ -163,7 +194,70 @@ final class ForwardHeaders {
         for (int i = 0, n = security.size(); i < n; i++) {
             out.put(security.get(i).name(), security.get(i).value());
         }
+        fitResponseHead(out, client.maxResponseHeadBytes() - RESPONSE_HEAD_RESERVE, client, backend);
         return out;
+    }
+
+    /**
+     * Makes the response head fit the client side's limit. A backend may send a head this proxy's upstream
+     * client accepts (up to 64 KiB) but the container cannot send on (8 KiB by default in Jetty and Tomcat):
+     * the container would then fail the response (Jetty answers 500, Tomcat closes the connection) after the
+     * backend answered well. Instead the largest fields go, essential ones last never, until the head fits,
+     * and each one dropped is logged with its size and why.
+     *
+     * @param budget bytes for the fields, each counted as {@code name: value CRLF}
+     */
+    static void fitResponseHead(HttpFields.Mutable out, int budget, ClientExchange client, Backend backend) {
+        int total = 0;
+        for (int i = 0, n = out.size(); i < n; i++) {
+            total += size(out.getField(i));
+        }
+        if (total <= budget) {
+            return;
+        }
+        int before = total;
+        StringBuilder dropped = new StringBuilder();
+        while (total > budget) {
+            HttpField largest = null;
+            int largestSize = 0;
+            for (int i = 0, n = out.size(); i < n; i++) {
+                HttpField field = out.getField(i);
+                int size = size(field);
+                if (size > largestSize && (field.getHeader() == null || !ESSENTIAL.contains(field.getHeader()))) {
+                    largest = field;
+                    largestSize = size;
+                }
+            }
+            if (largest == null) {
+                break; // only essential fields left: the container decides
+            }
+            for (java.util.ListIterator<HttpField> it = out.listIterator(); it.hasNext(); ) {
+                if (it.next() == largest) {
+                    it.remove();
+                    break;
+                }
+            }
+            total -= largestSize;
+            dropped.append(dropped.length() == 0 ? "" : ", ")
+                    .append(largest.getName())
+                    .append(" (")
+                    .append(largestSize)
+                    .append(" bytes)");
+        }
+        LOG.warn(
+                "{} {}: dropped response headers of backend {} to fit the client side's {}-byte response head"
+                        + " (it would have been {} bytes): {}",
+                client.method(),
+                client.path(),
+                backend == null ? "-" : backend.name(),
+                budget + RESPONSE_HEAD_RESERVE,
+                before + RESPONSE_HEAD_RESERVE,
+                dropped);
+    }
+
+    private static int size(HttpField field) {
+        String value = field.getValue();
+        return field.getName().length() + 4 + (value == null ? 0 : value.length());
     }
 
     /**

@@ -29,6 +29,9 @@ public final class ForwardRoute {
 
     private final dev.proxyfilter.config.AccessLogFormat accessLog;
     private final dev.proxyfilter.security.ResponseHygiene hygiene;
+    /** {@code security.strip-request-headers}: dropped from requests whose peer is not a trusted proxy. */
+    private final java.util.Set<String> untrustedRequestHeaders;
+
     private final boolean mayBlock;
     private final RetryPolicy retryPolicy;
     /** WebSocket settings of the route and of its configuration. */
@@ -55,6 +58,10 @@ public final class ForwardRoute {
         this.via = generation.via();
         this.accessLog = generation.accessLog();
         this.hygiene = hygiene;
+        // Case-insensitive, so that the forwarding loop looks names up as they are, allocating nothing
+        java.util.TreeSet<String> untrusted = new java.util.TreeSet<>(String.CASE_INSENSITIVE_ORDER);
+        untrusted.addAll(generation.security().stripRequestHeaders());
+        this.untrustedRequestHeaders = java.util.Collections.unmodifiableSet(untrusted);
         this.config = config;
         this.pool = pool;
         this.gate = gate;
@@ -92,6 +99,11 @@ public final class ForwardRoute {
     /** {@code proxy.websocket-idle-timeout} of this configuration. */
     long tunnelIdleMillis() {
         return tunnelIdleMillis;
+    }
+
+    /** Request headers not forwarded from a peer that is not a trusted proxy; a case-insensitive set. */
+    java.util.Set<String> untrustedRequestHeaders() {
+        return untrustedRequestHeaders;
     }
 
     /** Most request body bytes, 0 for no limit: the route's own or {@code proxy.max-body-bytes}. */

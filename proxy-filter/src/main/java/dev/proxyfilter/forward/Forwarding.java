@@ -346,6 +346,25 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
             answerFromCache(stale.status(), stale.headers(), stale.body());
             return;
         }
+        if (cached != null
+                && !attempt.responseStarted
+                && !client.isCommitted()
+                && cached.gatewayTimeoutWhenDisconnected()) {
+            // RFC 9111 §4.2.4: what must be revalidated is not served stale when the backend is out of reach
+            LOG.warn(
+                    "{} {} -> backend {}/{} failed and the stored response must be revalidated: 504: {}",
+                    client.method(),
+                    client.path(),
+                    route.pool().name(),
+                    attempt.backend.name(),
+                    failure.toString());
+            finishWithError(
+                    504,
+                    "Gateway Timeout: backend '" + attempt.backend.name() + "' of pool '"
+                            + route.pool().name()
+                            + "' could not be reached, and the stored response may not be used without it");
+            return;
+        }
         int status = RetryPolicy.statusFor(failure);
         if (!attempt.responseStarted || !client.isCommitted()) {
             LOG.warn(
@@ -551,6 +570,9 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
         /** The cache's answer that replaces the backend's body, or null. */
         private volatile java.nio.ByteBuffer replacementBody;
 
+        /** The backend's 206 completes a stored piece: its body is collected, then the client is answered. */
+        private volatile boolean completing;
+
         private boolean isRetry;
 
         Attempt(Backend backend) {
@@ -575,7 +597,12 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
                             client.method(),
                             query == null ? path : path + "?" + query);
             ForwardHeaders.clientToServer(
-                    client, admission, route.preserveHost(), route.via(), request.requestHeaders());
+                    client,
+                    admission,
+                    route.preserveHost(),
+                    route.via(),
+                    route.untrustedRequestHeaders(),
+                    request.requestHeaders());
             if (upgrade) {
                 Tunnel.clientToServer(client, request.requestHeaders());
                 request.upgrade();
@@ -635,6 +662,10 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
             }
             HttpFields.Mutable headers = ForwardHeaders.serverToClient(
                     serverResponse.responseHeaders(), client, backend, route, route.via(), route.hygiene());
+            if (cached != null && cached.beginsCompletion(status, headers)) {
+                completing = true; // the client's head waits: its answer is the stored piece plus this 206
+                return;
+            }
             if (cached != null) {
                 dev.proxyfilter.cache.CacheAnswer replacement = cached.replaceResponse(status, headers);
                 if (replacement != null) { // a 304 freshened the stored response, or stale-if-error
@@ -731,6 +762,13 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
                 source.fail(new IllegalStateException("exchange already ended"));
                 return;
             }
+            if (completing) {
+                Content.copy(source, cached.completionSink(), Callback.from(this::finishCompletion, failure -> {
+                    serverResponse.abort(failure);
+                    Forwarding.this.failed(this, failure);
+                }));
+                return;
+            }
             if (replacementBody != null) {
                 Content.Sink discard = (last, content, callback) -> callback.succeeded();
                 Content.copy(
@@ -759,6 +797,22 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
                         serverResponse.abort(failure);
                         Forwarding.this.failed(this, failure);
                     }));
+        }
+
+        /** The completing 206 arrived whole: the client gets its answer from it and the stored piece. */
+        private void finishCompletion() {
+            dev.proxyfilter.cache.CacheAnswer answer = cached.completedAnswer();
+            if (answer == null) {
+                finishWithError(
+                        502,
+                        "Bad Gateway: backend '" + backend.name() + "' of pool '"
+                                + route.pool().name() + "' sent a part that does not complete the stored one");
+                return;
+            }
+            clientStatus = answer.status();
+            client.responseHead(answer.status(), answer.headers());
+            client.write(
+                    true, answer.body(), Callback.from(Forwarding.this::finishSuccess, Forwarding.this::finishAbort));
         }
 
         /** The backend's time so far, up to {@code now} if it has not answered in full yet. */
@@ -798,6 +852,8 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
                 } else {
                     Forwarding.this.failed(this, failure);
                 }
+            } else if (!copyStarted && completing) {
+                finishCompletion(); // a 206 without a body: the combination will not hold, and says so
             } else if (!copyStarted) {
                 java.nio.ByteBuffer replacement = replacementBody;
                 if (cached != null) {

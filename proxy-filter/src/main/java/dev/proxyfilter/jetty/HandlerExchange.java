@@ -218,6 +218,11 @@ final class HandlerExchange implements ClientExchange, Callback {
         }
     }
 
+    @Override
+    public int maxResponseHeadBytes() {
+        return request.getConnectionMetaData().getHttpConfiguration().getResponseHeaderSize();
+    }
+
     // ---- proxyToClientResponse ----
 
     @Override

@@ -81,8 +81,8 @@ class RangeFromCacheTest {
     @ParameterizedTest
     @ValueSource(
             strings = {
-                "bytes=0-1,5-6",
-                "bytes=0-1, 3-",
+                "bytes=0-1,1-2", // overlapping: never an amplified answer
+                "bytes=0-1,5-6,a-b",
                 "bytes=a-b",
                 "bytes=5-3",
                 "items=0-1",
@@ -91,12 +91,40 @@ class RangeFromCacheTest {
                 "bytes=1-2-3",
                 "bytes=--1"
             })
-    void severalOrInvalidRangesGetTheWhole200(String range) {
+    void overlappingOrInvalidRangesGetTheWhole200(String range) {
         CacheAnswer answer = answer("Range", range);
         assertThat(answer.status()).isEqualTo(200);
         assertThat(answer.headers().get("Content-Length")).isEqualTo("26");
         assertThat(answer.headers().contains("Content-Range")).isFalse();
         assertThat(answer.body().remaining()).isEqualTo(26);
+    }
+
+    @Test
+    void rfc9110_section14_6_severalRangesGetMultipartByteranges() {
+        CacheAnswer answer = answer("Range", "bytes=0-1, 24-");
+        assertThat(answer.status()).isEqualTo(206);
+        String type = answer.headers().get("Content-Type");
+        assertThat(type).startsWith("multipart/byteranges; boundary=");
+        String boundary = type.substring(type.indexOf('=') + 1);
+        assertThat(text(answer.body()))
+                .isEqualTo("--" + boundary + "\r\nContent-Type: text/plain\r\nContent-Range: bytes 0-1/26\r\n\r\nab\r\n"
+                        + "--" + boundary
+                        + "\r\nContent-Type: text/plain\r\nContent-Range: bytes 24-25/26\r\n\r\nyz\r\n"
+                        + "--" + boundary + "--\r\n");
+        assertThat(answer.headers().get("Content-Length"))
+                .isEqualTo(Integer.toString(answer.body().remaining()));
+        assertThat(answer.headers().contains("Content-Range")).isFalse();
+    }
+
+    @Test
+    void rfc9110_section14_2_moreThanSixteenRangesGetTheWhole200() {
+        StringBuilder many = new StringBuilder("bytes=");
+        for (int i = 0; i < 17; i++) {
+            many.append(i == 0 ? "" : ",").append(i).append('-').append(i);
+        }
+        assertThat(answer("Range", many.toString()).status()).isEqualTo(200);
+        assertThat(answer("Range", "bytes=0-0,2-2,30-40").status())
+                .isEqualTo(206); // the one beyond the end is left out
     }
 
     @Test

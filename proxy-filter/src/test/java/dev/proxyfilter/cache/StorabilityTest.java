@@ -78,15 +78,25 @@ class StorabilityTest {
                 "Content-Type",
                 "text/plain");
         assertThat(policy.storability("GET", NO_HEADERS, 200, response)).isEqualTo(Storability.STORABLE);
-        assertThat(CachePolicy.headersToStore(response))
+        assertThat(policy.headersToStore(response))
                 .extracting(Header::name)
                 .containsExactly("Cache-Control", "Content-Type");
     }
 
     @ParameterizedTest
-    @ValueSource(ints = {206, 304, 100, 199, 299, 600, 999})
-    void partialNotModifiedAndUnknownStatusesAreNotStored(int status) {
+    @ValueSource(ints = {206, 304, 100, 103, 199, 600, 999})
+    void partialNotModifiedInformationalAndNonHttpStatusesAreNotStored(int status) {
         assertThat(get(status, "Cache-Control", "max-age=60", "ETag", "\"a\"")).isEqualTo(Storability.STATUS);
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {218, 299, 420, 599})
+    void section3_anUnrecognisedStatusNeedsAnExplicitLifetime(int status) {
+        assertThat(get(status, "Cache-Control", "max-age=60")).isEqualTo(Storability.STORABLE);
+        assertThat(get(status, "Cache-Control", "public", "Last-Modified", LAST_MODIFIED, "Date", date(T0)))
+                .isEqualTo(Storability.NOT_CACHEABLE);
+        assertThat(get(status, "Cache-Control", "max-age=0", "ETag", "\"a\"")).isEqualTo(Storability.USELESS);
+        assertThat(get(status, "Cache-Control", "must-understand, max-age=60")).isEqualTo(Storability.STATUS);
     }
 
     @ParameterizedTest
@@ -106,13 +116,34 @@ class StorabilityTest {
     }
 
     @Test
-    void aResponseThatSetsACookieIsNotStored() {
+    void section3_aResponseThatSetsACookieIsStoredUnlessConfiguredOtherwise() {
         assertThat(get(200, "Cache-Control", "public, max-age=60", "Set-Cookie", "session=1"))
+                .isEqualTo(Storability.STORABLE);
+        CachePolicy refusing = CachePolicy.from(dev.proxyfilter.config.CacheConfig.builder()
+                .storeSetCookie(false)
+                .build());
+        assertThat(refusing.storability(
+                        "GET", NO_HEADERS, 200, fields("Cache-Control", "max-age=60", "Set-Cookie", "session=1")))
                 .isEqualTo(Storability.SET_COOKIE);
     }
 
     @Test
-    void setCookieAndHopByHopFieldsAreNeverPartOfAStoredCopy() {
+    void section5_2_2_setCookieIsStoredUnlessAQualifiedPrivateOrNoCacheNamesIt() {
+        assertThat(policy.headersToStore(fields("Cache-Control", "max-age=60", "Set-Cookie", "a=b")))
+                .extracting(Header::name)
+                .containsExactly("Cache-Control", "Set-Cookie");
+        assertThat(policy.headersToStore(
+                        fields("Cache-Control", "max-age=60, private=\"Set-Cookie\"", "Set-Cookie", "a=b")))
+                .extracting(Header::name)
+                .containsExactly("Cache-Control");
+        assertThat(policy.headersToStore(
+                        fields("Cache-Control", "max-age=60, no-cache=\"set-cookie\"", "Set-Cookie", "a=b")))
+                .extracting(Header::name)
+                .containsExactly("Cache-Control");
+    }
+
+    @Test
+    void hopByHopFieldsAreNeverPartOfAStoredCopy() {
         HttpFields response = fields(
                 "Content-Type",
                 "text/html",
@@ -138,9 +169,9 @@ class StorabilityTest {
                 "\"v1\"",
                 "Vary",
                 "Accept");
-        assertThat(CachePolicy.headersToStore(response))
+        assertThat(policy.headersToStore(response))
                 .extracting(Header::name)
-                .containsExactly("Content-Type", "ETag", "Vary");
+                .containsExactly("Content-Type", "Set-Cookie", "ETag", "Vary");
     }
 
     @Test

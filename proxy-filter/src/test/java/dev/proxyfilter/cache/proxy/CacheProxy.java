@@ -111,10 +111,12 @@ final class CacheProxy implements AutoCloseable {
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final TestBackend backend;
     private final CacheConfig cacheConfig;
+    private final dev.proxyfilter.config.SecurityConfig securityConfig;
     private ProxyAdapter.Running proxy;
 
-    private CacheProxy(CacheConfig cacheConfig) {
+    private CacheProxy(CacheConfig cacheConfig, dev.proxyfilter.config.SecurityConfig securityConfig) {
         this.cacheConfig = cacheConfig;
+        this.securityConfig = securityConfig;
         this.backend = TestBackend.start("origin", new Backend());
         this.proxy = startProxy();
     }
@@ -128,7 +130,17 @@ final class CacheProxy implements AutoCloseable {
     }
 
     static CacheProxy start(CacheConfig cache) {
-        return new CacheProxy(cache);
+        return new CacheProxy(cache, dev.proxyfilter.config.SecurityConfig.NONE);
+    }
+
+    /** With security settings (trusted proxies, headers stripped from requests) and the default small cache. */
+    static CacheProxy start(dev.proxyfilter.config.SecurityConfig security) {
+        return new CacheProxy(
+                CacheConfig.builder()
+                        .maxEntryBytes(1000)
+                        .coalesceTimeout(Duration.ofSeconds(30))
+                        .build(),
+                security);
     }
 
     private ProxyAdapter.Running startProxy() {
@@ -146,7 +158,8 @@ final class CacheProxy implements AutoCloseable {
                                 Duration.ZERO)
                         .withCache(true))
                 .build()
-                .withCache(cacheConfig);
+                .withCache(cacheConfig)
+                .withSecurity(securityConfig);
         return ProxyAdapter.FILTER_IN_JETTY.start(config, clock);
     }
 
@@ -228,12 +241,22 @@ final class CacheProxy implements AutoCloseable {
         return proxy.uri().toString().replaceAll("/$", "");
     }
 
+    /** Stops the backend: from now on the proxy cannot reach it (connection refused). */
+    void stopBackend() {
+        if (!backendStopped) {
+            backendStopped = true;
+            backend.close();
+        }
+    }
+
+    private boolean backendStopped;
+
     @Override
     public void close() {
         try {
             proxy.close();
         } finally {
-            backend.close();
+            stopBackend();
         }
     }
 
@@ -259,9 +282,18 @@ final class CacheProxy implements AutoCloseable {
             }
             clock.advanceMillis(reply.delayMillis); // the response is generated after the delay
             resp.setStatus(reply.status);
-            resp.setDateHeader("Date", reply.dateMillis == Long.MIN_VALUE ? clock.millis() : reply.dateMillis);
+            List<String> scriptedDate = reply.headers.get("Date");
+            if (scriptedDate == null) {
+                resp.setDateHeader("Date", reply.dateMillis == Long.MIN_VALUE ? clock.millis() : reply.dateMillis);
+            } else { // a scripted Date, valid or not, replaces the clock's (and the container's)
+                resp.setHeader("Date", scriptedDate.get(0));
+            }
             resp.setContentType("text/plain");
-            reply.headers.forEach((name, values) -> values.forEach(value -> resp.addHeader(name, value)));
+            reply.headers.forEach((name, values) -> {
+                for (int i = name.equals("Date") ? 1 : 0; i < values.size(); i++) {
+                    resp.addHeader(name, values.get(i));
+                }
+            });
             if (reply.status == 304 || reply.status == 204 || req.getMethod().equals("HEAD")) {
                 return;
             }

@@ -112,20 +112,6 @@ class StorabilityThroughProxyIntegrationTest {
     }
 
     @Test
-    void section3_1_aResponseWithSetCookieIsNotStoredAndNobodyElseGetsTheCookie() throws Exception {
-        cache.script("/c", r -> Reply.ok("c" + r.n()).cc("max-age=60").header("Set-Cookie", "session=" + r.n()));
-
-        var first = cache.get("/c");
-        var second = cache.get("/c");
-
-        assertThat(first.headers().allValues("Set-Cookie")).contains("session=1");
-        assertThat(second.headers().allValues("Set-Cookie"))
-                .contains("session=2")
-                .doesNotContain("session=1");
-        assertThat(cache.count("/c")).isEqualTo(2);
-    }
-
-    @Test
     void section4_2_2_heuristicFreshnessFromLastModifiedOnlyForHeuristicallyCacheableStatuses() throws Exception {
         // Last-Modified 10 hours ago: 10% gives one hour of heuristic freshness.
         String tenHoursAgo = CacheProxy.httpDate(cache.now() - 36_000_000);
