@@ -23,6 +23,7 @@ import java.util.Objects;
  * @param upstreamTls how {@code https://} backends are trusted
  * @param cache   the shared response cache ({@code cache.*}); off unless {@code cache.enabled}
  * @param reload  how the configuration is reloaded ({@code reload.*})
+ * @param cluster the cluster this instance takes part in ({@code cluster.*}); off unless {@code cluster.enabled}
  */
 public record ProxyConfig(
         ServerConfig server,
@@ -38,7 +39,8 @@ public record ProxyConfig(
         RequestLimits limits,
         UpstreamTlsConfig upstreamTls,
         CacheConfig cache,
-        ReloadConfig reload) {
+        ReloadConfig reload,
+        ClusterConfig cluster) {
     /** Default {@code proxy.retry-budget}. */
     public static final int DEFAULT_RETRY_BUDGET_PERCENT = 20;
 
@@ -55,6 +57,7 @@ public record ProxyConfig(
         Objects.requireNonNull(upstreamTls, "upstreamTls");
         Objects.requireNonNull(cache, "cache");
         Objects.requireNonNull(reload, "reload");
+        Objects.requireNonNull(cluster, "cluster");
         if (retryBudgetPercent < 0 || retryBudgetPercent > 100) {
             throw new IllegalArgumentException("retryBudgetPercent: " + retryBudgetPercent + " (expected: 0..100)");
         }
@@ -69,6 +72,40 @@ public record ProxyConfig(
                 throw new IllegalArgumentException("security settings for unknown route " + name);
             }
         }
+    }
+
+    /** A configuration without a cluster. */
+    public ProxyConfig(
+            ServerConfig server,
+            Map<String, PoolConfig> pools,
+            List<RouteConfig> routes,
+            DemoConfig demo,
+            String via,
+            List<String> sources,
+            int retryBudgetPercent,
+            AdminConfig admin,
+            AccessLogFormat accessLog,
+            SecurityConfig security,
+            RequestLimits limits,
+            UpstreamTlsConfig upstreamTls,
+            CacheConfig cache,
+            ReloadConfig reload) {
+        this(
+                server,
+                pools,
+                routes,
+                demo,
+                via,
+                sources,
+                retryBudgetPercent,
+                admin,
+                accessLog,
+                security,
+                limits,
+                upstreamTls,
+                cache,
+                reload,
+                ClusterConfig.disabled());
     }
 
     /** A configuration with the default {@link ReloadConfig}. */
@@ -238,6 +275,27 @@ public record ProxyConfig(
                 limits,
                 upstreamTls,
                 cache,
-                reload);
+                reload,
+                cluster);
+    }
+
+    /** This configuration with another cluster configuration. */
+    public ProxyConfig withCluster(ClusterConfig cluster) {
+        return new ProxyConfig(
+                server,
+                pools,
+                routes,
+                demo,
+                via,
+                sources,
+                retryBudgetPercent,
+                admin,
+                accessLog,
+                security,
+                limits,
+                upstreamTls,
+                cache,
+                reload,
+                cluster);
     }
 }

@@ -134,7 +134,8 @@ final class Reloader {
                 next.limits(),
                 baseline.upstreamTls(),
                 baseline.cache(),
-                baseline.reload());
+                baseline.reload(),
+                baseline.cluster());
         if (effective.equals(previous.config)) {
             return record(new ReloadResult(
                     ReloadResult.Outcome.UNCHANGED,
@@ -221,6 +222,9 @@ final class Reloader {
         }
         if (!next.reload().equals(baseline.reload())) {
             keys.add("reload.*");
+        }
+        if (!next.cluster().equals(baseline.cluster())) {
+            keys.add("cluster.*");
         }
         return keys;
     }
