@@ -6,6 +6,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Request coalescing (collapsed forwarding): of the concurrent misses for one key, the first becomes the
@@ -76,11 +77,19 @@ public final class Coalescer {
         String key();
     }
 
-    /** The one request per key that goes to the backend while the others wait. */
+    /** Marks {@link Leader#onEnd} as run: the leader has ended. */
+    private static final Runnable ENDED = () -> {};
+
+    /**
+     * The one request per key that goes to the backend while the others wait. Across a cluster
+     * ({@link ClusterCoalescing}) it may also stand in, on this node, for a leader on another node: then it
+     * does not go to the backend itself, and the one who joined first follows it too ({@link #follower()}).
+     */
     public final class Leader implements Ticket {
         private final String key;
         private final CompletableFuture<Outcome> outcome = new CompletableFuture<>();
         private final AtomicBoolean ended = new AtomicBoolean();
+        private final AtomicReference<Runnable> onEnd = new AtomicReference<>();
 
         private Leader(String key) {
             this.key = key;
@@ -105,7 +114,30 @@ public final class Coalescer {
             if (ended.compareAndSet(false, true)) {
                 inflight.remove(key, this); // first, so that a late joiner leads a new exchange
                 outcome.complete(result);
+                Runnable action = onEnd.getAndSet(ENDED);
+                if (action != null) {
+                    action.run();
+                }
             }
+        }
+
+        /**
+         * Runs {@code action} once this leader ends, after its followers were told, or at once if it has ended:
+         * where the cluster releases its claim on the key. One action per leader.
+         */
+        public void onEnd(Runnable action) {
+            Objects.requireNonNull(action, "action");
+            Runnable current = onEnd.compareAndExchange(null, action);
+            if (current == ENDED) {
+                action.run();
+            } else if (current != null) {
+                throw new IllegalStateException("leader of " + key + " has an end action already");
+            }
+        }
+
+        /** A new follower of this leader, for a caller that got the leader but must wait like the others. */
+        public Follower follower() {
+            return new Follower(this);
         }
 
         /** Whether {@link #complete} or {@link #release} was called. */

@@ -130,7 +130,7 @@ final class CachedExchange {
                 if (action == CacheAction.STALE_WHILE_REVALIDATE && "GET".equals(request.method())) {
                     // Started before the client is answered: the background exchange copies the client's
                     // request, which the container recycles as soon as the answer below completes.
-                    Coalescer.Leader refresher = cache.coalescer().tryLead(lookup.primaryKey());
+                    Coalescer.Leader refresher = cache.tryLead(lookup); // one refresh per key, cluster-wide too
                     if (refresher != null) {
                         try {
                             pipeline.revalidateInBackground(new CachedExchange(step, lookup, refresher));
@@ -154,7 +154,7 @@ final class CachedExchange {
                     forward(pipeline);
                     return;
                 }
-                Coalescer.Ticket ticket = cache.coalescer().join(lookup.primaryKey());
+                Coalescer.Ticket ticket = cache.join(lookup); // on this node, and across the cluster if shared
                 if (ticket instanceof Coalescer.Leader first) {
                     leader = first;
                     forward(pipeline);

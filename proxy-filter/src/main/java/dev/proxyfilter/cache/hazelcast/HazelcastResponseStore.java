@@ -1,0 +1,176 @@
+package dev.proxyfilter.cache.hazelcast;
+
+import com.hazelcast.core.EntryView;
+import com.hazelcast.map.IMap;
+import com.hazelcast.map.LocalMapStats;
+import com.hazelcast.query.Predicate;
+import com.hazelcast.query.Predicates;
+import dev.proxyfilter.cache.CacheEntry;
+import dev.proxyfilter.cache.CachedResponse;
+import dev.proxyfilter.cache.ResponseStore;
+import dev.proxyfilter.cache.StoreStats;
+import dev.proxyfilter.cache.TierUsage;
+import dev.proxyfilter.cluster.Cluster;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The shared tier: a {@link ResponseStore} on a Hazelcast {@link IMap} that every instance of the cluster reads
+ * and writes, partitioned over the members with one backup each, a near cache on each instance for hot
+ * entries.
+ *
+ * <p>Every operation is bounded by {@code cache.shared-timeout} ({@link Remote}): a slow or unreachable cluster
+ * makes a read a miss, a write a no-op, a removal one try. A write or removal is announced on the cache's
+ * topic, so that the other instances drop their local copy of the key ({@link HazelcastSharedCache}); the near
+ * caches are Hazelcast's to invalidate.
+ *
+ * <p>Near caches and staleness: a near cache also remembers misses, and hears of another member's write a
+ * little later than the write returns. {@link #getLatest} therefore reads the owning member's copy with
+ * {@link IMap#getEntryView}, which no near cache answers: what a node waiting for another's fill reads.
+ */
+final class HazelcastResponseStore implements ResponseStore {
+    /** The {@link #tiers()} name of this tier. */
+    static final String TIER = "Shared";
+
+    private final IMap<String, CacheEntry> map;
+    private final Cluster cluster;
+    private final Remote remote;
+    private final long maxEntryBytes;
+    private final LongAdder hits = new LongAdder();
+    private final LongAdder misses = new LongAdder();
+    private final LongAdder puts = new LongAdder();
+    private final LongAdder rejected = new LongAdder();
+    private final LongAdder removals = new LongAdder();
+
+    HazelcastResponseStore(IMap<String, CacheEntry> map, Cluster cluster, Remote remote, long maxEntryBytes) {
+        this.map = map;
+        this.cluster = cluster;
+        this.remote = remote;
+        this.maxEntryBytes = maxEntryBytes;
+    }
+
+    @Override
+    public CacheEntry get(String key) {
+        CacheEntry entry;
+        try {
+            entry = remote.await("reading " + key, () -> map.getAsync(key));
+        } catch (Remote.Unavailable e) {
+            entry = null;
+        }
+        (entry == null ? misses : hits).increment();
+        return entry;
+    }
+
+    @Override
+    public CacheEntry getLatest(String key) {
+        try {
+            EntryView<String, CacheEntry> view = remote.call("reading " + key, () -> map.getEntryView(key));
+            return view == null ? null : view.getValue();
+        } catch (Remote.Unavailable e) {
+            return null;
+        }
+    }
+
+    @Override
+    public boolean put(String key, CacheEntry entry) {
+        if (entry instanceof CachedResponse && entry.weightBytes() > maxEntryBytes) {
+            rejected.increment();
+            remove(key);
+            return false;
+        }
+        try {
+            remote.await("storing " + key, () -> map.setAsync(key, entry));
+        } catch (Remote.Unavailable e) {
+            return false;
+        }
+        puts.increment();
+        cluster.publish(HazelcastSharedCache.TOPIC, HazelcastSharedCache.STORED + key);
+        return true;
+    }
+
+    @Override
+    public void remove(String key) {
+        try {
+            remote.await("removing " + key, () -> map.deleteAsync(key));
+        } catch (Remote.Unavailable e) {
+            // the local copies go all the same
+        }
+        removals.increment();
+        cluster.publish(HazelcastSharedCache.TOPIC, HazelcastSharedCache.REMOVED + key);
+    }
+
+    /**
+     * Finds the keys on the members with a {@code LIKE} query on the key (a superset of the prefix: {@code %} and
+     * {@code _} in it match more), keeps those that start with the prefix, and deletes them; then tells every
+     * instance to purge its local tier by the same prefix.
+     */
+    @Override
+    public int removeByPrefix(String prefix) {
+        int removed = 0;
+        try {
+            Predicate<String, CacheEntry> query = prefix.indexOf('\\') >= 0
+                    ? Predicates.alwaysTrue() // a backslash escapes in LIKE: scan instead
+                    : Predicates.like("__key", prefix + "%");
+            Set<String> keys = remote.callAdmin("finding keys under " + prefix, () -> map.keySet(query));
+            List<CompletableFuture<Boolean>> deletions = new ArrayList<>();
+            for (String key : keys) {
+                if (key.startsWith(prefix)) {
+                    deletions.add(map.deleteAsync(key).toCompletableFuture());
+                }
+            }
+            CompletableFuture.allOf(deletions.toArray(CompletableFuture[]::new))
+                    .get(remote.adminTimeoutMillis(), TimeUnit.MILLISECONDS);
+            removed = deletions.size();
+        } catch (Remote.Unavailable e) {
+            // counted and logged; the local tiers are purged all the same
+        } catch (Exception e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            remote.failures.increment();
+        }
+        removals.add(removed);
+        cluster.publish(HazelcastSharedCache.TOPIC, HazelcastSharedCache.PURGED + prefix);
+        return removed;
+    }
+
+    @Override
+    public long maxEntryBytes() {
+        return maxEntryBytes;
+    }
+
+    /** What this member holds of the shared map (owned entries and their heap cost); -1 on a client. */
+    @Override
+    public Map<String, TierUsage> tiers() {
+        try {
+            LocalMapStats stats = map.getLocalMapStats();
+            return Map.of(TIER, new TierUsage(stats.getOwnedEntryCount(), stats.getOwnedEntryMemoryCost(), 0));
+        } catch (RuntimeException | LinkageError e) {
+            return Map.of(TIER, new TierUsage(-1, -1, 0)); // a client has no share; a stopped member none either
+        }
+    }
+
+    @Override
+    public StoreStats stats() {
+        return new StoreStats(hits.sum(), misses.sum(), puts.sum(), rejected.sum(), removals.sum());
+    }
+
+    /** Calls that timed out. */
+    long timeouts() {
+        return remote.timeouts.sum();
+    }
+
+    /** Calls that failed otherwise (the cluster unreachable, this member stopped). */
+    long failures() {
+        return remote.failures.sum();
+    }
+
+    /** Nothing to release: the map belongs to the cluster, which outlives this store. */
+    @Override
+    public void close() {}
+}
