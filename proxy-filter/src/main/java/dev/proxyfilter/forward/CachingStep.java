@@ -89,10 +89,10 @@ public final class CachingStep implements AutoCloseable {
                     .getMethod("open", Cluster.class, CacheConfig.class, ResponseStore.class)
                     .invoke(null, cluster, config, local);
         } catch (java.lang.reflect.InvocationTargetException e) {
-            if (e.getCause() instanceof RuntimeException runtime) {
-                throw runtime;
+            if (e.getCause() instanceof ConfigException invalid) {
+                throw invalid;
             }
-            throw new IllegalStateException("cannot open the shared cache", e.getCause());
+            throw new IllegalStateException("cannot open the shared cache: " + e.getCause(), e.getCause());
         } catch (ReflectiveOperationException | LinkageError e) {
             throw new IllegalStateException("cannot open the shared cache", e);
         }

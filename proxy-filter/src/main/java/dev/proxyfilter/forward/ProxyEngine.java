@@ -134,7 +134,9 @@ public final class ProxyEngine implements AutoCloseable {
         try {
             return new ProxyEngine(config, security, clock);
         } catch (ConfigException e) {
-            throw e; // the cache's store could not be opened
+            throw e; // the cluster or the cache's store could not be started as configured
+        } catch (IllegalStateException e) {
+            throw e; // says what could not start (the shared cache)
         } catch (Exception e) {
             throw new IllegalStateException("cannot start the upstream HTTP client", e);
         }

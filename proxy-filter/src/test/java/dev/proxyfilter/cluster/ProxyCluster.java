@@ -47,10 +47,13 @@ final class ProxyCluster implements AutoCloseable {
 
     /** How the origin answers a path, given how many requests for it it has seen, this one included. */
     interface Script {
-        void answer(int n, HttpServletResponse response) throws Exception;
+        void answer(int n, HttpServletRequest request, HttpServletResponse response) throws Exception;
     }
 
-    final String name = "pf-test-" + UUID.randomUUID();
+    final String name;
+    /** The members to connect to as clients, or {@code null}: each proxy runs an embedded member. */
+    private final List<String> external;
+
     private final Map<String, AtomicInteger> counts = new ConcurrentHashMap<>();
     private final Map<String, Script> scripts = new ConcurrentHashMap<>();
     private final TestBackend origin;
@@ -59,8 +62,10 @@ final class ProxyCluster implements AutoCloseable {
     private final List<Integer> ports = new ArrayList<>();
     private final List<ProxyAdapter.Running> proxies = new ArrayList<>();
 
-    private ProxyCluster(CacheConfig cache) {
+    private ProxyCluster(CacheConfig cache, String name, List<String> external) {
         this.cache = cache;
+        this.name = name;
+        this.external = external;
         this.origin = TestBackend.start("origin", new Origin());
         QueuedThreadPool threads = new QueuedThreadPool(32, 2);
         threads.setName("cluster-test-client");
@@ -92,7 +97,16 @@ final class ProxyCluster implements AutoCloseable {
 
     /** An origin and {@code nodes} proxies with {@code cache}, started one after the other. */
     static ProxyCluster start(int nodes, CacheConfig cache) {
-        ProxyCluster cluster = new ProxyCluster(cache);
+        return start(nodes, cache, "pf-test-" + UUID.randomUUID(), null);
+    }
+
+    /** {@code nodes} proxies that are Hazelcast clients of the cluster {@code name} of {@code members}. */
+    static ProxyCluster startClients(int nodes, String name, List<String> members) {
+        return start(nodes, defaultCache().build(), name, members);
+    }
+
+    private static ProxyCluster start(int nodes, CacheConfig cache, String name, List<String> external) {
+        ProxyCluster cluster = new ProxyCluster(cache, name, external);
         try {
             for (int i = 0; i < nodes; i++) {
                 cluster.ports.add(freePort());
@@ -132,7 +146,11 @@ final class ProxyCluster implements AutoCloseable {
                         .withCache(true))
                 .build()
                 .withCache(cache)
-                .withCluster(ClusterConfig.loopback(name, ports.get(index), members));
+                .withCluster(
+                        external == null
+                                ? ClusterConfig.loopback(name, ports.get(index), members)
+                                : ClusterConfig.loopback(name, ports.get(index), members)
+                                        .asClientOf(external));
         ProxyAdapter.Running proxy = ProxyAdapter.HANDLER_IN_JETTY.start(config);
         synchronized (proxies) {
             if (proxies.size() > index) {
@@ -241,7 +259,7 @@ final class ProxyCluster implements AutoCloseable {
                 return;
             }
             try {
-                script.answer(n, resp);
+                script.answer(n, req, resp);
             } catch (IOException | RuntimeException e) {
                 throw e;
             } catch (Exception e) {

@@ -14,9 +14,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * time to live (the lease). No lock and no CP subsystem: the entry's owner decides atomically who put it first,
  * and the lease ends it even if its holder dies.
  *
- * <p>The value is a token, {@code nodeId/n}, so that a release removes its own claim only, not a later one
- * of the same node after the lease lapsed. A release deletes the entry, then publishes {@code F key} on the
- * cache's topic, which {@link HazelcastSharedCache} hands to the listener on every node.
+ * <p>The value is a token, {@code m/nodeId/n} (a member's) or {@code c/nodeId/n} (a client's), so that a
+ * release removes its own claim only, not a later one of the same node after the lease lapsed. A release
+ * deletes the entry, then publishes {@code F key} on the cache's topic, which {@link HazelcastSharedCache}
+ * hands to the listener on every node.
+ *
+ * <p>A claim held by a member that is no longer in the cluster (it died while filling; the claim survived in
+ * the backup) is stale: the next claimant removes it and claims again, rather than wait for the lease to lapse.
  */
 final class HazelcastFillClaims implements FillClaims {
     /** What {@link #holder} says when the cluster cannot tell. */
@@ -26,28 +30,45 @@ final class HazelcastFillClaims implements FillClaims {
     private final Cluster cluster;
     private final Remote remote;
     private final Executor executor;
+    private final String tokenPrefix;
     private final AtomicLong sequence = new AtomicLong();
     private volatile Listener listener;
 
-    HazelcastFillClaims(IMap<String, String> claims, Cluster cluster, Remote remote, Executor executor) {
+    HazelcastFillClaims(
+            IMap<String, String> claims, Cluster cluster, boolean client, Remote remote, Executor executor) {
         this.claims = claims;
         this.cluster = cluster;
         this.remote = remote;
         this.executor = executor;
+        this.tokenPrefix = (client ? "c/" : "m/") + cluster.nodeId() + '/';
     }
 
     @Override
     public Claim claim(String key, Duration lease) {
-        String token = cluster.nodeId() + '/' + sequence.incrementAndGet();
+        String token = tokenPrefix + sequence.incrementAndGet();
         try {
-            String held = remote.call(
-                    "claiming " + key, () -> claims.putIfAbsent(key, token, lease.toMillis(), TimeUnit.MILLISECONDS));
+            String held = putIfAbsent(key, token, lease);
+            if (held != null && heldByDeadMember(held)) {
+                String stale = held;
+                remote.call("removing a dead member's claim on " + key, () -> claims.remove(key, stale));
+                held = putIfAbsent(key, token, lease);
+            }
             return held == null
                     ? new Claim(Claim.Kind.CLAIMED, key, cluster.nodeId(), token)
                     : new Claim(Claim.Kind.HELD, key, nodeOf(held), null);
         } catch (Remote.Unavailable e) {
             return Claim.unavailable(key);
         }
+    }
+
+    private String putIfAbsent(String key, String token, Duration lease) throws Remote.Unavailable {
+        return remote.call(
+                "claiming " + key, () -> claims.putIfAbsent(key, token, lease.toMillis(), TimeUnit.MILLISECONDS));
+    }
+
+    /** A member's claim whose member has left; a client's cannot be told apart from a live one. */
+    private boolean heldByDeadMember(String token) {
+        return token.startsWith("m/") && !cluster.members().contains(nodeOf(token));
     }
 
     @Override
@@ -99,8 +120,10 @@ final class HazelcastFillClaims implements FillClaims {
         }
     }
 
-    private static String nodeOf(String token) {
-        int slash = token.lastIndexOf('/');
-        return slash < 0 ? token : token.substring(0, slash);
+    /** The node id in a token {@code kind/nodeId/n}. */
+    static String nodeOf(String token) {
+        int first = token.indexOf('/');
+        int last = token.lastIndexOf('/');
+        return first < 0 || last <= first ? token : token.substring(first + 1, last);
     }
 }

@@ -74,7 +74,7 @@ public final class HazelcastSharedCache implements SharedCache {
         IMap<String, CacheEntry> map = hazelcast.map(MAP);
         this.shared = new HazelcastResponseStore(map, cluster, remote, config.maxEntryBytes());
         this.store = new TieredResponseStore(local, shared);
-        this.fills = new HazelcastFillClaims(hazelcast.map(FILLS), cluster, remote, executor);
+        this.fills = new HazelcastFillClaims(hazelcast.map(FILLS), cluster, hazelcast.client(), remote, executor);
         this.events = cluster.subscribe(TOPIC, this::onMessage);
         this.memberLeft = cluster.onMemberLeft(fills::nodeLeft);
     }

@@ -20,8 +20,8 @@ import dev.proxyfilter.config.ProxyConfig;
  * serializer, and the shared map with its size (per member, least recently used evicted) and near cache.
  * Adds nothing the user's Hazelcast file configures already, and nothing when {@code cache.store} is local.
  *
- * <p>The near cache keeps decoded entries ({@code OBJECT}), local entries included, and is invalidated on
- * change; its size is {@code cache.near-cache-entries}. The map keeps one synchronous backup, so a member that
+ * <p>The near cache keeps decoded entries ({@code OBJECT}), on a member its own partitions' entries too, and is
+ * invalidated on change; its size is {@code cache.near-cache-entries}. The map keeps one synchronous backup, so a member that
  * dies loses no entry.
  */
 public final class SharedCachePart implements ClusterPart {
@@ -41,7 +41,8 @@ public final class SharedCachePart implements ClusterPart {
                             .setMaxSizePolicy(MaxSizePolicy.USED_HEAP_SIZE)
                             .setSize((int) cache.sharedMb()));
             if (cache.nearCacheEntries() > 0) {
-                map.setNearCacheConfig(nearCache(cache));
+                // A member reads the entries it owns from its own partitions, decoding each time: cache them too.
+                map.setNearCacheConfig(nearCache(cache).setCacheLocalEntries(true));
             }
             config.addMapConfig(map);
         }
@@ -62,7 +63,6 @@ public final class SharedCachePart implements ClusterPart {
     private static NearCacheConfig nearCache(CacheConfig cache) {
         return new NearCacheConfig(HazelcastSharedCache.MAP)
                 .setInMemoryFormat(InMemoryFormat.OBJECT)
-                .setCacheLocalEntries(true)
                 .setInvalidateOnChange(true)
                 .setEvictionConfig(new EvictionConfig()
                         .setEvictionPolicy(EvictionPolicy.LRU)

@@ -67,6 +67,7 @@ public final class HazelcastCluster implements Cluster {
     private final String nodeId;
     private final boolean client;
     private volatile boolean connected;
+    private volatile boolean closing;
 
     private HazelcastCluster(HazelcastInstance hazelcast, ClusterConfig config, boolean client, boolean connected) {
         this.hazelcast = hazelcast;
@@ -164,7 +165,9 @@ public final class HazelcastCluster implements Cluster {
                 }
             } else if (event.getState() == LifecycleEvent.LifecycleState.CLIENT_DISCONNECTED && started[0] != null) {
                 started[0].connected = false;
-                LOG.warn("cluster {}: client disconnected; reconnecting", cluster.name());
+                if (!started[0].closing) {
+                    LOG.warn("cluster {}: client disconnected; reconnecting", cluster.name());
+                }
             }
         }));
         for (ClusterPart part : parts()) {
@@ -424,6 +427,7 @@ public final class HazelcastCluster implements Cluster {
      */
     @Override
     public void close() {
+        closing = true;
         long start = System.nanoTime();
         try {
             hazelcast.shutdown();
