@@ -29,7 +29,9 @@ import org.slf4j.LoggerFactory;
  *     ends, the stand-in reads the shared store (again bypassing near caches, which may still hold the miss
  *     they saw) with its request: a fresh response there completes it, and every local follower answers from
  *     it as from a local leader's (each checks its own {@code Vary} selection). Nothing there (the response
- *     was not storable, or the holder failed) releases them to go to the backend on their own.</li>
+ *     was not storable, or the holder failed) releases them to go to the backend on their own. Something
+ *     there that does not answer the request as it stands (a response it must validate, another variant)
+ *     makes them look up and join again, once ({@link Coalescer.Leader#retry()}): one of them then leads.</li>
  * <li><b>unavailable</b> (the cluster did not answer in time): the local leader goes to the backend, as it
  *     would without a cluster.</li>
  * </ul>
@@ -37,7 +39,7 @@ import org.slf4j.LoggerFactory;
  * <h2>Bounds</h2>
  * A stand-in gives up after the coalescing timeout, as local followers do, and the claim's lease is that
  * timeout, so a holder that dies or hangs delays the others by at most that much. A holder that leaves the
- * cluster releases its stand-ins at once. Two races are covered: a fill that ends between a node's lookup and
+ * cluster ends its stand-ins at once (they look up and join again). Two races are covered: a fill that ends between a node's lookup and
  * its claim (the claimant's re-read above), and one that ends between a failed claim and the stand-in's
  * registration (the stand-in asks once, after registering, whether the key is still claimed).
  *
@@ -136,32 +138,37 @@ final class ClusterCoalescing implements FillClaims.Listener {
         // The holder may have ended before this stand-in was registered: then no word will come.
         submit(standIn, () -> {
             if (claims.holder(key) == null) {
-                resolve(standIn);
+                resolve(standIn, false);
             }
         });
         return local.follower();
     }
 
-    /** Completes a stand-in from the shared store, or releases its followers to the backend. */
-    private void resolve(StandIn standIn) {
+    /**
+     * Ends a stand-in by what the shared store holds now for its request: a fresh response completes it; nothing
+     * at all (the holder's response was not storable) releases its followers to the backend, as a local leader
+     * that stored nothing does; anything else (a response to validate, another variant, or nothing because the
+     * holder left) makes them look up and join again, when one of them will lead.
+     */
+    private void resolve(StandIn standIn, boolean holderLeft) {
         Coalescer.Leader leader = standIn.leader();
         if (leader.ended()) {
             return;
         }
-        CachedResponse stored = null;
+        CacheLookup latest;
         try {
-            CacheLookup latest =
-                    cache.lookupLatest(standIn.request(), cache.clock().millis());
-            if (latest.action() == CacheAction.HIT) {
-                stored = latest.stored();
-            }
+            latest = cache.lookupLatest(standIn.request(), cache.clock().millis());
         } catch (RuntimeException e) {
             LOG.debug("reading {} after its fill ended failed", leader.key(), e);
-        }
-        if (stored != null) {
-            leader.complete(stored);
-        } else {
             leader.release();
+            return;
+        }
+        if (latest.action() == CacheAction.HIT) {
+            leader.complete(latest.stored());
+        } else if (!holderLeft && latest.decision().forward() == CacheStatus.Forward.URI_MISS) {
+            leader.release();
+        } else {
+            leader.retry();
         }
     }
 
@@ -185,7 +192,7 @@ final class ClusterCoalescing implements FillClaims.Listener {
     public void fillEnded(String key) {
         StandIn standIn = standIns.get(key);
         if (standIn != null) {
-            submit(standIn, () -> resolve(standIn));
+            submit(standIn, () -> resolve(standIn, false));
         }
     }
 
@@ -193,7 +200,7 @@ final class ClusterCoalescing implements FillClaims.Listener {
     public void nodeLeft(String nodeId) {
         for (StandIn standIn : standIns.values()) {
             if (nodeId.equals(standIn.holder())) {
-                submit(standIn, () -> resolve(standIn));
+                submit(standIn, () -> resolve(standIn, true));
             }
         }
     }

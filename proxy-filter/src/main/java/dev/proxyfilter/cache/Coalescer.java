@@ -110,6 +110,15 @@ public final class Coalescer {
             end(Outcome.RELEASED);
         }
 
+        /**
+         * The fill waited for ended without a response that answers this leader's request, though one may come
+         * of asking again (a stored response to validate, another variant): followers look up and join anew,
+         * once. Only a stand-in for another node's leader ends so ({@link ClusterCoalescing}).
+         */
+        public void retry() {
+            end(Outcome.RETRY);
+        }
+
         private void end(Outcome result) {
             if (ended.compareAndSet(false, true)) {
                 inflight.remove(key, this); // first, so that a late joiner leads a new exchange
@@ -187,6 +196,7 @@ public final class Coalescer {
     public record Outcome(Kind kind, CachedResponse stored) {
         static final Outcome RELEASED = new Outcome(Kind.RELEASED, null);
         static final Outcome TIMED_OUT = new Outcome(Kind.TIMED_OUT, null);
+        static final Outcome RETRY = new Outcome(Kind.RETRY, null);
 
         /** How a wait ended. */
         public enum Kind {
@@ -195,7 +205,12 @@ public final class Coalescer {
             /** The leader stored nothing; go to the backend. */
             RELEASED,
             /** The leader took too long; go to the backend. */
-            TIMED_OUT
+            TIMED_OUT,
+            /**
+             * Another node's fill ended, but what it left does not answer this request as it stands: look up and
+             * join again (once; a second time counts as {@link #RELEASED}).
+             */
+            RETRY
         }
     }
 }

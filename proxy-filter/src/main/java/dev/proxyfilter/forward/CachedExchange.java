@@ -72,6 +72,8 @@ final class CachedExchange {
     private boolean validating;
     /** Set when a 304 did not select the stored response: the request goes again, without conditions. */
     private boolean unconditional;
+    /** Set when a wait for another node's fill ended in {@link Coalescer.Outcome.Kind#RETRY}: once only. */
+    private boolean retried;
 
     private volatile long expectedLength = -1;
     /** The access-log token once the response is stored. */
@@ -161,6 +163,14 @@ final class CachedExchange {
                 } else {
                     Coalescer.Follower follower = (Coalescer.Follower) ticket;
                     follower.outcome().whenComplete((outcome, failure) -> {
+                        if (outcome != null && outcome.kind() == Coalescer.Outcome.Kind.RETRY && !retried) {
+                            // Another node's fill left a response to validate or another variant: start over
+                            // (once), off the thread that ended the wait, since a shared lookup may block.
+                            retried = true;
+                            step.misses.decrement(); // counted again
+                            client.dispatch(() -> begin(pipeline));
+                            return;
+                        }
                         CachedAnswer answer = outcome == null || outcome.stored() == null
                                 ? null
                                 : cache.answerFollower(request, outcome.stored(), step.now());

@@ -119,7 +119,7 @@ class ClusterCoalescingTest {
     }
 
     @Test
-    void aHolderThatLeavesTheClusterReleasesItsWaiters() {
+    void aHolderThatLeavesTheClusterSendsItsWaitersToJoinAgain() {
         claims.next = FillClaims.Claim.Kind.HELD;
         claims.holders.put(KEY, "node-b");
         Coalescer.Ticket ticket = join();
@@ -128,7 +128,20 @@ class ClusterCoalescingTest {
         assertThat(outcome(ticket)).isNull();
         claims.listener.nodeLeft("node-b");
 
-        assertThat(outcome(ticket).kind()).isEqualTo(Coalescer.Outcome.Kind.RELEASED);
+        assertThat(outcome(ticket).kind()).isEqualTo(Coalescer.Outcome.Kind.RETRY); // one of them will lead
+    }
+
+    @Test
+    void aFillThatLeftAResponseToValidateSendsTheWaitersToJoinAgain() {
+        claims.next = FillClaims.Claim.Kind.HELD;
+        claims.holders.put(KEY, "node-b");
+        Coalescer.Ticket ticket = join();
+        sharedTier.put(KEY, stored("Cache-Control", "no-cache", "Date", date(T0), "ETag", "\"e1\""));
+
+        claims.holders.remove(KEY);
+        claims.listener.fillEnded(KEY);
+
+        assertThat(outcome(ticket).kind()).isEqualTo(Coalescer.Outcome.Kind.RETRY);
     }
 
     @Test

@@ -62,8 +62,8 @@ public final class HazelcastSharedCache implements SharedCache {
         this.cluster = cluster;
         HazelcastCluster hazelcast = (HazelcastCluster) cluster;
         this.executor = new ThreadPoolExecutor(
-                4,
-                4,
+                8,
+                8,
                 30,
                 TimeUnit.SECONDS,
                 new ArrayBlockingQueue<>(4096),
@@ -151,11 +151,20 @@ public final class HazelcastSharedCache implements SharedCache {
         return shared.failures();
     }
 
+    /** Stops listening, lets queued claim releases go out (briefly), then closes the store. */
     @Override
     public void close() {
         events.close();
         memberLeft.close();
-        executor.shutdownNow();
+        executor.shutdown();
+        try {
+            if (!executor.awaitTermination(1, TimeUnit.SECONDS)) {
+                executor.shutdownNow(); // the leases end what was not released
+            }
+        } catch (InterruptedException e) {
+            executor.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
         store.close();
     }
 }

@@ -64,14 +64,17 @@ public final class HazelcastCluster implements Cluster {
 
     private final HazelcastInstance hazelcast;
     private final ClusterConfig config;
+    private final String name;
     private final String nodeId;
     private final boolean client;
     private volatile boolean connected;
     private volatile boolean closing;
 
-    private HazelcastCluster(HazelcastInstance hazelcast, ClusterConfig config, boolean client, boolean connected) {
+    private HazelcastCluster(
+            HazelcastInstance hazelcast, ClusterConfig config, String name, boolean client, boolean connected) {
         this.hazelcast = hazelcast;
         this.config = config;
+        this.name = name;
         this.client = client;
         this.connected = connected;
         this.nodeId = client
@@ -133,7 +136,7 @@ public final class HazelcastCluster implements Cluster {
         } catch (RuntimeException e) {
             throw memberError(cluster, e);
         }
-        return new HazelcastCluster(instance, cluster, false, true);
+        return new HazelcastCluster(instance, cluster, config.getClusterName(), false, true);
     }
 
     private static HazelcastCluster startClient(ProxyConfig proxy) {
@@ -203,7 +206,7 @@ public final class HazelcastCluster implements Cluster {
                             + "s",
                     null);
         }
-        HazelcastCluster result = new HazelcastCluster(instance, cluster, true, true);
+        HazelcastCluster result = new HazelcastCluster(instance, cluster, config.getClusterName(), true, true);
         started[0] = result;
         return result;
     }
@@ -432,11 +435,11 @@ public final class HazelcastCluster implements Cluster {
         try {
             hazelcast.shutdown();
         } catch (RuntimeException e) {
-            LOG.warn("cluster {}: shutdown failed", config.name(), e);
+            LOG.warn("cluster {}: shutdown failed", name, e);
         }
         LOG.info(
                 "cluster {}: {} {} left after {} ms",
-                config.name(),
+                name,
                 client ? "client" : "member",
                 nodeId,
                 Duration.ofNanos(System.nanoTime() - start).toMillis());
@@ -444,6 +447,6 @@ public final class HazelcastCluster implements Cluster {
 
     @Override
     public String toString() {
-        return "HazelcastCluster[" + config.name() + ", " + nodeId + "]";
+        return "HazelcastCluster[" + name + ", " + nodeId + "]";
     }
 }
