@@ -1,8 +1,11 @@
 package dev.proxyfilter.cache.hazelcast;
 
+import com.hazelcast.client.map.impl.nearcache.NearCachedClientMapProxy;
 import com.hazelcast.core.EntryView;
+import com.hazelcast.internal.nearcache.NearCache;
 import com.hazelcast.map.IMap;
 import com.hazelcast.map.LocalMapStats;
+import com.hazelcast.map.impl.proxy.NearCachedMapProxyImpl;
 import com.hazelcast.query.Predicate;
 import com.hazelcast.query.Predicates;
 import dev.proxyfilter.cache.CacheEntry;
@@ -32,12 +35,23 @@ import java.util.concurrent.atomic.LongAdder;
  * <p>Near caches and staleness: a near cache also remembers misses, and hears of another member's write a
  * little later than the write returns. {@link #getLatest} therefore reads the owning member's copy with
  * {@link IMap#getEntryView}, which no near cache answers: what a node waiting for another's fill reads.
+ *
+ * <p>A hot read must cost what a near-cache hit costs, well under a microsecond. {@link IMap#get} does, but
+ * cannot be bounded by our timeout when it goes remote; {@link IMap#getAsync} can, but hands even a near-cache
+ * hit to another thread to complete its future (hundreds of microseconds on a busy machine). So {@link #get}
+ * first peeks into the near cache itself, through Hazelcast's internal {@code NearCache} of the member's or
+ * client's proxy (the same call its own {@code get} makes, staleness checks included), and goes remote with
+ * {@code getAsync} only when the key is not there. The internal classes are those of Hazelcast 5.7; where a
+ * proxy is not one of them (no near cache, or another version), every read takes the asynchronous path.
  */
 final class HazelcastResponseStore implements ResponseStore {
     /** The {@link #tiers()} name of this tier. */
     static final String TIER = "Shared";
 
     private final IMap<String, CacheEntry> map;
+    /** The map's near cache, read directly for hot entries; {@code null} when there is none. */
+    private final NearCache<Object, Object> nearCache;
+
     private final Cluster cluster;
     private final Remote remote;
     private final long maxEntryBytes;
@@ -49,13 +63,35 @@ final class HazelcastResponseStore implements ResponseStore {
 
     HazelcastResponseStore(IMap<String, CacheEntry> map, Cluster cluster, Remote remote, long maxEntryBytes) {
         this.map = map;
+        this.nearCache = nearCacheOf(map);
         this.cluster = cluster;
         this.remote = remote;
         this.maxEntryBytes = maxEntryBytes;
     }
 
+    private static NearCache<Object, Object> nearCacheOf(IMap<?, ?> map) {
+        if (map instanceof NearCachedMapProxyImpl<?, ?> member) {
+            return member.getNearCache();
+        }
+        if (map instanceof NearCachedClientMapProxy<?, ?> client) {
+            return client.getNearCache();
+        }
+        return null;
+    }
+
     @Override
     public CacheEntry get(String key) {
+        if (nearCache != null) {
+            Object cached = nearCache.get(key);
+            if (cached instanceof CacheEntry hot) {
+                hits.increment();
+                return hot;
+            }
+            if (cached == NearCache.CACHED_AS_NULL) {
+                misses.increment(); // a miss the near cache remembers, until a write invalidates it
+                return null;
+            }
+        }
         CacheEntry entry;
         try {
             entry = remote.await("reading " + key, () -> map.getAsync(key));
