@@ -16,8 +16,9 @@ import java.util.UUID;
 /**
  * Start-up time and idle memory of an engine with its cache on, without a cluster and with an embedded
  * member (alone, shared cache): one engine per JVM, so that class loading counts as it does in production.
- * Prints the time {@code ProxyEngine.start} took, the heap in use after a full GC, the class count and the
- * thread count, before and after the start.
+ * Prints the time {@code ProxyEngine.start} took, the heap in use after a full GC, the non-heap memory in use
+ * (metaspace and code cache, where most of a member's cost is), the class count and the thread count, before
+ * and after the start.
  *
  * <p>Run each variant in a fresh JVM, from the repository root:
  * <pre>
@@ -51,12 +52,16 @@ public final class ClusterFootprint {
             Thread.sleep(2_000); // idle: let the member's background tasks settle
             Snapshot after = Snapshot.take();
             System.out.printf(
-                    "%s: start %d ms; heap used %.1f -> %.1f MiB (+%.1f); classes %d -> %d; threads %d -> %d%n",
+                    "%s: start %d ms; heap used %.1f -> %.1f MiB (+%.1f); non-heap (metaspace, code) %.1f -> %.1f MiB"
+                            + " (+%.1f); classes %d -> %d; threads %d -> %d%n",
                     embedded ? "embedded member" : "no cluster",
                     startMillis,
                     before.heapMib,
                     after.heapMib,
                     after.heapMib - before.heapMib,
+                    before.nonHeapMib,
+                    after.nonHeapMib,
+                    after.nonHeapMib - before.nonHeapMib,
                     before.classes,
                     after.classes,
                     before.threads,
@@ -64,14 +69,15 @@ public final class ClusterFootprint {
         }
     }
 
-    private record Snapshot(double heapMib, int classes, int threads) {
+    private record Snapshot(double heapMib, double nonHeapMib, int classes, int threads) {
         static Snapshot take() {
             for (int i = 0; i < 3; i++) {
                 System.gc();
             }
-            var memory = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
+            var memory = ManagementFactory.getMemoryMXBean();
             return new Snapshot(
-                    memory.getUsed() / 1048576.0,
+                    memory.getHeapMemoryUsage().getUsed() / 1048576.0,
+                    memory.getNonHeapMemoryUsage().getUsed() / 1048576.0,
                     ManagementFactory.getClassLoadingMXBean().getLoadedClassCount(),
                     Thread.activeCount());
         }
