@@ -161,12 +161,30 @@ final class ProxyCluster implements AutoCloseable {
         }
     }
 
+    /** Ports handed out in this JVM: never twice, not even once the member that had one has stopped. */
+    private static final java.util.Set<Integer> HANDED_OUT = ConcurrentHashMap.newKeySet();
+
+    /**
+     * A free port for a member, below Linux's ephemeral range (32768 and up). A member's port taken from that
+     * range (as {@code new ServerSocket(0)} picks) can, once the member stops, become the local port of another
+     * member's outgoing connection; Hazelcast then takes the departed member's address for that member's own,
+     * and the last member's deregistrations wait for an invocation timeout ("Connecting to self!").
+     */
     static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
+        java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+        for (int attempt = 0; attempt < 1000; attempt++) {
+            int port = random.nextInt(20_000, 32_000);
+            if (!HANDED_OUT.add(port)) {
+                continue;
+            }
+            try (ServerSocket socket = new ServerSocket()) {
+                socket.bind(new java.net.InetSocketAddress(InetAddress.getByName("127.0.0.1"), port));
+                return port;
+            } catch (IOException e) {
+                // taken: try another
+            }
         }
+        throw new IllegalStateException("no free port in 20000..31999");
     }
 
     ProxyAdapter.Running proxy(int index) {

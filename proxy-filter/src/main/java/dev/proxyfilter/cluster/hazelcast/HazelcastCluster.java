@@ -45,9 +45,10 @@ import org.slf4j.LoggerFactory;
  * the file leaves them unset. Then each {@link ClusterPart} adds its maps, near caches and serializers.
  *
  * <p>Always (unless the file says otherwise): no phone-home, SLF4J logging, no JVM shutdown hook (the engine
- * closes the cluster after its last request, not the JVM before it), and near-cache invalidations sent at once
+ * closes the cluster after its last request, not the JVM before it), near-cache invalidations sent at once
  * rather than in batches ({@code hazelcast.map.invalidation.batch.enabled=false}): by default a member batches
- * them for up to 10 seconds, so a purged response could be served from another node's near cache that long.
+ * them for up to 10 seconds, so a purged response could be served from another node's near cache that long;
+ * and a graceful shutdown bounded by {@value #GRACEFUL_SHUTDOWN_SECONDS} seconds instead of ten minutes.
  *
  * <p>A client starts asynchronously and then waits up to {@value #CLIENT_START_SECONDS} seconds for its first
  * connection, so that a wrong address fails start-up; once connected, it reconnects in the background for as
@@ -61,6 +62,14 @@ public final class HazelcastCluster implements Cluster {
 
     /** How long a client waits for its first connection before start-up fails. */
     static final int CLIENT_START_SECONDS = 30;
+    /** How long closing waits for a deregistration from the cluster. */
+    static final int DEREGISTRATION_SECONDS = 2;
+    /**
+     * The longest a member's graceful shutdown waits for its partitions to move to the others, in seconds
+     * ({@code hazelcast.graceful.shutdown.max.wait}, 600 by default): past it the member stops and the others
+     * rebuild its share from their backups.
+     */
+    static final int GRACEFUL_SHUTDOWN_SECONDS = 30;
 
     private final HazelcastInstance hazelcast;
     private final ClusterConfig config;
@@ -225,6 +234,7 @@ public final class HazelcastCluster implements Cluster {
         properties.putIfAbsent("hazelcast.logging.type", "slf4j");
         properties.putIfAbsent("hazelcast.shutdownhook.enabled", "false");
         properties.putIfAbsent("hazelcast.map.invalidation.batch.enabled", "false");
+        properties.putIfAbsent("hazelcast.graceful.shutdown.max.wait", Integer.toString(GRACEFUL_SHUTDOWN_SECONDS));
     }
 
     private static Iterable<ClusterPart> parts() {
@@ -388,13 +398,34 @@ public final class HazelcastCluster implements Cluster {
                 LOG.warn("cluster {}: a listener of {} failed", name(), topic, e);
             }
         });
-        return () -> {
-            try {
-                channel.removeMessageListener(registration);
-            } catch (RuntimeException e) {
-                LOG.debug("cluster {}: unsubscribing from {} failed", name(), topic, e);
-            }
-        };
+        return () -> bounded("unsubscribing from " + topic, () -> channel.removeMessageListener(registration));
+    }
+
+    /**
+     * Runs a cluster-wide call whose outcome nobody waits for (a deregistration), giving it {@value
+     * #DEREGISTRATION_SECONDS} seconds: a cluster that cannot answer must not hold up a shutdown for Hazelcast's
+     * invocation timeout (minutes). Past it, the call goes on in the background or dies with the instance.
+     */
+    private void bounded(String what, Runnable call) {
+        Thread thread = new Thread(
+                () -> {
+                    try {
+                        call.run();
+                    } catch (RuntimeException e) {
+                        LOG.debug("cluster {}: {} failed", name, what, e);
+                    }
+                },
+                "proxy-filter-cluster-" + what.replace(' ', '-'));
+        thread.setDaemon(true);
+        thread.start();
+        try {
+            thread.join(TimeUnit.SECONDS.toMillis(DEREGISTRATION_SECONDS));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (thread.isAlive()) {
+            LOG.warn("cluster {}: {} did not finish within {} s; going on", name, what, DEREGISTRATION_SECONDS);
+        }
     }
 
     @Override
