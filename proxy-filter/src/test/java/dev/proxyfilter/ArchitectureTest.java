@@ -83,6 +83,29 @@ class ArchitectureTest {
     }
 
     @Test
+    void theHazelcastPackagesAreReachedByNameOnly() {
+        check(noClasses()
+                .that()
+                .resideOutsideOfPackages(ROOT + ".cluster.hazelcast..", ROOT + ".cache.hazelcast..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage(ROOT + ".cluster.hazelcast..", ROOT + ".cache.hazelcast..")
+                .because("the engine loads them by name when a cluster is configured, so that a single node"
+                        + " never loads a class that needs Hazelcast (see NoHazelcastWithoutClusterTest)"));
+    }
+
+    @Test
+    void theClusterInterfaceNamesNoHazelcastType() {
+        check(noClasses()
+                .that()
+                .resideInAPackage(ROOT + ".cluster")
+                .should()
+                .dependOnClassesThat()
+                .resideInAPackage("com.hazelcast..")
+                .because("Cluster is what Hazelcast-free code holds"));
+    }
+
+    @Test
     void packagesFormNoCycle() {
         check(slices().matching(ROOT + ".(*)..").should().beFreeOfCycles());
     }

@@ -6,6 +6,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Request coalescing (collapsed forwarding): of the concurrent misses for one key, the first becomes the
@@ -76,11 +77,19 @@ public final class Coalescer {
         String key();
     }
 
-    /** The one request per key that goes to the backend while the others wait. */
+    /** Marks {@link Leader#onEnd} as run: the leader has ended. */
+    private static final Runnable ENDED = () -> {};
+
+    /**
+     * The one request per key that goes to the backend while the others wait. Across a cluster
+     * ({@link ClusterCoalescing}) it may also stand in, on this node, for a leader on another node: then it
+     * does not go to the backend itself, and the one who joined first follows it too ({@link #follower()}).
+     */
     public final class Leader implements Ticket {
         private final String key;
         private final CompletableFuture<Outcome> outcome = new CompletableFuture<>();
         private final AtomicBoolean ended = new AtomicBoolean();
+        private final AtomicReference<Runnable> onEnd = new AtomicReference<>();
 
         private Leader(String key) {
             this.key = key;
@@ -101,11 +110,43 @@ public final class Coalescer {
             end(Outcome.RELEASED);
         }
 
+        /**
+         * The fill waited for ended without a response that answers this leader's request, though one may come
+         * of asking again (a stored response to validate, another variant): followers look up and join anew,
+         * once. Only a stand-in for another node's leader ends so ({@link ClusterCoalescing}).
+         */
+        public void retry() {
+            end(Outcome.RETRY);
+        }
+
         private void end(Outcome result) {
             if (ended.compareAndSet(false, true)) {
                 inflight.remove(key, this); // first, so that a late joiner leads a new exchange
                 outcome.complete(result);
+                Runnable action = onEnd.getAndSet(ENDED);
+                if (action != null) {
+                    action.run();
+                }
             }
+        }
+
+        /**
+         * Runs {@code action} once this leader ends, after its followers were told, or at once if it has ended:
+         * where the cluster releases its claim on the key. One action per leader.
+         */
+        public void onEnd(Runnable action) {
+            Objects.requireNonNull(action, "action");
+            Runnable current = onEnd.compareAndExchange(null, action);
+            if (current == ENDED) {
+                action.run();
+            } else if (current != null) {
+                throw new IllegalStateException("leader of " + key + " has an end action already");
+            }
+        }
+
+        /** A new follower of this leader, for a caller that got the leader but must wait like the others. */
+        public Follower follower() {
+            return new Follower(this);
         }
 
         /** Whether {@link #complete} or {@link #release} was called. */
@@ -155,6 +196,7 @@ public final class Coalescer {
     public record Outcome(Kind kind, StoredResponse stored) {
         static final Outcome RELEASED = new Outcome(Kind.RELEASED, null);
         static final Outcome TIMED_OUT = new Outcome(Kind.TIMED_OUT, null);
+        static final Outcome RETRY = new Outcome(Kind.RETRY, null);
 
         /** How a wait ended. */
         public enum Kind {
@@ -163,7 +205,12 @@ public final class Coalescer {
             /** The leader stored nothing; go to the backend. */
             RELEASED,
             /** The leader took too long; go to the backend. */
-            TIMED_OUT
+            TIMED_OUT,
+            /**
+             * Another node's fill ended, but what it left does not answer this request as it stands: look up and
+             * join again (once; a second time counts as {@link #RELEASED}).
+             */
+            RETRY
         }
     }
 }

@@ -23,8 +23,9 @@ import org.eclipse.jetty.http.HttpHeader;
  *     {@link CacheAction#STALE_WHILE_REVALIDATE}: the same, then revalidate in the background (at most one
  *     at a time per key: only the {@link Coalescer.Leader} of {@code primaryKey} does it).
  *     {@link CacheAction#GATEWAY_TIMEOUT}: answer 504.</li>
- * <li>{@link CacheAction#MISS} (and {@link CacheAction#VALIDATE}): {@link Coalescer#join} on
- *     {@code primaryKey}. A follower waits, then {@link #answerFollower} (or goes to the backend itself when
+ * <li>{@link CacheAction#MISS} (and {@link CacheAction#VALIDATE}): {@link #join} the misses in flight for
+ *     {@code primaryKey}, on this node ({@link Coalescer}) and, with a {@link SharedCache}, across the cluster
+ *     ({@link ClusterCoalescing}). A follower waits, then {@link #answerFollower} (or goes to the backend itself when
  *     that gives {@code null}). The leader forwards: for {@code VALIDATE} with
  *     {@link Conditionals#toValidationRequest}, for {@code MISS} with
  *     {@link Conditionals#stripClientConditionals} so that the response is a whole, storable 200.</li>
@@ -53,6 +54,12 @@ import org.eclipse.jetty.http.HttpHeader;
  * cookie and {@code Cache-Status}), without hop-by-hop fields and {@code Content-Length};
  * see {@link CachePolicy#headersToStore}.
  *
+ * <h2>Several instances</h2>
+ * Built with a {@link SharedCache} ({@link #create(CacheConfig, SharedCache, String, ProxyClock)}), the store is
+ * this instance's tier in front of the cluster's ({@link TieredResponseStore}): a lookup says in
+ * {@code Cache-Status} which one answered ({@code detail=local} or {@code detail=shared}), and misses are
+ * coalesced across nodes.
+ *
  * <h2>Time</h2>
  * The cache holds the engine's {@link ProxyClock} ({@link #clock()}), but its calls take the time as
  * {@code nowMillis}, as {@link CachePolicy}'s do: an exchange reads {@code clock().millis()} once and judges
@@ -71,6 +78,10 @@ public final class HttpCache implements AutoCloseable {
     private final ProxyClock clock;
     /** The {@code Cache-Status} of a hit before its {@code ttl}: made once, its name serialised once. */
     private final CacheStatus hit;
+    /** The cluster side, or {@code null} for a cache of this instance alone. */
+    private final SharedCache shared;
+    /** Coalescing across nodes, or {@code null} without a cluster or with coalescing off. */
+    private final ClusterCoalescing clusterCoalescing;
 
     /**
      * A cache on the system clock.
@@ -89,12 +100,28 @@ public final class HttpCache implements AutoCloseable {
      * {@linkplain ProxyClock#millis() wall time} callers pass as {@code nowMillis}.
      */
     public HttpCache(ResponseStore store, CachePolicy policy, Coalescer coalescer, String name, ProxyClock clock) {
+        this(store, policy, coalescer, name, clock, null, java.time.Duration.ZERO);
+    }
+
+    private HttpCache(
+            ResponseStore store,
+            CachePolicy policy,
+            Coalescer coalescer,
+            String name,
+            ProxyClock clock,
+            SharedCache shared,
+            java.time.Duration coalesceTimeout) {
         this.store = Objects.requireNonNull(store, "store");
         this.policy = Objects.requireNonNull(policy, "policy");
         this.coalescer = Objects.requireNonNull(coalescer, "coalescer");
         this.name = Objects.requireNonNull(name, "name");
         this.clock = Objects.requireNonNull(clock, "clock");
         this.hit = CacheStatus.hit(name);
+        this.shared = shared;
+        // Last: from here on the cluster's events may call back into this cache.
+        this.clusterCoalescing = shared == null || coalesceTimeout.isZero()
+                ? null
+                : new ClusterCoalescing(this, shared.fills(), shared.executor(), coalesceTimeout);
     }
 
     /** A cache over {@code store} with the policy and coalescing timeout of {@code config}, on the system clock. */
@@ -105,6 +132,23 @@ public final class HttpCache implements AutoCloseable {
     /** A cache over {@code store} with the policy and coalescing timeout of {@code config}, on {@code clock}. */
     public static HttpCache create(CacheConfig config, ResponseStore store, String name, ProxyClock clock) {
         return new HttpCache(store, CachePolicy.from(config), new Coalescer(config.coalesceTimeout()), name, clock);
+    }
+
+    /**
+     * A cache over a store shared by a cluster of instances, with the policy and coalescing timeout of
+     * {@code config}, on {@code clock}: misses are coalesced across the cluster too.
+     *
+     * @param shared the cluster side; closed with this cache
+     */
+    public static HttpCache create(CacheConfig config, SharedCache shared, String name, ProxyClock clock) {
+        return new HttpCache(
+                shared.store(),
+                CachePolicy.from(config),
+                new Coalescer(config.coalesceTimeout()),
+                name,
+                clock,
+                shared,
+                config.coalesceTimeout());
     }
 
     /** The clock this cache's callers read {@code nowMillis} from: {@code clock().millis()}. */
@@ -133,6 +177,18 @@ public final class HttpCache implements AutoCloseable {
 
     /** Finds the stored response for a request and decides what to do with it. */
     public CacheLookup lookup(CacheRequest request, long nowMillis) {
+        return lookup(request, nowMillis, false);
+    }
+
+    /**
+     * As {@link #lookup(CacheRequest, long)}, reading what the store's authority holds now
+     * ({@link ResponseStore#getLatest}): after another node said it stored the response.
+     */
+    CacheLookup lookupLatest(CacheRequest request, long nowMillis) {
+        return lookup(request, nowMillis, true);
+    }
+
+    private CacheLookup lookup(CacheRequest request, long nowMillis, boolean latest) {
         String primary = CacheKeys.primary(
                 request.method(), request.scheme(), request.authority(), request.path(), request.query());
         if (primary == null) {
@@ -140,21 +196,25 @@ public final class HttpCache implements AutoCloseable {
             return new CacheLookup(
                     request, null, null, null, pass, CacheStatus.forward(name, CacheStatus.Forward.METHOD));
         }
-        StoreEntry entry = store.get(primary);
-        if (entry == null) {
+        ResponseStore.Found found = find(primary, latest);
+        if (found == null) {
             return miss(request, primary, null, CacheStatus.Forward.URI_MISS);
         }
+        StoreEntry entry = found.entry();
+        String tier = found.tier();
         String entryKey = primary;
         StoredResponse stored;
         if (entry instanceof VaryIndex index) {
             List<Header> selection = policy.varySelection(index.names(), request.headers());
             entryKey = CacheKeys.variant(primary, index, selection);
-            StoreEntry variant = store.get(entryKey);
-            if (!(variant instanceof StoredResponse response)
+            ResponseStore.Found variant = find(entryKey, latest);
+            if (variant == null
+                    || !(variant.entry() instanceof StoredResponse response)
                     || !response.varySelection().equals(selection)) {
                 return miss(request, primary, entryKey, CacheStatus.Forward.VARY_MISS);
             }
             stored = response;
+            tier = variant.tier();
         } else {
             stored = (StoredResponse) entry;
             if (!stored.varySelection().isEmpty()) {
@@ -180,6 +240,9 @@ public final class HttpCache implements AutoCloseable {
         CacheStatus status = decision.forward() == null
                 ? hit.withTtlMillis(decision.ttlMillis())
                 : CacheStatus.forward(name, decision.forward()).withTtlMillis(decision.ttlMillis());
+        if (tier != null && decision.forward() == null) {
+            status = status.withDetail(tier); // which tier answered: local or shared
+        }
         return new CacheLookup(request, primary, entryKey, stored, decision, status);
     }
 
@@ -198,6 +261,39 @@ public final class HttpCache implements AutoCloseable {
                 null,
                 pass,
                 CacheStatus.forward(name, CacheStatus.Forward.BYPASS).withDetail(detail));
+    }
+
+    private ResponseStore.Found find(String key, boolean latest) {
+        if (!latest) {
+            return store.find(key);
+        }
+        StoreEntry entry = store.getLatest(key);
+        return entry == null ? null : new ResponseStore.Found(entry, TieredResponseStore.SHARED);
+    }
+
+    /**
+     * Joins the misses in flight for the lookup's primary key: on this node through the {@link Coalescer}, and,
+     * with a {@link SharedCache}, across the cluster ({@link ClusterCoalescing}). A {@link Coalescer.Leader}
+     * goes to the backend; a {@link Coalescer.Follower} waits for a leader here or on another node.
+     */
+    public Coalescer.Ticket join(CacheLookup lookup) {
+        Coalescer.Ticket ticket = coalescer.join(lookup.primaryKey());
+        if (clusterCoalescing == null || !(ticket instanceof Coalescer.Leader leader)) {
+            return ticket;
+        }
+        return clusterCoalescing.lead(leader, lookup);
+    }
+
+    /**
+     * The leader of a background revalidation of the lookup's key if nobody, on this node or (with a
+     * {@link SharedCache}) in the cluster, revalidates it now; else {@code null}.
+     */
+    public Coalescer.Leader tryLead(CacheLookup lookup) {
+        Coalescer.Leader leader = coalescer.tryLead(lookup.primaryKey());
+        if (leader == null || clusterCoalescing == null) {
+            return leader;
+        }
+        return clusterCoalescing.tryLead(leader);
     }
 
     private CacheLookup miss(CacheRequest request, String primary, String entryKey, CacheStatus.Forward reason) {
@@ -768,9 +864,13 @@ public final class HttpCache implements AutoCloseable {
         return store.removeByPrefix(uriPrefix);
     }
 
-    /** Closes the store. */
+    /** Closes the store, and with a {@link SharedCache} stops listening to the cluster first. */
     @Override
     public void close() {
-        store.close();
+        if (shared != null) {
+            shared.close(); // closes the store too
+        } else {
+            store.close();
+        }
     }
 }

@@ -21,6 +21,26 @@ public interface ResponseStore extends AutoCloseable {
     StoreEntry get(String key);
 
     /**
+     * The entry under {@code key} with the tier it came from, or {@code null}. A store of one tier says no tier
+     * ({@code null}); a {@link TieredResponseStore} says {@value TieredResponseStore#LOCAL} or
+     * {@value TieredResponseStore#SHARED}, which {@code Cache-Status} reports.
+     */
+    default Found find(String key) {
+        StoreEntry entry = get(key);
+        return entry == null ? null : new Found(entry, null);
+    }
+
+    /**
+     * The entry under {@code key} as the store's authority holds it now, bypassing copies kept near the caller
+     * that may lag behind a write elsewhere (a near cache, which also remembers misses); {@link #get} for a
+     * store that keeps no such copies. For the rare reads that must see another node's write that they were
+     * told about, not for each request.
+     */
+    default StoreEntry getLatest(String key) {
+        return get(key);
+    }
+
+    /**
      * Stores {@code entry} under {@code key}, replacing what was there. A response larger than
      * {@link #maxEntryBytes()} is refused, and what was stored under the key is removed, since it is
      * outdated by the refused response.
@@ -50,6 +70,14 @@ public interface ResponseStore extends AutoCloseable {
     /** Releases the store's resources; a persistent store writes what it must to survive a restart. */
     @Override
     void close();
+
+    /**
+     * An entry and the tier that held it.
+     *
+     * @param entry the entry
+     * @param tier  the tier's name as {@code Cache-Status} gives it, {@code null} for a store of one tier
+     */
+    record Found(StoreEntry entry, String tier) {}
 
     /**
      * A heap-only store holding at most {@code maxEntries} entries, least recently used evicted first.

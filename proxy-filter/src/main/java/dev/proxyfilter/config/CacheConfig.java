@@ -46,6 +46,15 @@ import java.util.Objects;
  * @param normaliseAccept       whether {@code Accept-Language} and {@code Accept-Encoding} values that mean the
  *                              same (weights aside from their spelling, member order by weight) select the same
  *                              {@code Vary} variant
+ * @param store                 {@link Store#LOCAL}: this instance's tiers only; {@link Store#SHARED}: a
+ *                              second tier on the cluster ({@code cluster.*}) behind them, which every
+ *                              instance reads and writes
+ * @param sharedTimeout         the longest a request waits for the shared tier: past it a read is a miss and a
+ *                              write is skipped
+ * @param nearCacheEntries      shared entries each instance keeps on its own heap for hot reads (a Hazelcast
+ *                              near cache), 0 for none
+ * @param sharedMb              the shared tier's size on each embedded member in MiB (owned entries and
+ *                              backups), the least recently used evicted past it
  */
 public record CacheConfig(
         boolean enabled,
@@ -61,7 +70,11 @@ public record CacheConfig(
         String targetedField,
         boolean stripTargeted,
         boolean storeSetCookie,
-        boolean normaliseAccept) {
+        boolean normaliseAccept,
+        Store store,
+        Duration sharedTimeout,
+        long nearCacheEntries,
+        long sharedMb) {
 
     /** Default of {@link #heapEntries()}. */
     public static final long DEFAULT_HEAP_ENTRIES = 1_000;
@@ -71,14 +84,35 @@ public record CacheConfig(
     public static final Duration DEFAULT_COALESCE_TIMEOUT = Duration.ofSeconds(5);
     /** Default of {@link #maxHeuristicFreshness()}. */
     public static final Duration DEFAULT_MAX_HEURISTIC_FRESHNESS = Duration.ofHours(24);
+    /** Default of {@link #sharedTimeout()}, as Souin's {@code timeout.cache} example. */
+    public static final Duration DEFAULT_SHARED_TIMEOUT = Duration.ofMillis(100);
+    /** Default of {@link #nearCacheEntries()}. */
+    public static final long DEFAULT_NEAR_CACHE_ENTRIES = 1_000;
+    /** Default of {@link #sharedMb()}. */
+    public static final long DEFAULT_SHARED_MB = 64;
     /** Largest {@link #maxEntryBytes()}: a body is held in one array. */
     public static final long MAX_ENTRY_BYTES_LIMIT = Integer.MAX_VALUE - 64;
 
     private static final long MIB = 1L << 20;
 
+    /** Where entries live. */
+    public enum Store {
+        /** This instance's own tiers (heap, off-heap, disk). */
+        LOCAL,
+        /** This instance's tiers, then a tier shared by the cluster. */
+        SHARED;
+
+        /** The value of {@code cache.store}. */
+        public String configName() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
     public CacheConfig {
         Objects.requireNonNull(coalesceTimeout, "coalesceTimeout");
         Objects.requireNonNull(maxHeuristicFreshness, "maxHeuristicFreshness");
+        Objects.requireNonNull(store, "store");
+        Objects.requireNonNull(sharedTimeout, "sharedTimeout");
         if (heapEntries < 1) {
             throw invalid("cache.heap-entries", heapEntries, "integer >= 1");
         }
@@ -125,6 +159,18 @@ public record CacheConfig(
                 && (targetedField.equalsIgnoreCase("Cache-Control") || targetedField.equalsIgnoreCase("Expires"))) {
             throw invalid("cache.targeted-field", targetedField, "a field other than Cache-Control and Expires");
         }
+        if (sharedTimeout.isNegative() || sharedTimeout.isZero()) {
+            throw invalid("cache.shared-timeout", sharedTimeout, "duration > 0");
+        }
+        if (nearCacheEntries < 0 || nearCacheEntries > Integer.MAX_VALUE) {
+            throw invalid("cache.near-cache-entries", nearCacheEntries, "integer 0.." + Integer.MAX_VALUE);
+        }
+        if (sharedMb < 1 || sharedMb > Integer.MAX_VALUE) {
+            throw invalid("cache.shared-mb", sharedMb, "integer 1.." + Integer.MAX_VALUE);
+        }
+        if (store == Store.SHARED && maxEntryBytes > sharedMb * MIB) {
+            throw invalid("cache.max-entry-bytes", maxEntryBytes, "at most cache.shared-mb = " + sharedMb + " MiB");
+        }
         persistent = persistent && diskMb > 0;
     }
 
@@ -140,6 +186,11 @@ public record CacheConfig(
             }
         }
         return true;
+    }
+
+    /** Whether a shared tier on the cluster stands behind this instance's tiers. */
+    public boolean shared() {
+        return enabled && store == Store.SHARED;
     }
 
     /** No caching; every other value at its default. */
@@ -167,7 +218,11 @@ public record CacheConfig(
                 .targetedField(targetedField)
                 .stripTargeted(stripTargeted)
                 .storeSetCookie(storeSetCookie)
-                .normaliseAccept(normaliseAccept);
+                .normaliseAccept(normaliseAccept)
+                .store(store)
+                .sharedTimeout(sharedTimeout)
+                .nearCacheEntries(nearCacheEntries)
+                .sharedMb(sharedMb);
     }
 
     /** Whether a disk tier is configured (here, not through {@link #ehcacheXml()}). */
@@ -196,6 +251,10 @@ public record CacheConfig(
         private boolean stripTargeted;
         private boolean storeSetCookie = true;
         private boolean normaliseAccept;
+        private Store store = Store.LOCAL;
+        private Duration sharedTimeout = DEFAULT_SHARED_TIMEOUT;
+        private long nearCacheEntries = DEFAULT_NEAR_CACHE_ENTRIES;
+        private long sharedMb = DEFAULT_SHARED_MB;
 
         private Builder() {}
 
@@ -267,6 +326,26 @@ public record CacheConfig(
             return this;
         }
 
+        public Builder store(Store store) {
+            this.store = store;
+            return this;
+        }
+
+        public Builder sharedTimeout(Duration sharedTimeout) {
+            this.sharedTimeout = sharedTimeout;
+            return this;
+        }
+
+        public Builder nearCacheEntries(long nearCacheEntries) {
+            this.nearCacheEntries = nearCacheEntries;
+            return this;
+        }
+
+        public Builder sharedMb(long sharedMb) {
+            this.sharedMb = sharedMb;
+            return this;
+        }
+
         /** @throws IllegalArgumentException naming the offending key, as the compact constructor does */
         public CacheConfig build() {
             return new CacheConfig(
@@ -283,7 +362,11 @@ public record CacheConfig(
                     targetedField,
                     stripTargeted,
                     storeSetCookie,
-                    normaliseAccept);
+                    normaliseAccept,
+                    store,
+                    sharedTimeout,
+                    nearCacheEntries,
+                    sharedMb);
         }
     }
 }

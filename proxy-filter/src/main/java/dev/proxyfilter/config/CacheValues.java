@@ -15,6 +15,9 @@ final class CacheValues {
     static final String LONG_AT_LEAST_1 = "integer >= 1";
     static final String LONG_AT_LEAST_0 = "integer >= 0";
     static final String FOLDER = "a folder path";
+    static final String STORE = "local|shared";
+    static final String NEAR_CACHE_ENTRIES = "integer 0.." + Integer.MAX_VALUE;
+    static final String SHARED_MB = "integer 1.." + Integer.MAX_VALUE;
     private static final Pattern LONG = Pattern.compile("[0-9]{1,18}");
     private static final Pattern MESSAGE_KEY = Pattern.compile("^(cache\\.[a-z-]+): ");
 
@@ -48,6 +51,23 @@ final class CacheValues {
             throw setting.invalid(expected);
         }
         return value;
+    }
+
+    static long longAtMost(Setting setting, long min, long max, String expected) {
+        long value = longAtLeast(setting, min, expected);
+        if (value > max) {
+            throw setting.invalid(expected);
+        }
+        return value;
+    }
+
+    static CacheConfig.Store store(Setting setting) {
+        for (CacheConfig.Store store : CacheConfig.Store.values()) {
+            if (store.configName().equalsIgnoreCase(setting.value())) {
+                return store;
+            }
+        }
+        throw setting.invalid(STORE);
     }
 
     static Path path(Setting setting) {

@@ -637,7 +637,7 @@ public enum ConfigKey {
             "true: forward the client's Authorization header, which an authenticating route removes otherwise",
             (b, n, s) -> b.route(n, s).security.auth(s).keepAuthorization = ConfigValues.bool(s)),
 
-    // ---- cache.*: the shared response cache ----
+    // ---- cache.*: the response cache ----
     CACHE_ENABLED(
             "cache.enabled",
             Applied.ON_RESTART,
@@ -742,6 +742,87 @@ public enum ConfigKey {
             ConfigValues.BOOLEAN,
             "true: Accept-Language/Accept-Encoding values that mean the same (weights, order by weight) share a Vary variant",
             (b, n, s) -> b.cache(s).normaliseAccept(ConfigValues.bool(s))),
+    CACHE_STORE(
+            "cache.store",
+            Applied.ON_RESTART,
+            value(CacheConfig.Store.LOCAL.configName()),
+            CacheValues.STORE,
+            "shared: a second tier on the cluster (cluster.enabled) behind this instance's, read and written by all",
+            (b, n, s) -> b.cache(s).store(CacheValues.store(s))),
+    CACHE_SHARED_TIMEOUT(
+            "cache.shared-timeout",
+            Applied.ON_RESTART,
+            value(CacheConfig.DEFAULT_SHARED_TIMEOUT),
+            ConfigValues.POSITIVE_DURATION,
+            "longest wait for the shared tier: past it a read is a miss, a write is skipped; needs cache.store=shared",
+            (b, n, s) -> b.cache(s).sharedTimeout(ConfigValues.duration(s, true))),
+    CACHE_NEAR_CACHE_ENTRIES(
+            "cache.near-cache-entries",
+            Applied.ON_RESTART,
+            value(CacheConfig.DEFAULT_NEAR_CACHE_ENTRIES),
+            CacheValues.NEAR_CACHE_ENTRIES,
+            "hot shared entries kept on this instance's heap (Hazelcast near cache), 0 for none; needs cache.store=shared",
+            (b, n, s) -> b.cache(s)
+                    .nearCacheEntries(CacheValues.longAtMost(s, 0, Integer.MAX_VALUE, CacheValues.NEAR_CACHE_ENTRIES))),
+    CACHE_SHARED_MB(
+            "cache.shared-mb",
+            Applied.ON_RESTART,
+            value(CacheConfig.DEFAULT_SHARED_MB),
+            CacheValues.SHARED_MB,
+            "embedded: MiB of the shared tier each member holds, least recently used evicted; needs cache.store=shared",
+            (b, n, s) -> b.cache(s).sharedMb(CacheValues.longAtMost(s, 1, Integer.MAX_VALUE, CacheValues.SHARED_MB))),
+
+    // ---- cluster.*: several instances as one ----
+    CLUSTER_ENABLED(
+            "cluster.enabled",
+            Applied.ON_RESTART,
+            value(false),
+            ConfigValues.BOOLEAN,
+            "true: this instance joins a Hazelcast cluster of proxies (see cluster.mode); other cluster keys need it set",
+            (b, n, s) -> b.cluster.with(s).enabled = ConfigValues.bool(s)),
+    CLUSTER_MODE(
+            "cluster.mode",
+            Applied.ON_RESTART,
+            value(ClusterConfig.Mode.EMBEDDED.configName()),
+            ClusterSettings.MODE,
+            "embedded: a member runs in this JVM; client: connect to an existing cluster, holding no data",
+            (b, n, s) -> b.cluster.with(s).mode = ClusterSettings.mode(s)),
+    CLUSTER_NAME(
+            "cluster.name",
+            Applied.ON_RESTART,
+            value(ClusterConfig.DEFAULT_NAME),
+            ClusterSettings.NAME,
+            "only instances with the same cluster name form one cluster",
+            (b, n, s) -> b.cluster.with(s).name = ClusterSettings.name(s)),
+    CLUSTER_MEMBERS(
+            "cluster.members",
+            Applied.ON_RESTART,
+            note("none: an embedded member starts alone until others join it"),
+            ClusterSettings.MEMBERS,
+            "members to join over TCP-IP (no multicast), port default 5701; a client needs at least one",
+            (b, n, s) -> b.cluster.with(s).members = ClusterSettings.members(s)),
+    CLUSTER_PORT(
+            "cluster.port",
+            Applied.ON_RESTART,
+            value(ClusterConfig.DEFAULT_PORT),
+            ClusterSettings.PORT,
+            "embedded: the member's port, which must be free (no auto-increment)",
+            (b, n, s) -> b.cluster.with(s).port = ClusterSettings.port(s)),
+    CLUSTER_INTERFACE(
+            "cluster.interface",
+            Applied.ON_RESTART,
+            note("none: every interface, one announced"),
+            ClusterSettings.INTERFACE,
+            "embedded: the interface the member binds to and announces to the others",
+            (b, n, s) -> b.cluster.with(s).bindInterface = ClusterSettings.bindInterface(s)),
+    CLUSTER_HAZELCAST_XML(
+            "cluster.hazelcast-xml",
+            Applied.ON_RESTART,
+            note("none"),
+            ClusterSettings.XML,
+            "a whole Hazelcast member (embedded) or client (client) configuration, instead of name, members, port"
+                    + " and interface",
+            (b, n, s) -> b.cluster.with(s).hazelcastXml = ClusterSettings.hazelcastXml(s)),
 
     // ---- reload.*: reloading the configuration file ----
     RELOAD_WATCH(

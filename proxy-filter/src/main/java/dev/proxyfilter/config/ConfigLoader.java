@@ -124,6 +124,9 @@ public final class ConfigLoader {
         final Map<String, Setting> cacheSettings = new LinkedHashMap<>();
 
         final CacheConfig.Builder cache = CacheConfig.builder().enabled(false);
+        /** The {@code cluster.*} settings. */
+        final ClusterSettings.Draft cluster = new ClusterSettings.Draft();
+
         long cacheDiskMb;
         java.nio.file.Path cacheDiskPath;
         /** Every accepted setting by its key, for the checks between keys. */
@@ -180,7 +183,8 @@ public final class ConfigLoader {
         }
 
         ProxyConfig build(List<String> sourceNames) {
-            CacheConfig cacheConfig = buildCache();
+            ClusterConfig clusterConfig = cluster.build();
+            CacheConfig cacheConfig = buildCache(clusterConfig);
             Map<String, PoolConfig> poolConfigs = new LinkedHashMap<>();
             pools.forEach((name, pool) -> poolConfigs.put(name, buildPool(name, pool)));
 
@@ -244,15 +248,16 @@ public final class ConfigLoader {
                     upstreamTls(),
                     cacheConfig,
                     new ReloadConfig(reloadWatch, reloadDebounce),
-                    new WebSocketConfig(websocketIdleTimeout, maxTunnels));
+                    new WebSocketConfig(websocketIdleTimeout, maxTunnels),
+                    clusterConfig);
         }
 
         /**
          * {@code cache.*}: the other keys only once {@code cache.enabled} is set (an explicit {@code false} keeps
-         * them, switched off), {@code disk-persistent} only with a disk tier; the record checks the tiers
-         * against each other.
+         * them, switched off), {@code disk-persistent} only with a disk tier, the {@code shared-*} keys only with
+         * {@code cache.store=shared}, which needs a cluster; the record checks the tiers against each other.
          */
-        private CacheConfig buildCache() {
+        private CacheConfig buildCache(ClusterConfig clusterConfig) {
             Setting enabled = cacheSettings.get("cache.enabled");
             if (enabled == null && !cacheSettings.isEmpty()) {
                 throw cacheSettings.values().iterator().next().invalid(CACHE_ON);
@@ -261,6 +266,18 @@ public final class ConfigLoader {
             Setting persistent = cacheSettings.get("cache.disk-persistent");
             if (persistent != null && !config.hasDiskTier()) {
                 throw persistent.invalid("cache.disk-mb > 0 too; there is no disk tier to persist");
+            }
+            if (config.store() == CacheConfig.Store.LOCAL) {
+                for (String key : List.of("cache.shared-timeout", "cache.near-cache-entries", "cache.shared-mb")) {
+                    Setting sharedOnly = cacheSettings.get(key);
+                    if (sharedOnly != null) {
+                        throw sharedOnly.invalid("cache.store=shared too; cache.store is local");
+                    }
+                }
+            } else if (config.enabled() && !clusterConfig.enabled()) {
+                throw cacheSettings
+                        .get("cache.store")
+                        .invalid("local, or cluster.enabled=true too; there is no cluster to share the cache with");
             }
             return config;
         }

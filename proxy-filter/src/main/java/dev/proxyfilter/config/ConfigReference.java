@@ -25,17 +25,18 @@ public final class ConfigReference {
             + " proxy-filter/target/classes dev.proxyfilter.config.ConfigReference " + DOCS_FILE;
 
     /** A heading per first segment of a key, in the order of {@link ConfigKey}. */
-    private static final Map<String, String> SECTIONS = Map.of(
-            "server", "Listener of the standalone proxy",
-            "admin", "Admin listener of the standalone proxy",
-            "log", "Access log",
-            "demo", "Demo backends of the standalone proxy",
-            "proxy", "Defaults for every route, request limits, upstream TLS",
-            "pool", "Pools, backends and their health",
-            "route", "Routes",
-            "cache", "Response cache",
-            "reload", "Reloading the configuration",
-            "security", "Security");
+    private static final Map<String, String> SECTIONS = Map.ofEntries(
+            Map.entry("server", "Listener of the standalone proxy"),
+            Map.entry("admin", "Admin listener of the standalone proxy"),
+            Map.entry("log", "Access log"),
+            Map.entry("demo", "Demo backends of the standalone proxy"),
+            Map.entry("proxy", "Defaults for every route, request limits, upstream TLS"),
+            Map.entry("pool", "Pools, backends and their health"),
+            Map.entry("route", "Routes"),
+            Map.entry("cache", "Response cache"),
+            Map.entry("cluster", "Several instances as one"),
+            Map.entry("reload", "Reloading the configuration"),
+            Map.entry("security", "Security"));
 
     private ConfigReference() {}
 
@@ -198,6 +199,12 @@ public final class ConfigReference {
             | `route.NAME.cache=true` | `cache.enabled=true`: the route's default already caches whenever the cache is on |
             | `cache.*` other than `enabled` | `cache.enabled` set, to `true` or to an explicit `false` |
             | `cache.disk-persistent` | a disk tier: `cache.disk-mb` above 0 |
+            | `cache.shared-timeout`, `cache.near-cache-entries`, `cache.shared-mb` | `cache.store=shared` |
+            | `cache.store=shared` (with the cache on) | `cluster.enabled=true` |
+            | `cluster.*` other than `enabled` | `cluster.enabled` set, to `true` or to an explicit `false` |
+            | `cluster.name`, `cluster.members`, `cluster.port`, `cluster.interface` | no `cluster.hazelcast-xml`, whose file configures all that |
+            | `cluster.port`, `cluster.interface` | `cluster.mode=embedded`: a client has no port of its own |
+            | `cluster.mode=client` | `cluster.members` (or `cluster.hazelcast-xml`): the members to connect to |
             | `pool.NAME.backend.NAME.weight` above 1 | a strategy other than `round-robin`, which ignores weights |
             | `pool.NAME.slow-start` above 0 | a strategy other than `round-robin` and `consistent-hash`, which ignore its ramp |
             | `pool.NAME.queue-timeout` | `pool.NAME.max-pending` |
@@ -210,7 +217,7 @@ public final class ConfigReference {
                 route.api.cache: true (expected: cache.enabled=true too; the response cache is off) [config/proxy.properties]
 
             A feature switched off explicitly keeps its other keys, so that it can be switched off and on again
-            without deleting them: `cache.enabled=false`, `reload.watch=false` (`reload.debounce` stays),
+            without deleting them: `cache.enabled=false`, `cluster.enabled=false`, `reload.watch=false` (`reload.debounce` stays),
             `admin.port=-1` (`admin.host`, `admin.token`), `pool.NAME.outlier.consecutive-failures=0` (the other
             `outlier.*` keys), `retries=0` (`retry-on`), `pool.NAME.max-pending=0`
             (`queue-timeout`) and `security.trusted-proxies=` (empty; `security.client-ip-header`).

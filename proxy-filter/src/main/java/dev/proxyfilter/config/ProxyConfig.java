@@ -24,6 +24,7 @@ import java.util.Objects;
  * @param cache   the shared response cache ({@code cache.*}); off unless {@code cache.enabled}
  * @param reload  how the configuration is reloaded ({@code reload.*})
  * @param websocket WebSocket tunnels: their idle timeout and how many may be open
+ * @param cluster the cluster this instance takes part in ({@code cluster.*}); off unless {@code cluster.enabled}
  */
 public record ProxyConfig(
         ServerConfig server,
@@ -40,7 +41,8 @@ public record ProxyConfig(
         UpstreamTlsConfig upstreamTls,
         CacheConfig cache,
         ReloadConfig reload,
-        WebSocketConfig websocket) {
+        WebSocketConfig websocket,
+        ClusterConfig cluster) {
     /** Default {@code proxy.retry-budget}. */
     public static final int DEFAULT_RETRY_BUDGET_PERCENT = 20;
 
@@ -58,6 +60,7 @@ public record ProxyConfig(
         Objects.requireNonNull(cache, "cache");
         Objects.requireNonNull(reload, "reload");
         Objects.requireNonNull(websocket, "websocket");
+        Objects.requireNonNull(cluster, "cluster");
         if (retryBudgetPercent < 0 || retryBudgetPercent > 100) {
             throw new IllegalArgumentException("retryBudgetPercent: " + retryBudgetPercent + " (expected: 0..100)");
         }
@@ -74,7 +77,7 @@ public record ProxyConfig(
         }
     }
 
-    /** A configuration with the default {@link WebSocketConfig}. */
+    /** A configuration with the default {@link WebSocketConfig} and no cluster. */
     public ProxyConfig(
             ServerConfig server,
             Map<String, PoolConfig> pools,
@@ -105,7 +108,8 @@ public record ProxyConfig(
                 upstreamTls,
                 cache,
                 reload,
-                WebSocketConfig.DEFAULT);
+                WebSocketConfig.DEFAULT,
+                ClusterConfig.disabled());
     }
 
     /** A configuration with the default {@link ReloadConfig}. */
@@ -276,7 +280,8 @@ public record ProxyConfig(
                 upstreamTls,
                 cache,
                 reload,
-                websocket);
+                websocket,
+                cluster);
     }
 
     /** This configuration with other WebSocket settings. */
@@ -296,7 +301,29 @@ public record ProxyConfig(
                 upstreamTls,
                 cache,
                 reload,
-                websocket);
+                websocket,
+                cluster);
+    }
+
+    /** This configuration with another cluster configuration. */
+    public ProxyConfig withCluster(ClusterConfig cluster) {
+        return new ProxyConfig(
+                server,
+                pools,
+                routes,
+                demo,
+                via,
+                sources,
+                retryBudgetPercent,
+                admin,
+                accessLog,
+                security,
+                limits,
+                upstreamTls,
+                cache,
+                reload,
+                websocket,
+                cluster);
     }
 
     /** This configuration with other security settings. */
@@ -315,6 +342,8 @@ public record ProxyConfig(
                 limits,
                 upstreamTls,
                 cache,
-                reload);
+                reload,
+                websocket,
+                cluster);
     }
 }

@@ -72,6 +72,8 @@ final class CachedExchange {
     private boolean validating;
     /** Set when a 304 did not select the stored response: the request goes again, without conditions. */
     private boolean unconditional;
+    /** Set when a wait for another node's fill ended in {@link Coalescer.Outcome.Kind#RETRY}: once only. */
+    private boolean retried;
 
     /**
      * The range asked of the backend to complete a stored piece (RFC 9111 §3.4), while the answer is awaited;
@@ -147,7 +149,7 @@ final class CachedExchange {
                 if (action == CacheAction.STALE_WHILE_REVALIDATE && "GET".equals(request.method())) {
                     // Started before the client is answered: the background exchange copies the client's
                     // request, which the container recycles as soon as the answer below completes.
-                    Coalescer.Leader refresher = cache.coalescer().tryLead(lookup.primaryKey());
+                    Coalescer.Leader refresher = cache.tryLead(lookup); // one refresh per key, cluster-wide too
                     if (refresher != null) {
                         try {
                             pipeline.revalidateInBackground(new CachedExchange(step, lookup, refresher));
@@ -171,13 +173,21 @@ final class CachedExchange {
                     forward(pipeline);
                     return;
                 }
-                Coalescer.Ticket ticket = cache.coalescer().join(lookup.primaryKey());
+                Coalescer.Ticket ticket = cache.join(lookup); // on this node, and across the cluster if shared
                 if (ticket instanceof Coalescer.Leader first) {
                     leader = first;
                     forward(pipeline);
                 } else {
                     Coalescer.Follower follower = (Coalescer.Follower) ticket;
                     follower.outcome().whenComplete((outcome, failure) -> {
+                        if (outcome != null && outcome.kind() == Coalescer.Outcome.Kind.RETRY && !retried) {
+                            // Another node's fill left a response to validate or another variant: start over
+                            // (once), off the thread that ended the wait, since a shared lookup may block.
+                            retried = true;
+                            step.misses.decrement(); // counted again
+                            client.dispatch(() -> begin(pipeline));
+                            return;
+                        }
                         CacheAnswer answer = outcome == null || outcome.stored() == null
                                 ? null
                                 : cache.answerFollower(request, outcome.stored(), step.now());

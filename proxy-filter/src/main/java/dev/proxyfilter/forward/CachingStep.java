@@ -2,9 +2,12 @@ package dev.proxyfilter.forward;
 
 import dev.proxyfilter.cache.HttpCache;
 import dev.proxyfilter.cache.ResponseStore;
+import dev.proxyfilter.cache.SharedCache;
 import dev.proxyfilter.cache.StoreStats;
 import dev.proxyfilter.cache.ehcache.EhcacheResponseStore;
+import dev.proxyfilter.cluster.Cluster;
 import dev.proxyfilter.config.CacheConfig;
+import dev.proxyfilter.config.ConfigException;
 import dev.proxyfilter.config.ProxyConfig;
 import dev.proxyfilter.metrics.ProxyMetrics;
 import dev.proxyfilter.time.ProxyClock;
@@ -14,8 +17,9 @@ import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.PreEncodedHttpField;
 
 /**
- * The response cache's place in the engine: the one {@link HttpCache} of the proxy (on Ehcache), the clock
- * its freshness is judged by, and its counters. {@link #exchange} gives each request on a caching route its
+ * The response cache's place in the engine: the one {@link HttpCache} of the proxy (on Ehcache, and with
+ * {@code cache.store=shared} a tier on the cluster behind it), the clock its freshness is judged by, and its
+ * counters. {@link #exchange} gives each request on a caching route its
  * {@link CachedExchange}; requests on other routes, and every request when {@code cache.enabled=false}, never
  * see the cache.
  */
@@ -44,16 +48,54 @@ public final class CachingStep implements AutoCloseable {
         return cache.store().tiers().getOrDefault(tier, new dev.proxyfilter.cache.TierUsage(0, 0, 0));
     }
 
-    /** The step for a configuration, or {@code null} when its cache is off. */
-    static CachingStep open(ProxyConfig config, ProxyMetrics metrics, ProxyClock clock) {
+    /**
+     * The step for a configuration, or {@code null} when its cache is off.
+     *
+     * @param cluster the running cluster, required with {@code cache.store=shared}; else unused
+     */
+    static CachingStep open(ProxyConfig config, ProxyMetrics metrics, ProxyClock clock, Cluster cluster) {
         CacheConfig cacheConfig = config.cache();
         if (!cacheConfig.enabled()) {
             return null;
         }
         ResponseStore store = EhcacheResponseStore.open(cacheConfig);
-        CachingStep step = new CachingStep(HttpCache.create(cacheConfig, store, config.via(), clock), config.via());
+        HttpCache cache;
+        if (cacheConfig.shared()) {
+            SharedCache shared;
+            try {
+                shared = openShared(cluster, cacheConfig, store);
+            } catch (RuntimeException e) {
+                store.close();
+                throw e;
+            }
+            cache = HttpCache.create(cacheConfig, shared, config.via(), clock);
+        } else {
+            cache = HttpCache.create(cacheConfig, store, config.via(), clock);
+        }
+        CachingStep step = new CachingStep(cache, config.via());
         step.registerMetrics(metrics);
         return step;
+    }
+
+    /** The shared cache's Hazelcast implementation, loaded by name: an instance without one loads no Hazelcast. */
+    private static final String SHARED_CACHE = "dev.proxyfilter.cache.hazelcast.HazelcastSharedCache";
+
+    private static SharedCache openShared(Cluster cluster, CacheConfig config, ResponseStore local) {
+        if (cluster == null) {
+            throw new ConfigException("cache.store", "shared", "cluster.enabled=true too", null);
+        }
+        try {
+            return (SharedCache) Class.forName(SHARED_CACHE, true, CachingStep.class.getClassLoader())
+                    .getMethod("open", Cluster.class, CacheConfig.class, ResponseStore.class)
+                    .invoke(null, cluster, config, local);
+        } catch (java.lang.reflect.InvocationTargetException e) {
+            if (e.getCause() instanceof ConfigException invalid) {
+                throw invalid;
+            }
+            throw new IllegalStateException("cannot open the shared cache: " + e.getCause(), e.getCause());
+        } catch (ReflectiveOperationException | LinkageError e) {
+            throw new IllegalStateException("cannot open the shared cache", e);
+        }
     }
 
     private void registerMetrics(ProxyMetrics metrics) {

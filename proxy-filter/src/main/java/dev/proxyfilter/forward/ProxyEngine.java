@@ -3,6 +3,7 @@ package dev.proxyfilter.forward;
 import dev.proxyfilter.accesslog.AccessLog;
 import dev.proxyfilter.balance.Backend;
 import dev.proxyfilter.balance.BackendPool;
+import dev.proxyfilter.cluster.Cluster;
 import dev.proxyfilter.config.ConfigException;
 import dev.proxyfilter.config.ConfigKey;
 import dev.proxyfilter.config.ProxyConfig;
@@ -59,6 +60,8 @@ public final class ProxyEngine implements AutoCloseable {
     private final UpstreamClients clients;
     private final GenerationBuilder builder;
     private final Reloader reloader;
+    /** This instance's part in a cluster, {@code null} without {@code cluster.enabled=true}. */
+    private final Cluster cluster;
     /** The response cache, {@code null} when {@code cache.enabled=false}. */
     private final CachingStep caching;
     /** The access log's queue and writer thread; engine-wide, across generations. */
@@ -75,8 +78,28 @@ public final class ProxyEngine implements AutoCloseable {
     private ProxyEngine(ProxyConfig config, Security security, ProxyClock clock) throws Exception {
         this.clock = clock;
         this.metrics = new ProxyMetrics(clock);
-        this.caching = CachingStep.open(config, metrics, clock); // first: a bad cache.* setting must not leak threads
-        this.clients = new UpstreamClients(config.upstreamTls(), config.cache());
+        // First the cluster (the shared cache needs it), then the cache: a bad cluster.* or cache.* setting must
+        // not leak threads, nor what started before it.
+        this.cluster = config.cluster().enabled() ? Cluster.start(config) : null;
+        CachingStep openedCache = null;
+        UpstreamClients startedClients = null;
+        try {
+            openedCache = CachingStep.open(config, metrics, clock, cluster);
+            startedClients = new UpstreamClients(config.upstreamTls(), config.cache());
+        } catch (Exception | Error e) {
+            if (openedCache != null) {
+                openedCache.close();
+            }
+            if (cluster != null) {
+                cluster.close();
+            }
+            throw e;
+        }
+        this.caching = openedCache;
+        this.clients = startedClients;
+        if (cluster != null) {
+            metrics.gauge("proxy.cluster.members", () -> cluster.members().size());
+        }
         metrics.gauge("proxy.upstream.threads.busy", clients.executor()::getBusyThreads);
         metrics.gauge("proxy.upstream.threads.max", clients.executor()::getMaxThreads);
         metrics.gauge("proxy.upstream.threads.queued", clients.executor()::getQueueSize);
@@ -118,7 +141,9 @@ public final class ProxyEngine implements AutoCloseable {
         try {
             return new ProxyEngine(config, security, clock);
         } catch (ConfigException e) {
-            throw e; // the cache's store could not be opened
+            throw e; // the cluster or the cache's store could not be started as configured
+        } catch (IllegalStateException e) {
+            throw e; // says what could not start (the shared cache)
         } catch (Exception e) {
             throw new IllegalStateException("cannot start the upstream HTTP client", e);
         }
@@ -280,6 +305,14 @@ public final class ProxyEngine implements AutoCloseable {
         return caching;
     }
 
+    /**
+     * This instance's part in a cluster of instances, or {@code null} without {@code cluster.enabled=true}: what
+     * features that span the cluster build on.
+     */
+    public Cluster cluster() {
+        return cluster;
+    }
+
     /** The engine's one time source. */
     public ProxyClock clock() {
         return clock;
@@ -381,7 +414,8 @@ public final class ProxyEngine implements AutoCloseable {
      * Closes gracefully: new exchanges get 503, the health checks stop, in-flight exchanges and WebSocket
      * tunnels get up to {@code grace} to end; then the tunnels left close; then the upstream clients stop
      * (cutting what is left, which ends with 502 or an aborted response), then the access log writes what it
-     * queued, then the cache closes (a persistent disk tier is flushed and reopens consistent), then the
+     * queued, then the cache closes (a persistent disk tier is flushed and reopens consistent), then this
+     * instance leaves its cluster (an embedded member hands its share of the shared cache over), then the
      * metrics (JMX). Blocks the caller meanwhile; only the first call does anything.
      */
     public void close(Duration grace) {
@@ -414,6 +448,9 @@ public final class ProxyEngine implements AutoCloseable {
         clients.stopThreads();
         if (caching != null) {
             caching.close();
+        }
+        if (cluster != null) {
+            cluster.close(); // after the cache, whose last writes and purges still reach it
         }
         metrics.close();
     }

@@ -135,7 +135,8 @@ final class Reloader {
                 baseline.upstreamTls(),
                 baseline.cache(),
                 baseline.reload(),
-                next.websocket());
+                next.websocket(),
+                baseline.cluster());
         if (effective.equals(previous.config)) {
             return record(new ReloadResult(
                     ReloadResult.Outcome.UNCHANGED,
@@ -222,6 +223,9 @@ final class Reloader {
         }
         if (!next.reload().equals(baseline.reload())) {
             keys.add("reload.*");
+        }
+        if (!next.cluster().equals(baseline.cluster())) {
+            keys.add("cluster.*");
         }
         return keys;
     }

@@ -63,9 +63,12 @@ final class UpstreamClients {
         return scheduler;
     }
 
-    /** Whether the response cache may read or write a disk tier on the calling thread. */
+    /**
+     * Whether the response cache may block the calling thread: on a disk tier, or waiting (up to
+     * {@code cache.shared-timeout}) for the tier shared by the cluster.
+     */
     static boolean cacheMayUseDisk(CacheConfig cache) {
-        return cache.enabled() && (cache.diskMb() > 0 || cache.ehcacheXml() != null);
+        return cache.enabled() && (cache.diskMb() > 0 || cache.ehcacheXml() != null || cache.shared());
     }
 
     /** The running client for a connect timeout, or one started now and noted in {@code started}. */

@@ -94,4 +94,32 @@ class CoalescerTest {
                     .isNull();
         }
     }
+
+    @Test
+    void anEndActionRunsOnceAfterTheFollowersWereToldOrAtOnceWhenTheLeaderHasEnded() {
+        Coalescer coalescer = new Coalescer(Duration.ofSeconds(5));
+        Coalescer.Leader leader = (Coalescer.Leader) coalescer.join("a");
+        Coalescer.Follower follower = (Coalescer.Follower) coalescer.join("a");
+        java.util.List<Boolean> runs = new java.util.ArrayList<>();
+        leader.onEnd(() -> runs.add(follower.outcome().isDone()));
+
+        leader.release();
+        leader.release();
+        Coalescer.Leader ended = leader;
+        ended.onEnd(() -> runs.add(true));
+
+        assertThat(runs).containsExactly(true, true);
+    }
+
+    @Test
+    void aLeaderCanHandOutAFollowerOfItselfForTheRequestThatGotIt() {
+        Coalescer coalescer = new Coalescer(Duration.ofSeconds(5));
+        Coalescer.Leader leader = (Coalescer.Leader) coalescer.join("a");
+        Coalescer.Follower self = leader.follower();
+
+        leader.release();
+
+        assertThat(self.key()).isEqualTo("a");
+        assertThat(self.outcome().getNow(null).kind()).isEqualTo(Coalescer.Outcome.Kind.RELEASED);
+    }
 }

@@ -87,6 +87,21 @@ class BadConfigTest {
                         "only-backups.properties",
                         "slow-start-huge-weight.properties",
                         // The admin API on another interface than loopback needs a token (README).
-                        "admin-public-without-token.properties");
+                        "admin-public-without-token.properties",
+                        // Several instances: cluster.* and the shared cache.
+                        "cluster-key-without-enabled.properties",
+                        "bad-cluster-mode.properties",
+                        "bad-cluster-name.properties",
+                        "bad-cluster-members.properties",
+                        "bad-cluster-port.properties",
+                        "bad-cluster-interface.properties",
+                        "cluster-xml-missing-file.properties",
+                        "cluster-xml-with-members.properties",
+                        "cluster-client-without-members.properties",
+                        "cluster-client-with-port.properties",
+                        "bad-cache-store.properties",
+                        "cache-shared-without-cluster.properties",
+                        "cache-shared-timeout-with-local-store.properties",
+                        "zero-cache-shared-timeout.properties");
     }
 }

@@ -27,7 +27,7 @@ class ConfigKeyTest {
     void restartOnlyGroupsAreTheOnesTheEngineReports() {
         // The list dev.proxyfilter.forward.ProxyEngine.RESTART_ONLY holds today, in its order.
         assertThat(ConfigKey.restartOnly())
-                .containsExactly("server.*", "admin.*", "demo.*", "proxy.tls.*", "cache.*", "reload.*");
+                .containsExactly("server.*", "admin.*", "demo.*", "proxy.tls.*", "cache.*", "cluster.*", "reload.*");
     }
 
     @ParameterizedTest(name = "{0}")
@@ -88,6 +88,14 @@ class ConfigKeyTest {
                     "cache.enabled", "true",
                     "cache.disk-mb", "16",
                     "cache.disk-path", files.resolve("cache").toString());
+        }
+        if (template.equals("cache.shared-timeout")
+                || template.equals("cache.near-cache-entries")
+                || template.equals("cache.shared-mb")) {
+            return Map.of("cache.enabled", "true", "cache.store", "shared", "cluster.enabled", "true");
+        }
+        if (template.startsWith("cluster.") && !template.equals("cluster.enabled")) {
+            return Map.of("cluster.enabled", "true");
         }
         if ((template.startsWith("cache.") && !template.equals("cache.enabled"))
                 || template.equals("route.NAME.cache")) {

@@ -1,0 +1,95 @@
+package dev.proxyfilter.config;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Several proxy instances as one ({@code cluster.*}): whether this instance takes part in a cluster, how (a
+ * member in this JVM, or a client of members elsewhere), and how it finds the others. Off by default, and
+ * then nothing of the cluster is loaded at all.
+ *
+ * <p>Members find each other over TCP-IP only, from the {@link #members()} list (no multicast, no cloud
+ * discovery): every instance lists some or all of the others, and one it reaches introduces it to the rest.
+ * An operator who needs more (TLS, discovery plugins, another port range) hands over a whole Hazelcast
+ * configuration instead ({@link #hazelcastXml()}), which then replaces {@code name}, {@code members},
+ * {@code port} and {@code bindInterface}.
+ *
+ * @param enabled       whether this instance joins a cluster
+ * @param mode          a member in this JVM, or a client of an existing cluster
+ * @param name          the cluster name: only instances with the same name form one cluster
+ * @param members       {@code host[:port]} addresses of members to join (embedded) or connect to (client,
+ *                      then at least one); empty for an embedded member that starts alone
+ * @param port          the embedded member's port, 1..65535; ignored by a client
+ * @param bindInterface the interface the embedded member binds to and announces, an IPv4 address in which
+ *                      {@code *} may stand for any one number ({@code 10.0.1.*}); {@code null} lets the
+ *                      member pick one and bind every interface
+ * @param hazelcastXml  a Hazelcast member (embedded) or client (client) configuration file, XML or YAML, used
+ *                      instead of the other settings but {@code mode}; {@code null} when not given
+ */
+public record ClusterConfig(
+        boolean enabled,
+        Mode mode,
+        String name,
+        List<String> members,
+        int port,
+        String bindInterface,
+        Path hazelcastXml) {
+
+    /** Default of {@link #name()}. */
+    public static final String DEFAULT_NAME = "proxy-filter";
+    /** Default of {@link #port()}, Hazelcast's own. */
+    public static final int DEFAULT_PORT = 5701;
+
+    /** How this instance takes part. */
+    public enum Mode {
+        /** A cluster member runs in this JVM and holds its share of the data. */
+        EMBEDDED,
+        /** A client connects to an existing cluster, holding no data itself. */
+        CLIENT;
+
+        /** The value of {@code cluster.mode}. */
+        public String configName() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+
+        /** The mode a {@code cluster.mode} value names, in any case. */
+        public static Optional<Mode> fromConfigName(String value) {
+            for (Mode mode : values()) {
+                if (mode.configName().equalsIgnoreCase(value)) {
+                    return Optional.of(mode);
+                }
+            }
+            return Optional.empty();
+        }
+    }
+
+    public ClusterConfig {
+        Objects.requireNonNull(mode, "mode");
+        Objects.requireNonNull(name, "name");
+        members = List.copyOf(members);
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException("cluster.port: " + port + " (expected: " + ClusterSettings.PORT + ")");
+        }
+    }
+
+    /** No cluster: every other value at its default. */
+    public static ClusterConfig disabled() {
+        return new ClusterConfig(false, Mode.EMBEDDED, DEFAULT_NAME, List.of(), DEFAULT_PORT, null, null);
+    }
+
+    /**
+     * An embedded member on {@code 127.0.0.1:port} in cluster {@code name}, joining {@code members}: what tests
+     * and single-host set-ups use.
+     */
+    public static ClusterConfig loopback(String name, int port, List<String> members) {
+        return new ClusterConfig(true, Mode.EMBEDDED, name, members, port, "127.0.0.1", null);
+    }
+
+    /** This configuration as a client of {@code members} instead. */
+    public ClusterConfig asClientOf(List<String> clientMembers) {
+        return new ClusterConfig(enabled, Mode.CLIENT, name, clientMembers, port, null, hazelcastXml);
+    }
+}
