@@ -216,8 +216,8 @@ public final class ProxyMain {
 
     /**
      * The proxy's Jetty server, made strict by {@link JettyConnectors} (compliance modes, limits, header
-     * deadline). With {@code server.tls.keystore}, {@code server.port} speaks HTTPS only, HTTP/2 and HTTP/1.1
-     * over ALPN, and {@code server.tls.redirect-port} (if set) is a plain listener that only redirects there.
+     * deadline). Plain, it speaks HTTP/1.1 and (with {@code server.h2c}) HTTP/2 in clear text. With {@code
+     * server.tls.keystore}, {@code server.port} speaks HTTPS only, HTTP/2 and HTTP/1.1 over ALPN, and {@code server.tls.redirect-port} (if set) is a plain listener that only redirects there.
      */
     static Server newProxyServer(ProxyConfig config, ProxyHandler proxyHandler) {
         // The listener's handlers never block: a connection whose proxied response completed resumes on
@@ -233,11 +233,11 @@ public final class ProxyMain {
         HttpConfiguration http = JettyConnectors.httpConfiguration(listener);
         ServerConnector connector;
         if (listener.tls() == null) {
-            connector = new ServerConnector(server, new HttpConnectionFactory(http));
+            connector = new ServerConnector(server, JettyConnectors.plainFactories(listener, http));
         } else {
             http.addCustomizer(new SecureRequestCustomizer());
             HttpConnectionFactory http1 = new HttpConnectionFactory(http);
-            HTTP2ServerConnectionFactory http2 = new HTTP2ServerConnectionFactory(http);
+            HTTP2ServerConnectionFactory http2 = JettyConnectors.http2(new HTTP2ServerConnectionFactory(http));
             ALPNServerConnectionFactory alpn = new ALPNServerConnectionFactory();
             alpn.setDefaultProtocol(http1.getProtocol());
             SslConnectionFactory tls =

@@ -98,6 +98,7 @@ public final class ConfigLoader {
         Duration headerTimeout = ServerConfig.DEFAULT_HEADER_TIMEOUT;
         Duration serverIdleTimeout = ServerConfig.DEFAULT_IDLE_TIMEOUT;
         Duration shutdownTimeout = ServerConfig.DEFAULT_SHUTDOWN_TIMEOUT;
+        boolean h2c = true;
         Setting keystore;
         Setting keystorePassword;
         Setting redirectPort;
@@ -226,7 +227,8 @@ public final class ConfigLoader {
                             headerTimeout,
                             serverIdleTimeout,
                             serverTls(),
-                            shutdownTimeout),
+                            shutdownTimeout,
+                            h2c),
                     poolConfigs,
                     routeConfigs,
                     new DemoConfig(demoPorts),
@@ -358,7 +360,8 @@ public final class ConfigLoader {
                     pool.sticky,
                     pool.maxPending,
                     pool.queueTimeout,
-                    buildHealth(name, pool));
+                    buildHealth(name, pool),
+                    new UpstreamProtocol(pool.protocol, pool.h2MaxConnections, pool.h2MaxStreams));
         }
 
         /**
@@ -501,6 +504,9 @@ public final class ConfigLoader {
         StickyConfig sticky;
         int maxPending = PoolConfig.DEFAULT_MAX_PENDING;
         Duration queueTimeout = PoolConfig.DEFAULT_QUEUE_TIMEOUT;
+        UpstreamProtocol.Kind protocol = UpstreamProtocol.Kind.HTTP_1_1;
+        int h2MaxConnections = UpstreamProtocol.DEFAULT_MAX_CONNECTIONS;
+        int h2MaxStreams = UpstreamProtocol.DEFAULT_MAX_STREAMS;
         // Health: active checks, outlier ejection, panic mode, slow start.
         String healthPath;
         /** The first {@code health.*} setting other than the path, which needs the path. */

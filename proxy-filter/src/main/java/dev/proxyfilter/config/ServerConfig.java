@@ -25,7 +25,8 @@ public record ServerConfig(
         Duration headerTimeout,
         Duration idleTimeout,
         ServerTlsConfig tls,
-        Duration shutdownTimeout) {
+        Duration shutdownTimeout,
+        boolean h2c) {
     public static final String DEFAULT_HOST = "0.0.0.0";
     public static final int DEFAULT_PORT = 8080;
     /** Room for large cookies and bearer tokens; Jetty's and Tomcat's own default is 8 KiB. */
@@ -58,6 +59,25 @@ public record ServerConfig(
         }
     }
 
+    /** A listener with HTTP/2 in clear text ({@code server.h2c}) next to HTTP/1.1. */
+    public ServerConfig(
+            String host,
+            int port,
+            int maxHeaderBytes,
+            int maxUriBytes,
+            Duration headerTimeout,
+            Duration idleTimeout,
+            ServerTlsConfig tls,
+            Duration shutdownTimeout) {
+        this(host, port, maxHeaderBytes, maxUriBytes, headerTimeout, idleTimeout, tls, shutdownTimeout, true);
+    }
+
+    /** This listener with or without h2c. */
+    public ServerConfig withH2c(boolean h2c) {
+        return new ServerConfig(
+                host, port, maxHeaderBytes, maxUriBytes, headerTimeout, idleTimeout, tls, shutdownTimeout, h2c);
+    }
+
     /** A listener with the default shutdown timeout. */
     public ServerConfig(
             String host,
@@ -73,7 +93,7 @@ public record ServerConfig(
     /** This listener with another shutdown timeout. */
     public ServerConfig withShutdownTimeout(Duration shutdownTimeout) {
         return new ServerConfig(
-                host, port, maxHeaderBytes, maxUriBytes, headerTimeout, idleTimeout, tls, shutdownTimeout);
+                host, port, maxHeaderBytes, maxUriBytes, headerTimeout, idleTimeout, tls, shutdownTimeout, h2c);
     }
 
     /** A plain HTTP listener with the default limits and timeouts. */

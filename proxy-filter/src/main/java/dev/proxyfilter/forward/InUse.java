@@ -8,15 +8,23 @@ package dev.proxyfilter.forward;
  * @param backendRequests requests counted in flight on a backend of the serving generation
  * @param queued requests waiting in a pool's queue for a backend with room
  * @param busyConnections upstream connections carrying an exchange or opening for one
- * @param waitingForConnection exchanges waiting for an upstream connection
+ * @param waitingForConnection exchanges waiting for an upstream connection (or an HTTP/2 stream)
+ * @param streams HTTP/2 streams open to backends
  */
-public record InUse(int exchanges, int backendRequests, int queued, int busyConnections, int waitingForConnection) {
+public record InUse(
+        int exchanges, int backendRequests, int queued, int busyConnections, int waitingForConnection, int streams) {
+    /** Without HTTP/2 streams. */
+    public InUse(int exchanges, int backendRequests, int queued, int busyConnections, int waitingForConnection) {
+        this(exchanges, backendRequests, queued, busyConnections, waitingForConnection, 0);
+    }
+
     /** Whether nothing is held. */
     public boolean none() {
         return exchanges == 0
                 && backendRequests == 0
                 && queued == 0
                 && busyConnections == 0
-                && waitingForConnection == 0;
+                && waitingForConnection == 0
+                && streams == 0;
     }
 }

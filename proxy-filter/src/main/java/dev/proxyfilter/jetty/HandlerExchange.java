@@ -55,7 +55,9 @@ final class HandlerExchange implements ClientExchange, Callback {
         this.callback = callback;
         this.headers = request.getHeaders();
         this.requestContentLength = headers.getLongField(HttpHeader.CONTENT_LENGTH);
-        this.hasRequestBody = requestContentLength > 0 || headers.contains(HttpHeader.TRANSFER_ENCODING);
+        this.hasRequestBody = requestContentLength > 0
+                || headers.contains(HttpHeader.TRANSFER_ENCODING)
+                || (requestContentLength < 0 && Http2Body.mayHaveBody(request));
     }
 
     @Override
@@ -166,7 +168,7 @@ final class HandlerExchange implements ClientExchange, Callback {
 
     @Override
     public Content.Source requestBody() {
-        return new RequestBody(request);
+        return new RequestBody(Http2Body.source(request));
     }
 
     /**
@@ -175,10 +177,10 @@ final class HandlerExchange implements ClientExchange, Callback {
      * to answer the client itself (413, or 400 for a body that could not be read), as the servlet adapters do.
      */
     private static final class RequestBody implements Content.Source {
-        private final Request request;
+        private final Content.Source request;
         private volatile Throwable failure;
 
-        RequestBody(Request request) {
+        RequestBody(Content.Source request) {
             this.request = request;
         }
 
@@ -215,6 +217,10 @@ final class HandlerExchange implements ClientExchange, Callback {
     @Override
     public void responseHead(int status, HttpFields fields) {
         response.setStatus(status);
+        if (!fields.contains(HttpHeader.CONTENT_LENGTH)) {
+            // A streamed body may end with the backend's trailers: Jetty asks for them as it sends the end.
+            response.setTrailersSupplier(this::trailers);
+        }
         HttpFields.Mutable out = response.getHeaders();
         int size = fields.size();
         for (int i = 0; i < size; i++) {
@@ -229,6 +235,18 @@ final class HandlerExchange implements ClientExchange, Callback {
                 }
             }
         }
+    }
+
+    /** The backend's trailers, once the engine has them. */
+    private volatile HttpFields trailers;
+
+    @Override
+    public void responseTrailers(HttpFields trailers) {
+        this.trailers = trailers;
+    }
+
+    private HttpFields trailers() {
+        return trailers;
     }
 
     @Override

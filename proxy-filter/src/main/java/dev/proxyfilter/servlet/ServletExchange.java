@@ -92,7 +92,9 @@ final class ServletExchange implements ClientExchange, WriteListener, AsyncListe
         this.localPort = request.getLocalPort();
         this.headers = copyHeaders(request);
         this.requestContentLength = request.getContentLengthLong();
-        this.hasRequestBody = requestContentLength > 0 || request.getHeader("Transfer-Encoding") != null;
+        this.hasRequestBody = requestContentLength > 0
+                || request.getHeader("Transfer-Encoding") != null
+                || (requestContentLength < 0 && http2MayHaveBody(request));
         if (!request.isAsyncSupported()) {
             throw new IllegalStateException("the proxy needs asynchronous processing: declare the filter or servlet "
                     + "<async-supported>true</async-supported>, and every filter before it too");
@@ -205,9 +207,38 @@ final class ServletExchange implements ClientExchange, WriteListener, AsyncListe
 
     // ---- proxyToClientResponse ----
 
+    /**
+     * HTTP/2 says whether a request has a body with a flag the servlet API does not show: one without {@code
+     * Content-Length} is taken to have one unless its method never has (GET, HEAD).
+     */
+    private static boolean http2MayHaveBody(HttpServletRequest request) {
+        String method = request.getMethod();
+        return request.getProtocol().startsWith("HTTP/2") && !"GET".equals(method) && !"HEAD".equals(method);
+    }
+
+    /** The backend's response trailers, once the engine has them. */
+    private volatile java.util.Map<String, String> trailers;
+
+    /** Sent by the container after the body where it can (HTTP/2, chunked HTTP/1.1): Servlet 4's trailer fields. */
+    @Override
+    public void responseTrailers(HttpFields fields) {
+        java.util.Map<String, String> map = new java.util.LinkedHashMap<>();
+        for (HttpField field : fields) {
+            map.merge(field.getName(), field.getValue(), (a, b) -> a + ", " + b);
+        }
+        trailers = map;
+    }
+
     @Override
     public void responseHead(int status, HttpFields fields) {
         response.setStatus(status);
+        if (!fields.contains(HttpHeader.CONTENT_LENGTH)) {
+            try {
+                response.setTrailerFields(() -> trailers); // read by the container as the body ends
+            } catch (IllegalStateException e) {
+                // HTTP/1.0, or a container that cannot send trailers here: they are dropped
+            }
+        }
         int size = fields.size();
         for (int i = 0; i < size; i++) {
             HttpField field = fields.getField(i);

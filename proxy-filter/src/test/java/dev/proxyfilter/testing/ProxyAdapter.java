@@ -144,7 +144,10 @@ public enum ProxyAdapter {
         threads.setName("proxy-handler");
         Server server = new Server(threads);
         ServerConnector connector = new ServerConnector(
-                server, 1, 1, new HttpConnectionFactory(JettyConnectors.httpConfiguration(config.server())));
+                server,
+                1,
+                1,
+                JettyConnectors.plainFactories(config.server(), JettyConnectors.httpConfiguration(config.server())));
         JettyConnectors.limit(connector, config.server());
         connector.setHost("127.0.0.1");
         connector.setPort(0);
