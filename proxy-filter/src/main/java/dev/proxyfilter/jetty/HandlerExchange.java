@@ -38,6 +38,7 @@ final class HandlerExchange implements ClientExchange, Callback {
     private String query;
     private String remoteAddress;
     private final HttpFields headers;
+    private final String host;
     private final long requestContentLength;
     private final boolean hasRequestBody;
     private final AtomicBoolean ended = new AtomicBoolean();
@@ -54,6 +55,7 @@ final class HandlerExchange implements ClientExchange, Callback {
         this.response = response;
         this.callback = callback;
         this.headers = request.getHeaders();
+        this.host = host(request, headers);
         this.requestContentLength = headers.getLongField(HttpHeader.CONTENT_LENGTH);
         this.hasRequestBody = requestContentLength > 0
                 || headers.contains(HttpHeader.TRANSFER_ENCODING)
@@ -74,7 +76,23 @@ final class HandlerExchange implements ClientExchange, Callback {
 
     @Override
     public String host() {
-        return headers.get(HttpHeader.HOST);
+        return host;
+    }
+
+    /**
+     * The {@code Host} header, or for HTTP/2 and later, which carry it as the {@code :authority}
+     * pseudo-header (RFC 9113 §8.3.1), the request's authority.
+     */
+    private static String host(Request request, HttpFields headers) {
+        String host = headers.get(HttpHeader.HOST);
+        if (host == null) {
+            org.eclipse.jetty.http.HttpVersion version =
+                    request.getConnectionMetaData().getHttpVersion();
+            if (version != null && version.getVersion() >= org.eclipse.jetty.http.HttpVersion.HTTP_2.getVersion()) {
+                host = request.getHttpURI().getAuthority();
+            }
+        }
+        return host;
     }
 
     @Override
@@ -119,7 +137,7 @@ final class HandlerExchange implements ClientExchange, Callback {
 
     @Override
     public String authority() {
-        String host = headers.get(HttpHeader.HOST);
+        String host = this.host;
         if (host != null && !host.isEmpty()) {
             return host;
         }

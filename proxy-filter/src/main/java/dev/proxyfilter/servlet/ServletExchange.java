@@ -112,7 +112,12 @@ final class ServletExchange implements ClientExchange, WriteListener, AsyncListe
 
     @Override
     public String host() {
-        return request.getHeader("Host");
+        String host = request.getHeader("Host");
+        if (host == null && request.getProtocol().startsWith("HTTP/2")) {
+            // HTTP/2's :authority, which not every container shows as a Host header
+            host = ClientExchange.authority(request.getScheme(), request.getServerName(), request.getServerPort());
+        }
+        return host;
     }
 
     @Override
