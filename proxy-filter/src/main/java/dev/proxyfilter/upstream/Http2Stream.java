@@ -180,6 +180,7 @@ final class Http2Stream implements ExchangeCarrier, Stream.Listener {
 
     @Override
     public void onHeaders(Stream stream, HeadersFrame frame) {
+        this.stream = stream; // before newStream's promise, which completes once the request head was written
         MetaData metaData = frame.getMetaData();
         if (!metaData.isResponse()) {
             trailers = metaData.getHttpFields();
@@ -221,6 +222,7 @@ final class Http2Stream implements ExchangeCarrier, Stream.Listener {
 
     @Override
     public void onDataAvailable(Stream stream) {
+        this.stream = stream;
         runDemand();
     }
 
@@ -365,7 +367,7 @@ final class Http2Stream implements ExchangeCarrier, Stream.Listener {
                 && (exchange.body == null || exchange.body.rewind());
         if (again) {
             exchange.resends++;
-            LOG.debug("resending {}: {}", exchange, cause.toString());
+            LOG.debug("resending {}: {} ({})", exchange, cause.toString(), String.valueOf(cause.getCause()));
             destination.send(exchange);
         } else {
             exchange.failed(cause);

@@ -249,6 +249,7 @@ public final class Http2Upstream extends ContainerLifeCycle {
             for (Connection connection : connections) {
                 if (connection.session != null
                         && !connection.draining
+                        && !connection.session.isClosed()
                         && connection.active < Math.min(maxStreams, connection.remoteMaxStreams)) {
                     connection.active++;
                     return connection;
