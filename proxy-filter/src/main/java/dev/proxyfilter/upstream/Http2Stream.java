@@ -1,7 +1,6 @@
 package dev.proxyfilter.upstream;
 
 import java.io.EOFException;
-import java.io.IOException;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.eclipse.jetty.http.HttpField;
@@ -95,7 +94,8 @@ final class Http2Stream implements ExchangeCarrier, Stream.Listener {
                     @Override
                     public void failed(Throwable failure) {
                         // The session would not take the stream (it is closing): nothing reached the backend.
-                        refused(new IOException("HTTP/2 session to " + destination + " took no new stream", failure));
+                        refused(new StreamRefusedException(
+                                "HTTP/2 session to " + destination + " took no new stream", failure));
                     }
                 },
                 this);
@@ -229,7 +229,7 @@ final class Http2Stream implements ExchangeCarrier, Stream.Listener {
     @Override
     public void onReset(Stream stream, ResetFrame frame, Callback callback) {
         if (frame.getError() == ErrorCode.REFUSED_STREAM_ERROR.code && !responseBegun) {
-            refused(new EOFException("stream refused by the backend"));
+            refused(new StreamRefusedException("stream refused by the backend", null));
         } else {
             failExchange(
                     exchange,
@@ -248,7 +248,7 @@ final class Http2Stream implements ExchangeCarrier, Stream.Listener {
     @Override
     public void onFailure(Stream stream, int error, String reason, Throwable failure, Callback callback) {
         if (failure instanceof RetryableStreamException && !responseBegun) {
-            refused(new EOFException("stream not processed before the backend's GOAWAY"));
+            refused(new StreamRefusedException("stream not processed before the backend's GOAWAY", failure));
         } else {
             failExchange(exchange, failure != null ? failure : new EOFException(ErrorCode.toString(error, reason)));
         }
