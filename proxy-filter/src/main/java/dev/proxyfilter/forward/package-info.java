@@ -26,7 +26,9 @@
  *       dev.proxyfilter.balance.BackendPool}).
  *   <li><b>Forward</b>: headers cleaned both ways ({@code ForwardHeaders}), the request body streamed ({@code
  *       RequestBodySource}), the response copied with back-pressure ({@code ClientSink}), on the engine's own
- *       upstream client ({@link dev.proxyfilter.upstream.UpstreamClient}).
+ *       upstream client ({@link dev.proxyfilter.upstream.Upstream}: HTTP/1.1 or HTTP/2 as the pool says);
+ *       trailers pass through ({@code ResponseTrailers}), and a gRPC call's errors are gRPC statuses
+ *       ({@code GrpcExchange}).
  *   <li><b>Retry</b>: what may be tried again elsewhere, and which 502/503/504 a failure becomes ({@code
  *       RetryPolicy}).
  *   <li><b>Cache store</b>: a storable response kept as it streams past ({@code CachedExchange}).
