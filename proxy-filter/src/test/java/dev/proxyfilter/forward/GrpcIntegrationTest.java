@@ -210,6 +210,35 @@ class GrpcIntegrationTest {
     }
 
     /**
+     * The deadline passes after the response started: the proxy ends it with DEADLINE_EXCEEDED in trailers,
+     * after the messages that came, rather than cutting the stream.
+     */
+    @Test
+    void aDeadlineAfterTheFirstMessagesEndsTheCallWithTrailers() throws Exception {
+        ManagedChannel shortChannel = NettyChannelBuilder.forAddress(
+                        "127.0.0.1", proxy.uri().getPort())
+                .overrideAuthority("short.test")
+                .usePlaintext()
+                .build();
+        try {
+            CompletableFuture<String> result = new CompletableFuture<>();
+            List<String> got = new java.util.concurrent.CopyOnWriteArrayList<>();
+            SimpleServiceGrpc.newStub(shortChannel)
+                    .withDeadlineAfter(20, TimeUnit.SECONDS)
+                    .serverStreamingRpc(request("1!stall"), observer(result, got));
+            assertThatThrownBy(() -> result.get(10, TimeUnit.SECONDS))
+                    .cause()
+                    .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+                        assertThat(e.getStatus().getDescription()).contains("TimeoutException");
+                    });
+            assertThat(got).containsExactly("0");
+        } finally {
+            shortChannel.shutdownNow();
+        }
+    }
+
+    /**
      * A call's {@code grpc-timeout} is its exchange's timeout: a raw HTTP/2 client, with no deadline of its own,
      * gets a Trailers-Only DEADLINE_EXCEEDED from the proxy once the 300 ms it asked for passed.
      */
@@ -305,6 +334,13 @@ class GrpcIntegrationTest {
         @Override
         public void serverStreamingRpc(SimpleRequest request, StreamObserver<SimpleResponse> responses) {
             String message = request.getRequestMessage();
+            if (message.endsWith("!stall")) {
+                responses.onNext(response("0"));
+                synchronized (STALLED) {
+                    STALLED.add(responses);
+                }
+                return;
+            }
             boolean fail = message.endsWith("!fail");
             int count = Integer.parseInt(fail ? message.substring(0, message.length() - 5) : message);
             for (int i = 0; i < count; i++) {
