@@ -58,11 +58,6 @@ final class ForwardHeaders {
         for (HttpField field : in) {
             HttpHeader header = field.getHeader();
             if (header != null) {
-                if (header == HttpHeader.TE && field.contains("trailers")) {
-                    // The client takes trailers (gRPC needs them): the backend must know, over HTTP/2 too.
-                    out.add(HttpHeader.TE, "trailers");
-                    continue;
-                }
                 if (HOP_BY_HOP.contains(header) || header == HttpHeader.HOST) {
                     continue;
                 }

@@ -117,11 +117,13 @@ final class Http2Stream implements ExchangeCarrier, Stream.Listener {
                     || header == HttpHeader.UPGRADE) {
                 continue; // connection-specific: not in HTTP/2 (RFC 9113 §8.2.2)
             }
-            if (header == HttpHeader.TE && !"trailers".equalsIgnoreCase(field.getValue())) {
-                continue;
+            if (header == HttpHeader.TE) {
+                continue; // added below
             }
             fields.add(field);
         }
+        // The proxy takes trailers on HTTP/2 and passes them on: gRPC servers expect to be told so.
+        fields.add(HttpHeader.TE, "trailers");
         if (authority == null) {
             authority = destination.authority;
         }
