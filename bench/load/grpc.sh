@@ -15,6 +15,7 @@
 #   --streams M    concurrent streams per connection (default 16)
 #   --force        run even when the load average is 1.5 or more (the results then say so)
 #   --no-install   fail instead of running apt-get for nginx, h2load (nghttp2-client) and curl
+#   --out FILE     the Markdown results (default bench/results-grpc.md)
 #
 # Numbers from a machine that is busy with something else mean little: unless --force, the script
 # refuses to run while `uptime`'s 1-minute load average is 1.5 or more.
@@ -41,6 +42,7 @@ while [ $# -gt 0 ]; do
     --streams) STREAMS=$2; shift 2 ;;
     --force) FORCE=1; shift ;;
     --no-install) INSTALL=0; shift ;;
+    --out) OUT=$2; shift 2 ;;
     *) echo "grpc.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done

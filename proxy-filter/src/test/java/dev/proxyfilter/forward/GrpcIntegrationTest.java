@@ -51,7 +51,7 @@ class GrpcIntegrationTest {
     private static ProxyAdapter.Running proxy;
     private static ManagedChannel channel;
     /** Calls the backend was asked to stall, released at the end. */
-    private static final List<StreamObserver<SimpleResponse>> STALLED = new ArrayList<>();
+    static final List<StreamObserver<SimpleResponse>> STALLED = new ArrayList<>();
 
     @BeforeAll
     static void start() throws Exception {
@@ -310,7 +310,7 @@ class GrpcIntegrationTest {
     }
 
     /** The backend: echoes, streams, fails or stalls as the request message says. */
-    private static final class Service extends SimpleServiceGrpc.SimpleServiceImplBase {
+    static final class Service extends SimpleServiceGrpc.SimpleServiceImplBase {
         @Override
         public void unaryRpc(SimpleRequest request, StreamObserver<SimpleResponse> responses) {
             String message = request.getRequestMessage();
