@@ -6,7 +6,7 @@
 #   - gRPC: unary grpc.testing.SimpleService/UnaryRpc calls over h2c to each proxy, forwarded over h2c to
 #     a grpc-java origin (GrpcEchoBackend.java): proxy-filter with pool.NAME.protocol=h2c, nginx with
 #     grpc_pass; and to the origin directly, as the ceiling.
-# Writes bench/results-grpc.md (requests/s, and h2load's own failure counts).
+# Writes bench/results-grpc.md (requests/s, and h2load's own success and failure counts).
 #
 #   bench/load/grpc.sh [--duration S] [--clients N] [--streams M] [--force] [--no-install]
 #
@@ -184,8 +184,8 @@ run() {
   shift
   "$H2LOAD" -D "$DURATION" -c "$CLIENTS" -m "$STREAMS" "$@" "$url" 2>&1 \
     | awk '/finished in/ { for (i = 1; i <= NF; i++) if ($i ~ /req\/s/) rps = $(i - 1) }
-           /^requests:/ { failed = $8; errored = $10 }
-           END { printf "%s | %s | %s", rps, failed, errored }'
+           /^requests:/ { succeeded = $8; failed = $10; errored = $12 }
+           END { printf "%s | %s | %s | %s", rps, succeeded, failed, errored }'
 }
 GRPC_ARGS=(-H 'content-type: application/grpc' -H 'te: trailers' -d "$TMP/unary.bin")
 
@@ -209,8 +209,8 @@ done
   echo "$(nproc) CPUs; h2load ${DURATION}s runs, $CLIENTS connections x $STREAMS streams, after an equal warm-up;"
   echo "$("$NGINX" -v 2>&1); $("$JAVA" -version 2>&1 | head -1)."
   echo
-  echo "| what | target | requests/s | failed | errored |"
-  echo "|---|---|---:|---:|---:|"
+  echo "| what | target | requests/s | succeeded | failed | errored |"
+  echo "|---|---|---:|---:|---:|---:|"
   printf '%s\n' "${rows[@]}"
   echo
   echo "h2load counts HTTP statuses, not grpc-status: each target answered grpc-status 0 before it was measured."
