@@ -235,10 +235,6 @@ final class HandlerExchange implements ClientExchange, Callback {
     @Override
     public void responseHead(int status, HttpFields fields) {
         response.setStatus(status);
-        if (!fields.contains(HttpHeader.CONTENT_LENGTH)) {
-            // A streamed body may end with the backend's trailers: Jetty asks for them as it sends the end.
-            response.setTrailersSupplier(this::trailers);
-        }
         HttpFields.Mutable out = response.getHeaders();
         int size = fields.size();
         for (int i = 0; i < size; i++) {
@@ -252,6 +248,10 @@ final class HandlerExchange implements ClientExchange, Callback {
                     responseContentLength = field.getLongValue();
                 }
             }
+        }
+        if (responseContentLength < 0) {
+            // A streamed body may end with the backend's trailers: Jetty asks for them as it sends the end.
+            response.setTrailersSupplier(this::trailers);
         }
     }
 
