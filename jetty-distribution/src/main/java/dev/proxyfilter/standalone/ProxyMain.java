@@ -266,8 +266,8 @@ public final class ProxyMain {
 
     /**
      * The proxy's Jetty server, made strict by {@link JettyConnectors} (compliance modes, limits, header
-     * deadline). With {@code server.tls.keystore}, {@code server.port} speaks HTTPS only, HTTP/2 and HTTP/1.1
-     * over ALPN, and {@code server.tls.redirect-port} (if set) is a plain listener that only redirects there.
+     * deadline). Plain, it speaks HTTP/1.1 and (with {@code server.h2c}) HTTP/2 in clear text. With {@code
+     * server.tls.keystore}, {@code server.port} speaks HTTPS only, HTTP/2 and HTTP/1.1 over ALPN, and {@code server.tls.redirect-port} (if set) is a plain listener that only redirects there.
      */
     static Server newProxyServer(ProxyConfig config, ProxyHandler proxyHandler) {
         return newProxyServer(config, proxyHandler, true);
@@ -291,11 +291,11 @@ public final class ProxyMain {
         ServerConnector connector;
         if (listener.tls() == null) {
             connector = new HandOverConnector(
-                    server, -1, -1, listener.reusePort(), exclusive, new HttpConnectionFactory(http));
+                    server, -1, -1, listener.reusePort(), exclusive, JettyConnectors.plainFactories(listener, http));
         } else {
             http.addCustomizer(new SecureRequestCustomizer());
             HttpConnectionFactory http1 = new HttpConnectionFactory(http);
-            HTTP2ServerConnectionFactory http2 = new HTTP2ServerConnectionFactory(http);
+            HTTP2ServerConnectionFactory http2 = JettyConnectors.http2(new HTTP2ServerConnectionFactory(http));
             ALPNServerConnectionFactory alpn = new ALPNServerConnectionFactory();
             alpn.setDefaultProtocol(http1.getProtocol());
             SslConnectionFactory tls =

@@ -181,6 +181,109 @@ class StrictListenerIntegrationTest {
     }
 
     /** Sends {@code request} (Connection: close added) and returns the status, or -1 if none came. */
+    /**
+     * {@code server.h2c} (on by default): HTTP/2 by prior knowledge and by {@code Upgrade: h2c}, under the
+     * listener's rules where HTTP/2 has them: routing by {@code :authority}, strict URIs, the header limit.
+     */
+    @Test
+    void h2cByPriorKnowledgeAndByUpgradeUnderTheSameRules() throws Exception {
+        org.eclipse.jetty.http2.client.HTTP2Client client = new org.eclipse.jetty.http2.client.HTTP2Client();
+        client.start();
+        try {
+            org.eclipse.jetty.http2.api.Session session = client.connect(
+                            new java.net.InetSocketAddress("127.0.0.1", proxy.port()),
+                            new org.eclipse.jetty.http2.api.Session.Listener() {})
+                    .get(5, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(h2Status(session, "/app/x", org.eclipse.jetty.http.HttpFields.EMPTY))
+                    .isEqualTo(200);
+            assertThat(h2Status(session, "/app/%2e%2e/x", org.eclipse.jetty.http.HttpFields.EMPTY))
+                    .isEqualTo(400);
+            org.eclipse.jetty.http.HttpFields big =
+                    org.eclipse.jetty.http.HttpFields.build().put("x-big", "b".repeat(5000));
+            assertThat(h2Status(session, "/app/x", big)).isNotEqualTo(200);
+            // The header deadline is HTTP/1's: an HTTP/2 connection quiet past it (1 s here) stays open.
+            org.eclipse.jetty.http2.api.Session again = client.connect(
+                            new java.net.InetSocketAddress("127.0.0.1", proxy.port()),
+                            new org.eclipse.jetty.http2.api.Session.Listener() {})
+                    .get(5, java.util.concurrent.TimeUnit.SECONDS);
+            Thread.sleep(1500);
+            assertThat(h2Status(again, "/app/x", org.eclipse.jetty.http.HttpFields.EMPTY))
+                    .isEqualTo(200);
+        } finally {
+            client.stop();
+        }
+        assertThat(backend.requests()).isEqualTo(2);
+
+        java.net.http.HttpClient upgrading = java.net.http.HttpClient.newBuilder()
+                .version(java.net.http.HttpClient.Version.HTTP_2)
+                .build();
+        java.net.http.HttpResponse<Void> response = upgrading.send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + proxy.port() + "/app/x"))
+                        .timeout(java.time.Duration.ofSeconds(10))
+                        .build(),
+                java.net.http.HttpResponse.BodyHandlers.discarding());
+        // java.net.http will not send another Host: the request matches no route, answered over HTTP/2.
+        assertThat(response.version()).isEqualTo(java.net.http.HttpClient.Version.HTTP_2);
+        assertThat(response.statusCode()).isEqualTo(403); // a Host no route serves: not an open proxy
+    }
+
+    /** The status of a GET over HTTP/2 to app.example, or -1 if the stream was reset or the session closed. */
+    private int h2Status(
+            org.eclipse.jetty.http2.api.Session session, String path, org.eclipse.jetty.http.HttpFields extra)
+            throws Exception {
+        org.eclipse.jetty.http.MetaData.Request request = new org.eclipse.jetty.http.MetaData.Request(
+                "GET",
+                org.eclipse.jetty.http.HttpURI.build("http://app.example" + path),
+                org.eclipse.jetty.http.HttpVersion.HTTP_2,
+                extra);
+        java.util.concurrent.CompletableFuture<Integer> status = new java.util.concurrent.CompletableFuture<>();
+        session.newStream(
+                new org.eclipse.jetty.http2.frames.HeadersFrame(request, null, true),
+                org.eclipse.jetty.util.Promise.from(stream -> {}, failure -> status.complete(-1)),
+                new org.eclipse.jetty.http2.api.Stream.Listener() {
+                    @Override
+                    public void onHeaders(
+                            org.eclipse.jetty.http2.api.Stream stream,
+                            org.eclipse.jetty.http2.frames.HeadersFrame frame) {
+                        if (frame.getMetaData() instanceof org.eclipse.jetty.http.MetaData.Response response) {
+                            status.complete(response.getStatus());
+                        }
+                    }
+
+                    @Override
+                    public void onDataAvailable(org.eclipse.jetty.http2.api.Stream stream) {
+                        org.eclipse.jetty.http2.api.Stream.Data data = stream.readData();
+                        if (data != null) {
+                            data.release();
+                        }
+                        if (data == null || !data.frame().isEndStream()) {
+                            stream.demand();
+                        }
+                    }
+
+                    @Override
+                    public void onReset(
+                            org.eclipse.jetty.http2.api.Stream stream,
+                            org.eclipse.jetty.http2.frames.ResetFrame frame,
+                            org.eclipse.jetty.util.Callback callback) {
+                        status.complete(-1);
+                        callback.succeeded();
+                    }
+
+                    @Override
+                    public void onFailure(
+                            org.eclipse.jetty.http2.api.Stream stream,
+                            int error,
+                            String reason,
+                            Throwable failure,
+                            org.eclipse.jetty.util.Callback callback) {
+                        status.complete(-1);
+                        callback.succeeded();
+                    }
+                });
+        return status.get(10, java.util.concurrent.TimeUnit.SECONDS);
+    }
+
     private int status(String request) throws IOException {
         String withClose = request.replaceFirst(
                 "\r?\n", request.contains("\r\n") ? "\r\nConnection: close\r\n" : "\nConnection: close\n");

@@ -84,6 +84,13 @@ public enum ConfigKey {
             "standalone: SO_REUSEPORT on every listener (Linux), so that bin/proxy-filter --takeover can replace"
                     + " the running process without refusing or dropping a connection; both must set it",
             (b, n, s) -> b.reusePort = ConfigValues.bool(s)),
+    SERVER_H2C(
+            "server.h2c",
+            Applied.ON_RESTART,
+            value(true),
+            ConfigValues.BOOLEAN,
+            "standalone, plain HTTP: HTTP/2 in clear text next to HTTP/1.1 (prior knowledge and Upgrade: h2c)",
+            (b, n, s) -> b.h2c = ConfigValues.bool(s)),
     SERVER_TLS_KEYSTORE(
             "server.tls.keystore",
             Applied.ON_RESTART,
@@ -310,6 +317,28 @@ public enum ConfigKey {
             ConfigValues.POSITIVE_DURATION,
             "longest wait in that queue before 503; needs pool.NAME.max-pending",
             (b, n, s) -> b.pool(n, s).queueTimeout = ConfigValues.duration(s, true)),
+    POOL_PROTOCOL(
+            "pool.NAME.protocol",
+            Applied.ON_RELOAD,
+            value(UpstreamProtocol.Kind.HTTP_1_1.configName()),
+            UpstreamProtocol.Kind.configNames(),
+            "how backends are spoken to: HTTP/1.1, HTTP/2 in clear text (prior knowledge), HTTP/2 over TLS (ALPN)",
+            (b, n, s) -> b.pool(n, s).protocol = UpstreamProtocol.Kind.fromConfigName(s.value())
+                    .orElseThrow(() -> s.invalid(UpstreamProtocol.Kind.configNames()))),
+    POOL_H2_MAX_CONNECTIONS(
+            "pool.NAME.h2.max-connections",
+            Applied.ON_RELOAD,
+            value(UpstreamProtocol.DEFAULT_MAX_CONNECTIONS),
+            ConfigValues.H2_LIMIT,
+            "HTTP/2 pools: most connections to one backend; a new one opens only when the others' streams are full",
+            (b, n, s) -> b.pool(n, s).h2MaxConnections = ConfigValues.h2Limit(s)),
+    POOL_H2_MAX_STREAMS(
+            "pool.NAME.h2.max-streams",
+            Applied.ON_RELOAD,
+            value(UpstreamProtocol.DEFAULT_MAX_STREAMS),
+            ConfigValues.H2_LIMIT,
+            "HTTP/2 pools: most concurrent streams on one connection (the backend's SETTINGS may lower it)",
+            (b, n, s) -> b.pool(n, s).h2MaxStreams = ConfigValues.h2Limit(s)),
     BACKEND_URL(
             "pool.NAME.backend.NAME.url",
             Applied.ON_RELOAD,

@@ -99,6 +99,7 @@ public final class ConfigLoader {
         Duration serverIdleTimeout = ServerConfig.DEFAULT_IDLE_TIMEOUT;
         Duration shutdownTimeout = ServerConfig.DEFAULT_SHUTDOWN_TIMEOUT;
         boolean reusePort;
+        boolean h2c = true;
         Setting keystore;
         Setting keystorePassword;
         Setting redirectPort;
@@ -234,7 +235,8 @@ public final class ConfigLoader {
                             serverIdleTimeout,
                             serverTls(),
                             shutdownTimeout,
-                            reusePort),
+                            reusePort,
+                            h2c),
                     poolConfigs,
                     routeConfigs,
                     new DemoConfig(demoPorts),
@@ -380,7 +382,8 @@ public final class ConfigLoader {
                     pool.sticky,
                     pool.maxPending,
                     pool.queueTimeout,
-                    buildHealth(name, pool));
+                    buildHealth(name, pool),
+                    new UpstreamProtocol(pool.protocol, pool.h2MaxConnections, pool.h2MaxStreams));
         }
 
         /**
@@ -525,6 +528,9 @@ public final class ConfigLoader {
         StickyConfig sticky;
         int maxPending = PoolConfig.DEFAULT_MAX_PENDING;
         Duration queueTimeout = PoolConfig.DEFAULT_QUEUE_TIMEOUT;
+        UpstreamProtocol.Kind protocol = UpstreamProtocol.Kind.HTTP_1_1;
+        int h2MaxConnections = UpstreamProtocol.DEFAULT_MAX_CONNECTIONS;
+        int h2MaxStreams = UpstreamProtocol.DEFAULT_MAX_STREAMS;
         // Health: active checks, outlier ejection, panic mode, slow start.
         String healthPath;
         /** The first {@code health.*} setting other than the path, which needs the path. */

@@ -123,6 +123,7 @@ final class ConfigValues {
     static final String MAX_CONNECTIONS = "integer 0..1000000 (0 for no limit)";
     static final String MAX_PENDING = "integer 0..1000000";
     static final String MAX_TUNNELS = "integer 0..1000000 (0 for no limit)";
+    static final String H2_LIMIT = "integer 1..10000";
     static final String RETRIES = "integer 0..10";
     static final String PERCENT = "integer 0..100";
 
@@ -132,6 +133,10 @@ final class ConfigValues {
 
     static int maxTunnels(Setting setting) {
         return intInRange(setting, 0, 1_000_000, MAX_TUNNELS);
+    }
+
+    static int h2Limit(Setting setting) {
+        return intInRange(setting, 1, 10_000, H2_LIMIT);
     }
 
     static int maxPending(Setting setting) {

@@ -17,6 +17,7 @@ import java.util.Objects;
  *                     past it the proxy answers 503 at once
  * @param queueTimeout longest wait in that queue before 503
  * @param health   health checks, outlier ejection, panic mode and slow start
+ * @param protocol HTTP/1.1 or HTTP/2 to the backends, and HTTP/2's connection and stream bounds
  */
 public record PoolConfig(
         String name,
@@ -26,7 +27,8 @@ public record PoolConfig(
         StickyConfig sticky,
         int maxPending,
         Duration queueTimeout,
-        HealthConfig health) {
+        HealthConfig health,
+        UpstreamProtocol protocol) {
     /** Default {@code pool.NAME.max-pending}. */
     public static final int DEFAULT_MAX_PENDING = 0;
     /** Default {@code pool.NAME.queue-timeout}. */
@@ -51,6 +53,7 @@ public record PoolConfig(
                     + " needs strategy consistent-hash, not " + strategy.configName());
         }
         Objects.requireNonNull(health, "health");
+        Objects.requireNonNull(protocol, "protocol");
         if (backends.stream().allMatch(BackendConfig::backup)) {
             throw new IllegalArgumentException("pool " + name + " has only backup backends");
         }
@@ -63,6 +66,24 @@ public record PoolConfig(
                 }
             }
         }
+    }
+
+    /** A pool spoken to over HTTP/1.1. */
+    public PoolConfig(
+            String name,
+            StrategyName strategy,
+            List<BackendConfig> backends,
+            HashKey hashKey,
+            StickyConfig sticky,
+            int maxPending,
+            Duration queueTimeout,
+            HealthConfig health) {
+        this(name, strategy, backends, hashKey, sticky, maxPending, queueTimeout, health, UpstreamProtocol.DEFAULT);
+    }
+
+    /** This pool spoken to with {@code protocol}. */
+    public PoolConfig withProtocol(UpstreamProtocol protocol) {
+        return new PoolConfig(name, strategy, backends, hashKey, sticky, maxPending, queueTimeout, health, protocol);
     }
 
     /** A pool without hash key, session affinity or pending queue, with the default {@link HealthConfig}. */

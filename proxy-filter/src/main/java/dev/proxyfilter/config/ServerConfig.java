@@ -28,7 +28,8 @@ public record ServerConfig(
         Duration idleTimeout,
         ServerTlsConfig tls,
         Duration shutdownTimeout,
-        boolean reusePort) {
+        boolean reusePort,
+        boolean h2c) {
     public static final String DEFAULT_HOST = "0.0.0.0";
     public static final int DEFAULT_PORT = 8080;
     /** Room for large cookies and bearer tokens; Jetty's and Tomcat's own default is 8 KiB. */
@@ -61,7 +62,7 @@ public record ServerConfig(
         }
     }
 
-    /** A listener without {@code SO_REUSEPORT}. */
+    /** A listener without {@code SO_REUSEPORT}, with HTTP/2 in clear text ({@code server.h2c}) next to HTTP/1.1. */
     public ServerConfig(
             String host,
             int port,
@@ -71,7 +72,22 @@ public record ServerConfig(
             Duration idleTimeout,
             ServerTlsConfig tls,
             Duration shutdownTimeout) {
-        this(host, port, maxHeaderBytes, maxUriBytes, headerTimeout, idleTimeout, tls, shutdownTimeout, false);
+        this(host, port, maxHeaderBytes, maxUriBytes, headerTimeout, idleTimeout, tls, shutdownTimeout, false, true);
+    }
+
+    /** This listener with or without h2c. */
+    public ServerConfig withH2c(boolean h2c) {
+        return new ServerConfig(
+                host,
+                port,
+                maxHeaderBytes,
+                maxUriBytes,
+                headerTimeout,
+                idleTimeout,
+                tls,
+                shutdownTimeout,
+                reusePort,
+                h2c);
     }
 
     /** A listener with the default shutdown timeout. */
@@ -89,13 +105,31 @@ public record ServerConfig(
     /** This listener with another shutdown timeout. */
     public ServerConfig withShutdownTimeout(Duration shutdownTimeout) {
         return new ServerConfig(
-                host, port, maxHeaderBytes, maxUriBytes, headerTimeout, idleTimeout, tls, shutdownTimeout, reusePort);
+                host,
+                port,
+                maxHeaderBytes,
+                maxUriBytes,
+                headerTimeout,
+                idleTimeout,
+                tls,
+                shutdownTimeout,
+                reusePort,
+                h2c);
     }
 
     /** This listener with {@code SO_REUSEPORT} on or off. */
     public ServerConfig withReusePort(boolean reusePort) {
         return new ServerConfig(
-                host, port, maxHeaderBytes, maxUriBytes, headerTimeout, idleTimeout, tls, shutdownTimeout, reusePort);
+                host,
+                port,
+                maxHeaderBytes,
+                maxUriBytes,
+                headerTimeout,
+                idleTimeout,
+                tls,
+                shutdownTimeout,
+                reusePort,
+                h2c);
     }
 
     /** A plain HTTP listener with the default limits and timeouts. */

@@ -127,6 +127,14 @@ public interface ClientExchange extends Content.Sink {
     @Override
     void write(boolean last, ByteBuffer content, Callback callback);
 
+    /**
+     * The backend's response trailers (gRPC's {@code grpc-status}, say), to send after the body's last byte
+     * where the client's protocol and the adapter allow: HTTP/2, and chunked HTTP/1.1. Dropped elsewhere (a
+     * {@code Content-Length} response, HTTP/1.0, an adapter without trailers). Called at most once, after
+     * {@link #responseHead} and before the last {@link #write}.
+     */
+    default void responseTrailers(HttpFields trailers) {}
+
     /** Ends the exchange after a successful last {@link #write}. */
     void complete();
 

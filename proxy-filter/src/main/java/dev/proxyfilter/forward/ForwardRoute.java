@@ -16,7 +16,7 @@ public final class ForwardRoute {
     private final BackendPool pool;
     private final PoolGate gate;
     private final ProxyMetrics.RouteMetrics metrics;
-    private final dev.proxyfilter.upstream.UpstreamClient upstream;
+    private final dev.proxyfilter.upstream.Upstream upstream;
     private final String prefix;
     private final long idleTimeoutMillis;
     private final long timeoutMillis;
@@ -66,7 +66,7 @@ public final class ForwardRoute {
         this.pool = pool;
         this.gate = gate;
         this.metrics = metrics;
-        this.upstream = client.getBean(dev.proxyfilter.upstream.UpstreamClient.class);
+        this.upstream = UpstreamClients.upstream(client, generation.pools().get(config.pool()));
         String path = config.path();
         this.prefix = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
         this.idleTimeoutMillis = config.idleTimeout().toMillis();
@@ -177,8 +177,8 @@ public final class ForwardRoute {
         return guard;
     }
 
-    /** The client requests to this route's backends go through. */
-    dev.proxyfilter.upstream.UpstreamClient upstream() {
+    /** The client requests to this route's backends go through: HTTP/1.1 or HTTP/2, as the pool says. */
+    dev.proxyfilter.upstream.Upstream upstream() {
         return upstream;
     }
 

@@ -80,6 +80,8 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
     /** Set once the backend's 101 made this exchange a tunnel. */
     private volatile boolean tunnelled;
 
+    private final boolean grpc;
+
     Forwarding(ProxyEngine engine, ForwardRoute route, ClientExchange client, Admission admission) {
         this.engine = engine;
         this.clock = engine.clock();
@@ -91,8 +93,10 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
         this.client = client;
         this.requestBody = client.hasRequestBody() ? new RequestBodySource(client, route.maxBodyBytes()) : null;
         this.upgrade = route.websocket() && Tunnel.requested(client) && client.upgradable();
-        this.deadlineNanos =
-                route.timeoutMillis() > 0 ? clock.nanoTime() + TimeUnit.MILLISECONDS.toNanos(route.timeoutMillis()) : 0;
+        this.grpc = client instanceof GrpcExchange; // a gRPC call: its deadline is the timeout, and never cached
+        long timeoutMillis =
+                grpc ? Grpc.timeoutMillis(route.timeoutMillis(), client.requestHeaders()) : route.timeoutMillis();
+        this.deadlineNanos = timeoutMillis > 0 ? clock.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis) : 0;
         engine.inFlight().begin(); // last: ended() pairs with it once, see InFlight
     }
 
@@ -121,7 +125,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
         }
         // 5. Cache lookup, on a caching route; then 6. admission.
         CachingStep caching = engine.caching();
-        cached = caching == null ? null : caching.exchange(route, client);
+        cached = caching == null || grpc ? null : caching.exchange(route, client);
         if (cached == null) {
             admit(false);
         } else {
@@ -786,8 +790,9 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
                 return;
             }
             ClientSink sink = new ClientSink(client, () -> clientGone = true);
-            Content.copy(
+            ResponseTrailers.copy(
                     source,
+                    client,
                     cached == null ? sink : cached.tee(sink),
                     Callback.from(Forwarding.this::bodySent, failure -> {
                         if (clientGone) {

@@ -178,14 +178,15 @@ public final class ProxyEngine implements AutoCloseable {
                 return false;
             }
             exchange.begin(path);
-            StrictChecks.refuseUnrouted(exchange, generation.servesHost(host));
+            StrictChecks.refuseUnrouted(GrpcExchange.wrap(exchange), generation.servesHost(host));
             return true;
         }
         exchange.begin(path);
+        ClientExchange call = GrpcExchange.wrap(exchange); // a gRPC call's errors are gRPC statuses
         if (route.mayBlock()) {
-            exchange.dispatch(() -> admit(route, exchange)); // bcrypt, a disk-tier cache read: off the selector
+            call.dispatch(() -> admit(route, call)); // bcrypt, a disk-tier cache read: off the selector
         } else {
-            admit(route, exchange);
+            admit(route, call);
         }
         return true;
     }
@@ -342,7 +343,8 @@ public final class ProxyEngine implements AutoCloseable {
         synchronized (reloader) {
             upstream = clients.busyAndWaiting();
         }
-        return new InUse(inFlight.count(), backendRequests, queued, upstream[0], upstream[1], tunnels.count());
+        return new InUse(
+                inFlight.count(), backendRequests, queued, upstream[0], upstream[1], tunnels.count(), upstream[2]);
     }
 
     /** WebSocket tunnels open now, or opening for an upgrade in flight. */

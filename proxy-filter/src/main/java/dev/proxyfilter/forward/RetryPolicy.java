@@ -17,7 +17,8 @@ import java.util.concurrent.TimeoutException;
  *
  * <ul>
  *   <li>A connection that was never made ({@code connect-failure}) may be retried for any method, POST
- *       included: the request cannot have reached the backend.
+ *       included: the request cannot have reached the backend. So may an HTTP/2 stream the backend did not
+ *       process (refused, or above its {@code GOAWAY}'s last stream), once the upstream's own resends ran out.
  *   <li>Otherwise only idempotent methods (RFC 9110 section 9.2.2) are retried: after a reset
  *       ({@code reset}), after the try's own per-try timeout ({@code timeout}), or after a backend's 502, 503
  *       or 504 ({@code 502}, {@code 503}, {@code 504}).
@@ -92,6 +93,7 @@ final class RetryPolicy {
     /** Whether the failure happened before the request could reach the backend: no connection was made. */
     static boolean neverReachedBackend(Throwable failure) {
         return failure instanceof ConnectException
+                || failure instanceof dev.proxyfilter.upstream.StreamRefusedException // HTTP/2: not processed
                 || failure instanceof NoRouteToHostException
                 || failure instanceof UnresolvedAddressException
                 || (failure instanceof SocketTimeoutException

@@ -1,7 +1,10 @@
 package dev.proxyfilter.forward;
 
 import dev.proxyfilter.config.CacheConfig;
+import dev.proxyfilter.config.PoolConfig;
 import dev.proxyfilter.config.UpstreamTlsConfig;
+import dev.proxyfilter.upstream.Http2Upstream;
+import dev.proxyfilter.upstream.Upstream;
 import dev.proxyfilter.upstream.UpstreamClient;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -25,7 +28,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The engine's upstream side: one thread pool, scheduler and buffer pool, and one client pair per connect
  * timeout (Jetty sets that per connector, not per request). Each pair shares one {@link ClientConnector}: our
- * pooled HTTP/1.1 {@link UpstreamClient}, which forwards requests, and an {@link HttpClient} (whose bean it is,
+ * pooled HTTP/1.1 {@link UpstreamClient} and the multiplexed {@link Http2Upstream}, which forward requests (a pool's
+ * {@code protocol} picks one), and an {@link HttpClient} (whose beans they are,
  * so they start and stop together), which runs the health checks. Generations share the clients; {@link
  * Reloader} stops one once no live generation uses its timeout. Mutations are guarded by the engine's reload
  * lock (the caller's).
@@ -107,10 +111,20 @@ final class UpstreamClients {
         return unused;
     }
 
+    /** The upstream a pool's requests go through on {@code client}: HTTP/1.1, or HTTP/2 with the pool's limits. */
+    static Upstream upstream(HttpClient client, PoolConfig pool) {
+        if (pool != null && pool.protocol().http2()) {
+            return client.getBean(Http2Upstream.class)
+                    .limited(pool.protocol().maxConnections(), pool.protocol().maxStreams());
+        }
+        return client.getBean(UpstreamClient.class);
+    }
+
     /** Backend addresses no live generation routes to lose their connection pools. */
     void retainDestinations(Set<String> addresses) {
         for (HttpClient client : clients.values()) {
             client.getBean(UpstreamClient.class).retainDestinations(addresses);
+            client.getBean(Http2Upstream.class).retainDestinations(addresses);
         }
     }
 
@@ -119,20 +133,29 @@ final class UpstreamClients {
         int count = 0;
         for (HttpClient client : clients.values()) {
             count += client.getBean(UpstreamClient.class).destinations();
+            count += client.getBean(Http2Upstream.class).destinations();
         }
         return count;
     }
 
-    /** Upstream connections carrying an exchange (or opening for one), and exchanges waiting for one. */
+    /**
+     * Upstream connections carrying an exchange (or opening for one), exchanges waiting for one, and HTTP/2
+     * streams open.
+     */
     int[] busyAndWaiting() {
         int busy = 0;
         int waiting = 0;
+        int streams = 0;
         for (HttpClient client : clients.values()) {
             UpstreamClient upstream = client.getBean(UpstreamClient.class);
             busy += upstream.busyConnections();
             waiting += upstream.waitingExchanges();
+            Http2Upstream http2 = client.getBean(Http2Upstream.class);
+            busy += http2.busyConnections();
+            waiting += http2.waitingExchanges();
+            streams += http2.activeStreams();
         }
-        return new int[] {busy, waiting};
+        return new int[] {busy, waiting, streams};
     }
 
     /** Removes every client; returns them, for the caller to stop. */
@@ -178,6 +201,8 @@ final class UpstreamClients {
         // cache may write to a disk tier: the selector must never wait on a disk.
         upstream.setReadInvocationType(cacheMayUseDisk ? InvocationType.BLOCKING : InvocationType.NON_BLOCKING);
         client.addBean(upstream, true);
+        // HTTP/2 to the pools that ask for it, on the same connector; its sessions close when idle as long.
+        client.addBean(new Http2Upstream(connector, executor, scheduler, UPSTREAM_POOL_IDLE, 1024), true);
         client.start();
         return client;
     }

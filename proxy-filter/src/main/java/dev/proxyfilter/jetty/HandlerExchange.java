@@ -46,6 +46,7 @@ final class HandlerExchange implements ClientExchange, Callback {
     private String query;
     private String remoteAddress;
     private final HttpFields headers;
+    private final String host;
     private final long requestContentLength;
     private final boolean hasRequestBody;
     private final AtomicBoolean ended = new AtomicBoolean();
@@ -62,8 +63,11 @@ final class HandlerExchange implements ClientExchange, Callback {
         this.response = response;
         this.callback = callback;
         this.headers = request.getHeaders();
+        this.host = host(request, headers);
         this.requestContentLength = headers.getLongField(HttpHeader.CONTENT_LENGTH);
-        this.hasRequestBody = requestContentLength > 0 || headers.contains(HttpHeader.TRANSFER_ENCODING);
+        this.hasRequestBody = requestContentLength > 0
+                || headers.contains(HttpHeader.TRANSFER_ENCODING)
+                || (requestContentLength < 0 && Http2Body.mayHaveBody(request));
     }
 
     @Override
@@ -80,7 +84,23 @@ final class HandlerExchange implements ClientExchange, Callback {
 
     @Override
     public String host() {
-        return headers.get(HttpHeader.HOST);
+        return host;
+    }
+
+    /**
+     * The {@code Host} header, or for HTTP/2 and later, which carry it as the {@code :authority}
+     * pseudo-header (RFC 9113 §8.3.1), the request's authority.
+     */
+    private static String host(Request request, HttpFields headers) {
+        String host = headers.get(HttpHeader.HOST);
+        if (host == null) {
+            org.eclipse.jetty.http.HttpVersion version =
+                    request.getConnectionMetaData().getHttpVersion();
+            if (version != null && version.getVersion() >= org.eclipse.jetty.http.HttpVersion.HTTP_2.getVersion()) {
+                host = request.getHttpURI().getAuthority();
+            }
+        }
+        return host;
     }
 
     @Override
@@ -125,7 +145,7 @@ final class HandlerExchange implements ClientExchange, Callback {
 
     @Override
     public String authority() {
-        String host = headers.get(HttpHeader.HOST);
+        String host = this.host;
         if (host != null && !host.isEmpty()) {
             return host;
         }
@@ -174,7 +194,7 @@ final class HandlerExchange implements ClientExchange, Callback {
 
     @Override
     public Content.Source requestBody() {
-        return new RequestBody(request);
+        return new RequestBody(Http2Body.source(request));
     }
 
     /**
@@ -183,10 +203,10 @@ final class HandlerExchange implements ClientExchange, Callback {
      * to answer the client itself (413, or 400 for a body that could not be read), as the servlet adapters do.
      */
     private static final class RequestBody implements Content.Source {
-        private final Request request;
+        private final Content.Source request;
         private volatile Throwable failure;
 
-        RequestBody(Request request) {
+        RequestBody(Content.Source request) {
             this.request = request;
         }
 
@@ -242,6 +262,22 @@ final class HandlerExchange implements ClientExchange, Callback {
                 }
             }
         }
+        if (responseContentLength < 0) {
+            // A streamed body may end with the backend's trailers: Jetty asks for them as it sends the end.
+            response.setTrailersSupplier(this::trailers);
+        }
+    }
+
+    /** The backend's trailers, once the engine has them. */
+    private volatile HttpFields trailers;
+
+    @Override
+    public void responseTrailers(HttpFields trailers) {
+        this.trailers = trailers;
+    }
+
+    private HttpFields trailers() {
+        return trailers;
     }
 
     @Override

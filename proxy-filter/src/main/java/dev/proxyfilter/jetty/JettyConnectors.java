@@ -7,9 +7,13 @@ import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.http.HttpCompliance;
 import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.http.UriCompliance;
+import org.eclipse.jetty.http2.server.AbstractHTTP2ServerConnectionFactory;
+import org.eclipse.jetty.http2.server.HTTP2CServerConnectionFactory;
 import org.eclipse.jetty.io.Connection;
+import org.eclipse.jetty.server.ConnectionFactory;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.ServerConnector;
@@ -71,6 +75,31 @@ public final class JettyConnectors {
         http.setSendServerVersion(false);
         http.setSendXPoweredBy(false);
         return http;
+    }
+
+    /**
+     * What a plain (not TLS) listener speaks: HTTP/1.1, and with {@code server.h2c} HTTP/2 in clear text next
+     * to it, by prior knowledge (a connection that starts with the HTTP/2 preface) or by {@code Upgrade: h2c}.
+     * Both take {@code http}'s limits: the header size (HPACK's header list size for HTTP/2), the URI
+     * compliance (Jetty checks every request's URI against it, whatever the protocol), the idle timeout (a
+     * stream's too); HTTP/1.1's message compliance modes have no HTTP/2 counterpart, whose framing is binary.
+     */
+    public static ConnectionFactory[] plainFactories(ServerConfig server, HttpConfiguration http) {
+        HttpConnectionFactory http1 = new HttpConnectionFactory(http);
+        if (!server.h2c()) {
+            return new ConnectionFactory[] {http1};
+        }
+        return new ConnectionFactory[] {http1, http2(new HTTP2CServerConnectionFactory(http))};
+    }
+
+    /**
+     * An HTTP/2 factory as the proxy runs it: no extended CONNECT advertised ({@code
+     * SETTINGS_ENABLE_CONNECT_PROTOCOL}, RFC 8441), since the proxy turns no HTTP/2 stream into a tunnel, so
+     * that WebSocket clients use HTTP/1.1's Upgrade instead.
+     */
+    public static <F extends AbstractHTTP2ServerConnectionFactory> F http2(F factory) {
+        factory.setConnectProtocolEnabled(false);
+        return factory;
     }
 
     /** Applies {@code server.idle-timeout} and {@code server.header-timeout} to a connector. */

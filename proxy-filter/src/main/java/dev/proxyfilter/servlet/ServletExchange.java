@@ -97,7 +97,9 @@ final class ServletExchange implements ClientExchange, WriteListener, AsyncListe
         this.localPort = request.getLocalPort();
         this.headers = copyHeaders(request);
         this.requestContentLength = request.getContentLengthLong();
-        this.hasRequestBody = requestContentLength > 0 || request.getHeader("Transfer-Encoding") != null;
+        this.hasRequestBody = requestContentLength > 0
+                || request.getHeader("Transfer-Encoding") != null
+                || (requestContentLength < 0 && http2MayHaveBody(request));
         if (!request.isAsyncSupported()) {
             throw new IllegalStateException("the proxy needs asynchronous processing: declare the filter or servlet "
                     + "<async-supported>true</async-supported>, and every filter before it too");
@@ -122,7 +124,12 @@ final class ServletExchange implements ClientExchange, WriteListener, AsyncListe
 
     @Override
     public String host() {
-        return request.getHeader("Host");
+        String host = request.getHeader("Host");
+        if (host == null && request.getProtocol().startsWith("HTTP/2")) {
+            // HTTP/2's :authority, which not every container shows as a Host header
+            host = ClientExchange.authority(request.getScheme(), request.getServerName(), request.getServerPort());
+        }
+        return host;
     }
 
     @Override
@@ -217,9 +224,56 @@ final class ServletExchange implements ClientExchange, WriteListener, AsyncListe
 
     // ---- proxyToClientResponse ----
 
+    /**
+     * HTTP/2 says whether a request has a body with a flag the servlet API does not show: one without {@code
+     * Content-Length} is taken to have one unless its method never has (GET, HEAD).
+     */
+    private static boolean http2MayHaveBody(HttpServletRequest request) {
+        String method = request.getMethod();
+        return request.getProtocol().startsWith("HTTP/2") && !"GET".equals(method) && !"HEAD".equals(method);
+    }
+
+    /** The backend's response trailers, once the engine has them. */
+    private volatile java.util.Map<String, String> trailers;
+
+    /** A streamed response (no Content-Length) whose trailers are not decided yet. */
+    private boolean mayHaveTrailers;
+
+    /**
+     * Before the first write commits the response: the container is asked for trailers only if some may
+     * still come (the body goes on) or already came. Tomcat sends a trailers frame whenever asked, even an
+     * empty one, which would turn a gRPC Trailers-Only answer (one HEADERS frame that ends the stream) into
+     * headers without a status.
+     */
+    private void decideTrailers(boolean last, ByteBuffer content) {
+        if (!mayHaveTrailers) {
+            return;
+        }
+        mayHaveTrailers = false;
+        if (last && trailers == null) {
+            return;
+        }
+        try {
+            response.setTrailerFields(() -> trailers); // read by the container as the body ends
+        } catch (IllegalStateException e) {
+            // HTTP/1.0, or a container that cannot send trailers here: they are dropped
+        }
+    }
+
+    /** Sent by the container after the body where it can (HTTP/2, chunked HTTP/1.1): Servlet 4's trailer fields. */
+    @Override
+    public void responseTrailers(HttpFields fields) {
+        java.util.Map<String, String> map = new java.util.LinkedHashMap<>();
+        for (HttpField field : fields) {
+            map.merge(field.getName(), field.getValue(), (a, b) -> a + ", " + b);
+        }
+        trailers = map;
+    }
+
     @Override
     public void responseHead(int status, HttpFields fields) {
         response.setStatus(status);
+        mayHaveTrailers = !fields.contains(HttpHeader.CONTENT_LENGTH);
         int size = fields.size();
         for (int i = 0; i < size; i++) {
             HttpField field = fields.getField(i);
@@ -253,6 +307,12 @@ final class ServletExchange implements ClientExchange, WriteListener, AsyncListe
 
     @Override
     public void write(boolean last, ByteBuffer content, Callback callback) {
+        decideTrailers(last, content);
+        if (last && (content == null || !content.hasRemaining()) && bodilessEnd()) {
+            trailersOnly();
+            callback.succeeded(); // complete() sends the head, as the whole response
+            return;
+        }
         boolean setListener;
         synchronized (this) {
             if (state != WriteState.IDLE) {
@@ -336,6 +396,37 @@ final class ServletExchange implements ClientExchange, WriteListener, AsyncListe
         } else {
             clientFailed(failure);
         }
+    }
+
+    /**
+     * A gRPC Trailers-Only answer (a head with {@code grpc-status}, no body) must end the HTTP/2 stream with its
+     * one HEADERS frame. Tomcat ends a bodiless stream with an empty DATA frame after the head instead, which
+     * gRPC clients take for a call without status; so over HTTP/2 the status goes in trailers after the head,
+     * the other form gRPC allows, which every container sends as such.
+     */
+    private void trailersOnly() {
+        String status = response.getHeader("grpc-status");
+        if (status == null || trailers != null || !protocol.startsWith("HTTP/2")) {
+            return;
+        }
+        java.util.Map<String, String> moved = new java.util.LinkedHashMap<>();
+        moved.put("grpc-status", status);
+        String message = response.getHeader("grpc-message");
+        if (message != null) {
+            moved.put("grpc-message", message);
+        }
+        try {
+            response.setTrailerFields(() -> moved);
+        } catch (IllegalStateException e) {
+            return; // no trailers here: the head keeps the status
+        }
+        response.setHeader("grpc-status", null);
+        response.setHeader("grpc-message", null);
+    }
+
+    /** No write reached the output stream yet and the response is not committed. */
+    private synchronized boolean bodilessEnd() {
+        return state == WriteState.IDLE && !writeListenerSet && !response.isCommitted();
     }
 
     @Override

@@ -37,7 +37,7 @@ import org.eclipse.jetty.util.thread.Scheduler;
  * health-check {@code HttpClient}); {@code https} backends go through the connector's TLS context, with
  * the backend's host name for SNI and verification.
  */
-public final class UpstreamClient extends ContainerLifeCycle {
+public final class UpstreamClient extends ContainerLifeCycle implements Upstream {
     private final ClientConnector connector;
     private final Executor executor;
     private final Scheduler scheduler;
@@ -79,6 +79,7 @@ public final class UpstreamClient extends ContainerLifeCycle {
     }
 
     /** A new exchange with {@code method} and {@code target} (path and query, as sent) to one backend address. */
+    @Override
     public UpstreamExchange newExchange(String scheme, String host, int port, String method, String target) {
         return new UpstreamExchange(destination(scheme, host, port, key(scheme, host, port)), method, target);
     }
@@ -231,7 +232,7 @@ public final class UpstreamClient extends ContainerLifeCycle {
     }
 
     /** One backend address: its pool of connections and the exchanges waiting for one. */
-    final class Destination {
+    final class Destination implements ExchangeRoute {
         final UpstreamClient client = UpstreamClient.this;
         final String scheme;
         final String host;
@@ -264,6 +265,11 @@ public final class UpstreamClient extends ContainerLifeCycle {
             this.hostHeader = defaultPort || port <= 0 ? name : name + ":" + port;
         }
 
+        @Override
+        public Scheduler scheduler() {
+            return client.scheduler();
+        }
+
         synchronized int connections() {
             return connections;
         }
@@ -277,7 +283,8 @@ public final class UpstreamClient extends ContainerLifeCycle {
         }
 
         /** A pooled connection, a new one, or a place in the queue. */
-        void send(UpstreamExchange exchange) {
+        @Override
+        public void send(UpstreamExchange exchange) {
             UpstreamConnection connection = null;
             boolean open = false;
             boolean moved = false;
@@ -335,7 +342,8 @@ public final class UpstreamClient extends ContainerLifeCycle {
             }
         }
 
-        synchronized void dequeue(UpstreamExchange exchange) {
+        @Override
+        public synchronized void dequeue(UpstreamExchange exchange) {
             waiting.remove(exchange);
         }
 

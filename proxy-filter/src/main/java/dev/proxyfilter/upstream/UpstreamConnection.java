@@ -38,7 +38,7 @@ import org.slf4j.LoggerFactory;
  * backend closing it is noticed at once. A request sent on a pooled connection that the backend closed
  * before answering a byte is sent again once on a new connection, when it has no body to replay.
  */
-final class UpstreamConnection extends AbstractConnection implements HttpParser.ResponseHandler {
+final class UpstreamConnection extends AbstractConnection implements HttpParser.ResponseHandler, ExchangeCarrier {
     private static final Logger LOG = LoggerFactory.getLogger(UpstreamConnection.class);
 
     /** Context key of the exchange a new connection sends first. */
@@ -720,7 +720,8 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
     }
 
     /** The next chunk of the response body for its reader, or null when none is there yet. */
-    Content.Chunk read(UpstreamExchange reader) {
+    @Override
+    public Content.Chunk read(UpstreamExchange reader) {
         if (exchange != reader) {
             return null; // ended meanwhile: the reader's demand waits for the outcome (demandDetached)
         }
@@ -759,7 +760,8 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
         return ready;
     }
 
-    void demand(UpstreamExchange reader, Runnable callback) {
+    @Override
+    public void demand(UpstreamExchange reader, Runnable callback) {
         if (exchange != reader) {
             reader.demandDetached(callback);
             return;
@@ -940,7 +942,8 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
     }
 
     /** Ends {@code failed} with {@code cause}, closing the connection: a half-done exchange leaves it unusable. */
-    void failExchange(UpstreamExchange failed, Throwable cause) {
+    @Override
+    public void failExchange(UpstreamExchange failed, Throwable cause) {
         Throwable handshake = handshakeFailure;
         if (handshake != null && cause != handshake && !(cause instanceof javax.net.ssl.SSLException)) {
             cause = handshake; // what the end of stream or the close really came from

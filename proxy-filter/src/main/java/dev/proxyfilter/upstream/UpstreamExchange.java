@@ -16,7 +16,7 @@ import org.eclipse.jetty.util.thread.Scheduler;
  * bytes.
  */
 public final class UpstreamExchange implements Content.Source {
-    final UpstreamClient.Destination destination;
+    final ExchangeRoute destination;
     final String method;
     final String target;
     final boolean head;
@@ -46,7 +46,7 @@ public final class UpstreamExchange implements Content.Source {
     private final java.util.concurrent.atomic.AtomicReference<Runnable> parkedDemand =
             new java.util.concurrent.atomic.AtomicReference<>();
     /** The connection that carries the exchange; null while queued or connecting. */
-    private volatile UpstreamConnection connection;
+    private volatile ExchangeCarrier connection;
 
     private Scheduler.Task timeoutTask;
     /** Times the exchange was sent again after a reused connection died under it before any response byte. */
@@ -63,7 +63,7 @@ public final class UpstreamExchange implements Content.Source {
     private final java.util.concurrent.atomic.AtomicReference<dev.proxyfilter.tunnel.TunnelEnd> upgraded =
             new java.util.concurrent.atomic.AtomicReference<>();
 
-    UpstreamExchange(UpstreamClient.Destination destination, String method, String target) {
+    UpstreamExchange(ExchangeRoute destination, String method, String target) {
         this.destination = destination;
         this.method = method;
         this.target = target;
@@ -135,7 +135,6 @@ public final class UpstreamExchange implements Content.Source {
         this.listener = listener;
         if (timeoutMillis > 0) {
             timeoutTask = destination
-                    .client
                     .scheduler()
                     .schedule(
                             () -> abort(new TimeoutException("Total timeout " + timeoutMillis + " ms elapsed")),
@@ -159,7 +158,7 @@ public final class UpstreamExchange implements Content.Source {
             }
             abortCause = cause;
         }
-        UpstreamConnection carrier = connection;
+        ExchangeCarrier carrier = connection;
         if (carrier != null) {
             carrier.failExchange(this, cause);
         } else {
@@ -190,7 +189,7 @@ public final class UpstreamExchange implements Content.Source {
     }
 
     /** Binds the exchange to a connection; false if it ended meanwhile (an abort while it was queued). */
-    synchronized boolean attach(UpstreamConnection carrier) {
+    synchronized boolean attach(ExchangeCarrier carrier) {
         if (outcome.get() != null || abortCause != null) {
             return false;
         }
@@ -307,7 +306,7 @@ public final class UpstreamExchange implements Content.Source {
         if (ended instanceof Throwable failed) {
             return Content.Chunk.from(failed, true);
         }
-        UpstreamConnection carrier = connection;
+        ExchangeCarrier carrier = connection;
         if (carrier == null) {
             return ended == SUCCESS ? Content.Chunk.EOF : null;
         }
@@ -316,7 +315,7 @@ public final class UpstreamExchange implements Content.Source {
 
     @Override
     public void demand(Runnable demandCallback) {
-        UpstreamConnection carrier = connection;
+        ExchangeCarrier carrier = connection;
         if (carrier == null) {
             demandDetached(demandCallback);
         } else {

@@ -1,6 +1,9 @@
 /**
- * The upstream side of forwarding: a pooled HTTP/1.1 client on Jetty's {@code io} layer
- * ({@link org.eclipse.jetty.io.ClientConnector}, {@link org.eclipse.jetty.http.HttpParser}).
+ * The upstream side of forwarding, behind {@link dev.proxyfilter.upstream.Upstream}: a pooled HTTP/1.1 client
+ * on Jetty's {@code io} layer ({@link org.eclipse.jetty.io.ClientConnector}, {@link
+ * org.eclipse.jetty.http.HttpParser}), and a multiplexed HTTP/2 one ({@link dev.proxyfilter.upstream.Http2Upstream},
+ * on Jetty's low-level HTTP/2 client, same connector). Both make {@link dev.proxyfilter.upstream.UpstreamExchange}s,
+ * carried by an HTTP/1.1 connection or an HTTP/2 stream.
  *
  * <p>Why not Jetty's {@code HttpClient}: profiles of a proxied 100-byte request spent about three
  * quarters of the proxy's CPU inside {@code HttpClient} (its request, conversation and exchange objects,

@@ -36,7 +36,7 @@ class ConfigKeyTest {
         assertThat(key.doc()).isNotBlank().doesNotContain("\n");
         assertThat(key.expected()).isNotBlank().doesNotContain("\n");
         assertThat(key.defaultText()).isNotBlank().doesNotContain("\n");
-        assertThat(key.template()).matches("[a-z]+(\\.([a-z-]+|NAME))+");
+        assertThat(key.template()).matches("[a-z]+(\\.([a-z][a-z0-9-]*|NAME))+"); // server.h2c, pool.NAME.h2.*
     }
 
     @Test

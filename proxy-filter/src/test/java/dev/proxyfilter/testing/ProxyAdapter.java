@@ -26,7 +26,6 @@ import org.apache.tomcat.util.descriptor.web.FilterMap;
 import org.eclipse.jetty.ee10.servlet.FilterHolder;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
-import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
@@ -89,7 +88,7 @@ public enum ProxyAdapter {
             throw new UnsupportedOperationException(this + " does not run in Tomcat");
         }
         try {
-            return tomcat(config, this == VALVE_IN_TOMCAT, null, connectorAttributes);
+            return tomcat(config, this == VALVE_IN_TOMCAT, null, connectorAttributes, false);
         } catch (Exception e) {
             throw new IllegalStateException("cannot start " + this, e);
         }
@@ -100,15 +99,29 @@ public enum ProxyAdapter {
      * engine's time instead of sleeping. The servlet and the valve start their own engine: only with the system clock.
      */
     public Running start(ProxyConfig config, ProxyClock clock) {
+        return start(config, clock, false);
+    }
+
+    /**
+     * Starts the proxy with h2c (prior knowledge and Upgrade) next to HTTP/1.1 on the servlet containers'
+     * connectors too, as a user sets up a container for HTTP/2; the core handler always has it, as the
+     * standalone proxy does. Not the default: java.net.http clients would upgrade, and Tomcat reads a whole
+     * request body before it upgrades.
+     */
+    public Running startWithH2c(ProxyConfig config) {
+        return start(config, null, true);
+    }
+
+    private Running start(ProxyConfig config, ProxyClock clock, boolean h2c) {
         if (clock != null && (this == PROXY_SERVLET_IN_JETTY || this == VALVE_IN_TOMCAT)) {
             throw new UnsupportedOperationException(this + " starts its own engine on the system clock");
         }
         try {
             return switch (this) {
-                case FILTER_IN_JETTY -> jetty(config, false, clock);
-                case PROXY_SERVLET_IN_JETTY -> jetty(config, true, clock);
-                case FILTER_IN_TOMCAT -> tomcat(config, false, clock, Map.of());
-                case VALVE_IN_TOMCAT -> tomcat(config, true, clock, Map.of());
+                case FILTER_IN_JETTY -> jetty(config, false, clock, h2c);
+                case PROXY_SERVLET_IN_JETTY -> jetty(config, true, clock, h2c);
+                case FILTER_IN_TOMCAT -> tomcat(config, false, clock, Map.of(), h2c);
+                case VALVE_IN_TOMCAT -> tomcat(config, true, clock, Map.of(), h2c);
                 case HANDLER_IN_JETTY -> jettyHandler(config, clock);
             };
         } catch (Exception e) {
@@ -116,13 +129,17 @@ public enum ProxyAdapter {
         }
     }
 
-    private static Running jetty(ProxyConfig config, boolean servlet, ProxyClock clock) throws Exception {
+    private static Running jetty(ProxyConfig config, boolean servlet, ProxyClock clock, boolean h2c) throws Exception {
         QueuedThreadPool threads = new QueuedThreadPool(64, 4);
         threads.setName(servlet ? "proxy-servlet" : "proxy-filter-jetty");
         Server server = new Server(threads);
-        // Strict as the standalone proxy is: compliance modes, limits, header deadline.
+        // Strict as the standalone proxy is: compliance modes, limits, header deadline; h2c if asked.
         ServerConnector connector = new ServerConnector(
-                server, 1, 1, new HttpConnectionFactory(JettyConnectors.httpConfiguration(config.server())));
+                server,
+                1,
+                1,
+                JettyConnectors.plainFactories(
+                        config.server().withH2c(h2c), JettyConnectors.httpConfiguration(config.server())));
         JettyConnectors.limit(connector, config.server());
         connector.setHost("127.0.0.1");
         connector.setPort(0);
@@ -160,7 +177,10 @@ public enum ProxyAdapter {
         threads.setName("proxy-handler");
         Server server = new Server(threads);
         ServerConnector connector = new ServerConnector(
-                server, 1, 1, new HttpConnectionFactory(JettyConnectors.httpConfiguration(config.server())));
+                server,
+                1,
+                1,
+                JettyConnectors.plainFactories(config.server(), JettyConnectors.httpConfiguration(config.server())));
         JettyConnectors.limit(connector, config.server());
         connector.setHost("127.0.0.1");
         connector.setPort(0);
@@ -177,7 +197,7 @@ public enum ProxyAdapter {
     }
 
     private static Running tomcat(
-            ProxyConfig config, boolean valve, ProxyClock clock, Map<String, String> connectorAttributes)
+            ProxyConfig config, boolean valve, ProxyClock clock, Map<String, String> connectorAttributes, boolean h2c)
             throws Exception {
         Path base = Files.createTempDirectory("tomcat-proxy");
         Tomcat tomcat = new Tomcat();
@@ -190,6 +210,9 @@ public enum ProxyAdapter {
                 throw new IllegalArgumentException("Tomcat's connector has no attribute " + name);
             }
         });
+        if (h2c) { // HTTP/2 in clear text next to HTTP/1.1 (prior knowledge and Upgrade)
+            connector.addUpgradeProtocol(new org.apache.coyote.http2.Http2Protocol());
+        }
         tomcat.setConnector(connector);
         Context context = tomcat.addContext("", base.toString());
         Tomcat.addServlet(context, "local", new Local()).setAsyncSupported(true);

@@ -55,6 +55,12 @@ public final class TestConfigs {
         return this;
     }
 
+    /** Speaks {@code protocol} to the backends of pool {@code name}, defined before. */
+    public TestConfigs protocol(String name, dev.proxyfilter.config.UpstreamProtocol protocol) {
+        pools.put(name, pools.get(name).withProtocol(protocol));
+        return this;
+    }
+
     /** Replaces the health configuration of pool {@code name}, defined before. */
     public TestConfigs health(String name, HealthConfig health) {
         PoolConfig pool = pools.get(name);

@@ -1099,17 +1099,21 @@ class UpstreamClientIntegrationTest {
         assertThat(client.connections("http", "127.0.0.1", backend.port())).isLessThanOrEqualTo(1);
     }
 
+    private static String hostHeader(UpstreamExchange exchange) {
+        return ((UpstreamClient.Destination) exchange.destination).hostHeader;
+    }
+
     @Test
     void theHostHeaderLeavesOutTheSchemesDefaultPortAndBracketsIpv6() {
-        assertThat(client.newExchange("http", "example.test", 80, "GET", "/").destination.hostHeader)
+        assertThat(hostHeader(client.newExchange("http", "example.test", 80, "GET", "/")))
                 .isEqualTo("example.test");
-        assertThat(client.newExchange("https", "example.test", 443, "GET", "/").destination.hostHeader)
+        assertThat(hostHeader(client.newExchange("https", "example.test", 443, "GET", "/")))
                 .isEqualTo("example.test");
-        assertThat(client.newExchange("https", "example.test", 80, "GET", "/").destination.hostHeader)
+        assertThat(hostHeader(client.newExchange("https", "example.test", 80, "GET", "/")))
                 .isEqualTo("example.test:80");
-        assertThat(client.newExchange("http", "::1", 8080, "GET", "/").destination.hostHeader)
+        assertThat(hostHeader(client.newExchange("http", "::1", 8080, "GET", "/")))
                 .isEqualTo("[::1]:8080");
-        assertThat(client.newExchange("http", "[::1]", 8080, "GET", "/").destination.hostHeader)
+        assertThat(hostHeader(client.newExchange("http", "[::1]", 8080, "GET", "/")))
                 .isEqualTo("[::1]:8080");
     }
 
