@@ -74,6 +74,12 @@ public interface Cluster extends AutoCloseable {
     /** This node's id, unique in the cluster for as long as it runs. */
     String nodeId();
 
+    /**
+     * This node's address in the cluster, {@code host:port}: an embedded member's, or the local end of a client's
+     * connection; empty when unknown (a client not connected).
+     */
+    String address();
+
     /** The ids of the cluster's members now (for an embedded member, itself included). */
     Set<String> members();
 

@@ -69,6 +69,8 @@ public final class ProxyEngine implements AutoCloseable {
     private final Cluster cluster;
     /** The cluster's token buckets, {@code null} unless it shares its rate limits ({@code cluster.rate-limits}). */
     private final SharedBuckets sharedBuckets;
+    /** Heartbeats and admin commands across the cluster, {@code null} without one. */
+    private final ClusterNode clusterNode;
     /** The response cache, {@code null} when {@code cache.enabled=false}. */
     private final CachingStep caching;
     /** The access log's queue and writer thread; engine-wide, across generations. */
@@ -130,7 +132,21 @@ public final class ProxyEngine implements AutoCloseable {
         metrics.gauge("proxy.requests.in_flight", inFlight::count);
         this.builder = new GenerationBuilder(clients, metrics, config.cache(), clock);
         this.reloader = new Reloader(config, startedSecurity, sharedBuckets, builder, clients, metrics, clock);
+        this.clusterNode = cluster == null ? null : startClusterNode(cluster);
         this.accessLog = AccessLog.start(metrics); // last: nothing after it can fail and leave its thread running
+    }
+
+    /** This node's heartbeat and admin commands; without them (a cluster that fails now) each node is on its own. */
+    private ClusterNode startClusterNode(Cluster running) {
+        try {
+            return new ClusterNode(this, running, clients.scheduler());
+        } catch (RuntimeException e) {
+            LOG.warn(
+                    "cluster {}: no heartbeats nor admin commands across the cluster: {}",
+                    running.name(),
+                    e.toString());
+            return null;
+        }
     }
 
     /** Loads the cluster's token buckets by name, so that a single node never loads a class that needs Hazelcast. */
@@ -352,6 +368,14 @@ public final class ProxyEngine implements AutoCloseable {
         return cluster;
     }
 
+    /**
+     * This node's heartbeat and the admin commands it sends to and takes from the other nodes, or {@code null}
+     * without a cluster.
+     */
+    public ClusterNode clusterNode() {
+        return clusterNode;
+    }
+
     /** The engine's one time source. */
     public ProxyClock clock() {
         return clock;
@@ -463,6 +487,9 @@ public final class ProxyEngine implements AutoCloseable {
             return;
         }
         List<HttpClient> running = reloader.close(); // watchers and health checks stop first
+        if (clusterNode != null) {
+            clusterNode.close(); // the others stop expecting this node's acknowledgements
+        }
         long deadline = System.nanoTime() + grace.toNanos();
         if (!awaitInFlight(grace)) {
             LOG.warn(

@@ -72,7 +72,7 @@ class ClusterRateLimitIntegrationTest {
         cluster = ProxyCluster.start(
                 3,
                 noCache(),
-                UnaryOperator.identity(),
+                (builder, origin) -> builder,
                 // A timeout no scheduling hiccup of a busy 2-core machine reaches: this test is about the count.
                 limited(ClusterConfig.RateLimitScope.CLUSTER, Duration.ofSeconds(2)));
 
@@ -109,7 +109,7 @@ class ClusterRateLimitIntegrationTest {
         cluster = ProxyCluster.start(
                 2,
                 noCache(),
-                UnaryOperator.identity(),
+                (builder, origin) -> builder,
                 limited(ClusterConfig.RateLimitScope.CLUSTER, Duration.ofMillis(100)));
         assertThat(cluster.get(0, "/warm").getStatus()).isEqualTo(200); // the bucket exists
 

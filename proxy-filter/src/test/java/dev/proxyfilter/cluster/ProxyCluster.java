@@ -24,6 +24,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiFunction;
 import java.util.function.UnaryOperator;
 import org.eclipse.jetty.client.CompletableResponseListener;
 import org.eclipse.jetty.client.ContentResponse;
@@ -61,7 +62,7 @@ final class ProxyCluster implements AutoCloseable {
     private final HttpClient http;
     private final CacheConfig cache;
     /** What a test changes in each node's configuration before and after it is built. */
-    private final UnaryOperator<TestConfigs> builder;
+    private final BiFunction<TestConfigs, java.net.URI, TestConfigs> builder;
 
     private final UnaryOperator<ProxyConfig> customize;
     private final List<Integer> ports = new ArrayList<>();
@@ -71,7 +72,7 @@ final class ProxyCluster implements AutoCloseable {
             CacheConfig cache,
             String name,
             List<String> external,
-            UnaryOperator<TestConfigs> builder,
+            BiFunction<TestConfigs, java.net.URI, TestConfigs> builder,
             UnaryOperator<ProxyConfig> customize) {
         this.cache = cache;
         this.builder = builder;
@@ -109,28 +110,32 @@ final class ProxyCluster implements AutoCloseable {
 
     /** An origin and {@code nodes} proxies with {@code cache}, started one after the other. */
     static ProxyCluster start(int nodes, CacheConfig cache) {
-        return start(nodes, cache, UnaryOperator.identity(), UnaryOperator.identity());
+        return start(nodes, cache, (builder, origin) -> builder, UnaryOperator.identity());
     }
 
     /**
      * An origin and {@code nodes} proxies with {@code cache}, each node's configuration made by {@code builder}
-     * (which may replace pool {@code web} and add routes) and then passed through {@code customize} (security,
-     * cluster settings).
+     * (given the origin's URL; it may replace pool {@code web} and add routes) and then passed through
+     * {@code customize} (security, cluster settings).
      */
     static ProxyCluster start(
-            int nodes, CacheConfig cache, UnaryOperator<TestConfigs> builder, UnaryOperator<ProxyConfig> customize) {
+            int nodes,
+            CacheConfig cache,
+            BiFunction<TestConfigs, java.net.URI, TestConfigs> builder,
+            UnaryOperator<ProxyConfig> customize) {
         return start(nodes, cache, "pf-test-" + UUID.randomUUID(), null, builder, customize);
     }
 
     /** {@code nodes} proxies that are Hazelcast clients of the cluster {@code name} of {@code members}. */
     static ProxyCluster startClients(int nodes, String name, List<String> members) {
-        return start(nodes, defaultCache().build(), name, members, UnaryOperator.identity(), UnaryOperator.identity());
+        return start(
+                nodes, defaultCache().build(), name, members, (builder, origin) -> builder, UnaryOperator.identity());
     }
 
     /** As {@link #startClients(int, String, List)}, each configuration passed through {@code customize}. */
     static ProxyCluster startClients(
             int nodes, String name, List<String> members, UnaryOperator<ProxyConfig> customize) {
-        return start(nodes, defaultCache().build(), name, members, UnaryOperator.identity(), customize);
+        return start(nodes, defaultCache().build(), name, members, (builder, origin) -> builder, customize);
     }
 
     private static ProxyCluster start(
@@ -138,7 +143,7 @@ final class ProxyCluster implements AutoCloseable {
             CacheConfig cache,
             String name,
             List<String> external,
-            UnaryOperator<TestConfigs> builder,
+            BiFunction<TestConfigs, java.net.URI, TestConfigs> builder,
             UnaryOperator<ProxyConfig> customize) {
         ProxyCluster cluster = new ProxyCluster(cache, name, external, builder, customize);
         try {
@@ -165,19 +170,21 @@ final class ProxyCluster implements AutoCloseable {
 
     private void startNode(int index) {
         List<String> members = ports.stream().map(port -> "127.0.0.1:" + port).toList();
-        ProxyConfig config = builder.apply(TestConfigs.builder()
-                        .pool("web", StrategyName.ROUND_ROBIN, "origin", origin.url(), 1)
-                        .route(new RouteConfig(
-                                        "main",
-                                        null,
-                                        "/",
-                                        "web",
-                                        false,
-                                        true,
-                                        Duration.ofSeconds(2),
-                                        Duration.ofSeconds(20),
-                                        Duration.ZERO)
-                                .withCache(true)))
+        ProxyConfig config = builder.apply(
+                        TestConfigs.builder()
+                                .pool("web", StrategyName.ROUND_ROBIN, "origin", origin.url(), 1)
+                                .route(new RouteConfig(
+                                                "main",
+                                                null,
+                                                "/",
+                                                "web",
+                                                false,
+                                                true,
+                                                Duration.ofSeconds(2),
+                                                Duration.ofSeconds(20),
+                                                Duration.ZERO)
+                                        .withCache(true)),
+                        origin.url())
                 .build()
                 .withCache(cache)
                 .withCluster(

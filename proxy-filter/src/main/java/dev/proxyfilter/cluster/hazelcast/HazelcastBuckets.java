@@ -27,6 +27,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -69,16 +70,19 @@ public final class HazelcastBuckets implements SharedBuckets {
     static final int KEEP_AFTER_REFILL_SECONDS = 1;
 
     /** How long the start-up waits for the first call to the cluster ({@link #warmUp}). */
-    static final int WARM_UP_SECONDS = 5;
+    static final int WARM_UP_SECONDS = 2;
 
     private final Duration timeout;
     /** Starts one command on one key's bucket. */
     private final Function<String, BucketCall> calls;
 
     private final ThreadPoolExecutor executor;
+    private final String nodeId;
+    private final AtomicBoolean warm = new AtomicBoolean();
 
-    private HazelcastBuckets(HazelcastCluster cluster, Duration timeout) {
+    private HazelcastBuckets(HazelcastCluster cluster, Duration timeout, String nodeId) {
         this.timeout = timeout;
+        this.nodeId = nodeId;
         IMap<String, byte[]> map = cluster.map(MAP);
         if (cluster.client()) {
             this.executor = executor();
@@ -132,17 +136,19 @@ public final class HazelcastBuckets implements SharedBuckets {
         if (!(cluster instanceof HazelcastCluster hazelcast)) {
             throw new IllegalArgumentException("shared rate limits need a HazelcastCluster, not " + cluster);
         }
-        HazelcastBuckets buckets = new HazelcastBuckets(hazelcast, config.rateLimitTimeout());
-        buckets.warmUp(hazelcast.nodeId());
-        return buckets;
+        return new HazelcastBuckets(hazelcast, config.rateLimitTimeout(), hazelcast.nodeId());
     }
 
     /**
-     * Takes a token from a bucket of this node's own before the first request does: the first command loads
-     * Bucket4j's and Hazelcast's classes for it on this node and on the owner, which can take longer than the
-     * timeout, and a first request that times out would send this instance's limits local for a second.
+     * Takes a token from a bucket of this node's own before the first request does, once, when the first limit
+     * is built (before the configuration that has it serves): the first command loads Bucket4j's and Hazelcast's
+     * classes for it on this node and on the owner, which can take longer than the timeout, and a first request
+     * that times out would send this instance's limits local for a second. Without a rate limit, nothing.
      */
-    private void warmUp(String nodeId) {
+    private void warmUp() {
+        if (!warm.compareAndSet(false, true)) {
+            return;
+        }
         String key = "warm-up|" + nodeId;
         BucketConfiguration configuration = BucketConfiguration.builder()
                 .addLimit(limit -> limit.capacity(1).refillGreedy(1, Duration.ofSeconds(1)))
@@ -176,6 +182,7 @@ public final class HazelcastBuckets implements SharedBuckets {
 
     @Override
     public Limit limit(String name, RateLimitConfig config) {
+        warmUp();
         BucketConfiguration configuration = BucketConfiguration.builder()
                 .addLimit(RateLimiter.bandwidth(config))
                 .build();
