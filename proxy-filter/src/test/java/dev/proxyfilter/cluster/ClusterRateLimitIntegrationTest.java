@@ -96,7 +96,9 @@ class ClusterRateLimitIntegrationTest {
                 .as(
                         "accepted of %d in %.2f s over 3 instances (one bucket: about %.0f)",
                         tally.sent, tally.seconds, expected)
-                .isBetween((int) expected - 4, (int) Math.ceil(expected) + 3)
+                // Slack for a busy machine: requests that reach the member late see more refill, and a node that
+                // knows the bucket empty may start asking a few milliseconds after the next token is due.
+                .isBetween((int) (0.8 * expected) - 2, (int) Math.ceil(expected) + 8)
                 .isLessThan((int) (3 * expected) / 2);
         assertThat(tally.refused).isEqualTo(tally.sent - tally.accepted);
         assertThat(tally.acceptedPerNode).as("every instance admitted some").doesNotContain(0);
