@@ -33,7 +33,8 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 /**
  * The admin dashboard in real headless Chromium (Debian's chromium and chromium-driver, which
  * {@code .ci/run} installs): it loads without console errors, shows every backend, updates under
- * traffic without a reload, and its "drain" button drains a backend in both the page and the API.
+ * traffic without a reload, and its "drain" button drains a backend in both the page and the API. In a cluster
+ * it lists the nodes and says on how many an action applied.
  * Skipped where Chromium is not installed. Set {@code -Ddashboard.screenshot=PATH} to keep a screenshot.
  */
 @Tag("browser")
@@ -58,18 +59,6 @@ class DashboardBrowserIntegrationTest {
                 "needs Debian's chromium and chromium-driver (installed by .ci/run)");
         a = NamedBackend.start("a");
         b = NamedBackend.start("b");
-        Path config = Files.writeString(dir.resolve("proxy.properties"), """
-                server.host=127.0.0.1
-                server.port=0
-                admin.port=0
-                log.access=off
-                pool.web.backend.a.url=%s
-                pool.web.backend.a.weight=3
-                pool.web.backend.b.url=%s
-                route.main.path=/
-                route.main.pool=web
-                """.formatted(a.uri(), b.uri()));
-        proxy = ProxyMain.start("--config", config.toString());
 
         ChromeOptions options = new ChromeOptions();
         options.setBinary(CHROMIUM.toFile());
@@ -93,6 +82,22 @@ class DashboardBrowserIntegrationTest {
                 .usingAnyFreePort()
                 .build();
         browser = new ChromeDriver(service, options);
+    }
+
+    /** The standalone proxy in front of a (weight 3) and b, with {@code extra} settings. */
+    private void startProxy(String extra) throws Exception {
+        Path config = Files.writeString(dir.resolve("proxy.properties"), """
+                server.host=127.0.0.1
+                server.port=0
+                admin.port=0
+                log.access=off
+                pool.web.backend.a.url=%s
+                pool.web.backend.a.weight=3
+                pool.web.backend.b.url=%s
+                route.main.path=/
+                route.main.pool=web
+                """.formatted(a.uri(), b.uri()) + extra);
+        proxy = ProxyMain.start("--config", config.toString());
     }
 
     @AfterEach
@@ -129,6 +134,7 @@ class DashboardBrowserIntegrationTest {
 
     @Test
     void dashboardShowsBackendsUpdatesLiveAndDrains() throws Exception {
+        startProxy("");
         URI admin = URI.create("http://127.0.0.1:" + proxy.adminPort() + "/");
         browser.get(admin.toString());
         WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(20));
@@ -136,6 +142,9 @@ class DashboardBrowserIntegrationTest {
                         .intValue()
                 == 2);
         assertThat(browser.getTitle()).isEqualTo("Proxy Filter");
+        assertThat(browser.findElement(By.id("cluster")).isDisplayed())
+                .as("no cluster, no cluster view")
+                .isFalse();
         assertThat(cell("a", "state")).isEqualTo("up");
         assertThat(cell("b", "state")).isEqualTo("up");
         assertThat(cell("a", "requests")).isEqualTo("0");
@@ -177,5 +186,52 @@ class DashboardBrowserIntegrationTest {
                 .toList();
         assertThat(severe).as("browser console errors").isEmpty();
         assertThat(browser.findElement(By.id("error")).getText()).isEmpty();
+    }
+
+    @Test
+    void inAClusterTheDashboardListsTheNodesAndSaysWhereAnActionApplied() throws Exception {
+        int member = freeMemberPort();
+        startProxy("""
+                cluster.enabled=true
+                cluster.name=dashboard-%s
+                cluster.interface=127.0.0.1
+                cluster.port=%d
+                cluster.members=127.0.0.1:%d
+                """.formatted(java.util.UUID.randomUUID(), member, member));
+        browser.get("http://127.0.0.1:" + proxy.adminPort() + "/");
+        WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(20));
+
+        wait.until(d -> d.findElement(By.id("cluster")).isDisplayed());
+        String node = "tr[data-node='127.0.0.1:" + member + "'] td[data-field='%s']";
+        wait.until(d -> "self".equals(text(node.formatted("state"))));
+        assertThat(text(node.formatted("generation"))).isEqualTo("1");
+        assertThat(text("#cluster-title")).contains("1 node").contains("rate limits per cluster");
+
+        wait.ignoring(org.openqa.selenium.StaleElementReferenceException.class).until(d -> {
+            d.findElement(By.cssSelector("button[data-action='disable'][data-backend='web/b']"))
+                    .click();
+            return true;
+        });
+        wait.until(d -> "disable b: applied on 1 of 1 nodes".equals(text("#action-result")));
+        assertThat(browser.findElement(By.id("error")).getText()).isEmpty();
+    }
+
+    private String text(String selector) {
+        return (String) browser.executeScript(
+                "var e = document.querySelector(arguments[0]); return e ? e.textContent : null;", selector);
+    }
+
+    /** A free port for the member, below Linux's ephemeral range (see the README on cluster.port). */
+    private static int freeMemberPort() throws java.io.IOException {
+        for (int attempt = 0; attempt < 100; attempt++) {
+            int port = java.util.concurrent.ThreadLocalRandom.current().nextInt(20_000, 32_000);
+            try (java.net.ServerSocket socket = new java.net.ServerSocket()) {
+                socket.bind(new java.net.InetSocketAddress("127.0.0.1", port));
+                return port;
+            } catch (java.io.IOException e) {
+                // taken: try another
+            }
+        }
+        throw new java.io.IOException("no free port in 20000..31999");
     }
 }

@@ -13,8 +13,8 @@ import java.util.function.Consumer;
  * {@code dev.proxyfilter.cluster.hazelcast.HazelcastCluster}, is loaded by name in {@link #start}, and only
  * when {@code cluster.enabled=true}.
  *
- * <p>Features that need the cluster's data structures (the shared response cache; later cluster-wide rate
- * limits) live in packages of their own next to the Hazelcast implementation, which gives them its maps; what
+ * <p>Features that need the cluster's data structures (the shared response cache, cluster-wide rate limits) live
+ * next to the Hazelcast implementation, which gives them its maps; what
  * any feature may use without Hazelcast is here: node ids, membership, and {@linkplain #publish topics}.
  *
  * <p>Thread-safe. The engine starts the cluster before its cache and closes it after.
@@ -73,6 +73,12 @@ public interface Cluster extends AutoCloseable {
 
     /** This node's id, unique in the cluster for as long as it runs. */
     String nodeId();
+
+    /**
+     * This node's address in the cluster, {@code host:port}: an embedded member's, or the local end of a client's
+     * connection; empty when unknown (a client not connected).
+     */
+    String address();
 
     /** The ids of the cluster's members now (for an embedded member, itself included). */
     Set<String> members();

@@ -1,6 +1,7 @@
 package dev.proxyfilter.config;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -28,6 +29,10 @@ import java.util.Optional;
  *                      member pick one and bind every interface
  * @param hazelcastXml  a Hazelcast member (embedded) or client (client) configuration file, XML or YAML, used
  *                      instead of the other settings but {@code mode}; {@code null} when not given
+ * @param rateLimits    whether the rate limits ({@code security.rate-limit}, {@code route.NAME.rate-limit}) hold
+ *                      across the cluster or per instance
+ * @param rateLimitTimeout how long a request waits for the cluster's token bucket before this instance decides
+ *                      with its own bucket; positive
  */
 public record ClusterConfig(
         boolean enabled,
@@ -36,12 +41,43 @@ public record ClusterConfig(
         List<String> members,
         int port,
         String bindInterface,
-        Path hazelcastXml) {
+        Path hazelcastXml,
+        RateLimitScope rateLimits,
+        Duration rateLimitTimeout) {
 
     /** Default of {@link #name()}. */
     public static final String DEFAULT_NAME = "proxy-filter";
     /** Default of {@link #port()}, Hazelcast's own. */
     public static final int DEFAULT_PORT = 5701;
+    /**
+     * Default of {@link #rateLimitTimeout()}, as {@code cache.shared-timeout}'s: many round trips on a LAN, and
+     * above the scheduling delays of a busy host, yet short enough that the one request a second that pays it
+     * during an outage hardly notices.
+     */
+    public static final Duration DEFAULT_RATE_LIMIT_TIMEOUT = Duration.ofMillis(100);
+
+    /** Where the token buckets of the rate limits live ({@code cluster.rate-limits}). */
+    public enum RateLimitScope {
+        /** One bucket per key for the whole cluster: a limit of 10/s admits 10/s in all. */
+        CLUSTER,
+        /** A bucket per key on each instance, as without a cluster: N instances admit up to N times the limit. */
+        NODE;
+
+        /** The value of {@code cluster.rate-limits}. */
+        public String configName() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+
+        /** The scope a {@code cluster.rate-limits} value names, in any case. */
+        public static Optional<RateLimitScope> fromConfigName(String value) {
+            for (RateLimitScope scope : values()) {
+                if (scope.configName().equalsIgnoreCase(value)) {
+                    return Optional.of(scope);
+                }
+            }
+            return Optional.empty();
+        }
+    }
 
     /** How this instance takes part. */
     public enum Mode {
@@ -73,6 +109,42 @@ public record ClusterConfig(
         if (port < 1 || port > 65535) {
             throw new IllegalArgumentException("cluster.port: " + port + " (expected: " + ClusterSettings.PORT + ")");
         }
+        Objects.requireNonNull(rateLimits, "rateLimits");
+        if (rateLimitTimeout.isNegative() || rateLimitTimeout.isZero()) {
+            throw new IllegalArgumentException("cluster.rate-limit-timeout: " + rateLimitTimeout.toMillis()
+                    + "ms (expected: " + ClusterSettings.RATE_LIMIT_TIMEOUT + ")");
+        }
+    }
+
+    /** As the canonical constructor, with cluster-wide rate limits and the default timeout. */
+    public ClusterConfig(
+            boolean enabled,
+            Mode mode,
+            String name,
+            List<String> members,
+            int port,
+            String bindInterface,
+            Path hazelcastXml) {
+        this(
+                enabled,
+                mode,
+                name,
+                members,
+                port,
+                bindInterface,
+                hazelcastXml,
+                RateLimitScope.CLUSTER,
+                DEFAULT_RATE_LIMIT_TIMEOUT);
+    }
+
+    /** Whether rate limits hold across the cluster: it is enabled and {@link #rateLimits()} says so. */
+    public boolean sharesRateLimits() {
+        return enabled && rateLimits == RateLimitScope.CLUSTER;
+    }
+
+    /** This configuration with other rate-limit settings. */
+    public ClusterConfig withRateLimits(RateLimitScope scope, Duration timeout) {
+        return new ClusterConfig(enabled, mode, name, members, port, bindInterface, hazelcastXml, scope, timeout);
     }
 
     /** No cluster: every other value at its default. */
@@ -90,6 +162,7 @@ public record ClusterConfig(
 
     /** This configuration as a client of {@code members} instead. */
     public ClusterConfig asClientOf(List<String> clientMembers) {
-        return new ClusterConfig(enabled, Mode.CLIENT, name, clientMembers, port, null, hazelcastXml);
+        return new ClusterConfig(
+                enabled, Mode.CLIENT, name, clientMembers, port, null, hazelcastXml, rateLimits, rateLimitTimeout);
     }
 }

@@ -22,6 +22,8 @@ final class ClusterSettings {
     static final String INTERFACE =
             "an IPv4 address of this host, * standing for any number in a part, e.g." + " 10.0.1.*";
     static final String XML = "path of a readable Hazelcast XML or YAML file";
+    static final String RATE_LIMITS = "cluster|node";
+    static final String RATE_LIMIT_TIMEOUT = "duration > 0 such as 50ms or 1s";
 
     /** The {@code expected} of a {@code cluster.*} key while clustering is off. */
     static final String CLUSTER_ON = "cluster.enabled=true too; clustering is off";
@@ -40,6 +42,8 @@ final class ClusterSettings {
         int port = ClusterConfig.DEFAULT_PORT;
         String bindInterface;
         Path hazelcastXml;
+        ClusterConfig.RateLimitScope rateLimits = ClusterConfig.RateLimitScope.CLUSTER;
+        java.time.Duration rateLimitTimeout = ClusterConfig.DEFAULT_RATE_LIMIT_TIMEOUT;
 
         /** Remembers the setting, for the checks between keys. */
         Draft with(Setting setting) {
@@ -79,11 +83,17 @@ final class ClusterSettings {
                             settings.get("cluster.mode").source());
                 }
             }
-            return new ClusterConfig(enabled, mode, name, members, port, bindInterface, hazelcastXml);
+            return new ClusterConfig(
+                    enabled, mode, name, members, port, bindInterface, hazelcastXml, rateLimits, rateLimitTimeout);
         }
     }
 
     private ClusterSettings() {}
+
+    static ClusterConfig.RateLimitScope rateLimits(Setting setting) {
+        return ClusterConfig.RateLimitScope.fromConfigName(setting.value())
+                .orElseThrow(() -> setting.invalid(RATE_LIMITS));
+    }
 
     static ClusterConfig.Mode mode(Setting setting) {
         return ClusterConfig.Mode.fromConfigName(setting.value()).orElseThrow(() -> setting.invalid(MODE));

@@ -852,6 +852,21 @@ public enum ConfigKey {
             "a whole Hazelcast member (embedded) or client (client) configuration, instead of name, members, port"
                     + " and interface",
             (b, n, s) -> b.cluster.with(s).hazelcastXml = ClusterSettings.hazelcastXml(s)),
+    CLUSTER_RATE_LIMITS(
+            "cluster.rate-limits",
+            Applied.ON_RESTART,
+            value(ClusterConfig.RateLimitScope.CLUSTER.configName()),
+            ClusterSettings.RATE_LIMITS,
+            "cluster: one token bucket per key for all instances (10/s is 10/s in all); node: a bucket per instance",
+            (b, n, s) -> b.cluster.with(s).rateLimits = ClusterSettings.rateLimits(s)),
+    CLUSTER_RATE_LIMIT_TIMEOUT(
+            "cluster.rate-limit-timeout",
+            Applied.ON_RESTART,
+            value(ClusterConfig.DEFAULT_RATE_LIMIT_TIMEOUT),
+            ClusterSettings.RATE_LIMIT_TIMEOUT,
+            "longest wait for the cluster's bucket; past it, or when the cluster fails, this instance's own bucket"
+                    + " decides (for 1 s)",
+            (b, n, s) -> b.cluster.with(s).rateLimitTimeout = ConfigValues.duration(s, true)),
 
     // ---- reload.*: reloading the configuration file ----
     RELOAD_WATCH(

@@ -77,6 +77,11 @@ public final class Generation {
         return pools;
     }
 
+    /** The security layer of this configuration: guards, rate limiters, response hygiene. */
+    public Security security() {
+        return security;
+    }
+
     /** Requests waiting in a pool's queue for a backend with room; 0 for an unknown pool. */
     public int pending(String pool) {
         PoolGate gate = gates.get(pool);

@@ -144,7 +144,7 @@ final class GenerationBuilder {
                     security.guard(route.name()),
                     config,
                     security.hygiene(),
-                    mayBlock(config, route));
+                    mayBlock(config, route) || security.guard(route.name()).mayWait());
             entries.add(new RouteTable.Entry<>(route.host(), route.path(), forwardRoute));
             if (route.host() == null) {
                 anyHost = true;
@@ -169,7 +169,8 @@ final class GenerationBuilder {
 
     /**
      * Whether a request on {@code route} may do blocking work on the thread that starts it: a bcrypt check
-     * (basic authentication, tens of milliseconds by design), or a cache lookup that may read a disk tier.
+     * (basic authentication, tens of milliseconds by design), or a cache lookup that may read a disk tier. (Or a
+     * rate limit that asks the cluster, which the route's guard knows: {@code RouteGuard.mayWait}.)
      */
     private boolean mayBlock(ProxyConfig config, RouteConfig route) {
         var routeSecurity = config.security().routes().get(route.name());

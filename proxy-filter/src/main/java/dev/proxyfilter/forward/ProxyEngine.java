@@ -4,6 +4,7 @@ import dev.proxyfilter.accesslog.AccessLog;
 import dev.proxyfilter.balance.Backend;
 import dev.proxyfilter.balance.BackendPool;
 import dev.proxyfilter.cluster.Cluster;
+import dev.proxyfilter.config.ClusterConfig;
 import dev.proxyfilter.config.ConfigException;
 import dev.proxyfilter.config.ConfigKey;
 import dev.proxyfilter.config.ProxyConfig;
@@ -13,6 +14,7 @@ import dev.proxyfilter.reload.ConfigWatcher;
 import dev.proxyfilter.reload.ReloadResult;
 import dev.proxyfilter.security.Admission;
 import dev.proxyfilter.security.Security;
+import dev.proxyfilter.security.SharedBuckets;
 import dev.proxyfilter.time.ProxyClock;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -36,6 +38,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class ProxyEngine implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ProxyEngine.class);
+
+    /** The cluster's token buckets, loaded by name ({@link #openSharedBuckets}). */
+    private static final String SHARED_BUCKETS = "dev.proxyfilter.cluster.hazelcast.HazelcastBuckets";
 
     /** How long exchanges cut by a close get to run their failure callbacks before the cache closes. */
     private static final Duration CUT_SETTLE = Duration.ofMillis(500);
@@ -62,6 +67,10 @@ public final class ProxyEngine implements AutoCloseable {
     private final Reloader reloader;
     /** This instance's part in a cluster, {@code null} without {@code cluster.enabled=true}. */
     private final Cluster cluster;
+    /** The cluster's token buckets, {@code null} unless it shares its rate limits ({@code cluster.rate-limits}). */
+    private final SharedBuckets sharedBuckets;
+    /** Heartbeats and admin commands across the cluster, {@code null} without one. */
+    private final ClusterNode clusterNode;
     /** The response cache, {@code null} when {@code cache.enabled=false}. */
     private final CachingStep caching;
     /** The access log's queue and writer thread; engine-wide, across generations. */
@@ -78,23 +87,40 @@ public final class ProxyEngine implements AutoCloseable {
     private ProxyEngine(ProxyConfig config, Security security, ProxyClock clock) throws Exception {
         this.clock = clock;
         this.metrics = new ProxyMetrics(clock);
-        // First the cluster (the shared cache needs it), then the cache: a bad cluster.* or cache.* setting must
-        // not leak threads, nor what started before it.
+        // First the cluster (the shared cache and rate limits need it), then the security layer and the cache: a
+        // bad cluster.*, users file or cache.* setting must not leak threads, nor what started before it.
         this.cluster = config.cluster().enabled() ? Cluster.start(config) : null;
+        SharedBuckets openedBuckets = null;
+        Security startedSecurity = security;
         CachingStep openedCache = null;
         UpstreamClients startedClients = null;
         try {
+            openedBuckets = cluster != null && config.cluster().sharesRateLimits()
+                    ? openSharedBuckets(cluster, config.cluster())
+                    : null;
+            if (startedSecurity == null) {
+                startedSecurity = Security.start(
+                        config.security(),
+                        config.routes().stream().map(RouteConfig::name).toList(),
+                        clock,
+                        null,
+                        openedBuckets);
+            }
             openedCache = CachingStep.open(config, metrics, clock, cluster);
             startedClients = new UpstreamClients(config.upstreamTls(), config.cache());
         } catch (Exception | Error e) {
             if (openedCache != null) {
                 openedCache.close();
             }
+            if (openedBuckets != null) {
+                openedBuckets.close();
+            }
             if (cluster != null) {
                 cluster.close();
             }
             throw e;
         }
+        this.sharedBuckets = openedBuckets;
         this.caching = openedCache;
         this.clients = startedClients;
         if (cluster != null) {
@@ -105,8 +131,38 @@ public final class ProxyEngine implements AutoCloseable {
         metrics.gauge("proxy.upstream.threads.queued", clients.executor()::getQueueSize);
         metrics.gauge("proxy.requests.in_flight", inFlight::count);
         this.builder = new GenerationBuilder(clients, metrics, config.cache(), clock);
-        this.reloader = new Reloader(config, security, builder, clients, metrics, clock);
+        this.reloader = new Reloader(config, startedSecurity, sharedBuckets, builder, clients, metrics, clock);
+        this.clusterNode = cluster == null ? null : startClusterNode(cluster);
         this.accessLog = AccessLog.start(metrics); // last: nothing after it can fail and leave its thread running
+    }
+
+    /** This node's heartbeat and admin commands; without them (a cluster that fails now) each node is on its own. */
+    private ClusterNode startClusterNode(Cluster running) {
+        try {
+            return new ClusterNode(this, running, clients.scheduler());
+        } catch (RuntimeException e) {
+            LOG.warn(
+                    "cluster {}: no heartbeats nor admin commands across the cluster: {}",
+                    running.name(),
+                    e.toString());
+            return null;
+        }
+    }
+
+    /** Loads the cluster's token buckets by name, so that a single node never loads a class that needs Hazelcast. */
+    private static SharedBuckets openSharedBuckets(Cluster cluster, ClusterConfig config) {
+        try {
+            return (SharedBuckets) Class.forName(SHARED_BUCKETS, true, ProxyEngine.class.getClassLoader())
+                    .getMethod("open", Cluster.class, ClusterConfig.class)
+                    .invoke(null, cluster, config);
+        } catch (java.lang.reflect.InvocationTargetException e) {
+            if (e.getCause() instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            throw new IllegalStateException("cannot start the cluster's rate limits", e.getCause());
+        } catch (ReflectiveOperationException | LinkageError e) {
+            throw new IllegalStateException("cannot start the cluster's rate limits", e);
+        }
     }
 
     /**
@@ -125,14 +181,13 @@ public final class ProxyEngine implements AutoCloseable {
      * fake clock and move it instead of sleeping.
      */
     public static ProxyEngine start(ProxyConfig config, ProxyClock clock) {
-        Security security = Security.start(
-                config.security(),
-                config.routes().stream().map(RouteConfig::name).toList(),
-                clock);
-        return start(config, security, clock);
+        return start(config, null, clock); // the security layer once the cluster runs, whose buckets it may use
     }
 
-    /** Starts an engine with a security layer built by the caller, on the system clock. */
+    /**
+     * Starts an engine with a security layer built by the caller, on the system clock. Its rate limits are this
+     * instance's own, even in a cluster; a reload builds the next one with the cluster's.
+     */
     public static ProxyEngine start(ProxyConfig config, Security security) {
         return start(config, security, ProxyClock.system());
     }
@@ -314,6 +369,14 @@ public final class ProxyEngine implements AutoCloseable {
         return cluster;
     }
 
+    /**
+     * This node's heartbeat and the admin commands it sends to and takes from the other nodes, or {@code null}
+     * without a cluster.
+     */
+    public ClusterNode clusterNode() {
+        return clusterNode;
+    }
+
     /** The engine's one time source. */
     public ProxyClock clock() {
         return clock;
@@ -426,6 +489,9 @@ public final class ProxyEngine implements AutoCloseable {
             return;
         }
         List<HttpClient> running = reloader.close(); // watchers and health checks stop first
+        if (clusterNode != null) {
+            clusterNode.close(); // the others stop expecting this node's acknowledgements
+        }
         long deadline = System.nanoTime() + grace.toNanos();
         if (!awaitInFlight(grace)) {
             LOG.warn(
@@ -450,6 +516,9 @@ public final class ProxyEngine implements AutoCloseable {
         clients.stopThreads();
         if (caching != null) {
             caching.close();
+        }
+        if (sharedBuckets != null) {
+            sharedBuckets.close();
         }
         if (cluster != null) {
             cluster.close(); // after the cache, whose last writes and purges still reach it

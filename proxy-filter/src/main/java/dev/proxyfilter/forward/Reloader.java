@@ -9,6 +9,7 @@ import dev.proxyfilter.metrics.ProxyMetrics;
 import dev.proxyfilter.reload.ConfigWatcher;
 import dev.proxyfilter.reload.ReloadResult;
 import dev.proxyfilter.security.Security;
+import dev.proxyfilter.security.SharedBuckets;
 import dev.proxyfilter.time.ProxyClock;
 import dev.proxyfilter.upstream.UpstreamClient;
 import java.nio.file.Path;
@@ -49,6 +50,8 @@ final class Reloader {
     private final ProxyClock clock;
     /** The configuration the long-lived parts were built from: what restart-only settings compare to. */
     private final ProxyConfig baseline;
+    /** The cluster's token buckets for every generation's rate limits, or null: each instance's own. */
+    private final SharedBuckets sharedBuckets;
 
     private volatile Generation current;
     /** Older generations with requests still in flight; guarded by {@code this}. */
@@ -65,6 +68,7 @@ final class Reloader {
     Reloader(
             ProxyConfig baseline,
             Security security,
+            SharedBuckets sharedBuckets,
             GenerationBuilder builder,
             UpstreamClients clients,
             ProxyMetrics metrics,
@@ -72,6 +76,7 @@ final class Reloader {
             throws Exception {
         this.clock = clock;
         this.baseline = baseline;
+        this.sharedBuckets = sharedBuckets;
         this.builder = builder;
         this.clients = clients;
         this.metrics = metrics;
@@ -154,7 +159,8 @@ final class Reloader {
                     next.security(),
                     next.routes().stream().map(RouteConfig::name).toList(),
                     clock,
-                    previous.security); // unchanged rate limits keep their buckets
+                    previous.security, // unchanged rate limits keep their buckets
+                    sharedBuckets);
             generation = builder.build(previous.number + 1, effective, security, previous);
         } catch (ConfigException e) {
             return rejected(trigger, previous, e.getMessage());

@@ -16,7 +16,8 @@ import java.util.Objects;
  *                        or a summary of what was applied
  * @param restartRequired settings that differ from the running ones but only take effect after a restart,
  *                        such as {@code server.*}; they were left as they are, the rest was applied
- * @param trigger         what asked for the reload: {@code file}, {@code signal}, {@code admin}, {@code api}
+ * @param trigger         what asked for the reload: {@code file}, {@code signal}, {@code admin}, {@code api}, or
+ *                        {@code cluster} (an admin reload sent to another node of the cluster)
  * @param at              when it finished
  */
 public record ReloadResult(

@@ -82,6 +82,14 @@ public final class RouteGuard {
         return names;
     }
 
+    /**
+     * Whether {@link #admit} may wait on the cluster: a rate limit of this route asks the cluster's buckets
+     * (bounded by their timeout), so the engine runs it off the thread that reads the network.
+     */
+    public boolean mayWait() {
+        return (globalLimit != null && globalLimit.isShared()) || (routeLimit != null && routeLimit.isShared());
+    }
+
     /** Whether this guard has nothing to check. */
     public boolean isOpen() {
         return this == NONE;
@@ -98,18 +106,19 @@ public final class RouteGuard {
             return Admission.refused(403, FORBIDDEN, List.of(), ip);
         }
         String globalKey = null;
+        RateLimiter.Outcome globalToken = null;
         if (globalLimit != null) {
             globalKey = globalLimit.key(request, ip);
-            RateLimiter.Outcome outcome = globalLimit.tryAcquire(globalKey);
-            if (!outcome.allowed()) {
-                return tooMany(globalLimit, outcome, ip);
+            globalToken = globalLimit.tryAcquire(globalKey);
+            if (!globalToken.allowed()) {
+                return tooMany(globalLimit, globalToken, ip);
             }
         }
         if (routeLimit != null) {
             RateLimiter.Outcome outcome = routeLimit.tryAcquire(routeLimit.key(request, ip));
             if (!outcome.allowed()) {
                 if (globalKey != null) {
-                    globalLimit.refund(globalKey);
+                    globalLimit.refund(globalKey, globalToken);
                 }
                 return tooMany(routeLimit, outcome, ip);
             }

@@ -79,6 +79,11 @@ public final class Security {
         return start(config, routes, ProxyClock.of(clock, nanoTime), running);
     }
 
+    /** {@link #start(SecurityConfig, Collection, ProxyClock, Security, SharedBuckets)} on this instance only. */
+    public static Security start(SecurityConfig config, Collection<String> routes, ProxyClock clock, Security running) {
+        return start(config, routes, clock, running, null);
+    }
+
     /**
      * Builds the guards of {@code routes}, reading the users and JWKS files.
      *
@@ -86,15 +91,22 @@ public final class Security {
      *                runs the token buckets and tables (of new ones: kept ones keep theirs, the same clock
      *                in an engine that has one)
      * @param running the security layer serving until now, whose unchanged limiters are kept; or null
+     * @param shared  the cluster's token buckets, which the rate limits then ask first; {@code null} for this
+     *                instance's only. Concurrency caps are per instance either way.
      * @throws ConfigException naming the key whose file is unreadable or malformed
      */
-    public static Security start(SecurityConfig config, Collection<String> routes, ProxyClock clock, Security running) {
+    public static Security start(
+            SecurityConfig config,
+            Collection<String> routes,
+            ProxyClock clock,
+            Security running,
+            SharedBuckets shared) {
         Objects.requireNonNull(clock, "clock");
         ClientIdentity identity = new ClientIdentity(config.trustedProxies(), config.clientIpHeader());
         Map<String, RateLimiter> limiters = new HashMap<>();
         RateLimiter global = config.rateLimit() == null
                 ? null
-                : limiter("global", config.rateLimit(), config.rateLimitMaxKeys(), clock, running, limiters);
+                : limiter("global", config.rateLimit(), config.rateLimitMaxKeys(), clock, running, shared, limiters);
         ConcurrencyLimiter concurrency = concurrency(config.maxConcurrentPerClient(), running);
         boolean globalActive = identity.trustsAny()
                 || !config.allow().isEmpty()
@@ -109,7 +121,14 @@ public final class Security {
             }
             RateLimiter routeLimit = own.rateLimit() == null
                     ? null
-                    : limiter("route-" + route, own.rateLimit(), config.rateLimitMaxKeys(), clock, running, limiters);
+                    : limiter(
+                            "route-" + route,
+                            own.rateLimit(),
+                            config.rateLimitMaxKeys(),
+                            clock,
+                            running,
+                            shared,
+                            limiters);
             guards.put(
                     route,
                     new RouteGuard(
@@ -140,11 +159,12 @@ public final class Security {
             int maxKeys,
             ProxyClock clock,
             Security running,
+            SharedBuckets shared,
             Map<String, RateLimiter> limiters) {
         RateLimiter kept = running == null ? null : running.limiters.get(name);
-        RateLimiter limiter = kept != null && kept.enforces(name, config, maxKeys)
+        RateLimiter limiter = kept != null && kept.enforces(name, config, maxKeys, shared)
                 ? kept
-                : new RateLimiter(name, config, maxKeys, clock);
+                : new RateLimiter(name, config, maxKeys, clock, shared);
         limiters.put(name, limiter);
         return limiter;
     }
@@ -163,6 +183,11 @@ public final class Security {
     /** The guard of route {@code name}; {@link RouteGuard#NONE} when nothing applies to it. */
     public RouteGuard guard(String name) {
         return guards.getOrDefault(name, RouteGuard.NONE);
+    }
+
+    /** The rate limiters by policy name ({@code global}, {@code route-NAME}). */
+    public Map<String, RateLimiter> rateLimiters() {
+        return limiters;
     }
 
     /** What every response loses and gains. */

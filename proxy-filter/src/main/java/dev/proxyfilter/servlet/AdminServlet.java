@@ -32,7 +32,10 @@ import java.util.function.Supplier;
  * {@code POST /api/reload} re-reads the configuration's sources and applies them, answering the
  * {@link ReloadResult} (200, or 422 when the configuration is invalid and the old one keeps serving), and
  * {@code GET /api/reload} shows the last one;
- * {@code POST /api/cache/purge?url=U} or {@code ?prefix=P}, answering {@code {"removed": N}}. A bad request gets 400
+ * {@code POST /api/cache/purge?url=U} or {@code ?prefix=P}, answering {@code {"removed": N}};
+ * {@code GET /api/cluster}, the nodes of a cluster from their heartbeats. In a cluster, a backend change, a purge
+ * and a reload apply on every node, and their answer has a {@code cluster} member saying which nodes acknowledged
+ * ({@link AdminOperations#drain}). A bad request gets 400
  * with a reason. When a token is set ({@code admin.token}, or the {@code token} init-param), every path
  * but {@code /healthz} and {@code /readyz} needs {@code Authorization: Bearer TOKEN} (the dashboard page
  * also accepts {@code ?token=} and passes it on).
@@ -124,9 +127,10 @@ public class AdminServlet extends HttpServlet {
                     cache == null ? Map.of("pools", admin.pools()) : Map.of("pools", admin.pools(), "cache", cache));
         } else if (path.equals("/api/cache/purge")) {
             requireMethod(method, "POST");
-            String url = request.getParameter("url");
-            int removed = url != null ? admin.purgeUrl(url) : admin.purgePrefix(request.getParameter("prefix"));
-            json(response, 200, Map.of("removed", removed));
+            json(response, 200, admin.purge(request.getParameter("url"), request.getParameter("prefix")));
+        } else if (path.equals("/api/cluster")) {
+            requireMethod(method, "GET");
+            json(response, 200, admin.cluster());
         } else if (path.equals("/api/config")) {
             requireMethod(method, "GET");
             json(
@@ -144,9 +148,9 @@ public class AdminServlet extends HttpServlet {
                 json(response, 200, admin.reloadStatus());
             } else {
                 requireMethod(method, "POST");
-                ReloadResult result = admin.reload();
-                // 422: the request was fine, the configuration it made the proxy read was not.
-                json(response, result.ok() ? 200 : 422, result.toMap());
+                Map<String, Object> result = admin.reload();
+                // 422: the request was fine, the configuration it made the proxy read was not (here).
+                json(response, Boolean.TRUE.equals(result.get("ok")) ? 200 : 422, result);
             }
         } else if (path.startsWith("/api/pools/")) {
             requireMethod(method, "POST");
@@ -157,7 +161,7 @@ public class AdminServlet extends HttpServlet {
             }
             String pool = parts[0];
             String backend = parts[2];
-            switch (parts[3]) {
+            Map<String, Object> done = switch (parts[3]) {
                 case "enable" -> admin.enable(pool, backend);
                 case "disable" -> admin.disable(pool, backend);
                 case "drain" -> admin.drain(pool, backend);
@@ -165,8 +169,8 @@ public class AdminServlet extends HttpServlet {
                 default ->
                     throw new IllegalArgumentException(
                             "action: " + parts[3] + " (expected: enable, disable, drain or weight)");
-            }
-            json(response, 200, Map.of("ok", true));
+            };
+            json(response, 200, done);
         } else {
             json(response, 404, Map.of("error", "no such admin path; see /api/pools, /metrics, /healthz"));
         }

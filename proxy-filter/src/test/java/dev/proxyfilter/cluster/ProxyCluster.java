@@ -24,6 +24,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiFunction;
+import java.util.function.UnaryOperator;
 import org.eclipse.jetty.client.CompletableResponseListener;
 import org.eclipse.jetty.client.ContentResponse;
 import org.eclipse.jetty.client.HttpClient;
@@ -59,11 +61,22 @@ final class ProxyCluster implements AutoCloseable {
     private final TestBackend origin;
     private final HttpClient http;
     private final CacheConfig cache;
+    /** What a test changes in each node's configuration before and after it is built. */
+    private final BiFunction<TestConfigs, java.net.URI, TestConfigs> builder;
+
+    private final UnaryOperator<ProxyConfig> customize;
     private final List<Integer> ports = new ArrayList<>();
     private final List<ProxyAdapter.Running> proxies = new ArrayList<>();
 
-    private ProxyCluster(CacheConfig cache, String name, List<String> external) {
+    private ProxyCluster(
+            CacheConfig cache,
+            String name,
+            List<String> external,
+            BiFunction<TestConfigs, java.net.URI, TestConfigs> builder,
+            UnaryOperator<ProxyConfig> customize) {
         this.cache = cache;
+        this.builder = builder;
+        this.customize = customize;
         this.name = name;
         this.external = external;
         this.origin = TestBackend.start("origin", new Origin());
@@ -97,16 +110,42 @@ final class ProxyCluster implements AutoCloseable {
 
     /** An origin and {@code nodes} proxies with {@code cache}, started one after the other. */
     static ProxyCluster start(int nodes, CacheConfig cache) {
-        return start(nodes, cache, "pf-test-" + UUID.randomUUID(), null);
+        return start(nodes, cache, (builder, origin) -> builder, UnaryOperator.identity());
+    }
+
+    /**
+     * An origin and {@code nodes} proxies with {@code cache}, each node's configuration made by {@code builder}
+     * (given the origin's URL; it may replace pool {@code web} and add routes) and then passed through
+     * {@code customize} (security, cluster settings).
+     */
+    static ProxyCluster start(
+            int nodes,
+            CacheConfig cache,
+            BiFunction<TestConfigs, java.net.URI, TestConfigs> builder,
+            UnaryOperator<ProxyConfig> customize) {
+        return start(nodes, cache, "pf-test-" + UUID.randomUUID(), null, builder, customize);
     }
 
     /** {@code nodes} proxies that are Hazelcast clients of the cluster {@code name} of {@code members}. */
     static ProxyCluster startClients(int nodes, String name, List<String> members) {
-        return start(nodes, defaultCache().build(), name, members);
+        return start(
+                nodes, defaultCache().build(), name, members, (builder, origin) -> builder, UnaryOperator.identity());
     }
 
-    private static ProxyCluster start(int nodes, CacheConfig cache, String name, List<String> external) {
-        ProxyCluster cluster = new ProxyCluster(cache, name, external);
+    /** As {@link #startClients(int, String, List)}, each configuration passed through {@code customize}. */
+    static ProxyCluster startClients(
+            int nodes, String name, List<String> members, UnaryOperator<ProxyConfig> customize) {
+        return start(nodes, defaultCache().build(), name, members, (builder, origin) -> builder, customize);
+    }
+
+    private static ProxyCluster start(
+            int nodes,
+            CacheConfig cache,
+            String name,
+            List<String> external,
+            BiFunction<TestConfigs, java.net.URI, TestConfigs> builder,
+            UnaryOperator<ProxyConfig> customize) {
+        ProxyCluster cluster = new ProxyCluster(cache, name, external, builder, customize);
         try {
             for (int i = 0; i < nodes; i++) {
                 cluster.ports.add(freePort());
@@ -131,19 +170,21 @@ final class ProxyCluster implements AutoCloseable {
 
     private void startNode(int index) {
         List<String> members = ports.stream().map(port -> "127.0.0.1:" + port).toList();
-        ProxyConfig config = TestConfigs.builder()
-                .pool("web", StrategyName.ROUND_ROBIN, "origin", origin.url(), 1)
-                .route(new RouteConfig(
-                                "main",
-                                null,
-                                "/",
-                                "web",
-                                false,
-                                true,
-                                Duration.ofSeconds(2),
-                                Duration.ofSeconds(20),
-                                Duration.ZERO)
-                        .withCache(true))
+        ProxyConfig config = builder.apply(
+                        TestConfigs.builder()
+                                .pool("web", StrategyName.ROUND_ROBIN, "origin", origin.url(), 1)
+                                .route(new RouteConfig(
+                                                "main",
+                                                null,
+                                                "/",
+                                                "web",
+                                                false,
+                                                true,
+                                                Duration.ofSeconds(2),
+                                                Duration.ofSeconds(20),
+                                                Duration.ZERO)
+                                        .withCache(true)),
+                        origin.url())
                 .build()
                 .withCache(cache)
                 .withCluster(
@@ -151,6 +192,7 @@ final class ProxyCluster implements AutoCloseable {
                                 ? ClusterConfig.loopback(name, ports.get(index), members)
                                 : ClusterConfig.loopback(name, ports.get(index), members)
                                         .asClientOf(external));
+        config = customize.apply(config);
         ProxyAdapter.Running proxy = ProxyAdapter.HANDLER_IN_JETTY.start(config);
         synchronized (proxies) {
             if (proxies.size() > index) {
@@ -209,6 +251,16 @@ final class ProxyCluster implements AutoCloseable {
     int count(String path) {
         AtomicInteger n = counts.get(path);
         return n == null ? 0 : n.get();
+    }
+
+    /** The test's HTTP client. */
+    HttpClient http() {
+        return http;
+    }
+
+    /** The origin's URL. */
+    java.net.URI originUrl() {
+        return origin.url();
     }
 
     /** A GET through proxy {@code node}, with {@code Host: shop.example}. */

@@ -336,6 +336,23 @@ public final class HazelcastCluster implements Cluster {
     }
 
     @Override
+    public String address() {
+        try {
+            if (client) {
+                java.net.SocketAddress local = hazelcast.getLocalEndpoint().getSocketAddress();
+                return local instanceof java.net.InetSocketAddress inet
+                        ? inet.getAddress().getHostAddress() + ":" + inet.getPort()
+                        : "";
+            }
+            com.hazelcast.cluster.Address address =
+                    hazelcast.getCluster().getLocalMember().getAddress();
+            return address.getHost() + ":" + address.getPort();
+        } catch (RuntimeException e) {
+            return ""; // not running
+        }
+    }
+
+    @Override
     public Set<String> members() {
         Set<String> ids = new LinkedHashSet<>();
         try {
