@@ -58,6 +58,8 @@ final class HandOverConnector extends ServerConnector {
     private volatile CompletableFuture<Void> closeRequest;
     private volatile boolean handingOver;
     private volatile long lastAcceptNanos = System.nanoTime();
+    /** {@code server.idle-timeout}, as set before the start, for HTTP/2 connections that still carry streams. */
+    private volatile long configuredIdleTimeout;
 
     /**
      * @param reusePort bind with {@code SO_REUSEPORT}
@@ -116,6 +118,7 @@ final class HandOverConnector extends ServerConnector {
 
     @Override
     protected void doStart() throws Exception {
+        configuredIdleTimeout = getIdleTimeout();
         if (reusePort) {
             open();
             ServerSocketChannel channel = (ServerSocketChannel) getTransport();
@@ -179,6 +182,37 @@ final class HandOverConnector extends ServerConnector {
             }
             if (connection instanceof HTTP2Connection http2) {
                 http2.getSession().shutdown(); // GOAWAY: the client opens its next streams elsewhere
+            }
+        }
+        keepStreamsAlive();
+    }
+
+    /**
+     * Jetty's graceful shutdown sends HTTP/2 sessions a GOAWAY and shortens every connection's idle timeout
+     * to its shutdown idle timeout (1 s); an HTTP/2 session that is closing fails all its streams when that
+     * expires, so a proxied stream whose backend is quiet for a second (a slow first byte, a long poll, a
+     * gRPC stream) would be reset with {@code CANCEL} well within the grace. Connections that still carry
+     * streams keep {@code server.idle-timeout}: the session closes by itself after its last stream, and
+     * the grace ({@code server.shutdown-timeout}) still bounds it all. HTTP/1 connections keep Jetty's rule.
+     */
+    @Override
+    public CompletableFuture<Void> shutdown() {
+        CompletableFuture<Void> shutdown = super.shutdown();
+        keepStreamsAlive();
+        return shutdown;
+    }
+
+    private void keepStreamsAlive() {
+        long idleTimeout = configuredIdleTimeout;
+        for (EndPoint endPoint : getConnectedEndPoints()) {
+            Connection connection = endPoint.getConnection();
+            if (connection instanceof SslConnection tls) {
+                connection = tls.getSslEndPoint().getConnection();
+            }
+            if (connection instanceof HTTP2Connection http2
+                    && !http2.getSession().getStreams().isEmpty()
+                    && endPoint.getIdleTimeout() < idleTimeout) {
+                endPoint.setIdleTimeout(idleTimeout);
             }
         }
     }

@@ -26,6 +26,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.eclipse.jetty.client.ContentResponse;
+import org.eclipse.jetty.http2.client.HTTP2Client;
+import org.eclipse.jetty.http2.client.transport.HttpClientTransportOverHTTP2;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
@@ -210,6 +213,58 @@ class DistributionBlackBoxIntegrationTest {
                 .contains("proxy-filter stopping: new connections refused, 4 exchange(s) in flight get up to 10000 ms")
                 .contains("proxy-filter stopped")
                 .doesNotContain("still in flight after");
+    }
+
+    /**
+     * The same drain over h2c (prior knowledge), with a client that follows RFC 9113 on GOAWAY: four streams
+     * in flight on one connection finish with their whole body after SIGTERM, and the process exits 0.
+     */
+    @Test
+    void sigtermLetsInFlightHttp2StreamsFinish() throws Exception {
+        Backends.Slow slow = new Backends.Slow();
+        TestBackend backend = TestBackend.start("slow", slow);
+        backends.add(backend);
+        int port = freePort();
+        Process process = startScript(
+                "drain-h2", "--config", slowConfig(port, backend, "10s").toString());
+        awaitAnswering(process, "drain-h2", port, "/ready?ms=0");
+        int before = slow.started.get();
+
+        org.eclipse.jetty.client.HttpClient h2 =
+                new org.eclipse.jetty.client.HttpClient(new HttpClientTransportOverHTTP2(new HTTP2Client()));
+        h2.start();
+        try {
+            List<CompletableFuture<ContentResponse>> inFlight = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                inFlight.add(new org.eclipse.jetty.client.CompletableResponseListener(
+                                h2.newRequest("http://127.0.0.1:" + port + "/slow/" + i + "?ms=4000")
+                                        .timeout(20, TimeUnit.SECONDS),
+                                1 << 20)
+                        .send());
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> slow.started.get() == before + 4);
+            assertThat(h2.getDestinations()).hasSize(1);
+
+            process.destroy(); // SIGTERM, half-way through their bodies
+            for (CompletableFuture<ContentResponse> response : inFlight) {
+                ContentResponse done;
+                try {
+                    done = response.get(10, TimeUnit.SECONDS);
+                } catch (java.util.concurrent.ExecutionException e) {
+                    throw new AssertionError("a stream failed; the proxy said:\n" + output("drain-h2"), e);
+                }
+                assertThat(done.getVersion()).hasToString("HTTP/2.0");
+                assertThat(done.getStatus()).as(output("drain-h2")).isEqualTo(200);
+                assertThat(done.getContent()).isEqualTo(Backends.slowBody());
+            }
+        } finally {
+            h2.stop();
+        }
+        assertThat(process.waitFor(EXIT_TIMEOUT.toSeconds(), TimeUnit.SECONDS))
+                .as(output("drain-h2"))
+                .isTrue();
+        assertThat(process.exitValue()).as(output("drain-h2")).isZero();
+        assertThat(output("drain-h2")).contains("proxy-filter stopped").doesNotContain("still in flight after");
     }
 
     /** A request longer than {@code server.shutdown-timeout} is cut, and the exit is still 0, soon after the grace. */
