@@ -31,6 +31,9 @@
 #   --pinned                each proxy under test on CPU 1 alone (taskset; one nginx worker, one
 #                           HAProxy thread, -XX:ActiveProcessorCount=1 for the JVMs), wrk and the
 #                           origins on CPU 0: the headline mode of issue 18
+#   --baseline DIR          also run another unpacked distribution (an older build, e.g. from git
+#                           worktree + ./mvnw package) as "proxy-filter (baseline)", in the same
+#                           rounds and with the same configuration: old jar against new, in one run
 #   --access-log            the access log on in every target (nginx, HAProxy, proxy-filter, stock
 #                           Jetty has none), each writing to a file; default: off in every target
 #
@@ -63,6 +66,7 @@ LOAD=1
 JETTY_STOCK=1
 TOMCAT=1
 DIST="$ROOT/jetty-distribution/target/proxy-filter"
+BASELINE=""
 OUT=""
 INSTALL=1
 PINNED=0
@@ -85,6 +89,7 @@ while [ $# -gt 0 ]; do
     --no-jetty-stock) JETTY_STOCK=0 ;;
     --no-tomcat) TOMCAT=0 ;;
     --dist) DIST="$(cd -P "$2" && pwd)"; shift ;;
+    --baseline) BASELINE="$(cd -P "$2" && pwd)"; shift ;;
     --out) OUT="$2"; shift ;;
     --no-install) INSTALL=0 ;;
     --pinned) PINNED=1 ;;
@@ -380,7 +385,7 @@ ORIGIN_A=$(free_port); USED_PORTS="$USED_PORTS$ORIGIN_A "
 ORIGIN_B=$(free_port); USED_PORTS="$USED_PORTS$ORIGIN_B "
 ORIGIN_STATUS=$(free_port); USED_PORTS="$USED_PORTS$ORIGIN_STATUS "
 declare -A PORT=()
-for t in nginx haproxy proxy-filter jetty-stock tomcat-filter nginx-cache proxy-filter-cache proxy-filter-idle; do
+for t in nginx haproxy proxy-filter proxy-filter-base jetty-stock tomcat-filter nginx-cache proxy-filter-cache proxy-filter-idle; do
   PORT[$t]=$(free_port); USED_PORTS="$USED_PORTS${PORT[$t]} "
 done
 
@@ -561,10 +566,10 @@ launch_haproxy() {
 }
 
 launch_proxy_filter() {
-  local name=$1 cache=${2:-0}
+  local name=$1 cache=${2:-0} dist=${3:-$DIST}
   mkdir -p "$TMP/$name"
   write_proxy_filter "$TMP/$name/proxy.properties" "${PORT[$name]}" "$cache"
-  start_bg "$TMP/$name/proxy.log" "${ON_PROXY_CPU[@]}" "$DIST/bin/proxy-filter" --config "$TMP/$name/proxy.properties"
+  start_bg "$TMP/$name/proxy.log" "${ON_PROXY_CPU[@]}" "$dist/bin/proxy-filter" --config "$TMP/$name/proxy.properties"
   MAIN_PID[$name]=$BG_PID
   READY_URL[$name]="http://127.0.0.1:${PORT[$name]}/100b"
   READY_LOG[$name]="$TMP/$name/proxy.log"
@@ -744,6 +749,11 @@ CPU_MODEL="$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/
 MEM_TOTAL="$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo 2>/dev/null || true)"
 JETTY_VERSION="$(ls "$DIST"/lib/ | sed -n 's/^jetty-server-\(.*\)\.jar$/\1/p' | sed -n 1p)"
 GIT_REV="$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+BASELINE_DESC=""
+if [ -n "$BASELINE" ]; then
+  # The baseline's own revision when it sits in a git checkout (a worktree's jetty-distribution/target).
+  BASELINE_DESC="$(cd "$BASELINE" && git rev-parse --short HEAD 2>/dev/null || basename "$BASELINE")"
+fi
 # Changes to bench/ itself do not change what is measured.
 if [ "$GIT_REV" != unknown ] && [ -n "$(cd "$ROOT" && git status --porcelain --untracked-files=no -- . ':!bench' 2>/dev/null)" ]; then
   GIT_REV="$GIT_REV (with uncommitted changes outside bench/)"
@@ -764,6 +774,7 @@ declare -a PROXIED=() CACHED=()
 if [ "$LOAD" = 1 ]; then
   log "proxies: nginx :${PORT[nginx]}, HAProxy :${PORT[haproxy]}, proxy-filter :${PORT[proxy-filter]}$([ "$JETTY_STOCK" = 1 ] && echo ", stock Jetty :${PORT[jetty-stock]}")$([ "$TOMCAT" = 1 ] && echo ", ProxyFilter in Tomcat :${PORT[tomcat-filter]}"), nginx proxy_cache :${PORT[nginx-cache]}$([ "$PF_CACHE" = 1 ] && echo ", proxy-filter cache :${PORT[proxy-filter-cache]}")"
   launch_proxy_filter proxy-filter
+  [ -n "$BASELINE" ] && launch_proxy_filter proxy-filter-base 0 "$BASELINE"
   [ "$JETTY_STOCK" = 1 ] && launch_jetty_stock
   [ "$TOMCAT" = 1 ] && launch_tomcat_filter
   [ "$PF_CACHE" = 1 ] && launch_proxy_filter proxy-filter-cache 1
@@ -775,6 +786,10 @@ if [ "$LOAD" = 1 ]; then
   ready haproxy || die "HAProxy did not start"
   ready proxy-filter || die "proxy-filter did not start"
   PROXIED=(nginx haproxy proxy-filter)
+  if [ -n "$BASELINE" ]; then
+    ready proxy-filter-base || die "the baseline proxy-filter ($BASELINE) did not start"
+    PROXIED+=(proxy-filter-base)
+  fi
   if [ "$JETTY_STOCK" = 1 ]; then
     if ready jetty-stock; then PROXIED+=(jetty-stock); else log "stock Jetty proxy skipped"; JETTY_STOCK=0; fi
   fi
@@ -822,7 +837,7 @@ pairs_of_round() {
 # The cache-hit runs ask the cache proxies for /100b, and are recorded under the path "cache".
 url_path() { if [ "$1" = cache ]; then echo 100b; else echo "$1"; fi; }
 
-is_java() { case "$1" in proxy-filter|proxy-filter-cache|jetty-stock|tomcat-filter) return 0 ;; *) return 1 ;; esac; }
+is_java() { case "$1" in proxy-filter|proxy-filter-base|proxy-filter-cache|jetty-stock|tomcat-filter) return 0 ;; *) return 1 ;; esac; }
 
 if [ "$LOAD" = 1 ]; then
   runs_per_round=$(pairs_of_round 0 | wc -l)
@@ -939,6 +954,7 @@ ELAPSED=$((SECONDS - START_SECONDS))
     echo "- **The machine was busy before the run started (load average ${LOAD_BEFORE%% *} on $(nproc) CPUs): other work competed with this run, and its numbers are noisy.**"
   fi
   echo "- proxy-filter $GIT_REV, Jetty ${JETTY_VERSION:-?}; JVM options: $PF_JAVA_OPTS_DESC"
+  [ -n "$BASELINE" ] && echo "- baseline: $BASELINE_DESC, unpacked in $BASELINE, same configuration and JVM options"
   echo "- java: $JAVA_VERSION"
   echo "- $NGINX_VERSION; $HAPROXY_VERSION; $WRK_VERSION"
   [ "$LOAD" = 1 ] && echo "- load: \`wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency\`, keep-alive, $ROUNDS round(s) interleaved, ${WARMUP}s warm-up per proxy and path (${JVM_WARMUP}s more for each Java proxy); two nginx origins on 127.0.0.1, balanced round-robin with keep-alive upstream connections"
@@ -946,7 +962,7 @@ ELAPSED=$((SECONDS - START_SECONDS))
   if [ "$LOAD" = 1 ]; then
     echo "## Throughput, latency, CPU and memory"
     echo
-    awk -f "$SCRIPT_DIR/report.awk" "$RUNS"
+    awk -v baseline="${BASELINE_DESC:-}" -f "$SCRIPT_DIR/report.awk" "$RUNS"
     if [ -n "$PF_CACHE_NOTE" ]; then
       echo "proxy-filter cache hits: $PF_CACHE_NOTE"
       echo
