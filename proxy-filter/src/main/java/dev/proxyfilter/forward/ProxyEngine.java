@@ -4,17 +4,14 @@ import dev.proxyfilter.accesslog.AccessLog;
 import dev.proxyfilter.balance.Backend;
 import dev.proxyfilter.balance.BackendPool;
 import dev.proxyfilter.cluster.Cluster;
-import dev.proxyfilter.config.ClusterConfig;
 import dev.proxyfilter.config.ConfigException;
 import dev.proxyfilter.config.ConfigKey;
 import dev.proxyfilter.config.ProxyConfig;
-import dev.proxyfilter.config.RouteConfig;
 import dev.proxyfilter.metrics.ProxyMetrics;
 import dev.proxyfilter.reload.ConfigWatcher;
 import dev.proxyfilter.reload.ReloadResult;
 import dev.proxyfilter.security.Admission;
 import dev.proxyfilter.security.Security;
-import dev.proxyfilter.security.SharedBuckets;
 import dev.proxyfilter.time.ProxyClock;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -39,9 +36,6 @@ import org.slf4j.LoggerFactory;
 public final class ProxyEngine implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ProxyEngine.class);
 
-    /** The cluster's token buckets, loaded by name ({@link #openSharedBuckets}). */
-    private static final String SHARED_BUCKETS = "dev.proxyfilter.cluster.hazelcast.HazelcastBuckets";
-
     /** How long exchanges cut by a close get to run their failure callbacks before the cache closes. */
     private static final Duration CUT_SETTLE = Duration.ofMillis(500);
 
@@ -65,10 +59,10 @@ public final class ProxyEngine implements AutoCloseable {
     private final UpstreamClients clients;
     private final GenerationBuilder builder;
     private final Reloader reloader;
+    /** The cluster, the shared rate limits, the cache, the clients, the access log: opened and closed together. */
+    private final EngineResources resources;
     /** This instance's part in a cluster, {@code null} without {@code cluster.enabled=true}. */
     private final Cluster cluster;
-    /** The cluster's token buckets, {@code null} unless it shares its rate limits ({@code cluster.rate-limits}). */
-    private final SharedBuckets sharedBuckets;
     /** Heartbeats and admin commands across the cluster, {@code null} without one. */
     private final ClusterNode clusterNode;
     /** The response cache, {@code null} when {@code cache.enabled=false}. */
@@ -87,53 +81,21 @@ public final class ProxyEngine implements AutoCloseable {
     private ProxyEngine(ProxyConfig config, Security security, ProxyClock clock) throws Exception {
         this.clock = clock;
         this.metrics = new ProxyMetrics(clock);
-        // First the cluster (the shared cache and rate limits need it), then the security layer and the cache: a
-        // bad cluster.*, users file or cache.* setting must not leak threads, nor what started before it.
-        this.cluster = config.cluster().enabled() ? Cluster.start(config) : null;
-        SharedBuckets openedBuckets = null;
-        Security startedSecurity = security;
-        CachingStep openedCache = null;
-        UpstreamClients startedClients = null;
+        this.resources = EngineResources.open(config, security, clock, metrics);
+        this.cluster = resources.cluster;
+        this.caching = resources.caching;
+        this.clients = resources.clients;
+        this.accessLog = resources.accessLog;
         try {
-            openedBuckets = cluster != null && config.cluster().sharesRateLimits()
-                    ? openSharedBuckets(cluster, config.cluster())
-                    : null;
-            if (startedSecurity == null) {
-                startedSecurity = Security.start(
-                        config.security(),
-                        config.routes().stream().map(RouteConfig::name).toList(),
-                        clock,
-                        null,
-                        openedBuckets);
-            }
-            openedCache = CachingStep.open(config, metrics, clock, cluster);
-            startedClients = new UpstreamClients(config.upstreamTls(), config.cache());
+            metrics.gauge("proxy.requests.in_flight", inFlight::count);
+            this.builder = new GenerationBuilder(clients, metrics, config.cache(), clock);
+            this.reloader =
+                    new Reloader(config, resources.security, resources.sharedBuckets, builder, clients, metrics, clock);
+            this.clusterNode = cluster == null ? null : startClusterNode(cluster);
         } catch (Exception | Error e) {
-            if (openedCache != null) {
-                openedCache.close();
-            }
-            if (openedBuckets != null) {
-                openedBuckets.close();
-            }
-            if (cluster != null) {
-                cluster.close();
-            }
+            resources.close();
             throw e;
         }
-        this.sharedBuckets = openedBuckets;
-        this.caching = openedCache;
-        this.clients = startedClients;
-        if (cluster != null) {
-            metrics.gauge("proxy.cluster.members", () -> cluster.members().size());
-        }
-        metrics.gauge("proxy.upstream.threads.busy", clients.executor()::getBusyThreads);
-        metrics.gauge("proxy.upstream.threads.max", clients.executor()::getMaxThreads);
-        metrics.gauge("proxy.upstream.threads.queued", clients.executor()::getQueueSize);
-        metrics.gauge("proxy.requests.in_flight", inFlight::count);
-        this.builder = new GenerationBuilder(clients, metrics, config.cache(), clock);
-        this.reloader = new Reloader(config, startedSecurity, sharedBuckets, builder, clients, metrics, clock);
-        this.clusterNode = cluster == null ? null : startClusterNode(cluster);
-        this.accessLog = AccessLog.start(metrics); // last: nothing after it can fail and leave its thread running
     }
 
     /** This node's heartbeat and admin commands; without them (a cluster that fails now) each node is on its own. */
@@ -146,22 +108,6 @@ public final class ProxyEngine implements AutoCloseable {
                     running.name(),
                     e.toString());
             return null;
-        }
-    }
-
-    /** Loads the cluster's token buckets by name, so that a single node never loads a class that needs Hazelcast. */
-    private static SharedBuckets openSharedBuckets(Cluster cluster, ClusterConfig config) {
-        try {
-            return (SharedBuckets) Class.forName(SHARED_BUCKETS, true, ProxyEngine.class.getClassLoader())
-                    .getMethod("open", Cluster.class, ClusterConfig.class)
-                    .invoke(null, cluster, config);
-        } catch (java.lang.reflect.InvocationTargetException e) {
-            if (e.getCause() instanceof RuntimeException runtime) {
-                throw runtime;
-            }
-            throw new IllegalStateException("cannot start the cluster's rate limits", e.getCause());
-        } catch (ReflectiveOperationException | LinkageError e) {
-            throw new IllegalStateException("cannot start the cluster's rate limits", e);
         }
     }
 
@@ -512,18 +458,7 @@ public final class ProxyEngine implements AutoCloseable {
         }
         // A cut exchange ends through its failure callback, which may still touch the cache: let it first.
         awaitInFlight(CUT_SETTLE);
-        accessLog.close(); // the lines of every exchange that ended are queued: write them
-        clients.stopThreads();
-        if (caching != null) {
-            caching.close();
-        }
-        if (sharedBuckets != null) {
-            sharedBuckets.close();
-        }
-        if (cluster != null) {
-            cluster.close(); // after the cache, whose last writes and purges still reach it
-        }
-        metrics.close();
+        resources.close(); // the access log writes the lines of every exchange that ended, then the rest closes
     }
 
     private boolean awaitTunnels(Duration timeout) {
