@@ -15,7 +15,7 @@ import org.eclipse.jetty.http.HttpHeader;
 final class FieldValues {
     private FieldValues() {}
 
-    /** The values of the fields whose header is {@code header}, in order; an immutable empty list if none. */
+    /** The values of the fields whose header is {@code header}, in order; immutable. */
     static List<String> of(HttpFields fields, HttpHeader header) {
         List<String> values = List.of();
         for (int i = 0, size = fields.size(); i < size; i++) {
@@ -27,7 +27,7 @@ final class FieldValues {
         return values;
     }
 
-    /** The values of the fields named {@code name} (case-insensitive), in order; an immutable empty list if none. */
+    /** The values of the fields named {@code name} (case-insensitive), in order; immutable. */
     static List<String> of(HttpFields fields, String name) {
         List<String> values = List.of();
         for (int i = 0, size = fields.size(); i < size; i++) {
@@ -41,9 +41,11 @@ final class FieldValues {
 
     private static List<String> add(List<String> values, String value) {
         if (values.isEmpty()) {
-            values = new ArrayList<>(2);
+            return value == null ? java.util.Collections.singletonList(null) : List.of(value); // the usual one
         }
-        values.add(value);
-        return values;
+        List<String> more = new ArrayList<>(values.size() + 2);
+        more.addAll(values);
+        more.add(value);
+        return more;
     }
 }
