@@ -514,10 +514,15 @@ public final class CachePolicy {
      * @param reason {@link CacheStatus.Forward#URI_MISS} or {@link CacheStatus.Forward#VARY_MISS}
      */
     public static CacheDecision noStoredResponse(HttpFields requestHeaders, CacheStatus.Forward reason) {
-        CacheAction action =
-                requestDirectives(requestHeaders).onlyIfCached() ? CacheAction.GATEWAY_TIMEOUT : CacheAction.MISS;
-        return new CacheDecision(action, reason, 0, 0);
+        if (requestDirectives(requestHeaders).onlyIfCached()) {
+            return new CacheDecision(CacheAction.GATEWAY_TIMEOUT, reason, 0, 0);
+        }
+        return MISSES[reason.ordinal()]; // a record: the same for every miss of a reason
     }
+
+    private static final CacheDecision[] MISSES = java.util.Arrays.stream(CacheStatus.Forward.values())
+            .map(reason -> new CacheDecision(CacheAction.MISS, reason, 0, 0))
+            .toArray(CacheDecision[]::new);
 
     /**
      * Whether and how a stored response that matches the request (same key, same variant) may answer it.

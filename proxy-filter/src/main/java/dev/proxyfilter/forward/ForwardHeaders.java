@@ -436,7 +436,8 @@ final class ForwardHeaders {
     /** Header names listed in {@code Connection}, lower case; null when there are none to remove. */
     private static Set<String> connectionTokens(HttpFields fields) {
         Set<String> tokens = null;
-        for (HttpField field : fields) {
+        for (int i = 0, size = fields.size(); i < size; i++) { // by index: no iterator per call
+            HttpField field = fields.getField(i);
             if (field.getHeader() != HttpHeader.CONNECTION) {
                 continue;
             }
