@@ -24,7 +24,7 @@ import javax.management.remote.JMXServiceURL;
  *
  * <pre>
  *   java bench/load/AllocProbe.java PID wrk -t1 -c8 -d5s http://127.0.0.1:PORT/100b
- *   # alloc_per_req=1834 cpu_us_per_req=41.2 requests=123456 gcs=12 gc_ms=15 rps=24691.2
+ *   # alloc_per_req=1834 cpu_us_per_req=41.2 requests=123456 gcs=12 gc_ms=15 rps=24691.2 peak_rss_mb=180
  * </pre>
  *
  * Run it with the same JDK as the target (the attach API needs a JDK, not a JRE). Used by bench/load/alloc.sh.
@@ -95,14 +95,29 @@ public class AllocProbe {
                     .forEach(g -> byGroup.append(' ').append(g.getKey().replace(' ', '_')).append('=').append(g.getValue() / n));
             System.err.println(byGroup);
             System.out.printf(
-                    "alloc_per_req=%d cpu_us_per_req=%.1f requests=%d gcs=%d gc_ms=%d rps=%s%n",
+                    "alloc_per_req=%d cpu_us_per_req=%.1f requests=%d gcs=%d gc_ms=%d rps=%s peak_rss_mb=%d%n",
                     (bytes1 - bytes0) / n,
                     (cpu1 - cpu0) / 1000.0 / n,
                     n,
                     gc1[0] - gc0[0],
                     gc1[1] - gc0[1],
-                    rps.find() ? rps.group(1) : "?");
+                    rps.find() ? rps.group(1) : "?",
+                    peakRssKib(args[0]) / 1024);
         }
+    }
+
+    /** The target's peak resident set so far (VmHWM in /proc/PID/status), in KiB; -1 where there is none. */
+    private static long peakRssKib(String pid) {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc", pid, "status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", ""));
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            // not Linux, or the process is gone
+        }
+        return -1;
     }
 
     private static long allocated(ThreadMXBean threads) {

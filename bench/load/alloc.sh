@@ -21,7 +21,8 @@
 #
 # Per variant: a warm-up (JIT) of --warmup seconds, then --rounds runs of wrk -tT -cN -dS; prints each
 # round's bytes/request, CPU µs/request and GCs, then a table of medians (CPU only means something on a
-# quiet machine; the load average is printed). --jfr DIR records each variant's measured rounds with JFR
+# quiet machine; the load average is printed) and the peak RSS (VmHWM) of the proxy. AllocProbe also
+# prints each round's bytes/request by thread group (selector, server, access-log threads) to stderr. --jfr DIR records each variant's measured rounds with JFR
 # (profile settings: allocation samples and CPU samples) into DIR/VARIANT.jfr for `jfr print`.
 # Defaults: 3 rounds of 5 s, 10 s warm-up, 64 connections, 2 threads, all variants: about 3 minutes.
 # Environment: JAVA_OPTS / PROXY_FILTER_OPTS go to bin/proxy-filter; JAVA_HOME picks the JVM (AllocProbe
@@ -199,8 +200,8 @@ report() {
     "load average $LOAD_BEFORE before, $LOAD_AFTER after."
   echo "\`$COMMAND_LINE\`: wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, $ROUNDS rounds per variant after ${WARMUP}s of warm-up, medians."
   echo
-  echo "| variant | path | bytes/req | vs off | CPU µs/req | GCs/round | req/s |"
-  echo "|---|---|---:|---:|---:|---:|---:|"
+  echo "| variant | path | bytes/req | vs off | CPU µs/req | GCs/round | GC ms/round | req/s | peak RSS MiB |"
+  echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
   local v
   for v in "${VARIANTS[@]}"; do
     awk -v v="$v" -v path="$(path_of "$v")" '
@@ -220,8 +221,10 @@ report() {
         split("", a); for (i = 1; i <= k; i++) a[i] = f[v, "cpu_us_per_req", i]; c = median(a, k)
         split("", a); for (i = 1; i <= k; i++) a[i] = f[v, "gcs", i]; g = median(a, k)
         split("", a); for (i = 1; i <= k; i++) a[i] = f[v, "rps", i]; r = median(a, k)
-        printf "| %s | %s | %d | %s | %.1f | %d | %.0f |\n", v, path, b,
-          (k0 > 0 && v != "off") ? sprintf("%+d", b - b0) : "-", c, g, r
+        split("", a); for (i = 1; i <= k; i++) a[i] = f[v, "gc_ms", i]; gm = median(a, k)
+        rss = -1; for (i = 1; i <= k; i++) if (f[v, "peak_rss_mb", i] + 0 > rss) rss = f[v, "peak_rss_mb", i] + 0
+        printf "| %s | %s | %d | %s | %.1f | %d | %d | %.0f | %s |\n", v, path, b,
+          (k0 > 0 && v != "off") ? sprintf("%+d", b - b0) : "-", c, g, gm, r, rss < 0 ? "?" : rss
       }' "$TMP/results"
   done
 }
