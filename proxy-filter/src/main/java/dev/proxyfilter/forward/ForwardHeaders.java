@@ -178,6 +178,32 @@ final class ForwardHeaders {
         }
     }
 
+    /** Whether a field of this name is among the fields: an indexed pass, where put would iterate and search. */
+    private static boolean has(HttpFields fields, String name) {
+        for (int i = 0, size = fields.size(); i < size; i++) {
+            if (fields.getField(i).is(name)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The configured response headers as fields, made once each (a reload's new ones replace them in time). */
+    private static final java.util.concurrent.ConcurrentHashMap<Header, HttpField> SECURITY_FIELDS =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    private static HttpField securityField(Header header) {
+        HttpField field = SECURITY_FIELDS.get(header);
+        if (field == null) {
+            if (SECURITY_FIELDS.size() > 256) {
+                SECURITY_FIELDS.clear(); // many reloads with other values: start again rather than grow
+            }
+            field = new HttpField(header.name(), header.value());
+            SECURITY_FIELDS.put(header, field);
+        }
+        return field;
+    }
+
     /**
      * The last field made of one header and a value, reused while the value repeats. Fields are immutable, so
      * requests on any thread may share one; a race only makes one more.
@@ -313,7 +339,12 @@ final class ForwardHeaders {
         }
         List<Header> security = hygiene.headers("https".equalsIgnoreCase(client.scheme()));
         for (int i = 0, n = security.size(); i < n; i++) {
-            out.put(security.get(i).name(), security.get(i).value());
+            Header header = security.get(i);
+            if (header.value() == null || has(out, header.name())) {
+                out.put(header.name(), header.value()); // replaces the backend's
+            } else {
+                out.add(securityField(header)); // the usual case: the backend sent none
+            }
         }
         fitResponseHead(out, client.maxResponseHeadBytes() - RESPONSE_HEAD_RESERVE, client, backend);
         return out;
