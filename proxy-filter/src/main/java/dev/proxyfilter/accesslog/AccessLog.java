@@ -55,6 +55,9 @@ public final class AccessLog implements AutoCloseable {
     static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(2);
 
     private static final int BATCH = 256;
+    /** Room for a usual line: the writer's builder starts this large, so that it rarely grows. */
+    private static final int LINE_CAPACITY = 256;
+
     private static final AtomicInteger WRITERS = new AtomicInteger();
 
     /** A queued line: its format and its entry. */
@@ -171,6 +174,8 @@ public final class AccessLog implements AutoCloseable {
 
     private void writeUntilClosed() {
         List<Line> batch = new ArrayList<>(BATCH);
+        // The writer's own builder, reused line after line: a line then allocates only its String.
+        StringBuilder text = new StringBuilder(LINE_CAPACITY);
         while (true) {
             Line first;
             try {
@@ -178,10 +183,10 @@ public final class AccessLog implements AutoCloseable {
             } catch (InterruptedException e) {
                 continue; // nobody but close() stops the writer, and close() does not interrupt
             }
-            write(first);
+            write(first, text);
             while (queue.drainTo(batch, BATCH) > 0) {
                 for (Line line : batch) {
-                    write(line);
+                    write(line, text);
                 }
                 batch.clear();
             }
@@ -193,11 +198,31 @@ public final class AccessLog implements AutoCloseable {
     }
 
     private void write(Line line) {
+        write(line, new StringBuilder(LINE_CAPACITY));
+    }
+
+    /** Formats into {@code text} (cleared first) and writes the line. */
+    private void write(Line line, StringBuilder text) {
         if (line == CLOSE) {
             return;
         }
         try {
-            sink.accept(line.format() == AccessLogFormat.JSON ? json(line.entry()) : combined(line.entry()));
+            text.setLength(0);
+            if (line.format() == AccessLogFormat.JSON) {
+                json(text, line.entry());
+            } else {
+                combined(text, line.entry());
+            }
+            if (text.length() > LINE_CAPACITY * 4) {
+                // one long line (a long URI) does not keep its builder for the writer's lifetime
+                String whole = text.toString();
+                text.setLength(0);
+                text.trimToSize();
+                text.ensureCapacity(LINE_CAPACITY);
+                sink.accept(whole);
+                return;
+            }
+            sink.accept(text.toString());
         } catch (RuntimeException e) {
             dropped.increment();
             if (warnedOfFailure.compareAndSet(false, true)) {
@@ -207,7 +232,11 @@ public final class AccessLog implements AutoCloseable {
     }
 
     static String combined(Entry e) {
-        StringBuilder line = new StringBuilder(200);
+        return combined(new StringBuilder(LINE_CAPACITY), e).toString();
+    }
+
+    /** Appends the combined line of {@code e} to {@code line}. */
+    static StringBuilder combined(StringBuilder line, Entry e) {
         line.append(e.clientIp())
                 .append(" - - [")
                 .append(ncsaTime(e.time()))
@@ -218,13 +247,13 @@ public final class AccessLog implements AutoCloseable {
         if (e.query() != null) {
             line.append('?').append(escapeQuoted(e.query()));
         }
-        line.append(' ')
-                .append(e.protocol())
-                .append("\" ")
-                .append(e.status())
-                .append(' ')
-                .append(e.bytes() > 0 ? Long.toString(e.bytes()) : "-")
-                .append(" \"")
+        line.append(' ').append(e.protocol()).append("\" ").append(e.status()).append(' ');
+        if (e.bytes() > 0) {
+            line.append(e.bytes());
+        } else {
+            line.append('-');
+        }
+        line.append(" \"")
                 .append(e.referer() == null ? "-" : escapeQuoted(e.referer()))
                 .append("\" \"")
                 .append(e.userAgent() == null ? "-" : escapeQuoted(e.userAgent()))
@@ -238,11 +267,16 @@ public final class AccessLog implements AutoCloseable {
             thousandths(line, e.upstreamNanos(), 1_000_000);
         }
         line.append(" retries=").append(e.retries()).append(" cache=").append(e.cache() == null ? "-" : e.cache());
-        return line.toString();
+        return line;
     }
 
     static String json(Entry e) {
-        StringBuilder json = new StringBuilder(256).append('{');
+        return json(new StringBuilder(LINE_CAPACITY), e).toString();
+    }
+
+    /** Appends the JSON object of {@code e} to {@code json}. */
+    static StringBuilder json(StringBuilder json, Entry e) {
+        json.append('{');
         field(json, "time", isoTime(e.time())).append(',');
         field(json, "client", e.clientIp()).append(',');
         field(json, "method", e.method()).append(',');
@@ -265,7 +299,7 @@ public final class AccessLog implements AutoCloseable {
         field(json, "cache", e.cache()).append(',');
         field(json, "referer", e.referer()).append(',');
         field(json, "user_agent", e.userAgent());
-        return json.append('}').toString();
+        return json.append('}');
     }
 
     private static StringBuilder field(StringBuilder json, String name, String value) {

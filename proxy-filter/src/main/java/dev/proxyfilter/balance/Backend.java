@@ -29,6 +29,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class Backend {
     private final String pool;
+    /** "pool/name", as the access log shows it: made once, not per request. */
+    private final String qualifiedName;
     /** Replaced only by a reload that carries the backend over; name and URL never change. */
     private volatile BackendConfig config;
 
@@ -67,6 +69,7 @@ public final class Backend {
         this.latency = new LatencyEwma(poolHealth.clock());
         this.pool = pool;
         this.config = config;
+        this.qualifiedName = pool + "/" + config.name();
         URI url = config.url();
         String s = url.getScheme() == null ? null : url.getScheme().toLowerCase(Locale.ROOT);
         if (!("http".equals(s) || "https".equals(s)) || url.getHost() == null) {
@@ -84,6 +87,11 @@ public final class Backend {
     /** The name of the pool this backend belongs to. */
     public String pool() {
         return pool;
+    }
+
+    /** {@code pool/name}: the pool's name and the backend's, as the access log shows them. */
+    public String qualifiedName() {
+        return qualifiedName;
     }
 
     /** The backend's name inside its pool; safe to show to clients, unlike the address. */

@@ -76,10 +76,28 @@ public final class CacheControl {
         targeted = p.targeted;
     }
 
+    /** A field line and its directives (immutable), the last one {@link #parse(List)} parsed. */
+    private record Parsed(String value, CacheControl directives) {}
+
+    private static volatile Parsed lastParsed = new Parsed("", NONE);
+
     /** Parses one or more field values (field lines in order); {@link #NONE} for none. */
     public static CacheControl parse(List<String> values) {
         if (values == null || values.isEmpty()) {
             return NONE;
+        }
+        if (values.size() == 1 && values.get(0) != null) {
+            // One line, usually the same as the last one parsed (a backend answers alike): parsed once.
+            String value = values.get(0);
+            Parsed last = lastParsed;
+            if (last.value().equals(value)) {
+                return last.directives();
+            }
+            Parser parser = new Parser();
+            parser.parseInto(value);
+            CacheControl directives = new CacheControl(parser);
+            lastParsed = new Parsed(value, directives);
+            return directives;
         }
         Parser parser = new Parser();
         for (String value : values) {

@@ -157,7 +157,7 @@ public final class CachePolicy {
 
     /** The directives that govern a backend's response here (see the class comment). */
     public CacheControl responseDirectives(HttpFields responseHeaders) {
-        return responseDirectives(targets, responseHeaders::getValuesList);
+        return responseDirectives(targets, name -> FieldValues.of(responseHeaders, name));
     }
 
     /**
@@ -298,7 +298,8 @@ public final class CachePolicy {
                         || responseHeaders.contains(HttpHeader.SET_COOKIE2))) {
             return Storability.SET_COOKIE; // cache.store-set-cookie=false: as nginx and Varnish do by default
         }
-        if (CacheKeys.varyNames(responseHeaders.getValuesList(HttpHeader.VARY)).contains("*")) {
+        if (CacheKeys.varyNames(FieldValues.of(responseHeaders, HttpHeader.VARY))
+                .contains("*")) {
             return Storability.VARY_STAR;
         }
         String expires = cc.targeted() ? null : responseHeaders.get(HttpHeader.EXPIRES); // RFC 9213 §2.1
@@ -495,7 +496,7 @@ public final class CachePolicy {
      * (RFC 9111 §5.4).
      */
     public static CacheControl requestDirectives(HttpFields requestHeaders) {
-        List<String> values = requestHeaders.getValuesList(HttpHeader.CACHE_CONTROL);
+        List<String> values = FieldValues.of(requestHeaders, HttpHeader.CACHE_CONTROL);
         if (values.isEmpty()) {
             String pragma = requestHeaders.get(HttpHeader.PRAGMA);
             if (pragma != null && pragma.toLowerCase(Locale.ROOT).contains("no-cache")) {
@@ -513,10 +514,15 @@ public final class CachePolicy {
      * @param reason {@link CacheStatus.Forward#URI_MISS} or {@link CacheStatus.Forward#VARY_MISS}
      */
     public static CacheDecision noStoredResponse(HttpFields requestHeaders, CacheStatus.Forward reason) {
-        CacheAction action =
-                requestDirectives(requestHeaders).onlyIfCached() ? CacheAction.GATEWAY_TIMEOUT : CacheAction.MISS;
-        return new CacheDecision(action, reason, 0, 0);
+        if (requestDirectives(requestHeaders).onlyIfCached()) {
+            return new CacheDecision(CacheAction.GATEWAY_TIMEOUT, reason, 0, 0);
+        }
+        return MISSES[reason.ordinal()]; // a record: the same for every miss of a reason
     }
+
+    private static final CacheDecision[] MISSES = java.util.Arrays.stream(CacheStatus.Forward.values())
+            .map(reason -> new CacheDecision(CacheAction.MISS, reason, 0, 0))
+            .toArray(CacheDecision[]::new);
 
     /**
      * Whether and how a stored response that matches the request (same key, same variant) may answer it.

@@ -57,6 +57,13 @@ public final class CacheStatus {
     private final String key;
     private final String detail;
 
+    // Memos, for the statuses a cache makes once and derives from on every request (HttpCache's per-reason
+    // ones): the last status derived with a forward status and with a detail, and the serialised member.
+    // Racy but safe: each is immutable (final fields) and a race only makes one more.
+    private CacheStatus lastWithForwardStatus;
+    private CacheStatus lastWithDetail;
+    private String text;
+
     private CacheStatus(
             String cache,
             String cacheItem,
@@ -93,7 +100,13 @@ public final class CacheStatus {
 
     /** The status the backend answered with ({@code fwd-status}). */
     public CacheStatus withForwardStatus(int status) {
-        return new CacheStatus(cache, cacheItem, hit, forward, status, ttlSeconds, stored, collapsed, key, detail);
+        CacheStatus last = lastWithForwardStatus;
+        if (last != null && last.forwardStatus == status) {
+            return last;
+        }
+        last = new CacheStatus(cache, cacheItem, hit, forward, status, ttlSeconds, stored, collapsed, key, detail);
+        lastWithForwardStatus = last;
+        return last;
     }
 
     /** The response's remaining freshness ({@code ttl}), negative when stale. */
@@ -124,7 +137,13 @@ public final class CacheStatus {
 
     /** Implementation-specific detail ({@code detail}), e.g. why a response was not stored. */
     public CacheStatus withDetail(String text) {
-        return new CacheStatus(cache, cacheItem, hit, forward, forwardStatus, ttlSeconds, stored, collapsed, key, text);
+        CacheStatus last = lastWithDetail;
+        if (last != null && Objects.equals(last.detail, text)) {
+            return last;
+        }
+        last = new CacheStatus(cache, cacheItem, hit, forward, forwardStatus, ttlSeconds, stored, collapsed, key, text);
+        lastWithDetail = last;
+        return last;
     }
 
     public boolean isHit() {
@@ -139,6 +158,15 @@ public final class CacheStatus {
     /** The field member, serialised as an RFC 8941 item with parameters. */
     @Override
     public String toString() {
+        String serialised = text;
+        if (serialised == null) {
+            serialised = serialise();
+            text = serialised;
+        }
+        return serialised;
+    }
+
+    private String serialise() {
         StringBuilder out = new StringBuilder(cacheItem.length() + 48);
         out.append(cacheItem);
         if (hit) {

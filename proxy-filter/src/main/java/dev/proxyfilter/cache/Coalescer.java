@@ -54,6 +54,15 @@ public final class Coalescer {
     }
 
     /**
+     * A {@link Leader} for {@code key} that nobody follows: it is not registered, so that other requests for the
+     * key do not wait for it (they lead too). For keys whose responses are known not to be stored, where a
+     * follower would only wait for a release and then go to the backend itself.
+     */
+    public Leader leadAlone(String key) {
+        return new Leader(Objects.requireNonNull(key, "key"));
+    }
+
+    /**
      * The {@link Leader} for {@code key} if no exchange leads it now, else {@code null}; unlike {@link #join},
      * a caller that does not lead does not wait (a stale hit that starts at most one background refresh).
      */

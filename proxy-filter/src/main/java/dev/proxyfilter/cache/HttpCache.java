@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
@@ -78,10 +79,29 @@ public final class HttpCache implements AutoCloseable {
     private final ProxyClock clock;
     /** The {@code Cache-Status} of a hit before its {@code ttl}: made once, its name serialised once. */
     private final CacheStatus hit;
+    /**
+     * The {@code Cache-Status} of each {@link CacheStatus.Forward} reason before anything is added to it, made
+     * once (statuses are immutable): a lookup that misses allocates none.
+     */
+    private final CacheStatus[] forwards;
     /** The cluster side, or {@code null} for a cache of this instance alone. */
     private final SharedCache shared;
     /** Coalescing across nodes, or {@code null} without a cluster or with coalescing off. */
     private final ClusterCoalescing clusterCoalescing;
+
+    /**
+     * Primary keys whose last response the resource forbade storing ({@code no-store}, {@code private}, ...; see
+     * {@link #markUncacheable}), for {@link #PASS_MARK_MILLIS}: their misses lead alone instead of waiting for
+     * a leader whose response will not be stored anyway (which would only release them to the backend after
+     * its own round trip). Lossy and bounded: one mark per slot, the slot chosen by the key's hash; a mark lost
+     * to another key only means that the key's misses are coalesced again. A stored response clears its mark.
+     */
+    private final AtomicReferenceArray<PassMark> passMarks = new AtomicReferenceArray<>(PASS_MARKS);
+
+    private static final int PASS_MARKS = 1024;
+    static final long PASS_MARK_MILLIS = 5_000;
+
+    private record PassMark(String key, long untilMillis) {}
 
     /**
      * A cache on the system clock.
@@ -117,6 +137,11 @@ public final class HttpCache implements AutoCloseable {
         this.name = Objects.requireNonNull(name, "name");
         this.clock = Objects.requireNonNull(clock, "clock");
         this.hit = CacheStatus.hit(name);
+        CacheStatus.Forward[] reasons = CacheStatus.Forward.values();
+        this.forwards = new CacheStatus[reasons.length];
+        for (CacheStatus.Forward reason : reasons) {
+            forwards[reason.ordinal()] = CacheStatus.forward(name, reason);
+        }
         this.shared = shared;
         // Last: from here on the cluster's events may call back into this cache.
         this.clusterCoalescing = shared == null || coalesceTimeout.isZero()
@@ -173,6 +198,11 @@ public final class HttpCache implements AutoCloseable {
         return name;
     }
 
+    /** {@code CacheStatus.forward(name(), reason)}, made once per reason. */
+    CacheStatus forwarded(CacheStatus.Forward reason) {
+        return forwards[reason.ordinal()];
+    }
+
     // ---- the request ----
 
     /** Finds the stored response for a request and decides what to do with it. */
@@ -193,8 +223,7 @@ public final class HttpCache implements AutoCloseable {
                 request.method(), request.scheme(), request.authority(), request.path(), request.query());
         if (primary == null) {
             CacheDecision pass = new CacheDecision(CacheAction.PASS, CacheStatus.Forward.METHOD, 0, 0);
-            return new CacheLookup(
-                    request, null, null, null, pass, CacheStatus.forward(name, CacheStatus.Forward.METHOD));
+            return new CacheLookup(request, null, null, null, pass, forwarded(CacheStatus.Forward.METHOD));
         }
         ResponseStore.Found found = find(primary, latest);
         if (found == null) {
@@ -229,17 +258,12 @@ public final class HttpCache implements AutoCloseable {
                             : CacheAction.COMPLETE;
             CacheDecision complete = new CacheDecision(action, CacheStatus.Forward.PARTIAL, 0, 0);
             return new CacheLookup(
-                    request,
-                    primary,
-                    entryKey,
-                    stored,
-                    complete,
-                    CacheStatus.forward(name, CacheStatus.Forward.PARTIAL));
+                    request, primary, entryKey, stored, complete, forwarded(CacheStatus.Forward.PARTIAL));
         }
         CacheDecision decision = policy.decide(request.headers(), stored, nowMillis);
         CacheStatus status = decision.forward() == null
                 ? hit.withTtlMillis(decision.ttlMillis())
-                : CacheStatus.forward(name, decision.forward()).withTtlMillis(decision.ttlMillis());
+                : forwarded(decision.forward()).withTtlMillis(decision.ttlMillis());
         if (tier != null && decision.forward() == null) {
             status = status.withDetail(tier); // which tier answered: local or shared
         }
@@ -260,7 +284,7 @@ public final class HttpCache implements AutoCloseable {
                 null,
                 null,
                 pass,
-                CacheStatus.forward(name, CacheStatus.Forward.BYPASS).withDetail(detail));
+                forwarded(CacheStatus.Forward.BYPASS).withDetail(detail));
     }
 
     private ResponseStore.Found find(String key, boolean latest) {
@@ -277,6 +301,9 @@ public final class HttpCache implements AutoCloseable {
      * goes to the backend; a {@link Coalescer.Follower} waits for a leader here or on another node.
      */
     public Coalescer.Ticket join(CacheLookup lookup) {
+        if (clusterCoalescing == null && passMarked(lookup.primaryKey())) {
+            return coalescer.leadAlone(lookup.primaryKey()); // its response will not be stored: nobody waits
+        }
         Coalescer.Ticket ticket = coalescer.join(lookup.primaryKey());
         if (clusterCoalescing == null || !(ticket instanceof Coalescer.Leader leader)) {
             return ticket;
@@ -296,9 +323,49 @@ public final class HttpCache implements AutoCloseable {
         return clusterCoalescing.tryLead(leader);
     }
 
+    /**
+     * A leader's response was not storable: when the resource itself said so ({@code no-store}, {@code private},
+     * not cacheable, useless, {@code Vary: *}), the next misses of its primary key lead alone for a while
+     * instead of waiting for each other ({@link #join}). Reasons of the request ({@code Authorization}, a
+     * request {@code no-store}) or of the status leave coalescing as it is.
+     */
+    public void markUncacheable(CacheLookup lookup, Storability storability) {
+        String key = lookup.primaryKey();
+        if (key == null || !supersedes(storability)) {
+            return;
+        }
+        int slot = passSlot(key);
+        long now = clock.millis();
+        PassMark mark = passMarks.get(slot);
+        if (mark == null || !mark.key().equals(key) || mark.untilMillis() - now < PASS_MARK_MILLIS / 2) {
+            passMarks.set(slot, new PassMark(key, now + PASS_MARK_MILLIS)); // renewed at most twice per period
+        }
+    }
+
+    /** Whether {@code key}'s last response forbade storing, recently: see {@link #markUncacheable}. */
+    boolean passMarked(String key) {
+        PassMark mark = passMarks.get(passSlot(key));
+        return mark != null
+                && mark.untilMillis() - clock.millis() > 0
+                && mark.key().equals(key);
+    }
+
+    private void clearPassMark(String key) {
+        int slot = passSlot(key);
+        PassMark mark = passMarks.get(slot);
+        if (mark != null && mark.key().equals(key)) {
+            passMarks.compareAndSet(slot, mark, null);
+        }
+    }
+
+    private static int passSlot(String key) {
+        int h = key.hashCode();
+        return (h ^ (h >>> 16)) & (PASS_MARKS - 1);
+    }
+
     private CacheLookup miss(CacheRequest request, String primary, String entryKey, CacheStatus.Forward reason) {
         CacheDecision decision = CachePolicy.noStoredResponse(request.headers(), reason);
-        return new CacheLookup(request, primary, entryKey, null, decision, CacheStatus.forward(name, reason));
+        return new CacheLookup(request, primary, entryKey, null, decision, forwarded(reason));
     }
 
     // ---- answering from the cache ----
@@ -718,6 +785,7 @@ public final class HttpCache implements AutoCloseable {
         if (!store.put(key, response)) {
             return new StoreResult(Storability.TOO_LARGE, null); // the store counted it and removed the old one
         }
+        clearPassMark(primary); // cacheable again: its misses are coalesced again
         return new StoreResult(Storability.STORABLE, response);
     }
 

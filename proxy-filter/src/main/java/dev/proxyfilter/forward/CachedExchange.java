@@ -380,9 +380,13 @@ final class CachedExchange {
             collects = cache.storesPostAsGet(lookup, clientHeaders);
         }
         if (collects) {
-            HttpFields.Mutable toStore = withoutOurVia(clientHeaders);
-            Storability storability = cache.storability(lookup, status, toStore);
+            // Judged on the client's fields: our Via, the only difference from what would be stored, governs
+            // nothing here. The copy to store is made only for a response that is stored, or that supersedes
+            // a stored one: an uncacheable response (no-store, private) to a request that found nothing
+            // stored copies no headers.
+            Storability storability = cache.storability(lookup, status, clientHeaders);
             if (storability.storable()) {
+                HttpFields.Mutable toStore = withoutOurVia(clientHeaders);
                 long length;
                 try {
                     length = clientHeaders.getLongField(HttpHeader.CONTENT_LENGTH);
@@ -403,18 +407,41 @@ final class CachedExchange {
             } else {
                 cacheStatus = cacheStatus.withDetail(storability.detail());
                 if (leader != null) {
+                    cache.markUncacheable(lookup, storability); // the next misses need not wait for each other
                     leader.release(); // followers need not wait for a body that will not be stored
                 }
-                if (storability != Storability.TOO_LARGE && leader != null) {
-                    // Lets the cache drop what the response supersedes (no-store, private, ...).
-                    cache.store(lookup, status, toStore, new byte[0], requestTimeMillis, responseTimeMillis);
+                if (storability != Storability.TOO_LARGE && leader != null && lookup.entryKey() != null) {
+                    // Lets the cache drop what the response supersedes (no-store, private, ...); with no entry
+                    // key the lookup found nothing stored, and there is nothing to drop.
+                    cache.store(
+                            lookup,
+                            status,
+                            withoutOurVia(clientHeaders),
+                            new byte[0],
+                            requestTimeMillis,
+                            responseTimeMillis);
                 }
             }
         }
         stripTargeted(clientHeaders); // after the copy to store: the stored response keeps what governs it
         String member = cacheStatus.toString();
-        clientHeaders.put(CacheStatus.HEADER, member);
+        if (hasCacheStatus(clientHeaders)) {
+            clientHeaders.put(CacheStatus.HEADER, member); // the backend's (or another cache's) is replaced
+        } else {
+            clientHeaders.add(new HttpField(null, CacheStatus.HEADER, member)); // not a name Jetty knows: no lookup
+        }
         logToken = member;
+    }
+
+    /** Whether the fields hold a {@code Cache-Status}: one indexed pass, where put would iterate and search. */
+    private static boolean hasCacheStatus(HttpFields headers) {
+        for (int i = 0, size = headers.size(); i < size; i++) {
+            HttpField field = headers.getField(i);
+            if (field.getHeader() == null && field.is(CacheStatus.HEADER)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** With {@code cache.strip-targeted}, the targeted fields this cache obeys go (RFC 9213 leaves it to us). */

@@ -131,12 +131,26 @@ final class ForwardHeaders {
         if (preserveHost) {
             set(out, replace, HttpHeader.HOST, authority);
         }
-        set(out, replace, HttpHeader.X_FORWARDED_FOR, join(xff, remote));
-        set(out, replace, HttpHeader.X_FORWARDED_PROTO, scheme);
-        set(out, replace, HttpHeader.X_FORWARDED_HOST, authority);
-        set(out, replace, HttpHeader.X_FORWARDED_PORT, Integer.toString(client.localPort()));
-        set(out, replace, HttpHeader.FORWARDED, join(forwarded, forwardedElement(remote, authority, scheme)));
-        set(out, replace, HttpHeader.VIA, join(viaIn, viaElement(client.protocol(), via)));
+        // Most requests carry the same values as the one before (one client address, one host, one port):
+        // the fields are reused from the last request that had them, not made anew (see Recent).
+        if (xff == null) {
+            set(out, replace, XFF, remote);
+        } else {
+            set(out, replace, HttpHeader.X_FORWARDED_FOR, join(xff, remote));
+        }
+        set(out, replace, PROTO, scheme);
+        set(out, replace, X_HOST, authority);
+        set(out, replace, portField(client.localPort()));
+        if (forwarded == null) {
+            set(out, replace, forwardedField(remote, authority, scheme));
+        } else {
+            set(out, replace, HttpHeader.FORWARDED, join(forwarded, forwardedElement(remote, authority, scheme)));
+        }
+        if (viaIn == null) {
+            set(out, replace, viaField(client.protocol(), via));
+        } else {
+            set(out, replace, HttpHeader.VIA, join(viaIn, viaElement(client.protocol(), via)));
+        }
     }
 
     private static void set(HttpFields.Mutable out, boolean replace, HttpHeader header, String value) {
@@ -145,6 +159,135 @@ final class ForwardHeaders {
         } else {
             out.add(header, value);
         }
+    }
+
+    /** As {@link #set(HttpFields.Mutable, boolean, HttpHeader, String)}, with the field reused when it repeats. */
+    private static void set(HttpFields.Mutable out, boolean replace, Recent recent, String value) {
+        if (value == null) {
+            set(out, replace, recent.header, value);
+        } else {
+            set(out, replace, recent.field(value));
+        }
+    }
+
+    private static void set(HttpFields.Mutable out, boolean replace, HttpField field) {
+        if (replace) {
+            out.put(field);
+        } else {
+            out.add(field);
+        }
+    }
+
+    /** Whether a field of this name is among the fields: an indexed pass, where put would iterate and search. */
+    private static boolean has(HttpFields fields, String name) {
+        for (int i = 0, size = fields.size(); i < size; i++) {
+            if (fields.getField(i).is(name)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The configured response headers as fields, made once each (a reload's new ones replace them in time). */
+    private static final java.util.concurrent.ConcurrentHashMap<Header, HttpField> SECURITY_FIELDS =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    private static HttpField securityField(Header header) {
+        HttpField field = SECURITY_FIELDS.get(header);
+        if (field == null) {
+            if (SECURITY_FIELDS.size() > 256) {
+                SECURITY_FIELDS.clear(); // many reloads with other values: start again rather than grow
+            }
+            field = new HttpField(header.name(), header.value());
+            SECURITY_FIELDS.put(header, field);
+        }
+        return field;
+    }
+
+    /**
+     * The last field made of one header and a value, reused while the value repeats. Fields are immutable, so
+     * requests on any thread may share one; a race only makes one more.
+     */
+    private static final class Recent {
+        private final HttpHeader header;
+        private volatile HttpField last;
+
+        Recent(HttpHeader header) {
+            this.header = header;
+        }
+
+        HttpField field(String value) {
+            HttpField field = last;
+            if (field == null || !field.getValue().equals(value)) {
+                field = new HttpField(header, value);
+                last = field;
+            }
+            return field;
+        }
+    }
+
+    private static final Recent XFF = new Recent(HttpHeader.X_FORWARDED_FOR);
+    private static final Recent PROTO = new Recent(HttpHeader.X_FORWARDED_PROTO);
+    private static final Recent X_HOST = new Recent(HttpHeader.X_FORWARDED_HOST);
+
+    private record PortField(int port, HttpField field) {}
+
+    private static volatile PortField lastPort = new PortField(-1, null);
+
+    private static HttpField portField(int port) {
+        PortField last = lastPort;
+        if (last.port() != port) {
+            last = new PortField(port, new HttpField(HttpHeader.X_FORWARDED_PORT, Integer.toString(port)));
+            lastPort = last;
+        }
+        return last.field();
+    }
+
+    private record ForwardedField(String remote, String authority, String scheme, HttpField field) {}
+
+    private static volatile ForwardedField lastForwarded = new ForwardedField("", "", "", null);
+
+    /** {@code Forwarded} of a request that had none: made once for each new remote, authority and scheme. */
+    private static HttpField forwardedField(String remote, String authority, String scheme) {
+        ForwardedField last = lastForwarded;
+        if (!last.remote().equals(remote)
+                || !last.authority().equals(authority)
+                || !last.scheme().equals(scheme)) {
+            last = new ForwardedField(
+                    remote,
+                    authority,
+                    scheme,
+                    new HttpField(HttpHeader.FORWARDED, forwardedElement(remote, authority, scheme)));
+            lastForwarded = last;
+        }
+        return last.field();
+    }
+
+    private record ViaField(String protocol, String pseudonym, HttpField field) {}
+
+    private static volatile ViaField lastRequestVia = new ViaField("", "", null);
+    private static volatile ViaField lastResponseVia = new ViaField("", "", null);
+
+    /** {@code Via} of a request that had none: this hop alone. */
+    private static HttpField viaField(String protocol, String pseudonym) {
+        ViaField last = lastRequestVia;
+        if (!java.util.Objects.equals(last.protocol(), protocol)
+                || !last.pseudonym().equals(pseudonym)) {
+            last = new ViaField(protocol, pseudonym, new HttpField(HttpHeader.VIA, viaElement(protocol, pseudonym)));
+            lastRequestVia = last;
+        }
+        return last.field();
+    }
+
+    /** {@code Via} of a response that had none: this hop alone, in HTTP/1.1 as the backend spoke it. */
+    private static HttpField responseViaField(String pseudonym) {
+        ViaField last = lastResponseVia;
+        if (!last.pseudonym().equals(pseudonym)) {
+            last = new ViaField(
+                    "HTTP/1.1", pseudonym, new HttpField(HttpHeader.VIA, viaElement("HTTP/1.1", pseudonym)));
+            lastResponseVia = last;
+        }
+        return last.field();
     }
 
     /**
@@ -189,10 +332,19 @@ final class ForwardHeaders {
             }
             out.add(field);
         }
-        out.add(HttpHeader.VIA, join(viaIn, viaElement("HTTP/1.1", via))); // the loop copied no Via
+        if (viaIn == null) {
+            out.add(responseViaField(via)); // the loop copied no Via
+        } else {
+            out.add(HttpHeader.VIA, join(viaIn, viaElement("HTTP/1.1", via)));
+        }
         List<Header> security = hygiene.headers("https".equalsIgnoreCase(client.scheme()));
         for (int i = 0, n = security.size(); i < n; i++) {
-            out.put(security.get(i).name(), security.get(i).value());
+            Header header = security.get(i);
+            if (header.value() == null || has(out, header.name())) {
+                out.put(header.name(), header.value()); // replaces the backend's
+            } else {
+                out.add(securityField(header)); // the usual case: the backend sent none
+            }
         }
         fitResponseHead(out, client.maxResponseHeadBytes() - RESPONSE_HEAD_RESERVE, client, backend);
         return out;
@@ -315,9 +467,14 @@ final class ForwardHeaders {
     /** Header names listed in {@code Connection}, lower case; null when there are none to remove. */
     private static Set<String> connectionTokens(HttpFields fields) {
         Set<String> tokens = null;
-        for (HttpField field : fields) {
+        for (int i = 0, size = fields.size(); i < size; i++) { // by index: no iterator per call
+            HttpField field = fields.getField(i);
             if (field.getHeader() != HttpHeader.CONNECTION) {
                 continue;
+            }
+            String value = field.getValue();
+            if (value == null || value.equalsIgnoreCase("keep-alive") || value.equalsIgnoreCase("close")) {
+                continue; // the usual value, and one this loop skips anyway: not parsed as a list
             }
             for (String token : field.getValues()) {
                 String name = token.trim().toLowerCase(Locale.ROOT);

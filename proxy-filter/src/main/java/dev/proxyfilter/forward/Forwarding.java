@@ -550,13 +550,19 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
                             clientStatus,
                             client.bytesWritten(),
                             nanos,
-                            last == null ? "-" : route.pool().name() + "/" + last.backend.name(),
+                            last == null ? "-" : backendLogName(last.backend),
                             last == null || last.sentNanos == 0 ? -1 : last.upstreamNanos(now),
                             Math.max(0, attempts - 1),
                             cached == null ? null : cached.logToken(),
                             headers.get(HttpHeader.REFERER),
                             headers.get(HttpHeader.USER_AGENT)));
         }
+    }
+
+    /** "pool/backend" for the access log: the backend's own, made once, unless the route's pool is named otherwise. */
+    private String backendLogName(Backend backend) {
+        String pool = route.pool().name();
+        return pool.equals(backend.pool()) ? backend.qualifiedName() : pool + "/" + backend.name();
     }
 
     /** One try against one backend. */

@@ -36,13 +36,14 @@ public final class ProxyThreadPool extends QueuedThreadPool {
 
     @Override
     public void execute(Runnable job) {
-        if (job instanceof HttpConnection && RESUMING.get() == null && isRunning()) {
+        if (job instanceof HttpConnection && RESUMING.get() != Boolean.TRUE && isRunning()) {
             RESUMING.set(Boolean.TRUE);
             try {
                 resumedInline.increment();
                 job.run();
             } finally {
-                RESUMING.remove();
+                // FALSE, not remove(): the thread's entry stays, and the next get() does not make a new one
+                RESUMING.set(Boolean.FALSE);
             }
             return;
         }

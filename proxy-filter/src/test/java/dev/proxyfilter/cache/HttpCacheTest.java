@@ -255,4 +255,37 @@ class HttpCacheTest {
         assertThat(lookup.cacheStatus().toString()).isEqualTo("proxy-filter; hit; ttl=-20");
         assertThat(text(cache.answer(lookup, T0 + 30 * SECOND).body())).isEqualTo("s");
     }
+
+    @Test
+    void missesOfAKeyWhoseResponseMayNotBeStoredLeadAloneUntilOneIsStored() {
+        CacheLookup first = cache.lookup(get("/pass"), T0);
+        Coalescer.Ticket leader = cache.join(first);
+        assertThat(leader).isInstanceOf(Coalescer.Leader.class);
+        assertThat(cache.join(cache.lookup(get("/pass"), T0))).isInstanceOf(Coalescer.Follower.class); // as always
+
+        cache.markUncacheable(first, Storability.NO_STORE);
+        ((Coalescer.Leader) leader).release();
+        Coalescer.Ticket a = cache.join(cache.lookup(get("/pass"), T0));
+        Coalescer.Ticket b = cache.join(cache.lookup(get("/pass"), T0));
+        assertThat(a).isInstanceOf(Coalescer.Leader.class);
+        assertThat(b).isInstanceOf(Coalescer.Leader.class); // nobody waits for a response that is not stored
+        assertThat(cache.coalescer().inflight()).isZero();
+
+        // a reason of the request, not of the resource, leaves coalescing as it is
+        CacheLookup other = cache.lookup(get("/other"), T0);
+        cache.markUncacheable(other, Storability.AUTHORIZATION);
+        Coalescer.Leader otherLeader = (Coalescer.Leader) cache.join(other);
+        assertThat(cache.join(cache.lookup(get("/other"), T0))).isInstanceOf(Coalescer.Follower.class);
+        otherLeader.release();
+
+        // once the resource is stored again, its misses are coalesced again
+        StoreResult stored =
+                forward(get("/pass"), 200, fields("Cache-Control", "max-age=60", "Date", date(T0)), "x", T0);
+        assertThat(stored.isStored()).isTrue();
+        cache.store().remove("http://example.com/pass");
+        Coalescer.Ticket again = cache.join(cache.lookup(get("/pass"), T0));
+        assertThat(again).isInstanceOf(Coalescer.Leader.class);
+        assertThat(cache.join(cache.lookup(get("/pass"), T0))).isInstanceOf(Coalescer.Follower.class);
+        ((Coalescer.Leader) again).release();
+    }
 }
