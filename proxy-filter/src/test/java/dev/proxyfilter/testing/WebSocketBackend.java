@@ -35,7 +35,7 @@ import org.eclipse.jetty.websocket.server.WebSocketUpgradeHandler;
  *       counting in {@link #floodSent} the bytes its socket took: how far a client that does not read lets it get.
  * </ul>
  * A request that is no WebSocket upgrade gets 200 "plain NAME" (so that an upgrade the proxy forwards without
- * {@code Upgrade} is visible). Messages up to 2 MiB.
+ * {@code Upgrade} is visible). The first subprotocol a client offers is accepted. Messages up to 2 MiB.
  */
 public final class WebSocketBackend implements AutoCloseable {
     /** The largest message either side takes. */
@@ -70,6 +70,9 @@ public final class WebSocketBackend implements AutoCloseable {
             container.setIdleTimeout(Duration.ofSeconds(60));
             container.addMapping("/*", (request, response, callback) -> {
                 requests.add(request.getHeaders().asImmutable());
+                if (!request.getSubProtocols().isEmpty()) {
+                    response.setAcceptedSubProtocol(request.getSubProtocols().get(0));
+                }
                 return new Endpoint(request.getHttpURI().getPath());
             });
         });

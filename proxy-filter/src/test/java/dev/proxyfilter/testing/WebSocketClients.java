@@ -19,9 +19,23 @@ public final class WebSocketClients implements AutoCloseable {
     private final WebSocketClient client;
 
     public WebSocketClients() throws Exception {
+        this(new HttpClient(), "ws-client");
+    }
+
+    /**
+     * A client whose every connection is HTTP/2 in clear text (prior knowledge): it opens each WebSocket as an
+     * extended {@code CONNECT} stream (RFC 8441), as Jetty's client does over HTTP/2.
+     */
+    public static WebSocketClients overHttp2() throws Exception {
+        org.eclipse.jetty.http2.client.HTTP2Client http2 = new org.eclipse.jetty.http2.client.HTTP2Client();
+        return new WebSocketClients(
+                new HttpClient(new org.eclipse.jetty.http2.client.transport.HttpClientTransportOverHTTP2(http2)),
+                "ws-h2-client");
+    }
+
+    private WebSocketClients(HttpClient http, String name) throws Exception {
         QueuedThreadPool threads = new QueuedThreadPool(64, 4);
-        threads.setName("ws-client");
-        HttpClient http = new HttpClient();
+        threads.setName(name);
         http.setExecutor(threads);
         http.setConnectTimeout(5_000);
         http.setMaxConnectionsPerDestination(2048);
@@ -51,6 +65,16 @@ public final class WebSocketClients implements AutoCloseable {
         URI ws = URI.create(uri.toString().replaceFirst("^http", "ws"));
         ClientUpgradeRequest request = new ClientUpgradeRequest(ws);
         headers.forEach(request::setHeader);
+        client.connect(socket, request).get(10, TimeUnit.SECONDS);
+        return socket;
+    }
+
+    /** Opens a session whose upgrade request {@code customize} changes (subprotocols, extensions). */
+    public Socket connect(URI uri, java.util.function.Consumer<ClientUpgradeRequest> customize) throws Exception {
+        Socket socket = new Socket(true);
+        ClientUpgradeRequest request =
+                new ClientUpgradeRequest(URI.create(uri.toString().replaceFirst("^http", "ws")));
+        customize.accept(request);
         client.connect(socket, request).get(10, TimeUnit.SECONDS);
         return socket;
     }
