@@ -33,6 +33,7 @@ import org.eclipse.jetty.websocket.server.WebSocketUpgradeHandler;
  *   <li>{@code /close}: closes with 4001 "bye" as soon as it opens.
  *   <li>{@code /flood}: sends 64 KiB binary messages back to back, each once the previous one went out,
  *       counting in {@link #floodSent} the bytes its socket took: how far a client that does not read lets it get.
+ *       {@code /flood-on-message} does the same from the client's first message on.
  * </ul>
  * A request that is no WebSocket upgrade gets 200 "plain NAME" (so that an upgrade the proxy forwards without
  * {@code Upgrade} is visible). The first subprotocol a client offers is accepted. Messages up to 2 MiB.
@@ -121,6 +122,7 @@ public final class WebSocketBackend implements AutoCloseable {
             switch (path) {
                 case "/close" -> session.close(4001, "bye", Callback.NOOP);
                 case "/flood" -> flood();
+                case "/flood-on-message" -> session.demand();
                 default -> session.demand();
             }
         }
@@ -141,6 +143,10 @@ public final class WebSocketBackend implements AutoCloseable {
 
         @Override
         public void onWebSocketText(String message) {
+            if (path.equals("/flood-on-message")) {
+                flood();
+                return;
+            }
             String answer = message.equals("who") ? name : message;
             session.sendText(answer, Callback.from(session::demand, failure -> {}));
         }
