@@ -130,7 +130,9 @@ class WebSocketOverHttp2IntegrationTest {
         assertThat(socket.close(4002, "client-bye")).isEqualTo("4002 client-bye");
         assertThat(backend.closes.poll(10, TimeUnit.SECONDS)).isEqualTo("4002 client-bye");
 
-        WebSocketClients.Socket closing = clients.connect(proxy.uri().resolve("/close"));
+        // The backend closes on the client's message, not at once: see WebSocketClients.overHttp2.
+        WebSocketClients.Socket closing = clients.connect(proxy.uri().resolve("/close-on-message"));
+        closing.send("bye?");
         assertThat(closing.closed.get(10, TimeUnit.SECONDS)).isEqualTo("4001 bye");
         awaitNoTunnel(proxy);
 

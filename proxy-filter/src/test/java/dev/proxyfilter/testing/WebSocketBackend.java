@@ -30,7 +30,8 @@ import org.eclipse.jetty.websocket.server.WebSocketUpgradeHandler;
  *   <li>{@code /echo} (and any other): echoes each text and binary message; {@code who} is answered with the
  *       backend's name. It reads the next message only once its echo went out, so a client that does not read
  *       its echoes stops this backend's reads in turn.
- *   <li>{@code /close}: closes with 4001 "bye" as soon as it opens.
+ *   <li>{@code /close}: closes with 4001 "bye" as soon as it opens; {@code /close-on-message} on the client's
+ *       first message.
  *   <li>{@code /flood}: sends 64 KiB binary messages back to back, each once the previous one went out,
  *       counting in {@link #floodSent} the bytes its socket took: how far a client that does not read lets it get.
  *       {@code /flood-on-message} does the same from the client's first message on.
@@ -122,7 +123,7 @@ public final class WebSocketBackend implements AutoCloseable {
             switch (path) {
                 case "/close" -> session.close(4001, "bye", Callback.NOOP);
                 case "/flood" -> flood();
-                case "/flood-on-message" -> session.demand();
+                case "/flood-on-message", "/close-on-message" -> session.demand();
                 default -> session.demand();
             }
         }
@@ -145,6 +146,10 @@ public final class WebSocketBackend implements AutoCloseable {
         public void onWebSocketText(String message) {
             if (path.equals("/flood-on-message")) {
                 flood();
+                return;
+            }
+            if (path.equals("/close-on-message")) {
+                session.close(4001, "bye", Callback.NOOP);
                 return;
             }
             String answer = message.equals("who") ? name : message;
