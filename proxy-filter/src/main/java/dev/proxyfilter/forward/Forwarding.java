@@ -592,7 +592,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
 
         private volatile boolean perTryTimedOut;
         /** The key of this try's handshake with the backend, for an extended {@code CONNECT}; else null. */
-        private String webSocketKey;
+        private volatile String webSocketKey;
         /** Why the backend's 101 to an extended {@code CONNECT} was not taken: this try's failure, or null. */
         private volatile Throwable handshakeFailure;
         /** The cache's answer that replaces the backend's body, or null. */
