@@ -89,7 +89,8 @@ public enum ConfigKey {
             Applied.ON_RESTART,
             value(true),
             ConfigValues.BOOLEAN,
-            "standalone, plain HTTP: HTTP/2 in clear text next to HTTP/1.1 (prior knowledge and Upgrade: h2c)",
+            "standalone, plain HTTP: HTTP/2 in clear text next to HTTP/1.1 (prior knowledge and Upgrade: h2c),"
+                    + " with WebSocket over HTTP/2 (RFC 8441 extended CONNECT)",
             (b, n, s) -> b.h2c = ConfigValues.bool(s)),
     SERVER_TLS_KEYSTORE(
             "server.tls.keystore",
@@ -561,7 +562,8 @@ public enum ConfigKey {
             Applied.ON_RELOAD,
             value(true),
             ConfigValues.BOOLEAN,
-            "true: a WebSocket upgrade becomes a byte tunnel on a 101; false: forwarded without Upgrade, as nginx",
+            "true: a WebSocket upgrade becomes a byte tunnel on a 101; false: forwarded without Upgrade, as nginx"
+                    + " (an HTTP/2 extended CONNECT, RFC 8441, gets 501)",
             (b, n, s) -> b.route(n, s).websocket = ConfigValues.bool(s)),
     ROUTE_MAX_TUNNELS(
             "route.NAME.max-tunnels",

@@ -64,6 +64,15 @@ public interface ClientExchange extends Content.Sink {
     /** {@code http} or {@code https}, as the client connected. */
     String scheme();
 
+    /**
+     * The {@code :protocol} of an extended {@code CONNECT} (RFC 8441, HTTP/2), e.g. {@code websocket}; {@code null}
+     * for a plain {@code CONNECT}, and where the adapter cannot hand such a stream over (the servlet adapters).
+     * The engine asks only of a {@code CONNECT}, before {@link #begin}.
+     */
+    default String connectProtocol() {
+        return null;
+    }
+
     /** Protocol version as received, e.g. {@code HTTP/1.1}. */
     String protocol();
 
@@ -163,15 +172,17 @@ public interface ClientExchange extends Content.Sink {
 
     /**
      * Whether this exchange's connection can become a byte tunnel ({@link #upgrade}): an HTTP/1.1 connection
-     * the adapter can take from its container. False by default, and where the container cannot (a Jetty
-     * webapp with its own copy of Jetty's classes): such an upgrade is then forwarded without {@code Upgrade}.
+     * the adapter can take from its container, or the HTTP/2 stream of an extended {@code CONNECT} ({@link
+     * #connectProtocol}). False by default, and where the container cannot (a Jetty webapp with its own copy of
+     * Jetty's classes): such an upgrade is then forwarded without {@code Upgrade}.
      */
     default boolean upgradable() {
         return false;
     }
 
     /**
-     * Switches protocols: answers 101 with {@code headers} and, once the 101 is out, hands the connection over
+     * Switches protocols: answers 101 with {@code headers} (200 to an extended {@code CONNECT}, whose stream
+     * then carries the tunnel) and, once the answer is out, hands the connection (or the stream) over
      * as a {@link dev.proxyfilter.tunnel.TunnelEnd} to {@code promise}, which fails instead if the container
      * cannot or the client went away first. Ends the exchange, as {@link #complete} does; called only when
      * {@link #upgradable}, before anything was written.

@@ -38,7 +38,8 @@ import org.slf4j.LoggerFactory;
  *       with back-pressure both ways.
  *   <li><b>Tunnel</b> ({@code Attempt.switchProtocols}, {@link Tunnel}): a WebSocket upgrade (which skipped the
  *       cache and took a place under the tunnel limits in {@link #start}) that the backend answered with 101
- *       ends here as an exchange and goes on as a tunnel.
+ *       ends here as an exchange and goes on as a tunnel. An RFC 8441 extended {@code CONNECT} is such an
+ *       upgrade too, with the proxy's own handshake towards the backend ({@link ExtendedConnect}).
  *   <li><b>Retry</b> ({@link #failed}, {@link RetryPolicy}): before any response byte reached the client, a
  *       failure the route's {@code retry-on} names goes to a backend not tried yet, where that is safe and the
  *       pool's retry budget allows; else 502/503/504, or an aborted client connection once the response started.
@@ -75,6 +76,8 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
     private CachedExchange cached;
     /** A WebSocket upgrade that may become a tunnel (step 9, {@link Tunnel}): it skips the cache. */
     private final boolean upgrade;
+    /** RFC 8441's extended {@code CONNECT} for WebSocket, which step 1 let through ({@link ExtendedConnect}). */
+    private final boolean extendedConnect;
     /** The upgrade's place under the tunnel limits, from its admission; the tunnel keeps it. */
     private Tunnels.Place tunnelPlace;
     /** Set once the backend's 101 made this exchange a tunnel. */
@@ -83,6 +86,16 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
     private final boolean grpc;
 
     Forwarding(ProxyEngine engine, ForwardRoute route, ClientExchange client, Admission admission) {
+        this(engine, route, client, admission, false);
+    }
+
+    /** @param extendedConnect the request is RFC 8441's {@code CONNECT} for WebSocket */
+    Forwarding(
+            ProxyEngine engine,
+            ForwardRoute route,
+            ClientExchange client,
+            Admission admission,
+            boolean extendedConnect) {
         this.engine = engine;
         this.clock = engine.clock();
         this.startNanos = clock.nanoTime();
@@ -92,7 +105,8 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
         this.retry = route.retryPolicy();
         this.client = client;
         this.requestBody = client.hasRequestBody() ? new RequestBodySource(client, route.maxBodyBytes()) : null;
-        this.upgrade = route.websocket() && Tunnel.requested(client) && client.upgradable();
+        this.extendedConnect = extendedConnect;
+        this.upgrade = route.websocket() && (extendedConnect || Tunnel.requested(client)) && client.upgradable();
         this.grpc = client instanceof GrpcExchange; // a gRPC call: its deadline is the timeout, and never cached
         long timeoutMillis =
                 grpc ? Grpc.timeoutMillis(route.timeoutMillis(), client.requestHeaders()) : route.timeoutMillis();
@@ -112,6 +126,12 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
         if (requestBody != null && route.bodyTimeoutMillis() > 0) {
             requestBody.timer =
                     engine.scheduler().schedule(this::bodyTimedOut, route.bodyTimeoutMillis(), TimeUnit.MILLISECONDS);
+        }
+        if (extendedConnect && !upgrade) {
+            // Unlike an HTTP/1.1 upgrade it cannot go on as a plain request: a 2xx would open a tunnel.
+            finishWithError(
+                    501, "Not Implemented: route '" + route.name() + "' does not tunnel WebSocket (websocket=false)");
+            return;
         }
         if (upgrade) {
             // A WebSocket upgrade: no cache; a place under the tunnel limits, then 6. admission.
@@ -577,6 +597,10 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
         private volatile int retryStatus;
 
         private volatile boolean perTryTimedOut;
+        /** The key of this try's handshake with the backend, for an extended {@code CONNECT}; else null. */
+        private volatile String webSocketKey;
+        /** Why the backend's 101 to an extended {@code CONNECT} was not taken: this try's failure, or null. */
+        private volatile Throwable handshakeFailure;
         /** The cache's answer that replaces the backend's body, or null. */
         private volatile java.nio.ByteBuffer replacementBody;
 
@@ -604,7 +628,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
                             backend.scheme(),
                             backend.host(),
                             backend.port(),
-                            client.method(),
+                            extendedConnect ? "GET" : client.method(),
                             query == null ? path : path + "?" + query);
             ForwardHeaders.clientToServer(
                     client,
@@ -614,7 +638,11 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
                     route.untrustedRequestHeaders(),
                     request.requestHeaders());
             if (upgrade) {
-                Tunnel.clientToServer(client, request.requestHeaders());
+                if (extendedConnect) {
+                    webSocketKey = ExtendedConnect.clientToServer(request.requestHeaders());
+                } else {
+                    Tunnel.clientToServer(client, request.requestHeaders());
+                }
                 request.upgrade();
             }
             if (cached != null) {
@@ -657,7 +685,20 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
                 return;
             }
             if (status == 101) {
+                String problem = extendedConnect
+                        ? ExtendedConnect.handshakeProblem(webSocketKey, serverResponse.responseHeaders())
+                        : null;
+                if (problem != null) {
+                    // The tunnel end is not taken, and closes; onComplete fails this try with 502.
+                    handshakeFailure = new java.io.IOException(problem);
+                    return;
+                }
                 switchProtocols(serverResponse); // only an upgrade request gets here with a 101
+                return;
+            }
+            if (extendedConnect && status >= 200 && status < 300) {
+                // A 2xx would tell the client its tunnel is open: the backend did not switch, so 502.
+                serverResponse.abort(new java.io.IOException("the backend answered " + status + ", not 101"));
                 return;
             }
             if (shouldRetryStatus(status)) {
@@ -707,7 +748,11 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
             }
             HttpFields.Mutable headers = ForwardHeaders.serverToClient(
                     serverResponse.responseHeaders(), client, backend, route, route.via(), route.hygiene());
-            Tunnel.serverToClient(serverResponse.responseHeaders(), headers);
+            if (extendedConnect) {
+                ExtendedConnect.serverToClient(headers);
+            } else {
+                Tunnel.serverToClient(serverResponse.responseHeaders(), headers);
+            }
             String stickyCookie = route.pool().stickyCookie(Forwarding.this, backend);
             if (stickyCookie != null) {
                 headers.add(HttpHeader.SET_COOKIE, stickyCookie);
@@ -717,7 +762,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
                 return;
             }
             tunnelled = true;
-            clientStatus = 101;
+            clientStatus = extendedConnect ? 200 : 101;
             gate.onTunnelOpen();
             Tunnel tunnel = new Tunnel(engine, route, backend, serverEnd, tunnelPlace, () -> {
                 backend.onRequestEnd();
@@ -835,6 +880,9 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
         @Override
         public void onComplete(UpstreamExchange result, Throwable failure) {
             endNanos = clock.nanoTime();
+            if (failure == null && handshakeFailure != null) {
+                failure = handshakeFailure;
+            }
             if (tunnelled && current == this) {
                 // The tunnel holds the backend now, and gives it back when it closes.
                 record(result, null);

@@ -158,11 +158,17 @@ public final class ProxyEngine implements AutoCloseable {
      * {@link Unrouted#PASS_ON}: the engine did not touch it, and the adapter passes it on.
      */
     public boolean handle(ClientExchange exchange, Unrouted unrouted) {
-        // 1. Strict checks: no tunnels, and one normalised path for routes, rules and backends.
+        // 1. Strict checks: no tunnels but RFC 8441's for WebSocket, and one normalised path for routes, rules
+        // and backends.
+        boolean extendedConnect = false;
         if (StrictChecks.isTunnel(exchange.method())) {
-            exchange.begin("/");
-            StrictChecks.refuseTunnel(exchange);
-            return true;
+            String protocol = exchange.connectProtocol();
+            if (!ExtendedConnect.websocket(protocol)) {
+                exchange.begin("/");
+                StrictChecks.refuseTunnel(exchange, protocol);
+                return true;
+            }
+            extendedConnect = true; // goes on like an HTTP/1.1 upgrade (ExtendedConnect)
         }
         String path = StrictChecks.normalisedPath(exchange.rawPath());
         if (path == null) {
@@ -184,16 +190,17 @@ public final class ProxyEngine implements AutoCloseable {
         }
         exchange.begin(path);
         ClientExchange call = GrpcExchange.wrap(exchange); // a gRPC call's errors are gRPC statuses
+        boolean tunnel = extendedConnect;
         if (route.mayBlock()) {
-            call.dispatch(() -> admit(route, call)); // bcrypt, a disk-tier cache read: off the selector
+            call.dispatch(() -> admit(route, call, tunnel)); // bcrypt, a disk-tier cache read: off the selector
         } else {
-            admit(route, call);
+            admit(route, call, tunnel);
         }
         return true;
     }
 
     /** Steps 3 and 4, then {@link Forwarding} for the rest. */
-    private void admit(ForwardRoute route, ClientExchange exchange) {
+    private void admit(ForwardRoute route, ClientExchange exchange, boolean extendedConnect) {
         if (closing.get()) {
             // Closing: the container may still hand over a request on a kept-alive connection.
             new Forwarding(this, route, exchange, Admission.NONE).refuse(503, "Service Unavailable: shutting down");
@@ -201,7 +208,11 @@ public final class ProxyEngine implements AutoCloseable {
         }
         // 3. Request checks: one framing, header count and body size within the limits (RequestChecks).
         RequestChecks.Refusal refusal = RequestChecks.check(
-                exchange.method(), exchange.requestHeaders(), route.maxHeaderCount(), route.maxBodyBytes());
+                exchange.method(),
+                extendedConnect,
+                exchange.requestHeaders(),
+                route.maxHeaderCount(),
+                route.maxBodyBytes());
         if (refusal != null) {
             new Forwarding(this, route, exchange, Admission.NONE).refuse(refusal.status(), refusal.message());
             return;
@@ -210,7 +221,7 @@ public final class ProxyEngine implements AutoCloseable {
         Admission admission = SecurityStep.admit(route.guard(), exchange);
         // 5-12. Cache lookup, admission and queue, pick a backend, forward, tunnel, retry, cache store, log
         // (Forwarding, Tunnel).
-        new Forwarding(this, route, SecurityStep.releasing(exchange, admission), admission).start();
+        new Forwarding(this, route, SecurityStep.releasing(exchange, admission), admission, extendedConnect).start();
     }
 
     // ---- Reloading ----

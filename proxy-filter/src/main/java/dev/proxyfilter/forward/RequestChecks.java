@@ -12,7 +12,8 @@ import org.eclipse.jetty.http.HttpHeader;
  * rule explicit: the message a backend receives has exactly one framing.
  *
  * <ul>
- *   <li>405 for {@code CONNECT}: the proxy never opens tunnels.</li>
+ *   <li>405 for {@code CONNECT}: the proxy opens no tunnels to an address the client names (RFC 8441's
+ *       extended {@code CONNECT} for WebSocket, which names a route's path, is let through).</li>
  *   <li>400 for more than one {@code Content-Length} (even with equal values), a value that is not a
  *       decimal number, {@code Content-Length} together with {@code Transfer-Encoding}, {@code chunked}
  *       not being the one and final coding, a header name that is not a token or a value with a
@@ -52,7 +53,16 @@ final class RequestChecks {
      * @param maxBodyBytes   most body bytes, 0 for no limit
      */
     static Refusal check(String method, HttpFields headers, int maxHeaderCount, long maxBodyBytes) {
-        if ("CONNECT".equals(method)) {
+        return check(method, false, headers, maxHeaderCount, maxBodyBytes);
+    }
+
+    /**
+     * Like {@link #check(String, HttpFields, int, long)}; {@code extendedConnect}: the request is RFC 8441's
+     * {@code CONNECT} for WebSocket, which step 1 let through.
+     */
+    static Refusal check(
+            String method, boolean extendedConnect, HttpFields headers, int maxHeaderCount, long maxBodyBytes) {
+        if (!extendedConnect && "CONNECT".equals(method)) {
             return new Refusal(405, "Method Not Allowed: this proxy opens no tunnels");
         }
         if (headers.size() > maxHeaderCount) {

@@ -5,6 +5,7 @@ import dev.proxyfilter.security.Admission;
 import dev.proxyfilter.security.ClientRequest;
 import dev.proxyfilter.security.ResponseHygiene;
 import dev.proxyfilter.security.RouteGuard;
+import dev.proxyfilter.tunnel.TunnelEnd;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -12,6 +13,7 @@ import java.util.function.Consumer;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.Promise;
 
 /**
  * The first step of the pipeline: the route's {@link RouteGuard} over the client request. Its verdict goes
@@ -217,6 +219,33 @@ final class SecurityStep {
         @Override
         public void onClientFailure(Consumer<Throwable> onClientFailure) {
             delegate.onClientFailure(onClientFailure);
+        }
+
+        @Override
+        public int maxResponseHeadBytes() {
+            return delegate.maxResponseHeadBytes();
+        }
+
+        @Override
+        public void responseTrailers(HttpFields trailers) {
+            delegate.responseTrailers(trailers);
+        }
+
+        @Override
+        public String connectProtocol() {
+            return delegate.connectProtocol();
+        }
+
+        @Override
+        public boolean upgradable() {
+            return delegate.upgradable();
+        }
+
+        /** The exchange ends with the switch, as with {@link #complete}; the tunnel holds no client slot. */
+        @Override
+        public void upgrade(HttpFields headers, Promise<TunnelEnd> promise) {
+            end();
+            delegate.upgrade(headers, promise);
         }
     }
 }

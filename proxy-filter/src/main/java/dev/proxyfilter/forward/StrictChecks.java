@@ -7,8 +7,10 @@ import org.eclipse.jetty.http.PreEncodedHttpField;
 
 /**
  * Step 1 of the pipeline, before routing, the same in every adapter: {@code CONNECT} is refused (the proxy
- * opens no tunnels, whatever the routes say), and the path is normalised by {@link PathNormalizer}, so that
- * routes, access rules and the backend all see one path. Also the answers to a request no route takes.
+ * opens no tunnels to an address the client names, whatever the routes say) unless it is RFC 8441's extended
+ * {@code CONNECT} for WebSocket ({@link ExtendedConnect}), which goes on to routing; and the path is normalised
+ * by {@link PathNormalizer}, so that routes, access rules and the backend all see one path. Also the answers to
+ * a request no route takes.
  */
 final class StrictChecks {
     /** The methods the proxy forwards, for the {@code Allow} header of a 405. */
@@ -29,8 +31,16 @@ final class StrictChecks {
         return PathNormalizer.normalize(rawPath == null || rawPath.isEmpty() ? "/" : rawPath);
     }
 
-    static void refuseTunnel(ClientExchange exchange) {
-        exchange.sendError(405, "Method Not Allowed: this proxy opens no tunnels", ALLOW_FIELDS);
+    /**
+     * 405 for a plain {@code CONNECT}; 501 for an extended one ({@code protocol} not null) whose protocol is not
+     * WebSocket, as RFC 9220 §3 asks of a server that advertises extended {@code CONNECT}.
+     */
+    static void refuseTunnel(ClientExchange exchange, String protocol) {
+        if (protocol == null) {
+            exchange.sendError(405, "Method Not Allowed: this proxy opens no tunnels", ALLOW_FIELDS);
+        } else {
+            exchange.sendError(501, "Not Implemented: extended CONNECT tunnels WebSocket only");
+        }
     }
 
     static void refusePath(ClientExchange exchange) {

@@ -34,6 +34,9 @@ import org.slf4j.LoggerFactory;
  * route.NAME.max-tunnels} ({@link Tunnels}; none left is 503) and is forwarded with its {@code Upgrade} and
  * {@code Connection: Upgrade} ({@link #clientToServer}); the {@code Sec-WebSocket-*} headers are end-to-end and
  * go as they are. Any other upgrade (h2c, a second token) is forwarded without {@code Upgrade}, as before.
+ * An HTTP/2 client asks with RFC 8441's extended {@code CONNECT} instead, which {@link ExtendedConnect} turns
+ * into such an upgrade towards the backend; the client then gets 200 on its stream instead of the 101, and
+ * the stream is the client's end.
  *
  * <h2>Switching</h2>
  * A 101 takes the backend's connection out of its pool for good ({@code UpstreamExchange.takeTunnel}); the

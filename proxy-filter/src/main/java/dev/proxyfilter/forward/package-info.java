@@ -32,6 +32,8 @@
  *   <li><b>Tunnel</b>: a WebSocket upgrade the backend answered with 101 turns both connections into one byte
  *       tunnel, copied both ways with back-pressure until either side closes ({@code Tunnel}, its limits in
  *       {@code Tunnels}, its ends in {@link dev.proxyfilter.tunnel}); any other answer goes on as a response.
+ *       RFC 8441's extended {@code CONNECT} over HTTP/2 is such an upgrade with the proxy's own handshake
+ *       towards the backend ({@code ExtendedConnect}); only the Jetty core handler can hand a stream over.
  *   <li><b>Retry</b>: what may be tried again elsewhere, and which 502/503/504 a failure becomes ({@code
  *       RetryPolicy}).
  *   <li><b>Cache store</b>: a storable response kept as it streams past ({@code CachedExchange}).

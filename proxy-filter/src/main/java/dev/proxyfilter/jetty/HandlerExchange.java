@@ -19,6 +19,7 @@ import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.server.HttpStream;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.TunnelSupport;
 import org.eclipse.jetty.util.BufferUtil;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.Promise;
@@ -136,6 +137,13 @@ final class HandlerExchange implements ClientExchange, Callback {
     @Override
     public String scheme() {
         return scheme;
+    }
+
+    /** The {@code :protocol} of an extended {@code CONNECT}: Jetty hands such a stream over as a tunnel. */
+    @Override
+    public String connectProtocol() {
+        TunnelSupport tunnel = request.getTunnelSupport();
+        return tunnel == null ? null : tunnel.getProtocol();
     }
 
     @Override
@@ -383,11 +391,17 @@ final class HandlerExchange implements ClientExchange, Callback {
         }
     }
 
-    /** An HTTP/1.1 connection: Jetty hands its endpoint to another connection once the response is out. */
+    /**
+     * An HTTP/1.1 connection: Jetty hands its endpoint to another connection once the response is out; or an
+     * HTTP/2 extended {@code CONNECT}, whose stream Jetty hands over the same way ({@link
+     * Request#getTunnelSupport}).
+     */
     @Override
     public boolean upgradable() {
-        return request.getConnectionMetaData().getHttpVersion() == HttpVersion.HTTP_1_1
-                && request.getConnectionMetaData().getConnection().getEndPoint() != null;
+        if (request.getConnectionMetaData().getHttpVersion() == HttpVersion.HTTP_1_1) {
+            return request.getConnectionMetaData().getConnection().getEndPoint() != null;
+        }
+        return request.getTunnelSupport() != null;
     }
 
     /**
@@ -395,6 +409,11 @@ final class HandlerExchange implements ClientExchange, Callback {
      * client's endpoint ({@link HttpStream#UPGRADE_CONNECTION_ATTRIBUTE}, as Jetty's {@code ConnectHandler}
      * does), with whatever the client sent behind its request; the end's {@code onOpen} completes the promise.
      * If the 101 cannot be written, Jetty closes the connection and the promise fails.
+     *
+     * <p>An extended {@code CONNECT} (RFC 8441) gets 200 instead, without ending its stream, and the tunnel's
+     * end becomes the connection of the stream's endpoint ({@link TunnelSupport#getEndPoint}), as in Jetty's own
+     * {@code RFC8441Handshaker}: reads take the stream's {@code DATA} by demand, within HTTP/2's flow-control
+     * window, and a write completes once its frames are out, so each direction holds one chunk at most.
      */
     @Override
     public void upgrade(HttpFields headers, Promise<TunnelEnd> promise) {
@@ -402,14 +421,19 @@ final class HandlerExchange implements ClientExchange, Callback {
             promise.failed(new IOException("the exchange has ended"));
             return;
         }
-        EndPoint endPoint = request.getConnectionMetaData().getConnection().getEndPoint();
+        TunnelSupport stream = request.getConnectionMetaData().getHttpVersion() == HttpVersion.HTTP_1_1
+                ? null
+                : request.getTunnelSupport();
+        EndPoint endPoint = stream != null
+                ? stream.getEndPoint()
+                : request.getConnectionMetaData().getConnection().getEndPoint();
         EndPointTunnelEnd end = new EndPointTunnelEnd(
                 endPoint,
                 request.getComponents().getExecutor(),
                 request.getComponents().getByteBufferPool(),
                 null,
                 promise::succeeded);
-        response.setStatus(HttpStatus.SWITCHING_PROTOCOLS_101);
+        response.setStatus(stream != null ? HttpStatus.OK_200 : HttpStatus.SWITCHING_PROTOCOLS_101);
         HttpFields.Mutable out = response.getHeaders();
         for (HttpField field : headers) {
             if (field.getHeader() == HttpHeader.DATE) {

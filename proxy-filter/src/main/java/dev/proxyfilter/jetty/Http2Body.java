@@ -20,6 +20,9 @@ final class Http2Body {
         if (version == null || version.getVersion() < HttpVersion.HTTP_2.getVersion()) {
             return false;
         }
+        if (request.getTunnelSupport() != null) {
+            return false; // a CONNECT: its stream's DATA is a tunnel's, read by the tunnel (RFC 8441)
+        }
         Content.Chunk first = request.read();
         if (first == null) {
             return true; // the stream is open: DATA may follow

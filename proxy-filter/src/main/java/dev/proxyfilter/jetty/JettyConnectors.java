@@ -78,27 +78,41 @@ public final class JettyConnectors {
     }
 
     /**
-     * What a plain (not TLS) listener speaks: HTTP/1.1, and with {@code server.h2c} HTTP/2 in clear text next
-     * to it, by prior knowledge (a connection that starts with the HTTP/2 preface) or by {@code Upgrade: h2c}.
+     * What the standalone listener (the core {@link ProxyHandler}) speaks in plain text: HTTP/1.1, and with
+     * {@code server.h2c} HTTP/2 in clear text next to it, by prior knowledge (a connection that starts with the
+     * HTTP/2 preface) or by {@code Upgrade: h2c}, with RFC 8441's extended {@code CONNECT} ({@link #http2}).
      * Both take {@code http}'s limits: the header size (HPACK's header list size for HTTP/2), the URI
      * compliance (Jetty checks every request's URI against it, whatever the protocol), the idle timeout (a
      * stream's too); HTTP/1.1's message compliance modes have no HTTP/2 counterpart, whose framing is binary.
      */
     public static ConnectionFactory[] plainFactories(ServerConfig server, HttpConfiguration http) {
+        return plainFactories(server, http, true);
+    }
+
+    /**
+     * {@link #plainFactories(ServerConfig, HttpConfiguration)}, for a listener whose handler may not tunnel an
+     * HTTP/2 stream ({@code extendedConnect} false): a servlet container's, whose adapters cannot.
+     */
+    public static ConnectionFactory[] plainFactories(
+            ServerConfig server, HttpConfiguration http, boolean extendedConnect) {
         HttpConnectionFactory http1 = new HttpConnectionFactory(http);
         if (!server.h2c()) {
             return new ConnectionFactory[] {http1};
         }
-        return new ConnectionFactory[] {http1, http2(new HTTP2CServerConnectionFactory(http))};
+        HTTP2CServerConnectionFactory h2c = http2(new HTTP2CServerConnectionFactory(http));
+        h2c.setConnectProtocolEnabled(extendedConnect);
+        return new ConnectionFactory[] {http1, h2c};
     }
 
     /**
-     * An HTTP/2 factory as the proxy runs it: no extended CONNECT advertised ({@code
-     * SETTINGS_ENABLE_CONNECT_PROTOCOL}, RFC 8441), since the proxy turns no HTTP/2 stream into a tunnel, so
-     * that WebSocket clients use HTTP/1.1's Upgrade instead.
+     * An HTTP/2 factory as the standalone listener runs it: extended {@code CONNECT} advertised ({@code
+     * SETTINGS_ENABLE_CONNECT_PROTOCOL}, RFC 8441), so that a WebSocket client on an HTTP/2 connection opens
+     * its WebSocket as a stream of that connection, which the core handler tunnels to the backend's HTTP/1.1
+     * upgrade ({@code forward.ExtendedConnect}). (Jetty's default too, said here since it is a promise.) The
+     * servlet adapters cannot hand a stream over: a listener in front of them must not advertise it.
      */
     public static <F extends AbstractHTTP2ServerConnectionFactory> F http2(F factory) {
-        factory.setConnectProtocolEnabled(false);
+        factory.setConnectProtocolEnabled(true);
         return factory;
     }
 

@@ -524,7 +524,10 @@ final class ServletExchange implements ClientExchange, WriteListener, AsyncListe
 
     /**
      * Tomcat ({@code HttpServletRequest.upgrade}), and Jetty when the proxy is embedded in it (through Jetty's
-     * core: see {@link JettyUpgrade} for why not the servlet upgrade); over HTTP/1.1.
+     * core: see {@link JettyUpgrade} for why not the servlet upgrade); over HTTP/1.1. Never an HTTP/2 stream:
+     * the servlet API cannot hand one over, so RFC 8441's extended {@code CONNECT} is the standalone listener's
+     * only ({@code jetty.HandlerExchange}); here {@link #connectProtocol} stays {@code null} and a {@code
+     * CONNECT} is refused with 405.
      */
     @Override
     public boolean upgradable() {

@@ -139,7 +139,9 @@ public enum ProxyAdapter {
                 1,
                 1,
                 JettyConnectors.plainFactories(
-                        config.server().withH2c(h2c), JettyConnectors.httpConfiguration(config.server())));
+                        config.server().withH2c(h2c),
+                        JettyConnectors.httpConfiguration(config.server()),
+                        false)); // the servlet adapters cannot tunnel an HTTP/2 stream (RFC 8441)
         JettyConnectors.limit(connector, config.server());
         connector.setHost("127.0.0.1");
         connector.setPort(0);

@@ -30,12 +30,14 @@ import org.eclipse.jetty.websocket.server.WebSocketUpgradeHandler;
  *   <li>{@code /echo} (and any other): echoes each text and binary message; {@code who} is answered with the
  *       backend's name. It reads the next message only once its echo went out, so a client that does not read
  *       its echoes stops this backend's reads in turn.
- *   <li>{@code /close}: closes with 4001 "bye" as soon as it opens.
+ *   <li>{@code /close}: closes with 4001 "bye" as soon as it opens; {@code /close-on-message} on the client's
+ *       first message.
  *   <li>{@code /flood}: sends 64 KiB binary messages back to back, each once the previous one went out,
  *       counting in {@link #floodSent} the bytes its socket took: how far a client that does not read lets it get.
+ *       {@code /flood-on-message} does the same from the client's first message on.
  * </ul>
  * A request that is no WebSocket upgrade gets 200 "plain NAME" (so that an upgrade the proxy forwards without
- * {@code Upgrade} is visible). Messages up to 2 MiB.
+ * {@code Upgrade} is visible). The first subprotocol a client offers is accepted. Messages up to 2 MiB.
  */
 public final class WebSocketBackend implements AutoCloseable {
     /** The largest message either side takes. */
@@ -70,6 +72,9 @@ public final class WebSocketBackend implements AutoCloseable {
             container.setIdleTimeout(Duration.ofSeconds(60));
             container.addMapping("/*", (request, response, callback) -> {
                 requests.add(request.getHeaders().asImmutable());
+                if (!request.getSubProtocols().isEmpty()) {
+                    response.setAcceptedSubProtocol(request.getSubProtocols().get(0));
+                }
                 return new Endpoint(request.getHttpURI().getPath());
             });
         });
@@ -118,6 +123,7 @@ public final class WebSocketBackend implements AutoCloseable {
             switch (path) {
                 case "/close" -> session.close(4001, "bye", Callback.NOOP);
                 case "/flood" -> flood();
+                case "/flood-on-message", "/close-on-message" -> session.demand();
                 default -> session.demand();
             }
         }
@@ -138,6 +144,14 @@ public final class WebSocketBackend implements AutoCloseable {
 
         @Override
         public void onWebSocketText(String message) {
+            if (path.equals("/flood-on-message")) {
+                flood();
+                return;
+            }
+            if (path.equals("/close-on-message")) {
+                session.close(4001, "bye", Callback.NOOP);
+                return;
+            }
             String answer = message.equals("who") ? name : message;
             session.sendText(answer, Callback.from(session::demand, failure -> {}));
         }
