@@ -1,6 +1,7 @@
 package dev.proxyfilter.cache.hazelcast;
 
 import com.hazelcast.map.IMap;
+import com.hazelcast.map.impl.proxy.MapProxyImpl;
 import dev.proxyfilter.cache.FillClaims;
 import dev.proxyfilter.cluster.Cluster;
 import java.time.Duration;
@@ -61,7 +62,20 @@ final class HazelcastFillClaims implements FillClaims {
         }
     }
 
+    /**
+     * On a member, Hazelcast's own asynchronous put-if-absent (public on its map proxy, not on {@link IMap}):
+     * the request's thread waits for the answer itself instead of queueing for one of the shared cache's
+     * threads, which every miss of the node would otherwise share. Elsewhere (a client), the blocking call on
+     * those threads.
+     */
+    @SuppressWarnings("unchecked")
     private String putIfAbsent(String key, String token, Duration lease) throws Remote.Unavailable {
+        if (claims instanceof MapProxyImpl<?, ?> proxy) {
+            MapProxyImpl<String, String> member = (MapProxyImpl<String, String>) proxy;
+            return remote.await(
+                    "claiming " + key,
+                    () -> member.putIfAbsentAsync(key, token, lease.toMillis(), TimeUnit.MILLISECONDS));
+        }
         return remote.call(
                 "claiming " + key, () -> claims.putIfAbsent(key, token, lease.toMillis(), TimeUnit.MILLISECONDS));
     }
@@ -74,7 +88,7 @@ final class HazelcastFillClaims implements FillClaims {
     @Override
     public String holder(String key) {
         try {
-            String held = remote.call("reading the claim on " + key, () -> claims.get(key));
+            String held = remote.await("reading the claim on " + key, () -> claims.getAsync(key));
             return held == null ? null : nodeOf(held);
         } catch (Remote.Unavailable e) {
             return UNKNOWN;

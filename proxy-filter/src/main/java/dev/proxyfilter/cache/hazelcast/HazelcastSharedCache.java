@@ -61,9 +61,11 @@ public final class HazelcastSharedCache implements SharedCache {
     private HazelcastSharedCache(Cluster cluster, ResponseStore local, CacheConfig config) {
         this.cluster = cluster;
         HazelcastCluster hazelcast = (HazelcastCluster) cluster;
+        // Blocking cluster calls wait here, one thread each (a miss's re-read, a release): as many as the
+        // misses a busy node has in flight, not 8, or they queue behind each other (threads time out when idle).
         this.executor = new ThreadPoolExecutor(
-                8,
-                8,
+                64,
+                64,
                 30,
                 TimeUnit.SECONDS,
                 new ArrayBlockingQueue<>(4096),
