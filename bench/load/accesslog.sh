@@ -10,14 +10,17 @@
 #                           [--out FILE] [--force]
 #
 # Variants, each its own proxy-filter process with the shipped JVM options and config/logback.xml:
-#   off        log.access=off
-#   combined   log.access=combined (the default), lines to stderr, redirected to a file as an operator
-#              running it under a supervisor would
-#   json       log.access=json, the same way
-#   file       log.access=combined through the rolling file appender that config/logback.xml has commented
-#              out (access.log, rolled every 100 MiB and gzipped), nothing on stderr
+#   off          log.access=off
+#   combined     log.access=combined (the default) with the shipped log.access.to=stdout: bare lines written
+#                directly, stdout redirected to a file as an operator running it under a supervisor would
+#   json         log.access=json, the same way
+#   file         log.access=combined, log.access.to=/absolute/access.log: written directly to the file
+#   logger       log.access=combined, log.access.to=logger: through Logback's console appender to stderr,
+#                redirected to a file
+#   logger-file  log.access.to=logger through the rolling file appender that config/logback.xml has
+#                commented out (access.log, rolled every 100 MiB and gzipped), nothing on stderr
 #
-# Rounds are interleaved (off combined json file, then the next round starting one further), so that a slow
+# Rounds are interleaved (off combined json ..., then the next round starting one further), so that a slow
 # minute of a shared machine hits every variant alike; each process first gets a warm-up (JIT). Defaults:
 # 3 rounds of 8 s after a 6 s warm-up each: about 2 minutes. Numbers are only worth something on an
 # otherwise idle machine: it refuses to start when the 1-minute load average is 1.5 or more, unless --force.
@@ -35,7 +38,7 @@ CONNECTIONS=64
 DIST="$ROOT/jetty-distribution/target/proxy-filter"
 OUT=""
 FORCE=0
-VARIANTS=(off combined json file)
+VARIANTS=(off combined json file logger logger-file)
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -137,17 +140,24 @@ NGINX
 "$NGINX" -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" || die "nginx did not start"
 
 # --- the proxies ---
-# The shipped logback.xml with its commented access-log file block switched on, writing under $TMP/file.
-mkdir -p "$TMP/file/logs"
-awk -v dir="$TMP/file" '
+# The shipped logback.xml with its commented access-log file block switched on, writing under $TMP/logger-file.
+mkdir -p "$TMP/logger-file/logs"
+awk -v dir="$TMP/logger-file" '
   /<!-- The access log in its own rotated file:/ { inblock = 1; next }
   inblock && /^ *-->/ { inblock = 0; next }
-  { gsub(/\$\{proxyfilter\.home\}/, dir); print }' "$DIST/config/logback.xml" >"$TMP/file/logback.xml"
-grep -q RollingFileAppender "$TMP/file/logback.xml" || die "no file appender block in $DIST/config/logback.xml"
+  { gsub(/\$\{proxyfilter\.home\}/, dir); print }' "$DIST/config/logback.xml" >"$TMP/logger-file/logback.xml"
+grep -q RollingFileAppender "$TMP/logger-file/logback.xml" \
+  || die "no file appender block in $DIST/config/logback.xml"
 
 start_proxy() {
-  local v=$1 format
-  case "$v" in file) format=combined ;; *) format=$v ;; esac
+  local v=$1 format to
+  case "$v" in json) format=json ;; *) format=combined ;; esac
+  case "$v" in
+    file) to="$TMP/file/access.log" ;;
+    logger*) to=logger ;;
+    *) to=stdout ;;
+  esac
+  [ "$v" = off ] && format=off
   mkdir -p "$TMP/$v"
   cat >"$TMP/$v/proxy.properties" <<EOF
 server.host=127.0.0.1
@@ -155,12 +165,13 @@ server.port=${PORT[$v]}
 admin.port=${ADMIN[$v]}
 reload.watch=false
 log.access=$format
+log.access.to=$to
 pool.origin.backend.a.url=http://127.0.0.1:$ORIGIN
 route.main.path=/
 route.main.pool=origin
 EOF
-  if [ "$v" = file ]; then
-    PROXY_FILTER_OPTS="${PROXY_FILTER_OPTS:-} -Dlogback.configurationFile=$TMP/file/logback.xml" \
+  if [ "$v" = logger-file ]; then
+    PROXY_FILTER_OPTS="${PROXY_FILTER_OPTS:-} -Dlogback.configurationFile=$TMP/logger-file/logback.xml" \
       "$DIST/bin/proxy-filter" --config "$TMP/$v/proxy.properties" >"$TMP/$v/stdout" 2>"$TMP/$v/stderr" &
   else
     "$DIST/bin/proxy-filter" --config "$TMP/$v/proxy.properties" >"$TMP/$v/stdout" 2>"$TMP/$v/stderr" &
@@ -186,14 +197,16 @@ for v in "${VARIANTS[@]}"; do ready "$v"; done
 lines_written() {
   case "$1" in
     off) echo 0 ;;
-    file)
+    logger-file)
       local gz n
-      n=$(wc -l <"$TMP/file/logs/access.log" 2>/dev/null || echo 0)
-      for gz in "$TMP"/file/logs/access.*.gz; do
+      n=$(wc -l <"$TMP/logger-file/logs/access.log" 2>/dev/null || echo 0)
+      for gz in "$TMP"/logger-file/logs/access.*.gz; do
         if [ -f "$gz" ]; then n=$((n + $(zcat "$gz" | wc -l))); fi
       done
       echo "$n" ;;
-    *) grep -c ' dev.proxyfilter.access: ' "$TMP/$1/stderr" || true ;;
+    logger) grep -c ' dev.proxyfilter.access: ' "$TMP/$1/stderr" || true ;;
+    file) wc -l <"$TMP/file/access.log" 2>/dev/null || echo 0 ;;
+    *) wc -l <"$TMP/$1/stdout" ;;
   esac
 }
 dropped() {
@@ -274,7 +287,7 @@ report() {
         share = v == "off" ? "-" : sprintf("%d / %d", written, total)
         printf "| %s | %.0f | %s | %.2f | %.2f | %.1f | %s | %s | %s |\n", v, r,
           v == "off" ? "-" : sprintf("%.3f", r / r0), m50, m99, c,
-          v == "off" ? "-" : sprintf("%+.1f", c - c0), share, v == "off" ? "-" : drop
+          v == "off" ? "-" : sprintf("%+.1f (%+.1f %%)", c - c0, 100 * (c - c0) / c0), share, v == "off" ? "-" : drop
       }' "$TMP/results"
   done
   echo

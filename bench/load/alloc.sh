@@ -11,7 +11,10 @@
 #
 # Variants (path requested in brackets):
 #   off            cache off, log.access=off, one route without rules              [/100b]
-#   log            as off, with log.access=combined (the default), stderr to a file [/100b]
+#   log            as off, with log.access=combined (the default) and the shipped log.access.to=stdout:
+#                  bare lines written directly, stdout to a file                   [/100b]
+#   log-logger     as log, through the SLF4J logger (log.access.to=logger, Logback's console appender
+#                  of config/logback.xml), stderr to a file                         [/100b]
 #   rules          as off, plus security rules and a rate limit on another route,
 #                  security.trusted-proxies and response headers                  [/100b]
 #   cache-other    cache.enabled=true, but the measured route does not cache       [/100b]
@@ -131,7 +134,8 @@ route.main.path=/
 route.main.pool=origin
 EOF
   case "$v" in
-    log) echo "log.access=combined" ;;
+    log) printf 'log.access=combined\nlog.access.to=stdout\n' ;;
+    log-logger) printf 'log.access=combined\nlog.access.to=logger\n' ;;
     *) echo "log.access=off" ;;
   esac
   case "$v" in

@@ -16,11 +16,12 @@ BEGIN {
     FS = "\t"
     npaths = split("100b 64k 1m cache", paths, " ")
     label["100b"] = "100 B"; label["64k"] = "64 KiB"; label["1m"] = "1 MiB"; label["cache"] = "cache hit (100 B)"
-    proxied = "nginx haproxy proxy-filter proxy-filter-base jetty-stock tomcat-filter"
+    proxied = "nginx haproxy proxy-filter proxy-filter-log proxy-filter-base jetty-stock tomcat-filter"
     cached = "nginx-cache proxy-filter-cache"
     name["nginx"] = "nginx (proxy_pass)"
     name["haproxy"] = "HAProxy"
     name["proxy-filter"] = "**proxy-filter**"
+    name["proxy-filter-log"] = "proxy-filter, access log on (combined, to stdout)"
     name["proxy-filter-base"] = "proxy-filter (baseline: " (baseline == "" ? "an older build" : baseline) ")"
     name["jetty-stock"] = "Jetty 12 stock AsyncProxyServlet"
     name["tomcat-filter"] = "ProxyFilter in Tomcat 11"
@@ -87,7 +88,7 @@ function stat(t, p, what,    key, k, m, i, mx) {
 function row(t, p, base,    key, r, ra) {
     key = t SUBSEP p
     if (!(key in n)) {
-        if (t == "proxy-filter-base") return # no --baseline in this run
+        if (t == "proxy-filter-base" || t == "proxy-filter-log") return # no --baseline or --log-row in this run
         printf "| %s | n/a | n/a | n/a | n/a | n/a | n/a | |\n", name[t]
         return
     }

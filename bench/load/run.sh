@@ -36,6 +36,9 @@
 #                           rounds and with the same configuration: old jar against new, in one run
 #   --access-log            the access log on in every target (nginx, HAProxy, proxy-filter, stock
 #                           Jetty has none), each writing to a file; default: off in every target
+#   --log-row               also run proxy-filter with its access log on (log.access=combined and the
+#                           shipped log.access.to=stdout, to a file) as "proxy-filter, access log on", in
+#                           the same rounds: the log's cost per request, measured in one run (issue 14)
 #
 # Fair anchors: every nginx and HAProxy target keeps client and upstream connections alive for the
 # whole run (keepalive_requests 1000000, keepalive_timeout 300s on both sides of nginx; HAProxy
@@ -71,6 +74,7 @@ OUT=""
 INSTALL=1
 PINNED=0
 ACCESS_LOG=0
+LOG_ROW=0
 
 usage() { sed -n '2,/^$/s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
 
@@ -94,6 +98,7 @@ while [ $# -gt 0 ]; do
     --no-install) INSTALL=0 ;;
     --pinned) PINNED=1 ;;
     --access-log) ACCESS_LOG=1 ;;
+    --log-row) LOG_ROW=1 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "run.sh: unknown option: $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -385,7 +390,7 @@ ORIGIN_A=$(free_port); USED_PORTS="$USED_PORTS$ORIGIN_A "
 ORIGIN_B=$(free_port); USED_PORTS="$USED_PORTS$ORIGIN_B "
 ORIGIN_STATUS=$(free_port); USED_PORTS="$USED_PORTS$ORIGIN_STATUS "
 declare -A PORT=()
-for t in nginx haproxy proxy-filter proxy-filter-base jetty-stock tomcat-filter nginx-cache proxy-filter-cache proxy-filter-idle; do
+for t in nginx haproxy proxy-filter proxy-filter-base proxy-filter-log jetty-stock tomcat-filter nginx-cache proxy-filter-cache proxy-filter-idle; do
   PORT[$t]=$(free_port); USED_PORTS="$USED_PORTS${PORT[$t]} "
 done
 
@@ -512,12 +517,13 @@ EOF
 
 # proxy-filter's configuration on PORT, optionally with the cache on.
 write_proxy_filter() {
-  local file=$1 port=$2 cache=${3:-0}
+  local file=$1 port=$2 cache=${3:-0} access=${4:-$ACCESS_LOG} dist=${5:-$DIST}
   cat >"$file" <<EOF
 server.host=127.0.0.1
 server.port=$port
 admin.port=-1
-log.access=$([ "$ACCESS_LOG" = 1 ] && echo combined || echo off)
+log.access=$([ "$access" = 1 ] && echo combined || echo off)
+$(grep -q 'log\.access\.to' "$dist/config/proxy.properties" && echo "log.access.to=stdout" || true)
 pool.bench.strategy=round-robin
 pool.bench.backend.a.url=http://127.0.0.1:$ORIGIN_A
 pool.bench.backend.b.url=http://127.0.0.1:$ORIGIN_B
@@ -566,9 +572,9 @@ launch_haproxy() {
 }
 
 launch_proxy_filter() {
-  local name=$1 cache=${2:-0} dist=${3:-$DIST}
+  local name=$1 cache=${2:-0} dist=${3:-$DIST} access=${4:-$ACCESS_LOG}
   mkdir -p "$TMP/$name"
-  write_proxy_filter "$TMP/$name/proxy.properties" "${PORT[$name]}" "$cache"
+  write_proxy_filter "$TMP/$name/proxy.properties" "${PORT[$name]}" "$cache" "$access" "$dist"
   start_bg "$TMP/$name/proxy.log" "${ON_PROXY_CPU[@]}" "$dist/bin/proxy-filter" --config "$TMP/$name/proxy.properties"
   MAIN_PID[$name]=$BG_PID
   READY_URL[$name]="http://127.0.0.1:${PORT[$name]}/100b"
@@ -775,6 +781,7 @@ if [ "$LOAD" = 1 ]; then
   log "proxies: nginx :${PORT[nginx]}, HAProxy :${PORT[haproxy]}, proxy-filter :${PORT[proxy-filter]}$([ "$JETTY_STOCK" = 1 ] && echo ", stock Jetty :${PORT[jetty-stock]}")$([ "$TOMCAT" = 1 ] && echo ", ProxyFilter in Tomcat :${PORT[tomcat-filter]}"), nginx proxy_cache :${PORT[nginx-cache]}$([ "$PF_CACHE" = 1 ] && echo ", proxy-filter cache :${PORT[proxy-filter-cache]}")"
   launch_proxy_filter proxy-filter
   [ -n "$BASELINE" ] && launch_proxy_filter proxy-filter-base 0 "$BASELINE"
+  [ "$LOG_ROW" = 1 ] && launch_proxy_filter proxy-filter-log 0 "$DIST" 1
   [ "$JETTY_STOCK" = 1 ] && launch_jetty_stock
   [ "$TOMCAT" = 1 ] && launch_tomcat_filter
   [ "$PF_CACHE" = 1 ] && launch_proxy_filter proxy-filter-cache 1
@@ -789,6 +796,10 @@ if [ "$LOAD" = 1 ]; then
   if [ -n "$BASELINE" ]; then
     ready proxy-filter-base || die "the baseline proxy-filter ($BASELINE) did not start"
     PROXIED+=(proxy-filter-base)
+  fi
+  if [ "$LOG_ROW" = 1 ]; then
+    ready proxy-filter-log || die "proxy-filter with its access log on did not start"
+    PROXIED+=(proxy-filter-log)
   fi
   if [ "$JETTY_STOCK" = 1 ]; then
     if ready jetty-stock; then PROXIED+=(jetty-stock); else log "stock Jetty proxy skipped"; JETTY_STOCK=0; fi
@@ -837,7 +848,7 @@ pairs_of_round() {
 # The cache-hit runs ask the cache proxies for /100b, and are recorded under the path "cache".
 url_path() { if [ "$1" = cache ]; then echo 100b; else echo "$1"; fi; }
 
-is_java() { case "$1" in proxy-filter|proxy-filter-base|proxy-filter-cache|jetty-stock|tomcat-filter) return 0 ;; *) return 1 ;; esac; }
+is_java() { case "$1" in proxy-filter|proxy-filter-base|proxy-filter-log|proxy-filter-cache|jetty-stock|tomcat-filter) return 0 ;; *) return 1 ;; esac; }
 
 if [ "$LOAD" = 1 ]; then
   runs_per_round=$(pairs_of_round 0 | wc -l)

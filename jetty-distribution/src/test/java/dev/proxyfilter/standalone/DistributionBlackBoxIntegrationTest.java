@@ -546,6 +546,16 @@ class DistributionBlackBoxIntegrationTest {
         process.destroy();
         assertThat(process.waitFor(EXIT_TIMEOUT.toSeconds(), TimeUnit.SECONDS)).isTrue();
         assertThat(process.exitValue()).as(output("default")).isZero();
+
+        // The shipped log.access.to=stdout: bare combined lines on stdout, one per proxied request (the 8 above
+        // and those of the wait for start-up), and none among the diagnostics on stderr.
+        List<String> access = Files.readAllLines(dir.resolve("default.out"));
+        assertThat(access)
+                .hasSizeGreaterThanOrEqualTo(8)
+                .allSatisfy(line -> assertThat(line)
+                        .matches("127\\.0\\.0\\.1 - - \\[[^]]+] \"GET / HTTP/1\\.1\" 200 10 \"-\" \"[^\"]*\" "
+                                + "rt=\\d+\\.\\d{3} backend=web/[ab] urt=\\d+\\.\\d{3} retries=0 cache=-"));
+        assertThat(stderr("default")).doesNotContain("dev.proxyfilter.access");
     }
 
     private Process startScript(String name, String... args) throws IOException {

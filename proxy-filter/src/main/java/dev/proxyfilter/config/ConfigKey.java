@@ -151,6 +151,14 @@ public enum ConfigKey {
             ConfigValues.ACCESS_LOG,
             "access log through the SLF4J logger dev.proxyfilter.access: NCSA combined plus proxy fields, or JSON",
             (b, n, s) -> b.accessLog = ConfigValues.accessLog(s)),
+    LOG_ACCESS_TO(
+            "log.access.to",
+            Applied.ON_RESTART,
+            value(AccessLogTarget.LOGGER.configName()),
+            ConfigValues.ACCESS_LOG_TO,
+            "where access-log lines go: the SLF4J logger dev.proxyfilter.access, or bare lines written directly"
+                    + " in batches to stdout, stderr or a file (reopened when rotated), at a fraction of the cost",
+            (b, n, s) -> b.accessLogTarget = ConfigValues.accessLogTarget(s)),
 
     // ---- demo.*: built-in backends of the standalone proxy ----
     DEMO_PORT(

@@ -115,6 +115,7 @@ public final class ConfigLoader {
         int adminPort = AdminConfig.DEFAULT_PORT;
         String adminToken;
         AccessLogFormat accessLog = AccessLogFormat.COMBINED;
+        AccessLogTarget accessLogTarget = AccessLogTarget.LOGGER;
         boolean reloadWatch = ReloadConfig.DEFAULT.watch();
         Duration reloadDebounce = ReloadConfig.DEFAULT.debounce();
         final Map<String, PoolDraft> pools = new TreeMap<>();
@@ -251,7 +252,8 @@ public final class ConfigLoader {
                     cacheConfig,
                     new ReloadConfig(reloadWatch, reloadDebounce),
                     new WebSocketConfig(websocketIdleTimeout, maxTunnels),
-                    clusterConfig);
+                    clusterConfig,
+                    accessLogTarget);
         }
 
         /**

@@ -179,6 +179,7 @@ final class ConfigValues {
     static final String ADMIN_PORT = "integer -1..65535 (-1 for no admin listener, 0 for any free port)";
 
     static final String ACCESS_LOG = "off|combined|json";
+    static final String ACCESS_LOG_TO = "logger|stdout|stderr|an absolute file path";
     static final String ADMIN_TOKEN = "at least 16 visible ASCII characters";
 
     static int adminPort(Setting setting) {
@@ -194,6 +195,28 @@ final class ConfigValues {
             throw setting.invalid(ACCESS_LOG);
         }
         return format;
+    }
+
+    static AccessLogTarget accessLogTarget(Setting setting) {
+        String value = setting.value();
+        switch (value.toLowerCase(Locale.ROOT)) {
+            case "logger":
+                return AccessLogTarget.LOGGER;
+            case "stdout":
+                return AccessLogTarget.STDOUT;
+            case "stderr":
+                return AccessLogTarget.STDERR;
+            default:
+                try {
+                    java.nio.file.Path file = java.nio.file.Path.of(value);
+                    if (file.isAbsolute() && file.getFileName() != null) {
+                        return AccessLogTarget.file(file.normalize());
+                    }
+                } catch (java.nio.file.InvalidPathException e) {
+                    // reported below
+                }
+                throw setting.invalid(ACCESS_LOG_TO);
+        }
     }
 
     /** A token of at least 16 visible ASCII characters. */

@@ -25,6 +25,7 @@ import java.util.Objects;
  * @param reload  how the configuration is reloaded ({@code reload.*})
  * @param websocket WebSocket tunnels: their idle timeout and how many may be open
  * @param cluster the cluster this instance takes part in ({@code cluster.*}); off unless {@code cluster.enabled}
+ * @param accessLogTarget where the access log's lines go ({@code log.access.to})
  */
 public record ProxyConfig(
         ServerConfig server,
@@ -42,7 +43,8 @@ public record ProxyConfig(
         CacheConfig cache,
         ReloadConfig reload,
         WebSocketConfig websocket,
-        ClusterConfig cluster) {
+        ClusterConfig cluster,
+        AccessLogTarget accessLogTarget) {
     /** Default {@code proxy.retry-budget}. */
     public static final int DEFAULT_RETRY_BUDGET_PERCENT = 20;
 
@@ -61,6 +63,7 @@ public record ProxyConfig(
         Objects.requireNonNull(reload, "reload");
         Objects.requireNonNull(websocket, "websocket");
         Objects.requireNonNull(cluster, "cluster");
+        Objects.requireNonNull(accessLogTarget, "accessLogTarget");
         if (retryBudgetPercent < 0 || retryBudgetPercent > 100) {
             throw new IllegalArgumentException("retryBudgetPercent: " + retryBudgetPercent + " (expected: 0..100)");
         }
@@ -75,6 +78,44 @@ public record ProxyConfig(
                 throw new IllegalArgumentException("security settings for unknown route " + name);
             }
         }
+    }
+
+    /** A configuration whose access log goes through the SLF4J logger. */
+    public ProxyConfig(
+            ServerConfig server,
+            Map<String, PoolConfig> pools,
+            List<RouteConfig> routes,
+            DemoConfig demo,
+            String via,
+            List<String> sources,
+            int retryBudgetPercent,
+            AdminConfig admin,
+            AccessLogFormat accessLog,
+            SecurityConfig security,
+            RequestLimits limits,
+            UpstreamTlsConfig upstreamTls,
+            CacheConfig cache,
+            ReloadConfig reload,
+            WebSocketConfig websocket,
+            ClusterConfig cluster) {
+        this(
+                server,
+                pools,
+                routes,
+                demo,
+                via,
+                sources,
+                retryBudgetPercent,
+                admin,
+                accessLog,
+                security,
+                limits,
+                upstreamTls,
+                cache,
+                reload,
+                websocket,
+                cluster,
+                AccessLogTarget.LOGGER);
     }
 
     /** A configuration with the default {@link WebSocketConfig} and no cluster. */
@@ -281,7 +322,8 @@ public record ProxyConfig(
                 cache,
                 reload,
                 websocket,
-                cluster);
+                cluster,
+                accessLogTarget);
     }
 
     /** This configuration with other WebSocket settings. */
@@ -302,7 +344,8 @@ public record ProxyConfig(
                 cache,
                 reload,
                 websocket,
-                cluster);
+                cluster,
+                accessLogTarget);
     }
 
     /** This configuration with another cluster configuration. */
@@ -323,7 +366,8 @@ public record ProxyConfig(
                 cache,
                 reload,
                 websocket,
-                cluster);
+                cluster,
+                accessLogTarget);
     }
 
     /** This configuration with other security settings. */
@@ -344,6 +388,7 @@ public record ProxyConfig(
                 cache,
                 reload,
                 websocket,
-                cluster);
+                cluster,
+                accessLogTarget);
     }
 }

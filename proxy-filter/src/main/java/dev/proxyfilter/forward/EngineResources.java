@@ -58,7 +58,15 @@ final class EngineResources {
      */
     static EngineResources open(ProxyConfig config, Security security, ProxyClock clock, ProxyMetrics metrics)
             throws Exception {
-        Cluster cluster = config.cluster().enabled() ? Cluster.start(config) : null;
+        // First: a file it cannot open stops the start before anything else has a thread running.
+        AccessLog accessLog = AccessLog.start(metrics, config.accessLogTarget());
+        Cluster cluster;
+        try {
+            cluster = config.cluster().enabled() ? Cluster.start(config) : null;
+        } catch (Exception | Error e) {
+            accessLog.close();
+            throw e;
+        }
         SharedBuckets buckets = null;
         CachingStep caching = null;
         try {
@@ -81,9 +89,9 @@ final class EngineResources {
             metrics.gauge("proxy.upstream.threads.busy", clients.executor()::getBusyThreads);
             metrics.gauge("proxy.upstream.threads.max", clients.executor()::getMaxThreads);
             metrics.gauge("proxy.upstream.threads.queued", clients.executor()::getQueueSize);
-            // Last: nothing after it can fail and leave its thread running.
-            return new EngineResources(metrics, cluster, buckets, started, caching, clients, AccessLog.start(metrics));
+            return new EngineResources(metrics, cluster, buckets, started, caching, clients, accessLog);
         } catch (Exception | Error e) {
+            accessLog.close();
             if (caching != null) {
                 caching.close();
             }

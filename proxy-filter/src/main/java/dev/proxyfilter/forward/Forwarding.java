@@ -554,10 +554,10 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
         long nanos = now - startNanos;
         route.metrics().onExchange(clientStatus, nanos);
         AccessLogFormat format = route.accessLog();
-        if (AccessLog.enabled(format)) {
+        AccessLog accessLog = engine.accessLog(); // queues the entry; its own thread formats and writes it
+        if (accessLog.enabled(format)) {
             Attempt last = current;
             HttpFields headers = client.requestHeaders();
-            AccessLog accessLog = engine.accessLog(); // queues the entry; its own thread formats and writes it
             accessLog.log(
                     format,
                     new AccessLog.Entry(

@@ -2,11 +2,9 @@ package dev.proxyfilter.forward;
 
 import java.nio.ByteBuffer;
 import java.util.concurrent.TimeoutException;
-import java.util.function.Consumer;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
-import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.util.BufferUtil;
 import org.eclipse.jetty.util.Callback;
 
@@ -15,19 +13,18 @@ import org.eclipse.jetty.util.Callback;
  * the response started becomes a Trailers-Only response (HTTP 200, {@code content-type: application/grpc},
  * {@code grpc-status} and {@code grpc-message} in the one {@code HEADERS} frame, see {@link Grpc#status}); a
  * failure after it started ends the response with those as trailers, where the adapter can send trailers,
- * instead of cutting the stream. Everything else goes straight to the adapter's exchange.
+ * instead of cutting the stream. Everything else goes straight to the adapter's exchange ({@link DelegatingExchange}).
  */
-final class GrpcExchange implements ClientExchange {
+final class GrpcExchange extends DelegatingExchange {
     private static final HttpField CONTENT_TYPE = new HttpField(HttpHeader.CONTENT_TYPE, "application/grpc");
 
-    private final ClientExchange delegate;
     /** A write is under way (the engine's one at a time). */
     private volatile boolean writing;
 
     private volatile boolean lastWritten;
 
     private GrpcExchange(ClientExchange delegate) {
-        this.delegate = delegate;
+        super(delegate);
     }
 
     /** {@code exchange} itself unless it is a gRPC call; call once its request headers are known (after begin). */
@@ -97,123 +94,6 @@ final class GrpcExchange implements ClientExchange {
                             writing = false;
                             callback.failed(failure);
                         }));
-    }
-
-    // ---- the rest is the adapter's ----
-
-    @Override
-    public String method() {
-        return delegate.method();
-    }
-
-    @Override
-    public String host() {
-        return delegate.host();
-    }
-
-    @Override
-    public String rawPath() {
-        return delegate.rawPath();
-    }
-
-    @Override
-    public void begin(String path) {
-        delegate.begin(path);
-    }
-
-    @Override
-    public void dispatch(Runnable work) {
-        delegate.dispatch(work);
-    }
-
-    @Override
-    public String scheme() {
-        return delegate.scheme();
-    }
-
-    @Override
-    public String protocol() {
-        return delegate.protocol();
-    }
-
-    @Override
-    public String authority() {
-        return delegate.authority();
-    }
-
-    @Override
-    public int localPort() {
-        return delegate.localPort();
-    }
-
-    @Override
-    public String remoteAddress() {
-        return delegate.remoteAddress();
-    }
-
-    @Override
-    public String basePath() {
-        return delegate.basePath();
-    }
-
-    @Override
-    public String path() {
-        return delegate.path();
-    }
-
-    @Override
-    public String query() {
-        return delegate.query();
-    }
-
-    @Override
-    public HttpFields requestHeaders() {
-        return delegate.requestHeaders();
-    }
-
-    @Override
-    public boolean hasRequestBody() {
-        return delegate.hasRequestBody();
-    }
-
-    @Override
-    public long requestContentLength() {
-        return delegate.requestContentLength();
-    }
-
-    @Override
-    public Content.Source requestBody() {
-        return delegate.requestBody();
-    }
-
-    @Override
-    public void responseHead(int status, HttpFields headers) {
-        delegate.responseHead(status, headers);
-    }
-
-    @Override
-    public void responseTrailers(HttpFields trailers) {
-        delegate.responseTrailers(trailers);
-    }
-
-    @Override
-    public long bytesWritten() {
-        return delegate.bytesWritten();
-    }
-
-    @Override
-    public boolean isCommitted() {
-        return delegate.isCommitted();
-    }
-
-    @Override
-    public void complete() {
-        delegate.complete();
-    }
-
-    @Override
-    public void onClientFailure(Consumer<Throwable> onClientFailure) {
-        delegate.onClientFailure(onClientFailure);
     }
 
     @Override

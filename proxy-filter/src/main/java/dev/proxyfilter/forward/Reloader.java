@@ -141,7 +141,8 @@ final class Reloader {
                 baseline.cache(),
                 baseline.reload(),
                 next.websocket(),
-                baseline.cluster());
+                baseline.cluster(),
+                baseline.accessLogTarget());
         if (effective.equals(previous.config)) {
             return record(new ReloadResult(
                     ReloadResult.Outcome.UNCHANGED,
@@ -217,6 +218,9 @@ final class Reloader {
         }
         if (!next.admin().equals(baseline.admin())) {
             keys.add("admin.*");
+        }
+        if (!next.accessLogTarget().equals(baseline.accessLogTarget())) {
+            keys.add("log.access.*");
         }
         if (!next.demo().equals(baseline.demo())) {
             keys.add("demo.*");

@@ -6,13 +6,9 @@ import dev.proxyfilter.security.ClientRequest;
 import dev.proxyfilter.security.ResponseHygiene;
 import dev.proxyfilter.security.RouteGuard;
 import dev.proxyfilter.tunnel.TunnelEnd;
-import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.Consumer;
 import org.eclipse.jetty.http.HttpFields;
-import org.eclipse.jetty.io.Content;
-import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.Promise;
 
 /**
@@ -77,13 +73,12 @@ final class SecurityStep {
      * Gives back the per-client concurrency slot when the exchange ends, whichever way: complete, an error
      * response or an abort. Every end of an exchange goes through one of those three.
      */
-    private static final class ReleasingExchange implements ClientExchange {
-        private final ClientExchange delegate;
+    private static final class ReleasingExchange extends DelegatingExchange {
         private final Admission admission;
         private final AtomicBoolean ended = new AtomicBoolean();
 
         ReleasingExchange(ClientExchange delegate, Admission admission) {
-            this.delegate = delegate;
+            super(delegate);
             this.admission = admission;
         }
 
@@ -94,108 +89,8 @@ final class SecurityStep {
         }
 
         @Override
-        public String method() {
-            return delegate.method();
-        }
-
-        @Override
-        public String host() {
-            return delegate.host();
-        }
-
-        @Override
-        public String rawPath() {
-            return delegate.rawPath();
-        }
-
-        @Override
         public void begin(String path) {
             throw new IllegalStateException("the exchange has begun");
-        }
-
-        @Override
-        public void dispatch(Runnable work) {
-            delegate.dispatch(work);
-        }
-
-        @Override
-        public String scheme() {
-            return delegate.scheme();
-        }
-
-        @Override
-        public String protocol() {
-            return delegate.protocol();
-        }
-
-        @Override
-        public String authority() {
-            return delegate.authority();
-        }
-
-        @Override
-        public int localPort() {
-            return delegate.localPort();
-        }
-
-        @Override
-        public String remoteAddress() {
-            return delegate.remoteAddress();
-        }
-
-        @Override
-        public String basePath() {
-            return delegate.basePath();
-        }
-
-        @Override
-        public String path() {
-            return delegate.path();
-        }
-
-        @Override
-        public String query() {
-            return delegate.query();
-        }
-
-        @Override
-        public HttpFields requestHeaders() {
-            return delegate.requestHeaders();
-        }
-
-        @Override
-        public boolean hasRequestBody() {
-            return delegate.hasRequestBody();
-        }
-
-        @Override
-        public long requestContentLength() {
-            return delegate.requestContentLength();
-        }
-
-        @Override
-        public Content.Source requestBody() {
-            return delegate.requestBody();
-        }
-
-        @Override
-        public void responseHead(int status, HttpFields headers) {
-            delegate.responseHead(status, headers);
-        }
-
-        @Override
-        public long bytesWritten() {
-            return delegate.bytesWritten();
-        }
-
-        @Override
-        public boolean isCommitted() {
-            return delegate.isCommitted();
-        }
-
-        @Override
-        public void write(boolean last, ByteBuffer content, Callback callback) {
-            delegate.write(last, content, callback);
         }
 
         @Override
@@ -214,31 +109,6 @@ final class SecurityStep {
         public void abort(Throwable failure) {
             end();
             delegate.abort(failure);
-        }
-
-        @Override
-        public void onClientFailure(Consumer<Throwable> onClientFailure) {
-            delegate.onClientFailure(onClientFailure);
-        }
-
-        @Override
-        public int maxResponseHeadBytes() {
-            return delegate.maxResponseHeadBytes();
-        }
-
-        @Override
-        public void responseTrailers(HttpFields trailers) {
-            delegate.responseTrailers(trailers);
-        }
-
-        @Override
-        public String connectProtocol() {
-            return delegate.connectProtocol();
-        }
-
-        @Override
-        public boolean upgradable() {
-            return delegate.upgradable();
         }
 
         /** The exchange ends with the switch, as with {@link #complete}; the tunnel holds no client slot. */

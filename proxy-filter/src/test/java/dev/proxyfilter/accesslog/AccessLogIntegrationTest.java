@@ -3,6 +3,10 @@ package dev.proxyfilter.accesslog;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.proxyfilter.config.AccessLogTarget;
+import dev.proxyfilter.config.ConfigLoader;
+import dev.proxyfilter.config.ConfigSource;
+import dev.proxyfilter.config.ProxyConfig;
 import dev.proxyfilter.config.StrategyName;
 import dev.proxyfilter.testing.Backends;
 import dev.proxyfilter.testing.ProxyAdapter;
@@ -14,8 +18,11 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.eclipse.jetty.logging.JettyLevel;
@@ -25,6 +32,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -116,5 +124,54 @@ class AccessLogIntegrationTest {
         assertThat(Double.parseDouble(line.group(12))).as("urt").isBetween(0.0, Double.parseDouble(line.group(10)));
         assertThat(line.group(13)).as("retries").isEqualTo("0");
         assertThat(line.group(14)).as("cache").isEqualTo("-");
+    }
+
+    @Test
+    void writtenDirectlyToAFileTheLineIsBareAndTheLoggersLevelDoesNotMatter(@TempDir Path folder) throws Exception {
+        accessLogger.setLevel(JettyLevel.OFF); // log.access.to bypasses the logger
+        Path file = folder.resolve("access.log");
+        try (TestBackend backend = TestBackend.start("a", new Backends.Echo("a"))) {
+            ProxyConfig config = ConfigLoader.load(List.of(new ConfigSource(
+                    "test.properties",
+                    Map.of(
+                            "pool.web.backend.a.url",
+                            backend.url().toString(),
+                            "route.web.path",
+                            "/web",
+                            "route.web.pool",
+                            "web",
+                            "log.access.to",
+                            file.toString()))));
+            assertThat(config.accessLogTarget()).isEqualTo(AccessLogTarget.file(file));
+            try (ProxyAdapter.Running proxy = ProxyAdapter.HANDLER_IN_JETTY.start(config)) {
+                HttpClient client = HttpClient.newBuilder()
+                        .version(HttpClient.Version.HTTP_1_1)
+                        .build();
+                for (int n = 0; n < 3; n++) {
+                    HttpResponse<String> response = client.send(
+                            HttpRequest.newBuilder(proxy.uri().resolve("/web/f" + n))
+                                    .header("User-Agent", "direct/1")
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
+                    assertThat(response.statusCode()).isEqualTo(200);
+                }
+                await().atMost(Duration.ofSeconds(5))
+                        .until(() ->
+                                Files.exists(file) && Files.readAllLines(file).size() == 3);
+            }
+        }
+        assertThat(accessLines()).as("nothing through the logger").isEmpty();
+        List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        assertThat(lines).hasSize(3);
+        for (int n = 0; n < 3; n++) {
+            Matcher line = COMBINED.matcher(lines.get(n));
+            assertThat(line.matches())
+                    .as("a bare combined line: %s", lines.get(n))
+                    .isTrue();
+            assertThat(line.group(4)).isEqualTo("/web/f" + n);
+            assertThat(line.group(6)).isEqualTo("200");
+            assertThat(line.group(9)).isEqualTo("direct/1");
+            assertThat(line.group(11)).isEqualTo("web/a");
+        }
     }
 }

@@ -27,7 +27,15 @@ class ConfigKeyTest {
     void restartOnlyGroupsAreTheOnesTheEngineReports() {
         // The list dev.proxyfilter.forward.ProxyEngine.RESTART_ONLY holds today, in its order.
         assertThat(ConfigKey.restartOnly())
-                .containsExactly("server.*", "admin.*", "demo.*", "proxy.tls.*", "cache.*", "cluster.*", "reload.*");
+                .containsExactly(
+                        "server.*",
+                        "admin.*",
+                        "log.access.*",
+                        "demo.*",
+                        "proxy.tls.*",
+                        "cache.*",
+                        "cluster.*",
+                        "reload.*");
     }
 
     @ParameterizedTest(name = "{0}")

@@ -567,6 +567,35 @@ class ReloadIntegrationTest {
     }
 
     @Test
+    void aChangeOfWhereTheAccessLogGoesIsReportedAsNeedingARestart(@org.junit.jupiter.api.io.TempDir Path folder)
+            throws Exception {
+        startBackends();
+        java.util.function.Function<String, ProxyConfig> load =
+                to -> dev.proxyfilter.config.ConfigLoader.load(List.of(new dev.proxyfilter.config.ConfigSource(
+                        "test.properties",
+                        Map.of(
+                                "pool.web.backend.a.url",
+                                        backends.get("a").url().toString(),
+                                "route.main.path", "/",
+                                "route.main.pool", "web",
+                                "log.access", "json",
+                                "log.access.to", to))));
+        ProxyAdapter.Running proxy = track(ProxyAdapter.HANDLER_IN_JETTY.start(load.apply("logger")));
+        ProxyEngine engine = proxy.engine();
+
+        ReloadResult result =
+                engine.reload(load.apply(folder.resolve("access.log").toString()));
+
+        assertThat(result.restartRequired()).containsExactly("log.access.*");
+        assertThat(result.message()).contains("needs a restart: log.access.*");
+        assertThat(engine.config().accessLogTarget()).isEqualTo(dev.proxyfilter.config.AccessLogTarget.LOGGER);
+        assertThat(get(proxy.uri().resolve("/x")).statusCode()).isEqualTo(200);
+        assertThat(folder.resolve("access.log"))
+                .as("still the logger's until a restart")
+                .doesNotExist();
+    }
+
+    @Test
     void aReloadThatCannotStartItsSecurityIsRejected() throws Exception {
         startBackends();
         Path file = temp.resolve("proxy.properties");
