@@ -957,9 +957,9 @@ ELAPSED=$((SECONDS - START_SECONDS))
   fi
   echo "- anchors as their users tune them: nginx keepalive_requests 1000000 and keepalive_timeout 300s towards clients and in the upstream block (keepalive 64); HAProxy http-reuse always, http-keep-alive 300 s; nobody reconnects during a run"
   if [ "$ACCESS_LOG" = 1 ]; then
-    echo "- access log ON in every target, to a file: nginx \`combined\`, HAProxy \`option httplog\` to stdout (a file), proxy-filter \`log.access=combined\` (stderr, a file); stock Jetty and the Tomcat filter log nothing"
+    echo "- access log ON in every target, to a file: nginx \`combined\`, HAProxy \`option httplog\` to stdout (a file), proxy-filter \`log.access=combined\` with \`log.access.to=stdout\` (a file); stock Jetty and the Tomcat filter log nothing"
   else
-    echo "- access log off in every target"
+    echo "- access log off in every target$([ "$LOG_ROW" = 1 ] && echo ", except the row \"proxy-filter, access log on\": the same distribution with \`log.access=combined\` and \`log.access.to=stdout\` (a file), in the same rounds" || true)"
   fi
   if awk -v l="${LOAD_BEFORE%% *}" -v n="$(nproc)" 'BEGIN { exit !(l + 0 > n / 2) }'; then
     echo "- **The machine was busy before the run started (load average ${LOAD_BEFORE%% *} on $(nproc) CPUs): other work competed with this run, and its numbers are noisy.**"
