@@ -17,8 +17,20 @@ import java.util.List;
  * address is the client.
  */
 public final class ClientIdentity {
+    /** Slots of the memo of untrusted peers: a power of two. */
+    private static final int MEMO_SLOTS = 64;
+
     private final List<Cidr> trusted;
     private final ClientIpHeader header;
+    /**
+     * The last resolution of an untrusted peer per slot (by the peer's hash), which depends on nothing but the
+     * peer: a client's requests, on its keep-alive connections, then skip parsing, formatting and the trust
+     * check. Lossy (a slot holds one peer) and racy by design: each element is an immutable record, so a
+     * reader sees a whole one or an older one, and an old one for the same peer is still right.
+     */
+    private final Memo[] memos = new Memo[MEMO_SLOTS];
+
+    private record Memo(String peer, Resolved resolved) {}
 
     /** Trusting {@code trusted}, which maintain {@code header}. */
     public ClientIdentity(List<Cidr> trusted, ClientIpHeader header) {
@@ -26,19 +38,29 @@ public final class ClientIdentity {
         this.header = header;
     }
 
-    /** A resolved client: its canonical IP text and bytes, and whether the peer was a trusted proxy. */
+    /**
+     * A resolved client: its canonical IP text and bytes (shared between requests: read them, never write),
+     * and whether the peer was a trusted proxy.
+     */
     public record Resolved(String ip, byte[] address, boolean peerTrusted) {}
 
     /** Resolves the client of {@code request}. */
     public Resolved resolve(ClientRequest request) {
         String peer = request.peerAddress();
+        int slot = peer == null ? 0 : peer.hashCode() & (MEMO_SLOTS - 1);
+        Memo memo = memos[slot];
+        if (memo != null && memo.peer().equals(peer)) {
+            return memo.resolved();
+        }
         byte[] peerAddress = Cidr.parseAddress(peer);
         if (peerAddress == null) {
             return new Resolved(peer, null, false); // not an IP (a Unix socket, say): nothing to trust
         }
         String peerIp = Cidr.format(peerAddress);
         if (!Cidr.anyContains(trusted, peerAddress)) {
-            return new Resolved(peerIp, peerAddress, false);
+            Resolved resolved = new Resolved(peerIp, peerAddress, false);
+            memos[slot] = new Memo(peer, resolved);
+            return resolved;
         }
         String clientIp = peerIp;
         byte[] client = peerAddress;

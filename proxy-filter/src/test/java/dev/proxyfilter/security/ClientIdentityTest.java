@@ -28,6 +28,32 @@ class ClientIdentityTest {
     }
 
     @Test
+    void anUntrustedPeersResolutionIsRememberedAndATrustedOnesChainIsReadEachTime() {
+        ClientIdentity.Resolved first = xff.resolve(TestRequest.from("203.0.113.9"));
+        ClientIdentity.Resolved again =
+                xff.resolve(TestRequest.from("203.0.113.9").header("X-Forwarded-For", "1.2.3.4"));
+        assertThat(again).as("the memo's, not parsed again").isSameAs(first);
+        assertThat(again.ip()).isEqualTo("203.0.113.9");
+
+        // Peers sharing a slot replace each other and still resolve to themselves.
+        for (int i = 0; i < 300; i++) {
+            String peer = "198.51.100." + (i % 250);
+            assertThat(xff.resolve(TestRequest.from(peer)).ip()).isEqualTo(peer);
+        }
+        assertThat(xff.resolve(TestRequest.from("::ffff:203.0.113.9")).ip())
+                .as("another spelling is its own entry, canonicalised as before")
+                .isEqualTo(Cidr.format(Cidr.parseAddress("::ffff:203.0.113.9")));
+
+        // A trusted peer's answer depends on its header: never remembered.
+        assertThat(xff.resolve(TestRequest.from("10.0.0.1").header("X-Forwarded-For", "198.51.100.7"))
+                        .ip())
+                .isEqualTo("198.51.100.7");
+        assertThat(xff.resolve(TestRequest.from("10.0.0.1").header("X-Forwarded-For", "198.51.100.8"))
+                        .ip())
+                .isEqualTo("198.51.100.8");
+    }
+
+    @Test
     void aTrustedPeerChainGivesTheRightMostUntrustedAddress() {
         ClientIdentity.Resolved client =
                 xff.resolve(TestRequest.from("10.0.0.1").header("X-Forwarded-For", "6.6.6.6, 198.51.100.2, 10.9.8.7"));
