@@ -11,6 +11,8 @@
 #
 # Variants (path requested in brackets):
 #   off            cache off, log.access=off, one route without rules              [/100b]
+#   no-fast-path   as off, with server.fast-path=false: every request through Jetty's
+#                  HttpConnection, Request and Response                            [/100b]
 #   log            as off, with log.access=combined (the default) and the shipped log.access.to=stdout:
 #                  bare lines written directly, stdout to a file                   [/100b]
 #   log-logger     as log, through the SLF4J logger (log.access.to=logger, Logback's console appender
@@ -136,6 +138,7 @@ EOF
   case "$v" in
     log) printf 'log.access=combined\nlog.access.to=stdout\n' ;;
     log-logger) printf 'log.access=combined\nlog.access.to=logger\n' ;;
+    no-fast-path) printf 'log.access=off\nserver.fast-path=false\n' ;;
     *) echo "log.access=off" ;;
   esac
   case "$v" in

@@ -291,7 +291,12 @@ public final class ProxyMain {
         ServerConnector connector;
         if (listener.tls() == null) {
             connector = new HandOverConnector(
-                    server, -1, -1, listener.reusePort(), exclusive, JettyConnectors.plainFactories(listener, http));
+                    server,
+                    -1,
+                    -1,
+                    listener.reusePort(),
+                    exclusive,
+                    JettyConnectors.plainFactories(listener, http, proxyHandler::engine));
         } else {
             http.addCustomizer(new SecureRequestCustomizer());
             HttpConnectionFactory http1 = new HttpConnectionFactory(http);

@@ -92,6 +92,14 @@ public enum ConfigKey {
             "standalone, plain HTTP: HTTP/2 in clear text next to HTTP/1.1 (prior knowledge and Upgrade: h2c),"
                     + " with WebSocket over HTTP/2 (RFC 8441 extended CONNECT)",
             (b, n, s) -> b.h2c = ConfigValues.bool(s)),
+    SERVER_FAST_PATH(
+            "server.fast-path",
+            Applied.ON_RESTART,
+            value(ServerConfig.DEFAULT_FAST_PATH),
+            ConfigValues.BOOLEAN,
+            "standalone, plain HTTP: plain HTTP/1.1 requests without a body parsed and answered on Jetty's io layer,"
+                    + " without its Request/Response objects; everything else goes through Jetty as before",
+            (b, n, s) -> b.fastPath = ConfigValues.bool(s)),
     SERVER_TLS_KEYSTORE(
             "server.tls.keystore",
             Applied.ON_RESTART,

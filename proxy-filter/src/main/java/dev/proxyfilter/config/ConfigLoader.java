@@ -100,6 +100,7 @@ public final class ConfigLoader {
         Duration shutdownTimeout = ServerConfig.DEFAULT_SHUTDOWN_TIMEOUT;
         boolean reusePort;
         boolean h2c = true;
+        boolean fastPath = ServerConfig.DEFAULT_FAST_PATH;
         Setting keystore;
         Setting keystorePassword;
         Setting redirectPort;
@@ -237,7 +238,8 @@ public final class ConfigLoader {
                             serverTls(),
                             shutdownTimeout,
                             reusePort,
-                            h2c),
+                            h2c,
+                            fastPath),
                     poolConfigs,
                     routeConfigs,
                     new DemoConfig(demoPorts),

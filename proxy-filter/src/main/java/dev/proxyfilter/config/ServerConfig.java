@@ -18,6 +18,7 @@ import java.util.Objects;
  *                       zero cuts them at once
  * @param reusePort      standalone: bind every listener with {@code SO_REUSEPORT}, so that a new process can
  *                       take the ports over while this one still serves ({@code bin/proxy-filter --takeover})
+ * @param fastPath       standalone, plain HTTP/1.1: the fast path on Jetty's io layer ({@code server.fast-path})
  */
 public record ServerConfig(
         String host,
@@ -29,13 +30,17 @@ public record ServerConfig(
         ServerTlsConfig tls,
         Duration shutdownTimeout,
         boolean reusePort,
-        boolean h2c) {
+        boolean h2c,
+        boolean fastPath) {
     public static final String DEFAULT_HOST = "0.0.0.0";
     public static final int DEFAULT_PORT = 8080;
     /** Room for large cookies and bearer tokens; Jetty's and Tomcat's own default is 8 KiB. */
     public static final int DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
 
     public static final int DEFAULT_MAX_URI_BYTES = 8 * 1024;
+    /** {@code server.fast-path}: plain HTTP/1.1 on Jetty's io layer, the rest through Jetty's connection. */
+    public static final boolean DEFAULT_FAST_PATH = true;
+
     public static final Duration DEFAULT_HEADER_TIMEOUT = Duration.ofSeconds(10);
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(30);
     /**
@@ -72,7 +77,60 @@ public record ServerConfig(
             Duration idleTimeout,
             ServerTlsConfig tls,
             Duration shutdownTimeout) {
-        this(host, port, maxHeaderBytes, maxUriBytes, headerTimeout, idleTimeout, tls, shutdownTimeout, false, true);
+        this(
+                host,
+                port,
+                maxHeaderBytes,
+                maxUriBytes,
+                headerTimeout,
+                idleTimeout,
+                tls,
+                shutdownTimeout,
+                false,
+                true,
+                DEFAULT_FAST_PATH);
+    }
+
+    /** A listener with the default HTTP/1.1 fast path ({@code server.fast-path}). */
+    public ServerConfig(
+            String host,
+            int port,
+            int maxHeaderBytes,
+            int maxUriBytes,
+            Duration headerTimeout,
+            Duration idleTimeout,
+            ServerTlsConfig tls,
+            Duration shutdownTimeout,
+            boolean reusePort,
+            boolean h2c) {
+        this(
+                host,
+                port,
+                maxHeaderBytes,
+                maxUriBytes,
+                headerTimeout,
+                idleTimeout,
+                tls,
+                shutdownTimeout,
+                reusePort,
+                h2c,
+                DEFAULT_FAST_PATH);
+    }
+
+    /** This listener with or without the HTTP/1.1 fast path. */
+    public ServerConfig withFastPath(boolean fastPath) {
+        return new ServerConfig(
+                host,
+                port,
+                maxHeaderBytes,
+                maxUriBytes,
+                headerTimeout,
+                idleTimeout,
+                tls,
+                shutdownTimeout,
+                reusePort,
+                h2c,
+                fastPath);
     }
 
     /** This listener with or without h2c. */
@@ -87,7 +145,8 @@ public record ServerConfig(
                 tls,
                 shutdownTimeout,
                 reusePort,
-                h2c);
+                h2c,
+                fastPath);
     }
 
     /** A listener with the default shutdown timeout. */
@@ -114,7 +173,8 @@ public record ServerConfig(
                 tls,
                 shutdownTimeout,
                 reusePort,
-                h2c);
+                h2c,
+                fastPath);
     }
 
     /** This listener with {@code SO_REUSEPORT} on or off. */
@@ -129,7 +189,8 @@ public record ServerConfig(
                 tls,
                 shutdownTimeout,
                 reusePort,
-                h2c);
+                h2c,
+                fastPath);
     }
 
     /** A plain HTTP listener with the default limits and timeouts. */

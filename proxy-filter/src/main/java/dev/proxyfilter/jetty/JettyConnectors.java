@@ -1,6 +1,7 @@
 package dev.proxyfilter.jetty;
 
 import dev.proxyfilter.config.ServerConfig;
+import dev.proxyfilter.forward.ProxyEngine;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -95,7 +96,28 @@ public final class JettyConnectors {
      */
     public static ConnectionFactory[] plainFactories(
             ServerConfig server, HttpConfiguration http, boolean extendedConnect) {
-        HttpConnectionFactory http1 = new HttpConnectionFactory(http);
+        return plainFactories(server, http, extendedConnect, null);
+    }
+
+    /**
+     * {@link #plainFactories(ServerConfig, HttpConfiguration)} for the core {@link ProxyHandler} running
+     * {@code engine}: with {@code server.fast-path}, HTTP/1.1 is the {@link FastPathConnectionFactory}, which
+     * falls back to Jetty's own for what it does not cover.
+     */
+    public static ConnectionFactory[] plainFactories(
+            ServerConfig server, HttpConfiguration http, java.util.function.Supplier<ProxyEngine> engine) {
+        return plainFactories(server, http, true, engine);
+    }
+
+    private static ConnectionFactory[] plainFactories(
+            ServerConfig server,
+            HttpConfiguration http,
+            boolean extendedConnect,
+            java.util.function.Supplier<ProxyEngine> engine) {
+        HttpConnectionFactory jetty = new HttpConnectionFactory(http);
+        ConnectionFactory http1 = server.fastPath() && engine != null
+                ? new FastPathConnectionFactory(http, jetty, server.maxUriBytes(), engine)
+                : jetty;
         if (!server.h2c()) {
             return new ConnectionFactory[] {http1};
         }
@@ -132,6 +154,22 @@ public final class JettyConnectors {
      */
     public static Handler handler(Handler next, ServerConfig server) {
         return new StrictHandler(next, server.maxUriBytes());
+    }
+
+    /** The fast path's request head is complete: its connection's header deadline rests. */
+    static void headComplete(org.eclipse.jetty.server.Connector connector, Connection connection) {
+        HeaderDeadlines deadlines = connector.getBean(HeaderDeadlines.class);
+        if (deadlines != null) {
+            deadlines.headComplete(connection);
+        }
+    }
+
+    /** The fast path's response is out: the connection's next head is timed again. */
+    static void responseComplete(org.eclipse.jetty.server.Connector connector, Connection connection) {
+        HeaderDeadlines deadlines = connector.getBean(HeaderDeadlines.class);
+        if (deadlines != null) {
+            deadlines.responseComplete(connection);
+        }
     }
 
     private static final class StrictHandler extends Handler.Wrapper {
@@ -177,7 +215,7 @@ public final class JettyConnectors {
 
         @Override
         public void onOpened(Connection connection) {
-            if (connection instanceof HttpConnection) {
+            if (connection instanceof HttpConnection || connection instanceof FastPathConnection) {
                 Deadline deadline = new Deadline(connection);
                 deadlines.put(connection, deadline);
                 deadline.arm(true);
@@ -189,6 +227,22 @@ public final class JettyConnectors {
             Deadline deadline = deadlines.remove(connection);
             if (deadline != null) {
                 deadline.close();
+            }
+        }
+
+        /** The fast path's head arrived: nothing to check until its response is out. */
+        void headComplete(Connection connection) {
+            Deadline deadline = deadlines.get(connection);
+            if (deadline != null) {
+                deadline.disarm();
+            }
+        }
+
+        /** The fast path's response is out: the next head has the header timeout again. */
+        void responseComplete(Connection connection) {
+            Deadline deadline = deadlines.get(connection);
+            if (deadline != null) {
+                deadline.arm(false);
             }
         }
 
@@ -296,6 +350,9 @@ public final class JettyConnectors {
         private static Scheduler connectorScheduler(Connection connection) {
             if (connection instanceof HttpConnection http) {
                 return http.getConnector().getScheduler();
+            }
+            if (connection instanceof FastPathConnection fast) {
+                return fast.connector().getScheduler();
             }
             return null;
         }

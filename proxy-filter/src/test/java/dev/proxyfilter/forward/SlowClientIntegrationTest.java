@@ -82,7 +82,7 @@ class SlowClientIntegrationTest {
     @ParameterizedTest
     @EnumSource(
             value = ProxyAdapter.class,
-            names = {"HANDLER_IN_JETTY", "FILTER_IN_JETTY", "FILTER_IN_TOMCAT"})
+            names = {"HANDLER_IN_JETTY", "FAST_PATH", "FILTER_IN_JETTY", "FILTER_IN_TOMCAT"})
     void aSlowClientThrottlesTheBackendAndGetsEveryByte(ProxyAdapter adapter) throws Exception {
         AtomicLong written = new AtomicLong();
         AtomicInteger upstreamPort = new AtomicInteger();

@@ -131,7 +131,7 @@ class WebSocketTunnelIntegrationTest {
      * with up to 32 in flight, each echo checked byte for byte against what was sent.
      */
     @ParameterizedTest
-    @EnumSource(names = {"HANDLER_IN_JETTY", "FILTER_IN_JETTY", "FILTER_IN_TOMCAT"})
+    @EnumSource(names = {"HANDLER_IN_JETTY", "FAST_PATH", "FILTER_IN_JETTY", "FILTER_IN_TOMCAT"})
     void echoesTenThousandMessagesByteForByte(ProxyAdapter adapter) throws Exception {
         WebSocketBackend backend = backend("a");
         ProxyAdapter.Running proxy = proxy(adapter, config(backend));
@@ -214,7 +214,7 @@ class WebSocketTunnelIntegrationTest {
      * proxy reads from the backend only as fast as the client takes; when the client reads, the backend goes on.
      */
     @ParameterizedTest
-    @EnumSource(names = {"HANDLER_IN_JETTY", "FILTER_IN_JETTY", "FILTER_IN_TOMCAT"})
+    @EnumSource(names = {"HANDLER_IN_JETTY", "FAST_PATH", "FILTER_IN_JETTY", "FILTER_IN_TOMCAT"})
     void aSlowClientThrottlesTheBackend(ProxyAdapter adapter) throws Exception {
         WebSocketBackend backend = backend("a");
         ProxyAdapter.Running proxy = proxy(adapter, config(backend));
@@ -253,7 +253,7 @@ class WebSocketTunnelIntegrationTest {
 
     /** 500 tunnels open at once, each echoing, each counted, all released. */
     @ParameterizedTest
-    @EnumSource(names = {"HANDLER_IN_JETTY", "FILTER_IN_JETTY", "FILTER_IN_TOMCAT"})
+    @EnumSource(names = {"HANDLER_IN_JETTY", "FAST_PATH", "FILTER_IN_JETTY", "FILTER_IN_TOMCAT"})
     void fiveHundredConcurrentTunnels(ProxyAdapter adapter) throws Exception {
         WebSocketBackend backend = backend("a");
         ProxyConfig config = pool(backend)
@@ -301,7 +301,7 @@ class WebSocketTunnelIntegrationTest {
 
     /** A reload keeps an open tunnel on the backend it removed; new tunnels go to the new backend. */
     @ParameterizedTest
-    @EnumSource(names = {"HANDLER_IN_JETTY", "FILTER_IN_JETTY", "FILTER_IN_TOMCAT"})
+    @EnumSource(names = {"HANDLER_IN_JETTY", "FAST_PATH", "FILTER_IN_JETTY", "FILTER_IN_TOMCAT"})
     void aReloadKeepsOpenTunnelsOnTheirBackend(ProxyAdapter adapter) throws Exception {
         WebSocketBackend a = backend("a");
         WebSocketBackend b = backend("b");
@@ -325,7 +325,7 @@ class WebSocketTunnelIntegrationTest {
 
     /** A drained backend keeps its tunnels and gets no new ones. */
     @ParameterizedTest
-    @EnumSource(names = {"HANDLER_IN_JETTY", "FILTER_IN_JETTY", "FILTER_IN_TOMCAT"})
+    @EnumSource(names = {"HANDLER_IN_JETTY", "FAST_PATH", "FILTER_IN_JETTY", "FILTER_IN_TOMCAT"})
     void aDrainedBackendKeepsItsTunnelsAndGetsNoNewOnes(ProxyAdapter adapter) throws Exception {
         WebSocketBackend a = backend("a");
         WebSocketBackend b = backend("b");
@@ -360,7 +360,7 @@ class WebSocketTunnelIntegrationTest {
 
     /** {@code route.NAME.max-tunnels} and {@code proxy.max-tunnels}: 503 past either, room again once one closes. */
     @ParameterizedTest
-    @EnumSource(names = {"HANDLER_IN_JETTY", "FILTER_IN_JETTY", "FILTER_IN_TOMCAT"})
+    @EnumSource(names = {"HANDLER_IN_JETTY", "FAST_PATH", "FILTER_IN_JETTY", "FILTER_IN_TOMCAT"})
     void tunnelsAreCappedPerRouteAndInTotal(ProxyAdapter adapter) throws Exception {
         WebSocketBackend backend = backend("a");
         ProxyConfig config = pool(backend)
@@ -392,7 +392,7 @@ class WebSocketTunnelIntegrationTest {
      * pool's strategy with its affinity (consistent-hash on a header: one user, one backend).
      */
     @ParameterizedTest
-    @EnumSource(names = {"HANDLER_IN_JETTY", "FILTER_IN_JETTY", "FILTER_IN_TOMCAT"})
+    @EnumSource(names = {"HANDLER_IN_JETTY", "FAST_PATH", "FILTER_IN_JETTY", "FILTER_IN_TOMCAT"})
     void theUpgradeGoesThroughSecurityAndAffinity(ProxyAdapter adapter) throws Exception {
         WebSocketBackend a = backend("a");
         WebSocketBackend b = backend("b");
@@ -457,7 +457,7 @@ class WebSocketTunnelIntegrationTest {
      * proxy_set_header Upgrade}.
      */
     @ParameterizedTest
-    @EnumSource(names = {"HANDLER_IN_JETTY", "FILTER_IN_JETTY", "FILTER_IN_TOMCAT"})
+    @EnumSource(names = {"HANDLER_IN_JETTY", "FAST_PATH", "FILTER_IN_JETTY", "FILTER_IN_TOMCAT"})
     void whatIsNoTunnelIsForwardedAsAPlainRequest(ProxyAdapter adapter) throws Exception {
         TestBackend plain = track(TestBackend.start("plain", new Backends.Echo("plain")));
         ProxyConfig config = TestConfigs.builder()
@@ -504,7 +504,7 @@ class WebSocketTunnelIntegrationTest {
 
     /** {@code proxy.websocket-idle-timeout}: a tunnel with no byte either way for that long closes. */
     @ParameterizedTest
-    @EnumSource(names = {"HANDLER_IN_JETTY", "FILTER_IN_JETTY", "FILTER_IN_TOMCAT"})
+    @EnumSource(names = {"HANDLER_IN_JETTY", "FAST_PATH", "FILTER_IN_JETTY", "FILTER_IN_TOMCAT"})
     void anIdleTunnelCloses(ProxyAdapter adapter) throws Exception {
         WebSocketBackend backend = backend("a");
         ProxyConfig config = pool(backend)
@@ -525,7 +525,7 @@ class WebSocketTunnelIntegrationTest {
      * server.shutdown-timeout}; the engine closed directly does the same in any adapter.
      */
     @ParameterizedTest
-    @EnumSource(names = {"FILTER_IN_TOMCAT", "VALVE_IN_TOMCAT", "HANDLER_IN_JETTY"})
+    @EnumSource(names = {"FILTER_IN_TOMCAT", "VALVE_IN_TOMCAT", "HANDLER_IN_JETTY", "FAST_PATH"})
     void aGracefulStopClosesTunnelsWhenTheGraceEnds(ProxyAdapter adapter) throws Exception {
         WebSocketBackend backend = backend("a");
         ProxyConfig config = pool(backend)
@@ -533,11 +533,11 @@ class WebSocketTunnelIntegrationTest {
                 .server(new ServerConfig("127.0.0.1", 0).withShutdownTimeout(Duration.ofSeconds(2)))
                 .build();
         ProxyAdapter.Running proxy = adapter.start(config);
-        Runnable stop = adapter == ProxyAdapter.HANDLER_IN_JETTY
+        Runnable stop = adapter == ProxyAdapter.HANDLER_IN_JETTY || adapter == ProxyAdapter.FAST_PATH
                 ? () -> proxy.engine().close(Duration.ofSeconds(2))
                 : proxy::close;
         assertTunnelOutlivesNoGrace(proxy.uri(), stop);
-        if (adapter == ProxyAdapter.HANDLER_IN_JETTY) {
+        if (adapter == ProxyAdapter.HANDLER_IN_JETTY || adapter == ProxyAdapter.FAST_PATH) {
             proxy.close();
         }
     }

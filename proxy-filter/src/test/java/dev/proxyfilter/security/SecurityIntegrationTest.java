@@ -211,7 +211,7 @@ class SecurityIntegrationTest {
     @ParameterizedTest
     @EnumSource(
             value = ProxyAdapter.class,
-            names = {"HANDLER_IN_JETTY", "FILTER_IN_TOMCAT"})
+            names = {"HANDLER_IN_JETTY", "FAST_PATH", "FILTER_IN_TOMCAT"})
     void aStrippedPrefixTakesItsParametersAlong(ProxyAdapter adapter) throws Exception {
         TestBackend a = backend("a", new Backends.Echo("a"));
         ProxyAdapter.Running proxy =
@@ -355,7 +355,7 @@ class SecurityIntegrationTest {
     @ParameterizedTest
     @EnumSource(
             value = ProxyAdapter.class,
-            names = {"FILTER_IN_JETTY", "HANDLER_IN_JETTY"})
+            names = {"FILTER_IN_JETTY", "HANDLER_IN_JETTY", "FAST_PATH"})
     void aReloadKeepsTheBucketsOfAnUnchangedRateLimitAndResetsAChangedOne(ProxyAdapter adapter) throws Exception {
         // A reload must not hand every client a fresh allowance: the route's limit is unchanged by the
         // first reload (another route is added), so its exhausted bucket stays empty; the second changes
@@ -523,7 +523,7 @@ class SecurityIntegrationTest {
     @ParameterizedTest
     @EnumSource(
             value = ProxyAdapter.class,
-            names = {"FILTER_IN_JETTY", "FILTER_IN_TOMCAT", "HANDLER_IN_JETTY"})
+            names = {"FILTER_IN_JETTY", "FILTER_IN_TOMCAT", "HANDLER_IN_JETTY", "FAST_PATH"})
     void basicAuthAcceptsRejectsAndKeepsCredentialsToItsRoute(ProxyAdapter adapter) throws Exception {
         TestBackend a = backend("a", new Backends.Echo("a"));
         ProxyAdapter.Running proxy = proxy(

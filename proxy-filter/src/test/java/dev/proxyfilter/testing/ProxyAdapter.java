@@ -1,6 +1,7 @@
 package dev.proxyfilter.testing;
 
 import dev.proxyfilter.config.ProxyConfig;
+import dev.proxyfilter.config.ServerConfig;
 import dev.proxyfilter.forward.ProxyEngine;
 import dev.proxyfilter.jetty.JettyConnectors;
 import dev.proxyfilter.jetty.ProxyHandler;
@@ -41,7 +42,12 @@ public enum ProxyAdapter {
     PROXY_SERVLET_IN_JETTY(false),
     VALVE_IN_TOMCAT(true),
     /** The core handler, as the standalone distribution runs it: no servlet layer. */
-    HANDLER_IN_JETTY(false);
+    HANDLER_IN_JETTY(false),
+    /**
+     * The core handler behind the HTTP/1.1 fast path ({@code server.fast-path}): plain requests never meet
+     * Jetty's request objects, the others fall back to the core handler's connection.
+     */
+    FAST_PATH(false);
 
     private final boolean passesOn;
 
@@ -122,7 +128,8 @@ public enum ProxyAdapter {
                 case PROXY_SERVLET_IN_JETTY -> jetty(config, true, clock, h2c);
                 case FILTER_IN_TOMCAT -> tomcat(config, false, clock, Map.of(), h2c);
                 case VALVE_IN_TOMCAT -> tomcat(config, true, clock, Map.of(), h2c);
-                case HANDLER_IN_JETTY -> jettyHandler(config, clock);
+                case HANDLER_IN_JETTY -> jettyHandler(config, clock, false);
+                case FAST_PATH -> jettyHandler(config, clock, true);
             };
         } catch (Exception e) {
             throw new IllegalStateException("cannot start " + this, e);
@@ -174,21 +181,23 @@ public enum ProxyAdapter {
         return clock == null ? ProxyEngine.start(config) : ProxyEngine.start(config, clock);
     }
 
-    private static Running jettyHandler(ProxyConfig config, ProxyClock clock) throws Exception {
+    private static Running jettyHandler(ProxyConfig config, ProxyClock clock, boolean fastPath) throws Exception {
         QueuedThreadPool threads = new dev.proxyfilter.jetty.ProxyThreadPool(64, 4); // as the standalone proxy
         threads.setName("proxy-handler");
         Server server = new Server(threads);
+        ServerConfig listener =
+                config.server().withFastPath(fastPath || config.server().fastPath());
+        ProxyHandler handler = clock == null ? new ProxyHandler(config) : new ProxyHandler(engine(config, clock));
         ServerConnector connector = new ServerConnector(
                 server,
                 1,
                 1,
-                JettyConnectors.plainFactories(config.server(), JettyConnectors.httpConfiguration(config.server())));
-        JettyConnectors.limit(connector, config.server());
+                JettyConnectors.plainFactories(listener, JettyConnectors.httpConfiguration(listener), handler::engine));
+        JettyConnectors.limit(connector, listener);
         connector.setHost("127.0.0.1");
         connector.setPort(0);
         server.addConnector(connector);
-        ProxyHandler handler = clock == null ? new ProxyHandler(config) : new ProxyHandler(engine(config, clock));
-        server.setHandler(JettyConnectors.handler(handler, config.server()));
+        server.setHandler(JettyConnectors.handler(handler, listener));
         server.start();
         // A handler closes the engine it started when the server stops it; one it was given is ours to close.
         return new Started(

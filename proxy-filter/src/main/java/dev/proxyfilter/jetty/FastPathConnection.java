@@ -1,0 +1,626 @@
+package dev.proxyfilter.jetty;
+
+import dev.proxyfilter.forward.ProxyEngine;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.eclipse.jetty.http.HttpException;
+import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.http.HttpGenerator;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpHeaderValue;
+import org.eclipse.jetty.http.HttpMethod;
+import org.eclipse.jetty.http.HttpParser;
+import org.eclipse.jetty.http.HttpVersion;
+import org.eclipse.jetty.io.AbstractConnection;
+import org.eclipse.jetty.io.ByteBufferPool;
+import org.eclipse.jetty.io.Connection;
+import org.eclipse.jetty.io.RetainableByteBuffer;
+import org.eclipse.jetty.server.Connector;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.util.BufferUtil;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.HostPort;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client connection of the fast path ({@link FastPathConnectionFactory}): reads and parses request heads,
+ * runs each plain request through the engine as a {@link FastPathExchange}, one at a time, and hands the
+ * connection to Jetty's own HTTP/1.1 connection, with the bytes of the request it could not take, at the first
+ * request it does not cover.
+ *
+ * <p><b>The buffer.</b> One pooled buffer of the input buffer size, held while a request head is arriving or
+ * pipelined bytes wait, released between requests of an idle kept-alive connection (an idle connection holds no
+ * buffer, as Jetty's do not). Each request head starts at the buffer's beginning (what is left of the previous
+ * request's bytes is moved there first), so that a fall-back can hand over the request from its first byte. A
+ * head that does not fit the buffer falls back: Jetty's parser reads it in pieces, up to
+ * {@code server.max-header-bytes}, and answers 431 past it.
+ *
+ * <p><b>Threads.</b> {@link #onFillable} runs on a selector thread (the engine does not block: a route that may
+ * block goes to a worker through the exchange's {@code dispatch}); the request is handled on it. The exchange
+ * ends on whichever thread wrote its last bytes; that thread carries on with the next pipelined request, or
+ * asks for more bytes, unless {@code onFillable} is still on the stack of the thread that started the exchange,
+ * which then carries on itself ({@link #handling}, as Jetty's {@code HttpConnection} does).
+ */
+final class FastPathConnection extends AbstractConnection implements Connection.UpgradeFrom {
+    private static final Logger LOG = LoggerFactory.getLogger(FastPathConnection.class);
+
+    private final FastPathConnectionFactory factory;
+    private final Connector connector;
+    private final HttpConfiguration http;
+    private final ByteBufferPool pool;
+    private final HttpParser parser;
+    private final Head head = new Head();
+    final HttpGenerator generator = new HttpGenerator();
+    /** True while {@link #onFillable} runs an exchange it started: the exchange's end then leaves the loop to it. */
+    private final AtomicBoolean handling = new AtomicBoolean();
+
+    private RetainableByteBuffer buffer;
+    private volatile long bytesIn;
+    private volatile long bytesOut;
+    private String remoteAddress;
+    private int localPort = -1;
+    /** The exchange in flight, or null. */
+    private volatile FastPathExchange exchange;
+    /** After a response that closes the connection: reading until the client closes, discarding. */
+    private boolean draining;
+    /** Where the buffer's bytes ended before the last parse. */
+    private int dataEnd;
+
+    FastPathConnection(FastPathConnectionFactory factory, Connector connector, org.eclipse.jetty.io.EndPoint endPoint) {
+        super(endPoint, connector.getExecutor());
+        this.factory = factory;
+        this.connector = connector;
+        this.http = factory.http();
+        this.pool = connector.getByteBufferPool();
+        this.parser = new HttpParser(head, http.getRequestHeaderSize(), http.getHttpCompliance());
+        parser.setHeaderCacheSize(http.getHeaderCacheSize());
+        head.limit(factory.maxUriBytes());
+        setInputBufferSize(factory.getInputBufferSize());
+    }
+
+    Connector connector() {
+        return connector;
+    }
+
+    HttpConfiguration http() {
+        return http;
+    }
+
+    ByteBufferPool pool() {
+        return pool;
+    }
+
+    /**
+     * Reads are handled on the selector thread that saw them, as Jetty's {@code HttpConnection} does under a
+     * non-blocking handler: parsing a head and starting an exchange never block (the engine dispatches what
+     * may). AbstractConnection's own callback is blocking, and the selector would hand each read to a pool
+     * thread, a hop per request.
+     */
+    private final Callback fillable = new Callback() {
+        @Override
+        public void succeeded() {
+            onFillable();
+        }
+
+        @Override
+        public void failed(Throwable failure) {
+            onFillInterestedFailed(failure);
+        }
+
+        @Override
+        public InvocationType getInvocationType() {
+            return InvocationType.NON_BLOCKING;
+        }
+    };
+
+    @Override
+    public void fillInterested() {
+        fillInterested(fillable);
+    }
+
+    @Override
+    public void onOpen() {
+        super.onOpen();
+        fillInterested();
+    }
+
+    @Override
+    public long getBytesIn() {
+        return bytesIn;
+    }
+
+    @Override
+    public long getBytesOut() {
+        return bytesOut;
+    }
+
+    void wrote(long bytes) {
+        bytesOut += bytes;
+    }
+
+    /** The client's address as Jetty's {@code Request.getRemoteAddr} gives it; made once per connection. */
+    String remoteAddress() {
+        String address = remoteAddress;
+        if (address == null) {
+            SocketAddress remote = getEndPoint().getRemoteSocketAddress();
+            if (remote instanceof InetSocketAddress inet) {
+                address = inet.isUnresolved() || inet.getAddress() == null
+                        ? inet.getHostString()
+                        : inet.getAddress().getHostAddress();
+                address = HostPort.normalizeHost(address);
+            } else {
+                address = String.valueOf(remote);
+            }
+            remoteAddress = address;
+        }
+        return address;
+    }
+
+    int localPort() {
+        int port = localPort;
+        if (port < 0) {
+            SocketAddress local = getEndPoint().getLocalSocketAddress();
+            port = local instanceof InetSocketAddress inet ? inet.getPort() : 0;
+            localPort = port;
+        }
+        return port;
+    }
+
+    @Override
+    public void onFillable() {
+        try {
+            while (true) {
+                if (!getEndPoint().isOpen()) {
+                    release();
+                    return;
+                }
+                if (draining) {
+                    drain();
+                    return;
+                }
+                ByteBuffer bytes = buffer == null ? null : buffer.getByteBuffer();
+                if (bytes != null && bytes.hasRemaining()) {
+                    if (parser.isStart() && bytes.position() > 0) {
+                        bytes.compact().flip(); // the next request's head starts at the buffer's beginning
+                    }
+                    int before = bytes.position();
+                    dataEnd = bytes.limit(); // a bad message clears the buffer: the fall-back restores it
+                    boolean handle = parser.parseNext(bytes);
+                    if (head.fallBack) {
+                        fallBack();
+                        return;
+                    }
+                    if (handle) {
+                        if (!head.covered() || factory.engine() == null || connector.isShutdown()) {
+                            fallBack(); // during a stop or hand-over Jetty's connection closes after its response
+                            return;
+                        }
+                        if (!handle()) {
+                            return; // the exchange goes on; its end carries on
+                        }
+                        continue;
+                    }
+                    if (bytes.hasRemaining()) {
+                        if (bytes.position() == before) {
+                            fallBack(); // the parser will not move: let Jetty's connection make sense of it
+                            return;
+                        }
+                        continue; // parseNext returns false between events with bytes left: go on parsing
+                    }
+                }
+                if (buffer == null) {
+                    buffer = pool.acquire(getInputBufferSize(), false);
+                    bytes = buffer.getByteBuffer();
+                } else if (parser.isStart()) {
+                    // Between requests: what was consumed goes, so that the next head starts at the beginning.
+                    if (bytes.hasRemaining()) {
+                        bytes.compact().flip();
+                    } else {
+                        BufferUtil.clear(bytes);
+                    }
+                }
+                if (BufferUtil.space(bytes) == 0) {
+                    fallBack(); // a head larger than the buffer: Jetty's parser takes it in pieces
+                    return;
+                }
+                int filled = getEndPoint().fill(bytes);
+                if (filled > 0) {
+                    bytesIn += filled;
+                    continue;
+                }
+                if (filled == 0) {
+                    releaseIfEmpty();
+                    fillInterested();
+                    return;
+                }
+                // The client closed its side: mid-head, or between requests.
+                parser.atEOF();
+                parser.parseNext(bytes);
+                release();
+                getEndPoint().close();
+                return;
+            }
+        } catch (Throwable failure) {
+            LOG.debug("closing {}", this, failure);
+            release();
+            getEndPoint().close(failure);
+        }
+    }
+
+    /** Starts the exchange of the parsed head; true if it already ended (the loop goes on), false if it runs on. */
+    private boolean handle() {
+        ProxyEngine engine = factory.engine();
+        if (engine == null) {
+            fallBack();
+            return false;
+        }
+        FastPathExchange started = new FastPathExchange(this, head);
+        exchange = started;
+        factory.exchangeStarted();
+        JettyConnectors.headComplete(connector, this);
+        handling.set(true);
+        try {
+            engine.handle(started, ProxyEngine.Unrouted.ANSWER);
+        } catch (RuntimeException | Error failure) {
+            LOG.warn("the engine failed on {} {}", started.method(), started.rawPath(), failure);
+            started.abort(failure); // ends it: the count of exchanges in flight goes down, the connection closes
+        }
+        // Still true: the exchange runs on and will carry on itself. False: it ended on this thread already.
+        return !handling.compareAndSet(true, false);
+    }
+
+    /**
+     * The exchange's response is out ({@code persistent}: the connection carries more requests) or it failed
+     * (the connection was closed). Carries on with the next request here unless {@link #onFillable}, on the stack
+     * of the thread that started the exchange, is to.
+     */
+    void exchangeEnded(FastPathExchange ended, boolean persistent) {
+        if (exchange != ended) {
+            return;
+        }
+        exchange = null;
+        factory.exchangeEnded();
+        if (!persistent || !getEndPoint().isOpen()) {
+            if (getEndPoint().isOpen()) {
+                // Connection: close went out: stop writing, read what the client still sends until it closes.
+                getEndPoint().shutdownOutput();
+                draining = true;
+            } else {
+                release();
+            }
+            if (handling.compareAndSet(true, false)) {
+                return;
+            }
+            if (getEndPoint().isOpen()) {
+                fillInterested();
+            }
+            return;
+        }
+        parser.reset();
+        generator.reset();
+        JettyConnectors.responseComplete(connector, this);
+        if (handling.compareAndSet(true, false)) {
+            return; // onFillable goes on from here
+        }
+        if (buffer != null && buffer.hasRemaining()) {
+            getExecutor().execute(this::onFillable); // pipelined bytes wait
+        } else {
+            releaseIfEmpty();
+            fillInterested();
+        }
+    }
+
+    /** After the last response: bytes the client still sends are read and dropped until it closes. */
+    private void drain() {
+        release();
+        RetainableByteBuffer scratch = pool.acquire(getInputBufferSize(), false);
+        try {
+            while (true) {
+                ByteBuffer bytes = scratch.getByteBuffer();
+                BufferUtil.clear(bytes);
+                int filled = getEndPoint().fill(bytes);
+                if (filled < 0) {
+                    getEndPoint().close();
+                    return;
+                }
+                if (filled == 0) {
+                    fillInterested();
+                    return;
+                }
+            }
+        } catch (Throwable failure) {
+            getEndPoint().close(failure);
+        } finally {
+            scratch.release();
+        }
+    }
+
+    /** Hands the connection to Jetty's HTTP/1.1 connection, with the current request's bytes from its first. */
+    private void fallBack() {
+        ByteBuffer bytes = buffer == null ? null : buffer.getByteBuffer();
+        if (bytes != null) {
+            // Each head starts at 0 (see onFillable); the parser may have cleared the buffer on a bad message.
+            bytes.limit(Math.max(bytes.limit(), dataEnd));
+            bytes.position(0);
+        }
+        factory.fellBack();
+        Connection jetty = factory.fallbackConnection(connector, getEndPoint());
+        LOG.debug("{} falls back to {}", this, jetty);
+        getEndPoint().upgrade(jetty);
+    }
+
+    @Override
+    public ByteBuffer onUpgradeFrom() {
+        ByteBuffer bytes = buffer == null ? null : buffer.getByteBuffer();
+        ByteBuffer unconsumed = null;
+        if (bytes != null && bytes.hasRemaining()) {
+            unconsumed = ByteBuffer.allocateDirect(bytes.remaining());
+            unconsumed.put(bytes).flip();
+        }
+        release();
+        return unconsumed;
+    }
+
+    private void releaseIfEmpty() {
+        if (buffer != null && !buffer.hasRemaining()) {
+            release();
+        }
+    }
+
+    private void release() {
+        RetainableByteBuffer held = buffer;
+        buffer = null;
+        if (held != null) {
+            held.release();
+        }
+    }
+
+    /**
+     * Jetty's idle timeout: an idle kept-alive connection closes, and so does one whose response write has
+     * waited that long for the client; while the exchange only waits for its backend, it is ignored, as
+     * {@link HandlerExchange} does (the route's timeouts bound that wait).
+     */
+    @Override
+    public boolean onIdleExpired(TimeoutException timeout) {
+        FastPathExchange current = exchange;
+        return current == null || current.writePending();
+    }
+
+    @Override
+    public void onClose(Throwable cause) {
+        FastPathExchange current = exchange;
+        if (current != null) {
+            current.clientClosed(cause);
+        }
+        super.onClose(cause);
+    }
+
+    @Override
+    public String toConnectionString() {
+        return String.format("%s@%x[p=%s,g=%s]", getClass().getSimpleName(), hashCode(), parser, generator);
+    }
+
+    /**
+     * The parsed request head, and whether the fast path covers it. Filled by the parser; read by the exchange
+     * it starts, which keeps its own references (the fields are a new object per request).
+     */
+    static final class Head implements HttpParser.RequestHandler {
+        String method;
+        String target;
+        HttpVersion version;
+        HttpFields.Mutable fields;
+        String host;
+        int hosts;
+        boolean close;
+        boolean unsupported;
+        boolean fallBack;
+        private int maxUriBytes = Integer.MAX_VALUE;
+
+        @Override
+        public void startRequest(String method, String target, HttpVersion version) {
+            this.method = method;
+            this.target = target;
+            this.version = version;
+            this.fields = HttpFields.build(16);
+            this.host = null;
+            this.hosts = 0;
+            this.close = false;
+            this.unsupported = false;
+        }
+
+        @Override
+        public void parsedHeader(HttpField field) {
+            HttpHeader header = field.getHeader();
+            if (header != null) {
+                switch (header) {
+                    case HOST -> {
+                        host = field.getValue();
+                        hosts++;
+                    }
+                    case CONNECTION -> {
+                        if (field.contains(HttpHeaderValue.CLOSE.asString())) {
+                            close = true;
+                        }
+                        if (field.contains(HttpHeaderValue.UPGRADE.asString())) {
+                            unsupported = true;
+                        }
+                    }
+                    case CONTENT_LENGTH -> {
+                        if (field.getLongValue() != 0) {
+                            unsupported = true; // a body
+                        }
+                    }
+                    case TRANSFER_ENCODING, UPGRADE, EXPECT, HTTP2_SETTINGS -> unsupported = true;
+                    default -> {}
+                }
+            }
+            fields.add(field);
+        }
+
+        /** Whether the fast path takes this request (see {@link FastPathConnectionFactory}). */
+        boolean covered() {
+            return !unsupported
+                    && version == HttpVersion.HTTP_1_1
+                    && hosts == 1
+                    && plainHost(host)
+                    && !HttpMethod.CONNECT.is(method)
+                    && !HttpMethod.PRI.is(method)
+                    && plainTarget(target, maxUriBytes);
+        }
+
+        void limit(int maxUriBytes) {
+            this.maxUriBytes = maxUriBytes;
+        }
+
+        @Override
+        public boolean headerComplete() {
+            return true;
+        }
+
+        @Override
+        public boolean content(ByteBuffer content) {
+            return false; // never reached: a request with a body falls back at its head
+        }
+
+        @Override
+        public boolean contentComplete() {
+            return false;
+        }
+
+        @Override
+        public boolean messageComplete() {
+            return true;
+        }
+
+        @Override
+        public void earlyEOF() {
+            // the client closed mid-head: the connection closes, nothing to answer
+        }
+
+        @Override
+        public void badMessage(HttpException failure) {
+            fallBack = true; // Jetty's connection reads the same bytes and answers with its own 4xx
+        }
+    }
+
+    /** A host name, IPv4 or bracketed IPv6 address, with an optional port: nothing Jetty would refuse. */
+    static boolean plainHost(String host) {
+        if (host == null || host.isEmpty()) {
+            return false;
+        }
+        for (int i = 0; i < host.length(); i++) {
+            char c = host.charAt(i);
+            boolean plain = (c >= 'a' && c <= 'z')
+                    || (c >= 'A' && c <= 'Z')
+                    || (c >= '0' && c <= '9')
+                    || c == '.'
+                    || c == '-'
+                    || c == ':'
+                    || c == '['
+                    || c == ']';
+            if (!plain) {
+                return false;
+            }
+        }
+        int colon = host.lastIndexOf(':');
+        if (host.charAt(0) == '[') {
+            int close = host.indexOf(']');
+            if (close < 0 || (close != host.length() - 1 && host.charAt(close + 1) != ':')) {
+                return false;
+            }
+            colon = close + 1 < host.length() ? close + 1 : -1;
+        } else if (host.indexOf(':') != colon) {
+            return false; // two colons outside brackets
+        }
+        if (colon == 0) {
+            return false;
+        }
+        if (colon > 0) {
+            int digits = host.length() - colon - 1;
+            if (digits == 0 || digits > 5) {
+                return false;
+            }
+            int port = 0;
+            for (int i = colon + 1; i < host.length(); i++) {
+                char c = host.charAt(i);
+                if (c < '0' || c > '9') {
+                    return false;
+                }
+                port = port * 10 + (c - '0');
+            }
+            return port <= 65535;
+        }
+        return true;
+    }
+
+    /**
+     * An origin-form target ({@code /path?query}) within {@code maxUriBytes} whose path has only unreserved
+     * characters, sub-delimiters, {@code :} and {@code @}, and no dot segment or empty segment: nothing Jetty's
+     * URI compliance could find ambiguous, nothing to decode. The query may hold any visible character but
+     * {@code #}. Anything else falls back, and Jetty checks and decodes it as before.
+     */
+    static boolean plainTarget(String target, int maxUriBytes) {
+        if (target == null || target.isEmpty() || target.charAt(0) != '/' || target.length() > maxUriBytes) {
+            return false;
+        }
+        int length = target.length();
+        int i = 0;
+        char previous = 0;
+        for (; i < length; i++) {
+            char c = target.charAt(i);
+            if (c == '?') {
+                break;
+            }
+            boolean plain = (c >= 'a' && c <= 'z')
+                    || (c >= 'A' && c <= 'Z')
+                    || (c >= '0' && c <= '9')
+                    || c == '-'
+                    || c == '_'
+                    || c == '~'
+                    || c == '!'
+                    || c == '$'
+                    || c == '&'
+                    || c == '\''
+                    || c == '('
+                    || c == ')'
+                    || c == '*'
+                    || c == '+'
+                    || c == ','
+                    || c == '='
+                    || c == ':'
+                    || c == '@'
+                    || c == ';'
+                    || c == '/'
+                    || c == '.';
+            if (!plain) {
+                return false;
+            }
+            if (c == '/' && previous == '/') {
+                return false; // an empty segment
+            }
+            if (c == '.' && previous == '/') {
+                // "/." starts a dot segment when followed by "/", "?", the end, or ".": fall back for any
+                int next = i + 1 < length ? target.charAt(i + 1) : -1;
+                if (next == -1 || next == '/' || next == '?' || next == '.') {
+                    return false;
+                }
+            }
+            if (c == ';') {
+                return false; // path parameters: Jetty strips or refuses them
+            }
+            previous = c;
+        }
+        for (; i < length; i++) {
+            char c = target.charAt(i);
+            if (c <= 0x20 || c >= 0x7f || c == '#') {
+                return false;
+            }
+        }
+        return true;
+    }
+}

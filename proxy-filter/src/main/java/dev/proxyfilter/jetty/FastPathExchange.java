@@ -1,0 +1,462 @@
+package dev.proxyfilter.jetty;
+
+import dev.proxyfilter.forward.ClientExchange;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.http.HttpGenerator;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpMethod;
+import org.eclipse.jetty.http.HttpVersion;
+import org.eclipse.jetty.http.MetaData;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.io.RetainableByteBuffer;
+import org.eclipse.jetty.util.BufferUtil;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.IteratingCallback;
+
+/**
+ * One request of the fast path ({@link FastPathConnection}) as the engine sees it: the parsed head (method,
+ * target, Jetty's parsed fields, no copy), no body, and a response written through the connection's
+ * {@link HttpGenerator} (status line and fields, chunked framing when the length is unknown, nothing for
+ * {@code HEAD}, 204 or 304, {@code Connection: close} when the connection ends with it) in gathering writes
+ * to the endpoint, one at a time as {@link ClientExchange} promises.
+ *
+ * <p>As {@link HandlerExchange} does, a write that carries the last byte of a response with a
+ * {@code Content-Length} is sent as the last, so that a small response leaves in one write; the engine's
+ * closing empty write then just succeeds.
+ */
+final class FastPathExchange implements ClientExchange {
+    private final FastPathConnection connection;
+    private final String method;
+    private final String target;
+    private final HttpFields headers;
+    private final String host;
+    private final boolean persistentRequest;
+    private final boolean head;
+    private final AtomicBoolean ended = new AtomicBoolean();
+    private final Sender sender = new Sender();
+    private String path;
+    private volatile Consumer<Throwable> onClientFailure;
+
+    // The response: one write at a time (the engine's contract).
+    private MetaData.Response info;
+    private volatile boolean committed;
+    private volatile long written;
+    private long responseContentLength = -1;
+    private boolean lastWritten;
+    private volatile HttpFields trailers;
+
+    FastPathExchange(FastPathConnection connection, FastPathConnection.Head parsed) {
+        this.connection = connection;
+        this.method = parsed.method;
+        this.target = parsed.target;
+        this.headers = parsed.fields;
+        this.host = parsed.host;
+        this.persistentRequest = !parsed.close && connection.http().isPersistentConnectionsEnabled();
+        this.head = HttpMethod.HEAD.is(parsed.method);
+    }
+
+    // ---- clientToProxyRequest ----
+
+    @Override
+    public String method() {
+        return method;
+    }
+
+    @Override
+    public String host() {
+        return host;
+    }
+
+    @Override
+    public String rawPath() {
+        int query = target.indexOf('?');
+        return query < 0 ? target : target.substring(0, query);
+    }
+
+    @Override
+    public void begin(String path) {
+        this.path = path;
+    }
+
+    /** Blocking work goes to the server's executor: this exchange runs on a selector thread. */
+    @Override
+    public void dispatch(Runnable work) {
+        connection.connector().getExecutor().execute(work);
+    }
+
+    @Override
+    public int maxResponseHeadBytes() {
+        return connection.http().getResponseHeaderSize();
+    }
+
+    @Override
+    public String scheme() {
+        return "http";
+    }
+
+    @Override
+    public String protocol() {
+        return HttpVersion.HTTP_1_1.asString();
+    }
+
+    @Override
+    public String authority() {
+        return host; // never empty on the fast path: a request without one falls back
+    }
+
+    @Override
+    public int localPort() {
+        return connection.localPort();
+    }
+
+    @Override
+    public String remoteAddress() {
+        return connection.remoteAddress();
+    }
+
+    @Override
+    public String basePath() {
+        return "";
+    }
+
+    @Override
+    public String path() {
+        return path;
+    }
+
+    @Override
+    public String query() {
+        int query = target.indexOf('?');
+        return query < 0 ? null : target.substring(query + 1);
+    }
+
+    @Override
+    public HttpFields requestHeaders() {
+        return headers;
+    }
+
+    @Override
+    public boolean hasRequestBody() {
+        return false;
+    }
+
+    @Override
+    public long requestContentLength() {
+        return headers.getLongField(HttpHeader.CONTENT_LENGTH); // -1, or an explicit 0
+    }
+
+    @Override
+    public Content.Source requestBody() {
+        return Content.Source.from(BufferUtil.EMPTY_BUFFER);
+    }
+
+    // ---- proxyToClientResponse ----
+
+    @Override
+    public void responseHead(int status, HttpFields fields) {
+        HttpFields.Mutable out = HttpFields.build(fields.size() + 2);
+        boolean date = false;
+        long contentLength = -1;
+        int size = fields.size();
+        for (int i = 0; i < size; i++) {
+            HttpField field = fields.getField(i);
+            HttpHeader header = field.getHeader();
+            if (header == HttpHeader.DATE) {
+                date = true;
+            } else if (header == HttpHeader.CONTENT_LENGTH) {
+                contentLength = field.getLongValue();
+            }
+            out.add(field);
+        }
+        if (!date && connection.http().getSendDateHeader()) {
+            out.add(connection.connector().getServer().getDateField());
+        }
+        responseContentLength = contentLength;
+        info = new MetaData.Response(
+                status, null, HttpVersion.HTTP_1_1, out, contentLength, contentLength < 0 ? this::trailers : null);
+    }
+
+    @Override
+    public void responseTrailers(HttpFields trailers) {
+        this.trailers = trailers;
+    }
+
+    private HttpFields trailers() {
+        return trailers;
+    }
+
+    @Override
+    public long bytesWritten() {
+        return written;
+    }
+
+    @Override
+    public boolean isCommitted() {
+        return committed;
+    }
+
+    boolean writePending() {
+        return sender.pending();
+    }
+
+    @Override
+    public void write(boolean last, ByteBuffer content, Callback callback) {
+        if (sender.pending()) {
+            callback.failed(new IllegalStateException("write pending"));
+            return;
+        }
+        int length = content == null ? 0 : content.remaining();
+        if (lastWritten) {
+            // The response ended with its Content-Length's last byte; this is the engine's closing write.
+            if (length > 0) {
+                callback.failed(new IOException("response body longer than its Content-Length"));
+            } else {
+                callback.succeeded();
+            }
+            return;
+        }
+        if (info == null && !committed) {
+            callback.failed(new IllegalStateException("no response head"));
+            return;
+        }
+        long total = written + length;
+        written = total;
+        boolean complete = last || (responseContentLength >= 0 && total >= responseContentLength);
+        lastWritten = complete;
+        MetaData.Response head = committed ? null : info;
+        committed = true;
+        sender.send(head, content == null ? BufferUtil.EMPTY_BUFFER : content, complete, callback);
+    }
+
+    @Override
+    public void complete() {
+        if (ended.compareAndSet(false, true)) {
+            connection.exchangeEnded(this, persistentRequest && connection.generator.isPersistent());
+        }
+    }
+
+    @Override
+    public void sendError(int status, String message, HttpFields extraHeaders) {
+        if (sender.pending() || committed) {
+            abort(new IOException(message));
+            return;
+        }
+        byte[] body = (message + "\n").getBytes(StandardCharsets.UTF_8);
+        HttpFields.Mutable out = HttpFields.build(extraHeaders.size() + 4);
+        out.put(ProxyHandler.TEXT_PLAIN);
+        out.put(ProxyHandler.NO_STORE);
+        out.put(ProxyHandler.NOSNIFF);
+        for (HttpField field : extraHeaders) {
+            out.add(field);
+        }
+        out.put(HttpHeader.CONTENT_LENGTH, body.length);
+        lastWritten = false;
+        written = 0;
+        responseHead(status, out);
+        write(true, ByteBuffer.wrap(body), Callback.from(this::complete, this::abort));
+    }
+
+    @Override
+    public void abort(Throwable failure) {
+        if (ended.compareAndSet(false, true)) {
+            // A committed response is cut short: the client sees the connection close before its end.
+            connection.generator.abort();
+            connection.getEndPoint().close(failure);
+            connection.exchangeEnded(this, false);
+        }
+    }
+
+    @Override
+    public void onClientFailure(Consumer<Throwable> onClientFailure) {
+        this.onClientFailure = onClientFailure;
+    }
+
+    /** The connection closed under this exchange: the client went away, or Jetty gave up on it. */
+    void clientClosed(Throwable cause) {
+        if (ended.get()) {
+            return;
+        }
+        Throwable failure = cause != null ? cause : new IOException("the client closed the connection");
+        Consumer<Throwable> listener = onClientFailure;
+        if (listener != null) {
+            listener.accept(failure);
+        } else {
+            abort(failure);
+        }
+    }
+
+    private void clientFailed(Throwable failure) {
+        Consumer<Throwable> listener = onClientFailure;
+        if (listener != null) {
+            listener.accept(failure);
+        } else {
+            abort(failure);
+        }
+    }
+
+    /**
+     * One write of the engine through the generator, as Jetty's {@code HttpConnection} sends: the generator
+     * says what it needs (a buffer for the head, one for a chunk's framing) and when to flush, and each flush is
+     * one gathering write of head, chunk framing and content.
+     */
+    private final class Sender extends IteratingCallback {
+        private MetaData.Response info;
+        private ByteBuffer content;
+        private boolean last;
+        private Callback callback;
+        private RetainableByteBuffer header;
+        private RetainableByteBuffer chunk;
+        private volatile boolean pending;
+
+        boolean pending() {
+            return pending;
+        }
+
+        void send(MetaData.Response info, ByteBuffer content, boolean last, Callback callback) {
+            this.info = info;
+            this.content = content;
+            this.last = last;
+            this.callback = callback;
+            this.pending = true;
+            if (!reset()) {
+                this.pending = false;
+                callback.failed(new IOException("the response cannot be written any more"));
+                return;
+            }
+            if (info != null && connection.connector().isShutdown()) {
+                connection.generator.setPersistent(false);
+            } else if (info != null && !persistentRequest) {
+                connection.generator.setPersistent(false);
+            }
+            iterate();
+        }
+
+        @Override
+        protected Action process() throws Exception {
+            HttpGenerator generator = connection.generator;
+            while (true) {
+                ByteBuffer headerBytes = header == null ? null : header.getByteBuffer();
+                ByteBuffer chunkBytes = chunk == null ? null : chunk.getByteBuffer();
+                HttpGenerator.Result result =
+                        generator.generateResponse(info, head, headerBytes, chunkBytes, content, last);
+                switch (result) {
+                    case NEED_INFO -> throw new IOException("no response head to generate");
+                    case NEED_HEADER ->
+                        header = connection
+                                .pool()
+                                .acquire(
+                                        Math.min(
+                                                connection.http().getResponseHeaderSize(),
+                                                connection.http().getOutputBufferSize()),
+                                        false);
+                    case HEADER_OVERFLOW -> {
+                        if (header.capacity() >= connection.http().getResponseHeaderSize()) {
+                            throw new IOException("response head larger than "
+                                    + connection.http().getResponseHeaderSize() + " bytes");
+                        }
+                        releaseHeader();
+                        header = connection.pool().acquire(connection.http().getResponseHeaderSize(), false);
+                    }
+                    case NEED_CHUNK -> chunk = connection.pool().acquire(HttpGenerator.CHUNK_SIZE, false);
+                    case NEED_CHUNK_TRAILER -> {
+                        releaseChunk();
+                        chunk = connection.pool().acquire(connection.http().getResponseHeaderSize(), false);
+                    }
+                    case FLUSH -> {
+                        if (head || generator.isNoContent()) {
+                            if (chunk != null) {
+                                chunk.clear();
+                            }
+                            BufferUtil.clear(content);
+                        }
+                        boolean hasHeader = BufferUtil.hasContent(headerBytes);
+                        boolean hasChunk = BufferUtil.hasContent(chunkBytes);
+                        boolean hasContent = BufferUtil.hasContent(content);
+                        long bytes = (hasHeader ? headerBytes.remaining() : 0)
+                                + (hasChunk ? chunkBytes.remaining() : 0)
+                                + (hasContent ? content.remaining() : 0);
+                        connection.wrote(bytes);
+                        if (hasHeader && hasChunk && hasContent) {
+                            connection.getEndPoint().write(this, headerBytes, chunkBytes, content);
+                        } else if (hasHeader && hasChunk) {
+                            connection.getEndPoint().write(this, headerBytes, chunkBytes);
+                        } else if (hasHeader && hasContent) {
+                            connection.getEndPoint().write(this, headerBytes, content);
+                        } else if (hasHeader) {
+                            connection.getEndPoint().write(this, headerBytes);
+                        } else if (hasChunk && hasContent) {
+                            connection.getEndPoint().write(this, chunkBytes, content);
+                        } else if (hasChunk) {
+                            connection.getEndPoint().write(this, chunkBytes);
+                        } else if (hasContent) {
+                            connection.getEndPoint().write(this, content);
+                        } else {
+                            succeeded();
+                        }
+                        return Action.SCHEDULED;
+                    }
+                    case SHUTDOWN_OUT -> {} // the connection shuts its output once the exchange ended
+                    case DONE -> {
+                        return Action.SUCCEEDED;
+                    }
+                    case CONTINUE -> {}
+                    default -> throw new IllegalStateException("generateResponse=" + result);
+                }
+            }
+        }
+
+        /** As the engine's callback runs: its completions do not block. */
+        @Override
+        public InvocationType getInvocationType() {
+            Callback current = callback;
+            return current == null ? InvocationType.NON_BLOCKING : current.getInvocationType();
+        }
+
+        @Override
+        protected void onCompleteSuccess() {
+            Callback done = release();
+            pending = false;
+            done.succeeded();
+        }
+
+        @Override
+        protected void onCompleteFailure(Throwable failure) {
+            Callback done = release();
+            pending = false;
+            if (done != null) {
+                done.failed(failure);
+            } else {
+                clientFailed(failure);
+            }
+        }
+
+        private Callback release() {
+            Callback done = callback;
+            callback = null;
+            content = null;
+            releaseHeader();
+            releaseChunk();
+            return done;
+        }
+
+        private void releaseHeader() {
+            if (header != null) {
+                header.release();
+            }
+            header = null;
+        }
+
+        private void releaseChunk() {
+            if (chunk != null) {
+                chunk.release();
+            }
+            chunk = null;
+        }
+    }
+}

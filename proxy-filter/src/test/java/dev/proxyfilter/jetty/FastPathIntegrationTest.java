@@ -1,0 +1,313 @@
+package dev.proxyfilter.jetty;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.proxyfilter.config.ProxyConfig;
+import dev.proxyfilter.config.ServerConfig;
+import dev.proxyfilter.config.StrategyName;
+import dev.proxyfilter.testing.Backends;
+import dev.proxyfilter.testing.RawHttp;
+import dev.proxyfilter.testing.TestBackend;
+import dev.proxyfilter.testing.TestConfigs;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The HTTP/1.1 fast path ({@code server.fast-path}) over real sockets, with the factory's counters to tell
+ * which requests it took and which it handed to Jetty's own connection: the behaviour suites run over it too
+ * ({@code FAST_PATH}), this checks what only it does.
+ */
+@Timeout(60)
+class FastPathIntegrationTest {
+    private final List<AutoCloseable> resources = new ArrayList<>();
+
+    @AfterEach
+    void stop() throws Exception {
+        for (int i = resources.size() - 1; i >= 0; i--) {
+            resources.get(i).close();
+        }
+    }
+
+    private <T extends AutoCloseable> T track(T resource) {
+        resources.add(resource);
+        return resource;
+    }
+
+    /** A running standalone-style server with the fast path, and its factory. */
+    private record Proxy(URI uri, FastPathConnectionFactory fastPath) {}
+
+    private Proxy start(ProxyConfig config) throws Exception {
+        Server server = new Server(new ProxyThreadPool(64, 4));
+        ServerConfig listener = config.server().withFastPath(true);
+        ProxyHandler handler = new ProxyHandler(config);
+        ServerConnector connector = new ServerConnector(
+                server,
+                1,
+                1,
+                JettyConnectors.plainFactories(listener, JettyConnectors.httpConfiguration(listener), handler::engine));
+        JettyConnectors.limit(connector, listener);
+        connector.setHost("127.0.0.1");
+        connector.setPort(0);
+        server.addConnector(connector);
+        server.setHandler(JettyConnectors.handler(handler, listener));
+        server.start();
+        track(server::stop);
+        FastPathConnectionFactory factory = connector.getConnectionFactory(FastPathConnectionFactory.class);
+        assertThat(factory).as("the connector's HTTP/1.1 is the fast path").isNotNull();
+        return new Proxy(URI.create("http://127.0.0.1:" + connector.getLocalPort()), factory);
+    }
+
+    private Proxy start(TestBackend backend) throws Exception {
+        return start(TestConfigs.builder()
+                .pool("web", StrategyName.ROUND_ROBIN, "a", backend.url(), 1)
+                .route("main", "/", "web")
+                .build());
+    }
+
+    private static void send(OutputStream out, String request) throws IOException {
+        out.write(request.getBytes(StandardCharsets.ISO_8859_1));
+        out.flush();
+    }
+
+    @Test
+    void plainRequestsTakeTheFastPathOnAKeptAliveConnectionWithEveryHeaderRight() throws Exception {
+        Backends.Echo echo = new Backends.Echo("alpha");
+        TestBackend backend = track(TestBackend.start("a", echo));
+        Proxy proxy = start(backend);
+
+        try (Socket socket = new Socket(proxy.uri().getHost(), proxy.uri().getPort())) {
+            socket.setSoTimeout(10_000);
+            OutputStream out = socket.getOutputStream();
+            InputStream in = socket.getInputStream();
+            for (String method : List.of("GET", "HEAD", "GET", "DELETE")) {
+                send(out, method + " /x/y?q=1&r=a%20b HTTP/1.1\r\nHost: example.test:8080\r\nX-Custom: v\r\n\r\n");
+                RawHttp.Response response = RawHttp.read(in, method.equals("HEAD"));
+                assertThat(response.status()).as(method).isEqualTo(200);
+                assertThat(response.header("Content-Length")).as(method).isEqualTo("5");
+                assertThat(response.all("Date")).as(method).hasSize(1);
+                assertThat(response.header("Connection")).as(method).isNull();
+                assertThat(response.header("Via")).as(method).contains("proxy-filter");
+                assertThat(response.header("X-Received-Method")).isEqualTo(method);
+                assertThat(response.header("X-Received-Path")).isEqualTo("/x/y");
+                assertThat(response.header("X-Received-Query")).isEqualTo("q=1&r=a%20b");
+                assertThat(response.header("X-Echo-X-Custom")).isEqualTo("v");
+                assertThat(response.header("X-Echo-X-Forwarded-For")).isEqualTo("127.0.0.1");
+                assertThat(response.header("X-Echo-X-Forwarded-Host")).isEqualTo("example.test:8080");
+                assertThat(response.header("X-Echo-X-Forwarded-Proto")).isEqualTo("http");
+                if (!method.equals("HEAD")) {
+                    assertThat(response.bodyText()).isEqualTo("alpha");
+                }
+            }
+        }
+        assertThat(proxy.fastPath().exchanges()).isEqualTo(4);
+        assertThat(proxy.fastPath().fallBacks()).isZero();
+        assertThat(echo.requests).hasValue(4);
+    }
+
+    @Test
+    void pipelinedRequestsAreAnsweredInOrder() throws Exception {
+        TestBackend backend = track(TestBackend.start("a", new Backends.Echo("alpha")));
+        Proxy proxy = start(backend);
+        try (Socket socket = new Socket(proxy.uri().getHost(), proxy.uri().getPort())) {
+            socket.setSoTimeout(10_000);
+            StringBuilder three = new StringBuilder();
+            for (int i = 1; i <= 3; i++) {
+                three.append("GET /p").append(i).append(" HTTP/1.1\r\nHost: h\r\n\r\n");
+            }
+            send(socket.getOutputStream(), three.toString());
+            InputStream in = socket.getInputStream();
+            for (int i = 1; i <= 3; i++) {
+                RawHttp.Response response = RawHttp.read(in, false);
+                assertThat(response.status()).isEqualTo(200);
+                assertThat(response.header("X-Received-Path")).isEqualTo("/p" + i);
+            }
+        }
+        assertThat(proxy.fastPath().exchanges()).isEqualTo(3);
+    }
+
+    @Test
+    void connectionCloseIsHonouredAndTheConnectionEnds() throws Exception {
+        TestBackend backend = track(TestBackend.start("a", new Backends.Echo("alpha")));
+        Proxy proxy = start(backend);
+        try (Socket socket = new Socket(proxy.uri().getHost(), proxy.uri().getPort())) {
+            socket.setSoTimeout(10_000);
+            send(socket.getOutputStream(), "GET /c HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+            InputStream in = socket.getInputStream();
+            RawHttp.Response response = RawHttp.read(in, false);
+            assertThat(response.status()).isEqualTo(200);
+            assertThat(response.header("Connection")).isEqualTo("close");
+            assertThat(response.bodyText()).isEqualTo("alpha");
+            assertThat(in.read()).as("the proxy closed the connection").isEqualTo(-1);
+        }
+        assertThat(proxy.fastPath().exchanges()).isEqualTo(1);
+    }
+
+    @Test
+    void aResponseWithoutLengthIsChunkedAndALargeOneArrivesWhole() throws Exception {
+        byte[] large = new byte[3 * 1024 * 1024 + 17];
+        Backends.Digest.pattern(large, 0, large.length);
+        TestBackend backend = track(TestBackend.start("a", new HttpServlet() {
+            @Override
+            protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+                if (req.getRequestURI().equals("/chunked")) {
+                    resp.getOutputStream().write("part one,".getBytes(StandardCharsets.US_ASCII));
+                    resp.flushBuffer();
+                    resp.getOutputStream().write(" part two".getBytes(StandardCharsets.US_ASCII));
+                } else {
+                    resp.setContentLength(large.length);
+                    resp.getOutputStream().write(large);
+                }
+            }
+        }));
+        Proxy proxy = start(backend);
+        try (Socket socket = new Socket(proxy.uri().getHost(), proxy.uri().getPort())) {
+            socket.setSoTimeout(10_000);
+            OutputStream out = socket.getOutputStream();
+            InputStream in = socket.getInputStream();
+            send(out, "GET /chunked HTTP/1.1\r\nHost: h\r\n\r\n");
+            RawHttp.Response chunked = RawHttp.read(in, false);
+            assertThat(chunked.header("Transfer-Encoding")).isEqualTo("chunked");
+            assertThat(chunked.bodyText()).isEqualTo("part one, part two");
+
+            send(out, "GET /large HTTP/1.1\r\nHost: h\r\n\r\n");
+            RawHttp.Response whole = RawHttp.read(in, false);
+            assertThat(whole.header("Content-Length")).isEqualTo(Integer.toString(large.length));
+            assertThat(sha256(whole.body())).isEqualTo(sha256(large));
+        }
+        assertThat(proxy.fastPath().exchanges()).isEqualTo(2);
+        assertThat(proxy.fastPath().fallBacks()).isZero();
+    }
+
+    @Test
+    void whatTheFastPathDoesNotCoverFallsBackToJettyWithItsBytes() throws Exception {
+        Backends.Echo echo = new Backends.Echo("alpha");
+        TestBackend backend = track(TestBackend.start("a", echo));
+        Proxy proxy = start(backend);
+        HttpClient client =
+                HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+        // A body: Jetty's connection reads it, the backend gets it whole.
+        HttpResponse<String> post = client.send(
+                HttpRequest.newBuilder(proxy.uri().resolve("/post"))
+                        .POST(HttpRequest.BodyPublishers.ofString("the body"))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(post.statusCode()).isEqualTo(200);
+        assertThat(post.body()).isEqualTo("the body");
+        assertThat(proxy.fastPath().fallBacks()).isEqualTo(1);
+
+        // An encoded path: Jetty's URI compliance and decoding, as before.
+        try (Socket socket = new Socket(proxy.uri().getHost(), proxy.uri().getPort())) {
+            socket.setSoTimeout(10_000);
+            send(socket.getOutputStream(), "GET /a%2Fb HTTP/1.1\r\nHost: h\r\n\r\n");
+            assertThat(RawHttp.read(socket.getInputStream(), false).status())
+                    .as("an ambiguous encoded slash, refused by Jetty's URI compliance")
+                    .isEqualTo(400);
+        }
+        // A bad request: Jetty's parser answers it.
+        try (Socket socket = new Socket(proxy.uri().getHost(), proxy.uri().getPort())) {
+            socket.setSoTimeout(10_000);
+            send(socket.getOutputStream(), "GET /x HTTP/1.1\r\n\r\n");
+            assertThat(RawHttp.read(socket.getInputStream(), false).status())
+                    .as("no Host")
+                    .isEqualTo(400);
+        }
+        // HTTP/1.0 and a plain GET on a connection that fell back earlier.
+        try (Socket socket = new Socket(proxy.uri().getHost(), proxy.uri().getPort())) {
+            socket.setSoTimeout(10_000);
+            OutputStream out = socket.getOutputStream();
+            send(out, "GET /old HTTP/1.0\r\nHost: h\r\nConnection: keep-alive\r\n\r\n");
+            RawHttp.Response old = RawHttp.read(socket.getInputStream(), false);
+            assertThat(old.status()).isEqualTo(200);
+            assertThat(old.bodyText()).isEqualTo("alpha");
+        }
+        assertThat(proxy.fastPath().fallBacks()).isEqualTo(4);
+        assertThat(proxy.fastPath().exchanges()).isZero();
+    }
+
+    @Test
+    void http2ByPriorKnowledgeStillWorks() throws Exception {
+        TestBackend backend = track(TestBackend.start("a", new Backends.Echo("alpha")));
+        Proxy proxy = start(backend);
+        org.eclipse.jetty.http2.client.HTTP2Client http2 = new org.eclipse.jetty.http2.client.HTTP2Client();
+        org.eclipse.jetty.client.HttpClient client = new org.eclipse.jetty.client.HttpClient(
+                new org.eclipse.jetty.http2.client.transport.HttpClientTransportOverHTTP2(http2));
+        client.start();
+        track(client::stop);
+        org.eclipse.jetty.client.ContentResponse response =
+                client.GET(proxy.uri().resolve("/h2"));
+        assertThat(response.getStatus()).isEqualTo(200);
+        assertThat(response.getVersion()).isEqualTo(org.eclipse.jetty.http.HttpVersion.HTTP_2);
+        assertThat(response.getContentAsString()).isEqualTo("alpha");
+        assertThat(proxy.fastPath().fallBacks()).isEqualTo(1);
+    }
+
+    @Test
+    void anIdleKeptAliveConnectionClosesAtTheIdleTimeoutAndASlowBackendIsWaitedFor() throws Exception {
+        TestBackend backend = track(TestBackend.start("a", new Backends.Delayed("slow", 1500)));
+        ProxyConfig config = TestConfigs.builder()
+                .server(new ServerConfig(
+                        "127.0.0.1",
+                        0,
+                        ServerConfig.DEFAULT_MAX_HEADER_BYTES,
+                        ServerConfig.DEFAULT_MAX_URI_BYTES,
+                        Duration.ofSeconds(10),
+                        Duration.ofMillis(500),
+                        null))
+                .pool("web", StrategyName.ROUND_ROBIN, "a", backend.url(), 1)
+                .route("main", "/", "web")
+                .build();
+        Proxy proxy = start(config);
+        try (Socket socket = new Socket(proxy.uri().getHost(), proxy.uri().getPort())) {
+            socket.setSoTimeout(10_000);
+            send(socket.getOutputStream(), "GET /slow HTTP/1.1\r\nHost: h\r\n\r\n");
+            RawHttp.Response response = RawHttp.read(socket.getInputStream(), false);
+            assertThat(response.status())
+                    .as("1.5 s of backend time outlive a 0.5 s idle timeout")
+                    .isEqualTo(200);
+            long idleFrom = System.nanoTime();
+            assertThat(socket.getInputStream().read()).as("closed when idle").isEqualTo(-1);
+            assertThat(Duration.ofNanos(System.nanoTime() - idleFrom)).isLessThan(Duration.ofSeconds(5));
+        }
+        assertThat(proxy.fastPath().exchanges()).isEqualTo(1);
+    }
+
+    @Test
+    void aClientThatLeavesMidResponseEndsTheExchangeAndTheCountGoesBackToZero() throws Exception {
+        Backends.Slow slow = new Backends.Slow();
+        TestBackend backend = track(TestBackend.start("a", slow));
+        Proxy proxy = start(backend);
+        try (Socket socket = new Socket(proxy.uri().getHost(), proxy.uri().getPort())) {
+            socket.setSoTimeout(10_000);
+            send(socket.getOutputStream(), "GET /slow?ms=3000 HTTP/1.1\r\nHost: h\r\n\r\n");
+            await().atMost(Duration.ofSeconds(5)).until(() -> slow.started.get() == 1);
+            assertThat(proxy.fastPath().inFlight()).isEqualTo(1);
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> proxy.fastPath().inFlight() == 0);
+    }
+
+    private static String sha256(byte[] bytes) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    }
+}
