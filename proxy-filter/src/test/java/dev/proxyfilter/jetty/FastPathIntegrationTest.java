@@ -307,6 +307,41 @@ class FastPathIntegrationTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> proxy.fastPath().inFlight() == 0);
     }
 
+    @Test
+    void theAccessLogLineOfAFastPathRequestCarriesEveryField(
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path folder) throws Exception {
+        TestBackend backend = track(TestBackend.start("a", new Backends.Echo("alpha")));
+        java.nio.file.Path file = folder.resolve("access.log");
+        ProxyConfig config = dev.proxyfilter.config.ConfigLoader.load(List.of(new dev.proxyfilter.config.ConfigSource(
+                "test.properties",
+                java.util.Map.of(
+                        "pool.web.backend.a.url",
+                        backend.url().toString(),
+                        "route.main.path",
+                        "/",
+                        "route.main.pool",
+                        "web",
+                        "log.access.to",
+                        file.toString()))));
+        Proxy proxy = start(config);
+        try (Socket socket = new Socket(proxy.uri().getHost(), proxy.uri().getPort())) {
+            socket.setSoTimeout(10_000);
+            send(
+                    socket.getOutputStream(),
+                    "GET /logged/x?k=v HTTP/1.1\r\nHost: h\r\nUser-Agent: fast/1\r\nReferer: http://r.test/\r\n\r\n");
+            assertThat(RawHttp.read(socket.getInputStream(), false).status()).isEqualTo(200);
+        }
+        await().atMost(Duration.ofSeconds(5))
+                .until(() -> java.nio.file.Files.exists(file)
+                        && !java.nio.file.Files.readAllLines(file).isEmpty());
+        String line = java.nio.file.Files.readAllLines(file).get(0);
+        assertThat(line)
+                .matches(
+                        "127\\.0\\.0\\.1 - - \\[[^]]+] \"GET /logged/x\\?k=v HTTP/1\\.1\" 200 5 "
+                                + "\"http://r\\.test/\" \"fast/1\" rt=\\d+\\.\\d{3} backend=web/a urt=\\d+\\.\\d{3} retries=0 cache=-");
+        assertThat(proxy.fastPath().exchanges()).isEqualTo(1);
+    }
+
     private static String sha256(byte[] bytes) throws Exception {
         return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
     }
