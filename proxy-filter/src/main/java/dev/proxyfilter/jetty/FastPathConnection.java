@@ -56,6 +56,8 @@ final class FastPathConnection extends AbstractConnection implements Connection.
     private final HttpParser parser;
     private final Head head = new Head();
     final HttpGenerator generator = new HttpGenerator();
+    /** Writes the responses of this connection's exchanges, one exchange after the other. */
+    private final FastPathExchange.Sender sender = new FastPathExchange.Sender(this);
     /** True while {@link #onFillable} runs an exchange it started: the exchange's end then leaves the loop to it. */
     private final AtomicBoolean handling = new AtomicBoolean();
 
@@ -85,6 +87,10 @@ final class FastPathConnection extends AbstractConnection implements Connection.
 
     Connector connector() {
         return connector;
+    }
+
+    FastPathExchange.Sender sender() {
+        return sender;
     }
 
     HttpConfiguration http() {

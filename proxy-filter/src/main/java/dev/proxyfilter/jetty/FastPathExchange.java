@@ -39,7 +39,7 @@ final class FastPathExchange implements ClientExchange {
     private final boolean persistentRequest;
     private final boolean head;
     private final AtomicBoolean ended = new AtomicBoolean();
-    private final Sender sender = new Sender();
+    private final Sender sender;
     private String path;
     private volatile Consumer<Throwable> onClientFailure;
 
@@ -59,6 +59,7 @@ final class FastPathExchange implements ClientExchange {
         this.host = parsed.host;
         this.persistentRequest = !parsed.close && connection.http().isPersistentConnectionsEnabled();
         this.head = HttpMethod.HEAD.is(parsed.method);
+        this.sender = connection.sender();
     }
 
     // ---- clientToProxyRequest ----
@@ -158,9 +159,12 @@ final class FastPathExchange implements ClientExchange {
 
     // ---- proxyToClientResponse ----
 
+    /**
+     * Keeps the engine's fields as they are (no copy): the generator writes them from {@link #write}'s first
+     * call, which follows at once; a {@code Date} is appended through a view when the engine sent none.
+     */
     @Override
     public void responseHead(int status, HttpFields fields) {
-        HttpFields.Mutable out = HttpFields.build(fields.size() + 2);
         boolean date = false;
         long contentLength = -1;
         int size = fields.size();
@@ -172,14 +176,52 @@ final class FastPathExchange implements ClientExchange {
             } else if (header == HttpHeader.CONTENT_LENGTH) {
                 contentLength = field.getLongValue();
             }
-            out.add(field);
         }
-        if (!date && connection.http().getSendDateHeader()) {
-            out.add(connection.connector().getServer().getDateField());
-        }
+        HttpFields out = date || !connection.http().getSendDateHeader()
+                ? fields
+                : new WithField(fields, connection.connector().getServer().getDateField());
         responseContentLength = contentLength;
         info = new MetaData.Response(
                 status, null, HttpVersion.HTTP_1_1, out, contentLength, contentLength < 0 ? this::trailers : null);
+    }
+
+    /** Read-only fields: {@code fields}, then {@code last}. */
+    static final class WithField implements HttpFields {
+        private final HttpFields fields;
+        private final HttpField last;
+
+        WithField(HttpFields fields, HttpField last) {
+            this.fields = fields;
+            this.last = last;
+        }
+
+        @Override
+        public int size() {
+            return fields.size() + 1;
+        }
+
+        @Override
+        public HttpField getField(int index) {
+            int size = fields.size();
+            if (index == size) {
+                return last;
+            }
+            return fields.getField(index);
+        }
+
+        @Override
+        public java.util.ListIterator<HttpField> listIterator(int index) {
+            java.util.List<HttpField> all = new java.util.ArrayList<>(size());
+            for (int i = 0; i < size(); i++) {
+                all.add(getField(i));
+            }
+            return java.util.Collections.unmodifiableList(all).listIterator(index);
+        }
+
+        @Override
+        public String toString() {
+            return asString();
+        }
     }
 
     @Override
@@ -231,7 +273,7 @@ final class FastPathExchange implements ClientExchange {
         lastWritten = complete;
         MetaData.Response head = committed ? null : info;
         committed = true;
-        sender.send(head, content == null ? BufferUtil.EMPTY_BUFFER : content, complete, callback);
+        sender.send(this, head, content == null ? BufferUtil.EMPTY_BUFFER : content, complete, callback);
     }
 
     @Override
@@ -303,9 +345,13 @@ final class FastPathExchange implements ClientExchange {
     /**
      * One write of the engine through the generator, as Jetty's {@code HttpConnection} sends: the generator
      * says what it needs (a buffer for the head, one for a chunk's framing) and when to flush, and each flush is
-     * one gathering write of head, chunk framing and content.
+     * one gathering write of head, chunk framing and content. One per connection ({@link
+     * FastPathConnection#sender}), used by its exchanges one after the other: an exchange starts only after
+     * the last write of the one before completed.
      */
-    private final class Sender extends IteratingCallback {
+    static final class Sender extends IteratingCallback {
+        private final FastPathConnection connection;
+        private FastPathExchange exchange;
         private MetaData.Response info;
         private ByteBuffer content;
         private boolean last;
@@ -314,11 +360,21 @@ final class FastPathExchange implements ClientExchange {
         private RetainableByteBuffer chunk;
         private volatile boolean pending;
 
+        Sender(FastPathConnection connection) {
+            this.connection = connection;
+        }
+
         boolean pending() {
             return pending;
         }
 
-        void send(MetaData.Response info, ByteBuffer content, boolean last, Callback callback) {
+        void send(
+                FastPathExchange exchange,
+                MetaData.Response info,
+                ByteBuffer content,
+                boolean last,
+                Callback callback) {
+            this.exchange = exchange;
             this.info = info;
             this.content = content;
             this.last = last;
@@ -326,12 +382,11 @@ final class FastPathExchange implements ClientExchange {
             this.pending = true;
             if (!reset()) {
                 this.pending = false;
+                this.callback = null;
                 callback.failed(new IOException("the response cannot be written any more"));
                 return;
             }
-            if (info != null && connection.connector().isShutdown()) {
-                connection.generator.setPersistent(false);
-            } else if (info != null && !persistentRequest) {
+            if (info != null && (connection.connector().isShutdown() || !exchange.persistentRequest)) {
                 connection.generator.setPersistent(false);
             }
             iterate();
@@ -340,6 +395,7 @@ final class FastPathExchange implements ClientExchange {
         @Override
         protected Action process() throws Exception {
             HttpGenerator generator = connection.generator;
+            boolean head = exchange.head;
             while (true) {
                 ByteBuffer headerBytes = header == null ? null : header.getByteBuffer();
                 ByteBuffer chunkBytes = chunk == null ? null : chunk.getByteBuffer();
@@ -427,12 +483,13 @@ final class FastPathExchange implements ClientExchange {
 
         @Override
         protected void onCompleteFailure(Throwable failure) {
+            FastPathExchange failed = exchange;
             Callback done = release();
             pending = false;
             if (done != null) {
                 done.failed(failure);
-            } else {
-                clientFailed(failure);
+            } else if (failed != null) {
+                failed.clientFailed(failure);
             }
         }
 
@@ -440,6 +497,8 @@ final class FastPathExchange implements ClientExchange {
             Callback done = callback;
             callback = null;
             content = null;
+            info = null;
+            exchange = null;
             releaseHeader();
             releaseChunk();
             return done;
