@@ -125,6 +125,20 @@ public final class FastPathConnectionFactory extends AbstractConnectionFactory i
         return shutdown.isShutdown();
     }
 
+    /**
+     * Registers the counters with the running engine's metrics ({@code proxyfilter_fast_path_requests_total},
+     * {@code proxyfilter_fast_path_fall_backs_total}); the engine starts before its listener.
+     */
+    @Override
+    protected void doStart() throws Exception {
+        ProxyEngine running = engine.get();
+        if (running != null) {
+            running.metrics().gauge("proxy.fast_path.requests", this::exchanges);
+            running.metrics().gauge("proxy.fast_path.fall_backs", this::fallBacks);
+        }
+        super.doStart();
+    }
+
     @Override
     protected void doStop() throws Exception {
         shutdown.cancel();

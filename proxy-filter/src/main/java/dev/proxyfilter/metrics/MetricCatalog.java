@@ -154,7 +154,17 @@ final class MetricCatalog {
             gauge(
                     "proxy\\.access_log\\.queued",
                     "proxyfilter_access_log_queued",
-                    "Access-log lines waiting for the log writer thread"));
+                    "Access-log lines waiting for the log writer thread"),
+            // ---- the standalone listener's HTTP/1.1 fast path ----
+            counter(
+                    "proxy\\.fast_path\\.requests",
+                    "proxyfilter_fast_path_requests",
+                    "Requests the HTTP/1.1 fast path parsed and answered itself (server.fast-path)"),
+            counter(
+                    "proxy\\.fast_path\\.fall_backs",
+                    "proxyfilter_fast_path_fall_backs",
+                    "Connections the fast path handed to Jetty's HTTP/1.1 at a request it does not cover"
+                            + " (a body, Upgrade, Expect, HTTP/1.0, an encoded path, a malformed request)"));
 
     private MetricCatalog() {}
 

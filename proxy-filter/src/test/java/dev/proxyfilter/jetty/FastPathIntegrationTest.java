@@ -54,8 +54,12 @@ class FastPathIntegrationTest {
         return resource;
     }
 
-    /** A running standalone-style server with the fast path, and its factory. */
-    private record Proxy(URI uri, FastPathConnectionFactory fastPath) {}
+    /** A running standalone-style server with the fast path, its factory and its engine. */
+    private record Proxy(URI uri, FastPathConnectionFactory fastPath, dev.proxyfilter.forward.ProxyEngine engine) {
+        long gauge(String name) {
+            return ((Number) engine.metrics().registry().getGauges().get(name).getValue()).longValue();
+        }
+    }
 
     private Proxy start(ProxyConfig config) throws Exception {
         Server server = new Server(new ProxyThreadPool(64, 4));
@@ -75,7 +79,7 @@ class FastPathIntegrationTest {
         track(server::stop);
         FastPathConnectionFactory factory = connector.getConnectionFactory(FastPathConnectionFactory.class);
         assertThat(factory).as("the connector's HTTP/1.1 is the fast path").isNotNull();
-        return new Proxy(URI.create("http://127.0.0.1:" + connector.getLocalPort()), factory);
+        return new Proxy(URI.create("http://127.0.0.1:" + connector.getLocalPort()), factory, handler.engine());
     }
 
     private Proxy start(TestBackend backend) throws Exception {
@@ -122,6 +126,7 @@ class FastPathIntegrationTest {
         }
         assertThat(proxy.fastPath().exchanges()).isEqualTo(4);
         assertThat(proxy.fastPath().fallBacks()).isZero();
+        assertThat(proxy.gauge("proxy.fast_path.requests")).as("the metric").isEqualTo(4);
         assertThat(echo.requests).hasValue(4);
     }
 
@@ -244,6 +249,8 @@ class FastPathIntegrationTest {
         }
         assertThat(proxy.fastPath().fallBacks()).isEqualTo(4);
         assertThat(proxy.fastPath().exchanges()).isZero();
+        assertThat(proxy.gauge("proxy.fast_path.fall_backs")).as("the metric").isEqualTo(4);
+        assertThat(proxy.gauge("proxy.fast_path.requests")).isZero();
     }
 
     @Test
