@@ -196,7 +196,8 @@ public final class AccessLog implements AutoCloseable {
 
     /**
      * Writes what is queued and stops the writer, waiting at most {@link #CLOSE_TIMEOUT}; later lines are written
-     * on their caller's thread. Idempotent.
+     * on their caller's thread through the logger or to stdout/stderr, and counted as lost for a file, which is
+     * closed by now. Idempotent.
      */
     @Override
     public synchronized void close() {

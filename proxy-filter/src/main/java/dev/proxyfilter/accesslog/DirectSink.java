@@ -23,7 +23,10 @@ import java.util.Objects;
  * <p>A file is appended to ({@code O_APPEND}), and opened again, created if need be, once its path no longer
  * names the open file: a log rotator's rename (or delete) is noticed within {@link #REOPEN_CHECK_NANOS} of the
  * next batch, without a signal; the lines written before that went to the renamed file, which rotators expect
- * ({@code delaycompress}). Standard output and error are written to but never closed.
+ * ({@code delaycompress}). The identity is read by path just after opening, so a rotation in that instant goes
+ * unnoticed until the next one. Standard output and error are written to but never closed; a batch larger than
+ * the pipe's atomic size ({@code PIPE_BUF}, 4 KiB) may interleave with another writer of the same pipe, which
+ * in the standalone proxy has none (its diagnostics go to stderr).
  *
  * <p>Used by the access log's writer thread alone, and by the thread that closes the log after the writer ended;
  * not thread-safe otherwise.
@@ -160,12 +163,17 @@ final class DirectSink implements AccessLog.Sink {
         if (openFileKey.equals(current)) {
             return;
         }
+        WritableByteChannel rotated = channel;
         try {
-            WritableByteChannel rotated = channel;
             open();
+        } catch (IOException e) {
+            channel = rotated; // keep writing to the renamed file rather than nowhere
+            throw new UncheckedIOException("access log: cannot open " + target.file() + " again after rotation", e);
+        }
+        try {
             rotated.close();
         } catch (IOException e) {
-            throw new UncheckedIOException("access log: cannot open " + target.file() + " again after rotation", e);
+            // its lines were written; nothing left to lose
         }
     }
 

@@ -234,13 +234,24 @@ final class FastPathConnection extends AbstractConnection implements Connection.
                     fallBack(); // a head larger than the buffer: Jetty's parser takes it in pieces
                     return;
                 }
-                int filled = getEndPoint().fill(bytes);
+                // The parser has consumed the head so far, but a fall-back needs it whole: the fill appends after
+                // it (an endpoint's fill would otherwise start over at 0 on a buffer it sees as empty).
+                int consumed = bytes.position();
+                bytes.position(0);
+                int filled;
+                try {
+                    filled = getEndPoint().fill(bytes);
+                } finally {
+                    bytes.position(consumed);
+                }
                 if (filled > 0) {
                     bytesIn += filled;
                     continue;
                 }
                 if (filled == 0) {
-                    releaseIfEmpty();
+                    if (parser.isStart()) {
+                        releaseIfEmpty(); // between requests only: a partial head stays for a fall-back
+                    }
                     fillInterested();
                     return;
                 }
@@ -384,6 +395,18 @@ final class FastPathConnection extends AbstractConnection implements Connection.
         if (held != null) {
             held.release();
         }
+    }
+
+    /**
+     * The idle timeout expired with no request under way (or the read failed): Jetty's connection shuts the
+     * output and reads on until the client closes. A request that arrives in that window is not forwarded: it
+     * could not be answered, and the client could not tell whether it ran.
+     */
+    @Override
+    public void onFillInterestedFailed(Throwable cause) {
+        draining = true;
+        release();
+        super.onFillInterestedFailed(cause);
     }
 
     /**

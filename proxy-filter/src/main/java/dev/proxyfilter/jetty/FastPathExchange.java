@@ -249,6 +249,10 @@ final class FastPathExchange implements ClientExchange {
 
     @Override
     public void write(boolean last, ByteBuffer content, Callback callback) {
+        if (ended.get()) {
+            callback.failed(new IOException("the exchange has ended"));
+            return;
+        }
         if (sender.pending()) {
             callback.failed(new IllegalStateException("write pending"));
             return;
@@ -268,12 +272,28 @@ final class FastPathExchange implements ClientExchange {
             return;
         }
         long total = written + length;
+        if (responseContentLength >= 0 && !head && total > responseContentLength) {
+            // More than the Content-Length said would put the client's next response out of step.
+            callback.failed(new IOException("response body longer than its Content-Length"));
+            return;
+        }
+        if (last && responseContentLength >= 0 && !head && total < responseContentLength && bodyAllowed()) {
+            callback.failed(new IOException("response body shorter than its Content-Length"));
+            return;
+        }
         written = total;
         boolean complete = last || (responseContentLength >= 0 && total >= responseContentLength);
         lastWritten = complete;
         MetaData.Response head = committed ? null : info;
         committed = true;
         sender.send(this, head, content == null ? BufferUtil.EMPTY_BUFFER : content, complete, callback);
+    }
+
+    /** Whether the response's status may carry a body: not 1xx, 204 or 304. */
+    private boolean bodyAllowed() {
+        MetaData.Response response = info;
+        int status = response == null ? 200 : response.getStatus();
+        return status >= 200 && status != 204 && status != 304;
     }
 
     @Override
@@ -374,18 +394,17 @@ final class FastPathExchange implements ClientExchange {
                 ByteBuffer content,
                 boolean last,
                 Callback callback) {
+            // Only an idle sender takes a write: a stray one must not overwrite the write in flight.
+            if (!reset()) {
+                callback.failed(new IOException("the response cannot be written now"));
+                return;
+            }
             this.exchange = exchange;
             this.info = info;
             this.content = content;
             this.last = last;
             this.callback = callback;
             this.pending = true;
-            if (!reset()) {
-                this.pending = false;
-                this.callback = null;
-                callback.failed(new IOException("the response cannot be written any more"));
-                return;
-            }
             if (info != null && (connection.connector().isShutdown() || !exchange.persistentRequest)) {
                 connection.generator.setPersistent(false);
             }

@@ -349,6 +349,77 @@ class FastPathIntegrationTest {
         assertThat(proxy.fastPath().exchanges()).isEqualTo(1);
     }
 
+    @Test
+    void aHeadInSeveralPiecesIsTakenOrHandedOverWhole() throws Exception {
+        Backends.Echo echo = new Backends.Echo("alpha");
+        TestBackend backend = track(TestBackend.start("a", echo));
+        Proxy proxy = start(backend);
+        try (Socket socket = new Socket(proxy.uri().getHost(), proxy.uri().getPort())) {
+            socket.setSoTimeout(10_000);
+            socket.setTcpNoDelay(true);
+            OutputStream out = socket.getOutputStream();
+            InputStream in = socket.getInputStream();
+            // A plain GET whose head arrives in three reads: the fast path's.
+            send(out, "GET /split HTTP/1.1\r\nHo");
+            Thread.sleep(200);
+            send(out, "st: h\r\nX-Part");
+            Thread.sleep(200);
+            send(out, ": 3\r\n\r\n");
+            RawHttp.Response get = RawHttp.read(in, false);
+            assertThat(get.status()).isEqualTo(200);
+            assertThat(get.header("X-Echo-X-Part")).isEqualTo("3");
+            assertThat(proxy.fastPath().exchanges()).isEqualTo(1);
+
+            // A POST whose head is split before the Content-Length: handed to Jetty with all of its bytes.
+            send(out, "POST /post HTTP/1.1\r\nHost: h\r\nX-A: 1\r\n");
+            Thread.sleep(300);
+            send(out, "Content-Length: 5\r\n\r\nhello");
+            RawHttp.Response post = RawHttp.read(in, false);
+            assertThat(post.status()).isEqualTo(200);
+            assertThat(post.header("X-Received-Path")).isEqualTo("/post");
+            assertThat(post.bodyText()).isEqualTo("hello");
+        }
+        assertThat(proxy.fastPath().fallBacks()).isEqualTo(1);
+        assertThat(echo.requests).hasValue(2);
+    }
+
+    @Test
+    void aRequestAfterTheIdleTimeoutShutTheConnectionIsNotForwarded() throws Exception {
+        Backends.Echo echo = new Backends.Echo("alpha");
+        TestBackend backend = track(TestBackend.start("a", echo));
+        ProxyConfig config = TestConfigs.builder()
+                .server(new ServerConfig(
+                        "127.0.0.1",
+                        0,
+                        ServerConfig.DEFAULT_MAX_HEADER_BYTES,
+                        ServerConfig.DEFAULT_MAX_URI_BYTES,
+                        Duration.ofSeconds(10),
+                        Duration.ofMillis(300),
+                        null))
+                .pool("web", StrategyName.ROUND_ROBIN, "a", backend.url(), 1)
+                .route("main", "/", "web")
+                .build();
+        Proxy proxy = start(config);
+        try (Socket socket = new Socket(proxy.uri().getHost(), proxy.uri().getPort())) {
+            socket.setSoTimeout(10_000);
+            send(socket.getOutputStream(), "GET /first HTTP/1.1\r\nHost: h\r\n\r\n");
+            assertThat(RawHttp.read(socket.getInputStream(), false).status()).isEqualTo(200);
+            Thread.sleep(1500); // the idle timeout shuts the proxy's side of the connection
+            try {
+                send(socket.getOutputStream(), "DELETE /second HTTP/1.1\r\nHost: h\r\n\r\n");
+                assertThat(socket.getInputStream().read())
+                        .as("no answer: the connection ends")
+                        .isEqualTo(-1);
+            } catch (IOException closed) {
+                // the connection was gone already: as good
+            }
+        }
+        Thread.sleep(300);
+        assertThat(echo.requests)
+                .as("the late request never reached the backend")
+                .hasValue(1);
+    }
+
     private static String sha256(byte[] bytes) throws Exception {
         return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
     }
