@@ -54,7 +54,10 @@ final class FastPathConnection extends AbstractConnection implements Connection.
     private final HttpConfiguration http;
     private final ByteBufferPool pool;
     private final HttpParser parser;
-    private final Head head = new Head();
+    private final Head head;
+    /** The connector's header deadlines (server.header-timeout), looked up once: null without them. */
+    private final JettyConnectors.HeaderDeadlines deadlines;
+
     final HttpGenerator generator = new HttpGenerator();
     /** Writes the responses of this connection's exchanges, one exchange after the other. */
     private final FastPathExchange.Sender sender = new FastPathExchange.Sender(this);
@@ -79,9 +82,10 @@ final class FastPathConnection extends AbstractConnection implements Connection.
         this.connector = connector;
         this.http = factory.http();
         this.pool = connector.getByteBufferPool();
+        this.head = new Head(factory.maxUriBytes());
         this.parser = new HttpParser(head, http.getRequestHeaderSize(), http.getHttpCompliance());
         parser.setHeaderCacheSize(http.getHeaderCacheSize());
-        head.limit(factory.maxUriBytes());
+        this.deadlines = connector.getBean(JettyConnectors.HeaderDeadlines.class);
         setInputBufferSize(factory.getInputBufferSize());
     }
 
@@ -202,11 +206,14 @@ final class FastPathConnection extends AbstractConnection implements Connection.
                         return;
                     }
                     if (handle) {
-                        if (!head.covered() || factory.engine() == null || connector.isShutdown()) {
-                            fallBack(); // during a stop or hand-over Jetty's connection closes after its response
+                        ProxyEngine engine = factory.engine();
+                        if (!head.covered() || engine == null || connector.isShutdown()) {
+                            // Also before the engine started or after it stopped, and during a stop or hand-over,
+                            // where Jetty's connection closes after its response.
+                            fallBack();
                             return;
                         }
-                        if (!handle()) {
+                        if (!handle(engine)) {
                             return; // the exchange goes on; its end carries on
                         }
                         continue;
@@ -270,16 +277,13 @@ final class FastPathConnection extends AbstractConnection implements Connection.
     }
 
     /** Starts the exchange of the parsed head; true if it already ended (the loop goes on), false if it runs on. */
-    private boolean handle() {
-        ProxyEngine engine = factory.engine();
-        if (engine == null) {
-            fallBack();
-            return false;
-        }
+    private boolean handle(ProxyEngine engine) {
         FastPathExchange started = new FastPathExchange(this, head);
         exchange = started;
         factory.exchangeStarted();
-        JettyConnectors.headComplete(connector, this);
+        if (deadlines != null) {
+            deadlines.headComplete(this);
+        }
         handling.set(true);
         try {
             engine.handle(started, ProxyEngine.Unrouted.ANSWER);
@@ -320,7 +324,9 @@ final class FastPathConnection extends AbstractConnection implements Connection.
         }
         parser.reset();
         generator.reset();
-        JettyConnectors.responseComplete(connector, this);
+        if (deadlines != null) {
+            deadlines.responseComplete(this);
+        }
         if (handling.compareAndSet(true, false)) {
             return; // onFillable goes on from here
         }
@@ -448,7 +454,11 @@ final class FastPathConnection extends AbstractConnection implements Connection.
         boolean close;
         boolean unsupported;
         boolean fallBack;
-        private int maxUriBytes = Integer.MAX_VALUE;
+        private final int maxUriBytes;
+
+        Head(int maxUriBytes) {
+            this.maxUriBytes = maxUriBytes;
+        }
 
         @Override
         public void startRequest(String method, String target, HttpVersion version) {
@@ -500,10 +510,6 @@ final class FastPathConnection extends AbstractConnection implements Connection.
                     && !HttpMethod.CONNECT.is(method)
                     && !HttpMethod.PRI.is(method)
                     && plainTarget(target, maxUriBytes);
-        }
-
-        void limit(int maxUriBytes) {
-            this.maxUriBytes = maxUriBytes;
         }
 
         @Override

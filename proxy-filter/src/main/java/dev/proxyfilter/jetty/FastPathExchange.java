@@ -311,13 +311,7 @@ final class FastPathExchange implements ClientExchange {
         }
         byte[] body = (message + "\n").getBytes(StandardCharsets.UTF_8);
         HttpFields.Mutable out = HttpFields.build(extraHeaders.size() + 4);
-        out.put(ProxyHandler.TEXT_PLAIN);
-        out.put(ProxyHandler.NO_STORE);
-        out.put(ProxyHandler.NOSNIFF);
-        for (HttpField field : extraHeaders) {
-            out.add(field);
-        }
-        out.put(HttpHeader.CONTENT_LENGTH, body.length);
+        ProxyHandler.putErrorFields(out, extraHeaders, body.length);
         lastWritten = false;
         written = 0;
         responseHead(status, out);
@@ -341,18 +335,12 @@ final class FastPathExchange implements ClientExchange {
 
     /** The connection closed under this exchange: the client went away, or Jetty gave up on it. */
     void clientClosed(Throwable cause) {
-        if (ended.get()) {
-            return;
-        }
-        Throwable failure = cause != null ? cause : new IOException("the client closed the connection");
-        Consumer<Throwable> listener = onClientFailure;
-        if (listener != null) {
-            listener.accept(failure);
-        } else {
-            abort(failure);
+        if (!ended.get()) {
+            clientFailed(cause != null ? cause : new IOException("the client closed the connection"));
         }
     }
 
+    /** The engine's listener hears of it, or without one the exchange ends. */
     private void clientFailed(Throwable failure) {
         Consumer<Throwable> listener = onClientFailure;
         if (listener != null) {

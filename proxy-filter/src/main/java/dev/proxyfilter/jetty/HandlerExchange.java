@@ -369,13 +369,7 @@ final class HandlerExchange implements ClientExchange, Callback {
         byte[] body = (message + "\n").getBytes(StandardCharsets.UTF_8);
         response.setStatus(status);
         HttpFields.Mutable out = response.getHeaders();
-        out.put(ProxyHandler.TEXT_PLAIN);
-        out.put(ProxyHandler.NO_STORE);
-        out.put(ProxyHandler.NOSNIFF);
-        for (HttpField field : extraHeaders) {
-            out.add(field);
-        }
-        out.put(HttpHeader.CONTENT_LENGTH, body.length);
+        ProxyHandler.putErrorFields(out, extraHeaders, body.length);
         if (hasRequestBody) {
             // The rest of the request body will not be read: do not reuse the connection.
             out.put(HttpHeader.CONNECTION, HttpHeaderValue.CLOSE.asString());

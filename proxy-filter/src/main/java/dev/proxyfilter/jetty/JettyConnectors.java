@@ -156,22 +156,6 @@ public final class JettyConnectors {
         return new StrictHandler(next, server.maxUriBytes());
     }
 
-    /** The fast path's request head is complete: its connection's header deadline rests. */
-    static void headComplete(org.eclipse.jetty.server.Connector connector, Connection connection) {
-        HeaderDeadlines deadlines = connector.getBean(HeaderDeadlines.class);
-        if (deadlines != null) {
-            deadlines.headComplete(connection);
-        }
-    }
-
-    /** The fast path's response is out: the connection's next head is timed again. */
-    static void responseComplete(org.eclipse.jetty.server.Connector connector, Connection connection) {
-        HeaderDeadlines deadlines = connector.getBean(HeaderDeadlines.class);
-        if (deadlines != null) {
-            deadlines.responseComplete(connection);
-        }
-    }
-
     private static final class StrictHandler extends Handler.Wrapper {
         private final int maxUriBytes;
 

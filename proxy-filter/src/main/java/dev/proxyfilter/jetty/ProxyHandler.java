@@ -4,6 +4,7 @@ import dev.proxyfilter.config.ProxyConfig;
 import dev.proxyfilter.forward.ProxyEngine;
 import java.util.concurrent.CompletableFuture;
 import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.PreEncodedHttpField;
 import org.eclipse.jetty.server.Handler;
@@ -27,6 +28,21 @@ public final class ProxyHandler extends Handler.Abstract implements Graceful {
     static final HttpField NOSNIFF = new PreEncodedHttpField("X-Content-Type-Options", "nosniff");
     static final HttpField NO_STORE = new PreEncodedHttpField(HttpHeader.CACHE_CONTROL, "no-store");
     static final HttpField TEXT_PLAIN = new PreEncodedHttpField(HttpHeader.CONTENT_TYPE, "text/plain;charset=utf-8");
+
+    /**
+     * The fields of one of the proxy's own plain-text error answers, into {@code out}: the content type,
+     * {@code no-store}, {@code nosniff}, the refusal's {@code extraHeaders} and the body's length. The adapters
+     * on this listener (the handler's and the fast path's exchanges) answer alike.
+     */
+    static void putErrorFields(HttpFields.Mutable out, HttpFields extraHeaders, int bodyLength) {
+        out.put(TEXT_PLAIN);
+        out.put(NO_STORE);
+        out.put(NOSNIFF);
+        for (HttpField field : extraHeaders) {
+            out.add(field);
+        }
+        out.put(HttpHeader.CONTENT_LENGTH, bodyLength);
+    }
 
     private final ProxyConfig config;
     private volatile ProxyEngine engine;

@@ -89,6 +89,22 @@ class FastPathIntegrationTest {
                 .build());
     }
 
+    /** One route to {@code backend} on a listener with this idle timeout (and a 10 s header timeout). */
+    private static ProxyConfig withIdleTimeout(TestBackend backend, Duration idleTimeout) {
+        return TestConfigs.builder()
+                .server(new ServerConfig(
+                        "127.0.0.1",
+                        0,
+                        ServerConfig.DEFAULT_MAX_HEADER_BYTES,
+                        ServerConfig.DEFAULT_MAX_URI_BYTES,
+                        Duration.ofSeconds(10),
+                        idleTimeout,
+                        null))
+                .pool("web", StrategyName.ROUND_ROBIN, "a", backend.url(), 1)
+                .route("main", "/", "web")
+                .build();
+    }
+
     private static void send(OutputStream out, String request) throws IOException {
         out.write(request.getBytes(StandardCharsets.ISO_8859_1));
         out.flush();
@@ -273,19 +289,7 @@ class FastPathIntegrationTest {
     @Test
     void anIdleKeptAliveConnectionClosesAtTheIdleTimeoutAndASlowBackendIsWaitedFor() throws Exception {
         TestBackend backend = track(TestBackend.start("a", new Backends.Delayed("slow", 1500)));
-        ProxyConfig config = TestConfigs.builder()
-                .server(new ServerConfig(
-                        "127.0.0.1",
-                        0,
-                        ServerConfig.DEFAULT_MAX_HEADER_BYTES,
-                        ServerConfig.DEFAULT_MAX_URI_BYTES,
-                        Duration.ofSeconds(10),
-                        Duration.ofMillis(500),
-                        null))
-                .pool("web", StrategyName.ROUND_ROBIN, "a", backend.url(), 1)
-                .route("main", "/", "web")
-                .build();
-        Proxy proxy = start(config);
+        Proxy proxy = start(withIdleTimeout(backend, Duration.ofMillis(500)));
         try (Socket socket = new Socket(proxy.uri().getHost(), proxy.uri().getPort())) {
             socket.setSoTimeout(10_000);
             send(socket.getOutputStream(), "GET /slow HTTP/1.1\r\nHost: h\r\n\r\n");
@@ -387,19 +391,7 @@ class FastPathIntegrationTest {
     void aRequestAfterTheIdleTimeoutShutTheConnectionIsNotForwarded() throws Exception {
         Backends.Echo echo = new Backends.Echo("alpha");
         TestBackend backend = track(TestBackend.start("a", echo));
-        ProxyConfig config = TestConfigs.builder()
-                .server(new ServerConfig(
-                        "127.0.0.1",
-                        0,
-                        ServerConfig.DEFAULT_MAX_HEADER_BYTES,
-                        ServerConfig.DEFAULT_MAX_URI_BYTES,
-                        Duration.ofSeconds(10),
-                        Duration.ofMillis(300),
-                        null))
-                .pool("web", StrategyName.ROUND_ROBIN, "a", backend.url(), 1)
-                .route("main", "/", "web")
-                .build();
-        Proxy proxy = start(config);
+        Proxy proxy = start(withIdleTimeout(backend, Duration.ofMillis(300)));
         try (Socket socket = new Socket(proxy.uri().getHost(), proxy.uri().getPort())) {
             socket.setSoTimeout(10_000);
             send(socket.getOutputStream(), "GET /first HTTP/1.1\r\nHost: h\r\n\r\n");
