@@ -133,6 +133,17 @@ class ArchitectureTest {
     }
 
     @Test
+    void theWireHelpersKnowJettysHttpTypesOnly() {
+        check(classes()
+                .that()
+                .resideInAPackage(ROOT + ".http1..")
+                .should()
+                .onlyDependOnClassesThat()
+                .resideInAnyPackage(ROOT + ".http1..", "java..", "org.eclipse.jetty.http..", "org.eclipse.jetty.util..")
+                .because("the fast path's server side and the upstream client share them, and neither is below it"));
+    }
+
+    @Test
     void balancingAndSecurityDependOnConfigAndTheirLibrariesOnly() {
         check(classes()
                 .that()

@@ -1,6 +1,7 @@
 package dev.proxyfilter.jetty;
 
 import dev.proxyfilter.forward.ProxyEngine;
+import dev.proxyfilter.http1.FieldLines;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
@@ -55,6 +56,8 @@ final class FastPathConnection extends AbstractConnection implements Connection.
     private final ByteBufferPool pool;
     private final HttpParser parser;
     private final Head head;
+    /** This connection's header lines, each field given again while its line repeats (Head.quick). */
+    private final FieldLines lines = new FieldLines();
     /** The connector's header deadlines (server.header-timeout), looked up once: null without them. */
     private final JettyConnectors.HeaderDeadlines deadlines;
 
@@ -200,10 +203,16 @@ final class FastPathConnection extends AbstractConnection implements Connection.
                     }
                     int before = bytes.position();
                     dataEnd = bytes.limit(); // a bad message clears the buffer: the fall-back restores it
-                    boolean handle = parser.parseNext(bytes);
-                    if (head.fallBack) {
-                        fallBack();
-                        return;
+                    boolean handle;
+                    if (parser.isStart() && head.quick(bytes, lines, http.getRequestHeaderSize())) {
+                        handle = true; // a whole plain head, read without the parser (Head.quick)
+                        factory.headReadDirectly();
+                    } else {
+                        handle = parser.parseNext(bytes);
+                        if (head.fallBack) {
+                            fallBack();
+                            return;
+                        }
                     }
                     if (handle) {
                         ProxyEngine engine = factory.engine();
@@ -500,6 +509,75 @@ final class FastPathConnection extends AbstractConnection implements Connection.
             }
             fields.add(field);
         }
+
+        /**
+         * Reads a whole head from {@code bytes}, without the parser, if it is plain and the fast path takes it:
+         * a request line of a known method, an origin-form target and {@code HTTP/1.1}, then header lines that
+         * {@link FieldLines} reads (a repeated line costs no new field). True with the head set and the bytes'
+         * position past it; false, with nothing consumed, for anything else (a head not all there yet, any
+         * irregular byte, a request the fast path does not take): the parser then reads the same bytes as before.
+         */
+        boolean quick(ByteBuffer bytes, FieldLines lines, int maxHeadBytes) {
+            int start = bytes.position();
+            int end = FieldLines.headEnd(bytes, start, Math.min(bytes.limit(), start + maxHeadBytes));
+            if (end < 0) {
+                return false;
+            }
+            int space = -1;
+            for (int i = start, to = Math.min(end, start + 16); i < to; i++) {
+                if (bytes.get(i) == ' ') {
+                    space = i;
+                    break;
+                }
+            }
+            if (space <= start) {
+                return false;
+            }
+            HttpMethod known = HttpMethod.CACHE.get(bytes, start, space - start);
+            if (known == null || known == HttpMethod.CONNECT || known == HttpMethod.PRI || known == HttpMethod.PROXY) {
+                return false;
+            }
+            int lineEnd = FieldLines.lineEnd(bytes, space + 1, end);
+            int versionStart = lineEnd - HTTP_1_1.length;
+            if (lineEnd < 0 || versionStart <= space + 1 || bytes.get(versionStart - 1) != ' ') {
+                return false;
+            }
+            for (int i = 0; i < HTTP_1_1.length; i++) {
+                if (bytes.get(versionStart + i) != HTTP_1_1[i]) {
+                    return false;
+                }
+            }
+            String requestTarget = FieldLines.text(bytes, space + 1, versionStart - 1);
+            if (!plainTarget(requestTarget, maxUriBytes)) {
+                return false;
+            }
+            startRequest(known.asString(), requestTarget, HttpVersion.HTTP_1_1);
+            int at = lineEnd + 2;
+            while (at < end - 2) {
+                int eol = FieldLines.lineEnd(bytes, at, end);
+                HttpField field = eol < 0 ? null : lines.field(bytes, at, eol);
+                if (field == null || field.getHeader() == HttpHeader.CONTENT_LENGTH) {
+                    // Content-Length, even 0: the parser checks its syntax and repeats, and answers 400.
+                    lines.headAbandoned();
+                    return false;
+                }
+                parsedHeader(field);
+                if (unsupported) {
+                    lines.headAbandoned();
+                    return false;
+                }
+                at = eol + 2;
+            }
+            if (!covered()) {
+                lines.headAbandoned();
+                return false;
+            }
+            lines.headDone();
+            bytes.position(end);
+            return true;
+        }
+
+        private static final byte[] HTTP_1_1 = {'H', 'T', 'T', 'P', '/', '1', '.', '1'};
 
         /** Whether the fast path takes this request (see {@link FastPathConnectionFactory}). */
         boolean covered() {

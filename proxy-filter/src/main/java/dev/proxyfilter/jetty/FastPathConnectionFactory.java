@@ -39,6 +39,7 @@ public final class FastPathConnectionFactory extends AbstractConnectionFactory i
     private final AtomicLong inFlight = new AtomicLong();
     private final java.util.concurrent.atomic.LongAdder exchanges = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder fallBacks = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder directHeads = new java.util.concurrent.atomic.LongAdder();
     private final Graceful.Shutdown shutdown = new Graceful.Shutdown(this) {
         @Override
         public boolean isShutdownDone() {
@@ -92,6 +93,15 @@ public final class FastPathConnectionFactory extends AbstractConnectionFactory i
 
     void fellBack() {
         fallBacks.increment();
+    }
+
+    void headReadDirectly() {
+        directHeads.increment();
+    }
+
+    /** Request heads read without Jetty's parser so far ({@code FastPathConnection.Head#quick}). */
+    public long headsReadDirectly() {
+        return directHeads.sum();
     }
 
     /** Requests the fast path took so far. */

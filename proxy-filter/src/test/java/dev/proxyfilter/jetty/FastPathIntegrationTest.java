@@ -62,8 +62,13 @@ class FastPathIntegrationTest {
     }
 
     private Proxy start(ProxyConfig config) throws Exception {
+        return start(config, true);
+    }
+
+    /** With {@code fastPath} false: the same listener on Jetty's own HTTP/1.1 connection, and no factory. */
+    private Proxy start(ProxyConfig config, boolean fastPath) throws Exception {
         Server server = new Server(new ProxyThreadPool(64, 4));
-        ServerConfig listener = config.server().withFastPath(true);
+        ServerConfig listener = config.server().withFastPath(fastPath);
         ProxyHandler handler = new ProxyHandler(config);
         ServerConnector connector = new ServerConnector(
                 server,
@@ -78,7 +83,9 @@ class FastPathIntegrationTest {
         server.start();
         track(server::stop);
         FastPathConnectionFactory factory = connector.getConnectionFactory(FastPathConnectionFactory.class);
-        assertThat(factory).as("the connector's HTTP/1.1 is the fast path").isNotNull();
+        assertThat(factory != null)
+                .as("the connector's HTTP/1.1 is the fast path")
+                .isEqualTo(fastPath);
         return new Proxy(URI.create("http://127.0.0.1:" + connector.getLocalPort()), factory, handler.engine());
     }
 
@@ -108,6 +115,94 @@ class FastPathIntegrationTest {
     private static void send(OutputStream out, String request) throws IOException {
         out.write(request.getBytes(StandardCharsets.ISO_8859_1));
         out.flush();
+    }
+
+    @Test
+    void repeatedChangedAndReorderedHeaderLinesReachTheBackendAsSentOnOneConnection() throws Exception {
+        TestBackend backend = track(TestBackend.start("a", new Backends.Echo("alpha")));
+        Proxy proxy = start(backend);
+        String[][] heads = {
+            {"Host: a.test", "X-A: 1", "X-B: same", "User-Agent: ua/1"},
+            {"Host: a.test", "X-A: 2", "X-B: same", "User-Agent: ua/1"},
+            {"User-Agent: ua/1", "X-B: same", "Host: a.test", "X-A: 1"},
+            {"Host: b.test", "X-A: 1", "X-B: same  ", "X-C: new", "User-Agent: ua/1"},
+            {"Host: b.test", "X-B: same"}
+        };
+        try (Socket socket = new Socket(proxy.uri().getHost(), proxy.uri().getPort())) {
+            socket.setSoTimeout(10_000);
+            for (String[] lines : heads) {
+                send(socket.getOutputStream(), "GET /h HTTP/1.1\r\n" + String.join("\r\n", lines) + "\r\n\r\n");
+                RawHttp.Response response = RawHttp.read(socket.getInputStream(), false);
+                String head = String.join(", ", lines);
+                assertThat(response.status()).as(head).isEqualTo(200);
+                assertThat(response.header("X-Echo-Host")).as(head).isEqualTo(valueOf(lines, "Host"));
+                assertThat(response.header("X-Echo-X-A")).as(head).isEqualTo(valueOf(lines, "X-A"));
+                assertThat(response.header("X-Echo-X-B")).as(head).isEqualTo("same");
+                assertThat(response.header("X-Echo-X-C")).as(head).isEqualTo(valueOf(lines, "X-C"));
+                assertThat(response.header("X-Echo-User-Agent")).as(head).isEqualTo(valueOf(lines, "User-Agent"));
+            }
+        }
+        assertThat(proxy.fastPath().exchanges()).isEqualTo(heads.length);
+        assertThat(proxy.fastPath().headsReadDirectly()).isEqualTo(heads.length);
+        assertThat(proxy.fastPath().fallBacks()).isZero();
+    }
+
+    private static String valueOf(String[] lines, String name) {
+        for (String line : lines) {
+            if (line.startsWith(name + ":")) {
+                return line.substring(name.length() + 1).trim();
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Heads that are not plain are not read directly: Jetty's parser reads them, and each gets the answer it gets
+     * without the fast path (the same status, the same header reaching the backend).
+     */
+    @Test
+    void headsThatAreNotPlainGetTheAnswerJettysOwnConnectionGives() throws Exception {
+        TestBackend backend = track(TestBackend.start("a", new Backends.Echo("alpha")));
+        ProxyConfig config = TestConfigs.builder()
+                .pool("web", StrategyName.ROUND_ROBIN, "a", backend.url(), 1)
+                .route("main", "/", "web")
+                .build();
+        Proxy fast = start(config, true);
+        Proxy jetty = start(config, false);
+        String[] heads = {
+            "GET /p HTTP/1.1\r\nHost: a\r\nX-A : 1\r\n\r\n",
+            "GET /p HTTP/1.1\r\nHost: a\r\nX-A: 1\r\n 2\r\n\r\n",
+            "GET /p HTTP/1.1\r\nHost: a\r\nX-A: caf\u00e9\r\n\r\n",
+            "GET /p HTTP/1.1\r\nHost: a\r\nX-A: a\u0001b\r\n\r\n",
+            "GET /p HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n",
+            "GET /p HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\nContent-Length: 0\r\n\r\n",
+            "GET /p HTTP/1.1\r\nHost: a\r\nContent-Length: x\r\n\r\n",
+            "GET /p HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+            "GET /p HTTP/1.1\r\nHost: a:99999\r\n\r\n",
+            "GET /p HTTP/1.1\r\nX-A: 1\r\n\r\n",
+            "GET /p HTTP/1.1\nHost: a\n\n",
+            "GET /p HTTP/1.1\r\nHost: a\nX-A: 1\r\n\r\n",
+            "get /p HTTP/1.1\r\nHost: a\r\n\r\n",
+            "GET  /p HTTP/1.1\r\nHost: a\r\n\r\n",
+            "GET /p HTTP/1.1 \r\nHost: a\r\n\r\n",
+            "GET /p HTTP/1.0\r\nHost: a\r\n\r\n",
+            "GET /p\r\nHost: a\r\n\r\n",
+            "GET /p HTTP/1.1\r\nHost: a\r\nX-A:\r\n\r\n",
+            "\r\nGET /p HTTP/1.1\r\nHost: a\r\n\r\n",
+            "MKCOL /p HTTP/1.1\r\nHost: a\r\n\r\n",
+            "OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n"
+        };
+        for (String head : heads) {
+            RawHttp.Response expected = RawHttp.exchange(jetty.uri(), head);
+            RawHttp.Response actual = RawHttp.exchange(fast.uri(), head);
+            String shown = head.replace("\r", "\\r").replace("\n", "\\n");
+            assertThat(actual.status()).as(shown).isEqualTo(expected.status());
+            assertThat(actual.header("X-Echo-X-A")).as(shown).isEqualTo(expected.header("X-Echo-X-A"));
+            assertThat(actual.header("X-Received-Method")).as(shown).isEqualTo(expected.header("X-Received-Method"));
+        }
+        assertThat(fast.fastPath().headsReadDirectly())
+                .as("the empty value and MKCOL only")
+                .isEqualTo(2);
     }
 
     @Test
