@@ -243,6 +243,9 @@ public final class FieldLines {
             name = header.asString(); // the constant, not this copy
         }
         if (header == HttpHeader.HOST) {
+            if (!plainPort(value)) {
+                return null; // HostPort would log its refusal, and Jetty's parser will too
+            }
             try {
                 return new HostPortHttpField(header, name, new HostPort(value));
             } catch (IllegalArgumentException bad) {
@@ -250,6 +253,27 @@ public final class FieldLines {
             }
         }
         return new HttpField(header, name, value);
+    }
+
+    /** Whether the authority's port, if it has one, is 1 to 5 digits up to 65535. */
+    private static boolean plainPort(String authority) {
+        int colon = authority.lastIndexOf(':');
+        if (colon < 0 || colon < authority.lastIndexOf(']')) {
+            return true;
+        }
+        int digits = authority.length() - colon - 1;
+        if (digits < 1 || digits > 5) {
+            return false;
+        }
+        int port = 0;
+        for (int i = colon + 1; i < authority.length(); i++) {
+            char c = authority.charAt(i);
+            if (c < '0' || c > '9') {
+                return false;
+            }
+            port = port * 10 + c - '0';
+        }
+        return port <= 65535;
     }
 
     private static boolean isBlank(byte b) {

@@ -1,5 +1,6 @@
 package dev.proxyfilter.upstream;
 
+import dev.proxyfilter.http1.FieldLines;
 import java.io.EOFException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.Executor;
@@ -104,6 +105,10 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
     };
 
     private byte[] head = new byte[2048];
+    /** {@link #head} as a buffer, and the one-buffer array a bodiless request's write takes: reused per head. */
+    private ByteBuffer headBuffer = ByteBuffer.wrap(head);
+
+    private final ByteBuffer[] headWrite = new ByteBuffer[1];
     private RetainableByteBuffer networkBuffer;
     /** Exchanges this connection carried to their end; a stale pooled connection has carried at least one. */
     private int carried;
@@ -124,6 +129,16 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
 
     private boolean eof;
     private boolean responseBegun;
+    /**
+     * This response's head was read without the parser ({@link #readHeadDirectly}), and its body, framed by
+     * {@code Content-Length}, is counted here: {@link #bodyLeft} bytes are still to come.
+     */
+    private boolean direct;
+
+    private long bodyLeft;
+    /** This connection's response header lines, each field given again while its line repeats. */
+    private final FieldLines lines = new FieldLines();
+
     private volatile boolean requestComplete;
     /** The body's last write was started: its completion, not the response, ends the request side. */
     private volatile boolean lastBodyWriteIssued;
@@ -210,7 +225,8 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
         // A pooled connection has had a read pending since it went idle; a new one asks now.
         readInterested();
         if (next.body == null) {
-            getEndPoint().write(headWritten, encoded);
+            headWrite[0] = encoded; // the connection writes one head at a time: the array is free again
+            getEndPoint().write(headWritten, headWrite);
         } else {
             // The head leaves with the first body bytes: one write for a small body, and a body that
             // fails before its first byte (bad chunk framing, a limit) never reaches the backend.
@@ -263,6 +279,7 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
         }
         if (head.length < size) {
             head = new byte[Math.max(size, head.length * 2)];
+            headBuffer = ByteBuffer.wrap(head);
         }
         byte[] out = head;
         int at = ascii(next.method, out, 0);
@@ -298,7 +315,9 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
         }
         out[at++] = '\r';
         out[at++] = '\n';
-        return ByteBuffer.wrap(out, 0, at);
+        ByteBuffer encoded = headBuffer;
+        encoded.limit(at).position(0);
+        return encoded;
     }
 
     private static int field(HttpField field, HttpHeader header, byte[] out, int at) {
@@ -569,8 +588,8 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
             return;
         }
         headersDelivered = true;
-        long length = parser.getContentLength();
-        largeBody = !current.head && parser.hasContent() && (length < 0 || length > SELECTOR_BODY_LIMIT);
+        long length = direct ? bodyLeft : parser.getContentLength();
+        largeBody = !current.head && hasContent() && (length < 0 || length > SELECTOR_BODY_LIMIT);
         if (!current.enterCallback()) {
             return; // completed meanwhile (an abort from another thread): the listener has heard the end
         }
@@ -584,7 +603,7 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
         if (current.isCompleted() || exchange != current) {
             return; // aborted in onHeaders
         }
-        if (!parser.hasContent() || current.head) {
+        if (!hasContent() || current.head) {
             completeWithoutBody(current); // HEAD, 204, 304: the parser ends without more input
         } else if (current.enterCallback()) {
             try {
@@ -670,7 +689,13 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
                             .acquire(largeBody ? LARGE_BODY_BUFFER_SIZE : RESPONSE_BUFFER_SIZE, false);
                 }
                 ByteBuffer buffer = networkBuffer.getByteBuffer();
-                if (parser.parseNext(buffer) || event != NONE) {
+                if (direct) {
+                    if (nextDirectly(buffer)) {
+                        return event;
+                    }
+                } else if (!responseBegun && parser.isStart() && readHeadDirectly(buffer)) {
+                    return event;
+                } else if (parser.parseNext(buffer) || event != NONE) {
                     return event;
                 }
                 if (eof) {
@@ -745,9 +770,11 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
         }
         chunk = null;
         // A slice that reaches Content-Length ends the body: say so now, saving the reader a round.
-        if (!parser.isChunking()
-                && parser.getContentLength() > 0
-                && parser.getContentRead() == parser.getContentLength()) {
+        if (direct
+                ? bodyLeft == 0
+                : !parser.isChunking()
+                        && parser.getContentLength() > 0
+                        && parser.getContentRead() == parser.getContentLength()) {
             int happened = parseAndFill();
             if (happened == COMPLETE) {
                 event = NONE;
@@ -781,6 +808,141 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
             return;
         }
         readInterested();
+    }
+
+    /** Whether the response has a body to read: the parser's framing, or this reader's. */
+    private boolean hasContent() {
+        return direct ? bodyLeft > 0 : parser.hasContent();
+    }
+
+    /**
+     * Reads a whole response head from {@code buffer} without the parser when it is plain: {@code HTTP/1.1}, a
+     * final status other than 101, header lines {@link FieldLines} reads (a line repeated from the previous
+     * response costs no new field), and a body framed by one {@code Content-Length} or none at all (HEAD, 204,
+     * 304). The body is then counted by {@link #nextDirectly}. True with the head's event set and the buffer past
+     * the head; false, with nothing consumed, for anything else (a head not all in the buffer, chunked or
+     * close-delimited bodies, 1xx, HTTP/1.0, any irregular byte): the parser reads it as before and answers what
+     * it refuses.
+     */
+    private boolean readHeadDirectly(ByteBuffer buffer) {
+        UpstreamExchange current = exchange;
+        int start = buffer.position();
+        int end = FieldLines.headEnd(buffer, start, Math.min(buffer.limit(), start + MAX_RESPONSE_HEAD));
+        if (current == null || end < 0) {
+            return false;
+        }
+        int statusEnd = FieldLines.lineEnd(buffer, start, end);
+        if (statusEnd < start + 12) {
+            return false; // "HTTP/1.1 200" at least
+        }
+        for (int i = 0; i < HTTP_1_1_SPACE.length; i++) {
+            if (buffer.get(start + i) != HTTP_1_1_SPACE[i]) {
+                return false;
+            }
+        }
+        int status = 0;
+        for (int i = start + 9; i < start + 12; i++) {
+            byte digit = buffer.get(i);
+            if (digit < '0' || digit > '9') {
+                return false;
+            }
+            status = status * 10 + digit - '0';
+        }
+        if (status < 200 || status > 599 || (statusEnd > start + 12 && buffer.get(start + 12) != ' ')) {
+            return false; // 1xx and 101 go through the parser, as does anything but a 3-digit code and a space
+        }
+        for (int i = start + 13; i < statusEnd; i++) {
+            byte b = buffer.get(i);
+            if (b < 0x20 && b != '\t' || b == 0x7F) {
+                return false; // the reason phrase: text, spaces and tabs, obs-text
+            }
+        }
+        HttpFields.Mutable fields = HttpFields.build(16);
+        long length = -1;
+        boolean close = false;
+        int at = statusEnd + 2;
+        while (at < end - 2) {
+            int eol = FieldLines.lineEnd(buffer, at, end);
+            HttpField field = eol < 0 ? null : lines.field(buffer, at, eol);
+            if (field == null) {
+                lines.headAbandoned();
+                return false;
+            }
+            HttpHeader header = field.getHeader();
+            if (header == HttpHeader.CONTENT_LENGTH) {
+                long value = digits(field.getValue());
+                if (length >= 0 || value < 0) {
+                    lines.headAbandoned();
+                    return false; // two of them, or not a number: the parser decides
+                }
+                length = value;
+            } else if (header == HttpHeader.TRANSFER_ENCODING) {
+                lines.headAbandoned();
+                return false;
+            } else if (header == HttpHeader.CONNECTION && field.contains("close")) {
+                close = true;
+            }
+            fields.add(field);
+            at = eol + 2;
+        }
+        boolean bodiless = current.head || status == 204 || status == 304;
+        if (length < 0 && !bodiless) {
+            lines.headAbandoned();
+            return false; // delimited by the connection's close: the parser reads to the end
+        }
+        lines.headDone();
+        buffer.position(end);
+        responseBegun = true;
+        direct = true;
+        bodyLeft = bodiless ? 0 : length;
+        http10 = false;
+        closeAfter = close;
+        current.status = status;
+        current.responseHeaders = fields;
+        event = HEADERS;
+        return true;
+    }
+
+    private static final byte[] HTTP_1_1_SPACE = {'H', 'T', 'T', 'P', '/', '1', '.', '1', ' '};
+
+    /** A Content-Length value: digits only, at most 18 of them; else -1. */
+    private static long digits(String value) {
+        int length = value.length();
+        if (length == 0 || length > 18) {
+            return -1;
+        }
+        long result = 0;
+        for (int i = 0; i < length; i++) {
+            char c = value.charAt(i);
+            if (c < '0' || c > '9') {
+                return -1;
+            }
+            result = result * 10 + c - '0';
+        }
+        return result;
+    }
+
+    /**
+     * The next event of a response read directly: a slice of the body ({@code CONTENT}, the buffer retained by
+     * its chunk, as the parser's content event does), or its end ({@code COMPLETE}); false when the buffer
+     * holds nothing of it yet. Bytes after the body stay in the buffer, and the connection is then not reused.
+     */
+    private boolean nextDirectly(ByteBuffer buffer) {
+        if (bodyLeft == 0) {
+            event = COMPLETE;
+            return true;
+        }
+        int available = buffer.remaining();
+        if (available == 0) {
+            return false;
+        }
+        int take = (int) Math.min(available, bodyLeft);
+        int position = buffer.position();
+        ByteBuffer slice = buffer.slice(position, take);
+        buffer.position(position + take);
+        bodyLeft -= take;
+        content(slice);
+        return true;
     }
 
     @Override
@@ -997,6 +1159,8 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
         headersDelivered = false;
         largeBody = false;
         http10 = false;
+        direct = false;
+        bodyLeft = 0;
         requestComplete = false;
         lastBodyWriteIssued = false;
         ends.set(0);

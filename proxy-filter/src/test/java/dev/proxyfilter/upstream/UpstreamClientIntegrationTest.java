@@ -1554,6 +1554,83 @@ class UpstreamClientIntegrationTest {
                         .hasValue(1));
     }
 
+    // ---- response heads read directly (FieldLines), and the parser for the rest ----
+
+    @Test
+    void aRepeatedResponseLineGivesTheSameFieldAndEveryChangedLineItsOwnValue() throws Exception {
+        RawBackend backend = raw(conn -> {
+            int i = -1;
+            while (conn.readRequest() != null) {
+                i++;
+                String body = "body-" + i;
+                conn.write("HTTP/1.1 200 OK\r\nServer: raw\r\nX-N: " + i + "\r\n"
+                        + (i % 2 == 0 ? "X-Even: yes\r\n" : "") + "Content-Length: " + body.length() + "\r\n\r\n"
+                        + body);
+            }
+        });
+        List<UpstreamExchange> exchanges = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            UpstreamExchange exchange = exchange("GET", backend.uri(), "/" + i);
+            Recorder recorder = succeed(exchange);
+            assertThat(recorder.text()).isEqualTo("body-" + i);
+            assertThat(exchange.responseHeaders().get("X-N")).isEqualTo(Integer.toString(i));
+            assertThat(exchange.responseHeaders().get("X-Even")).isEqualTo(i % 2 == 0 ? "yes" : null);
+            exchanges.add(exchange);
+        }
+        assertThat(exchanges.get(1).responseHeaders().getField("Server"))
+                .as("the line repeated: the field given again")
+                .isSameAs(exchanges.get(0).responseHeaders().getField("Server"));
+        assertThat(backend.accepted).hasValue(1);
+    }
+
+    @Test
+    void aBodyOfKnownLengthArrivingInPiecesAfterItsHeadIsReadWhole() throws Exception {
+        RawBackend backend = raw(conn -> {
+            while (conn.readRequest() != null) {
+                conn.write("HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nhel");
+                sleep(30);
+                conn.write("lo ");
+                sleep(30);
+                conn.write("world");
+            }
+        });
+
+        Recorder first = succeed(exchange("GET", backend.uri(), "/"));
+        Recorder second = succeed(exchange("GET", backend.uri(), "/"));
+
+        assertThat(first.text()).isEqualTo("hello world");
+        assertThat(second.text()).isEqualTo("hello world");
+        assertThat(backend.accepted).hasValue(1);
+    }
+
+    /** Response heads that are not plain go to Jetty's parser, which accepts or refuses them as before. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(
+            strings = {
+                "X-A: caf\u00e9|caf\u00e9",
+                "X-A: 1\r\n 2|FAILS",
+                "X-A : 1|FAILS",
+                "X-A: a\u0001b|FAILS",
+                "Content-Length: 2|FAILS", // a second Content-Length, equal to the first
+                "Content-Length: +2|FAILS"
+            })
+    void responseLinesThatAreNotPlainAreLeftToTheParser(String lineAndExpected) throws Exception {
+        String line = lineAndExpected.substring(0, lineAndExpected.indexOf('|'));
+        String expected = lineAndExpected.substring(lineAndExpected.indexOf('|') + 1);
+        RawBackend backend = answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n" + line + "\r\n\r\nok");
+
+        if (expected.equals("FAILS")) {
+            Recorder recorder = send(exchange("GET", backend.uri(), "/"));
+            assertFailed(recorder);
+            assertThat(recorder.headersCalls).hasValue(0);
+        } else {
+            UpstreamExchange exchange = exchange("GET", backend.uri(), "/");
+            Recorder ok = succeed(exchange);
+            assertThat(ok.text()).isEqualTo("ok");
+            assertThat(exchange.responseHeaders().get("X-A")).isEqualTo(expected);
+        }
+    }
+
     // ---- smuggling and framing defences ----
 
     @Test
