@@ -178,6 +178,23 @@ final class ForwardHeaders {
         }
     }
 
+    /** Whether {@link #serverToClient} removes or rewrites this backend field. */
+    private static boolean edited(
+            HttpField field, Set<String> connectionTokens, boolean stripsMore, ResponseHygiene hygiene) {
+        HttpHeader header = field.getHeader();
+        if (header != null
+                && (HOP_BY_HOP.contains(header)
+                        || header == HttpHeader.VIA
+                        || header == HttpHeader.LOCATION
+                        || header == HttpHeader.CONTENT_LOCATION
+                        || header == HttpHeader.SERVER
+                        || header == HttpHeader.X_POWERED_BY)) {
+            return true;
+        }
+        return (connectionTokens != null && connectionTokens.contains(field.getLowerCaseName()))
+                || (stripsMore && hygiene.strips(field.getLowerCaseName()));
+    }
+
     /** Whether a field of this name is among the fields: an indexed pass, where put would iterate and search. */
     private static boolean has(HttpFields fields, String name) {
         for (int i = 0, size = fields.size(); i < size; i++) {
@@ -291,49 +308,56 @@ final class ForwardHeaders {
     }
 
     /**
-     * Copies the backend's response headers for the client, minus hop-by-hop and backend identity
-     * ({@code Server}, {@code X-Powered-By}, configured ones), plus {@code Via} and the configured
-     * security headers.
+     * Makes the backend's response headers the client's, in place: hop-by-hop fields and backend identity
+     * ({@code Server}, {@code X-Powered-By}, configured ones) go, {@code Location}/{@code Content-Location} are
+     * rewritten, {@code Via} and the configured security headers are added. The fields are the exchange's own,
+     * parsed for this response (the backend's fields a caller still needs, it copies first): no field is made
+     * again and no second set is built.
      */
     static HttpFields.Mutable serverToClient(
-            HttpFields in,
+            HttpFields.Mutable out,
             ClientExchange client,
             Backend backend,
             ForwardRoute route,
             String via,
             ResponseHygiene hygiene) {
         boolean stripsMore = hygiene.stripsMore();
-        HttpFields.Mutable out = HttpFields.build(in.size() + 1);
-        Set<String> connectionTokens = connectionTokens(in);
+        Set<String> connectionTokens = connectionTokens(out);
         String viaIn = null;
-        for (HttpField field : in) {
-            HttpHeader header = field.getHeader();
-            if (header != null) {
-                if (HOP_BY_HOP.contains(header)) {
+        java.util.ListIterator<HttpField> edits = null;
+        for (int i = 0, n = out.size(); i < n; i++) {
+            HttpField field = out.getField(i);
+            if (!edited(field, connectionTokens, stripsMore, hygiene)) {
+                continue; // the usual field: left where it is, read by index
+            }
+            if (edits == null) {
+                edits = out.listIterator(i); // the first edit: from here on, through one iterator
+            }
+            break;
+        }
+        if (edits != null) {
+            while (edits.hasNext()) {
+                HttpField field = edits.next();
+                if (!edited(field, connectionTokens, stripsMore, hygiene)) {
+                    continue;
+                }
+                HttpHeader header = field.getHeader();
+                if (header == HttpHeader.LOCATION || header == HttpHeader.CONTENT_LOCATION) {
+                    String value = field.getValue();
+                    String rewritten = rewriteLocation(value, backend, route, client);
+                    if (rewritten != null && !rewritten.equals(value)) {
+                        edits.set(new HttpField(header, field.getName(), rewritten));
+                    }
                     continue;
                 }
                 if (header == HttpHeader.VIA) {
                     viaIn = join(viaIn, field.getValue());
-                    continue;
                 }
-                if (header == HttpHeader.LOCATION || header == HttpHeader.CONTENT_LOCATION) {
-                    out.add(header, rewriteLocation(field.getValue(), backend, route, client));
-                    continue;
-                }
-                if (header == HttpHeader.SERVER || header == HttpHeader.X_POWERED_BY) {
-                    continue;
-                }
+                edits.remove();
             }
-            if (connectionTokens != null && connectionTokens.contains(field.getLowerCaseName())) {
-                continue;
-            }
-            if (stripsMore && hygiene.strips(field.getLowerCaseName())) {
-                continue;
-            }
-            out.add(field);
         }
         if (viaIn == null) {
-            out.add(responseViaField(via)); // the loop copied no Via
+            out.add(responseViaField(via)); // the backend sent no Via
         } else {
             out.add(HttpHeader.VIA, join(viaIn, viaElement("HTTP/1.1", via)));
         }

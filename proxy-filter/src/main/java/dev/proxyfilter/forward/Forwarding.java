@@ -13,7 +13,6 @@ import dev.proxyfilter.upstream.UpstreamListener;
 import java.net.SocketTimeoutException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
@@ -60,7 +59,9 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
     private final Admission admission;
 
     private final RequestBodySource requestBody;
-    private final AtomicBoolean done = new AtomicBoolean();
+    /** Set once, by whoever ends the exchange ({@link #markDone}). */
+    private volatile boolean done;
+
     private final long deadlineNanos;
     private final ProxyClock clock;
     private final long startNanos;
@@ -70,8 +71,10 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
     private volatile boolean clientGone;
     private volatile Attempt current;
     private volatile int attempts;
-    /** Backends tried so far, in order; a retry prefers one that is not in it. */
-    private Backend[] tried = new Backend[2];
+    /** Backends tried so far, in order; a retry prefers one that is not in it. The first try's alone needs no array. */
+    private Backend firstTried;
+
+    private Backend[] tried;
     /** The response cache's part in this exchange; {@code null} when the route does not cache. */
     private CachedExchange cached;
     /** A WebSocket upgrade that may become a tunnel (step 9, {@link Tunnel}): it skips the cache. */
@@ -194,7 +197,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
     }
 
     private void answerFromCache(int status, HttpFields headers, java.nio.ByteBuffer body) {
-        if (!done.get()) {
+        if (!done) {
             clientStatus = status;
             client.responseHead(status, headers);
             client.write(true, body, Callback.from(this::finishSuccess, this::finishAbort));
@@ -221,7 +224,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
 
     /** {@code proxy.body-timeout}: the client did not send its whole body in time. No thread waited for it. */
     private void bodyTimedOut() {
-        if (requestBody.finished || done.get()) {
+        if (requestBody.finished || done) {
             return;
         }
         RequestBodyException failure = new RequestBodyException(
@@ -240,7 +243,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
 
     /** Takes a backend with room, or queues, or answers 503. */
     private void admit(boolean front) {
-        if (done.get()) {
+        if (done) {
             return;
         }
         Backend backend = gate.acquire(this, null);
@@ -310,7 +313,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
         if (attempt != null && attempt.exchange != null) {
             attempt.exchange.abort(failure);
         }
-        if (done.compareAndSet(false, true)) {
+        if (markDone()) {
             LOG.debug("client failed on route {}", route.name(), failure);
             stopReadingBody();
             client.abort(failure);
@@ -319,7 +322,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
     }
 
     private void failed(Attempt attempt, Throwable failure) {
-        if (done.get()) {
+        if (done) {
             return;
         }
         if (failure instanceof CachedExchange.Resend) {
@@ -485,12 +488,32 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
     }
 
     private boolean wasTried(Backend backend) {
-        for (Backend b : tried) {
-            if (b == backend) {
-                return true;
+        if (firstTried == backend) {
+            return true;
+        }
+        if (tried != null) {
+            for (Backend b : tried) {
+                if (b == backend) {
+                    return true;
+                }
             }
         }
         return false;
+    }
+
+    /** Ends the exchange: true for the one caller that does, false once it has ended. */
+    private boolean markDone() {
+        return DONE.compareAndSet(this, false, true);
+    }
+
+    private static final java.lang.invoke.VarHandle DONE;
+
+    static {
+        try {
+            DONE = java.lang.invoke.MethodHandles.lookup().findVarHandle(Forwarding.class, "done", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
     }
 
     private boolean deadlinePassed() {
@@ -502,7 +525,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
     }
 
     private void finishWithError(int status, String message, java.util.List<dev.proxyfilter.http.Header> headers) {
-        if (done.compareAndSet(false, true)) {
+        if (markDone()) {
             clientStatus = status;
             stopReadingBody();
             client.sendError(status, message, SecurityStep.errorHeaders(headers, route.hygiene(), client));
@@ -511,7 +534,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
     }
 
     private void finishAbort(Throwable failure) {
-        if (done.compareAndSet(false, true)) {
+        if (markDone()) {
             stopReadingBody();
             client.abort(failure);
             ended();
@@ -519,7 +542,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
     }
 
     private void finishSuccess() {
-        if (done.compareAndSet(false, true)) {
+        if (markDone()) {
             stopReadingBody();
             client.complete();
             ended();
@@ -586,7 +609,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
     }
 
     /** One try against one backend. */
-    private final class Attempt implements UpstreamListener {
+    private final class Attempt implements UpstreamListener, ResponseCopy.Outcome {
         private final Backend backend;
         private volatile UpstreamExchange exchange;
         private volatile long sentNanos;
@@ -617,10 +640,16 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
             int index = attempts++;
             isRetry = index > 0 && !resending;
             resending = false;
-            if (index >= tried.length) {
+            if (index == 0) {
+                firstTried = backend;
+            } else if (tried == null) {
+                tried = new Backend[] {backend, null};
+            } else if (index - 1 >= tried.length) {
                 tried = java.util.Arrays.copyOf(tried, tried.length * 2);
+                tried[index - 1] = backend;
+            } else {
+                tried[index - 1] = backend;
             }
-            tried[index] = backend;
             String path = route.serverPath(client.path());
             String query = client.query();
             UpstreamExchange request = route.upstream()
@@ -636,7 +665,8 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
                     route.preserveHost(),
                     route.via(),
                     route.untrustedRequestHeaders(),
-                    request.requestHeaders());
+                    // the client's fields, the forwarding ones (up to 6), and room for the cache's or a tunnel's
+                    request.requestHeaders(client.requestHeaders().size() + 9));
             if (upgrade) {
                 if (extendedConnect) {
                     webSocketKey = ExtendedConnect.clientToServer(request.requestHeaders());
@@ -681,7 +711,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
             int status = serverResponse.status();
             backend.onResponse(clock.nanoTime() - sentNanos);
             PassiveHealth.responded(backend, status);
-            if (done.get()) {
+            if (done) {
                 return;
             }
             if (status == 101) {
@@ -746,8 +776,14 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
                 serverResponse.abort(new java.io.IOException("the backend's 101 left no connection to tunnel"));
                 return;
             }
+            // A copy: the tunnel's own headers are read from the backend's as they came (Tunnel.serverToClient).
             HttpFields.Mutable headers = ForwardHeaders.serverToClient(
-                    serverResponse.responseHeaders(), client, backend, route, route.via(), route.hygiene());
+                    HttpFields.build(serverResponse.responseHeaders()),
+                    client,
+                    backend,
+                    route,
+                    route.via(),
+                    route.hygiene());
             if (extendedConnect) {
                 ExtendedConnect.serverToClient(headers);
             } else {
@@ -757,7 +793,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
             if (stickyCookie != null) {
                 headers.add(HttpHeader.SET_COOKIE, stickyCookie);
             }
-            if (!done.compareAndSet(false, true)) {
+            if (!markDone()) {
                 serverEnd.close(new java.io.IOException("the client's exchange ended before the 101"));
                 return;
             }
@@ -813,7 +849,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
                 return; // aborted for a retry; onComplete goes on
             }
             copyStarted = true;
-            if (done.get()) {
+            if (done) {
                 source.fail(new IllegalStateException("exchange already ended"));
                 return;
             }
@@ -840,19 +876,30 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
                                 }));
                 return;
             }
-            ClientSink sink = new ClientSink(client, () -> clientGone = true);
-            ResponseTrailers.copy(
-                    source,
-                    client,
-                    cached == null ? sink : cached.tee(sink),
-                    Callback.from(Forwarding.this::bodySent, failure -> {
-                        if (clientGone) {
-                            clientFailed(failure); // the client went away mid-response: not the backend's failure
-                            return;
-                        }
-                        serverResponse.abort(failure);
-                        Forwarding.this.failed(this, failure);
-                    }));
+            if (cached == null) {
+                new ResponseCopy(source, client, null, this).start();
+            } else {
+                ClientSink sink = new ClientSink(client, () -> clientGone = true);
+                new ResponseCopy(source, client, cached.tee(sink), this).start();
+            }
+        }
+
+        @Override
+        public void copied() {
+            bodySent();
+        }
+
+        @Override
+        public void copyFailed(Throwable failure, boolean clientWrite) {
+            if (clientWrite || clientGone) {
+                clientFailed(failure); // the client went away mid-response: not the backend's failure
+                return;
+            }
+            UpstreamExchange serverResponse = exchange;
+            if (serverResponse != null) {
+                serverResponse.abort(failure);
+            }
+            Forwarding.this.failed(this, failure);
         }
 
         /** The completing 206 arrived whole: the client gets its answer from it and the stored piece. */

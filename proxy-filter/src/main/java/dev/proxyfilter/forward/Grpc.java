@@ -9,7 +9,7 @@ import org.eclipse.jetty.http.HttpHeader;
  * What the engine knows of gRPC (its HTTP/2 protocol, {@code PROTOCOL-HTTP2.md} in grpc/grpc): which requests
  * are gRPC calls, their {@code grpc-timeout}, and which gRPC status an error the proxy answers itself
  * becomes. The rest of gRPC needs nothing special: bodies stream as any body does, trailers pass through
- * (see {@link ResponseTrailers}), {@code TE: trailers} is forwarded ({@link ForwardHeaders}).
+ * (see {@link ResponseCopy}), {@code TE: trailers} is forwarded ({@link ForwardHeaders}).
  */
 final class Grpc {
     /** The {@code grpc-status} trailer. */

@@ -27,7 +27,7 @@
  *   <li><b>Forward</b>: headers cleaned both ways ({@code ForwardHeaders}), the request body streamed ({@code
  *       RequestBodySource}), the response copied with back-pressure ({@code ClientSink}), on the engine's own
  *       upstream client ({@link dev.proxyfilter.upstream.Upstream}: HTTP/1.1 or HTTP/2 as the pool says);
- *       trailers pass through ({@code ResponseTrailers}), and a gRPC call's errors are gRPC statuses
+ *       trailers pass through ({@code ResponseCopy}), and a gRPC call's errors are gRPC statuses
  *       ({@code GrpcExchange}).
  *   <li><b>Tunnel</b>: a WebSocket upgrade the backend answered with 101 turns both connections into one byte
  *       tunnel, copied both ways with back-pressure until either side closes ({@code Tunnel}, its limits in

@@ -4,7 +4,6 @@ import dev.proxyfilter.forward.ClientExchange;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpFields;
@@ -38,7 +37,9 @@ final class FastPathExchange implements ClientExchange {
     private final String host;
     private final boolean persistentRequest;
     private final boolean head;
-    private final AtomicBoolean ended = new AtomicBoolean();
+    /** Set once, by whoever ends the exchange ({@link #end}). */
+    private volatile boolean ended;
+
     private final Sender sender;
     private String path;
     private volatile Consumer<Throwable> onClientFailure;
@@ -50,6 +51,22 @@ final class FastPathExchange implements ClientExchange {
     private long responseContentLength = -1;
     private boolean lastWritten;
     private volatile HttpFields trailers;
+
+    private static final java.lang.invoke.VarHandle ENDED;
+
+    static {
+        try {
+            ENDED = java.lang.invoke.MethodHandles.lookup()
+                    .findVarHandle(FastPathExchange.class, "ended", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** Ends the exchange: true for the one caller that does. */
+    private boolean end() {
+        return ENDED.compareAndSet(this, false, true);
+    }
 
     FastPathExchange(FastPathConnection connection, FastPathConnection.Head parsed) {
         this.connection = connection;
@@ -218,6 +235,12 @@ final class FastPathExchange implements ClientExchange {
             return java.util.Collections.unmodifiableList(all).listIterator(index);
         }
 
+        /** Already read-only, and nothing changes the fields under it while the response is written. */
+        @Override
+        public HttpFields asImmutable() {
+            return this;
+        }
+
         @Override
         public String toString() {
             return asString();
@@ -249,7 +272,7 @@ final class FastPathExchange implements ClientExchange {
 
     @Override
     public void write(boolean last, ByteBuffer content, Callback callback) {
-        if (ended.get()) {
+        if (ended) {
             callback.failed(new IOException("the exchange has ended"));
             return;
         }
@@ -298,7 +321,7 @@ final class FastPathExchange implements ClientExchange {
 
     @Override
     public void complete() {
-        if (ended.compareAndSet(false, true)) {
+        if (end()) {
             connection.exchangeEnded(this, persistentRequest && connection.generator.isPersistent());
         }
     }
@@ -320,7 +343,7 @@ final class FastPathExchange implements ClientExchange {
 
     @Override
     public void abort(Throwable failure) {
-        if (ended.compareAndSet(false, true)) {
+        if (end()) {
             // A committed response is cut short: the client sees the connection close before its end.
             connection.generator.abort();
             connection.getEndPoint().close(failure);
@@ -335,7 +358,7 @@ final class FastPathExchange implements ClientExchange {
 
     /** The connection closed under this exchange: the client went away, or Jetty gave up on it. */
     void clientClosed(Throwable cause) {
-        if (!ended.get()) {
+        if (!ended) {
             clientFailed(cause != null ? cause : new IOException("the client closed the connection"));
         }
     }
@@ -358,6 +381,21 @@ final class FastPathExchange implements ClientExchange {
      * the last write of the one before completed.
      */
     static final class Sender extends IteratingCallback {
+        private final ByteBuffer[] one = new ByteBuffer[1];
+        private final ByteBuffer[] two = new ByteBuffer[2];
+        private final ByteBuffer[] three = new ByteBuffer[3];
+
+        private void write(ByteBuffer[] buffers, ByteBuffer first, ByteBuffer second, ByteBuffer third) {
+            buffers[0] = first;
+            if (buffers.length > 1) {
+                buffers[1] = second;
+            }
+            if (buffers.length > 2) {
+                buffers[2] = third;
+            }
+            connection.getEndPoint().write(this, buffers);
+        }
+
         private final FastPathConnection connection;
         private FastPathExchange exchange;
         private MetaData.Response info;
@@ -445,20 +483,21 @@ final class FastPathExchange implements ClientExchange {
                                 + (hasChunk ? chunkBytes.remaining() : 0)
                                 + (hasContent ? content.remaining() : 0);
                         connection.wrote(bytes);
+                        // The sender's own arrays: it writes once at a time, so none is in use by an earlier write.
                         if (hasHeader && hasChunk && hasContent) {
-                            connection.getEndPoint().write(this, headerBytes, chunkBytes, content);
+                            write(three, headerBytes, chunkBytes, content);
                         } else if (hasHeader && hasChunk) {
-                            connection.getEndPoint().write(this, headerBytes, chunkBytes);
+                            write(two, headerBytes, chunkBytes, null);
                         } else if (hasHeader && hasContent) {
-                            connection.getEndPoint().write(this, headerBytes, content);
+                            write(two, headerBytes, content, null);
                         } else if (hasHeader) {
-                            connection.getEndPoint().write(this, headerBytes);
+                            write(one, headerBytes, null, null);
                         } else if (hasChunk && hasContent) {
-                            connection.getEndPoint().write(this, chunkBytes, content);
+                            write(two, chunkBytes, content, null);
                         } else if (hasChunk) {
-                            connection.getEndPoint().write(this, chunkBytes);
+                            write(one, chunkBytes, null, null);
                         } else if (hasContent) {
-                            connection.getEndPoint().write(this, content);
+                            write(one, content, null, null);
                         } else {
                             succeeded();
                         }

@@ -81,8 +81,30 @@ public final class UpstreamClient extends ContainerLifeCycle implements Upstream
     /** A new exchange with {@code method} and {@code target} (path and query, as sent) to one backend address. */
     @Override
     public UpstreamExchange newExchange(String scheme, String host, int port, String method, String target) {
-        return new UpstreamExchange(destination(scheme, host, port, key(scheme, host, port)), method, target);
+        return new UpstreamExchange(recentDestination(scheme, host, port), method, target);
     }
+
+    /**
+     * The destination of a backend address asked for lately, found without making its key: a few slots by host
+     * and port, racy (a miss only looks the address up as before). A slot may hold a destination forgotten since
+     * ({@code retainDestinations}): its {@code send} passes the exchange on to the address's new one.
+     */
+    private Destination recentDestination(String scheme, String host, int port) {
+        int slot = (host.hashCode() * 31 + port) & (recent.length - 1);
+        Destination destination = recent[slot];
+        if (destination != null
+                && destination.port == port
+                && destination.host.equals(host)
+                && destination.scheme.equals(scheme)
+                && !destination.retired) {
+            return destination;
+        }
+        destination = destination(scheme, host, port, key(scheme, host, port));
+        recent[slot] = destination;
+        return destination;
+    }
+
+    private final Destination[] recent = new Destination[16];
 
     /** How this client names a backend address: {@code scheme://host:port}, as {@link #retainDestinations} takes it. */
     public static String key(String scheme, String host, int port) {
@@ -252,7 +274,7 @@ public final class UpstreamClient extends ContainerLifeCycle implements Upstream
         /** No configuration routes to this address any more ({@link #retainDestinations}). */
         private boolean unwanted;
         /** Forgotten by the client: an exchange that still comes here goes to the address's new destination. */
-        private boolean retired;
+        private volatile boolean retired;
 
         Destination(String scheme, String host, int port, String key) {
             this.scheme = scheme;

@@ -20,7 +20,7 @@ public final class UpstreamExchange implements Content.Source {
     final String method;
     final String target;
     final boolean head;
-    private final HttpFields.Mutable requestHeaders = HttpFields.build(24);
+    private HttpFields.Mutable requestHeaders;
     Content.Source body;
     long bodyLength = -1;
     long idleTimeoutMillis;
@@ -96,7 +96,20 @@ public final class UpstreamExchange implements Content.Source {
 
     /** The request headers to send; {@code Host} is added when absent, framing headers follow {@link #body}. */
     public HttpFields.Mutable requestHeaders() {
-        return requestHeaders;
+        return requestHeaders(16);
+    }
+
+    /**
+     * As {@link #requestHeaders()}, made with room for {@code expected} fields if this is the first call: a
+     * caller that copies the client's fields knows how many there will be.
+     */
+    public HttpFields.Mutable requestHeaders(int expected) {
+        HttpFields.Mutable fields = requestHeaders;
+        if (fields == null) {
+            fields = HttpFields.build(expected);
+            requestHeaders = fields;
+        }
+        return fields;
     }
 
     /**
@@ -194,8 +207,11 @@ public final class UpstreamExchange implements Content.Source {
         return status;
     }
 
-    /** The backend's response headers, once {@link UpstreamListener#onHeaders} was called. */
-    public HttpFields responseHeaders() {
+    /**
+     * The backend's response headers, once {@link UpstreamListener#onHeaders} was called: this exchange's own,
+     * made for this response, which the listener may edit in place into the client's.
+     */
+    public HttpFields.Mutable responseHeaders() {
         return responseHeaders;
     }
 
