@@ -55,6 +55,7 @@ public class AllocProbe {
             long bytes0 = allocated(threads);
             long cpu0 = os.getProcessCpuTime();
             long[] gc0 = gc(gcs);
+            long switches0 = contextSwitches(args[0]);
 
             List<String> command = List.of(args).subList(1, args.length);
             Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
@@ -66,6 +67,7 @@ public class AllocProbe {
             java.lang.management.ThreadInfo[] infos = threads.getThreadInfo(ids0);
             long cpu1 = os.getProcessCpuTime();
             long[] gc1 = gc(gcs);
+            long switches1 = contextSwitches(args[0]);
             if (exit != 0) {
                 System.err.print(output);
                 System.exit(exit);
@@ -95,15 +97,41 @@ public class AllocProbe {
                     .forEach(g -> byGroup.append(' ').append(g.getKey().replace(' ', '_')).append('=').append(g.getValue() / n));
             System.err.println(byGroup);
             System.out.printf(
-                    "alloc_per_req=%d cpu_us_per_req=%.1f requests=%d gcs=%d gc_ms=%d rps=%s peak_rss_mb=%d%n",
+                    "alloc_per_req=%d cpu_us_per_req=%.1f requests=%d gcs=%d gc_ms=%d rps=%s peak_rss_mb=%d"
+                            + " switches_per_req=%.2f%n",
                     (bytes1 - bytes0) / n,
                     (cpu1 - cpu0) / 1000.0 / n,
                     n,
                     gc1[0] - gc0[0],
                     gc1[1] - gc0[1],
                     rps.find() ? rps.group(1) : "?",
-                    peakRssKib(args[0]) / 1024);
+                    peakRssKib(args[0]) / 1024,
+                    (switches1 - switches0) / (double) n);
         }
+    }
+
+    /**
+     * Context switches of the target's threads so far (voluntary and not, summed over /proc/PID/task/*); a thread
+     * that ended meanwhile takes its count with it, so this is a lower bound when threads come and go.
+     */
+    private static long contextSwitches(String pid) {
+        long total = 0;
+        java.io.File[] tasks = new java.io.File("/proc/" + pid + "/task").listFiles();
+        if (tasks == null) {
+            return 0;
+        }
+        for (java.io.File task : tasks) {
+            try {
+                for (String line : java.nio.file.Files.readAllLines(new java.io.File(task, "status").toPath())) {
+                    if (line.startsWith("voluntary_ctxt_switches:") || line.startsWith("nonvoluntary_ctxt_switches:")) {
+                        total += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+                    }
+                }
+            } catch (java.io.IOException | RuntimeException gone) {
+                // the thread ended between the listing and the read
+            }
+        }
+        return total;
     }
 
     /** The target's peak resident set so far (VmHWM in /proc/PID/status), in KiB; -1 where there is none. */

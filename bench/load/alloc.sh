@@ -25,7 +25,7 @@
 #   cache-hit      cache on, a stored response (public, max-age=3600): every request a hit [/100b]
 #
 # Per variant: a warm-up (JIT) of --warmup seconds, then --rounds runs of wrk -tT -cN -dS; prints each
-# round's bytes/request, CPU µs/request and GCs, then a table of medians (CPU only means something on a
+# round's bytes/request, CPU µs/request, GCs and context switches per request (all the proxy's threads), then a table of medians (CPU only means something on a
 # quiet machine; the load average is printed) and the peak RSS (VmHWM) of the proxy. AllocProbe also
 # prints each round's bytes/request by thread group (selector, server, access-log threads) to stderr. --jfr DIR records each variant's measured rounds with JFR
 # (profile settings: allocation samples and CPU samples) into DIR/VARIANT.jfr for `jfr print`.
@@ -207,8 +207,8 @@ report() {
     "load average $LOAD_BEFORE before, $LOAD_AFTER after."
   echo "\`$COMMAND_LINE\`: wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, $ROUNDS rounds per variant after ${WARMUP}s of warm-up, medians."
   echo
-  echo "| variant | path | bytes/req | vs off | CPU µs/req | GCs/round | GC ms/round | req/s | peak RSS MiB |"
-  echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
+  echo "| variant | path | bytes/req | vs off | CPU µs/req | GCs/round | GC ms/round | req/s | peak RSS MiB | switches/req |"
+  echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
   local v
   for v in "${VARIANTS[@]}"; do
     awk -v v="$v" -v path="$(path_of "$v")" '
@@ -230,8 +230,9 @@ report() {
         split("", a); for (i = 1; i <= k; i++) a[i] = f[v, "rps", i]; r = median(a, k)
         split("", a); for (i = 1; i <= k; i++) a[i] = f[v, "gc_ms", i]; gm = median(a, k)
         rss = -1; for (i = 1; i <= k; i++) if (f[v, "peak_rss_mb", i] + 0 > rss) rss = f[v, "peak_rss_mb", i] + 0
-        printf "| %s | %s | %d | %s | %.1f | %d | %d | %.0f | %s |\n", v, path, b,
-          (k0 > 0 && v != "off") ? sprintf("%+d", b - b0) : "-", c, g, gm, r, rss < 0 ? "?" : rss
+        split("", a); for (i = 1; i <= k; i++) a[i] = f[v, "switches_per_req", i]; sw = median(a, k)
+        printf "| %s | %s | %d | %s | %.1f | %d | %d | %.0f | %s | %.2f |\n", v, path, b,
+          (k0 > 0 && v != "off") ? sprintf("%+d", b - b0) : "-", c, g, gm, r, rss < 0 ? "?" : rss, sw
       }' "$TMP/results"
   done
 }

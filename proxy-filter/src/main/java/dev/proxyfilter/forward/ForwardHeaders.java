@@ -82,7 +82,8 @@ final class ForwardHeaders {
         String xff = null;
         String forwarded = null;
         String viaIn = null;
-        for (HttpField field : in) {
+        for (int i = 0, n = in.size(); i < n; i++) { // by index: no iterator per request
+            HttpField field = in.getField(i);
             HttpHeader header = field.getHeader();
             if (header != null) {
                 if (HOP_BY_HOP.contains(header) || header == HttpHeader.HOST) {
@@ -129,7 +130,7 @@ final class ForwardHeaders {
         // Then put replaces it as before; else add, which skips put's search of the fields (an iterator each).
         boolean replace = !upstream.isEmpty();
         if (preserveHost) {
-            set(out, replace, HttpHeader.HOST, authority);
+            set(out, replace, HOST, authority);
         }
         // Most requests carry the same values as the one before (one client address, one host, one port):
         // the fields are reused from the last request that had them, not made anew (see Recent).
@@ -243,6 +244,7 @@ final class ForwardHeaders {
         }
     }
 
+    private static final Recent HOST = new Recent(HttpHeader.HOST);
     private static final Recent XFF = new Recent(HttpHeader.X_FORWARDED_FOR);
     private static final Recent PROTO = new Recent(HttpHeader.X_FORWARDED_PROTO);
     private static final Recent X_HOST = new Recent(HttpHeader.X_FORWARDED_HOST);

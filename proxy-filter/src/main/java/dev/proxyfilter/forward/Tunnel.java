@@ -127,7 +127,8 @@ final class Tunnel implements Promise<TunnelEnd> {
         HttpFields headers = client.requestHeaders();
         String upgrade = null;
         boolean connectionUpgrade = false;
-        for (HttpField field : headers) {
+        for (int i = 0, n = headers.size(); i < n; i++) { // by index: no iterator per request
+            HttpField field = headers.getField(i);
             HttpHeader header = field.getHeader();
             if (header == HttpHeader.UPGRADE) {
                 if (upgrade != null) {
