@@ -12,6 +12,7 @@ import java.util.TreeSet;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.PreEncodedHttpField;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -216,7 +217,7 @@ final class ForwardHeaders {
             if (SECURITY_FIELDS.size() > 256) {
                 SECURITY_FIELDS.clear(); // many reloads with other values: start again rather than grow
             }
-            field = new HttpField(header.name(), header.value());
+            field = new PreEncodedHttpField(header.name(), header.value());
             SECURITY_FIELDS.put(header, field);
         }
         return field;
@@ -228,26 +229,32 @@ final class ForwardHeaders {
      */
     private static final class Recent {
         private final HttpHeader header;
+        /** The value is one of very few (a scheme): worth encoding once into bytes the writers copy. */
+        private final boolean preEncoded;
+
         private volatile HttpField last;
 
-        Recent(HttpHeader header) {
+        Recent(HttpHeader header, boolean preEncoded) {
             this.header = header;
+            this.preEncoded = preEncoded;
         }
 
         HttpField field(String value) {
             HttpField field = last;
             if (field == null || !field.getValue().equals(value)) {
-                field = new HttpField(header, value);
+                field = preEncoded ? new PreEncodedHttpField(header, value) : new HttpField(header, value);
                 last = field;
             }
             return field;
         }
     }
 
-    private static final Recent HOST = new Recent(HttpHeader.HOST);
-    private static final Recent XFF = new Recent(HttpHeader.X_FORWARDED_FOR);
-    private static final Recent PROTO = new Recent(HttpHeader.X_FORWARDED_PROTO);
-    private static final Recent X_HOST = new Recent(HttpHeader.X_FORWARDED_HOST);
+    // Values that change with the client (its address, its Host) are not pre-encoded: with many clients taking
+    // turns, each request would encode its field for every protocol, where a plain field costs one object.
+    private static final Recent HOST = new Recent(HttpHeader.HOST, false);
+    private static final Recent XFF = new Recent(HttpHeader.X_FORWARDED_FOR, false);
+    private static final Recent PROTO = new Recent(HttpHeader.X_FORWARDED_PROTO, true);
+    private static final Recent X_HOST = new Recent(HttpHeader.X_FORWARDED_HOST, false);
 
     private record PortField(int port, HttpField field) {}
 
@@ -256,7 +263,7 @@ final class ForwardHeaders {
     private static HttpField portField(int port) {
         PortField last = lastPort;
         if (last.port() != port) {
-            last = new PortField(port, new HttpField(HttpHeader.X_FORWARDED_PORT, Integer.toString(port)));
+            last = new PortField(port, new PreEncodedHttpField(HttpHeader.X_FORWARDED_PORT, Integer.toString(port)));
             lastPort = last;
         }
         return last.field();
@@ -292,7 +299,8 @@ final class ForwardHeaders {
         ViaField last = lastRequestVia;
         if (!java.util.Objects.equals(last.protocol(), protocol)
                 || !last.pseudonym().equals(pseudonym)) {
-            last = new ViaField(protocol, pseudonym, new HttpField(HttpHeader.VIA, viaElement(protocol, pseudonym)));
+            last = new ViaField(
+                    protocol, pseudonym, new PreEncodedHttpField(HttpHeader.VIA, viaElement(protocol, pseudonym)));
             lastRequestVia = last;
         }
         return last.field();
@@ -303,7 +311,7 @@ final class ForwardHeaders {
         ViaField last = lastResponseVia;
         if (!last.pseudonym().equals(pseudonym)) {
             last = new ViaField(
-                    "HTTP/1.1", pseudonym, new HttpField(HttpHeader.VIA, viaElement("HTTP/1.1", pseudonym)));
+                    "HTTP/1.1", pseudonym, new PreEncodedHttpField(HttpHeader.VIA, viaElement("HTTP/1.1", pseudonym)));
             lastResponseVia = last;
         }
         return last.field();

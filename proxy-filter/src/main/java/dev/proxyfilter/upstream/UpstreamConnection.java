@@ -13,6 +13,7 @@ import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpParser;
 import org.eclipse.jetty.http.HttpVersion;
+import org.eclipse.jetty.http.PreEncodedHttpField;
 import org.eclipse.jetty.io.AbstractConnection;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.io.EndPoint;
@@ -301,6 +302,14 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
                 }
                 hasLength = true;
             } else if (header == HttpHeader.TRANSFER_ENCODING) {
+                continue;
+            }
+            if (field instanceof PreEncodedHttpField preEncoded) {
+                // Ours, made once (X-Forwarded-Proto, -Port, Via): its HTTP/1.1 bytes are copied, not encoded again.
+                ByteBuffer into = headBuffer; // wraps out
+                into.limit(into.capacity()).position(at);
+                preEncoded.putTo(into, HttpVersion.HTTP_1_1);
+                at = into.position();
                 continue;
             }
             at = field(field, header, out, at);

@@ -9,8 +9,10 @@
  * quarters of the proxy's CPU inside {@code HttpClient} (its request, conversation and exchange objects,
  * listener notification, the {@code URI} it builds, the hand-off between its threads). A proxy needs none
  * of that: it sends a request head it has already cleaned and streams a body both ways. This client writes
- * the head straight from the fields into a per-connection buffer, parses the response with Jetty's own
- * {@code HttpParser} on the thread that read it, and hands the body over as a {@link
+ * the head straight from the fields into a per-connection buffer, reads a plain response head with a
+ * {@code Content-Length} itself ({@link dev.proxyfilter.http1.FieldLines}: a line repeated from the connection's
+ * previous response gives its field again) and parses any other with Jetty's own {@code HttpParser}, on the
+ * thread that read it, and hands the body over as a {@link
  * org.eclipse.jetty.io.Content.Source} whose chunks are slices of the network buffer (no copy).
  * {@code HttpClient} still runs the active health checks, where speed does not matter.
  */

@@ -229,6 +229,22 @@ class UpstreamClientIntegrationTest {
     }
 
     @Test
+    void preEncodedFieldsAreCopiedIntoTheHeadBetweenPlainOnes() throws Exception {
+        RawBackend backend = answering(response("ok"));
+        UpstreamExchange exchange = exchange("GET", backend.uri(), "/");
+        exchange.requestHeaders().add("X-Before", "1");
+        exchange.requestHeaders().add(new org.eclipse.jetty.http.PreEncodedHttpField("X-Pre", "pre encoded"));
+        exchange.requestHeaders()
+                .add(new org.eclipse.jetty.http.PreEncodedHttpField(org.eclipse.jetty.http.HttpHeader.VIA, "1.1 pf"));
+        exchange.requestHeaders().add("X-After", "2");
+
+        succeed(exchange);
+
+        String head = backend.heads.get(0);
+        assertThat(head).contains("\r\nX-Before: 1\r\nX-Pre: pre encoded\r\nVia: 1.1 pf\r\nX-After: 2\r\n");
+    }
+
+    @Test
     void aHostTheCallerSetIsSentOnceAsIs() throws Exception {
         RawBackend backend = answering(response("ok"));
         UpstreamExchange exchange = exchange("GET", backend.uri(), "/");
