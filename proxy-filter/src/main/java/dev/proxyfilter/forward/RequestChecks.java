@@ -1,5 +1,6 @@
 package dev.proxyfilter.forward;
 
+import dev.proxyfilter.http1.FieldLines;
 import java.util.Locale;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpFields;
@@ -26,23 +27,6 @@ import org.eclipse.jetty.http.HttpHeader;
 final class RequestChecks {
     /** A refusal: the status and a short text that echoes nothing of the request. */
     record Refusal(int status, String message) {}
-
-    private static final boolean[] TOKEN = new boolean[128];
-
-    static {
-        for (char c = 'a'; c <= 'z'; c++) {
-            TOKEN[c] = true;
-        }
-        for (char c = 'A'; c <= 'Z'; c++) {
-            TOKEN[c] = true;
-        }
-        for (char c = '0'; c <= '9'; c++) {
-            TOKEN[c] = true;
-        }
-        for (char c : "!#$%&'*+-.^_`|~".toCharArray()) {
-            TOKEN[c] = true;
-        }
-    }
 
     private RequestChecks() {}
 
@@ -159,7 +143,7 @@ final class RequestChecks {
         }
         for (int i = 0; i < name.length(); i++) {
             char c = name.charAt(i);
-            if (c >= 128 || !TOKEN[c]) {
+            if (!FieldLines.isTokenChar(c)) {
                 return false;
             }
         }

@@ -211,7 +211,7 @@ public final class FieldLines {
             if (b == ':') {
                 break;
             }
-            if (b < 0 || !TCHAR[b]) {
+            if (!isTokenChar(b)) {
                 return null; // not a token: a space before the colon, a control byte, obs-text
             }
             colon++;
@@ -258,22 +258,29 @@ public final class FieldLines {
     /** Whether the authority's port, if it has one, is 1 to 5 digits up to 65535. */
     private static boolean plainPort(String authority) {
         int colon = authority.lastIndexOf(':');
-        if (colon < 0 || colon < authority.lastIndexOf(']')) {
-            return true;
-        }
-        int digits = authority.length() - colon - 1;
+        return colon < 0 || colon < authority.lastIndexOf(']') || isPort(authority, colon + 1);
+    }
+
+    /** Whether {@code text} from {@code from} to its end is a port: 1 to 5 digits, up to 65535. */
+    public static boolean isPort(String text, int from) {
+        int digits = text.length() - from;
         if (digits < 1 || digits > 5) {
             return false;
         }
         int port = 0;
-        for (int i = colon + 1; i < authority.length(); i++) {
-            char c = authority.charAt(i);
+        for (int i = from; i < text.length(); i++) {
+            char c = text.charAt(i);
             if (c < '0' || c > '9') {
                 return false;
             }
             port = port * 10 + c - '0';
         }
         return port <= 65535;
+    }
+
+    /** Whether {@code c} is a token character (RFC 9110 section 5.6.2). */
+    public static boolean isTokenChar(int c) {
+        return c >= 0 && c < 128 && TCHAR[c];
     }
 
     private static boolean isBlank(byte b) {

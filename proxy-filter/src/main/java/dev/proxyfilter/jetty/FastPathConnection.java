@@ -654,19 +654,7 @@ final class FastPathConnection extends AbstractConnection implements Connection.
             return false;
         }
         if (colon > 0) {
-            int digits = host.length() - colon - 1;
-            if (digits == 0 || digits > 5) {
-                return false;
-            }
-            int port = 0;
-            for (int i = colon + 1; i < host.length(); i++) {
-                char c = host.charAt(i);
-                if (c < '0' || c > '9') {
-                    return false;
-                }
-                port = port * 10 + (c - '0');
-            }
-            return port <= 65535;
+            return FieldLines.isPort(host, colon + 1);
         }
         return true;
     }
