@@ -22,6 +22,8 @@ import org.eclipse.jetty.util.Callback;
  * does, without its lock.
  */
 final class ResponseCopy implements Callback, Runnable {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ResponseCopy.class);
+
     /** How the copy ended, told once. */
     interface Outcome {
         /** The last chunk was written. */
@@ -80,7 +82,18 @@ final class ResponseCopy implements Callback, Runnable {
             return; // a pass runs: it goes round again
         }
         while (true) {
-            step();
+            try {
+                step();
+            } catch (Throwable failure) {
+                // As IteratingCallback does for Content.copy: a read, a write or the outcome that throws ends the
+                // copy as a failure, and the state still goes back to idle below.
+                Content.Chunk held = current;
+                current = null;
+                if (held != null) {
+                    held.release();
+                }
+                end(failure, false);
+            }
             if (STATE.compareAndSet(this, 1, 0)) {
                 return;
             }
@@ -121,7 +134,11 @@ final class ResponseCopy implements Callback, Runnable {
         written.release();
         if (written.isLast()) {
             ended = true;
-            outcome.copied();
+            try {
+                outcome.copied();
+            } catch (Throwable failure) {
+                LOG.warn("the end of the response copy failed", failure);
+            }
             return;
         }
         iterate();
@@ -144,8 +161,11 @@ final class ResponseCopy implements Callback, Runnable {
         }
         ended = true;
         // The outcome first: a client that went away is marked so before the backend's exchange hears of it.
-        outcome.copyFailed(failure, clientWrite);
-        source.fail(failure);
+        try {
+            outcome.copyFailed(failure, clientWrite);
+        } finally {
+            source.fail(failure);
+        }
     }
 
     /** As the completion of {@code Content.copy}'s callback was: Jetty's default. */

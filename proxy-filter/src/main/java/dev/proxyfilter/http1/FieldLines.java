@@ -239,9 +239,7 @@ public final class FieldLines {
         if (header == null) {
             return new HttpField(name, value);
         }
-        if (header.asString().equals(name)) {
-            name = header.asString(); // the constant, not this copy
-        }
+        name = header.asString(); // the canonical name, as Jetty's parser gives a known header in RFC 9110 mode
         if (header == HttpHeader.HOST) {
             if (!plainPort(value)) {
                 return null; // HostPort would log its refusal, and Jetty's parser will too

@@ -863,7 +863,7 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
         for (int i = start + 13; i < statusEnd; i++) {
             byte b = buffer.get(i);
             if (b < 0x20 && b != '\t' || b == 0x7F) {
-                return false; // the reason phrase: text, spaces and tabs, obs-text
+                return false; // the reason phrase: visible ASCII, spaces and tabs; anything else to the parser
             }
         }
         HttpFields.Mutable fields = HttpFields.build(16);

@@ -74,13 +74,13 @@ class FieldLinesTest {
     }
 
     @Test
-    void fieldsKnowTheirHeaderTrimTheirValueAndKeepTheNameAsSent() {
+    void fieldsKnowTheirHeaderTrimTheirValueAndAKnownHeaderHasItsCanonicalName() {
         FieldLines lines = new FieldLines();
         List<HttpField> fields = read(
                 lines,
                 "content-TYPE:text/plain \t\r\nAccept:\t*/*\r\nX-Empty:\r\nX-Inner: a  b\r\nHost: [::1]:8080\r\n\r\n");
         assertThat(fields.get(0).getHeader()).isEqualTo(HttpHeader.CONTENT_TYPE);
-        assertThat(fields.get(0).getName()).isEqualTo("content-TYPE");
+        assertThat(fields.get(0).getName()).isSameAs(HttpHeader.CONTENT_TYPE.asString());
         assertThat(fields.get(0).getValue()).isEqualTo("text/plain");
         assertThat(fields.get(1).getName()).isSameAs(HttpHeader.ACCEPT.asString());
         assertThat(fields.get(1).getValue()).isEqualTo("*/*");
