@@ -200,7 +200,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
         if (!done) {
             clientStatus = status;
             client.responseHead(status, headers);
-            client.write(true, body, Callback.from(this::finishSuccess, this::finishAbort));
+            writeLast(body, Callback.from(this::finishSuccess, this::finishAbort));
         }
     }
 
@@ -549,6 +549,19 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
         }
     }
 
+    /**
+     * Writes the response's last bytes, having stopped reading the request body first. The container completes
+     * the response inside that write, before its callback runs, and consumes or discards the rest of the body
+     * then: a read of ours in that window (the upstream request still streaming a body the backend did not
+     * wait for) took bytes the container counted on, or saw the end it made, and sent a short body on an
+     * upstream connection that was then reused. The backend has answered in full by now: what is left of the
+     * body is needed by nobody.
+     */
+    private void writeLast(java.nio.ByteBuffer body, Callback callback) {
+        stopReadingBody();
+        client.write(true, body, callback);
+    }
+
     /** Before the client's exchange ends: the container owns what is left of the request body. */
     private void stopReadingBody() {
         if (requestBody != null) {
@@ -866,8 +879,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
                         source,
                         discard,
                         Callback.from(
-                                () -> client.write(
-                                        true,
+                                () -> writeLast(
                                         replacementBody,
                                         Callback.from(Forwarding.this::finishSuccess, Forwarding.this::finishAbort)),
                                 failure -> {
@@ -882,6 +894,11 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
                 ClientSink sink = new ClientSink(client, () -> clientGone = true);
                 new ResponseCopy(source, client, cached.tee(sink), this).start();
             }
+        }
+
+        @Override
+        public void lastWrite() {
+            stopReadingBody(); // as writeLast: before the write that completes the client's response
         }
 
         @Override
@@ -914,8 +931,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
             }
             clientStatus = answer.status();
             client.responseHead(answer.status(), answer.headers());
-            client.write(
-                    true, answer.body(), Callback.from(Forwarding.this::finishSuccess, Forwarding.this::finishAbort));
+            writeLast(answer.body(), Callback.from(Forwarding.this::finishSuccess, Forwarding.this::finishAbort));
         }
 
         /** The backend's time so far, up to {@code now} if it has not answered in full yet. */
@@ -965,8 +981,7 @@ final class Forwarding implements RequestView, PoolGate.Waiter {
                 if (cached != null) {
                     cached.bodyComplete(); // before the client sees the end
                 }
-                client.write(
-                        true,
+                writeLast(
                         replacement == null ? BufferUtil.EMPTY_BUFFER : replacement,
                         Callback.from(Forwarding.this::bodySent, Forwarding.this::finishAbort));
             }

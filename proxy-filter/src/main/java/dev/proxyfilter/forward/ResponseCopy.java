@@ -26,6 +26,9 @@ final class ResponseCopy implements Callback, Runnable {
 
     /** How the copy ended, told once. */
     interface Outcome {
+        /** The last chunk is about to be written: the write that completes the client's response. */
+        void lastWrite();
+
         /** The last chunk was written. */
         void copied();
 
@@ -119,6 +122,9 @@ final class ResponseCopy implements Callback, Runnable {
             client.responseTrailers(trailers.getTrailers());
         }
         current = chunk;
+        if (chunk.isLast()) {
+            outcome.lastWrite();
+        }
         if (sink == null) {
             client.write(chunk.isLast(), chunk.getByteBuffer(), this);
         } else {

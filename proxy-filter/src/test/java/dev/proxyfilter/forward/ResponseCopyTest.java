@@ -36,10 +36,17 @@ class ResponseCopyTest {
 
     /** How the copy ended. */
     private static final class Ending implements ResponseCopy.Outcome {
+        final AtomicInteger lastWrites = new AtomicInteger();
         final AtomicInteger copied = new AtomicInteger();
         final AtomicInteger failed = new AtomicInteger();
         final AtomicReference<Throwable> failure = new AtomicReference<>();
         volatile boolean clientWrite;
+
+        @Override
+        public void lastWrite() {
+            assertThat(copied).as("told before the last write, not after").hasValue(0);
+            lastWrites.incrementAndGet();
+        }
 
         @Override
         public void copied() {
@@ -101,6 +108,9 @@ class ResponseCopyTest {
                 .start();
 
         assertThat(ending.copied).hasValue(1);
+        assertThat(ending.lastWrites)
+                .as("the request body stops being read before the last write")
+                .hasValue(1);
         assertThat(ending.failed).hasValue(0);
         assertThat(written).hasSize(chunks);
         for (int i = 0; i < chunks; i++) {
