@@ -337,13 +337,10 @@ final class ForwardHeaders {
         java.util.ListIterator<HttpField> edits = null;
         for (int i = 0, n = out.size(); i < n; i++) {
             HttpField field = out.getField(i);
-            if (!edited(field, connectionTokens, stripsMore, hygiene)) {
-                continue; // the usual field: left where it is, read by index
-            }
-            if (edits == null) {
+            if (edited(field, connectionTokens, stripsMore, hygiene)) {
                 edits = out.listIterator(i); // the first edit: from here on, through one iterator
+                break;
             }
-            break;
         }
         if (edits != null) {
             while (edits.hasNext()) {

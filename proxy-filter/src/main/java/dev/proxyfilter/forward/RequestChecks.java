@@ -85,7 +85,7 @@ final class RequestChecks {
             return new Refusal(400, "Bad Request: both Content-Length and Transfer-Encoding");
         }
         if (contentLengths == 1) {
-            long length = parseContentLength(contentLength);
+            long length = FieldLines.contentLength(contentLength);
             if (length < 0) {
                 return new Refusal(400, "Bad Request: invalid Content-Length");
             }
@@ -119,22 +119,6 @@ final class RequestChecks {
             return new Refusal(400, "Bad Request: chunked must be the only transfer coding");
         }
         return null;
-    }
-
-    /** A decimal number of at most 18 digits, or -1. */
-    static long parseContentLength(String value) {
-        if (value == null || value.isEmpty() || value.length() > 18) {
-            return -1;
-        }
-        long length = 0;
-        for (int i = 0; i < value.length(); i++) {
-            char c = value.charAt(i);
-            if (c < '0' || c > '9') {
-                return -1;
-            }
-            length = length * 10 + (c - '0');
-        }
-        return length;
     }
 
     private static boolean isToken(String name) {

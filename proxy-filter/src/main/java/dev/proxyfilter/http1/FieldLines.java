@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import org.eclipse.jetty.http.HostPortHttpField;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.util.BufferUtil;
 import org.eclipse.jetty.util.HostPort;
 
 /**
@@ -233,8 +234,8 @@ public final class FieldLines {
                 return null; // a control character, or obs-text: Jetty's parser decides
             }
         }
-        String name = text(buffer, start, colon);
-        String value = from == to ? "" : text(buffer, from, to);
+        String name = BufferUtil.toString(buffer, start, colon - start, StandardCharsets.ISO_8859_1);
+        String value = from == to ? "" : BufferUtil.toString(buffer, from, to - from, StandardCharsets.ISO_8859_1);
         HttpHeader header = HttpHeader.CACHE.get(name);
         if (header == null) {
             return new HttpField(name, value);
@@ -276,6 +277,22 @@ public final class FieldLines {
         return port <= 65535;
     }
 
+    /** A {@code Content-Length} value: a decimal number of at most 18 digits and nothing else; else -1. */
+    public static long contentLength(String value) {
+        if (value == null || value.isEmpty() || value.length() > 18) {
+            return -1;
+        }
+        long length = 0;
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (c < '0' || c > '9') {
+                return -1;
+            }
+            length = length * 10 + (c - '0');
+        }
+        return length;
+    }
+
     /** Whether {@code c} is a token character (RFC 9110 section 5.6.2). */
     public static boolean isTokenChar(int c) {
         return c >= 0 && c < 128 && TCHAR[c];
@@ -283,15 +300,5 @@ public final class FieldLines {
 
     private static boolean isBlank(byte b) {
         return b == ' ' || b == '\t';
-    }
-
-    /** The bytes {@code [from, to)} as ISO-8859-1 text. */
-    public static String text(ByteBuffer buffer, int from, int to) {
-        if (buffer.hasArray()) {
-            return new String(buffer.array(), buffer.arrayOffset() + from, to - from, StandardCharsets.ISO_8859_1);
-        }
-        byte[] bytes = new byte[to - from];
-        buffer.get(from, bytes);
-        return new String(bytes, StandardCharsets.ISO_8859_1);
     }
 }

@@ -547,7 +547,8 @@ final class FastPathConnection extends AbstractConnection implements Connection.
                     return false;
                 }
             }
-            String requestTarget = FieldLines.text(bytes, space + 1, versionStart - 1);
+            String requestTarget = BufferUtil.toString(
+                    bytes, space + 1, versionStart - space - 2, java.nio.charset.StandardCharsets.ISO_8859_1);
             if (!plainTarget(requestTarget, maxUriBytes)) {
                 return false;
             }

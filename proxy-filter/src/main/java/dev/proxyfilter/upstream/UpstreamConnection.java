@@ -879,7 +879,7 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
             }
             HttpHeader header = field.getHeader();
             if (header == HttpHeader.CONTENT_LENGTH) {
-                long value = digits(field.getValue());
+                long value = FieldLines.contentLength(field.getValue());
                 if (length >= 0 || value < 0) {
                     lines.headAbandoned();
                     return false; // two of them, or not a number: the parser decides
@@ -913,23 +913,6 @@ final class UpstreamConnection extends AbstractConnection implements HttpParser.
     }
 
     private static final byte[] HTTP_1_1_SPACE = {'H', 'T', 'T', 'P', '/', '1', '.', '1', ' '};
-
-    /** A Content-Length value: digits only, at most 18 of them; else -1. */
-    private static long digits(String value) {
-        int length = value.length();
-        if (length == 0 || length > 18) {
-            return -1;
-        }
-        long result = 0;
-        for (int i = 0; i < length; i++) {
-            char c = value.charAt(i);
-            if (c < '0' || c > '9') {
-                return -1;
-            }
-            result = result * 10 + c - '0';
-        }
-        return result;
-    }
 
     /**
      * The next event of a response read directly: a slice of the body ({@code CONTENT}, the buffer retained by
